@@ -1,0 +1,74 @@
+// Diagnostics are data: a stable code from one registry, a severity, a message and an origin.
+// Errors that stop a front end are thrown as NftlensError, which carries one or more diagnostics.
+// docs/errors.md lists exactly the codes registered here (a test checks it).
+
+import { formatOrigin, type Origin } from './origin.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Every code nftlens emits, with what it means. Add new codes here and to docs/errors.md. */
+export const CODES = {
+  // input
+  INPUT_READ: 'a file, folder or stream could not be read',
+  INPUT_PARSE: 'a document is not well-formed YAML or JSON',
+  INPUT_KIND: 'a document is neither a FirewallConfiguration, a List of them, nor nft JSON',
+  // Liqo FirewallConfiguration: CRD schema
+  LIQO_SCHEMA: "the resource does not follow the FirewallConfiguration CRD's schema",
+  // Liqo FirewallConfiguration: validating webhook checks
+  LIQO_FAMILY_HOOK: 'the table family, chain type and hook are not a combination Liqo allows',
+  LIQO_RULESETS: 'a chain defines more than one rule set, or one of the wrong type',
+  LIQO_CHAIN_NAME: 'two chains of a table have the same name',
+  LIQO_RULE_NAME: 'a rule name is empty or repeated within its chain',
+  LIQO_IP: 'an IP address, subnet or range is malformed or its start is after its end',
+  LIQO_NAT_HOOK: 'a NAT rule type does not fit the hook of its chain',
+  LIQO_NAT_TO: '`to` is missing for dnat/snat or present for masquerade',
+  LIQO_MSS_CLAMP: 'tcpmssclamp needs an `eq` tcp proto match',
+  LIQO_VALUE: 'a port, mark, MSS or NAT target value cannot be installed',
+  // Liqo FirewallConfiguration: warnings about Liqo's own translation
+  LIQO_QUIRK: "Liqo's gateway installs something other than the resource's plain meaning",
+  LIQO_UNNAMED: 'a rule had no name and was given a deterministic one',
+  // nftables JSON
+  NFT_SCHEMA: 'the document does not follow the libnftables JSON schema',
+  NFT_UNSUPPORTED: 'the ruleset uses an nftables construct that nftlens does not model',
+  NFT_REFERENCE: 'a rule refers to a chain or table that does not exist',
+  // model
+  MODEL_INVALID: 'the model breaks an invariant (a front end or caller bug, or hand-built IR)',
+  // nft back end
+  NFT_COMMAND: 'the nft command failed',
+} as const;
+
+export type Code = keyof typeof CODES;
+
+export interface Diagnostic {
+  code: Code;
+  severity: Severity;
+  message: string;
+  origin: Origin;
+}
+
+export function diag(code: Code, severity: Severity, message: string, origin: Origin): Diagnostic {
+  return { code, severity, message, origin };
+}
+
+/** One line: `ERROR LIQO_IP file.yaml:12:9 resource ns/x, chain c, rule r, field …: message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = formatOrigin(d.origin);
+  return `${d.severity}[${d.code}] ${where ? where + ': ' : ''}${d.message}`;
+}
+
+/** The error every front end and back end throws for bad input; never a bare Error. */
+export class NftlensError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[] | Diagnostic) {
+    const list = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map(formatDiagnostic).join('\n'));
+    this.name = 'NftlensError';
+    this.diagnostics = list;
+  }
+  get code(): Code {
+    return this.diagnostics[0]!.code;
+  }
+  static of(code: Code, message: string, origin: Origin): NftlensError {
+    return new NftlensError(diag(code, 'error', message, origin));
+  }
+}

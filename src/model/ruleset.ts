@@ -1,0 +1,187 @@
+// The Ruleset IR: the one model every front end lowers to and every back end, the engine and the
+// analyses read. It follows nftables' own structure (tables → chains → rules → expressions) and
+// keeps the source location of every node.
+//
+//   Ruleset ─ Table (family, name) ─ Chain (base: type/hook/priority/policy, or regular)
+//                                      └─ Rule: exprs (matches and statements, run left to right)
+//                                               + an optional final verdict (none = continue)
+//
+// Values are kept readable (addresses as text, protocols as numbers) and exact: a prefix keeps the
+// address as written, so `10.42.1.5/16` means `(addr & /16) == 10.42.1.5`, which matches nothing,
+// exactly as the kernel compares it. src/model/values.ts turns values into numeric intervals.
+
+import type { Origin } from './origin.js';
+
+export type Family = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
+export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
+export type ChainType = 'filter' | 'nat' | 'route';
+export type Policy = 'accept' | 'drop';
+
+export interface Ruleset {
+  tables: Table[];
+}
+
+export interface Table {
+  family: Family;
+  name: string;
+  chains: Chain[];
+  /** Labels of the resource the table came from (Liqo decides by them which gateway applies it). */
+  labels?: Record<string, string>;
+  comment?: string;
+  /** Kernel handle, when read from the kernel. */
+  handle?: number;
+  origin: Origin;
+}
+
+export interface BaseChain {
+  type: ChainType;
+  hook: Hook;
+  priority: number;
+  policy: Policy;
+  /** netdev/ingress chains name their device. */
+  device?: string;
+}
+
+export interface Chain {
+  name: string;
+  /** Present for base chains; a regular chain is entered only by jump/goto. */
+  base?: BaseChain;
+  rules: Rule[];
+  comment?: string;
+  handle?: number;
+  origin: Origin;
+}
+
+export interface Rule {
+  /** Matches and statements, evaluated left to right; the first failing match ends the rule. */
+  exprs: Expr[];
+  /** The final verdict; absent means the packet goes on with the next rule (`continue`). */
+  verdict?: Verdict;
+  /** nft rule comment. Liqo stores the rule name here, and so does the renderer. */
+  comment?: string;
+  handle?: number;
+  origin: Origin;
+}
+
+export type Expr = Match | Statement;
+
+// ─── matches ─────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Header fields a rule can match. `ip …` fields imply an IPv4 packet, `ip6 …` an IPv6 one;
+ * `th sport/dport` read the first/second 16-bit word of the transport header of ANY protocol
+ * (an ICMP packet has "ports" too); nft's `tcp dport 80` is lowered to `meta l4proto 6` + `th dport 80`.
+ */
+export type MatchField =
+  | 'ip saddr'
+  | 'ip daddr'
+  | 'ip6 saddr'
+  | 'ip6 daddr'
+  | 'ip protocol'
+  | 'meta l4proto'
+  | 'meta nfproto'
+  | 'th sport'
+  | 'th dport'
+  | 'meta iifname'
+  | 'meta oifname'
+  | 'ct state'
+  | 'ct mark'
+  | 'meta mark'
+  | 'tcp flags';
+
+/**
+ * One value of a match:
+ * - a number (ports, protocols, marks, flags) or a string (an address, an interface name — a
+ *   trailing `*` is nft's prefix wildcard —, a ct state, an nfproto `ipv4`/`ipv6`);
+ * - a prefix `{prefix: '10.0.0.0', len: 8}`: `(x & mask(len)) == prefix`;
+ * - an inclusive range `{range: [lo, hi]}`.
+ */
+export type Atom = number | string;
+export type Item = Atom | { prefix: string; len: number } | { range: [Atom, Atom] };
+export type MatchValue = Item | { set: Item[] };
+
+export interface Match {
+  kind: 'match';
+  field: MatchField;
+  /** `==` is membership in the value (or the set), `!=` its complement. */
+  op: '==' | '!=';
+  /** Bits kept before comparing: `tcp flags & (syn|ack) == syn`, `meta mark & 0xff != 0`. */
+  mask?: number;
+  value: MatchValue;
+  origin: Origin;
+}
+
+// ─── statements ──────────────────────────────────────────────────────────────────────────────────
+
+export interface CounterStmt {
+  kind: 'counter';
+  /** Kernel counts, when read from the kernel; ignored when comparing models. */
+  packets?: number;
+  bytes?: number;
+  origin: Origin;
+}
+
+/** `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark). */
+export interface SetMarkStmt {
+  kind: 'set-mark';
+  key: 'meta mark' | 'ct mark';
+  value: number | 'meta mark' | 'ct mark';
+  origin: Origin;
+}
+
+/** `notrack`: the packet skips connection tracking (its ct state is then `untracked`). */
+export interface NotrackStmt {
+  kind: 'notrack';
+  origin: Origin;
+}
+
+/** `tcp option maxseg size set rt mtu | N`: rewrites the MSS option; no effect on the verdict. */
+export interface MssClampStmt {
+  kind: 'mss-clamp';
+  size: number | 'rt mtu';
+  origin: Origin;
+}
+
+/**
+ * `snat|dnat to ADDR[:PORT]`, `snat prefix to NET/LEN` (netmap: host bits kept), `masquerade`.
+ * A NAT statement ends the base chain like `accept` (the kernel returns NF_ACCEPT).
+ */
+export interface NatStmt {
+  kind: 'nat';
+  type: 'snat' | 'dnat' | 'masquerade';
+  /** An address, a prefix (1:1 netmap), or an address range (a pool). Absent for masquerade. */
+  to?: Item;
+  port?: number | { range: [number, number] };
+  origin: Origin;
+}
+
+export interface LogStmt {
+  kind: 'log';
+  prefix?: string;
+  origin: Origin;
+}
+
+export type Statement = CounterStmt | SetMarkStmt | NotrackStmt | MssClampStmt | NatStmt | LogStmt;
+
+// ─── verdicts ────────────────────────────────────────────────────────────────────────────────────
+
+export type Verdict =
+  | { kind: 'accept' | 'drop' | 'continue' | 'return'; origin: Origin }
+  | { kind: 'reject'; with?: RejectWith; origin: Origin }
+  | { kind: 'jump' | 'goto'; target: string; origin: Origin };
+
+export interface RejectWith {
+  type: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp reset';
+  /** e.g. `port-unreachable`, `net-unreachable`, `admin-prohibited`. */
+  code?: string;
+}
+
+export type VerdictKind = Verdict['kind'];
+
+export const HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'];
+export const FAMILIES: readonly Family[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
+
+/** `ip filter`, `inet nat`: how nft and the origins name a table. */
+export function tableId(t: Pick<Table, 'family' | 'name'>): string {
+  return `${t.family} ${t.name}`;
+}

@@ -1,0 +1,235 @@
+// What each match field holds and how its values read as numbers. Front ends use it to check
+// values, the renderer to print them, the engine and the analyses to turn them into intervals.
+//
+// Addresses are bigints (IPv4 in 32 bits, IPv6 in 128), everything else fits a number; an item
+// becomes one inclusive interval [lo, hi]; a value (item or set) a sorted list of disjoint ones.
+
+import ipaddr from 'ipaddr.js';
+import type { Atom, Item, Match, MatchField, MatchValue } from './ruleset.js';
+
+export type FieldKind = 'ipv4' | 'ipv6' | 'uint' | 'ifname' | 'ctstate' | 'nfproto';
+
+export interface FieldInfo {
+  kind: FieldKind;
+  /** Width in bits of the numeric domain. */
+  bits: number;
+  /** The packet family a match on this field implies (nft adds the dependency). */
+  nfproto?: 'ipv4' | 'ipv6';
+  /** The transport protocol a match on this field implies. */
+  l4proto?: number;
+}
+
+export const FIELDS: Record<MatchField, FieldInfo> = {
+  'ip saddr': { kind: 'ipv4', bits: 32, nfproto: 'ipv4' },
+  'ip daddr': { kind: 'ipv4', bits: 32, nfproto: 'ipv4' },
+  'ip6 saddr': { kind: 'ipv6', bits: 128, nfproto: 'ipv6' },
+  'ip6 daddr': { kind: 'ipv6', bits: 128, nfproto: 'ipv6' },
+  'ip protocol': { kind: 'uint', bits: 8, nfproto: 'ipv4' },
+  'meta l4proto': { kind: 'uint', bits: 8 },
+  'meta nfproto': { kind: 'nfproto', bits: 8 },
+  'th sport': { kind: 'uint', bits: 16 },
+  'th dport': { kind: 'uint', bits: 16 },
+  'meta iifname': { kind: 'ifname', bits: 128 },
+  'meta oifname': { kind: 'ifname', bits: 128 },
+  'ct state': { kind: 'ctstate', bits: 8 },
+  'ct mark': { kind: 'uint', bits: 32 },
+  'meta mark': { kind: 'uint', bits: 32 },
+  'tcp flags': { kind: 'uint', bits: 8, l4proto: 6 },
+};
+
+/** IANA protocol numbers nft knows by name. */
+export const L4PROTO: Record<string, number> = {
+  icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58,
+  sctp: 132, udplite: 136, dccp: 33, comp: 108,
+};
+export function l4protoName(n: number): string | undefined {
+  for (const [k, v] of Object.entries(L4PROTO)) if (v === n && k !== 'ipv6-icmp') return k;
+  return undefined;
+}
+
+/** linux/netfilter/nf_conntrack_common.h: the ct state bits. A packet has exactly one. */
+export const CT_STATE: Record<string, number> = {
+  invalid: 1, established: 2, related: 4, new: 8, untracked: 64,
+};
+export type CtState = 'invalid' | 'established' | 'related' | 'new' | 'untracked';
+
+/** TCP header flag bits (byte 13). */
+export const TCP_FLAGS: Record<string, number> = {
+  fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80,
+};
+
+/** linux/netfilter.h NFPROTO_* values. */
+export const NFPROTO: Record<'ipv4' | 'ipv6', number> = { ipv4: 2, ipv6: 10 };
+
+export const IFNAMSIZ = 16;
+
+// ─── addresses ───────────────────────────────────────────────────────────────────────────────────
+
+export interface Address {
+  version: 4 | 6;
+  value: bigint;
+}
+
+/** Strict address parse: dotted quad (no leading zeros, no short forms) or RFC 4291 IPv6. */
+export function parseAddress(text: string): Address | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    const b = ipaddr.IPv4.parse(text).toByteArray();
+    return { version: 4, value: bytesToBigint(b) };
+  }
+  if (text.includes(':') && ipaddr.IPv6.isValid(text)) {
+    const a = ipaddr.IPv6.parse(text);
+    if (a.zoneId) return undefined;
+    return { version: 6, value: bytesToBigint(a.toByteArray()) };
+  }
+  return undefined;
+}
+
+function bytesToBigint(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+export function formatAddress(value: bigint, version: 4 | 6): string {
+  const n = version === 4 ? 4 : 16;
+  const bytes: number[] = [];
+  for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** Canonical text of an address (`::ffff:0:1` style for IPv6), or undefined if malformed. */
+export function canonicalAddress(text: string): string | undefined {
+  const a = parseAddress(text);
+  return a && formatAddress(a.value, a.version);
+}
+
+export function prefixMask(len: number, bits: number): bigint {
+  const all = (1n << BigInt(bits)) - 1n;
+  return len === 0 ? 0n : (all >> BigInt(bits - len)) << BigInt(bits - len);
+}
+
+// ─── items as numbers ────────────────────────────────────────────────────────────────────────────
+
+export interface Interval {
+  lo: bigint;
+  hi: bigint;
+}
+
+/** The number an atom stands for in a field's domain, or an error message. */
+export function atomValue(field: MatchField, atom: Atom): bigint | string {
+  const info = FIELDS[field];
+  switch (info.kind) {
+    case 'ipv4':
+    case 'ipv6': {
+      if (typeof atom !== 'string') return `expected an IPv${info.kind === 'ipv4' ? 4 : 6} address, got ${atom}`;
+      const a = parseAddress(atom);
+      const want = info.kind === 'ipv4' ? 4 : 6;
+      if (!a || a.version !== want) return `"${atom}" is not a valid IPv${want} address`;
+      return a.value;
+    }
+    case 'uint': {
+      let n: number | undefined;
+      if (typeof atom === 'number') n = atom;
+      else if (field === 'meta l4proto' || field === 'ip protocol') n = L4PROTO[atom];
+      else if (field === 'tcp flags') n = TCP_FLAGS[atom];
+      if (n === undefined || !Number.isInteger(n) || n < 0 || n >= 2 ** info.bits) {
+        return `${JSON.stringify(atom)} is not a ${info.bits}-bit value for ${field}`;
+      }
+      return BigInt(n);
+    }
+    case 'ctstate': {
+      const bit = typeof atom === 'string' ? CT_STATE[atom] : undefined;
+      return bit === undefined ? `${JSON.stringify(atom)} is not a ct state` : BigInt(bit);
+    }
+    case 'nfproto': {
+      const n = typeof atom === 'string' ? NFPROTO[atom as 'ipv4' | 'ipv6'] : atom;
+      return n === 2 || n === 10 ? BigInt(n) : `${JSON.stringify(atom)} is not ipv4 or ipv6`;
+    }
+    case 'ifname':
+      return `interface names are not numbers`;
+  }
+}
+
+/**
+ * The interval an item covers, or an error message. A prefix with host bits set covers nothing
+ * (the kernel compares `(x & mask) == addr`), which is returned as `null`.
+ */
+export function itemInterval(field: MatchField, item: Item): Interval | null | string {
+  const info = FIELDS[field];
+  if (typeof item === 'object' && 'prefix' in item) {
+    if (info.kind !== 'ipv4' && info.kind !== 'ipv6') return `a prefix is not a value of ${field}`;
+    const base = atomValue(field, item.prefix);
+    if (typeof base === 'string') return base;
+    if (!Number.isInteger(item.len) || item.len < 0 || item.len > info.bits) {
+      return `prefix length ${item.len} is out of 0..${info.bits}`;
+    }
+    const mask = prefixMask(item.len, info.bits);
+    if ((base & mask) !== base) return null;
+    return { lo: base, hi: base | (~mask & ((1n << BigInt(info.bits)) - 1n)) };
+  }
+  if (typeof item === 'object' && 'range' in item) {
+    const lo = atomValue(field, item.range[0]);
+    if (typeof lo === 'string') return lo;
+    const hi = atomValue(field, item.range[1]);
+    if (typeof hi === 'string') return hi;
+    return lo <= hi ? { lo, hi } : null;
+  }
+  const v = atomValue(field, item);
+  return typeof v === 'string' ? v : { lo: v, hi: v };
+}
+
+export function valueItems(value: MatchValue): Item[] {
+  return typeof value === 'object' && 'set' in value ? value.set : [value];
+}
+
+/** Sorted, disjoint, merged intervals a value covers (before `op` and `mask`), or an error message. */
+export function valueIntervals(field: MatchField, value: MatchValue): Interval[] | string {
+  const out: Interval[] = [];
+  for (const item of valueItems(value)) {
+    const iv = itemInterval(field, item);
+    if (typeof iv === 'string') return iv;
+    if (iv) out.push(iv);
+  }
+  return mergeIntervals(out);
+}
+
+export function mergeIntervals(list: Interval[]): Interval[] {
+  const sorted = [...list].sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+  const out: Interval[] = [];
+  for (const iv of sorted) {
+    const last = out[out.length - 1];
+    if (last && iv.lo <= last.hi + 1n) {
+      if (iv.hi > last.hi) last.hi = iv.hi;
+    } else out.push({ ...iv });
+  }
+  return out;
+}
+
+// ─── interface names ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Whether an interface name matches a pattern as the kernel compares them: names are NUL-padded
+ * to IFNAMSIZ (16) bytes; `eth*` compares only the bytes before the star. A pattern of 16 or more
+ * bytes can never match, since kernel names are at most 15 bytes.
+ */
+export function ifnameMatches(pattern: string, name: string): boolean {
+  if (pattern.endsWith('*') && !pattern.endsWith('\\*')) return name.startsWith(pattern.slice(0, -1));
+  return pattern.replace(/\\\*$/, '*') === name;
+}
+
+/** A check that every value of a match fits its field; returns an error message or undefined. */
+export function checkMatchValue(m: Pick<Match, 'field' | 'value' | 'mask'>): string | undefined {
+  const info = FIELDS[m.field];
+  if (m.mask !== undefined && (info.kind !== 'uint' || m.mask < 0 || m.mask >= 2 ** info.bits)) {
+    return `mask ${m.mask} does not fit ${m.field}`;
+  }
+  if (info.kind === 'ifname') {
+    for (const item of valueItems(m.value)) {
+      if (typeof item !== 'string') return `${m.field} takes interface names`;
+      if (item.length === 0) return `${m.field}: empty interface name`;
+    }
+    return undefined;
+  }
+  const r = valueIntervals(m.field, m.value);
+  return typeof r === 'string' ? `${m.field}: ${r}` : undefined;
+}
