@@ -1,7 +1,14 @@
 // The CLI's commands, one module each; each exports a function that adds itself to the program.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerValidate } from './validate.js';
+import { registerRender } from './render.js';
+import { registerImport } from './import.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [
+  registerValidate,
+  registerRender,
+  registerImport,
+];
