@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { registerValidate } from './validate.js';
 import { registerRender } from './render.js';
 import { registerImport } from './import.js';
+import { registerCheck } from './check.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -11,4 +12,5 @@ export const commands: Register[] = [
   registerValidate,
   registerRender,
   registerImport,
+  registerCheck,
 ];
