@@ -33,6 +33,9 @@ export const CODES = {
   NFT_REFERENCE: 'a rule refers to a chain or table that does not exist',
   // model
   MODEL_INVALID: 'the model breaks an invariant (a front end or caller bug, or hand-built IR)',
+  // engine
+  ENGINE_LOOP: 'jumps and gotos form a loop or nest deeper than the kernel allows (it refuses such a ruleset)',
+  ENGINE_ORDER: 'two base chains share a hook and priority; the model runs them in creation order',
   // nft back end
   NFT_COMMAND: 'the nft command failed',
 } as const;
