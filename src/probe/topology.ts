@@ -1,0 +1,236 @@
+// The probe's throwaway network: a gateway namespace whose interfaces carry the names the ruleset
+// expects (`liqo-tunnel`, `eth0`, `liqo.xxxx`…), each a veth whose other end lives in one "outside"
+// namespace. The outside namespace is both the source (tcpreplay injects on the far end of the
+// packet's input interface) and the sink (tcpdump sees what the gateway sends out of any interface),
+// so an interface can be a packet's way in for one packet and its way out for another.
+//
+// The gateway forwards by policy routing: one table per input interface, holding a host route per
+// destination towards the wanted output interface, via a next hop with a permanent neighbour entry —
+// so it never sends ARP/NDP and the outside owns no address and answers nothing. Nothing links to
+// the host namespace, and dispose() (or process exit, via Netns) removes both namespaces.
+
+import { Netns } from '../backends/netns/netns.js';
+import { formatAddress, parseAddress, prefixMask } from '../model/values.js';
+import { nftLoadJson } from './nft-file.js';
+
+export interface TopologySpec {
+  /** Gateway interface names, as the ruleset expects them (1–15 bytes, no `/`, `:` or blank). */
+  interfaces: readonly string[];
+  /** Addresses the packets use (before and after NAT): the gateway's own addresses avoid them. */
+  avoid?: readonly string[];
+  /** Namespace name prefix (`nftlens-<prefix>gw-…`, `nftlens-<prefix>out-…`). */
+  prefix?: string;
+}
+
+export interface Port {
+  /** The gateway interface name. */
+  name: string;
+  /** Its far end in the outside namespace (`p0`, `p1`, …) and that end's interface index there. */
+  peer: string;
+  peerIndex: number;
+  gatewayMac: string;
+  peerMac: string;
+  /** The gateway's own addresses on it (what masquerade picks) and the next hop behind it. */
+  v4: { address: string; nexthop: string };
+  v6: { address: string; nexthop: string };
+  /** Policy routing table for packets that come in on this interface. */
+  table: number;
+}
+
+export interface Route {
+  iif: string;
+  oif: string;
+  version: 4 | 6;
+  daddr: string;
+}
+
+/** Candidate /16 (IPv4) and /48 (IPv6) blocks for the gateway's own subnets, one /24 or /64 per port. */
+const V4_BLOCKS = ['198.18.0.0', '198.19.0.0', '100.64.0.0', '100.127.0.0', '192.168.0.0', '172.31.0.0'];
+const V6_BLOCKS = ['fd6e:666c:7400::', 'fd6e:666c:7401::', '2001:db8:ffff::', 'fd00:ffff:ffff::'];
+const TABLE_BASE = 1000;
+
+export class Topology {
+  private routesSet = false;
+
+  private constructor(
+    readonly gateway: Netns,
+    readonly outside: Netns,
+    readonly ports: ReadonlyMap<string, Port>,
+  ) {}
+
+  /** Builds the namespaces; on any failure removes what it made and rethrows. */
+  static async create(spec: TopologySpec): Promise<Topology> {
+    const names = [...new Set(spec.interfaces)];
+    for (const n of names) checkInterfaceName(n);
+    if (names.length > 250) throw new Error(`too many interfaces for one probe topology (${names.length})`);
+    const v4Block = pickBlock(V4_BLOCKS, 4, 16, spec.avoid ?? []);
+    const v6Block = pickBlock(V6_BLOCKS, 6, 48, spec.avoid ?? []);
+    const made: Netns[] = [];
+    try {
+      const gateway = await Netns.create(`${spec.prefix ?? 'probe'}gw`);
+      made.push(gateway);
+      const outside = await Netns.create(`${spec.prefix ?? 'probe'}out`);
+      made.push(outside);
+      await configureNamespaces(gateway, outside);
+      const ports = new Map<string, Port>();
+      for (const [i, name] of names.entries()) {
+        ports.set(name, await addPort(gateway, outside, name, i, v4Block, v6Block));
+      }
+      await finishOutside(outside, ports);
+      return new Topology(gateway, outside, ports);
+    } catch (e) {
+      for (const ns of made.reverse()) await ns.dispose();
+      throw e;
+    }
+  }
+
+  port(name: string): Port {
+    const p = this.ports.get(name);
+    if (!p) throw new Error(`the probe topology has no interface ${name}`);
+    return p;
+  }
+
+  /** Replaces every forwarding route with the given ones (one host route per iif and destination). */
+  async setRoutes(routes: readonly Route[]): Promise<void> {
+    const lines: Record<4 | 6, string[]> = { 4: [], 6: [] };
+    if (this.routesSet) {
+      for (const p of this.ports.values()) {
+        lines[4].push(`route flush table ${p.table}`);
+        lines[6].push(`route flush table ${p.table}`);
+      }
+    }
+    const seen = new Set<string>();
+    for (const r of routes) {
+      const a = parseAddress(r.daddr);
+      if (!a || a.version !== r.version) throw new Error(`bad route destination ${r.daddr}`);
+      const inPort = this.port(r.iif);
+      const out = this.port(r.oif);
+      const key = `${r.iif}|${r.version}|${a.value}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const dst = formatAddress(a.value, a.version);
+      const hop = r.version === 4 ? out.v4.nexthop : out.v6.nexthop;
+      lines[r.version].push(`route replace ${dst}/${r.version === 4 ? 32 : 128} via ${hop} dev ${out.name} onlink table ${inPort.table}`);
+    }
+    this.routesSet = true;
+    await ipBatch(this.gateway, 4, lines[4]);
+    await ipBatch(this.gateway, 6, lines[6]);
+  }
+
+  /** Forgets every connection the gateway tracks (between independent runs). */
+  async flushConntrack(): Promise<void> {
+    for (const family of ['ipv4', 'ipv6']) {
+      const r = await this.gateway.run('conntrack', ['-F', '-f', family]).catch((e: Error) => e);
+      // conntrack -F exits 1 with "0 flow entries" on an empty table on some versions
+      if (r instanceof Error && !/flow entries have been deleted/.test(r.message)) throw r;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.outside.dispose();
+    await this.gateway.dispose();
+  }
+}
+
+/** The kernel's dev_valid_name(): 1–15 bytes, not `.`/`..`, no `/`, `:` or whitespace. */
+export function checkInterfaceName(name: string): void {
+  if (Buffer.byteLength(name) === 0 || Buffer.byteLength(name) > 15 || name === '.' || name === '..' || /[/:\s]/.test(name)) {
+    throw new Error(`"${name}" cannot be a Linux interface name, so the probe cannot build it`);
+  }
+}
+
+/** The first block (prefix of `len` bits) that holds none of the addresses to avoid. */
+function pickBlock(blocks: readonly string[], version: 4 | 6, len: number, avoid: readonly string[]): bigint {
+  const bits = version === 4 ? 32 : 128;
+  const mask = prefixMask(len, bits);
+  const used = avoid.map(parseAddress).filter((a) => a?.version === version).map((a) => a!.value & mask);
+  for (const b of blocks) {
+    const base = parseAddress(b)!.value;
+    if (!used.includes(base)) return base;
+  }
+  throw new Error(`the packets use every address block the probe could give the gateway (IPv${version})`);
+}
+
+async function configureNamespaces(gateway: Netns, outside: Netns): Promise<void> {
+  // Set before the interfaces exist, so every new interface inherits the defaults.
+  await gateway.run('sysctl', [
+    '-q', '-w',
+    'net.ipv4.ip_forward=1',
+    'net.ipv4.conf.all.rp_filter=0',
+    'net.ipv4.conf.default.rp_filter=0',
+    'net.ipv4.conf.all.send_redirects=0',
+    'net.ipv4.conf.default.send_redirects=0',
+    'net.ipv6.conf.all.forwarding=1',
+    'net.ipv6.conf.default.forwarding=1',
+    'net.ipv6.conf.default.accept_dad=0',
+    'net.ipv6.conf.default.accept_ra=0',
+    'net.ipv6.conf.default.router_solicitations=0',
+  ]);
+  await outside.run('sysctl', [
+    '-q', '-w',
+    'net.ipv4.ip_forward=0',
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+  ]);
+  // The outside only injects and captures (both below netfilter): it drops whatever reaches its IP
+  // stack, so it never answers the gateway.
+  await nftLoadJson(outside, {
+    nftables: [
+      { table: { family: 'inet', name: 'nftlens-outside' } },
+      ...['prerouting', 'output'].map((hook) => ({
+        chain: { family: 'inet', table: 'nftlens-outside', name: hook, type: 'filter', hook, prio: -400, policy: 'drop' },
+      })),
+    ],
+  });
+}
+
+async function addPort(gateway: Netns, outside: Netns, name: string, i: number, v4Block: bigint, v6Block: bigint): Promise<Port> {
+  const peer = `p${i}`;
+  const hex = i.toString(16).padStart(2, '0');
+  const gatewayMac = `02:6e:66:00:00:${hex}`;
+  const peerMac = `02:6e:66:00:01:${hex}`;
+  const v4net = v4Block + (BigInt(i) << 8n);
+  const v6net = v6Block + (BigInt(i) << 64n);
+  const port: Port = {
+    name,
+    peer,
+    peerIndex: 0,
+    gatewayMac,
+    peerMac,
+    v4: { address: formatAddress(v4net + 1n, 4), nexthop: formatAddress(v4net + 2n, 4) },
+    v6: { address: formatAddress(v6net + 1n, 6), nexthop: formatAddress(v6net + 2n, 6) },
+    table: TABLE_BASE + i,
+  };
+  await outside.run('ip', ['link', 'add', peer, 'address', peerMac, 'type', 'veth', 'peer', 'name', name, 'address', gatewayMac, 'netns', gateway.name]);
+  await ipBatch(gateway, 4, [
+    `link set dev ${name} up`,
+    `address add ${port.v4.address}/24 dev ${name}`,
+    `neigh replace ${port.v4.nexthop} lladdr ${peerMac} dev ${name} nud permanent`,
+    `rule add iif ${name} lookup ${port.table} pref ${TABLE_BASE + i}`,
+  ]);
+  await ipBatch(gateway, 6, [
+    `address add ${port.v6.address}/64 dev ${name} nodad`,
+    `neigh replace ${port.v6.nexthop} lladdr ${peerMac} dev ${name} nud permanent`,
+    `rule add iif ${name} lookup ${port.table} pref ${TABLE_BASE + i}`,
+  ]);
+  await outside.run('ip', ['link', 'set', 'dev', peer, 'up']);
+  return port;
+}
+
+async function finishOutside(outside: Netns, ports: Map<string, Port>): Promise<void> {
+  const links = JSON.parse(await outside.run('ip', ['-j', 'link', 'show'])) as { ifname: string; ifindex: number }[];
+  for (const p of ports.values()) {
+    const l = links.find((x) => x.ifname === p.peer);
+    if (!l) throw new Error(`interface ${p.peer} missing in ${outside.name}`);
+    p.peerIndex = l.ifindex;
+  }
+}
+
+/**
+ * Runs `ip -batch -`. Every token comes from this module: interface names pass
+ * checkInterfaceName (no blanks, so no token can split), addresses are re-formatted from numbers.
+ */
+async function ipBatch(ns: Netns, family: 4 | 6, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await ns.run('ip', [`-${family}`, '-batch', '-'], lines.join('\n') + '\n');
+}
