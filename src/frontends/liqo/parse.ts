@@ -1,0 +1,192 @@
+// Reads YAML or JSON text into located trees, one per Kubernetes object: several documents per
+// file (`---`), `kind: List` / `FirewallConfigurationList` with `items`, comments such as Helm's
+// `# Source:` lines. Every map key, sequence item and scalar keeps its 1-based line and column.
+// YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on` are booleans,
+// `0x10`/`010` are numbers. Malformed text or alias bombs give INPUT_PARSE diagnostics; objects of
+// other kinds give INPUT_KIND. Schema decoding of the trees is schema.ts's job.
+
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { diag, type Diagnostic } from '../../model/diagnostics.js';
+import { API_GROUP, KIND } from './types.js';
+
+export interface Pos {
+  line?: number;
+  column?: number;
+}
+
+export type Scalar = string | number | boolean | null;
+
+export type YNode =
+  | { kind: 'map'; entries: Map<string, YEntry>; pos: Pos }
+  | { kind: 'seq'; items: YNode[]; pos: Pos }
+  | { kind: 'scalar'; value: Scalar; pos: Pos };
+
+export interface YEntry {
+  key: string;
+  keyPos: Pos;
+  value: YNode;
+}
+
+/** One FirewallConfiguration object found in the text: a document, or an item of a List. */
+export interface RawObject {
+  node: YNode & { kind: 'map' };
+  /** `items[3]` for List items, `` for whole documents. */
+  where: string;
+}
+
+/** Alias expansion budget per document: more nodes than this is an alias bomb, not a config. */
+const MAX_NODES = 200_000;
+const MAX_DEPTH = 200;
+
+/** Splits the text into FirewallConfiguration objects; everything else becomes a diagnostic. */
+export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[] } {
+  const objects: RawObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const lc = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true }) as Document.Parsed[];
+  } catch (e) {
+    diagnostics.push(diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${(e as Error).message}`, { file }));
+    return { objects, diagnostics };
+  }
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const p = err.linePos?.[0];
+        diagnostics.push(
+          diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${err.message.split('\n')[0]}`, {
+            file,
+            ...(p ? { line: p.line, column: p.col } : {}),
+          }),
+        );
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // an empty document: only comments or `---`
+    const built = new TreeBuilder(doc, lc);
+    let root: YNode;
+    try {
+      root = built.build(doc.contents);
+    } catch (e) {
+      if (!(e instanceof TreeError)) throw e;
+      diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
+      continue;
+    }
+    collect(root, '', file, objects, diagnostics);
+  }
+  return { objects, diagnostics };
+}
+
+function collect(node: YNode, where: string, file: string, out: RawObject[], diags: Diagnostic[]): void {
+  const kind = node.kind === 'map' ? scalarAt(node, 'kind') : undefined;
+  const apiVersion = node.kind === 'map' ? scalarAt(node, 'apiVersion') : undefined;
+  if (node.kind === 'map' && (kind === 'List' || kind === `${KIND}List`)) {
+    const items = node.entries.get('items')?.value;
+    if (!items || items.kind !== 'seq') {
+      diags.push(diag('INPUT_KIND', 'error', `a ${kind} needs an \`items\` list`, { file, ...node.pos, field: 'items' }));
+      return;
+    }
+    items.items.forEach((item, i) => collect(item, `${where}items[${i}]`, file, out, diags));
+    return;
+  }
+  if (node.kind === 'map' && kind === KIND && typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
+    out.push({ node, where });
+    return;
+  }
+  const what =
+    node.kind !== 'map'
+      ? `a ${node.kind === 'seq' ? 'list' : 'scalar'}`
+      : `kind ${JSON.stringify(kind ?? null)}, apiVersion ${JSON.stringify(apiVersion ?? null)}`;
+  diags.push(
+    diag(
+      'INPUT_KIND',
+      'error',
+      `expected a FirewallConfiguration (apiVersion ${API_GROUP}/…) or a List of them, found ${what}`,
+      { file, ...node.pos, ...(where ? { field: where } : {}) },
+    ),
+  );
+}
+
+function scalarAt(node: YNode & { kind: 'map' }, key: string): Scalar | undefined {
+  const v = node.entries.get(key)?.value;
+  return v?.kind === 'scalar' ? v.value : undefined;
+}
+
+class TreeError extends Error {
+  constructor(message: string, readonly pos: Pos) {
+    super(message);
+  }
+}
+
+/** Turns the yaml library's AST into YNodes, resolving aliases within a node budget. */
+class TreeBuilder {
+  private nodes = 0;
+  private readonly ancestors = new Set<unknown>();
+
+  constructor(private readonly doc: Document.Parsed, private readonly lc: LineCounter) {}
+
+  build(node: unknown, depth = 0): YNode {
+    const pos = this.pos(node);
+    if (++this.nodes > MAX_NODES) throw new TreeError(`more than ${MAX_NODES} YAML nodes after alias expansion`, pos);
+    if (depth > MAX_DEPTH) throw new TreeError(`YAML nested deeper than ${MAX_DEPTH} levels`, pos);
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) throw new TreeError(`unresolved alias *${node.source}`, pos);
+      if (this.ancestors.has(target)) throw new TreeError(`alias *${node.source} refers to a node that contains it`, pos);
+      const built = this.build(target, depth + 1);
+      return { ...built, pos };
+    }
+    if (isScalar(node)) return { kind: 'scalar', value: scalarValue(node.value, node.source), pos };
+    this.ancestors.add(node);
+    try {
+      if (isMap(node)) {
+        const entries = new Map<string, YEntry>();
+        for (const pair of node.items) {
+          if (!isPair(pair)) continue;
+          const keyNode = pair.key as Node | null;
+          const keyPos = keyNode ? this.pos(keyNode) : pos;
+          if (keyNode !== null && !isScalar(keyNode)) throw new TreeError('map keys must be plain strings', keyPos);
+          const key = keyNode === null ? '' : String(scalarValue(keyNode.value, keyNode.source));
+          if (entries.has(key)) throw new TreeError(`map key ${JSON.stringify(key)} is repeated`, keyPos);
+          const value: YNode =
+            pair.value === null || pair.value === undefined
+              ? { kind: 'scalar', value: null, pos: keyPos }
+              : this.build(pair.value, depth + 1);
+          entries.set(key, { key, keyPos, value });
+        }
+        return { kind: 'map', entries, pos };
+      }
+      if (isSeq(node)) return { kind: 'seq', items: node.items.map((i) => this.build(i, depth + 1)), pos };
+    } finally {
+      this.ancestors.delete(node);
+    }
+    if (node === null || node === undefined) return { kind: 'scalar', value: null, pos };
+    throw new TreeError('unsupported YAML node', pos);
+  }
+
+  private pos(node: unknown): Pos {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (!range) return {};
+    const p = this.lc.linePos(range[0]);
+    return { line: p.line, column: p.col };
+  }
+}
+
+/** Scalars other than strings, numbers, booleans and null (timestamps, binary) are kept as text. */
+function scalarValue(value: unknown, source: string | undefined): Scalar {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return source ?? String(value);
+}
+
+/** Whether a parsed document (plain JS value) is a FirewallConfiguration or a List holding one. */
+export function isFirewallConfigurationDocument(doc: unknown): boolean {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
+  const o = doc as Record<string, unknown>;
+  if (o.kind === KIND) return typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${API_GROUP}/`);
+  if ((o.kind === 'List' || o.kind === `${KIND}List`) && Array.isArray(o.items)) {
+    return o.items.length > 0 && o.items.every(isFirewallConfigurationDocument);
+  }
+  return false;
+}

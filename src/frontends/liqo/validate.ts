@@ -1,0 +1,295 @@
+// Liqo's validating webhook (pkg/webhooks/firewallconfiguration, `webhookValidate.Handle`), check
+// by check and in its order: unique chain names; per chain family/type/hook, one rule set, rule set
+// of the chain's type, rule names; NAT rules' type vs hook and `to`; filter rules' IP values and
+// tcpmssclamp. Liqo stops at the first failure; this collects them all (skipping only checks that
+// would repeat an earlier one). Then LIQO_VALUE: what Liqo never checks but what cannot be
+// installed or means nothing (ports, marks, NAT targets, IPs in NAT rules). Cluster-wide checks
+// (unique table name + labels, immutable table name) are the analyzer's, across resources.
+
+import { diag, type Code, type Diagnostic } from '../../model/diagnostics.js';
+import {
+  chainRules, WEBHOOK_SKIP_LABEL,
+  type Chain, type ChainHook, type ChainType, type FilterRule, type FirewallConfiguration, type Loc,
+  type NatRule, type TableFamily,
+} from './types.js';
+import { as16, goAtoi, liqoIPValue, liqoPortValue, unmap } from './values.js';
+import { originOf, type Scope } from './where.js';
+
+/**
+ * `chain.go` `allowedTableFamilyChainTypeHook`, as written: ip/ip6/inet filter chains on every
+ * hook but ingress (ingress: inet only); nat on prerouting, input, output, postrouting; route on
+ * output; arp filter on input/output; bridge filter on every hook but ingress; netdev filter on
+ * ingress. (The fixtures' README says forward is IPV4-only; every version of chain.go read says
+ * otherwise, and this follows the code.)
+ */
+export function allowedTableFamilyChainTypeHook(family: TableFamily, type: ChainType, hook: ChainHook): boolean {
+  switch (family) {
+    case 'INET':
+    case 'IPV4':
+    case 'IPV6':
+      switch (type) {
+        case 'filter':
+          return hook !== 'ingress' || family === 'INET';
+        case 'nat':
+          return hook === 'prerouting' || hook === 'input' || hook === 'output' || hook === 'postrouting';
+        case 'route':
+          return hook === 'output';
+      }
+    case 'ARP':
+      return type === 'filter' && (hook === 'input' || hook === 'output');
+    case 'BRIDGE':
+      return type === 'filter' && hook !== 'ingress';
+    case 'NETDEV':
+      return type === 'filter' && hook === 'ingress';
+  }
+}
+
+/** Every error of one resource: the webhook's, then LIQO_VALUE. */
+export function validateFirewallConfiguration(fc: FirewallConfiguration): Diagnostic[] {
+  const v = new Validator(fc);
+  v.webhook();
+  v.values();
+  return v.out;
+}
+
+class Validator {
+  readonly out: Diagnostic[] = [];
+  private readonly skip: boolean;
+
+  constructor(private readonly fc: FirewallConfiguration) {
+    this.skip = fc.labels[WEBHOOK_SKIP_LABEL] === 'true';
+  }
+
+  webhook(): void {
+    const { fc } = this;
+    const seen = new Map<string, number>();
+    for (const chain of fc.table.chains) {
+      const first = seen.get(chain.name.value);
+      if (first === undefined) seen.set(chain.name.value, chain.index);
+      else this.hook('LIQO_CHAIN_NAME', chain.name.loc, { chain }, `chain name ${chain.name.value} is duplicated (chains[${first}] has it too); chain names must be unique within a table`);
+    }
+    for (const chain of fc.table.chains) {
+      const family = fc.table.family.value;
+      const familyOk = allowedTableFamilyChainTypeHook(family, chain.type.value, chain.hook.value);
+      if (!familyOk) {
+        this.hook('LIQO_FAMILY_HOOK', chain.hook.loc, { chain },
+          `the combination of family ${family}, chain type ${chain.type.value} and hook ${chain.hook.value} is not allowed by Liqo ` +
+          `(${allowedHooks(family, chain.type.value)})`);
+      }
+      const sets = (['filterRules', 'natRules', 'routeRules'] as const).filter((k) => chain.rules[k] !== undefined);
+      if (sets.length > 1) this.hook('LIQO_RULESETS', chain.rules.loc, { chain }, `only one rule set must be defined, found ${sets.join(' and ')}`);
+      for (const key of sets) {
+        const want = key === 'filterRules' ? 'filter' : key === 'natRules' ? 'nat' : 'route';
+        if (chain.type.value !== want) {
+          this.hook('LIQO_RULESETS', chain.rules[key]!.loc, { chain },
+            `${key} must be defined only in a chain of type ${want}; this chain is of type ${chain.type.value}` +
+            (chain.rules[key]!.items.length === 0 ? ' (an empty list counts as defined)' : ''));
+        }
+      }
+      this.ruleNames(chain);
+      if (chain.type.value === 'nat') {
+        for (const rule of chain.rules.natRules?.items ?? []) {
+          if (familyOk) this.natHook(chain, rule);
+          this.natTo(chain, rule);
+        }
+      }
+      if (chain.type.value === 'filter') {
+        for (const rule of chain.rules.filterRules?.items ?? []) this.filterRule(chain, rule);
+      }
+    }
+  }
+
+  private ruleNames(chain: Chain): void {
+    const seen = new Map<string, number>();
+    for (const rule of chainRules(chain)) {
+      const name = rule.name?.value;
+      const loc = rule.name?.loc ?? { ...rule.loc, path: `${rule.loc.path}.name` };
+      if (!name) {
+        this.hook('LIQO_RULE_NAME', loc, { chain, rule },
+          `rule name is void: ${rule.name ? 'the name is empty' : 'the rule has no name'}` +
+          (this.skip
+            ? `; Liqo's mutating webhook, which names such rules, skips this resource, and Liqo's gateway crashes translating a nameless rule`
+            : `; in a cluster Liqo's mutating webhook would name it with a random UUID (nftlens does so deterministically with the nameRules option)`));
+        continue;
+      }
+      const first = seen.get(name);
+      if (first === undefined) seen.set(name, rule.index);
+      else this.hook('LIQO_RULE_NAME', loc, { chain, rule }, `name ${name} is duplicated (${rule.list}[${first}] has it too); rule names must be unique within a chain, since Liqo finds rules by name`);
+    }
+  }
+
+  /** `natrule.go` `checkNatRuleChainHook`. */
+  private natHook(chain: Chain, rule: NatRule): void {
+    const hook = chain.hook.value;
+    const type = rule.natType.value;
+    const dnat = type === 'dnat';
+    const bad = (hook === 'postrouting' || hook === 'input') === dnat;
+    if (!bad) return;
+    const kind = dnat ? 'DNAT' : 'SNAT';
+    this.hook('LIQO_NAT_HOOK', rule.natType.loc, { chain, rule },
+      `natrule ${rule.label} is ${kind}${dnat ? '' : ` (${type})`} that is incompatible with ${hook}: ` +
+      (dnat ? 'dnat belongs in prerouting or output chains' : 'snat and masquerade belong in postrouting or input chains'));
+  }
+
+  /** `natrule.go` `checkNatRuleTo`: dnat/snat need `to` (even `""` counts), masquerade must not have it. */
+  private natTo(chain: Chain, rule: NatRule): void {
+    const type = rule.natType.value;
+    if (type !== 'masquerade' && rule.to === undefined) {
+      this.hook('LIQO_NAT_TO', { ...rule.loc, path: `${rule.loc.path}.to` }, { chain, rule },
+        `natrule ${rule.label} is ${type} but has no to field: say which address or subnet to translate to`);
+    }
+    if (type === 'masquerade' && rule.to !== undefined) {
+      this.hook('LIQO_NAT_TO', rule.to.loc, { chain, rule },
+        `natrule ${rule.label} is masquerade but has a to field: masquerade always uses the outgoing interface's address`);
+    }
+  }
+
+  /** `filterrule.go` `checkFilterRule`: IP values, then tcpmssclamp's tcp match. */
+  private filterRule(chain: Chain, rule: FilterRule): void {
+    for (const m of rule.match.items) {
+      if (!m.ip) continue;
+      const text = m.ip.value.value;
+      const v = liqoIPValue(text);
+      if (!v) {
+        this.hook('LIQO_IP', m.ip.value.loc, { chain, rule },
+          `invalid match value IP ${text}: expected an address (10.0.0.1), a subnet (10.0.0.0/24) or a range (10.0.0.1-10.0.0.20)`);
+      } else if (v.type === 'range' && as16(v.start) > as16(v.end)) {
+        this.hook('LIQO_IP', m.ip.value.loc, { chain, rule }, `invalid range ${text}: its start is after its end`);
+      }
+    }
+    if (rule.action.value !== 'tcpmssclamp') return;
+    // Liqo scans entries in order and reads `Proto.Value` without a nil check.
+    for (const m of rule.match.items) {
+      if (!m.proto) {
+        const loc = { ...m.loc, path: `${m.loc.path}.proto` };
+        const later = rule.match.items.some((x) => x.index > m.index && x.proto?.value.value === 'tcp' && x.op.value === 'eq');
+        this.hook('LIQO_MSS_CLAMP', loc, { chain, rule },
+          `match[${m.index}] of this tcpmssclamp rule has no proto; Liqo's webhook crashes on it ` +
+          `(nil pointer, HTTP 500) and the API server denies the resource` +
+          (later ? `, although a later entry matches tcp: put the tcp proto match first` : `; the rule needs an eq tcp proto match`));
+        return;
+      }
+      if (m.proto.value.value === 'tcp' && m.op.value === 'eq') return;
+    }
+    this.hook('LIQO_MSS_CLAMP', rule.match.loc, { chain, rule },
+      `tcp mss clamp rule should have a match for tcp protocol (an entry with op: eq and proto: tcp)`);
+  }
+
+  // ─── LIQO_VALUE: what Liqo never checks ─────────────────────────────────────────────────────────
+
+  values(): void {
+    for (const chain of this.fc.table.chains) {
+      for (const name of [chain.name]) if (Buffer.byteLength(name.value) > 255) this.value(name.loc, { chain }, `the chain name is longer than the kernel's 255 bytes`);
+      for (const rule of chainRules(chain)) {
+        if (rule.list === 'routeRules') continue;
+        this.matchValues(chain, rule);
+        if (rule.list === 'filterRules') this.actionValue(chain, rule);
+        else this.natValue(chain, rule);
+      }
+    }
+    const t = this.fc.table.name;
+    if (Buffer.byteLength(t.value) > 255) this.value(t.loc, {}, `the table name is longer than the kernel's 255 bytes`);
+  }
+
+  private matchValues(chain: Chain, rule: FilterRule | NatRule): void {
+    const nat = rule.list === 'natRules';
+    for (const m of rule.match.items) {
+      if (m.ip) {
+        const text = m.ip.value.value;
+        const v = liqoIPValue(text);
+        const loc = m.ip.value.loc;
+        if (!v) {
+          if (nat) this.value(loc, { chain, rule }, `${text} is not an IP address, subnet or a-b range; ${NAT_IP_GAP}, and its gateway fails to install the resource`);
+        } else if (v.type === 'range') {
+          const s = unmap(v.start);
+          const e = unmap(v.end);
+          if (s.version !== e.version) {
+            this.value(loc, { chain, rule }, `the range ${text} mixes IPv4 and IPv6; Liqo's webhook accepts it (it compares 16-byte forms), but no packet field holds both kinds and Liqo's gateway fails to install it`);
+          } else if (nat && as16(v.start) > as16(v.end)) {
+            this.value(loc, { chain, rule }, `the range ${text} starts after it ends, so it matches nothing; ${NAT_IP_GAP}`);
+          }
+        }
+      }
+      if (m.port && !liqoPortValue(m.port.value.value)) {
+        this.value(m.port.value.loc, { chain, rule },
+          `port ${JSON.stringify(m.port.value.value)} is neither a number nor a start-end range of numbers; Liqo's webhook does not check ports and accepts it, but its gateway fails to install the resource`);
+      }
+      if (m.dev && m.dev.value.value === '') {
+        this.value(m.dev.value.loc, { chain, rule },
+          `the device name is empty; Liqo would install a match on "no ${m.dev.position.value === 'in' ? 'input' : 'output'} interface", which nftables cannot express and nftlens does not model`);
+      }
+    }
+  }
+
+  private actionValue(chain: Chain, rule: FilterRule): void {
+    const action = rule.action.value;
+    const hook = chain.hook.value;
+    if (action === 'ctmark') {
+      if (!rule.value) {
+        this.value({ ...rule.loc, path: `${rule.loc.path}.value` }, { chain, rule }, `a ctmark rule needs a value (the mark); Liqo accepts the resource, but its gateway crashes on the missing value`);
+      } else if (goAtoi(rule.value.value) === undefined) {
+        this.value(rule.value.loc, { chain, rule }, `ctmark value ${JSON.stringify(rule.value.value)} is not a decimal integer (hex such as 0x10 is not accepted either); Liqo accepts the resource, but its gateway fails to install it`);
+      }
+    }
+    if (action === 'tcpmssclamp') {
+      const n = rule.value ? goAtoi(rule.value.value) : 0n;
+      if (n === undefined) {
+        this.value(rule.value!.loc, { chain, rule }, `tcpmssclamp value ${JSON.stringify(rule.value!.value)} is not a decimal integer (use "0" to derive the MSS from the route MTU); Liqo accepts the resource, but its gateway fails to install it`);
+      } else if (n !== 0n && BigInt.asUintN(16, n) === 0n) {
+        this.value(rule.value!.loc, { chain, rule }, `tcpmssclamp value ${rule.value!.value} is truncated by Liqo to 16 bits, which gives an MSS of 0`);
+      } else if (n === 0n && hook !== 'forward' && hook !== 'output' && hook !== 'postrouting') {
+        this.value(rule.value?.loc ?? rule.action.loc, { chain, rule }, `clamping the MSS to the route MTU needs a forward, output or postrouting chain: the kernel refuses "rt mtu" in ${hook}`);
+      }
+    }
+    if (action === 'reject' && hook === 'postrouting') {
+      this.value(rule.action.loc, { chain, rule }, `the kernel refuses reject in a postrouting chain (allowed: prerouting, input, forward, output)`);
+    }
+  }
+
+  private natValue(chain: Chain, rule: NatRule): void {
+    const hook = chain.hook.value;
+    const type = rule.natType.value;
+    if (type === 'masquerade' && hook === 'input') {
+      this.value(rule.natType.loc, { chain, rule }, `the kernel allows masquerade only in postrouting chains; Liqo's webhook accepts it in input, but the resource fails to apply`);
+    }
+    const to = rule.to;
+    if (!to || type === 'masquerade') return;
+    if (to.value === '') {
+      if (hook !== 'postrouting') {
+        this.value(to.loc, { chain, rule }, `to is empty: Liqo installs a masquerade for it whatever natType says, and the kernel refuses masquerade outside postrouting, so the resource fails to apply; give the address or subnet to ${type} to`);
+      }
+      return;
+    }
+    const v = liqoIPValue(to.value);
+    if (!v) {
+      this.value(to.loc, { chain, rule }, `to ${JSON.stringify(to.value)} is not an IP address, subnet or range; Liqo's webhook does not check it and accepts it, but its gateway fails to install the resource`);
+    } else if (v.type === 'range') {
+      const s = unmap(v.start);
+      const e = unmap(v.end);
+      if (s.version !== e.version) this.value(to.loc, { chain, rule }, `the range ${to.value} mixes IPv4 and IPv6, so it is no address pool; Liqo accepts it and installs the rule without any NAT`);
+      else if (as16(v.start) > as16(v.end)) this.value(to.loc, { chain, rule }, `the range ${to.value} starts after it ends, so it is no address pool; Liqo accepts it and installs the rule without any NAT`);
+    }
+  }
+
+  // ─── emitting ───────────────────────────────────────────────────────────────────────────────
+
+  private hook(code: Code, loc: Loc, scope: Scope, message: string): void {
+    const note = this.skip
+      ? ` (Liqo's validating webhook would not report this: the resource carries ${WEBHOOK_SKIP_LABEL}: "true")`
+      : '';
+    this.out.push(diag(code, 'error', message + note, originOf(this.fc, loc, scope)));
+  }
+
+  private value(loc: Loc, scope: Scope, message: string): void {
+    this.out.push(diag('LIQO_VALUE', 'error', message, originOf(this.fc, loc, scope)));
+  }
+}
+
+const NAT_IP_GAP = `Liqo's webhook checks IP values only in filter rules, so it accepts this NAT rule`;
+
+function allowedHooks(family: TableFamily, type: ChainType): string {
+  const hooks = (['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress'] as const).filter((h) =>
+    allowedTableFamilyChainTypeHook(family, type, h),
+  );
+  return hooks.length ? `${type} chains of ${family} tables may use ${hooks.join(', ')}` : `${family} tables cannot have ${type} chains`;
+}
