@@ -1,0 +1,203 @@
+// IR → nft JSON commands (`nft -j -f -`). Each table is replaced atomically within ONE batch:
+// `add table` (so the delete cannot fail), `delete table`, `add table`, then all its chains, then
+// its rules (jump targets exist by then), each rule carrying its comment so a kernel read-back
+// maps to the source. Only JSON is produced: no input string is ever parsed by nft as a script.
+// Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
+// (nft would mask it), set items that cover nothing are left out.
+
+import { NftlensError } from '../../model/diagnostics.js';
+import type { Origin } from '../../model/origin.js';
+import type { Atom, Chain, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, valueItems } from '../../model/values.js';
+
+type J = null | boolean | number | string | J[] | { [k: string]: J };
+export interface NftJsonDocument {
+  nftables: object[];
+}
+
+export function renderNftJson(ruleset: Ruleset): NftJsonDocument {
+  const out: object[] = [{ metainfo: { json_schema_version: 1 } }];
+  for (const t of ruleset.tables) out.push(...renderTable(t));
+  return { nftables: out };
+}
+
+export function renderTable(t: Table): object[] {
+  const id = { family: t.family, name: t.name };
+  const table: Record<string, J> = { ...id };
+  if (t.comment !== undefined) table.comment = t.comment;
+  const cmds: object[] = [{ add: { table: id } }, { delete: { table: id } }, { add: { table } }];
+  for (const c of t.chains) cmds.push({ add: { chain: renderChain(t, c) } });
+  for (const c of t.chains) {
+    for (const r of c.rules) cmds.push({ add: { rule: renderRule(t, c, r) } });
+  }
+  return cmds;
+}
+
+function renderChain(t: Table, c: Chain): Record<string, J> {
+  const chain: Record<string, J> = { family: t.family, table: t.name, name: c.name };
+  if (c.base) {
+    chain.type = c.base.type;
+    chain.hook = c.base.hook;
+    chain.prio = c.base.priority;
+    chain.policy = c.base.policy;
+    if (c.base.device !== undefined) chain.dev = c.base.device;
+  }
+  if (c.comment !== undefined) chain.comment = c.comment;
+  return chain;
+}
+
+function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
+  const expr: J[] = r.exprs.map((e) => (e.kind === 'match' ? renderMatch(e) : renderStatement(e)));
+  if (r.verdict) expr.push(renderVerdict(r.verdict));
+  // nft does not take an empty rule; `continue` is what an empty rule does.
+  if (expr.length === 0) expr.push({ continue: null });
+  const rule: Record<string, J> = { family: t.family, table: t.name, chain: c.name, expr };
+  if (r.comment !== undefined) rule.comment = r.comment;
+  return rule;
+}
+
+// ─── matches ─────────────────────────────────────────────────────────────────────────────────────
+
+export function fieldExpr(field: MatchField): J {
+  switch (field) {
+    case 'ip saddr':
+    case 'ip daddr':
+    case 'ip6 saddr':
+    case 'ip6 daddr':
+    case 'ip protocol':
+    case 'th sport':
+    case 'th dport':
+    case 'tcp flags': {
+      const [protocol, name] = field.split(' ') as [string, string];
+      return { payload: { protocol, field: name } };
+    }
+    case 'meta l4proto':
+    case 'meta nfproto':
+    case 'meta iifname':
+    case 'meta oifname':
+    case 'meta mark':
+      return { meta: { key: field.slice(5) } };
+    case 'ct state':
+    case 'ct mark':
+      return { ct: { key: field.slice(3) } };
+  }
+}
+
+function invalid(message: string, origin: Origin): NftlensError {
+  return NftlensError.of('MODEL_INVALID', message, origin);
+}
+
+function atom(field: MatchField, a: Atom): J {
+  if (FIELDS[field].kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : a;
+  return a;
+}
+
+/** A set item, or undefined when it covers nothing (a prefix with host bits, a reversed range). */
+function item(field: MatchField, i: Item): J | undefined {
+  if (typeof i !== 'object') return atom(field, i);
+  if (itemInterval(field, i) === null) return undefined;
+  if ('prefix' in i) return { prefix: { addr: i.prefix, len: i.len } };
+  return { range: [atom(field, i.range[0]), atom(field, i.range[1])] };
+}
+
+/** The all-zero and the one value of a numeric field, for `x & 0 == 1`: a test no packet passes. */
+function zeroOne(field: MatchField): [J, J] | undefined {
+  const kind = FIELDS[field].kind;
+  if (kind === 'ipv4' || kind === 'ipv6') {
+    const v = kind === 'ipv4' ? 4 : 6;
+    return [formatAddress(0n, v), formatAddress(1n, v)];
+  }
+  return kind === 'uint' ? [0, 1] : undefined;
+}
+
+export function renderMatch(m: Match): J {
+  const problem = checkMatchValue(m);
+  if (problem) throw invalid(problem, m.origin);
+  let left = fieldExpr(m.field);
+  if (m.mask !== undefined) left = { '&': [left, m.mask] };
+  const items = valueItems(m.value);
+  const isSet = typeof m.value === 'object' && 'set' in m.value;
+  const kept = items.map((i) => item(m.field, i)).filter((x): x is J => x !== undefined);
+
+  if (!isSet && kept.length === 1) return { match: { op: m.op, left, right: kept[0]! } };
+  if (isSet && kept.length > 0) return { match: { op: m.op, left, right: { set: kept } } };
+
+  // The value covers nothing. A lone prefix with host bits keeps the kernel's own comparison.
+  const single = items[0];
+  if (!isSet && typeof single === 'object' && 'prefix' in single && m.mask === undefined) {
+    const bits = FIELDS[m.field].bits;
+    const mask = formatAddress(prefixMask(single.len, bits), parseAddress(single.prefix)!.version);
+    return { match: { op: m.op, left: { '&': [left, mask] }, right: single.prefix } };
+  }
+  const zo = zeroOne(m.field);
+  if (!zo) throw invalid(`${m.field}: an empty value cannot be rendered`, m.origin);
+  return { match: { op: m.op, left: { '&': [fieldExpr(m.field), zo[0]] }, right: zo[1] } };
+}
+
+// ─── statements and verdicts ─────────────────────────────────────────────────────────────────────
+
+function markExpr(key: 'meta mark' | 'ct mark'): J {
+  return key === 'meta mark' ? { meta: { key: 'mark' } } : { ct: { key: 'mark' } };
+}
+
+function natAddr(i: Item, origin: Origin): { addr: J; family: 'ip' | 'ip6'; netmap: boolean } {
+  const text = typeof i === 'object' ? ('prefix' in i ? i.prefix : String(i.range[0])) : String(i);
+  const a = parseAddress(text);
+  if (!a) throw invalid(`NAT target ${JSON.stringify(i)} is not an address`, origin);
+  const family = a.version === 4 ? 'ip' : 'ip6';
+  if (typeof i !== 'object') return { addr: text, family, netmap: false };
+  if ('prefix' in i) return { addr: { prefix: { addr: i.prefix, len: i.len } }, family, netmap: true };
+  return { addr: { range: [String(i.range[0]), String(i.range[1])] }, family, netmap: false };
+}
+
+export function renderStatement(s: Statement): J {
+  switch (s.kind) {
+    case 'counter':
+      return { counter: null };
+    case 'set-mark':
+      return { mangle: { key: markExpr(s.key), value: typeof s.value === 'number' ? s.value : markExpr(s.value) } };
+    case 'notrack':
+      return { notrack: null };
+    case 'mss-clamp':
+      return {
+        mangle: {
+          key: { 'tcp option': { name: 'maxseg', field: 'size' } },
+          value: s.size === 'rt mtu' ? { rt: { key: 'mtu' } } : s.size,
+        },
+      };
+    case 'nat': {
+      const body: Record<string, J> = {};
+      if (s.type !== 'masquerade') {
+        if (s.to === undefined) throw invalid(`${s.type} needs an address`, s.origin);
+        const { addr, family, netmap } = natAddr(s.to, s.origin);
+        body.family = family;
+        body.addr = addr;
+        if (netmap) {
+          body.flags = 'netmap';
+          body.type_flags = 'prefix';
+        }
+      } else if (s.to !== undefined) throw invalid('masquerade takes no address', s.origin);
+      if (s.port !== undefined) body.port = typeof s.port === 'number' ? s.port : { range: [...s.port.range] };
+      return { [s.type]: Object.keys(body).length ? body : null };
+    }
+    case 'log':
+      return { log: s.prefix === undefined ? null : { prefix: s.prefix } };
+  }
+}
+
+export function renderVerdict(v: Verdict): J {
+  switch (v.kind) {
+    case 'accept':
+    case 'drop':
+    case 'continue':
+    case 'return':
+      return { [v.kind]: null };
+    case 'jump':
+    case 'goto':
+      return { [v.kind]: { target: v.target } };
+    case 'reject':
+      if (!v.with) return { reject: null };
+      if (v.with.type === 'tcp reset') return { reject: { type: 'tcp reset' } };
+      return { reject: { type: v.with.type, expr: v.with.code ?? 'port-unreachable' } };
+  }
+}

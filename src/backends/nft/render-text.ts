@@ -1,0 +1,145 @@
+// IR → `nft list ruleset`-style text, for people. It is loadable by `nft -f` where the IR allows
+// (names quoted when they are not plain identifiers, a prefix with host bits written as
+// `& mask ==`), but nftlens itself only ever loads the JSON form (render-json.ts).
+
+import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
+
+export function renderNftText(ruleset: Ruleset): string {
+  return ruleset.tables.map(renderTableText).join('');
+}
+
+export function renderTableText(t: Table): string {
+  const lines = [`table ${t.family} ${name(t.name)} {`];
+  if (t.comment !== undefined) lines.push(`\tcomment ${quote(t.comment)}`);
+  t.chains.forEach((c, i) => {
+    if (i > 0 || t.comment !== undefined) lines.push('');
+    lines.push(...chainText(t, c));
+  });
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+function chainText(t: Table, c: Chain): string[] {
+  const out = [`\tchain ${name(c.name)} {`];
+  if (c.comment !== undefined) out.push(`\t\tcomment ${quote(c.comment)}`);
+  if (c.base) {
+    const dev = c.base.device !== undefined ? ` device ${quote(c.base.device)}` : '';
+    out.push(`\t\ttype ${c.base.type} hook ${c.base.hook}${dev} priority ${c.base.priority}; policy ${c.base.policy};`);
+  }
+  for (const r of c.rules) out.push(`\t\t${ruleText(t, r)}`);
+  out.push('\t}');
+  return out;
+}
+
+export function ruleText(t: Pick<Table, 'family'>, r: Rule): string {
+  const parts = r.exprs.map((e) => (e.kind === 'match' ? matchText(e) : statementText(e, t.family)));
+  if (r.verdict) parts.push(verdictText(r.verdict));
+  if (r.comment !== undefined) parts.push(`comment ${quote(r.comment)}`);
+  return parts.join(' ') || 'continue';
+}
+
+/** nft names: plain identifiers as they are, anything else in double quotes. */
+function name(n: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(n) ? n : quote(n);
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function hex32(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+function flags(n: number): string {
+  const names = Object.entries(TCP_FLAGS).filter(([, bit]) => n & bit).map(([k]) => k);
+  if (n === 0 || names.reduce((acc, k) => acc | TCP_FLAGS[k]!, 0) !== n) return `0x${n.toString(16)}`;
+  return names.length === 1 ? names[0]! : `(${names.join(' | ')})`;
+}
+
+function atomText(m: Pick<Match, 'field'>, a: Atom): string {
+  const info = FIELDS[m.field];
+  if (typeof a === 'number') {
+    if (m.field === 'meta l4proto' || m.field === 'ip protocol') return l4protoName(a) ?? String(a);
+    if (m.field === 'meta mark' || m.field === 'ct mark') return hex32(a);
+    if (m.field === 'tcp flags') return flags(a);
+    if (info.kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : String(a);
+    return String(a);
+  }
+  return info.kind === 'ifname' ? quote(a) : a;
+}
+
+function itemText(m: Pick<Match, 'field'>, i: Item): string {
+  if (typeof i !== 'object') return atomText(m, i);
+  if ('prefix' in i) return `${i.prefix}/${i.len}`;
+  return `${atomText(m, i.range[0])}-${atomText(m, i.range[1])}`;
+}
+
+function valueText(m: Pick<Match, 'field'>, v: MatchValue): string {
+  if (typeof v === 'object' && 'set' in v) return `{ ${v.set.map((i) => itemText(m, i)).join(', ')} }`;
+  return itemText(m, v);
+}
+
+export function matchText(m: Match): string {
+  const single = valueItems(m.value)[0];
+  const lone = !(typeof m.value === 'object' && 'set' in m.value);
+  // A prefix with host bits: nft would mask `10.1.2.3/16`, the kernel's own test keeps them.
+  if (lone && typeof single === 'object' && 'prefix' in single && itemInterval(m.field, single) === null) {
+    const a = parseAddress(single.prefix);
+    if (a) {
+      const mask = formatAddress(prefixMask(single.len, FIELDS[m.field].bits), a.version);
+      return `${m.field} & ${mask} ${m.op} ${single.prefix}`;
+    }
+  }
+  if (m.mask !== undefined) {
+    const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
+    return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
+  }
+  return `${m.field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
+}
+
+function natTarget(i: Item): string {
+  const addr = (x: Atom): string => (String(x).includes(':') ? `[${x}]` : String(x));
+  if (typeof i !== 'object') return addr(i);
+  if ('prefix' in i) return `${i.prefix}/${i.len}`;
+  return `${addr(i.range[0])}-${addr(i.range[1])}`;
+}
+
+export function statementText(s: Statement, family: Table['family']): string {
+  switch (s.kind) {
+    case 'counter':
+      return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
+    case 'set-mark':
+      return `${s.key} set ${typeof s.value === 'number' ? hex32(s.value) : s.value}`;
+    case 'notrack':
+      return 'notrack';
+    case 'mss-clamp':
+      return `tcp option maxseg size set ${s.size}`;
+    case 'nat': {
+      const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
+      if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
+      if (s.to === undefined) return s.type;
+      const text = typeof s.to === 'object' && 'prefix' in s.to ? s.to.prefix : String(typeof s.to === 'object' ? s.to.range[0] : s.to);
+      const fam = family === 'inet' ? (text.includes(':') ? ' ip6' : ' ip') : '';
+      const prefix = typeof s.to === 'object' && 'prefix' in s.to ? ' prefix' : '';
+      return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
+    }
+    case 'log':
+      return s.prefix === undefined ? 'log' : `log prefix ${quote(s.prefix)}`;
+  }
+}
+
+export function verdictText(v: Verdict): string {
+  switch (v.kind) {
+    case 'jump':
+    case 'goto':
+      return `${v.kind} ${name(v.target)}`;
+    case 'reject':
+      if (!v.with) return 'reject';
+      if (v.with.type === 'tcp reset') return 'reject with tcp reset';
+      return `reject with ${v.with.type} ${v.with.code ?? 'port-unreachable'}`;
+    default:
+      return v.kind;
+  }
+}

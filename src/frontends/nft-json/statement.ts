@@ -1,0 +1,249 @@
+// nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number or
+// the other mark), notrack, `tcp option maxseg size set rt mtu|N`, snat/dnat (address, netmap
+// prefix, range, port), masquerade, log, and the verdicts. Anything else is reported by name.
+
+import type { Item, NatStmt, RejectWith, Statement, Verdict } from '../../model/ruleset.js';
+import type { Origin } from '../../model/origin.js';
+import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
+import { namedRef, type Scope } from './match.js';
+import { describe, Fields, isObject, soleKey, type Json } from './reader.js';
+
+export type Read = { stmt: Statement } | { verdict: Verdict };
+
+const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
+
+const NAMED_OBJECT_STATEMENTS = ['counter', 'quota', 'limit', 'ct helper', 'ct timeout', 'ct expectation', 'synproxy', 'secmark'];
+
+export function readStatement(s: Scope, key: string, body: Json, o: Origin): Read | undefined {
+  const bo = at(o, `.${key}`);
+  switch (key) {
+    case 'accept':
+    case 'drop':
+    case 'continue':
+    case 'return':
+      return { verdict: { kind: key, origin: o } };
+    case 'jump':
+    case 'goto': {
+      if (!isObject(body)) {
+        if (typeof body === 'string') return s.r.unsupported(`${key} to an anonymous chain`, o);
+        return s.r.schema(`"${key}" must be an object with "target"`, bo);
+      }
+      const target = new Fields(s.r, body, bo).string('target');
+      return target === undefined ? undefined : { verdict: { kind: key, target, origin: o } };
+    }
+    case 'reject':
+      return readReject(s, body, o);
+    case 'counter': {
+      if (body === null) return { stmt: { kind: 'counter', origin: o } };
+      if (typeof body === 'string') {
+        useNamed(s, body);
+        return s.r.unsupported(`named counter "${body}"`, o);
+      }
+      if (!isObject(body)) return s.r.schema(`"counter" must be an object or null, got ${describe(body)}`, bo);
+      if (isObject(body.map)) return objectMap(s, key, body.map, o);
+      const f = new Fields(s.r, body, bo);
+      const packets = f.integer('packets', false);
+      const bytes = f.integer('bytes', false);
+      if ((f.has('packets') && packets === undefined) || (f.has('bytes') && bytes === undefined)) return undefined;
+      const c: Statement = { kind: 'counter', origin: o };
+      if (packets !== undefined) c.packets = packets;
+      if (bytes !== undefined) c.bytes = bytes;
+      return { stmt: c };
+    }
+    case 'mangle':
+      return readMangle(s, body, o);
+    case 'notrack':
+      return { stmt: { kind: 'notrack', origin: o } };
+    case 'snat':
+    case 'dnat':
+      return readNat(s, key, body, o);
+    case 'masquerade':
+      return readNat(s, key, body, o);
+    case 'log':
+      return readLog(s, body, o);
+    case 'set':
+    case 'map': {
+      const ref = isObject(body) ? body[key] : undefined;
+      const op = isObject(body) && typeof body.op === 'string' ? body.op : 'update';
+      if (typeof ref === 'string') useNamed(s, ref.replace(/^@/, ''));
+      return s.r.unsupported(`${key} ${op} statement${typeof ref === 'string' ? ` ${ref}` : ''}`, o);
+    }
+    case 'vmap':
+      if (isObject(body) && typeof body.data === 'string') useNamed(s, body.data.replace(/^@/, ''));
+      return s.r.unsupported('vmap', o);
+    default:
+      if (NAMED_OBJECT_STATEMENTS.includes(key) && typeof body === 'string') {
+        useNamed(s, body);
+        return s.r.unsupported(`named ${key} "${body}"`, o);
+      }
+      if (isObject(body) && isObject(body.map) && NAMED_OBJECT_STATEMENTS.includes(key)) return objectMap(s, key, body.map, o);
+      return s.r.unsupported(key, o);
+  }
+}
+
+function useNamed(s: Scope, name: string): void {
+  s.useObject(name);
+}
+
+/** `counter name ip saddr map { 1.1.1.1 : "c1" }`: the map's values name objects, now used. */
+function objectMap(s: Scope, key: string, map: { [k: string]: Json }, o: Origin): undefined {
+  const data = map.data;
+  if (typeof data === 'string') useNamed(s, data.replace(/^@/, ''));
+  else if (isObject(data) && Array.isArray(data.set)) {
+    for (const pair of data.set) if (Array.isArray(pair) && typeof pair[1] === 'string') useNamed(s, pair[1]);
+  }
+  return s.r.unsupported(`${key} map`, o);
+}
+
+const REJECT_TYPES = ['tcp reset', 'icmp', 'icmpv6', 'icmpx'] as const;
+
+function readReject(s: Scope, body: Json, o: Origin): Read | undefined {
+  if (body === null) return { verdict: { kind: 'reject', origin: o } };
+  if (!isObject(body)) return s.r.schema(`"reject" must be an object or null, got ${describe(body)}`, at(o, '.reject'));
+  const f = new Fields(s.r, body, at(o, '.reject'));
+  const type = f.oneOf('type', REJECT_TYPES, false);
+  const code = f.string('expr', false);
+  if ((f.has('type') && !type) || (f.has('expr') && code === undefined)) return undefined;
+  if (!type) return code === undefined ? { verdict: { kind: 'reject', origin: o } } : s.r.schema('"expr" needs "type"', f.at('expr'));
+  if (type === 'tcp reset' && code !== undefined) return s.r.schema('tcp reset takes no "expr"', f.at('expr'));
+  const w: RejectWith = { type };
+  if (code !== undefined) w.code = code;
+  return { verdict: { kind: 'reject', with: w, origin: o } };
+}
+
+function readMangle(s: Scope, body: Json, o: Origin): Read | undefined {
+  if (!isObject(body)) return s.r.schema('"mangle" must be an object', at(o, '.mangle'));
+  const f = new Fields(s.r, body, at(o, '.mangle'));
+  if (!f.has('key') || !f.has('value')) return s.r.schema('"mangle" needs "key" and "value"', at(o, '.mangle'));
+  const key = mark(body.key!);
+  const value = body.value!;
+  if (key) {
+    const src = mark(value);
+    if (src) return { stmt: { kind: 'set-mark', key, value: src, origin: o } };
+    const n = uint32(value);
+    if (n !== undefined) return { stmt: { kind: 'set-mark', key, value: n, origin: o } };
+    if (typeof value === 'number' || typeof value === 'string') return s.r.schema(`${key} takes a 32-bit value, got ${describe(value)}`, f.at('value'));
+    return s.r.unsupported(`${key} set ${soleKey(value) ?? 'expression'}`, o);
+  }
+  const opt = isObject(body.key) ? body.key['tcp option'] : undefined;
+  if (isObject(opt) && opt.name === 'maxseg' && opt.field === 'size') {
+    if (isObject(value) && isObject(value.rt) && value.rt.key === 'mtu') return { stmt: { kind: 'mss-clamp', size: 'rt mtu', origin: o } };
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff) {
+      return { stmt: { kind: 'mss-clamp', size: value, origin: o } };
+    }
+    return s.r.unsupported('tcp option maxseg size set expression', o);
+  }
+  const k = soleKey(body.key);
+  const inner = k && isObject(body.key) && isObject(body.key[k]) ? (body.key[k] as Record<string, Json>) : {};
+  const name = [k, inner.protocol ?? inner.name, inner.key ?? inner.field].filter((x) => typeof x === 'string').join(' ');
+  return s.r.unsupported(`${name || 'mangle'} set`, o);
+}
+
+function mark(v: Json): 'meta mark' | 'ct mark' | undefined {
+  if (!isObject(v)) return undefined;
+  if (isObject(v.meta) && v.meta.key === 'mark' && Object.keys(v).length === 1) return 'meta mark';
+  if (isObject(v.ct) && v.ct.key === 'mark' && Object.keys(v.ct).length === 1) return 'ct mark';
+  return undefined;
+}
+
+function uint32(v: Json): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(v) ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : undefined;
+}
+
+// ─── NAT ─────────────────────────────────────────────────────────────────────────────────────────
+
+function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read | undefined {
+  const stmt: NatStmt = { kind: 'nat', type, origin: o };
+  if (body === null) {
+    return type === 'masquerade' ? { stmt } : s.r.unsupported(`${type} without an address`, o);
+  }
+  const bo = at(o, `.${type}`);
+  if (!isObject(body)) return s.r.schema(`"${type}" must be an object`, bo);
+  const f = new Fields(s.r, body, bo);
+  const family = f.oneOf('family', ['ip', 'ip6'] as const, false);
+  if (f.has('family') && !family) return undefined;
+  const flags = f.raw('flags');
+  const flagList = flags === undefined ? [] : Array.isArray(flags) ? flags : [flags];
+  if (!flagList.every((x) => typeof x === 'string')) return s.r.schema('"flags" must be a string or a list of strings', f.at('flags'));
+  const netmap = flagList.includes('netmap') || body.type_flags === 'prefix' || (Array.isArray(body.type_flags) && body.type_flags.includes('prefix'));
+  const other = (flagList as string[]).filter((x) => x !== 'netmap');
+  if (other.length) s.r.unsupported(`${type} flags ${other.join(',')}`, o, 'warning', 'ignored: they choose the address/port, not the verdict');
+
+  if (type === 'masquerade') {
+    if (f.has('addr')) return s.r.schema('masquerade takes no "addr"', f.at('addr'));
+  } else if (!f.has('addr')) {
+    return s.r.unsupported(`${type} without an address`, o);
+  } else {
+    const to = readNatAddr(s, body.addr!, f.at('addr'), netmap, family, type);
+    if (to === undefined) return undefined;
+    stmt.to = to;
+  }
+  if (f.has('port')) {
+    const p = body.port!;
+    const po = f.at('port');
+    if (isObject(p) && Array.isArray(p.range) && p.range.length === 2) {
+      const [lo, hi] = p.range;
+      if (!isPort(lo) || !isPort(hi)) return s.r.schema('a port range takes two ports', po);
+      stmt.port = { range: [lo, hi] };
+    } else if (isPort(p)) stmt.port = p;
+    else if (namedRef(s, p, po)) return undefined;
+    else if (isObject(p)) return s.r.unsupported(`${type} to port ${soleKey(p) ?? 'expression'}`, o);
+    else return s.r.schema(`"port" must be a port or a range, got ${describe(p)}`, po);
+  }
+  return { stmt };
+}
+
+const isPort = (v: Json | undefined): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
+
+function readNatAddr(
+  s: Scope, v: Json, o: Origin, netmap: boolean, family: 'ip' | 'ip6' | undefined, type: string,
+): Item | undefined {
+  const want = family === 'ip' ? 4 : family === 'ip6' ? 6 : undefined;
+  const addr = (x: Json, xo: Origin): string | undefined => {
+    const a = typeof x === 'string' ? parseAddress(x) : undefined;
+    if (!a) return s.r.schema(`${describe(x)} is not an address`, xo);
+    if (want && a.version !== want) return s.r.schema(`${x} is not an ${family} address`, xo);
+    return x as string;
+  };
+  if (typeof v === 'string') {
+    if (namedRef(s, v, o)) return undefined;
+    return addr(v, o);
+  }
+  const key = soleKey(v);
+  if (isObject(v) && key === 'prefix' && isObject(v.prefix)) {
+    const f = new Fields(s.r, v.prefix, { ...o, field: `${o.field}.prefix` });
+    const a = f.string('addr');
+    const len = f.integer('len');
+    if (a === undefined || len === undefined || addr(a, f.at('addr')) === undefined) return undefined;
+    const item: Item = { prefix: a, len };
+    const field = parseAddress(a)!.version === 4 ? 'ip daddr' : 'ip6 daddr';
+    const iv = itemInterval(field, item);
+    if (typeof iv === 'string') return s.r.schema(iv, f.at('len'));
+    if (netmap) return item;
+    // Without the netmap flag nft installs a prefix as the address range it covers.
+    if (!iv) return s.r.schema(`prefix ${a}/${len} has host bits set`, o);
+    const version = parseAddress(a)!.version;
+    return { range: [formatAddress(iv.lo, version), formatAddress(iv.hi, version)] };
+  }
+  if (isObject(v) && key === 'range' && Array.isArray(v.range) && v.range.length === 2) {
+    const lo = addr(v.range[0]!, { ...o, field: `${o.field}.range[0]` });
+    const hi = addr(v.range[1]!, { ...o, field: `${o.field}.range[1]` });
+    return lo === undefined || hi === undefined ? undefined : { range: [lo, hi] };
+  }
+  if (isObject(v) && key === 'map' && isObject(v.map) && typeof v.map.data === 'string') s.useObject(v.map.data.replace(/^@/, ''));
+  return s.r.unsupported(`${type} to ${key === 'map' ? 'a map' : key ?? 'an expression'}`, o);
+}
+
+// ─── log ─────────────────────────────────────────────────────────────────────────────────────────
+
+function readLog(s: Scope, body: Json, o: Origin): Read | undefined {
+  if (body === null) return { stmt: { kind: 'log', origin: o } };
+  if (!isObject(body)) return s.r.schema('"log" must be an object or null', at(o, '.log'));
+  const f = new Fields(s.r, body, at(o, '.log'));
+  const prefix = f.string('prefix', false);
+  if (f.has('prefix') && prefix === undefined) return undefined;
+  const others = Object.keys(body).filter((k) => k !== 'prefix' && !(k === 'level' && body.level === 'warn'));
+  if (others.length) s.r.unsupported(`log ${others.join(', ')}`, o, 'warning', 'ignored: logging options do not change verdicts');
+  return { stmt: prefix === undefined ? { kind: 'log', origin: o } : { kind: 'log', prefix, origin: o } };
+}

@@ -1,0 +1,216 @@
+// Model equality. canonicalRuleset() turns a Ruleset into a plain JSON value that two rulesets
+// with the same meaning share: origins, handles, counter values, labels and table/chain comments
+// (nft 1.0.6 does not list them) dropped; tables sorted by family+name, chains by name; within a
+// rule, each run of consecutive matches sorted and de-duplicated (matches have no side effects,
+// so a run is a conjunction), but nothing moves across a statement or the verdict; values as
+// merged sorted intervals; reject's per-family default spelled out. diffRulesets() compares two.
+
+import type { Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
+
+export interface CanonicalRuleset {
+  tables: CanonicalTable[];
+}
+export interface CanonicalTable {
+  family: Family;
+  name: string;
+  chains: CanonicalChain[];
+}
+export interface CanonicalChain {
+  name: string;
+  base?: { type: string; hook: string; priority: number; policy: string; device?: string };
+  rules: CanonicalRule[];
+}
+export interface CanonicalRule {
+  exprs: CanonicalExpr[];
+  verdict?: CanonicalVerdict;
+  comment?: string;
+}
+export interface CanonicalMatch {
+  match: string;
+  op: '==' | '!=';
+  mask?: number;
+  value: (string | number)[];
+}
+export type CanonicalExpr = CanonicalMatch | { stmt: string; [k: string]: unknown };
+export type CanonicalVerdict = { verdict: string; target?: string; type?: string; code?: string };
+
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+export function canonicalRuleset(rs: Ruleset): CanonicalRuleset {
+  const tables = rs.tables.map((t): CanonicalTable => ({
+    family: t.family,
+    name: t.name,
+    chains: t.chains
+      .map((c): CanonicalChain => {
+        const out: CanonicalChain = { name: c.name, rules: c.rules.map((r) => canonicalRule(r, t.family)) };
+        if (c.base) {
+          const { type, hook, priority, policy, device } = c.base;
+          out.base = device === undefined ? { type, hook, priority, policy } : { type, hook, priority, policy, device };
+        }
+        return out;
+      })
+      .sort(byKey((c) => c.name)),
+  }));
+  return { tables: tables.sort(byKey((t) => `${t.family} ${t.name}`)) };
+}
+
+export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
+  const exprs: CanonicalExpr[] = [];
+  let run: CanonicalExpr[] = [];
+  const flush = (): void => {
+    const seen = new Map<string, CanonicalExpr>();
+    for (const m of run) seen.set(JSON.stringify(m), m);
+    exprs.push(...[...seen.entries()].sort(byKey(([k]) => k)).map(([, m]) => m));
+    run = [];
+  };
+  for (const e of rule.exprs) {
+    if (e.kind === 'match') run.push(canonicalMatch(e));
+    else {
+      flush();
+      exprs.push(canonicalStatement(e));
+    }
+  }
+  flush();
+  const out: CanonicalRule = { exprs };
+  // `continue` is what a rule without a verdict does.
+  if (rule.verdict && rule.verdict.kind !== 'continue') out.verdict = canonicalVerdict(rule.verdict, family);
+  if (rule.comment !== undefined) out.comment = rule.comment;
+  return out;
+}
+
+export function canonicalMatch(m: Match): CanonicalExpr {
+  const value = canonicalValue(m.field, m.value);
+  const out: CanonicalMatch = { match: m.field, op: m.op, value };
+  // With nothing to compare against, the mask does not matter.
+  if (m.mask !== undefined && value.length > 0) out.mask = m.mask;
+  return out;
+}
+
+function canonicalValue(field: Match['field'], value: MatchValue): (string | number)[] {
+  const info = FIELDS[field];
+  const items = valueItems(value);
+  if (info.kind === 'ifname' || info.kind === 'ctstate' || info.kind === 'nfproto') {
+    const names = items.map((i) => (info.kind === 'nfproto' && typeof i === 'number' ? (i === 2 ? 'ipv4' : i === 10 ? 'ipv6' : i) : i));
+    return [...new Set(names.map((i) => (typeof i === 'object' ? JSON.stringify(i) : i)))].sort(byKey(String));
+  }
+  const ivs = valueIntervals(field, value);
+  if (typeof ivs === 'string') return items.map((i) => JSON.stringify(i)); // invalid: compare as written
+  const fmt = (n: bigint): string | number =>
+    info.kind === 'ipv4' ? formatAddress(n, 4) : info.kind === 'ipv6' ? formatAddress(n, 6) : Number(n);
+  return ivs.map((iv) => (iv.lo === iv.hi ? fmt(iv.lo) : `${fmt(iv.lo)}-${fmt(iv.hi)}`));
+}
+
+function canonicalStatement(s: Statement): CanonicalExpr {
+  switch (s.kind) {
+    case 'counter':
+      return { stmt: 'counter' };
+    case 'set-mark':
+      return { stmt: 'set-mark', key: s.key, value: s.value };
+    case 'notrack':
+      return { stmt: 'notrack' };
+    case 'mss-clamp':
+      return { stmt: 'mss-clamp', size: s.size };
+    case 'nat': {
+      const out: CanonicalExpr = { stmt: s.type };
+      if (s.to !== undefined) out.to = natItem(s.to);
+      if (s.port !== undefined) {
+        out.port = typeof s.port === 'number' || s.port.range[0] !== s.port.range[1] ? s.port : s.port.range[0];
+      }
+      return out;
+    }
+    case 'log':
+      return s.prefix === undefined ? { stmt: 'log' } : { stmt: 'log', prefix: s.prefix };
+  }
+}
+
+function natItem(i: Item): string {
+  const addr = (a: string | number): string => canonicalAddress(String(a)) ?? String(a);
+  if (typeof i === 'object' && 'prefix' in i) return `${addr(i.prefix)}/${i.len}`;
+  if (typeof i === 'object' && 'range' in i) {
+    const [lo, hi] = i.range.map(addr) as [string, string];
+    return lo === hi ? lo : `${lo}-${hi}`;
+  }
+  return addr(i);
+}
+
+/** nft's default for `reject` in each family, which it also lists explicitly. */
+const REJECT_DEFAULT: Record<Family, 'icmp' | 'icmpv6' | 'icmpx'> = {
+  ip: 'icmp', ip6: 'icmpv6', inet: 'icmpx', bridge: 'icmpx', netdev: 'icmpx', arp: 'icmpx',
+};
+
+function canonicalVerdict(v: Verdict, family: Family): CanonicalVerdict {
+  switch (v.kind) {
+    case 'jump':
+    case 'goto':
+      return { verdict: v.kind, target: v.target };
+    case 'reject': {
+      const type = v.with?.type ?? REJECT_DEFAULT[family];
+      return type === 'tcp reset' ? { verdict: 'reject', type } : { verdict: 'reject', type, code: v.with?.code ?? 'port-unreachable' };
+    }
+    default:
+      return { verdict: v.kind };
+  }
+}
+
+// ─── differences ─────────────────────────────────────────────────────────────────────────────────
+
+/** Human-readable differences between two rulesets' meanings; empty when they are equal. */
+export function diffRulesets(a: Ruleset, b: Ruleset): string[] {
+  const ca = canonicalRuleset(a);
+  const cb = canonicalRuleset(b);
+  const out: string[] = [];
+  const ta = new Map(ca.tables.map((t) => [`${t.family} ${t.name}`, t]));
+  const tb = new Map(cb.tables.map((t) => [`${t.family} ${t.name}`, t]));
+  for (const [id, t] of ta) {
+    const u = tb.get(id);
+    if (!u) out.push(`table ${id}: only in the first ruleset`);
+    else diffTables(id, t, u, out);
+  }
+  for (const id of tb.keys()) if (!ta.has(id)) out.push(`table ${id}: only in the second ruleset`);
+  return out;
+}
+
+function diffTables(id: string, a: CanonicalTable, b: CanonicalTable, out: string[]): void {
+  const cb = new Map(b.chains.map((c) => [c.name, c]));
+  const ca = new Map(a.chains.map((c) => [c.name, c]));
+  for (const c of a.chains) {
+    const d = cb.get(c.name);
+    const where = `table ${id}, chain ${c.name}`;
+    if (!d) {
+      out.push(`${where}: only in the first ruleset`);
+      continue;
+    }
+    if (JSON.stringify(c.base) !== JSON.stringify(d.base)) out.push(`${where}: ${formatBase(c.base)} ≠ ${formatBase(d.base)}`);
+    const n = Math.max(c.rules.length, d.rules.length);
+    for (let i = 0; i < n; i++) {
+      const ra = c.rules[i];
+      const rb = d.rules[i];
+      if (ra && rb && JSON.stringify(ra) === JSON.stringify(rb)) continue;
+      const text = (r: CanonicalRule | undefined): string => (r ? formatRule(r) : '(no rule)');
+      out.push(`${where}, rule #${i + 1}: ${text(ra)}  ≠  ${text(rb)}`);
+    }
+  }
+  for (const name of cb.keys()) if (!ca.has(name)) out.push(`table ${id}, chain ${name}: only in the second ruleset`);
+}
+
+function formatBase(b: CanonicalChain['base']): string {
+  if (!b) return 'regular chain';
+  return `type ${b.type} hook ${b.hook}${b.device ? ` device ${b.device}` : ''} priority ${b.priority} policy ${b.policy}`;
+}
+
+/** A canonical rule in nft-like words, for diff messages. */
+export function formatRule(r: CanonicalRule): string {
+  const parts = r.exprs.map((e) => {
+    if ('match' in e) {
+      e = e as CanonicalMatch;
+      const v = e.value.length === 1 ? String(e.value[0]) : `{ ${e.value.join(', ')} }`;
+      return `${e.match}${e.mask !== undefined ? ` & ${e.mask}` : ''} ${e.op} ${v}`;
+    }
+    const { stmt, ...rest } = e;
+    return [stmt, ...Object.values(rest).map((x) => JSON.stringify(x))].join(' ');
+  });
+  if (r.verdict) parts.push([r.verdict.verdict, r.verdict.target, r.verdict.type, r.verdict.code].filter(Boolean).join(' '));
+  if (r.comment !== undefined) parts.push(`comment ${JSON.stringify(r.comment)}`);
+  return parts.join(' ') || '(empty rule)';
+}
