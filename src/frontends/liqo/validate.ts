@@ -203,9 +203,10 @@ class Validator {
         } else if (v.type === 'range') {
           const s = unmap(v.start);
           const e = unmap(v.end);
-          if (s.version !== e.version) {
+          const reversed = as16(v.start) > as16(v.end);
+          if (s.version !== e.version && !(reversed && !nat)) {
             this.value(loc, { chain, rule }, `the range ${text} mixes IPv4 and IPv6; Liqo's webhook accepts it (it compares 16-byte forms), but no packet field holds both kinds and Liqo's gateway fails to install it`);
-          } else if (nat && as16(v.start) > as16(v.end)) {
+          } else if (nat && reversed) {
             this.value(loc, { chain, rule }, `the range ${text} starts after it ends, so it matches nothing; ${NAT_IP_GAP}`);
           }
         }
