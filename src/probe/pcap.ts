@@ -169,10 +169,12 @@ function craftTransport(p: WirePacket, len: number): Buffer {
     // Bytes 2–3 (the checksum) must read as `dport`: pick the sequence word (bytes 6–7) so that
     // the ones' complement sum over the message (with the IPv6 pseudo-header) comes out right.
     b.writeUInt16BE((p.icmpId ?? p.tag) & 0xffff, 4);
+    b.writeUInt16BE(0, 2);
     b.writeUInt16BE(0, 6);
     const rest = p.version === 6 ? onesSum(b, onesSum(pseudoHeader(p, len))) : onesSum(b);
     const withCsum = addOnes(rest, p.dport & 0xffff);
     b.writeUInt16BE((0xffff - withCsum) & 0xffff, 6);
+    b.writeUInt16BE(p.dport & 0xffff, 2);
   }
   return b;
 }
@@ -189,7 +191,7 @@ export function writePcap(frames: readonly Buffer[]): Buffer {
   head.writeUInt16LE(4, 6);
   head.writeUInt32LE(65535, 16); // snaplen
   head.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-  const parts = [head];
+  const parts: Uint8Array[] = [head];
   frames.forEach((f, i) => {
     const rec = Buffer.alloc(16);
     rec.writeUInt32LE(0, 0);

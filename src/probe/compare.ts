@@ -1,0 +1,133 @@
+// The kernel as judge: per packet, whether the gateway delivered it (forwarded out of an interface
+// = accepted on the forward path; not seen = dropped or rejected) against the engine's verdict, and
+// the addresses and ports it arrived with against the packet as the engine's NAT left it; per rule,
+// the kernel's counters against the engine's. Mismatches say the packet, the kernel's result and
+// the engine's trace.
+
+import { formatPacket, ICMP, ICMPV6, type Packet } from '../engine/packet.js';
+import type { Plan } from '../engine/plan.js';
+import type { EvalResult } from '../engine/result.js';
+import { formatOrigin, type Origin } from '../model/origin.js';
+import { counterKey, type Count, type CounterTable } from './counters.js';
+import type { Arrival } from './wire.js';
+
+export interface KernelResult {
+  delivered: boolean;
+  /** Where and how it came out, when delivered. */
+  oif?: string;
+  saddr?: string;
+  daddr?: string;
+  sport?: number;
+  dport?: number;
+}
+
+export interface PacketOutcome {
+  /** Index in the packets given to probe(); setup packets share their probe's index. */
+  index: number;
+  role: 'probe' | 'setup';
+  packet: Packet;
+  status: 'match' | 'mismatch' | 'skipped';
+  /** Why a packet was not sent (skipped), or what differs (mismatch). */
+  reasons: string[];
+  engine?: { verdict: EvalResult['verdict']; delivered: boolean; packet: Packet; text: string };
+  kernel?: KernelResult;
+}
+
+export interface CounterOutcome {
+  table: string;
+  chain: string;
+  /** Index of the rule in its chain, and of the counter among the rule's counters. */
+  rule: number;
+  ordinal: number;
+  origin: Origin;
+  kernel: Count;
+  engine: Count;
+  match: boolean;
+}
+
+/** True when the engine has the packet leave the gateway (forwarded and accepted all the way). */
+export function engineDelivers(r: EvalResult): boolean {
+  return r.verdict === 'accept' && r.hooks.includes('forward') && r.hooks.includes('postrouting');
+}
+
+export function kernelResult(arrival: Arrival | undefined): KernelResult {
+  if (!arrival) return { delivered: false };
+  const { oif, saddr, daddr, sport, dport } = arrival;
+  return { delivered: true, oif, saddr, daddr, sport, dport };
+}
+
+/** What differs between the engine's prediction and what the kernel did with one packet. */
+export function comparePacket(sent: Packet, predicted: EvalResult, kernel: KernelResult): string[] {
+  const problems: string[] = [];
+  const delivers = engineDelivers(predicted);
+  if (delivers !== kernel.delivered) {
+    problems.push(delivers
+      ? `the engine forwards it (${predicted.verdict}) but the kernel did not deliver it`
+      : `the engine's verdict is ${predicted.verdict}${predicted.hooks.includes('input') ? ' (to the gateway itself)' : ''} but the kernel delivered it`);
+    return problems;
+  }
+  if (!kernel.delivered) return problems;
+  const after = predicted.packet;
+  if (kernel.oif !== sent.oifname) problems.push(`left by ${kernel.oif}, not ${sent.oifname}`);
+  if (kernel.saddr !== after.saddr) problems.push(`source address ${kernel.saddr} at the sink, the engine says ${after.saddr}`);
+  if (kernel.daddr !== after.daddr) problems.push(`destination address ${kernel.daddr} at the sink, the engine says ${after.daddr}`);
+  // ICMP's second word is its checksum, which NAT rewrites; its first (type, code) never changes.
+  const icmp = sent.l4proto === ICMP || sent.l4proto === ICMPV6;
+  if (kernel.sport !== after.sport) problems.push(`first transport word ${kernel.sport} at the sink, the engine says ${after.sport}`);
+  if (!icmp && kernel.dport !== after.dport) problems.push(`second transport word ${kernel.dport} at the sink, the engine says ${after.dport}`);
+  return problems;
+}
+
+export function formatKernel(k: KernelResult): string {
+  if (!k.delivered) return 'not delivered (dropped or rejected)';
+  return `delivered out of ${k.oif}: ${k.saddr} -> ${k.daddr}, words ${k.sport} ${k.dport}`;
+}
+
+/** Engine counters (Float64Array of packets, bytes per counter id) as kernel-style keys. */
+export function engineCounters(plan: Plan, counts: Float64Array): Map<string, { count: Count; origin: Origin }> {
+  const out = new Map<string, { count: Count; origin: Origin }>();
+  for (const c of plan.counters) {
+    const r = plan.rules[c.rule]!;
+    const chain = plan.chains[r.chain]!;
+    const ordinal = r.rule.exprs.slice(0, c.expr).filter((e) => e.kind === 'counter').length;
+    const key = counterKey(chain.table.family, chain.table.name, chain.chain.name, r.index, ordinal);
+    out.set(key, { count: { packets: counts[2 * c.id]!, bytes: counts[2 * c.id + 1]! }, origin: r.rule.exprs[c.expr]!.origin });
+  }
+  return out;
+}
+
+export function compareCounters(plan: Plan, engine: Float64Array, kernel: CounterTable): CounterOutcome[] {
+  const out: CounterOutcome[] = [];
+  for (const [key, { count, origin }] of engineCounters(plan, engine)) {
+    const [family, table, chain, rule, ordinal] = key.split('\u0000');
+    const k = kernel.get(key) ?? { packets: -1, bytes: -1 };
+    out.push({
+      table: `${family} ${table}`,
+      chain: chain!,
+      rule: Number(rule),
+      ordinal: Number(ordinal),
+      origin,
+      kernel: k,
+      engine: count,
+      match: k.packets === count.packets && k.bytes === count.bytes,
+    });
+  }
+  return out;
+}
+
+export function formatPacketOutcome(o: PacketOutcome): string {
+  const head = `${o.status.toUpperCase()} #${o.index}${o.role === 'setup' ? ' (flow opening)' : ''}: ${formatPacket(o.packet)}`;
+  const lines = [head, ...o.reasons.map((r) => `  ${o.status === 'skipped' ? 'not sent' : 'differs'}: ${r}`)];
+  if (o.status === 'mismatch') {
+    lines.push(`  kernel: ${formatKernel(o.kernel!)}`);
+    lines.push('  engine: ' + o.engine!.text.trimEnd().split('\n').join('\n  '));
+  }
+  return lines.join('\n');
+}
+
+export function formatCounterOutcome(c: CounterOutcome): string {
+  const where = formatOrigin(c.origin) || `${c.table} ${c.chain} rule #${c.rule + 1}`;
+  const k = c.kernel.packets < 0 ? 'missing from the kernel listing' : `${c.kernel.packets} packets ${c.kernel.bytes} bytes`;
+  return `COUNTER ${c.match ? 'ok' : 'MISMATCH'} ${where}: kernel ${k}, engine ${c.engine.packets} packets ${c.engine.bytes} bytes`;
+}
+

@@ -1,0 +1,242 @@
+// probe(ruleset, packets): loads the ruleset into a throwaway gateway namespace, sends the packets
+// through it, and compares what the kernel did — delivery, NAT seen at the sink, per-rule counters —
+// with what the engine predicts. Packets are sent in rounds: within a round every packet opens its
+// own conntrack flow (no two share a flow, before or after NAT, in either direction) and the routes
+// they need agree; between rounds conntrack is flushed and the ruleset reloaded (fresh counters).
+
+import type { Ruleset } from '../model/ruleset.js';
+import type { Packet } from '../engine/packet.js';
+import { planRuleset, type Plan } from '../engine/plan.js';
+import { makeEnvironment, type Environment } from '../engine/environment.js';
+import { referenceEvaluate } from '../engine/reference.js';
+import { formatResult, type EvalResult } from '../engine/result.js';
+import { renderNftJson } from '../backends/nft/render-json.js';
+import { craftFrame, type WirePacket } from './pcap.js';
+import { Topology, type Route } from './topology.js';
+import { sendAndCapture, type Arrival, type Injection } from './wire.js';
+import { addCounters, readCounters, type CounterTable } from './counters.js';
+import { flowKey, realise } from './realise.js';
+import {
+  compareCounters, comparePacket, engineDelivers, kernelResult, type CounterOutcome, type PacketOutcome,
+} from './compare.js';
+import { nftLoadJson } from './nft-file.js';
+
+export interface ProbeOptions {
+  /** Most packets per round (default 2000). */
+  roundSize?: number;
+  /** Injection rate in packets per second (default 20000). */
+  pps?: number;
+  /** Called after each round with packets sent so far and the total to send. */
+  onProgress?: (sent: number, total: number) => void;
+  /** Namespace name prefix, for tests that check clean-up. */
+  prefix?: string;
+}
+
+export interface ProbeReport {
+  /** One outcome per given packet, plus one per flow-opening packet the probe sent before it. */
+  packets: PacketOutcome[];
+  counters: CounterOutcome[];
+  rounds: number;
+  sent: number;
+  mismatches: number;
+  counterMismatches: number;
+  skipped: number;
+  ok: boolean;
+}
+
+/** The probe's own table in the gateway: drops what the gateway itself would send (ICMP errors
+ *  of rejects, MLD reports…) before any chain of the ruleset sees it, so only forwarded packets
+ *  count. Its priority is the lowest there is. */
+export const PROBE_TABLE = { family: 'inet', name: 'nftlens-probe' } as const;
+const PROBE_TABLE_CMDS = [
+  { add: { table: PROBE_TABLE } },
+  { add: { chain: { family: PROBE_TABLE.family, table: PROBE_TABLE.name, name: 'local-out', type: 'filter', hook: 'output', prio: -2147483648, policy: 'drop' } } },
+];
+
+interface Unit {
+  index: number;
+  /** Setup packets first, the probed packet last. */
+  packets: Packet[];
+  results: EvalResult[];
+  routes: Route[];
+  keys: Set<string>;
+}
+
+interface Round {
+  units: Unit[];
+  routes: Map<string, string>;
+  keys: Set<string>;
+  size: number;
+}
+
+export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: ProbeOptions = {}): Promise<ProbeReport> {
+  if (ruleset.tables.some((t) => t.family === PROBE_TABLE.family && t.name === PROBE_TABLE.name)) {
+    throw new Error(`the ruleset has a table named ${PROBE_TABLE.family} ${PROBE_TABLE.name}, which the probe uses itself`);
+  }
+  const plan = planRuleset(ruleset);
+  const outcomes: PacketOutcome[] = [];
+  const candidates: { index: number; packets: Packet[] }[] = [];
+  packets.forEach((p, index) => {
+    const r = realise(p);
+    if (r.ok) candidates.push({ index, packets: [...r.setup, p] });
+    else outcomes.push({ index, role: 'probe', packet: p, status: 'skipped', reasons: [r.reason] });
+  });
+  const interfaces = new Set<string>();
+  const addresses = new Set<string>();
+  for (const c of candidates) {
+    for (const p of c.packets) {
+      interfaces.add(p.iifname).add(p.oifname);
+      addresses.add(p.saddr).add(p.daddr);
+    }
+  }
+  const engineCounts = new Float64Array(2 * plan.counters.length);
+  const kernelCounts: CounterTable = new Map();
+  let rounds: Round[] = [];
+  if (candidates.length) {
+    const topo = await Topology.create({ interfaces: [...interfaces], avoid: [...addresses], prefix: opts.prefix });
+    try {
+      const env = makeEnvironment({
+        interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [p.v4.address, p.v6.address]])),
+      });
+      const units: Unit[] = [];
+      for (const c of candidates) {
+        const unit = predictUnit(plan, env, c.index, c.packets);
+        if (typeof unit === 'string') outcomes.push({ index: c.index, role: 'probe', packet: c.packets.at(-1)!, status: 'skipped', reasons: [unit] });
+        else units.push(unit);
+      }
+      rounds = planRounds(units, opts.roundSize ?? 2000);
+      const total = rounds.reduce((n, r) => n + r.size, 0);
+      let sent = 0;
+      for (const round of rounds) {
+        const arrivals = await runRound(topo, ruleset, round, opts);
+        addCounters(kernelCounts, await readCounters(topo.gateway, new Set([`${PROBE_TABLE.family} ${PROBE_TABLE.name}`])));
+        for (const unit of round.units) {
+          unit.packets.forEach((p, i) => {
+            const r = unit.results[i]!;
+            referenceEvaluate(plan, env, p, {}, engineCounts);
+            const kernel = kernelResult(arrivals.get(tagKey(p, round, unit, i)));
+            const reasons = comparePacket(p, r, kernel);
+            outcomes.push({
+              index: unit.index,
+              role: i === unit.packets.length - 1 ? 'probe' : 'setup',
+              packet: p,
+              status: reasons.length ? 'mismatch' : 'match',
+              reasons,
+              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, text: formatResult(plan, r) },
+              kernel,
+            });
+          });
+        }
+        sent += round.size;
+        opts.onProgress?.(sent, total);
+      }
+    } finally {
+      await topo.dispose();
+    }
+  }
+  outcomes.sort((a, b) => a.index - b.index || (a.role === b.role ? 0 : a.role === 'setup' ? -1 : 1));
+  const counters = rounds.length ? compareCounters(plan, engineCounts, kernelCounts) : [];
+  const mismatches = outcomes.filter((o) => o.status === 'mismatch').length;
+  const counterMismatches = counters.filter((c) => !c.match).length;
+  return {
+    packets: outcomes,
+    counters,
+    rounds: rounds.length,
+    sent: rounds.reduce((n, r) => n + r.size, 0),
+    mismatches,
+    counterMismatches,
+    skipped: outcomes.filter((o) => o.status === 'skipped').length,
+    ok: mismatches === 0 && counterMismatches === 0,
+  };
+}
+
+/**
+ * The engine's verdicts for a unit. A flow opened before an `established` packet must go through
+ * as the kernel will see it: accepted, not rewritten by NAT, leaving the ct mark the packet has.
+ */
+function predictUnit(plan: Plan, env: Environment, index: number, packets: Packet[]): Unit | string {
+  const results = packets.map((p) => referenceEvaluate(plan, env, p, { trace: true }));
+  for (let i = 0; i < packets.length - 1; i++) {
+    const r = results[i]!;
+    const p = packets[i]!;
+    if (!engineDelivers(r)) return `the engine does not forward the packet that opens its flow (${r.verdict})`;
+    if (r.packet.saddr !== p.saddr || r.packet.daddr !== p.daddr || r.packet.sport !== p.sport || r.packet.dport !== p.dport) {
+      return 'the engine NATs the packet that opens its flow; the reply would be un-NATed by conntrack';
+    }
+    if (r.packet.ctMark !== packets.at(-1)!.ctMark) return `the flow's opening packet leaves ct mark ${r.packet.ctMark}`;
+  }
+  const routes: Route[] = [];
+  const keys = new Set<string>();
+  const icmpId = index & 0xffff;
+  packets.forEach((p, i) => {
+    const after = results[i]!.packet;
+    for (const daddr of new Set([p.daddr, after.daddr])) routes.push({ iif: p.iifname, oif: p.oifname, version: p.family, daddr });
+    keys.add(flowKey(p, icmpId)).add(flowKey(after, icmpId));
+  });
+  return { index, packets, results, routes, keys };
+}
+
+/** First-fit packing of units into rounds whose routes agree and whose flows are all distinct. */
+function planRounds(units: readonly Unit[], roundSize: number): Round[] {
+  const rounds: Round[] = [];
+  const routeKey = (r: Route): string => `${r.iif}|${r.version}|${r.daddr}`;
+  for (const u of units) {
+    const fits = (round: Round): boolean =>
+      round.size + u.packets.length <= roundSize &&
+      u.routes.every((r) => (round.routes.get(routeKey(r)) ?? r.oif) === r.oif) &&
+      [...u.keys].every((k) => !round.keys.has(k));
+    let round = rounds.find(fits);
+    if (!round) {
+      round = { units: [], routes: new Map(), keys: new Set(), size: 0 };
+      rounds.push(round);
+    }
+    round.units.push(u);
+    round.size += u.packets.length;
+    for (const r of u.routes) round.routes.set(routeKey(r), r.oif);
+    for (const k of u.keys) round.keys.add(k);
+  }
+  return rounds;
+}
+
+/** Tags: the IPv4 ID / IPv6 flow label of each packet, numbered per round and family from 1. */
+const tagOf = new WeakMap<Round, Map<string, number>>();
+
+function tagKey(p: Packet, round: Round, unit: Unit, i: number): string {
+  const tag = tagOf.get(round)!.get(`${unit.index}:${i}`)!;
+  return `${p.family}:${tag}`;
+}
+
+async function runRound(topo: Topology, ruleset: Ruleset, round: Round, opts: ProbeOptions): Promise<Map<string, Arrival>> {
+  const rendered = renderNftJson(ruleset);
+  await nftLoadJson(topo.gateway, { nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] });
+  await topo.flushConntrack();
+  await topo.setRoutes([...round.routes].map(([key, oif]) => {
+    const [iif, version, daddr] = key.split('|');
+    return { iif: iif!, oif, version: Number(version) as 4 | 6, daddr: daddr! };
+  }));
+  const next = { 4: 1, 6: 1 };
+  const tags = new Map<string, number>();
+  tagOf.set(round, tags);
+  const phases: Injection[][] = [[], []];
+  for (const unit of round.units) {
+    const icmpId = unit.index & 0xffff;
+    unit.packets.forEach((p, i) => {
+      const tag = next[p.family]++;
+      tags.set(`${unit.index}:${i}`, tag);
+      const port = topo.port(p.iifname);
+      const setup = i < unit.packets.length - 1;
+      const wire: WirePacket = {
+        version: p.family, saddr: p.saddr, daddr: p.daddr, l4proto: p.l4proto, sport: p.sport, dport: p.dport,
+        tcpFlags: p.tcpFlags, tag, length: p.length, srcMac: port.peerMac, dstMac: port.gatewayMac, icmpId,
+        // A SYN opens the flow its SYN-ACK answers: the answer acknowledges the SYN's sequence.
+        tcpSeq: setup ? 1000 : 5000,
+        tcpAck: unit.packets.length > 1 && !setup ? 1001 : 0,
+      };
+      phases[setup ? 0 : 1]!.push({ iif: p.iifname, frame: craftFrame(wire) });
+    });
+  }
+  const arrivals = await sendAndCapture(topo, phases.filter((ph) => ph.length), { pps: opts.pps });
+  const byTag = new Map<string, Arrival>();
+  for (const a of arrivals) byTag.set(`${a.version}:${a.tag}`, a);
+  return byTag;
+}
