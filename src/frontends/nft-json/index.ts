@@ -59,13 +59,13 @@ export function importNftJson(input: string | unknown, file: string): ImportResu
 
   list.forEach((item, i) => {
     const key = soleKey(item);
-    const o: Origin = { field: `nftables[${i}]` };
+    const o: Origin = { file, field: `nftables[${i}]` };
     if (key === undefined || !isObject(item)) {
       r.schema(`each element of "nftables" is an object with one key, got ${describe(item)}`, o);
       return;
     }
     const body = item[key]!;
-    const bo: Origin = { field: `nftables[${i}].${key}` };
+    const bo: Origin = { file, field: `nftables[${i}].${key}` };
     if (key === 'metainfo') return;
     if (COMMANDS.includes(key)) {
       r.unsupported(`nft command "${key}"`, o, 'error', 'nftlens imports listings (`nft -j list ruleset`), not scripts');
@@ -89,7 +89,7 @@ export function importNftJson(input: string | unknown, file: string): ImportResu
       const table = f.string('table');
       const chain = f.string('chain');
       if (family && table !== undefined && chain !== undefined) {
-        rules.push({ table: `${family} ${table}`, chain, body, origin: { table: `${family} ${table}`, chain, field: bo.field } });
+        rules.push({ table: `${family} ${table}`, chain, body, origin: { file, table: `${family} ${table}`, chain, field: bo.field } });
       }
     } else if (key in NAMED_OBJECTS) {
       const family = f.oneOf('family', FAMILIES);
@@ -98,7 +98,7 @@ export function importNftJson(input: string | unknown, file: string): ImportResu
       if (!family || table === undefined || name === undefined) return;
       const tid = `${family} ${table}`;
       if (!objects.has(tid)) objects.set(tid, new Map());
-      objects.get(tid)!.set(name, { kind: NAMED_OBJECTS[key]!, used: false, origin: { table: tid, field: bo.field } });
+      objects.get(tid)!.set(name, { kind: NAMED_OBJECTS[key]!, used: false, origin: { file, table: tid, field: bo.field } });
     } else {
       r.schema(`unknown object "${key}"`, o);
     }
@@ -198,7 +198,7 @@ function readTable(r: Reader, f: Fields): Table | undefined {
   const handle = f.integer('handle', false);
   const comment = f.string('comment', false);
   if (!family || name === undefined) return undefined;
-  const t: Table = { family, name, chains: [], origin: { table: `${family} ${name}`, field: f.origin.field } };
+  const t: Table = { family, name, chains: [], origin: { file: r.file, table: `${family} ${name}`, field: f.origin.field } };
   if (handle !== undefined) t.handle = handle;
   if (comment !== undefined) t.comment = comment;
   const flags = f.raw('flags');
@@ -215,7 +215,7 @@ function readChain(r: Reader, f: Fields): { table: string; chain: Chain } | unde
   const comment = f.string('comment', false);
   if (!family || table === undefined || name === undefined) return undefined;
   const tid = `${family} ${table}`;
-  const chain: Chain = { name, rules: [], origin: { table: tid, chain: name, field: f.origin.field } };
+  const chain: Chain = { name, rules: [], origin: { file: r.file, table: tid, chain: name, field: f.origin.field } };
   if (handle !== undefined) chain.handle = handle;
   if (comment !== undefined) chain.comment = comment;
   if (f.has('type') || f.has('hook')) {

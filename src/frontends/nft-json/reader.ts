@@ -19,9 +19,9 @@ export class Reader {
     this.report('NFT_SCHEMA', 'error', message, origin);
     return undefined;
   }
-  /** One construct nftlens does not model; the message names it first, as `unsupported: NAME`. */
+  /** One construct nftlens does not model; the message reads `unsupported: NAME[ — detail]`. */
   unsupported(construct: string, origin: Origin, severity: Severity = 'error', detail = ''): undefined {
-    this.report('NFT_UNSUPPORTED', severity, `unsupported: ${construct}${detail ? ` (${detail})` : ''}`, origin);
+    this.report('NFT_UNSUPPORTED', severity, `unsupported: ${construct}${detail ? ` — ${detail}` : ''}`, origin);
     return undefined;
   }
   get errors(): Diagnostic[] {
