@@ -18,7 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showHelpAfterError('(run with --help for usage)');
   for (const register of commands) register(program, ctx);
-  for (const c of program.commands) c.exitOverride();
+  for (const c of program.commands) c.copyInheritedSettings(program);
   return program;
 }
 

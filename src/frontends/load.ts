@@ -5,7 +5,7 @@
 // embedded examples (examples/*.yaml, the seed's provider-protection policies) are loaded.
 
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, dirname } from 'node:path';
+import { join, dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
@@ -109,12 +109,17 @@ async function readSources(paths: readonly string[], stdin?: Readable): Promise<
     if (st.isDirectory()) {
       const files = await listDocuments(p);
       if (files.length === 0) throw NftlensError.of('INPUT_READ', 'folder holds no .yaml, .yml or .json file', { file: p });
-      for (const f of files) out.push({ file: f, text: await readFile(f, 'utf8') });
+      for (const f of files) out.push({ file: displayName(f), text: await readFile(f, 'utf8') });
     } else {
-      out.push({ file: p, text: await readFile(p, 'utf8') });
+      out.push({ file: displayName(p), text: await readFile(p, 'utf8') });
     }
   }
   return out;
+}
+
+/** Embedded examples are named `examples/NAME`, wherever the package is installed. */
+function displayName(path: string): string {
+  return path.startsWith(EXAMPLES_DIR + sep) ? 'examples/' + relative(EXAMPLES_DIR, path) : path;
 }
 
 async function listDocuments(dir: string): Promise<string[]> {
