@@ -11,6 +11,7 @@ import {
   type Ruleset, type Table, type Verdict,
 } from '../../model/ruleset.js';
 import { FIELDS } from '../../model/values.js';
+import { jsonErrorOffset } from './json-position.js';
 import { readMatch, type Scope } from './match.js';
 import { describe, Fields, isObject, Reader, soleKey, type Json, type JsonObject } from './reader.js';
 import { readStatement } from './statement.js';
@@ -178,13 +179,9 @@ function parseJson(text: string, file: string): unknown {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const origin: Origin = { file };
-    const lc = /line (\d+) column (\d+)/.exec(msg);
-    const pos = /position (\d+)/.exec(msg);
-    if (lc) {
-      origin.line = Number(lc[1]);
-      origin.column = Number(lc[2]);
-    } else if (pos) {
-      const before = text.slice(0, Number(pos[1]));
+    const at = jsonErrorOffset(text);
+    if (at !== undefined) {
+      const before = text.slice(0, at);
       origin.line = before.split('\n').length;
       origin.column = before.length - before.lastIndexOf('\n');
     }
