@@ -36,6 +36,8 @@ export const CODES = {
   // engine
   ENGINE_LOOP: 'jumps and gotos form a loop or nest deeper than the kernel allows (it refuses such a ruleset)',
   ENGINE_ORDER: 'two base chains share a hook and priority; the model runs them in creation order',
+  // analyses
+  ANALYSIS_LIMIT: 'a header-space analysis needs more BDD nodes than its limit allows',
   // nft back end
   NFT_COMMAND: 'the nft command failed',
 } as const;
