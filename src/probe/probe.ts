@@ -19,7 +19,7 @@ import { flowKey, realise } from './realise.js';
 import {
   compareCounters, comparePacket, engineDelivers, kernelResult, type CounterOutcome, type PacketOutcome,
 } from './compare.js';
-import { nftLoadJson } from './nft-file.js';
+import { loadRuleset } from '../backends/nft/nft.js';
 
 export interface ProbeOptions {
   /** Most packets per round (default 2000). */
@@ -208,7 +208,7 @@ function tagKey(p: Packet, round: Round, unit: Unit, i: number): string {
 
 async function runRound(topo: Topology, ruleset: Ruleset, round: Round, opts: ProbeOptions): Promise<Map<string, Arrival>> {
   const rendered = renderNftJson(ruleset);
-  await nftLoadJson(topo.gateway, { nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] });
+  await loadRuleset({ nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] }, { netns: topo.gateway.name });
   await topo.flushConntrack();
   await topo.setRoutes([...round.routes].map(([key, oif]) => {
     const [iif, version, daddr] = key.split('|');

@@ -13,6 +13,7 @@
 import { TCP_FLAGS, parseAddress, prefixMask, type CtState } from '../model/values.js';
 import { makePacket, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
 import { checkInterfaceName } from './topology.js';
+import { minimumLength } from './pcap.js';
 
 export type Realisation =
   | { ok: true; /** Packets to send first (the opening of the flow, in the other direction). */ setup: Packet[] }
@@ -22,7 +23,7 @@ const { syn: SYN, ack: ACK, rst: RST, fin: FIN, urg: URG } = TCP_FLAGS as Record
 /** Protocols with a tracker of their own that checks more than crafted packets carry. */
 const OWN_TRACKERS: Record<number, string> = { 33: 'dccp', 132: 'sctp', 136: 'udplite' };
 /** IPv6 next headers that are extension headers (the kernel looks past them for meta l4proto). */
-const IPV6_EXTENSIONS = new Set([0, 43, 44, 50, 51, 59, 60, 135, 139, 140, 253, 254]);
+const IPV6_EXTENSIONS = new Set([0, 43, 44, 51, 59, 60, 135, 139, 140, 253, 254]);
 
 /** The ct state the kernel gives a packet that opens no known flow. */
 export function firstPacketState(p: Pick<Packet, 'family' | 'l4proto' | 'sport' | 'tcpFlags'>): CtState {
@@ -92,6 +93,9 @@ export function realise(p: Packet): Realisation {
   if (p.family === 6 && IPV6_EXTENSIONS.has(p.l4proto)) return no(`next header ${p.l4proto} is an IPv6 extension header or carries none`);
   if (p.mark !== 0) return no('a packet arrives from the wire with meta mark 0');
   if (p.length > 1500) return no('the probe network has an MTU of 1500');
+  if (p.length < minimumLength({ version: p.family, l4proto: p.l4proto })) {
+    return no(`length ${p.length} leaves no room for the ${minimumLength({ version: p.family, l4proto: p.l4proto })}-byte headers the probe sends`);
+  }
   switch (p.ctState) {
     case 'new':
     case 'invalid': {

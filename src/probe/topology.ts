@@ -11,7 +11,7 @@
 
 import { Netns } from '../backends/netns/netns.js';
 import { formatAddress, parseAddress, prefixMask } from '../model/values.js';
-import { nftLoadJson } from './nft-file.js';
+import { loadRuleset } from '../backends/nft/nft.js';
 
 export interface TopologySpec {
   /** Gateway interface names, as the ruleset expects them (1–15 bytes, no `/`, `:` or blank). */
@@ -174,14 +174,14 @@ async function configureNamespaces(gateway: Netns, outside: Netns): Promise<void
   ]);
   // The outside only injects and captures (both below netfilter): it drops whatever reaches its IP
   // stack, so it never answers the gateway.
-  await nftLoadJson(outside, {
+  await loadRuleset({
     nftables: [
       { table: { family: 'inet', name: 'nftlens-outside' } },
       ...['prerouting', 'output'].map((hook) => ({
         chain: { family: 'inet', table: 'nftlens-outside', name: hook, type: 'filter', hook, prio: -400, policy: 'drop' },
       })),
     ],
-  });
+  }, { netns: outside.name });
 }
 
 async function addPort(gateway: Netns, outside: Netns, name: string, i: number, v4Block: bigint, v6Block: bigint): Promise<Port> {

@@ -5,6 +5,7 @@ import { registerValidate } from './validate.js';
 import { registerRender } from './render.js';
 import { registerImport } from './import.js';
 import { registerCheck } from './check.js';
+import { registerProbe } from './probe.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -13,4 +14,5 @@ export const commands: Register[] = [
   registerRender,
   registerImport,
   registerCheck,
+  registerProbe,
 ];
