@@ -34,8 +34,8 @@ export interface RawObject {
   where: string;
 }
 
-/** Alias expansion budget per document: more nodes than this is an alias bomb, not a config. */
-const MAX_NODES = 200_000;
+/** Nodes that alias expansion may add per document: more is an alias bomb, not a config. */
+const MAX_ALIAS_NODES = 100_000;
 const MAX_DEPTH = 200;
 
 /** Splits the text into FirewallConfiguration objects; everything else becomes a diagnostic. */
@@ -63,7 +63,8 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       }
       continue;
     }
-    if (doc.contents === null) continue; // an empty document: only comments or `---`
+    // An empty document (only comments, or `---` alone) has no contents or a null scalar.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const built = new TreeBuilder(doc, lc);
     let root: YNode;
     try {
@@ -121,32 +122,53 @@ class TreeError extends Error {
 
 /** Turns the yaml library's AST into YNodes, resolving aliases within a node budget. */
 class TreeBuilder {
-  private nodes = 0;
+  private aliasNodes = 0;
+  private inAlias = 0;
   private readonly ancestors = new Set<unknown>();
+  /** `Alias.resolve` searches the whole document: resolve each alias once. */
+  private readonly targets = new Map<unknown, unknown>();
 
   constructor(private readonly doc: Document.Parsed, private readonly lc: LineCounter) {}
 
   build(node: unknown, depth = 0): YNode {
     const pos = this.pos(node);
-    if (++this.nodes > MAX_NODES) throw new TreeError(`more than ${MAX_NODES} YAML nodes after alias expansion`, pos);
+    if (this.inAlias > 0 && ++this.aliasNodes > MAX_ALIAS_NODES) {
+      throw new TreeError(`aliases expand to more than ${MAX_ALIAS_NODES} YAML nodes`, pos);
+    }
     if (depth > MAX_DEPTH) throw new TreeError(`YAML nested deeper than ${MAX_DEPTH} levels`, pos);
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      if (!this.targets.has(node)) this.targets.set(node, node.resolve(this.doc));
+      const target = this.targets.get(node);
       if (!target) throw new TreeError(`unresolved alias *${node.source}`, pos);
       if (this.ancestors.has(target)) throw new TreeError(`alias *${node.source} refers to a node that contains it`, pos);
-      const built = this.build(target, depth + 1);
-      return { ...built, pos };
+      this.inAlias++;
+      try {
+        return { ...this.build(target, depth + 1), pos };
+      } finally {
+        this.inAlias--;
+      }
     }
     if (isScalar(node)) return { kind: 'scalar', value: scalarValue(node.value, node.source), pos };
     this.ancestors.add(node);
     try {
       if (isMap(node)) {
         const entries = new Map<string, YEntry>();
+        const merged: YNode[] = [];
         for (const pair of node.items) {
           if (!isPair(pair)) continue;
           const keyNode = pair.key as Node | null;
           const keyPos = keyNode ? this.pos(keyNode) : pos;
           if (keyNode !== null && !isScalar(keyNode)) throw new TreeError('map keys must be plain strings', keyPos);
+          if (isScalar(keyNode) && keyNode.source === '<<' && keyNode.type === 'PLAIN') {
+            // YAML 1.1 merge key (go-yaml supports it): explicit keys win, earlier merges win.
+            const src = this.build(pair.value, depth + 1);
+            const maps = src.kind === 'seq' ? src.items : [src];
+            for (const m of maps) {
+              if (m.kind !== 'map') throw new TreeError('a merge key (<<) takes a map or a list of maps', keyPos);
+              merged.push(m);
+            }
+            continue;
+          }
           const key = keyNode === null ? '' : String(scalarValue(keyNode.value, keyNode.source));
           if (entries.has(key)) throw new TreeError(`map key ${JSON.stringify(key)} is repeated`, keyPos);
           const value: YNode =
@@ -154,6 +176,10 @@ class TreeBuilder {
               ? { kind: 'scalar', value: null, pos: keyPos }
               : this.build(pair.value, depth + 1);
           entries.set(key, { key, keyPos, value });
+        }
+        for (const m of merged) {
+          if (m.kind !== 'map') continue;
+          for (const [k, e] of m.entries) if (!entries.has(k)) entries.set(k, e);
         }
         return { kind: 'map', entries, pos };
       }
@@ -185,8 +211,8 @@ export function isFirewallConfigurationDocument(doc: unknown): boolean {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
   const o = doc as Record<string, unknown>;
   if (o.kind === KIND) return typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${API_GROUP}/`);
-  if ((o.kind === 'List' || o.kind === `${KIND}List`) && Array.isArray(o.items)) {
-    return o.items.length > 0 && o.items.every(isFirewallConfigurationDocument);
-  }
+  if (!Array.isArray(o.items)) return false;
+  if (o.kind === `${KIND}List`) return true;
+  return o.kind === 'List' && o.items.length > 0 && o.items.every(isFirewallConfigurationDocument);
   return false;
 }
