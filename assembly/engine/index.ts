@@ -1,0 +1,142 @@
+// The engine's WebAssembly exports: numbers in, numbers out, nothing allocated. The TypeScript
+// side (src/engine/wasm.ts) writes a compiled program and a batch of packets into this module's
+// memory (layout: src/engine/layout.ts), then calls `evaluate` once for the whole batch.
+// How a chain is searched: lookup.ts; how rules run: exec.ts; the semantics: src/engine/reference.ts.
+
+import {
+  B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
+  B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF, H_LOCAL4, H_LOCAL6, H_NLOCAL4, H_NLOCAL6,
+  H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
+  K_DPORT, K_FLAGS, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, S_CHAIN,
+  S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
+} from './layout';
+import { conntrack, ctGiven, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, runBaseChain } from './exec';
+import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function layoutVersion(): u32 {
+  return LAYOUT_VERSION;
+}
+
+let batchAt: usize = 0;
+let batchCap: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function col(c: u32, i: u32): usize {
+  return batchAt + ((<usize>(c * batchCap + i)) << 2);
+}
+
+/**
+ * Evaluates packets 0 … n−1 of the batch at `batch` (capacity `cap`) against the program at
+ * `program`, adding to the counters at `counterAt`, writing trace events (if `traceCap` > 0) at
+ * `traceAt`. Returns the number of trace events written.
+ */
+export function evaluate(program: usize, batch: usize, cap: u32, n: u32, counterAt: usize, traceAt: usize, traceCap: u32): u32 {
+  setProgram(program);
+  setCounters(counterAt);
+  setTrace(traceAt, traceCap);
+  batchAt = batch;
+  batchCap = cap;
+  for (let i: u32 = 0; i < n; i++) evaluateOne(i);
+  return traceLen;
+}
+
+let pathBits: u32 = 0;
+
+function evaluateOne(i: u32): void {
+  for (let s: u32 = <u32>K_NFPROTO; s <= <u32>K_FLAGS; s++) setKey(s, load<u32>(col(s, i)));
+  const iif = key(K_IIF);
+  const oif = key(K_OIF);
+  const hookSel = load<u32>(col(B_HOOK, i));
+  const local = load<u32>(col(B_LOCAL, i)) != 0;
+  const only = hookSel - 1;
+  resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(B_LEN, i)), load<u32>(col(B_MASQ, i)));
+  const f: u32 = key(K_NFPROTO) == 2 ? 0 : 1;
+  pathBits = 0;
+  let v = VERDICT_ACCEPT;
+  if (hookSel != 0) v = runHook(f, only, local, iif, oif);
+  else if (local) {
+    v = runHook(f, HOOK_OUTPUT, local, iif, oif);
+    if (v == VERDICT_ACCEPT) v = runHook(f, HOOK_POSTROUTING, local, iif, oif);
+  } else {
+    v = runHook(f, HOOK_PREROUTING, local, iif, oif);
+    if (v == VERDICT_ACCEPT) {
+      const toHost = isLocal(f);
+      emit(T_ROUTE, toHost ? 1 : 0, 0);
+      v = runHook(f, toHost ? HOOK_INPUT : HOOK_FORWARD, local, iif, oif);
+      if (v == VERDICT_ACCEPT && !toHost) v = runHook(f, HOOK_POSTROUTING, local, iif, oif);
+    }
+  }
+  store<u32>(col(B_VERDICT, i), v);
+  store<u32>(col(B_RULE, i), lastRule);
+  store<u32>(col(B_CHAIN, i), lastChain);
+  for (let w: u32 = 0; w < 4; w++) {
+    store<u32>(col(B_OUT_SADDR + w, i), key(K_SADDR + w));
+    store<u32>(col(B_OUT_DADDR + w, i), key(K_DADDR + w));
+  }
+  store<u32>(col(B_OUT_SPORT, i), key(K_SPORT));
+  store<u32>(col(B_OUT_DPORT, i), key(K_DPORT));
+  store<u32>(col(B_OUT_MARK, i), key(K_MARK));
+  store<u32>(col(B_OUT_CTMARK, i), key(K_CTMARK));
+  store<u32>(col(B_OUT_CTSTATE, i), key(K_CTSTATE));
+  store<u32>(col(B_OUT_PATH, i), pathBits);
+}
+
+/** The slots of one hook in order; stops at the first drop or reject. */
+function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
+  emit(T_HOOK, hook, 0);
+  pathBits |= 1 << hook;
+  const none = pw(H_EMPTY_IF);
+  setKey(K_IIF, hook == HOOK_OUTPUT || (hook == HOOK_POSTROUTING && local) ? none : iif);
+  setKey(K_OIF, hook == HOOK_PREROUTING || hook == HOOK_INPUT ? none : oif);
+  const pipe = pw(pw(H_PIPES) + f * N_HOOKS + hook);
+  const n = pw(pipe);
+  const dstManip = hook == HOOK_PREROUTING || hook == HOOK_OUTPUT;
+  for (let j: u32 = 0; j < n; j++) {
+    const kind = pw(pipe + 1 + 2 * j);
+    const val = pw(pipe + 2 + 2 * j);
+    if (kind == S_CONNTRACK) {
+      conntrack();
+      emit(T_CONNTRACK, key(K_CTSTATE), 0);
+    } else if (kind == S_CHAIN) {
+      const v = runBaseChain(val);
+      if (v != VERDICT_ACCEPT) return v;
+    } else {
+      // NAT chains: only a connection's first packet; a NAT statement ends them (nf_nat_inet_fn).
+      const first = key(K_HASCT) == 1 && ctGiven == 8;
+      const m = pw(val);
+      for (let k: u32 = 0; k < m; k++) {
+        const c = pw(val + 1 + k);
+        if (!first) {
+          emit(T_NAT_SKIP, c, 0);
+          continue;
+        }
+        const v = runBaseChain(c);
+        if (v != VERDICT_ACCEPT) return v;
+        if (dstManip ? natDoneDst : natDoneSrc) break;
+      }
+    }
+  }
+  return VERDICT_ACCEPT;
+}
+
+/** The routing decision: is the destination one of the host's addresses? */
+function isLocal(f: u32): bool {
+  if (f == 0) {
+    const n = pw(H_NLOCAL4);
+    const at = pw(H_LOCAL4);
+    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == key(K_DADDR)) return true;
+    return false;
+  }
+  const n = pw(H_NLOCAL6);
+  const at = pw(H_LOCAL6);
+  for (let i: u32 = 0; i < n; i++) {
+    const a = at + 4 * i;
+    if (pw(a) == key(K_DADDR) && pw(a + 1) == key(K_DADDR + 1) && pw(a + 2) == key(K_DADDR + 2) && pw(a + 3) == key(K_DADDR + 3)) return true;
+  }
+  return false;
+}
+

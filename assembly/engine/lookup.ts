@@ -1,0 +1,128 @@
+// First-match search in one chain: "the first rule at or after position p whose leading matches
+// all hold for the packet".
+//
+// ─── Theory of Operation ─────────────────────────────────────────────────────────────────────
+// The problem. A chain is an ordered list of rules; each rule starts with matches (conditions on
+// header fields) and then does something. nftables runs the rules in order; we want the same
+// answer without testing every rule: the lowest-numbered rule whose leading matches hold.
+// Jumps, statements and later matches are exact because the executor (exec.ts) asks again
+// "first match from p" each time it moves on.
+//
+// The algorithm: bit vectors per field (Lakshman & Stiliadis, SIGCOMM '98) with aggregation
+// (Baboescu & Varghese, "Scalable packet classification", SIGCOMM '01).
+// 1. Each dimension — a (field, mask) pair some rule constrains — is cut at every interval end
+//    of every rule into elementary intervals. Each elementary interval keeps a bitset over the
+//    chain's rules: bit r set iff rule r accepts the keys of that interval (a rule that does not
+//    constrain the dimension accepts all of them). Built by src/engine/dims.ts.
+// 2. For a packet, locate the key's elementary interval in every dimension (locate): a direct
+//    table for 8/16-bit keys, a 2^16-entry table on the top 16 bits then binary search for
+//    32-bit keys, binary search for 128-bit keys.
+// 3. AND the bitsets of all dimensions; the lowest set bit at or after p is the answer
+//    (firstMatch). To skip runs of zero words, each bitset has a summary: bit w set iff word w
+//    is non-zero. The summaries are ANDed first, and only words whose summary bit survives in
+//    every dimension are ANDed in full.
+//
+// Worked example. Chain of 3 rules (bit 0 = rule 0):
+//   rule 0: ip saddr 10.0.0.0/8  tcp dport 22  accept
+//   rule 1: tcp dport 1024-65535                counter
+//   rule 2: ip saddr 10.0.0.5                   drop
+// Dimension saddr (boundaries 0, 10.0.0.0, 10.0.0.5, 10.0.0.6, 11.0.0.0):
+//   [0 .. 9.255.255.255]         rules {1}      bits 010
+//   [10.0.0.0 .. 10.0.0.4]       rules {0,1}    bits 011
+//   [10.0.0.5]                   rules {0,1,2}  bits 111
+//   [10.0.0.6 .. 10.255.255.255] rules {0,1}    bits 011
+//   [11.0.0.0 .. max]            rules {1}      bits 010
+// Dimension dport (boundaries 0, 22, 23, 1024):            l4proto (0, 6, 7):
+//   [0 .. 21] {2} 100   [22] {0,2} 101                        [0..5] {2} 100  [6] {0,1,2} 111
+//   [23 .. 1023] {2} 100   [1024 .. 65535] {1,2} 110          [7..] {2} 100
+// Packet tcp 10.0.0.5:40000 -> x:22: saddr row 111, dport row 101, l4proto row 111;
+// AND = 101 → first match from 0 is rule 0 (accept). From position 1 the answer would be rule 2.
+// Packet tcp 10.0.0.5:1 -> x:8080: 111 & 110 & 111 = 110 → rule 1 runs its counter, has no
+// verdict, and the executor asks again from 2 → rule 2 drops.
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+
+import {
+  C_DIMS, C_NDIMS, C_NRULES, C_NSUMM, C_NWORDS, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_ROWS, D_SLOT, D_SUMM,
+  D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
+} from './layout';
+import { key, pa, pw, ROWS, SUMMS } from './memory';
+
+/** The elementary interval of the packet's key in dimension `dim` (a word offset). */
+function locate(dim: u32): u32 {
+  const slot = pw(dim + D_SLOT);
+  const nb = pw(dim + D_NB);
+  const bounds = pw(dim + D_BOUNDS);
+  if (pw(dim + D_WIDTH) == 1) {
+    const k = key(slot) & pw(dim + D_MASK);
+    const ikind = pw(dim + D_IKIND);
+    if (ikind == IDX_DIRECT) return pw(pw(dim + D_INDEX) + k);
+    let lo: u32 = 0;
+    let hi: u32 = nb - 1;
+    if (ikind == IDX_TOP16) {
+      const index = pw(dim + D_INDEX) + (k >>> 16);
+      lo = pw(index);
+      hi = pw(index + 1);
+    }
+    const b = pa(bounds);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (load<u32>(b + ((<usize>mid) << 2)) <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  let lo: u32 = 0;
+  let hi: u32 = nb - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (le128(bounds + mid * 4, slot)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Whether the 128-bit boundary at word `b` is <= the packet's key at `slot`. */
+function le128(b: u32, slot: u32): bool {
+  for (let i: u32 = 0; i < 4; i++) {
+    const x = pw(b + i);
+    const y = key(slot + i);
+    if (x != y) return x < y;
+  }
+  return true;
+}
+
+/** The first rule at or after `pos` (chain-local) whose leading matches hold; nRules if none. */
+export function firstMatch(chain: u32, pos: u32): u32 {
+  const nRules = pw(chain + C_NRULES);
+  if (pos >= nRules) return nRules;
+  const nDims = pw(chain + C_NDIMS);
+  if (nDims == 0) return pos;
+  const nWords = pw(chain + C_NWORDS);
+  const nSumm = pw(chain + C_NSUMM);
+  const dims = pw(chain + C_DIMS);
+  for (let d: u32 = 0; d < nDims; d++) {
+    const dim = dims + d * DIM_WORDS;
+    const e = locate(dim);
+    store<usize>(ROWS + ((<usize>d) << 3), pa(pw(dim + D_ROWS) + e * nWords));
+    store<usize>(SUMMS + ((<usize>d) << 3), pa(pw(dim + D_SUMM) + e * nSumm));
+  }
+  const w0 = pos >>> 5;
+  let smask: u32 = 0xffffffff << (w0 & 31);
+  for (let s: u32 = w0 >>> 5; s < nSumm; s++) {
+    let sm = smask;
+    smask = 0xffffffff;
+    for (let d: u32 = 0; d < nDims && sm != 0; d++) {
+      sm &= load<u32>(load<usize>(SUMMS + ((<usize>d) << 3)) + ((<usize>s) << 2));
+    }
+    while (sm != 0) {
+      const w = (s << 5) + ctz<u32>(sm);
+      let x: u32 = w == w0 ? 0xffffffff << (pos & 31) : 0xffffffff;
+      for (let d: u32 = 0; d < nDims && x != 0; d++) {
+        x &= load<u32>(load<usize>(ROWS + ((<usize>d) << 3)) + ((<usize>w) << 2));
+      }
+      if (x != 0) return (w << 5) + ctz<u32>(x);
+      sm &= sm - 1;
+    }
+  }
+  return nRules;
+}

@@ -1,0 +1,218 @@
+// A compiled ruleset, ready to evaluate packets in WebAssembly. The program, the counters, a
+// struct-of-arrays packet batch and a trace buffer live in the instance's memory, laid out once;
+// the typed-array views over them are made once. A batch is one call into WASM, however many
+// packets it holds. A classifier never changes after it is built: to follow a ruleset change,
+// compile a new one and swap the reference (the WASM module itself is compiled only once).
+
+import type { Diagnostic } from '../model/diagnostics.js';
+import { CT_STATE, formatAddress, parseAddress, type CtState } from '../model/values.js';
+import { compileProgram, type Program } from './compile.js';
+import type { Environment } from './environment.js';
+import * as L from './layout.js';
+import type { Packet } from './packet.js';
+import { PATH_HOOKS, HOOK_CODE, type PathHook, type Plan } from './plan.js';
+import type { EvalOptions } from './reference.js';
+import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
+import { instantiate, type EngineExports } from './wasm.js';
+
+export interface CounterValue {
+  /** Counter id (plan.counters). */
+  id: number;
+  rule: number;
+  expr: number;
+  packets: number;
+  bytes: number;
+}
+
+const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
+const V_NAMES = ['', 'accept', 'drop', 'reject', 'continue', 'return', 'jump', 'goto'] as const;
+const CT_BY_BIT = new Map<number, CtState>(Object.entries(CT_STATE).map(([k, v]) => [v, k as CtState]));
+const TRACE_EVENTS = 1 << 16;
+
+export class Classifier {
+  readonly plan: Plan;
+  readonly diagnostics: Diagnostic[];
+  /** Packets one `runBatch` call takes. */
+  readonly capacity: number;
+  /** Batch columns (L.B_*), each a view of `capacity` words in WASM memory. */
+  readonly columns: Uint32Array[];
+  /** Words of the compiled program (its size is a measure of the classifier's memory). */
+  readonly programWords: number;
+  private readonly wasm: EngineExports;
+  private readonly program: Program;
+  private readonly at: { program: number; counters: number; batch: number; trace: number };
+  private readonly counterView: Float64Array;
+  private readonly traceView: Uint32Array;
+
+  constructor(plan: Plan, env: Environment, capacity = 4096) {
+    this.plan = plan;
+    this.diagnostics = plan.diagnostics;
+    this.capacity = capacity;
+    this.program = compileProgram(plan, env);
+    const prog = this.program.words;
+    this.programWords = prog.length;
+    const sizes = {
+      program: prog.length * 4,
+      counters: Math.max(1, plan.counters.length) * 16,
+      batch: L.B_COLUMNS * capacity * 4,
+      trace: TRACE_EVENTS * L.T_WORDS * 4,
+    };
+    const total = sizes.program + sizes.counters + sizes.batch + sizes.trace + 64;
+    const { exports, base } = instantiate(total);
+    this.wasm = exports;
+    const align = (n: number) => (n + 15) & ~15;
+    const program = base;
+    const counters = align(program + sizes.program);
+    const batch = align(counters + sizes.counters);
+    const trace = align(batch + sizes.batch);
+    this.at = { program, counters, batch, trace };
+    const buf = exports.memory.buffer;
+    new Uint32Array(buf, program, prog.length).set(prog);
+    this.counterView = new Float64Array(buf, counters, Math.max(1, plan.counters.length) * 2);
+    this.columns = Array.from({ length: L.B_COLUMNS }, (_, c) => new Uint32Array(buf, batch + c * capacity * 4, capacity));
+    this.traceView = new Uint32Array(buf, trace, TRACE_EVENTS * L.T_WORDS);
+  }
+
+  /** Evaluates one packet; with `trace`, also what it went through. */
+  evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
+    this.writePacket(0, pkt, opts.hook);
+    const events = this.wasm.evaluate(this.at.program, this.at.batch, this.capacity, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
+    const r = this.readResult(0, pkt);
+    if (opts.trace) r.trace = this.decodeTrace(events);
+    return r;
+  }
+
+  /** Evaluates many packets, `capacity` per call into WASM. */
+  evaluateBatch(pkts: readonly Packet[], opts: Pick<EvalOptions, 'hook'> = {}): EvalResult[] {
+    const out: EvalResult[] = [];
+    for (let start = 0; start < pkts.length; start += this.capacity) {
+      const n = Math.min(this.capacity, pkts.length - start);
+      for (let i = 0; i < n; i++) this.writePacket(i, pkts[start + i]!, opts.hook);
+      this.runBatch(n);
+      for (let i = 0; i < n; i++) out.push(this.readResult(i, pkts[start + i]!));
+    }
+    return out;
+  }
+
+  /**
+   * Evaluates rows 0 … n−1 of `columns` as they are: for callers that fill the input columns
+   * themselves (K_* slots, B_LEN, B_LOCAL, B_HOOK, B_MASQ) and read B_VERDICT, B_RULE… back.
+   */
+  runBatch(n: number): void {
+    if (n > this.capacity) throw new RangeError(`batch of ${n} exceeds capacity ${this.capacity}`);
+    this.wasm.evaluate(this.at.program, this.at.batch, this.capacity, n, this.at.counters, this.at.trace, 0);
+  }
+
+  /** Interface class of a name, for callers filling K_IIF/K_OIF themselves. */
+  interfaceClass(name: string): number {
+    return this.program.classes.classOf(name);
+  }
+
+  /** Writes a packet into batch row i. */
+  writePacket(i: number, p: Packet, hook?: PathHook): void {
+    const c = this.columns;
+    c[L.K_NFPROTO]![i] = p.family === 4 ? 2 : 10;
+    const s = addrWords(p.saddr);
+    const d = addrWords(p.daddr);
+    for (let w = 0; w < 4; w++) {
+      c[L.K_SADDR + w]![i] = s[w]!;
+      c[L.K_DADDR + w]![i] = d[w]!;
+    }
+    c[L.K_L4PROTO]![i] = p.l4proto;
+    c[L.K_SPORT]![i] = p.sport;
+    c[L.K_DPORT]![i] = p.dport;
+    c[L.K_IIF]![i] = this.program.classes.classOf(p.iifname);
+    c[L.K_OIF]![i] = this.program.classes.classOf(p.oifname);
+    c[L.K_CTSTATE]![i] = CT_STATE[p.ctState]!;
+    c[L.K_MARK]![i] = p.mark;
+    c[L.K_CTMARK]![i] = p.ctMark;
+    c[L.K_FLAGS]![i] = p.tcpFlags;
+    c[L.B_LEN]![i] = p.length;
+    c[L.B_LOCAL]![i] = p.local ? 1 : 0;
+    c[L.B_HOOK]![i] = hook ? HOOK_CODE[hook] + 1 : 0;
+    c[L.B_MASQ]![i] = this.program.masqIndex.get(`${p.family}:${p.oifname}`) ?? 0;
+  }
+
+  /** The result in batch row i; `pkt` is the packet that was written there. */
+  readResult(i: number, pkt: Packet): EvalResult {
+    const c = this.columns;
+    const rule = c[L.B_RULE]![i]!;
+    const chain = c[L.B_CHAIN]![i]!;
+    const words = (at: number) => [0, 1, 2, 3].map((w) => c[at + w]![i]!);
+    const path = c[L.B_OUT_PATH]![i]!;
+    const hooks = hookOrder(pkt, path);
+    const r: EvalResult = {
+      verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
+      by: chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
+      hooks,
+      packet: {
+        ...pkt,
+        saddr: wordsToAddress(words(L.B_OUT_SADDR), pkt.family),
+        daddr: wordsToAddress(words(L.B_OUT_DADDR), pkt.family),
+        sport: c[L.B_OUT_SPORT]![i]!,
+        dport: c[L.B_OUT_DPORT]![i]!,
+        mark: c[L.B_OUT_MARK]![i]!,
+        ctMark: c[L.B_OUT_CTMARK]![i]!,
+        ctState: CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!,
+      },
+    };
+    if (chain !== L.NO_RULE) r.chain = chain;
+    if (rule !== L.NO_RULE) r.rule = rule;
+    return r;
+  }
+
+  /** Packets and bytes each counter statement has counted so far. */
+  counters(): CounterValue[] {
+    return this.plan.counters.map((k) => ({ ...k, packets: this.counterView[2 * k.id]!, bytes: this.counterView[2 * k.id + 1]! }));
+  }
+
+  /** The raw counters: [packets, bytes] per counter id. */
+  counterArray(): Float64Array {
+    return this.counterView.slice(0, this.plan.counters.length * 2);
+  }
+
+  resetCounters(): void {
+    this.counterView.fill(0);
+  }
+
+  private decodeTrace(n: number): TraceEvent[] {
+    const t = this.traceView;
+    const out: TraceEvent[] = [];
+    for (let e = 0; e < n; e++) {
+      const [kind, a, b] = [t[e * 4]!, t[e * 4 + 1]!, t[e * 4 + 2]!];
+      switch (kind) {
+        case L.T_HOOK: out.push({ kind: 'hook', hook: PATH_HOOKS[a]! }); break;
+        case L.T_CONNTRACK: out.push({ kind: 'conntrack', state: CT_BY_BIT.get(a)! }); break;
+        case L.T_ROUTE: out.push({ kind: 'route', local: a === 1 }); break;
+        case L.T_CHAIN: out.push({ kind: 'chain', chain: a, via: (['hook', 'jump', 'goto'] as const)[b]! }); break;
+        case L.T_NAT_SKIP: out.push({ kind: 'nat-skip', chain: a }); break;
+        case L.T_RULE: out.push({ kind: 'rule', rule: a }); break;
+        case L.T_STMT: out.push({ kind: 'stmt', rule: a, expr: b }); break;
+        case L.T_FAIL: out.push({ kind: 'fail', rule: a, expr: b }); break;
+        case L.T_VERDICT: out.push({ kind: 'verdict', rule: a, verdict: V_NAMES[b] as Exclude<(typeof V_NAMES)[number], ''> }); break;
+        case L.T_RETURN: out.push({ kind: 'return', chain: a }); break;
+        case L.T_POLICY: out.push({ kind: 'policy', chain: a, verdict: b === L.VERDICT_DROP ? 'drop' : 'accept' }); break;
+        default: throw new Error(`unknown trace event ${kind}`);
+      }
+    }
+    return out;
+  }
+}
+
+/** The hooks in path order from the bit set the engine returns. */
+function hookOrder(pkt: Packet, bits: number): PathHook[] {
+  const order: PathHook[] = pkt.local ? ['output', 'postrouting'] : ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+  return order.filter((h) => bits & (1 << HOOK_CODE[h]));
+}
+
+function addrWords(text: string): number[] {
+  const a = parseAddress(text)!;
+  if (a.version === 4) return [Number(a.value), 0, 0, 0];
+  const v = a.value;
+  return [Number((v >> 96n) & 0xffffffffn), Number((v >> 64n) & 0xffffffffn), Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
+}
+
+function wordsToAddress(w: number[], family: 4 | 6): string {
+  if (family === 4) return formatAddress(BigInt(w[0]!), 4);
+  return formatAddress((BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!), 6);
+}

@@ -1,0 +1,294 @@
+// IR → the flat program the WASM classifier runs (layout in src/engine/layout.ts). Per chain:
+// each rule's leading matches (those before its first statement) become constraints in the
+// chain's dimensions (dims.ts); the rest of the rule — statements, later matches, the verdict —
+// becomes a short op stream run in order. Plus the hook pipelines of plan.ts, the host's local
+// addresses and the masquerade addresses. Pure: the same Ruleset gives the same words.
+
+import type { Match, NatStmt, Rule, Table } from '../model/ruleset.js';
+import { FIELDS, NFPROTO, parseAddress, prefixMask, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
+import type { Environment } from './environment.js';
+import { IfClasses } from './ifnames.js';
+import * as L from './layout.js';
+import { natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
+
+export interface Program {
+  words: Uint32Array;
+  classes: IfClasses;
+  /** Masquerade address index (1-based) for `${family}:${interface}`. */
+  masqIndex: Map<string, number>;
+}
+
+const MAX32 = 0xffffffffn;
+const MAX128 = (1n << 128n) - 1n;
+
+interface FieldSlot {
+  slot: number;
+  width: 1 | 4;
+  directSize?: number;
+}
+
+function fieldSlot(field: Match['field'], classes: IfClasses): FieldSlot {
+  switch (field) {
+    case 'ip saddr': return { slot: L.K_SADDR, width: 1 };
+    case 'ip daddr': return { slot: L.K_DADDR, width: 1 };
+    case 'ip6 saddr': return { slot: L.K_SADDR, width: 4 };
+    case 'ip6 daddr': return { slot: L.K_DADDR, width: 4 };
+    case 'ip protocol':
+    case 'meta l4proto': return { slot: L.K_L4PROTO, width: 1, directSize: 256 };
+    case 'meta nfproto': return { slot: L.K_NFPROTO, width: 1, directSize: 256 };
+    case 'th sport': return { slot: L.K_SPORT, width: 1, directSize: 65536 };
+    case 'th dport': return { slot: L.K_DPORT, width: 1, directSize: 65536 };
+    case 'meta iifname': return { slot: L.K_IIF, width: 1, directSize: classes.count };
+    case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: classes.count };
+    case 'ct state': return { slot: L.K_CTSTATE, width: 1, directSize: 256 };
+    case 'ct mark': return { slot: L.K_CTMARK, width: 1 };
+    case 'meta mark': return { slot: L.K_MARK, width: 1 };
+    case 'tcp flags': return { slot: L.K_FLAGS, width: 1, directSize: 256 };
+  }
+}
+
+/** A match as (slot, width, mask, intervals of keys it accepts) plus what it requires. */
+interface Constraint {
+  fs: FieldSlot;
+  mask: number;
+  intervals: Interval[];
+  req: number;
+}
+
+function constraintOf(m: Match, classes: IfClasses): Constraint {
+  const info = FIELDS[m.field];
+  const fs = fieldSlot(m.field, classes);
+  const max = fs.width === 4 ? MAX128 : MAX32;
+  let ivs: Interval[];
+  if (info.kind === 'ifname') {
+    const ids = new Set<number>();
+    for (const p of valueItems(m.value)) for (const id of classes.matching(p as string)) ids.add(id);
+    ivs = [...ids].sort((a, b) => a - b).map((id) => ({ lo: BigInt(id), hi: BigInt(id) }));
+  } else {
+    const r = valueIntervals(m.field, m.value);
+    if (typeof r === 'string') throw new Error(r); // plan.ts checked every value
+    ivs = r;
+  }
+  if (m.op === '!=') ivs = complement(ivs, max);
+  let req = 0;
+  if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
+  if (info.l4proto === 6) req |= L.REQ_TCP;
+  if (m.field === 'ct mark') req |= L.REQ_CT;
+  return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req };
+}
+
+class Words {
+  buf = new Uint32Array(1 << 12);
+  len = 0;
+  reserve(n: number): number {
+    const at = this.len;
+    this.len += n;
+    if (this.len > this.buf.length) {
+      let size = this.buf.length;
+      while (size < this.len) size *= 2;
+      const b = new Uint32Array(size);
+      b.set(this.buf.subarray(0, at));
+      this.buf = b;
+    }
+    return at;
+  }
+  push(...v: number[]): number {
+    const at = this.reserve(v.length);
+    for (let i = 0; i < v.length; i++) this.buf[at + i] = v[i]! >>> 0;
+    return at;
+  }
+  append(a: Uint32Array): number {
+    const at = this.reserve(a.length);
+    this.buf.set(a, at);
+    return at;
+  }
+  set(at: number, v: number): void {
+    this.buf[at] = v >>> 0;
+  }
+}
+
+function addrWords(v: bigint, width: 1 | 4): number[] {
+  if (width === 1) return [Number(v & MAX32), 0, 0, 0];
+  return [Number((v >> 96n) & MAX32), Number((v >> 64n) & MAX32), Number((v >> 32n) & MAX32), Number(v & MAX32)];
+}
+
+export function compileProgram(plan: Plan, env: Environment): Program {
+  const classes = IfClasses.fromRuleset(plan.ruleset);
+  const w = new Words();
+  w.reserve(L.H_WORDS);
+  const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);
+  for (const c of plan.chains) compileChain(w, chainsAt + c.id * L.CHAIN_WORDS, c, plan, classes);
+
+  const pipes = w.reserve(2 * L.N_HOOKS);
+  ([4, 6] as const).forEach((fam, f) => {
+    PATH_HOOKS.forEach((hook, h) => {
+      const slots = plan.pipelines[fam][hook];
+      const at = w.push(slots.length);
+      const pairs = w.reserve(2 * slots.length);
+      slots.forEach((s, i) => {
+        const kind = s.kind === 'chain' ? L.S_CHAIN : s.kind === 'conntrack' ? L.S_CONNTRACK : L.S_NAT;
+        w.set(pairs + 2 * i, kind);
+        w.set(pairs + 2 * i + 1, s.kind === 'chain' ? s.chain : s.kind === 'nat' ? w.push(s.chains.length, ...s.chains) : 0);
+      });
+      w.set(pipes + f * L.N_HOOKS + h, at);
+    });
+  });
+
+  const local4 = w.push(...[...env.local[4]].map((a) => Number(a)));
+  const local6 = w.push(...[...env.local[6]].flatMap((a) => addrWords(a, 4)));
+  const masqIndex = new Map<string, number>();
+  const masqWords: number[] = [];
+  for (const [name, entry] of env.masq) {
+    for (const fam of [4, 6] as const) {
+      const a = entry[fam];
+      if (a === undefined) continue;
+      masqWords.push(...addrWords(a, fam === 4 ? 1 : 4));
+      masqIndex.set(`${fam}:${name}`, masqWords.length / 4);
+    }
+  }
+  const masq = w.push(...masqWords);
+
+  const header = [
+    [L.H_MAGIC, L.MAGIC], [L.H_LAYOUT, L.LAYOUT_VERSION], [L.H_NCHAINS, plan.chains.length], [L.H_CHAINS, chainsAt],
+    [L.H_PIPES, pipes], [L.H_NLOCAL4, env.local[4].size], [L.H_LOCAL4, local4], [L.H_NLOCAL6, env.local[6].size],
+    [L.H_LOCAL6, local6], [L.H_MASQ, masq], [L.H_EMPTY_IF, classes.classOf('')], [L.H_NRULES, plan.rules.length],
+    [L.H_NCOUNTERS, plan.counters.length],
+  ];
+  for (const [k, v] of header) w.set(k!, v!);
+  return { words: w.buf.slice(0, w.len), classes, masqIndex };
+}
+
+/** Whether a table's family already guarantees the IP version a field implies. */
+function familyGuarantees(t: Table, req: number): boolean {
+  return (t.family === 'ip' && req === L.REQ_V4) || (t.family === 'ip6' && req === L.REQ_V6);
+}
+
+function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): void {
+  const rules = c.chain.rules;
+  const nRules = rules.length;
+  const nWords = Math.max(1, Math.ceil(nRules / 32));
+  const nSumm = Math.ceil(nWords / 32);
+  // Leading constraints per rule, by dim key.
+  const specs = new Map<string, DimSpec>();
+  const perRule: Map<string, Interval[]>[] = [];
+  const lead: number[] = [];
+  for (const rule of rules) {
+    const dims = new Map<string, Interval[]>();
+    const add = (spec: DimSpec, ivs: Interval[]) => {
+      const key = `${spec.slot}/${spec.width}/${spec.mask}`;
+      if (!specs.has(key)) specs.set(key, spec);
+      const prev = dims.get(key);
+      dims.set(key, prev ? intersect(prev, ivs) : ivs);
+    };
+    let n = 0;
+    while (n < rule.exprs.length && rule.exprs[n]!.kind === 'match') {
+      const con = constraintOf(rule.exprs[n] as Match, classes);
+      const max = con.fs.width === 4 ? MAX128 : MAX32;
+      add({ slot: con.fs.slot, width: con.fs.width, mask: con.mask, max, directSize: con.fs.directSize }, con.intervals);
+      const nf = con.req & (L.REQ_V4 | L.REQ_V6);
+      if (nf && !familyGuarantees(c.table, nf)) {
+        const v = BigInt(nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
+        add({ slot: L.K_NFPROTO, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: v, hi: v }]);
+      }
+      if (con.req & L.REQ_TCP) add({ slot: L.K_L4PROTO, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: 6n, hi: 6n }]);
+      if (con.req & L.REQ_CT) add({ slot: L.K_HASCT, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: 1n, hi: 1n }]);
+      n++;
+    }
+    perRule.push(dims);
+    lead.push(n);
+  }
+  const built: BuiltDim[] = [...specs].map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null), nWords, nSumm));
+
+  const dimsAt = w.reserve(built.length * L.DIM_WORDS);
+  built.forEach((d, i) => {
+    const at = dimsAt + i * L.DIM_WORDS;
+    const bounds = w.push(...d.bounds.flatMap((b) => (d.spec.width === 1 ? [Number(b)] : addrWords(b, 4))));
+    w.set(at + L.D_SLOT, d.spec.slot);
+    w.set(at + L.D_WIDTH, d.spec.width);
+    w.set(at + L.D_MASK, d.spec.mask);
+    w.set(at + L.D_NB, d.bounds.length);
+    w.set(at + L.D_BOUNDS, bounds);
+    w.set(at + L.D_ROWS, w.append(d.rows));
+    w.set(at + L.D_SUMM, w.append(d.summ));
+    w.set(at + L.D_INDEX, d.index ? w.append(d.index) : 0);
+    w.set(at + L.D_IKIND, d.ikind);
+  });
+  const table = w.reserve(nRules);
+  rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+
+  const fields: [number, number][] = [
+    [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NWORDS, nWords], [L.C_NSUMM, nSumm], [L.C_DIMS, dimsAt],
+    [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
+    [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT],
+  ];
+  for (const [k, v] of fields) w.set(rec + k, v);
+}
+
+function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
+  const at = w.len;
+  const id = c.firstRule + index;
+  for (let e = from; e < rule.exprs.length; e++) {
+    const x = rule.exprs[e]!;
+    const hdr = (op: number) => op | (e << 8);
+    switch (x.kind) {
+      case 'match': {
+        const con = constraintOf(x, classes);
+        w.push(hdr(L.OP_MATCH), con.fs.slot, con.fs.width, con.mask, 0, con.req, con.intervals.length);
+        for (const iv of con.intervals) w.push(...addrWords(iv.lo, con.fs.width).slice(0, con.fs.width), ...addrWords(iv.hi, con.fs.width).slice(0, con.fs.width));
+        break;
+      }
+      case 'counter':
+        w.push(hdr(L.OP_COUNTER), plan.counterAt.get(`${id}:${e}`)!);
+        break;
+      case 'set-mark': {
+        const src = x.value === 'meta mark' ? 1 : x.value === 'ct mark' ? 2 : 0;
+        w.push(hdr(L.OP_SETMARK), x.key === 'ct mark' ? 1 : 0, src, typeof x.value === 'number' ? x.value : 0);
+        break;
+      }
+      case 'notrack':
+        w.push(hdr(L.OP_NOTRACK));
+        break;
+      case 'mss-clamp':
+      case 'log':
+        w.push(hdr(L.OP_NOP));
+        break;
+      case 'nat':
+        w.push(hdr(L.OP_NAT), ...natOperands(x));
+        break;
+    }
+  }
+  const v = rule.verdict;
+  if (!v) {
+    w.push(L.OP_END | (rule.exprs.length << 8));
+    return at;
+  }
+  const kinds = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, continue: L.V_CONTINUE, return: L.V_RETURN, jump: L.V_JUMP, goto: L.V_GOTO } as const;
+  w.push(L.OP_VERDICT | (rule.exprs.length << 8), kinds[v.kind], c.targets[index] ?? 0);
+  return at;
+}
+
+function natOperands(n: NatStmt): number[] {
+  const type = n.type === 'snat' ? L.NAT_SNAT : n.type === 'dnat' ? L.NAT_DNAT : L.NAT_MASQ;
+  const fam = natFamily(n.to) ?? 0;
+  const width = fam === 6 ? 4 : 1;
+  let kind = L.NAT_ADDR_NONE;
+  let a = [0, 0, 0, 0];
+  let b = [0, 0, 0, 0];
+  const to = n.to;
+  if (to !== undefined && n.type !== 'masquerade') {
+    if (typeof to === 'object' && 'prefix' in to) {
+      const mask = prefixMask(to.len, fam === 6 ? 128 : 32);
+      kind = L.NAT_ADDR_PREFIX;
+      a = addrWords(parseAddress(to.prefix)!.value & mask, width);
+      b = addrWords(mask, width);
+    } else {
+      const [lo, hi] = typeof to === 'object' && 'range' in to ? to.range : [to, to];
+      kind = L.NAT_ADDR_RANGE;
+      a = addrWords(parseAddress(String(lo))!.value, width);
+      b = addrWords(parseAddress(String(hi))!.value, width);
+    }
+  }
+  const port = n.port === undefined ? undefined : typeof n.port === 'number' ? [n.port, n.port] : n.port.range;
+  return [type, fam, kind, ...a, ...b, port ? 1 : 0, port?.[0] ?? 0, port?.[1] ?? 0];
+}

@@ -1,0 +1,171 @@
+// The one memory layout of the engine, shared by both sides of the WebAssembly boundary:
+// src/engine (TypeScript) writes programs and packet batches with these offsets and
+// assembly/engine (AssemblyScript) reads them. Only integer constants live here, so the file
+// compiles as TypeScript and as AssemblyScript alike. All units are 32-bit words unless noted.
+//
+// ┌ program (u32 words, offsets are word offsets from the program's start) ───────────────────┐
+// │ header      H_*                                                                          │
+// │ chains      nChains × CHAIN_WORDS   (C_* fields)                                         │
+// │ dims        per chain, nDims × DIM_WORDS (D_*): field slot, width, mask, boundaries,      │
+// │             bitset rows (nWords per elementary interval), summary rows (nSumm per row)    │
+// │ rules       per chain, one word per rule: offset of its op stream                        │
+// │ ops         per rule, the expressions left after its leading matches (OP_*)              │
+// │ pipelines   for family × hook, a slot list: [n, (kind, value) × n]                       │
+// │ locals      local addresses (v4: 1 word, v6: 4 words), masquerade addresses per if-class │
+// └──────────────────────────────────────────────────────────────────────────────────────────┘
+// ┌ batch (struct of arrays; column c of packet i is word  c × capacity + i) ─────────────────┐
+// │ inputs B_IN_* (a packet), outputs B_OUT_* (verdict, deciding rule/chain, packet after NAT)│
+// └──────────────────────────────────────────────────────────────────────────────────────────┘
+
+/** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
+export const LAYOUT_VERSION = 3;
+export const MAGIC = 0x6e66746c; // "nftl"
+
+// ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
+export const K_NFPROTO = 0; // 2 (ipv4) or 10 (ipv6)
+export const K_SADDR = 1; // 4 words, most significant first; IPv4 uses word 0 only
+export const K_DADDR = 5; // 4 words
+export const K_L4PROTO = 9;
+export const K_SPORT = 10; // first 16-bit word of the transport header
+export const K_DPORT = 11; // second 16-bit word
+export const K_IIF = 12; // interface class id (see src/engine/ifnames.ts)
+export const K_OIF = 13;
+export const K_CTSTATE = 14; // a CT_STATE bit as seen now (invalid before conntrack)
+export const K_MARK = 15;
+export const K_CTMARK = 16;
+export const K_FLAGS = 17; // tcp flags byte
+export const K_HASCT = 18; // 1 when the packet has a conntrack entry (ct mark readable)
+export const K_WORDS = 19;
+
+// ─── batch columns ───────────────────────────────────────────────────────────────────────────
+// Inputs: K_NFPROTO..K_FLAGS as above (K_IIF/K_OIF hold the packet's interface classes,
+// K_CTSTATE the state conntrack gives it, K_HASCT is ignored), then:
+export const B_LEN = 19; // bytes, for counters
+export const B_LOCAL = 20; // 1: locally generated (output → postrouting)
+export const B_HOOK = 21; // 0: the whole path; else HOOK_* + 1: that hook alone
+export const B_MASQ = 22; // masquerade address index of the output interface (+1), 0: none
+// Outputs:
+export const B_VERDICT = 23; // VERDICT_*
+export const B_RULE = 24; // deciding rule id, or 0xffffffff when a policy decided
+export const B_CHAIN = 25; // chain of the deciding rule or policy
+export const B_OUT_SADDR = 26; // 4 words: the packet as NAT and statements left it
+export const B_OUT_DADDR = 30;
+export const B_OUT_SPORT = 34;
+export const B_OUT_DPORT = 35;
+export const B_OUT_MARK = 36;
+export const B_OUT_CTMARK = 37;
+export const B_OUT_CTSTATE = 38;
+export const B_OUT_PATH = 39; // bit per HOOK_* the packet went through
+export const B_COLUMNS = 40;
+
+// ─── hooks (path order) ──────────────────────────────────────────────────────────────────────
+export const HOOK_PREROUTING = 0;
+export const HOOK_INPUT = 1;
+export const HOOK_FORWARD = 2;
+export const HOOK_OUTPUT = 3;
+export const HOOK_POSTROUTING = 4;
+export const N_HOOKS = 5;
+
+// ─── final verdicts ──────────────────────────────────────────────────────────────────────────
+export const VERDICT_DROP = 0;
+export const VERDICT_ACCEPT = 1;
+export const VERDICT_REJECT = 2;
+export const NO_RULE = 0xffffffff;
+
+// ─── program header ──────────────────────────────────────────────────────────────────────────
+export const H_MAGIC = 0;
+export const H_LAYOUT = 1;
+export const H_NCHAINS = 2;
+export const H_CHAINS = 3; // offset of the chain records
+export const H_PIPES = 4; // offset of 2 × N_HOOKS slot-list offsets: [v4 hooks…, v6 hooks…]
+export const H_NLOCAL4 = 5;
+export const H_LOCAL4 = 6;
+export const H_NLOCAL6 = 7;
+export const H_LOCAL6 = 8;
+export const H_MASQ = 9; // offset of masquerade addresses: index i (1-based) at +(i-1)×4, 4 words
+export const H_EMPTY_IF = 10; // interface class of "no interface"
+export const H_NRULES = 11;
+export const H_NCOUNTERS = 12;
+export const H_WORDS = 13;
+
+// ─── chain record ────────────────────────────────────────────────────────────────────────────
+export const C_NRULES = 0;
+export const C_NDIMS = 1;
+export const C_NWORDS = 2; // bitset words per row = ceil(nRules / 32)
+export const C_NSUMM = 3; // summary words per row = ceil(nWords / 32)
+export const C_DIMS = 4; // offset of the dim records
+export const C_RULES = 5; // offset of the rule table (one op-stream offset per rule)
+export const C_FIRST_RULE = 6; // global id of rule 0
+export const C_POLICY = 7; // VERDICT_ACCEPT or VERDICT_DROP
+export const CHAIN_WORDS = 8;
+
+// ─── dimension record: one (field, mask) the chain's leading matches constrain ────────────────
+export const D_SLOT = 0; // K_* slot
+export const D_WIDTH = 1; // 1 or 4 words
+export const D_MASK = 2; // applied to width-1 keys
+export const D_NB = 3; // number of boundaries (= elementary intervals); boundary 0 is 0
+export const D_BOUNDS = 4; // offset: nb × width words, ascending
+export const D_ROWS = 5; // offset: nb × nWords bitset words
+export const D_SUMM = 6; // offset: nb × nSumm summary words (bit w: row word w is non-zero)
+export const D_INDEX = 7; // offset of the dim's index (see D_IKIND)
+export const D_IKIND = 8; // IDX_*
+export const DIM_WORDS = 9;
+
+/** How a dim finds the elementary interval of a key. */
+export const IDX_SEARCH = 0; // binary search over all boundaries (128-bit keys)
+export const IDX_DIRECT = 1; // index[key] is the interval (keys of 8 or 16 bits, interface classes)
+export const IDX_TOP16 = 2; // 65537 entries: the answer lies in [index[key >>> 16], index[(key >>> 16) + 1]]
+
+// ─── op stream: header word = OP_* | expression index << 8, then operands ────────────────────
+export const OP_END = 0; // the rule ends without verdict: next rule
+export const OP_MATCH = 1; // [slot, width, mask, neg, req, n, n × (lo[width], hi[width])]
+export const OP_COUNTER = 2; // [counter id]
+export const OP_SETMARK = 3; // [key: 0 meta / 1 ct, source: 0 constant / 1 meta / 2 ct, value]
+export const OP_NOTRACK = 4; // []
+export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or the header
+export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
+export const OP_VERDICT = 7; // [V_*, target chain]
+
+/** Requirements a match carries (nft adds them as dependencies): fail if unmet, whatever `op`. */
+export const REQ_V4 = 1;
+export const REQ_V6 = 2;
+export const REQ_TCP = 4;
+export const REQ_CT = 8;
+
+export const NAT_SNAT = 0;
+export const NAT_DNAT = 1;
+export const NAT_MASQ = 2;
+export const NAT_ADDR_NONE = 0;
+export const NAT_ADDR_RANGE = 1; // a[] .. b[] (a single address has a == b)
+export const NAT_ADDR_PREFIX = 2; // a[] = network, b[] = mask: new = a | (old & ~b)
+export const NAT_WORDS = 14; // operand words after the header
+
+export const V_ACCEPT = 1;
+export const V_DROP = 2;
+export const V_REJECT = 3;
+export const V_CONTINUE = 4;
+export const V_RETURN = 5;
+export const V_JUMP = 6;
+export const V_GOTO = 7;
+
+// ─── pipeline slots ──────────────────────────────────────────────────────────────────────────
+export const S_CHAIN = 0; // value: chain index
+export const S_CONNTRACK = 1; // conntrack assigns the state (prerouting/output, priority -200)
+export const S_NAT = 2; // value: offset of [n, chain × n] — nat chains, run only for ct new
+
+// ─── trace events: 4 words each [kind, a, b, c] ─────────────────────────────────────────────
+export const T_HOOK = 1; // a: HOOK_*
+export const T_CONNTRACK = 2; // a: ct state bit now seen
+export const T_CHAIN = 3; // a: chain, b: 0 hook / 1 jump / 2 goto
+export const T_RULE = 4; // a: rule id — its leading matches held
+export const T_STMT = 5; // a: rule id, b: expression index
+export const T_FAIL = 6; // a: rule id, b: expression index — a later match failed
+export const T_VERDICT = 7; // a: rule id, b: V_* (NAT: V_ACCEPT; masquerade without address: V_DROP)
+export const T_RETURN = 8; // a: chain returned from
+export const T_POLICY = 9; // a: chain, b: VERDICT_*
+export const T_ROUTE = 10; // a: 1 local (input), 0 forward
+export const T_NAT_SKIP = 11; // a: chain — a nat chain skipped: not the first packet
+export const T_WORDS = 4;
+
+/** The engine's jump stack (NFT_JUMP_STACK_SIZE in linux/net/netfilter/nf_tables_core.c). */
+export const JUMP_STACK = 16;

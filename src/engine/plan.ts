@@ -1,0 +1,237 @@
+// The shape of a Ruleset as the kernel runs it, computed once and shared by the WASM compiler and
+// the reference interpreter: chains and rules numbered (ids that results carry), jump targets
+// resolved, the ruleset checked as the kernel checks it when loading (unknown or base-chain
+// targets, loops, nesting deeper than the jump stack, NAT statements outside nat chains of the
+// right hooks), and, for each IP family and hook, the ordered slots that run there.
+//
+// Ordering, from linux/net/netfilter: base chains run in ascending priority, ties in creation
+// order (nf_hook_entries_grow inserts after equal priorities; reported as ENGINE_ORDER).
+// Conntrack runs at -200 in prerouting and output (NF_IP_PRI_CONNTRACK). Chains of type nat are
+// not hooks of their own: nf_nat registers one hook per NAT hook — at -100 (NF_IP_PRI_NAT_DST) in
+// prerouting/output, at 100 (NF_IP_PRI_NAT_SRC) in input/postrouting — and runs the nat chains
+// from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
+
+import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
+import type { BaseChain, Chain, Hook, Rule, Ruleset, Table } from '../model/ruleset.js';
+import { checkMatchValue, parseAddress } from '../model/values.js';
+import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
+
+export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export const PATH_HOOKS: readonly PathHook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+export const HOOK_CODE: Record<PathHook, number> = {
+  prerouting: HOOK_PREROUTING, input: HOOK_INPUT, forward: HOOK_FORWARD, output: HOOK_OUTPUT, postrouting: HOOK_POSTROUTING,
+};
+
+export interface ChainInfo {
+  id: number;
+  table: Table;
+  tableIndex: number;
+  chain: Chain;
+  chainIndex: number;
+  /** Global id of the chain's first rule; its rules are firstRule … firstRule + n − 1. */
+  firstRule: number;
+  /** Resolved jump/goto target chain id per rule index (undefined when the rule has none). */
+  targets: (number | undefined)[];
+}
+
+export interface RuleInfo {
+  id: number;
+  chain: number;
+  index: number;
+  rule: Rule;
+}
+
+export interface CounterInfo {
+  id: number;
+  rule: number;
+  expr: number;
+}
+
+export type Slot = { kind: 'chain'; chain: number } | { kind: 'conntrack' } | { kind: 'nat'; chains: number[] };
+
+export interface Plan {
+  ruleset: Ruleset;
+  chains: ChainInfo[];
+  rules: RuleInfo[];
+  counters: CounterInfo[];
+  /** Counter id of each (rule id, expression index) that is a counter. */
+  counterAt: Map<string, number>;
+  /** Slots per family and hook, in the order they run. */
+  pipelines: Record<4 | 6, Record<PathHook, Slot[]>>;
+  diagnostics: Diagnostic[];
+}
+
+const CONNTRACK_PRIORITY = -200;
+const NAT_PRIORITY: Record<PathHook, number> = { prerouting: -100, output: -100, input: 100, postrouting: 100, forward: 0 };
+
+export function sees(family: Table['family'], ipv: 4 | 6): boolean {
+  return family === 'inet' || family === (ipv === 4 ? 'ip' : 'ip6');
+}
+
+export function planRuleset(ruleset: Ruleset): Plan {
+  const chains: ChainInfo[] = [];
+  const rules: RuleInfo[] = [];
+  const counters: CounterInfo[] = [];
+  const counterAt = new Map<string, number>();
+  const diagnostics: Diagnostic[] = [];
+  ruleset.tables.forEach((table, tableIndex) => {
+    table.chains.forEach((chain, chainIndex) => {
+      const info: ChainInfo = { id: chains.length, table, tableIndex, chain, chainIndex, firstRule: rules.length, targets: [] };
+      chains.push(info);
+      chain.rules.forEach((rule, index) => {
+        const id = rules.length;
+        rules.push({ id, chain: info.id, index, rule });
+        rule.exprs.forEach((e, expr) => {
+          if (e.kind === 'counter') {
+            counterAt.set(`${id}:${expr}`, counters.length);
+            counters.push({ id: counters.length, rule: id, expr });
+          } else if (e.kind === 'match') {
+            const err = checkMatchValue(e);
+            if (err) throw NftlensError.of('MODEL_INVALID', err, e.origin);
+          }
+        });
+      });
+    });
+  });
+  resolveTargets(chains);
+  checkGraph(chains);
+  checkNat(chains);
+  const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics };
+}
+
+function resolveTargets(chains: ChainInfo[]): void {
+  const byName = new Map<string, number>();
+  for (const c of chains) byName.set(`${c.tableIndex}\u0000${c.chain.name}`, c.id);
+  for (const c of chains) {
+    c.targets = c.chain.rules.map((r) => {
+      const v = r.verdict;
+      if (!v || (v.kind !== 'jump' && v.kind !== 'goto')) return undefined;
+      const t = byName.get(`${c.tableIndex}\u0000${v.target}`);
+      if (t === undefined) throw NftlensError.of('NFT_REFERENCE', `${v.kind} to chain "${v.target}", which table ${c.table.name} does not have`, v.origin);
+      if (chains[t]!.chain.base) throw NftlensError.of('MODEL_INVALID', `${v.kind} to base chain "${v.target}" (the kernel refuses it)`, v.origin);
+      return t;
+    });
+  }
+}
+
+/** Loops anywhere (ELOOP), and nesting from a base chain deeper than the jump stack (EMLINK). */
+function checkGraph(chains: ChainInfo[]): void {
+  const state = new Uint8Array(chains.length); // 0 new, 1 on the DFS stack, 2 done
+  const visit = (id: number): void => {
+    state[id] = 1;
+    chains[id]!.targets.forEach((t, i) => {
+      if (t === undefined) return;
+      if (state[t] === 1) {
+        const v = chains[id]!.chain.rules[i]!.verdict!;
+        throw NftlensError.of('ENGINE_LOOP', `this ${v.kind} closes a loop through chain "${chains[t]!.chain.name}"`, v.origin);
+      }
+      if (state[t] === 0) visit(t);
+    });
+    state[id] = 2;
+  };
+  for (const c of chains) if (state[c.id] === 0) visit(c.id);
+  // Depth: the longest path from each base chain (acyclic now), counted in chains below the base.
+  const memo = new Map<number, number>();
+  const depth = (id: number): number => {
+    let d = memo.get(id);
+    if (d !== undefined) return d;
+    d = 0;
+    for (const t of chains[id]!.targets) if (t !== undefined) d = Math.max(d, 1 + depth(t));
+    memo.set(id, d);
+    return d;
+  };
+  for (const c of chains) {
+    if (c.chain.base && depth(c.id) >= JUMP_STACK) {
+      throw NftlensError.of('ENGINE_LOOP', `jumps from base chain "${c.chain.name}" nest ${depth(c.id)} chains deep; the kernel allows ${JUMP_STACK - 1}`, c.chain.origin);
+    }
+  }
+}
+
+/** The kernel's nft_nat_validate / nft_masq_validate: where each NAT statement may run. */
+function checkNat(chains: ChainInfo[]): void {
+  const allowed: Record<'snat' | 'dnat' | 'masquerade', Hook[]> = {
+    dnat: ['prerouting', 'output'], snat: ['postrouting', 'input'], masquerade: ['postrouting'],
+  };
+  for (const base of chains) {
+    const b = base.chain.base;
+    if (!b) continue;
+    const seen = new Set<number>();
+    const walk = (id: number): void => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const c = chains[id]!;
+      for (const r of c.chain.rules) {
+        for (const e of r.exprs) {
+          if (e.kind !== 'nat') continue;
+          if (b.type !== 'nat') throw NftlensError.of('MODEL_INVALID', `${e.type} runs from base chain "${base.chain.name}", which is not of type nat`, e.origin);
+          if (!allowed[e.type].includes(b.hook)) throw NftlensError.of('MODEL_INVALID', `${e.type} cannot run at hook ${b.hook}`, e.origin);
+          const fam = natFamily(e.to);
+          if (fam && ((c.table.family === 'ip' && fam !== 4) || (c.table.family === 'ip6' && fam !== 6))) {
+            throw NftlensError.of('MODEL_INVALID', `${e.type} to an IPv${fam} address in table ${c.table.family} ${c.table.name}`, e.origin);
+          }
+        }
+      }
+      for (const t of c.targets) if (t !== undefined) walk(t);
+    };
+    walk(base.id);
+  }
+}
+
+/** The IP version a NAT target names, or undefined (masquerade, or no address). */
+export function natFamily(to: unknown): 4 | 6 | undefined {
+  let text: unknown = to;
+  if (to && typeof to === 'object') text = 'prefix' in to ? (to as { prefix: unknown }).prefix : 'range' in to ? (to as { range: unknown[] }).range[0] : undefined;
+  if (typeof text !== 'string') return undefined;
+  const a = parseAddress(text);
+  if (!a) throw NftlensError.of('MODEL_INVALID', `NAT target "${text}" is not an address`, {});
+  return a.version;
+}
+
+interface Entry {
+  priority: number;
+  seq: number;
+  slot: Slot;
+  chain?: ChainInfo;
+}
+
+function buildPipelines(chains: ChainInfo[], ipv: 4 | 6, diagnostics: Diagnostic[]): Record<PathHook, Slot[]> {
+  const out = {} as Record<PathHook, Slot[]>;
+  for (const hook of PATH_HOOKS) {
+    const entries: Entry[] = [];
+    const nat: ChainInfo[] = [];
+    let natSeq = Infinity;
+    for (const c of chains) {
+      const b: BaseChain | undefined = c.chain.base;
+      if (!b || b.hook !== hook || !sees(c.table.family, ipv)) continue;
+      if (b.type === 'nat') {
+        nat.push(c);
+        natSeq = Math.min(natSeq, c.id);
+      } else entries.push({ priority: b.priority, seq: c.id, slot: { kind: 'chain', chain: c.id }, chain: c });
+    }
+    reportTies(entries.map((e) => e.chain!), hook, ipv, diagnostics);
+    reportTies(nat, hook, ipv, diagnostics);
+    if (hook === 'prerouting' || hook === 'output') entries.push({ priority: CONNTRACK_PRIORITY, seq: -1, slot: { kind: 'conntrack' } });
+    if (nat.length) {
+      const ordered = [...nat].sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || a.id - b.id);
+      entries.push({ priority: NAT_PRIORITY[hook], seq: natSeq, slot: { kind: 'nat', chains: ordered.map((c) => c.id) } });
+    }
+    entries.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    out[hook] = entries.map((e) => e.slot);
+  }
+  return out;
+}
+
+function reportTies(list: ChainInfo[], hook: PathHook, ipv: 4 | 6, diagnostics: Diagnostic[]): void {
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const a = list[i]!;
+      const b = list[j]!;
+      if (a.chain.base!.priority !== b.chain.base!.priority) continue;
+      // An inet chain is seen by both families: report it once, for IPv4.
+      if (ipv === 6 && a.table.family === 'inet' && b.table.family === 'inet') continue;
+      const msg = `base chains "${a.table.family} ${a.table.name} ${a.chain.name}" and "${b.table.family} ${b.table.name} ${b.chain.name}" both run at ${hook} priority ${a.chain.base!.priority}; the kernel gives them no defined order, the model runs them in creation order`;
+      if (!diagnostics.some((d) => d.message === msg)) diagnostics.push(diag('ENGINE_ORDER', 'warning', msg, b.chain.origin));
+    }
+  }
+}

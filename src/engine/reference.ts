@@ -1,0 +1,340 @@
+// The reference interpreter: nftables' packet path written for clarity, straight from the IR.
+// It is the oracle the WASM classifier is property-tested against, and it returns the same
+// EvalResult. Only the chain numbering and the hook order come from plan.ts; every match,
+// statement and verdict is interpreted here on its own.
+//
+// Path: network packets go prerouting → routing decision (daddr one of the host's addresses →
+// input, else forward) → postrouting if forwarded; local packets go output → postrouting.
+// Conntrack runs in prerouting/output at -200: chains before it see ct state `invalid` and no
+// ct mark; `notrack` before it makes the packet `untracked`. NAT chains run only for a new
+// connection; a NAT statement accepts and ends the nat chains of that hook (nf_nat_inet_fn).
+
+import type { Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
+import {
+  CT_STATE, FIELDS, NFPROTO, formatAddress, ifnameMatches, parseAddress, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
+} from '../model/values.js';
+import type { Environment } from './environment.js';
+import type { Packet } from './packet.js';
+import { natFamily, type PathHook, type Plan } from './plan.js';
+import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
+
+export interface EvalOptions {
+  trace?: boolean;
+  /** Evaluate one hook alone (the packet enters it as it is); default: the packet's whole path. */
+  hook?: PathHook;
+}
+
+/** Protocols whose NAT rewrites ports (nf_nat_l4proto_unique_tuple). */
+export const NAT_PORT_PROTOS = new Set([6, 17, 33, 132, 136]);
+
+interface State {
+  pkt: Packet;
+  saddr: bigint;
+  daddr: bigint;
+  sport: number;
+  dport: number;
+  mark: number;
+  ctMark: number;
+  /** Conntrack has looked at the packet. */
+  tracked: boolean;
+  untracked: boolean;
+  natDone: { src: boolean; dst: boolean };
+  iif: string;
+  oif: string;
+  trace?: TraceEvent[];
+  counters?: Float64Array;
+}
+
+type ChainEnd = { verdict: FinalVerdict; rule?: number };
+
+const WITH_CT = new Set<CtState>(['new', 'established', 'related']);
+const hasCt = (s: State) => s.tracked && !s.untracked && WITH_CT.has(s.pkt.ctState);
+const ctSeen = (s: State): CtState => (s.untracked ? 'untracked' : s.tracked ? s.pkt.ctState : 'invalid');
+
+export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opts: EvalOptions = {}, counters?: Float64Array): EvalResult {
+  const s: State = {
+    pkt,
+    saddr: parseAddress(pkt.saddr)!.value,
+    daddr: parseAddress(pkt.daddr)!.value,
+    sport: pkt.sport,
+    dport: pkt.dport,
+    mark: pkt.mark,
+    ctMark: pkt.ctMark,
+    tracked: opts.hook !== undefined && opts.hook !== 'prerouting' && opts.hook !== 'output',
+    untracked: pkt.ctState === 'untracked',
+    natDone: { src: false, dst: false },
+    iif: '',
+    oif: '',
+    trace: opts.trace ? [] : undefined,
+    counters,
+  };
+  const hooks: PathHook[] = [];
+  let last: (ChainEnd & { chain: number; by: 'rule' | 'policy' }) | undefined;
+  let verdict: FinalVerdict = 'accept';
+
+  const route = (): PathHook => {
+    const local = env.local[pkt.family].has(s.daddr);
+    s.trace?.push({ kind: 'route', local });
+    return local ? 'input' : 'forward';
+  };
+  let path: PathHook[];
+  if (opts.hook) path = [opts.hook];
+  else if (pkt.local) path = ['output', 'postrouting'];
+  else path = ['prerouting'];
+
+  for (let i = 0; i < path.length && verdict === 'accept'; i++) {
+    const hook = path[i]!;
+    hooks.push(hook);
+    s.trace?.push({ kind: 'hook', hook });
+    s.iif = hook === 'output' || (hook === 'postrouting' && pkt.local) ? '' : pkt.iifname;
+    s.oif = hook === 'prerouting' || hook === 'input' ? '' : pkt.oifname;
+    for (const slot of plan.pipelines[pkt.family][hook]) {
+      if (slot.kind === 'conntrack') {
+        if (!s.untracked) s.tracked = true;
+        s.trace?.push({ kind: 'conntrack', state: ctSeen(s) });
+        continue;
+      }
+      const chains = slot.kind === 'chain' ? [slot.chain] : slot.chains;
+      const firstPacket = hasCt(s) && pkt.ctState === 'new';
+      const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
+      for (const chain of chains) {
+        if (slot.kind === 'nat' && !firstPacket) {
+          s.trace?.push({ kind: 'nat-skip', chain });
+          continue;
+        }
+        const end = runBaseChain(plan, env, s, chain);
+        last = { ...end, chain: end.chain, by: end.rule === undefined ? 'policy' : 'rule' };
+        if (end.verdict !== 'accept') {
+          verdict = end.verdict;
+          break;
+        }
+        if (slot.kind === 'nat' && s.natDone[manip]) break;
+      }
+      if (verdict !== 'accept') break;
+    }
+    if (verdict === 'accept' && !opts.hook && hook === 'prerouting') path.push(route());
+    if (verdict === 'accept' && !opts.hook && hook === 'forward') path.push('postrouting');
+  }
+
+  const out: Packet = {
+    ...pkt,
+    saddr: formatAddress(s.saddr, pkt.family),
+    daddr: formatAddress(s.daddr, pkt.family),
+    sport: s.sport,
+    dport: s.dport,
+    mark: s.mark,
+    ctMark: s.ctMark,
+    ctState: ctSeen(s),
+  };
+  const result: EvalResult = { verdict, by: last ? last.by : 'none', hooks, packet: out };
+  if (last) {
+    result.chain = last.chain;
+    if (last.rule !== undefined) result.rule = last.rule;
+  }
+  if (s.trace) result.trace = s.trace;
+  return result;
+}
+
+/** One base chain with the chains it jumps to; how it ended and which rule (if any) ended it. */
+function runBaseChain(plan: Plan, env: Environment, s: State, base: number): ChainEnd & { chain: number } {
+  const stack: { chain: number; next: number }[] = [];
+  let chain = base;
+  let i = 0;
+  s.trace?.push({ kind: 'chain', chain, via: 'hook' });
+  for (;;) {
+    const info = plan.chains[chain]!;
+    const rules = info.chain.rules;
+    let returning = i >= rules.length;
+    if (!returning) {
+      const id = info.firstRule + i;
+      const outcome = runRule(plan, env, s, id, rules[i]!);
+      switch (outcome) {
+        case 'next':
+          i++;
+          continue;
+        case 'accept':
+        case 'drop':
+        case 'reject':
+          return { verdict: outcome, rule: id, chain };
+        case 'jump':
+        case 'goto': {
+          if (outcome === 'jump') stack.push({ chain, next: i + 1 });
+          chain = info.targets[i]!;
+          i = 0;
+          s.trace?.push({ kind: 'chain', chain, via: outcome });
+          continue;
+        }
+        case 'return':
+          returning = true;
+      }
+    }
+    // Fell off the chain, or `return`: back to the caller, or the base chain's policy.
+    const frame = stack.pop();
+    if (!frame) {
+      const policy = plan.chains[base]!.chain.base!.policy;
+      s.trace?.push({ kind: 'policy', chain: base, verdict: policy });
+      return { verdict: policy, chain: base };
+    }
+    s.trace?.push({ kind: 'return', chain });
+    chain = frame.chain;
+    i = frame.next;
+  }
+}
+
+type RuleOutcome = 'next' | 'accept' | 'drop' | 'reject' | 'jump' | 'goto' | 'return';
+
+function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule): RuleOutcome {
+  let leading = true;
+  const enter = () => {
+    if (leading) s.trace?.push({ kind: 'rule', rule: id });
+    leading = false;
+  };
+  for (let e = 0; e < rule.exprs.length; e++) {
+    const expr: Expr = rule.exprs[e]!;
+    if (expr.kind === 'match') {
+      if (matches(s, expr)) continue;
+      if (!leading) s.trace?.push({ kind: 'fail', rule: id, expr: e });
+      return 'next';
+    }
+    enter();
+    switch (expr.kind) {
+      case 'counter': {
+        const c = plan.counterAt.get(`${id}:${e}`)!;
+        if (s.counters) {
+          s.counters[2 * c] = s.counters[2 * c]! + 1;
+          s.counters[2 * c + 1] = s.counters[2 * c + 1]! + s.pkt.length;
+        }
+        break;
+      }
+      case 'set-mark': {
+        // Reading `ct mark` without a conntrack entry ends the rule (nft_ct_get_eval: NFT_BREAK);
+        // writing it without one does nothing (nft_ct_set_eval).
+        if (expr.value === 'ct mark' && !hasCt(s)) {
+          s.trace?.push({ kind: 'fail', rule: id, expr: e });
+          return 'next';
+        }
+        const v = expr.value === 'ct mark' ? s.ctMark : expr.value === 'meta mark' ? s.mark : expr.value;
+        if (expr.key === 'meta mark') s.mark = v;
+        else if (hasCt(s)) s.ctMark = v;
+        break;
+      }
+      case 'notrack':
+        // nft_notrack_eval: no effect on a packet that already has a conntrack entry.
+        if (!hasCt(s) && !s.untracked) s.untracked = true;
+        break;
+      case 'nat': {
+        const r = applyNat(env, s, expr);
+        if (r === 'noop') break;
+        s.trace?.push({ kind: 'stmt', rule: id, expr: e });
+        s.trace?.push({ kind: 'verdict', rule: id, verdict: r });
+        return r;
+      }
+      case 'mss-clamp':
+      case 'log':
+        break;
+    }
+    s.trace?.push({ kind: 'stmt', rule: id, expr: e });
+  }
+  enter();
+  const v = rule.verdict;
+  if (!v || v.kind === 'continue') {
+    if (v) s.trace?.push({ kind: 'verdict', rule: id, verdict: 'continue' });
+    return 'next';
+  }
+  s.trace?.push({ kind: 'verdict', rule: id, verdict: v.kind });
+  return v.kind;
+}
+
+/** A match as the kernel evaluates it, with the dependencies nft adds for its field. */
+export function matches(s: State, m: Match): boolean {
+  const info = FIELDS[m.field];
+  const fam = s.pkt.family;
+  if (info.nfproto && NFPROTO[info.nfproto] !== (fam === 4 ? NFPROTO.ipv4 : NFPROTO.ipv6)) return false;
+  if (info.l4proto !== undefined && s.pkt.l4proto !== info.l4proto) return false;
+  if (m.field === 'ct mark' && !hasCt(s)) return false;
+  let inside: boolean;
+  if (info.kind === 'ifname') {
+    const name = m.field === 'meta iifname' ? s.iif : s.oif;
+    inside = valueItems(m.value).some((p) => ifnameMatches(p as string, name));
+  } else {
+    let x = fieldValue(s, m.field);
+    if (m.mask !== undefined) x &= BigInt(m.mask);
+    inside = intervalsOf(m).some((iv) => iv.lo <= x && x <= iv.hi);
+  }
+  return m.op === '==' ? inside : !inside;
+}
+
+const intervalCache = new WeakMap<Match, Interval[]>();
+function intervalsOf(m: Match): Interval[] {
+  let ivs = intervalCache.get(m);
+  if (!ivs) {
+    const r = valueIntervals(m.field, m.value);
+    if (typeof r === 'string') throw new Error(r); // plan.ts checked every value
+    intervalCache.set(m, (ivs = r));
+  }
+  return ivs;
+}
+
+function fieldValue(s: State, field: Match['field']): bigint {
+  switch (field) {
+    case 'ip saddr':
+    case 'ip6 saddr': return s.saddr;
+    case 'ip daddr':
+    case 'ip6 daddr': return s.daddr;
+    case 'ip protocol':
+    case 'meta l4proto': return BigInt(s.pkt.l4proto);
+    case 'meta nfproto': return BigInt(s.pkt.family === 4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
+    case 'th sport': return BigInt(s.sport);
+    case 'th dport': return BigInt(s.dport);
+    case 'ct state': return BigInt(CT_STATE[ctSeen(s)]!);
+    case 'ct mark': return BigInt(s.ctMark);
+    case 'meta mark': return BigInt(s.mark);
+    case 'tcp flags': return BigInt(s.pkt.tcpFlags);
+    case 'meta iifname':
+    case 'meta oifname': throw new Error('interface names are matched by name');
+  }
+}
+
+/**
+ * snat/dnat/masquerade (nft_nat_eval, nf_nat_setup_info): `accept`, `drop` (masquerade without an
+ * address on the output interface), or `noop` (an inet NAT for the other IP version).
+ * Pools: an address or port already inside the range is kept (the kernel's first choice for
+ * snat and for ports); otherwise the model takes the range's first value, where the kernel
+ * picks one by hash.
+ */
+function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | 'noop' {
+  const fam = s.pkt.family;
+  const bits = fam === 4 ? 32 : 128;
+  const tf = natFamily(n.to);
+  if (tf !== undefined && tf !== fam) return 'noop';
+  const dst = n.type === 'dnat';
+  const old = dst ? s.daddr : s.saddr;
+  let addr = old;
+  if (n.type === 'masquerade') {
+    const a = env.masq.get(s.oif)?.[fam];
+    if (a === undefined) return 'drop';
+    addr = a;
+  } else if (n.to !== undefined) {
+    const to = n.to;
+    if (typeof to === 'object' && 'prefix' in to) {
+      const mask = prefixMask(to.len, bits);
+      addr = (parseAddress(to.prefix)!.value & mask) | (old & ~mask & ((1n << BigInt(bits)) - 1n));
+    } else {
+      const [lo, hi] = typeof to === 'object' && 'range' in to ? to.range : [to, to];
+      const l = parseAddress(String(lo))!.value;
+      const h = parseAddress(String(hi))!.value;
+      addr = !dst && l <= old && old <= h ? old : l;
+    }
+  }
+  if (dst) s.daddr = addr;
+  else s.saddr = addr;
+  if (n.port !== undefined && NAT_PORT_PROTOS.has(s.pkt.l4proto)) {
+    const [lo, hi] = typeof n.port === 'number' ? [n.port, n.port] : n.port.range;
+    const p = dst ? s.dport : s.sport;
+    const np = lo <= p && p <= hi ? p : lo;
+    if (dst) s.dport = np;
+    else s.sport = np;
+  }
+  s.natDone[dst ? 'dst' : 'src'] = true;
+  return 'accept';
+}

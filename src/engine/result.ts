@@ -1,0 +1,92 @@
+// What an evaluation returns — the same type from the WASM classifier and the reference
+// interpreter — and its text form. Ids are those of src/engine/plan.ts (chains and rules numbered
+// in ruleset order); formatResult resolves them to tables, chains, rules and their origins.
+
+import { formatOrigin } from '../model/origin.js';
+import type { CtState } from '../model/values.js';
+import type { Policy } from '../model/ruleset.js';
+import { formatPacket, type Packet } from './packet.js';
+import type { PathHook, Plan } from './plan.js';
+
+export type FinalVerdict = 'accept' | 'drop' | 'reject';
+
+export type TraceEvent =
+  | { kind: 'hook'; hook: PathHook }
+  /** Conntrack ran (prerouting/output, priority -200); `state` is what rules see from now on. */
+  | { kind: 'conntrack'; state: CtState }
+  /** The routing decision: to this host (input) or forwarded. */
+  | { kind: 'route'; local: boolean }
+  | { kind: 'chain'; chain: number; via: 'hook' | 'jump' | 'goto' }
+  /** A nat chain not run: only a connection's first packet (ct state new) goes through NAT chains. */
+  | { kind: 'nat-skip'; chain: number }
+  /** The rule's leading matches (those before its first statement) held. */
+  | { kind: 'rule'; rule: number }
+  | { kind: 'stmt'; rule: number; expr: number }
+  /** A match after a statement failed (or `meta mark set ct mark` found no conntrack entry). */
+  | { kind: 'fail'; rule: number; expr: number }
+  | { kind: 'verdict'; rule: number; verdict: 'accept' | 'drop' | 'reject' | 'continue' | 'return' | 'jump' | 'goto' }
+  /** The chain ended (fell off or `return`) and control went back to the caller. */
+  | { kind: 'return'; chain: number }
+  | { kind: 'policy'; chain: number; verdict: Policy };
+
+export interface EvalResult {
+  verdict: FinalVerdict;
+  /** How the last base chain the packet went through ended: by a rule, by its policy, or no chain ran. */
+  by: 'rule' | 'policy' | 'none';
+  /** The deciding rule (by = rule). For a dropped/rejected packet it is the rule that dropped it. */
+  rule?: number;
+  /** The chain of the deciding rule or policy. */
+  chain?: number;
+  /** Hooks the packet went through, in order. */
+  hooks: PathHook[];
+  /** The packet as NAT and mark statements left it (ct state as the last chain saw it). */
+  packet: Packet;
+  trace?: TraceEvent[];
+}
+
+export function ruleLabel(plan: Plan, id: number): string {
+  const r = plan.rules[id]!;
+  const c = plan.chains[r.chain]!;
+  const name = r.rule.origin.rule ?? r.rule.comment ?? (r.rule.handle !== undefined ? `handle ${r.rule.handle}` : `#${r.index + 1}`);
+  return `${c.table.family} ${c.table.name} ${c.chain.name} rule ${name}`;
+}
+
+export function chainLabel(plan: Plan, id: number): string {
+  const c = plan.chains[id]!;
+  return `${c.table.family} ${c.table.name} ${c.chain.name}`;
+}
+
+/** A few lines for people: the verdict, what decided it, the packet after NAT, and the trace. */
+export function formatResult(plan: Plan, r: EvalResult): string {
+  const lines: string[] = [];
+  let head = r.verdict.toUpperCase();
+  if (r.by === 'rule') {
+    const origin = formatOrigin(plan.rules[r.rule!]!.rule.origin);
+    head += ` by ${ruleLabel(plan, r.rule!)}` + (origin ? ` (${origin})` : '');
+  } else if (r.by === 'policy') head += ` by policy of ${chainLabel(plan, r.chain!)}`;
+  else head += ' (no base chain saw the packet)';
+  lines.push(head);
+  lines.push(`  path: ${r.hooks.join(' → ') || '-'}`);
+  lines.push(`  packet after: ${formatPacket(r.packet)}`);
+  if (r.trace) {
+    lines.push('  trace:');
+    for (const e of r.trace) lines.push('    ' + formatEvent(plan, e));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function formatEvent(plan: Plan, e: TraceEvent): string {
+  switch (e.kind) {
+    case 'hook': return `hook ${e.hook}`;
+    case 'conntrack': return `  conntrack: ct state ${e.state}`;
+    case 'route': return `route: ${e.local ? 'local (input)' : 'forward'}`;
+    case 'chain': return `  ${e.via === 'hook' ? 'chain' : e.via} ${chainLabel(plan, e.chain)}`;
+    case 'nat-skip': return `  skip nat chain ${chainLabel(plan, e.chain)} (not a new connection)`;
+    case 'rule': return `    match ${ruleLabel(plan, e.rule)}`;
+    case 'stmt': return `      ${plan.rules[e.rule]!.rule.exprs[e.expr]!.kind} (expression ${e.expr + 1})`;
+    case 'fail': return `      no match at expression ${e.expr + 1}`;
+    case 'verdict': return `      ${e.verdict}`;
+    case 'return': return `    return from ${chainLabel(plan, e.chain)}`;
+    case 'policy': return `    policy ${e.verdict} of ${chainLabel(plan, e.chain)}`;
+  }
+}
