@@ -43,6 +43,7 @@ export function nameRules(fc: FirewallConfiguration): Diagnostic[] {
       const how = rule.name ? 'an empty' : 'no';
       const generated = ruleName(fc.namespace, fc.name, chain.name.value, rule.list, rule.index);
       rule.name = { value: generated, loc: rule.name?.loc ?? { ...rule.loc, path: `${rule.loc.path}.name` }, defaulted: true };
+      rule.label = generated; // a fresh UUID: unique in its chain
       renamed = true;
       out.push(
         diag(
@@ -51,7 +52,7 @@ export function nameRules(fc: FirewallConfiguration): Diagnostic[] {
           `rule ${before} has ${how} name; Liqo's mutating webhook would ` +
             `give it a random UUID, nftlens names it ${generated} (derived from resource, chain and position, ` +
             `so it is the same on every run)`,
-          originOf(fc, rule.loc, { chain }),
+          originOf(fc, rule.loc, { chain, rule }),
         ),
       );
     }
