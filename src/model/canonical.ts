@@ -199,11 +199,12 @@ function formatBase(b: CanonicalChain['base']): string {
   return `type ${b.type} hook ${b.hook}${b.device ? ` device ${b.device}` : ''} priority ${b.priority} policy ${b.policy}`;
 }
 
+const isMatch = (e: CanonicalExpr): e is CanonicalMatch => 'match' in e;
+
 /** A canonical rule in nft-like words, for diff messages. */
 export function formatRule(r: CanonicalRule): string {
   const parts = r.exprs.map((e) => {
-    if ('match' in e) {
-      e = e as CanonicalMatch;
+    if (isMatch(e)) {
       const v = e.value.length === 1 ? String(e.value[0]) : `{ ${e.value.join(', ')} }`;
       return `${e.match}${e.mask !== undefined ? ` & ${e.mask}` : ''} ${e.op} ${v}`;
     }
