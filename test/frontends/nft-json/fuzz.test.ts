@@ -41,9 +41,9 @@ function mutate(doc: unknown, m: Mutation): unknown {
   let parent: Record<string, unknown> | unknown[] = root;
   let key: string | number = 'doc';
   for (const n of m.path) {
-    const cur = (parent as Record<string | number, unknown>)[key];
+    const cur: unknown = (parent as Record<string | number, unknown>)[key];
     if (typeof cur !== 'object' || cur === null) break;
-    const keys = Array.isArray(cur) ? cur.map((_, i) => i) : Object.keys(cur);
+    const keys: (string | number)[] = Array.isArray(cur) ? cur.map((_, i) => i) : Object.keys(cur);
     if (keys.length === 0) break;
     parent = cur as Record<string, unknown> | unknown[];
     key = keys[n % keys.length]!;
