@@ -52,7 +52,10 @@ export function firstPacketState(p: Pick<Packet, 'family' | 'l4proto' | 'sport' 
 
 /** The reverse packet that opens the flow a packet then answers (its state: established). */
 export function openingPacket(p: Packet): Packet | string {
-  const reverse = { saddr: p.daddr, daddr: p.saddr, iifname: p.oifname, oifname: p.iifname, l4proto: p.l4proto, ctState: 'new' as const };
+  const reverse = {
+    saddr: p.daddr, daddr: p.saddr, iifname: p.oifname, oifname: p.iifname, l4proto: p.l4proto, ctState: 'new' as const,
+    length: minimumLength({ version: p.family, l4proto: p.l4proto }),
+  };
   switch (p.l4proto) {
     case TCP: {
       // The reply to a SYN is a SYN-ACK; other replies need a full handshake first.
@@ -79,6 +82,7 @@ export function realise(p: Packet): Realisation {
   if (p.local) return no('the probe sends packets from outside the gateway, not locally generated ones');
   if (!p.iifname || !p.oifname) return no('a forwarded packet needs both iif and oif');
   for (const name of [p.iifname, p.oifname]) {
+    if (name === 'lo') return no('the gateway\'s own loopback is named lo: the probe cannot make another');
     try {
       checkInterfaceName(name);
     } catch (e) {
