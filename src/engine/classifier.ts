@@ -5,7 +5,8 @@
 // compile a new one and swap the reference (the WASM module itself is compiled only once).
 
 import type { Diagnostic } from '../model/diagnostics.js';
-import { CT_STATE, formatAddress, parseAddress, type CtState } from '../model/values.js';
+import { CT_STATE, type CtState } from '../model/values.js';
+import { addressOf, addressText } from './addr.js';
 import { compileProgram, type Program } from './compile.js';
 import type { Environment } from './environment.js';
 import * as L from './layout.js';
@@ -140,7 +141,7 @@ export class Classifier {
     const chain = c[L.B_CHAIN]![i]!;
     const words = (at: number) => [0, 1, 2, 3].map((w) => c[at + w]![i]!);
     const path = c[L.B_OUT_PATH]![i]!;
-    const hooks = hookOrder(pkt, path);
+    const hooks = PATH_HOOKS.filter((h) => path & (1 << HOOK_CODE[h]));
     const r: EvalResult = {
       verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
       by: chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
@@ -199,20 +200,14 @@ export class Classifier {
   }
 }
 
-/** The hooks in path order from the bit set the engine returns. */
-function hookOrder(pkt: Packet, bits: number): PathHook[] {
-  const order: PathHook[] = pkt.local ? ['output', 'postrouting'] : ['prerouting', 'input', 'forward', 'output', 'postrouting'];
-  return order.filter((h) => bits & (1 << HOOK_CODE[h]));
-}
-
 function addrWords(text: string): number[] {
-  const a = parseAddress(text)!;
+  const a = addressOf(text)!;
   if (a.version === 4) return [Number(a.value), 0, 0, 0];
   const v = a.value;
   return [Number((v >> 96n) & 0xffffffffn), Number((v >> 64n) & 0xffffffffn), Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
 }
 
 function wordsToAddress(w: number[], family: 4 | 6): string {
-  if (family === 4) return formatAddress(BigInt(w[0]!), 4);
-  return formatAddress((BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!), 6);
+  if (family === 4) return addressText(BigInt(w[0]!), 4);
+  return addressText((BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!), 6);
 }

@@ -14,8 +14,9 @@
 
 import { NftlensError } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
+import { addressOf, addressText } from './addr.js';
 import {
-  CT_STATE, IFNAMSIZ, L4PROTO, TCP_FLAGS, formatAddress, l4protoName, parseAddress, type CtState,
+  CT_STATE, IFNAMSIZ, L4PROTO, TCP_FLAGS, l4protoName, type CtState,
 } from '../model/values.js';
 
 export interface Packet {
@@ -53,8 +54,8 @@ function fail(message: string, origin: Origin = {}): never {
 
 /** A packet from partial fields, defaults filled and every value checked. */
 export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>, origin: Origin = {}): Packet {
-  const s = parseAddress(p.saddr);
-  const d = parseAddress(p.daddr);
+  const s = addressOf(p.saddr);
+  const d = addressOf(p.daddr);
   if (!s) fail(`"${p.saddr}" is not an IP address`, origin);
   if (!d) fail(`"${p.daddr}" is not an IP address`, origin);
   if (s.version !== d.version) fail(`source ${p.saddr} and destination ${p.daddr} are not of one IP version`, origin);
@@ -68,8 +69,8 @@ export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>,
   const tcpFlags = p.tcpFlags ?? (l4proto === TCP ? (ctState === 'new' ? TCP_FLAGS.syn! : TCP_FLAGS.ack!) : 0);
   const pkt: Packet = {
     family,
-    saddr: formatAddress(s.value, family),
-    daddr: formatAddress(d.value, family),
+    saddr: addressText(s.value, family),
+    daddr: addressText(d.value, family),
     l4proto,
     sport: p.sport ?? 0,
     dport: p.dport ?? 0,
@@ -106,7 +107,7 @@ function icmpChecksum(p: Packet): number {
   let sum = p.sport; // type << 8 | code
   if (p.l4proto === ICMPV6) {
     for (const a of [p.saddr, p.daddr]) {
-      const v = parseAddress(a)!.value;
+      const v = addressOf(a)!.value;
       for (let i = 7; i >= 0; i--) sum += Number((v >> BigInt(16 * i)) & 0xffffn);
     }
     sum += 8 + ICMPV6; // upper-layer length and next header of the pseudo-header

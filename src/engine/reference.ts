@@ -11,8 +11,9 @@
 
 import type { Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {
-  CT_STATE, FIELDS, NFPROTO, formatAddress, ifnameMatches, parseAddress, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
+  CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
+import { addressOf, addressText } from './addr.js';
 import type { Environment } from './environment.js';
 import type { Packet } from './packet.js';
 import { natFamily, type PathHook, type Plan } from './plan.js';
@@ -54,8 +55,8 @@ const ctSeen = (s: State): CtState => (s.untracked ? 'untracked' : s.tracked ? s
 export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opts: EvalOptions = {}, counters?: Float64Array): EvalResult {
   const s: State = {
     pkt,
-    saddr: parseAddress(pkt.saddr)!.value,
-    daddr: parseAddress(pkt.daddr)!.value,
+    saddr: addressOf(pkt.saddr)!.value,
+    daddr: addressOf(pkt.daddr)!.value,
     sport: pkt.sport,
     dport: pkt.dport,
     mark: pkt.mark,
@@ -118,8 +119,8 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
 
   const out: Packet = {
     ...pkt,
-    saddr: formatAddress(s.saddr, pkt.family),
-    daddr: formatAddress(s.daddr, pkt.family),
+    saddr: addressText(s.saddr, pkt.family),
+    daddr: addressText(s.daddr, pkt.family),
     sport: s.sport,
     dport: s.dport,
     mark: s.mark,
@@ -318,11 +319,11 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
     const to = n.to;
     if (typeof to === 'object' && 'prefix' in to) {
       const mask = prefixMask(to.len, bits);
-      addr = (parseAddress(to.prefix)!.value & mask) | (old & ~mask & ((1n << BigInt(bits)) - 1n));
+      addr = (addressOf(to.prefix)!.value & mask) | (old & ~mask & ((1n << BigInt(bits)) - 1n));
     } else {
       const [lo, hi] = typeof to === 'object' && 'range' in to ? to.range : [to, to];
-      const l = parseAddress(String(lo))!.value;
-      const h = parseAddress(String(hi))!.value;
+      const l = addressOf(String(lo))!.value;
+      const h = addressOf(String(hi))!.value;
       addr = !dst && l <= old && old <= h ? old : l;
     }
   }

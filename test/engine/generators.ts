@@ -1,0 +1,207 @@
+// Random rulesets (fast-check arbitraries) and random packets (a seeded generator) for the
+// property tests. Values come from small pools so that rules overlap and packets hit them:
+// every match field, `!=`, sets, ranges, prefixes (some with host bits), masks, interface
+// wildcards, marks set then matched, notrack, counters, NAT of every kind, nested jumps/gotos/
+// returns, several tables, families, hooks and priorities.
+
+import fc from 'fast-check';
+import type { Chain, Expr, Family, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../src/model/ruleset.js';
+import type { Packet } from '../../src/engine/packet.js';
+import { makePacket } from '../../src/engine/packet.js';
+import type { CtState } from '../../src/model/values.js';
+
+const o = {};
+const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.1.1', '10.0.1.9', '192.168.0.1', '192.168.0.7', '172.16.0.3'];
+const V6 = ['fd00::1', 'fd00::2', 'fd00::5', 'fd00:1::1', 'fd00:1::9', '2001:db8::1'];
+const PORTS = [0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 65535];
+const IFACES = ['', 'eth0', 'eth1', 'lo', 'liqo-tunnel', 'liqo-gw1', 'wg0'];
+const IF_PATTERNS = ['eth0', 'eth1', 'eth*', 'liqo*', 'liqo-tunnel', 'wg0', '*', 'e*', 'lo'];
+const CT: CtState[] = ['new', 'established', 'related', 'invalid', 'untracked'];
+const PROTOS = [6, 17, 1, 58, 47, 0];
+
+export const ENV = {
+  localAddresses: ['10.0.0.1', 'fd00::1'],
+  interfaceAddresses: { eth1: ['192.168.0.1', 'fd00::ff'], wg0: ['10.0.1.1'] },
+};
+
+const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
+
+function addrItem(v6: boolean): fc.Arbitrary<Item> {
+  const pool = v6 ? V6 : V4;
+  return fc.oneof(
+    pick(pool),
+    fc.record({ prefix: v6 ? pick(['fd00::', 'fd00:1::', 'fd00::4', '2001:db8::']) : pick(['10.0.0.0', '10.0.1.0', '192.168.0.0', '10.0.0.4', '0.0.0.0']), len: v6 ? pick([16, 32, 126, 128]) : pick([0, 8, 24, 30, 32]) }),
+    fc.tuple(pick(pool), pick(pool)).map(([a, b]) => ({ range: (cmpAddr(a, b) <= 0 ? [a, b] : [b, a]) as [string, string] })),
+  );
+}
+
+function cmpAddr(a: string, b: string): number {
+  const n = (s: string) => (s.includes(':') ? BigInt('0x' + expand6(s)) : s.split('.').reduce((x, p) => x * 256n + BigInt(p), 0n));
+  const x = n(a);
+  const y = n(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function expand6(s: string): string {
+  const [h, t] = s.split('::');
+  const hs = h ? h.split(':') : [];
+  const ts = t ? t.split(':') : [];
+  const mid = Array(8 - hs.length - ts.length).fill('0');
+  return [...hs, ...mid, ...ts].map((x) => x.padStart(4, '0')).join('');
+}
+
+function numItem(pool: readonly number[]): fc.Arbitrary<Item> {
+  return fc.oneof(
+    pick(pool),
+    fc.tuple(pick(pool), pick(pool)).map(([a, b]) => ({ range: [Math.min(a, b), Math.max(a, b)] as [number, number] })),
+  );
+}
+
+function valueFor(items: fc.Arbitrary<Item>) {
+  return fc.oneof({ weight: 3, arbitrary: items }, { weight: 1, arbitrary: fc.array(items, { minLength: 1, maxLength: 3 }).map((set) => ({ set })) });
+}
+
+function matchArb(family: Family): fc.Arbitrary<Match> {
+  const fields: MatchField[] = ['meta l4proto', 'meta nfproto', 'th sport', 'th dport', 'meta iifname', 'meta oifname', 'ct state', 'ct mark', 'meta mark', 'tcp flags'];
+  if (family !== 'ip6') fields.push('ip saddr', 'ip daddr', 'ip protocol');
+  if (family !== 'ip') fields.push('ip6 saddr', 'ip6 daddr');
+  return pick(fields).chain((field) => {
+    let value: fc.Arbitrary<Match['value']>;
+    let mask: fc.Arbitrary<number | undefined> = fc.constant(undefined);
+    switch (field) {
+      case 'ip saddr':
+      case 'ip daddr': value = valueFor(addrItem(false)); break;
+      case 'ip6 saddr':
+      case 'ip6 daddr': value = valueFor(addrItem(true)); break;
+      case 'meta l4proto':
+      case 'ip protocol': value = valueFor(pick(PROTOS)); break;
+      case 'meta nfproto': value = pick(['ipv4', 'ipv6']); break;
+      case 'th sport':
+      case 'th dport': value = valueFor(numItem(PORTS)); break;
+      case 'meta iifname':
+      case 'meta oifname': value = valueFor(pick(IF_PATTERNS)); break;
+      case 'ct state': value = valueFor(pick(CT)); break;
+      case 'ct mark':
+      case 'meta mark':
+        value = valueFor(numItem([0, 1, 2, 3, 0x10, 0x11]));
+        mask = fc.option(pick([0x1, 0xf, 0xf0]), { nil: undefined });
+        break;
+      case 'tcp flags':
+        value = valueFor(pick([0x02, 0x10, 0x12, 0x04, 0]));
+        mask = fc.option(pick([0x02, 0x12, 0x17]), { nil: undefined });
+        break;
+    }
+    return fc.record({ value, op: pick(['==', '!='] as const), mask }).map(({ value, op, mask }) => {
+      const m: Match = { kind: 'match', field, op, value, origin: o };
+      if (mask !== undefined) m.mask = mask;
+      return m;
+    });
+  });
+}
+
+function stmtArb(): fc.Arbitrary<Statement> {
+  return fc.oneof(
+    fc.constant<Statement>({ kind: 'counter', origin: o }),
+    fc.record({ key: pick(['meta mark', 'ct mark'] as const), value: fc.oneof(pick([0, 1, 2, 3, 0x10]), pick(['meta mark', 'ct mark'] as const)) })
+      .map((x): Statement => ({ kind: 'set-mark', ...x, origin: o })),
+    fc.constant<Statement>({ kind: 'notrack', origin: o }),
+    fc.constant<Statement>({ kind: 'log', origin: o }),
+    fc.constant<Statement>({ kind: 'mss-clamp', size: 'rt mtu', origin: o }),
+  );
+}
+
+function natArb(family: Family, hook: string): fc.Arbitrary<Statement> {
+  const types = hook === 'prerouting' || hook === 'output' ? (['dnat'] as const) : hook === 'postrouting' ? (['snat', 'masquerade'] as const) : (['snat'] as const);
+  const v6 = family === 'ip6' ? fc.constant(true) : family === 'ip' ? fc.constant(false) : fc.boolean();
+  return fc.tuple(pick(types), v6).chain(([type, six]) => {
+    const to: fc.Arbitrary<Item> = six
+      ? fc.oneof(pick(V6), fc.constant({ prefix: 'fd00:9::', len: 120 }), fc.constant({ range: ['fd00::5', 'fd00::9'] as [string, string] }))
+      : fc.oneof(pick(V4), fc.constant({ prefix: '10.9.0.0', len: 16 }), fc.constant({ range: ['10.0.0.2', '10.0.0.5'] as [string, string] }));
+    const port = fc.option(fc.oneof(pick([80, 8080]), fc.constant({ range: [1000, 2000] as [number, number] })), { nil: undefined });
+    return fc.record({ to, port }).map(({ to, port }): Statement => {
+      const n: Statement = { kind: 'nat', type, origin: o };
+      if (type !== 'masquerade') n.to = to;
+      if (port !== undefined) n.port = port;
+      return n;
+    });
+  });
+}
+
+function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<Rule> {
+  const verdicts: fc.Arbitrary<Verdict | undefined>[] = [
+    fc.constant(undefined),
+    pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
+  ];
+  if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb()];
+  if (nat) exprs.push(natArb(family, nat));
+  return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
+    const r: Rule = { exprs, origin: o };
+    if (verdict) r.verdict = verdict;
+    return r;
+  });
+}
+
+const HOOK_TYPES = [
+  ['filter', 'prerouting'], ['filter', 'input'], ['filter', 'forward'], ['filter', 'output'], ['filter', 'postrouting'],
+  ['nat', 'prerouting'], ['nat', 'postrouting'], ['nat', 'output'], ['nat', 'input'],
+] as const;
+
+function tableArb(index: number): fc.Arbitrary<Table> {
+  return fc.tuple(pick(['ip', 'ip6', 'inet'] as const), fc.integer({ min: 0, max: 3 }), fc.array(pick(HOOK_TYPES), { minLength: 1, maxLength: 3 }))
+    .chain(([family, nRegular, bases]) => {
+      const regular = Array.from({ length: nRegular }, (_, i) => `r${i}`);
+      // Regular chain i may jump only to chains after it: no loops, depth ≤ 3.
+      const regularChains = regular.map((name, i) =>
+        fc.array(ruleArb(family, regular.slice(i + 1)), { maxLength: 4 }).map((rules): Chain => ({ name, rules, origin: o })));
+      const baseChains = bases.map(([type, hook], i) =>
+        fc.tuple(fc.array(ruleArb(family, regular, type === 'nat' ? hook : undefined), { maxLength: 5 }), pick([-300, -200, -150, -100, 0, 0, 10, 100, 200]), pick(['accept', 'accept', 'drop'] as const))
+          .map(([rules, priority, policy]): Chain => ({ name: `b${i}`, rules, origin: o, base: { type, hook, priority, policy: type === 'nat' ? 'accept' : policy } })));
+      return fc.tuple(fc.tuple(...baseChains), regularChains.length ? fc.tuple(...regularChains) : fc.constant([] as Chain[]))
+        .map(([b, r]): Table => ({ family, name: `t${index}`, chains: [...b, ...r], origin: o }));
+    });
+}
+
+export const rulesetArb: fc.Arbitrary<Ruleset> = fc.integer({ min: 1, max: 3 }).chain((n) =>
+  fc.tuple(...Array.from({ length: n }, (_, i) => tableArb(i))).map((tables) => ({ tables })));
+
+/** mulberry32: a small seeded PRNG, so packet streams are reproducible from one integer. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomPackets(seed: number, n: number): Packet[] {
+  const r = prng(seed);
+  const of = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const out: Packet[] = [];
+  for (let i = 0; i < n; i++) {
+    const v6 = r() < 0.3;
+    let l4proto = of(PROTOS);
+    if (l4proto === 1 && v6) l4proto = 58;
+    if (l4proto === 58 && !v6) l4proto = 1;
+    const pool = v6 ? [...V6, 'fd00::ff', 'fd00:9::7'] : [...V4, '10.9.3.4'];
+    out.push(makePacket({
+      saddr: of(pool),
+      daddr: of(pool),
+      l4proto,
+      sport: r() < 0.8 ? of(PORTS) : Math.floor(r() * 65536),
+      dport: r() < 0.8 ? of(PORTS) : Math.floor(r() * 65536),
+      iifname: of(IFACES),
+      oifname: of(IFACES),
+      ctState: of(CT),
+      mark: of([0, 1, 2, 3, 0x10, 0x11, 0x12]),
+      ctMark: of([0, 1, 2, 3, 0x10]),
+      tcpFlags: of([0x02, 0x10, 0x12, 0x04, 0x11, 0]),
+      length: 40 + Math.floor(r() * 1400),
+      local: r() < 0.2,
+    }));
+  }
+  return out;
+}
