@@ -3,7 +3,9 @@
 // (nft 1.0.6 does not list them) dropped; tables sorted by family+name, chains by name; within a
 // rule, each run of consecutive matches sorted and de-duplicated (matches have no side effects,
 // so a run is a conjunction), but nothing moves across a statement or the verdict; values as
-// merged sorted intervals; reject's per-family default spelled out. diffRulesets() compares two.
+// merged sorted intervals; matches another match of the run implies (`meta l4proto 6` beside
+// `tcp flags`), or that the table's family makes always true, dropped; reject's per-family
+// default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
 import type { Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
@@ -57,15 +59,18 @@ export function canonicalRuleset(rs: Ruleset): CanonicalRuleset {
 
 export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
   const exprs: CanonicalExpr[] = [];
-  let run: CanonicalExpr[] = [];
+  let run: CanonicalMatch[] = [];
   const flush = (): void => {
     const seen = new Map<string, CanonicalExpr>();
-    for (const m of run) seen.set(JSON.stringify(m), m);
+    for (const m of run) if (!impliedByRun(m, run)) seen.set(JSON.stringify(m), m);
     exprs.push(...[...seen.entries()].sort(byKey(([k]) => k)).map(([, m]) => m));
     run = [];
   };
   for (const e of rule.exprs) {
-    if (e.kind === 'match') run.push(canonicalMatch(e));
+    if (e.kind === 'match') {
+      const c = canonicalMatch(e, family);
+      if (c) run.push(c);
+    }
     else {
       flush();
       exprs.push(canonicalStatement(e));
@@ -79,9 +84,33 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
   return out;
 }
 
-export function canonicalMatch(m: Match): CanonicalExpr {
+/**
+ * `meta l4proto 6` next to `tcp flags`, or `meta nfproto ipv4` next to `ip saddr`, adds nothing:
+ * those fields imply it (nft adds the same dependency itself, and hides it when listing).
+ */
+function impliedByRun(m: CanonicalMatch, run: CanonicalMatch[]): boolean {
+  if (m.op !== '==' || m.mask !== undefined || m.value.length !== 1) return false;
+  const v = m.value[0];
+  if (m.match === 'meta l4proto') return run.some((o) => FIELDS[o.match as Match['field']].l4proto === v);
+  if (m.match === 'meta nfproto') return run.some((o) => FIELDS[o.match as Match['field']].nfproto === v);
+  return false;
+}
+
+/** The family an ip or ip6 table sees; an inet (or other) table sees both or neither. */
+const TABLE_NFPROTO: Partial<Record<Family, string>> = { ip: 'ipv4', ip6: 'ipv6' };
+
+/** A match in canonical form, or undefined when it always holds in a table of this family. */
+export function canonicalMatch(m: Match, family: Family): CanonicalMatch | undefined {
   const value = canonicalValue(m.field, m.value);
-  const out: CanonicalMatch = { match: m.field, op: m.op, value };
+  // An ip table sees only IPv4 packets, whose `ip protocol` is their `meta l4proto`; nft lists
+  // either as `tcp dport …` when a transport match follows.
+  const field = family === 'ip' && m.field === 'ip protocol' ? 'meta l4proto' : m.field;
+  const own = TABLE_NFPROTO[family];
+  if (field === 'meta nfproto' && own && m.mask === undefined) {
+    const holds = value.includes(own) === (m.op === '==');
+    if (holds) return undefined;
+  }
+  const out: CanonicalMatch = { match: field, op: m.op, value };
   // With nothing to compare against, the mask does not matter.
   if (m.mask !== undefined && value.length > 0) out.mask = m.mask;
   return out;

@@ -128,3 +128,27 @@ describe('canonicalRuleset and diffRulesets', () => {
     expect(diffRulesets(a, a)).toEqual([]);
   });
 });
+
+describe('implied dependencies', () => {
+  it('drops meta l4proto / meta nfproto that another match of the run implies', () => {
+    same([rule([m('meta l4proto', 6), m('tcp flags', 2, '==', 0x12)])], [rule([m('tcp flags', 2, '==', 0x12)])]);
+    same([rule([m('meta nfproto', 'ipv4'), m('ip saddr', '1.2.3.4')])], [rule([m('ip saddr', '1.2.3.4')])], 'inet');
+    differ([rule([m('meta l4proto', 17), m('tcp flags', 2, '==', 0x12)])], [rule([m('tcp flags', 2, '==', 0x12)])]);
+    differ([rule([m('meta l4proto', 6), m('th dport', 22)])], [rule([m('th dport', 22)])]);
+    differ([rule([m('meta nfproto', 'ipv4'), { kind: 'counter', origin: o }, m('ip saddr', '1.2.3.4')])], [rule([{ kind: 'counter', origin: o }, m('ip saddr', '1.2.3.4')])], 'inet');
+  });
+});
+
+describe('family constants', () => {
+  it('reads ip protocol as meta l4proto in an ip table (and only there)', () => {
+    same([rule([m('ip protocol', 17), m('th sport', 53)])], [rule([m('meta l4proto', 17), m('th sport', 53)])], 'ip');
+    differ([rule([m('ip protocol', 17), m('th sport', 53)])], [rule([m('meta l4proto', 17), m('th sport', 53)])], 'inet');
+  });
+
+  it('drops a meta nfproto match that the table family makes always true', () => {
+    same([rule([m('meta nfproto', 'ipv4')], 'accept')], [rule([], 'accept')], 'ip');
+    same([rule([m('meta nfproto', 'ipv4', '!=')], 'accept')], [rule([], 'accept')], 'ip6');
+    differ([rule([m('meta nfproto', 'ipv6')], 'accept')], [rule([], 'accept')], 'ip');
+    differ([rule([m('meta nfproto', 'ipv4')], 'accept')], [rule([], 'accept')], 'inet');
+  });
+});

@@ -47,7 +47,12 @@ function renderChain(t: Table, c: Chain): Record<string, J> {
 }
 
 function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
-  const expr: J[] = r.exprs.map((e) => (e.kind === 'match' ? renderMatch(e) : renderStatement(e)));
+  const expr: J[] = [];
+  for (const e of r.exprs) {
+    if (e.kind !== 'match') expr.push(renderStatement(e));
+    else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
+    else expr.push(renderMatch(e));
+  }
   if (r.verdict) expr.push(renderVerdict(r.verdict));
   // nft does not take an empty rule; `continue` is what an empty rule does.
   if (expr.length === 0) expr.push({ continue: null });
@@ -132,6 +137,23 @@ export function renderMatch(m: Match): J {
   const zo = zeroOne(m.field);
   if (!zo) throw invalid(`${m.field}: an empty value cannot be rendered`, m.origin);
   return { match: { op: m.op, left: { '&': [fieldExpr(m.field), zo[0]] }, right: zo[1] } };
+}
+
+/**
+ * nft refuses `meta nfproto` outside inet tables, where it is a constant: an ip table sees only
+ * IPv4. A match that always holds is left out; one that never does becomes `meta mark & 0 == 1`.
+ */
+function nfprotoInFamilyTable(m: Match, family: 'ip' | 'ip6'): J[] {
+  return nfprotoHolds(m, family) ? [] : [{ match: { op: '==', left: { '&': [fieldExpr('meta mark'), 0] }, right: 1 } }];
+}
+
+/** Whether a `meta nfproto` match always (true) or never (false) holds in an ip or ip6 table. */
+export function nfprotoHolds(m: Match, family: 'ip' | 'ip6'): boolean {
+  const problem = checkMatchValue(m);
+  if (problem || m.mask !== undefined) throw invalid(problem ?? 'meta nfproto takes no mask', m.origin);
+  const own = family === 'ip' ? 'ipv4' : 'ipv6';
+  const names = valueItems(m.value).map((i) => (i === 2 ? 'ipv4' : i === 10 ? 'ipv6' : i));
+  return names.includes(own) === (m.op === '==');
 }
 
 // ─── statements and verdicts ─────────────────────────────────────────────────────────────────────

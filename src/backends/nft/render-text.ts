@@ -3,6 +3,7 @@
 // `& mask ==`), but nftlens itself only ever loads the JSON form (render-json.ts).
 
 import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { nfprotoHolds } from './render-json.js';
 import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
@@ -33,7 +34,14 @@ function chainText(t: Table, c: Chain): string[] {
 }
 
 export function ruleText(t: Pick<Table, 'family'>, r: Rule): string {
-  const parts = r.exprs.map((e) => (e.kind === 'match' ? matchText(e) : statementText(e, t.family)));
+  const parts: string[] = [];
+  for (const e of r.exprs) {
+    if (e.kind !== 'match') parts.push(statementText(e, t.family));
+    else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
+      // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
+      if (!nfprotoHolds(e, t.family)) parts.push('meta mark & 0x00000000 == 0x00000001');
+    } else parts.push(matchText(e));
+  }
   if (r.verdict) parts.push(verdictText(r.verdict));
   if (r.comment !== undefined) parts.push(`comment ${quote(r.comment)}`);
   return parts.join(' ') || 'continue';
@@ -44,8 +52,9 @@ function name(n: string): string {
   return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(n) ? n : quote(n);
 }
 
+/** nft's strings have no escapes (`"e\*"` is a literal star); a `"` inside cannot be loaded. */
 function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `"${s.replace(/"/g, '\\"')}"`;
 }
 
 function hex32(n: number): string {

@@ -1,0 +1,104 @@
+// Hand-built IR rulesets that use every IR construct (all match fields, masks, sets, ranges,
+// prefixes incl. one with host bits, every statement and verdict, NAT in nat chains, the ip, ip6
+// and inet families), for the renderer tests and the kernel round trip.
+
+import type { BaseChain, Chain, Expr, Family, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../../src/model/ruleset.js';
+
+const o = { file: 'samples.ts' };
+/** A union member without its origin (Omit does not distribute over unions). */
+type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
+export const m = (field: Match['field'], value: MatchValue, op: Match['op'] = '==', mask?: number): Match =>
+  ({ kind: 'match', field, op, value, origin: o, ...(mask === undefined ? {} : { mask }) });
+const s = (stmt: Bare<Statement>): Statement => ({ ...stmt, origin: o }) as Statement;
+const v = (verdict: Bare<Verdict>): Verdict => ({ ...verdict, origin: o }) as Verdict;
+export const r = (exprs: Expr[], verdict?: Bare<Verdict>, comment?: string): Rule => ({
+  exprs, origin: o, ...(verdict ? { verdict: v(verdict) } : {}), ...(comment !== undefined ? { comment } : {}),
+});
+const base = (type: BaseChain['type'], hook: BaseChain['hook'], priority: number, policy: BaseChain['policy'] = 'accept'): BaseChain =>
+  ({ type, hook, priority, policy });
+const chain = (name: string, rules: Rule[], b?: BaseChain): Chain => ({ name, rules, origin: o, ...(b ? { base: b } : {}) });
+const table = (family: Family, name: string, chains: Chain[]): Table => ({ family, name, chains, origin: o });
+
+const TCP = m('meta l4proto', 6);
+const UDP = m('meta l4proto', 17);
+
+export const FILTER4 = table('ip', 'filter4', [
+  chain('input', [
+    r([m('ip saddr', { prefix: '10.0.0.0', len: 8 }), m('ip daddr', { set: ['1.2.3.4', { prefix: '10.1.0.0', len: 16 }, { range: ['1.1.1.1', '1.1.1.9'] }] }, '!='),
+      TCP, m('th dport', { set: [22, { range: [100, 200] }] }), s({ kind: 'counter' })], { kind: 'accept' }, 'r1 "quoted"; flush ruleset'),
+    r([m('ip saddr', { prefix: '10.1.2.3', len: 16 })], { kind: 'drop' }, 'host bits kept'),
+    r([m('ip protocol', 17), m('th sport', 53), m('th dport', 53, '!=')], { kind: 'accept' }),
+    r([m('meta iifname', 'eth*'), m('meta oifname', { set: ['lo', 'veth0'] }), m('meta mark', 0x10, '==', 0xff),
+      m('ct mark', 5), m('ct state', { set: ['established', 'related'] })], { kind: 'accept' }),
+    r([m('ct state', 'invalid')], { kind: 'drop' }),
+    r([m('ct state', 'new', '!='), m('meta iifname', 'e\\*')], { kind: 'jump', target: 'sub' }),
+    r([m('tcp flags', 0, '!=', 0x02)], { kind: 'goto', target: 'sub' }),
+    r([m('meta l4proto', { set: [1, 6, 17] }), m('th sport', { range: [1024, 65535] })], { kind: 'continue' }),
+    r([m('ip daddr', { range: ['10.0.0.1', '10.0.0.1'] })], { kind: 'reject' }),
+    r([UDP], { kind: 'reject', with: { type: 'icmp', code: 'host-unreachable' } }),
+    r([TCP, m('ip saddr', '192.0.2.1')], { kind: 'reject', with: { type: 'tcp reset' } }),
+  ], base('filter', 'input', 0)),
+  chain('sub', [
+    r([s({ kind: 'log', prefix: 'sub: ' }), s({ kind: 'log' })]),
+    r([s({ kind: 'set-mark', key: 'meta mark', value: 0x10 }), s({ kind: 'set-mark', key: 'ct mark', value: 'meta mark' }),
+      s({ kind: 'set-mark', key: 'meta mark', value: 'ct mark' }), s({ kind: 'set-mark', key: 'ct mark', value: 7 })]),
+    r([m('meta mark', 0x10)], { kind: 'return' }),
+    r([]),
+  ]),
+  chain('raw', [r([m('ip saddr', '127.0.0.1'), s({ kind: 'notrack' })])], base('filter', 'prerouting', -300)),
+  // `rt mtu` exists only from the routing decision on: forward, output, postrouting.
+  chain('clamp', [
+    r([m('tcp flags', 0x02, '==', 0x12), s({ kind: 'mss-clamp', size: 'rt mtu' })]),
+    r([TCP, m('tcp flags', 0x02, '==', 0x17), s({ kind: 'mss-clamp', size: 1400 })]),
+  ], base('filter', 'forward', 0, 'drop')),
+]);
+
+export const FILTER6 = table('ip6', 'filter6', [
+  chain('forward', [
+    r([m('ip6 saddr', { prefix: '2001:db8::', len: 32 }), m('ip6 daddr', { set: ['::1', { range: ['2001:db8::1', '2001:db8::9'] }] })], { kind: 'accept' }),
+    r([m('ip6 saddr', { prefix: '2001:db8::1', len: 64 })], { kind: 'drop' }),
+    r([m('meta l4proto', 58)], { kind: 'reject', with: { type: 'icmpv6', code: 'admin-prohibited' } }),
+    r([], { kind: 'reject' }),
+  ], base('filter', 'forward', -10, 'drop')),
+]);
+
+export const MIXED = table('inet', 'mixed', [
+  chain('output', [
+    r([m('meta nfproto', 'ipv6'), m('meta l4proto', { set: [6, 17] }), m('th dport', { range: [0, 1023] })], { kind: 'accept' }),
+    r([m('ip saddr', '1.2.3.4')], { kind: 'reject', with: { type: 'icmp', code: 'host-unreachable' } }),
+    r([m('meta nfproto', 'ipv4')], { kind: 'reject', with: { type: 'icmp', code: 'port-unreachable' } }),
+    r([m('ct state', { set: ['invalid', 'untracked'] }, '!=')], { kind: 'reject', with: { type: 'icmpx', code: 'admin-prohibited' } }),
+    r([], { kind: 'reject' }),
+  ], base('filter', 'output', 10)),
+]);
+
+export const NAT4 = table('ip', 'nat4', [
+  chain('post', [
+    r([m('ip saddr', { prefix: '10.0.0.0', len: 24 })], { kind: 'accept' }),
+    r([m('ip saddr', '10.0.1.1'), s({ kind: 'nat', type: 'snat', to: '192.0.2.1' })]),
+    r([TCP, m('ip saddr', '10.0.1.2'), s({ kind: 'nat', type: 'snat', to: { range: ['192.0.2.1', '192.0.2.9'] }, port: { range: [1000, 2000] } })]),
+    r([m('ip saddr', { prefix: '10.0.2.0', len: 24 }), s({ kind: 'nat', type: 'snat', to: { prefix: '192.168.2.0', len: 24 } })]),
+    r([UDP, s({ kind: 'nat', type: 'masquerade', port: { range: [3000, 4000] } })]),
+    r([s({ kind: 'counter' }), s({ kind: 'nat', type: 'masquerade' })]),
+  ], base('nat', 'postrouting', 100)),
+  chain('pre', [
+    r([m('ip daddr', '192.0.2.1'), TCP, m('th dport', 80), s({ kind: 'nat', type: 'dnat', to: '10.0.0.1', port: 8080 })]),
+    r([m('ip daddr', { prefix: '192.0.2.0', len: 28 }), s({ kind: 'nat', type: 'dnat', to: { prefix: '10.0.3.0', len: 28 } })]),
+  ], base('nat', 'prerouting', -100)),
+]);
+
+export const NAT6 = table('ip6', 'nat6', [
+  chain('pre', [r([m('ip6 daddr', '2001:db8::1'), UDP, m('th dport', 53), s({ kind: 'nat', type: 'dnat', to: '::1', port: 5353 })])],
+    base('nat', 'prerouting', -100)),
+]);
+
+export const NATINET = table('inet', 'natinet', [
+  chain('post', [
+    r([m('meta nfproto', 'ipv4'), s({ kind: 'nat', type: 'snat', to: '192.0.2.7' })]),
+    r([m('ip6 saddr', '::1'), s({ kind: 'nat', type: 'snat', to: { range: ['2001:db8::1', '2001:db8::2'] } })]),
+    r([m('meta oifname', 'wan*'), s({ kind: 'nat', type: 'masquerade' })]),
+  ], base('nat', 'postrouting', 100)),
+]);
+
+/** All sample tables, one ruleset. */
+export const SAMPLES: Ruleset = { tables: [FILTER4, FILTER6, MIXED, NAT4, NAT6, NATINET] };
