@@ -234,7 +234,7 @@ const isMatch = (e: CanonicalExpr): e is CanonicalMatch => 'match' in e;
 export function formatRule(r: CanonicalRule): string {
   const parts = r.exprs.map((e) => {
     if (isMatch(e)) {
-      const v = e.value.length === 1 ? String(e.value[0]) : `{ ${e.value.join(', ')} }`;
+      const v = e.value.length === 1 ? String(e.value[0]) : e.value.length === 0 ? '{} (no value)' : `{ ${e.value.join(', ')} }`;
       return `${e.match}${e.mask !== undefined ? ` & ${e.mask}` : ''} ${e.op} ${v}`;
     }
     const { stmt, ...rest } = e;
