@@ -62,8 +62,19 @@ export type IPValue =
   | { type: 'ip'; addr: Address }
   | { type: 'range'; start: Address; end: Address };
 
+/** Parsed IP values, shared by validation, quirks and conversion (bounded: cleared when full). */
+const ipValues = new Map<string, IPValue | undefined>();
+
 /** fwutils.GetIPValueType + GetIPValueRange: subnet first, then a single IP, then `a-b`. */
 export function liqoIPValue(text: string): IPValue | undefined {
+  if (ipValues.has(text)) return ipValues.get(text);
+  if (ipValues.size >= 4096) ipValues.clear();
+  const v = parseIPValue(text);
+  ipValues.set(text, v);
+  return v;
+}
+
+function parseIPValue(text: string): IPValue | undefined {
   const cidr = goParseCIDR(text);
   if (cidr) return { type: 'subnet', cidr };
   const addr = goParseIP(text);
