@@ -68,6 +68,11 @@ export function readStatement(s: Scope, key: string, body: Json, o: Origin): Rea
       if (typeof ref === 'string') useNamed(s, ref.replace(/^@/, ''));
       return s.r.unsupported(`${key} ${op} statement${typeof ref === 'string' ? ` ${ref}` : ''}`, o);
     }
+    case 'flow': {
+      const ft = isObject(body) && typeof body.flowtable === 'string' ? body.flowtable : undefined;
+      if (ft) useNamed(s, ft.replace(/^@/, ''));
+      return s.r.unsupported(`flow offload${ft ? ` ${ft}` : ''} (flowtable)`, o);
+    }
     case 'vmap':
       if (isObject(body) && typeof body.data === 'string') useNamed(s, body.data.replace(/^@/, ''));
       return s.r.unsupported('vmap', o);

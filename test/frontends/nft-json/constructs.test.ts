@@ -200,6 +200,20 @@ describe('references', () => {
     ]);
     expect(ds.every((d) => d.code === 'NFT_UNSUPPORTED' && d.origin.file === 'bad.json' && d.origin.table === 'inet t')).toBe(true);
   });
+
+  it('counts a named object as used by any rule that names it, and reports that rule', () => {
+    const ds = fails(doc(
+      table(), chain(), { flowtable: { family: 'inet', table: 't', name: 'ft', hook: 'ingress', prio: 0, dev: ['lo'], handle: 7 } },
+      { 'ct helper': { family: 'inet', table: 't', name: 'ftp', type: 'ftp', protocol: 'tcp', l3proto: 'ip', handle: 8 } },
+      { counter: { family: 'inet', table: 't', name: 'unused', packets: 0, bytes: 0, handle: 9 } },
+      rule([{ flow: { op: 'add', flowtable: '@ft' } }]), rule([{ 'ct helper': 'ftp' }], 'inet', 'c', 4),
+    ));
+    expect(ds.map((d) => [d.severity, d.message])).toEqual([
+      ['error', 'unsupported: flow offload @ft (flowtable)'],
+      ['error', 'unsupported: named ct helper "ftp"'],
+      ['warning', 'named counter "unused" is not used by any rule (imported as a warning: it does not change verdicts)'],
+    ]);
+  });
 });
 
 describe('bad input', () => {

@@ -1,6 +1,6 @@
 // Property: whatever nft JSON the front end is fed — fixtures with fields deleted, duplicated,
 // retyped or replaced by random values anywhere, or truncated text — nothing escapes but an
-// NftlensError, and every diagnostic (thrown or returned) names its file.
+// NftlensError, every diagnostic (thrown or returned) names its file, and what imports is valid IR.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
+import type { Ruleset } from '../../../src/model/ruleset.js';
+import { checkMatchValue } from '../../../src/model/values.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/nftables/', import.meta.url));
 const TEXTS = ['basic', 'advanced'].flatMap((dir) =>
@@ -74,9 +76,28 @@ function checkDiagnostics(ds: Diagnostic[]): void {
   }
 }
 
+/** What an import returns is valid IR: every match value fits its field, every origin names the file. */
+function checkRuleset(rs: Ruleset): void {
+  for (const t of rs.tables) {
+    for (const c of t.chains) {
+      for (const r of c.rules) {
+        for (const node of [t, c, r, ...r.exprs, ...(r.verdict ? [r.verdict] : [])]) {
+          if (node.origin.file !== 'fuzz.json') throw new Error(`origin without the file: ${JSON.stringify(node.origin)}`);
+        }
+        for (const e of r.exprs) {
+          const problem = e.kind === 'match' ? checkMatchValue(e) : undefined;
+          if (problem) throw new Error(`invalid IR from the front end: ${problem}`);
+        }
+      }
+    }
+  }
+}
+
 function importChecked(input: unknown): void {
   try {
-    checkDiagnostics(importNftJson(input, 'fuzz.json').diagnostics);
+    const { ruleset, diagnostics } = importNftJson(input, 'fuzz.json');
+    checkDiagnostics(diagnostics);
+    checkRuleset(ruleset);
   } catch (e) {
     if (!(e instanceof NftlensError)) throw e;
     expect(e.diagnostics.length).toBeGreaterThan(0);
