@@ -61,8 +61,9 @@ export function formatResult(plan: Plan, r: EvalResult): string {
   const lines: string[] = [];
   let head = r.verdict.toUpperCase();
   if (r.by === 'rule') {
-    const origin = formatOrigin(plan.rules[r.rule!]!.rule.origin);
-    head += ` by ${ruleLabel(plan, r.rule!)}` + (origin ? ` (${origin})` : '');
+    const o = plan.rules[r.rule!]!.rule.origin;
+    const where = o.file !== undefined || o.resource !== undefined ? ` (${formatOrigin(o)})` : '';
+    head += ` by ${ruleLabel(plan, r.rule!)}${where}`;
   } else if (r.by === 'policy') head += ` by policy of ${chainLabel(plan, r.chain!)}`;
   else head += ' (no base chain saw the packet)';
   lines.push(head);

@@ -6,6 +6,7 @@ import { registerRender } from './render.js';
 import { registerImport } from './import.js';
 import { registerCheck } from './check.js';
 import { registerProbe } from './probe.js';
+import { registerEval } from './eval.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -15,4 +16,5 @@ export const commands: Register[] = [
   registerImport,
   registerCheck,
   registerProbe,
+  registerEval,
 ];
