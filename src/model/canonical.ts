@@ -85,13 +85,18 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
 }
 
 /**
- * `meta l4proto 6` next to `tcp flags`, or `meta nfproto ipv4` next to `ip saddr`, adds nothing:
- * those fields imply it (nft adds the same dependency itself, and hides it when listing).
+ * `meta l4proto 6` next to `tcp flags` or `ip protocol 6`, or `meta nfproto ipv4` next to
+ * `ip saddr`, adds nothing: the other match implies it (nft adds such dependencies itself, and
+ * hides or shows them when listing as it sees fit).
  */
 function impliedByRun(m: CanonicalMatch, run: CanonicalMatch[]): boolean {
   if (m.op !== '==' || m.mask !== undefined || m.value.length !== 1) return false;
   const v = m.value[0];
-  if (m.match === 'meta l4proto') return run.some((o) => FIELDS[o.match as Match['field']].l4proto === v);
+  if (m.match === 'meta l4proto') {
+    // An IPv4 packet's l4proto is its `ip protocol`.
+    const same = (o: CanonicalMatch): boolean => o.match === 'ip protocol' && o.op === '==' && o.mask === undefined && o.value.length === 1 && o.value[0] === v;
+    return run.some((o) => FIELDS[o.match as Match['field']].l4proto === v || same(o));
+  }
   if (m.match === 'meta nfproto') return run.some((o) => FIELDS[o.match as Match['field']].nfproto === v);
   return false;
 }

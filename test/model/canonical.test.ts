@@ -135,6 +135,8 @@ describe('implied dependencies', () => {
     same([rule([m('meta nfproto', 'ipv4'), m('ip saddr', '1.2.3.4')])], [rule([m('ip saddr', '1.2.3.4')])], 'inet');
     differ([rule([m('meta l4proto', 17), m('tcp flags', 2, '==', 0x12)])], [rule([m('tcp flags', 2, '==', 0x12)])]);
     differ([rule([m('meta l4proto', 6), m('th dport', 22)])], [rule([m('th dport', 22)])]);
+    same([rule([m('ip protocol', 17), m('meta l4proto', 17), m('th sport', 53)])], [rule([m('ip protocol', 17), m('th sport', 53)])], 'inet');
+    differ([rule([m('ip protocol', 6), m('meta l4proto', 17)])], [rule([m('ip protocol', 6)])], 'inet');
     differ([rule([m('meta nfproto', 'ipv4'), { kind: 'counter', origin: o }, m('ip saddr', '1.2.3.4')])], [rule([{ kind: 'counter', origin: o }, m('ip saddr', '1.2.3.4')])], 'inet');
   });
 });

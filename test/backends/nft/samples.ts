@@ -65,6 +65,7 @@ export const FILTER6 = table('ip6', 'filter6', [
 export const MIXED = table('inet', 'mixed', [
   chain('output', [
     r([m('meta nfproto', 'ipv6'), m('meta l4proto', { set: [6, 17] }), m('th dport', { range: [0, 1023] })], { kind: 'accept' }),
+    r([m('ip protocol', 17), m('th sport', 53)], { kind: 'accept' }),
     r([m('ip saddr', '1.2.3.4')], { kind: 'reject', with: { type: 'icmp', code: 'host-unreachable' } }),
     r([m('meta nfproto', 'ipv4')], { kind: 'reject', with: { type: 'icmp', code: 'port-unreachable' } }),
     r([m('ct state', { set: ['invalid', 'untracked'] }, '!=')], { kind: 'reject', with: { type: 'icmpx', code: 'admin-prohibited' } }),
