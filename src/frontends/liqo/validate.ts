@@ -76,7 +76,7 @@ class Validator {
           `the combination of family ${family}, chain type ${chain.type.value} and hook ${chain.hook.value} is not allowed by Liqo ` +
           `(${allowedHooks(family, chain.type.value)})`);
       }
-      const sets = (['filterRules', 'natRules', 'routeRules'] as const).filter((k) => chain.rules[k] !== undefined);
+      const sets = (['natRules', 'filterRules', 'routeRules'] as const).filter((k) => chain.rules[k] !== undefined);
       if (sets.length > 1) this.hook('LIQO_RULESETS', chain.rules.loc, { chain }, `only one rule set must be defined, found ${sets.join(' and ')}`);
       for (const key of sets) {
         const want = key === 'filterRules' ? 'filter' : key === 'natRules' ? 'nat' : 'route';
@@ -179,7 +179,7 @@ class Validator {
 
   values(): void {
     for (const chain of this.fc.table.chains) {
-      for (const name of [chain.name]) if (Buffer.byteLength(name.value) > 255) this.value(name.loc, { chain }, `the chain name is longer than the kernel's 255 bytes`);
+      if (Buffer.byteLength(chain.name.value) > 255) this.value(chain.name.loc, { chain }, `the chain name is longer than the kernel's 255 bytes`);
       for (const rule of chainRules(chain)) {
         if (rule.list === 'routeRules') continue;
         this.matchValues(chain, rule);

@@ -113,7 +113,11 @@ function render(s: Scenario): string {
   let doc: Json = structuredClone(seeds[s.seed % seeds.length]!);
   for (const m of s.mutations) doc = mutate(doc, m);
   let text =
-    s.format === 'json' ? JSON.stringify(doc, null, 2) : stringify(doc, { flowLevel: s.format === 'flow' ? 3 : undefined, aliasDuplicateObjects: false });
+    s.format === 'json'
+      ? JSON.stringify(doc, null, 2)
+      : s.format === 'flow'
+        ? JSON.stringify(doc) // one line of YAML flow collections
+        : stringify(doc, { aliasDuplicateObjects: false });
   if (s.corrupt) {
     const at = s.corrupt.at % (text.length + 1);
     text = text.slice(0, at) + s.corrupt.insert + text.slice(at + s.corrupt.cut);
