@@ -9,8 +9,7 @@ import type { Origin } from '../../model/origin.js';
 import { tableId, type Chain, type Family, type Ruleset } from '../../model/ruleset.js';
 import { jsonErrorOffset } from './json-position.js';
 import { readListing, type Listing } from './listing.js';
-import type { Scope } from './match.js';
-import { isObject, Reader } from './reader.js';
+import { isObject, Reader, type Scope } from './reader.js';
 import { readRule } from './rule.js';
 
 export interface ImportResult {

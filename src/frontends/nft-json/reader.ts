@@ -88,3 +88,10 @@ export class Fields {
     return v as T;
   }
 }
+
+/** What a rule needs from its surroundings: where it is, and how to name `@set` references. */
+export interface Scope {
+  r: Reader;
+  /** Marks a named set/map/object as used by a rule and says what it is (`named set`, …). */
+  useObject(name: string): string;
+}

@@ -5,8 +5,8 @@ import type { Origin } from '../../model/origin.js';
 import type { Expr, Family, Match, Rule, Verdict } from '../../model/ruleset.js';
 import { FIELDS } from '../../model/values.js';
 import type { PendingRule } from './listing.js';
-import { readMatch, type Scope } from './match.js';
-import { describe, Fields, isObject, soleKey, type Json } from './reader.js';
+import { readMatch } from './match.js';
+import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { readStatement } from './statement.js';
 
 export function readRule(s: Scope, p: PendingRule, family: Family, position: number): Rule | undefined {

@@ -5,8 +5,8 @@
 import type { Item, NatStmt, RejectWith, Statement, Verdict } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
-import { namedRef, type Scope } from './match.js';
-import { describe, Fields, isObject, soleKey, type Json } from './reader.js';
+import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
+import { namedRef } from './value.js';
 
 export type Read = { stmt: Statement } | { verdict: Verdict };
 

@@ -1,0 +1,118 @@
+// Right-hand sides of nft JSON matches → IR values, checked against the field: atoms
+// (`"10.0.0.1"`, `22`, `"tcp"`, `"established"`, `"eth*"`), prefixes, ranges, anonymous sets, flag
+// lists; `"@name"` is a named set, reported as unsupported.
+
+import type { Atom, Item, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Origin } from '../../model/origin.js';
+import { atomValue, CT_STATE, FIELDS, L4PROTO, TCP_FLAGS } from '../../model/values.js';
+import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
+
+const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
+
+// ─── values ──────────────────────────────────────────────────────────────────────────────────────
+
+/** One atom of a field (`"10.0.0.1"`, `22`, `"tcp"`, `"established"`, `"eth*"`), checked. */
+export function readAtom(s: Scope, field: MatchField, v: Json, o: Origin): Atom | undefined {
+  const info = FIELDS[field];
+  let atom: Atom | undefined;
+  switch (info.kind) {
+    case 'ipv4':
+    case 'ipv6':
+    case 'ctstate':
+    case 'ifname':
+      if (typeof v !== 'string') return s.r.schema(`${field} takes a string, got ${describe(v)}`, o);
+      if (info.kind === 'ifname' && v === '') return s.r.schema(`${field}: empty interface name`, o);
+      atom = v;
+      break;
+    case 'nfproto':
+      atom = v === 2 ? 'ipv4' : v === 10 ? 'ipv6' : typeof v === 'string' ? v : undefined;
+      if (atom === undefined) return s.r.schema(`${field} takes ipv4 or ipv6, got ${describe(v)}`, o);
+      break;
+    case 'uint':
+      if (typeof v === 'number') atom = v;
+      else if (typeof v === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(v)) atom = Number(v);
+      else if (typeof v === 'string' && (field === 'meta l4proto' || field === 'ip protocol') && v in L4PROTO) {
+        atom = L4PROTO[v]!;
+      } else if (typeof v === 'string' && field === 'tcp flags' && v in TCP_FLAGS) atom = TCP_FLAGS[v]!;
+      else if (typeof v === 'string') return s.r.unsupported(`symbolic ${field} value "${v}"`, o);
+      else return s.r.schema(`${field} takes a number, got ${describe(v)}`, o);
+      break;
+  }
+  if (info.kind !== 'ifname') {
+    const check = atomValue(field, atom);
+    if (typeof check === 'string') return s.r.schema(check, o);
+  }
+  return atom;
+}
+
+/** A flag list `["syn", "ack"]` or one flag, OR-ed into bits (tcp flags, ct state). */
+export function readFlags(s: Scope, field: MatchField, v: Json, o: Origin): number | undefined {
+  const list = Array.isArray(v) ? v : [v];
+  let bits = 0;
+  for (const [i, x] of list.entries()) {
+    const oi = Array.isArray(v) ? at(o, `[${i}]`) : o;
+    if (field === 'ct state') {
+      const bit = typeof x === 'string' ? CT_STATE[x] : undefined;
+      if (bit === undefined) return s.r.schema(`${describe(x)} is not a ct state`, oi);
+      bits |= bit;
+    } else {
+      const a = readAtom(s, field, x, oi);
+      if (a === undefined) return undefined;
+      bits |= a as number;
+    }
+  }
+  return bits;
+}
+
+function readItem(s: Scope, field: MatchField, v: Json, o: Origin): Item | undefined {
+  if (!isObject(v)) return readAtom(s, field, v, o);
+  const key = soleKey(v);
+  const info = FIELDS[field];
+  if (key === 'prefix' && isObject(v.prefix)) {
+    if (info.kind !== 'ipv4' && info.kind !== 'ipv6') return s.r.schema(`a prefix is not a value of ${field}`, o);
+    const f = new Fields(s.r, v.prefix, at(o, '.prefix'));
+    const addr = f.string('addr');
+    const len = f.integer('len');
+    if (addr === undefined || len === undefined) return undefined;
+    if (readAtom(s, field, addr, at(o, '.prefix.addr')) === undefined) return undefined;
+    if (len < 0 || len > info.bits) return s.r.schema(`prefix length ${len} is out of 0..${info.bits}`, at(o, '.prefix.len'));
+    return { prefix: addr, len };
+  }
+  if (key === 'range' && Array.isArray(v.range) && v.range.length === 2) {
+    if (info.kind === 'ifname' || info.kind === 'ctstate') return s.r.schema(`a range is not a value of ${field}`, o);
+    const lo = readAtom(s, field, v.range[0]!, at(o, '.range[0]'));
+    const hi = readAtom(s, field, v.range[1]!, at(o, '.range[1]'));
+    return lo === undefined || hi === undefined ? undefined : { range: [lo, hi] };
+  }
+  if (key === 'concat') return s.r.unsupported('concatenation', o);
+  if (key === 'elem') return s.r.unsupported('set element with options', o);
+  if (key === 'prefix' || key === 'range') return s.r.schema(`malformed ${key}`, o);
+  return s.r.unsupported(key ? `${key} expression as a value` : 'object value', o);
+}
+
+/** `"@name"` on the right side of a match, a map, a vmap…: a named set. */
+export function namedRef(s: Scope, v: Json, o: Origin): boolean {
+  if (typeof v !== 'string' || !v.startsWith('@')) return false;
+  const name = v.slice(1);
+  s.r.unsupported(`@${name} (${s.useObject(name)})`, o);
+  return true;
+}
+
+export function readValue(s: Scope, field: MatchField, v: Json, o: Origin): MatchValue | undefined {
+  if (namedRef(s, v, o)) return undefined;
+  if (isObject(v) && soleKey(v) === 'set') {
+    const elems = v.set;
+    if (!Array.isArray(elems)) return s.r.schema('"set" must be an array', at(o, '.set'));
+    const set: Item[] = [];
+    let ok = true;
+    for (const [i, e] of elems.entries()) {
+      const item = readItem(s, field, e, at(o, `.set[${i}]`));
+      if (item === undefined) ok = false;
+      else set.push(item);
+    }
+    return ok ? { set } : undefined;
+  }
+  if (Array.isArray(v)) return s.r.schema(`a list is a flag combination, not a value of ${field}`, o);
+  return readItem(s, field, v, o);
+}
+
