@@ -35,8 +35,9 @@ export function quirkWarnings(fc: FirewallConfiguration): Diagnostic[] {
       for (const m of rule.match.items) matchQuirks(m, scope, family, warn);
       const ports = rule.match.items.filter((m) => m.port);
       if (ports.length > 0 && !rule.match.items.some((m) => m.proto)) {
-        warn(ports[0]!.port!.loc, scope,
-          `this port match has no proto match in its rule: Liqo (like nftlens' model, "th ${ports[0]!.port!.position.value === 'src' ? 'sport' : 'dport'}") ` +
+        const port = ports[0]!.port!;
+        warn(port.loc, scope,
+          `this port match has no proto match in its rule: Liqo (like nftlens' model, "th ${port.position.value === 'src' ? 'sport' : 'dport'}") ` +
           `reads the two bytes where a TCP/UDP port would be in ANY transport protocol, so ICMP, ESP or GRE packets can match too; ` +
           `add "proto: tcp" or "proto: udp" if that is not intended`);
       }
@@ -123,9 +124,13 @@ function ipQuirks(v: IPValue, m: Match, scope: Scope, family: string, warn: Warn
     }
   }
   if (!v6 && family !== 'IPV4') {
+    const others =
+      family === 'INET' || family === 'IPV6'
+        ? 'IPv6 packets are compared on bytes inside their source address'
+        : 'non-IPv4 packets are compared on whatever lies there';
     warn(loc, scope,
       `Liqo matches IP values on bytes 12-15 (src) or 16-19 (dst) of the network header without checking that the packet ` +
-      `is IPv4, in every table family; in this ${family} table ${family === 'INET' || family === 'IPV6' ? 'IPv6 packets are compared on bytes inside their source address' : 'non-IPv4 packets are compared on whatever lies there'}, ` +
+      `is IPv4, in every table family; in this ${family} table ${others}, ` +
       `so they can match too; nftlens models a match on IPv4 packets only`);
   }
 }
@@ -149,7 +154,8 @@ function filterQuirks(fc: FirewallConfiguration, chain: Chain, rule: FilterRule,
       const n = rule.value ? goAtoi(rule.value.value) : undefined;
       if (n !== undefined && (n < 0n || n > 0xffffffffn)) {
         warn(rule.value!.loc, scope,
-          `ctmark value ${rule.value!.value} is not a 32-bit mark: Liqo keeps its lowest 32 bits and sets mark ${BigInt.asUintN(32, n)}; nftlens models ${BigInt.asUintN(32, n)}`);
+          `ctmark value ${rule.value!.value} is not a 32-bit mark: Liqo keeps its lowest 32 bits and sets mark ` +
+          `${BigInt.asUintN(32, n)}; nftlens models ${BigInt.asUintN(32, n)}`);
       }
       break;
     }
@@ -177,7 +183,8 @@ function filterQuirks(fc: FirewallConfiguration, chain: Chain, rule: FilterRule,
       const n = rule.value ? goAtoi(rule.value.value) : 0n;
       if (n !== undefined && n !== 0n && (n < 0n || n > 65535n)) {
         warn(rule.value!.loc, scope,
-          `MSS ${rule.value!.value} is not a 16-bit value: Liqo keeps its lowest 16 bits and sets MSS ${BigInt.asUintN(16, n)}; nftlens models ${BigInt.asUintN(16, n)}`);
+          `MSS ${rule.value!.value} is not a 16-bit value: Liqo keeps its lowest 16 bits and sets MSS ` +
+          `${BigInt.asUintN(16, n)}; nftlens models ${BigInt.asUintN(16, n)}`);
       }
       break;
     }

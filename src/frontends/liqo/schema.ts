@@ -288,13 +288,13 @@ class Decoder {
 
   private map(node: YNode, path: string, pos: Pos): MapNode | undefined {
     if (node.kind === 'map') return node;
-    this.error({ path, ...(node.pos.line ? node.pos : pos) }, `${path || 'the document'} must be an object, got ${describe(node)}`);
+    this.error({ path, ...(node.pos.line ? node.pos : pos) }, `${path ? leaf(path) : 'the document'} must be an object, got ${describe(node)}`);
     return undefined;
   }
 
   private seq(node: YNode, path: string, pos: Pos): (YNode & { kind: 'seq' }) | undefined {
     if (node.kind === 'seq') return node;
-    this.error({ path, ...(node.pos.line ? node.pos : pos) }, `${path} must be a list, got ${describe(node)}`);
+    this.error({ path, ...(node.pos.line ? node.pos : pos) }, `${leaf(path)} must be a list, got ${describe(node)}`);
     return undefined;
   }
 

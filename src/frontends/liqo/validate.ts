@@ -66,7 +66,10 @@ class Validator {
     for (const chain of fc.table.chains) {
       const first = seen.get(chain.name.value);
       if (first === undefined) seen.set(chain.name.value, chain.index);
-      else this.hook('LIQO_CHAIN_NAME', chain.name.loc, { chain }, `chain name ${chain.name.value} is duplicated (chains[${first}] has it too); chain names must be unique within a table`);
+      else {
+        this.hook('LIQO_CHAIN_NAME', chain.name.loc, { chain },
+          `chain name ${chain.name.value} is duplicated (chains[${first}] has it too); chain names must be unique within a table`);
+      }
     }
     for (const chain of fc.table.chains) {
       const family = fc.table.family.value;
@@ -77,7 +80,9 @@ class Validator {
           `(${allowedHooks(family, chain.type.value)})`);
       }
       const sets = (['natRules', 'filterRules', 'routeRules'] as const).filter((k) => chain.rules[k] !== undefined);
-      if (sets.length > 1) this.hook('LIQO_RULESETS', chain.rules.loc, { chain }, `only one rule set must be defined, found ${sets.join(' and ')}`);
+      if (sets.length > 1) {
+        this.hook('LIQO_RULESETS', chain.rules.loc, { chain }, `only one rule set must be defined, found ${sets.join(' and ')}`);
+      }
       for (const key of sets) {
         const want = key === 'filterRules' ? 'filter' : key === 'natRules' ? 'nat' : 'route';
         if (chain.type.value !== want) {
@@ -108,13 +113,19 @@ class Validator {
         this.hook('LIQO_RULE_NAME', loc, { chain, rule },
           `rule name is void: ${rule.name ? 'the name is empty' : 'the rule has no name'}` +
           (this.skip
-            ? `; Liqo's mutating webhook, which names such rules, skips this resource, and Liqo's gateway crashes translating a nameless rule`
-            : `; in a cluster Liqo's mutating webhook would name it with a random UUID (nftlens does so deterministically with the nameRules option)`));
+            ? `; Liqo's mutating webhook, which names such rules, skips this resource, ` +
+              `and Liqo's gateway crashes translating a nameless rule`
+            : `; in a cluster Liqo's mutating webhook would name it with a random UUID ` +
+              `(nftlens does so deterministically with the nameRules option)`));
         continue;
       }
       const first = seen.get(name);
       if (first === undefined) seen.set(name, rule.index);
-      else this.hook('LIQO_RULE_NAME', loc, { chain, rule }, `name ${name} is duplicated (${rule.list}[${first}] has it too); rule names must be unique within a chain, since Liqo finds rules by name`);
+      else {
+        this.hook('LIQO_RULE_NAME', loc, { chain, rule },
+          `name ${name} is duplicated (${rule.list}[${first}] has it too); ` +
+          `rule names must be unique within a chain, since Liqo finds rules by name`);
+      }
     }
   }
 
@@ -178,7 +189,9 @@ class Validator {
   // ─── LIQO_VALUE: what Liqo never checks ─────────────────────────────────────────────────────────
 
   values(): void {
-    for (const chain of this.fc.table.chains) {
+    const { table } = this.fc;
+    if (Buffer.byteLength(table.name.value) > 255) this.value(table.name.loc, {}, `the table name is longer than the kernel's 255 bytes`);
+    for (const chain of table.chains) {
       if (Buffer.byteLength(chain.name.value) > 255) this.value(chain.name.loc, { chain }, `the chain name is longer than the kernel's 255 bytes`);
       for (const rule of chainRules(chain)) {
         if (rule.list === 'routeRules') continue;
@@ -187,88 +200,116 @@ class Validator {
         else this.natValue(chain, rule);
       }
     }
-    const t = this.fc.table.name;
-    if (Buffer.byteLength(t.value) > 255) this.value(t.loc, {}, `the table name is longer than the kernel's 255 bytes`);
   }
 
   private matchValues(chain: Chain, rule: FilterRule | NatRule): void {
+    const scope = { chain, rule };
     const nat = rule.list === 'natRules';
     for (const m of rule.match.items) {
       if (m.ip) {
-        const text = m.ip.value.value;
+        const { value: text, loc } = m.ip.value;
         const v = liqoIPValue(text);
-        const loc = m.ip.value.loc;
         if (!v) {
-          if (nat) this.value(loc, { chain, rule }, `${text} is not an IP address, subnet or a-b range; ${NAT_IP_GAP}, and its gateway fails to install the resource`);
+          // In filter rules the webhook has already said so (LIQO_IP).
+          if (nat) this.value(loc, scope, `${text} is not an IP address, subnet or a-b range; ${NAT_IP_GAP}; ${FAILS}`);
         } else if (v.type === 'range') {
-          const s = unmap(v.start);
-          const e = unmap(v.end);
           const reversed = as16(v.start) > as16(v.end);
-          if (s.version !== e.version && !(reversed && !nat)) {
-            this.value(loc, { chain, rule }, `the range ${text} mixes IPv4 and IPv6; Liqo's webhook accepts it (it compares 16-byte forms), but no packet field holds both kinds and Liqo's gateway fails to install it`);
+          if (unmap(v.start).version !== unmap(v.end).version && (nat || !reversed)) {
+            this.value(loc, scope,
+              `the range ${text} mixes IPv4 and IPv6, which no packet field holds; Liqo's webhook accepts it ` +
+              `(it compares 16-byte forms), but ${FAILS}`);
           } else if (nat && reversed) {
-            this.value(loc, { chain, rule }, `the range ${text} starts after it ends, so it matches nothing; ${NAT_IP_GAP}`);
+            this.value(loc, scope, `the range ${text} starts after it ends, so it matches nothing; ${NAT_IP_GAP}`);
           }
         }
       }
       if (m.port && !liqoPortValue(m.port.value.value)) {
-        this.value(m.port.value.loc, { chain, rule },
-          `port ${JSON.stringify(m.port.value.value)} is neither a number nor a start-end range of numbers; Liqo's webhook does not check ports and accepts it, but its gateway fails to install the resource`);
+        this.value(m.port.value.loc, scope,
+          `port ${JSON.stringify(m.port.value.value)} is neither a number nor a start-end range of numbers; ` +
+          `Liqo's webhook does not check ports and accepts it, but ${FAILS}`);
       }
       if (m.dev && m.dev.value.value === '') {
-        this.value(m.dev.value.loc, { chain, rule },
-          `the device name is empty; Liqo would install a match on "no ${m.dev.position.value === 'in' ? 'input' : 'output'} interface", which nftables cannot express and nftlens does not model`);
+        const which = m.dev.position.value === 'in' ? 'input' : 'output';
+        this.value(m.dev.value.loc, scope,
+          `the device name is empty; Liqo would install a match on "no ${which} interface", ` +
+          `which nftables cannot express and nftlens does not model`);
       }
     }
   }
 
   private actionValue(chain: Chain, rule: FilterRule): void {
-    const action = rule.action.value;
+    const scope = { chain, rule };
     const hook = chain.hook.value;
-    if (action === 'ctmark') {
-      if (!rule.value) {
-        this.value({ ...rule.loc, path: `${rule.loc.path}.value` }, { chain, rule }, `a ctmark rule needs a value (the mark); Liqo accepts the resource, but its gateway crashes on the missing value`);
-      } else if (goAtoi(rule.value.value) === undefined) {
-        this.value(rule.value.loc, { chain, rule }, `ctmark value ${JSON.stringify(rule.value.value)} is not a decimal integer (hex such as 0x10 is not accepted either); Liqo accepts the resource, but its gateway fails to install it`);
+    const value = rule.value;
+    switch (rule.action.value) {
+      case 'ctmark':
+        if (!value) {
+          this.value({ ...rule.loc, path: `${rule.loc.path}.value` }, scope,
+            `a ctmark rule needs a value (the mark); Liqo accepts the resource, but its gateway crashes on the missing value`);
+        } else if (goAtoi(value.value) === undefined) {
+          this.value(value.loc, scope,
+            `ctmark value ${JSON.stringify(value.value)} is not a decimal integer (hex such as 0x10 is not accepted either); ` +
+            `Liqo accepts the resource, but ${FAILS}`);
+        }
+        break;
+      case 'tcpmssclamp': {
+        const n = value ? goAtoi(value.value) : 0n;
+        if (n === undefined) {
+          this.value(value!.loc, scope,
+            `tcpmssclamp value ${JSON.stringify(value!.value)} is not a decimal integer ("0" derives the MSS from the route MTU); ` +
+            `Liqo accepts the resource, but ${FAILS}`);
+        } else if (n !== 0n && BigInt.asUintN(16, n) === 0n) {
+          this.value(value!.loc, scope, `tcpmssclamp value ${value!.value} is cut by Liqo to 16 bits, which gives an MSS of 0`);
+        } else if (n === 0n && hook !== 'forward' && hook !== 'output' && hook !== 'postrouting') {
+          this.value(value?.loc ?? rule.action.loc, scope,
+            `clamping the MSS to the route MTU needs a forward, output or postrouting chain: the kernel refuses "rt mtu" in ${hook}`);
+        }
+        break;
       }
-    }
-    if (action === 'tcpmssclamp') {
-      const n = rule.value ? goAtoi(rule.value.value) : 0n;
-      if (n === undefined) {
-        this.value(rule.value!.loc, { chain, rule }, `tcpmssclamp value ${JSON.stringify(rule.value!.value)} is not a decimal integer (use "0" to derive the MSS from the route MTU); Liqo accepts the resource, but its gateway fails to install it`);
-      } else if (n !== 0n && BigInt.asUintN(16, n) === 0n) {
-        this.value(rule.value!.loc, { chain, rule }, `tcpmssclamp value ${rule.value!.value} is truncated by Liqo to 16 bits, which gives an MSS of 0`);
-      } else if (n === 0n && hook !== 'forward' && hook !== 'output' && hook !== 'postrouting') {
-        this.value(rule.value?.loc ?? rule.action.loc, { chain, rule }, `clamping the MSS to the route MTU needs a forward, output or postrouting chain: the kernel refuses "rt mtu" in ${hook}`);
-      }
-    }
-    if (action === 'reject' && hook === 'postrouting') {
-      this.value(rule.action.loc, { chain, rule }, `the kernel refuses reject in a postrouting chain (allowed: prerouting, input, forward, output)`);
+      case 'reject':
+        if (hook === 'postrouting') {
+          this.value(rule.action.loc, scope, `the kernel refuses reject in a postrouting chain (allowed: prerouting, input, forward, output)`);
+        }
+        break;
+      case 'accept':
+      case 'drop':
+      case 'metamarkfromctmark':
+      case 'notrack':
+        break;
     }
   }
 
   private natValue(chain: Chain, rule: NatRule): void {
+    const scope = { chain, rule };
     const hook = chain.hook.value;
     const type = rule.natType.value;
     if (type === 'masquerade' && hook === 'input') {
-      this.value(rule.natType.loc, { chain, rule }, `the kernel allows masquerade only in postrouting chains; Liqo's webhook accepts it in input, but the resource fails to apply`);
+      this.value(rule.natType.loc, scope,
+        `the kernel allows masquerade only in postrouting chains; Liqo's webhook accepts it in input, but the resource fails to apply`);
     }
     const to = rule.to;
-    if (!to || type === 'masquerade') return;
+    if (!to || type === 'masquerade') return; // the webhook's checkNatRuleTo covers these
     if (to.value === '') {
       if (hook !== 'postrouting') {
-        this.value(to.loc, { chain, rule }, `to is empty: Liqo installs a masquerade for it whatever natType says, and the kernel refuses masquerade outside postrouting, so the resource fails to apply; give the address or subnet to ${type} to`);
+        this.value(to.loc, scope,
+          `to is empty: Liqo installs a masquerade for it whatever natType says, and the kernel refuses masquerade ` +
+          `outside postrouting, so the resource fails to apply; give the address or subnet to ${type} to`);
       }
       return;
     }
     const v = liqoIPValue(to.value);
     if (!v) {
-      this.value(to.loc, { chain, rule }, `to ${JSON.stringify(to.value)} is not an IP address, subnet or range; Liqo's webhook does not check it and accepts it, but its gateway fails to install the resource`);
+      this.value(to.loc, scope,
+        `to ${JSON.stringify(to.value)} is not an IP address, subnet or range; Liqo's webhook does not check it and accepts it, but ${FAILS}`);
     } else if (v.type === 'range') {
-      const s = unmap(v.start);
-      const e = unmap(v.end);
-      if (s.version !== e.version) this.value(to.loc, { chain, rule }, `the range ${to.value} mixes IPv4 and IPv6, so it is no address pool; Liqo accepts it and installs the rule without any NAT`);
-      else if (as16(v.start) > as16(v.end)) this.value(to.loc, { chain, rule }, `the range ${to.value} starts after it ends, so it is no address pool; Liqo accepts it and installs the rule without any NAT`);
+      const why =
+        unmap(v.start).version !== unmap(v.end).version ? 'mixes IPv4 and IPv6'
+        : as16(v.start) > as16(v.end) ? 'starts after it ends'
+        : undefined;
+      if (why) {
+        this.value(to.loc, scope,
+          `the range ${to.value} ${why}, so it is no address pool; Liqo accepts it and installs the rule without any NAT`);
+      }
     }
   }
 
@@ -287,6 +328,7 @@ class Validator {
 }
 
 const NAT_IP_GAP = `Liqo's webhook checks IP values only in filter rules, so it accepts this NAT rule`;
+const FAILS = `Liqo's gateway fails to install the resource`;
 
 function allowedHooks(family: TableFamily, type: ChainType): string {
   const hooks = (['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress'] as const).filter((h) =>

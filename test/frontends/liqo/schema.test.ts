@@ -79,7 +79,7 @@ describe('schema errors', () => {
     const errors = errorsOf(doc(chain, '{name: r, counter: "true", action: accept, match: {op: eq}}'));
     expect(errors.map((d) => [d.origin.field, d.message])).toEqual([
       ['spec.table.chains[0].rules.filterRules[0].counter', 'filterRules[0].counter must be a boolean (true or false), got string "true"'],
-      ['spec.table.chains[0].rules.filterRules[0].match', 'spec.table.chains[0].rules.filterRules[0].match must be a list, got an object'],
+      ['spec.table.chains[0].rules.filterRules[0].match', 'filterRules[0].match must be a list, got an object'],
     ]);
   });
 
