@@ -1,11 +1,11 @@
 // Reads YAML or JSON text into located trees, one per Kubernetes object: several documents per
 // file (`---`), `kind: List` / `FirewallConfigurationList` with `items`, comments such as Helm's
 // `# Source:` lines. Every map key, sequence item and scalar keeps its 1-based line and column.
-// YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on` are booleans,
-// `0x10`/`010` are numbers. Malformed text or alias bombs give INPUT_PARSE diagnostics; objects of
+// YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on`/`n` are booleans,
+// `0x10`/`010` are numbers, `<<` merges maps. Malformed text or alias bombs give INPUT_PARSE diagnostics; objects of
 // other kinds give INPUT_KIND. Schema decoding of the trees is schema.ts's job.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { API_GROUP, KIND } from './types.js';
 
@@ -45,7 +45,7 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, customTags: goYamlTags }) as Document.Parsed[];
   } catch (e) {
     diagnostics.push(diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${(e as Error).message}`, { file }));
     return { objects, diagnostics };
@@ -77,6 +77,17 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
     collect(root, '', file, objects, diagnostics);
   }
   return { objects, diagnostics };
+}
+
+/**
+ * go-yaml v2 reads no base-60 numbers (`1:20`, which would make `2001:0:0:0:0:0:0:1` a number) and
+ * leaves timestamps as strings when decoding into untyped objects, as kubectl does for resources.
+ */
+function goYamlTags(tags: Tags): Tags {
+  return tags.filter((t) => {
+    const { tag, format } = t as { tag?: string; format?: string };
+    return format !== 'TIME' && tag !== 'tag:yaml.org,2002:timestamp';
+  });
 }
 
 function collect(node: YNode, where: string, file: string, out: RawObject[], diags: Diagnostic[]): void {

@@ -3,7 +3,7 @@
 // IP, then `a-b` range), port.ParsePortRange (two ParseUint(…, 10, 16)) and strconv.Atoi (sign,
 // decimal, 64-bit, no bounds). Each parser returns undefined where Go returns an error.
 
-import { parseAddress, type Address } from '../../model/values.js';
+import { formatAddress, parseAddress, type Address } from '../../model/values.js';
 
 /** An address as Go's net.ParseIP reads it (dotted quad without leading zeros, or IPv6, no zone). */
 export function goParseIP(text: string): Address | undefined {
@@ -119,30 +119,7 @@ export function liqoPortValue(text: string): PortValue | undefined {
   return raw === undefined ? undefined : { type: 'port', raw, port: Number(BigInt.asUintN(16, raw)) };
 }
 
-/** Address text for the IR: dotted quad or canonical IPv6. */
+/** Address text for the IR: dotted quad or canonical (RFC 5952) IPv6. */
 export function addressText(a: Address): string {
-  if (a.version === 4) {
-    const v = Number(a.value);
-    return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-  }
-  const groups: string[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((a.value >> BigInt(16 * i)) & 0xffffn).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return formatAddress(a.value, a.version);
 }

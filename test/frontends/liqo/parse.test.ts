@@ -143,3 +143,29 @@ describe('YAML 1.1 merge keys', () => {
     expect(t.chains.map((c) => [c.name, c.base!.hook, c.base!.priority])).toEqual([['c', 'input', 5], ['d', 'input', 7]]);
   });
 });
+
+describe('scalars as go-yaml v2 reads them', () => {
+  it('keeps base-60 lookalikes and timestamps as strings, reads n/off as booleans', () => {
+    const text = minimal('a').replace('metadata:\n', 'metadata:\n  creationTimestamp: 2025-03-11T09:42:17Z\n').replace('    family: IPV4\n', `    family: IPV6
+    chains:
+    - name: c
+      type: filter
+      hook: input
+      policy: accept
+      rules:
+        filterRules:
+        - {name: r, action: accept, match: [{op: eq, ip: {position: src, value: 2001:0:0:0:0:0:0:1}}]}
+`);
+    const r = parseFirewallConfigurations(text, 'a.yaml');
+    expect(r.ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0]).toMatchObject({ field: 'ip6 saddr', value: '2001::1' });
+    const errors = (() => {
+      try {
+        parseFirewallConfigurations(text.replace('name: r,', 'name: off,'), 'a.yaml');
+      } catch (e) {
+        return (e as NftlensError).diagnostics;
+      }
+      return [];
+    })();
+    expect(errors.map((d) => d.message)).toEqual(['filterRules[0].name must be a string, got boolean false (quote it: "false")']);
+  });
+});
