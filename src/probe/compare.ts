@@ -29,7 +29,8 @@ export interface PacketOutcome {
   status: 'match' | 'mismatch' | 'skipped';
   /** Why a packet was not sent (skipped), or what differs (mismatch). */
   reasons: string[];
-  engine?: { verdict: EvalResult['verdict']; delivered: boolean; packet: Packet; text: string };
+  /** The engine's prediction; `text` (verdict, path, trace) is kept for mismatches. */
+  engine?: { verdict: EvalResult['verdict']; delivered: boolean; packet: Packet; text?: string };
   kernel?: KernelResult;
 }
 
@@ -120,7 +121,7 @@ export function formatPacketOutcome(o: PacketOutcome): string {
   const lines = [head, ...o.reasons.map((r) => `  ${o.status === 'skipped' ? 'not sent' : 'differs'}: ${r}`)];
   if (o.status === 'mismatch') {
     lines.push(`  kernel: ${formatKernel(o.kernel!)}`);
-    lines.push('  engine: ' + o.engine!.text.trimEnd().split('\n').join('\n  '));
+    lines.push('  engine: ' + (o.engine!.text ?? '').trimEnd().split('\n').join('\n  '));
   }
   return lines.join('\n');
 }

@@ -188,16 +188,25 @@ function complete(f: Fields, pools: Pools, rnd: () => number): Packet | undefine
     const type = ctState === 'new' ? (l4proto === ICMP ? 8 : 128) : ctState === 'established' ? (l4proto === ICMP ? 0 : 129) : (l4proto === ICMP ? 3 : 1);
     sport = type << 8;
   }
+  // The output interface follows the destination, as a routing table would: packets from one
+  // interface to one address then never need two routes (and so two probe rounds).
   const ifs = pools.ifnames;
+  const daddr = f.daddr ?? addr();
   const iifname = f.iifname ?? pickOf(ifs);
-  let oifname = f.oifname ?? pickOf(ifs);
+  let oifname = f.oifname ?? ifs[hash(daddr) % ifs.length]!;
   if (oifname === iifname && f.oifname === undefined && ifs.length > 1) oifname = ifs[(ifs.indexOf(iifname) + 1) % ifs.length]!;
   try {
     return makePacket({
-      saddr: f.saddr ?? addr(), daddr: f.daddr ?? addr(), l4proto, sport, dport: f.dport ?? port(),
+      saddr: f.saddr ?? addr(), daddr, l4proto, sport, dport: f.dport ?? port(),
       iifname, oifname, ctState, tcpFlags, length: f.length ?? minimumLength({ version: family, l4proto }),
     });
   } catch {
     return undefined; // e.g. an icmpv6 protocol match on an IPv4 address
   }
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
 }

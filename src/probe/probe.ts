@@ -30,6 +30,8 @@ export interface ProbeOptions {
   onProgress?: (sent: number, total: number) => void;
   /** Namespace name prefix, for tests that check clean-up. */
   prefix?: string;
+  /** A topology to reuse (the caller disposes of it); it must have every interface the packets use. */
+  topology?: Topology;
 }
 
 export interface ProbeReport {
@@ -93,8 +95,11 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   const kernelCounts: CounterTable = new Map();
   let rounds: Round[] = [];
   if (candidates.length) {
-    const topo = await Topology.create({ interfaces: [...interfaces], avoid: [...addresses], prefix: opts.prefix });
+    const topo = opts.topology ?? (await Topology.create({ interfaces: [...interfaces], avoid: [...addresses], prefix: opts.prefix }));
     try {
+      for (const name of interfaces) topo.port(name);
+      const own = [...topo.ports.values()].flatMap((p) => [p.v4.address, p.v6.address]);
+      if (own.some((a) => addresses.has(a))) throw new Error('the packets use an address the probe topology gave the gateway');
       const env = makeEnvironment({
         interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [p.v4.address, p.v6.address]])),
       });
@@ -107,8 +112,8 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       rounds = planRounds(units, opts.roundSize ?? 2000);
       const total = rounds.reduce((n, r) => n + r.size, 0);
       let sent = 0;
-      for (const round of rounds) {
-        const arrivals = await runRound(topo, ruleset, round, opts);
+      for (const [n, round] of rounds.entries()) {
+        const arrivals = await runRound(topo, ruleset, round, n > 0 || opts.topology !== undefined, opts);
         addCounters(kernelCounts, await readCounters(topo.gateway, new Set([`${PROBE_TABLE.family} ${PROBE_TABLE.name}`])));
         for (const unit of round.units) {
           unit.packets.forEach((p, i) => {
@@ -122,7 +127,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
               packet: p,
               status: reasons.length ? 'mismatch' : 'match',
               reasons,
-              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, text: formatResult(plan, r) },
+              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, ...(reasons.length ? { text: formatResult(plan, r) } : {}) },
               kernel,
             });
           });
@@ -131,7 +136,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         opts.onProgress?.(sent, total);
       }
     } finally {
-      await topo.dispose();
+      if (!opts.topology) await topo.dispose();
     }
   }
   outcomes.sort((a, b) => a.index - b.index || (a.role === b.role ? 0 : a.role === 'setup' ? -1 : 1));
@@ -206,10 +211,10 @@ function tagKey(p: Packet, round: Round, unit: Unit, i: number): string {
   return `${p.family}:${tag}`;
 }
 
-async function runRound(topo: Topology, ruleset: Ruleset, round: Round, opts: ProbeOptions): Promise<Map<string, Arrival>> {
+async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: boolean, opts: ProbeOptions): Promise<Map<string, Arrival>> {
   const rendered = renderNftJson(ruleset);
   await loadRuleset({ nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] }, { netns: topo.gateway.name });
-  await topo.flushConntrack();
+  if (flush) await topo.flushConntrack();
   await topo.setRoutes([...round.routes].map(([key, oif]) => {
     const [iif, version, daddr] = key.split('|');
     return { iif: iif!, oif, version: Number(version) as 4 | 6, daddr: daddr! };

@@ -113,17 +113,16 @@ export class Topology {
       lines[r.version].push(`route replace ${dst}/${r.version === 4 ? 32 : 128} via ${hop} dev ${out.name} onlink table ${inPort.table}`);
     }
     this.routesSet = true;
-    await ipBatch(this.gateway, 4, lines[4]);
-    await ipBatch(this.gateway, 6, lines[6]);
+    await Promise.all([ipBatch(this.gateway, 4, lines[4]), ipBatch(this.gateway, 6, lines[6])]);
   }
 
   /** Forgets every connection the gateway tracks (between independent runs). */
   async flushConntrack(): Promise<void> {
-    for (const family of ['ipv4', 'ipv6']) {
+    await Promise.all(['ipv4', 'ipv6'].map(async (family) => {
       const r = await this.gateway.run('conntrack', ['-F', '-f', family]).catch((e: Error) => e);
       // conntrack -F exits 1 with "0 flow entries" on an empty table on some versions
       if (r instanceof Error && !/flow entries have been deleted/.test(r.message)) throw r;
-    }
+    }));
   }
 
   async dispose(): Promise<void> {

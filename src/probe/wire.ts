@@ -48,7 +48,7 @@ export async function sendAndCapture(topo: Topology, phases: readonly Injection[
           await replay(topo, topo.port(iif).peer, file, frames.length, opts.pps ?? 20000);
         }
       }
-      await sleep(opts.settleMs ?? 150);
+      await sleep(opts.settleMs ?? 100);
     } finally {
       await dump.stop();
     }

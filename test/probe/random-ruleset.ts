@@ -1,0 +1,122 @@
+// Test helper: seeded random rulesets on the forward path, in the IR — filter chains at distinct
+// priorities (policies, regular chains reached by jump/goto, return/continue), marks set before the
+// filter and matched in it, a raw notrack chain, dnat in prerouting and snat/masquerade in
+// postrouting — with values from small pools, so random packets hit the rules and NAT shows at the sink.
+import type { Expr, Match, MatchValue, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
+import { prng } from '../../src/probe/generate.js';
+
+const O = {};
+const V4 = ['10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.1.7', '10.0.2.3', '10.0.3.9', '10.1.0.5', '10.1.2.3'];
+const V4NETS = [{ prefix: '10.0.0.0', len: 24 }, { prefix: '10.0.1.0', len: 24 }, { prefix: '10.1.0.0', len: 16 }, { prefix: '10.0.0.0', len: 15 }];
+const PORTS = [22, 53, 80, 443, 8080];
+const IFS = ['eth0', 'eth1', 'liqo-tunnel', 'liqo.abcdefghij', 'liqo*', 'eth*'];
+/** Every interface name packets for these rulesets use (`liqo*` → `liqo0`, `eth*` → `eth0`). */
+export const RANDOM_INTERFACES = ['eth0', 'eth1', 'liqo-tunnel', 'liqo.abcdefghij', 'liqo0'];
+
+export function randomRuleset(seed: number): Ruleset {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const chance = (p: number): boolean => rnd() < p;
+  const m = (field: Match['field'], value: MatchValue, op: Match['op'] = chance(0.2) ? '!=' : '=='): Match => ({ kind: 'match', field, op, value, origin: O });
+  const counter: Statement = { kind: 'counter', origin: O };
+
+  const randomMatch = (v6ok: boolean): Expr[] => {
+    switch (Math.floor(rnd() * 9)) {
+      case 0: return [m(pick(['ip saddr', 'ip daddr'] as const), chance(0.5) ? pick(V4) : pick(V4NETS))];
+      case 1: return [m('ip daddr', { set: [pick(V4), pick(V4NETS), { range: [pick(V4), '10.0.3.255'] }] })];
+      case 2: {
+        const proto = pick([6, 17]);
+        const port: MatchValue = chance(0.5) ? pick(PORTS) : chance(0.5) ? { range: [1000, 30000] } : { set: [pick(PORTS), pick(PORTS)] };
+        return [m('meta l4proto', proto, '=='), m(pick(['th dport', 'th sport'] as const), port)];
+      }
+      case 3: return [m(pick(['meta iifname', 'meta oifname'] as const), pick(IFS))];
+      case 4: return [m('ct state', chance(0.5) ? pick(['new', 'established', 'invalid']) : { set: ['established', 'invalid'] })];
+      case 5: return [m('meta l4proto', pick([1, 6, 17, 99]))];
+      case 6: return [m('meta mark', pick([0, 0x10, 0x20]))];
+      case 7: return [m('ct mark', pick([0, 0x5]))];
+      default: return v6ok ? [m(pick(['ip6 saddr', 'ip6 daddr'] as const), { prefix: 'fd00::', len: pick([16, 64]) })] : [m('th dport', pick(PORTS))];
+    }
+  };
+
+  const rule = (exprs: Expr[], verdict?: Verdict['kind'], target?: string): Rule => {
+    // A counter after the matches; NAT is terminal, so it goes before a NAT statement.
+    const nat = exprs.findIndex((e) => e.kind === 'nat');
+    const at = nat < 0 ? exprs.length : nat;
+    const r: Rule = { exprs: [...exprs.slice(0, at), counter, ...exprs.slice(at)], origin: O };
+    if (verdict === 'jump' || verdict === 'goto') r.verdict = { kind: verdict, target: target!, origin: O };
+    else if (verdict) r.verdict = { kind: verdict, origin: O } as Verdict;
+    return r;
+  };
+
+  const tables: Table[] = [];
+  const priorities = new Set<number>();
+  const prio = (base: number): number => {
+    let p = base;
+    while (priorities.has(p)) p++;
+    priorities.add(p);
+    return p;
+  };
+  const nFilter = 1 + Math.floor(rnd() * 3);
+  for (let t = 0; t < nFilter; t++) {
+    const family = pick(['ip', 'inet'] as const);
+    const name = `f${t}`;
+    const regular: Chain[] = [];
+    const nReg = Math.floor(rnd() * 3);
+    for (let c = 0; c < nReg; c++) {
+      const rules: Rule[] = [];
+      for (let i = 0; i < 1 + Math.floor(rnd() * 4); i++) {
+        const later = c + 1 < nReg && chance(0.2) ? `r${c + 1}` : undefined;
+        const v = later ? pick(['jump', 'goto'] as const) : pick(['accept', 'drop', 'reject', 'return', 'continue', undefined] as const);
+        rules.push(rule(randomMatch(family === 'inet'), v, later));
+      }
+      regular.push({ name: `r${c}`, rules, origin: O });
+    }
+    const rules: Rule[] = [];
+    for (let i = 0; i < 2 + Math.floor(rnd() * 6); i++) {
+      const v = nReg && chance(0.3) ? pick(['jump', 'goto'] as const) : pick(['accept', 'accept', 'drop', 'reject', 'continue', undefined] as const);
+      rules.push(rule(randomMatch(family === 'inet'), v, `r${Math.floor(rnd() * nReg)}`));
+    }
+    const base: Chain = {
+      name: 'fw', base: { type: 'filter', hook: 'forward', priority: prio(-20 + Math.floor(rnd() * 40)), policy: chance(0.75) ? 'accept' : 'drop' }, rules, origin: O,
+    };
+    tables.push({ family, name, chains: [base, ...regular], origin: O });
+  }
+  if (chance(0.5)) {
+    const rules: Rule[] = [
+      rule([m('meta l4proto', 6, '=='), m('th dport', pick(PORTS), '=='), { kind: 'set-mark', key: 'meta mark', value: 0x10, origin: O }]),
+      rule([m('meta l4proto', 17, '=='), { kind: 'set-mark', key: 'ct mark', value: 0x5, origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'ct mark', origin: O }]),
+    ];
+    tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
+  }
+  if (chance(0.3)) {
+    const rules = [rule([m('meta l4proto', 17, '=='), m('th dport', pick(PORTS), '=='), { kind: 'notrack', origin: O }])];
+    tables.push({ family: 'ip', name: 'raw', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-300), policy: 'accept' }, rules, origin: O }], origin: O });
+  }
+  if (chance(0.7)) {
+    const pre: Rule[] = [];
+    for (let i = 0; i < 1 + Math.floor(rnd() * 3); i++) {
+      const withPort = chance(0.5);
+      const exprs: Expr[] = [m('ip daddr', pick(V4), '==')];
+      if (withPort) exprs.push(m('meta l4proto', pick([6, 17]), '=='));
+      exprs.push({ kind: 'nat', type: 'dnat', to: pick(V4), ...(withPort ? { port: pick(PORTS) } : {}), origin: O });
+      pre.push(rule(exprs));
+    }
+    const post: Rule[] = [];
+    for (let i = 0; i < 1 + Math.floor(rnd() * 3); i++) {
+      const exprs: Expr[] = [m(pick(['ip saddr', 'meta oifname'] as const), chance(0.5) ? pick(V4NETS) : pick(IFS.slice(0, 4)), '==')];
+      if (exprs[0]!.kind === 'match' && exprs[0]!.field === 'meta oifname') exprs[0]!.value = pick(IFS.slice(0, 4));
+      if (exprs[0]!.kind === 'match' && exprs[0]!.field === 'ip saddr') exprs[0]!.value = pick(V4NETS);
+      exprs.push(chance(0.3)
+        ? { kind: 'nat', type: 'masquerade', origin: O }
+        : chance(0.5) ? { kind: 'nat', type: 'snat', to: pick(V4), origin: O } : { kind: 'nat', type: 'snat', to: { prefix: '10.9.0.0', len: 16 }, origin: O });
+      post.push(rule(exprs));
+    }
+    tables.push({
+      family: 'ip', name: 'nat', origin: O, chains: [
+        { name: 'pre', base: { type: 'nat', hook: 'prerouting', priority: prio(-100), policy: 'accept' }, rules: pre, origin: O },
+        { name: 'post', base: { type: 'nat', hook: 'postrouting', priority: prio(100), policy: 'accept' }, rules: post, origin: O },
+      ],
+    });
+  }
+  return { tables };
+}
