@@ -21,6 +21,10 @@
 //    (firstMatch). To skip runs of zero words, each bitset has a summary: bit w set iff word w
 //    is non-zero. The summaries are ANDed first, and only words whose summary bit survives in
 //    every dimension are ANDed in full.
+// 4. Memory: rules are kept in blocks of 1024 (32 words, one summary word). A block stores rows
+//    only for the intervals its own rules tell apart, plus a map from the dimension's global
+//    interval to its row (src/engine/dims.ts). Step 2 runs once; step 3 walks the blocks in order,
+//    each through its map. Memory grows as rules × 1024, not rules².
 //
 // Worked example. Chain of 3 rules (bit 0 = rule 0):
 //   rule 0: ip saddr 10.0.0.0/8  tcp dport 22  accept
@@ -42,10 +46,10 @@
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import {
-  C_DIMS, C_NDIMS, C_NRULES, C_NSUMM, C_NWORDS, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_ROWS, D_SLOT, D_SUMM,
+  BLOCK_SHIFT, C_DIMS, C_NBLOCKS, C_NDIMS, C_NRULES, D_BLOCKS, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
   D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
 } from './layout';
-import { key, pa, pw, ROWS, SUMMS } from './memory';
+import { BLOCKS, key, LOCS, pa, pw, ROWS } from './memory';
 
 /** The elementary interval of the packet's key in dimension `dim` (a word offset). */
 function locate(dim: u32): u32 {
@@ -97,30 +101,29 @@ export function firstMatch(chain: u32, pos: u32): u32 {
   if (pos >= nRules) return nRules;
   const nDims = pw(chain + C_NDIMS);
   if (nDims == 0) return pos;
-  const nWords = pw(chain + C_NWORDS);
-  const nSumm = pw(chain + C_NSUMM);
+  const nBlocks = pw(chain + C_NBLOCKS);
   const dims = pw(chain + C_DIMS);
   for (let d: u32 = 0; d < nDims; d++) {
     const dim = dims + d * DIM_WORDS;
-    const e = locate(dim);
-    store<usize>(ROWS + ((<usize>d) << 3), pa(pw(dim + D_ROWS) + e * nWords));
-    store<usize>(SUMMS + ((<usize>d) << 3), pa(pw(dim + D_SUMM) + e * nSumm));
+    store<u32>(LOCS + ((<usize>d) << 2), locate(dim));
+    store<u32>(BLOCKS + ((<usize>d) << 2), pw(dim + D_BLOCKS));
   }
   const w0 = pos >>> 5;
-  let smask: u32 = 0xffffffff << (w0 & 31);
-  for (let s: u32 = w0 >>> 5; s < nSumm; s++) {
-    let sm = smask;
-    smask = 0xffffffff;
+  for (let b: u32 = pos >>> BLOCK_SHIFT; b < nBlocks; b++) {
+    let sm: u32 = b == w0 >>> 5 ? 0xffffffff << (w0 & 31) : 0xffffffff;
     for (let d: u32 = 0; d < nDims && sm != 0; d++) {
-      sm &= load<u32>(load<usize>(SUMMS + ((<usize>d) << 3)) + ((<usize>s) << 2));
+      const bt = load<u32>(BLOCKS + ((<usize>d) << 2)) + 3 * b;
+      const row = pw(pw(bt) + load<u32>(LOCS + ((<usize>d) << 2)));
+      store<usize>(ROWS + ((<usize>d) << 3), pa(pw(bt + 1) + (row << 5)));
+      sm &= pw(pw(bt + 2) + row);
     }
     while (sm != 0) {
-      const w = (s << 5) + ctz<u32>(sm);
-      let x: u32 = w == w0 ? 0xffffffff << (pos & 31) : 0xffffffff;
+      const w = ctz<u32>(sm);
+      let x: u32 = (b << 5) + w == w0 ? 0xffffffff << (pos & 31) : 0xffffffff;
       for (let d: u32 = 0; d < nDims && x != 0; d++) {
         x &= load<u32>(load<usize>(ROWS + ((<usize>d) << 3)) + ((<usize>w) << 2));
       }
-      if (x != 0) return (w << 5) + ctz<u32>(x);
+      if (x != 0) return (b << BLOCK_SHIFT) + (w << 5) + ctz<u32>(x);
       sm &= sm - 1;
     }
   }

@@ -1,6 +1,6 @@
 // Where the engine's state lives: the loaded program, the packet's keys, the jump stack, the
 // trace buffer, the counters. Module globals and static data only — nothing is allocated.
-import { K_WORDS, JUMP_STACK, T_WORDS } from './layout';
+import { K_WORDS, JUMP_STACK, MAX_DIMS, T_WORDS } from './layout';
 
 /** Byte address of the program (its word offsets are relative to this). */
 export let prog: usize = 0;
@@ -32,10 +32,10 @@ export const KEYS: usize = memory.data(K_WORDS * 4);
 /** Jump stack: (chain, next rule) pairs. */
 export const STACK: usize = memory.data(JUMP_STACK * 8);
 
-/** Row and summary pointers of the dims of the chain being searched. */
-export const MAX_DIMS: i32 = 64;
+/** Per dim of the chain being searched: the key's interval, the block table, the current row. */
+export const LOCS: usize = memory.data(MAX_DIMS * 4);
+export const BLOCKS: usize = memory.data(MAX_DIMS * 4);
 export const ROWS: usize = memory.data(MAX_DIMS * 8);
-export const SUMMS: usize = memory.data(MAX_DIMS * 8);
 
 // Trace: 4-word events, written only when tracing is on.
 let traceAt: usize = 0;

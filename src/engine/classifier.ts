@@ -50,7 +50,7 @@ export class Classifier {
     this.diagnostics = plan.diagnostics;
     this.capacity = capacity;
     this.program = compileProgram(plan, env);
-    const prog = this.program.words;
+    const prog = this.program;
     this.programWords = prog.length;
     const sizes = {
       program: prog.length * 4,
@@ -68,7 +68,7 @@ export class Classifier {
     const trace = align(batch + sizes.batch);
     this.at = { program, counters, batch, trace };
     const buf = exports.memory.buffer;
-    new Uint32Array(buf, program, prog.length).set(prog);
+    prog.writeTo(new Uint32Array(buf, program, prog.length));
     this.counterView = new Float64Array(buf, counters, Math.max(1, plan.counters.length) * 2);
     this.columns = Array.from({ length: L.B_COLUMNS }, (_, c) => new Uint32Array(buf, batch + c * capacity * 4, capacity));
     this.traceView = new Uint32Array(buf, trace, TRACE_EVENTS * L.T_WORDS);

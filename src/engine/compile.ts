@@ -4,16 +4,19 @@
 // becomes a short op stream run in order. Plus the hook pipelines of plan.ts, the host's local
 // addresses and the masquerade addresses. Pure: the same Ruleset gives the same words.
 
+import { NftlensError } from '../model/diagnostics.js';
 import type { Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueIntervals, valueItems, type Interval } from '../model/values.js';
-import { buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
+import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
 import { natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 
 export interface Program {
-  words: Uint32Array;
+  /** Program size in words, and how to write it into memory of that size. */
+  length: number;
+  writeTo(out: Uint32Array): void;
   classes: IfClasses;
   /** Masquerade address index (1-based) for `${family}:${interface}`. */
   masqIndex: Map<string, number>;
@@ -78,33 +81,69 @@ function constraintOf(m: Match, classes: IfClasses): Constraint {
   return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req };
 }
 
+/**
+ * The program under construction: small values go to `head` words, big typed arrays are kept as
+ * chunks and copied once, when the program is written into WASM memory (writeTo).
+ */
 class Words {
-  buf = new Uint32Array(1 << 12);
+  private buf = new Uint32Array(1 << 12);
+  private used = 0;
+  private readonly chunks: { at: number; data: Uint32Array }[] = [];
+  /** Total words so far (head words and chunks interleave in one address space). */
   len = 0;
-  reserve(n: number): number {
-    const at = this.len;
-    this.len += n;
-    if (this.len > this.buf.length) {
-      let size = this.buf.length;
-      while (size < this.len) size *= 2;
+  private grow(n: number): number {
+    // Head words live in runs; each run starts where the address space is now.
+    if (this.used + n > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.used + n) size *= 2;
       const b = new Uint32Array(size);
-      b.set(this.buf.subarray(0, at));
+      b.set(this.buf.subarray(0, this.used));
       this.buf = b;
     }
+    const at = this.len;
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.at + last.n === at && last.from + last.n === this.used) last.n += n;
+    else this.runs.push({ at, from: this.used, n });
+    this.used += n;
+    this.len += n;
     return at;
   }
+  private readonly runs: { at: number; from: number; n: number }[] = [];
+  reserve(n: number): number {
+    return this.grow(n);
+  }
   push(...v: number[]): number {
-    const at = this.reserve(v.length);
-    for (let i = 0; i < v.length; i++) this.buf[at + i] = v[i]! >>> 0;
+    return this.pushAll(v);
+  }
+  pushAll(v: ArrayLike<number>): number {
+    const at = this.grow(v.length);
+    const from = this.used - v.length;
+    for (let i = 0; i < v.length; i++) this.buf[from + i] = v[i]! >>> 0;
     return at;
   }
   append(a: Uint32Array): number {
-    const at = this.reserve(a.length);
-    this.buf.set(a, at);
+    const at = this.len;
+    this.chunks.push({ at, data: a });
+    this.len += a.length;
     return at;
   }
   set(at: number, v: number): void {
-    this.buf[at] = v >>> 0;
+    // Only head words are ever patched: find their run (runs are sorted by address).
+    let lo = 0;
+    let hi = this.runs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.runs[mid]!.at <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const run = this.runs[lo]!;
+    if (at < run.at || at >= run.at + run.n) throw new Error(`word ${at} is not a head word`);
+    this.buf[run.from + at - run.at] = v >>> 0;
+  }
+  /** Copies the program into `out` (length `len`). */
+  writeTo(out: Uint32Array): void {
+    for (const run of this.runs) out.set(this.buf.subarray(run.from, run.from + run.n), run.at);
+    for (const c of this.chunks) out.set(c.data, c.at);
   }
 }
 
@@ -135,8 +174,8 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     });
   });
 
-  const local4 = w.push(...[...env.local[4]].map((a) => Number(a)));
-  const local6 = w.push(...[...env.local[6]].flatMap((a) => addrWords(a, 4)));
+  const local4 = w.pushAll([...env.local[4]].map((a) => Number(a)));
+  const local6 = w.pushAll([...env.local[6]].flatMap((a) => addrWords(a, 4)));
   const masqIndex = new Map<string, number>();
   const masqWords: number[] = [];
   for (const [name, entry] of env.masq) {
@@ -147,7 +186,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
       masqIndex.set(`${fam}:${name}`, masqWords.length / 4);
     }
   }
-  const masq = w.push(...masqWords);
+  const masq = w.pushAll(masqWords);
 
   const header = [
     [L.H_MAGIC, L.MAGIC], [L.H_LAYOUT, L.LAYOUT_VERSION], [L.H_NCHAINS, plan.chains.length], [L.H_CHAINS, chainsAt],
@@ -156,7 +195,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     [L.H_NCOUNTERS, plan.counters.length],
   ];
   for (const [k, v] of header) w.set(k!, v!);
-  return { words: w.buf.slice(0, w.len), classes, masqIndex };
+  return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex };
 }
 
 /** Whether a table's family already guarantees the IP version a field implies. */
@@ -167,8 +206,7 @@ function familyGuarantees(t: Table, req: number): boolean {
 function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): void {
   const rules = c.chain.rules;
   const nRules = rules.length;
-  const nWords = Math.max(1, Math.ceil(nRules / 32));
-  const nSumm = Math.ceil(nWords / 32);
+  const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   // Leading constraints per rule, by dim key.
   const specs = new Map<string, DimSpec>();
   const perRule: Map<string, Interval[]>[] = [];
@@ -198,27 +236,35 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     perRule.push(dims);
     lead.push(n);
   }
-  const built: BuiltDim[] = [...specs].map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null), nWords, nSumm));
+  if (specs.size > L.MAX_DIMS) {
+    throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
+  }
+  const built: BuiltDim[] = [...specs].map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null)));
 
   const dimsAt = w.reserve(built.length * L.DIM_WORDS);
   built.forEach((d, i) => {
     const at = dimsAt + i * L.DIM_WORDS;
-    const bounds = w.push(...d.bounds.flatMap((b) => (d.spec.width === 1 ? [Number(b)] : addrWords(b, 4))));
+    const bounds = w.append(d.bounds);
     w.set(at + L.D_SLOT, d.spec.slot);
     w.set(at + L.D_WIDTH, d.spec.width);
     w.set(at + L.D_MASK, d.spec.mask);
-    w.set(at + L.D_NB, d.bounds.length);
+    w.set(at + L.D_NB, d.n);
     w.set(at + L.D_BOUNDS, bounds);
-    w.set(at + L.D_ROWS, w.append(d.rows));
-    w.set(at + L.D_SUMM, w.append(d.summ));
     w.set(at + L.D_INDEX, d.index ? w.append(d.index) : 0);
     w.set(at + L.D_IKIND, d.ikind);
+    const blocks = w.reserve(3 * d.blocks.length);
+    d.blocks.forEach((b, k) => {
+      w.set(blocks + 3 * k, w.append(b.map));
+      w.set(blocks + 3 * k + 1, w.append(b.rows));
+      w.set(blocks + 3 * k + 2, w.append(b.summ));
+    });
+    w.set(at + L.D_BLOCKS, blocks);
   });
   const table = w.reserve(nRules);
   rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
 
   const fields: [number, number][] = [
-    [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NWORDS, nWords], [L.C_NSUMM, nSumm], [L.C_DIMS, dimsAt],
+    [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
     [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
     [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT],
   ];

@@ -1,14 +1,22 @@
-// One dimension of a chain's classifier: a (field, mask) some rule's leading matches constrain,
-// cut into elementary intervals, each with the bitset of the chain's rules that accept it and a
-// summary bitset (one bit per non-zero bitset word). See the Theory of Operation in
-// assembly/engine/lookup.ts for how the WASM side searches them.
+// One dimension of a chain's classifier: a (field, mask) that some rule's leading matches
+// constrain. See the Theory of Operation in assembly/engine/lookup.ts for the search.
 //
-// Build (a sweep): boundaries are 0, every interval's lo and hi + 1; a rule's bit is toggled at
-// the elementary interval where each of its intervals starts and where it ends, then each row is
-// XOR-ed with the previous one. Cost: O(rules + rows × words).
+//   global   the dimension cut at every interval end of every rule: `n` elementary intervals,
+//            found for a key by `index` (direct or top-16 table) and/or binary search of `bounds`
+//   blocks   the chain's rules in blocks of 1024 (32 words, one summary word). Per block: the
+//            block's own elementary intervals (cut only at its rules' interval ends) with a
+//            32-word bitset row and a summary word each, and `map`: global interval → block row.
+//
+// A block keeps only rows its own rules tell apart, so memory and build time grow with
+// rules × (rules per block) instead of rules², while a lookup still locates the key once.
+// Build of a block (a sweep): toggle a rule's bit at the row where each of its intervals starts
+// and where it ends, then XOR each row with the previous one.
 
-import { IDX_DIRECT, IDX_SEARCH, IDX_TOP16 } from './layout.js';
 import type { Interval } from '../model/values.js';
+import { IDX_DIRECT, IDX_SEARCH, IDX_TOP16 } from './layout.js';
+
+export const BLOCK_RULES = 1024;
+export const BLOCK_WORDS = 32;
 
 export interface DimSpec {
   slot: number;
@@ -21,50 +29,62 @@ export interface DimSpec {
   directSize?: number;
 }
 
-export interface BuiltDim {
-  spec: DimSpec;
-  /** Ascending; bounds[0] = 0; elementary interval i is [bounds[i], bounds[i+1] − 1]. */
-  bounds: bigint[];
+export interface Block {
+  /** Global elementary interval → row of this block. */
+  map: Uint32Array;
+  /** BLOCK_WORDS words per row. */
   rows: Uint32Array;
+  /** One word per row: bit w set iff row word w is non-zero. */
   summ: Uint32Array;
-  ikind: number;
-  index?: Uint32Array;
 }
 
-export function buildDim(spec: DimSpec, perRule: (Interval[] | null)[], nWords: number, nSumm: number): BuiltDim {
-  const points = new Set<bigint>([0n]);
-  for (const ivs of perRule) {
-    if (!ivs) continue;
-    for (const iv of ivs) {
-      points.add(iv.lo);
-      if (iv.hi < spec.max) points.add(iv.hi + 1n);
+export interface BuiltDim {
+  spec: DimSpec;
+  /** Number of global elementary intervals; interval i is [bound i, bound i+1 − 1]. */
+  n: number;
+  /** Global boundaries, ascending, `width` words each (most significant first); the first is 0. */
+  bounds: Uint32Array;
+  ikind: number;
+  index?: Uint32Array;
+  blocks: Block[];
+}
+
+type Key = number | bigint;
+
+/** Sorted distinct points where the given intervals start or end (+1), always including 0. */
+function cuts(spec: DimSpec, lists: (Interval[] | null)[]): Key[] {
+  if (spec.width === 1) {
+    const max = Number(spec.max);
+    const pts = new Set<number>([0]);
+    for (const ivs of lists) for (const iv of ivs ?? []) {
+      pts.add(Number(iv.lo));
+      if (Number(iv.hi) < max) pts.add(Number(iv.hi) + 1);
     }
+    return Array.from(Float64Array.from(pts).sort());
   }
-  const bounds = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const at = new Map<bigint, number>();
-  bounds.forEach((b, i) => at.set(b, i));
-  const n = bounds.length;
-  const rows = new Uint32Array(n * nWords);
-  perRule.forEach((ivs, r) => {
-    const bit = 1 << (r & 31);
-    const w = r >>> 5;
-    for (const iv of ivs ?? [{ lo: 0n, hi: spec.max }]) {
-      rows[at.get(iv.lo)! * nWords + w]! ^= bit;
-      if (iv.hi < spec.max) rows[at.get(iv.hi + 1n)! * nWords + w]! ^= bit;
-    }
+  const pts = new Set<bigint>([0n]);
+  for (const ivs of lists) for (const iv of ivs ?? []) {
+    pts.add(iv.lo);
+    if (iv.hi < spec.max) pts.add(iv.hi + 1n);
+  }
+  return [...pts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function buildDim(spec: DimSpec, perRule: (Interval[] | null)[]): BuiltDim {
+  const global = cuts(spec, perRule);
+  const n = global.length;
+  const bounds = new Uint32Array(n * spec.width);
+  global.forEach((b, i) => {
+    if (spec.width === 1) bounds[i] = Number(b);
+    else for (let w = 0; w < 4; w++) bounds[i * 4 + w] = Number(((b as bigint) >> BigInt(96 - 32 * w)) & 0xffffffffn);
   });
-  for (let e = 1; e < n; e++) {
-    const cur = e * nWords;
-    const prev = cur - nWords;
-    for (let w = 0; w < nWords; w++) rows[cur + w]! ^= rows[prev + w]!;
+  const blocks: Block[] = [];
+  for (let first = 0; first < Math.max(1, perRule.length); first += BLOCK_RULES) {
+    blocks.push(buildBlock(spec, perRule.slice(first, first + BLOCK_RULES), global));
   }
-  const summ = new Uint32Array(n * nSumm);
-  for (let e = 0; e < n; e++) {
-    for (let w = 0; w < nWords; w++) if (rows[e * nWords + w]) summ[e * nSumm + (w >>> 5)]! |= 1 << (w & 31);
-  }
-  const built: BuiltDim = { spec, bounds, rows, summ, ikind: IDX_SEARCH };
+  const built: BuiltDim = { spec, n, bounds, ikind: IDX_SEARCH, blocks };
   // Indexes pay off for many intervals; small dims are binary-searched (a few steps).
-  const nums = spec.width === 1 ? bounds.map(Number) : [];
+  const nums = spec.width === 1 ? (global as number[]) : [];
   if (spec.directSize !== undefined && (spec.directSize <= 256 || n > 8)) {
     built.index = fill(new Uint32Array(spec.directSize), nums, (k) => k);
     built.ikind = IDX_DIRECT;
@@ -76,6 +96,44 @@ export function buildDim(spec: DimSpec, perRule: (Interval[] | null)[], nWords: 
     built.ikind = IDX_TOP16;
   }
   return built;
+}
+
+function buildBlock(spec: DimSpec, perRule: (Interval[] | null)[], global: Key[]): Block {
+  const local = cuts(spec, perRule);
+  const m = local.length;
+  const at = new Map<Key, number>();
+  local.forEach((b, i) => at.set(b, i));
+  const rows = new Uint32Array(m * BLOCK_WORDS);
+  perRule.forEach((ivs, r) => {
+    const bit = 1 << (r & 31);
+    const w = r >>> 5;
+    for (const iv of ivs ?? [{ lo: 0n, hi: spec.max }]) {
+      const lo: Key = spec.width === 1 ? Number(iv.lo) : iv.lo;
+      rows[at.get(lo)! * BLOCK_WORDS + w]! ^= bit;
+      if (iv.hi < spec.max) {
+        const end: Key = spec.width === 1 ? Number(iv.hi) + 1 : iv.hi + 1n;
+        rows[at.get(end)! * BLOCK_WORDS + w]! ^= bit;
+      }
+    }
+  });
+  for (let e = 1; e < m; e++) {
+    const cur = e * BLOCK_WORDS;
+    for (let w = 0; w < BLOCK_WORDS; w++) rows[cur + w]! ^= rows[cur - BLOCK_WORDS + w]!;
+  }
+  const summ = new Uint32Array(m);
+  for (let e = 0; e < m; e++) {
+    let s = 0;
+    for (let w = 0; w < BLOCK_WORDS; w++) if (rows[e * BLOCK_WORDS + w]) s |= 1 << w;
+    summ[e] = s;
+  }
+  // Every local cut is a global cut, so global interval i lies inside one local interval.
+  const map = new Uint32Array(global.length);
+  let j = 0;
+  for (let i = 0; i < global.length; i++) {
+    while (j + 1 < m && local[j + 1]! <= global[i]!) j++;
+    map[i] = j;
+  }
+  return { map, rows, summ };
 }
 
 function fill(index: Uint32Array, bounds: number[], keyOf: (i: number) => number): Uint32Array {

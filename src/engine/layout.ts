@@ -7,7 +7,7 @@
 // │ header      H_*                                                                          │
 // │ chains      nChains × CHAIN_WORDS   (C_* fields)                                         │
 // │ dims        per chain, nDims × DIM_WORDS (D_*): field slot, width, mask, boundaries,      │
-// │             bitset rows (nWords per elementary interval), summary rows (nSumm per row)    │
+// │             index; per block of 1024 rules: map (interval → row), rows, summary words    │
 // │ rules       per chain, one word per rule: offset of its op stream                        │
 // │ ops         per rule, the expressions left after its leading matches (OP_*)              │
 // │ pipelines   for family × hook, a slot list: [n, (kind, value) × n]                       │
@@ -18,7 +18,7 @@
 // └──────────────────────────────────────────────────────────────────────────────────────────┘
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -91,13 +91,15 @@ export const H_WORDS = 13;
 // ─── chain record ────────────────────────────────────────────────────────────────────────────
 export const C_NRULES = 0;
 export const C_NDIMS = 1;
-export const C_NWORDS = 2; // bitset words per row = ceil(nRules / 32)
-export const C_NSUMM = 3; // summary words per row = ceil(nWords / 32)
-export const C_DIMS = 4; // offset of the dim records
-export const C_RULES = 5; // offset of the rule table (one op-stream offset per rule)
-export const C_FIRST_RULE = 6; // global id of rule 0
-export const C_POLICY = 7; // VERDICT_ACCEPT or VERDICT_DROP
-export const CHAIN_WORDS = 8;
+export const C_NBLOCKS = 2; // blocks of BLOCK_RULES rules = ceil(nRules / 1024), at least 1
+export const C_DIMS = 3; // offset of the dim records
+export const C_RULES = 4; // offset of the rule table (one op-stream offset per rule)
+export const C_FIRST_RULE = 5; // global id of rule 0
+export const C_POLICY = 6; // VERDICT_ACCEPT or VERDICT_DROP
+export const CHAIN_WORDS = 7;
+
+/** Rules per block: one 32-word bitset row, one summary word. */
+export const BLOCK_SHIFT = 10;
 
 // ─── dimension record: one (field, mask) the chain's leading matches constrain ────────────────
 export const D_SLOT = 0; // K_* slot
@@ -105,11 +107,13 @@ export const D_WIDTH = 1; // 1 or 4 words
 export const D_MASK = 2; // applied to width-1 keys
 export const D_NB = 3; // number of boundaries (= elementary intervals); boundary 0 is 0
 export const D_BOUNDS = 4; // offset: nb × width words, ascending
-export const D_ROWS = 5; // offset: nb × nWords bitset words
-export const D_SUMM = 6; // offset: nb × nSumm summary words (bit w: row word w is non-zero)
-export const D_INDEX = 7; // offset of the dim's index (see D_IKIND)
-export const D_IKIND = 8; // IDX_*
-export const DIM_WORDS = 9;
+export const D_INDEX = 5; // offset of the dim's index (see D_IKIND)
+export const D_IKIND = 6; // IDX_*
+export const D_BLOCKS = 7; // offset: per block [map, rows, summ] offsets — map: nb words (interval →
+//                            block row), rows: 32 words per row, summ: 1 word per row
+export const DIM_WORDS = 8;
+/** Dims one chain may have (distinct (field, mask) pairs in its rules' leading matches). */
+export const MAX_DIMS = 64;
 
 /** How a dim finds the elementary interval of a key. */
 export const IDX_SEARCH = 0; // binary search over all boundaries (128-bit keys)
