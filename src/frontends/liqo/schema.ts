@@ -153,11 +153,13 @@ class Decoder {
       const v = n.kind === 'map' ? n.entries.get('name')?.value : undefined;
       return v?.kind === 'scalar' && typeof v.value === 'string' ? v.value : undefined;
     });
+    const count = new Map<string, number>();
+    for (const n of names) if (n) count.set(n, (count.get(n) ?? 0) + 1);
     const outer = this.scope;
     const items: (FilterRule | NatRule | RouteRule)[] = [];
     seq.items.forEach((node, i) => {
       const n = names[i];
-      this.scope = { ...outer, rule: n && names.filter((x) => x === n).length === 1 ? n : `${key}[${i}]` };
+      this.scope = { ...outer, rule: n && count.get(n) === 1 ? n : `${key}[${i}]` };
       const r = this.rule(node, `${path}[${i}]`, key, i);
       if (r) items.push(r);
     });
