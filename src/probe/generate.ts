@@ -168,15 +168,19 @@ function applyMatch(f: Fields, m: Match, rnd: () => number): void {
 function complete(f: Fields, pools: Pools, rnd: () => number): Packet | undefined {
   const pickOf = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const family = f.family ?? (f.saddr ? parseAddress(f.saddr)!.version : f.daddr ? parseAddress(f.daddr)!.version : pickOf(pools.families));
+  const icmp = family === 4 ? ICMP : ICMPV6;
+  const l4proto = f.l4proto ?? pickOf([TCP, TCP, TCP, UDP, UDP, UDP, icmp, icmp, 99]);
+  // Conntrack tells flows of other protocols apart by addresses alone: draw fresh ones for them
+  // more often, or many packets would share a flow and need a probe round each.
+  const fromPool = l4proto === TCP || l4proto === UDP || l4proto === ICMP || l4proto === ICMPV6 ? 0.7 : 0.2;
   const addr = (): string => {
     const pool = family === 4 ? pools.v4 : pools.v6;
-    if (pool.length && rnd() < 0.7) return formatAddress(pool[Math.floor(rnd() * pool.length)]!, family);
+    if (pool.length && rnd() < fromPool) return formatAddress(pool[Math.floor(rnd() * pool.length)]!, family);
     return family === 4
       ? formatAddress((10n << 24n) | BigInt(Math.floor(rnd() * 2 ** 24)), 4)
       : formatAddress((0xfd00n << 112n) | BigInt(Math.floor(rnd() * 2 ** 48)), 6);
   };
-  const icmp = family === 4 ? ICMP : ICMPV6;
-  const l4proto = f.l4proto ?? pickOf([TCP, TCP, UDP, UDP, icmp, 99]);
+
   const ctState = f.ctState ?? (rnd() < 0.85 ? 'new' : pickOf(['established', 'invalid'] as const));
   const port = (): number => (pools.ports.length && rnd() < 0.5 ? pickOf(pools.ports) : 1024 + Math.floor(rnd() * 64000));
   let sport = f.sport ?? (l4proto === TCP || l4proto === UDP ? 1024 + Math.floor(rnd() * 64000) : port());
