@@ -7,6 +7,7 @@
 
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
+import { JsonTreeError, readJsonTree } from './json-tree.js';
 import { API_GROUP, KIND } from './types.js';
 
 export interface Pos {
@@ -42,6 +43,20 @@ const MAX_DEPTH = 200;
 export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[] } {
   const objects: RawObject[] = [];
   const diagnostics: Diagnostic[] = [];
+  if (/^[ \t\r\n]*[{[]/.test(text)) {
+    // Strict JSON takes a fast path; anything else that opens like it is YAML flow style.
+    try {
+      const root = readJsonTree(text, MAX_DEPTH);
+      if (root) {
+        collect(root, '', file, objects, diagnostics);
+        return { objects, diagnostics };
+      }
+    } catch (e) {
+      if (!(e instanceof JsonTreeError)) throw e;
+      diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
+      return { objects, diagnostics };
+    }
+  }
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
