@@ -6,9 +6,9 @@
 
 import type { Ruleset } from '../model/ruleset.js';
 import type { Packet } from '../engine/packet.js';
-import { planRuleset, type Plan } from '../engine/plan.js';
-import { makeEnvironment, type Environment } from '../engine/environment.js';
-import { referenceEvaluate } from '../engine/reference.js';
+import type { Plan } from '../engine/plan.js';
+import { compileRuleset, ReferenceEngine } from '../engine/index.js';
+import type { EngineOptions } from '../engine/environment.js';
 import { formatResult, type EvalResult } from '../engine/result.js';
 import { renderNftJson } from '../backends/nft/render-json.js';
 import { craftFrame, type WirePacket } from './pcap.js';
@@ -32,6 +32,26 @@ export interface ProbeOptions {
   prefix?: string;
   /** A topology to reuse (the caller disposes of it); it must have every interface the packets use. */
   topology?: Topology;
+  /** The engine judged: the WebAssembly classifier (default) or the reference interpreter. */
+  engine?: 'wasm' | 'reference';
+}
+
+/** What the probe needs of an engine: verdicts (with a trace on demand) and counters. */
+interface Judged {
+  plan: Plan;
+  evaluate(p: Packet, trace: boolean): EvalResult;
+  /** [packets, bytes] per counter id since the last reset. */
+  counts(): Float64Array;
+  reset(): void;
+}
+
+function makeEngine(ruleset: Ruleset, kind: 'wasm' | 'reference', opts: EngineOptions): Judged {
+  if (kind === 'reference') {
+    const e = new ReferenceEngine(ruleset, opts);
+    return { plan: e.plan, evaluate: (p, trace) => e.evaluate(p, { trace }), counts: () => e.counterValues.slice(), reset: () => e.counterValues.fill(0) };
+  }
+  const c = compileRuleset(ruleset, opts);
+  return { plan: c.plan, evaluate: (p, trace) => c.evaluate(p, { trace }), counts: () => c.counterArray(), reset: () => c.resetCounters() };
 }
 
 export interface ProbeReport {
@@ -75,7 +95,9 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   if (ruleset.tables.some((t) => t.family === PROBE_TABLE.family && t.name === PROBE_TABLE.name)) {
     throw new Error(`the ruleset has a table named ${PROBE_TABLE.family} ${PROBE_TABLE.name}, which the probe uses itself`);
   }
-  const plan = planRuleset(ruleset);
+  // Compiled once up front so that a ruleset the kernel would refuse fails before any namespace exists.
+  let engine = makeEngine(ruleset, opts.engine ?? 'wasm', {});
+  const plan = engine.plan;
   const outcomes: PacketOutcome[] = [];
   const candidates: { index: number; packets: Packet[] }[] = [];
   packets.forEach((p, index) => {
@@ -91,7 +113,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       addresses.add(p.saddr).add(p.daddr);
     }
   }
-  const engineCounts = new Float64Array(2 * plan.counters.length);
+  let engineCounts: Float64Array = new Float64Array(2 * plan.counters.length);
   const kernelCounts: CounterTable = new Map();
   let rounds: Round[] = [];
   if (candidates.length) {
@@ -100,16 +122,21 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       for (const name of interfaces) topo.port(name);
       const own = [...topo.ports.values()].flatMap((p) => [p.v4.address, p.v6.address]);
       if (own.some((a) => addresses.has(a))) throw new Error('the packets use an address the probe topology gave the gateway');
-      const env = makeEnvironment({
+      // The engine learns the gateway's addresses: masquerade takes the output interface's.
+      engine = makeEngine(ruleset, opts.engine ?? 'wasm', {
         interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [p.v4.address, p.v6.address]])),
       });
       const units: Unit[] = [];
       for (const c of candidates) {
-        const unit = predictUnit(plan, env, c.index, c.packets);
+        const unit = predictUnit(engine, c.index, c.packets);
         if (typeof unit === 'string') outcomes.push({ index: c.index, role: 'probe', packet: c.packets.at(-1)!, status: 'skipped', reasons: [unit] });
         else units.push(unit);
       }
       rounds = planRounds(units, opts.roundSize ?? 2000);
+      // The engine's counters for exactly the packets sent.
+      engine.reset();
+      for (const u of units) for (const p of u.packets) engine.evaluate(p, false);
+      engineCounts = engine.counts();
       const total = rounds.reduce((n, r) => n + r.size, 0);
       let sent = 0;
       for (const [n, round] of rounds.entries()) {
@@ -118,7 +145,6 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         for (const unit of round.units) {
           unit.packets.forEach((p, i) => {
             const r = unit.results[i]!;
-            referenceEvaluate(plan, env, p, {}, engineCounts);
             const kernel = kernelResult(arrivals.get(tagKey(p, round, unit, i)));
             const reasons = comparePacket(p, r, kernel);
             outcomes.push({
@@ -127,7 +153,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
               packet: p,
               status: reasons.length ? 'mismatch' : 'match',
               reasons,
-              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, ...(reasons.length ? { text: formatResult(plan, r) } : {}) },
+              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, ...(reasons.length ? { text: formatResult(plan, engine.evaluate(p, true)) } : {}) },
               kernel,
             });
           });
@@ -159,8 +185,8 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
  * The engine's verdicts for a unit. A flow opened before an `established` packet must go through
  * as the kernel will see it: accepted, not rewritten by NAT, leaving the ct mark the packet has.
  */
-function predictUnit(plan: Plan, env: Environment, index: number, packets: Packet[]): Unit | string {
-  const results = packets.map((p) => referenceEvaluate(plan, env, p, { trace: true }));
+function predictUnit(engine: Judged, index: number, packets: Packet[]): Unit | string {
+  const results = packets.map((p) => engine.evaluate(p, false));
   for (let i = 0; i < packets.length - 1; i++) {
     const r = results[i]!;
     const p = packets[i]!;
