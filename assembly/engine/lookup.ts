@@ -24,7 +24,8 @@
 // 4. Memory: rules are kept in blocks of 1024 (32 words, one summary word). A block stores rows
 //    only for the intervals its own rules tell apart, plus a map from the dimension's global
 //    interval to its row (src/engine/dims.ts). Step 2 runs once; step 3 walks the blocks in order,
-//    each through its map. Memory grows as rules × 1024, not rules².
+//    each through its map. Memory grows as rules × 1024, not rules². A third summary level, one
+//    bit per block per interval (non-empty row), lets step 3 skip blocks without a candidate.
 //
 // Worked example. Chain of 3 rules (bit 0 = rule 0):
 //   rule 0: ip saddr 10.0.0.0/8  tcp dport 22  accept
@@ -46,10 +47,10 @@
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import {
-  BLOCK_SHIFT, C_DIMS, C_NBLOCKS, C_NDIMS, C_NRULES, D_BLOCKS, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
+  BLOCK_SHIFT, C_DIMS, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
   D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
 } from './layout';
-import { BLOCKS, key, LOCS, pa, pw, ROWS } from './memory';
+import { BLOCKS, key, LOCS, pa, pw, ROWS, SUPS } from './memory';
 
 /** The elementary interval of the packet's key in dimension `dim` (a word offset). */
 function locate(dim: u32): u32 {
@@ -102,30 +103,55 @@ export function firstMatch(chain: u32, pos: u32): u32 {
   const nDims = pw(chain + C_NDIMS);
   if (nDims == 0) return pos;
   const nBlocks = pw(chain + C_NBLOCKS);
+  const nSup = pw(chain + C_NSUP);
   const dims = pw(chain + C_DIMS);
   for (let d: u32 = 0; d < nDims; d++) {
     const dim = dims + d * DIM_WORDS;
-    store<u32>(LOCS + ((<usize>d) << 2), locate(dim));
+    const e = locate(dim);
+    store<u32>(LOCS + ((<usize>d) << 2), e);
     store<u32>(BLOCKS + ((<usize>d) << 2), pw(dim + D_BLOCKS));
+    store<u32>(SUPS + ((<usize>d) << 2), pw(dim + D_SUP) + e * nSup);
   }
   const w0 = pos >>> 5;
-  for (let b: u32 = pos >>> BLOCK_SHIFT; b < nBlocks; b++) {
-    let sm: u32 = b == w0 >>> 5 ? 0xffffffff << (w0 & 31) : 0xffffffff;
-    for (let d: u32 = 0; d < nDims && sm != 0; d++) {
-      const bt = load<u32>(BLOCKS + ((<usize>d) << 2)) + 3 * b;
-      const row = pw(pw(bt) + load<u32>(LOCS + ((<usize>d) << 2)));
-      store<usize>(ROWS + ((<usize>d) << 3), pa(pw(bt + 1) + (row << 5)));
-      sm &= pw(pw(bt + 2) + row);
-    }
-    while (sm != 0) {
-      const w = ctz<u32>(sm);
-      let x: u32 = (b << 5) + w == w0 ? 0xffffffff << (pos & 31) : 0xffffffff;
-      for (let d: u32 = 0; d < nDims && x != 0; d++) {
-        x &= load<u32>(load<usize>(ROWS + ((<usize>d) << 3)) + ((<usize>w) << 2));
-      }
-      if (x != 0) return (b << BLOCK_SHIFT) + (w << 5) + ctz<u32>(x);
-      sm &= sm - 1;
+  if (nBlocks == 1) {
+    const r = searchBlock(0, nDims, pos, w0);
+    return r == NONE ? nRules : r;
+  }
+  const b0 = pos >>> BLOCK_SHIFT;
+  for (let s: u32 = b0 >>> 5; s < nSup; s++) {
+    // Blocks where every dimension has a non-empty row.
+    let bs: u32 = s == b0 >>> 5 ? 0xffffffff << (b0 & 31) : 0xffffffff;
+    for (let d: u32 = 0; d < nDims && bs != 0; d++) bs &= pw(load<u32>(SUPS + ((<usize>d) << 2)) + s);
+    while (bs != 0) {
+      const b = (s << 5) + ctz<u32>(bs);
+      bs &= bs - 1;
+      if (b >= nBlocks) return nRules;
+      const r = searchBlock(b, nDims, pos, w0);
+      if (r != NONE) return r;
     }
   }
   return nRules;
+}
+
+const NONE: u32 = 0xffffffff;
+
+/** Step 3 inside block `b`: the lowest rule at or after `pos` set in every dimension's row. */
+function searchBlock(b: u32, nDims: u32, pos: u32, w0: u32): u32 {
+  let sm: u32 = b == w0 >>> 5 ? 0xffffffff << (w0 & 31) : 0xffffffff;
+  for (let d: u32 = 0; d < nDims && sm != 0; d++) {
+    const bt = load<u32>(BLOCKS + ((<usize>d) << 2)) + 3 * b;
+    const row = pw(pw(bt) + load<u32>(LOCS + ((<usize>d) << 2)));
+    store<usize>(ROWS + ((<usize>d) << 3), pa(pw(bt + 1) + (row << 5)));
+    sm &= pw(pw(bt + 2) + row);
+  }
+  while (sm != 0) {
+    const w = ctz<u32>(sm);
+    let x: u32 = (b << 5) + w == w0 ? 0xffffffff << (pos & 31) : 0xffffffff;
+    for (let d: u32 = 0; d < nDims && x != 0; d++) {
+      x &= load<u32>(load<usize>(ROWS + ((<usize>d) << 3)) + ((<usize>w) << 2));
+    }
+    if (x != 0) return (b << BLOCK_SHIFT) + (w << 5) + ctz<u32>(x);
+    sm &= sm - 1;
+  }
+  return NONE;
 }

@@ -36,6 +36,7 @@ export const STACK: usize = memory.data(JUMP_STACK * 8);
 export const LOCS: usize = memory.data(MAX_DIMS * 4);
 export const BLOCKS: usize = memory.data(MAX_DIMS * 4);
 export const ROWS: usize = memory.data(MAX_DIMS * 8);
+export const SUPS: usize = memory.data(MAX_DIMS * 4);
 
 // Trace: 4-word events, written only when tracing is on.
 let traceAt: usize = 0;
@@ -46,8 +47,11 @@ export function setTrace(at: usize, cap: u32): void {
   traceCap = cap;
   traceLen = 0;
 }
-export function emit(kind: u32, a: u32, b: u32): void {
-  if (traceLen >= traceCap) return;
+// @ts-ignore: decorator
+@inline export function emit(kind: u32, a: u32, b: u32): void {
+  if (traceLen < traceCap) record(kind, a, b);
+}
+function record(kind: u32, a: u32, b: u32): void {
   const p = traceAt + ((<usize>traceLen * T_WORDS) << 2);
   store<u32>(p, kind);
   store<u32>(p + 4, a);

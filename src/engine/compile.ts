@@ -239,7 +239,12 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   if (specs.size > L.MAX_DIMS) {
     throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
   }
-  const built: BuiltDim[] = [...specs].map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null)));
+  // Sparsest dimension first: the AND of step 3 (lookup.ts) stops at the first empty word.
+  const built: BuiltDim[] = [...specs]
+    .map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null)))
+    .map((d) => ({ d, density: density(d) }))
+    .sort((a, b) => a.density - b.density)
+    .map((x) => x.d);
 
   const dimsAt = w.reserve(built.length * L.DIM_WORDS);
   built.forEach((d, i) => {
@@ -259,6 +264,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
       w.set(blocks + 3 * k + 2, w.append(b.summ));
     });
     w.set(at + L.D_BLOCKS, blocks);
+    w.set(at + L.D_SUP, w.append(d.sup));
   });
   const table = w.reserve(nRules);
   rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
@@ -267,8 +273,26 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
     [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
     [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT],
+    [L.C_NSUP, Math.ceil(nBlocks / 32)],
   ];
   for (const [k, v] of fields) w.set(rec + k, v);
+}
+
+/** Average share of set bits in a dimension's rows: how little it narrows the search. */
+function density(d: BuiltDim): number {
+  let set = 0;
+  let all = 0;
+  for (const b of d.blocks) {
+    for (const w of b.rows) set += popcount(w);
+    all += b.rows.length * 32;
+  }
+  return all ? set / all : 1;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {

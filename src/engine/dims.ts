@@ -6,6 +6,7 @@
 //   blocks   the chain's rules in blocks of 1024 (32 words, one summary word). Per block: the
 //            block's own elementary intervals (cut only at its rules' interval ends) with a
 //            32-word bitset row and a summary word each, and `map`: global interval → block row.
+//   sup      per global interval, one bit per block: its row there is not empty.
 //
 // A block keeps only rows its own rules tell apart, so memory and build time grow with
 // rules × (rules per block) instead of rules², while a lookup still locates the key once.
@@ -47,6 +48,8 @@ export interface BuiltDim {
   ikind: number;
   index?: Uint32Array;
   blocks: Block[];
+  /** Per global interval, ceil(blocks / 32) words: bit b set iff its row in block b is non-zero. */
+  sup: Uint32Array;
 }
 
 type Key = number | bigint;
@@ -82,7 +85,12 @@ export function buildDim(spec: DimSpec, perRule: (Interval[] | null)[]): BuiltDi
   for (let first = 0; first < Math.max(1, perRule.length); first += BLOCK_RULES) {
     blocks.push(buildBlock(spec, perRule.slice(first, first + BLOCK_RULES), global));
   }
-  const built: BuiltDim = { spec, n, bounds, ikind: IDX_SEARCH, blocks };
+  const nSup = Math.ceil(blocks.length / 32);
+  const sup = new Uint32Array(n * nSup);
+  blocks.forEach((blk, b) => {
+    for (let e = 0; e < n; e++) if (blk.summ[blk.map[e]!]) sup[e * nSup + (b >>> 5)]! |= 1 << (b & 31);
+  });
+  const built: BuiltDim = { spec, n, bounds, ikind: IDX_SEARCH, blocks, sup };
   // Indexes pay off for many intervals; small dims are binary-searched (a few steps).
   const nums = spec.width === 1 ? (global as number[]) : [];
   if (spec.directSize !== undefined && (spec.directSize <= 256 || n > 8)) {

@@ -18,7 +18,7 @@
 // └──────────────────────────────────────────────────────────────────────────────────────────┘
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -96,7 +96,8 @@ export const C_DIMS = 3; // offset of the dim records
 export const C_RULES = 4; // offset of the rule table (one op-stream offset per rule)
 export const C_FIRST_RULE = 5; // global id of rule 0
 export const C_POLICY = 6; // VERDICT_ACCEPT or VERDICT_DROP
-export const CHAIN_WORDS = 7;
+export const C_NSUP = 7; // block-summary words per interval = ceil(nBlocks / 32)
+export const CHAIN_WORDS = 8;
 
 /** Rules per block: one 32-word bitset row, one summary word. */
 export const BLOCK_SHIFT = 10;
@@ -111,7 +112,8 @@ export const D_INDEX = 5; // offset of the dim's index (see D_IKIND)
 export const D_IKIND = 6; // IDX_*
 export const D_BLOCKS = 7; // offset: per block [map, rows, summ] offsets — map: nb words (interval →
 //                            block row), rows: 32 words per row, summ: 1 word per row
-export const DIM_WORDS = 8;
+export const D_SUP = 8; // offset: nb × nSup words — bit b: the interval's row in block b is non-zero
+export const DIM_WORDS = 9;
 /** Dims one chain may have (distinct (field, mask) pairs in its rules' leading matches). */
 export const MAX_DIMS = 64;
 

@@ -38,7 +38,7 @@ function check(rs: Ruleset, seed: number): void {
 describe('WASM classifier vs reference interpreter', () => {
   it(`agree on ${RULESETS} random rulesets × ${PACKETS} packets`, () => {
     fc.assert(fc.property(rulesetArb, fc.integer(), (rs, seed) => check(rs, seed)), { numRuns: RULESETS });
-  });
+  }, 300_000);
 
   it('agree per hook evaluated alone', () => {
     fc.assert(
