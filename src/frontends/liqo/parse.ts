@@ -2,8 +2,9 @@
 // file (`---`), `kind: List` / `FirewallConfigurationList` with `items`, comments such as Helm's
 // `# Source:` lines. Every map key, sequence item and scalar keeps its 1-based line and column.
 // YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on`/`n` are booleans,
-// `0x10`/`010` are numbers, `<<` merges maps. Malformed text or alias bombs give INPUT_PARSE diagnostics; objects of
-// other kinds give INPUT_KIND. Schema decoding of the trees is schema.ts's job.
+// `0x10`/`010` are numbers, `<<` merges maps; strict JSON takes a faster reader (json-tree.ts).
+// Malformed text and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
+// Schema decoding of the trees is schema.ts's job.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
