@@ -32,8 +32,6 @@ export interface YEntry {
 /** One FirewallConfiguration object found in the text: a document, or an item of a List. */
 export interface RawObject {
   node: YNode & { kind: 'map' };
-  /** `items[3]` for List items, `` for whole documents. */
-  where: string;
 }
 
 /** Nodes that alias expansion may add per document: more is an alias bomb, not a config. */
@@ -115,11 +113,11 @@ function collect(node: YNode, where: string, file: string, out: RawObject[], dia
       diags.push(diag('INPUT_KIND', 'error', `a ${kind} needs an \`items\` list`, { file, ...node.pos, field: 'items' }));
       return;
     }
-    items.items.forEach((item, i) => collect(item, `${where}items[${i}]`, file, out, diags));
+    items.items.forEach((item, i) => collect(item, `${where ? `${where}.` : ''}items[${i}]`, file, out, diags));
     return;
   }
   if (node.kind === 'map' && kind === KIND && typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
-    out.push({ node, where });
+    out.push({ node });
     return;
   }
   const what =
