@@ -6,12 +6,12 @@
 
 import { NftlensError } from '../model/diagnostics.js';
 import type { Match, NatStmt, Rule, Table } from '../model/ruleset.js';
-import { FIELDS, NFPROTO, parseAddress, prefixMask, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
 import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
-import { natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
+import { matchIntervals, natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 
 export interface Program {
   /** Program size in words, and how to write it into memory of that size. */
@@ -69,9 +69,7 @@ function constraintOf(m: Match, classes: IfClasses): Constraint {
     for (const p of valueItems(m.value)) for (const id of classes.matching(p as string)) ids.add(id);
     ivs = [...ids].sort((a, b) => a - b).map((id) => ({ lo: BigInt(id), hi: BigInt(id) }));
   } else {
-    const r = valueIntervals(m.field, m.value);
-    if (typeof r === 'string') throw new Error(r); // plan.ts checked every value
-    ivs = r;
+    ivs = matchIntervals(m);
   }
   if (m.op === '!=') ivs = complement(ivs, max);
   let req = 0;

@@ -12,8 +12,8 @@
 // from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
 
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
-import type { BaseChain, Chain, Hook, Rule, Ruleset, Table } from '../model/ruleset.js';
-import { checkMatchValue, parseAddress } from '../model/values.js';
+import type { BaseChain, Chain, Hook, Match, Rule, Ruleset, Table } from '../model/ruleset.js';
+import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -86,8 +86,7 @@ export function planRuleset(ruleset: Ruleset): Plan {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
-            const err = checkMatchValue(e);
-            if (err) throw NftlensError.of('MODEL_INVALID', err, e.origin);
+            matchIntervals(e); // throws for a value that does not fit its field
           }
         });
       });
@@ -176,6 +175,22 @@ function checkNat(chains: ChainInfo[]): void {
     };
     walk(base.id);
   }
+}
+
+const intervalCache = new WeakMap<Match, Interval[]>();
+
+/**
+ * The intervals a match's value covers (before `op` and `mask`), checked once and remembered;
+ * [] for interface names (matched by name). A value that does not fit its field is MODEL_INVALID.
+ */
+export function matchIntervals(m: Match): Interval[] {
+  let ivs = intervalCache.get(m);
+  if (ivs) return ivs;
+  const err = m.mask !== undefined || FIELDS[m.field].kind === 'ifname' ? checkMatchValue(m) : undefined;
+  const r = err ?? (FIELDS[m.field].kind === 'ifname' ? [] : valueIntervals(m.field, m.value));
+  if (typeof r === 'string') throw NftlensError.of('MODEL_INVALID', r.startsWith(m.field) ? r : `${m.field}: ${r}`, m.origin);
+  intervalCache.set(m, (ivs = r));
+  return ivs;
 }
 
 /** The IP version a NAT target names, or undefined (masquerade, or no address). */
