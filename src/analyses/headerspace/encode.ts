@@ -6,17 +6,19 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Expr, Match, Rule, Ruleset } from '../../model/ruleset.js';
-import { CT_STATE, checkMatchValue, valueIntervals, valueItems, type Interval } from '../../model/values.js';
+import { CT_STATE, FIELDS, valueIntervals, valueItems, type Interval } from '../../model/values.js';
 import { CT_STATES, FAMILY_CODE } from './layout.js';
 import { HeaderSpace, type HeaderSpaceOptions, type Space } from './space.js';
 
 /** The headers a match accepts. Bad values are NftlensError MODEL_INVALID at the match. */
 export function matchSpace(hs: HeaderSpace, m: Match): Space {
-  const bad = checkMatchValue(m);
-  if (bad) throw NftlensError.of('MODEL_INVALID', bad, m.origin);
+  const info = FIELDS[m.field];
+  if (m.mask !== undefined && (info.kind !== 'uint' || !Number.isInteger(m.mask) || m.mask < 0 || m.mask >= 2 ** info.bits)) {
+    throw NftlensError.of('MODEL_INVALID', `mask ${m.mask} does not fit ${m.field}`, m.origin);
+  }
   try {
-    const dep = dependency(hs, m);
     const inside = predicate(hs, m);
+    const dep = dependency(hs, m);
     const out = m.op === '==' ? hs.and(dep, inside) : hs.diff(dep, inside);
     hs.release(dep, inside);
     return out;
@@ -147,7 +149,10 @@ function predicate(hs: HeaderSpace, m: Match): Space {
     case 'meta oifname': {
       const ids = new Set<number>();
       for (const item of valueItems(m.value)) {
-        const pattern = item as string;
+        if (typeof item !== 'string' || item === '') {
+          throw NftlensError.of('MODEL_INVALID', `${m.field} takes non-empty interface names`, m.origin);
+        }
+        const pattern = item;
         if (!hs.ifnames.knows(pattern)) {
           throw NftlensError.of('MODEL_INVALID', `interface pattern "${pattern}" was not given to the header space`, m.origin);
         }
