@@ -22,24 +22,24 @@ export function layoutVersion(): u32 {
 }
 
 let batchAt: usize = 0;
-let batchCap: u32 = 0;
+let batchStride: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function col(c: u32, i: u32): usize {
-  return batchAt + ((<usize>(c * batchCap + i)) << 2);
+  return batchAt + ((<usize>(c * batchStride + i)) << 2);
 }
 
 /**
- * Evaluates packets 0 … n−1 of the batch at `batch` (capacity `cap`) against the program at
+ * Evaluates packets 0 … n−1 of the batch at `batch` (columns `stride` words apart) against the program at
  * `program`, adding to the counters at `counterAt`, writing trace events (if `traceCap` > 0) at
  * `traceAt`. Returns the number of trace events written.
  */
-export function evaluate(program: usize, batch: usize, cap: u32, n: u32, counterAt: usize, traceAt: usize, traceCap: u32): u32 {
+export function evaluate(program: usize, batch: usize, stride: u32, n: u32, counterAt: usize, traceAt: usize, traceCap: u32): u32 {
   setProgram(program);
   setCounters(counterAt);
   setTrace(traceAt, traceCap);
   batchAt = batch;
-  batchCap = cap;
+  batchStride = stride;
   for (let i: u32 = 0; i < n; i++) evaluateOne(i);
   return traceLen;
 }

@@ -44,6 +44,8 @@ export class Classifier {
   private readonly at: { program: number; counters: number; batch: number; trace: number };
   private readonly counterView: Float64Array;
   private readonly traceView: Uint32Array;
+  /** Words between batch columns. */
+  private readonly stride: number;
 
   constructor(plan: Plan, env: Environment, capacity = 4096) {
     this.plan = plan;
@@ -55,7 +57,7 @@ export class Classifier {
     const sizes = {
       program: prog.length * 4,
       counters: Math.max(1, plan.counters.length) * 16,
-      batch: L.B_COLUMNS * capacity * 4,
+      batch: L.B_COLUMNS * (capacity + L.COLUMN_PAD) * 4,
       trace: TRACE_EVENTS * L.T_WORDS * 4,
     };
     const total = sizes.program + sizes.counters + sizes.batch + sizes.trace + 64;
@@ -70,14 +72,15 @@ export class Classifier {
     const buf = exports.memory.buffer;
     prog.writeTo(new Uint32Array(buf, program, prog.length));
     this.counterView = new Float64Array(buf, counters, Math.max(1, plan.counters.length) * 2);
-    this.columns = Array.from({ length: L.B_COLUMNS }, (_, c) => new Uint32Array(buf, batch + c * capacity * 4, capacity));
+    this.stride = capacity + L.COLUMN_PAD;
+    this.columns = Array.from({ length: L.B_COLUMNS }, (_, c) => new Uint32Array(buf, batch + c * this.stride * 4, capacity));
     this.traceView = new Uint32Array(buf, trace, TRACE_EVENTS * L.T_WORDS);
   }
 
   /** Evaluates one packet; with `trace`, also what it went through. */
   evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
     this.writePacket(0, pkt, opts.hook);
-    const events = this.wasm.evaluate(this.at.program, this.at.batch, this.capacity, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
+    const events = this.wasm.evaluate(this.at.program, this.at.batch, this.stride, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
     const r = this.readResult(0, pkt);
     if (opts.trace) r.trace = this.decodeTrace(events);
     return r;
@@ -101,7 +104,7 @@ export class Classifier {
    */
   runBatch(n: number): void {
     if (n > this.capacity) throw new RangeError(`batch of ${n} exceeds capacity ${this.capacity}`);
-    this.wasm.evaluate(this.at.program, this.at.batch, this.capacity, n, this.at.counters, this.at.trace, 0);
+    this.wasm.evaluate(this.at.program, this.at.batch, this.stride, n, this.at.counters, this.at.trace, 0);
   }
 
   /** Interface class of a name, for callers filling K_IIF/K_OIF themselves. */

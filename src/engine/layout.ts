@@ -13,12 +13,19 @@
 // │ pipelines   for family × hook, a slot list: [n, (kind, value) × n]                       │
 // │ locals      local addresses (v4: 1 word, v6: 4 words), masquerade addresses per if-class │
 // └──────────────────────────────────────────────────────────────────────────────────────────┘
-// ┌ batch (struct of arrays; column c of packet i is word  c × capacity + i) ─────────────────┐
+// ┌ batch (struct of arrays; column c of packet i is word  c × stride + i) ───────────────────┐
 // │ inputs B_IN_* (a packet), outputs B_OUT_* (verdict, deciding rule/chain, packet after NAT)│
 // └──────────────────────────────────────────────────────────────────────────────────────────┘
 
+/**
+ * Words between batch columns beyond the capacity. Columns a power of two apart would all fall in
+ * the same cache sets (40 columns in an 8-way cache evict each other); 16 more words (one cache
+ * line) stagger them.
+ */
+export const COLUMN_PAD = 16;
+
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────

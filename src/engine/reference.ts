@@ -247,7 +247,7 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
 }
 
 /** A match as the kernel evaluates it, with the dependencies nft adds for its field. */
-export function matches(s: State, m: Match): boolean {
+function matches(s: State, m: Match): boolean {
   const info = FIELDS[m.field];
   const fam = s.pkt.family;
   if (info.nfproto && NFPROTO[info.nfproto] !== (fam === 4 ? NFPROTO.ipv4 : NFPROTO.ipv6)) return false;

@@ -11,7 +11,7 @@ export interface EngineExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   layoutVersion(): number;
-  evaluate(program: number, batch: number, cap: number, n: number, counters: number, trace: number, traceCap: number): number;
+  evaluate(program: number, batch: number, stride: number, n: number, counters: number, trace: number, traceCap: number): number;
 }
 
 let cached: WebAssembly.Module | undefined;
