@@ -15,7 +15,7 @@
 //   └─ nodes     16 B × capacity      [var | mark<<15 | refs<<16, low, high, next]
 
 export const IO_BYTES: usize = 64 * 1024;
-export const OUT_BYTES: usize = 512 * 1024;
+export const OUT_BYTES: usize = 2048 * 1024;
 
 export let nvars: u32 = 0;
 export let ioBase: usize = 0;

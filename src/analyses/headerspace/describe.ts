@@ -15,7 +15,7 @@ type Cube = Map<FieldName, FieldSet>;
 
 const ANY: FieldSet = { kind: 'any' };
 /** Paths read from the diagram at most; a set with more is described in part. */
-const MAX_PATHS = 512;
+const MAX_PATHS = 4096;
 /** Free bits in the middle of a pattern enumerated into intervals at most; more: mask form. */
 const MAX_SPLIT_BITS = 2;
 
