@@ -41,12 +41,20 @@ export async function sendAndCapture(topo: Topology, phases: readonly Injection[
     try {
       for (const [n, phase] of phases.entries()) {
         const byIif = new Map<string, Buffer[]>();
-        for (const inj of phase) byIif.set(inj.iif, [...(byIif.get(inj.iif) ?? []), inj.frame]);
-        for (const [iif, frames] of byIif) {
+        for (const inj of phase) {
+          const list = byIif.get(inj.iif) ?? [];
+          list.push(inj.frame);
+          byIif.set(inj.iif, list);
+        }
+        // Interfaces of one phase are independent: replay on all of them at once, sharing the rate.
+        const pps = Math.max(1, Math.floor((opts.pps ?? 20000) / byIif.size));
+        await Promise.all([...byIif].map(async ([iif, frames]) => {
           const file = join(dir, `phase${n}-${topo.port(iif).peer}.pcap`);
           await writeFile(file, writePcap(frames));
-          await replay(topo, topo.port(iif).peer, file, frames.length, opts.pps ?? 20000);
-        }
+          await replay(topo, topo.port(iif).peer, file, frames.length, pps);
+        }));
+        // Let the gateway finish this phase (e.g. flow openings) before the next one starts.
+        if (n < phases.length - 1) await sleep(20);
       }
       await sleep(opts.settleMs ?? 100);
     } finally {
