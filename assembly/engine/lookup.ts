@@ -140,7 +140,9 @@ function searchBlock(b: u32, nDims: u32, pos: u32, w0: u32): u32 {
   let sm: u32 = b == w0 >>> 5 ? 0xffffffff << (w0 & 31) : 0xffffffff;
   for (let d: u32 = 0; d < nDims && sm != 0; d++) {
     const bt = load<u32>(BLOCKS + ((<usize>d) << 2)) + 3 * b;
-    const row = pw(pw(bt) + load<u32>(LOCS + ((<usize>d) << 2)));
+    const map = pw(bt);
+    const loc = load<u32>(LOCS + ((<usize>d) << 2));
+    const row = map == 0 ? loc : pw(map + loc);
     store<usize>(ROWS + ((<usize>d) << 3), pa(pw(bt + 1) + (row << 5)));
     sm &= pw(pw(bt + 2) + row);
   }

@@ -257,7 +257,8 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_IKIND, d.ikind);
     const blocks = w.reserve(3 * d.blocks.length);
     d.blocks.forEach((b, k) => {
-      w.set(blocks + 3 * k, w.append(b.map));
+      // One block: its cuts are the global cuts, the map is the identity (offset 0 says so).
+      w.set(blocks + 3 * k, d.blocks.length === 1 ? 0 : w.append(b.map));
       w.set(blocks + 3 * k + 1, w.append(b.rows));
       w.set(blocks + 3 * k + 2, w.append(b.summ));
     });

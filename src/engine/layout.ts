@@ -118,7 +118,8 @@ export const D_BOUNDS = 4; // offset: nb × width words, ascending
 export const D_INDEX = 5; // offset of the dim's index (see D_IKIND)
 export const D_IKIND = 6; // IDX_*
 export const D_BLOCKS = 7; // offset: per block [map, rows, summ] offsets — map: nb words (interval →
-//                            block row), rows: 32 words per row, summ: 1 word per row
+//                            block row; 0: the identity, for a one-block chain), rows: 32 words
+//                            per row, summ: 1 word per row
 export const D_SUP = 8; // offset: nb × nSup words — bit b: the interval's row in block b is non-zero
 export const DIM_WORDS = 9;
 /** Dims one chain may have (distinct (field, mask) pairs in its rules' leading matches). */
