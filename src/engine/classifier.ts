@@ -1,8 +1,9 @@
 // A compiled ruleset, ready to evaluate packets in WebAssembly. The program, the counters, a
 // struct-of-arrays packet batch and a trace buffer live in the instance's memory, laid out once;
 // the typed-array views over them are made once. A batch is one call into WASM, however many
-// packets it holds. A classifier never changes after it is built: to follow a ruleset change,
-// compile a new one and swap the reference (the WASM module itself is compiled only once).
+// packets it holds. Counters accumulate over every evaluation. A classifier's program never
+// changes after it is built: to follow a ruleset change, compile a new one off to the side and
+// swap the reference (the WASM module itself is compiled only once per process).
 
 import type { Diagnostic } from '../model/diagnostics.js';
 import { CT_STATE, type CtState } from '../model/values.js';
@@ -77,7 +78,7 @@ export class Classifier {
     this.traceView = new Uint32Array(buf, trace, TRACE_EVENTS * L.T_WORDS);
   }
 
-  /** Evaluates one packet; with `trace`, also what it went through. */
+  /** Evaluates one packet (in batch row 0); with `trace`, also what it went through. */
   evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
     this.writePacket(0, pkt, opts.hook);
     const events = this.wasm.evaluate(this.at.program, this.at.batch, this.stride, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
