@@ -8,6 +8,8 @@
 // Conntrack runs in prerouting/output at -200: chains before it see ct state `invalid` and no
 // ct mark; `notrack` before it makes the packet `untracked`. NAT chains run only for a new
 // connection; a NAT statement accepts and ends the nat chains of that hook (nf_nat_inet_fn).
+// Not modelled: the kernel rewrites later packets of a connection (ct established/related) with
+// the mapping its first packet got; the model, which sees one packet, leaves them as they are.
 
 import type { Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {

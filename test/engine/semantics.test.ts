@@ -1,5 +1,9 @@
 // The nftables semantics the engine mirrors, one behaviour per test, each checked on both the
 // WASM classifier and the reference interpreter (which must also agree with each other).
+// Checked on Linux 6.18 in throwaway namespaces: chain depth (15 below a base chain load, 16 get
+// EMLINK, jump and goto alike); ct state `invalid` and no ct mark before conntrack; notrack before
+// conntrack untracks, after it does nothing; a nat chain of priority 200 still rewrites before a
+// filter chain of priority 0 (nf_nat's hook runs at -100).
 
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult } from '../../src/engine/index.js';
