@@ -18,6 +18,13 @@
 // children and no two nodes are equal (the unique table, `mk` in nodes.ts). So every set has
 // exactly one diagram, equal sets are equal node ids, and `isEmpty` is `== FALSE`.
 //
+// Free bits. Some header bits mean nothing for some packets: the high 96 address bits of an IPv4
+// packet, the tcp flags of a non-TCP one, the ct mark of one without a conntrack entry. The TS
+// side never constrains them there (every set it builds is invariant under them), so a set still
+// has one diagram and equality stays node identity; it divides them out when counting. The
+// enumerated fields (ct state: 5 of 8 codes; interface classes) are kept to their valid codes by
+// intersecting with the set of valid headers, which the variable order keeps at the bottom.
+//
 // Steps and the functions that do them:
 //   1. Layout   `init` → layoutInit: variable numbers of each field (widths declared once).
 //   2. Build    `range` (build.ts): {x : lo <= x & mask <= hi} for one field, at most 4 nodes a

@@ -3,6 +3,12 @@
 // (src/analyses/headerspace/layout.ts) reads it back from the module's exports — FIELD_* ids,
 // fieldFirst/fieldWidth — so the order and widths are written nowhere else.
 
+// Addresses: one 128-bit field each, IPv4 in the low 32 bits, rather than separate v4 and v6
+// fields. A rule reads `ip saddr` or `ip6 saddr`, never both, so one field serves both with no
+// extra variables, and an IPv4 set never tests the high 96 bits: they stay free (no nodes) for
+// IPv4 headers, and the TS side divides them out when counting. Constraining them to zero
+// instead would put a 96-node chain above every distinct IPv4 address subgraph.
+//
 // Field ids. A field's id is also its rank in the variable order; each field's bits run MSB first.
 // The order is chosen for firewall rules: the family and protocol split the space first (and keep
 // `tcp flags` next to the protocol it depends on), then the 5-tuple that most rules constrain,
