@@ -1,7 +1,8 @@
 // What the engine needs to know about the host besides its ruleset: its own addresses (the
 // routing decision: a packet to one of them goes to input, any other is forwarded) and the
 // addresses of its interfaces (masquerade takes the first one of the packet's family on the
-// output interface; with none, the kernel drops the packet).
+// output interface; with none, the kernel drops the packet). Interface addresses are the host's
+// own addresses too.
 
 import { NftlensError } from '../model/diagnostics.js';
 import { parseAddress } from '../model/values.js';

@@ -12,6 +12,7 @@
 // from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
 
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
+import type { Origin } from '../model/origin.js';
 import type { BaseChain, Chain, Hook, Match, Rule, Ruleset, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
@@ -165,7 +166,7 @@ function checkNat(chains: ChainInfo[]): void {
           if (e.kind !== 'nat') continue;
           if (b.type !== 'nat') throw NftlensError.of('MODEL_INVALID', `${e.type} runs from base chain "${base.chain.name}", which is not of type nat`, e.origin);
           if (!allowed[e.type].includes(b.hook)) throw NftlensError.of('MODEL_INVALID', `${e.type} cannot run at hook ${b.hook}`, e.origin);
-          const fam = natFamily(e.to);
+          const fam = natFamily(e.to, e.origin);
           if (fam && ((c.table.family === 'ip' && fam !== 4) || (c.table.family === 'ip6' && fam !== 6))) {
             throw NftlensError.of('MODEL_INVALID', `${e.type} to an IPv${fam} address in table ${c.table.family} ${c.table.name}`, e.origin);
           }
@@ -194,12 +195,12 @@ export function matchIntervals(m: Match): Interval[] {
 }
 
 /** The IP version a NAT target names, or undefined (masquerade, or no address). */
-export function natFamily(to: unknown): 4 | 6 | undefined {
+export function natFamily(to: unknown, origin: Origin = {}): 4 | 6 | undefined {
   let text: unknown = to;
   if (to && typeof to === 'object') text = 'prefix' in to ? (to as { prefix: unknown }).prefix : 'range' in to ? (to as { range: unknown[] }).range[0] : undefined;
   if (typeof text !== 'string') return undefined;
   const a = parseAddress(text);
-  if (!a) throw NftlensError.of('MODEL_INVALID', `NAT target "${text}" is not an address`, {});
+  if (!a) throw NftlensError.of('MODEL_INVALID', `NAT target "${text}" is not an address`, origin);
   return a.version;
 }
 
