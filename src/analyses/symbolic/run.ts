@@ -1,0 +1,503 @@
+// Symbolic evaluation: the reference interpreter (src/engine/reference.ts) run on SETS of packets.
+// A symbolic state (state.ts) goes through the same slots, chains, rules and expressions; where
+// the concrete run would branch on the packet (a match, `meta mark set ct mark` without a
+// conntrack entry, notrack, a NAT pool, the routing decision, NAT chains for first packets) the
+// set is split and each part goes its way. The result is exact, over the original headers:
+//
+//   rules[id].reach    packets that reach rule id (entered its evaluation)
+//   rules[id].hit      packets for which all its matches held (its statements and verdict ran)
+//   rules[id].ends     packets whose base chain it ended (accept, drop, reject, NAT)
+//   outcomes           the final verdict partition, per deciding rule or policy, as the engine's
+//                      EvalResult reports it (verdict, by, rule, chain)
+
+import type { Expr, NatStmt, Rule } from '../../model/ruleset.js';
+import { prefixMask, valueIntervals } from '../../model/values.js';
+import { addressOf } from '../../engine/addr.js';
+import type { Environment } from '../../engine/environment.js';
+import { NAT_PORT_PROTOS } from '../../engine/reference.js';
+import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
+import type { FinalVerdict } from '../../engine/result.js';
+import type { HeaderSpace, Space } from '../headerspace/space.js';
+import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
+
+export interface RuleSpaces {
+  reach: Space;
+  hit: Space;
+  ends: Space;
+}
+
+export interface Outcome {
+  verdict: FinalVerdict;
+  by: 'rule' | 'policy' | 'none';
+  rule?: number;
+  chain?: number;
+  space: Space;
+}
+
+export interface SymbolicOptions {
+  /** One hook alone (packets enter it as they are), as EvalOptions.hook; default the whole path. */
+  hook?: PathHook;
+  /** The original headers to evaluate (default: every header). */
+  initial?: Space;
+  /** Rules (ids) treated as absent: their matches never hold. */
+  disabled?: ReadonlySet<number>;
+  /** Record per-rule spaces (default true). */
+  perRule?: boolean;
+}
+
+export interface SymbolicResult {
+  rules: (RuleSpaces | undefined)[];
+  outcomes: Outcome[];
+  /** Packets entering each base chain (by chain id). */
+  entries: Map<number, Space>;
+}
+
+type RuleOutcome = 'next' | 'accept' | 'drop' | 'reject' | 'jump' | 'goto' | 'return';
+interface ChainEnd {
+  verdict: FinalVerdict;
+  rule?: number;
+  chain: number;
+  st: SymState;
+}
+
+export class SymbolicEvaluator {
+  readonly pred: Predicates;
+  private readonly ruleCache = new Map<string, Space>();
+  private rec!: (RuleSpaces | undefined)[];
+  private opts!: SymbolicOptions;
+  private entries!: Map<number, Space>;
+  private localCache: Space | undefined;
+
+  constructor(readonly hs: HeaderSpace, readonly plan: Plan, readonly env: Environment) {
+    this.pred = new Predicates(hs);
+  }
+
+  run(opts: SymbolicOptions = {}): SymbolicResult {
+    const hs = this.hs;
+    this.opts = opts;
+    this.rec = [];
+    this.entries = new Map();
+    const hook = opts.hook;
+    const start: SymState = {
+      space: hs.keep(opts.initial ?? hs.all),
+      sub: {},
+      ctx: { tracked: hook !== undefined && hook !== 'prerouting' && hook !== 'output', notracked: false, noIif: false, noOif: false },
+      natDone: { src: false, dst: false },
+    };
+    const finals = new Map<string, Outcome>();
+    /** Adds a part to the partition; takes over the part's handle. */
+    const finish = (o: Omit<Outcome, 'space'>, space: Space) => {
+      if (hs.isEmpty(space)) return;
+      const key = `${o.verdict}|${o.by}|${o.rule}|${o.chain}`;
+      const prev = finals.get(key);
+      if (prev) {
+        const u = hs.or(prev.space, space);
+        hs.release(prev.space, space);
+        prev.space = u;
+      } else finals.set(key, { ...o, space });
+    };
+    type Last = Omit<Outcome, 'space'>;
+    const walk = (st: SymState, path: PathHook[], last: Last): void => {
+      const [h, ...rest] = path;
+      if (h === undefined) {
+        finish(last, st.space);
+        return;
+      }
+      const here: SymState = { ...st, ctx: { ...st.ctx, noIif: h === 'output', noOif: h === 'prerouting' || h === 'input' } };
+      this.runHook(here, h, last, (s, l) => {
+        if (hook !== undefined) return walk(s, rest, l);
+        if (h === 'prerouting') {
+          const [local, fwd] = this.route(s);
+          if (local) walk(local, ['input'], l);
+          if (fwd) walk(fwd, ['forward', 'postrouting'], l);
+          return;
+        }
+        walk(s, rest, l);
+      }, (s, l) => finish(l, s.space));
+      hs.release(st.space);
+    };
+    walk(start, hook ? [hook] : ['prerouting'], { verdict: 'accept', by: 'none' });
+    return { rules: this.rec, outcomes: [...finals.values()], entries: this.entries };
+  }
+
+  /** Runs one hook's slots; accepted parts go on with `next`, dropped/rejected ones to `done`. */
+  private runHook(
+    st: SymState, hook: PathHook, last: Omit<Outcome, 'space'>,
+    next: (s: SymState, l: Omit<Outcome, 'space'>) => void, done: (s: SymState, l: Omit<Outcome, 'space'>) => void,
+  ): void {
+    const slots = this.plan.pipelines;
+    const hs = this.hs;
+    // Families run different pipelines: split by family first.
+    for (const family of [4, 6] as const) {
+      const fam = hs.ofFamily(family);
+      const part = hs.and(st.space, fam);
+      hs.release(fam);
+      if (hs.isEmpty(part)) continue;
+      const pipeline = slots[family][hook];
+      const go = (s: SymState, i: number, l: Omit<Outcome, 'space'>): void => {
+        if (i === pipeline.length) return next(s, l);
+        const slot = pipeline[i]!;
+        if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
+        if (slot.kind === 'chain') {
+          for (const end of this.runBase(s, slot.chain)) {
+            const l2 = this.lastOf(end);
+            if (end.verdict === 'accept') go(end.st, i + 1, l2);
+            else done(end.st, l2);
+          }
+          return;
+        }
+        // NAT chains: only a connection's first packet (ct new with an entry) goes through them.
+        const firstSet = this.firstPacket(s);
+        const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
+        const [first, other] = this.split(s, firstSet);
+        hs.release(firstSet, s.space);
+        if (other) go(other, i + 1, l);
+        if (!first) return;
+        const natChains = (s2: SymState, j: number, l2: Omit<Outcome, 'space'>): void => {
+          if (j === slot.chains.length || s2.natDone[manip]) return go(s2, i + 1, l2);
+          for (const end of this.runBase(s2, slot.chains[j]!)) {
+            const l3 = this.lastOf(end);
+            if (end.verdict === 'accept') natChains(end.st, j + 1, l3);
+            else done(end.st, l3);
+          }
+        };
+        natChains(first, 0, l);
+      };
+      go({ ...st, space: part }, 0, last);
+    }
+  }
+
+  private lastOf(end: ChainEnd): Omit<Outcome, 'space'> {
+    return end.rule === undefined
+      ? { verdict: end.verdict, by: 'policy', chain: end.chain }
+      : { verdict: end.verdict, by: 'rule', rule: end.rule, chain: end.chain };
+  }
+
+  private firstPacket(s: SymState): Space {
+    const hs = this.hs;
+    const ct = this.pred.hasCt(s.ctx);
+    const isNew = hs.equal('ctstate', 0n); // CT_STATES[0] = new
+    const out = hs.and(ct, isNew);
+    hs.release(isNew);
+    return out;
+  }
+
+  /** The routing decision after prerouting: the destination (now) one of the host's addresses. */
+  private route(s: SymState): [SymState | undefined, SymState | undefined] {
+    const hs = this.hs;
+    let local: Space;
+    if (!s.sub.daddr && this.localCache !== undefined) local = hs.keep(this.localCache);
+    else {
+      const parts = ([4, 6] as const).map((f) =>
+        this.pred.addrNow(s, 'daddr', f, [...this.env.local[f]].map((a) => ({ lo: a, hi: a }))));
+      local = hs.union(parts);
+      hs.release(...parts);
+      if (!s.sub.daddr) this.localCache = hs.keep(local);
+    }
+    const r = this.split(s, local);
+    hs.release(local, s.space);
+    return r;
+  }
+
+  /** s ∩ set and s ∖ set as states (undefined when empty); s's handle is not released. */
+  private split(s: SymState, set: Space): [SymState | undefined, SymState | undefined] {
+    const hs = this.hs;
+    const a = hs.and(s.space, set);
+    const b = hs.diff(s.space, set);
+    return [hs.isEmpty(a) ? undefined : { ...s, space: a }, hs.isEmpty(b) ? undefined : { ...s, space: b }];
+  }
+
+  // ─── chains ────────────────────────────────────────────────────────────────────────────────
+
+  /** One base chain with the chains it jumps to: how each part of the state ended. */
+  private runBase(st: SymState, base: number): ChainEnd[] {
+    const hs = this.hs;
+    const prev = this.entries.get(base);
+    if (prev === undefined) this.entries.set(base, hs.keep(st.space));
+    else {
+      this.entries.set(base, hs.or(prev, st.space));
+      hs.release(prev);
+    }
+    const ends: ChainEnd[] = [];
+    const policy = this.plan.chains[base]!.chain.base!.policy;
+    type Frame = { chain: number; next: number };
+    const walk = (s: SymState, chain: number, i: number, stack: readonly Frame[]): void => {
+      let cur: SymState[] = [s];
+      for (;;) {
+        const info = this.plan.chains[chain]!;
+        const rules = info.chain.rules;
+        if (i >= rules.length) break;
+        const id = info.firstRule + i;
+        const nexts: SymState[] = [];
+        for (const c of cur) {
+          const parts = this.runRule(c, id, rules[i]!);
+          hs.release(c.space);
+          for (const [out, part] of parts) {
+            switch (out) {
+              case 'next':
+                nexts.push(part);
+                break;
+              case 'accept':
+              case 'drop':
+              case 'reject':
+                ends.push({ verdict: out, rule: id, chain, st: part });
+                break;
+              case 'jump':
+              case 'goto':
+                walk(part, info.targets[i]!, 0, out === 'jump' ? [...stack, { chain, next: i + 1 }] : stack);
+                break;
+              case 'return':
+                this.returnTo(part, stack, base, policy, ends, walk);
+                break;
+            }
+          }
+        }
+        cur = this.mergeStates(nexts);
+        if (cur.length === 0) return;
+        i++;
+      }
+      for (const c of cur) this.returnTo(c, stack, base, policy, ends, walk);
+    };
+    walk(st, base, 0, []);
+    return ends;
+  }
+
+  private returnTo(
+    s: SymState, stack: readonly { chain: number; next: number }[], base: number, policy: 'accept' | 'drop', ends: ChainEnd[],
+    walk: (s: SymState, chain: number, i: number, stack: readonly { chain: number; next: number }[]) => void,
+  ): void {
+    const frame = stack[stack.length - 1];
+    if (!frame) ends.push({ verdict: policy, chain: base, st: s });
+    else walk(s, frame.chain, frame.next, stack.slice(0, -1));
+  }
+
+  /** States with the same substitution and flags are one state. */
+  private mergeStates(list: SymState[]): SymState[] {
+    if (list.length < 2) return list;
+    const hs = this.hs;
+    const by = new Map<string, SymState>();
+    for (const s of list) {
+      const k = stateKey(s);
+      const prev = by.get(k);
+      if (!prev) by.set(k, s);
+      else {
+        const u = hs.or(prev.space, s.space);
+        hs.release(prev.space, s.space);
+        by.set(k, { ...prev, space: u });
+      }
+    }
+    return [...by.values()];
+  }
+
+  private record(id: number, what: keyof RuleSpaces, space: Space): void {
+    if (this.opts.perRule === false || this.hs.isEmpty(space)) return;
+    const hs = this.hs;
+    let r = this.rec[id];
+    if (!r) this.rec[id] = r = { reach: hs.none, hit: hs.none, ends: hs.none };
+    const u = hs.or(r[what], space);
+    hs.release(r[what]);
+    r[what] = u;
+  }
+
+  // ─── rules ─────────────────────────────────────────────────────────────────────────────────
+
+  /** One rule on a state: the parts (each with its own handle) and how the rule ended for each. */
+  private runRule(st: SymState, id: number, rule: Rule): [RuleOutcome, SymState][] {
+    const hs = this.hs;
+    this.record(id, 'reach', st.space);
+    if (this.opts.disabled?.has(id)) return [['next', { ...st, space: hs.keep(st.space) }]];
+    const out: [RuleOutcome, SymState][] = [];
+    let cur: SymState[] = [{ ...st, space: hs.keep(st.space) }];
+    // Leading matches (before any statement): one cached conjunction per context.
+    let e = 0;
+    while (e < rule.exprs.length && rule.exprs[e]!.kind === 'match') e++;
+    if (e > 0) {
+      const m = this.leading(st, id, rule, e);
+      hs.release(cur[0]!.space);
+      const [pass, fail] = this.split(st, m);
+      if (fail) out.push(['next', fail]);
+      cur = pass ? [pass] : [];
+    }
+    for (; e < rule.exprs.length && cur.length; e++) {
+      const x: Expr = rule.exprs[e]!;
+      const nextCur: SymState[] = [];
+      for (const c of cur) {
+        switch (x.kind) {
+          case 'match': {
+            const m = this.pred.match(c, x);
+            const [pass, fail] = this.split(c, m);
+            hs.release(m, c.space);
+            if (fail) out.push(['next', fail]);
+            if (pass) nextCur.push(pass);
+            break;
+          }
+          case 'counter':
+          case 'log':
+          case 'mss-clamp':
+            nextCur.push(c);
+            break;
+          case 'set-mark': {
+            const ct = this.pred.hasCt(c.ctx);
+            const [withCt, without] = this.split(c, ct);
+            hs.release(c.space);
+            const value = (s: SymState): MarkSub => (typeof x.value === 'number'
+              ? { const: BigInt(x.value) }
+              : (x.value === 'ct mark' ? s.sub.ctmark : s.sub.mark) ?? { field: x.value === 'ct mark' ? 'ctmark' : 'mark' });
+            const set = (s: SymState): SymState => ({ ...s, sub: { ...s.sub, [x.key === 'meta mark' ? 'mark' : 'ctmark']: value(s) } });
+            if (without) {
+              // Reading ct mark without an entry ends the rule; writing it without one does nothing.
+              if (x.value === 'ct mark') out.push(['next', without]);
+              else nextCur.push(x.key === 'meta mark' ? set(without) : without);
+            }
+            if (withCt) nextCur.push(set(withCt));
+            break;
+          }
+          case 'notrack': {
+            const [withCt, without] = this.split(c, this.pred.hasCt(c.ctx));
+            hs.release(c.space);
+            if (withCt) nextCur.push(withCt);
+            if (without) nextCur.push({ ...without, ctx: { ...without.ctx, notracked: true } });
+            break;
+          }
+          case 'nat':
+            for (const [r, s] of this.nat(c, x, () => hs.release(c.space))) {
+              if (r === 'noop') nextCur.push(s);
+              else {
+                this.record(id, 'hit', s.space);
+                this.record(id, 'ends', s.space);
+                out.push([r, s]);
+              }
+            }
+            break;
+        }
+      }
+      cur = nextCur;
+    }
+    const v = rule.verdict;
+    for (const c of cur) {
+      this.record(id, 'hit', c.space);
+      const kind: RuleOutcome = !v || v.kind === 'continue' ? 'next' : v.kind;
+      if (kind === 'accept' || kind === 'drop' || kind === 'reject') this.record(id, 'ends', c.space);
+      out.push([kind, c]);
+    }
+    return out;
+  }
+
+  /** The conjunction of a rule's first `n` expressions (all matches), cached per context. */
+  private leading(st: SymState, id: number, rule: Rule, n: number): Space {
+    const key = `${id}|${contextKey(st)}`;
+    let m = this.ruleCache.get(key);
+    if (m === undefined) {
+      const hs = this.hs;
+      m = hs.keep(hs.all);
+      for (let e = 0; e < n && !hs.isEmpty(m); e++) {
+        const p = this.pred.match(st, rule.exprs[e] as Extract<Expr, { kind: 'match' }>);
+        const next = hs.and(m, p);
+        hs.release(m, p);
+        m = next;
+      }
+      this.ruleCache.set(key, m);
+    }
+    return m;
+  }
+
+  /** The rule's whole match (leading matches) in a plain context: for the anomaly analyses. */
+  leadingMatch(st: SymState, id: number): Space {
+    const rule = this.plan.rules[id]!.rule;
+    let e = 0;
+    while (e < rule.exprs.length && rule.exprs[e]!.kind === 'match') e++;
+    return this.leading(st, id, rule, e);
+  }
+
+  // ─── NAT (applyNat of reference.ts, on sets) ───────────────────────────────────────────────
+
+  /** NAT on a state; `consumed` is called once the state's own handle is no longer needed. */
+  private nat(s: SymState, n: NatStmt, consumed: () => void): ['accept' | 'drop' | 'noop', SymState][] {
+    const hs = this.hs;
+    const out: ['accept' | 'drop' | 'noop', SymState][] = [];
+    const tf = natFamily(n.to);
+    const dst = n.type === 'dnat';
+    const field = dst ? 'daddr' : 'saddr';
+    for (const fam of [4, 6] as const) {
+      const famSet = hs.ofFamily(fam);
+      const [part, other] = this.split(s, famSet);
+      hs.release(famSet);
+      if (other) hs.release(other.space);
+      if (!part) continue;
+      if (tf !== undefined && tf !== fam) {
+        out.push(['noop', part]);
+        continue;
+      }
+      const bits = fam === 4 ? 32 : 128;
+      const rewritten: SymState[] = [];
+      if (n.type === 'masquerade') {
+        let rest: SymState | undefined = part;
+        for (const [name, addrs] of this.env.masq) {
+          const a = addrs[fam];
+          if (a === undefined || !rest) continue;
+          const ids = this.hs.ifnames.matching(name);
+          const on = hs.codes('oifname', ids);
+          const [hit, miss] = this.split(rest, on);
+          hs.release(on, rest.space);
+          if (hit) rewritten.push(withAddr(hit, field, { base: a, len: bits, family: fam }));
+          rest = miss;
+        }
+        if (rest) out.push(['drop', rest]);
+      } else if (n.to !== undefined) {
+        const to = n.to;
+        const old = part.sub[field];
+        if (typeof to === 'object' && 'prefix' in to) {
+          const mask = prefixMask(to.len, bits);
+          const p = addressOf(to.prefix)!.value & mask;
+          const len = Math.max(to.len, old?.len ?? 0);
+          const keep = old ? old.base & prefixMask(old.len, bits) & ~mask : 0n;
+          rewritten.push(withAddr(part, field, { base: p | keep, len, family: fam }));
+        } else {
+          const [lo, hi] = typeof to === 'object' && 'range' in to ? to.range : [to, to];
+          const l = addressOf(String(lo))!.value;
+          const h = addressOf(String(hi))!.value;
+          const constant: AddrSub = { base: l, len: bits, family: fam };
+          if (dst) rewritten.push(withAddr(part, field, constant));
+          else {
+            const inPool = this.pred.addrNow(part, field, fam, [{ lo: l, hi: h }]);
+            const [kept, moved] = this.split(part, inPool);
+            hs.release(inPool, part.space);
+            if (kept) rewritten.push(kept);
+            if (moved) rewritten.push(withAddr(moved, field, constant));
+          }
+        }
+      } else rewritten.push(part);
+      for (const r of rewritten) {
+        for (const p of this.natPort(r, n, dst)) out.push(['accept', { ...p, natDone: { ...p.natDone, [dst ? 'dst' : 'src']: true } }]);
+      }
+    }
+    consumed();
+    return out;
+  }
+
+  private natPort(s: SymState, n: NatStmt, dst: boolean): SymState[] {
+    if (n.port === undefined) return [s];
+    const hs = this.hs;
+    const protos = valueIntervals('meta l4proto', { set: [...NAT_PORT_PROTOS] }) as { lo: bigint; hi: bigint }[];
+    const ranges = protos.map((iv) => hs.range(hs.layout.field('l4proto'), iv.lo, iv.hi));
+    const raw = hs.union(ranges);
+    const withPorts = hs.and(raw, hs.all);
+    hs.release(raw, ...ranges);
+    const [ported, other] = this.split(s, withPorts);
+    hs.release(withPorts, s.space);
+    const out: SymState[] = other ? [other] : [];
+    if (!ported) return out;
+    const [lo, hi] = typeof n.port === 'number' ? [n.port, n.port] : n.port.range;
+    const f = dst ? 'dport' : 'sport';
+    const inRange = this.pred.portIn(ported, f, lo, hi);
+    const [kept, moved] = this.split(ported, inRange);
+    hs.release(inRange, ported.space);
+    if (kept) out.push(kept);
+    if (moved) out.push({ ...moved, sub: { ...moved.sub, [f]: lo } });
+    return out;
+  }
+}
+
+function withAddr(s: SymState, field: 'saddr' | 'daddr', sub: AddrSub): SymState {
+  return { ...s, sub: { ...s.sub, [field]: sub } };
+}

@@ -1,0 +1,234 @@
+// A symbolic packet: a set of ORIGINAL headers (a header space) together with what each field
+// reads now, as a function of the original header — a substitution. Statements rewrite fields
+// (marks, addresses, ports) to constants, to another original field (`meta mark set ct mark`) or,
+// for netmap, to a constant prefix over the original host bits; conntrack flags say what `ct
+// state` reads. A later match is encoded under the substitution, so every set stays exact and
+// is always about the packets as they arrived.
+//
+//   field now  = orig                     (undefined)
+//   mark now   = 0x10 | ct mark (orig)   ({ const } | { field: 'mark' | 'ctmark' })
+//   daddr now  = 10.1.0.0/16 ⊕ host bits of orig daddr   ({ base, len, family })
+
+import type { Match } from '../../model/ruleset.js';
+import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtState, type Interval } from '../../model/values.js';
+import { CT_STATES, type FieldVars } from '../headerspace/layout.js';
+import { matchSpace } from '../headerspace/encode.js';
+import type { HeaderSpace, Space } from '../headerspace/space.js';
+
+/** An address now: the constant top `len` bits of `base`, the rest from the original field. */
+export interface AddrSub {
+  base: bigint;
+  len: number;
+  family: 4 | 6;
+}
+export type MarkSub = { const: bigint } | { field: 'mark' | 'ctmark' };
+
+export interface Subst {
+  saddr?: AddrSub;
+  daddr?: AddrSub;
+  sport?: number;
+  dport?: number;
+  mark?: MarkSub;
+  ctmark?: MarkSub;
+}
+
+/** Where in the path a state is: which interfaces the hook shows and what conntrack did. */
+export interface Context {
+  /** Conntrack has run (prerouting/output at -200, or a hook after them). */
+  tracked: boolean;
+  /** A `notrack` ran on a packet without a conntrack entry: ct state reads `untracked`. */
+  notracked: boolean;
+  /** The hook shows no input (output) / output (prerouting, input) interface: the name is ''. */
+  noIif: boolean;
+  noOif: boolean;
+}
+
+export interface SymState {
+  space: Space;
+  sub: Subst;
+  ctx: Context;
+  natDone: { src: boolean; dst: boolean };
+}
+
+/** A key telling states apart that behave alike (same substitution and flags). */
+export function stateKey(s: SymState): string {
+  return JSON.stringify([s.sub, s.ctx, s.natDone], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** What every match of a rule reads: keyed so that a rule's encoding can be cached per context. */
+export function contextKey(s: SymState): string {
+  const c = s.ctx;
+  return `${c.tracked ? 1 : 0}${c.notracked ? 1 : 0}${c.noIif ? 1 : 0}${c.noOif ? 1 : 0}` + (Object.keys(s.sub).length ? stateKey(s) : '');
+}
+
+/**
+ * The encoder of matches under a state's substitution and context. Identity encodings come from
+ * headerspace/encode.ts and are cached per match; the rest are built here.
+ */
+export class Predicates {
+  private readonly plain = new Map<Match, Space>();
+  private withCtCache: Space | undefined;
+  private untrackedCache: Space | undefined;
+
+  constructor(readonly hs: HeaderSpace) {}
+
+  /** Headers with a conntrack entry as the state sees them (none before conntrack or after notrack). */
+  hasCt(ctx: Context): Space {
+    if (!ctx.tracked || ctx.notracked) return this.hs.none;
+    this.withCtCache ??= this.hs.withConntrack();
+    return this.withCtCache;
+  }
+
+  /** The headers (inside `all`) for which the match holds, read under the state. Caller releases. */
+  match(s: SymState, m: Match): Space {
+    const hs = this.hs;
+    const info = FIELDS[m.field];
+    switch (m.field) {
+      case 'ip saddr':
+      case 'ip6 saddr':
+      case 'ip daddr':
+      case 'ip6 daddr': {
+        const sub = m.field.endsWith('saddr') ? s.sub.saddr : s.sub.daddr;
+        const family = info.nfproto === 'ipv4' ? 4 : 6;
+        if (!sub || sub.family !== family) return this.identity(m);
+        return this.withOp(m, hs.ofFamily(family), this.addrIn(sub, m.field.endsWith('saddr') ? 'saddr' : 'daddr', ivs(m)));
+      }
+      case 'th sport':
+      case 'th dport': {
+        const c = m.field === 'th sport' ? s.sub.sport : s.sub.dport;
+        if (c === undefined) return this.identity(m);
+        return this.withOp(m, hs.keep(hs.all), this.constant(inIvs(ivs(m), BigInt(c), m.mask)));
+      }
+      case 'meta mark':
+      case 'ct mark': {
+        const sub = m.field === 'meta mark' ? s.sub.mark : s.sub.ctmark;
+        const dep = m.field === 'ct mark' ? hs.keep(this.hasCt(s.ctx)) : hs.keep(hs.all);
+        if (m.field === 'ct mark' && dep === hs.none) return dep;
+        if (!sub) {
+          const id = this.identity(m);
+          const out = hs.and(id, dep);
+          hs.release(id, dep);
+          return out;
+        }
+        if ('const' in sub) return this.withOp(m, dep, this.constant(inIvs(ivs(m), sub.const, m.mask)));
+        // A copied mark: the same comparison on the source field's variables.
+        const vars = hs.layout.field(sub.field);
+        const mask = m.mask === undefined ? undefined : BigInt(m.mask);
+        const parts = ivs(m).map((iv) => hs.range(vars, iv.lo, iv.hi, mask));
+        const raw = hs.union(parts);
+        hs.release(...parts);
+        return this.withOp(m, dep, raw);
+      }
+      case 'ct state':
+        return this.ctState(s.ctx, m);
+      case 'meta iifname':
+      case 'meta oifname': {
+        const none = m.field === 'meta iifname' ? s.ctx.noIif : s.ctx.noOif;
+        if (!none) return this.identity(m);
+        const inside = valueItems(m.value).some((p) => ifnameMatches(p as string, ''));
+        return this.constant(m.op === '==' ? inside : !inside);
+      }
+      case 'ip protocol':
+      case 'meta l4proto':
+      case 'meta nfproto':
+      case 'tcp flags':
+        return this.identity(m);
+    }
+  }
+
+  /** `ct state`: what conntrack shows — the original state once tracked, else invalid/untracked. */
+  private ctState(ctx: Context, m: Match): Space {
+    const hs = this.hs;
+    const holds = (st: CtState) => {
+      const inside = ivs(m).some((iv) => iv.lo <= BigInt(CT_STATE[st]!) && BigInt(CT_STATE[st]!) <= iv.hi);
+      return m.op === '==' ? inside : !inside;
+    };
+    if (ctx.notracked) return this.constant(holds('untracked'));
+    if (ctx.tracked) return this.identity(m);
+    this.untrackedCache ??= hs.equal('ctstate', BigInt(CT_STATES.indexOf('untracked')));
+    const u = this.untrackedCache;
+    if (holds('untracked') && holds('invalid')) return hs.keep(hs.all);
+    if (holds('untracked')) return hs.keep(u);
+    if (holds('invalid')) return hs.not(u);
+    return hs.none;
+  }
+
+  /** dep ∩ raw for ==, dep ∖ raw for != (raw released). */
+  private withOp(m: Match, dep: Space, raw: Space): Space {
+    const hs = this.hs;
+    const out = m.op === '==' ? hs.and(dep, raw) : hs.diff(dep, raw);
+    hs.release(dep, raw);
+    return out;
+  }
+
+  private constant(b: boolean): Space {
+    return b ? this.hs.keep(this.hs.all) : this.hs.none;
+  }
+
+  private identity(m: Match): Space {
+    let s = this.plain.get(m);
+    if (s === undefined) {
+      s = matchSpace(this.hs, m);
+      this.plain.set(m, s);
+    }
+    return this.hs.keep(s);
+  }
+
+  /** Raw set of headers whose (substituted) address lies in one of the intervals. */
+  addrIn(sub: AddrSub, field: 'saddr' | 'daddr', list: Interval[]): Space {
+    const hs = this.hs;
+    const bits = sub.family === 4 ? 32 : 128;
+    const vars: FieldVars = sub.family === 4 ? hs.layout.v4(field) : hs.layout.field(field);
+    const k = bits - sub.len;
+    const span = (1n << BigInt(k)) - 1n;
+    const low: FieldVars = { first: vars.first + vars.width - k, width: k };
+    const parts: Space[] = [];
+    for (const iv of list) {
+      const lo = iv.lo > sub.base ? iv.lo : sub.base;
+      const hi = iv.hi < sub.base + span ? iv.hi : sub.base + span;
+      if (lo > hi) continue;
+      if (k === 0) {
+        parts.push(hs.keep(hs.all));
+        break;
+      }
+      parts.push(hs.range(low, lo - sub.base, hi - sub.base));
+    }
+    const raw = hs.union(parts);
+    hs.release(...parts);
+    const out = hs.and(raw, hs.all);
+    hs.release(raw);
+    return out;
+  }
+
+  /** Raw set of headers whose (substituted) port lies in [lo, hi]. */
+  portIn(s: SymState, field: 'sport' | 'dport', lo: number, hi: number): Space {
+    const c = s.sub[field];
+    if (c !== undefined) return this.constant(lo <= c && c <= hi);
+    const r = this.hs.range(this.hs.layout.field(field), BigInt(lo), BigInt(hi));
+    const out = this.hs.and(r, this.hs.all);
+    this.hs.release(r);
+    return out;
+  }
+
+  /** The current address of a state's packets lies in the intervals (family given). */
+  addrNow(s: SymState, field: 'saddr' | 'daddr', family: 4 | 6, list: Interval[]): Space {
+    const sub = s.sub[field];
+    const use: AddrSub = sub && sub.family === family ? sub : { base: 0n, len: 0, family };
+    const fam = this.hs.ofFamily(family);
+    const a = this.addrIn(use, field, list);
+    const out = this.hs.and(fam, a);
+    this.hs.release(fam, a);
+    return out;
+  }
+}
+
+function ivs(m: Match): Interval[] {
+  const r = valueIntervals(m.field, m.value);
+  if (typeof r === 'string') throw new Error(r); // plan.ts checked every value
+  return r;
+}
+
+function inIvs(list: Interval[], x: bigint, mask?: number): boolean {
+  const v = mask === undefined ? x : x & BigInt(mask);
+  return list.some((iv) => iv.lo <= v && v <= iv.hi);
+}
