@@ -8,6 +8,7 @@ import { probe } from '../../src/probe/probe.js';
 import { formatReport } from '../../src/probe/report.js';
 import { parsePacket } from '../../src/engine/packet.js';
 import { rulesetFromNftText } from './nft-text.js';
+import type { Ruleset } from '../../src/model/ruleset.js';
 
 interface Case {
   name: string;
@@ -197,7 +198,34 @@ table ip f {
   },
 ];
 
+/** Built in the IR: nft lists `meta l4proto icmp th dport X` back as `icmp checksum X`. */
+const O = {};
+const ICMP_PORTS: Ruleset = {
+  tables: [{
+    family: 'inet', name: 'f', origin: O, chains: [{
+      name: 'fw', base: { type: 'filter', hook: 'forward', priority: 0, policy: 'drop' }, origin: O, rules: [
+        { exprs: [{ kind: 'match', field: 'meta l4proto', op: '==', value: 1, origin: O }, { kind: 'match', field: 'th dport', op: '==', value: { range: [0x1000, 0x1fff] }, origin: O }, { kind: 'counter', origin: O }], verdict: { kind: 'accept', origin: O }, origin: O },
+        { exprs: [{ kind: 'match', field: 'meta l4proto', op: '==', value: 58, origin: O }, { kind: 'match', field: 'th sport', op: '==', value: 0x8000, origin: O }, { kind: 'counter', origin: O }], verdict: { kind: 'accept', origin: O }, origin: O },
+      ],
+    }],
+  }],
+};
+
 describe.skipIf(noKernel)('probe: nftables semantics, engine against kernel', () => {
+  it('meta l4proto icmp + th dport reads the ICMP checksum; th sport the ICMPv6 type and code', async () => {
+    const cases: [string, boolean][] = [
+      ['icmp 10.1.0.5 -> 10.42.0.5 type 8 code 0 csum 0x1abc iif eth0 oif eth1', true],
+      ['icmp 10.1.0.5 -> 10.42.0.5 type 8 code 0 csum 0x2abc iif eth0 oif eth1', false],
+      ['udp 10.1.0.5:4000 -> 10.42.0.5:4660 iif eth0 oif eth1', false],
+      ['icmpv6 fd00::1 -> fd00::2 type 128 code 0 iif eth0 oif eth1', true],
+      ['icmpv6 fd00::1 -> fd00::2 type 128 code 1 iif eth0 oif eth1', false],
+    ];
+    const report = await probe(ICMP_PORTS, cases.map(([t]) => parsePacket(t)), { prefix: 'sem' });
+    expect(report.ok, formatReport(report)).toBe(true);
+    expect(report.skipped).toBe(0);
+    cases.forEach(([t, delivered], i) => expect(report.packets.find((o) => o.index === i)!.kernel?.delivered, t).toBe(delivered));
+  });
+
   for (const c of CASES) {
     it(c.name, async () => {
       const ruleset = await rulesetFromNftText(c.nft, `${c.name.slice(0, 20).replace(/\W+/g, '-')}.nft`);
