@@ -200,6 +200,7 @@ export class Classifier {
         default: throw new Error(`unknown trace event ${kind}`);
       }
     }
+    if (n >= TRACE_EVENTS) out.push({ kind: 'truncated' });
     return out;
   }
 }

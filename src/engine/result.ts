@@ -27,7 +27,9 @@ export type TraceEvent =
   | { kind: 'verdict'; rule: number; verdict: 'accept' | 'drop' | 'reject' | 'continue' | 'return' | 'jump' | 'goto' }
   /** The chain ended (fell off or `return`) and control went back to the caller. */
   | { kind: 'return'; chain: number }
-  | { kind: 'policy'; chain: number; verdict: Policy };
+  | { kind: 'policy'; chain: number; verdict: Policy }
+  /** The WASM trace buffer (65536 events) filled up; later events were not recorded. */
+  | { kind: 'truncated' };
 
 export interface EvalResult {
   verdict: FinalVerdict;
@@ -89,5 +91,6 @@ export function formatEvent(plan: Plan, e: TraceEvent): string {
     case 'verdict': return `      ${e.verdict}`;
     case 'return': return `    return from ${chainLabel(plan, e.chain)}`;
     case 'policy': return `    policy ${e.verdict} of ${chainLabel(plan, e.chain)}`;
+    case 'truncated': return '(trace truncated)';
   }
 }
