@@ -14,16 +14,28 @@ export interface FirstMatch {
   union: Space;
 }
 
+/** Every rule's reachable space, all held (release them when done). */
 export function firstMatchSpaces(hs: HeaderSpace, spaces: readonly Space[]): FirstMatch {
   const reach: Space[] = [];
-  let union = hs.keep(hs.none);
-  for (const s of spaces) {
-    const r = hs.diff(s, union);
-    reach.push(r);
-    if (hs.isEmpty(r)) continue;
-    const next = hs.or(union, r);
-    hs.release(union);
-    union = next;
-  }
+  const union = forEachFirstMatch(hs, spaces, (_, r) => reach.push(hs.keep(r)));
   return { reach, union };
+}
+
+/**
+ * Calls visit(i, reach) for each rule in order; the reach handle is released after the call
+ * (keep it to hold it), so a long chain needs memory only for the union. Returns the union.
+ */
+export function forEachFirstMatch(hs: HeaderSpace, spaces: readonly Space[], visit: (i: number, reach: Space) => void): Space {
+  let union = hs.keep(hs.none);
+  for (const [i, s] of spaces.entries()) {
+    const r = hs.diff(s, union);
+    visit(i, r);
+    if (!hs.isEmpty(r)) {
+      const next = hs.or(union, r);
+      hs.release(union);
+      union = next;
+    }
+    hs.release(r);
+  }
+  return union;
 }
