@@ -4,7 +4,7 @@
 // Every recursion passes ERR up unchanged, so a full node table abandons the whole operation.
 
 import { cntcacheBase, cntcacheMask, nvars, opcacheBase, opcacheMask, qmaskBase } from './memory';
-import { ERR, FALSE, TERMINAL_VAR, TRUE, highOf, lowOf, mk, varOf } from './nodes';
+import { ERR, FALSE, TRUE, highOf, lowOf, mk, varOf } from './nodes';
 
 export const OP_AND: u32 = 1;
 export const OP_OR: u32 = 2;
@@ -150,4 +150,3 @@ export function satCount(n: u32): f64 {
   return countFrom(n) * pow2(level(n));
 }
 
-export { TERMINAL_VAR };

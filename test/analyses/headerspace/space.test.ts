@@ -119,6 +119,34 @@ describe('describe', () => {
   });
 });
 
+describe('garbage collection', () => {
+  it('keeps every held set intact through collections forced by churn', () => {
+    const small = new HeaderSpace({ ifnames: IFPATTERNS, maxNodes: 1 << 13, cacheLog2: 10 });
+    const sample = fc.sample(fc.tuple(fc.array(anyMatch, { minLength: 1, maxLength: 3 }), fc.array(anyPacket, { minLength: 8, maxLength: 8 })), { numRuns: 40, seed: 7 });
+    const held = sample.map(([ms, packets]) => {
+      const s = matchesSpace(small, ms);
+      return { ms, s, packets, inside: packets.map((p) => small.member(s, p)) };
+    });
+    const before = small.stats().capacity;
+    // 300 throw-away sets of some hundred nodes each: far more than the 8192-node limit, so the
+    // table must have been collected (or the loop would end in ANALYSIS_LIMIT).
+    for (let i = 0; i < 300; i++) {
+      const ms = fc.sample(fc.array(anyMatch, { minLength: 2, maxLength: 4 }), { numRuns: 1, seed: 1000 + i })[0]!;
+      const s = matchesSpace(small, ms);
+      const n = small.not(s);
+      small.release(s, n);
+    }
+    small.collect();
+    for (const h of held) {
+      expect(h.packets.map((p) => small.member(h.s, p))).toEqual(h.inside);
+      const again = matchesSpace(small, h.ms);
+      expect(again).toBe(h.s); // same node: the unique table survived the collections
+      small.release(again);
+    }
+    expect(small.stats().capacity).toBeGreaterThanOrEqual(before);
+  });
+});
+
 describe('node limit', () => {
   it('turns a blow-up into ANALYSIS_LIMIT at the rule, and the space stays usable', () => {
     const small = new HeaderSpace({ maxNodes: 4096, cacheLog2: 12 });
