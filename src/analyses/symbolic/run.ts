@@ -50,6 +50,8 @@ export interface SymbolicResult {
   outcomes: Outcome[];
   /** Packets entering each base chain (by chain id). */
   entries: Map<number, Space>;
+  /** Rules some packet reached with a rewritten field or after notrack (their matches read more than the header). */
+  rewritten: Set<number>;
 }
 
 type RuleOutcome = 'next' | 'accept' | 'drop' | 'reject' | 'jump' | 'goto' | 'return';
@@ -67,6 +69,7 @@ export class SymbolicEvaluator {
   private opts!: SymbolicOptions;
   private entries!: Map<number, Space>;
   private localCache: Space | undefined;
+  private rewritten!: Set<number>;
 
   constructor(readonly hs: HeaderSpace, readonly plan: Plan, readonly env: Environment) {
     this.pred = new Predicates(hs);
@@ -77,6 +80,7 @@ export class SymbolicEvaluator {
     this.opts = opts;
     this.rec = [];
     this.entries = new Map();
+    this.rewritten = new Set();
     const hook = opts.hook;
     const start: SymState = {
       space: hs.keep(opts.initial ?? hs.all),
@@ -117,7 +121,7 @@ export class SymbolicEvaluator {
       hs.release(st.space);
     };
     walk(start, hook ? [hook] : ['prerouting'], { verdict: 'accept', by: 'none' });
-    return { rules: this.rec, outcomes: [...finals.values()], entries: this.entries };
+    return { rules: this.rec, outcomes: [...finals.values()], entries: this.entries, rewritten: this.rewritten };
   }
 
   /** Runs one hook's slots; accepted parts go on with `next`, dropped/rejected ones to `done`. */
@@ -305,6 +309,7 @@ export class SymbolicEvaluator {
   private runRule(st: SymState, id: number, rule: Rule): [RuleOutcome, SymState][] {
     const hs = this.hs;
     this.record(id, 'reach', st.space);
+    if (st.ctx.notracked || Object.keys(st.sub).length) this.rewritten.add(id);
     if (this.opts.disabled?.has(id)) return [['next', { ...st, space: hs.keep(st.space) }]];
     const out: [RuleOutcome, SymState][] = [];
     let cur: SymState[] = [{ ...st, space: hs.keep(st.space) }];

@@ -1,0 +1,384 @@
+// Rule anomalies (Al-Shaer & Hamed, extended to nftables' control flow), per hook, exactly:
+//
+//   unreachable     no packet fires the rule and none it would match even reaches its chain
+//                   (or its matches hold for no packet at all)                          — error
+//   shadowed        no packet fires it: every packet it would match (that reaches its chain)
+//                   is taken before by rules (or a policy), some with another action    — error
+//   redundant       no packet fires it and the takers all have its action; or it fires, but
+//                   removing it changes no verdict at the hook (checked exactly)        — warning
+//   correlated      it fires, and an earlier rule with another action takes part of the
+//                   packets it would match                                              — info
+//   generalization  … and that earlier rule matches only packets it matches too         — info
+//
+// "Would match" is the rule's own matches (M) in its chain's context; "takes" means ended the
+// base chain for the packet (accept, drop, reject, NAT, or the policy), following jumps, gotos
+// and returns — symbolic.ts's per-rule `ends`. Only rules whose matches all come before their
+// statements, reached with unrewritten headers, are classified beyond "unreachable" (a rule read
+// through a rewrite has no single "would match" set); the others are counted in `skipped`.
+
+import type { Expr, Rule } from '../model/ruleset.js';
+import { valueIntervals } from '../model/values.js';
+import type { PathHook } from '../engine/plan.js';
+import { PATH_HOOKS } from '../engine/plan.js';
+import type { Space } from './headerspace/space.js';
+import type { SymbolicAnalysis } from './symbolic/index.js';
+import type { SymbolicResult } from './symbolic/run.js';
+import type { Context, SymState } from './symbolic/state.js';
+import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
+
+export interface AnomalyOptions {
+  hooks?: readonly PathHook[];
+  /** Called as rules are classified (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
+  /** Lines of readable header space per finding (default 3; 0: none). */
+  describeLines?: number;
+}
+
+export interface AnomalyReport {
+  findings: Finding[];
+  /** Rules not classified beyond reachability (statements before matches, rewritten headers). */
+  skipped: number[];
+  rules: number;
+}
+
+type Box = Map<string, [bigint, bigint]>;
+
+export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): AnomalyReport {
+  const { plan } = a;
+  const report: AnomalyReport = { findings: [], skipped: [], rules: 0 };
+  const hooks = (opts.hooks ?? PATH_HOOKS).filter((h) => bases(a, h).length > 0);
+  const total = hooks.reduce((n, h) => n + rulesAt(a, h).length, 0);
+  let done = 0;
+  for (const hook of hooks) {
+    const res = a.evaluator.run({ hook });
+    new HookAnalysis(a, hook, res, report, opts, () => opts.onProgress?.(++done, total)).analyse();
+    for (const o of res.outcomes) a.hs.release(o.space);
+  }
+  report.rules = done;
+  void plan;
+  return report;
+}
+
+/** Base chains that run at a hook (either family), in plan order. */
+function bases(a: SymbolicAnalysis, hook: PathHook): number[] {
+  const ids = new Set<number>();
+  for (const f of [4, 6] as const) {
+    for (const s of a.plan.pipelines[f][hook]) {
+      if (s.kind === 'chain') ids.add(s.chain);
+      else if (s.kind === 'nat') s.chains.forEach((c) => ids.add(c));
+    }
+  }
+  return [...ids].sort((x, y) => x - y);
+}
+
+function tree(a: SymbolicAnalysis, base: number): Set<number> {
+  const seen = new Set<number>();
+  const visit = (c: number) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    for (const t of a.plan.chains[c]!.targets) if (t !== undefined) visit(t);
+  };
+  visit(base);
+  return seen;
+}
+
+function rulesAt(a: SymbolicAnalysis, hook: PathHook): number[] {
+  const chains = new Set<number>();
+  for (const b of bases(a, hook)) for (const c of tree(a, b)) chains.add(c);
+  return a.plan.rules.filter((r) => chains.has(r.chain)).map((r) => r.id);
+}
+
+/** The rule's action: its verdict (with target), its NAT type, or `continue`. */
+function actionOf(rule: Rule): string {
+  const nat = rule.exprs.find((e) => e.kind === 'nat');
+  if (nat && nat.kind === 'nat') return nat.type;
+  const v = rule.verdict;
+  if (!v) return 'continue';
+  return v.kind === 'jump' || v.kind === 'goto' ? `${v.kind} ${v.target}` : v.kind;
+}
+
+const FIELD_CHANGE = (e: Expr) => e.kind !== 'match';
+/** All matches come before every statement. */
+function matchesFirst(rule: Rule): boolean {
+  const first = rule.exprs.findIndex(FIELD_CHANGE);
+  return first < 0 || rule.exprs.slice(first).every((e) => e.kind !== 'match');
+}
+
+class HookAnalysis {
+  private readonly hs;
+  private readonly bases: number[];
+  private readonly trees = new Map<number, Set<number>>();
+  private readonly boxes = new Map<number, Box>();
+  /** Per base chain (fast path): rule id → whether removing it changes no verdict. */
+  private readonly fast = new Map<number, boolean>();
+  private origByVerdict: Map<string, Space> | undefined;
+
+  constructor(
+    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, private readonly res: SymbolicResult,
+    private readonly report: AnomalyReport, private readonly opts: AnomalyOptions, private readonly tick: () => void,
+  ) {
+    this.hs = a.hs;
+    this.bases = bases(a, hook);
+    for (const b of this.bases) this.trees.set(b, tree(a, b));
+  }
+
+  analyse(): void {
+    for (const b of this.bases) if (this.simple(b)) this.backward(b);
+    for (const id of rulesAt(this.a, this.hook)) {
+      this.rule(id);
+      this.tick();
+    }
+  }
+
+  private basesOf(id: number): number[] {
+    const chain = this.a.plan.rules[id]!.chain;
+    return this.bases.filter((b) => this.trees.get(b)!.has(chain));
+  }
+
+  /** The context a base chain's rules run in (conntrack done? which interfaces shown). */
+  private context(base: number): Context {
+    const b = this.a.plan.chains[base]!.chain.base!;
+    const h = this.hook;
+    const early = h === 'prerouting' || h === 'output';
+    return { tracked: !early || b.type === 'nat' || b.priority >= -200, notracked: false, noIif: h === 'output', noOif: h === 'prerouting' || h === 'input' };
+  }
+
+  /** M: the packets the rule's matches accept in its chain's context (a cached handle). */
+  private match(id: number, base: number): Space {
+    const st: SymState = { space: this.hs.all, sub: {}, ctx: this.context(base), natDone: { src: false, dst: false } };
+    return this.a.evaluator.leadingMatch(st, id);
+  }
+
+  private entry(ids: number[]): Space {
+    return this.hs.union(ids.map((b) => this.res.entries.get(b) ?? this.hs.none));
+  }
+
+  private rule(id: number): void {
+    const { hs, a } = this;
+    const info = a.plan.rules[id]!;
+    const rule = info.rule;
+    const bs = this.basesOf(id);
+    const spaces = this.res.rules[id];
+    const hit = spaces?.hit ?? hs.none;
+    const ctxKeys = new Set(bs.map((b) => JSON.stringify(this.context(b))));
+    const classifiable = matchesFirst(rule) && !this.res.rewritten.has(id) && ctxKeys.size === 1;
+    if (!classifiable) {
+      if (hs.isEmpty(hit)) this.add('unreachable', id, `no packet fires it at ${this.hook}`, []);
+      else this.report.skipped.push(id);
+      return;
+    }
+    const M = this.match(id, bs[0]!);
+    const entry = this.entry(bs);
+    const C = hs.and(M, entry);
+    const action = actionOf(rule);
+    try {
+      if (hs.isEmpty(hit)) {
+        if (hs.isEmpty(M)) return this.add('unreachable', id, 'its matches hold for no packet: it can never match', []);
+        if (hs.isEmpty(C)) {
+          return this.add('unreachable', id, `no packet it would match reaches its chain at ${this.hook}`, [], M, { not: id });
+        }
+        const t = this.takers(id, C, bs);
+        const other = t.filter((x) => x.action !== action);
+        if (other.length) {
+          const w = other[0]!;
+          this.add('shadowed', id, `never fires: every packet it would match is taken first by ${names(t)}` +
+            ` — ${other.length === t.length ? '' : 'some '}with another action (${[...new Set(other.map((x) => x.action))].join(', ')} instead of ${action})`,
+          t.map((x) => x.ref), w.part, { by: w.ref, not: id });
+        } else {
+          this.add('redundant', id, `never fires: earlier rules with the same action (${action}) take all its packets: ${names(t)}`,
+            t.map((x) => x.ref), t[0]!.part, { by: t[0]!.ref, not: id });
+        }
+        for (const x of t) hs.release(x.part);
+        return;
+      }
+      if (action === 'accept' || action === 'drop' || action === 'reject') {
+        if (this.unchangedWithout(id, hit)) {
+          this.add('redundant', id, `removing it changes no verdict at ${this.hook}: without it, every packet it decides gets the same verdict`,
+            [], hit, {});
+        }
+        this.overlaps(id, C, hit, M, entry, action, bs);
+      }
+    } finally {
+      hs.release(entry, C);
+    }
+  }
+
+  /** Who ended the base chain for the packets of X (rules in the chains' trees, then the policy). */
+  private takers(id: number, X: Space, bs: number[]): { ref: Ref; action: string; part: Space; id?: number }[] {
+    const { hs, a } = this;
+    const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
+    let rest = hs.keep(X);
+    const box = this.box(id);
+    const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
+    for (const r of a.plan.rules) {
+      if (hs.isEmpty(rest)) break;
+      if (r.id === id || !chains.has(r.chain)) continue;
+      const ends = this.res.rules[r.id]?.ends;
+      if (!ends || hs.isEmpty(ends) || disjoint(box, this.box(r.id))) continue;
+      const part = hs.and(ends, rest);
+      if (hs.isEmpty(part)) continue;
+      out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part: hs.keep(part), id: r.id });
+      const next = hs.diff(rest, part);
+      hs.release(rest, part);
+      rest = next;
+    }
+    if (!hs.isEmpty(rest)) {
+      for (const b of bs) {
+        const part = hs.and(rest, this.res.entries.get(b) ?? hs.none);
+        if (hs.isEmpty(part)) continue;
+        out.push({ ref: policyRef(a.plan, b), action: a.plan.chains[b]!.chain.base!.policy, part });
+        break;
+      }
+    }
+    hs.release(rest);
+    return out;
+  }
+
+  /** Correlation and generalization: earlier rules with another action taking some of r's packets. */
+  private overlaps(id: number, C: Space, hit: Space, M: Space, entry: Space, action: string, bs: number[]): void {
+    const { hs } = this;
+    const X = hs.diff(C, hit);
+    if (hs.isEmpty(X)) return;
+    const t = this.takers(id, X, bs).filter((x) => {
+      const keep = x.action !== action && x.id !== undefined && matchesFirst(this.a.plan.rules[x.id]!.rule);
+      if (!keep) hs.release(x.part);
+      return keep;
+    });
+    hs.release(X);
+    const general: typeof t = [];
+    const partial: typeof t = [];
+    for (const x of t) {
+      const MT = hs.and(this.match(x.id!, bs[0]!), entry);
+      (hs.subsetOf(MT, M) ? general : partial).push(x);
+      hs.release(MT);
+    }
+    if (general.length) {
+      this.add('generalization', id, `generalizes ${names(general)}: it matches every packet ${general.length > 1 ? 'they match' : 'that rule matches'}, which ${general.length > 1 ? 'take' : 'takes'} them first with another action (${[...new Set(general.map((x) => x.action))].join(', ')})`,
+        general.map((x) => x.ref), general[0]!.part, { by: general[0]!.ref, not: id });
+    }
+    if (partial.length) {
+      this.add('correlated', id, `overlaps ${names(partial)}, which ${partial.length > 1 ? 'take' : 'takes'} part of its packets first with another action (${[...new Set(partial.map((x) => x.action))].join(', ')})`,
+        partial.map((x) => x.ref), partial[0]!.part, { by: partial[0]!.ref, not: id });
+    }
+    for (const x of t) hs.release(x.part);
+  }
+
+  // ─── redundancy of a rule that fires ────────────────────────────────────────────────────────
+
+  private unchangedWithout(id: number, hit: Space): boolean {
+    const fast = this.fast.get(id);
+    if (fast !== undefined) return fast;
+    const { hs } = this;
+    const alt = this.a.evaluator.run({ hook: this.hook, initial: hit, disabled: new Set([id]), perRule: false });
+    const orig = this.origVerdicts();
+    let same = true;
+    for (const v of ['accept', 'drop', 'reject'] as const) {
+      const want = hs.and(orig.get(v)!, hit);
+      const got = hs.union(alt.outcomes.filter((o) => o.verdict === v).map((o) => o.space));
+      same &&= hs.equals(want, got);
+      hs.release(want, got);
+    }
+    for (const o of alt.outcomes) hs.release(o.space);
+    for (const s of alt.entries.values()) hs.release(s);
+    return same;
+  }
+
+  private origVerdicts(): Map<string, Space> {
+    if (!this.origByVerdict) {
+      this.origByVerdict = new Map((['accept', 'drop', 'reject'] as const).map((v) =>
+        [v, this.hs.union(this.res.outcomes.filter((o) => o.verdict === v).map((o) => o.space))]));
+    }
+    return this.origByVerdict;
+  }
+
+  /**
+   * A base chain whose verdict is the hook's: no jumps, only matches then counter/log and a
+   * terminal verdict (or none), headers unrewritten, and no chain after it at the hook.
+   */
+  private simple(b: number): boolean {
+    const { a } = this;
+    const info = a.plan.chains[b]!;
+    if (info.chain.base!.type === 'nat' || this.trees.get(b)!.size !== 1) return false;
+    const ok = info.chain.rules.every((r, i) => {
+      const id = info.firstRule + i;
+      const v = r.verdict?.kind;
+      return matchesFirst(r) && !this.res.rewritten.has(id) &&
+        r.exprs.every((e) => e.kind === 'match' || e.kind === 'counter' || e.kind === 'log' || e.kind === 'mss-clamp') &&
+        (v === undefined || v === 'continue' || v === 'accept' || v === 'drop' || v === 'reject');
+    });
+    if (!ok) return false;
+    for (const f of [4, 6] as const) {
+      const slots = a.plan.pipelines[f][this.hook];
+      const at = slots.findIndex((s) => s.kind === 'chain' && s.chain === b);
+      if (at >= 0 && at !== slots.length - 1) return false;
+    }
+    return true;
+  }
+
+  /** F[v]: packets that, starting at rule i, end the chain with v; redundant iff hit ⊆ F(i+1)[action]. */
+  private backward(b: number): void {
+    const { hs, a } = this;
+    const info = a.plan.chains[b]!;
+    const F = new Map<string, Space>((['accept', 'drop', 'reject'] as const).map((v) => [v, info.chain.base!.policy === v ? hs.keep(hs.all) : hs.none]));
+    for (let i = info.chain.rules.length - 1; i >= 0; i--) {
+      const id = info.firstRule + i;
+      const v = info.chain.rules[i]!.verdict?.kind;
+      if (v !== 'accept' && v !== 'drop' && v !== 'reject') continue;
+      const hit = this.res.rules[id]?.hit;
+      if (hit && !hs.isEmpty(hit)) this.fast.set(id, hs.subsetOf(hit, F.get(v)!));
+      const M = this.match(id, b);
+      for (const [k, s] of F) {
+        const next = k === v ? hs.or(s, M) : hs.diff(s, M);
+        hs.release(s);
+        F.set(k, next);
+      }
+    }
+    for (const s of F.values()) hs.release(s);
+  }
+
+  private box(id: number): Box {
+    let b = this.boxes.get(id);
+    if (!b) {
+      b = new Map();
+      for (const e of this.a.plan.rules[id]!.rule.exprs) {
+        if (e.kind !== 'match') break; // only leading matches bound what the rule ends
+        if (e.op !== '==' || e.mask !== undefined || e.field.includes('ifname')) continue;
+        const ivs = valueIntervals(e.field, e.value);
+        if (typeof ivs === 'string' || ivs.length === 0) continue;
+        const key = e.field === 'ip protocol' ? 'meta l4proto' : e.field;
+        const lo = ivs[0]!.lo;
+        const hi = ivs[ivs.length - 1]!.hi;
+        const prev = b.get(key);
+        b.set(key, prev ? [prev[0] > lo ? prev[0] : lo, prev[1] < hi ? prev[1] : hi] : [lo, hi]);
+      }
+      this.boxes.set(id, b);
+    }
+    return b;
+  }
+
+  private add(kind: FindingKind, id: number, message: string, related: Ref[], where?: Space, check?: Finding['check']): void {
+    const { hs, a } = this;
+    const subject = ruleRef(a.plan, id);
+    const f: Finding = { kind, severity: SEVERITY_OF[kind], message: `${this.hook}: ${message}`, origin: subject.origin, subject, related };
+    if (where !== undefined && !hs.isEmpty(where)) {
+      f.witness = hs.witness(where);
+      f.check = { hook: this.hook, ...check };
+      const lines = this.opts.describeLines ?? 3;
+      if (lines > 0) f.space = hs.describe(where, { max: lines });
+    }
+    this.report.findings.push(f);
+  }
+}
+
+function disjoint(a: Box, b: Box): boolean {
+  for (const [k, [lo, hi]] of a) {
+    const o = b.get(k);
+    if (o && (o[1] < lo || hi < o[0])) return true;
+  }
+  return false;
+}
+
+function names(list: { ref: Ref }[]): string {
+  const shown = list.slice(0, 4).map((x) => x.ref.label);
+  return shown.join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
+}
