@@ -18,39 +18,66 @@ const HI: i32 = 2;
 const FREE: i32 = 3;
 const below = memory.data(16);
 const here = memory.data(16);
+const reachable = memory.data(128);
 
-function child(state: i32, b: u32, lb: u32, hb: u32): u32 {
+/** The state after bit value b from `state`, or -1 if x has left [lo, hi]. */
+function step(state: i32, b: u32, lb: u32, hb: u32): i32 {
   let tl = state == BOTH || state == LO;
   let th = state == BOTH || state == HI;
   if (tl) {
-    if (b < lb) return FALSE;
+    if (b < lb) return -1;
     if (b > lb) tl = false;
   }
   if (th) {
-    if (b > hb) return FALSE;
+    if (b > hb) return -1;
     if (b < hb) th = false;
   }
-  const next = tl ? (th ? BOTH : LO) : th ? HI : FREE;
-  return load<u32>(below + (next << 2));
+  return tl ? (th ? BOTH : LO) : th ? HI : FREE;
+}
+
+function child(state: i32, b: u32, lb: u32, hb: u32): u32 {
+  const next = step(state, b, lb, hb);
+  return next < 0 ? FALSE : load<u32>(below + (next << 2));
 }
 
 /**
  * { x : lo <= (x & mask) <= hi } over the variables first .. first+width-1 (most significant bit
  * first); lo at io+0, hi at io+16, mask at io+32. Built from the least significant bit up: at each
- * bit, each state's node is made from the states it moves to, so at most 4 nodes per bit.
- * A bit outside the mask is 0 in (x & mask) and gets no node.
+ * bit, each state's node is made from the states it moves to, so at most 4 nodes per bit. Only
+ * the states reachable from BOTH at the top are made (a first pass, top down, finds them), so a
+ * prefix costs one node a bit above its length. A bit outside the mask is 0 in (x & mask) and
+ * gets no node.
  */
 export function range(first: u32, width: u32): u32 {
   const lo = ioBase;
   const hi = ioBase + 16;
   const mask = ioBase + 32;
+  // reachable[k]: the states (bit set) that can be met when deciding bit k.
+  let states: u32 = 1 << BOTH;
+  for (let k = <i32>width - 1; k >= 0; k--) {
+    store<u8>(reachable + k, <u8>states);
+    const lb = bit(lo, k);
+    const hb = bit(hi, k);
+    const top = bit(mask, k);
+    let next: u32 = 0;
+    for (let s = 0; s < 4; s++) {
+      if (!(states & (1 << s))) continue;
+      for (let b: u32 = 0; b <= top; b++) {
+        const t = step(s, b, lb, hb);
+        if (t >= 0) next |= 1 << t;
+      }
+    }
+    states = next;
+  }
   for (let s = 0; s < 4; s++) store<u32>(below + (s << 2), TRUE);
   for (let k: u32 = 0; k < width; k++) {
     const v = first + width - 1 - k;
     const lb = bit(lo, k);
     const hb = bit(hi, k);
     const masked = bit(mask, k);
+    const live = <u32>load<u8>(reachable + k);
     for (let s = 0; s < 4; s++) {
+      if (!(live & (1 << s))) continue;
       const c0 = child(s, 0, lb, hb);
       const n = masked ? mk(v, c0, child(s, 1, lb, hb)) : c0;
       if (n == ERR) return ERR;
