@@ -68,11 +68,13 @@ function locate(dim: u32): u32 {
       lo = pw(index);
       hi = pw(index + 1);
     }
+    // Branchless: the largest i in [lo, hi] with bound[i] <= k (bound[lo] <= k holds).
     const b = pa(bounds);
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (load<u32>(b + ((<usize>mid) << 2)) <= k) lo = mid;
-      else hi = mid - 1;
+    let len = hi - lo + 1;
+    while (len > 1) {
+      const half = len >>> 1;
+      lo = select<u32>(lo + half, lo, load<u32>(b + ((<usize>(lo + half)) << 2)) <= k);
+      len -= half;
     }
     return lo;
   }
