@@ -139,6 +139,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       engineCounts = engine.counts();
       const total = rounds.reduce((n, r) => n + r.size, 0);
       let sent = 0;
+      opts.onProgress?.(0, total);
       for (const [n, round] of rounds.entries()) {
         const arrivals = await runRound(topo, ruleset, round, n > 0 || opts.topology !== undefined, opts);
         addCounters(kernelCounts, await readCounters(topo.gateway, new Set([`${PROBE_TABLE.family} ${PROBE_TABLE.name}`])));

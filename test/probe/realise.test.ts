@@ -36,6 +36,11 @@ describe('realise', () => {
     expect(r.setup[0]).toMatchObject({ saddr: '10.0.0.2', daddr: '10.0.0.1', sport: 4000, dport: 53, iifname: 'eth1', oifname: 'eth0', ctState: 'new' });
   });
 
+  it('gives the opening packet of another protocol room for its two words (regression: it had 20 bytes)', () => {
+    const r = realise(P('99 10.0.0.1:7 -> 10.0.0.2:9 len 28 ct established'));
+    expect(r.ok && r.setup[0]).toMatchObject({ l4proto: 99, sport: 9, dport: 7, length: 28 });
+  });
+
   it('opens an established SYN-ACK with a SYN and an echo reply with an echo request', () => {
     const tcp = realise(P('tcp 10.0.0.1:80 -> 10.0.0.2:4000 ct established flags syn,ack'));
     expect(tcp.ok && tcp.setup[0]!.tcpFlags).toBe(0x02);

@@ -21,6 +21,7 @@ interface ProbeCliOptions extends InputOptions {
   random?: string;
   seed?: string;
   output: OutputFormat;
+  reference?: boolean;
   verbose?: boolean;
 }
 
@@ -33,6 +34,7 @@ export const registerProbe: Register = (program, ctx) => {
     .option('-p, --packet <packet>', 'a packet, e.g. "tcp 10.0.0.5:40000 -> 10.42.1.7:80 iif liqo-tunnel oif eth0"; repeatable', collect)
     .option('--random <n>', 'add N packets generated from the policies\' rules and at random')
     .option('--seed <n>', 'seed for --random (default 1)')
+    .option('--reference', 'judge the reference interpreter instead of the WebAssembly classifier')
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
     const why = await kernelAvailable();
@@ -57,6 +59,7 @@ export const registerProbe: Register = (program, ctx) => {
     const bar = tty ? new SingleBar({ stream: ctx.stderr as NodeJS.WriteStream, format: 'probe [{bar}] {value}/{total} packets' }, Presets.shades_classic) : undefined;
     let started = false;
     const report = await probe(ruleset, packets, {
+      engine: opts.reference ? 'reference' : 'wasm',
       onProgress: (sent, total) => {
         if (!bar) return;
         if (!started) bar.start(total, 0);
