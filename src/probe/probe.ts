@@ -146,7 +146,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         for (const unit of round.units) {
           unit.packets.forEach((p, i) => {
             const r = unit.results[i]!;
-            const kernel = kernelResult(arrivals.get(tagKey(p, round, unit, i)));
+            const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
             const reasons = comparePacket(p, r, kernel);
             outcomes.push({
               index: unit.index,
@@ -230,14 +230,11 @@ function planRounds(units: readonly Unit[], roundSize: number): Round[] {
   return rounds;
 }
 
-/** Tags: the IPv4 ID / IPv6 flow label of each packet, numbered per round and family from 1. */
-const tagOf = new WeakMap<Round, Map<string, number>>();
-
-function tagKey(p: Packet, round: Round, unit: Unit, i: number): string {
-  const tag = tagOf.get(round)!.get(`${unit.index}:${i}`)!;
-  return `${p.family}:${tag}`;
-}
-
+/**
+ * Loads the ruleset afresh, sets the round's routes, sends its packets (flow openings first) and
+ * returns what arrived, keyed `unit index:packet position`. Each packet is tagged (IPv4 ID, IPv6
+ * flow label) with a number unique in the round per family, from 1.
+ */
 async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: boolean, opts: ProbeOptions): Promise<Map<string, Arrival>> {
   const rendered = renderNftJson(ruleset);
   await loadRuleset({ nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] }, { netns: topo.gateway.name });
@@ -247,14 +244,13 @@ async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: b
     return { iif: iif!, oif, version: Number(version) as 4 | 6, daddr: daddr! };
   }));
   const next = { 4: 1, 6: 1 };
-  const tags = new Map<string, number>();
-  tagOf.set(round, tags);
+  const owner = new Map<string, string>();
   const phases: Injection[][] = [[], []];
   for (const unit of round.units) {
     const icmpId = unit.index & 0xffff;
     unit.packets.forEach((p, i) => {
       const tag = next[p.family]++;
-      tags.set(`${unit.index}:${i}`, tag);
+      owner.set(`${p.family}:${tag}`, `${unit.index}:${i}`);
       const port = topo.port(p.iifname);
       const setup = i < unit.packets.length - 1;
       const wire: WirePacket = {
@@ -268,7 +264,10 @@ async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: b
     });
   }
   const arrivals = await sendAndCapture(topo, phases.filter((ph) => ph.length), { pps: opts.pps });
-  const byTag = new Map<string, Arrival>();
-  for (const a of arrivals) byTag.set(`${a.version}:${a.tag}`, a);
-  return byTag;
+  const byPacket = new Map<string, Arrival>();
+  for (const a of arrivals) {
+    const key = owner.get(`${a.version}:${a.tag}`);
+    if (key) byPacket.set(key, a);
+  }
+  return byPacket;
 }
