@@ -97,7 +97,6 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   }
   // Compiled once up front so that a ruleset the kernel would refuse fails before any namespace exists.
   let engine = makeEngine(ruleset, opts.engine ?? 'wasm', {});
-  const plan = engine.plan;
   const outcomes: PacketOutcome[] = [];
   const candidates: { index: number; packets: Packet[] }[] = [];
   packets.forEach((p, index) => {
@@ -113,7 +112,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       addresses.add(p.saddr).add(p.daddr);
     }
   }
-  let engineCounts: Float64Array = new Float64Array(2 * plan.counters.length);
+  let engineCounts: Float64Array = new Float64Array(2 * engine.plan.counters.length);
   const kernelCounts: CounterTable = new Map();
   let rounds: Round[] = [];
   if (candidates.length) {
@@ -143,22 +142,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       for (const [n, round] of rounds.entries()) {
         const arrivals = await runRound(topo, ruleset, round, n > 0 || opts.topology !== undefined, opts);
         addCounters(kernelCounts, await readCounters(topo.gateway, new Set([`${PROBE_TABLE.family} ${PROBE_TABLE.name}`])));
-        for (const unit of round.units) {
-          unit.packets.forEach((p, i) => {
-            const r = unit.results[i]!;
-            const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
-            const reasons = comparePacket(p, r, kernel);
-            outcomes.push({
-              index: unit.index,
-              role: i === unit.packets.length - 1 ? 'probe' : 'setup',
-              packet: p,
-              status: reasons.length ? 'mismatch' : 'match',
-              reasons,
-              engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, ...(reasons.length ? { text: formatResult(plan, engine.evaluate(p, true)) } : {}) },
-              kernel,
-            });
-          });
-        }
+        outcomes.push(...judgeRound(engine, round, arrivals));
         sent += round.size;
         opts.onProgress?.(sent, total);
       }
@@ -167,7 +151,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
     }
   }
   outcomes.sort((a, b) => a.index - b.index || (a.role === b.role ? 0 : a.role === 'setup' ? -1 : 1));
-  const counters = rounds.length ? compareCounters(plan, engineCounts, kernelCounts) : [];
+  const counters = rounds.length ? compareCounters(engine.plan, engineCounts, kernelCounts) : [];
   const mismatches = outcomes.filter((o) => o.status === 'mismatch').length;
   const counterMismatches = counters.filter((c) => !c.match).length;
   return {
@@ -180,6 +164,29 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
     skipped: outcomes.filter((o) => o.status === 'skipped').length,
     ok: mismatches === 0 && counterMismatches === 0,
   };
+}
+
+/** Each packet of a round: what the kernel did against what the engine said (with its trace if they differ). */
+function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>): PacketOutcome[] {
+  const out: PacketOutcome[] = [];
+  for (const unit of round.units) {
+    unit.packets.forEach((p, i) => {
+      const r = unit.results[i]!;
+      const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
+      const reasons = comparePacket(p, r, kernel);
+      const text = reasons.length ? { text: formatResult(engine.plan, engine.evaluate(p, true)) } : {};
+      out.push({
+        index: unit.index,
+        role: i === unit.packets.length - 1 ? 'probe' : 'setup',
+        packet: p,
+        status: reasons.length ? 'mismatch' : 'match',
+        reasons,
+        engine: { verdict: r.verdict, delivered: engineDelivers(r), packet: r.packet, ...text },
+        kernel,
+      });
+    });
+  }
+  return out;
 }
 
 /**
