@@ -205,7 +205,7 @@ function main(): void {
     `Single thread, one process, node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${new Date().toISOString().slice(0, 16)}Z.`,
     'Lookups/s by benchmark.js (wall clock) and per second of the process\'s own CPU time (steadier when',
     `the machine is shared: load average at start ${load}; a 3×10⁸-step integer loop took ${cal.cpuMs.toFixed(0)} ms CPU /`,
-    `${cal.wallMs.toFixed(0)} ms wall, against ~100–150 ms on an idle recent core). WASM: the whole trace through the batch`,
+    `${cal.wallMs.toFixed(0)} ms wall at the start, to compare runs by). WASM: the whole trace through the batch`,
     'API, 4096 packets per call; linear scan: a straightforward TypeScript loop over the rules; reference: the',
     'TypeScript reference interpreter, one packet at a time. Every WASM answer',
     "is checked against the trace's expected first match (column 7 corrected by `.firstmatch_diff`).",
