@@ -276,8 +276,12 @@ export class HeaderSpace {
         this.ex.ref(r);
         return r as Space;
       }
-      if (attempt > 0 && this.ex.capacity() >= this.ex.maxNodes()) throw this.limit({});
+      const full = this.ex.capacity() >= this.ex.maxNodes();
+      if (attempt > 0 && full) throw this.limit({});
       this.ex.collect(attempt > 0 ? 1 : 0);
+      // At the limit with the table still 15/16 live, every few operations would collect again
+      // (each collection walks the whole table): report the limit instead of thrashing.
+      if (full && this.ex.liveNodes() > this.ex.maxNodes() - (this.ex.maxNodes() >>> 4)) throw this.limit({});
     }
   }
 
