@@ -294,15 +294,20 @@ export class HeaderSpace {
     );
   }
 
+  /** op over a list as a balanced tree: operands of like size, which keeps BDD apply cheap. */
   private fold(list: readonly Space[], op: (a: Space, b: Space) => Space, empty: Space): Space {
     if (list.length === 0) return this.keep(empty);
-    let acc = this.keep(list[0]!);
-    for (let i = 1; i < list.length; i++) {
-      const next = op(acc, list[i]!);
-      this.release(acc);
-      acc = next;
+    let level = list.map((s) => this.keep(s));
+    while (level.length > 1) {
+      const next: Space[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) {
+        next.push(op(level[i]!, level[i + 1]!));
+        this.release(level[i]!, level[i + 1]!);
+      }
+      if (level.length % 2) next.push(level[level.length - 1]!);
+      level = next;
     }
-    return acc;
+    return level[0]!;
   }
 
   // ─── the io region ─────────────────────────────────────────────────────────────────────────
