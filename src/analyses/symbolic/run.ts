@@ -31,7 +31,11 @@ export interface Outcome {
   by: 'rule' | 'policy' | 'none';
   rule?: number;
   chain?: number;
+  /** On the whole path: routed to this host (input) or forwarded. */
+  local?: boolean;
   space: Space;
+  /** With `keepStates`: the parts with what their fields read at the end (handles of their own). */
+  states?: SymState[];
 }
 
 export interface SymbolicOptions {
@@ -43,6 +47,8 @@ export interface SymbolicOptions {
   disabled?: ReadonlySet<number>;
   /** Record per-rule spaces (default true). */
   perRule?: boolean;
+  /** Keep the final states of each outcome (their substitutions: NAT, marks). */
+  keepStates?: boolean;
 }
 
 export interface SymbolicResult {
@@ -90,21 +96,23 @@ export class SymbolicEvaluator {
     };
     const finals = new Map<string, Outcome>();
     /** Adds a part to the partition; takes over the part's handle. */
-    const finish = (o: Omit<Outcome, 'space'>, space: Space) => {
+    const finish = (o: Omit<Outcome, 'space'>, space: Space, st?: SymState) => {
       if (hs.isEmpty(space)) return;
-      const key = `${o.verdict}|${o.by}|${o.rule}|${o.chain}`;
+      const key = `${o.verdict}|${o.by}|${o.rule}|${o.chain}|${o.local}`;
       const prev = finals.get(key);
+      const kept = opts.keepStates && st ? [{ ...st, space: hs.keep(space) }] : undefined;
       if (prev) {
+        if (kept) prev.states!.push(...kept);
         const u = hs.or(prev.space, space);
         hs.release(prev.space, space);
         prev.space = u;
-      } else finals.set(key, { ...o, space });
+      } else finals.set(key, { ...o, space, ...(kept ? { states: kept } : {}) });
     };
     type Last = Omit<Outcome, 'space'>;
     const walk = (st: SymState, path: PathHook[], last: Last): void => {
       const [h, ...rest] = path;
       if (h === undefined) {
-        finish(last, st.space);
+        finish(last, st.space, st);
         return;
       }
       const here: SymState = { ...st, ctx: { ...st.ctx, noIif: h === 'output', noOif: h === 'prerouting' || h === 'input' } };
@@ -112,12 +120,12 @@ export class SymbolicEvaluator {
         if (hook !== undefined) return walk(s, rest, l);
         if (h === 'prerouting') {
           const [local, fwd] = this.route(s);
-          if (local) walk(local, ['input'], l);
-          if (fwd) walk(fwd, ['forward', 'postrouting'], l);
+          if (local) walk(local, ['input'], { ...l, local: true });
+          if (fwd) walk(fwd, ['forward', 'postrouting'], { ...l, local: false });
           return;
         }
         walk(s, rest, l);
-      }, (s, l) => finish(l, s.space));
+      }, (s, l) => finish(l, s.space, s));
       hs.release(st.space);
     };
     walk(start, hook ? [hook] : ['prerouting'], { verdict: 'accept', by: 'none' });
@@ -144,7 +152,7 @@ export class SymbolicEvaluator {
         if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
         if (slot.kind === 'chain') {
           for (const end of this.runBase(s, slot.chain)) {
-            const l2 = this.lastOf(end);
+            const l2 = this.lastOf(end, l);
             if (end.verdict === 'accept') go(end.st, i + 1, l2);
             else done(end.st, l2);
           }
@@ -160,7 +168,7 @@ export class SymbolicEvaluator {
         const natChains = (s2: SymState, j: number, l2: Omit<Outcome, 'space'>): void => {
           if (j === slot.chains.length || s2.natDone[manip]) return go(s2, i + 1, l2);
           for (const end of this.runBase(s2, slot.chains[j]!)) {
-            const l3 = this.lastOf(end);
+            const l3 = this.lastOf(end, l2);
             if (end.verdict === 'accept') natChains(end.st, j + 1, l3);
             else done(end.st, l3);
           }
@@ -171,10 +179,11 @@ export class SymbolicEvaluator {
     }
   }
 
-  private lastOf(end: ChainEnd): Omit<Outcome, 'space'> {
+  private lastOf(end: ChainEnd, prev: Omit<Outcome, 'space'>): Omit<Outcome, 'space'> {
+    const local = prev.local === undefined ? {} : { local: prev.local };
     return end.rule === undefined
-      ? { verdict: end.verdict, by: 'policy', chain: end.chain }
-      : { verdict: end.verdict, by: 'rule', rule: end.rule, chain: end.chain };
+      ? { verdict: end.verdict, by: 'policy', chain: end.chain, ...local }
+      : { verdict: end.verdict, by: 'rule', rule: end.rule, chain: end.chain, ...local };
   }
 
   private firstPacket(s: SymState): Space {
