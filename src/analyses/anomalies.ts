@@ -174,10 +174,10 @@ class HookAnalysis {
     try {
       if (hs.isEmpty(hit)) {
         if (hs.isEmpty(M)) return this.add('unreachable', id, 'its matches hold for no packet: it can never match', []);
-        if (hs.isEmpty(C)) {
+        const t = hs.isEmpty(C) ? this.earlierChains(M) : this.takers(id, C, bs);
+        if (t.length === 0) {
           return this.add('unreachable', id, `no packet it would match reaches its chain at ${this.hook}`, [], M, { not: id });
         }
-        const t = this.takers(id, C, bs);
         const other = t.filter((x) => x.action !== action);
         if (other.length) {
           const w = other[0]!;
@@ -231,6 +231,21 @@ class HookAnalysis {
       }
     }
     hs.release(rest);
+    return out;
+  }
+
+  /** For packets that never reach the rule's base chain: the rules or policies that ended them earlier. */
+  private earlierChains(M: Space): { ref: Ref; action: string; part: Space; id?: number }[] {
+    const { hs, a } = this;
+    const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
+    for (const o of this.res.outcomes) {
+      if (o.verdict === 'accept' || o.chain === undefined || out.length >= 8) continue;
+      const part = hs.and(o.space, M);
+      if (hs.isEmpty(part)) continue;
+      out.push(o.by === 'rule'
+        ? { ref: ruleRef(a.plan, o.rule!), action: actionOf(a.plan.rules[o.rule!]!.rule), part, id: o.rule! }
+        : { ref: policyRef(a.plan, o.chain), action: o.verdict, part });
+    }
     return out;
   }
 
