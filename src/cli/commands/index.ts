@@ -7,6 +7,9 @@ import { registerImport } from './import.js';
 import { registerCheck } from './check.js';
 import { registerProbe } from './probe.js';
 import { registerEval } from './eval.js';
+import { registerAnalyze } from './analyze.js';
+import { registerIsolation } from './isolation.js';
+import { registerDiff } from './diff.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -17,4 +20,7 @@ export const commands: Register[] = [
   registerCheck,
   registerProbe,
   registerEval,
+  registerAnalyze,
+  registerIsolation,
+  registerDiff,
 ];
