@@ -138,6 +138,7 @@ function applyMatch(f: Fields, m: Match, rnd: () => number): void {
       else if (m.field === 'th dport') f.dport = n;
       else if (m.field === 'meta l4proto' || m.field === 'ip protocol') f.l4proto = n;
       else if (m.field === 'tcp flags') f.tcpFlags = n;
+      else if (m.field === 'meta mark') f.mark = n;
       return;
     }
     case 'ifname': {
@@ -202,7 +203,7 @@ function complete(f: Fields, pools: Pools, rnd: () => number): Packet | undefine
   try {
     return makePacket({
       saddr: f.saddr ?? addr(), daddr, l4proto, sport, dport: f.dport ?? port(),
-      iifname, oifname, ctState, tcpFlags, length: f.length ?? minimumLength({ version: family, l4proto }),
+      iifname, oifname, ctState, tcpFlags, mark: f.mark ?? 0, length: f.length ?? minimumLength({ version: family, l4proto }),
     });
   } catch {
     return undefined; // e.g. an icmpv6 protocol match on an IPv4 address

@@ -66,14 +66,37 @@ export interface ProbeReport {
   ok: boolean;
 }
 
-/** The probe's own table in the gateway: drops what the gateway itself would send (ICMP errors
- *  of rejects, MLD reports…) before any chain of the ruleset sees it, so only forwarded packets
- *  count. Its priority is the lowest there is. */
+/**
+ * The probe's own table in the gateway, its chains at the lowest priority there is, so they run
+ * before any chain of the ruleset: `local-out` drops what the gateway itself would send (ICMP
+ * errors of rejects, MLD reports…), so only forwarded packets count; `mark-in` gives the packets
+ * whose meta mark is not 0 that mark as they come in (a wire carries none), found by their tag.
+ */
 export const PROBE_TABLE = { family: 'inet', name: 'nftlens-probe' } as const;
-const PROBE_TABLE_CMDS = [
-  { add: { table: PROBE_TABLE } },
-  { add: { chain: { family: PROBE_TABLE.family, table: PROBE_TABLE.name, name: 'local-out', type: 'filter', hook: 'output', prio: -2147483648, policy: 'drop' } } },
-];
+const LOWEST = -2147483648;
+
+function probeTable(marks: readonly { family: 4 | 6; tag: number; mark: number }[]): object[] {
+  const t = { family: PROBE_TABLE.family, table: PROBE_TABLE.name };
+  const cmds: object[] = [
+    { add: { table: PROBE_TABLE } },
+    { add: { chain: { ...t, name: 'local-out', type: 'filter', hook: 'output', prio: LOWEST, policy: 'drop' } } },
+  ];
+  if (marks.length) cmds.push({ add: { chain: { ...t, name: 'mark-in', type: 'filter', hook: 'prerouting', prio: LOWEST, policy: 'accept' } } });
+  for (const m of marks) {
+    const key = m.family === 4 ? { protocol: 'ip', field: 'id' } : { protocol: 'ip6', field: 'flowlabel' };
+    cmds.push({
+      add: {
+        rule: {
+          ...t, chain: 'mark-in', expr: [
+            { match: { op: '==', left: { payload: key }, right: m.tag } },
+            { mangle: { key: { meta: { key: 'mark' } }, value: m.mark } },
+          ],
+        },
+      },
+    });
+  }
+  return cmds;
+}
 
 interface Unit {
   index: number;
@@ -243,21 +266,16 @@ function planRounds(units: readonly Unit[], roundSize: number): Round[] {
  * flow label) with a number unique in the round per family, from 1.
  */
 async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: boolean, opts: ProbeOptions): Promise<Map<string, Arrival>> {
-  const rendered = renderNftJson(ruleset);
-  await loadRuleset({ nftables: [{ flush: { ruleset: null } }, ...PROBE_TABLE_CMDS, ...rendered.nftables] }, { netns: topo.gateway.name });
-  if (flush) await topo.flushConntrack();
-  await topo.setRoutes([...round.routes].map(([key, oif]) => {
-    const [iif, version, daddr] = key.split('|');
-    return { iif: iif!, oif, version: Number(version) as 4 | 6, daddr: daddr! };
-  }));
   const next = { 4: 1, 6: 1 };
   const owner = new Map<string, string>();
+  const marks: { family: 4 | 6; tag: number; mark: number }[] = [];
   const phases: Injection[][] = [[], []];
   for (const unit of round.units) {
     const icmpId = unit.index & 0xffff;
     unit.packets.forEach((p, i) => {
       const tag = next[p.family]++;
       owner.set(`${p.family}:${tag}`, `${unit.index}:${i}`);
+      if (p.mark !== 0) marks.push({ family: p.family, tag, mark: p.mark });
       const port = topo.port(p.iifname);
       const setup = i < unit.packets.length - 1;
       const wire: WirePacket = {
@@ -270,6 +288,13 @@ async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: b
       phases[setup ? 0 : 1]!.push({ iif: p.iifname, frame: craftFrame(wire) });
     });
   }
+  const rendered = renderNftJson(ruleset);
+  await loadRuleset({ nftables: [{ flush: { ruleset: null } }, ...probeTable(marks), ...rendered.nftables] }, { netns: topo.gateway.name });
+  if (flush) await topo.flushConntrack();
+  await topo.setRoutes([...round.routes].map(([key, oif]) => {
+    const [iif, version, daddr] = key.split('|');
+    return { iif: iif!, oif, version: Number(version) as 4 | 6, daddr: daddr! };
+  }));
   const arrivals = await sendAndCapture(topo, phases.filter((ph) => ph.length), { pps: opts.pps });
   const byPacket = new Map<string, Arrival>();
   for (const a of arrivals) {

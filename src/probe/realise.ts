@@ -1,7 +1,7 @@
 // Which engine packets the probe can put on a wire, and how. A packet's fields are the engine's
 // inputs, but on a wire most of them are decided by the kernel: conntrack gives the ct state from
-// the protocol, the TCP flags / ICMP type and the flow's history; marks start at 0; only forwarded
-// packets can be sent from outside. This module says, from the kernel's rules, what state a crafted
+// the protocol, the TCP flags / ICMP type and the flow's history; a new flow's ct mark is 0 (the
+// meta mark is given by the probe's own first chain); only forwarded packets can be sent from outside. This module says, from the kernel's rules, what state a crafted
 // first packet gets, which packet must open a flow before an `established` one, and refuses (with a
 // reason) what cannot be sent — so the probe never compares the engine against a different packet.
 //
@@ -95,7 +95,6 @@ export function realise(p: Packet): Realisation {
   }
   if (OWN_TRACKERS[p.l4proto]) return no(`${OWN_TRACKERS[p.l4proto]} has a conntrack tracker of its own the probe does not satisfy`);
   if (p.family === 6 && IPV6_EXTENSIONS.has(p.l4proto)) return no(`next header ${p.l4proto} is an IPv6 extension header or carries none`);
-  if (p.mark !== 0) return no('a packet arrives from the wire with meta mark 0');
   if (p.length > 1500) return no('the probe network has an MTU of 1500');
   if (p.length < minimumLength({ version: p.family, l4proto: p.l4proto })) {
     return no(`length ${p.length} leaves no room for the ${minimumLength({ version: p.family, l4proto: p.l4proto })}-byte headers the probe sends`);

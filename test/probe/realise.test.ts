@@ -52,7 +52,7 @@ describe('realise', () => {
     ['tcp 10.0.0.1:80 -> 10.0.0.2:4000 ct established flags ack', /syn,ack/],
     ['tcp 10.0.0.1:1 -> 10.0.0.2:2 ct new flags fin', /ct state invalid, not new/],
     ['tcp 10.0.0.1:1 -> 10.0.0.2:2 ct related', /related/],
-    ['tcp 10.0.0.1:1 -> 10.0.0.2:2 mark 0x10', /meta mark 0/],
+    ['tcp 10.0.0.1:1 -> 10.0.0.2:2 ctmark 0x10', /ct mark 0/],
     ['tcp 127.0.0.1:1 -> 10.0.0.2:2', /loopback/],
     ['tcp 10.0.0.1:1 -> 224.0.0.5:2', /multicast/],
     ['tcp [fe80::1]:1 -> [fd00::2]:2', /link-local/],

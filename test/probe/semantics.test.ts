@@ -104,7 +104,7 @@ table ip f {
     ],
   },
   {
-    name: 'meta mark and ct mark set, then matched in a later chain',
+    name: 'meta mark and ct mark set, then matched in a later chain; marks given on input',
     nft: `
 table inet m {
   chain pre { type filter hook prerouting priority -150; policy accept;
@@ -115,6 +115,7 @@ table inet m {
   chain fw { type filter hook forward priority 0; policy drop;
     meta mark 0x10 ct mark 0x20 counter accept
     meta mark 0x11 ct mark 0x20 counter accept
+    meta mark 0x7 udp dport 54 counter accept
     meta mark != 0x0 counter drop
     tcp dport 22 counter accept
   }
@@ -124,6 +125,9 @@ table inet m {
       ['udp 10.1.0.5:4001 -> 10.42.0.5:53 iif eth0 oif eth1', false],
       ['tcp 10.1.0.5:4002 -> 10.42.0.5:22 iif eth0 oif eth1', true],
       ['tcp [fd00::1]:4003 -> [fd42::5]:80 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:4004 -> 10.42.0.5:23 iif eth0 oif eth1 mark 0x10', false],
+      ['udp [fd00::1]:4005 -> [fd42::5]:54 iif eth0 oif eth1 mark 0x7', true],
+      ['udp [fd00::1]:4006 -> [fd42::5]:53 iif eth0 oif eth1 mark 0x7', false],
     ],
   },
   {
