@@ -204,25 +204,38 @@ class HookAnalysis {
   }
 
   /** Who ended the base chain for the packets of X (rules in the chains' trees, then the policy). */
-  private takers(id: number, X: Space, bs: number[]): { ref: Ref; action: string; part: Space; id?: number }[] {
+  private takers(id: number, X: Space, bs: number[], otherThan?: string): { ref: Ref; action: string; part: Space; id?: number }[] {
     const { hs, a } = this;
     const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
     let rest = hs.keep(X);
     const box = this.box(id);
     const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
-    for (const r of a.plan.rules) {
+    // In a chain without jumps only the rules before it can end its packets.
+    const self = a.plan.rules[id]!;
+    const flat = bs.length === 1 && chains.size === 1;
+    const list = flat ? a.plan.rules.slice(a.plan.chains[self.chain]!.firstRule, id) : a.plan.rules;
+    for (const r of list) {
       if (hs.isEmpty(rest)) break;
       if (r.id === id || !chains.has(r.chain)) continue;
       const ends = this.res.rules[r.id]?.ends;
       if (!ends || hs.isEmpty(ends) || disjoint(box, this.box(r.id))) continue;
-      const part = hs.and(ends, rest);
+      if (otherThan !== undefined) {
+        // Only rules with another action, each on its own: what it ends of X (ends are disjoint).
+        if (actionOf(r.rule) === otherThan) continue;
+        const part = hs.and(ends, X);
+        if (!hs.isEmpty(part)) out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part, id: r.id });
+        continue;
+      }
+      // Scanning a flat chain in order with what is left, a terminal plain rule takes exactly
+      // (its match ∩ rest): cheaper than its `ends`, which carries the chain's history.
+      const part = flat && this.terminalPlain(r.id) ? hs.and(rest, this.match(r.id, bs[0]!)) : hs.and(ends, rest);
       if (hs.isEmpty(part)) continue;
       out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part: hs.keep(part), id: r.id });
       const next = hs.diff(rest, part);
       hs.release(rest, part);
       rest = next;
     }
-    if (!hs.isEmpty(rest)) {
+    if (!hs.isEmpty(rest) && otherThan === undefined) {
       for (const b of bs) {
         const part = hs.and(rest, this.res.entries.get(b) ?? hs.none);
         if (hs.isEmpty(part)) continue;
@@ -254,8 +267,8 @@ class HookAnalysis {
     const { hs } = this;
     const X = hs.diff(C, hit);
     if (hs.isEmpty(X)) return;
-    const t = this.takers(id, X, bs).filter((x) => {
-      const keep = x.action !== action && x.id !== undefined && matchesFirst(this.a.plan.rules[x.id]!.rule);
+    const t = this.takers(id, X, bs, action).filter((x) => {
+      const keep = x.id !== undefined && matchesFirst(this.a.plan.rules[x.id]!.rule);
       if (!keep) hs.release(x.part);
       return keep;
     });
@@ -330,25 +343,49 @@ class HookAnalysis {
     return true;
   }
 
-  /** F[v]: packets that, starting at rule i, end the chain with v; redundant iff hit ⊆ F(i+1)[action]. */
+  /**
+   * Redundancy in a simple chain: follow the packets the rule decides through the rules after it
+   * (each takes its match ∩ what is left); redundant iff every part meets a rule with the same
+   * verdict, and what is left at the end meets the policy with it.
+   */
   private backward(b: number): void {
     const { hs, a } = this;
     const info = a.plan.chains[b]!;
-    const F = new Map<string, Space>((['accept', 'drop', 'reject'] as const).map((v) => [v, info.chain.base!.policy === v ? hs.keep(hs.all) : hs.none]));
-    for (let i = info.chain.rules.length - 1; i >= 0; i--) {
+    const n = info.chain.rules.length;
+    const policy = info.chain.base!.policy;
+    for (let i = 0; i < n; i++) {
       const id = info.firstRule + i;
       const v = info.chain.rules[i]!.verdict?.kind;
-      if (v !== 'accept' && v !== 'drop' && v !== 'reject') continue;
       const hit = this.res.rules[id]?.hit;
-      if (hit && !hs.isEmpty(hit)) this.fast.set(id, hs.subsetOf(hit, F.get(v)!));
-      const M = this.match(id, b);
-      for (const [k, s] of F) {
-        const next = k === v ? hs.or(s, M) : hs.diff(s, M);
-        hs.release(s);
-        F.set(k, next);
+      if ((v !== 'accept' && v !== 'drop' && v !== 'reject') || !hit || hs.isEmpty(hit)) continue;
+      const box = this.box(id);
+      let rest = hs.keep(hit);
+      let same = true;
+      for (let j = i + 1; j < n && same && !hs.isEmpty(rest); j++) {
+        const jid = info.firstRule + j;
+        const w = info.chain.rules[j]!.verdict?.kind;
+        if ((w !== 'accept' && w !== 'drop' && w !== 'reject') || disjoint(box, this.box(jid))) continue;
+        const part = hs.and(rest, this.match(jid, b));
+        if (!hs.isEmpty(part)) {
+          if (w !== v) same = false;
+          const next = hs.diff(rest, part);
+          hs.release(rest);
+          rest = next;
+        }
+        hs.release(part);
       }
+      if (same && !hs.isEmpty(rest) && policy !== v) same = false;
+      hs.release(rest);
+      this.fast.set(id, same);
     }
-    for (const s of F.values()) hs.release(s);
+  }
+
+  /** Matches then no-op statements then accept/drop/reject, reached with unrewritten headers. */
+  private terminalPlain(id: number): boolean {
+    const r = this.a.plan.rules[id]!.rule;
+    const v = r.verdict?.kind;
+    return (v === 'accept' || v === 'drop' || v === 'reject') && !this.res.rewritten.has(id) && matchesFirst(r) &&
+      r.exprs.every((e) => e.kind === 'match' || e.kind === 'counter' || e.kind === 'log' || e.kind === 'mss-clamp');
   }
 
   private box(id: number): Box {

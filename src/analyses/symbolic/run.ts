@@ -4,7 +4,7 @@
 // conntrack entry, notrack, a NAT pool, the routing decision, NAT chains for first packets) the
 // set is split and each part goes its way. The result is exact, over the original headers:
 //
-//   rules[id].reach    packets that reach rule id (entered its evaluation)
+//   rules[id].reach    packets that reach rule id (entered its evaluation; with `reach: true`)
 //   rules[id].hit      packets for which all its matches held (its statements and verdict ran)
 //   rules[id].ends     packets whose base chain it ended (accept, drop, reject, NAT)
 //   outcomes           the final verdict partition, per deciding rule or policy, as the engine's
@@ -47,6 +47,8 @@ export interface SymbolicOptions {
   disabled?: ReadonlySet<number>;
   /** Record per-rule spaces (default true). */
   perRule?: boolean;
+  /** Record the packets reaching each rule too (default false: costs a split per rule). */
+  reach?: boolean;
   /** Keep the final states of each outcome (their substitutions: NAT, marks). */
   keepStates?: boolean;
 }
@@ -236,11 +238,46 @@ export class SymbolicEvaluator {
     type Frame = { chain: number; next: number };
     const walk = (s: SymState, chain: number, i: number, stack: readonly Frame[]): void => {
       let cur: SymState[] = [s];
+      // Lazy form for runs of plain rules: the state is cur[0] minus `taken` (what earlier rules
+      // ended), so each rule costs (its match ∖ taken) — small sets — not a split of a big one.
+      let taken: Space | undefined;
+      const materialize = () => {
+        if (taken === undefined) return;
+        const rest = hs.diff(cur[0]!.space, taken);
+        hs.release(cur[0]!.space, taken);
+        taken = undefined;
+        cur = hs.isEmpty(rest) ? [] : [{ ...cur[0]!, space: rest }];
+      };
       for (;;) {
         const info = this.plan.chains[chain]!;
         const rules = info.chain.rules;
         if (i >= rules.length) break;
         const id = info.firstRule + i;
+        const rule = rules[i]!;
+        if (cur.length === 1 && !this.opts.reach && !this.opts.disabled?.has(id) && plainRule(rule)) {
+          const c = cur[0]!;
+          if (c.ctx.notracked || Object.keys(c.sub).length) this.rewritten.add(id);
+          taken ??= hs.none;
+          const m = this.leading(c, id, rule, leadingCount(rule));
+          const inside = hs.and(c.space, m);
+          const hit = hs.diff(inside, taken);
+          hs.release(inside);
+          if (!hs.isEmpty(hit)) {
+            this.record(id, 'hit', hit);
+            const v = rule.verdict?.kind;
+            if (v === 'accept' || v === 'drop' || v === 'reject') {
+              this.record(id, 'ends', hit);
+              const t = hs.or(taken, hit);
+              hs.release(taken);
+              taken = t;
+              ends.push({ verdict: v, rule: id, chain, st: { ...c, space: hit } });
+            } else hs.release(hit);
+          }
+          i++;
+          continue;
+        }
+        materialize();
+        if (cur.length === 0) return;
         const nexts: SymState[] = [];
         for (const c of cur) {
           const parts = this.runRule(c, id, rules[i]!);
@@ -269,6 +306,7 @@ export class SymbolicEvaluator {
         if (cur.length === 0) return;
         i++;
       }
+      materialize();
       for (const c of cur) this.returnTo(c, stack, base, policy, ends, walk);
     };
     walk(st, base, 0, []);
@@ -317,7 +355,7 @@ export class SymbolicEvaluator {
   /** One rule on a state: the parts (each with its own handle) and how the rule ended for each. */
   private runRule(st: SymState, id: number, rule: Rule): [RuleOutcome, SymState][] {
     const hs = this.hs;
-    this.record(id, 'reach', st.space);
+    if (this.opts.reach) this.record(id, 'reach', st.space);
     if (st.ctx.notracked || Object.keys(st.sub).length) this.rewritten.add(id);
     if (this.opts.disabled?.has(id)) return [['next', { ...st, space: hs.keep(st.space) }]];
     const out: [RuleOutcome, SymState][] = [];
@@ -510,6 +548,23 @@ export class SymbolicEvaluator {
     if (moved) out.push({ ...moved, sub: { ...moved.sub, [f]: lo } });
     return out;
   }
+}
+
+/** Matches, then only statements that change nothing, then accept/drop/reject or no verdict. */
+function plainRule(rule: Rule): boolean {
+  const n = leadingCount(rule);
+  for (let e = n; e < rule.exprs.length; e++) {
+    const k = rule.exprs[e]!.kind;
+    if (k !== 'counter' && k !== 'log' && k !== 'mss-clamp') return false;
+  }
+  const v = rule.verdict?.kind;
+  return v === undefined || v === 'continue' || v === 'accept' || v === 'drop' || v === 'reject';
+}
+
+function leadingCount(rule: Rule): number {
+  let e = 0;
+  while (e < rule.exprs.length && rule.exprs[e]!.kind === 'match') e++;
+  return e;
 }
 
 function withAddr(s: SymState, field: 'saddr' | 'daddr', sub: AddrSub): SymState {
