@@ -1,0 +1,106 @@
+// `npm run bench:analyses`: the exact analyses on ClassBench acl1/fw1/ipc1 chains of 1k and 10k
+// rules — all anomaly kinds (symbolic run + classification), and the diff of two 10k chains that
+// differ in 100 rules — with BDD nodes and bytes. Writes bench/results/analyses.{md,json}.
+// ClassBench rules all accept (the last one is a catch-all), which would make every rule
+// redundant; for a meaningful mix a fixed 3 in 7 of them drop (rule i drops iff i·2654435761 mod 7 < 3).
+// Usage: npm run bench:analyses [-- acl1_1k fw1_10k …]
+
+import cliProgress from 'cli-progress';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { Ruleset } from '../src/model/ruleset.js';
+import { findAnomalies } from '../src/analyses/anomalies.js';
+import { diffRulesets } from '../src/analyses/diff.js';
+import { symbolicAnalysis } from '../src/analyses/symbolic/index.js';
+import { DATA_DIR, SHARED_DIR, parseRules, toRuleset } from './classbench-data.js';
+
+const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k'];
+const TARGET_MS: Record<string, number> = { '1k': 300, '10k': 5000 };
+const RESULTS = new URL('./results/', import.meta.url).pathname;
+
+function classbench(name: string): Ruleset {
+  const file = existsSync(`${DATA_DIR}${name}.rules`) ? `${DATA_DIR}${name}.rules` : `${SHARED_DIR}${name}.rules`;
+  const rs = toRuleset(parseRules(readFileSync(file, 'utf8')));
+  rs.tables[0]!.chains[0]!.rules.forEach((r, i) => {
+    if ((i * 2654435761) % 7 < 3) r.verdict = { kind: 'drop', origin: r.verdict!.origin };
+  });
+  return rs;
+}
+
+interface Row {
+  set: string;
+  rules: number;
+  ms: number;
+  target: number;
+  kinds: Record<string, number>;
+  nodes: number;
+  mib: number;
+}
+
+const wanted = process.argv.slice(2).filter((a) => SETS.includes(a) || a === 'diff');
+const sets = wanted.length ? wanted.filter((a) => a !== 'diff') : SETS;
+const doDiff = wanted.length === 0 || wanted.includes('diff');
+const rows: Row[] = [];
+const bars = new cliProgress.MultiBar({ format: '{set} {bar} {value}/{total} rules', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+for (const set of sets) {
+  const rs = classbench(set);
+  const n = rs.tables[0]!.chains[0]!.rules.length;
+  const bar = bars.create(n, 0, { set: set.padEnd(9) });
+  const t0 = performance.now();
+  const a = symbolicAnalysis(rs);
+  const report = findAnomalies(a, { describeLines: 0, onProgress: (d) => bar.update(d) });
+  const ms = performance.now() - t0;
+  bar.stop();
+  const kinds: Record<string, number> = { unreachable: 0, shadowed: 0, redundant: 0, correlated: 0, generalization: 0 };
+  for (const f of report.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+  const st = a.hs.stats();
+  rows.push({ set, rules: n, ms, target: TARGET_MS[set.endsWith('10k') ? '10k' : '1k']!, kinds, nodes: st.nodes, mib: st.bytes / 2 ** 20 });
+}
+
+let diffRow: { ms: number; changes: number; log2Changed: number; nodes: number; mib: number } | undefined;
+if (doDiff) {
+  const before = classbench('acl1_10k');
+  const after: Ruleset = structuredClone(before);
+  const rules = after.tables[0]!.chains[0]!.rules;
+  // 100 rules changed: every 97th rule's verdict flipped.
+  for (let k = 0; k < 100; k++) {
+    const r = rules[(k * 97) % rules.length]!;
+    r.verdict = { kind: r.verdict!.kind === 'drop' ? 'accept' : 'drop', origin: r.verdict!.origin };
+  }
+  const bar = bars.create(1, 0, { set: 'diff 10k ' });
+  const t0 = performance.now();
+  const d = diffRulesets(before, after, { describeLines: 3 });
+  const ms = performance.now() - t0;
+  bar.update(1);
+  bar.stop();
+  diffRow = { ms, changes: d.changes.length, log2Changed: Math.log2(d.changed), nodes: d.nodes, mib: d.bytes / 2 ** 20 };
+}
+bars.stop();
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const md = [
+  '# Analyses benchmark (ClassBench)',
+  '',
+  `Command: \`npm run bench:analyses\` — ${new Date().toISOString().slice(0, 10)}, ${cpu}, ${cpus().length} cores, Node ${process.version}.`,
+  'One filter chain (forward, policy drop) per set; rule i drops iff i·2654435761 mod 7 < 3, the others accept.',
+  'Time: symbolic evaluation of the hook + classification of every rule (all anomaly kinds, witnesses, no cube text), wall clock.',
+  '',
+  '| set | rules | time (ms) | target (ms) | unreachable | shadowed | redundant | correlated | generalization | BDD nodes | core MiB |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.set} | ${r.rules} | ${r.ms.toFixed(0)} | ${r.target} | ${r.kinds.unreachable} | ${r.kinds.shadowed} | ${r.kinds.redundant} | ${r.kinds.correlated} | ${r.kinds.generalization} | ${r.nodes} | ${r.mib.toFixed(1)} |`),
+  '',
+  ...(diffRow ? [
+    '## Diff',
+    '',
+    'acl1_10k against itself with 100 rules (every 97th) flipped between accept and drop; both sides evaluated symbolically in one header space.',
+    '',
+    '| rulesets | time (ms) | target (ms) | change groups | changed headers | BDD nodes | core MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    `| 2 × 10k | ${diffRow.ms.toFixed(0)} | 5000 | ${diffRow.changes} | 2^${diffRow.log2Changed.toFixed(1)} | ${diffRow.nodes} | ${diffRow.mib.toFixed(1)} |`,
+  ] : []),
+  '',
+].join('\n');
+mkdirSync(RESULTS, { recursive: true });
+writeFileSync(`${RESULTS}analyses.md`, md);
+writeFileSync(`${RESULTS}analyses.json`, JSON.stringify({ rows, diff: diffRow }, null, 2) + '\n');
+process.stdout.write(md);
