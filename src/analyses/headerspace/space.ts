@@ -104,6 +104,10 @@ export class HeaderSpace {
   diff(a: Space, b: Space): Space {
     return this.call(() => this.ex.diff(a, b));
   }
+  /** Headers in exactly one of a and b. */
+  xor(a: Space, b: Space): Space {
+    return this.call(() => this.ex.xor(a, b));
+  }
   /** The valid headers not in a. */
   not(a: Space): Space {
     return this.diff(this.all, a);

@@ -41,12 +41,14 @@ describe('algebra inside the valid headers', () => {
         const u = hs.or(a, b);
         const i = hs.and(a, b);
         const d = hs.diff(a, b);
+        const sym = hs.xor(a, b);
         for (const p of packets) {
           const [pa, pb] = [hs.member(a, p), hs.member(b, p)];
           expect(hs.member(na, p)).toBe(!pa);
           expect(hs.member(u, p)).toBe(pa || pb);
           expect(hs.member(i, p)).toBe(pa && pb);
           expect(hs.member(d, p)).toBe(pa && !pb);
+          expect(hs.member(sym, p)).toBe(pa !== pb);
         }
         const nna = hs.not(na);
         expect(hs.equals(nna, a)).toBe(true);
@@ -55,7 +57,7 @@ describe('algebra inside the valid headers', () => {
         expect((hs.count(u) + hs.count(i)) / (hs.count(a) + hs.count(b) || 1)).toBeCloseTo(hs.count(a) + hs.count(b) ? 1 : 0, 9);
         expect(hs.subsetOf(i, a) && hs.subsetOf(d, a)).toBe(true);
         expect(hs.overlaps(d, b)).toBe(false);
-        hs.release(a, b, na, u, i, d, nna);
+        hs.release(a, b, na, u, i, d, sym, nna);
       }),
       { numRuns: 200 },
     );
