@@ -273,3 +273,24 @@ describe('analyzer node table', () => {
     expect(ex.or(rng(80, 88), rng(443, 443))).toBe(kept);
   });
 });
+
+describe('the worked example of index.ts', () => {
+  it('th dport 80-88: 16 nodes, 9 values, two paths [80, 87] and [88]', () => {
+    const ex = core();
+    const nvars = ex.variables();
+    const first = ex.fieldFirst(ex.FIELD_DPORT.value as number);
+    write128(ex, 0, 80n);
+    write128(ex, 4, 88n);
+    write128(ex, 8, 0xffffn);
+    const d = ex.range(first, 16);
+    expect(ex.size(d)).toBe(16 + 2);
+    expect(ex.satCount(d) / 2 ** (nvars - 16)).toBe(9);
+    expect(ex.cubes(d, 10)).toBe(2);
+    const out = new Uint8Array(ex.memory.buffer, ex.out(), 2 * nvars);
+    const pattern = (c: number) => [...out.subarray(c * nvars + first, c * nvars + first + 16)].map((b) => (b === 2 ? 'x' : b)).join('');
+    expect([pattern(0), pattern(1)]).toEqual(['0000000001010xxx', '0000000001011000']);
+    write128(ex, 0, 80n);
+    expect(ex.fieldMinAtLeast(d, first, 16)).toBe(1);
+    expect(read128(ex, 4)).toBe(80n);
+  });
+});
