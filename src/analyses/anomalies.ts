@@ -41,7 +41,12 @@ export interface AnomalyReport {
   rules: number;
 }
 
-type Box = Map<string, [bigint, bigint]>;
+/** A bound on what a rule matches: [lo, hi] per BOX_FIELDS entry, as numbers (all fit 32 bits). */
+type Box = Float64Array;
+const BOX_FIELDS: Partial<Record<string, number>> = {
+  'ip saddr': 0, 'ip daddr': 1, 'meta l4proto': 2, 'ip protocol': 2, 'th sport': 3, 'th dport': 4, 'meta mark': 5, 'ct mark': 6, 'tcp flags': 7,
+};
+const BOX_SIZE = 8;
 
 export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): AnomalyReport {
   const { plan } = a;
@@ -219,18 +224,14 @@ class HookAnalysis {
       if (r.id === id || !chains.has(r.chain)) continue;
       const ends = this.res.rules[r.id]?.ends;
       if (!ends || hs.isEmpty(ends) || disjoint(box, this.box(r.id))) continue;
-      if (otherThan !== undefined) {
-        // Only rules with another action, each on its own: what it ends of X (ends are disjoint).
-        if (actionOf(r.rule) === otherThan) continue;
-        const part = hs.and(ends, X);
-        if (!hs.isEmpty(part)) out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part, id: r.id });
-        continue;
-      }
       // Scanning a flat chain in order with what is left, a terminal plain rule takes exactly
       // (its match ∩ rest): cheaper than its `ends`, which carries the chain's history.
       const part = flat && this.terminalPlain(r.id) ? hs.and(rest, this.match(r.id, bs[0]!)) : hs.and(ends, rest);
       if (hs.isEmpty(part)) continue;
-      out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part: hs.keep(part), id: r.id });
+      // With `otherThan`, rules of that action are passed over (their part still leaves `rest`).
+      if (otherThan === undefined || actionOf(r.rule) !== otherThan) {
+        out.push({ ref: ruleRef(a.plan, r.id), action: actionOf(r.rule), part: hs.keep(part), id: r.id });
+      }
       const next = hs.diff(rest, part);
       hs.release(rest, part);
       rest = next;
@@ -391,17 +392,16 @@ class HookAnalysis {
   private box(id: number): Box {
     let b = this.boxes.get(id);
     if (!b) {
-      b = new Map();
+      b = new Float64Array(2 * BOX_SIZE);
+      for (let k = 0; k < BOX_SIZE; k++) b[2 * k + 1] = 2 ** 32;
       for (const e of this.a.plan.rules[id]!.rule.exprs) {
         if (e.kind !== 'match') break; // only leading matches bound what the rule ends
-        if (e.op !== '==' || e.mask !== undefined || e.field.includes('ifname')) continue;
+        const k = BOX_FIELDS[e.field];
+        if (k === undefined || e.op !== '==' || e.mask !== undefined) continue;
         const ivs = valueIntervals(e.field, e.value);
         if (typeof ivs === 'string' || ivs.length === 0) continue;
-        const key = e.field === 'ip protocol' ? 'meta l4proto' : e.field;
-        const lo = ivs[0]!.lo;
-        const hi = ivs[ivs.length - 1]!.hi;
-        const prev = b.get(key);
-        b.set(key, prev ? [prev[0] > lo ? prev[0] : lo, prev[1] < hi ? prev[1] : hi] : [lo, hi]);
+        b[2 * k] = Math.max(b[2 * k]!, Number(ivs[0]!.lo));
+        b[2 * k + 1] = Math.min(b[2 * k + 1]!, Number(ivs[ivs.length - 1]!.hi));
       }
       this.boxes.set(id, b);
     }
@@ -423,10 +423,7 @@ class HookAnalysis {
 }
 
 function disjoint(a: Box, b: Box): boolean {
-  for (const [k, [lo, hi]] of a) {
-    const o = b.get(k);
-    if (o && (o[1] < lo || hi < o[0])) return true;
-  }
+  for (let i = 0; i < 2 * BOX_SIZE; i += 2) if (a[i + 1]! < b[i]! || b[i + 1]! < a[i]!) return true;
   return false;
 }
 
