@@ -113,7 +113,8 @@ class HookAnalysis {
   private readonly hs;
   private readonly bases: number[];
   private readonly trees = new Map<number, Set<number>>();
-  private readonly boxes = new Map<number, Box>();
+  /** Every rule's box, 2·BOX_SIZE numbers each, built on first use. */
+  private boxes: Float64Array | undefined;
   /** Per base chain (fast path): rule id → whether removing it changes no verdict. */
   private readonly fast = new Map<number, boolean>();
   private origByVerdict: Map<string, Space> | undefined;
@@ -213,7 +214,6 @@ class HookAnalysis {
     const { hs, a } = this;
     const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
     let rest = hs.keep(X);
-    const box = this.box(id);
     const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
     // In a chain without jumps only the rules before it can end its packets.
     const self = a.plan.rules[id]!;
@@ -223,7 +223,7 @@ class HookAnalysis {
       if (hs.isEmpty(rest)) break;
       if (r.id === id || !chains.has(r.chain)) continue;
       const ends = this.res.rules[r.id]?.ends;
-      if (!ends || hs.isEmpty(ends) || disjoint(box, this.box(r.id))) continue;
+      if (!ends || hs.isEmpty(ends) || this.apart(id, r.id)) continue;
       // Scanning a flat chain in order with what is left, a terminal plain rule takes exactly
       // (its match ∩ rest): cheaper than its `ends`, which carries the chain's history.
       const part = flat && this.terminalPlain(r.id) ? hs.and(rest, this.match(r.id, bs[0]!)) : hs.and(ends, rest);
@@ -354,18 +354,18 @@ class HookAnalysis {
     const info = a.plan.chains[b]!;
     const n = info.chain.rules.length;
     const policy = info.chain.base!.policy;
+    const kinds = info.chain.rules.map((r) => r.verdict?.kind);
     for (let i = 0; i < n; i++) {
       const id = info.firstRule + i;
       const v = info.chain.rules[i]!.verdict?.kind;
       const hit = this.res.rules[id]?.hit;
       if ((v !== 'accept' && v !== 'drop' && v !== 'reject') || !hit || hs.isEmpty(hit)) continue;
-      const box = this.box(id);
       let rest = hs.keep(hit);
       let same = true;
       for (let j = i + 1; j < n && same && !hs.isEmpty(rest); j++) {
         const jid = info.firstRule + j;
-        const w = info.chain.rules[j]!.verdict?.kind;
-        if ((w !== 'accept' && w !== 'drop' && w !== 'reject') || disjoint(box, this.box(jid))) continue;
+        const w = kinds[j];
+        if ((w !== 'accept' && w !== 'drop' && w !== 'reject') || this.apart(id, jid)) continue;
         const part = hs.and(rest, this.match(jid, b));
         if (!hs.isEmpty(part)) {
           if (w !== v) same = false;
@@ -389,22 +389,31 @@ class HookAnalysis {
       r.exprs.every((e) => e.kind === 'match' || e.kind === 'counter' || e.kind === 'log' || e.kind === 'mss-clamp');
   }
 
-  private box(id: number): Box {
-    let b = this.boxes.get(id);
-    if (!b) {
-      b = new Float64Array(2 * BOX_SIZE);
-      for (let k = 0; k < BOX_SIZE; k++) b[2 * k + 1] = 2 ** 32;
-      for (const e of this.a.plan.rules[id]!.rule.exprs) {
+  /** Whether the boxes of two rules are disjoint (then so are their matches). */
+  private apart(x: number, y: number): boolean {
+    const b = (this.boxes ??= this.buildBoxes());
+    const i = x * 2 * BOX_SIZE;
+    const j = y * 2 * BOX_SIZE;
+    for (let k = 0; k < 2 * BOX_SIZE; k += 2) if (b[i + k + 1]! < b[j + k]! || b[j + k + 1]! < b[i + k]!) return true;
+    return false;
+  }
+
+  private buildBoxes(): Float64Array {
+    const rules = this.a.plan.rules;
+    const b: Box = new Float64Array(rules.length * 2 * BOX_SIZE);
+    rules.forEach((r, id) => {
+      const at = id * 2 * BOX_SIZE;
+      for (let k = 0; k < BOX_SIZE; k++) b[at + 2 * k + 1] = 2 ** 32;
+      for (const e of r.rule.exprs) {
         if (e.kind !== 'match') break; // only leading matches bound what the rule ends
         const k = BOX_FIELDS[e.field];
         if (k === undefined || e.op !== '==' || e.mask !== undefined) continue;
         const ivs = valueIntervals(e.field, e.value);
         if (typeof ivs === 'string' || ivs.length === 0) continue;
-        b[2 * k] = Math.max(b[2 * k]!, Number(ivs[0]!.lo));
-        b[2 * k + 1] = Math.min(b[2 * k + 1]!, Number(ivs[ivs.length - 1]!.hi));
+        b[at + 2 * k] = Math.max(b[at + 2 * k]!, Number(ivs[0]!.lo));
+        b[at + 2 * k + 1] = Math.min(b[at + 2 * k + 1]!, Number(ivs[ivs.length - 1]!.hi));
       }
-      this.boxes.set(id, b);
-    }
+    });
     return b;
   }
 
@@ -420,11 +429,6 @@ class HookAnalysis {
     }
     this.report.findings.push(f);
   }
-}
-
-function disjoint(a: Box, b: Box): boolean {
-  for (let i = 0; i < 2 * BOX_SIZE; i += 2) if (a[i + 1]! < b[i]! || b[i + 1]! < a[i]!) return true;
-  return false;
 }
 
 function names(list: { ref: Ref }[]): string {
