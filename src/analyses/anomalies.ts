@@ -49,7 +49,6 @@ const BOX_FIELDS: Partial<Record<string, number>> = {
 const BOX_SIZE = 8;
 
 export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): AnomalyReport {
-  const { plan } = a;
   const report: AnomalyReport = { findings: [], skipped: [], rules: 0 };
   const hooks = (opts.hooks ?? PATH_HOOKS).filter((h) => bases(a, h).length > 0);
   const total = hooks.reduce((n, h) => n + rulesAt(a, h).length, 0);
@@ -60,7 +59,6 @@ export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): A
     for (const o of res.outcomes) a.hs.release(o.space);
   }
   report.rules = done;
-  void plan;
   return report;
 }
 
