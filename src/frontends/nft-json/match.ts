@@ -9,6 +9,7 @@ import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { namedRef, readAtom, readFlags, readValue } from './value.js';
+import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
 
@@ -18,6 +19,8 @@ interface Left {
   l4proto?: number;
   /** The `&` operand, when the left side is `{"&": [field, mask]}`. */
   mask?: Json;
+  /** `icmp type` & co, read as transport words by icmp.ts. */
+  icmp?: { proto: 'icmp' | 'icmpv6'; name: IcmpField };
 }
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -42,6 +45,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       }
       if (proto === 'ip' && name === 'protocol') return { field: 'ip protocol' };
       if (proto === 'tcp' && name === 'flags') return { field: 'tcp flags' };
+      if (isIcmpField(proto, name)) return { field: name === 'checksum' ? 'th dport' : 'th sport', icmp: { proto, name: name as IcmpField } };
       if (name === 'sport' || name === 'dport') {
         if (proto === 'th') return { field: `th ${name}` };
         const n = PORT_PROTOCOLS[proto];
@@ -72,6 +76,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       const inner = readLeft(s, body[0]!, at(o, '.&[0]'));
       if (!inner) return undefined;
       if (inner.mask !== undefined) return s.r.unsupported('nested bitwise &', o);
+      if (inner.icmp) return s.r.unsupported(`bitwise & on ${inner.icmp.proto} ${inner.icmp.name}`, o);
       return { ...inner, mask: body[1]! };
     }
     case 'concat':
@@ -113,6 +118,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
     if (typeof body.right === 'string') namedRef(s, body.right, ro);
     return undefined;
   }
+  if (left.icmp) return readIcmpMatch(s, left.icmp.proto, left.icmp.name, op, body.right!, o, ro);
   const { field } = left;
   const mk = (m: Omit<Match, 'kind' | 'origin'>): Match => ({ kind: 'match', ...m, origin: o });
   const pre: Match[] = left.l4proto === undefined ? [] : [mk({ field: 'meta l4proto', op: '==', value: left.l4proto })];

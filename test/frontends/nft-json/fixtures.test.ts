@@ -59,7 +59,7 @@ const ADVANCED: Record<string, string[]> = {
   ],
   'nft-f-sample-ruleset': [
     '@ipv4_blacklist (named set)', '@ipv6_blacklist (named set)', 'chain binding (bare string in JSON)', 'concatenation',
-    'exthdr rt type', 'fib', 'icmp type', 'icmpv6 type', 'ip6 hoplimit', 'limit', 'meta iif', 'meta oif', 'vmap',
+    'exthdr rt type', 'fib', 'ip6 hoplimit', 'limit', 'meta iif', 'meta oif', 'vmap',
   ],
   'optimizations-merge_nat_inet': ['dnat to a map', 'meta oif', 'snat to a map'],
   'optimizations-merge_reject': ['concatenation'],
@@ -67,7 +67,7 @@ const ADVANCED: Record<string, string[]> = {
   'optimizations-merge_vmap_raw': ['redirect', 'vmap'],
   'optimizations-nomerge_raw_payload': ['raw payload @th,160,112', 'raw payload @th,160,32'],
   'optionals-log_prefix_0': [],
-  'packetpath-policy': ['icmp type'],
+  'packetpath-policy': [],
   'packetpath-tcp_reset': ['meta nftrace set'],
   'sets-0001named_interval_0': ['@s1 (named set)', '@s2 (named set)', '@s3 (named set)', '@s4 (named set)', 'ip6 nexthdr'],
   'sets-0026named_limit_0': ['limit map'],
