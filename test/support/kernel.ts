@@ -8,3 +8,6 @@ if (reason) console.warn(`skipping kernel tests: ${reason} (run as root with nft
 
 /** Pass to `describe.skipIf(noKernel)`. */
 export const noKernel = reason !== undefined;
+
+/** Why kernel tests cannot run here, or undefined when they can. */
+export const kernelReason = reason;

@@ -1,11 +1,12 @@
 // loadRuleset / listRuleset: nft's failures become NftlensError NFT_COMMAND carrying nft's message.
 
 import { describe, expect, it } from 'vitest';
-import { kernelAvailable, withNetns } from '../../../src/backends/netns/netns.js';
+import { withNetns } from '../../../src/backends/netns/netns.js';
+import { kernelReason } from '../../support/kernel.js';
 import { listRuleset, loadRuleset } from '../../../src/backends/nft/nft.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 
-const skip = await kernelAvailable();
+const skip = kernelReason;
 
 describe.skipIf(skip)(`nft commands${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('reports what nft says when it refuses a document', async () => {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { kernelAvailable, withNetns } from '../../../src/backends/netns/netns.js';
+import { withNetns } from '../../../src/backends/netns/netns.js';
+import { kernelReason } from '../../support/kernel.js';
 import { listRuleset, loadRuleset } from '../../../src/backends/nft/nft.js';
 import { renderNftJson } from '../../../src/backends/nft/render-json.js';
 import { renderNftText } from '../../../src/backends/nft/render-text.js';
@@ -22,7 +23,7 @@ import { SAMPLES } from './samples.js';
 const SHARED = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
 const BASIC = `${SHARED}nftables/basic/`;
 const LIQO = `${SHARED}liqo/valid/`;
-const skip = await kernelAvailable();
+const skip = kernelReason;
 
 /** Loads a ruleset into a fresh namespace, reads it back, and returns the differences. */
 async function roundTrip(rs: Ruleset): Promise<{ diff: string[]; back: Ruleset }> {
