@@ -4,8 +4,11 @@
 // targets, loops, nesting deeper than the jump stack, NAT statements outside nat chains of the
 // right hooks), and, for each IP family and hook, the ordered slots that run there.
 //
-// Ordering, from linux/net/netfilter: base chains run in ascending priority, ties in creation
-// order (nf_hook_entries_grow inserts after equal priorities; reported as ENGINE_ORDER).
+// Ordering, from linux/net/netfilter: base chains run in ascending priority; of equal priorities
+// the chain registered LAST runs first (nf_hook_entries_grow inserts a new hook before the
+// entries of equal priority; checked on the kernel, test/engine/semantics.test.ts). Chains are
+// registered in creation order, which is the order a ruleset lists them. Ties are reported as
+// ENGINE_ORDER: the kernel's order then depends on how the ruleset was loaded.
 // Conntrack runs at -200 in prerouting and output (NF_IP_PRI_CONNTRACK). Chains of type nat are
 // not hooks of their own: nf_nat registers one hook per NAT hook — at -100 (NF_IP_PRI_NAT_DST) in
 // prerouting/output, at 100 (NF_IP_PRI_NAT_SRC) in input/postrouting — and runs the nat chains
@@ -223,14 +226,17 @@ function buildPipelines(chains: ChainInfo[], ipv: 4 | 6, diagnostics: Diagnostic
       if (b.type === 'nat') {
         nat.push(c);
         natSeq = Math.min(natSeq, c.id);
-      } else entries.push({ priority: b.priority, seq: c.id, slot: { kind: 'chain', chain: c.id }, chain: c });
+      } else entries.push({ priority: b.priority, seq: -c.id, slot: { kind: 'chain', chain: c.id }, chain: c });
     }
     reportTies(entries.map((e) => e.chain!), hook, ipv, diagnostics);
     reportTies(nat, hook, ipv, diagnostics);
-    if (hook === 'prerouting' || hook === 'output') entries.push({ priority: CONNTRACK_PRIORITY, seq: -1, slot: { kind: 'conntrack' } });
+    // Conntrack runs first among equal priorities: its hooks are registered on demand, when a
+    // rule that needs them is added, so after the chain that holds the rule.
+    if (hook === 'prerouting' || hook === 'output') entries.push({ priority: CONNTRACK_PRIORITY, seq: -Infinity, slot: { kind: 'conntrack' } });
     if (nat.length) {
-      const ordered = [...nat].sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || a.id - b.id);
-      entries.push({ priority: NAT_PRIORITY[hook], seq: natSeq, slot: { kind: 'nat', chains: ordered.map((c) => c.id) } });
+      // nf_nat keeps its chains in a hook list of its own, with the same insertion rule.
+      const ordered = [...nat].sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || b.id - a.id);
+      entries.push({ priority: NAT_PRIORITY[hook], seq: -natSeq, slot: { kind: 'nat', chains: ordered.map((c) => c.id) } });
     }
     entries.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     out[hook] = entries.map((e) => e.slot);
@@ -246,7 +252,7 @@ function reportTies(list: ChainInfo[], hook: PathHook, ipv: 4 | 6, diagnostics: 
       if (a.chain.base!.priority !== b.chain.base!.priority) continue;
       // An inet chain is seen by both families: report it once, for IPv4.
       if (ipv === 6 && a.table.family === 'inet' && b.table.family === 'inet') continue;
-      const msg = `base chains "${a.table.family} ${a.table.name} ${a.chain.name}" and "${b.table.family} ${b.table.name} ${b.chain.name}" both run at ${hook} priority ${a.chain.base!.priority}; the kernel gives them no defined order, the model runs them in creation order`;
+      const msg = `base chains "${a.table.family} ${a.table.name} ${a.chain.name}" and "${b.table.family} ${b.table.name} ${b.chain.name}" both run at ${hook} priority ${a.chain.base!.priority}; their order depends on how they were loaded: the kernel runs the one created last first, and so does the model`;
       if (!diagnostics.some((d) => d.message === msg)) diagnostics.push(diag('ENGINE_ORDER', 'warning', msg, b.chain.origin));
     }
   }
