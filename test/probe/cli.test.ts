@@ -32,6 +32,13 @@ describe.skipIf(noKernel)('nftlens probe', () => {
     expect(rep.packets.some((p) => p.kernel?.delivered === false)).toBe(true);
   });
 
+  it('agrees with the kernel on the embedded examples: two tables at forward priority 0', async () => {
+    // The order of equal-priority chains decides the counters of the second table.
+    const r = await cli(['probe', '--random', '150', '--seed', '3']);
+    expect(r.stdout).toMatch(/^OK: \d+ packet\(s\) probed .*, 0 packet mismatch\(es\), 0 of 14 counter\(s\) differ/m);
+    expect(r.code).toBe(0);
+  });
+
   it('needs packets', async () => {
     const r = await cli(['probe', '-f', seed]);
     expect(r.code).toBe(1);
