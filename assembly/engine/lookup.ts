@@ -47,9 +47,10 @@
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import {
-  BLOCK_SHIFT, C_DIMS, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
+  BLOCK_SHIFT, C_DIMS, C_FOREST, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
   D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
 } from './layout';
+import { forestMatch } from './cuts';
 import { BLOCKS, key, LOCS, pa, pw, ROWS, SUPS } from './memory';
 
 /** The elementary interval of the packet's key in dimension `dim` (a word offset). */
@@ -102,6 +103,8 @@ function le128(b: u32, slot: u32): bool {
 export function firstMatch(chain: u32, pos: u32): u32 {
   const nRules = pw(chain + C_NRULES);
   if (pos >= nRules) return nRules;
+  const forest = pw(chain + C_FOREST);
+  if (forest != 0) return forestMatch(forest, pos, nRules);
   const nDims = pw(chain + C_NDIMS);
   if (nDims == 0) return pos;
   const nBlocks = pw(chain + C_NBLOCKS);

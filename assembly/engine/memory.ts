@@ -1,6 +1,6 @@
 // Where the engine's state lives: the loaded program, the packet's keys, the jump stack, the
 // trace buffer, the counters. Module globals and static data only — nothing is allocated.
-import { K_WORDS, JUMP_STACK, MAX_DIMS, T_WORDS } from './layout';
+import { K_WORDS, JUMP_STACK, MAX_DIMS, MAX_FOREST_DIMS, T_WORDS } from './layout';
 
 /** Byte address of the program (its word offsets are relative to this). */
 export let prog: usize = 0;
@@ -37,6 +37,8 @@ export const LOCS: usize = memory.data(MAX_DIMS * 4);
 export const BLOCKS: usize = memory.data(MAX_DIMS * 4);
 export const ROWS: usize = memory.data(MAX_DIMS * 8);
 export const SUPS: usize = memory.data(MAX_DIMS * 4);
+/** The masked keys of the chain's cut-tree dims during a search (cuts.ts). */
+export const FKEYS: usize = memory.data(MAX_FOREST_DIMS * 4);
 
 // Trace: 4-word events, written only when tracing is on.
 let traceAt: usize = 0;

@@ -7,6 +7,7 @@
 import { NftlensError } from '../model/diagnostics.js';
 import type { Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
+import { buildForest } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
@@ -234,6 +235,18 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     perRule.push(dims);
     lead.push(n);
   }
+  const forest = forestFor([...specs.values()], [...specs.keys()], perRule);
+  if (forest) {
+    const at = w.append(forest);
+    const table = w.reserve(nRules);
+    rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+    const fields: [number, number][] = [
+      [L.C_NRULES, nRules], [L.C_NDIMS, 0], [L.C_NBLOCKS, 1], [L.C_DIMS, 0], [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
+      [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
+    ];
+    for (const [k, v] of fields) w.set(rec + k, v);
+    return;
+  }
   if (specs.size > L.MAX_DIMS) {
     throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
   }
@@ -272,9 +285,36 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
     [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
     [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT],
-    [L.C_NSUP, Math.ceil(nBlocks / 32)],
+    [L.C_NSUP, Math.ceil(nBlocks / 32)], [L.C_FOREST, 0],
   ];
   for (const [k, v] of fields) w.set(rec + k, v);
+}
+
+/** Which search a chain gets: cut trees when its rules suit them (`auto`), or as tests force it. */
+export const lookupChoice: { forest: 'auto' | 'always' | 'never' } = { forest: 'auto' };
+/** Below this many rules, one block of bit vectors is as fast and smaller. */
+export const FOREST_MIN_RULES = 64;
+
+/**
+ * The chain's cut trees (cuts.ts) when every dim is a field of at most 32 bits and the trees stay
+ * small, else null (bit vectors). Dims are checked in the leaves most specific first.
+ */
+function forestFor(specs: DimSpec[], keys: string[], perRule: Map<string, Interval[]>[]): Uint32Array | null {
+  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && perRule.length < FOREST_MIN_RULES)) return null;
+  if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
+  const dims = specs.map((s, i) => {
+    const bits = s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)));
+    // Specificity: how much of the key space rules leave out, on average (log scale).
+    let score = 0;
+    for (const r of perRule) {
+      const ivs = r.get(keys[i]!);
+      if (!ivs) continue;
+      const size = ivs.reduce((n, iv) => n + Number(iv.hi - iv.lo) + 1, 0);
+      score += bits - Math.log2(Math.max(1, Math.min(size, 2 ** bits)));
+    }
+    return { dim: { slot: s.slot, mask: s.mask, bits }, key: keys[i]!, score };
+  }).sort((a, b) => b.score - a.score);
+  return buildForest(dims.map((d) => d.dim), perRule.map((r) => dims.map((d) => r.get(d.key) ?? null)));
 }
 
 /** Average share of set bits in a dimension's rows: how little it narrows the search. */

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -104,7 +104,8 @@ export const C_RULES = 4; // offset of the rule table (one op-stream offset per 
 export const C_FIRST_RULE = 5; // global id of rule 0
 export const C_POLICY = 6; // VERDICT_ACCEPT or VERDICT_DROP
 export const C_NSUP = 7; // block-summary words per interval = ceil(nBlocks / 32)
-export const CHAIN_WORDS = 8;
+export const C_FOREST = 8; // offset of the chain's cut trees (F_*), or 0: search the bit vectors (D_*)
+export const CHAIN_WORDS = 9;
 
 /** Rules per block: one 32-word bitset row, one summary word. */
 export const BLOCK_SHIFT = 10;
@@ -129,6 +130,22 @@ export const MAX_DIMS = 64;
 export const IDX_SEARCH = 0; // binary search over all boundaries (128-bit keys)
 export const IDX_DIRECT = 1; // index[key] is the interval (keys of 8 or 16 bits, interface classes)
 export const IDX_TOP16 = 2; // 65537 entries: the answer lies in [index[key >>> 16], index[(key >>> 16) + 1]]
+
+// ─── cut trees (src/engine/cuts.ts): word offsets below are relative to the forest's start ────
+export const F_NDIMS = 0;
+export const F_NTREES = 1;
+export const F_NPIECES = 2;
+export const F_FLAT = 3; // offset of all pieces in rule order, for keys beyond a dim's `max`
+export const F_DIMS = 4; // per dim [slot, mask, max]; then per tree [first rule, root offset, root header]
+export const F_DIM_WORDS = 3;
+export const F_TREE_WORDS = 3;
+// A node is held by its parent as (offset, header). Header dim | shift << 8 | b << 16: the node
+// cuts dim's box (aligned on its size) into 2^b slices, its children are (offset, header) pairs
+// at offset, the key's child is (key >>> shift) & (2^b − 1). Header F_LEAF | n: n pieces at
+// offset, each [rule, (lo, hi − lo) × nDims], in rule order.
+export const F_LEAF = 0x80000000;
+/** Dims a forest may have (its masked keys are kept in a small array during a search). */
+export const MAX_FOREST_DIMS = 16;
 
 // ─── op stream: header word = OP_* | expression index << 8, then operands ────────────────────
 export const OP_END = 0; // the rule ends without verdict: next rule

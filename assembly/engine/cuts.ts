@@ -1,0 +1,65 @@
+// First-match search in a chain's cut trees (built by src/engine/cuts.ts; Theory of Operation in
+// lookup.ts): walk each tree from the root to the leaf holding the packet's keys, scan the leaf's
+// pieces in rule order, keep the lowest matching rule at or after `pos`. Exact for any key: one
+// beyond a dim's expected range (say a 16-bit port above 65535) takes the flat list instead.
+
+import { F_DIM_WORDS, F_DIMS, F_FLAT, F_LEAF, F_NDIMS, F_NPIECES, F_NTREES, F_TREE_WORDS } from './layout';
+import { FKEYS, key, pa } from './memory';
+
+// @ts-ignore: decorator
+@inline function word(base: usize, off: u32): u32 {
+  return load<u32>(base + ((<usize>off) << 2));
+}
+
+// @ts-ignore: decorator
+@inline function fkey(d: u32): u32 {
+  return load<u32>(FKEYS + ((<usize>d) << 2));
+}
+
+/** The lowest rule ≥ pos and < best among `n` pieces at byte address `e`, or `best`. */
+function scan(e: usize, n: u32, nd: u32, pos: u32, best: u32): u32 {
+  const stride = (<usize>(1 + 2 * nd)) << 2;
+  for (let j: u32 = 0; j < n; j++, e += stride) {
+    const r = load<u32>(e);
+    if (r >= best) return best;
+    if (r < pos) continue;
+    let d: u32 = 0;
+    let p = e + 4;
+    while (d < nd && fkey(d) - load<u32>(p) <= load<u32>(p + 4)) {
+      d++;
+      p += 8;
+    }
+    if (d == nd) return r;
+  }
+  return best;
+}
+
+/** The first rule at or after `pos` (chain-local) whose leading matches hold; nRules if none. */
+export function forestMatch(forest: u32, pos: u32, nRules: u32): u32 {
+  const base = pa(forest);
+  const nd = word(base, F_NDIMS);
+  let inRange = true;
+  for (let d: u32 = 0; d < nd; d++) {
+    const f = F_DIMS + d * F_DIM_WORDS;
+    const k = key(word(base, f)) & word(base, f + 1);
+    store<u32>(FKEYS + ((<usize>d) << 2), k);
+    if (k > word(base, f + 2)) inRange = false;
+  }
+  if (!inRange) return scan(base + ((<usize>word(base, F_FLAT)) << 2), word(base, F_NPIECES), nd, pos, nRules);
+  let best = nRules;
+  const nTrees = word(base, F_NTREES);
+  let t = F_DIMS + nd * F_DIM_WORDS;
+  for (let i: u32 = 0; i < nTrees; i++, t += F_TREE_WORDS) {
+    if (word(base, t) >= best) break;
+    let at = word(base, t + 1);
+    let h = word(base, t + 2);
+    while ((h & F_LEAF) == 0) {
+      const idx = (fkey(h & 0xff) >>> ((h >>> 8) & 0xff)) & ((1 << (h >>> 16)) - 1);
+      const slot = base + ((<usize>at) << 2) + ((<usize>idx) << 3);
+      at = load<u32>(slot);
+      h = load<u32>(slot + 4);
+    }
+    best = scan(base + ((<usize>at) << 2), h & ~F_LEAF, nd, pos, best);
+  }
+  return best;
+}

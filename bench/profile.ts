@@ -1,0 +1,54 @@
+// Where a packet's time goes: the whole trace through the batch API against the real chain, and
+// against the same path with an empty chain (the floor: hooks, conntrack, routing, batch I/O).
+// Usage: npx tsx bench/profile.ts [set …]
+import { compileRuleset } from '../src/engine/index.js';
+import { lookupChoice } from '../src/engine/compile.js';
+import * as L from '../src/engine/layout.js';
+import type { Classifier } from '../src/engine/classifier.js';
+import { loadSet, type CbTrace } from './classbench-data.js';
+
+function run(c: Classifier, t: CbTrace): void {
+  const col = c.columns;
+  for (let s = 0; s < t.n; s += c.capacity) {
+    const n = Math.min(c.capacity, t.n - s);
+    col[L.K_SADDR]!.set(t.src.subarray(s, s + n));
+    col[L.K_DADDR]!.set(t.dst.subarray(s, s + n));
+    col[L.K_SPORT]!.set(t.sport.subarray(s, s + n));
+    col[L.K_DPORT]!.set(t.dport.subarray(s, s + n));
+    col[L.K_L4PROTO]!.set(t.proto.subarray(s, s + n));
+    c.runBatch(n);
+  }
+}
+
+function prepare(c: Classifier): void {
+  const col = c.columns;
+  col[L.K_NFPROTO]!.fill(2);
+  col[L.K_IIF]!.fill(c.interfaceClass(''));
+  col[L.K_OIF]!.fill(c.interfaceClass(''));
+  col[L.K_CTSTATE]!.fill(8);
+  col[L.B_LEN]!.fill(40);
+}
+
+function rate(c: Classifier, t: CbTrace): number {
+  prepare(c);
+  for (let i = 0; i < 3; i++) run(c, t);
+  const c0 = process.cpuUsage();
+  let calls = 0;
+  while (process.cpuUsage(c0).user < 1.5e6) {
+    run(c, t);
+    calls++;
+  }
+  return (calls * t.n) / (process.cpuUsage(c0).user / 1e6) / 1e6;
+}
+
+for (const name of process.argv.slice(2).length ? process.argv.slice(2) : ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k']) {
+  const { ruleset, trace } = loadSet(name);
+  lookupChoice.forest = 'never';
+  const bits = compileRuleset(ruleset);
+  lookupChoice.forest = 'auto';
+  const t0 = performance.now();
+  const c = compileRuleset(ruleset);
+  const ms = performance.now() - t0;
+  const empty = { tables: [{ ...ruleset.tables[0]!, chains: [{ ...ruleset.tables[0]!.chains[0]!, rules: [] }] }] };
+  console.log(`${name}: chain ${rate(c, trace).toFixed(2)} M/s CPU, bit vectors ${rate(bits, trace).toFixed(2)}, empty chain ${rate(compileRuleset(empty), trace).toFixed(2)} M/s CPU, compile ${ms.toFixed(0)} ms`);
+}
