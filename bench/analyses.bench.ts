@@ -114,6 +114,14 @@ const md = [
     `| 2 × 10k | ${diffRow.ms.toFixed(0)} | 5000 | ${diffRow.changes} | 2^${diffRow.log2Changed.toFixed(1)} | ${diffRow.nodes} | ${diffRow.mib.toFixed(1)} |`,
   ] : []),
   '',
+  '## Notes',
+  '',
+  '- The machine is shared with other jobs (load average 3–5 on 2 cores during these runs): figures are upper bounds.',
+  '- Time is dominated by the first-match pass over the header space (see headerspace.md): wildcard-address rules',
+  '  late in ipc1/fw1 make the union of earlier rules large (10^6–10^7 nodes), and each such rule walks its address part.',
+  '- redundant counts rules that never fire with takers of their own action AND rules that fire but whose removal',
+  '  changes no verdict (exactly: their packets followed through the later rules to the policy).',
+  '',
 ].join('\n');
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(`${RESULTS}analyses.md`, md);
