@@ -47,7 +47,7 @@
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import {
-  BLOCK_SHIFT, C_DIMS, C_FOREST, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_MASK, D_NB, D_SLOT,
+  BLOCK_SHIFT, C_DIMS, C_FOREST, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_ISIZE, D_MASK, D_NB, D_SLOT,
   D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
 } from './layout';
 import { forestMatch } from './cuts';
@@ -61,7 +61,7 @@ function locate(dim: u32): u32 {
   if (pw(dim + D_WIDTH) == 1) {
     const k = key(slot) & pw(dim + D_MASK);
     const ikind = pw(dim + D_IKIND);
-    if (ikind == IDX_DIRECT) return pw(pw(dim + D_INDEX) + k);
+    if (ikind == IDX_DIRECT && k < pw(dim + D_ISIZE)) return pw(pw(dim + D_INDEX) + k);
     let lo: u32 = 0;
     let hi: u32 = nb - 1;
     if (ikind == IDX_TOP16) {

@@ -21,6 +21,8 @@ export interface Program {
   classes: IfClasses;
   /** Masquerade address index (1-based) for `${family}:${interface}`. */
   masqIndex: Map<string, number>;
+  /** The search each chain got (by chain id): cut trees or bit vectors. */
+  lookups: ('forest' | 'bits')[];
 }
 
 const MAX32 = 0xffffffffn;
@@ -156,7 +158,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);
-  for (const c of plan.chains) compileChain(w, chainsAt + c.id * L.CHAIN_WORDS, c, plan, classes);
+  const lookups = plan.chains.map((c) => compileChain(w, chainsAt + c.id * L.CHAIN_WORDS, c, plan, classes));
 
   const pipes = w.reserve(2 * L.N_HOOKS);
   ([4, 6] as const).forEach((fam, f) => {
@@ -194,7 +196,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     [L.H_NCOUNTERS, plan.counters.length],
   ];
   for (const [k, v] of header) w.set(k!, v!);
-  return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex };
+  return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex, lookups };
 }
 
 /** Whether a table's family already guarantees the IP version a field implies. */
@@ -202,7 +204,7 @@ function familyGuarantees(t: Table, req: number): boolean {
   return (t.family === 'ip' && req === L.REQ_V4) || (t.family === 'ip6' && req === L.REQ_V6);
 }
 
-function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): void {
+function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): 'forest' | 'bits' {
   const rules = c.chain.rules;
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
@@ -245,7 +247,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
       [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
     ];
     for (const [k, v] of fields) w.set(rec + k, v);
-    return;
+    return 'forest';
   }
   if (specs.size > L.MAX_DIMS) {
     throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
@@ -268,6 +270,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_BOUNDS, bounds);
     w.set(at + L.D_INDEX, d.index ? w.append(d.index) : 0);
     w.set(at + L.D_IKIND, d.ikind);
+    w.set(at + L.D_ISIZE, d.index?.length ?? 0);
     const blocks = w.reserve(3 * d.blocks.length);
     d.blocks.forEach((b, k) => {
       // One block: its cuts are the global cuts, the map is the identity (offset 0 says so).
@@ -288,6 +291,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     [L.C_NSUP, Math.ceil(nBlocks / 32)], [L.C_FOREST, 0],
   ];
   for (const [k, v] of fields) w.set(rec + k, v);
+  return 'bits';
 }
 
 /** Which search a chain gets: cut trees when its rules suit them (`auto`), or as tests force it. */

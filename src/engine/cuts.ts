@@ -160,9 +160,13 @@ class ForestBuilder {
     return { hdr, at: pieces.length ? this.entries(pieces) : 0 };
   }
 
-  /** A node for `pieces` (all overlapping the box: per dim [lo, lo + 2^bits − 1], lo a multiple of 2^bits). */
-  private node(pieces: Piece[], lo: number[], bits: number[], depth: number): Ref {
+  /**
+   * A node for `pieces`: all pieces that overlap the box (per dim [lo, lo + 2^bits − 1], lo a
+   * multiple of 2^bits) — hence every piece that matches a key reaching this node.
+   */
+  private node(pieces: Piece[], boxLo: number[], boxBits: number[], depth: number): Ref {
     if (pieces.length <= BINTH || depth >= MAX_DEPTH) return this.leaf(pieces);
+    const { lo, bits } = this.zoom(pieces, boxLo, boxBits);
     const cut = this.bestCut(pieces, lo, bits);
     if (!cut) return this.leaf(pieces);
     const { d, b } = cut;
@@ -202,6 +206,30 @@ class ForestBuilder {
     return { hdr: d | (shift << 8) | (b << 16), at: kids };
   }
 
+  /**
+   * The smallest aligned box inside the given one that holds every piece's part of it. A key
+   * outside it matches none of the pieces, so the node may cut it without checking the bits above
+   * (a wrong child then, but its leaf finds no match either — as would the right one).
+   */
+  private zoom(pieces: Piece[], lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
+    const zlo = [...lo];
+    const zbits = [...bits];
+    for (let d = 0; d < this.nd; d++) {
+      const hi = lo[d]! + 2 ** bits[d]! - 1;
+      let min = hi;
+      let max = lo[d]!;
+      for (const p of pieces) {
+        min = Math.min(min, Math.max(p.lo[d]!, lo[d]!));
+        max = Math.max(max, Math.min(p.hi[d]!, hi));
+      }
+      let b = bits[d]!;
+      while (b > 0 && Math.floor(min / 2 ** (b - 1)) === Math.floor(max / 2 ** (b - 1))) b--;
+      zbits[d] = b;
+      zlo[d] = Math.floor(min / 2 ** b) * 2 ** b;
+    }
+    return { lo: zlo, bits: zbits };
+  }
+
   /** The children (first, last) a piece overlaps when dim d's box is cut into slices of 2^shift. */
   private span(p: Piece, d: number, lo: number, bits: number, shift: number): [number, number] {
     const hi = lo + 2 ** bits - 1;
@@ -217,6 +245,7 @@ class ForestBuilder {
    */
   private bestCut(pieces: Piece[], lo: number[], bits: number[]): { d: number; b: number } | null {
     const n = pieces.length;
+    const budget = SPFAC * n;
     const step = Math.max(1, Math.floor(n / 256));
     const order: [number, number][] = [];
     for (let d = 0; d < this.nd; d++) {
@@ -237,10 +266,10 @@ class ForestBuilder {
       // Largest b in [1, maxB] whose cost fits (b = 1 always does).
       let okB = 1;
       let lowB = 2;
-      let highB = Math.min(bits[d]!, MAX_CUT_BITS, Math.floor(Math.log2(SPFAC * n)));
+      let highB = Math.min(bits[d]!, MAX_CUT_BITS, Math.floor(Math.log2(budget)));
       while (lowB <= highB) {
         const mid = (lowB + highB) >> 1;
-        if (this.cutCost(pieces, d, lo[d]!, bits[d]!, mid, false) <= SPFAC * n) {
+        if (this.cutCost(pieces, d, lo[d]!, bits[d]!, mid, false) <= budget) {
           okB = mid;
           lowB = mid + 1;
         } else highB = mid - 1;

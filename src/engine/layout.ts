@@ -122,7 +122,8 @@ export const D_BLOCKS = 7; // offset: per block [map, rows, summ] offsets — ma
 //                            block row; 0: the identity, for a one-block chain), rows: 32 words
 //                            per row, summ: 1 word per row
 export const D_SUP = 8; // offset: nb × nSup words — bit b: the interval's row in block b is non-zero
-export const DIM_WORDS = 9;
+export const D_ISIZE = 9; // entries of an IDX_DIRECT index; a key beyond them is binary-searched
+export const DIM_WORDS = 10;
 /** Dims one chain may have (distinct (field, mask) pairs in its rules' leading matches). */
 export const MAX_DIMS = 64;
 

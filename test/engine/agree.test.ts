@@ -1,9 +1,12 @@
 // Property: the WASM classifier and the reference interpreter agree — verdict, deciding rule and
 // chain, path, final packet, counters, and (on a sample) the full trace — on random rulesets
-// using every construct × random packets. RULESETS/PACKETS env vars scale it (CI: 1000 × 1000).
+// using every construct × random packets, with each chain's lookup as compiled (cut trees or bit
+// vectors) and again with cut trees forced wherever a chain's fields allow them. RULESETS/PACKETS
+// env vars scale it (CI: 1000 × 1000).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { lookupChoice } from '../../src/engine/compile.js';
 import { compileRuleset, ReferenceEngine } from '../../src/engine/index.js';
 import type { Ruleset } from '../../src/model/ruleset.js';
 import { ENV, randomPackets, rulesetArb } from './generators.js';
@@ -38,6 +41,15 @@ function check(rs: Ruleset, seed: number): void {
 describe('WASM classifier vs reference interpreter', () => {
   it(`agree on ${RULESETS} random rulesets × ${PACKETS} packets`, () => {
     fc.assert(fc.property(rulesetArb, fc.integer(), (rs, seed) => check(rs, seed)), { numRuns: RULESETS });
+  }, 300_000);
+
+  it(`agree with cut trees on every chain that takes them (${Math.max(10, RULESETS / 4)} rulesets)`, () => {
+    lookupChoice.forest = 'always';
+    try {
+      fc.assert(fc.property(rulesetArb, fc.integer(), (rs, seed) => check(rs, seed)), { numRuns: Math.max(10, RULESETS / 4) });
+    } finally {
+      lookupChoice.forest = 'auto';
+    }
   }, 300_000);
 
   it('agree per hook evaluated alone', () => {
