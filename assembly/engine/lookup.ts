@@ -1,5 +1,5 @@
 // First-match search in one chain: "the first rule at or after position p whose leading matches
-// all hold for the packet".
+// all hold for the packet" — by bit vectors (below) or by cut trees (cuts.ts), chosen per chain.
 //
 // ─── Theory of Operation ─────────────────────────────────────────────────────────────────────
 // The problem. A chain is an ordered list of rules; each rule starts with matches (conditions on
@@ -44,6 +44,47 @@
 // AND = 101 → first match from 0 is rule 0 (accept). From position 1 the answer would be rule 2.
 // Packet tcp 10.0.0.5:1 -> x:8080: 111 & 110 & 111 = 110 → rule 1 runs its counter, has no
 // verdict, and the executor asks again from 2 → rule 2 drops.
+//
+// The fast path: cut trees (assembly/engine/cuts.ts, built by src/engine/cuts.ts). A chain whose
+// leading matches are all on fields of at most 32 bits (IPv4 addresses, ports, protocol, marks,
+// interfaces…) and that has at least 64 rules is searched this way instead, when the trees stay
+// within 24× the words of its rules; otherwise (IPv6 keys, rules wide in every field such as
+// ClassBench fw1) it keeps the bit vectors above. Bit vectors cost every dimension's row per
+// block; a tree costs a few dependent reads and a short scan, whatever the number of rules.
+// 1. Pieces. Each rule becomes one box per combination of its fields' intervals (a set of three
+//    ports: three pieces; more than 16 combinations: bit vectors), one interval per dimension
+//    (unconstrained: [0, 2^32 − 1]; a field that can never match: no piece).
+// 2. Subsets (CutSplit, Li et al., INFOCOM '18). A wide range copied into every slice of a cut
+//    is what makes decision trees big, so the rules narrow in the field most rules are narrow in
+//    (span below 2^16 for 32-bit fields, 2^8 for ports) form tree 1, those narrow in the next
+//    field tree 2, up to 3, and the rest tree 4. Trees are kept in order of their first rule.
+// 3. Cuts (HiCuts, Gupta & McKeown, Hot Interconnects '99). A node first shrinks its box to the
+//    smallest aligned box holding its pieces' parts of it (a key outside that box matches none of
+//    them, so the node never has to check it); then picks the dimension whose pieces are most
+//    distinct and cuts it into 2^b equal slices, b as large as keeps pieces copied into children
+//    plus children ≤ 4 × its pieces (both grow with b, the biggest child only shrinks: a binary
+//    search). Child = (key >>> shift) & (2^b − 1): no comparison. Equal neighbouring children are
+//    shared. A node of ≤ 8 pieces (binth), or that no cut splits, is a leaf.
+// 4. Search from position p: for each tree whose first rule is below the best answer so far,
+//    walk to the leaf, scan its pieces in rule order — skip those below p, stop at the first at or
+//    above the best, test each dimension as (key − lo) ≤ (hi − lo) unsigned — keep the lowest match.
+//    A key above a dimension's range (a 16-bit port column holding 70000) scans the flat list of
+//    all pieces instead, so the answer is exact for any input.
+//
+// Worked example (binth 2 here, to keep it small; dims saddr, dport, l4proto):
+//   rule 0: ip saddr 10.0.0.1                accept
+//   rule 1: ip saddr 10.0.0.2  tcp dport 22  accept
+//   rule 2: tcp dport 80                     counter
+//   rule 3: ip saddr 10.0.0.0/30             drop
+// Subsets: saddr is narrow in rules 0, 1, 3 → tree A = {0, 1, 3}; the rest → tree B = {2}.
+// Tree A: the box shrinks to 10.0.0.0/30 (bits 2), cut in 4 (b = 2, shift 0): child = key & 3:
+//   .0 → [3]   .1 → [0, 3]   .2 → [1, 3]   .3 → [3]                   Tree B: a leaf [2].
+// tcp 10.0.0.2 → :22, from 0: A, child 2: rule 1 holds → best 1; B starts at rule 2 ≥ 1: skipped.
+// tcp 10.0.0.2 → :80, from 0: A, child 2: rule 1 fails (dport), rule 3 holds → best 3; B: rule 2
+//   < 3, leaf [2] holds → 2. Rule 2 counts, has no verdict; from 3: A gives 3, B's 2 is below the
+//   position → rule 3 drops.
+// tcp 192.168.0.1 → :22: A, child 1 (= key & 3, though the key is not in 10.0.0.0/30): rules 0
+//   and 3 both fail on saddr, as the zoom argument promises; B fails on dport → no match.
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 import {

@@ -96,6 +96,30 @@ describe('cut trees vs the reference', () => {
   });
 });
 
+describe('the worked example of the Theory of Operation (lookup.ts), cut trees forced', () => {
+  const rs = fwd([
+    rule([m('ip saddr', '10.0.0.1')], v('accept')),
+    rule([m('ip saddr', '10.0.0.2'), m('meta l4proto', 6), m('th dport', 22)], v('accept')),
+    rule([m('meta l4proto', 6), m('th dport', 80), counter]),
+    rule([m('ip saddr', { prefix: '10.0.0.0', len: 30 })], v('drop')),
+  ]);
+  const run = (pkt: Packet) => {
+    lookupChoice.forest = 'always';
+    try {
+      expect(compileProgram(planRuleset(rs), makeEnvironment({})).lookups[0]).toBe('forest');
+      const r = compileRuleset(rs).evaluate(pkt, { trace: true });
+      return { verdict: r.verdict, rules: r.trace!.filter((e) => e.kind === 'rule').map((e) => (e as { rule: number }).rule) };
+    } finally {
+      lookupChoice.forest = 'auto';
+    }
+  };
+  const tcp = (saddr: string, dport: number) => makePacket({ saddr, daddr: '10.9.9.9', l4proto: 6, sport: 40000, dport });
+
+  it('10.0.0.2 → :22: rule 1', () => expect(run(tcp('10.0.0.2', 22))).toEqual({ verdict: 'accept', rules: [1] }));
+  it('10.0.0.2 → :80: rule 2 counts, then rule 3 drops', () => expect(run(tcp('10.0.0.2', 80))).toEqual({ verdict: 'drop', rules: [2, 3] }));
+  it('192.168.0.1 → :22: no rule, the policy', () => expect(run(tcp('192.168.0.1', 22))).toEqual({ verdict: 'drop', rules: [] }));
+});
+
 describe('keys beyond a field width', () => {
   it('l4proto 300 and ports above 65535 in raw columns: same answers as the bit vectors', () => {
     const rules: Rule[] = [];
