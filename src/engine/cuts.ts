@@ -29,7 +29,7 @@ const SPFAC = 4;
 const MAX_CUT_BITS = 16;
 const MAX_DEPTH = 24;
 /** The trees may take this many times the words of the pieces listed once; beyond, bit vectors. */
-const MAX_GROWTH = 24;
+const MAX_GROWTH = 8;
 /** A rule whose fields take more interval combinations than this keeps the chain on bit vectors. */
 const MAX_PIECES_PER_RULE = 16;
 

@@ -92,7 +92,7 @@ describe('buildForest', () => {
     // The same dims for acl1_1k (addresses narrow): built, and within the budget.
     const acl = loadSet('acl1_1k').rules;
     const f = buildForest(dims, acl.map(fields))!;
-    expect(f.length).toBeLessThanOrEqual(24 * acl.length * 11);
+    expect(f.length).toBeLessThanOrEqual(8 * acl.length * 11);
   });
 });
 
