@@ -14,6 +14,9 @@ import { makePacket, type Packet } from '../src/engine/packet.js';
 import { barChart } from './chart.js';
 import { linearScanner, loadSet, type CbTrace } from './classbench-data.js';
 import type { Classifier } from '../src/engine/classifier.js';
+import { compileProgram } from '../src/engine/compile.js';
+import { makeEnvironment } from '../src/engine/environment.js';
+import { planRuleset } from '../src/engine/plan.js';
 
 const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k'];
 const TARGETS: Record<string, number> = { acl1_1k: 13.0e6, fw1_1k: 5.1e6, ipc1_1k: 7.5e6, acl1_10k: 7.3e6, fw1_10k: 9.9e6, ipc1_10k: 2.9e6 };
@@ -36,6 +39,8 @@ interface Row {
   recompileMs: number;
   programMB: number;
   mismatches: number;
+  /** The chain's search: cut trees or bit vectors (assembly/engine/lookup.ts). */
+  lookup: 'forest' | 'bits';
 }
 
 /** Ops per second of fn, by benchmark.js. */
@@ -172,17 +177,18 @@ function benchSet(name: string, step: () => void): Row {
   return {
     set: name, rules: rules.length, packets: trace.n, source: trace.source, wasm, linear, reference, wasmCpu, linearCpu, referenceCpu,
     compileMs: median(compiles), recompileMs, programMB: (c.programWords * 4) / 2 ** 20, mismatches,
+    lookup: compileProgram(planRuleset(ruleset), makeEnvironment({})).lookups[0]!,
   };
 }
 
 function table(rows: Row[]): string {
   const m = (v: number) => (v / 1e6).toFixed(2);
   const lines = [
-    '| set | rules | packets | WASM M/s (wall) | WASM M/s (CPU) | linear scan (wall / CPU) | reference (CPU) | WASM ÷ linear (wall / CPU) | WASM ÷ reference (CPU) | target M/s | compile ms | recompile ms | program MB | wrong answers |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| set | rules | packets | lookup | WASM M/s (wall) | WASM M/s (CPU) | linear scan (wall / CPU) | reference (CPU) | WASM ÷ linear (wall / CPU) | WASM ÷ reference (CPU) | target M/s | compile ms | recompile ms | program MB | wrong answers |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toFixed(4)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${m(TARGETS[r.set] ?? 0)} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
+    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${r.lookup === 'forest' ? 'cut trees' : 'bit vectors'} | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toFixed(4)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${m(TARGETS[r.set] ?? 0)} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
   }
   return lines.join('\n');
 }
@@ -211,6 +217,9 @@ function main(): void {
     "is checked against the trace's expected first match (column 7 corrected by `.firstmatch_diff`).",
     'Rules: one `ip` filter chain at forward, first match accepts; packets go the whole path',
     '(prerouting, conntrack, routing decision, forward, postrouting). Command: `npm run bench`.',
+    'Lookup: the chain\'s search as compiled — cut trees (HiCuts cuts over CutSplit subsets) or the',
+    'bit-vector fallback (assembly/engine/lookup.ts). No result cache: every packet is classified.',
+    `Per-packet floor (the same path with an empty chain): \`npx tsx bench/profile.ts\`.${process.env.BENCH_NOTE ? ' ' + process.env.BENCH_NOTE : ''}`,
     '',
     table(rows),
     '',
