@@ -21,14 +21,6 @@ export function layoutVersion(): u32 {
   return LAYOUT_VERSION;
 }
 
-let batchAt: usize = 0;
-let batchStride: u32 = 0;
-
-// @ts-ignore: decorator
-@inline function col(c: u32, i: u32): usize {
-  return batchAt + ((<usize>(c * batchStride + i)) << 2);
-}
-
 /**
  * Evaluates packets 0 … n−1 of the batch at `batch` (columns `stride` words apart) against the program at
  * `program`, adding to the counters at `counterAt`, writing trace events (if `traceCap` > 0) at
@@ -38,23 +30,40 @@ export function evaluate(program: usize, batch: usize, stride: u32, n: u32, coun
   setProgram(program);
   setCounters(counterAt);
   setTrace(traceAt, traceCap);
-  batchAt = batch;
-  batchStride = stride;
-  for (let i: u32 = 0; i < n; i++) evaluateOne(i);
+  // Once per batch: each (family, hook)'s slot list, 0 where the hook has nothing to run.
+  const pipes = pw(H_PIPES);
+  for (let h: u32 = 0; h < 2 * N_HOOKS; h++) {
+    const pipe = pw(pipes + h);
+    store<u32>(PIPES + ((<usize>h) << 2), pw(pipe) == 0 ? 0 : pipe);
+  }
+  noIf = pw(H_EMPTY_IF);
+  const s4 = (<usize>stride) << 2;
+  let p = batch;
+  for (let i: u32 = 0; i < n; i++, p += 4) evaluateOne(p, s4);
   return traceLen;
 }
 
+/** Per batch: word offset of each (family, hook)'s slot list, 0 for an empty one. */
+const PIPES: usize = memory.data(2 * N_HOOKS * 4);
+let noIf: u32 = 0;
 let pathBits: u32 = 0;
 
-function evaluateOne(i: u32): void {
-  for (let s: u32 = <u32>K_NFPROTO; s <= <u32>K_FLAGS; s++) setKey(s, load<u32>(col(s, i)));
+// @ts-ignore: decorator
+@inline function col(p: usize, s4: usize, c: u32): usize {
+  return p + s4 * c;
+}
+
+/** One packet: row `p` (its word in column 0), columns `s4` bytes apart. */
+function evaluateOne(p: usize, s4: usize): void {
+  let q = p;
+  for (let s: u32 = <u32>K_NFPROTO; s <= <u32>K_FLAGS; s++, q += s4) setKey(s, load<u32>(q));
   const iif = key(K_IIF);
   const oif = key(K_OIF);
-  const hookSel = load<u32>(col(B_HOOK, i));
-  const local = load<u32>(col(B_LOCAL, i)) != 0;
+  const hookSel = load<u32>(col(p, s4, B_HOOK));
+  const local = load<u32>(col(p, s4, B_LOCAL)) != 0;
   const only = hookSel - 1;
-  resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(B_LEN, i)), load<u32>(col(B_MASQ, i)));
-  const f: u32 = key(K_NFPROTO) == 2 ? 0 : 1;
+  resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(p, s4, B_LEN)), load<u32>(col(p, s4, B_MASQ)));
+  const f: u32 = key(K_NFPROTO) == 2 ? 0 : N_HOOKS;
   pathBits = 0;
   let v = VERDICT_ACCEPT;
   if (hookSel != 0) v = runHook(f, only, local, iif, oif);
@@ -64,35 +73,34 @@ function evaluateOne(i: u32): void {
   } else {
     v = runHook(f, HOOK_PREROUTING, local, iif, oif);
     if (v == VERDICT_ACCEPT) {
-      const toHost = isLocal(f);
+      const toHost = isLocal(f == 0);
       emit(T_ROUTE, toHost ? 1 : 0, 0);
       v = runHook(f, toHost ? HOOK_INPUT : HOOK_FORWARD, local, iif, oif);
       if (v == VERDICT_ACCEPT && !toHost) v = runHook(f, HOOK_POSTROUTING, local, iif, oif);
     }
   }
-  store<u32>(col(B_VERDICT, i), v);
-  store<u32>(col(B_RULE, i), lastRule);
-  store<u32>(col(B_CHAIN, i), lastChain);
-  for (let w: u32 = 0; w < 4; w++) {
-    store<u32>(col(B_OUT_SADDR + w, i), key(K_SADDR + w));
-    store<u32>(col(B_OUT_DADDR + w, i), key(K_DADDR + w));
-  }
-  store<u32>(col(B_OUT_SPORT, i), key(K_SPORT));
-  store<u32>(col(B_OUT_DPORT, i), key(K_DPORT));
-  store<u32>(col(B_OUT_MARK, i), key(K_MARK));
-  store<u32>(col(B_OUT_CTMARK, i), key(K_CTMARK));
-  store<u32>(col(B_OUT_CTSTATE, i), key(K_CTSTATE));
-  store<u32>(col(B_OUT_PATH, i), pathBits);
+  store<u32>(col(p, s4, B_VERDICT), v);
+  store<u32>(col(p, s4, B_RULE), lastRule);
+  store<u32>(col(p, s4, B_CHAIN), lastChain);
+  q = col(p, s4, B_OUT_SADDR);
+  for (let w: u32 = 0; w < 4; w++, q += s4) store<u32>(q, key(K_SADDR + w));
+  for (let w: u32 = 0; w < 4; w++, q += s4) store<u32>(q, key(K_DADDR + w));
+  store<u32>(col(p, s4, B_OUT_SPORT), key(K_SPORT));
+  store<u32>(col(p, s4, B_OUT_DPORT), key(K_DPORT));
+  store<u32>(col(p, s4, B_OUT_MARK), key(K_MARK));
+  store<u32>(col(p, s4, B_OUT_CTMARK), key(K_CTMARK));
+  store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
+  store<u32>(col(p, s4, B_OUT_PATH), pathBits);
 }
 
-/** The slots of one hook in order; stops at the first drop or reject. */
+/** The slots of one hook in order (f: 0 for ipv4, N_HOOKS for ipv6); stops at the first drop or reject. */
 function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
   emit(T_HOOK, hook, 0);
   pathBits |= 1 << hook;
-  const none = pw(H_EMPTY_IF);
-  setKey(K_IIF, hook == HOOK_OUTPUT || (hook == HOOK_POSTROUTING && local) ? none : iif);
-  setKey(K_OIF, hook == HOOK_PREROUTING || hook == HOOK_INPUT ? none : oif);
-  const pipe = pw(pw(H_PIPES) + f * N_HOOKS + hook);
+  const pipe = load<u32>(PIPES + ((<usize>(f + hook)) << 2));
+  if (pipe == 0) return VERDICT_ACCEPT; // nothing runs here: the interface keys are not read either
+  setKey(K_IIF, hook == HOOK_OUTPUT || (hook == HOOK_POSTROUTING && local) ? noIf : iif);
+  setKey(K_OIF, hook == HOOK_PREROUTING || hook == HOOK_INPUT ? noIf : oif);
   const n = pw(pipe);
   const dstManip = hook == HOOK_PREROUTING || hook == HOOK_OUTPUT;
   for (let j: u32 = 0; j < n; j++) {
@@ -124,8 +132,8 @@ function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
 }
 
 /** The routing decision: is the destination one of the host's addresses? */
-function isLocal(f: u32): bool {
-  if (f == 0) {
+function isLocal(v4: bool): bool {
+  if (v4) {
     const n = pw(H_NLOCAL4);
     const at = pw(H_LOCAL4);
     for (let i: u32 = 0; i < n; i++) if (pw(at + i) == key(K_DADDR)) return true;
