@@ -56,8 +56,9 @@
 //    (unconstrained: [0, 2^32 − 1]; a field that can never match: no piece).
 // 2. Subsets (CutSplit, Li et al., INFOCOM '18). A wide range copied into every slice of a cut
 //    is what makes decision trees big, so the rules narrow in the field most rules are narrow in
-//    (span below 2^16 for 32-bit fields, 2^8 for ports) form tree 1, those narrow in the next
-//    field tree 2, up to 3, and the rest tree 4. Trees are kept in order of their first rule.
+//    (span below 2^16 for 32-bit fields, 2^8 for ports; 8-bit fields such as the protocol, narrow
+//    in nearly every rule, are not split on) form tree 1, those narrow in the next field tree 2,
+//    up to 3, and the rest tree 4. Trees are kept in order of their first rule.
 // 3. Cuts (HiCuts, Gupta & McKeown, Hot Interconnects '99). A node first shrinks its box to the
 //    smallest aligned box holding its pieces' parts of it (a key outside that box matches none of
 //    them, so the node never has to check it); then picks the dimension whose pieces are most

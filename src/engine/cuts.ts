@@ -117,7 +117,7 @@ class ForestBuilder {
     return out.buf.slice(0, out.length);
   }
 
-  /** CutSplit: rules narrow in the field most rules are narrow in form a tree; repeat; the rest last. */
+  /** CutSplit: rules narrow in the (16/32-bit) field most rules are narrow in form a tree; repeat; the rest last. */
   private split(pieces: Piece[]): Piece[][] {
     const narrow = (p: Piece, d: number) => p.hi[d]! - p.lo[d]! < 2 ** (this.dims[d]!.bits - Math.ceil(this.dims[d]!.bits / 2));
     const trees: Piece[][] = [];
@@ -126,6 +126,9 @@ class ForestBuilder {
       let best = -1;
       let bestN = 0;
       for (let d = 0; d < this.nd; d++) {
+        // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
+        // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
+        if (this.dims[d]!.bits < 16) continue;
         const n = rest.reduce((k, p) => k + (narrow(p, d) ? 1 : 0), 0);
         if (n > bestN) [best, bestN] = [d, n];
       }
