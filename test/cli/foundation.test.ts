@@ -96,3 +96,22 @@ describe('every command', () => {
     expect(r.stdout).toMatch(new RegExp(`^Usage: nftlens ${name} `));
   });
 });
+
+describe('nftlens check (the main job)', () => {
+  it('validates, analyses, checks isolation and renders the embedded examples', async () => {
+    const r = await cli(['check']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# nftlens check: 2 file\(s\), 2 tables, 2 chains \(2 base\), 14 rules$/m);
+    expect(r.stdout).toContain('## validation: valid, 0 warning(s)');
+    expect(r.stdout).toMatch(/^## analysis: 4 error\(s\), \d+ warning\(s\)/m);
+    expect(r.stdout).toContain('## isolation (examples/tenants)\nnftlens isolation: 2 tenant(s), ISOLATED');
+    expect(r.stdout).toContain('## what nft would install\ntable ip provider-protection {');
+  });
+
+  it('skips isolation for other inputs unless --tenants is given', async () => {
+    const r = await cli(['check', '-f', 'examples/provider-protect-multi-consumer.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('## analysis: 0 error(s), 0 warning(s), 0 info');
+    expect(r.stdout).not.toContain('## isolation');
+  });
+});

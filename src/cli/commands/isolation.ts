@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NftlensError } from '../../model/diagnostics.js';
 import { EXAMPLES_DIR } from '../../frontends/load.js';
-import { checkIsolation, parseTenants } from '../../analyses/isolation.js';
+import { checkIsolation, parseTenants, type Tenant } from '../../analyses/isolation.js';
 import { isolationSvg } from '../../analyses/matrix-svg.js';
 import { formatIsolation, isolationJson } from '../../analyses/report.js';
 import { loadInput, withInput, withOutput, writeData, type InputOptions } from '../options.js';
@@ -24,6 +24,18 @@ interface IsolationOpts extends InputOptions {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** The tenants file (default: the embedded examples' tenants), parsed; errors name the file. */
+export async function readTenants(path?: string): Promise<Tenant[]> {
+  const file = path ?? join(EXAMPLES_DIR, 'tenants');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw NftlensError.of('INPUT_READ', `cannot read the tenants file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+  }
+  return parseTenants(text, path ?? 'examples/tenants');
+}
+
 export const registerIsolation: Register = (program, ctx) => {
   const cmd = new Command('isolation')
     .description('prove tenants cannot reach each other on the forward path, or show each breach with a witness (exit 1 on a breach)')
@@ -31,14 +43,7 @@ export const registerIsolation: Register = (program, ctx) => {
     .option('--svg <file>', 'also write the reachability matrix as SVG to this file')
     .option('--local <address>', 'an address of this host (routing decisions); repeatable', collect);
   withOutput(withInput(cmd), ['text', 'json', 'svg' as OutputFormat], 'text').action(async (opts: IsolationOpts) => {
-    const file = opts.tenants ?? join(EXAMPLES_DIR, 'tenants');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw NftlensError.of('INPUT_READ', `cannot read the tenants file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-    }
-    const tenants = parseTenants(text, opts.tenants ?? 'examples/tenants');
+    const tenants = await readTenants(opts.tenants);
     const loaded = await loadInput(opts, ctx);
     const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [] });
     if (opts.svg) await writeFile(opts.svg, isolationSvg(r));

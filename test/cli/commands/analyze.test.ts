@@ -16,9 +16,11 @@ describe('nftlens analyze', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^nftlens analyze: 2 file\(s\)/);
     expect(r.stdout.indexOf('ERRORS')).toBeLessThan(r.stdout.indexOf('WARNINGS'));
-    expect(r.stdout).toContain('✗ shadowed       ip provider-protection-venice offloaded-pods-only rule allow-venice-to-10-42-3-9');
-    expect(r.stdout).toContain('examples/provider-protect-single-consumer.yaml:48:15');
-    expect(r.stdout).toMatch(/witness  tcp 10\.0\.0\.1:1024 -> 10\.42\.3\.9:80 iif liqo-tunnel/);
+    // Equal priorities: the table created last (venice's) runs first, and its drop policy takes
+    // the naples traffic the multi-consumer table would accept.
+    expect(r.stdout).toContain('✗ shadowed       ip provider-protection offloaded-pods-only rule allow-naples-to-10-42-3-21');
+    expect(r.stdout).toContain('examples/provider-protect-multi-consumer.yaml:104:15');
+    expect(r.stdout).toMatch(/witness  tcp 10\.113\.0\.1:1024 -> 10\.42\.3\.21:80 iif liqo-tunnel/);
   });
 
   it('the multi-consumer example alone has no finding (exit 0)', async () => {
