@@ -41,7 +41,8 @@ export function isolationSvg(r: IsolationResult): string {
       out.push(`<text x="${x + CELL / 2 - 2}" y="${y + CELL / 2 + 14}" text-anchor="middle" fill="${self ? '#333' : '#fff'}" font-size="11">${esc(amount(v))}</text>`);
     });
   });
-  out.push(`<text x="10" y="${h - 20}" fill="#555" font-size="11">cells: headers accepted on the forward path from the row's sources to the column's destinations</text>`);
+  out.push(`<text x="10" y="${h - 28}" fill="#555" font-size="11">cells: headers accepted on the forward path</text>`);
+  out.push(`<text x="10" y="${h - 14}" fill="#555" font-size="11">from the row's sources to the column's destinations</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -51,11 +51,12 @@ export function findingsJson(list: readonly Finding[]): unknown {
 
 export function formatIsolation(r: IsolationResult): string {
   const out = [`nftlens isolation: ${r.tenants.length} tenant(s), ${r.isolated ? 'ISOLATED — no tenant reaches another' : `BREACHED — ${r.breaches.length} breach(es)`}`, ''];
-  const w = Math.max(6, ...r.tenants.map((t) => t.length));
-  out.push(`  ${'from \\ to'.padEnd(w + 2)}${r.tenants.map((t) => t.padEnd(w + 2)).join('')}`);
+  const first = 'from \\ to';
+  const w = Math.max(6, first.length, ...r.tenants.map((t) => t.length));
+  out.push(`  ${first.padEnd(w + 2)}${r.tenants.map((t) => t.padEnd(w + 2)).join('')}`.trimEnd());
   r.tenants.forEach((t, i) => {
     const cells = r.tenants.map((_, j) => (i === j ? (r.matrix[i]![j]! > 0 ? 'self' : '-') : r.matrix[i]![j]! > 0 ? 'BREACH' : 'ok').padEnd(w + 2));
-    out.push(`  ${t.padEnd(w + 2)}${cells.join('')}`);
+    out.push(`  ${t.padEnd(w + 2)}${cells.join('')}`.trimEnd());
   });
   for (const b of r.breaches) {
     out.push('', `  ✗ ${b.from} → ${b.to}: accepted, decided by ${b.decidedBy.label}`);
