@@ -85,8 +85,9 @@ describe.skipIf(noKernel)('witnesses against the kernel (probe)', () => {
     expect(cases.reduce((n, c) => n + c.packets.length, 0)).toBeGreaterThan(100);
   });
 
-  for (const c of cases) {
-    it.skipIf(c.packets.length === 0)(c.name, async () => {
+  // A fixture whose analyses find nothing has no witness to probe.
+  for (const c of cases.filter((x) => x.packets.length > 0)) {
+    it(c.name, async () => {
       const report = await probe(c.ruleset, c.packets, { topology });
       expect(report.ok, formatReport(report)).toBe(true);
     }, 60_000);
