@@ -17,11 +17,11 @@
 // through a rewrite has no single "would match" set); the others are counted in `skipped`.
 
 import type { Expr, Rule } from '../model/ruleset.js';
-import { valueIntervals } from '../model/values.js';
 import type { PathHook } from '../engine/plan.js';
 import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
+import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
@@ -40,13 +40,6 @@ export interface AnomalyReport {
   skipped: number[];
   rules: number;
 }
-
-/** A bound on what a rule matches: [lo, hi] per BOX_FIELDS entry, as numbers (all fit 32 bits). */
-type Box = Float64Array;
-const BOX_FIELDS: Partial<Record<string, number>> = {
-  'ip saddr': 0, 'ip daddr': 1, 'meta l4proto': 2, 'ip protocol': 2, 'th sport': 3, 'th dport': 4, 'meta mark': 5, 'ct mark': 6, 'tcp flags': 7,
-};
-const BOX_SIZE = 8;
 
 export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): AnomalyReport {
   const report: AnomalyReport = { findings: [], skipped: [], rules: 0 };
@@ -389,30 +382,7 @@ class HookAnalysis {
 
   /** Whether the boxes of two rules are disjoint (then so are their matches). */
   private apart(x: number, y: number): boolean {
-    const b = (this.boxes ??= this.buildBoxes());
-    const i = x * 2 * BOX_SIZE;
-    const j = y * 2 * BOX_SIZE;
-    for (let k = 0; k < 2 * BOX_SIZE; k += 2) if (b[i + k + 1]! < b[j + k]! || b[j + k + 1]! < b[i + k]!) return true;
-    return false;
-  }
-
-  private buildBoxes(): Float64Array {
-    const rules = this.a.plan.rules;
-    const b: Box = new Float64Array(rules.length * 2 * BOX_SIZE);
-    rules.forEach((r, id) => {
-      const at = id * 2 * BOX_SIZE;
-      for (let k = 0; k < BOX_SIZE; k++) b[at + 2 * k + 1] = 2 ** 32;
-      for (const e of r.rule.exprs) {
-        if (e.kind !== 'match') break; // only leading matches bound what the rule ends
-        const k = BOX_FIELDS[e.field];
-        if (k === undefined || e.op !== '==' || e.mask !== undefined) continue;
-        const ivs = valueIntervals(e.field, e.value);
-        if (typeof ivs === 'string' || ivs.length === 0) continue;
-        b[at + 2 * k] = Math.max(b[at + 2 * k]!, Number(ivs[0]!.lo));
-        b[at + 2 * k + 1] = Math.min(b[at + 2 * k + 1]!, Number(ivs[ivs.length - 1]!.hi));
-      }
-    });
-    return b;
+    return boxesApart((this.boxes ??= ruleBoxes(this.a.plan)), x, y);
   }
 
   private add(kind: FindingKind, id: number, message: string, related: Ref[], where?: Space, check?: Finding['check']): void {

@@ -18,6 +18,7 @@ import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
 import type { FinalVerdict } from '../../engine/result.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
+import { boxesApart, ruleBoxes } from './boxes.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
 
 export interface RuleSpaces {
@@ -77,6 +78,7 @@ export class SymbolicEvaluator {
   private opts!: SymbolicOptions;
   private entries!: Map<number, Space>;
   private localCache: Space | undefined;
+  private boxes: Float64Array | undefined;
   private rewritten!: Set<number>;
 
   constructor(readonly hs: HeaderSpace, readonly plan: Plan, readonly env: Environment) {
@@ -238,14 +240,19 @@ export class SymbolicEvaluator {
     type Frame = { chain: number; next: number };
     const walk = (s: SymState, chain: number, i: number, stack: readonly Frame[]): void => {
       let cur: SymState[] = [s];
-      // Lazy form for runs of plain rules: the state is cur[0] minus `taken` (what earlier rules
-      // ended), so each rule costs (its match ∖ taken) — small sets — not a split of a big one.
-      let taken: Space | undefined;
+      // Lazy form for runs of plain rules: the state is cur[0] minus what earlier rules of the run
+      // ended (`taken`, their hits; `takers`, their ids). Rule i fires for cur[0] ∩ M_i minus the
+      // matches of the earlier takers whose boxes meet its own: every set stays inside M_i, and
+      // the union of the run is built once (balanced) only when the state is needed whole.
+      let taken: Space[] | undefined;
+      let takers: number[] = [];
       const materialize = () => {
         if (taken === undefined) return;
-        const rest = hs.diff(cur[0]!.space, taken);
-        hs.release(cur[0]!.space, taken);
+        const u = hs.union(taken);
+        const rest = hs.diff(cur[0]!.space, u);
+        hs.release(cur[0]!.space, u, ...taken);
         taken = undefined;
+        takers = [];
         cur = hs.isEmpty(rest) ? [] : [{ ...cur[0]!, space: rest }];
       };
       for (;;) {
@@ -257,22 +264,18 @@ export class SymbolicEvaluator {
         if (cur.length === 1 && !this.opts.reach && !this.opts.disabled?.has(id) && plainRule(rule)) {
           const c = cur[0]!;
           if (c.ctx.notracked || Object.keys(c.sub).length) this.rewritten.add(id);
-          taken ??= hs.none;
-          const m = this.leading(c, id, rule, leadingCount(rule));
-          const inside = hs.and(c.space, m);
-          const hit = hs.diff(inside, taken);
-          hs.release(inside);
+          taken ??= [];
+          const hit = this.firstMatch(c, id, rule, takers);
           if (!hs.isEmpty(hit)) {
             this.record(id, 'hit', hit);
             const v = rule.verdict?.kind;
             if (v === 'accept' || v === 'drop' || v === 'reject') {
               this.record(id, 'ends', hit);
-              const t = hs.or(taken, hit);
-              hs.release(taken);
-              taken = t;
+              taken.push(hs.keep(hit));
+              takers.push(id);
               ends.push({ verdict: v, rule: id, chain, st: { ...c, space: hit } });
             } else hs.release(hit);
-          }
+          } else hs.release(hit);
           i++;
           continue;
         }
@@ -311,6 +314,22 @@ export class SymbolicEvaluator {
     };
     walk(st, base, 0, []);
     return ends;
+  }
+
+  /** c ∩ M_id minus the matches of earlier rules `takers` (read in c's state) that can meet it. */
+  private firstMatch(c: SymState, id: number, rule: Rule, takers: readonly number[]): Space {
+    const hs = this.hs;
+    let hit = hs.and(c.space, this.leading(c, id, rule, leadingCount(rule)));
+    const boxes = (this.boxes ??= ruleBoxes(this.plan));
+    for (let k = 0; k < takers.length && !hs.isEmpty(hit); k++) {
+      const j = takers[k]!;
+      if (boxesApart(boxes, id, j)) continue;
+      const rj = this.plan.rules[j]!.rule;
+      const next = hs.diff(hit, this.leading(c, j, rj, leadingCount(rj)));
+      hs.release(hit);
+      hit = next;
+    }
+    return hit;
   }
 
   private returnTo(
