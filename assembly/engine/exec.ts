@@ -21,6 +21,8 @@ export let tracked: bool = false;
 export let untracked: bool = false;
 export let natDoneSrc: bool = false;
 export let natDoneDst: bool = false;
+/** A NAT or mark statement changed the packet's addresses, ports or marks. */
+export let rewritten: bool = false;
 export let pktLen: u32 = 0;
 /** Masquerade address index (1-based) of the output interface for the packet's family; 0: none. */
 export let masqIndex: u32 = 0;
@@ -34,6 +36,7 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   tracked = isTracked;
   natDoneSrc = false;
   natDoneDst = false;
+  rewritten = false;
   pktLen = len;
   masqIndex = masq;
   lastRule = NO_RULE;
@@ -154,6 +157,7 @@ function runOps(op: u32, id: u32): u32 {
         const v = src == 0 ? pw(op + 3) : src == 1 ? key(K_MARK) : key(K_CTMARK);
         if (!isCt) setKey(K_MARK, v);
         else if (hasCt) setKey(K_CTMARK, v);
+        rewritten = true;
         emit(T_STMT, id, expr);
         op += 4;
         break;
@@ -265,6 +269,7 @@ function natOp(o: u32): u32 {
   }
   if (dst) natDoneDst = true;
   else natDoneSrc = true;
+  rewritten = true;
   return VERDICT_ACCEPT;
 }
 

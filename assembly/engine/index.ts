@@ -7,10 +7,10 @@ import {
   B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
   B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF, H_LOCAL4, H_LOCAL6, H_NLOCAL4, H_NLOCAL6,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
-  K_DPORT, K_FLAGS, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, S_CHAIN,
+  K_DPORT, K_FLAGS, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN,
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
 } from './layout';
-import { conntrack, ctGiven, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, runBaseChain } from './exec';
+import { conntrack, ctGiven, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
 import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
 
 export function heapBase(): usize {
@@ -82,6 +82,13 @@ function evaluateOne(p: usize, s4: usize): void {
   store<u32>(col(p, s4, B_VERDICT), v);
   store<u32>(col(p, s4, B_RULE), lastRule);
   store<u32>(col(p, s4, B_CHAIN), lastChain);
+  store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
+  if (!rewritten) {
+    // Unchanged: the caller reads the input columns (layout.ts), 12 stores a packet saved.
+    store<u32>(col(p, s4, B_OUT_PATH), pathBits);
+    return;
+  }
+  store<u32>(col(p, s4, B_OUT_PATH), pathBits | PATH_REWRITTEN);
   q = col(p, s4, B_OUT_SADDR);
   for (let w: u32 = 0; w < 4; w++, q += s4) store<u32>(q, key(K_SADDR + w));
   for (let w: u32 = 0; w < 4; w++, q += s4) store<u32>(q, key(K_DADDR + w));
@@ -89,8 +96,6 @@ function evaluateOne(p: usize, s4: usize): void {
   store<u32>(col(p, s4, B_OUT_DPORT), key(K_DPORT));
   store<u32>(col(p, s4, B_OUT_MARK), key(K_MARK));
   store<u32>(col(p, s4, B_OUT_CTMARK), key(K_CTMARK));
-  store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
-  store<u32>(col(p, s4, B_OUT_PATH), pathBits);
 }
 
 /** The slots of one hook in order (f: 0 for ipv4, N_HOOKS for ipv6); stops at the first drop or reject. */

@@ -143,8 +143,11 @@ export class Classifier {
     const c = this.columns;
     const rule = c[L.B_RULE]![i]!;
     const chain = c[L.B_CHAIN]![i]!;
-    const words = (at: number) => [0, 1, 2, 3].map((w) => c[at + w]![i]!);
     const path = c[L.B_OUT_PATH]![i]!;
+    // Output columns only when a statement rewrote the packet; else the input columns (layout.ts).
+    const out = (path & L.PATH_REWRITTEN) !== 0;
+    const col = (outCol: number, inCol: number) => c[out ? outCol : inCol]!;
+    const words = (at: number, inAt: number) => [0, 1, 2, 3].map((w) => col(at + w, inAt + w)[i]!);
     const hooks = PATH_HOOKS.filter((h) => path & (1 << HOOK_CODE[h]));
     const r: EvalResult = {
       verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
@@ -152,12 +155,12 @@ export class Classifier {
       hooks,
       packet: {
         ...pkt,
-        saddr: wordsToAddress(words(L.B_OUT_SADDR), pkt.family),
-        daddr: wordsToAddress(words(L.B_OUT_DADDR), pkt.family),
-        sport: c[L.B_OUT_SPORT]![i]!,
-        dport: c[L.B_OUT_DPORT]![i]!,
-        mark: c[L.B_OUT_MARK]![i]!,
-        ctMark: c[L.B_OUT_CTMARK]![i]!,
+        saddr: wordsToAddress(words(L.B_OUT_SADDR, L.K_SADDR), pkt.family),
+        daddr: wordsToAddress(words(L.B_OUT_DADDR, L.K_DADDR), pkt.family),
+        sport: col(L.B_OUT_SPORT, L.K_SPORT)[i]!,
+        dport: col(L.B_OUT_DPORT, L.K_DPORT)[i]!,
+        mark: col(L.B_OUT_MARK, L.K_MARK)[i]!,
+        ctMark: col(L.B_OUT_CTMARK, L.K_CTMARK)[i]!,
         ctState: CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!,
       },
     };

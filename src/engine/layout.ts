@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -55,6 +55,8 @@ export const B_MASQ = 22; // masquerade address index of the output interface (+
 export const B_VERDICT = 23; // VERDICT_*
 export const B_RULE = 24; // deciding rule id, or 0xffffffff when a policy decided
 export const B_CHAIN = 25; // chain of the deciding rule or policy
+// B_OUT_SADDR … B_OUT_CTMARK are written only for a packet whose B_OUT_PATH has PATH_REWRITTEN;
+// for any other they equal its input columns K_SADDR … K_CTMARK, which evaluate leaves unchanged.
 export const B_OUT_SADDR = 26; // 4 words: the packet as NAT and statements left it
 export const B_OUT_DADDR = 30;
 export const B_OUT_SPORT = 34;
@@ -62,7 +64,9 @@ export const B_OUT_DPORT = 35;
 export const B_OUT_MARK = 36;
 export const B_OUT_CTMARK = 37;
 export const B_OUT_CTSTATE = 38;
-export const B_OUT_PATH = 39; // bit per HOOK_* the packet went through
+export const B_OUT_PATH = 39; // bit per HOOK_* the packet went through, and PATH_REWRITTEN
+/** B_OUT_PATH bit: a NAT or mark statement rewrote the packet (B_OUT_SADDR … B_OUT_CTMARK written). */
+export const PATH_REWRITTEN = 0x80000000;
 export const B_COLUMNS = 40;
 
 // ─── hooks (path order) ──────────────────────────────────────────────────────────────────────
