@@ -316,19 +316,27 @@ export class SymbolicEvaluator {
     return ends;
   }
 
-  /** c ∩ M_id minus the matches of earlier rules `takers` (read in c's state) that can meet it. */
+  /**
+   * c ∩ M_id minus the matches of earlier rules `takers` (read in c's state) that can meet it:
+   * each restricted to c ∩ M_id first, then one balanced union, so no set leaves c ∩ M_id.
+   */
   private firstMatch(c: SymState, id: number, rule: Rule, takers: readonly number[]): Space {
     const hs = this.hs;
-    let hit = hs.and(c.space, this.leading(c, id, rule, leadingCount(rule)));
+    const inside = hs.and(c.space, this.leading(c, id, rule, leadingCount(rule)));
+    if (hs.isEmpty(inside)) return inside;
     const boxes = (this.boxes ??= ruleBoxes(this.plan));
-    for (let k = 0; k < takers.length && !hs.isEmpty(hit); k++) {
-      const j = takers[k]!;
+    const parts: Space[] = [];
+    for (const j of takers) {
       if (boxesApart(boxes, id, j)) continue;
       const rj = this.plan.rules[j]!.rule;
-      const next = hs.diff(hit, this.leading(c, j, rj, leadingCount(rj)));
-      hs.release(hit);
-      hit = next;
+      const p = hs.and(inside, this.leading(c, j, rj, leadingCount(rj)));
+      if (hs.isEmpty(p)) continue;
+      parts.push(p);
     }
+    if (parts.length === 0) return inside;
+    const u = hs.union(parts);
+    const hit = hs.diff(inside, u);
+    hs.release(inside, u, ...parts);
     return hit;
   }
 
