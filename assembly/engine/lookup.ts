@@ -48,8 +48,8 @@
 // The fast path: cut trees (assembly/engine/cuts.ts, built by src/engine/cuts.ts). A chain whose
 // leading matches are all on fields of at most 32 bits (IPv4 addresses, ports, protocol, marks,
 // interfaces…) and that has at least 64 rules is searched this way instead, when the trees stay
-// within 8× the words of its rules; otherwise (IPv6 keys, rules wide in every field such as
-// ClassBench fw1) it keeps the bit vectors above. Bit vectors cost every dimension's row per
+// within 8× the words of its rules; otherwise (IPv6 keys, rules wide in all of their address
+// and port fields alike) it keeps the bit vectors above. Bit vectors cost every dimension's row per
 // block; a tree costs a few dependent reads and a short scan, whatever the number of rules.
 // 1. Pieces. Each rule becomes one box per combination of its fields' intervals (a set of three
 //    ports: three pieces; more than 16 combinations: bit vectors), one interval per dimension
