@@ -331,6 +331,11 @@ export class SymbolicEvaluator {
       const rj = this.plan.rules[j]!.rule;
       const p = hs.and(inside, this.leading(c, j, rj, leadingCount(rj)));
       if (hs.isEmpty(p)) continue;
+      if (hs.equals(p, inside)) {
+        // One earlier rule takes all of it (a shadowed or redundant rule): nothing is left.
+        hs.release(p, inside, ...parts);
+        return hs.keep(hs.none);
+      }
       parts.push(p);
     }
     if (parts.length === 0) return inside;
