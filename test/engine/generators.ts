@@ -9,6 +9,7 @@ import type { Chain, Expr, Family, Item, Match, MatchField, Rule, Ruleset, State
 import type { Packet } from '../../src/engine/packet.js';
 import { makePacket } from '../../src/engine/packet.js';
 import type { CtState } from '../../src/model/values.js';
+import { prng } from '../../src/probe/generate.js';
 
 const o = {};
 const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.1.1', '10.0.1.9', '192.168.0.1', '192.168.0.7', '172.16.0.3'];
@@ -165,17 +166,8 @@ function tableArb(index: number): fc.Arbitrary<Table> {
 export const rulesetArb: fc.Arbitrary<Ruleset> = fc.integer({ min: 1, max: 3 }).chain((n) =>
   fc.tuple(...Array.from({ length: n }, (_, i) => tableArb(i))).map((tables) => ({ tables })));
 
-/** mulberry32: a small seeded PRNG, so packet streams are reproducible from one integer. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The probe generator's seeded PRNG: packet streams are reproducible from one integer. */
+export { prng };
 
 export function randomPackets(seed: number, n: number): Packet[] {
   const r = prng(seed);
