@@ -7,6 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Match, Ruleset } from '../src/model/ruleset.js';
+import type { Classifier } from '../src/engine/classifier.js';
+import * as L from '../src/engine/layout.js';
 
 export interface CbRule {
   src: [number, number];
@@ -145,4 +147,14 @@ function alloc(n: number, source: CbTrace['source']): CbTrace {
 export function loadSet(name: string): { rules: CbRule[]; ruleset: Ruleset; trace: CbTrace } {
   const rules = parseRules(readFileSync(join(DATA_DIR, `${name}.rules`), 'utf8'));
   return { rules, ruleset: toRuleset(rules), trace: loadTrace(name, rules) };
+}
+
+/** Copies trace packets [s, s+n) into a classifier's batch columns (5-tuple; other columns keep their defaults). */
+export function loadColumns(c: Classifier, t: CbTrace, s: number, n: number): void {
+  const col = c.columns;
+  col[L.K_SADDR]!.set(t.src.subarray(s, s + n));
+  col[L.K_DADDR]!.set(t.dst.subarray(s, s + n));
+  col[L.K_SPORT]!.set(t.sport.subarray(s, s + n));
+  col[L.K_DPORT]!.set(t.dport.subarray(s, s + n));
+  col[L.K_L4PROTO]!.set(t.proto.subarray(s, s + n));
 }

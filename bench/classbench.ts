@@ -12,7 +12,7 @@ import { compileRuleset, ReferenceEngine } from '../src/engine/index.js';
 import * as L from '../src/engine/layout.js';
 import { makePacket, type Packet } from '../src/engine/packet.js';
 import { barChart } from './chart.js';
-import { linearScanner, loadSet, type CbTrace } from './classbench-data.js';
+import { linearScanner, loadColumns, loadSet, type CbTrace } from './classbench-data.js';
 import type { Classifier } from '../src/engine/classifier.js';
 import { compileProgram } from '../src/engine/compile.js';
 import { makeEnvironment } from '../src/engine/environment.js';
@@ -88,11 +88,7 @@ function runTrace(c: Classifier, t: CbTrace, check: boolean): number {
   let bad = 0;
   for (let s = 0; s < t.n; s += cap) {
     const n = Math.min(cap, t.n - s);
-    col[L.K_SADDR]!.set(t.src.subarray(s, s + n));
-    col[L.K_DADDR]!.set(t.dst.subarray(s, s + n));
-    col[L.K_SPORT]!.set(t.sport.subarray(s, s + n));
-    col[L.K_DPORT]!.set(t.dport.subarray(s, s + n));
-    col[L.K_L4PROTO]!.set(t.proto.subarray(s, s + n));
+    loadColumns(c, t, s, n);
     c.runBatch(n);
     if (check) {
       for (let i = 0; i < n; i++) {

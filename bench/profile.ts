@@ -7,17 +7,12 @@ import { compileRuleset } from '../src/engine/index.js';
 import { lookupChoice } from '../src/engine/compile.js';
 import * as L from '../src/engine/layout.js';
 import type { Classifier } from '../src/engine/classifier.js';
-import { loadSet, type CbTrace } from './classbench-data.js';
+import { loadColumns, loadSet, type CbTrace } from './classbench-data.js';
 
 function run(c: Classifier, t: CbTrace): void {
-  const col = c.columns;
   for (let s = 0; s < t.n; s += c.capacity) {
     const n = Math.min(c.capacity, t.n - s);
-    col[L.K_SADDR]!.set(t.src.subarray(s, s + n));
-    col[L.K_DADDR]!.set(t.dst.subarray(s, s + n));
-    col[L.K_SPORT]!.set(t.sport.subarray(s, s + n));
-    col[L.K_DPORT]!.set(t.dport.subarray(s, s + n));
-    col[L.K_L4PROTO]!.set(t.proto.subarray(s, s + n));
+    loadColumns(c, t, s, n);
     c.runBatch(n);
   }
 }

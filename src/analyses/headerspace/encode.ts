@@ -5,9 +5,9 @@
 // complement inside the dependency, never of it.
 
 import { NftlensError } from '../../model/diagnostics.js';
-import type { Expr, Match, Rule, Ruleset } from '../../model/ruleset.js';
+import type { Expr, Match, MatchField, Rule, Ruleset } from '../../model/ruleset.js';
 import { CT_STATE, FIELDS, valueIntervals, valueItems, type Interval } from '../../model/values.js';
-import { CT_STATES, FAMILY_CODE } from './layout.js';
+import { CT_STATES, FAMILY_CODE, type FieldName } from './layout.js';
 import { HeaderSpace, type HeaderSpaceOptions, type Space } from './space.js';
 
 /** The headers a match accepts. Bad values are NftlensError MODEL_INVALID at the match. */
@@ -110,31 +110,29 @@ function dependency(hs: HeaderSpace, m: Match): Space {
   }
 }
 
+/** The layout field each plain numeric match field reads. */
+const NUMERIC = {
+  'ip6 saddr': 'saddr', 'ip6 daddr': 'daddr', 'ip protocol': 'l4proto', 'meta l4proto': 'l4proto',
+  'th sport': 'sport', 'th dport': 'dport', 'meta mark': 'mark', 'ct mark': 'ctmark', 'tcp flags': 'tcpflags',
+} as const satisfies Partial<Record<MatchField, FieldName>>;
+
 /** The headers whose field value (masked) is in the match's value: raw, no dependency. */
 function predicate(hs: HeaderSpace, m: Match): Space {
   const L = hs.layout;
   switch (m.field) {
     case 'ip saddr':
-      return ranges(hs, L.v4('saddr'), intervals(m), m.mask);
     case 'ip daddr':
-      return ranges(hs, L.v4('daddr'), intervals(m), m.mask);
+      return ranges(hs, L.v4(m.field === 'ip saddr' ? 'saddr' : 'daddr'), intervals(m), m.mask);
     case 'ip6 saddr':
-      return ranges(hs, L.field('saddr'), intervals(m), m.mask);
     case 'ip6 daddr':
-      return ranges(hs, L.field('daddr'), intervals(m), m.mask);
     case 'ip protocol':
     case 'meta l4proto':
-      return ranges(hs, L.field('l4proto'), intervals(m), m.mask);
     case 'th sport':
-      return ranges(hs, L.field('sport'), intervals(m), m.mask);
     case 'th dport':
-      return ranges(hs, L.field('dport'), intervals(m), m.mask);
     case 'meta mark':
-      return ranges(hs, L.field('mark'), intervals(m), m.mask);
     case 'ct mark':
-      return ranges(hs, L.field('ctmark'), intervals(m), m.mask);
     case 'tcp flags':
-      return ranges(hs, L.field('tcpflags'), intervals(m), m.mask);
+      return ranges(hs, L.field(NUMERIC[m.field]), intervals(m), m.mask);
     case 'meta nfproto': {
       const ivs = intervals(m);
       const codes = ([4, 6] as const).filter((f) => inAny(ivs, BigInt(f === 4 ? 2 : 10))).map((f) => FAMILY_CODE[f]);

@@ -1,8 +1,11 @@
 // Test support: the shared Liqo fixtures by path, and the `# location:` / `# rejected-by:` headers
-// of the invalid ones read into data.
+// of the invalid ones read into data, and the diagnostics of a rejected text.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
+import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** /work/shared/fixtures/liqo, found relative to the repository. */
@@ -55,4 +58,15 @@ export function invalidHeader(text: string): InvalidHeader {
     }
   }
   return { reason: get('invalid-reason'), rejectedBy: get('rejected-by'), location };
+}
+
+/** The diagnostics a text is rejected with; fails the test if it is accepted or throws anything else. */
+export function errorsOf(text: string, file = 'f.yaml', opts: { nameRules?: boolean } = {}): Diagnostic[] {
+  try {
+    parseFirewallConfigurations(text, file, opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(NftlensError);
+    return (e as NftlensError).diagnostics;
+  }
+  throw new Error('expected the resource to be rejected');
 }

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { isFirewallConfigurationDocument, parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { readObjects } from '../../../src/frontends/liqo/parse.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
-import { readFixture } from './fixtures.js';
+import { errorsOf, readFixture } from './fixtures.js';
 
 function strip<T>(v: T): T {
   if (Array.isArray(v)) return v.map(strip) as T;
@@ -13,15 +13,6 @@ function strip<T>(v: T): T {
   return v;
 }
 
-function errorsOf(text: string, file = 'f.yaml'): Diagnostic[] {
-  try {
-    parseFirewallConfigurations(text, file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected an error');
-}
 
 const minimal = (name: string) => `apiVersion: networking.liqo.io/v1beta1
 kind: FirewallConfiguration

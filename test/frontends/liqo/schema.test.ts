@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
-import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
-
-function errorsOf(text: string, file = 's.yaml'): Diagnostic[] {
-  try {
-    parseFirewallConfigurations(text, file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected an error');
-}
+import type { Diagnostic } from '../../../src/model/diagnostics.js';
+import { errorsOf } from './fixtures.js';
 
 /** A resource whose one chain has the given YAML lines (indented 6) and one filter rule `rule` (indented 8). */
 const doc = (chain: string, rule = '{name: r, action: accept, match: []}', extra = '') => `apiVersion: networking.liqo.io/v1beta1

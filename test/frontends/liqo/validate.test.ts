@@ -3,7 +3,7 @@ import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.j
 import { allowedTableFamilyChainTypeHook } from '../../../src/frontends/liqo/validate.js';
 import { NftlensError, type Code, type Diagnostic } from '../../../src/model/diagnostics.js';
 import { CHAIN_HOOKS, CHAIN_TYPES, TABLE_FAMILIES } from '../../../src/frontends/liqo/types.js';
-import { fixtureNames, invalidHeader, readFixture } from './fixtures.js';
+import { errorsOf, fixtureNames, invalidHeader, readFixture } from './fixtures.js';
 
 /** The code each check named by a fixture's `# rejected-by:` header must give. */
 const CHECK_CODES: Record<string, Code> = {
@@ -30,15 +30,6 @@ function expectedCode(rejectedBy: string): Code {
   return CHECK_CODES[names[names.length - 1]!]!;
 }
 
-function errorsOf(text: string, file: string, opts = {}): Diagnostic[] {
-  try {
-    parseFirewallConfigurations(text, file, opts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected the resource to be rejected');
-}
 
 describe('invalid fixtures: the code of the check that rejects them, at the location the header names', () => {
   for (const name of fixtureNames('invalid')) {
