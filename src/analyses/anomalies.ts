@@ -22,6 +22,8 @@ import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
+import { ACTION_CODE, cellsSpace, geometricChain } from './geometric/chain.js';
+import { GeometricCore, type BoxChain } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
@@ -32,6 +34,8 @@ export interface AnomalyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Lines of readable header space per finding (default 3; 0: none). */
   describeLines?: number;
+  /** Analyse chains of boxes geometrically (default true); false: always by BDDs. */
+  geometric?: boolean;
 }
 
 export interface AnomalyReport {
@@ -47,8 +51,15 @@ export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): A
   const total = hooks.reduce((n, h) => n + rulesAt(a, h).length, 0);
   let done = 0;
   for (const hook of hooks) {
+    const tick = () => opts.onProgress?.(++done, total);
+    const only = bases(a, hook);
+    const boxes = opts.geometric === false || only.length !== 1 ? undefined : geometricChain(a, hook, only[0]!);
+    if (boxes) {
+      new GeometricHook(a, hook, only[0]!, boxes, report, opts, tick).analyse();
+      continue;
+    }
     const res = a.evaluator.run({ hook });
-    new HookAnalysis(a, hook, res, report, opts, () => opts.onProgress?.(++done, total)).analyse();
+    new HookAnalysis(a, hook, res, report, opts, tick).analyse();
     for (const o of res.outcomes) a.hs.release(o.space);
   }
   report.rules = done;
@@ -170,7 +181,7 @@ class HookAnalysis {
     const action = actionOf(rule);
     try {
       if (hs.isEmpty(hit)) {
-        if (hs.isEmpty(M)) return this.add('unreachable', id, 'its matches hold for no packet: it can never match', []);
+        if (hs.isEmpty(M)) return this.add('unreachable', id, TEXT.empty, []);
         const t = hs.isEmpty(C) ? this.earlierChains(M) : this.takers(id, C, bs);
         if (t.length === 0) {
           return this.add('unreachable', id, `no packet it would match reaches its chain at ${this.hook}`, [], M, { not: id });
@@ -178,20 +189,16 @@ class HookAnalysis {
         const other = t.filter((x) => x.action !== action);
         if (other.length) {
           const w = other[0]!;
-          this.add('shadowed', id, `never fires: every packet it would match is taken first by ${names(t)}` +
-            ` — ${other.length === t.length ? '' : 'some '}with another action (${[...new Set(other.map((x) => x.action))].join(', ')} instead of ${action})`,
-          t.map((x) => x.ref), w.part, { by: w.ref, not: id });
+          this.add('shadowed', id, TEXT.shadowed(t, other, action), t.map((x) => x.ref), w.part, { by: w.ref, not: id });
         } else {
-          this.add('redundant', id, `never fires: earlier rules with the same action (${action}) take all its packets: ${names(t)}`,
-            t.map((x) => x.ref), t[0]!.part, { by: t[0]!.ref, not: id });
+          this.add('redundant', id, TEXT.covered(t, action), t.map((x) => x.ref), t[0]!.part, { by: t[0]!.ref, not: id });
         }
         for (const x of t) hs.release(x.part);
         return;
       }
       if (action === 'accept' || action === 'drop' || action === 'reject') {
         if (this.unchangedWithout(id, hit)) {
-          this.add('redundant', id, `removing it changes no verdict at ${this.hook}: without it, every packet it decides gets the same verdict`,
-            [], hit, {});
+          this.add('redundant', id, TEXT.unchanged(this.hook), [], hit, {});
         }
         this.overlaps(id, C, hit, M, entry, action, bs);
       }
@@ -273,12 +280,10 @@ class HookAnalysis {
       hs.release(MT);
     }
     if (general.length) {
-      this.add('generalization', id, `generalizes ${names(general)}: it matches every packet ${general.length > 1 ? 'they match' : 'that rule matches'}, which ${general.length > 1 ? 'take' : 'takes'} them first with another action (${[...new Set(general.map((x) => x.action))].join(', ')})`,
-        general.map((x) => x.ref), general[0]!.part, { by: general[0]!.ref, not: id });
+      this.add('generalization', id, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.part, { by: general[0]!.ref, not: id });
     }
     if (partial.length) {
-      this.add('correlated', id, `overlaps ${names(partial)}, which ${partial.length > 1 ? 'take' : 'takes'} part of its packets first with another action (${[...new Set(partial.map((x) => x.action))].join(', ')})`,
-        partial.map((x) => x.ref), partial[0]!.part, { by: partial[0]!.ref, not: id });
+      this.add('correlated', id, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.part, { by: partial[0]!.ref, not: id });
     }
     for (const x of t) hs.release(x.part);
   }
@@ -386,20 +391,121 @@ class HookAnalysis {
   }
 
   private add(kind: FindingKind, id: number, message: string, related: Ref[], where?: Space, check?: Finding['check']): void {
-    const { hs, a } = this;
-    const subject = ruleRef(a.plan, id);
-    const f: Finding = { kind, severity: SEVERITY_OF[kind], message: `${this.hook}: ${message}`, origin: subject.origin, subject, related };
-    if (where !== undefined && !hs.isEmpty(where)) {
-      f.witness = hs.witness(where);
-      f.check = { hook: this.hook, ...check };
-      const lines = this.opts.describeLines ?? 3;
-      if (lines > 0) f.space = hs.describe(where, { max: lines });
-    }
-    this.report.findings.push(f);
+    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, check });
   }
 }
 
-function names(list: { ref: Ref }[]): string {
+/**
+ * A hook with one base chain of boxes (geometric/chain.ts), analysed by the geometric core: the
+ * same classification as HookAnalysis's flat-chain case, with every set a union of boxes.
+ */
+class GeometricHook {
+  private readonly core: GeometricCore;
+  private readonly first: number;
+
+  constructor(
+    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, private readonly base: number, private readonly boxes: BoxChain,
+    private readonly report: AnomalyReport, private readonly opts: AnomalyOptions, private readonly tick: () => void,
+  ) {
+    const info = a.plan.chains[base]!;
+    this.first = info.firstRule;
+    this.core = new GeometricCore(boxes, info.chain.origin, (opts.describeLines ?? 3) > 0 ? 16 : 1);
+  }
+
+  analyse(): void {
+    for (let i = 0; i < this.boxes.pieces.length; i++) {
+      this.rule(i);
+      this.tick();
+    }
+  }
+
+  private taker(i: number): Taker & { i: number } {
+    return { i, ref: ruleRef(this.a.plan, this.first + i), action: actionOf(this.a.plan.rules[this.first + i]!.rule) };
+  }
+
+  private rule(i: number): void {
+    const { core } = this;
+    const id = this.first + i;
+    if (this.boxes.pieces[i]!.length === 0) return this.add('unreachable', i, TEXT.empty, []);
+    const action = actionOf(this.a.plan.rules[id]!.rule);
+    const { takers, hit } = core.takers(i);
+    const t = takers.map((j) => this.taker(j));
+    if (!hit) {
+      const other = t.filter((x) => x.action !== action);
+      const w = other[0] ?? t[0]!;
+      const text = other.length ? TEXT.shadowed(t, other, action) : TEXT.covered(t, action);
+      return this.add(other.length ? 'shadowed' : 'redundant', i, text, t.map((x) => x.ref), w.i, { by: w.ref, not: id });
+    }
+    const policy = this.a.plan.chains[this.base]!.chain.base!.policy;
+    if (this.boxes.act[i] === 0) return;
+    if (core.unchanged(i, ACTION_CODE[policy])) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
+    const other = t.filter((x) => x.action !== action);
+    const general = other.filter((x) => core.covered(x.i, i));
+    const partial = other.filter((x) => !general.includes(x));
+    if (general.length) this.add('generalization', i, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.i, { by: general[0]!.ref, not: id });
+    if (partial.length) this.add('correlated', i, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.i, { by: partial[0]!.ref, not: id });
+  }
+
+  /** A finding about rule i; `taker` j ≥ 0: shown where j takes i's packets, -1: where i decides. */
+  private add(kind: FindingKind, i: number, message: string, related: Ref[], taker?: number, check?: Finding['check']): void {
+    const id = this.first + i;
+    if (taker === undefined) return addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related });
+    const { cells, truncated } = this.core.cells(i, taker);
+    const where = cellsSpace(this.a.hs, cells);
+    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, partial: truncated, check });
+    this.a.hs.release(where);
+  }
+}
+
+interface FindingSpec {
+  kind: FindingKind;
+  id: number;
+  message: string;
+  related: Ref[];
+  /** Where the finding shows: its witness is drawn from here (not released). */
+  where?: Space;
+  /** `where` is only part of the packets the finding is about. */
+  partial?: boolean;
+  check?: Finding['check'];
+}
+
+function addFinding(a: SymbolicAnalysis, report: AnomalyReport, opts: AnomalyOptions, hook: PathHook, spec: FindingSpec): void {
+  const { hs } = a;
+  const subject = ruleRef(a.plan, spec.id);
+  const f: Finding = {
+    kind: spec.kind, severity: SEVERITY_OF[spec.kind], message: `${hook}: ${spec.message}`, origin: subject.origin, subject, related: spec.related,
+  };
+  const where = spec.where;
+  if (where !== undefined && !hs.isEmpty(where)) {
+    f.witness = hs.witness(where);
+    f.check = { hook, ...spec.check };
+    const lines = opts.describeLines ?? 3;
+    if (lines > 0) {
+      f.space = hs.describe(where, { max: lines });
+      if (spec.partial && !f.space[f.space.length - 1]!.startsWith('…')) f.space.push('… and more');
+    }
+  }
+  report.findings.push(f);
+}
+
+function names(list: readonly { ref: Ref }[]): string {
   const shown = list.slice(0, 4).map((x) => x.ref.label);
   return shown.join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
 }
+
+type Taker = { ref: Ref; action: string };
+const actions = (list: readonly Taker[]) => [...new Set(list.map((x) => x.action))].join(', ');
+
+/** The findings' messages, one wording for both analyses (BDD and geometric). */
+const TEXT = {
+  empty: 'its matches hold for no packet: it can never match',
+  shadowed: (t: readonly Taker[], other: readonly Taker[], action: string) =>
+    `never fires: every packet it would match is taken first by ${names(t)}` +
+    ` — ${other.length === t.length ? '' : 'some '}with another action (${actions(other)} instead of ${action})`,
+  covered: (t: readonly Taker[], action: string) => `never fires: earlier rules with the same action (${action}) take all its packets: ${names(t)}`,
+  unchanged: (hook: PathHook) => `removing it changes no verdict at ${hook}: without it, every packet it decides gets the same verdict`,
+  generalization: (g: readonly Taker[]) =>
+    `generalizes ${names(g)}: it matches every packet ${g.length > 1 ? 'they match' : 'that rule matches'}, which ${g.length > 1 ? 'take' : 'takes'} them first with another action (${actions(g)})`,
+  correlated: (p: readonly Taker[]) =>
+    `overlaps ${names(p)}, which ${p.length > 1 ? 'take' : 'takes'} part of its packets first with another action (${actions(p)})`,
+};

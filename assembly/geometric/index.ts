@@ -1,0 +1,392 @@
+// The geometric core: exact first-match partitions of boxes, for the anomaly analysis of chains
+// whose rules are boxes (a rule: a union of a few boxes over a handful of ≤ 32-bit fields), with
+// no BDD at all. Numbers-only exports; src/analyses/geometric/ writes the boxes and reads answers.
+//
+// ── Theory of Operation ───────────────────────────────────────────────────────────────────────
+//
+// Problem. In a chain of rules that only match (first match wins), the anomaly questions about
+// rule i are all about the packets of its box B_i and the rules before or after it:
+//   takers   which earlier rules end some packet of B_i, and does any packet of B_i reach i?
+//   cells    a few packets of B_i that rule j ends (witnesses), or that i itself ends;
+//   unchanged  would every packet i ends get i's verdict from the rules after it (or the policy)?
+//   covered  is every packet rule j matches also matched by rule i?
+// A BDD answers these with unions of thousands of rules; here they are answered geometrically.
+//
+// The algorithm: a depth-first k-d partition of the region (Bentley's k-d trees; the cut choice
+// is HiCuts' balance rule, Gupta & McKeown, Hot Interconnects '99). A frame is a cell (a box)
+// with the ordered list of candidate boxes that meet it; a candidate containing the whole cell
+// ends the list (nothing after it can get a packet of the cell).
+//   1. An empty list: the cell is free — no candidate takes it (it reaches rule i, or the policy).
+//   2. The first candidate contains the cell: it takes the whole cell.
+//   3. Otherwise cut the cell in two at one of the first candidate's boundaries that lies inside
+//      it (the one that splits the list most evenly), filter the list for each half, go on with
+//      the lower half first (so the first free cell holds the smallest values).
+// Each cut is at a boundary strictly inside the cell, so a path cuts each boundary at most once
+// and the partition is finite; cells are disjoint, so every answer is exact. The takers walk
+// skips a cell when a free cell is already known and every candidate in its list is already a
+// taker (it cannot tell anything new); the unchanged walk stops at the first packet that would
+// get another verdict.
+//
+// Worked example (one dimension, dport; rules in order): r0 [0,99] accept, r1 [50,199] drop,
+// r2 [80,120] accept. takers(2): region [80,120], list (r0, r1). r0 does not contain it: cut at
+// 100 (r0's hi + 1): [80,99] list (r0) → r0 contains it: taker r0; [100,120] list (r1) → taker r1.
+// No free cell: r2 never fires, and its takers r0 (accept) and r1 (drop) make it shadowed.
+//
+// Memory (no allocator; laid out by `setup`, the arena at the end grows with memory.grow):
+//   boxes    2·D u32 per piece   [lo, hi] per dimension
+//   rule     u32 per piece       the rule a piece belongs to (pieces of a rule are adjacent)
+//   first    u32 per rule + 1    first piece of each rule
+//   act      u32 per rule        0: ends no packet (no verdict); else the action's code
+//   known    u32 per rule        epoch stamps: taker already reported
+//   out      u32 per rule        takers found by `takers`, in discovery order
+//   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
+//   scratch  2·D u32 × 2        the cell being cut
+//   frames   (2 + 2·D) u32 each [list offset, list length, cell]
+//   arena    u32                 candidate lists (piece numbers) of the frames on the stack
+
+const MAX_DIMS: i32 = 8;
+const TAKERS: i32 = 0;
+const CELLS: i32 = 1;
+const UNCHANGED: i32 = 2;
+const COVER: i32 = 3;
+
+let D: i32 = 0;
+let cellBytes: usize = 0;
+let frameBytes: usize = 0;
+let nPieces: i32 = 0;
+let nRules: i32 = 0;
+let boxesBase: usize = 0;
+let ruleBase: usize = 0;
+let firstBase: usize = 0;
+let actBase: usize = 0;
+let knownBase: usize = 0;
+let outBase: usize = 0;
+let cellsBase: usize = 0;
+let scratchBase: usize = 0;
+let framesBase: usize = 0;
+let frameCap: i32 = 0;
+let arenaBase: usize = 0;
+
+let maxCells: i32 = 0;
+let epoch: u32 = 0;
+let sp: i32 = 0;
+let arenaTop: usize = 0;
+let nOut: i32 = 0;
+let nCells: i32 = 0;
+let freeKnown: bool = false;
+let truncatedFlag: bool = false;
+let selfRule: i32 = 0;
+let selfAct: u32 = 0;
+let policyAct: u32 = 0;
+
+function align(p: usize, a: usize): usize {
+  return (p + a - 1) & ~(a - 1);
+}
+
+function ensureMemory(end: usize): bool {
+  const have = (<usize>memory.size()) << 16;
+  if (end <= have) return true;
+  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
+}
+
+/** Lays out `pieces` boxes of `dims` dimensions for `rules` rules; 0 on success, -1 without memory. */
+export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32): i32 {
+  if (dims < 1 || dims > MAX_DIMS) return -1;
+  D = dims;
+  nPieces = pieces;
+  nRules = rules;
+  maxCells = cellsMax < 1 ? 1 : cellsMax;
+  cellBytes = (<usize>D) << 3;
+  frameBytes = 8 + cellBytes;
+  let p = align(__heap_base, 16);
+  boxesBase = p;
+  p += <usize>pieces * cellBytes;
+  ruleBase = p;
+  p += (<usize>pieces) << 2;
+  firstBase = p;
+  p += (<usize>rules + 1) << 2;
+  actBase = p;
+  p += (<usize>rules) << 2;
+  knownBase = p;
+  p += (<usize>rules) << 2;
+  outBase = p;
+  p += (<usize>rules) << 2;
+  cellsBase = align(p, 16);
+  p = cellsBase + <usize>maxCells * cellBytes;
+  scratchBase = p;
+  p += cellBytes << 1;
+  framesBase = align(p, 16);
+  frameCap = 2 * D * pieces + 2 * pieces + 64;
+  p = framesBase + <usize>frameCap * frameBytes;
+  arenaBase = align(p, 16);
+  if (!ensureMemory(arenaBase + ((<usize>pieces) << 3))) return -1;
+  memory.fill(knownBase, 0, (<usize>rules) << 2);
+  epoch = 0;
+  return 0;
+}
+
+export function boxesPtr(): usize { return boxesBase; }
+export function rulePtr(): usize { return ruleBase; }
+export function firstPtr(): usize { return firstBase; }
+export function actPtr(): usize { return actBase; }
+export function outPtr(): usize { return outBase; }
+export function cellsPtr(): usize { return cellsBase; }
+/** Whether the last `takers` found a free cell (written at cellsPtr). */
+export function fired(): i32 { return freeKnown ? 1 : 0; }
+/** Whether the last `cells` stopped at its limit. */
+export function truncated(): i32 { return truncatedFlag ? 1 : 0; }
+
+// ─── boxes ──────────────────────────────────────────────────────────────────────────────────
+
+@inline function pieceBox(p: u32): usize { return boxesBase + <usize>p * cellBytes; }
+@inline function ruleOf(p: u32): u32 { return load<u32>(ruleBase + ((<usize>p) << 2)); }
+@inline function actOf(r: u32): u32 { return load<u32>(actBase + ((<usize>r) << 2)); }
+@inline function firstOf(r: i32): i32 { return load<i32>(firstBase + ((<usize>r) << 2)); }
+@inline function lo(b: usize, k: i32): u32 { return load<u32>(b + ((<usize>k) << 3)); }
+@inline function hi(b: usize, k: i32): u32 { return load<u32>(b + ((<usize>k) << 3), 4); }
+@inline function arenaAt(i: usize): usize { return arenaBase + (i << 2); }
+
+function meets(a: usize, b: usize): bool {
+  for (let k = 0; k < D; k++) if (hi(a, k) < lo(b, k) || hi(b, k) < lo(a, k)) return false;
+  return true;
+}
+
+/** Box a contains box b. */
+function contains(a: usize, b: usize): bool {
+  for (let k = 0; k < D; k++) if (lo(b, k) < lo(a, k) || hi(a, k) < hi(b, k)) return false;
+  return true;
+}
+
+/** a ∩ b into dst; false if empty. */
+function intersect(dst: usize, a: usize, b: usize): bool {
+  for (let k = 0; k < D; k++) {
+    const l = max(lo(a, k), lo(b, k));
+    const h = min(hi(a, k), hi(b, k));
+    if (l > h) return false;
+    store<u32>(dst + ((<usize>k) << 3), l);
+    store<u32>(dst + ((<usize>k) << 3), h, 4);
+  }
+  return true;
+}
+
+// ─── frames ─────────────────────────────────────────────────────────────────────────────────
+
+@inline function frameAt(k: i32): usize { return framesBase + <usize>k * frameBytes; }
+
+/** Truncates a list after its first piece containing the cell; the new length. */
+function truncate(cell: usize, off: usize, len: u32): u32 {
+  for (let t: u32 = 0; t < len; t++) {
+    if (contains(pieceBox(load<u32>(arenaAt(off + t))), cell)) return t + 1;
+  }
+  return len;
+}
+
+/** Pushes a frame for `cell` whose list is already at the arena top (len entries); false when full. */
+function push(cell: usize, len: u32): bool {
+  if (sp >= frameCap) return false;
+  const f = frameAt(sp++);
+  const n = truncate(cell, arenaTop, len);
+  store<u32>(f, <u32>arenaTop);
+  store<u32>(f, n, 4);
+  memory.copy(f + 8, cell, cellBytes);
+  arenaTop += n;
+  return true;
+}
+
+/**
+ * Starts a walk of `region` against the pieces of rules in [0, below) with an action (or, with
+ * `onlyRule` ≥ 0, the pieces of that rule alone), skipping rule `skip`. False without memory.
+ */
+function start(region: usize, below: i32, skip: i32, onlyRule: i32): bool {
+  const from = onlyRule >= 0 ? firstOf(onlyRule) : 0;
+  const to = onlyRule >= 0 ? firstOf(onlyRule + 1) : (below >= nRules ? nPieces : firstOf(below));
+  if (!ensureMemory(arenaAt(arenaTop + <usize>(to - from)))) return false;
+  let len: u32 = 0;
+  for (let p = from; p < to; p++) {
+    const r = ruleOf(p);
+    if (<i32>r == skip || (onlyRule < 0 && actOf(r) == 0)) continue;
+    if (!meets(pieceBox(p), region)) continue;
+    store<u32>(arenaAt(arenaTop + len), p);
+    len++;
+  }
+  return push(region, len);
+}
+
+function allKnown(off: usize, len: u32): bool {
+  for (let t: u32 = 0; t < len; t++) {
+    if (load<u32>(knownBase + ((<usize>ruleOf(load<u32>(arenaAt(off + t)))) << 2)) != epoch) return false;
+  }
+  return true;
+}
+
+/** Cuts the cell of a popped frame (copied at scratch) in two at a boundary of piece `p`. */
+function split(off: usize, len: u32, p: u32): bool {
+  const cell = scratchBase;
+  const b = pieceBox(p);
+  let bestK = -1;
+  let bestV: u32 = 0;
+  let bestCost: u32 = 0xffffffff;
+  for (let k = 0; k < D; k++) {
+    for (let side = 0; side < 2; side++) {
+      let v: u32;
+      if (side == 0) {
+        if (lo(b, k) <= lo(cell, k)) continue;
+        v = lo(b, k);
+      } else {
+        if (hi(b, k) >= hi(cell, k)) continue;
+        v = hi(b, k) + 1;
+      }
+      let below: u32 = 0;
+      let above: u32 = 0;
+      for (let t: u32 = 0; t < len; t++) {
+        const q = pieceBox(load<u32>(arenaAt(off + t)));
+        if (lo(q, k) < v) below++;
+        if (hi(q, k) >= v) above++;
+      }
+      const cost = max(below, above);
+      if (cost < bestCost) {
+        bestCost = cost;
+        bestK = k;
+        bestV = v;
+      }
+    }
+  }
+  // Some boundary lies inside: the piece meets the cell but does not contain it.
+  if (!ensureMemory(arenaAt(arenaTop + ((<usize>len) << 1)))) return false;
+  const upper = scratchBase + cellBytes;
+  memory.copy(upper, cell, cellBytes);
+  const k = bestK;
+  store<u32>(upper + ((<usize>k) << 3), bestV);
+  let n: u32 = 0;
+  for (let t: u32 = 0; t < len; t++) {
+    const q = load<u32>(arenaAt(off + t));
+    if (hi(pieceBox(q), k) >= bestV) store<u32>(arenaAt(arenaTop + n++), q);
+  }
+  if (!push(upper, n)) return false;
+  store<u32>(cell + ((<usize>k) << 3), bestV - 1, 4);
+  n = 0;
+  for (let t: u32 = 0; t < len; t++) {
+    const q = load<u32>(arenaAt(off + t));
+    if (lo(pieceBox(q), k) < bestV) store<u32>(arenaAt(arenaTop + n++), q);
+  }
+  return push(cell, n);
+}
+
+const DONE: i32 = 1;
+const STOPPED: i32 = 0;
+const NO_MEMORY: i32 = -1;
+
+/** Runs the frames on the stack in `mode`; DONE, STOPPED (an early answer) or NO_MEMORY. */
+function drain(mode: i32): i32 {
+  while (sp > 0) {
+    const f = frameAt(--sp);
+    const off = <usize>load<u32>(f);
+    const len = load<u32>(f, 4);
+    arenaTop = off + len;
+    if (mode == TAKERS && freeKnown && allKnown(off, len)) continue;
+    if (len == 0) {
+      if (mode == TAKERS) {
+        if (!freeKnown) memory.copy(cellsBase, f + 8, cellBytes);
+        freeKnown = true;
+      } else if (mode == CELLS) {
+        if (nCells == maxCells) {
+          truncatedFlag = true;
+          return STOPPED;
+        }
+        memory.copy(cellsBase + <usize>nCells * cellBytes, f + 8, cellBytes);
+        nCells++;
+      } else if (mode == UNCHANGED) {
+        if (policyAct != selfAct) return STOPPED;
+      } else return STOPPED; // COVER: a packet of the region outside every piece
+      continue;
+    }
+    const p = load<u32>(arenaAt(off));
+    if (contains(pieceBox(p), f + 8)) {
+      const r = ruleOf(p);
+      if (mode == TAKERS) {
+        const at = knownBase + ((<usize>r) << 2);
+        if (load<u32>(at) != epoch) {
+          store<u32>(at, epoch);
+          store<u32>(outBase + ((<usize>nOut) << 2), r);
+          nOut++;
+        }
+      } else if (mode == UNCHANGED && <i32>r > selfRule && actOf(r) != selfAct) return STOPPED;
+      continue;
+    }
+    memory.copy(scratchBase, f + 8, cellBytes);
+    if (!split(off, len, p)) return NO_MEMORY;
+  }
+  return DONE;
+}
+
+function reset(): void {
+  sp = 0;
+  arenaTop = 0;
+  nOut = 0;
+  nCells = 0;
+  freeKnown = false;
+  truncatedFlag = false;
+}
+
+/** Walks every piece of rule `r` against the candidates of `start`; a drain result. */
+function walkRule(r: i32, mode: i32, below: i32, skip: i32, onlyRule: i32): i32 {
+  for (let q = firstOf(r); q < firstOf(r + 1); q++) {
+    if (!start(pieceBox(q), below, skip, onlyRule)) return NO_MEMORY;
+    const res = drain(mode);
+    if (res != DONE) return res;
+  }
+  return DONE;
+}
+
+/**
+ * The earlier rules that end packets of rule i's boxes: their ids at outPtr (discovery order);
+ * returns their number (-1 without memory). `fired()` tells whether some packet reaches i; the
+ * first such cell is at cellsPtr.
+ */
+export function takers(i: i32): i32 {
+  reset();
+  epoch++;
+  return walkRule(i, TAKERS, i, -1, -1) == NO_MEMORY ? -1 : nOut;
+}
+
+/**
+ * Up to maxCells disjoint cells of the packets of rule i that rule j ends (j < i), or with j < 0
+ * that i itself ends; at cellsPtr. Returns their number (-1 without memory); `truncated()` says
+ * whether there are more.
+ */
+export function cells(i: i32, j: i32): i32 {
+  reset();
+  if (j < 0) return walkRule(i, CELLS, i, -1, -1) == NO_MEMORY ? -1 : nCells;
+  const region = scratchBase + cellBytes; // free between walks
+  for (let a = firstOf(i); a < firstOf(i + 1); a++) {
+    for (let b = firstOf(j); b < firstOf(j + 1); b++) {
+      if (!intersect(region, pieceBox(a), pieceBox(b))) continue;
+      if (!start(region, j, -1, -1)) return -1;
+      const res = drain(CELLS);
+      if (res == NO_MEMORY) return -1;
+      if (res == STOPPED) return nCells;
+    }
+  }
+  return nCells;
+}
+
+/**
+ * 1 if removing rule i changes no verdict: every packet it ends gets action code `policy` of the
+ * chain's policy or its own action from the first later rule that matches it; 0 if not; -1
+ * without memory.
+ */
+export function unchanged(i: i32, policy: u32): i32 {
+  reset();
+  selfRule = i;
+  selfAct = actOf(<u32>i);
+  policyAct = policy;
+  const res = walkRule(i, UNCHANGED, nRules, i, -1);
+  return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
+}
+
+/** 1 if every packet of rule j's boxes lies in rule i's boxes, 0 if not, -1 without memory. */
+export function covered(j: i32, i: i32): i32 {
+  reset();
+  const res = walkRule(j, COVER, nRules, -1, i);
+  return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
+}

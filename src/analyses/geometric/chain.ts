@@ -1,0 +1,149 @@
+// Which chains the geometric core can analyse, and their rules as boxes. A hook qualifies when
+// one filter base chain runs there (for every family it sees) and its rules only match, then
+// count, log or clamp, then accept/drop/reject or nothing — first match wins — and every match is
+// an interval set on a field of ≤ 32 bits: nfproto, l4proto, IPv4 addresses, ports, meta mark.
+// Such a rule is the union of the boxes of its fields' intervals; cells come back as header
+// spaces (an IPv6 packet's address dimensions read its low 32 bits, which no box constrains).
+
+import type { Match, Rule } from '../../model/ruleset.js';
+import { FIELDS, valueIntervals, type Interval } from '../../model/values.js';
+import type { PathHook } from '../../engine/plan.js';
+import type { FieldName } from '../headerspace/layout.js';
+import { FAMILY_CODE } from '../headerspace/layout.js';
+import type { HeaderSpace, Space } from '../headerspace/space.js';
+import type { SymbolicAnalysis } from '../symbolic/index.js';
+import type { BoxChain, Cell } from './core.js';
+
+/** The dimensions, in box order, with their domains' widths and the header field each reads. */
+const DIMS = [
+  { field: 'nfproto', bits: 1 },
+  { field: 'l4proto', bits: 8 },
+  { field: 'saddr', bits: 32 },
+  { field: 'daddr', bits: 32 },
+  { field: 'sport', bits: 16 },
+  { field: 'dport', bits: 16 },
+  { field: 'mark', bits: 32 },
+] as const satisfies readonly { field: FieldName; bits: number }[];
+const NFPROTO = 0;
+
+/** The dimension a match field constrains, and the family it implies (nft's dependency). */
+const DIM_OF: Partial<Record<Match['field'], { dim: number; v4?: true }>> = {
+  'meta nfproto': { dim: 0 },
+  'meta l4proto': { dim: 1 },
+  'ip protocol': { dim: 1, v4: true },
+  'ip saddr': { dim: 2, v4: true },
+  'ip daddr': { dim: 3, v4: true },
+  'th sport': { dim: 4 },
+  'th dport': { dim: 5 },
+  'meta mark': { dim: 6 },
+};
+
+const ANY_FAMILY: Interval[][] = DIMS.map((d) => [{ lo: 0n, hi: (1n << BigInt(d.bits)) - 1n }]);
+
+/** Beyond this many boxes for one rule the BDD path is the better tool. */
+const MAX_PIECES = 64;
+
+export const ACTION_CODE = { accept: 1, drop: 2, reject: 3 } as const;
+
+/** The one base chain at a hook that the geometric core can analyse, with its boxes. */
+export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number): BoxChain | undefined {
+  const info = a.plan.chains[base]!;
+  const b = info.chain.base!;
+  if (b.type !== 'filter') return undefined;
+  const fams = info.table.family === 'ip' ? [4] as const : info.table.family === 'ip6' ? [6] as const : [4, 6] as const;
+  for (const f of fams) {
+    const slots = a.plan.pipelines[f][hook].filter((s) => s.kind !== 'conntrack');
+    if (slots.length !== 1 || slots[0]!.kind !== 'chain' || slots[0]!.chain !== base) return undefined;
+  }
+  const universe = [...ANY_FAMILY];
+  universe[NFPROTO] = fams.map((f) => BigInt(FAMILY_CODE[f])).map((c) => ({ lo: c, hi: c }));
+  const pieces: Uint32Array[][] = [];
+  const act: number[] = [];
+  for (const rule of info.chain.rules) {
+    const v = rule.verdict?.kind ?? 'continue';
+    if (v !== 'accept' && v !== 'drop' && v !== 'reject' && v !== 'continue') return undefined;
+    const boxes = ruleBoxes(rule, universe);
+    if (!boxes) return undefined;
+    // A rule for packets of a family the table never sees is unreachable, not empty: the BDD path says which.
+    if (boxes.length === 0 && fams.length === 1 && ruleBoxes(rule, ANY_FAMILY)?.length) return undefined;
+    pieces.push(boxes);
+    act.push(v === 'continue' ? 0 : ACTION_CODE[v]);
+  }
+  return { dims: DIMS.length, pieces, act };
+}
+
+/** A rule's boxes (none: it matches nothing), or undefined when it is not a union of a few boxes. */
+function ruleBoxes(rule: Rule, universe: Interval[][]): Uint32Array[] | undefined {
+  const dims = universe.map((ivs) => ivs.map((iv) => ({ ...iv })));
+  let statements = false;
+  for (const e of rule.exprs) {
+    if (e.kind !== 'match') {
+      if (e.kind !== 'counter' && e.kind !== 'log' && e.kind !== 'mss-clamp') return undefined;
+      statements = true;
+      continue;
+    }
+    const at = DIM_OF[e.field];
+    if (!at || statements || e.mask !== undefined) return undefined;
+    let ivs = matchIntervals(e);
+    if (!ivs) return undefined;
+    if (e.op === '!=') ivs = complement(ivs, at.dim === NFPROTO ? 1n : (1n << BigInt(FIELDS[e.field].bits)) - 1n);
+    dims[at.dim] = intersect(dims[at.dim]!, ivs);
+    if (at.v4) dims[NFPROTO] = intersect(dims[NFPROTO]!, [{ lo: 0n, hi: 0n }]);
+  }
+  if (dims.reduce((n, ivs) => n * ivs.length, 1) > MAX_PIECES) return undefined;
+  let boxes: number[][] = [[]];
+  for (const ivs of dims) boxes = boxes.flatMap((b) => ivs.map((iv) => [...b, Number(iv.lo), Number(iv.hi)]));
+  return boxes.map((b) => Uint32Array.from(b));
+}
+
+/** The match's value as intervals of its dimension (nfproto: family codes); undefined if invalid. */
+function matchIntervals(m: Match): Interval[] | undefined {
+  const ivs = valueIntervals(m.field, m.value);
+  if (typeof ivs === 'string') return undefined;
+  if (m.field !== 'meta nfproto') return ivs;
+  const has = (x: bigint) => ivs.some((iv) => iv.lo <= x && x <= iv.hi);
+  return ([[2n, 0n], [10n, 1n]] as const).filter(([v]) => has(v)).map(([, c]) => ({ lo: c, hi: c }));
+}
+
+function complement(ivs: Interval[], max: bigint): Interval[] {
+  const out: Interval[] = [];
+  let next = 0n;
+  for (const iv of ivs) {
+    if (iv.lo > next) out.push({ lo: next, hi: iv.lo - 1n });
+    next = iv.hi + 1n;
+  }
+  if (next <= max) out.push({ lo: next, hi: max });
+  return out;
+}
+
+function intersect(a: Interval[], b: Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const x of a) {
+    for (const y of b) {
+      const lo = x.lo > y.lo ? x.lo : y.lo;
+      const hi = x.hi < y.hi ? x.hi : y.hi;
+      if (lo <= hi) out.push({ lo, hi });
+    }
+  }
+  return out;
+}
+
+/** The union of cells as a header space (a new handle). */
+export function cellsSpace(hs: HeaderSpace, cells: readonly Cell[]): Space {
+  const parts = cells.map((c) => {
+    let s = hs.keep(hs.all);
+    DIMS.forEach((d, k) => {
+      const lo = BigInt(c[2 * k]!);
+      const hi = BigInt(c[2 * k + 1]!);
+      const vars = d.field === 'saddr' || d.field === 'daddr' ? hs.layout.v4(d.field) : hs.layout.field(d.field);
+      const r = hs.range(vars, lo, hi);
+      const next = hs.and(s, r);
+      hs.release(s, r);
+      s = next;
+    });
+    return s;
+  });
+  const u = hs.union(parts);
+  hs.release(...parts);
+  return u;
+}

@@ -1,0 +1,102 @@
+// Loading the geometric core (build/geometric.wasm, from assembly/geometric/) and asking it the
+// anomaly questions about one chain of boxes. One instance per chain; numbers only cross.
+
+import { readFileSync } from 'node:fs';
+import { NftlensError } from '../../model/diagnostics.js';
+import type { Origin } from '../../model/origin.js';
+
+interface GeometricExports {
+  memory: WebAssembly.Memory;
+  setup(dims: number, pieces: number, rules: number, maxCells: number): number;
+  boxesPtr(): number;
+  rulePtr(): number;
+  firstPtr(): number;
+  actPtr(): number;
+  outPtr(): number;
+  cellsPtr(): number;
+  fired(): number;
+  truncated(): number;
+  takers(i: number): number;
+  cells(i: number, j: number): number;
+  unchanged(i: number, policy: number): number;
+  covered(j: number, i: number): number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** A chain as boxes: `pieces[r]` are rule r's boxes ([lo, hi] per dimension each), `act[r]` its action code (0: ends nothing). */
+export interface BoxChain {
+  dims: number;
+  pieces: Uint32Array[][];
+  act: number[];
+}
+
+/** Cells are boxes: [lo, hi] per dimension. */
+export type Cell = Uint32Array;
+
+export class GeometricCore {
+  private readonly ex: GeometricExports;
+  private readonly dims: number;
+
+  constructor(chain: BoxChain, private readonly origin: Origin, readonly maxCells = 16) {
+    compiled ??= new WebAssembly.Module(readFileSync(new URL('../../../build/geometric.wasm', import.meta.url)));
+    this.ex = new WebAssembly.Instance(compiled, { env: { abort(): never { throw new Error('geometric.wasm aborted'); } } })
+      .exports as unknown as GeometricExports;
+    this.dims = chain.dims;
+    const n = chain.pieces.reduce((s, p) => s + p.length, 0);
+    if (this.ex.setup(chain.dims, n, chain.pieces.length, maxCells) !== 0) throw this.limit();
+    const mem = () => new Uint32Array(this.ex.memory.buffer);
+    const u32 = mem();
+    let p = 0;
+    chain.pieces.forEach((list, r) => {
+      u32[(this.ex.firstPtr() >> 2) + r] = p;
+      u32[(this.ex.actPtr() >> 2) + r] = chain.act[r]!;
+      for (const box of list) {
+        u32.set(box, (this.ex.boxesPtr() >> 2) + p * 2 * chain.dims);
+        u32[(this.ex.rulePtr() >> 2) + p] = r;
+        p++;
+      }
+    });
+    u32[(this.ex.firstPtr() >> 2) + chain.pieces.length] = p;
+  }
+
+  /** The earlier rules that end some of rule i's packets (ascending), and one cell of the packets that reach i, if any. */
+  takers(i: number): { takers: number[]; hit: Cell | undefined } {
+    const n = this.check(this.ex.takers(i));
+    const u32 = new Uint32Array(this.ex.memory.buffer);
+    const takers = [...u32.subarray(this.ex.outPtr() >> 2, (this.ex.outPtr() >> 2) + n)].sort((x, y) => x - y);
+    return { takers, hit: this.ex.fired() ? this.read(1).cells[0] : undefined };
+  }
+
+  /** Disjoint cells (at most maxCells) of rule i's packets that rule j ends — or, with j = -1, that i ends. */
+  cells(i: number, j: number): { cells: Cell[]; truncated: boolean } {
+    return this.read(this.check(this.ex.cells(i, j)));
+  }
+
+  /** Whether removing rule i leaves every verdict as it is (`policy`: the chain policy's action code). */
+  unchanged(i: number, policy: number): boolean {
+    return this.check(this.ex.unchanged(i, policy)) === 1;
+  }
+
+  /** Whether every packet rule j matches is matched by rule i. */
+  covered(j: number, i: number): boolean {
+    return this.check(this.ex.covered(j, i)) === 1;
+  }
+
+  private read(n: number): { cells: Cell[]; truncated: boolean } {
+    const w = 2 * this.dims;
+    const base = this.ex.cellsPtr() >> 2;
+    const u32 = new Uint32Array(this.ex.memory.buffer);
+    const cells = Array.from({ length: n }, (_, k) => u32.slice(base + k * w, base + (k + 1) * w));
+    return { cells, truncated: this.ex.truncated() === 1 };
+  }
+
+  private check(r: number): number {
+    if (r < 0) throw this.limit();
+    return r;
+  }
+
+  private limit(): NftlensError {
+    return NftlensError.of('ANALYSIS_LIMIT', 'the geometric analysis ran out of memory', this.origin);
+  }
+}
