@@ -30,8 +30,10 @@ export let masqIndex: u32 = 0;
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
 
+/** Keys K_NFPROTO and K_L4PROTO must be set: ICMP in IPv6 and ICMPv6 in IPv4 are never tracked (packet.ts `trackable`). */
 export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): void {
-  ctGiven = given;
+  const l4 = key(K_L4PROTO);
+  ctGiven = (l4 == 1 && key(K_NFPROTO) == 10) || (l4 == 58 && key(K_NFPROTO) == 2) ? 1 : given;
   untracked = given == 64;
   tracked = isTracked;
   natDoneSrc = false;

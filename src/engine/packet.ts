@@ -10,7 +10,9 @@
 // protocols); length = IP header (20 or 40) + transport header (tcp 20, udp 8, icmp 8) bytes;
 // not local (it arrives from the network). `sport`/`dport` are the raw first and second 16-bit
 // words of the transport header, whatever the protocol: for ICMP they are (type << 8 | code) and
-// the checksum (default: that of an 8-byte header with zero id and sequence).
+// the checksum (default: that of an 8-byte header with zero id and sequence). Any protocol goes
+// with either IP version: ICMP (1) inside IPv6 is a packet the kernel forwards and `meta l4proto`
+// matches, though conntrack never tracks it (see `trackable`).
 
 import { NftlensError } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
@@ -62,8 +64,6 @@ export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>,
   const family = s.version;
   const l4proto = p.l4proto ?? TCP;
   checkUint('protocol', l4proto, 8, origin);
-  if (family === 4 && l4proto === ICMPV6) fail('icmpv6 needs IPv6 addresses', origin);
-  if (family === 6 && l4proto === ICMP) fail('icmp needs IPv4 addresses (use icmpv6)', origin);
   const ctState = p.ctState ?? 'new';
   if (!(ctState in CT_STATE)) fail(`"${ctState}" is not a ct state`, origin);
   const tcpFlags = p.tcpFlags ?? (l4proto === TCP ? (ctState === 'new' ? TCP_FLAGS.syn! : TCP_FLAGS.ack!) : 0);
@@ -96,16 +96,27 @@ export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>,
   return pkt;
 }
 
+/**
+ * Whether conntrack can give the packet an entry. Its ICMP trackers take their own IP version
+ * only — nf_conntrack_icmp_packet returns -NF_ACCEPT unless `state->pf == NFPROTO_IPV4`, and
+ * nf_conntrack_icmpv6_packet unless it is NFPROTO_IPV6 — and nf_conntrack_in then drops the new
+ * entry. So ICMP in IPv6 and ICMPv6 in IPv4 always read ct state `invalid` (or `untracked` after
+ * notrack) and have no ct mark, whatever the packet's flow history (its `ctState`) says.
+ */
+export function trackable(p: Pick<Packet, 'family' | 'l4proto'>): boolean {
+  return p.family === 4 ? p.l4proto !== ICMPV6 : p.l4proto !== ICMP;
+}
+
 function checkUint(what: string, n: unknown, bits: number, origin: Origin): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= 2 ** bits) {
     fail(`${what} ${JSON.stringify(n)} is not a ${bits}-bit unsigned number`, origin);
   }
 }
 
-/** The ICMP(v6) checksum of an 8-byte header with zero id and sequence and no payload. */
+/** The ICMP(v6) checksum of an 8-byte header with zero id and sequence and no payload (ICMPv6 in IPv6 adds the pseudo-header). */
 function icmpChecksum(p: Packet): number {
   let sum = p.sport; // type << 8 | code
-  if (p.l4proto === ICMPV6) {
+  if (p.l4proto === ICMPV6 && p.family === 6) {
     for (const a of [p.saddr, p.daddr]) {
       const v = addressOf(a)!.value;
       for (let i = 7; i >= 0; i--) sum += Number((v >> BigInt(16 * i)) & 0xffffn);

@@ -6,8 +6,10 @@
 // Path: network packets go prerouting → routing decision (daddr one of the host's addresses →
 // input, else forward) → postrouting if forwarded; local packets go output → postrouting.
 // Conntrack runs in prerouting/output at -200: chains before it see ct state `invalid` and no
-// ct mark; `notrack` before it makes the packet `untracked`. NAT chains run only for a new
-// connection; a NAT statement accepts and ends the nat chains of that hook (nf_nat_inet_fn).
+// ct mark; `notrack` before it makes the packet `untracked`; a packet conntrack cannot track
+// (ICMP in IPv6, ICMPv6 in IPv4: packet.ts `trackable`) reads `invalid` after it too. NAT
+// chains run only for a new connection; a NAT statement accepts and ends the nat chains of that
+// hook (nf_nat_inet_fn).
 // Not modelled: the kernel rewrites later packets of a connection (ct established/related) with
 // the mapping its first packet got; the model, which sees one packet, leaves them as they are.
 
@@ -17,7 +19,7 @@ import {
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
 import type { Environment } from './environment.js';
-import type { Packet } from './packet.js';
+import { trackable, type Packet } from './packet.js';
 import { natFamily, type PathHook, type Plan } from './plan.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
 
@@ -32,6 +34,8 @@ export const NAT_PORT_PROTOS = new Set([6, 17, 33, 132, 136]);
 
 interface State {
   pkt: Packet;
+  /** The state conntrack gives the packet: its own, or `invalid` if it cannot be tracked. */
+  ct: CtState;
   saddr: bigint;
   daddr: bigint;
   sport: number;
@@ -51,12 +55,13 @@ interface State {
 type ChainEnd = { verdict: FinalVerdict; rule?: number };
 
 const WITH_CT = new Set<CtState>(['new', 'established', 'related']);
-const hasCt = (s: State) => s.tracked && !s.untracked && WITH_CT.has(s.pkt.ctState);
-const ctSeen = (s: State): CtState => (s.untracked ? 'untracked' : s.tracked ? s.pkt.ctState : 'invalid');
+const hasCt = (s: State) => s.tracked && !s.untracked && WITH_CT.has(s.ct);
+const ctSeen = (s: State): CtState => (s.untracked ? 'untracked' : s.tracked ? s.ct : 'invalid');
 
 export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opts: EvalOptions = {}, counters?: Float64Array): EvalResult {
   const s: State = {
     pkt,
+    ct: trackable(pkt) ? pkt.ctState : 'invalid',
     saddr: addressOf(pkt.saddr)!.value,
     daddr: addressOf(pkt.daddr)!.value,
     sport: pkt.sport,
@@ -98,7 +103,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
         continue;
       }
       const chains = slot.kind === 'chain' ? [slot.chain] : slot.chains;
-      const firstPacket = hasCt(s) && pkt.ctState === 'new';
+      const firstPacket = hasCt(s) && s.ct === 'new';
       const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
       for (const chain of chains) {
         if (slot.kind === 'nat' && !firstPacket) {

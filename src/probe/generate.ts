@@ -206,7 +206,7 @@ function complete(f: Fields, pools: Pools, rnd: () => number): Packet | undefine
       iifname, oifname, ctState, tcpFlags, mark: f.mark ?? 0, length: f.length ?? minimumLength({ version: family, l4proto }),
     });
   } catch {
-    return undefined; // e.g. an icmpv6 protocol match on an IPv4 address
+    return undefined; // e.g. an IPv4 source and an IPv6 destination from one rule's matches
   }
 }
 

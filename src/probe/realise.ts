@@ -7,11 +7,12 @@
 //
 // Kernel references: nf_conntrack_proto_tcp.c (tcp_valid_flags, get_conntrack_index, tcp_new with
 // nf_conntrack_tcp_loose = 1), nf_conntrack_proto_icmp.c / icmpv6.c (valid_new, invmap), the
-// generic tracker for other protocols (its tuple has no ports), ip_route_input_slow (martians),
-// ip6_rcv_core / ip6_forward (addresses IPv6 never forwards).
+// generic tracker for other protocols (its tuple has no ports), nf_conntrack_icmp_packet /
+// nf_conntrack_icmpv6_packet (no entry for the other IP version's ICMP), ip_route_input_slow
+// (martians), ip6_rcv_core / ip6_forward (addresses IPv6 never forwards).
 
 import { TCP_FLAGS, parseAddress, prefixMask, type CtState } from '../model/values.js';
-import { makePacket, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
+import { makePacket, trackable, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
 import { checkInterfaceName } from './topology.js';
 import { minimumLength } from './pcap.js';
 
@@ -27,6 +28,7 @@ const IPV6_EXTENSIONS = new Set([0, 43, 44, 51, 59, 60, 135, 139, 140, 253, 254]
 
 /** The ct state the kernel gives a packet that opens no known flow. */
 export function firstPacketState(p: Pick<Packet, 'family' | 'l4proto' | 'sport' | 'tcpFlags'>): CtState {
+  if (!trackable(p)) return 'invalid';
   switch (p.l4proto) {
     case TCP: {
       // tcp_error: flags outside tcp_valid_flags (PSH, ECE, CWR ignored) are invalid.
@@ -40,10 +42,8 @@ export function firstPacketState(p: Pick<Packet, 'family' | 'l4proto' | 'sport' 
       return 'new';
     }
     case ICMP:
-      if (p.family !== 4) return 'new';
       return [8, 13, 15, 17].includes(p.sport >> 8) ? 'new' : 'invalid';
     case ICMPV6:
-      if (p.family !== 6) return 'new';
       return [128, 139].includes(p.sport >> 8) ? 'new' : 'invalid';
     default:
       return 'new';
@@ -98,6 +98,11 @@ export function realise(p: Packet): Realisation {
   if (p.length > 1500) return no('the probe network has an MTU of 1500');
   if (p.length < minimumLength({ version: p.family, l4proto: p.l4proto })) {
     return no(`length ${p.length} leaves no room for the ${minimumLength({ version: p.family, l4proto: p.l4proto })}-byte headers the probe sends`);
+  }
+  if (!trackable(p) && p.ctState !== 'untracked') {
+    // Never tracked: the engine, like the kernel, reads ct state invalid and no ct mark whatever
+    // state and mark the packet was given, and no earlier packet can change that.
+    return { ok: true, setup: [] };
   }
   switch (p.ctState) {
     case 'new':

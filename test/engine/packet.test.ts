@@ -57,6 +57,17 @@ describe('packet text', () => {
     expect(err('tcp 10.0.0.1 -> 10.0.0.2 iif averyveryverylongname')).toMatch(/longer than 15/);
     expect(err('foo 10.0.0.1 -> 10.0.0.2')).toMatch(/unknown protocol/);
     expect(err('tcp 10.0.0.1 -> 10.0.0.2 flags syn,wat')).toMatch(/not a tcp flag/);
-    expect(err('icmp fd00::1 -> fd00::2')).toMatch(/icmpv6/);
+  });
+
+  it('ICMP in IPv6 and ICMPv6 in IPv4 are packets too (analysis witnesses print and parse back)', () => {
+    const icmp6 = parsePacket('icmp fd00::1 -> fd00::2 type 4 code 0 iif eth0 oif eth1');
+    expect(icmp6).toMatchObject({ family: 6, l4proto: 1, sport: 0x0400, length: 48 });
+    expect(icmp6.dport).toBe(0xfbff); // the ICMP checksum: no pseudo-header outside ICMPv6-in-IPv6
+    const v6in4 = parsePacket('icmpv6 10.0.0.1 -> 10.0.0.2 type 128 code 0');
+    expect(v6in4).toMatchObject({ family: 4, l4proto: 58, sport: 0x8000, dport: 0x7fff, length: 28 });
+    for (const p of [icmp6, v6in4]) {
+      expect(parsePacket(formatPacket(p))).toEqual(p);
+      expect(packetFromJson(JSON.parse(JSON.stringify(p)))).toEqual(p);
+    }
   });
 });

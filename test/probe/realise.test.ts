@@ -22,6 +22,9 @@ describe('firstPacketState', () => {
     ['icmpv6 fd00::1 -> fd00::2 type 128 code 0', 'new'],
     ['icmpv6 fd00::1 -> fd00::2 type 1 code 0', 'invalid'],
     ['99 10.0.0.1 -> 10.0.0.2', 'new'],
+    // Conntrack's ICMP trackers refuse the other IP version: never a flow, whatever the type.
+    ['icmp fd00::1 -> fd00::2 type 8 code 0', 'invalid'],
+    ['icmpv6 10.0.0.1 -> 10.0.0.2 type 128 code 0', 'invalid'],
   ])('%s → %s', (t, state) => {
     expect(firstPacketState(P(t))).toBe(state);
   });
@@ -62,6 +65,15 @@ describe('realise', () => {
     const r = realise(P(t));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(why);
+  });
+
+  it('sends ICMP in IPv6 and ICMPv6 in IPv4 as they are, in any state but untracked: both sides read invalid', () => {
+    for (const ct of ['new', 'established', 'related', 'invalid']) {
+      const r = realise(P(`icmp fd00::1 -> fd00::2 type 0 code 0 ct ${ct} ctmark 0x3`));
+      expect(r, ct).toEqual({ ok: true, setup: [] });
+      expect(realise(P(`icmpv6 10.0.0.1 -> 10.0.0.2 type 129 code 0 ct ${ct}`)), ct).toEqual({ ok: true, setup: [] });
+    }
+    expect(realise(P('icmp fd00::1 -> fd00::2 type 8 code 0 ct untracked')).ok).toBe(false);
   });
 
   it('refuses local packets, packets without interfaces and the name lo', () => {

@@ -200,6 +200,37 @@ table ip f {
       ['99 10.1.0.5:4660 -> 10.42.0.5:4660 iif eth0 oif eth1 len 28', true],
     ],
   },
+  {
+    // nft_reject_inet_eval always ends in NF_DROP: the ICMPv6 error (or none, for non-TCP packets
+    // nf_send_unreach6 will not answer) is the gateway's own and never reaches the sink. ICMP
+    // (protocol 1) in IPv6 and ICMPv6 (58) in IPv4 are forwarded, but conntrack never tracks them
+    // (nf_conntrack_icmp_packet / nf_conntrack_icmpv6_packet refuse the other IP version): their
+    // ct state is invalid whatever came before — random ruleset #336's witness.
+    name: 'reject drops non-TCP IPv6 packets; ICMP in IPv6 and ICMPv6 in IPv4 read ct state invalid',
+    nft: `
+table inet f {
+  chain fw { type filter hook forward priority 0; policy accept;
+    ip6 daddr fd42::6 counter reject
+    ct state != { established, invalid } meta l4proto icmp counter reject
+    ct state invalid meta l4proto icmp counter accept
+    ct state new meta l4proto icmpv6 counter reject
+    ct state invalid meta l4proto icmpv6 counter accept
+    counter
+  }
+}`,
+    packets: [
+      ['udp [fd00::1]:4000 -> [fd42::6]:53 iif eth0 oif eth1', false],
+      ['tcp [fd00::1]:4001 -> [fd42::6]:80 iif eth0 oif eth1', false],
+      ['icmp fd00::1 -> fd42::6 type 8 code 0 iif eth0 oif eth1', false],
+      ['icmp fd00::2 -> fd42::5 type 8 code 0 iif eth0 oif eth1', true],
+      ['icmp fd00::3 -> fd42::5 type 4 code 0 iif eth0 oif eth1', true],
+      ['icmp fd00::4 -> fd42::5 type 0 code 0 iif eth0 oif eth1 ct established', true],
+      ['icmp 10.1.0.5 -> 10.42.0.5 type 8 code 0 iif eth0 oif eth1', false],
+      ['icmpv6 10.1.0.6 -> 10.42.0.5 type 128 code 0 iif eth0 oif eth1', true],
+      ['icmpv6 fd00::5 -> fd42::5 type 128 code 0 iif eth0 oif eth1', false],
+      ['udp [fd00::6]:4002 -> [fd42::5]:53 iif eth0 oif eth1', true],
+    ],
+  },
 ];
 
 /** Built in the IR: nft lists `meta l4proto icmp th dport X` back as `icmp checksum X`. */

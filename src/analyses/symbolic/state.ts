@@ -1,8 +1,8 @@
 // A symbolic packet: a set of ORIGINAL headers (a header space) together with what each field
 // reads now, as a function of the original header — a substitution. Statements rewrite fields
 // (marks, addresses, ports) to constants, to another original field (`meta mark set ct mark`) or,
-// for netmap, to a constant prefix over the original host bits; conntrack flags say what `ct
-// state` reads. A later match is encoded under the substitution, so every set stays exact and
+// for netmap, to a constant prefix over the original host bits; conntrack flags (and, for
+// headers conntrack never tracks, the header) say what `ct state` reads. A later match is encoded under the substitution, so every set stays exact and
 // is always about the packets as they arrived.
 //
 //   field now  = orig                     (undefined)
@@ -11,6 +11,7 @@
 
 import type { Match } from '../../model/ruleset.js';
 import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtState, type Interval } from '../../model/values.js';
+import { ICMP, ICMPV6 } from '../../engine/packet.js';
 import { CT_STATES, type FieldVars } from '../headerspace/layout.js';
 import { matchSpace } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -69,14 +70,37 @@ export class Predicates {
   private readonly plain = new Map<Match, Space>();
   private withCtCache: Space | undefined;
   private untrackedCache: Space | undefined;
+  private untrackableCache: Space | undefined;
+  private readonly trackedCt = new Map<Match, Space>();
 
   constructor(readonly hs: HeaderSpace) {}
 
   /** Headers with a conntrack entry as the state sees them (none before conntrack or after notrack). */
   hasCt(ctx: Context): Space {
     if (!ctx.tracked || ctx.notracked) return this.hs.none;
-    this.withCtCache ??= this.hs.withConntrack();
+    if (this.withCtCache === undefined) {
+      const all = this.hs.withConntrack();
+      this.withCtCache = this.hs.diff(all, this.untrackable());
+      this.hs.release(all);
+    }
     return this.withCtCache;
+  }
+
+  /** Headers conntrack never tracks: ICMP in IPv6, ICMPv6 in IPv4 (engine/packet.ts `trackable`). Not owned. */
+  private untrackable(): Space {
+    if (this.untrackableCache === undefined) {
+      const hs = this.hs;
+      const parts = ([[6, ICMP], [4, ICMPV6]] as const).map(([family, proto]) => {
+        const fam = hs.ofFamily(family);
+        const p = hs.equal('l4proto', BigInt(proto));
+        const both = hs.and(fam, p);
+        hs.release(fam, p);
+        return both;
+      });
+      this.untrackableCache = hs.union(parts);
+      hs.release(...parts);
+    }
+    return this.untrackableCache;
   }
 
   /** The headers (inside `all`) for which the match holds, read under the state. Caller releases. */
@@ -136,20 +160,35 @@ export class Predicates {
     }
   }
 
-  /** `ct state`: what conntrack shows — the original state once tracked, else invalid/untracked. */
+  /**
+   * `ct state`: what conntrack shows — once tracked, the original state (but what it shows an
+   * untracked packet where conntrack cannot track the header); before, invalid/untracked.
+   */
   private ctState(ctx: Context, m: Match): Space {
     const hs = this.hs;
-    const holds = (st: CtState) => {
-      const inside = ivs(m).some((iv) => iv.lo <= BigInt(CT_STATE[st]!) && BigInt(CT_STATE[st]!) <= iv.hi);
-      return m.op === '==' ? inside : !inside;
-    };
-    if (ctx.notracked) return this.constant(holds('untracked'));
-    if (ctx.tracked) return this.identity(m);
+    if (ctx.notracked) return this.constant(holds(m, 'untracked'));
+    if (!ctx.tracked) return this.notTracked(m);
+    let s = this.trackedCt.get(m);
+    if (s === undefined) {
+      const id = this.identity(m);
+      const own = hs.diff(id, this.untrackable());
+      const before = this.notTracked(m);
+      const refused = hs.and(before, this.untrackable());
+      s = hs.or(own, refused);
+      hs.release(id, own, before, refused);
+      this.trackedCt.set(m, s);
+    }
+    return hs.keep(s);
+  }
+
+  /** `ct state` of a packet without an entry: `untracked` if it came so, else `invalid`. */
+  private notTracked(m: Match): Space {
+    const hs = this.hs;
     this.untrackedCache ??= hs.equal('ctstate', BigInt(CT_STATES.indexOf('untracked')));
     const u = this.untrackedCache;
-    if (holds('untracked') && holds('invalid')) return hs.keep(hs.all);
-    if (holds('untracked')) return hs.keep(u);
-    if (holds('invalid')) return hs.not(u);
+    if (holds(m, 'untracked') && holds(m, 'invalid')) return hs.keep(hs.all);
+    if (holds(m, 'untracked')) return hs.keep(u);
+    if (holds(m, 'invalid')) return hs.not(u);
     return hs.none;
   }
 
@@ -220,6 +259,12 @@ export class Predicates {
     this.hs.release(fam, a);
     return out;
   }
+}
+
+/** Whether a `ct state` match holds for one state. */
+function holds(m: Match, st: CtState): boolean {
+  const inside = ivs(m).some((iv) => iv.lo <= BigInt(CT_STATE[st]!) && BigInt(CT_STATE[st]!) <= iv.hi);
+  return m.op === '==' ? inside : !inside;
 }
 
 function ivs(m: Match): Interval[] {
