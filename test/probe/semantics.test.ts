@@ -201,11 +201,12 @@ table ip f {
     ],
   },
   {
-    // nft_reject_inet_eval always ends in NF_DROP: the ICMPv6 error (or none, for non-TCP packets
-    // nf_send_unreach6 will not answer) is the gateway's own and never reaches the sink. ICMP
-    // (protocol 1) in IPv6 and ICMPv6 (58) in IPv4 are forwarded, but conntrack never tracks them
-    // (nf_conntrack_icmp_packet / nf_conntrack_icmpv6_packet refuse the other IP version): their
-    // ct state is invalid whatever came before — random ruleset #336's witness.
+    // nft_reject_inet_eval always ends in NF_DROP: the ICMPv6 error (nf_send_unreach6 sends none
+    // when reject6_csum_ok fails, as for a crafted ICMP-in-IPv6 checksum) is the gateway's own and
+    // never reaches the sink. ICMP (protocol 1) in IPv6 and ICMPv6 (58) in IPv4 are forwarded, but
+    // conntrack never tracks them (nf_conntrack_icmp_packet / nf_conntrack_icmpv6_packet refuse
+    // the other IP version): their ct state is invalid whatever came before — random ruleset
+    // #336's witness.
     name: 'reject drops non-TCP IPv6 packets; ICMP in IPv6 and ICMPv6 in IPv4 read ct state invalid',
     nft: `
 table inet f {
