@@ -23,9 +23,9 @@
 //      the lower half first (so the first free cell holds the smallest values).
 // Each cut is at a boundary strictly inside the cell, so a path cuts each boundary at most once
 // and the partition is finite; cells are disjoint, so every answer is exact. The takers walk
-// skips a cell when a free cell is already known and every candidate in its list is already a
-// taker (it cannot tell anything new); the unchanged walk stops at the first packet that would
-// get another verdict.
+// drops, once a free cell is known, the candidates at the end of a list that are already takers
+// (they can tell nothing new); the unchanged walk stops at the first packet that would get
+// another verdict and, when the policy agrees with rule i, drops trailing candidates that agree.
 //
 // Worked example (one dimension, dport; rules in order): r0 [0,99] accept, r1 [50,199] drop,
 // r2 [80,120] accept. takers(2): region [80,120], list (r0, r1). r0 does not contain it: cut at
@@ -49,6 +49,8 @@ const TAKERS: i32 = 0;
 const CELLS: i32 = 1;
 const UNCHANGED: i32 = 2;
 const COVER: i32 = 3;
+/** Cuts are tried at the boundaries of this many leading candidates. */
+const CUT_SOURCES: u32 = 1;
 
 let D: i32 = 0;
 let cellBytes: usize = 0;
@@ -212,42 +214,46 @@ function start(region: usize, below: i32, skip: i32, onlyRule: i32): bool {
   return push(region, len);
 }
 
-function allKnown(off: usize, len: u32): bool {
-  for (let t: u32 = 0; t < len; t++) {
-    if (load<u32>(knownBase + ((<usize>ruleOf(load<u32>(arenaAt(off + t)))) << 2)) != epoch) return false;
-  }
-  return true;
+/** A candidate of the unchanged walk that gives no packet of rule i another verdict. */
+@inline function harmless(p: u32): bool {
+  const r = ruleOf(p);
+  return <i32>r < selfRule || actOf(r) == selfAct;
+}
+
+@inline function isKnown(p: u32): bool {
+  return load<u32>(knownBase + ((<usize>ruleOf(p)) << 2)) == epoch;
 }
 
 /** Cuts the cell of a popped frame (copied at scratch) in two at a boundary of piece `p`. */
 function split(off: usize, len: u32, p: u32): bool {
   const cell = scratchBase;
-  const b = pieceBox(p);
   let bestK = -1;
   let bestV: u32 = 0;
   let bestCost: u32 = 0xffffffff;
-  for (let k = 0; k < D; k++) {
-    for (let side = 0; side < 2; side++) {
-      let v: u32;
-      if (side == 0) {
-        if (lo(b, k) <= lo(cell, k)) continue;
-        v = lo(b, k);
-      } else {
-        if (hi(b, k) >= hi(cell, k)) continue;
-        v = hi(b, k) + 1;
-      }
-      let below: u32 = 0;
-      let above: u32 = 0;
-      for (let t: u32 = 0; t < len; t++) {
-        const q = pieceBox(load<u32>(arenaAt(off + t)));
-        if (lo(q, k) < v) below++;
-        if (hi(q, k) >= v) above++;
-      }
-      const cost = max(below, above);
-      if (cost < bestCost) {
-        bestCost = cost;
-        bestK = k;
-        bestV = v;
+  const tries = len < CUT_SOURCES ? len : CUT_SOURCES;
+  for (let src: u32 = 0; src < tries; src++) {
+    const b = pieceBox(load<u32>(arenaAt(off + src)));
+    for (let k = 0; k < D; k++) {
+      for (let side = 0; side < 2; side++) {
+        let v: u32;
+        if (side == 0) {
+          if (lo(b, k) <= lo(cell, k)) continue;
+          v = lo(b, k);
+        } else {
+          if (hi(b, k) >= hi(cell, k)) continue;
+          v = hi(b, k) + 1;
+        }
+        let cost: u32 = 0;
+        for (let t: u32 = 0; t < len; t++) {
+          const q = pieceBox(load<u32>(arenaAt(off + t)));
+          if (lo(q, k) < v) cost++;
+          if (hi(q, k) >= v) cost++;
+        }
+        if (cost < bestCost) {
+          bestCost = cost;
+          bestK = k;
+          bestV = v;
+        }
       }
     }
   }
@@ -281,9 +287,17 @@ function drain(mode: i32): i32 {
   while (sp > 0) {
     const f = frameAt(--sp);
     const off = <usize>load<u32>(f);
-    const len = load<u32>(f, 4);
+    let len = load<u32>(f, 4);
     arenaTop = off + len;
-    if (mode == TAKERS && freeKnown && allKnown(off, len)) continue;
+    if (freeKnown && mode == TAKERS) {
+      // Known takers after every unknown candidate can tell nothing new: drop them.
+      while (len > 0 && isKnown(load<u32>(arenaAt(off + len - 1)))) len--;
+      if (len == 0) continue;
+    } else if (mode == UNCHANGED && policyAct == selfAct) {
+      // With the policy on rule i's side, trailing candidates on its side cannot change a verdict.
+      while (len > 0 && harmless(load<u32>(arenaAt(off + len - 1)))) len--;
+      if (len == 0) continue;
+    }
     if (len == 0) {
       if (mode == TAKERS) {
         if (!freeKnown) memory.copy(cellsBase, f + 8, cellBytes);

@@ -22,7 +22,9 @@ import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
-import { ACTION_CODE, cellsSpace, geometricChain } from './geometric/chain.js';
+import { ACTION_CODE, cellFields, cellsSpace, geometricChain } from './geometric/chain.js';
+import { boxWitness } from './headerspace/witness.js';
+import type { Packet } from '../engine/packet.js';
 import { GeometricCore, type BoxChain } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
@@ -450,10 +452,12 @@ class GeometricHook {
   private add(kind: FindingKind, i: number, message: string, related: Ref[], taker?: number, check?: Finding['check']): void {
     const id = this.first + i;
     if (taker === undefined) return addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related });
+    const { hs } = this.a;
     const { cells, truncated } = this.core.cells(i, taker);
-    const where = cellsSpace(this.a.hs, cells);
-    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, partial: truncated, check });
-    this.a.hs.release(where);
+    const witness = boxWitness(hs, cellFields(cells[0]!));
+    const where = (this.opts.describeLines ?? 3) > 0 ? cellsSpace(hs, cells) : undefined;
+    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, witness, partial: truncated, check });
+    if (where !== undefined) hs.release(where);
   }
 }
 
@@ -464,6 +468,8 @@ interface FindingSpec {
   related: Ref[];
   /** Where the finding shows: its witness is drawn from here (not released). */
   where?: Space;
+  /** The witness, when known without `where`. */
+  witness?: Packet;
   /** `where` is only part of the packets the finding is about. */
   partial?: boolean;
   check?: Finding['check'];
@@ -476,11 +482,12 @@ function addFinding(a: SymbolicAnalysis, report: AnomalyReport, opts: AnomalyOpt
     kind: spec.kind, severity: SEVERITY_OF[spec.kind], message: `${hook}: ${spec.message}`, origin: subject.origin, subject, related: spec.related,
   };
   const where = spec.where;
-  if (where !== undefined && !hs.isEmpty(where)) {
-    f.witness = hs.witness(where);
+  const witness = spec.witness ?? (where !== undefined && !hs.isEmpty(where) ? hs.witness(where) : undefined);
+  if (witness) {
+    f.witness = witness;
     f.check = { hook, ...spec.check };
     const lines = opts.describeLines ?? 3;
-    if (lines > 0) {
+    if (lines > 0 && where !== undefined) {
       f.space = hs.describe(where, { max: lines });
       if (spec.partial && !f.space[f.space.length - 1]!.startsWith('…')) f.space.push('… and more');
     }

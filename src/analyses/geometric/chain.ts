@@ -128,19 +128,32 @@ function intersect(a: Interval[], b: Interval[]): Interval[] {
   return out;
 }
 
+/** A cell as field intervals (IPv4 address dimensions: the address fields' low 32 bits). */
+export function cellFields(cell: Cell): Map<FieldName, { lo: bigint; hi: bigint }> {
+  return new Map(DIMS.map((d, k) => [d.field, { lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) }]));
+}
+
 /** The union of cells as a header space (a new handle). */
 export function cellsSpace(hs: HeaderSpace, cells: readonly Cell[]): Space {
   const parts = cells.map((c) => {
+    // The box's narrow dimensions first (small diagrams), then once with `all`.
     let s = hs.keep(hs.all);
+    let box: Space | undefined;
     DIMS.forEach((d, k) => {
       const lo = BigInt(c[2 * k]!);
       const hi = BigInt(c[2 * k + 1]!);
+      if (lo === 0n && hi === (1n << BigInt(d.bits)) - 1n) return;
       const vars = d.field === 'saddr' || d.field === 'daddr' ? hs.layout.v4(d.field) : hs.layout.field(d.field);
       const r = hs.range(vars, lo, hi);
-      const next = hs.and(s, r);
-      hs.release(s, r);
-      s = next;
+      const next = box === undefined ? r : hs.and(box, r);
+      if (box !== undefined) hs.release(box, r);
+      box = next;
     });
+    if (box !== undefined) {
+      const next = hs.and(s, box);
+      hs.release(s, box);
+      s = next;
+    }
     return s;
   });
   const u = hs.union(parts);

@@ -27,6 +27,7 @@ export const TCP = 6;
 export class Layout {
   readonly variables: number;
   private readonly fields = new Map<FieldName, FieldVars>();
+  private order: readonly FieldName[] | undefined;
 
   constructor(ex: AnalyzerExports) {
     this.variables = ex.variables();
@@ -55,7 +56,7 @@ export class Layout {
   }
 
   /** Fields in variable order. */
-  ordered(): FieldName[] {
-    return [...FIELD_NAMES].sort((a, b) => this.field(a).first - this.field(b).first);
+  ordered(): readonly FieldName[] {
+    return (this.order ??= [...FIELD_NAMES].sort((a, b) => this.field(a).first - this.field(b).first));
   }
 }

@@ -1,7 +1,8 @@
 // Concrete packets from header spaces: `witness` picks one packet of a set, field by field from
 // the top of the variable order, each field at the most readable value the set still allows
 // (TCP, syn, 10.0.0.1 → 10.0.0.2 or the first host of a prefix, dport 80 or the lowest port,
-// ct new, marks 0); `member` tests one concrete packet. Packets are the engine's (src/engine).
+// ct new, marks 0) — from a BDD (`witness`) or a product of field intervals (`boxWitness`, for the
+// geometric analysis); `member` tests one concrete packet. Packets are the engine's (src/engine).
 
 import type { Packet } from '../../engine/packet.js';
 import { formatAddress, parseAddress } from '../../model/values.js';
@@ -44,18 +45,69 @@ function preferences(field: FieldName, chosen: Map<FieldName, bigint>, min: () =
   }
 }
 
+/**
+ * The smallest value of a field allowed at or above t (undefined: none), given the values already
+ * chosen for the fields before it in variable order; `choose` fixes the field's value.
+ */
+interface Oracle {
+  smallestFrom(field: FieldName, t: bigint): bigint | undefined;
+  choose(field: FieldName, v: bigint): void;
+}
+
 /** One packet of the set, or undefined if it is empty. */
 export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
   if (hs.isEmpty(s)) return undefined;
   const core = hs.core;
-  const chosen = new Map<FieldName, bigint>();
   let n: number = s;
-  for (const field of hs.layout.ordered()) {
-    const { first, width } = hs.layout.field(field);
-    const smallestFrom = (t: bigint): bigint | undefined => {
+  return pick(hs, {
+    smallestFrom(field, t) {
+      const { first, width } = hs.layout.field(field);
       hs.words(0, t);
       return core.fieldMinAtLeast(n, first, width) ? hs.readWords(4) : undefined;
-    };
+    },
+    choose(field, v) {
+      const { first, width } = hs.layout.field(field);
+      hs.words(4, v);
+      n = core.fieldRestrict(n, first, width);
+    },
+  });
+}
+
+/**
+ * One packet of a product of field intervals (fields not given: any valid value), chosen as
+ * `witness` chooses; IPv4 address intervals are on the low 32 bits of the address fields.
+ */
+export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, { lo: bigint; hi: bigint }>): Packet {
+  const valid: Partial<Record<FieldName, number>> = { ctstate: CT_STATES.length, iifname: hs.ifnames.classes.length, oifname: hs.ifnames.classes.length };
+  return pick(hs, {
+    smallestFrom(field, t) {
+      const width = BigInt(hs.layout.field(field).width);
+      const iv = box.get(field);
+      const top = valid[field] !== undefined ? BigInt(valid[field]! - 1) : (1n << width) - 1n;
+      if (field === 'saddr' || field === 'daddr') {
+        // Free high bits: the smallest value ≥ t whose low 32 bits lie in the interval.
+        const lo = iv?.lo ?? 0n;
+        const hi = iv?.hi ?? 0xffffffffn;
+        const high = t >> 32n;
+        const low = t & 0xffffffffn;
+        const v = low <= hi ? (high << 32n) | (low < lo ? lo : low) : ((high + 1n) << 32n) | lo;
+        return v <= top ? v : undefined;
+      }
+      const lo = iv?.lo ?? 0n;
+      const hi = iv?.hi ?? top;
+      const v = t < lo ? lo : t;
+      return v <= hi ? v : undefined;
+    },
+    choose() {},
+  });
+}
+
+/** Picks every field at its most readable allowed value, and builds the packet. */
+function pick(hs: HeaderSpace, oracle: Oracle): Packet {
+  const chosen = new Map<FieldName, bigint>();
+  for (const field of hs.layout.ordered()) {
+    const { width } = hs.layout.field(field);
+    const smallestFrom = (t: bigint) => oracle.smallestFrom(field, t);
     let value: bigint | undefined;
     for (const p of preferences(field, chosen, () => smallestFrom(0n))) {
       if ('exact' in p) {
@@ -64,8 +116,7 @@ export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
       if (value !== undefined) break;
     }
     if (value === undefined) throw new Error(`witness: no value for ${field} in a non-empty set`);
-    hs.words(4, value);
-    n = core.fieldRestrict(n, first, width);
+    oracle.choose(field, value);
     chosen.set(field, value);
   }
   const v = (f: FieldName) => chosen.get(f)!;
@@ -73,8 +124,7 @@ export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
   const addr = (f: 'saddr' | 'daddr') => formatAddress(family === 4 ? v(f) & 0xffffffffn : v(f), family);
   const l4proto = Number(v('l4proto'));
   const ctState = CT_STATES[Number(v('ctstate'))]!;
-  // Built directly, not with makePacket: a set may hold headers the engine's packet parser refuses
-  // as unlikely (an IPv4 packet with protocol 58), and the witness must still be that header.
+  // Built directly, not with makePacket: the witness is exactly the chosen header, defaults aside.
   return {
     family,
     saddr: addr('saddr'),
