@@ -49,6 +49,8 @@ const TAKERS: i32 = 0;
 const CELLS: i32 = 1;
 const UNCHANGED: i32 = 2;
 const COVER: i32 = 3;
+const DIFF_BEFORE: i32 = 4;
+const DIFF_AFTER: i32 = 5;
 /** Cuts are tried at the boundaries of this many leading candidates. */
 const CUT_SOURCES: u32 = 1;
 
@@ -68,6 +70,16 @@ let scratchBase: usize = 0;
 let framesBase: usize = 0;
 let frameCap: i32 = 0;
 let arenaBase: usize = 0;
+let keyBase: usize = 0;
+let diffBase: usize = 0;
+let diffBytes: usize = 0;
+let maxDiff: i32 = 0;
+let nDiff: i32 = 0;
+let splitAt: i32 = 0;
+let deciderBefore: i32 = 0;
+let policyKeyBefore: u32 = 0;
+let policyKeyAfter: u32 = 0;
+let diffFull: bool = false;
 
 let maxCells: i32 = 0;
 let epoch: u32 = 0;
@@ -92,14 +104,16 @@ function ensureMemory(end: usize): bool {
 }
 
 /** Lays out `pieces` boxes of `dims` dimensions for `rules` rules; 0 on success, -1 without memory. */
-export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32): i32 {
+export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax: i32): i32 {
   if (dims < 1 || dims > MAX_DIMS) return -1;
   D = dims;
   nPieces = pieces;
   nRules = rules;
   maxCells = cellsMax < 1 ? 1 : cellsMax;
+  maxDiff = diffMax;
   cellBytes = (<usize>D) << 3;
   frameBytes = 8 + cellBytes;
+  diffBytes = cellBytes + 8;
   let p = align(__heap_base, 16);
   boxesBase = p;
   p += <usize>pieces * cellBytes;
@@ -113,6 +127,10 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32): i32 {
   p += (<usize>rules) << 2;
   outBase = p;
   p += (<usize>rules) << 2;
+  keyBase = p;
+  p += (<usize>rules) << 2;
+  diffBase = align(p, 16);
+  p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
   p = cellsBase + <usize>maxCells * cellBytes;
   scratchBase = p;
@@ -133,6 +151,8 @@ export function firstPtr(): usize { return firstBase; }
 export function actPtr(): usize { return actBase; }
 export function outPtr(): usize { return outBase; }
 export function cellsPtr(): usize { return cellsBase; }
+export function keyPtr(): usize { return keyBase; }
+export function diffPtr(): usize { return diffBase; }
 /** Whether the last `takers` found a free cell (written at cellsPtr). */
 export function fired(): i32 { return freeKnown ? 1 : 0; }
 /** Whether the last `cells` stopped at its limit. */
@@ -196,17 +216,17 @@ function push(cell: usize, len: u32): bool {
 }
 
 /**
- * Starts a walk of `region` against the pieces of rules in [0, below) with an action (or, with
- * `onlyRule` ≥ 0, the pieces of that rule alone), skipping rule `skip`. False without memory.
+ * Starts a walk of `region` against the pieces of rules in [from, to) that end packets (or, with
+ * `anyAction`, all of them), skipping rule `skip`. False without memory.
  */
-function start(region: usize, below: i32, skip: i32, onlyRule: i32): bool {
-  const from = onlyRule >= 0 ? firstOf(onlyRule) : 0;
-  const to = onlyRule >= 0 ? firstOf(onlyRule + 1) : (below >= nRules ? nPieces : firstOf(below));
-  if (!ensureMemory(arenaAt(arenaTop + <usize>(to - from)))) return false;
+function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool): bool {
+  const first = firstOf(from);
+  const last = firstOf(to);
+  if (!ensureMemory(arenaAt(arenaTop + <usize>(last - first)))) return false;
   let len: u32 = 0;
-  for (let p = from; p < to; p++) {
+  for (let p = first; p < last; p++) {
     const r = ruleOf(p);
-    if (<i32>r == skip || (onlyRule < 0 && actOf(r) == 0)) continue;
+    if (<i32>r == skip || (!anyAction && actOf(r) == 0)) continue;
     if (!meets(pieceBox(p), region)) continue;
     store<u32>(arenaAt(arenaTop + len), p);
     len++;
@@ -283,8 +303,8 @@ const STOPPED: i32 = 0;
 const NO_MEMORY: i32 = -1;
 
 /** Runs the frames on the stack in `mode`; DONE, STOPPED (an early answer) or NO_MEMORY. */
-function drain(mode: i32): i32 {
-  while (sp > 0) {
+function drain(mode: i32, floor: i32): i32 {
+  while (sp > floor) {
     const f = frameAt(--sp);
     const off = <usize>load<u32>(f);
     let len = load<u32>(f, 4);
@@ -311,12 +331,22 @@ function drain(mode: i32): i32 {
         nCells++;
       } else if (mode == UNCHANGED) {
         if (policyAct != selfAct) return STOPPED;
-      } else return STOPPED; // COVER: a packet of the region outside every piece
+      } else if (mode == COVER) {
+        return STOPPED; // a packet of the region outside every piece
+      } else {
+        const res = decided(mode, f + 8, -1);
+        if (res != DONE) return res;
+      }
       continue;
     }
     const p = load<u32>(arenaAt(off));
     if (contains(pieceBox(p), f + 8)) {
       const r = ruleOf(p);
+      if (mode >= DIFF_BEFORE) {
+        const res = decided(mode, f + 8, <i32>r);
+        if (res != DONE) return res;
+        continue;
+      }
       if (mode == TAKERS) {
         const at = knownBase + ((<usize>r) << 2);
         if (load<u32>(at) != epoch) {
@@ -343,12 +373,38 @@ function reset(): void {
 }
 
 /** Walks every piece of rule `r` against the candidates of `start`; a drain result. */
-function walkRule(r: i32, mode: i32, below: i32, skip: i32, onlyRule: i32): i32 {
+function walkRule(r: i32, mode: i32, from: i32, to: i32, skip: i32, anyAction: bool): i32 {
   for (let q = firstOf(r); q < firstOf(r + 1); q++) {
-    if (!start(pieceBox(q), below, skip, onlyRule)) return NO_MEMORY;
-    const res = drain(mode);
+    if (!start(pieceBox(q), from, to, skip, anyAction)) return NO_MEMORY;
+    const res = drain(mode, 0);
     if (res != DONE) return res;
   }
+  return DONE;
+}
+
+/**
+ * A diff walk decided a cell: rule `r` (-1: the policy) takes it. Before: walk the cell against
+ * the rules after the split. After: record the cell when its decider's key differs.
+ */
+function decided(mode: i32, cell: usize, r: i32): i32 {
+  if (mode == DIFF_BEFORE) {
+    deciderBefore = r;
+    const floor = sp;
+    if (!start(cell, splitAt, nRules, -1, false)) return NO_MEMORY;
+    return drain(DIFF_AFTER, floor);
+  }
+  const a = deciderBefore < 0 ? policyKeyBefore : load<u32>(keyBase + ((<usize>deciderBefore) << 2));
+  const b = r < 0 ? policyKeyAfter : load<u32>(keyBase + ((<usize>r) << 2));
+  if (a == b) return DONE;
+  if (nDiff == maxDiff) {
+    diffFull = true;
+    return STOPPED;
+  }
+  const at = diffBase + <usize>nDiff * diffBytes;
+  memory.copy(at, cell, cellBytes);
+  store<i32>(at + cellBytes, deciderBefore);
+  store<i32>(at + cellBytes, r, 4);
+  nDiff++;
   return DONE;
 }
 
@@ -360,7 +416,7 @@ function walkRule(r: i32, mode: i32, below: i32, skip: i32, onlyRule: i32): i32 
 export function takers(i: i32): i32 {
   reset();
   epoch++;
-  return walkRule(i, TAKERS, i, -1, -1) == NO_MEMORY ? -1 : nOut;
+  return walkRule(i, TAKERS, 0, i, -1, false) == NO_MEMORY ? -1 : nOut;
 }
 
 /**
@@ -370,13 +426,13 @@ export function takers(i: i32): i32 {
  */
 export function cells(i: i32, j: i32): i32 {
   reset();
-  if (j < 0) return walkRule(i, CELLS, i, -1, -1) == NO_MEMORY ? -1 : nCells;
+  if (j < 0) return walkRule(i, CELLS, 0, i, -1, false) == NO_MEMORY ? -1 : nCells;
   const region = scratchBase + cellBytes; // free between walks
   for (let a = firstOf(i); a < firstOf(i + 1); a++) {
     for (let b = firstOf(j); b < firstOf(j + 1); b++) {
       if (!intersect(region, pieceBox(a), pieceBox(b))) continue;
-      if (!start(region, j, -1, -1)) return -1;
-      const res = drain(CELLS);
+      if (!start(region, 0, j, -1, false)) return -1;
+      const res = drain(CELLS, 0);
       if (res == NO_MEMORY) return -1;
       if (res == STOPPED) return nCells;
     }
@@ -394,13 +450,37 @@ export function unchanged(i: i32, policy: u32): i32 {
   selfRule = i;
   selfAct = actOf(<u32>i);
   policyAct = policy;
-  const res = walkRule(i, UNCHANGED, nRules, i, -1);
+  const res = walkRule(i, UNCHANGED, 0, nRules, i, false);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }
 
 /** 1 if every packet of rule j's boxes lies in rule i's boxes, 0 if not, -1 without memory. */
 export function covered(j: i32, i: i32): i32 {
   reset();
-  const res = walkRule(j, COVER, nRules, -1, i);
+  const res = walkRule(j, COVER, i, i + 1, -1, true);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
+}
+
+/**
+ * Diff of two chains held as one: rules [0, split) are the old chain, [split, n) the new one,
+ * each rule with a key (keyPtr; equal keys: same decision) and each chain's policy its own key.
+ * Walks the boxes of rule r under the old chain, each cell it decides under the new one, and
+ * appends at diffPtr the cells decided differently: cell, old decider, new decider (-1: policy).
+ * Returns the number of cells so far (diffReset starts again); -1 without memory, -2 when more
+ * than the setup's diffMax cells differ.
+ */
+export function diffRule(r: i32, split: i32, policyBefore: u32, policyAfter: u32): i32 {
+  sp = 0;
+  arenaTop = 0;
+  splitAt = split;
+  policyKeyBefore = policyBefore;
+  policyKeyAfter = policyAfter;
+  const res = walkRule(r, DIFF_BEFORE, 0, split, -1, false);
+  if (res == NO_MEMORY) return -1;
+  return diffFull ? -2 : nDiff;
+}
+
+export function diffReset(): void {
+  nDiff = 0;
+  diffFull = false;
 }

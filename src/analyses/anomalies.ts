@@ -411,7 +411,7 @@ class GeometricHook {
   ) {
     const info = a.plan.chains[base]!;
     this.first = info.firstRule;
-    this.core = new GeometricCore(boxes, info.chain.origin, (opts.describeLines ?? 3) > 0 ? 16 : 1);
+    this.core = new GeometricCore(boxes, info.chain.origin, { maxCells: (opts.describeLines ?? 3) > 0 ? 16 : 1 });
   }
 
   analyse(): void {

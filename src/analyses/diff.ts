@@ -5,7 +5,8 @@
 //   tcp 10.0.0.0/24 -> 10.42.1.7 dport 80-88: accept → drop
 //
 // Both rulesets are evaluated symbolically in one header space (one interface alphabet); each
-// verdict partition is exact, so the changed set is exact: empty ⇔ no packet changes.
+// verdict partition is exact, so the changed set is exact: empty ⇔ no packet changes. Two
+// chains of boxes are compared geometrically instead (geometric/diff.ts), with the same result.
 
 import type { Ruleset } from '../model/ruleset.js';
 import type { EngineOptions } from '../engine/environment.js';
@@ -15,6 +16,7 @@ import { headerSpaceFor } from './headerspace/encode.js';
 import type { HeaderSpace, Space } from './headerspace/space.js';
 import { policyRef, ruleRef } from './findings.js';
 import { symbolicAnalysis, type Outcome, type SymbolicAnalysis } from './symbolic/index.js';
+import { geometricDiff } from './geometric/diff.js';
 
 export interface DiffOptions extends EngineOptions {
   /** Compare deciding rules (by their table, chain and rule name) as well as verdicts. */
@@ -22,6 +24,8 @@ export interface DiffOptions extends EngineOptions {
   /** Cubes per change (default 6). */
   describeLines?: number;
   maxNodes?: number;
+  /** Compare two chains of boxes geometrically when they are (default true); false: always by BDDs. */
+  geometric?: boolean;
 }
 
 export interface DiffSide {
@@ -54,19 +58,25 @@ export function diffRulesets(before: Ruleset, after: Ruleset, opts: DiffOptions 
   const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: Object.keys(opts.interfaceAddresses ?? {}) });
   const a = symbolicAnalysis(before, { ...opts, hs });
   const b = symbolicAnalysis(after, { ...opts, hs });
-  const A = group(a, a.evaluator.run({ perRule: false }).outcomes, opts.byRule);
-  const B = group(b, b.evaluator.run({ perRule: false }).outcomes, opts.byRule);
   const changes: Change[] = [];
   let changed = 0;
-  for (const [ka, ga] of A) {
-    for (const [kb, gb] of B) {
-      if (ka === kb) continue;
-      const x = hs.and(ga.space, gb.space);
-      if (hs.isEmpty(x)) continue;
-      const count = hs.count(x);
-      changed += count;
-      changes.push({ before: ga.side, after: gb.side, cubes: hs.describe(x, { max: opts.describeLines ?? 6 }), count, witness: hs.witness(x)! });
-      hs.release(x);
+  const add = (before: DiffSide, after: DiffSide, x: Space) => {
+    const count = hs.count(x);
+    changed += count;
+    changes.push({ before, after, cubes: hs.describe(x, { max: opts.describeLines ?? 6 }), count, witness: hs.witness(x)! });
+    hs.release(x);
+  };
+  const fast = opts.geometric === false ? undefined : geometricDiff(a, b, opts.byRule ?? false);
+  if (fast) for (const c of fast) add(c.before, c.after, c.space);
+  else {
+    const A = group(a, a.evaluator.run({ perRule: false }).outcomes, opts.byRule);
+    const B = group(b, b.evaluator.run({ perRule: false }).outcomes, opts.byRule);
+    for (const [ka, ga] of A) {
+      for (const [kb, gb] of B) {
+        const x = ka === kb ? hs.none : hs.and(ga.space, gb.space);
+        if (hs.isEmpty(x)) continue;
+        add(ga.side, gb.side, x);
+      }
     }
   }
   changes.sort((p, q) => q.count - p.count);

@@ -7,19 +7,23 @@ import type { Origin } from '../../model/origin.js';
 
 interface GeometricExports {
   memory: WebAssembly.Memory;
-  setup(dims: number, pieces: number, rules: number, maxCells: number): number;
+  setup(dims: number, pieces: number, rules: number, maxCells: number, maxDiff: number): number;
   boxesPtr(): number;
   rulePtr(): number;
   firstPtr(): number;
   actPtr(): number;
   outPtr(): number;
   cellsPtr(): number;
+  keyPtr(): number;
+  diffPtr(): number;
   fired(): number;
   truncated(): number;
   takers(i: number): number;
   cells(i: number, j: number): number;
   unchanged(i: number, policy: number): number;
   covered(j: number, i: number): number;
+  diffRule(r: number, split: number, policyBefore: number, policyAfter: number): number;
+  diffReset(): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -29,6 +33,22 @@ export interface BoxChain {
   dims: number;
   pieces: Uint32Array[][];
   act: number[];
+  /** For diffs: what a rule's decision is compared by (default: its action code). */
+  keys?: number[];
+}
+
+export interface CoreOptions {
+  /** Cells `cells` returns at most (default 16). */
+  maxCells?: number;
+  /** Cells a diff may find at most (default 0: no diffs). */
+  maxDiff?: number;
+}
+
+/** A cell two chains decide differently, and the deciders (rule numbers; -1: the policy). */
+export interface DiffCell {
+  cell: Cell;
+  before: number;
+  after: number;
 }
 
 /** Cells are boxes: [lo, hi] per dimension. */
@@ -38,19 +58,20 @@ export class GeometricCore {
   private readonly ex: GeometricExports;
   private readonly dims: number;
 
-  constructor(chain: BoxChain, private readonly origin: Origin, readonly maxCells = 16) {
+  constructor(chain: BoxChain, private readonly origin: Origin, opts: CoreOptions = {}) {
     compiled ??= new WebAssembly.Module(readFileSync(new URL('../../../build/geometric.wasm', import.meta.url)));
     this.ex = new WebAssembly.Instance(compiled, { env: { abort(): never { throw new Error('geometric.wasm aborted'); } } })
       .exports as unknown as GeometricExports;
     this.dims = chain.dims;
     const n = chain.pieces.reduce((s, p) => s + p.length, 0);
-    if (this.ex.setup(chain.dims, n, chain.pieces.length, maxCells) !== 0) throw this.limit();
+    if (this.ex.setup(chain.dims, n, chain.pieces.length, opts.maxCells ?? 16, opts.maxDiff ?? 0) !== 0) throw this.limit();
     const mem = () => new Uint32Array(this.ex.memory.buffer);
     const u32 = mem();
     let p = 0;
     chain.pieces.forEach((list, r) => {
       u32[(this.ex.firstPtr() >> 2) + r] = p;
       u32[(this.ex.actPtr() >> 2) + r] = chain.act[r]!;
+      u32[(this.ex.keyPtr() >> 2) + r] = chain.keys?.[r] ?? chain.act[r]!;
       for (const box of list) {
         u32.set(box, (this.ex.boxesPtr() >> 2) + p * 2 * chain.dims);
         u32[(this.ex.rulePtr() >> 2) + p] = r;
@@ -81,6 +102,27 @@ export class GeometricCore {
   /** Whether every packet rule j matches is matched by rule i. */
   covered(j: number, i: number): boolean {
     return this.check(this.ex.covered(j, i)) === 1;
+  }
+
+  /**
+   * The cells two chains held as one (rules [0, split) before, [split, n) after) decide
+   * differently, among the boxes of the given rules; undefined when more than maxDiff cells differ.
+   */
+  diff(rules: readonly number[], split: number, policyBefore: number, policyAfter: number): DiffCell[] | undefined {
+    this.ex.diffReset();
+    let n = 0;
+    for (const r of rules) {
+      n = this.ex.diffRule(r, split, policyBefore, policyAfter);
+      if (n === -2) return undefined;
+      this.check(n);
+    }
+    const w = 2 * this.dims + 2;
+    const i32 = new Int32Array(this.ex.memory.buffer, this.ex.diffPtr(), n * w);
+    return Array.from({ length: n }, (_, k) => ({
+      cell: Uint32Array.from(i32.subarray(k * w, k * w + w - 2)),
+      before: i32[k * w + w - 2]!,
+      after: i32[k * w + w - 1]!,
+    }));
   }
 
   private read(n: number): { cells: Cell[]; truncated: boolean } {

@@ -39,7 +39,7 @@ describe('geometric core: the worked example of its Theory of Operation', () => 
   });
 
   it('stops at its cell limit and says so', () => {
-    const many = new GeometricCore({ dims: 1, pieces: [...Array.from({ length: 20 }, (_, k) => [box(2 * k, 2 * k)]), [box(0, 40)]], act: [...Array(20).fill(1), 2] }, {}, 4);
+    const many = new GeometricCore({ dims: 1, pieces: [...Array.from({ length: 20 }, (_, k) => [box(2 * k, 2 * k)]), [box(0, 40)]], act: [...Array(20).fill(1), 2] }, {}, { maxCells: 4 });
     const r = many.cells(20, -1);
     expect(r.cells.length).toBe(4);
     expect(r.truncated).toBe(true);

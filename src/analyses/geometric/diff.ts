@@ -1,0 +1,178 @@
+// The policy diff of two chains of boxes, geometrically. When each ruleset is one base chain of
+// boxes at the same hook (geometric/chain.ts) with the same policy, a packet that matches none
+// of the rules the edit removed or added meets the same first rule on both sides (the common
+// rules keep their order), so only the boxes of those rules are walked: each cell under the old
+// chain, then under the new one (assembly/geometric diffRule). The differing cells, grouped by
+// (before → after), become header spaces limited to the packets that reach the hook.
+
+import type { Ruleset } from '../../model/ruleset.js';
+import { canonicalRule } from '../../model/canonical.js';
+import { PATH_HOOKS, type PathHook } from '../../engine/plan.js';
+import type { HeaderSpace, Space } from '../headerspace/space.js';
+import type { DiffSide } from '../diff.js';
+import { policyRef, ruleRef } from '../findings.js';
+import type { SymbolicAnalysis } from '../symbolic/index.js';
+import { ACTION_CODE, cellsSpace, geometricChain } from './chain.js';
+import { GeometricCore, type BoxChain } from './core.js';
+
+/** Differing cells beyond which the BDD diff is the better tool. */
+const MAX_DIFF_CELLS = 1 << 16;
+/** Edits (removed + added rules) beyond which the BDD diff is the better tool. */
+const MAX_EDITS = 1000;
+
+export interface SpaceChange {
+  before: DiffSide;
+  after: DiffSide;
+  /** The changed headers of this group (a handle the caller releases). */
+  space: Space;
+}
+
+interface Side {
+  a: SymbolicAnalysis;
+  hook: PathHook;
+  base: number;
+  boxes: BoxChain;
+}
+
+/** The changes between two rulesets, or undefined when they are not two comparable chains of boxes. */
+export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis, byRule: boolean): SpaceChange[] | undefined {
+  const A = side(before);
+  const B = side(after);
+  if (!A || !B || A.hook !== B.hook) return undefined;
+  const ca = before.plan.chains[A.base]!;
+  const cb = after.plan.chains[B.base]!;
+  if (ca.table.family !== cb.table.family || ca.chain.base!.policy !== cb.chain.base!.policy) return undefined;
+  const label = (s: Side, i: number) => ruleRef(s.a.plan, s.a.plan.chains[s.base]!.firstRule + i).label;
+  const identity = (s: Side) => s.a.plan.chains[s.base]!.chain.rules.map((r, i) =>
+    JSON.stringify(canonicalRule(r, ca.table.family)) + (byRule ? `|${label(s, i)}` : ''));
+  const edits = editedRules(identity(A), identity(B));
+  if (!edits) return undefined;
+  const nA = A.boxes.pieces.length;
+  const regions = [...edits.removed, ...edits.added.map((j) => nA + j)];
+  if (regions.length === 0) return [];
+
+  // Decisions are compared by key: the verdict, and with byRule the decider's name.
+  const sides: DiffSide[] = [];
+  const keyOf = new Map<string, number>();
+  const key = (d: DiffSide) => {
+    const k = `${d.verdict}|${d.decidedBy ?? ''}`;
+    if (!keyOf.has(k)) {
+      keyOf.set(k, sides.length);
+      sides.push(d);
+    }
+    return keyOf.get(k)!;
+  };
+  const decision = (s: Side, i: number): DiffSide => {
+    const v = s.a.plan.chains[s.base]!.chain.rules[i]!.verdict!.kind as DiffSide['verdict'];
+    return byRule ? { verdict: v, decidedBy: label(s, i) } : { verdict: v };
+  };
+  const policy = (s: Side): DiffSide => {
+    const v = s.a.plan.chains[s.base]!.chain.base!.policy;
+    return byRule ? { verdict: v, decidedBy: policyRef(s.a.plan, s.base).label } : { verdict: v };
+  };
+  const keys = [A, B].flatMap((s) => s.boxes.act.map((act, i) => (act === 0 ? 0 : key(decision(s, i)))));
+  const core = new GeometricCore(
+    { dims: A.boxes.dims, pieces: [...A.boxes.pieces, ...B.boxes.pieces], act: [...A.boxes.act, ...B.boxes.act], keys },
+    ca.chain.origin, { maxDiff: MAX_DIFF_CELLS },
+  );
+  const cells = core.diff(regions, nA, key(policy(A)), key(policy(B)));
+  if (!cells) return undefined;
+
+  const hs = before.hs;
+  const groups = new Map<string, { before: DiffSide; after: DiffSide; cells: Uint32Array[] }>();
+  for (const c of cells) {
+    const b = c.before < 0 ? policy(A) : decision(A, c.before);
+    const a = c.after < 0 ? policy(B) : decision(B, c.after - nA);
+    const k = `${key(b)}>${key(a)}`;
+    const g = groups.get(k) ?? { before: b, after: a, cells: [] };
+    g.cells.push(c.cell);
+    groups.set(k, g);
+  }
+  const reach = reaching(before, A.hook);
+  const out: SpaceChange[] = [];
+  for (const g of groups.values()) {
+    const u = cellsSpace(hs, g.cells);
+    const space = hs.and(u, reach);
+    hs.release(u);
+    if (hs.isEmpty(space)) hs.release(space);
+    else out.push({ before: g.before, after: g.after, space });
+  }
+  hs.release(reach);
+  return out;
+}
+
+/** The one base chain of a ruleset, when it is a chain of boxes. */
+function side(a: SymbolicAnalysis): Side | undefined {
+  const bases = a.plan.chains.filter((c) => c.chain.base);
+  if (bases.length !== 1) return undefined;
+  const hook = bases[0]!.chain.base!.hook as PathHook;
+  if (!PATH_HOOKS.includes(hook)) return undefined;
+  const boxes = geometricChain(a, hook, bases[0]!.id);
+  return boxes && { a, hook, base: bases[0]!.id, boxes };
+}
+
+/** The packets of the whole path (from prerouting) that reach a hook: routed locally or not. */
+function reaching(a: SymbolicAnalysis, hook: PathHook): Space {
+  const hs: HeaderSpace = a.hs;
+  if (hook === 'prerouting') return hs.keep(hs.all);
+  if (hook === 'output') return hs.keep(hs.none);
+  const st = { space: hs.all, sub: {}, ctx: { tracked: true, notracked: false, noIif: false, noOif: false }, natDone: { src: false, dst: false } };
+  const parts = ([4, 6] as const).map((f) => a.evaluator.pred.addrNow(st, 'daddr', f, [...a.env.local[f]].map((x) => ({ lo: x, hi: x }))));
+  const local = hs.union(parts);
+  hs.release(...parts);
+  if (hook === 'input') return local;
+  const out = hs.not(local);
+  hs.release(local);
+  return out;
+}
+
+/**
+ * Rules outside a longest common subsequence of two lists of rule identities (Myers, "An O(ND)
+ * difference algorithm", 1986): indexes removed from the first and added in the second; undefined
+ * beyond MAX_EDITS.
+ */
+export function editedRules(a: readonly string[], b: readonly string[]): { removed: number[]; added: number[] } | undefined {
+  const n = a.length;
+  const m = b.length;
+  const offset = MAX_EDITS + 1;
+  const v = new Int32Array(2 * offset + 1);
+  const trace: Int32Array[] = [];
+  for (let d = 0; d <= MAX_EDITS; d++) {
+    trace.push(v.slice());
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[offset + k] = x;
+      if (x >= n && y >= m) return backtrack(trace, d, n, m, offset);
+    }
+  }
+  return undefined;
+}
+
+/** Walks the trace back from (n, m): the non-diagonal moves are the edits. */
+function backtrack(trace: readonly Int32Array[], d: number, n: number, m: number, offset: number): { removed: number[]; added: number[] } {
+  const removed: number[] = [];
+  const added: number[] = [];
+  let x = n;
+  let y = m;
+  for (let e = d; e > 0; e--) {
+    const v = trace[e]!; // V as round e found it
+    const k = x - y;
+    const down = k === -e || (k !== e && v[offset + k - 1]! < v[offset + k + 1]!);
+    const px = v[offset + (down ? k + 1 : k - 1)]!;
+    const py = px - (down ? k + 1 : k - 1);
+    while (x > px && y > py) {
+      x--;
+      y--;
+    }
+    if (down) added.push(py);
+    else removed.push(px);
+    x = px;
+    y = py;
+  }
+  return { removed: removed.reverse(), added: added.reverse() };
+}
