@@ -17,7 +17,8 @@ import { FKEYS, key, pa } from './memory';
 }
 
 /** The lowest rule ≥ pos and < best among `n` pieces at byte address `e`, or `best`. */
-function scan(e: usize, n: u32, nd: u32, pos: u32, best: u32): u32 {
+// @ts-ignore: decorator
+@inline function scan(e: usize, n: u32, nd: u32, pos: u32, best: u32): u32 {
   const stride = (<usize>(1 + 2 * nd)) << 2;
   for (let j: u32 = 0; j < n; j++, e += stride) {
     const r = load<u32>(e);
@@ -54,7 +55,11 @@ export function forestMatch(forest: u32, pos: u32, nRules: u32): u32 {
     let at = word(base, t + 1);
     let h = word(base, t + 2);
     while ((h & F_LEAF) == 0) {
-      const idx = (fkey(h & 0xff) >>> ((h >>> 8) & 0xff)) & ((1 << (h >>> 16)) - 1);
+      // Child (i << b2) | j: i from dim d's key, j from dim d2's (b2 = 0: one dim, j = 0).
+      const b2 = (h >>> 23) & 31;
+      const i = (fkey(h & 15) >>> ((h >>> 4) & 31)) & ((1 << ((h >>> 9) & 31)) - 1);
+      const j = (fkey((h >>> 14) & 15) >>> ((h >>> 18) & 31)) & ((1 << b2) - 1);
+      const idx = (i << b2) | j;
       const slot = base + ((<usize>at) << 2) + ((<usize>idx) << 3);
       at = load<u32>(slot);
       h = load<u32>(slot + 4);

@@ -313,7 +313,8 @@ function forestFor(specs: DimSpec[], keys: string[], perRule: Map<string, Interv
     for (const r of perRule) {
       const ivs = r.get(keys[i]!);
       if (!ivs) continue;
-      const size = ivs.reduce((n, iv) => n + Number(iv.hi - iv.lo) + 1, 0);
+      let size = 0;
+      for (const iv of ivs) size += Number(iv.hi) - Number(iv.lo) + 1;
       score += bits - Math.log2(Math.max(1, Math.min(size, 2 ** bits)));
     }
     return { dim: { slot: s.slot, mask: s.mask, bits }, key: keys[i]!, score };

@@ -1,8 +1,8 @@
 // A chain's rules as a forest of cut trees (HiCuts, Gupta & McKeown 1999, with CutSplit's split of
-// rules into subsets by the field in which they are narrow, Li et al. INFOCOM '18): the fast path
+// rules into subsets by the fields in which they are narrow, Li et al. INFOCOM '18): the fast path
 // of lookup.ts for chains whose leading matches are all on fields of at most 32 bits. Each tree
-// cuts the key space into equal power-of-two slices, one field per node, down to leaves of a few
-// rule pieces, scanned in rule order. Built here; searched by assembly/engine/cuts.ts.
+// cuts the key space into equal power-of-two slices, one or two fields per node, down to leaves of
+// a few rule pieces, scanned in rule order. Built here; searched by assembly/engine/cuts.ts.
 
 import type { Interval } from '../model/values.js';
 
@@ -20,16 +20,34 @@ interface Piece {
   hi: number[];
 }
 
-/** Pieces a leaf holds before the build stops cutting (HiCuts' binth). */
-export const BINTH = 8;
-/** Trees of a forest: the subsets narrow in one field each, then the rest. */
+/** How a forest is built: HiCuts' binth and space factor, and whether nodes may cut two dims. */
+interface Build {
+  /** Pieces a leaf holds before the build stops cutting. */
+  binth: number;
+  /** Replication a cut may cause: children's pieces + children ≤ spfac × the node's pieces. */
+  spfac: number;
+  twoDim: boolean;
+}
+/**
+ * A chain of at most SMALL pieces is first built roomier — smaller leaves, more replication, two
+ * dims a node — for shallower trees (a few hundred KB at most); a bigger one, or a small one whose
+ * roomy trees outgrow the budget, gets the lean build (memory, build time).
+ */
+const SMALL = 2048;
+const ROOMY: Build = { binth: 4, spfac: 8, twoDim: true };
+const LEAN: Build = { binth: 8, spfac: 4, twoDim: false };
+/** The most pieces a leaf holds (unless no cut separates them, or at MAX_DEPTH). */
+export const BINTH = Math.max(ROOMY.binth, LEAN.binth);
+/** Trees of a forest: the subsets narrow in two fields, in one field each, then the rest. */
 const MAX_TREES = 4;
-/** Replication a cut may cause: children's pieces + children ≤ SPFAC × the node's pieces. */
-const SPFAC = 4;
 const MAX_CUT_BITS = 16;
 const MAX_DEPTH = 24;
-/** The trees may take this many times the words of the pieces listed once; beyond, bit vectors. */
+/**
+ * The trees may take this many times the words of the pieces listed once, and at least
+ * MIN_WORDS words (1 MB); beyond, the lean build, then bit vectors.
+ */
 const MAX_GROWTH = 8;
+const MIN_WORDS = 1 << 18;
 /** A rule whose fields take more interval combinations than this keeps the chain on bit vectors. */
 const MAX_PIECES_PER_RULE = 16;
 
@@ -43,28 +61,55 @@ export const LEAF = 0x80000000;
  * empty: never matches).
  */
 export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): Uint32Array | null {
+  const nd = dims.length;
   const pieces: Piece[] = [];
   for (let r = 0; r < perRule.length; r++) {
-    const lists = dims.map((dim, d) => (perRule[r]![d] ?? [{ lo: 0n, hi: 0xffffffffn }]).map((iv) => [Number(iv.lo), Number(iv.hi)] as const));
-    if (lists.reduce((n, l) => n * l.length, 1) > MAX_PIECES_PER_RULE) return null;
+    const fields = perRule[r]!;
+    let combos = 1;
+    for (let d = 0; d < nd; d++) combos *= fields[d]?.length ?? 1;
+    if (combos > MAX_PIECES_PER_RULE) return null;
     // Every combination of one interval per dim (none when a dim has no interval: never matches).
-    let combos: { lo: number[]; hi: number[] }[] = [{ lo: [], hi: [] }];
-    for (const l of lists) combos = combos.flatMap((c) => l.map(([lo, hi]) => ({ lo: [...c.lo, lo], hi: [...c.hi, hi] })));
-    for (const c of combos) pieces.push({ rule: r, ...c });
+    for (let c = 0; c < combos; c++) {
+      const lo = new Array<number>(nd);
+      const hi = new Array<number>(nd);
+      let rest = c;
+      for (let d = 0; d < nd; d++) {
+        const ivs = fields[d];
+        if (!ivs) {
+          lo[d] = 0;
+          hi[d] = 0xffffffff;
+          continue;
+        }
+        const iv = ivs[rest % ivs.length]!;
+        rest = Math.floor(rest / ivs.length);
+        lo[d] = Number(iv.lo);
+        hi[d] = Number(iv.hi);
+      }
+      pieces.push({ rule: r, lo, hi });
+    }
   }
-  const b = new ForestBuilder(dims, pieces.length);
-  try {
-    return b.build(pieces);
-  } catch (e) {
-    if (e === TOO_BIG) return null;
-    throw e;
+  for (const build of pieces.length <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
+    try {
+      return new ForestBuilder(dims, pieces.length, build).build(pieces);
+    } catch (e) {
+      if (e !== TOO_BIG) throw e;
+    }
   }
+  return null;
 }
 
 const TOO_BIG = new Error('cut trees too big');
 const NONE: Piece[] = [];
 
-/** A node as its parent holds it: header (dim | shift << 8 | cut bits << 16, or LEAF | pieces) and offset. */
+/** A node's cut: dim d into 2^b slices and, when b2 > 0, dim d2 into 2^b2 at the same time. */
+interface Cut {
+  d: number;
+  b: number;
+  d2: number;
+  b2: number;
+}
+
+/** A node as its parent holds it: header (its cut, as layout.ts F_LEAF describes, or LEAF | pieces) and offset. */
 interface Ref {
   hdr: number;
   at: number;
@@ -92,11 +137,16 @@ class ForestBuilder {
   private readonly nd: number;
   private readonly entryWords: number;
   private readonly maxWords: number;
+  private readonly scratch: Scratch;
 
-  constructor(private readonly dims: CutDim[], nPieces: number) {
+  constructor(private readonly dims: CutDim[], nPieces: number, private readonly p: Build) {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
-    this.maxWords = Math.max(1 << 16, MAX_GROWTH * nPieces * this.entryWords);
+    this.maxWords = Math.max(MIN_WORDS, MAX_GROWTH * nPieces * this.entryWords);
+    this.scratch = {
+      off: dims.map(() => [new Float64Array(nPieces), new Float64Array(nPieces)]),
+      grid: new Int32Array(2 ** MAX_CUT_BITS + 1),
+    };
   }
 
   build(pieces: Piece[]): Uint32Array {
@@ -117,11 +167,30 @@ class ForestBuilder {
     return out.buf.slice(0, out.length);
   }
 
-  /** CutSplit: rules narrow in the (16/32-bit) field most rules are narrow in form a tree; repeat; the rest last. */
+  /**
+   * CutSplit: rules narrow in two (16/32-bit) fields at once, when nearly all are (the address
+   * pairs of an ACL), form the first tree — a rule wide in either field would be copied into every
+   * slice of a cut on it; then rules narrow in the field most rules are narrow in form a tree;
+   * repeat; the rest last.
+   */
   private split(pieces: Piece[]): Piece[][] {
     const narrow = (p: Piece, d: number) => p.hi[d]! - p.lo[d]! < 2 ** (this.dims[d]!.bits - Math.ceil(this.dims[d]!.bits / 2));
     const trees: Piece[][] = [];
     let rest = pieces;
+    let pair: [number, number] | null = null;
+    let pairN = 0;
+    for (let d = 0; d < this.nd; d++) {
+      for (let e = d + 1; e < this.nd; e++) {
+        if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
+        const n = rest.reduce((k, p) => k + (narrow(p, d) && narrow(p, e) ? 1 : 0), 0);
+        if (n > pairN) [pair, pairN] = [[d, e], n];
+      }
+    }
+    if (pair && pairN >= Math.max(BINTH, 0.9 * rest.length) && pairN < rest.length) {
+      const [d, e] = pair;
+      trees.push(rest.filter((p) => narrow(p, d) && narrow(p, e)));
+      rest = rest.filter((p) => !(narrow(p, d) && narrow(p, e)));
+    }
     while (rest.length > BINTH && trees.length < MAX_TREES - 1) {
       let best = -1;
       let bestN = 0;
@@ -168,22 +237,33 @@ class ForestBuilder {
    * multiple of 2^bits) — hence every piece that matches a key reaching this node.
    */
   private node(pieces: Piece[], boxLo: number[], boxBits: number[], depth: number): Ref {
-    if (pieces.length <= BINTH || depth >= MAX_DEPTH) return this.leaf(pieces);
+    if (pieces.length <= this.p.binth || depth >= MAX_DEPTH) return this.leaf(pieces);
     const { lo, bits } = this.zoom(pieces, boxLo, boxBits);
-    const cut = this.bestCut(pieces, lo, bits);
+    const box = new NodeBox(pieces, lo, bits, this.scratch);
+    const cut = this.bestCut(box);
     if (!cut) return this.leaf(pieces);
-    const { d, b } = cut;
-    const nc = 2 ** b;
+    const { d, b, d2, b2 } = cut;
+    const nc = 2 ** (b + b2);
     const shift = bits[d]! - b;
-    const size = 2 ** shift;
+    const shift2 = b2 ? bits[d2]! - b2 : 0;
     // Children's piece lists, in rule order (most children of a wide cut are empty).
-    const lists = new Map<number, Piece[]>();
-    for (const p of pieces) {
-      const [i0, i1] = this.span(p, d, lo[d]!, bits[d]!, shift);
-      for (let i = i0; i <= i1; i++) {
-        const l = lists.get(i);
-        if (l) l.push(p);
-        else lists.set(i, [p]);
+    const lists: (Piece[] | undefined)[] = new Array(nc);
+    const [lo1, hi1] = box.offsets(d);
+    const [lo2, hi2] = b2 ? box.offsets(d2) : [ZERO, ZERO];
+    const size = 2 ** shift;
+    const size2 = 2 ** shift2;
+    for (let k = 0; k < pieces.length; k++) {
+      const p = pieces[k]!;
+      const i1 = Math.floor(hi1[k]! / size);
+      const j0 = b2 ? Math.floor(lo2[k]! / size2) : 0;
+      const j1 = b2 ? Math.floor(hi2[k]! / size2) : 0;
+      for (let i = Math.floor(lo1[k]! / size); i <= i1; i++) {
+        for (let j = j0; j <= j1; j++) {
+          const c = i * 2 ** b2 + j;
+          const l = lists[c];
+          if (l) l.push(p);
+          else lists[c] = [p];
+        }
       }
     }
     const out = this.out;
@@ -191,22 +271,26 @@ class ForestBuilder {
     if (kids + 2 * nc > this.maxWords) throw TOO_BIG;
     if (kids + 2 * nc > out.buf.length) out.grow(2 * nc);
     out.length += 2 * nc;
-    for (let i = 0; i < nc; i++) {
-      const list = lists.get(i) ?? NONE;
-      if (i > 0 && same(lists.get(i - 1) ?? NONE, list)) {
-        out.buf[kids + 2 * i] = out.buf[kids + 2 * i - 2]!;
-        out.buf[kids + 2 * i + 1] = out.buf[kids + 2 * i - 1]!;
+    for (let c = 0; c < nc; c++) {
+      const list = lists[c] ?? NONE;
+      if (c > 0 && same(lists[c - 1] ?? NONE, list)) {
+        out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
+        out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
         continue;
       }
       const clo = [...lo];
       const cbits = [...bits];
-      clo[d] = lo[d]! + i * size;
+      clo[d] = lo[d]! + Math.floor(c / 2 ** b2) * size;
       cbits[d] = shift;
+      if (b2) {
+        clo[d2] = lo[d2]! + (c % 2 ** b2) * size2;
+        cbits[d2] = shift2;
+      }
       const child = this.node(list, clo, cbits, depth + 1);
-      out.buf[kids + 2 * i] = child.at;
-      out.buf[kids + 2 * i + 1] = child.hdr;
+      out.buf[kids + 2 * c] = child.at;
+      out.buf[kids + 2 * c + 1] = child.hdr;
     }
-    return { hdr: d | (shift << 8) | (b << 16), at: kids };
+    return { hdr: (d | (shift << 4) | (b << 9) | (d2 << 14) | (shift2 << 18) | (b2 << 23)) >>> 0, at: kids };
   }
 
   /**
@@ -233,77 +317,145 @@ class ForestBuilder {
     return { lo: zlo, bits: zbits };
   }
 
-  /** The children (first, last) a piece overlaps when dim d's box is cut into slices of 2^shift. */
-  private span(p: Piece, d: number, lo: number, bits: number, shift: number): [number, number] {
-    const hi = lo + 2 ** bits - 1;
-    const size = 2 ** shift;
-    return [Math.floor((Math.max(p.lo[d]!, lo) - lo) / size), Math.floor((Math.min(p.hi[d]!, hi) - lo) / size)];
-  }
-
   /**
    * HiCuts' choice: the dim whose rules' projections on the box are most distinct (counted on a
    * sample of at most 256 pieces), cut into as many slices as the space budget allows — the finest
    * cut is never worse for the biggest child, and the cost only grows with the cuts, so a binary
-   * search finds it; the next most distinct dim when a cut would not separate anything.
+   * search finds it; the next most distinct dim when a cut would not separate anything. Then the
+   * two most distinct dims cut at once (HyperCuts, Singh et al., SIGCOMM '03): one read of a child
+   * instead of two levels; taken when its biggest child is smaller.
    */
-  private bestCut(pieces: Piece[], lo: number[], bits: number[]): { d: number; b: number } | null {
+  private bestCut(box: NodeBox): Cut | null {
+    const { pieces, lo, bits } = box;
     const n = pieces.length;
-    const budget = SPFAC * n;
+    const budget = this.p.spfac * n;
     const step = Math.max(1, Math.floor(n / 256));
     const order: [number, number][] = [];
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
-      const hi = lo[d]! + 2 ** bits[d]! - 1;
+      const [offLo, offHi] = box.offsets(d);
       const ends = new Float64Array(2 * Math.ceil(n / step));
       let k = 0;
       for (let i = 0; i < n; i += step) {
-        ends[k++] = Math.max(pieces[i]!.lo[d]!, lo[d]!);
-        ends[k++] = -Math.min(pieces[i]!.hi[d]!, hi) - 1;
+        ends[k++] = offLo[i]!;
+        ends[k++] = -offHi[i]! - 1;
       }
       const distinct = countDistinct(ends.subarray(0, k));
       if (distinct > 2) order.push([d, distinct]);
     }
     order.sort((a, b) => b[1] - a[1]);
-    let best: { d: number; b: number; max: number } | null = null;
+    const maxBits = Math.min(MAX_CUT_BITS, Math.floor(Math.log2(budget)));
+    let best: (Cut & { max: number }) | null = null;
     for (const [d] of order) {
       // Largest b in [1, maxB] whose cost fits (b = 1 always does).
       let okB = 1;
       let lowB = 2;
-      let highB = Math.min(bits[d]!, MAX_CUT_BITS, Math.floor(Math.log2(budget)));
+      let highB = Math.min(bits[d]!, maxBits);
       while (lowB <= highB) {
         const mid = (lowB + highB) >> 1;
-        if (this.cutCost(pieces, d, lo[d]!, bits[d]!, mid, false) <= budget) {
+        if (box.cost(d, mid, -1, 0, false) <= budget) {
           okB = mid;
           lowB = mid + 1;
         } else highB = mid - 1;
       }
-      const max = this.cutCost(pieces, d, lo[d]!, bits[d]!, okB, true);
-      if (max < n && (!best || max < best.max)) best = { d, b: okB, max };
+      const max = box.cost(d, okB, -1, 0, true);
+      if (max < n && (!best || max < best.max)) best = { d, b: okB, d2: 0, b2: 0, max };
+    }
+    if (this.p.twoDim && order.length >= 2) {
+      const [d, d2] = [order[0]![0], order[1]![0]];
+      for (let b = 1; b < Math.min(bits[d]!, maxBits); b++) {
+        // Largest b2 whose cost fits, as above (none: no finer cut of d fits either).
+        let ok = 0;
+        let low = 1;
+        let high = Math.min(bits[d2]!, maxBits - b);
+        while (low <= high) {
+          const mid = (low + high) >> 1;
+          if (box.cost(d, b, d2, mid, false) <= budget) {
+            ok = mid;
+            low = mid + 1;
+          } else high = mid - 1;
+        }
+        if (!ok) break;
+        const max = box.cost(d, b, d2, ok, true);
+        if (max < n && (!best || max < best.max)) best = { d, b, d2, b2: ok, max };
+      }
     }
     return best;
   }
+}
 
-  /** Children's pieces + children when dim d is cut into 2^b slices; with `maxChild`, the biggest child. */
-  private cutCost(pieces: Piece[], d: number, blo: number, bits: number, b: number, maxChild: boolean): number {
-    const nc = 2 ** b;
-    const bhi = blo + 2 ** bits - 1;
-    const size = 2 ** (bits - b);
-    const diff = maxChild ? new Int32Array(nc + 1) : null;
-    let total = nc;
-    for (const p of pieces) {
-      const i0 = Math.floor((Math.max(p.lo[d]!, blo) - blo) / size);
-      const i1 = Math.floor((Math.min(p.hi[d]!, bhi) - blo) / size);
-      total += i1 - i0 + 1;
-      if (diff) {
-        diff[i0]!++;
-        diff[i1 + 1]!--;
-      }
+const ZERO = new Float64Array(0);
+
+/**
+ * Buffers a node reuses (it is done with them before its children are built): per dim, its
+ * pieces' offsets into the box; pieces per child.
+ */
+interface Scratch {
+  off: [Float64Array, Float64Array][];
+  grid: Int32Array;
+}
+
+/** A node's pieces in its (zoomed) box, with each piece's extent per dim as offsets into the box. */
+class NodeBox {
+  private readonly done: boolean[] = [];
+
+  constructor(readonly pieces: Piece[], readonly lo: number[], readonly bits: number[], private readonly scratch: Scratch) {}
+
+  /** Per piece, where its part of the box starts and ends in dim d, relative to the box's start. */
+  offsets(d: number): [Float64Array, Float64Array] {
+    const o = this.scratch.off[d]!;
+    if (this.done[d]) return o;
+    const n = this.pieces.length;
+    const lo = this.lo[d]!;
+    const hi = lo + 2 ** this.bits[d]! - 1;
+    for (let k = 0; k < n; k++) {
+      const p = this.pieces[k]!;
+      o[0][k] = Math.max(p.lo[d]!, lo) - lo;
+      o[1][k] = Math.min(p.hi[d]!, hi) - lo;
     }
-    if (!diff) return total;
+    this.done[d] = true;
+    return o;
+  }
+
+  /**
+   * Children's pieces + children when dim d is cut into 2^b slices (and dim d2 into 2^b2, if
+   * d2 ≥ 0); with `maxChild`, the biggest child instead.
+   */
+  cost(d: number, b: number, d2: number, b2: number, maxChild: boolean): number {
+    const [lo1, hi1] = this.offsets(d);
+    const [lo2, hi2] = d2 >= 0 ? this.offsets(d2) : [ZERO, ZERO];
+    const size = 2 ** (this.bits[d]! - b);
+    const size2 = d2 >= 0 ? 2 ** (this.bits[d2]! - b2) : 1;
+    const nc = 2 ** (b + b2);
+    const n = this.pieces.length;
+    if (!maxChild) {
+      let total = nc;
+      for (let k = 0; k < n; k++) {
+        const w1 = Math.floor(hi1[k]! / size) - Math.floor(lo1[k]! / size) + 1;
+        total += d2 >= 0 ? w1 * (Math.floor(hi2[k]! / size2) - Math.floor(lo2[k]! / size2) + 1) : w1;
+      }
+      return total;
+    }
+    // Pieces per child: a difference array along d for one dim; cell by cell for two (the
+    // cells filled are the cost, within the budget).
+    const grid = this.scratch.grid;
+    grid.fill(0, 0, nc + 1);
+    for (let k = 0; k < n; k++) {
+      const i0 = Math.floor(lo1[k]! / size);
+      const i1 = Math.floor(hi1[k]! / size);
+      if (d2 < 0) {
+        grid[i0]!++;
+        grid[i1 + 1]!--;
+        continue;
+      }
+      const j0 = Math.floor(lo2[k]! / size2);
+      const j1 = Math.floor(hi2[k]! / size2);
+      for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[i * 2 ** b2 + j]!++;
+    }
     let max = 0;
     let run = 0;
     for (let i = 0; i < nc; i++) {
-      run += diff[i]!;
+      run = d2 < 0 ? run + grid[i]! : grid[i]!;
       if (run > max) max = run;
     }
     return max;

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 8;
+export const LAYOUT_VERSION = 9;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -144,10 +144,12 @@ export const F_FLAT = 3; // offset of all pieces in rule order, for keys beyond 
 export const F_DIMS = 4; // per dim [slot, mask, max]; then per tree [first rule, root offset, root header]
 export const F_DIM_WORDS = 3;
 export const F_TREE_WORDS = 3;
-// A node is held by its parent as (offset, header). Header dim | shift << 8 | b << 16: the node
-// cuts dim's box (aligned on its size) into 2^b slices, its children are (offset, header) pairs
-// at offset, the key's child is (key >>> shift) & (2^b − 1). Header F_LEAF | n: n pieces at
-// offset, each [rule, (lo, hi − lo) × nDims], in rule order.
+// A node is held by its parent as (offset, header). Header d | s << 4 | b << 9 | d2 << 14 |
+// s2 << 18 | b2 << 23: the node cuts dim d's box (aligned on its size) into 2^b slices and, when
+// b2 > 0, dim d2's into 2^b2 at the same time; its 2^(b + b2) children are (offset, header)
+// pairs at offset, the key's child is i << b2 | j with i = (key[d] >>> s) & (2^b − 1) and
+// j = (key[d2] >>> s2) & (2^b2 − 1) (0 when b2 = 0). Header F_LEAF | n: n pieces at offset,
+// each [rule, (lo, hi − lo) × nDims], in rule order.
 export const F_LEAF = 0x80000000;
 /** Dims a forest may have (its masked keys are kept in a small array during a search). */
 export const MAX_FOREST_DIMS = 16;
