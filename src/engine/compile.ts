@@ -209,13 +209,14 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   // Leading constraints per rule, by dim key.
-  const specs = new Map<string, DimSpec>();
-  const perRule: Map<string, Interval[]>[] = [];
+  // Dims by key (slot, width, mask) as one number: (slot × 8 + width) × 2^32 + mask.
+  const specs = new Map<number, DimSpec>();
+  const perRule: Map<number, Interval[]>[] = [];
   const lead: number[] = [];
   for (const rule of rules) {
-    const dims = new Map<string, Interval[]>();
+    const dims = new Map<number, Interval[]>();
     const add = (spec: DimSpec, ivs: Interval[]) => {
-      const key = `${spec.slot}/${spec.width}/${spec.mask}`;
+      const key = (spec.slot * 8 + spec.width) * 2 ** 32 + (spec.mask >>> 0);
       if (!specs.has(key)) specs.set(key, spec);
       const prev = dims.get(key);
       dims.set(key, prev ? intersect(prev, ivs) : ivs);
@@ -303,7 +304,7 @@ export const FOREST_MIN_RULES = 64;
  * The chain's cut trees (cuts.ts) when every dim is a field of at most 32 bits and the trees stay
  * small, else null (bit vectors). Dims are checked in the leaves most specific first.
  */
-function forestFor(specs: DimSpec[], keys: string[], perRule: Map<string, Interval[]>[]): Uint32Array | null {
+function forestFor(specs: DimSpec[], keys: number[], perRule: Map<number, Interval[]>[]): Uint32Array | null {
   if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && perRule.length < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
   const dims = specs.map((s, i) => {

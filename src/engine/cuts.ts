@@ -115,34 +115,36 @@ interface Ref {
   at: number;
 }
 
-/** A growable word buffer. */
+/** The forest's words: a buffer of the budget's size (its untouched pages cost nothing). */
 class Out {
-  buf = new Uint32Array(1 << 14);
+  readonly buf: Uint32Array;
   length = 0;
-  push(...v: number[]): void {
-    if (this.length + v.length > this.buf.length) this.grow(v.length);
-    for (const x of v) this.buf[this.length++] = x;
+  constructor(size: number) {
+    this.buf = new Uint32Array(size);
   }
-  grow(n: number): void {
-    let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
-    const b = new Uint32Array(size);
-    b.set(this.buf.subarray(0, this.length));
-    this.buf = b;
+  /** Room for n more words, or TOO_BIG. */
+  take(n: number): number {
+    const at = this.length;
+    if (at + n > this.buf.length) throw TOO_BIG;
+    this.length += n;
+    return at;
+  }
+  push(...v: number[]): void {
+    const at = this.take(v.length);
+    for (let i = 0; i < v.length; i++) this.buf[at + i] = v[i]!;
   }
 }
 
 class ForestBuilder {
-  private readonly out = new Out();
+  private readonly out: Out;
   private readonly nd: number;
   private readonly entryWords: number;
-  private readonly maxWords: number;
   private readonly scratch: Scratch;
 
   constructor(private readonly dims: CutDim[], nPieces: number, private readonly p: Build) {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
-    this.maxWords = Math.max(MIN_WORDS, MAX_GROWTH * nPieces * this.entryWords);
+    this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * nPieces * this.entryWords));
     this.scratch = {
       off: dims.map(() => [new Float64Array(nPieces), new Float64Array(nPieces)]),
       grid: new Int32Array(2 ** MAX_CUT_BITS + 1),
@@ -212,9 +214,7 @@ class ForestBuilder {
 
   private entries(pieces: Piece[]): number {
     const out = this.out;
-    const at = out.length;
-    if (at + pieces.length * this.entryWords > this.maxWords) throw TOO_BIG;
-    if (at + pieces.length * this.entryWords > out.buf.length) out.grow(pieces.length * this.entryWords);
+    const at = out.take(pieces.length * this.entryWords);
     let k = at;
     for (const p of pieces) {
       out.buf[k++] = p.rule;
@@ -223,7 +223,6 @@ class ForestBuilder {
         out.buf[k++] = p.hi[d]! - p.lo[d]!;
       }
     }
-    out.length = k;
     return at;
   }
 
@@ -246,6 +245,8 @@ class ForestBuilder {
     const nc = 2 ** (b + b2);
     const shift = bits[d]! - b;
     const shift2 = b2 ? bits[d2]! - b2 : 0;
+    const out = this.out;
+    const kids = out.take(2 * nc);
     // Children's piece lists, in rule order (most children of a wide cut are empty).
     const lists: (Piece[] | undefined)[] = new Array(nc);
     const [lo1, hi1] = box.offsets(d);
@@ -266,16 +267,17 @@ class ForestBuilder {
         }
       }
     }
-    const out = this.out;
-    const kids = out.length;
-    if (kids + 2 * nc > this.maxWords) throw TOO_BIG;
-    if (kids + 2 * nc > out.buf.length) out.grow(2 * nc);
-    out.length += 2 * nc;
     for (let c = 0; c < nc; c++) {
       const list = lists[c] ?? NONE;
       if (c > 0 && same(lists[c - 1] ?? NONE, list)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
+        continue;
+      }
+      if (list.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
+        const child = this.leaf(list);
+        out.buf[kids + 2 * c] = child.at;
+        out.buf[kids + 2 * c + 1] = child.hdr;
         continue;
       }
       const clo = [...lo];
