@@ -3,7 +3,7 @@
 // pieces in rule order, keep the lowest matching rule at or after `pos`. Exact for any key: one
 // beyond a dim's expected range (say a 16-bit port above 65535) takes the flat list instead.
 
-import { F_DIM_WORDS, F_DIMS, F_FLAT, F_LEAF, F_NDIMS, F_NPIECES, F_NTREES, F_TREE_WORDS } from './layout';
+import { F_DIM_WORDS, F_DIMS, F_FLAGS, F_FLAT, F_LEAF, F_NDIMS, F_NPIECES, F_NTREES, F_TREE_WORDS, F_TWO_DIM } from './layout';
 import { FKEYS, key, pa } from './memory';
 
 // @ts-ignore: decorator
@@ -49,20 +49,30 @@ export function forestMatch(forest: u32, pos: u32, nRules: u32): u32 {
   if (!inRange) return scan(base + ((<usize>word(base, F_FLAT)) << 2), word(base, F_NPIECES), nd, pos, nRules);
   let best = nRules;
   const nTrees = word(base, F_NTREES);
+  // Two walks: a forest with no two-dim node skips decoding a second dim at every level.
+  const two = word(base, F_FLAGS) & F_TWO_DIM;
   let t = F_DIMS + nd * F_DIM_WORDS;
   for (let i: u32 = 0; i < nTrees; i++, t += F_TREE_WORDS) {
     if (word(base, t) >= best) break;
     let at = word(base, t + 1);
     let h = word(base, t + 2);
-    while ((h & F_LEAF) == 0) {
-      // Child (i << b2) | j: i from dim d's key, j from dim d2's (b2 = 0: one dim, j = 0).
-      const b2 = (h >>> 23) & 31;
-      const i = (fkey(h & 15) >>> ((h >>> 4) & 31)) & ((1 << ((h >>> 9) & 31)) - 1);
-      const j = (fkey((h >>> 14) & 15) >>> ((h >>> 18) & 31)) & ((1 << b2) - 1);
-      const idx = (i << b2) | j;
-      const slot = base + ((<usize>at) << 2) + ((<usize>idx) << 3);
-      at = load<u32>(slot);
-      h = load<u32>(slot + 4);
+    if (two) {
+      while ((h & F_LEAF) == 0) {
+        // Child (x << b2) | y: x from dim d's key, y from dim d2's (b2 = 0: one dim, y = 0).
+        const b2 = (h >>> 23) & 31;
+        const x = (fkey(h & 15) >>> ((h >>> 4) & 31)) & ((1 << ((h >>> 9) & 31)) - 1);
+        const y = (fkey((h >>> 14) & 15) >>> ((h >>> 18) & 31)) & ((1 << b2) - 1);
+        const slot = base + ((<usize>at) << 2) + ((<usize>((x << b2) | y)) << 3);
+        at = load<u32>(slot);
+        h = load<u32>(slot + 4);
+      }
+    } else {
+      while ((h & F_LEAF) == 0) {
+        const x = (fkey(h & 15) >>> ((h >>> 4) & 31)) & ((1 << ((h >>> 9) & 31)) - 1);
+        const slot = base + ((<usize>at) << 2) + ((<usize>x) << 3);
+        at = load<u32>(slot);
+        h = load<u32>(slot + 4);
+      }
     }
     best = scan(base + ((<usize>at) << 2), h & ~F_LEAF, nd, pos, best);
   }

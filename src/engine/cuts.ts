@@ -5,6 +5,7 @@
 // a few rule pieces, scanned in rule order. Built here; searched by assembly/engine/cuts.ts.
 
 import type { Interval } from '../model/values.js';
+import { F_TWO_DIM } from './layout.js';
 
 /** One dimension: a K_* slot and the mask applied to its key; keys are expected below 2^bits. */
 export interface CutDim {
@@ -140,6 +141,8 @@ class ForestBuilder {
   private readonly nd: number;
   private readonly entryWords: number;
   private readonly scratch: Scratch;
+  /** Some node cuts two dims. */
+  private twoDim = false;
 
   constructor(private readonly dims: CutDim[], nPieces: number, private readonly p: Build) {
     this.nd = dims.length;
@@ -153,9 +156,10 @@ class ForestBuilder {
 
   build(pieces: Piece[]): Uint32Array {
     const subsets = this.split(pieces);
-    // Header: nd, nTrees, nPieces, flat list; per dim slot, mask, max; per tree first rule, root.
+    // Header (layout.ts F_*): nd, nTrees, nPieces, flat list, flags; per dim slot, mask, max; per
+    // tree first rule, root.
     const out = this.out;
-    out.push(this.nd, subsets.length, pieces.length, 0);
+    out.push(this.nd, subsets.length, pieces.length, 0, 0);
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
@@ -166,6 +170,7 @@ class ForestBuilder {
       out.buf[treesAt + 3 * t + 1] = root.at;
       out.buf[treesAt + 3 * t + 2] = root.hdr;
     });
+    out.buf[4] = this.twoDim ? F_TWO_DIM : 0;
     return out.buf.slice(0, out.length);
   }
 
@@ -242,6 +247,7 @@ class ForestBuilder {
     const cut = this.bestCut(box);
     if (!cut) return this.leaf(pieces);
     const { d, b, d2, b2 } = cut;
+    if (b2) this.twoDim = true;
     const nc = 2 ** (b + b2);
     const shift = bits[d]! - b;
     const shift2 = b2 ? bits[d2]! - b2 : 0;

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 9;
+export const LAYOUT_VERSION = 10;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -141,7 +141,8 @@ export const F_NDIMS = 0;
 export const F_NTREES = 1;
 export const F_NPIECES = 2;
 export const F_FLAT = 3; // offset of all pieces in rule order, for keys beyond a dim's `max`
-export const F_DIMS = 4; // per dim [slot, mask, max]; then per tree [first rule, root offset, root header]
+export const F_FLAGS = 4; // F_TWO_DIM when some node cuts two dims (else the search decodes one)
+export const F_DIMS = 5; // per dim [slot, mask, max]; then per tree [first rule, root offset, root header]
 export const F_DIM_WORDS = 3;
 export const F_TREE_WORDS = 3;
 // A node is held by its parent as (offset, header). Header d | s << 4 | b << 9 | d2 << 14 |
@@ -151,6 +152,7 @@ export const F_TREE_WORDS = 3;
 // j = (key[d2] >>> s2) & (2^b2 − 1) (0 when b2 = 0). Header F_LEAF | n: n pieces at offset,
 // each [rule, (lo, hi − lo) × nDims], in rule order.
 export const F_LEAF = 0x80000000;
+export const F_TWO_DIM = 1;
 /** Dims a forest may have (its masked keys are kept in a small array during a search). */
 export const MAX_FOREST_DIMS = 16;
 
