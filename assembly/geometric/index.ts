@@ -23,9 +23,10 @@
 //      the lower half first (so the first free cell holds the smallest values).
 // Each cut is at a boundary strictly inside the cell, so a path cuts each boundary at most once
 // and the partition is finite; cells are disjoint, so every answer is exact. The takers walk
-// drops, once a free cell is known, the candidates at the end of a list that are already takers
-// (they can tell nothing new); the unchanged walk stops at the first packet that would get
-// another verdict and, when the policy agrees with rule i, drops trailing candidates that agree.
+// focuses each cell, once a free cell is known, on the bounding box of the candidates that are
+// not yet takers (elsewhere nothing new can be learnt); the unchanged walk stops at the first
+// packet that would get another verdict and, when the policy agrees with rule i, focuses each
+// cell on the later rules with another action.
 //
 // Worked example (one dimension, dport; rules in order): r0 [0,99] accept, r1 [50,199] drop,
 // r2 [80,120] accept. takers(2): region [80,120], list (r0, r1). r0 does not contain it: cut at
@@ -38,6 +39,9 @@
 //   first    u32 per rule + 1    first piece of each rule
 //   act      u32 per rule        0: ends no packet (no verdict); else the action's code
 //   known    u32 per rule        epoch stamps: taker already reported
+//   key      u32 per rule        what a diff compares decisions by
+//   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
+//   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
 //   scratch  2·D u32 × 2        the cell being cut
@@ -51,8 +55,11 @@ const UNCHANGED: i32 = 2;
 const COVER: i32 = 3;
 const DIFF_BEFORE: i32 = 4;
 const DIFF_AFTER: i32 = 5;
+const FREE: i32 = 6;
 /** Cuts are tried at the boundaries of this many leading candidates. */
 const CUT_SOURCES: u32 = 1;
+/** A cut's cost is counted on this many leading candidates (those that take first). */
+const COST_SAMPLE: u32 = 64;
 
 let D: i32 = 0;
 let cellBytes: usize = 0;
@@ -71,6 +78,7 @@ let framesBase: usize = 0;
 let frameCap: i32 = 0;
 let arenaBase: usize = 0;
 let keyBase: usize = 0;
+let firedBase: usize = 0;
 let diffBase: usize = 0;
 let diffBytes: usize = 0;
 let maxDiff: i32 = 0;
@@ -88,6 +96,8 @@ let arenaTop: usize = 0;
 let nOut: i32 = 0;
 let nCells: i32 = 0;
 let freeKnown: bool = false;
+/** Whether a free cell exists is settled (takers ran the FREE walk first). */
+let freeSettled: bool = false;
 let truncatedFlag: bool = false;
 let selfRule: i32 = 0;
 let selfAct: u32 = 0;
@@ -129,6 +139,8 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p += (<usize>rules) << 2;
   keyBase = p;
   p += (<usize>rules) << 2;
+  firedBase = p;
+  p += align(<usize>rules, 4);
   diffBase = align(p, 16);
   p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
@@ -141,6 +153,7 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   arenaBase = align(p, 16);
   if (!ensureMemory(arenaBase + ((<usize>pieces) << 3))) return -1;
   memory.fill(knownBase, 0, (<usize>rules) << 2);
+  memory.fill(firedBase, 0, <usize>rules);
   epoch = 0;
   return 0;
 }
@@ -234,6 +247,51 @@ function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool): b
   return push(region, len);
 }
 
+/**
+ * Shrinks a cell to the bounding box of its relevant candidates (see drain), drops the trailing
+ * irrelevant ones and those that no longer meet it, and truncates after a container; the new
+ * list length (0: nothing relevant).
+ */
+function focus(mode: i32, cell: usize, off: usize, len: u32): u32 {
+  while (len > 0 && !relevant(mode, load<u32>(arenaAt(off + len - 1)))) len--;
+  if (len == 0) return 0;
+  const box = scratchBase;
+  for (let k = 0; k < D; k++) {
+    store<u32>(box + ((<usize>k) << 3), 0xffffffff);
+    store<u32>(box + ((<usize>k) << 3), 0, 4);
+  }
+  for (let t: u32 = 0; t < len; t++) {
+    const p = load<u32>(arenaAt(off + t));
+    if (!relevant(mode, p)) continue;
+    const b = pieceBox(p);
+    for (let k = 0; k < D; k++) {
+      const at = box + ((<usize>k) << 3);
+      if (lo(b, k) < load<u32>(at)) store<u32>(at, lo(b, k));
+      if (hi(b, k) > load<u32>(at, 4)) store<u32>(at, hi(b, k), 4);
+    }
+  }
+  if (contains(box, cell)) return len;
+  intersect(cell, cell, box);
+  let n: u32 = 0;
+  for (let t: u32 = 0; t < len; t++) {
+    const p = load<u32>(arenaAt(off + t));
+    if (!meets(pieceBox(p), cell)) continue;
+    store<u32>(arenaAt(off + n), p);
+    n++;
+    if (contains(pieceBox(p), cell)) break;
+  }
+  return n;
+}
+
+@inline function relevant(mode: i32, p: u32): bool {
+  return mode == TAKERS ? !isKnown(p) : !harmless(p);
+}
+
+function anyContains(cell: usize, off: usize, len: u32): bool {
+  for (let t: u32 = 0; t < len; t++) if (contains(pieceBox(load<u32>(arenaAt(off + t))), cell)) return true;
+  return false;
+}
+
 /** A candidate of the unchanged walk that gives no packet of rule i another verdict. */
 @inline function harmless(p: u32): bool {
   const r = ruleOf(p);
@@ -264,7 +322,8 @@ function split(off: usize, len: u32, p: u32): bool {
           v = hi(b, k) + 1;
         }
         let cost: u32 = 0;
-        for (let t: u32 = 0; t < len; t++) {
+        const upto = len < COST_SAMPLE ? len : COST_SAMPLE;
+        for (let t: u32 = 0; t < upto; t++) {
           const q = pieceBox(load<u32>(arenaAt(off + t)));
           if (lo(q, k) < v) cost++;
           if (hi(q, k) >= v) cost++;
@@ -309,13 +368,18 @@ function drain(mode: i32, floor: i32): i32 {
     const off = <usize>load<u32>(f);
     let len = load<u32>(f, 4);
     arenaTop = off + len;
-    if (freeKnown && mode == TAKERS) {
-      // Known takers after every unknown candidate can tell nothing new: drop them.
-      while (len > 0 && isKnown(load<u32>(arenaAt(off + len - 1)))) len--;
-      if (len == 0) continue;
-    } else if (mode == UNCHANGED && policyAct == selfAct) {
-      // With the policy on rule i's side, trailing candidates on its side cannot change a verdict.
-      while (len > 0 && harmless(load<u32>(arenaAt(off + len - 1)))) len--;
+    if (mode == FREE) {
+      // Order does not matter for coverage: any candidate containing the cell covers it.
+      if (anyContains(f + 8, off, len)) continue;
+      if (len == 0) {
+        memory.copy(cellsBase, f + 8, cellBytes);
+        return STOPPED;
+      }
+    } else if ((mode == TAKERS && freeSettled) || (mode == UNCHANGED && policyAct == selfAct)) {
+      // Only packets inside a candidate that can still tell something matter: unknown takers
+      // (a free cell is known already), or later rules with another action than rule i's (the
+      // policy agrees with it). Focus the cell on them.
+      len = focus(mode, f + 8, off, len);
       if (len == 0) continue;
     }
     if (len == 0) {
@@ -369,12 +433,15 @@ function reset(): void {
   nOut = 0;
   nCells = 0;
   freeKnown = false;
+  freeSettled = false;
   truncatedFlag = false;
 }
 
 /** Walks every piece of rule `r` against the candidates of `start`; a drain result. */
 function walkRule(r: i32, mode: i32, from: i32, to: i32, skip: i32, anyAction: bool): i32 {
   for (let q = firstOf(r); q < firstOf(r + 1); q++) {
+    sp = 0; // a walk that stopped early may have left frames
+    arenaTop = 0;
     if (!start(pieceBox(q), from, to, skip, anyAction)) return NO_MEMORY;
     const res = drain(mode, 0);
     if (res != DONE) return res;
@@ -416,7 +483,35 @@ function decided(mode: i32, cell: usize, r: i32): i32 {
 export function takers(i: i32): i32 {
   reset();
   epoch++;
-  return walkRule(i, TAKERS, 0, i, -1, false) == NO_MEMORY ? -1 : nOut;
+  // An earlier rule inside i's box takes some of it iff it fires at all — known when takers(j)
+  // ran before: such rules need no walk (a catch-all's thousands of takers come for free).
+  if (firstOf(i + 1) - firstOf(i) == 1) {
+    const box = pieceBox(<u32>firstOf(i));
+    for (let j = 0; j < i; j++) {
+      const state = load<u8>(firedBase + <usize>j);
+      if (state == 0 || actOf(<u32>j) == 0 || !insideRule(j, box)) continue;
+      store<u32>(knownBase + ((<usize>j) << 2), epoch);
+      if (state == 1) {
+        store<u32>(outBase + ((<usize>nOut) << 2), j);
+        nOut++;
+      }
+    }
+  }
+  // Whether any packet reaches i is a question of coverage, where order does not matter and
+  // any container ends a cell: settle it first, then the ordered walk only looks for takers.
+  const free = walkRule(i, FREE, 0, i, -1, false);
+  if (free == NO_MEMORY) return -1;
+  freeKnown = free == STOPPED;
+  freeSettled = true;
+  if (walkRule(i, TAKERS, 0, i, -1, false) == NO_MEMORY) return -1;
+  store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
+  return nOut;
+}
+
+/** Every piece of rule j lies in box b. */
+function insideRule(j: i32, b: usize): bool {
+  for (let q = firstOf(j); q < firstOf(j + 1); q++) if (!contains(b, pieceBox(q))) return false;
+  return true;
 }
 
 /**

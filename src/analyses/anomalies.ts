@@ -45,10 +45,12 @@ export interface AnomalyReport {
   /** Rules not classified beyond reachability (statements before matches, rewritten headers). */
   skipped: number[];
   rules: number;
+  /** Bytes of the geometric core's memory (the largest chain analysed that way; 0: none). */
+  geometricBytes: number;
 }
 
 export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): AnomalyReport {
-  const report: AnomalyReport = { findings: [], skipped: [], rules: 0 };
+  const report: AnomalyReport = { findings: [], skipped: [], rules: 0, geometricBytes: 0 };
   const hooks = (opts.hooks ?? PATH_HOOKS).filter((h) => bases(a, h).length > 0);
   const total = hooks.reduce((n, h) => n + rulesAt(a, h).length, 0);
   let done = 0;
@@ -419,6 +421,7 @@ class GeometricHook {
       this.rule(i);
       this.tick();
     }
+    this.report.geometricBytes = Math.max(this.report.geometricBytes, this.core.bytes());
   }
 
   private taker(i: number): Taker & { i: number } {

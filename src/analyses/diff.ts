@@ -49,9 +49,11 @@ export interface DiffResult {
   /** Headers whose verdict (or deciding rule) changes, over all headers. */
   changed: number;
   total: number;
-  /** BDD nodes live at the end, and the core's bytes. */
+  /** BDD nodes live at the end, and the BDD core's bytes. */
   nodes: number;
   bytes: number;
+  /** Bytes of the geometric core when the rulesets were compared that way (else 0). */
+  geometricBytes: number;
 }
 
 export function diffRulesets(before: Ruleset, after: Ruleset, opts: DiffOptions = {}): DiffResult {
@@ -67,7 +69,7 @@ export function diffRulesets(before: Ruleset, after: Ruleset, opts: DiffOptions 
     hs.release(x);
   };
   const fast = opts.geometric === false ? undefined : geometricDiff(a, b, opts.byRule ?? false);
-  if (fast) for (const c of fast) add(c.before, c.after, c.space);
+  if (fast) for (const c of fast.changes) add(c.before, c.after, c.space);
   else {
     const A = group(a, a.evaluator.run({ perRule: false }).outcomes, opts.byRule);
     const B = group(b, b.evaluator.run({ perRule: false }).outcomes, opts.byRule);
@@ -81,7 +83,7 @@ export function diffRulesets(before: Ruleset, after: Ruleset, opts: DiffOptions 
   }
   changes.sort((p, q) => q.count - p.count);
   const stats = hs.stats();
-  return { changes, changed, total: hs.count(hs.all), nodes: stats.nodes, bytes: stats.bytes };
+  return { changes, changed, total: hs.count(hs.all), nodes: stats.nodes, bytes: stats.bytes, geometricBytes: fast?.bytes ?? 0 };
 }
 
 /** Outcomes merged by what the diff compares: the verdict, and with byRule the decider's name. */

@@ -125,6 +125,11 @@ export class GeometricCore {
     }));
   }
 
+  /** Bytes of the core's linear memory. */
+  bytes(): number {
+    return this.ex.memory.buffer.byteLength;
+  }
+
   private read(n: number): { cells: Cell[]; truncated: boolean } {
     const w = 2 * this.dims;
     const base = this.ex.cellsPtr() >> 2;

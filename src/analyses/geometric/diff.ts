@@ -35,7 +35,7 @@ interface Side {
 }
 
 /** The changes between two rulesets, or undefined when they are not two comparable chains of boxes. */
-export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis, byRule: boolean): SpaceChange[] | undefined {
+export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis, byRule: boolean): { changes: SpaceChange[]; bytes: number } | undefined {
   const A = side(before);
   const B = side(after);
   if (!A || !B || A.hook !== B.hook) return undefined;
@@ -49,7 +49,7 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
   if (!edits) return undefined;
   const nA = A.boxes.pieces.length;
   const regions = [...edits.removed, ...edits.added.map((j) => nA + j)];
-  if (regions.length === 0) return [];
+  if (regions.length === 0) return { changes: [], bytes: 0 };
 
   // Decisions are compared by key: the verdict, and with byRule the decider's name.
   const sides: DiffSide[] = [];
@@ -98,7 +98,7 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
     else out.push({ before: g.before, after: g.after, space });
   }
   hs.release(reach);
-  return out;
+  return { changes: out, bytes: core.bytes() };
 }
 
 /** The one base chain of a ruleset, when it is a chain of boxes. */
