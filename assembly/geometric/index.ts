@@ -1,33 +1,41 @@
-// The geometric core: exact first-match partitions of boxes, for the anomaly analysis of chains
-// whose rules are boxes (a rule: a union of a few boxes over a handful of ≤ 32-bit fields), with
-// no BDD at all. Numbers-only exports; src/analyses/geometric/ writes the boxes and reads answers.
+// The geometric core: exact first-match partitions of boxes, for the anomaly analysis and the
+// diff of chains whose rules are boxes (a rule: a union of a few boxes over a handful of ≤ 32-bit
+// fields), with no BDD at all. Numbers-only exports; src/analyses/geometric/ writes the boxes and
+// reads the answers.
 //
 // ── Theory of Operation ───────────────────────────────────────────────────────────────────────
 //
 // Problem. In a chain of rules that only match (first match wins), the anomaly questions about
 // rule i are all about the packets of its box B_i and the rules before or after it:
-//   takers   which earlier rules end some packet of B_i, and does any packet of B_i reach i?
-//   cells    a few packets of B_i that rule j ends (witnesses), or that i itself ends;
+//   takers     which earlier rules end some packet of B_i, and does any packet of B_i reach i?
+//   cells      a few packets of B_i that rule j ends (witnesses), or that i itself ends;
 //   unchanged  would every packet i ends get i's verdict from the rules after it (or the policy)?
-//   covered  is every packet rule j matches also matched by rule i?
+//   covered    is every packet rule j matches also matched by rule i?
+//   diffRule   which packets of B_r do an old and a new chain decide differently?
 // A BDD answers these with unions of thousands of rules; here they are answered geometrically.
 //
 // The algorithm: a depth-first k-d partition of the region (Bentley's k-d trees; the cut choice
-// is HiCuts' balance rule, Gupta & McKeown, Hot Interconnects '99). A frame is a cell (a box)
-// with the ordered list of candidate boxes that meet it; a candidate containing the whole cell
-// ends the list (nothing after it can get a packet of the cell).
+// after HiCuts, Gupta & McKeown, Hot Interconnects '99). A frame is a cell (a box) with the
+// ordered list of candidate boxes that meet it; a candidate containing the whole cell ends the
+// list (nothing after it can get a packet of the cell).
 //   1. An empty list: the cell is free — no candidate takes it (it reaches rule i, or the policy).
 //   2. The first candidate contains the cell: it takes the whole cell.
 //   3. Otherwise cut the cell in two at one of the first candidate's boundaries that lies inside
-//      it (the one that splits the list most evenly), filter the list for each half, go on with
-//      the lower half first (so the first free cell holds the smallest values).
+//      it (the one that copies fewest of the leading candidates into both halves), filter the list
+//      for each half, go on with the lower half first (the first free cell has the smallest values).
 // Each cut is at a boundary strictly inside the cell, so a path cuts each boundary at most once
-// and the partition is finite; cells are disjoint, so every answer is exact. The takers walk
-// focuses each cell, once a free cell is known, on the bounding box of the candidates that are
-// not yet takers (elsewhere nothing new can be learnt); the unchanged walk stops at the first
-// packet that would get another verdict and, when the policy agrees with rule i, focuses each
-// cell on the later rules with another action.
-//
+// and the partition is finite; cells are disjoint, so every answer is exact.
+// What makes it fast is the work it does not do:
+//   - takers first settles whether any packet reaches i by coverage, where order does not matter
+//     and any container ends a cell (mode FREE); an earlier rule inside B_i takes some of it iff
+//     it fires at all, which its own takers call recorded; then the ordered walk focuses each
+//     cell on the bounding box of the candidates not yet known as takers (elsewhere nothing new
+//     can be learnt) — a catch-all's thousands of takers cost one scan.
+//   - unchanged stops at the first packet that would get another verdict and, when the policy
+//     agrees with rule i, focuses each cell on the later rules with another action.
+//   - a diff walks only the boxes of the rules an edit removed or added: each cell the old chain
+//     decides is walked again under the new chain (nested on the same stack).
+
 // Worked example (one dimension, dport; rules in order): r0 [0,99] accept, r1 [50,199] drop,
 // r2 [80,120] accept. takers(2): region [80,120], list (r0, r1). r0 does not contain it: cut at
 // 100 (r0's hi + 1): [80,99] list (r0) → r0 contains it: taker r0; [100,120] list (r1) → taker r1.

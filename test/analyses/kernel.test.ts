@@ -1,6 +1,7 @@
 // Witnesses against the kernel: every witness packet the analyses produce for the valid Liqo
 // fixtures (anomalies, conflicts, isolation with the example tenants) and for 50 seeded random
-// rulesets (anomalies, and the diff against a one-rule mutation) is sent through a real gateway
+// rulesets and 20 seeded chains of boxes (anomalies, and the diff against a one-rule mutation:
+// the chains of boxes through the geometric core) is sent through a real gateway
 // namespace by the probe; the kernel must do to it what the engine says (the engine's claims
 // about each witness are checked in the other tests of this folder). One shared topology.
 
@@ -22,6 +23,8 @@ import { realise } from '../../src/probe/realise.js';
 import { formatReport } from '../../src/probe/report.js';
 import { Topology } from '../../src/probe/topology.js';
 import { randomRuleset } from '../probe/random-ruleset.js';
+import { arbChain, chainRuleset, installable } from './geometric/random-chain.js';
+import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +57,16 @@ for (let seed = 301; seed <= 350; seed++) {
   const diff = diffRulesets(ruleset, mutated).changes.map((c) => c.witness);
   cases.push({ name: `random ruleset #${seed}`, ruleset, packets: witnesses(ruleset, diff) });
 }
+
+// Chains of boxes: analysed (and diffed) by the geometric core.
+fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => {
+  const ruleset = chainRuleset(c);
+  const flipped = structuredClone(c);
+  const r = flipped.rules.find((x) => x.verdict !== undefined) ?? flipped.rules[0]!;
+  r.verdict = r.verdict === 'drop' ? 'accept' : 'drop';
+  const diff = diffRulesets(ruleset, chainRuleset(flipped)).changes.map((x) => x.witness);
+  cases.push({ name: `chain of boxes #${k}`, ruleset, packets: witnesses(ruleset, diff) });
+});
 
 describe.skipIf(noKernel)('witnesses against the kernel (probe)', () => {
   let topology: Topology;

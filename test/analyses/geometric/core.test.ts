@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { findAnomalies } from '../../../src/analyses/anomalies.js';
 import { symbolicAnalysis } from '../../../src/analyses/symbolic/index.js';
 import { GeometricCore } from '../../../src/analyses/geometric/core.js';
-import type { Match, Ruleset } from '../../../src/model/ruleset.js';
-import { checkWitness, forwardRuleset, m, rule } from '../support.js';
+import { checkWitness } from '../support.js';
+import { arbChain, chainRuleset } from './random-chain.js';
 
 const box = (...iv: number[]) => Uint32Array.from(iv);
 
@@ -46,46 +46,10 @@ describe('geometric core: the worked example of its Theory of Operation', () => 
   });
 });
 
-const prefixes = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.3/32', '10.2.0.0/16', '192.168.0.0/16', '10.0.0.0/7'];
-const pfx = (p: string) => ({ prefix: p.split('/')[0]!, len: Number(p.split('/')[1]) });
-
-const arbMatch: fc.Arbitrary<Match> = fc.oneof(
-  fc.tuple(fc.constantFrom('ip saddr', 'ip daddr') as fc.Arbitrary<'ip saddr' | 'ip daddr'>, fc.constantFrom(...prefixes), fc.boolean())
-    .map(([f, p, neq]) => m(f, pfx(p), neq ? '!=' : '==')),
-  fc.constantFrom(6, 17, 1).map((p) => m('meta l4proto', p)),
-  fc.constantFrom(6, 17).map((p) => m('ip protocol', p)),
-  fc.tuple(fc.constantFrom('th sport', 'th dport') as fc.Arbitrary<'th sport' | 'th dport'>, fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 60 }), fc.boolean())
-    .map(([f, lo, w, neq]) => m(f, w === 0 ? lo : { range: [lo, lo + w] }, neq ? '!=' : '==')),
-  fc.constantFrom(22, 53, 80).map((p) => m('th dport', { set: [p, p + 1, 443] })),
-  fc.integer({ min: 0, max: 3 }).map((k) => m('meta mark', k)),
-  fc.constantFrom('ipv4', 'ipv6').map((f) => m('meta nfproto', f)),
-);
-
-const arbChain: fc.Arbitrary<RandomChain> = fc.record({
-  rules: fc.array(fc.record({
-    matches: fc.array(arbMatch, { minLength: 0, maxLength: 3 }),
-    verdict: fc.constantFrom('accept', 'drop', 'reject', undefined),
-  }), { minLength: 1, maxLength: 9 }),
-  policy: fc.constantFrom('accept', 'drop') as fc.Arbitrary<'accept' | 'drop'>,
-  family: fc.constantFrom('ip', 'inet') as fc.Arbitrary<'ip' | 'inet'>,
-});
-
-interface RandomChain {
-  rules: { matches: Match[]; verdict: 'accept' | 'drop' | 'reject' | undefined }[];
-  policy: 'accept' | 'drop';
-  family: 'ip' | 'inet';
-}
-
-function toRuleset(c: RandomChain): Ruleset {
-  const rs = forwardRuleset(c.rules.map((r, i) => rule(`r${i}`, r.matches, r.verdict)), c.policy);
-  rs.tables[0]!.family = c.family;
-  return rs;
-}
-
 describe('geometric core: same findings as the BDD analysis', () => {
   it('on 300 random chains of boxes, and every witness checks out', () => {
     fc.assert(fc.property(arbChain, (c) => {
-      const rs = toRuleset(c);
+      const rs = chainRuleset(c);
       const summary = (geometric: boolean) => {
         const rep = findAnomalies(symbolicAnalysis(rs), { geometric });
         for (const f of rep.findings) checkWitness(rs, f);

@@ -7,8 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { diffRulesets } from '../../../src/analyses/diff.js';
 import { editedRules } from '../../../src/analyses/geometric/diff.js';
-import type { Match, Ruleset } from '../../../src/model/ruleset.js';
-import { forwardRuleset, m, rule } from '../support.js';
+import { arbRule, chainRuleset } from './random-chain.js';
 
 function lcs(a: string[], b: string[]): number {
   const t = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
@@ -31,34 +30,19 @@ describe('editedRules', () => {
   });
 });
 
-const prefixes = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.3/32', '192.168.0.0/16'];
-const arbMatch: fc.Arbitrary<Match> = fc.oneof(
-  fc.tuple(fc.constantFrom('ip saddr', 'ip daddr') as fc.Arbitrary<'ip saddr' | 'ip daddr'>, fc.constantFrom(...prefixes), fc.boolean())
-    .map(([f, p, neq]) => m(f, { prefix: p.split('/')[0]!, len: Number(p.split('/')[1]) }, neq ? '!=' : '==')),
-  fc.constantFrom(6, 17).map((p) => m('meta l4proto', p)),
-  fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 50 })).map(([lo, w]) => m('th dport', { range: [lo, lo + w] })),
-);
-type R = { matches: Match[]; verdict: 'accept' | 'drop' | 'reject' | undefined };
-const arbRule: fc.Arbitrary<R> = fc.record({ matches: fc.array(arbMatch, { maxLength: 3 }), verdict: fc.constantFrom('accept', 'drop', 'reject', undefined) });
 const arbEdit = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), rule: arbRule }),
 );
 
-function ruleset(rules: R[], policy: 'accept' | 'drop', hook: 'forward' | 'input' | 'prerouting'): Ruleset {
-  const rs = forwardRuleset(rules.map((r, i) => rule(`r${i}`, r.matches, r.verdict)), policy);
-  rs.tables[0]!.chains[0]!.base!.hook = hook;
-  return rs;
-}
-
 describe('geometric diff: the same changes as the BDD diff', () => {
   it('on 200 random chains and edits of them', () => {
     fc.assert(fc.property(
-      fc.array(arbRule, { minLength: 1, maxLength: 8 }), fc.array(arbEdit, { minLength: 0, maxLength: 3 }),
+      fc.array(arbRule, { minLength: 1, maxLength: 8 }), fc.constantFrom('ip', 'inet') as fc.Arbitrary<'ip' | 'inet'>, fc.array(arbEdit, { minLength: 0, maxLength: 3 }),
       fc.constantFrom('accept', 'drop') as fc.Arbitrary<'accept' | 'drop'>, fc.constantFrom('forward', 'input', 'prerouting') as fc.Arbitrary<'forward' | 'input' | 'prerouting'>,
       fc.boolean(), fc.boolean(),
-      (rules, edits, policy, hook, byRule, local) => {
+      (rules, family, edits, policy, hook, byRule, local) => {
         const after = rules.map((r) => ({ ...r }));
         for (const e of edits) {
           const at = e.at % (after.length + 1);
@@ -67,8 +51,8 @@ describe('geometric diff: the same changes as the BDD diff', () => {
           else if (at < after.length) after[at] = { ...after[at]!, verdict: after[at]!.verdict === 'drop' ? 'accept' : 'drop' };
         }
         const opts = { byRule, localAddresses: local ? ['10.1.2.3'] : [] };
-        const A = ruleset(rules, policy, hook);
-        const B = ruleset(after, policy, hook);
+        const A = chainRuleset({ rules, policy, family }, hook);
+        const B = chainRuleset({ rules: after, policy, family }, hook);
         const geo = diffRulesets(A, B, opts);
         const bdd = diffRulesets(A, B, { ...opts, geometric: false });
         const sortKey = (c: (typeof geo.changes)[number]) => `${c.count}|${JSON.stringify(c.before)}|${JSON.stringify(c.after)}`;
