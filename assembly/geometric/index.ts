@@ -49,6 +49,7 @@
 //   known    u32 per rule        epoch stamps: taker already reported
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
+//   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
 //   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
@@ -87,6 +88,9 @@ let frameCap: i32 = 0;
 let arenaBase: usize = 0;
 let keyBase: usize = 0;
 let firedBase: usize = 0;
+let nearBase: usize = 0;
+let nearRule: i32 = -1;
+let nNear: i32 = 0;
 let diffBase: usize = 0;
 let diffBytes: usize = 0;
 let maxDiff: i32 = 0;
@@ -149,6 +153,8 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p += (<usize>rules) << 2;
   firedBase = p;
   p += align(<usize>rules, 4);
+  nearBase = p;
+  p += (<usize>pieces) << 2;
   diffBase = align(p, 16);
   p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
@@ -162,6 +168,7 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   if (!ensureMemory(arenaBase + ((<usize>pieces) << 3))) return -1;
   memory.fill(knownBase, 0, (<usize>rules) << 2);
   memory.fill(firedBase, 0, <usize>rules);
+  nearRule = -1;
   epoch = 0;
   return 0;
 }
@@ -238,21 +245,45 @@ function push(cell: usize, len: u32): bool {
 
 /**
  * Starts a walk of `region` against the pieces of rules in [from, to) that end packets (or, with
- * `anyAction`, all of them), skipping rule `skip`. False without memory.
+ * `anyAction`, all of them), skipping rule `skip`; with `near` ≥ 0 the region lies in rule near's
+ * boxes and only the pieces that meet them are scanned. False without memory.
  */
-function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool): bool {
-  const first = firstOf(from);
-  const last = firstOf(to);
+function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool, near: i32): bool {
+  let first = firstOf(from);
+  let last = firstOf(to);
+  let list: usize = 0;
+  if (near >= 0) {
+    nearby(near);
+    list = nearBase;
+    first = 0;
+    last = nNear;
+  }
   if (!ensureMemory(arenaAt(arenaTop + <usize>(last - first)))) return false;
   let len: u32 = 0;
-  for (let p = first; p < last; p++) {
+  for (let at = first; at < last; at++) {
+    const p: u32 = near >= 0 ? load<u32>(list + ((<usize>at) << 2)) : <u32>at;
     const r = ruleOf(p);
-    if (<i32>r == skip || (!anyAction && actOf(r) == 0)) continue;
+    if (<i32>r < from || <i32>r >= to || <i32>r == skip || (!anyAction && actOf(r) == 0)) continue;
     if (!meets(pieceBox(p), region)) continue;
     store<u32>(arenaAt(arenaTop + len), p);
     len++;
   }
   return push(region, len);
+}
+
+/** The pieces of every rule that meet rule r's boxes, in order (kept for the last r asked). */
+function nearby(r: i32): void {
+  if (nearRule == r) return;
+  nearRule = r;
+  nNear = 0;
+  for (let p = 0; p < nPieces; p++) {
+    for (let q = firstOf(r); q < firstOf(r + 1); q++) {
+      if (!meets(pieceBox(p), pieceBox(q))) continue;
+      store<u32>(nearBase + ((<usize>nNear) << 2), p);
+      nNear++;
+      break;
+    }
+  }
 }
 
 /**
@@ -446,11 +477,11 @@ function reset(): void {
 }
 
 /** Walks every piece of rule `r` against the candidates of `start`; a drain result. */
-function walkRule(r: i32, mode: i32, from: i32, to: i32, skip: i32, anyAction: bool): i32 {
+function walkRule(r: i32, mode: i32, from: i32, to: i32, skip: i32, anyAction: bool, near: i32): i32 {
   for (let q = firstOf(r); q < firstOf(r + 1); q++) {
     sp = 0; // a walk that stopped early may have left frames
     arenaTop = 0;
-    if (!start(pieceBox(q), from, to, skip, anyAction)) return NO_MEMORY;
+    if (!start(pieceBox(q), from, to, skip, anyAction, near)) return NO_MEMORY;
     const res = drain(mode, 0);
     if (res != DONE) return res;
   }
@@ -465,7 +496,7 @@ function decided(mode: i32, cell: usize, r: i32): i32 {
   if (mode == DIFF_BEFORE) {
     deciderBefore = r;
     const floor = sp;
-    if (!start(cell, splitAt, nRules, -1, false)) return NO_MEMORY;
+    if (!start(cell, splitAt, nRules, -1, false, -1)) return NO_MEMORY;
     return drain(DIFF_AFTER, floor);
   }
   const a = deciderBefore < 0 ? policyKeyBefore : load<u32>(keyBase + ((<usize>deciderBefore) << 2));
@@ -495,9 +526,13 @@ export function takers(i: i32): i32 {
   // ran before: such rules need no walk (a catch-all's thousands of takers come for free).
   if (firstOf(i + 1) - firstOf(i) == 1) {
     const box = pieceBox(<u32>firstOf(i));
-    for (let j = 0; j < i; j++) {
+    nearby(i);
+    for (let at = 0; at < nNear; at++) {
+      const j = <i32>ruleOf(load<u32>(nearBase + ((<usize>at) << 2)));
+      if (j >= i) break;
       const state = load<u8>(firedBase + <usize>j);
       if (state == 0 || actOf(<u32>j) == 0 || !insideRule(j, box)) continue;
+      if (load<u32>(knownBase + ((<usize>j) << 2)) == epoch) continue;
       store<u32>(knownBase + ((<usize>j) << 2), epoch);
       if (state == 1) {
         store<u32>(outBase + ((<usize>nOut) << 2), j);
@@ -507,11 +542,11 @@ export function takers(i: i32): i32 {
   }
   // Whether any packet reaches i is a question of coverage, where order does not matter and
   // any container ends a cell: settle it first, then the ordered walk only looks for takers.
-  const free = walkRule(i, FREE, 0, i, -1, false);
+  const free = walkRule(i, FREE, 0, i, -1, false, i);
   if (free == NO_MEMORY) return -1;
   freeKnown = free == STOPPED;
   freeSettled = true;
-  if (walkRule(i, TAKERS, 0, i, -1, false) == NO_MEMORY) return -1;
+  if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
   return nOut;
 }
@@ -529,12 +564,12 @@ function insideRule(j: i32, b: usize): bool {
  */
 export function cells(i: i32, j: i32): i32 {
   reset();
-  if (j < 0) return walkRule(i, CELLS, 0, i, -1, false) == NO_MEMORY ? -1 : nCells;
+  if (j < 0) return walkRule(i, CELLS, 0, i, -1, false, i) == NO_MEMORY ? -1 : nCells;
   const region = scratchBase + cellBytes; // free between walks
   for (let a = firstOf(i); a < firstOf(i + 1); a++) {
     for (let b = firstOf(j); b < firstOf(j + 1); b++) {
       if (!intersect(region, pieceBox(a), pieceBox(b))) continue;
-      if (!start(region, 0, j, -1, false)) return -1;
+      if (!start(region, 0, j, -1, false, i)) return -1;
       const res = drain(CELLS, 0);
       if (res == NO_MEMORY) return -1;
       if (res == STOPPED) return nCells;
@@ -553,14 +588,14 @@ export function unchanged(i: i32, policy: u32): i32 {
   selfRule = i;
   selfAct = actOf(<u32>i);
   policyAct = policy;
-  const res = walkRule(i, UNCHANGED, 0, nRules, i, false);
+  const res = walkRule(i, UNCHANGED, 0, nRules, i, false, i);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }
 
 /** 1 if every packet of rule j's boxes lies in rule i's boxes, 0 if not, -1 without memory. */
 export function covered(j: i32, i: i32): i32 {
   reset();
-  const res = walkRule(j, COVER, i, i + 1, -1, true);
+  const res = walkRule(j, COVER, i, i + 1, -1, true, -1);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }
 
@@ -578,7 +613,7 @@ export function diffRule(r: i32, split: i32, policyBefore: u32, policyAfter: u32
   splitAt = split;
   policyKeyBefore = policyBefore;
   policyKeyAfter = policyAfter;
-  const res = walkRule(r, DIFF_BEFORE, 0, split, -1, false);
+  const res = walkRule(r, DIFF_BEFORE, 0, split, -1, false, r);
   if (res == NO_MEMORY) return -1;
   return diffFull ? -2 : nDiff;
 }

@@ -406,6 +406,7 @@ class HookAnalysis {
 class GeometricHook {
   private readonly core: GeometricCore;
   private readonly first: number;
+  private readonly takerCache: (Taker & { i: number })[] = [];
 
   constructor(
     private readonly a: SymbolicAnalysis, private readonly hook: PathHook, private readonly base: number, private readonly boxes: BoxChain,
@@ -424,8 +425,11 @@ class GeometricHook {
     this.report.geometricBytes = Math.max(this.report.geometricBytes, this.core.bytes());
   }
 
+  /** Rule i as a taker, made once (a catch-all may list every rule before it). */
   private taker(i: number): Taker & { i: number } {
-    return { i, ref: ruleRef(this.a.plan, this.first + i), action: actionOf(this.a.plan.rules[this.first + i]!.rule) };
+    let t = this.takerCache[i];
+    if (!t) this.takerCache[i] = t = { i, ref: ruleRef(this.a.plan, this.first + i), action: actionOf(this.a.plan.rules[this.first + i]!.rule) };
+    return t;
   }
 
   private rule(i: number): void {
@@ -445,8 +449,9 @@ class GeometricHook {
     if (this.boxes.act[i] === 0) return;
     if (core.unchanged(i, ACTION_CODE[policy])) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
     const other = t.filter((x) => x.action !== action);
-    const general = other.filter((x) => core.covered(x.i, i));
-    const partial = other.filter((x) => !general.includes(x));
+    const general: typeof other = [];
+    const partial: typeof other = [];
+    for (const x of other) (core.covered(x.i, i) ? general : partial).push(x);
     if (general.length) this.add('generalization', i, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.i, { by: general[0]!.ref, not: id });
     if (partial.length) this.add('correlated', i, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.i, { by: partial[0]!.ref, not: id });
   }
