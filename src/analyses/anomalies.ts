@@ -15,6 +15,8 @@
 // and returns — symbolic.ts's per-rule `ends`. Only rules whose matches all come before their
 // statements, reached with unrewritten headers, are classified beyond "unreachable" (a rule read
 // through a rewrite has no single "would match" set); the others are counted in `skipped`.
+// A hook whose one base chain is a chain of boxes (geometric/chain.ts) is classified by the
+// geometric core (GeometricHook) instead of BDDs: same findings, same words, same witnesses' checks.
 
 import type { Expr, Rule } from '../model/ruleset.js';
 import type { PathHook } from '../engine/plan.js';
