@@ -57,7 +57,7 @@
 // 2. Subsets (CutSplit, Li et al., INFOCOM '18). A wide range copied into every slice of a cut
 //    is what makes decision trees big, so when nearly all rules (90 %) are narrow in the same two
 //    fields (span below 2^16 for 32-bit fields, 2^8 for ports: the address pairs of an ACL), they
-//    form tree 1; then the rules narrow in the field most rules are narrow in (8-bit fields such
+//    form tree 1 (in the roomy build, step 3); then the rules narrow in the field most rules are narrow in (8-bit fields such
 //    as the protocol, narrow in nearly every rule, are not split on) form the next tree, and so
 //    on up to 3, and the rest the last. Trees are kept in order of their first rule.
 // 3. Cuts (HiCuts, Gupta & McKeown, Hot Interconnects '99). A node first shrinks its box to the
@@ -67,7 +67,7 @@
 //    plus children ≤ spfac × its pieces (both grow with b, the biggest child only shrinks: a
 //    binary search). Child = (key >>> shift) & (2^b − 1): no comparison. Equal neighbouring
 //    children are shared. A node of ≤ binth pieces, or that no cut splits, is a leaf. Chains of up
-//    to 2048 pieces are built roomier (binth 4, spfac 8) and a node may also cut the two most
+//    to 2048 pieces are built roomy (binth 4, spfac 8) and a node may also cut the two most
 //    distinct dimensions at once (HyperCuts, Singh et al., SIGCOMM '03: child = i << b2 | j, one
 //    read where two levels would take two), when that leaves a smaller biggest child; bigger
 //    chains, or small ones whose roomy trees outgrow the budget, get binth 8, spfac 4, one

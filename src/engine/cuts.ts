@@ -28,15 +28,18 @@ interface Build {
   /** Replication a cut may cause: children's pieces + children ≤ spfac × the node's pieces. */
   spfac: number;
   twoDim: boolean;
+  /** Rules narrow in two fields at once get a tree of their own (split). */
+  pairs: boolean;
 }
 /**
  * A chain of at most SMALL pieces is first built roomier — smaller leaves, more replication, two
- * dims a node — for shallower trees (a few hundred KB at most); a bigger one, or a small one whose
- * roomy trees outgrow the budget, gets the lean build (memory, build time).
+ * dims a node, a tree of its own for rules narrow in two fields — for shallower trees (a few
+ * hundred KB at most); a bigger one, or a small one whose roomy trees outgrow the budget, gets the
+ * lean build (memory, build time; on ClassBench's 10k sets the roomy build was no faster).
  */
 const SMALL = 2048;
-const ROOMY: Build = { binth: 4, spfac: 8, twoDim: true };
-const LEAN: Build = { binth: 8, spfac: 4, twoDim: false };
+const ROOMY: Build = { binth: 4, spfac: 8, twoDim: true, pairs: true };
+const LEAN: Build = { binth: 8, spfac: 4, twoDim: false, pairs: false };
 /** The most pieces a leaf holds (unless no cut separates them, or at MAX_DEPTH). */
 export const BINTH = Math.max(ROOMY.binth, LEAN.binth);
 /** Trees of a forest: the subsets narrow in two fields, in one field each, then the rest. */
@@ -175,8 +178,8 @@ class ForestBuilder {
   }
 
   /**
-   * CutSplit: rules narrow in two (16/32-bit) fields at once, when nearly all are (the address
-   * pairs of an ACL), form the first tree — a rule wide in either field would be copied into every
+   * CutSplit: in the roomy build, rules narrow in two (16/32-bit) fields at once, when nearly all
+   * are (the address pairs of an ACL), form the first tree — a rule wide in either field would be copied into every
    * slice of a cut on it; then rules narrow in the field most rules are narrow in form a tree;
    * repeat; the rest last.
    */
@@ -186,14 +189,14 @@ class ForestBuilder {
     let rest = pieces;
     let pair: [number, number] | null = null;
     let pairN = 0;
-    for (let d = 0; d < this.nd; d++) {
+    for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
         const n = rest.reduce((k, p) => k + (narrow(p, d) && narrow(p, e) ? 1 : 0), 0);
         if (n > pairN) [pair, pairN] = [[d, e], n];
       }
     }
-    if (pair && pairN >= Math.max(BINTH, 0.9 * rest.length) && pairN < rest.length) {
+    if (this.p.pairs && pair && pairN >= Math.max(BINTH, 0.9 * rest.length) && pairN < rest.length) {
       const [d, e] = pair;
       trees.push(rest.filter((p) => narrow(p, d) && narrow(p, e)));
       rest = rest.filter((p) => !(narrow(p, d) && narrow(p, e)));
