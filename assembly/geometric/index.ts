@@ -223,23 +223,17 @@ function intersect(dst: usize, a: usize, b: usize): bool {
 
 @inline function frameAt(k: i32): usize { return framesBase + <usize>k * frameBytes; }
 
-/** Truncates a list after its first piece containing the cell; the new length. */
-function truncate(cell: usize, off: usize, len: u32): u32 {
-  for (let t: u32 = 0; t < len; t++) {
-    if (contains(pieceBox(load<u32>(arenaAt(off + t))), cell)) return t + 1;
-  }
-  return len;
-}
-
-/** Pushes a frame for `cell` whose list is already at the arena top (len entries); false when full. */
+/**
+ * Pushes a frame for `cell` whose list is already at the arena top (len entries, ending at the
+ * first container if any: the lists are filtered and truncated in one pass); false when full.
+ */
 function push(cell: usize, len: u32): bool {
   if (sp >= frameCap) return false;
   const f = frameAt(sp++);
-  const n = truncate(cell, arenaTop, len);
   store<u32>(f, <u32>arenaTop);
-  store<u32>(f, n, 4);
+  store<u32>(f, len, 4);
   memory.copy(f + 8, cell, cellBytes);
-  arenaTop += n;
+  arenaTop += len;
   return true;
 }
 
@@ -267,6 +261,7 @@ function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool, ne
     if (!meets(pieceBox(p), region)) continue;
     store<u32>(arenaAt(arenaTop + len), p);
     len++;
+    if (contains(pieceBox(p), region)) break;
   }
   return push(region, len);
 }
@@ -384,14 +379,18 @@ function split(off: usize, len: u32, p: u32): bool {
   let n: u32 = 0;
   for (let t: u32 = 0; t < len; t++) {
     const q = load<u32>(arenaAt(off + t));
-    if (hi(pieceBox(q), k) >= bestV) store<u32>(arenaAt(arenaTop + n++), q);
+    if (hi(pieceBox(q), k) < bestV) continue;
+    store<u32>(arenaAt(arenaTop + n++), q);
+    if (contains(pieceBox(q), upper)) break;
   }
   if (!push(upper, n)) return false;
   store<u32>(cell + ((<usize>k) << 3), bestV - 1, 4);
   n = 0;
   for (let t: u32 = 0; t < len; t++) {
     const q = load<u32>(arenaAt(off + t));
-    if (lo(pieceBox(q), k) < bestV) store<u32>(arenaAt(arenaTop + n++), q);
+    if (lo(pieceBox(q), k) >= bestV) continue;
+    store<u32>(arenaAt(arenaTop + n++), q);
+    if (contains(pieceBox(q), cell)) break;
   }
   return push(cell, n);
 }
