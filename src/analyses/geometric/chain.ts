@@ -8,6 +8,7 @@
 import type { Match, Rule } from '../../model/ruleset.js';
 import { FIELDS, valueIntervals, type Interval } from '../../model/values.js';
 import type { PathHook } from '../../engine/plan.js';
+import { complement, intersect } from '../../engine/dims.js';
 import type { FieldName } from '../headerspace/layout.js';
 import { FAMILY_CODE } from '../headerspace/layout.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -103,29 +104,6 @@ function matchIntervals(m: Match): Interval[] | undefined {
   if (m.field !== 'meta nfproto') return ivs;
   const has = (x: bigint) => ivs.some((iv) => iv.lo <= x && x <= iv.hi);
   return ([[2n, 0n], [10n, 1n]] as const).filter(([v]) => has(v)).map(([, c]) => ({ lo: c, hi: c }));
-}
-
-function complement(ivs: Interval[], max: bigint): Interval[] {
-  const out: Interval[] = [];
-  let next = 0n;
-  for (const iv of ivs) {
-    if (iv.lo > next) out.push({ lo: next, hi: iv.lo - 1n });
-    next = iv.hi + 1n;
-  }
-  if (next <= max) out.push({ lo: next, hi: max });
-  return out;
-}
-
-function intersect(a: Interval[], b: Interval[]): Interval[] {
-  const out: Interval[] = [];
-  for (const x of a) {
-    for (const y of b) {
-      const lo = x.lo > y.lo ? x.lo : y.lo;
-      const hi = x.hi < y.hi ? x.hi : y.hi;
-      if (lo <= hi) out.push({ lo, hi });
-    }
-  }
-  return out;
 }
 
 /** A cell as field intervals (IPv4 address dimensions: the address fields' low 32 bits). */

@@ -7,6 +7,7 @@
 // (`!= 22`) when that is shorter.
 
 import { formatAddress, l4protoName, mergeIntervals, type Interval } from '../../model/values.js';
+import { complement } from '../../engine/dims.js';
 import { CT_STATES, FAMILY_CODE, type FieldName } from './layout.js';
 import type { HeaderSpace, Space } from './space.js';
 
@@ -218,16 +219,6 @@ function hex(v: bigint): string {
 /** Fields whose values are names: listed one by one, never as ranges. */
 const ENUMERATED = new Set<FieldName>(['iifname', 'oifname', 'ctstate']);
 
-function complement(ivs: Interval[], size: bigint): Interval[] {
-  const out: Interval[] = [];
-  let next = 0n;
-  for (const iv of ivs) {
-    if (iv.lo > next) out.push({ lo: next, hi: iv.lo - 1n });
-    next = iv.hi + 1n;
-  }
-  if (next < size) out.push({ lo: next, hi: size - 1n });
-  return out;
-}
 
 /** `80`, `80-88`, `{22, 80-88}`, `!= 22`, `& 0xff == 0x5`; names one by one when `each`. */
 function values(fs: FieldSet, size: bigint, show: (v: bigint) => string, each: boolean): string {
@@ -243,7 +234,7 @@ function values(fs: FieldSet, size: bigint, show: (v: bigint) => string, each: b
     });
     return items.length === 1 ? items[0]! : `{${items.join(', ')}}`;
   };
-  const comp = complement(fs.ivs, size);
+  const comp = complement(fs.ivs, size - 1n);
   return comp.length < fs.ivs.length ? `!= ${list(comp)}` : list(fs.ivs);
 }
 
@@ -261,7 +252,7 @@ function addresses(fs: FieldSet, family: 4 | 6): string {
     });
     return items.length === 1 ? items[0]! : `{${items.join(', ')}}`;
   };
-  const comp = complement(fs.ivs, 1n << BigInt(bits));
+  const comp = complement(fs.ivs, (1n << BigInt(bits)) - 1n);
   return comp.length < fs.ivs.length ? `!= ${text(comp)}` : text(fs.ivs);
 }
 
