@@ -54,6 +54,7 @@
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
 //   scratch  2·D u32 × 2        the cell being cut
+//   hit      2·D u32            the first free cell of the rule last asked about by `takers`
 //   frames   (2 + 2·D) u32 each [list offset, list length, cell]
 //   arena    u32                 candidate lists (piece numbers) of the frames on the stack
 
@@ -65,8 +66,6 @@ const COVER: i32 = 3;
 const DIFF_BEFORE: i32 = 4;
 const DIFF_AFTER: i32 = 5;
 const FREE: i32 = 6;
-/** Cuts are tried at the boundaries of this many leading candidates. */
-const CUT_SOURCES: u32 = 1;
 /** A cut's cost is counted on this many leading candidates (those that take first). */
 const COST_SAMPLE: u32 = 64;
 
@@ -91,6 +90,8 @@ let firedBase: usize = 0;
 let nearBase: usize = 0;
 let nearRule: i32 = -1;
 let nNear: i32 = 0;
+let hitBase: usize = 0;
+let hitRule: i32 = -1;
 let diffBase: usize = 0;
 let diffBytes: usize = 0;
 let maxDiff: i32 = 0;
@@ -161,6 +162,8 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p = cellsBase + <usize>maxCells * cellBytes;
   scratchBase = p;
   p += cellBytes << 1;
+  hitBase = p;
+  p += cellBytes;
   framesBase = align(p, 16);
   frameCap = 2 * D * pieces + 2 * pieces + 64;
   p = framesBase + <usize>frameCap * frameBytes;
@@ -169,6 +172,7 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   memory.fill(knownBase, 0, (<usize>rules) << 2);
   memory.fill(firedBase, 0, <usize>rules);
   nearRule = -1;
+  hitRule = -1;
   epoch = 0;
   return 0;
 }
@@ -321,9 +325,34 @@ function focus(mode: i32, cell: usize, off: usize, len: u32): u32 {
   return mode == TAKERS ? !isKnown(p) : !harmless(p);
 }
 
+/** Some candidate of a rule before rule i contains the cell (they come first in the list). */
+function earlierContains(cell: usize, off: usize, len: u32): bool {
+  for (let t: u32 = 0; t < len; t++) {
+    const p = load<u32>(arenaAt(off + t));
+    if (<i32>ruleOf(p) > selfRule) return false;
+    if (contains(pieceBox(p), cell)) return true;
+  }
+  return false;
+}
+
 function anyContains(cell: usize, off: usize, len: u32): bool {
   for (let t: u32 = 0; t < len; t++) if (contains(pieceBox(load<u32>(arenaAt(off + t))), cell)) return true;
   return false;
+}
+
+/**
+ * The piece whose boundaries cut a cell: the first candidate — or, where cells are focused (see
+ * drain), the first relevant one, which is what the walk is after (when it does not contain the
+ * cell).
+ */
+function cutSource(mode: i32, cell: usize, off: usize, len: u32, first: u32): u32 {
+  if (!((mode == TAKERS && freeSettled) || (mode == UNCHANGED && policyAct == selfAct))) return first;
+  for (let t: u32 = 0; t < len; t++) {
+    const q = load<u32>(arenaAt(off + t));
+    if (!relevant(mode, q)) continue;
+    return contains(pieceBox(q), cell) ? first : q;
+  }
+  return first;
 }
 
 /** A candidate of the unchanged walk that gives no packet of rule i another verdict. */
@@ -342,9 +371,8 @@ function split(off: usize, len: u32, p: u32): bool {
   let bestK = -1;
   let bestV: u32 = 0;
   let bestCost: u32 = 0xffffffff;
-  const tries = len < CUT_SOURCES ? len : CUT_SOURCES;
-  for (let src: u32 = 0; src < tries; src++) {
-    const b = pieceBox(load<u32>(arenaAt(off + src)));
+  {
+    const b = pieceBox(p);
     for (let k = 0; k < D; k++) {
       for (let side = 0; side < 2; side++) {
         let v: u32;
@@ -420,6 +448,8 @@ function drain(mode: i32, floor: i32): i32 {
       len = focus(mode, f + 8, off, len);
       if (len == 0) continue;
     }
+    // Which earlier rule takes a packet does not matter to `unchanged`: any of them ends the cell.
+    if (mode == UNCHANGED && earlierContains(f + 8, off, len)) continue;
     if (len == 0) {
       if (mode == TAKERS) {
         if (!freeKnown) memory.copy(cellsBase, f + 8, cellBytes);
@@ -460,7 +490,7 @@ function drain(mode: i32, floor: i32): i32 {
       continue;
     }
     memory.copy(scratchBase, f + 8, cellBytes);
-    if (!split(off, len, p)) return NO_MEMORY;
+    if (!split(off, len, cutSource(mode, f + 8, off, len, p))) return NO_MEMORY;
   }
   return DONE;
 }
@@ -545,6 +575,10 @@ export function takers(i: i32): i32 {
   if (free == NO_MEMORY) return -1;
   freeKnown = free == STOPPED;
   freeSettled = true;
+  if (freeKnown) {
+    memory.copy(hitBase, cellsBase, cellBytes);
+    hitRule = i;
+  }
   if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
   return nOut;
@@ -587,6 +621,15 @@ export function unchanged(i: i32, policy: u32): i32 {
   selfRule = i;
   selfAct = actOf(<u32>i);
   policyAct = policy;
+  // Most rules that fire are not redundant, and a packet of their first free cell often shows it.
+  if (hitRule == i) {
+    sp = 0;
+    arenaTop = 0;
+    if (!start(hitBase, 0, nRules, i, false, i)) return -1;
+    const first = drain(UNCHANGED, 0);
+    if (first == NO_MEMORY) return -1;
+    if (first == STOPPED) return 0;
+  }
   const res = walkRule(i, UNCHANGED, 0, nRules, i, false, i);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }
