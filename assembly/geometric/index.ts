@@ -54,7 +54,6 @@
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
 //   scratch  2·D u32 × 2        the cell being cut
-//   hit      2·D u32            the first free cell of the rule last asked about by `takers`
 //   frames   (2 + 2·D) u32 each [list offset, list length, cell]
 //   arena    u32                 candidate lists (piece numbers) of the frames on the stack
 
@@ -90,8 +89,6 @@ let firedBase: usize = 0;
 let nearBase: usize = 0;
 let nearRule: i32 = -1;
 let nNear: i32 = 0;
-let hitBase: usize = 0;
-let hitRule: i32 = -1;
 let diffBase: usize = 0;
 let diffBytes: usize = 0;
 let maxDiff: i32 = 0;
@@ -162,17 +159,14 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p = cellsBase + <usize>maxCells * cellBytes;
   scratchBase = p;
   p += cellBytes << 1;
-  hitBase = p;
-  p += cellBytes;
-  framesBase = align(p, 16);
+  framesBase = align(p, 64); // frames of 64 bytes (D = 7) on cache lines
   frameCap = 2 * D * pieces + 2 * pieces + 64;
   p = framesBase + <usize>frameCap * frameBytes;
-  arenaBase = align(p, 16);
+  arenaBase = align(p, 64);
   if (!ensureMemory(arenaBase + ((<usize>pieces) << 3))) return -1;
   memory.fill(knownBase, 0, (<usize>rules) << 2);
   memory.fill(firedBase, 0, <usize>rules);
   nearRule = -1;
-  hitRule = -1;
   epoch = 0;
   return 0;
 }
@@ -575,10 +569,7 @@ export function takers(i: i32): i32 {
   if (free == NO_MEMORY) return -1;
   freeKnown = free == STOPPED;
   freeSettled = true;
-  if (freeKnown) {
-    memory.copy(hitBase, cellsBase, cellBytes);
-    hitRule = i;
-  }
+
   if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
   return nOut;
@@ -621,15 +612,6 @@ export function unchanged(i: i32, policy: u32): i32 {
   selfRule = i;
   selfAct = actOf(<u32>i);
   policyAct = policy;
-  // Most rules that fire are not redundant, and a packet of their first free cell often shows it.
-  if (hitRule == i) {
-    sp = 0;
-    arenaTop = 0;
-    if (!start(hitBase, 0, nRules, i, false, i)) return -1;
-    const first = drain(UNCHANGED, 0);
-    if (first == NO_MEMORY) return -1;
-    if (first == STOPPED) return 0;
-  }
   const res = walkRule(i, UNCHANGED, 0, nRules, i, false, i);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }
