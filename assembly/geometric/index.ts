@@ -365,34 +365,33 @@ function split(off: usize, len: u32, p: u32): bool {
   let bestK = -1;
   let bestV: u32 = 0;
   let bestCost: u32 = 0xffffffff;
-  {
-    const b = pieceBox(p);
-    for (let k = 0; k < D; k++) {
-      for (let side = 0; side < 2; side++) {
-        let v: u32;
-        if (side == 0) {
-          if (lo(b, k) <= lo(cell, k)) continue;
-          v = lo(b, k);
-        } else {
-          if (hi(b, k) >= hi(cell, k)) continue;
-          v = hi(b, k) + 1;
-        }
-        let cost: u32 = 0;
-        const upto = len < COST_SAMPLE ? len : COST_SAMPLE;
-        for (let t: u32 = 0; t < upto; t++) {
-          const q = pieceBox(load<u32>(arenaAt(off + t)));
-          if (lo(q, k) < v) cost++;
-          if (hi(q, k) >= v) cost++;
-        }
-        if (cost < bestCost) {
-          bestCost = cost;
-          bestK = k;
-          bestV = v;
-        }
+  const b = pieceBox(p);
+  for (let k = 0; k < D; k++) {
+    for (let side = 0; side < 2; side++) {
+      let v: u32;
+      if (side == 0) {
+        if (lo(b, k) <= lo(cell, k)) continue;
+        v = lo(b, k);
+      } else {
+        if (hi(b, k) >= hi(cell, k)) continue;
+        v = hi(b, k) + 1;
+      }
+      let cost: u32 = 0;
+      const upto = len < COST_SAMPLE ? len : COST_SAMPLE;
+      for (let t: u32 = 0; t < upto; t++) {
+        const q = pieceBox(load<u32>(arenaAt(off + t)));
+        if (lo(q, k) < v) cost++;
+        if (hi(q, k) >= v) cost++;
+      }
+      if (cost < bestCost) {
+        bestCost = cost;
+        bestK = k;
+        bestV = v;
       }
     }
   }
-  // Some boundary lies inside: the piece meets the cell but does not contain it.
+  // Some boundary lies inside: the piece meets the cell but does not contain it. Cut there,
+  // filtering each half's list and ending it at its first container in one pass.
   if (!ensureMemory(arenaAt(arenaTop + ((<usize>len) << 1)))) return false;
   const upper = scratchBase + cellBytes;
   memory.copy(upper, cell, cellBytes);
