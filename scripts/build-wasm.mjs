@@ -18,7 +18,9 @@ function newest(dir) {
 }
 
 const assembly = join(root, 'assembly');
-const shared = Math.max(statSync(join(root, 'asconfig.json')).mtimeMs, newest(assembly));
+// Sources outside assembly/ that the modules import (the engine's layout is shared with TS).
+const imported = [join(root, 'src', 'engine', 'layout.ts')];
+const shared = Math.max(statSync(join(root, 'asconfig.json')).mtimeMs, newest(assembly), ...imported.map((f) => statSync(f).mtimeMs));
 for (const e of readdirSync(assembly, { withFileTypes: true })) {
   const entry = join(assembly, e.name, 'index.ts');
   if (!e.isDirectory() || !existsSync(entry)) continue;
