@@ -28,7 +28,8 @@
 // What makes it fast is the work it does not do:
 //   - takers first settles whether any packet reaches i by coverage, where order does not matter
 //     and any container ends a cell (mode FREE); an earlier rule inside B_i takes some of it iff
-//     it fires at all, which its own takers call recorded; then the ordered walk focuses each
+//     it fires at all, which its own takers call recorded, and so does one whose first free cell
+//     meets B_i; then the ordered walk focuses each
 //     cell on the bounding box of the candidates not yet known as takers (elsewhere nothing new
 //     can be learnt) — a catch-all's thousands of takers cost one scan.
 //   - unchanged stops at the first packet that would get another verdict and, when the policy
@@ -50,6 +51,7 @@
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
 //   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
+//   hit      2·D u32 per rule    the first free cell `takers` found (packets the rule decides)
 //   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
@@ -87,6 +89,7 @@ let arenaBase: usize = 0;
 let keyBase: usize = 0;
 let firedBase: usize = 0;
 let nearBase: usize = 0;
+let hitBase: usize = 0;
 let nearRule: i32 = -1;
 let nNear: i32 = 0;
 let diffBase: usize = 0;
@@ -153,6 +156,8 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p += align(<usize>rules, 4);
   nearBase = p;
   p += (<usize>pieces) << 2;
+  hitBase = p;
+  p += <usize>rules * cellBytes;
   diffBase = align(p, 16);
   p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
@@ -544,22 +549,24 @@ function decided(mode: i32, cell: usize, r: i32): i32 {
 export function takers(i: i32): i32 {
   reset();
   epoch++;
-  // An earlier rule inside i's box takes some of it iff it fires at all — known when takers(j)
-  // ran before: such rules need no walk (a catch-all's thousands of takers come for free).
-  if (firstOf(i + 1) - firstOf(i) == 1) {
-    const box = pieceBox(<u32>firstOf(i));
-    nearby(i);
-    for (let at = 0; at < nNear; at++) {
-      const j = <i32>ruleOf(load<u32>(nearBase + ((<usize>at) << 2)));
-      if (j >= i) break;
-      const state = load<u8>(firedBase + <usize>j);
-      if (state == 0 || actOf(<u32>j) == 0 || !insideRule(j, box)) continue;
-      if (load<u32>(knownBase + ((<usize>j) << 2)) == epoch) continue;
-      store<u32>(knownBase + ((<usize>j) << 2), epoch);
-      if (state == 1) {
-        store<u32>(outBase + ((<usize>nOut) << 2), j);
-        nOut++;
-      }
+  // Some earlier rules are decided without a walk, from what their own takers call recorded: a
+  // rule that never fires takes nothing; one that fires takes some of i's packets if it lies
+  // inside i's box or if its first free cell (packets it decides) meets i's boxes. A catch-all's
+  // thousands of takers come for free.
+  nearby(i);
+  const single = firstOf(i + 1) - firstOf(i) == 1;
+  for (let at = 0; at < nNear; at++) {
+    const j = <i32>ruleOf(load<u32>(nearBase + ((<usize>at) << 2)));
+    if (j >= i) break;
+    const known = knownBase + ((<usize>j) << 2);
+    const state = load<u8>(firedBase + <usize>j);
+    if (state == 0 || load<u32>(known) == epoch || actOf(<u32>j) == 0) continue;
+    const takes = state == 1 && ((single && insideRule(j, pieceBox(<u32>firstOf(i)))) || hitMeets(j, i));
+    if (state == 1 && !takes) continue; // for the walk to tell
+    store<u32>(known, epoch);
+    if (takes) {
+      store<u32>(outBase + ((<usize>nOut) << 2), j);
+      nOut++;
     }
   }
   // Whether any packet reaches i is a question of coverage, where order does not matter and
@@ -568,10 +575,18 @@ export function takers(i: i32): i32 {
   if (free == NO_MEMORY) return -1;
   freeKnown = free == STOPPED;
   freeSettled = true;
+  if (freeKnown) memory.copy(hitBase + <usize>i * cellBytes, cellsBase, cellBytes);
 
   if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
   return nOut;
+}
+
+/** The first free cell takers(j) found meets one of rule i's boxes. */
+function hitMeets(j: i32, i: i32): bool {
+  const w = hitBase + <usize>j * cellBytes;
+  for (let q = firstOf(i); q < firstOf(i + 1); q++) if (meets(w, pieceBox(q))) return true;
+  return false;
 }
 
 /** Every piece of rule j lies in box b. */
