@@ -28,8 +28,8 @@
 // What makes it fast is the work it does not do:
 //   - takers first settles whether any packet reaches i by coverage, where order does not matter
 //     and any container ends a cell (mode FREE); an earlier rule inside B_i takes some of it iff
-//     it fires at all, which its own takers call recorded, and so does one whose first free cell
-//     meets B_i; then the ordered walk focuses each
+//     it fires at all, which its own takers call recorded, and so does one whose free cells (one
+//     from each end of its box) meet B_i; then the ordered walk focuses each
 //     cell on the bounding box of the candidates not yet known as takers (elsewhere nothing new
 //     can be learnt) — a catch-all's thousands of takers cost one scan.
 //   - unchanged stops at the first packet that would get another verdict and, when the policy
@@ -51,7 +51,7 @@
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
 //   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
-//   hit      2·D u32 per rule    the first free cell `takers` found (packets the rule decides)
+//   hit      2 × 2·D u32 per rule  free cells `takers` found from each end (packets the rule decides)
 //   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
@@ -111,6 +111,8 @@ let nCells: i32 = 0;
 let freeKnown: bool = false;
 /** Whether a free cell exists is settled (takers ran the FREE walk first). */
 let freeSettled: bool = false;
+/** Walk the upper half of each cut first (a free cell at the top of the region). */
+let fromTop: bool = false;
 let truncatedFlag: bool = false;
 let selfRule: i32 = 0;
 let selfAct: u32 = 0;
@@ -157,7 +159,7 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   nearBase = p;
   p += (<usize>pieces) << 2;
   hitBase = p;
-  p += <usize>rules * cellBytes;
+  p += (<usize>rules << 1) * cellBytes;
   diffBase = align(p, 16);
   p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
@@ -402,23 +404,23 @@ function split(off: usize, len: u32, p: u32): bool {
   memory.copy(upper, cell, cellBytes);
   const k = bestK;
   store<u32>(upper + ((<usize>k) << 3), bestV);
+  store<u32>(cell + ((<usize>k) << 3), bestV - 1, 4);
+  // The half pushed last is walked first: the lower one, unless the walk goes from the top.
+  return fromTop
+    ? pushHalf(cell, off, len, k, bestV, false) && pushHalf(upper, off, len, k, bestV, true)
+    : pushHalf(upper, off, len, k, bestV, true) && pushHalf(cell, off, len, k, bestV, false);
+}
+
+/** Pushes one half of a cut cell with the candidates that meet it, up to its first container. */
+function pushHalf(half: usize, off: usize, len: u32, k: i32, v: u32, isUpper: bool): bool {
   let n: u32 = 0;
   for (let t: u32 = 0; t < len; t++) {
     const q = load<u32>(arenaAt(off + t));
-    if (hi(pieceBox(q), k) < bestV) continue;
+    if (isUpper ? hi(pieceBox(q), k) < v : lo(pieceBox(q), k) >= v) continue;
     store<u32>(arenaAt(arenaTop + n++), q);
-    if (contains(pieceBox(q), upper)) break;
+    if (contains(pieceBox(q), half)) break;
   }
-  if (!push(upper, n)) return false;
-  store<u32>(cell + ((<usize>k) << 3), bestV - 1, 4);
-  n = 0;
-  for (let t: u32 = 0; t < len; t++) {
-    const q = load<u32>(arenaAt(off + t));
-    if (lo(pieceBox(q), k) >= bestV) continue;
-    store<u32>(arenaAt(arenaTop + n++), q);
-    if (contains(pieceBox(q), cell)) break;
-  }
-  return push(cell, n);
+  return push(half, n);
 }
 
 const DONE: i32 = 1;
@@ -575,17 +577,28 @@ export function takers(i: i32): i32 {
   if (free == NO_MEMORY) return -1;
   freeKnown = free == STOPPED;
   freeSettled = true;
-  if (freeKnown) memory.copy(hitBase + <usize>i * cellBytes, cellsBase, cellBytes);
+  if (freeKnown) {
+    // Two cells of the packets i decides, one from each end, for later rules' takers to test.
+    memory.copy(hitBase + (<usize>i << 1) * cellBytes, cellsBase, cellBytes);
+    fromTop = true;
+    const top = walkRule(i, FREE, 0, i, -1, false, i);
+    fromTop = false;
+    if (top == NO_MEMORY) return -1;
+    memory.copy(hitBase + ((<usize>i << 1) + 1) * cellBytes, cellsBase, cellBytes);
+    memory.copy(cellsBase, hitBase + (<usize>i << 1) * cellBytes, cellBytes);
+  }
 
   if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
   return nOut;
 }
 
-/** The first free cell takers(j) found meets one of rule i's boxes. */
+/** One of the free cells takers(j) found meets one of rule i's boxes. */
 function hitMeets(j: i32, i: i32): bool {
-  const w = hitBase + <usize>j * cellBytes;
-  for (let q = firstOf(i); q < firstOf(i + 1); q++) if (meets(w, pieceBox(q))) return true;
+  const w = hitBase + (<usize>j << 1) * cellBytes;
+  for (let q = firstOf(i); q < firstOf(i + 1); q++) {
+    if (meets(w, pieceBox(q)) || meets(w + cellBytes, pieceBox(q))) return true;
+  }
   return false;
 }
 
