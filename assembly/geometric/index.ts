@@ -32,7 +32,9 @@
 //     from each end of its box) meet B_i; then the ordered walk focuses each
 //     cell on the bounding box of the candidates not yet known as takers (elsewhere nothing new
 //     can be learnt) — a catch-all's thousands of takers cost one scan.
-//   - unchanged stops at the first packet that would get another verdict and, when the policy
+//   - unchanged stops at the first packet that would get another verdict, ends a cell that a
+//     candidate before the first later rule with another action contains (earlier rules and later
+//     ones with i's action keep i's verdict, whichever takes the packet) and, when the policy
 //     agrees with rule i, focuses each cell on the later rules with another action.
 //   - a diff walks only the boxes of the rules an edit removed or added: each cell the old chain
 //     decides is walked again under the new chain (nested on the same stack).
@@ -326,11 +328,11 @@ function focus(mode: i32, cell: usize, off: usize, len: u32): u32 {
   return mode == TAKERS ? !isKnown(p) : !harmless(p);
 }
 
-/** Some candidate of a rule before rule i contains the cell (they come first in the list). */
-function earlierContains(cell: usize, off: usize, len: u32): bool {
+/** Some candidate before the first harmful one in the list contains the cell. */
+function harmlessPrefixContains(cell: usize, off: usize, len: u32): bool {
   for (let t: u32 = 0; t < len; t++) {
     const p = load<u32>(arenaAt(off + t));
-    if (<i32>ruleOf(p) > selfRule) return false;
+    if (!harmless(p)) return false;
     if (contains(pieceBox(p), cell)) return true;
   }
   return false;
@@ -448,8 +450,9 @@ function drain(mode: i32, floor: i32): i32 {
       len = focus(mode, f + 8, off, len);
       if (len == 0) continue;
     }
-    // Which earlier rule takes a packet does not matter to `unchanged`: any of them ends the cell.
-    if (mode == UNCHANGED && earlierContains(f + 8, off, len)) continue;
+    // Packets taken by a candidate before the first harmful one (a later rule with another action)
+    // keep their verdict, whichever of those takes them: a container among them ends the cell.
+    if (mode == UNCHANGED && harmlessPrefixContains(f + 8, off, len)) continue;
     if (len == 0) {
       if (mode == TAKERS) {
         if (!freeKnown) memory.copy(cellsBase, f + 8, cellBytes);
