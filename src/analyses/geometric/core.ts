@@ -85,7 +85,7 @@ export class GeometricCore {
   takers(i: number): { takers: number[]; hit: Cell | undefined } {
     const n = this.check(this.ex.takers(i));
     const u32 = new Uint32Array(this.ex.memory.buffer);
-    const takers = [...u32.subarray(this.ex.outPtr() >> 2, (this.ex.outPtr() >> 2) + n)].sort((x, y) => x - y);
+    const takers = Array.from(u32.slice(this.ex.outPtr() >> 2, (this.ex.outPtr() >> 2) + n).sort());
     return { takers, hit: this.ex.fired() ? this.read(1).cells[0] : undefined };
   }
 
