@@ -34,6 +34,8 @@ interface Row {
   set: string;
   rules: number;
   ms: number;
+  /** CPU time of this process meanwhile (user + system). */
+  cpuMs: number;
   target: number;
   kinds: Record<string, number>;
   nodes: number;
@@ -46,7 +48,7 @@ const sets = wanted.length ? wanted.filter((a) => a !== 'diff') : SETS;
 const doDiff = wanted.length === 0 || wanted.includes('diff');
 const rows: Row[] = [];
 const bars = new cliProgress.MultiBar({ format: '{set} {bar} {value}/{total} rules', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
-let diffRow: { ms: number; changes: number; log2Changed: number; nodes: number; mib: number; geoMib: number } | undefined;
+let diffRow: { ms: number; cpuMs: number; changes: number; log2Changed: number; nodes: number; mib: number; geoMib: number } | undefined;
 if (doDiff) {
   const before = classbench('acl1_10k');
   const after: Ruleset = structuredClone(before);
@@ -58,11 +60,13 @@ if (doDiff) {
   }
   const bar = bars.create(1, 0, { set: 'diff 10k ' });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const d = diffRulesets(before, after, { describeLines: 3, maxNodes: MAX_NODES });
   const ms = performance.now() - t0;
+  const cpuMs = cpuSince(c0);
   bar.update(1);
   bar.stop();
-  diffRow = { ms, changes: d.changes.length, log2Changed: Math.log2(d.changed), nodes: d.nodes, mib: d.bytes / 2 ** 20, geoMib: d.geometricBytes / 2 ** 20 };
+  diffRow = { ms, cpuMs, changes: d.changes.length, log2Changed: Math.log2(d.changed), nodes: d.nodes, mib: d.bytes / 2 ** 20, geoMib: d.geometricBytes / 2 ** 20 };
   process.stderr.write(`diff: ${ms.toFixed(0)} ms\n`);
   write();
 }
@@ -71,6 +75,7 @@ for (const set of sets) {
   const n = rs.tables[0]!.chains[0]!.rules.length;
   const bar = bars.create(n, 0, { set: set.padEnd(9) });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const a = symbolicAnalysis(rs, { maxNodes: MAX_NODES });
   let report;
   try {
@@ -78,20 +83,26 @@ for (const set of sets) {
   } catch (e) {
     bar.stop();
     process.stderr.write(`${set}: ${(e as Error).message}\n`);
-    rows.push({ set, rules: n, ms: NaN, target: TARGET_MS[set.endsWith('10k') ? '10k' : '1k']!, kinds: {}, nodes: a.hs.stats().nodes, mib: a.hs.stats().bytes / 2 ** 20, geoMib: NaN });
+    rows.push({ set, rules: n, ms: NaN, cpuMs: NaN, target: TARGET_MS[set.endsWith('10k') ? '10k' : '1k']!, kinds: {}, nodes: a.hs.stats().nodes, mib: a.hs.stats().bytes / 2 ** 20, geoMib: NaN });
     continue;
   }
   const ms = performance.now() - t0;
+  const cpuMs = cpuSince(c0);
   bar.stop();
-  process.stderr.write(`${set}: ${ms.toFixed(0)} ms\n`);
+  process.stderr.write(`${set}: ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms)\n`);
   const kinds: Record<string, number> = { unreachable: 0, shadowed: 0, redundant: 0, correlated: 0, generalization: 0 };
   for (const f of report.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
   const st = a.hs.stats();
-  rows.push({ set, rules: n, ms, target: TARGET_MS[set.endsWith('10k') ? '10k' : '1k']!, kinds, nodes: st.nodes, mib: st.bytes / 2 ** 20, geoMib: report.geometricBytes / 2 ** 20 });
+  rows.push({ set, rules: n, ms, cpuMs, target: TARGET_MS[set.endsWith('10k') ? '10k' : '1k']!, kinds, nodes: st.nodes, mib: st.bytes / 2 ** 20, geoMib: report.geometricBytes / 2 ** 20 });
   write();
 }
 
 bars.stop();
+
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
 
 function write(): void {
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -103,9 +114,9 @@ const md = [
   'Time: planning + classification of every rule (all anomaly kinds, witnesses, no cube text), wall clock, in a process that',
   'has just run the diff (so each set pays for its own analysis setup, not for loading the modules).',
   '',
-  '| set | rules | time (ms) | target (ms) | unreachable | shadowed | redundant | correlated | generalization | BDD nodes | BDD core MiB | geometric core MiB |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.set} | ${r.rules} | ${Number.isNaN(r.ms) ? 'over the node limit' : r.ms.toFixed(0)} | ${r.target} | ${r.kinds.unreachable} | ${r.kinds.shadowed} | ${r.kinds.redundant} | ${r.kinds.correlated} | ${r.kinds.generalization} | ${r.nodes} | ${r.mib.toFixed(1)} | ${r.geoMib.toFixed(1)} |`),
+  '| set | rules | time (ms) | CPU (ms) | target (ms) | unreachable | shadowed | redundant | correlated | generalization | BDD nodes | BDD core MiB | geometric core MiB |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.set} | ${r.rules} | ${Number.isNaN(r.ms) ? 'over the node limit' : r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${r.target} | ${r.kinds.unreachable} | ${r.kinds.shadowed} | ${r.kinds.redundant} | ${r.kinds.correlated} | ${r.kinds.generalization} | ${r.nodes} | ${r.mib.toFixed(1)} | ${r.geoMib.toFixed(1)} |`),
   '',
   ...(diffRow ? [
     '## Diff',
@@ -113,9 +124,9 @@ const md = [
     'acl1_10k against itself with 100 rules (every 97th) flipped between accept and drop; two chains of boxes, compared geometrically',
     '(the changed set then made a header space: counted, described, a witness per group).',
     '',
-    '| rulesets | time (ms) | target (ms) | change groups | changed headers | BDD nodes | BDD core MiB | geometric core MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| 2 × 10k | ${diffRow.ms.toFixed(0)} | 5000 | ${diffRow.changes} | 2^${diffRow.log2Changed.toFixed(1)} | ${diffRow.nodes} | ${diffRow.mib.toFixed(1)} | ${diffRow.geoMib.toFixed(1)} |`,
+    '| rulesets | time (ms) | CPU (ms) | target (ms) | change groups | changed headers | BDD nodes | BDD core MiB | geometric core MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| 2 × 10k | ${diffRow.ms.toFixed(0)} | ${diffRow.cpuMs.toFixed(0)} | 5000 | ${diffRow.changes} | 2^${diffRow.log2Changed.toFixed(1)} | ${diffRow.nodes} | ${diffRow.mib.toFixed(1)} | ${diffRow.geoMib.toFixed(1)} |`,
   ] : []),
   '',
   '## Notes',

@@ -15,28 +15,32 @@ import type { HeaderSpace, Space } from '../headerspace/space.js';
 import type { SymbolicAnalysis } from '../symbolic/index.js';
 import type { BoxChain, Cell } from './core.js';
 
-/** The dimensions, in box order, with their domains' widths and the header field each reads. */
+/**
+ * The dimensions, in box order (the most telling first: the core tests them in this order and
+ * prefers the first of equally good cuts), with their domains' widths and the header field each reads.
+ */
 const DIMS = [
-  { field: 'nfproto', bits: 1 },
-  { field: 'l4proto', bits: 8 },
   { field: 'saddr', bits: 32 },
   { field: 'daddr', bits: 32 },
   { field: 'sport', bits: 16 },
   { field: 'dport', bits: 16 },
+  { field: 'l4proto', bits: 8 },
   { field: 'mark', bits: 32 },
+  { field: 'nfproto', bits: 1 },
 ] as const satisfies readonly { field: FieldName; bits: number }[];
-const NFPROTO = 0;
+const dim = (field: FieldName) => DIMS.findIndex((d) => d.field === field);
+const NFPROTO = dim('nfproto');
 
 /** The dimension a match field constrains, and the family it implies (nft's dependency). */
 const DIM_OF: Partial<Record<Match['field'], { dim: number; v4?: true }>> = {
-  'meta nfproto': { dim: 0 },
-  'meta l4proto': { dim: 1 },
-  'ip protocol': { dim: 1, v4: true },
-  'ip saddr': { dim: 2, v4: true },
-  'ip daddr': { dim: 3, v4: true },
-  'th sport': { dim: 4 },
-  'th dport': { dim: 5 },
-  'meta mark': { dim: 6 },
+  'meta nfproto': { dim: NFPROTO },
+  'meta l4proto': { dim: dim('l4proto') },
+  'ip protocol': { dim: dim('l4proto'), v4: true },
+  'ip saddr': { dim: dim('saddr'), v4: true },
+  'ip daddr': { dim: dim('daddr'), v4: true },
+  'th sport': { dim: dim('sport') },
+  'th dport': { dim: dim('dport') },
+  'meta mark': { dim: dim('mark') },
 };
 
 const ANY_FAMILY: Interval[][] = DIMS.map((d) => [{ lo: 0n, hi: (1n << BigInt(d.bits)) - 1n }]);
@@ -57,7 +61,8 @@ export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number
     if (slots.length !== 1 || slots[0]!.kind !== 'chain' || slots[0]!.chain !== base) return undefined;
   }
   const universe = [...ANY_FAMILY];
-  universe[NFPROTO] = fams.map((f) => BigInt(FAMILY_CODE[f])).map((c) => ({ lo: c, hi: c }));
+  const codes = fams.map((f) => BigInt(FAMILY_CODE[f]));
+  universe[NFPROTO] = [{ lo: codes[0]!, hi: codes[codes.length - 1]! }]; // one interval: the codes are 0 and 1
   const pieces: Uint32Array[][] = [];
   const act: number[] = [];
   for (const rule of info.chain.rules) {

@@ -56,24 +56,35 @@ export type Cell = Uint32Array;
 
 export class GeometricCore {
   private readonly ex: GeometricExports;
-  private readonly dims: number;
+  /** The dimensions some boxes differ in: the only ones the core sees. */
+  private readonly kept: number[];
+  /** A full cell with the dimensions every box agrees on; the kept ones are overwritten. */
+  private readonly fixed: Cell;
 
   constructor(chain: BoxChain, private readonly origin: Origin, opts: CoreOptions = {}) {
     compiled ??= new WebAssembly.Module(readFileSync(new URL('../../../build/geometric.wasm', import.meta.url)));
     this.ex = new WebAssembly.Instance(compiled, { env: { abort(): never { throw new Error('geometric.wasm aborted'); } } })
       .exports as unknown as GeometricExports;
-    this.dims = chain.dims;
-    const n = chain.pieces.reduce((s, p) => s + p.length, 0);
-    if (this.ex.setup(chain.dims, n, chain.pieces.length, opts.maxCells ?? 16, opts.maxDiff ?? 0) !== 0) throw this.limit();
-    const mem = () => new Uint32Array(this.ex.memory.buffer);
-    const u32 = mem();
+    // A dimension in which every box has the same interval cuts nothing: leave it out.
+    const boxes = chain.pieces.flat();
+    this.fixed = boxes[0]?.slice() ?? new Uint32Array(2 * chain.dims);
+    this.kept = Array.from({ length: chain.dims }, (_, k) => k)
+      .filter((k) => boxes.some((b) => b[2 * k] !== this.fixed[2 * k] || b[2 * k + 1] !== this.fixed[2 * k + 1]));
+    if (this.kept.length === 0) this.kept.push(0);
+    const dims = this.kept.length;
+    if (this.ex.setup(dims, boxes.length, chain.pieces.length, opts.maxCells ?? 16, opts.maxDiff ?? 0) !== 0) throw this.limit();
+    const u32 = new Uint32Array(this.ex.memory.buffer);
     let p = 0;
     chain.pieces.forEach((list, r) => {
       u32[(this.ex.firstPtr() >> 2) + r] = p;
       u32[(this.ex.actPtr() >> 2) + r] = chain.act[r]!;
       u32[(this.ex.keyPtr() >> 2) + r] = chain.keys?.[r] ?? chain.act[r]!;
       for (const box of list) {
-        u32.set(box, (this.ex.boxesPtr() >> 2) + p * 2 * chain.dims);
+        const at = (this.ex.boxesPtr() >> 2) + p * 2 * dims;
+        this.kept.forEach((k, d) => {
+          u32[at + 2 * d] = box[2 * k]!;
+          u32[at + 2 * d + 1] = box[2 * k + 1]!;
+        });
         u32[(this.ex.rulePtr() >> 2) + p] = r;
         p++;
       }
@@ -116,12 +127,14 @@ export class GeometricCore {
       if (n === -2) return undefined;
       this.check(n);
     }
-    const w = 2 * this.dims + 2;
-    const i32 = new Int32Array(this.ex.memory.buffer, this.ex.diffPtr(), n * w);
+    const w = 2 * this.kept.length + 2;
+    const at = this.ex.diffPtr() >> 2;
+    const u32 = new Uint32Array(this.ex.memory.buffer);
+    const i32 = new Int32Array(this.ex.memory.buffer);
     return Array.from({ length: n }, (_, k) => ({
-      cell: Uint32Array.from(i32.subarray(k * w, k * w + w - 2)),
-      before: i32[k * w + w - 2]!,
-      after: i32[k * w + w - 1]!,
+      cell: this.full(u32, at + k * w),
+      before: i32[at + k * w + w - 2]!,
+      after: i32[at + k * w + w - 1]!,
     }));
   }
 
@@ -131,11 +144,21 @@ export class GeometricCore {
   }
 
   private read(n: number): { cells: Cell[]; truncated: boolean } {
-    const w = 2 * this.dims;
+    const w = 2 * this.kept.length;
     const base = this.ex.cellsPtr() >> 2;
     const u32 = new Uint32Array(this.ex.memory.buffer);
-    const cells = Array.from({ length: n }, (_, k) => u32.slice(base + k * w, base + (k + 1) * w));
+    const cells = Array.from({ length: n }, (_, k) => this.full(u32, base + k * w));
     return { cells, truncated: this.ex.truncated() === 1 };
+  }
+
+  /** The core's cell at word `at`, with the dimensions left out put back. */
+  private full(u32: Uint32Array, at: number): Cell {
+    const cell = this.fixed.slice();
+    this.kept.forEach((k, d) => {
+      cell[2 * k] = u32[at + 2 * d]!;
+      cell[2 * k + 1] = u32[at + 2 * d + 1]!;
+    });
+    return cell;
   }
 
   private check(r: number): number {
