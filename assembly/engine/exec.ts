@@ -30,10 +30,23 @@ export let masqIndex: u32 = 0;
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
 
-/** Keys K_NFPROTO and K_L4PROTO must be set: ICMP in IPv6 and ICMPv6 in IPv4 are never tracked (packet.ts `trackable`). */
-export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): void {
+const NFPROTO_IPV4: u32 = 2;
+const NFPROTO_IPV6: u32 = 10;
+const IPPROTO_ICMP: u32 = 1;
+const IPPROTO_ICMPV6: u32 = 58;
+/** The ct state bit of `invalid` (model/values.ts CT_STATE). */
+const CT_INVALID: u32 = 1;
+
+/** Conntrack's ICMP trackers take their own IP version only (packet.ts `trackable`). */
+function trackable(): bool {
   const l4 = key(K_L4PROTO);
-  ctGiven = (l4 == 1 && key(K_NFPROTO) == 10) || (l4 == 58 && key(K_NFPROTO) == 2) ? 1 : given;
+  const nf = key(K_NFPROTO);
+  return !((l4 == IPPROTO_ICMP && nf == NFPROTO_IPV6) || (l4 == IPPROTO_ICMPV6 && nf == NFPROTO_IPV4));
+}
+
+/** Keys K_NFPROTO and K_L4PROTO must be set: a packet conntrack cannot track reads `invalid`. */
+export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): void {
+  ctGiven = trackable() ? given : CT_INVALID;
   untracked = given == 64;
   tracked = isTracked;
   natDoneSrc = false;
@@ -245,7 +258,7 @@ function natOp(o: u32): u32 {
   const type = pw(o);
   const fam = pw(o + 1);
   const kind = pw(o + 2);
-  const pfam: u32 = key(K_NFPROTO) == 2 ? 4 : 6;
+  const pfam: u32 = key(K_NFPROTO) == NFPROTO_IPV4 ? 4 : 6;
   if (fam != 0 && fam != pfam) return NEXT;
   const width: u32 = pfam == 4 ? 1 : 4;
   const dst = type == NAT_DNAT;

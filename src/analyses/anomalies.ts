@@ -441,16 +441,15 @@ class GeometricHook {
     const action = actionOf(this.a.plan.rules[id]!.rule);
     const { takers, hit } = core.takers(i);
     const t = takers.map((j) => this.taker(j));
+    const other = t.filter((x) => x.action !== action);
     if (!hit) {
-      const other = t.filter((x) => x.action !== action);
       const w = other[0] ?? t[0]!;
       const text = other.length ? TEXT.shadowed(t, other, action) : TEXT.covered(t, action);
       return this.add(other.length ? 'shadowed' : 'redundant', i, text, t.map((x) => x.ref), w.i, { by: w.ref, not: id });
     }
-    const policy = this.a.plan.chains[this.base]!.chain.base!.policy;
     if (this.boxes.act[i] === 0) return;
+    const policy = this.a.plan.chains[this.base]!.chain.base!.policy;
     if (core.unchanged(i, ACTION_CODE[policy])) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
-    const other = t.filter((x) => x.action !== action);
     const general: typeof other = [];
     const partial: typeof other = [];
     for (const x of other) (core.covered(x.i, i) ? general : partial).push(x);

@@ -52,14 +52,10 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
   if (regions.length === 0) return { changes: [], bytes: 0 };
 
   // Decisions are compared by key: the verdict, and with byRule the decider's name.
-  const sides: DiffSide[] = [];
   const keyOf = new Map<string, number>();
   const key = (d: DiffSide) => {
     const k = `${d.verdict}|${d.decidedBy ?? ''}`;
-    if (!keyOf.has(k)) {
-      keyOf.set(k, sides.length);
-      sides.push(d);
-    }
+    if (!keyOf.has(k)) keyOf.set(k, keyOf.size + 1); // 0: a rule that decides nothing
     return keyOf.get(k)!;
   };
   const decision = (s: Side, i: number): DiffSide => {

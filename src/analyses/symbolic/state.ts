@@ -2,8 +2,9 @@
 // reads now, as a function of the original header — a substitution. Statements rewrite fields
 // (marks, addresses, ports) to constants, to another original field (`meta mark set ct mark`) or,
 // for netmap, to a constant prefix over the original host bits; conntrack flags (and, for
-// headers conntrack never tracks, the header) say what `ct state` reads. A later match is encoded under the substitution, so every set stays exact and
-// is always about the packets as they arrived.
+// headers conntrack never tracks, the header) say what `ct state` reads. A later match is
+// encoded under the substitution, so every set stays exact and is always about the packets as
+// they arrived.
 //
 //   field now  = orig                     (undefined)
 //   mark now   = 0x10 | ct mark (orig)   ({ const } | { field: 'mark' | 'ctmark' })
