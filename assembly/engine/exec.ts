@@ -7,7 +7,7 @@ import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
   NAT_MASQ, NO_RULE, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, REQ_CT, REQ_TCP,
-  REQ_V4, REQ_V6, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
+  REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
 } from './layout';
 import { firstMatch } from './lookup';
@@ -59,7 +59,8 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   refreshCt();
 }
 
-export function conntrack(): void {
+// @ts-ignore: decorator
+@inline export function conntrack(): void {
   if (!untracked) tracked = true;
   refreshCt();
 }
@@ -90,11 +91,21 @@ export function runBaseChain(base: u32): u32 {
   emit(T_CHAIN, chain, 0);
   while (true) {
     const rec = chainRec(chain);
-    const r = firstMatch(rec, pos);
-    if (r < pw(rec + C_NRULES)) {
+    const nRules = pw(rec + C_NRULES);
+    const r = firstMatch(rec, pos, nRules);
+    if (r < nRules) {
       const id = pw(rec + C_FIRST_RULE) + r;
       emit(T_RULE, id, 0);
-      const out = runOps(pw(pw(rec + C_RULES) + r), id);
+      const word = pw(pw(rec + C_RULES) + r);
+      if ((word & RULE_VERDICT) != 0) {
+        // A rule that only decides: its verdict is in the rule table (no op stream to read).
+        const v = word & ~RULE_VERDICT;
+        emit(T_VERDICT, id, v);
+        lastRule = id;
+        lastChain = chain;
+        return v == V_ACCEPT ? VERDICT_ACCEPT : v == V_DROP ? VERDICT_DROP : VERDICT_REJECT;
+      }
+      const out = runOps(word, id);
       if (out == NEXT) {
         pos = r + 1;
         continue;

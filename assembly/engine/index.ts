@@ -53,8 +53,12 @@ let pathBits: u32 = 0;
   return p + s4 * c;
 }
 
+/** Not a hook: the routing decision between prerouting and input or forward. */
+const ROUTE: u32 = N_HOOKS;
+
 /** One packet: row `p` (its word in column 0), columns `s4` bytes apart. */
-function evaluateOne(p: usize, s4: usize): void {
+// @ts-ignore: decorator
+@inline function evaluateOne(p: usize, s4: usize): void {
   // The keys K_NFPROTO … K_FLAGS (consecutive slots = consecutive columns), unrolled: 4 ns a packet.
   let q = p;
   setKey(K_NFPROTO, load<u32>(q));
@@ -83,19 +87,21 @@ function evaluateOne(p: usize, s4: usize): void {
   resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(p, s4, B_LEN)), load<u32>(col(p, s4, B_MASQ)));
   const f: u32 = key(K_NFPROTO) == 2 ? 0 : N_HOOKS;
   pathBits = 0;
+  // The hooks to run in order, one (HOOK_* + 1) a nibble from the lowest, 0 after the last;
+  // ROUTE + 1 stands for the routing decision, which picks what follows prerouting.
+  let todo: u32 = hookSel != 0 ? hookSel : local ? (HOOK_OUTPUT + 1) | ((HOOK_POSTROUTING + 1) << 4) : (HOOK_PREROUTING + 1) | ((ROUTE + 1) << 4);
   let v = VERDICT_ACCEPT;
-  if (hookSel != 0) v = runHook(f, only, local, iif, oif);
-  else if (local) {
-    v = runHook(f, HOOK_OUTPUT, local, iif, oif);
-    if (v == VERDICT_ACCEPT) v = runHook(f, HOOK_POSTROUTING, local, iif, oif);
-  } else {
-    v = runHook(f, HOOK_PREROUTING, local, iif, oif);
-    if (v == VERDICT_ACCEPT) {
+  while (todo != 0) {
+    const hook = (todo & 15) - 1;
+    todo >>>= 4;
+    if (hook == ROUTE) {
       const toHost = isLocal(f == 0);
       emit(T_ROUTE, toHost ? 1 : 0, 0);
-      v = runHook(f, toHost ? HOOK_INPUT : HOOK_FORWARD, local, iif, oif);
-      if (v == VERDICT_ACCEPT && !toHost) v = runHook(f, HOOK_POSTROUTING, local, iif, oif);
+      todo = toHost ? HOOK_INPUT + 1 : (HOOK_FORWARD + 1) | ((HOOK_POSTROUTING + 1) << 4);
+      continue;
     }
+    v = runHook(f, hook, local, iif, oif);
+    if (v != VERDICT_ACCEPT) break;
   }
   store<u32>(col(p, s4, B_VERDICT), v);
   store<u32>(col(p, s4, B_RULE), lastRule);
@@ -117,7 +123,8 @@ function evaluateOne(p: usize, s4: usize): void {
 }
 
 /** The slots of one hook in order (f: 0 for ipv4, N_HOOKS for ipv6); stops at the first drop or reject. */
-function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
+// @ts-ignore: decorator
+@inline function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
   emit(T_HOOK, hook, 0);
   pathBits |= 1 << hook;
   const pipe = load<u32>(PIPES + ((<usize>(f + hook)) << 2));

@@ -149,11 +149,15 @@ function le128(b: u32, slot: u32): bool {
 }
 
 /** The first rule at or after `pos` (chain-local) whose leading matches hold; nRules if none. */
-export function firstMatch(chain: u32, pos: u32): u32 {
-  const nRules = pw(chain + C_NRULES);
+// @ts-ignore: decorator
+@inline export function firstMatch(chain: u32, pos: u32, nRules: u32): u32 {
   if (pos >= nRules) return nRules;
   const forest = pw(chain + C_FOREST);
-  if (forest != 0) return forestMatch(forest, pos, nRules);
+  return forest != 0 ? forestMatch(forest, pos, nRules) : bitsMatch(chain, pos, nRules);
+}
+
+/** firstMatch by the bit vectors. */
+function bitsMatch(chain: u32, pos: u32, nRules: u32): u32 {
   const nDims = pw(chain + C_NDIMS);
   if (nDims == 0) return pos;
   const nBlocks = pw(chain + C_NBLOCKS);

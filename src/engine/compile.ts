@@ -340,7 +340,12 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, continue: L.V_CONTINUE, return: L.V_RETURN, jump: L.V_JUMP, goto: L.V_GOTO } as const;
+
+/** A rule's rule-table word: its op stream's offset, or RULE_VERDICT | V_* for a rule that only decides. */
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
+  const v = rule.verdict;
+  if (from === rule.exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) return L.RULE_VERDICT | V_KINDS[v.kind];
   const at = w.len;
   const id = c.firstRule + index;
   for (let e = from; e < rule.exprs.length; e++) {
@@ -373,13 +378,11 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         break;
     }
   }
-  const v = rule.verdict;
   if (!v) {
     w.push(L.OP_END | (rule.exprs.length << 8));
     return at;
   }
-  const kinds = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, continue: L.V_CONTINUE, return: L.V_RETURN, jump: L.V_JUMP, goto: L.V_GOTO } as const;
-  w.push(L.OP_VERDICT | (rule.exprs.length << 8), kinds[v.kind], c.targets[index] ?? 0);
+  w.push(L.OP_VERDICT | (rule.exprs.length << 8), V_KINDS[v.kind], c.targets[index] ?? 0);
   return at;
 }
 

@@ -8,7 +8,7 @@
 // │ chains      nChains × CHAIN_WORDS   (C_* fields)                                         │
 // │ dims        per chain, nDims × DIM_WORDS (D_*): field slot, width, mask, boundaries,      │
 // │             index; per block of 1024 rules: map (interval → row), rows, summary words    │
-// │ rules       per chain, one word per rule: offset of its op stream                        │
+// │ rules       per chain, one word per rule: offset of its op stream, or RULE_VERDICT | V_* │
 // │ ops         per rule, the expressions left after its leading matches (OP_*)              │
 // │ pipelines   for family × hook, a slot list: [n, (kind, value) × n]                       │
 // │ locals      local addresses (v4: 1 word, v6: 4 words), masquerade addresses per if-class │
@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 10;
+export const LAYOUT_VERSION = 11;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -104,7 +104,7 @@ export const C_NRULES = 0;
 export const C_NDIMS = 1;
 export const C_NBLOCKS = 2; // blocks of BLOCK_RULES rules = ceil(nRules / 1024), at least 1
 export const C_DIMS = 3; // offset of the dim records
-export const C_RULES = 4; // offset of the rule table (one op-stream offset per rule)
+export const C_RULES = 4; // offset of the rule table (one word per rule: op-stream offset, or RULE_VERDICT)
 export const C_FIRST_RULE = 5; // global id of rule 0
 export const C_POLICY = 6; // VERDICT_ACCEPT or VERDICT_DROP
 export const C_NSUP = 7; // block-summary words per interval = ceil(nBlocks / 32)
@@ -155,6 +155,12 @@ export const F_LEAF = 0x80000000;
 export const F_TWO_DIM = 1;
 /** Dims a forest may have (its masked keys are kept in a small array during a search). */
 export const MAX_FOREST_DIMS = 16;
+
+/**
+ * Rule-table word of a rule that only decides (accept, drop or reject: nothing after its leading
+ * matches): RULE_VERDICT | V_*, no op stream. The executor ends the chain without reading ops.
+ */
+export const RULE_VERDICT = 0x80000000;
 
 // ─── op stream: header word = OP_* | expression index << 8, then operands ────────────────────
 export const OP_END = 0; // the rule ends without verdict: next rule
