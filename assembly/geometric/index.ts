@@ -53,7 +53,8 @@
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
 //   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
-//   hit      2 × 2·D u32 per rule  free cells `takers` found from each end (packets the rule decides)
+//   hit      HIT_CELLS × 2·D u32 per rule  free cells `takers` found (packets the rule decides)
+//   nHit     u32 per rule        how many; HIT_ALL set when they are all of the rule's free cells
 //   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
 //   cells    2·D u32 × maxCells  free cells written by `takers` (one) and `cells`
@@ -71,6 +72,9 @@ const DIFF_AFTER: i32 = 5;
 const FREE: i32 = 6;
 /** A cut's cost is counted on this many leading candidates (those that take first). */
 const COST_SAMPLE: u32 = 64;
+/** Free cells kept per rule: all of its free cells when it has no more than this. */
+const HIT_CELLS: u32 = 16;
+const HIT_ALL: u32 = 0x80000000;
 
 let D: i32 = 0;
 let cellBytes: usize = 0;
@@ -92,6 +96,8 @@ let keyBase: usize = 0;
 let firedBase: usize = 0;
 let nearBase: usize = 0;
 let hitBase: usize = 0;
+let nHitBase: usize = 0;
+let hitBytes: usize = 0;
 let nearRule: i32 = -1;
 let nNear: i32 = 0;
 let diffBase: usize = 0;
@@ -160,8 +166,11 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p += align(<usize>rules, 4);
   nearBase = p;
   p += (<usize>pieces) << 2;
+  hitBytes = <usize>HIT_CELLS * cellBytes;
   hitBase = p;
-  p += (<usize>rules << 1) * cellBytes;
+  p += <usize>rules * hitBytes;
+  nHitBase = p;
+  p += (<usize>rules) << 2;
   diffBase = align(p, 16);
   p = diffBase + <usize>diffMax * diffBytes;
   cellsBase = align(p, 16);
@@ -175,6 +184,7 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   if (!ensureMemory(arenaBase + ((<usize>pieces) << 3))) return -1;
   memory.fill(knownBase, 0, (<usize>rules) << 2);
   memory.fill(firedBase, 0, <usize>rules);
+  memory.fill(nHitBase, 0, (<usize>rules) << 2);
   nearRule = -1;
   epoch = 0;
   return 0;
@@ -440,8 +450,8 @@ function drain(mode: i32, floor: i32): i32 {
       // Order does not matter for coverage: any candidate containing the cell covers it.
       if (anyContains(f + 8, off, len)) continue;
       if (len == 0) {
-        memory.copy(cellsBase, f + 8, cellBytes);
-        return STOPPED;
+        if (!keepFree(f + 8)) return STOPPED;
+        continue;
       }
     } else if ((mode == TAKERS && freeSettled) || (mode == UNCHANGED && policyAct == selfAct)) {
       // Only packets inside a candidate that can still tell something matter: unknown takers
@@ -546,19 +556,47 @@ function decided(mode: i32, cell: usize, r: i32): i32 {
   return DONE;
 }
 
+/** How a taker relates to rule i (the low bits of its word at outPtr). */
+const SAME_ACTION: u32 = 0;
+/** Another action, and it matches only packets i matches too. */
+const INSIDE: u32 = 1;
+/** Another action, and it also matches packets i does not. */
+const OVERLAPS: u32 = 2;
+
 /**
- * The earlier rules that end packets of rule i's boxes: their ids at outPtr (discovery order);
- * returns their number (-1 without memory). `fired()` tells whether some packet reaches i; the
- * first such cell is at cellsPtr.
+ * The earlier rules that end packets of rule i's boxes: at outPtr, in discovery order, one word
+ * each, rule << 2 | SAME_ACTION, INSIDE or OVERLAPS (the last two only when some packet reaches
+ * i and i has a verdict: else SAME_ACTION). Returns their number (-1 without memory). `fired()`
+ * tells whether some packet reaches i; the first such cell is at cellsPtr.
  */
 export function takers(i: i32): i32 {
   reset();
   epoch++;
-  // Some earlier rules are decided without a walk, from what their own takers call recorded: a
-  // rule that never fires takes nothing; one that fires takes some of i's packets if it lies
-  // inside i's box or if its first free cell (packets it decides) meets i's boxes. A catch-all's
-  // thousands of takers come for free.
+  // Whether any packet reaches i is a question of coverage, where order does not matter and any
+  // container ends a cell: settle it first, keeping the free cells found (the packets i decides,
+  // all of them when they are few), then the ordered walk only looks for takers.
   nearby(i);
+  store<u32>(nHitBase + ((<usize>i) << 2), 0);
+  selfRule = i;
+  const free = walkRule(i, FREE, 0, i, -1, false, i);
+  if (free == NO_MEMORY) return -1;
+  const nHit = load<u32>(nHitBase + ((<usize>i) << 2));
+  if (free == DONE) store<u32>(nHitBase + ((<usize>i) << 2), nHit | HIT_ALL);
+  else {
+    // More free cells than kept: the last slot gets one from the other end of the box instead.
+    fromTop = true;
+    store<u32>(nHitBase + ((<usize>i) << 2), nHit - 1);
+    const top = walkRule(i, FREE, 0, i, -1, false, i);
+    fromTop = false;
+    if (top == NO_MEMORY) return -1;
+  }
+  freeKnown = nHit > 0;
+  freeSettled = true;
+  if (freeKnown) memory.copy(cellsBase, hitBase + <usize>i * hitBytes, cellBytes);
+  // Earlier rules are decided without a walk from what their own call kept: a rule that never
+  // fires takes nothing; one whose kept free cells meet i's boxes takes some, and when those are
+  // all of its free cells, one whose cells miss them takes none. One that fires and lies inside
+  // i's single box takes some too. A catch-all's thousands of takers come for free.
   const single = firstOf(i + 1) - firstOf(i) == 1;
   for (let at = 0; at < nNear; at++) {
     const j = <i32>ruleOf(load<u32>(nearBase + ((<usize>at) << 2)));
@@ -567,40 +605,46 @@ export function takers(i: i32): i32 {
     const state = load<u8>(firedBase + <usize>j);
     if (state == 0 || load<u32>(known) == epoch || actOf(<u32>j) == 0) continue;
     const takes = state == 1 && ((single && insideRule(j, pieceBox(<u32>firstOf(i)))) || hitMeets(j, i));
-    if (state == 1 && !takes) continue; // for the walk to tell
+    if (state == 1 && !takes && (load<u32>(nHitBase + ((<usize>j) << 2)) & HIT_ALL) == 0) continue; // for the walk to tell
     store<u32>(known, epoch);
     if (takes) {
       store<u32>(outBase + ((<usize>nOut) << 2), j);
       nOut++;
     }
   }
-  // Whether any packet reaches i is a question of coverage, where order does not matter and
-  // any container ends a cell: settle it first, then the ordered walk only looks for takers.
-  const free = walkRule(i, FREE, 0, i, -1, false, i);
-  if (free == NO_MEMORY) return -1;
-  freeKnown = free == STOPPED;
-  freeSettled = true;
-  if (freeKnown) {
-    // Two cells of the packets i decides, one from each end, for later rules' takers to test.
-    memory.copy(hitBase + (<usize>i << 1) * cellBytes, cellsBase, cellBytes);
-    fromTop = true;
-    const top = walkRule(i, FREE, 0, i, -1, false, i);
-    fromTop = false;
-    if (top == NO_MEMORY) return -1;
-    memory.copy(hitBase + ((<usize>i << 1) + 1) * cellBytes, cellsBase, cellBytes);
-    memory.copy(cellsBase, hitBase + (<usize>i << 1) * cellBytes, cellBytes);
-  }
-
   if (walkRule(i, TAKERS, 0, i, -1, false, i) == NO_MEMORY) return -1;
   store<u8>(firedBase + <usize>i, freeKnown ? 1 : 2);
+  const act = actOf(<u32>i);
+  for (let t = 0; t < nOut; t++) {
+    const at = outBase + ((<usize>t) << 2);
+    const j = load<u32>(at);
+    let rel = SAME_ACTION;
+    if (freeKnown && act != 0 && actOf(j) != act) {
+      const inside = walkRule(<i32>j, COVER, i, i + 1, -1, true, -1);
+      if (inside == NO_MEMORY) return -1;
+      rel = inside == DONE ? INSIDE : OVERLAPS;
+    }
+    store<u32>(at, j << 2 | rel);
+  }
   return nOut;
 }
 
-/** One of the free cells takers(j) found meets one of rule i's boxes. */
+/** Keeps a free cell of rule selfRule; false when its slots are full (the walk stops). */
+function keepFree(cell: usize): bool {
+  const at = nHitBase + ((<usize>selfRule) << 2);
+  const n = load<u32>(at);
+  if (n == HIT_CELLS) return false;
+  memory.copy(hitBase + <usize>selfRule * hitBytes + <usize>n * cellBytes, cell, cellBytes);
+  store<u32>(at, n + 1);
+  return !fromTop;
+}
+
+/** One of the free cells takers(j) kept meets one of rule i's boxes. */
 function hitMeets(j: i32, i: i32): bool {
-  const w = hitBase + (<usize>j << 1) * cellBytes;
-  for (let q = firstOf(i); q < firstOf(i + 1); q++) {
-    if (meets(w, pieceBox(q)) || meets(w + cellBytes, pieceBox(q))) return true;
+  const n = load<u32>(nHitBase + ((<usize>j) << 2)) & ~HIT_ALL;
+  const w = hitBase + <usize>j * hitBytes;
+  for (let c: u32 = 0; c < n; c++) {
+    for (let q = firstOf(i); q < firstOf(i + 1); q++) if (meets(w + <usize>c * cellBytes, pieceBox(q))) return true;
   }
   return false;
 }
@@ -642,8 +686,20 @@ export function unchanged(i: i32, policy: u32): i32 {
   selfRule = i;
   selfAct = actOf(<u32>i);
   policyAct = policy;
-  const res = walkRule(i, UNCHANGED, 0, nRules, i, false, i);
-  return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
+  const n = load<u32>(nHitBase + ((<usize>i) << 2));
+  if (load<u8>(firedBase + <usize>i) == 0 || (n & HIT_ALL) == 0) {
+    const res = walkRule(i, UNCHANGED, 0, nRules, i, false, i);
+    return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
+  }
+  // takers(i) kept every packet i decides: only the later rules can decide those without it.
+  for (let c: u32 = 0; c < (n & ~HIT_ALL); c++) {
+    sp = 0;
+    arenaTop = 0;
+    if (!start(hitBase + <usize>i * hitBytes + <usize>c * cellBytes, i + 1, nRules, -1, false, i)) return -1;
+    const res = drain(UNCHANGED, 0);
+    if (res != DONE) return res == NO_MEMORY ? -1 : 0;
+  }
+  return 1;
 }
 
 /** 1 if every packet of rule j's boxes lies in rule i's boxes, 0 if not, -1 without memory. */

@@ -439,10 +439,10 @@ class GeometricHook {
     const id = this.first + i;
     if (this.boxes.pieces[i]!.length === 0) return this.add('unreachable', i, TEXT.empty, []);
     const action = actionOf(this.a.plan.rules[id]!.rule);
-    const { takers, hit } = core.takers(i);
-    const t = takers.map((j) => this.taker(j));
-    const other = t.filter((x) => x.action !== action);
-    if (!hit) {
+    const r = core.takers(i);
+    if (!r.hit) {
+      const t = r.takers.map((j) => this.taker(j));
+      const other = t.filter((x) => x.action !== action);
       const w = other[0] ?? t[0]!;
       const text = other.length ? TEXT.shadowed(t, other, action) : TEXT.covered(t, action);
       return this.add(other.length ? 'shadowed' : 'redundant', i, text, t.map((x) => x.ref), w.i, { by: w.ref, not: id });
@@ -450,9 +450,8 @@ class GeometricHook {
     if (this.boxes.act[i] === 0) return;
     const policy = this.a.plan.chains[this.base]!.chain.base!.policy;
     if (core.unchanged(i, ACTION_CODE[policy])) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
-    const general: typeof other = [];
-    const partial: typeof other = [];
-    for (const x of other) (core.covered(x.i, i) ? general : partial).push(x);
+    const general = r.inside.map((j) => this.taker(j));
+    const partial = r.overlapping.map((j) => this.taker(j));
     if (general.length) this.add('generalization', i, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.i, { by: general[0]!.ref, not: id });
     if (partial.length) this.add('correlated', i, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.i, { by: partial[0]!.ref, not: id });
   }

@@ -54,6 +54,14 @@ export interface DiffCell {
 /** Cells are boxes: [lo, hi] per dimension. */
 export type Cell = Uint32Array;
 
+/** What `takers` finds: rule numbers, ascending. */
+export interface Takers {
+  takers: number[];
+  inside: number[];
+  overlapping: number[];
+  hit: Cell | undefined;
+}
+
 export class GeometricCore {
   private readonly ex: GeometricExports;
   /** The dimensions some boxes differ in: the only ones the core sees. */
@@ -92,12 +100,24 @@ export class GeometricCore {
     u32[(this.ex.firstPtr() >> 2) + chain.pieces.length] = p;
   }
 
-  /** The earlier rules that end some of rule i's packets (ascending), and one cell of the packets that reach i, if any. */
-  takers(i: number): { takers: number[]; hit: Cell | undefined } {
+  /**
+   * The earlier rules that end some of rule i's packets (ascending), and one cell of the packets
+   * that reach i, if any. When there is such a cell and i has a verdict, the takers with another
+   * action are also sorted by whether they match only packets i matches too (`inside`: i
+   * generalizes them) or not (`overlapping`).
+   */
+  takers(i: number): Takers {
     const n = this.check(this.ex.takers(i));
-    const u32 = new Uint32Array(this.ex.memory.buffer);
-    const takers = Array.from(u32.slice(this.ex.outPtr() >> 2, (this.ex.outPtr() >> 2) + n).sort());
-    return { takers, hit: this.ex.fired() ? this.read(1).cells[0] : undefined };
+    const at = this.ex.outPtr() >> 2;
+    // One word a taker: rule << 2 | relation (assembly/geometric: SAME_ACTION 0, INSIDE 1, OVERLAPS 2).
+    const words = new Uint32Array(this.ex.memory.buffer).slice(at, at + n).sort();
+    const r: Takers = { takers: [], inside: [], overlapping: [], hit: this.ex.fired() ? this.read(1).cells[0] : undefined };
+    for (const w of words) {
+      r.takers.push(w >>> 2);
+      if ((w & 3) === 1) r.inside.push(w >>> 2);
+      else if ((w & 3) === 2) r.overlapping.push(w >>> 2);
+    }
+    return r;
   }
 
   /** Disjoint cells (at most maxCells) of rule i's packets that rule j ends — or, with j = -1, that i ends. */

@@ -18,9 +18,11 @@ describe('geometric core: the worked example of its Theory of Operation', () => 
   const core = new GeometricCore({ dims: 1, pieces: [[box(0, 99)], [box(50, 199)], [box(80, 120)], [box(0, 300)]], act: [1, 2, 1, 2] }, {});
 
   it('finds the takers and whether a rule fires', () => {
-    expect(core.takers(2)).toEqual({ takers: [0, 1], hit: undefined });
+    expect(core.takers(2)).toEqual({ takers: [0, 1], inside: [], overlapping: [], hit: undefined });
     const r3 = core.takers(3);
     expect(r3.takers).toEqual([0, 1]);
+    expect(r3.inside).toEqual([0]); // r0 accepts, r3 drops and matches all of r0's packets
+    expect(r3.overlapping).toEqual([]);
     expect([...r3.hit!]).toEqual([200, 300]);
   });
 
