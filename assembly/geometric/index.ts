@@ -27,15 +27,22 @@
 // and the partition is finite; cells are disjoint, so every answer is exact.
 // What makes it fast is the work it does not do:
 //   - takers first settles whether any packet reaches i by coverage, where order does not matter
-//     and any container ends a cell (mode FREE); an earlier rule inside B_i takes some of it iff
-//     it fires at all, which its own takers call recorded, and so does one whose free cells (one
-//     from each end of its box) meet B_i; then the ordered walk focuses each
-//     cell on the bounding box of the candidates not yet known as takers (elsewhere nothing new
-//     can be learnt) — a catch-all's thousands of takers cost one scan.
-//   - unchanged stops at the first packet that would get another verdict, ends a cell that a
-//     candidate before the first later rule with another action contains (earlier rules and later
-//     ones with i's action keep i's verdict, whichever takes the packet) and, when the policy
-//     agrees with rule i, focuses each cell on the later rules with another action.
+//     and any container ends a cell (mode FREE), and keeps the free cells it finds: up to
+//     HIT_CELLS of them, which are then all the packets i decides, else as many from the bottom of
+//     its box and one from the top. A later rule's takers call settles an earlier rule j without a
+//     walk: j takes none of its packets if j never fires, or if all of j's free cells are kept and
+//     none meets the later rule's boxes; j takes some if a kept cell meets them, or if j fires and
+//     lies inside its one box. Then the ordered walk focuses each cell on the bounding box of the
+//     candidates not yet settled (elsewhere nothing new can be learnt) — a catch-all's thousands
+//     of takers cost one scan.
+//   - unchanged walks only i's free cells against the later rules when they are all kept, else
+//     its box against all rules. It stops at the first packet that would get another verdict,
+//     ends a cell that a candidate before the first later rule with another action contains
+//     (earlier rules and later ones with i's action keep i's verdict, whichever takes the packet)
+//     and, when the policy agrees with rule i, focuses each cell on the later rules with another
+//     action.
+//   - takers also tells, for each taker with another action, whether i covers it (a walk of its
+//     boxes against i's: mode COVER), so the caller makes one call a rule.
 //   - a diff walks only the boxes of the rules an edit removed or added: each cell the old chain
 //     decides is walked again under the new chain (nested on the same stack).
 
