@@ -28,13 +28,13 @@
 // What makes it fast is the work it does not do:
 //   - takers first settles whether any packet reaches i by coverage, where order does not matter
 //     and any container ends a cell (mode FREE), and keeps the free cells it finds: up to
-//     HIT_CELLS of them, which are then all the packets i decides, else as many from the bottom of
-//     its box and one from the top. A later rule's takers call settles an earlier rule j without a
-//     walk: j takes none of its packets if j never fires, or if all of j's free cells are kept and
-//     none meets the later rule's boxes; j takes some if a kept cell meets them, or if j fires and
-//     lies inside its one box. Then the ordered walk focuses each cell on the bounding box of the
-//     candidates not yet settled (elsewhere nothing new can be learnt) — a catch-all's thousands
-//     of takers cost one scan.
+//     HIT_CELLS of them, the first ones from the bottom of its box — and if the walk ends before
+//     it finds one more, all the packets i decides. A later rule's takers call settles an earlier
+//     rule j without a walk: j takes none of its packets if j never fires, or if all of j's free
+//     cells are kept and none meets the later rule's boxes; j takes some if a kept cell meets
+//     them, or if j fires and lies inside its one box. Then the ordered walk focuses each cell on
+//     the bounding box of the candidates not yet settled (elsewhere nothing new can be learnt) — a
+//     catch-all's thousands of takers cost one scan.
 //   - unchanged walks only i's free cells against the later rules when they are all kept, else
 //     its box against all rules. It stops at the first packet that would get another verdict,
 //     ends a cell that a candidate before the first later rule with another action contains
@@ -80,7 +80,7 @@ const FREE: i32 = 6;
 /** A cut's cost is counted on this many leading candidates (those that take first). */
 const COST_SAMPLE: u32 = 64;
 /** Free cells kept per rule: all of its free cells when it has no more than this. */
-const HIT_CELLS: u32 = 16;
+const HIT_CELLS: u32 = 32;
 const HIT_ALL: u32 = 0x80000000;
 
 let D: i32 = 0;
@@ -126,8 +126,6 @@ let nCells: i32 = 0;
 let freeKnown: bool = false;
 /** Whether a free cell exists is settled (takers ran the FREE walk first). */
 let freeSettled: bool = false;
-/** Walk the upper half of each cut first (a free cell at the top of the region). */
-let fromTop: bool = false;
 let truncatedFlag: bool = false;
 let selfRule: i32 = 0;
 let selfAct: u32 = 0;
@@ -424,10 +422,8 @@ function split(off: usize, len: u32, p: u32): bool {
   const k = bestK;
   store<u32>(upper + ((<usize>k) << 3), bestV);
   store<u32>(cell + ((<usize>k) << 3), bestV - 1, 4);
-  // The half pushed last is walked first: the lower one, unless the walk goes from the top.
-  return fromTop
-    ? pushHalf(cell, off, len, k, bestV, false) && pushHalf(upper, off, len, k, bestV, true)
-    : pushHalf(upper, off, len, k, bestV, true) && pushHalf(cell, off, len, k, bestV, false);
+  // The half pushed last is walked first: the lower one.
+  return pushHalf(upper, off, len, k, bestV, true) && pushHalf(cell, off, len, k, bestV, false);
 }
 
 /** Pushes one half of a cut cell with the candidates that meet it, up to its first container. */
@@ -589,14 +585,6 @@ export function takers(i: i32): i32 {
   if (free == NO_MEMORY) return -1;
   const nHit = load<u32>(nHitBase + ((<usize>i) << 2));
   if (free == DONE) store<u32>(nHitBase + ((<usize>i) << 2), nHit | HIT_ALL);
-  else {
-    // More free cells than kept: the last slot gets one from the other end of the box instead.
-    fromTop = true;
-    store<u32>(nHitBase + ((<usize>i) << 2), nHit - 1);
-    const top = walkRule(i, FREE, 0, i, -1, false, i);
-    fromTop = false;
-    if (top == NO_MEMORY) return -1;
-  }
   freeKnown = nHit > 0;
   freeSettled = true;
   if (freeKnown) memory.copy(cellsBase, hitBase + <usize>i * hitBytes, cellBytes);
@@ -643,7 +631,7 @@ function keepFree(cell: usize): bool {
   if (n == HIT_CELLS) return false;
   memory.copy(hitBase + <usize>selfRule * hitBytes + <usize>n * cellBytes, cell, cellBytes);
   store<u32>(at, n + 1);
-  return !fromTop;
+  return true;
 }
 
 /** One of the free cells takers(j) kept meets one of rule i's boxes. */
