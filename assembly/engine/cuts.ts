@@ -20,17 +20,19 @@ import { FKEYS, key, pa } from './memory';
 // @ts-ignore: decorator
 @inline function scan(e: usize, n: u32, nd: u32, pos: u32, best: u32): u32 {
   const stride = (<usize>(1 + 2 * nd)) << 2;
+  const end = FKEYS + ((<usize>nd) << 2);
   for (let j: u32 = 0; j < n; j++, e += stride) {
     const r = load<u32>(e);
     if (r >= best) return best;
     if (r < pos) continue;
-    let d: u32 = 0;
+    // Each dim's (lo, hi − lo) after the rule: the masked keys (FKEYS) one by one.
+    let k = FKEYS;
     let p = e + 4;
-    while (d < nd && fkey(d) - load<u32>(p) <= load<u32>(p + 4)) {
-      d++;
+    while (k < end && load<u32>(k) - load<u32>(p) <= load<u32>(p, 4)) {
+      k += 4;
       p += 8;
     }
-    if (d == nd) return r;
+    if (k == end) return r;
   }
   return best;
 }
@@ -39,14 +41,16 @@ import { FKEYS, key, pa } from './memory';
 export function forestMatch(forest: u32, pos: u32, nRules: u32): u32 {
   const base = pa(forest);
   const nd = word(base, F_NDIMS);
-  let inRange = true;
-  for (let d: u32 = 0; d < nd; d++) {
-    const f = F_DIMS + d * F_DIM_WORDS;
-    const k = key(word(base, f)) & word(base, f + 1);
-    store<u32>(FKEYS + ((<usize>d) << 2), k);
-    if (k > word(base, f + 2)) inRange = false;
+  // Per dim [slot, mask, max]: the masked key, and whether any is beyond its dim's range.
+  let beyond = false;
+  let f = base + (F_DIMS << 2);
+  const end = FKEYS + ((<usize>nd) << 2);
+  for (let fk = FKEYS; fk < end; fk += 4, f += F_DIM_WORDS << 2) {
+    const k = key(load<u32>(f)) & load<u32>(f, 4);
+    store<u32>(fk, k);
+    beyond |= k > load<u32>(f, 8);
   }
-  if (!inRange) return scan(base + ((<usize>word(base, F_FLAT)) << 2), word(base, F_NPIECES), nd, pos, nRules);
+  if (beyond) return scan(base + ((<usize>word(base, F_FLAT)) << 2), word(base, F_NPIECES), nd, pos, nRules);
   let best = nRules;
   const nTrees = word(base, F_NTREES);
   // Two walks: a forest with no two-dim node skips decoding a second dim at every level.

@@ -46,7 +46,6 @@ export function evaluate(program: usize, batch: usize, stride: u32, n: u32, coun
 /** Per batch: word offset of each (family, hook)'s slot list, 0 for an empty one. */
 const PIPES: usize = memory.data(2 * N_HOOKS * 4);
 let noIf: u32 = 0;
-let pathBits: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function col(p: usize, s4: usize, c: u32): usize {
@@ -86,7 +85,7 @@ const ROUTE: u32 = N_HOOKS;
   const only = hookSel - 1;
   resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(p, s4, B_LEN)), load<u32>(col(p, s4, B_MASQ)));
   const f: u32 = key(K_NFPROTO) == 2 ? 0 : N_HOOKS;
-  pathBits = 0;
+  let pathBits: u32 = 0;
   // The hooks to run in order, one (HOOK_* + 1) a nibble from the lowest, 0 after the last;
   // ROUTE + 1 stands for the routing decision, which picks what follows prerouting.
   let todo: u32 = hookSel != 0 ? hookSel : local ? (HOOK_OUTPUT + 1) | ((HOOK_POSTROUTING + 1) << 4) : (HOOK_PREROUTING + 1) | ((ROUTE + 1) << 4);
@@ -100,6 +99,7 @@ const ROUTE: u32 = N_HOOKS;
       todo = toHost ? HOOK_INPUT + 1 : (HOOK_FORWARD + 1) | ((HOOK_POSTROUTING + 1) << 4);
       continue;
     }
+    pathBits |= 1 << hook;
     v = runHook(f, hook, local, iif, oif);
     if (v != VERDICT_ACCEPT) break;
   }
@@ -126,7 +126,6 @@ const ROUTE: u32 = N_HOOKS;
 // @ts-ignore: decorator
 @inline function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
   emit(T_HOOK, hook, 0);
-  pathBits |= 1 << hook;
   const pipe = load<u32>(PIPES + ((<usize>(f + hook)) << 2));
   if (pipe == 0) return VERDICT_ACCEPT; // nothing runs here: the interface keys are not read either
   setKey(K_IIF, hook == HOOK_OUTPUT || (hook == HOOK_POSTROUTING && local) ? noIf : iif);

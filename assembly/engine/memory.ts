@@ -51,9 +51,10 @@ export function setTrace(at: usize, cap: u32): void {
 }
 // @ts-ignore: decorator
 @inline export function emit(kind: u32, a: u32, b: u32): void {
-  if (traceLen < traceCap) record(kind, a, b);
+  if (traceCap != 0) record(kind, a, b);
 }
 function record(kind: u32, a: u32, b: u32): void {
+  if (traceLen == traceCap) return;
   const p = traceAt + ((<usize>traceLen * T_WORDS) << 2);
   store<u32>(p, kind);
   store<u32>(p + 4, a);
