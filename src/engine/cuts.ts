@@ -14,11 +14,17 @@ export interface CutDim {
   bits: number;
 }
 
-/** A rule, or one part of it when a field takes several intervals: one interval per dim. */
-interface Piece {
-  rule: number;
-  lo: number[];
-  hi: number[];
+/**
+ * The rules' pieces — a rule, or one part of it when a field takes several intervals: one
+ * interval per dim —, as arrays indexed by piece id (ids follow rule order). Node lists are
+ * arrays of ids: no object per piece, and the hot loops read plain numbers.
+ */
+interface Pieces {
+  n: number;
+  rule: Int32Array;
+  /** Per dim, each piece's interval. */
+  lo: Float64Array[];
+  hi: Float64Array[];
 }
 
 /** How a forest is built: HiCuts' binth and space factor, and whether nodes may cut two dims. */
@@ -66,35 +72,45 @@ export const LEAF = 0x80000000;
  */
 export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): Uint32Array | null {
   const nd = dims.length;
-  const pieces: Piece[] = [];
+  let n = 0;
   for (let r = 0; r < perRule.length; r++) {
     const fields = perRule[r]!;
     let combos = 1;
     for (let d = 0; d < nd; d++) combos *= fields[d]?.length ?? 1;
     if (combos > MAX_PIECES_PER_RULE) return null;
+    n += combos;
+  }
+  const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
+  for (let d = 0; d < nd; d++) {
+    pieces.lo.push(new Float64Array(n));
+    pieces.hi.push(new Float64Array(n));
+  }
+  let p = 0;
+  for (let r = 0; r < perRule.length; r++) {
+    const fields = perRule[r]!;
+    let combos = 1;
+    for (let d = 0; d < nd; d++) combos *= fields[d]?.length ?? 1;
     // Every combination of one interval per dim (none when a dim has no interval: never matches).
-    for (let c = 0; c < combos; c++) {
-      const lo = new Array<number>(nd);
-      const hi = new Array<number>(nd);
+    for (let c = 0; c < combos; c++, p++) {
+      pieces.rule[p] = r;
       let rest = c;
       for (let d = 0; d < nd; d++) {
         const ivs = fields[d];
         if (!ivs) {
-          lo[d] = 0;
-          hi[d] = 0xffffffff;
+          pieces.lo[d]![p] = 0;
+          pieces.hi[d]![p] = 0xffffffff;
           continue;
         }
         const iv = ivs[rest % ivs.length]!;
         rest = Math.floor(rest / ivs.length);
-        lo[d] = Number(iv.lo);
-        hi[d] = Number(iv.hi);
+        pieces.lo[d]![p] = Number(iv.lo);
+        pieces.hi[d]![p] = Number(iv.hi);
       }
-      pieces.push({ rule: r, lo, hi });
     }
   }
-  for (const build of pieces.length <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
+  for (const build of n <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
     try {
-      return new ForestBuilder(dims, pieces.length, build).build(pieces);
+      return new ForestBuilder(dims, pieces, build).build();
     } catch (e) {
       if (e !== TOO_BIG) throw e;
     }
@@ -103,7 +119,7 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
 }
 
 const TOO_BIG = new Error('cut trees too big');
-const NONE: Piece[] = [];
+const NONE: number[] = [];
 
 /** A node's cut: dim d into 2^b slices and, when b2 > 0, dim d2 into 2^b2 at the same time. */
 interface Cut {
@@ -147,29 +163,33 @@ class ForestBuilder {
   /** Some node cuts two dims. */
   private twoDim = false;
 
-  constructor(private readonly dims: CutDim[], nPieces: number, private readonly p: Build) {
+  constructor(private readonly dims: CutDim[], private readonly pieces: Pieces, private readonly p: Build) {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
-    this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * nPieces * this.entryWords));
+    this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords));
     this.scratch = {
-      off: dims.map(() => [new Float64Array(nPieces), new Float64Array(nPieces)]),
+      off: dims.map(() => [new Float64Array(pieces.n), new Float64Array(pieces.n)]),
       grid: new Int32Array(2 ** MAX_CUT_BITS + 1),
+      // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
+      ends: new Float64Array(4 * SAMPLE),
     };
   }
 
-  build(pieces: Piece[]): Uint32Array {
-    const subsets = this.split(pieces);
+  build(): Uint32Array {
+    const all: number[] = [];
+    for (let i = 0; i < this.pieces.n; i++) all.push(i);
+    const subsets = this.split(all);
     // Header (layout.ts F_*): nd, nTrees, nPieces, flat list, flags; per dim slot, mask, max; per
     // tree first rule, root.
     const out = this.out;
-    out.push(this.nd, subsets.length, pieces.length, 0, 0);
+    out.push(this.nd, subsets.length, all.length, 0, 0);
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    out.buf[3] = this.entries(pieces);
+    out.buf[3] = this.entries(all);
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
-      out.buf[treesAt + 3 * t] = s[0]!.rule;
+      out.buf[treesAt + 3 * t] = this.pieces.rule[s[0]!]!;
       out.buf[treesAt + 3 * t + 1] = root.at;
       out.buf[treesAt + 3 * t + 2] = root.hdr;
     });
@@ -183,16 +203,19 @@ class ForestBuilder {
    * slice of a cut on it; then rules narrow in the field most rules are narrow in form a tree;
    * repeat; the rest last.
    */
-  private split(pieces: Piece[]): Piece[][] {
-    const narrow = (p: Piece, d: number) => p.hi[d]! - p.lo[d]! < 2 ** (this.dims[d]!.bits - Math.ceil(this.dims[d]!.bits / 2));
-    const trees: Piece[][] = [];
+  private split(pieces: number[]): number[][] {
+    const { lo, hi, rule } = this.pieces;
+    const below = this.dims.map((d) => 2 ** (d.bits - Math.ceil(d.bits / 2)));
+    const narrow = (p: number, d: number) => hi[d]![p]! - lo[d]![p]! < below[d]!;
+    const trees: number[][] = [];
     let rest = pieces;
     let pair: [number, number] | null = null;
     let pairN = 0;
     for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
-        const n = rest.reduce((k, p) => k + (narrow(p, d) && narrow(p, e) ? 1 : 0), 0);
+        let n = 0;
+        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d) && narrow(rest[k]!, e)) n++;
         if (n > pairN) [pair, pairN] = [[d, e], n];
       }
     }
@@ -208,7 +231,8 @@ class ForestBuilder {
         // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
         // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
         if (this.dims[d]!.bits < 16) continue;
-        const n = rest.reduce((k, p) => k + (narrow(p, d) ? 1 : 0), 0);
+        let n = 0;
+        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d)) n++;
         if (n > bestN) [best, bestN] = [d, n];
       }
       if (best < 0 || bestN < Math.max(BINTH, rest.length / 20)) break;
@@ -217,38 +241,40 @@ class ForestBuilder {
     }
     if (rest.length) trees.push(rest);
     // Trees in order of their first rule: the search skips a tree whose first rule is no better.
-    return trees.sort((a, b) => a[0]!.rule - b[0]!.rule);
+    return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  private entries(pieces: Piece[]): number {
+  private entries(list: number[]): number {
     const out = this.out;
-    const at = out.take(pieces.length * this.entryWords);
+    const { rule, lo, hi } = this.pieces;
+    const at = out.take(list.length * this.entryWords);
     let k = at;
-    for (const p of pieces) {
-      out.buf[k++] = p.rule;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      out.buf[k++] = rule[p]!;
       for (let d = 0; d < this.nd; d++) {
-        out.buf[k++] = p.lo[d]!;
-        out.buf[k++] = p.hi[d]! - p.lo[d]!;
+        out.buf[k++] = lo[d]![p]!;
+        out.buf[k++] = hi[d]![p]! - lo[d]![p]!;
       }
     }
     return at;
   }
 
-  private leaf(pieces: Piece[]): Ref {
-    const hdr = (LEAF | pieces.length) >>> 0;
-    return { hdr, at: pieces.length ? this.entries(pieces) : 0 };
+  private leaf(list: number[]): Ref {
+    const hdr = (LEAF | list.length) >>> 0;
+    return { hdr, at: list.length ? this.entries(list) : 0 };
   }
 
   /**
-   * A node for `pieces`: all pieces that overlap the box (per dim [lo, lo + 2^bits − 1], lo a
-   * multiple of 2^bits) — hence every piece that matches a key reaching this node.
+   * A node for the pieces of `list`: all pieces that overlap the box (per dim [lo, lo + 2^bits − 1],
+   * lo a multiple of 2^bits) — hence every piece that matches a key reaching this node.
    */
-  private node(pieces: Piece[], boxLo: number[], boxBits: number[], depth: number): Ref {
-    if (pieces.length <= this.p.binth || depth >= MAX_DEPTH) return this.leaf(pieces);
-    const { lo, bits } = this.zoom(pieces, boxLo, boxBits);
-    const box = new NodeBox(pieces, lo, bits, this.scratch);
+  private node(list: number[], boxLo: number[], boxBits: number[], depth: number): Ref {
+    if (list.length <= this.p.binth || depth >= MAX_DEPTH) return this.leaf(list);
+    const { lo, bits } = this.zoom(list, boxLo, boxBits);
+    const box = new NodeBox(this.pieces, list, lo, bits, this.scratch);
     const cut = this.bestCut(box);
-    if (!cut) return this.leaf(pieces);
+    if (!cut) return this.leaf(list);
     const { d, b, d2, b2 } = cut;
     if (b2) this.twoDim = true;
     const nc = 2 ** (b + b2);
@@ -256,20 +282,23 @@ class ForestBuilder {
     const shift2 = b2 ? bits[d2]! - b2 : 0;
     const out = this.out;
     const kids = out.take(2 * nc);
-    // Children's piece lists, in rule order (most children of a wide cut are empty).
-    const lists: (Piece[] | undefined)[] = new Array(nc);
-    const [lo1, hi1] = box.offsets(d);
-    const [lo2, hi2] = b2 ? box.offsets(d2) : [ZERO, ZERO];
-    const size = 2 ** shift;
-    const size2 = 2 ** shift2;
-    for (let k = 0; k < pieces.length; k++) {
-      const p = pieces[k]!;
-      const i1 = Math.floor(hi1[k]! / size);
-      const j0 = b2 ? Math.floor(lo2[k]! / size2) : 0;
-      const j1 = b2 ? Math.floor(hi2[k]! / size2) : 0;
-      for (let i = Math.floor(lo1[k]! / size); i <= i1; i++) {
+    // Children's piece lists, in rule order (most children of a wide cut are empty). Offsets are
+    // below 2^32, so a slice index is a shift.
+    const lists: (number[] | undefined)[] = new Array(nc);
+    const o1 = box.offsets(d);
+    const o2 = b2 ? box.offsets(d2) : NO_OFFSETS;
+    const lo1 = o1[0];
+    const hi1 = o1[1];
+    const lo2 = o2[0];
+    const hi2 = o2[1];
+    for (let k = 0; k < list.length; k++) {
+      const p = list[k]!;
+      const i1 = hi1[k]! >>> shift;
+      const j0 = b2 ? lo2[k]! >>> shift2 : 0;
+      const j1 = b2 ? hi2[k]! >>> shift2 : 0;
+      for (let i = lo1[k]! >>> shift; i <= i1; i++) {
         for (let j = j0; j <= j1; j++) {
-          const c = i * 2 ** b2 + j;
+          const c = (i << b2) + j;
           const l = lists[c];
           if (l) l.push(p);
           else lists[c] = [p];
@@ -277,29 +306,29 @@ class ForestBuilder {
       }
     }
     for (let c = 0; c < nc; c++) {
-      const list = lists[c] ?? NONE;
-      if (c > 0 && same(lists[c - 1] ?? NONE, list)) {
+      const child = lists[c] ?? NONE;
+      if (c > 0 && same(lists[c - 1] ?? NONE, child)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
         continue;
       }
-      if (list.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
-        const child = this.leaf(list);
-        out.buf[kids + 2 * c] = child.at;
-        out.buf[kids + 2 * c + 1] = child.hdr;
+      if (child.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
+        const ref = this.leaf(child);
+        out.buf[kids + 2 * c] = ref.at;
+        out.buf[kids + 2 * c + 1] = ref.hdr;
         continue;
       }
-      const clo = [...lo];
-      const cbits = [...bits];
-      clo[d] = lo[d]! + Math.floor(c / 2 ** b2) * size;
+      const clo = lo.slice();
+      const cbits = bits.slice();
+      clo[d] = lo[d]! + (c >>> b2) * 2 ** shift;
       cbits[d] = shift;
       if (b2) {
-        clo[d2] = lo[d2]! + (c % 2 ** b2) * size2;
+        clo[d2] = lo[d2]! + (c & (2 ** b2 - 1)) * 2 ** shift2;
         cbits[d2] = shift2;
       }
-      const child = this.node(list, clo, cbits, depth + 1);
-      out.buf[kids + 2 * c] = child.at;
-      out.buf[kids + 2 * c + 1] = child.hdr;
+      const ref = this.node(child, clo, cbits, depth + 1);
+      out.buf[kids + 2 * c] = ref.at;
+      out.buf[kids + 2 * c + 1] = ref.hdr;
     }
     return { hdr: (d | (shift << 4) | (b << 9) | (d2 << 14) | (shift2 << 18) | (b2 << 23)) >>> 0, at: kids };
   }
@@ -309,43 +338,52 @@ class ForestBuilder {
    * outside it matches none of the pieces, so the node may cut it without checking the bits above
    * (a wrong child then, but its leaf finds no match either — as would the right one).
    */
-  private zoom(pieces: Piece[], lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
-    const zlo = [...lo];
-    const zbits = [...bits];
+  private zoom(list: number[], lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
+    const zlo = lo.slice();
+    const zbits = bits.slice();
     for (let d = 0; d < this.nd; d++) {
-      const hi = lo[d]! + 2 ** bits[d]! - 1;
-      let min = hi;
-      let max = lo[d]!;
-      for (const p of pieces) {
-        min = Math.min(min, Math.max(p.lo[d]!, lo[d]!));
-        max = Math.max(max, Math.min(p.hi[d]!, hi));
+      const plo = this.pieces.lo[d]!;
+      const phi = this.pieces.hi[d]!;
+      const boxLo = lo[d]!;
+      const boxHi = boxLo + 2 ** bits[d]! - 1;
+      let min = boxHi;
+      let max = boxLo;
+      for (let k = 0; k < list.length; k++) {
+        const p = list[k]!;
+        const l = plo[p]! > boxLo ? plo[p]! : boxLo;
+        const h = phi[p]! < boxHi ? phi[p]! : boxHi;
+        if (l < min) min = l;
+        if (h > max) max = h;
       }
+      // Drop the top bits min and max share (values are below 2^32: bits are shifts).
       let b = bits[d]!;
-      while (b > 0 && Math.floor(min / 2 ** (b - 1)) === Math.floor(max / 2 ** (b - 1))) b--;
+      while (b > 0 && min >>> (b - 1) === max >>> (b - 1)) b--;
       zbits[d] = b;
-      zlo[d] = Math.floor(min / 2 ** b) * 2 ** b;
+      zlo[d] = b >= 32 ? 0 : (min >>> b) * 2 ** b;
     }
     return { lo: zlo, bits: zbits };
   }
 
   /**
    * HiCuts' choice: the dim whose rules' projections on the box are most distinct (counted on a
-   * sample of at most 256 pieces), cut into as many slices as the space budget allows — the finest
-   * cut is never worse for the biggest child, and the cost only grows with the cuts, so a binary
-   * search finds it; the next most distinct dim when a cut would not separate anything. Then the
-   * two most distinct dims cut at once (HyperCuts, Singh et al., SIGCOMM '03): one read of a child
-   * instead of two levels; taken when its biggest child is smaller.
+   * sample of at most SAMPLE pieces), cut into as many slices as the space budget allows — the
+   * finest cut is never worse for the biggest child, and the cost only grows with the cuts, so a
+   * binary search finds it; the next most distinct dim when a cut would not separate anything.
+   * Then the two most distinct dims cut at once (HyperCuts, Singh et al., SIGCOMM '03): one read
+   * of a child instead of two levels; taken when its biggest child is smaller.
    */
   private bestCut(box: NodeBox): Cut | null {
-    const { pieces, lo, bits } = box;
-    const n = pieces.length;
+    const { list, bits } = box;
+    const n = list.length;
     const budget = this.p.spfac * n;
-    const step = Math.max(1, Math.floor(n / 256));
+    const step = Math.max(1, Math.floor(n / SAMPLE));
+    const ends = this.scratch.ends;
     const order: [number, number][] = [];
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
-      const [offLo, offHi] = box.offsets(d);
-      const ends = new Float64Array(2 * Math.ceil(n / step));
+      const o = box.offsets(d);
+      const offLo = o[0];
+      const offHi = o[1];
       let k = 0;
       for (let i = 0; i < n; i += step) {
         ends[k++] = offLo[i]!;
@@ -357,7 +395,8 @@ class ForestBuilder {
     order.sort((a, b) => b[1] - a[1]);
     const maxBits = Math.min(MAX_CUT_BITS, Math.floor(Math.log2(budget)));
     let best: (Cut & { max: number }) | null = null;
-    for (const [d] of order) {
+    for (let r = 0; r < order.length; r++) {
+      const d = order[r]![0];
       // Largest b in [1, maxB] whose cost fits (b = 1 always does).
       let okB = 1;
       let lowB = 2;
@@ -395,34 +434,52 @@ class ForestBuilder {
   }
 }
 
-const ZERO = new Float64Array(0);
+/** The offsets of no dim (a cut of one dim reads none for the second). */
+const NO_OFFSETS: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
+
+/** Pieces whose ends bestCut samples per dim to rank the dims. */
+const SAMPLE = 256;
 
 /**
  * Buffers a node reuses (it is done with them before its children are built): per dim, its
- * pieces' offsets into the box; pieces per child.
+ * pieces' offsets into the box; pieces per child; bestCut's sample.
  */
 interface Scratch {
   off: [Float64Array, Float64Array][];
   grid: Int32Array;
+  ends: Float64Array;
 }
 
-/** A node's pieces in its (zoomed) box, with each piece's extent per dim as offsets into the box. */
+/**
+ * A node's pieces in its (zoomed) box, with each piece's extent per dim as offsets into the box:
+ * below 2^bits ≤ 2^32, so a slice of 2^s keys holds offset x at x >>> s.
+ */
 class NodeBox {
   private readonly done: boolean[] = [];
 
-  constructor(readonly pieces: Piece[], readonly lo: number[], readonly bits: number[], private readonly scratch: Scratch) {}
+  constructor(
+    private readonly pieces: Pieces,
+    readonly list: number[],
+    readonly lo: number[],
+    readonly bits: number[],
+    private readonly scratch: Scratch,
+  ) {}
 
-  /** Per piece, where its part of the box starts and ends in dim d, relative to the box's start. */
+  /** Per piece of the list, where its part of the box starts and ends in dim d, relative to the box's start. */
   offsets(d: number): [Float64Array, Float64Array] {
     const o = this.scratch.off[d]!;
     if (this.done[d]) return o;
-    const n = this.pieces.length;
+    const list = this.list;
+    const plo = this.pieces.lo[d]!;
+    const phi = this.pieces.hi[d]!;
+    const olo = o[0];
+    const ohi = o[1];
     const lo = this.lo[d]!;
     const hi = lo + 2 ** this.bits[d]! - 1;
-    for (let k = 0; k < n; k++) {
-      const p = this.pieces[k]!;
-      o[0][k] = Math.max(p.lo[d]!, lo) - lo;
-      o[1][k] = Math.min(p.hi[d]!, hi) - lo;
+    for (let k = 0; k < list.length; k++) {
+      const p = list[k]!;
+      olo[k] = (plo[p]! > lo ? plo[p]! : lo) - lo;
+      ohi[k] = (phi[p]! < hi ? phi[p]! : hi) - lo;
     }
     this.done[d] = true;
     return o;
@@ -433,17 +490,21 @@ class NodeBox {
    * d2 ≥ 0); with `maxChild`, the biggest child instead.
    */
   cost(d: number, b: number, d2: number, b2: number, maxChild: boolean): number {
-    const [lo1, hi1] = this.offsets(d);
-    const [lo2, hi2] = d2 >= 0 ? this.offsets(d2) : [ZERO, ZERO];
-    const size = 2 ** (this.bits[d]! - b);
-    const size2 = d2 >= 0 ? 2 ** (this.bits[d2]! - b2) : 1;
+    const o1 = this.offsets(d);
+    const o2 = d2 >= 0 ? this.offsets(d2) : NO_OFFSETS;
+    const lo1 = o1[0];
+    const hi1 = o1[1];
+    const lo2 = o2[0];
+    const hi2 = o2[1];
+    const s1 = this.bits[d]! - b;
+    const s2 = d2 >= 0 ? this.bits[d2]! - b2 : 0;
     const nc = 2 ** (b + b2);
-    const n = this.pieces.length;
+    const n = this.list.length;
     if (!maxChild) {
       let total = nc;
-      for (let k = 0; k < n; k++) {
-        const w1 = Math.floor(hi1[k]! / size) - Math.floor(lo1[k]! / size) + 1;
-        total += d2 >= 0 ? w1 * (Math.floor(hi2[k]! / size2) - Math.floor(lo2[k]! / size2) + 1) : w1;
+      if (d2 < 0) for (let k = 0; k < n; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
+      else {
+        for (let k = 0; k < n; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
       }
       return total;
     }
@@ -452,16 +513,16 @@ class NodeBox {
     const grid = this.scratch.grid;
     grid.fill(0, 0, nc + 1);
     for (let k = 0; k < n; k++) {
-      const i0 = Math.floor(lo1[k]! / size);
-      const i1 = Math.floor(hi1[k]! / size);
+      const i0 = lo1[k]! >>> s1;
+      const i1 = hi1[k]! >>> s1;
       if (d2 < 0) {
         grid[i0]!++;
         grid[i1 + 1]!--;
         continue;
       }
-      const j0 = Math.floor(lo2[k]! / size2);
-      const j1 = Math.floor(hi2[k]! / size2);
-      for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[i * 2 ** b2 + j]!++;
+      const j0 = lo2[k]! >>> s2;
+      const j1 = hi2[k]! >>> s2;
+      for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[(i << b2) + j]!++;
     }
     let max = 0;
     let run = 0;
@@ -480,7 +541,7 @@ function countDistinct(xs: Float64Array): number {
   return k;
 }
 
-function same(a: Piece[], b: Piece[]): boolean {
+function same(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -46,10 +46,15 @@ export class IfClasses {
 
   static fromRuleset(rs: Ruleset, extraNames: Iterable<string> = []): IfClasses {
     const patterns: string[] = [];
-    for (const t of rs.tables) {
-      for (const c of t.chains) {
-        for (const r of c.rules) {
-          for (const e of r.exprs) {
+    // Indexed loops: this visits every expression, mostly before V8 has optimized it.
+    for (let t = 0; t < rs.tables.length; t++) {
+      const chains = rs.tables[t]!.chains;
+      for (let c = 0; c < chains.length; c++) {
+        const rules = chains[c]!.rules;
+        for (let r = 0; r < rules.length; r++) {
+          const exprs = rules[r]!.exprs;
+          for (let x = 0; x < exprs.length; x++) {
+            const e = exprs[x]!;
             if (e.kind === 'match' && (e.field === 'meta iifname' || e.field === 'meta oifname')) {
               for (const item of valueItems(e.value)) if (typeof item === 'string') patterns.push(item);
             }

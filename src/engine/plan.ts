@@ -16,7 +16,7 @@
 
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { BaseChain, Chain, Hook, Match, Rule, Ruleset, Table } from '../model/ruleset.js';
+import type { Atom, BaseChain, Chain, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -78,24 +78,29 @@ export function planRuleset(ruleset: Ruleset): Plan {
   const counters: CounterInfo[] = [];
   const counterAt = new Map<string, number>();
   const diagnostics: Diagnostic[] = [];
-  ruleset.tables.forEach((table, tableIndex) => {
-    table.chains.forEach((chain, chainIndex) => {
+  // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
+  for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
+    const table = ruleset.tables[tableIndex]!;
+    for (let chainIndex = 0; chainIndex < table.chains.length; chainIndex++) {
+      const chain = table.chains[chainIndex]!;
       const info: ChainInfo = { id: chains.length, table, tableIndex, chain, chainIndex, firstRule: rules.length, targets: [] };
       chains.push(info);
-      chain.rules.forEach((rule, index) => {
+      for (let index = 0; index < chain.rules.length; index++) {
+        const rule = chain.rules[index]!;
         const id = rules.length;
         rules.push({ id, chain: info.id, index, rule });
-        rule.exprs.forEach((e, expr) => {
+        for (let expr = 0; expr < rule.exprs.length; expr++) {
+          const e = rule.exprs[expr]!;
           if (e.kind === 'counter') {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
             matchIntervals(e); // throws for a value that does not fit its field
           }
-        });
-      });
-    });
-  });
+        }
+      }
+    }
+  }
   resolveTargets(chains);
   checkGraph(chains);
   checkNat(chains);
@@ -140,7 +145,11 @@ function checkGraph(chains: ChainInfo[]): void {
     let d = memo.get(id);
     if (d !== undefined) return d;
     d = 0;
-    for (const t of chains[id]!.targets) if (t !== undefined) d = Math.max(d, 1 + depth(t));
+    const targets = chains[id]!.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i];
+      if (t !== undefined) d = Math.max(d, 1 + depth(t));
+    }
     memo.set(id, d);
     return d;
   };
@@ -164,8 +173,10 @@ function checkNat(chains: ChainInfo[]): void {
       if (seen.has(id)) return;
       seen.add(id);
       const c = chains[id]!;
-      for (const r of c.chain.rules) {
-        for (const e of r.exprs) {
+      for (let i = 0; i < c.chain.rules.length; i++) {
+        const exprs = c.chain.rules[i]!.exprs;
+        for (let k = 0; k < exprs.length; k++) {
+          const e = exprs[k]!;
           if (e.kind !== 'nat') continue;
           if (b.type !== 'nat') throw NftlensError.of('MODEL_INVALID', `${e.type} runs from base chain "${base.chain.name}", which is not of type nat`, e.origin);
           if (!allowed[e.type].includes(b.hook)) throw NftlensError.of('MODEL_INVALID', `${e.type} cannot run at hook ${b.hook}`, e.origin);
@@ -175,26 +186,69 @@ function checkNat(chains: ChainInfo[]): void {
           }
         }
       }
-      for (const t of c.targets) if (t !== undefined) walk(t);
+      for (let i = 0; i < c.targets.length; i++) {
+        const t = c.targets[i];
+        if (t !== undefined) walk(t);
+      }
     };
     walk(base.id);
   }
 }
 
-const intervalCache = new WeakMap<Match, Interval[]>();
+/**
+ * Intervals already computed (shared, read-only): of a value that is one atom or prefix, by field
+ * and value (by field, length and address for a prefix) — rulesets repeat the same few, and a
+ * match's own key would cost a WeakMap entry per match —; of any other match, by the match.
+ * Emptied when it grows big.
+ */
+const byAtom = new Map<MatchField, Map<Atom, Interval[]>>();
+const byPrefix = new Map<MatchField, Map<number, Map<string, Interval[]>>>();
+const byMatch = new WeakMap<Match, Interval[]>();
+const CACHE_LIMIT = 1 << 16;
+let cached = 0;
 
 /**
  * The intervals a match's value covers (before `op` and `mask`), checked once and remembered;
  * [] for interface names (matched by name). A value that does not fit its field is MODEL_INVALID.
  */
 export function matchIntervals(m: Match): Interval[] {
-  let ivs = intervalCache.get(m);
-  if (ivs) return ivs;
+  const v = m.value;
+  if (m.mask !== undefined || FIELDS[m.field].kind === 'ifname' || (typeof v === 'object' && !('prefix' in v))) {
+    let ivs = byMatch.get(m);
+    if (!ivs) byMatch.set(m, (ivs = computeIntervals(m)));
+    return ivs;
+  }
+  if (cached >= CACHE_LIMIT) {
+    byAtom.clear();
+    byPrefix.clear();
+    cached = 0;
+  }
+  let values: Map<Atom, Interval[]> | undefined;
+  let key: Atom;
+  if (typeof v !== 'object') {
+    values = byAtom.get(m.field);
+    if (!values) byAtom.set(m.field, (values = new Map()));
+    key = v;
+  } else {
+    let byLen = byPrefix.get(m.field);
+    if (!byLen) byPrefix.set(m.field, (byLen = new Map()));
+    values = byLen.get(v.len);
+    if (!values) byLen.set(v.len, (values = new Map()));
+    key = v.prefix;
+  }
+  let ivs = values.get(key);
+  if (!ivs) {
+    values.set(key, (ivs = computeIntervals(m)));
+    cached++;
+  }
+  return ivs;
+}
+
+function computeIntervals(m: Match): Interval[] {
   const err = m.mask !== undefined || FIELDS[m.field].kind === 'ifname' ? checkMatchValue(m) : undefined;
   const r = err ?? (FIELDS[m.field].kind === 'ifname' ? [] : valueIntervals(m.field, m.value));
   if (typeof r === 'string') throw NftlensError.of('MODEL_INVALID', r.startsWith(m.field) ? r : `${m.field}: ${r}`, m.origin);
-  intervalCache.set(m, (ivs = r));
-  return ivs;
+  return r;
 }
 
 /** The IP version a NAT target names, or undefined (masquerade, or no address). */

@@ -72,16 +72,42 @@ export interface Address {
 
 /** Strict address parse: dotted quad (no leading zeros, no short forms) or RFC 4291 IPv6. */
 export function parseAddress(text: string): Address | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    const b = ipaddr.IPv4.parse(text).toByteArray();
-    return { version: 4, value: bytesToBigint(b) };
-  }
+  const v4 = ipv4Value(text);
+  if (v4 >= 0) return { version: 4, value: BigInt(v4) };
   if (text.includes(':') && ipaddr.IPv6.isValid(text)) {
     const a = ipaddr.IPv6.parse(text);
     if (a.zoneId) return undefined;
     return { version: 6, value: bytesToBigint(a.toByteArray()) };
   }
   return undefined;
+}
+
+/**
+ * A dotted quad as a number, or -1: four decimal parts of at most 255, no leading zeros — what
+ * ipaddr.js's isValidFourPartDecimal accepts, read without its regular expressions and arrays
+ * (rulesets hold tens of thousands of addresses).
+ */
+function ipv4Value(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? value * 256 + part : -1;
 }
 
 function bytesToBigint(bytes: number[]): bigint {
@@ -119,12 +145,14 @@ export interface Interval {
 export function atomValue(field: MatchField, atom: Atom): bigint | string {
   const info = FIELDS[field];
   switch (info.kind) {
-    case 'ipv4':
+    case 'ipv4': {
+      const v = ipv4Atom(atom);
+      return typeof v === 'string' ? v : BigInt(v);
+    }
     case 'ipv6': {
-      if (typeof atom !== 'string') return `expected an IPv${info.kind === 'ipv4' ? 4 : 6} address, got ${atom}`;
+      if (typeof atom !== 'string') return `expected an IPv6 address, got ${atom}`;
       const a = parseAddress(atom);
-      const want = info.kind === 'ipv4' ? 4 : 6;
-      if (!a || a.version !== want) return `"${atom}" is not a valid IPv${want} address`;
+      if (!a || a.version !== 6) return `"${atom}" is not a valid IPv6 address`;
       return a.value;
     }
     case 'uint': {
@@ -150,6 +178,13 @@ export function atomValue(field: MatchField, atom: Atom): bigint | string {
   }
 }
 
+/** An IPv4 atom as a number, or an error message (atomValue's). */
+function ipv4Atom(atom: Atom): number | string {
+  if (typeof atom !== 'string') return `expected an IPv4 address, got ${atom}`;
+  const v = ipv4Value(atom);
+  return v >= 0 ? v : `"${atom}" is not a valid IPv4 address`;
+}
+
 /**
  * The interval an item covers, or an error message. A prefix with host bits set covers nothing
  * (the kernel compares `(x & mask) == addr`), which is returned as `null`.
@@ -158,6 +193,7 @@ export function itemInterval(field: MatchField, item: Item): Interval | null | s
   const info = FIELDS[field];
   if (typeof item === 'object' && 'prefix' in item) {
     if (info.kind !== 'ipv4' && info.kind !== 'ipv6') return `a prefix is not a value of ${field}`;
+    if (info.kind === 'ipv4') return ipv4Prefix(item.prefix, item.len);
     const base = atomValue(field, item.prefix);
     if (typeof base === 'string') return base;
     if (!Number.isInteger(item.len) || item.len < 0 || item.len > info.bits) {
@@ -178,12 +214,26 @@ export function itemInterval(field: MatchField, item: Item): Interval | null | s
   return typeof v === 'string' ? v : { lo: v, hi: v };
 }
 
+/** itemInterval of an IPv4 prefix, in numbers: no bigint arithmetic on the common path. */
+function ipv4Prefix(prefix: string, len: number): Interval | null | string {
+  const base = ipv4Atom(prefix);
+  if (typeof base === 'string') return base;
+  if (!Number.isInteger(len) || len < 0 || len > 32) return `prefix length ${len} is out of 0..32`;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  if ((base & mask) >>> 0 !== base) return null;
+  return { lo: BigInt(base), hi: BigInt((base | ~mask) >>> 0) };
+}
+
 export function valueItems(value: MatchValue): Item[] {
   return typeof value === 'object' && 'set' in value ? value.set : [value];
 }
 
 /** Sorted, disjoint, merged intervals a value covers (before `op` and `mask`), or an error message. */
 export function valueIntervals(field: MatchField, value: MatchValue): Interval[] | string {
+  if (typeof value !== 'object' || !('set' in value)) {
+    const iv = itemInterval(field, value);
+    return typeof iv === 'string' ? iv : iv ? [iv] : [];
+  }
   const out: Interval[] = [];
   for (const item of valueItems(value)) {
     const iv = itemInterval(field, item);
