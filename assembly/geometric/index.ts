@@ -241,6 +241,57 @@ function intersect(dst: usize, a: usize, b: usize): bool {
   return true;
 }
 
+// ─── the cell being tested, as vectors ──────────────────────────────────────────────────────
+// Two dimensions a vector. Box b contains cell c iff (lo_b, ~hi_b) ≤ (lo_c, ~hi_c) lane by lane,
+// unsigned, and meets it iff (lo_b, ~hi_b) ≤ (hi_c, ~lo_c). `aim` makes both right-hand sides of
+// a cell; lanes past the last dimension are all ones (always true). A box's vectors may be read
+// past its end (D odd, or ≤ 2): the rule table follows the boxes, the arena the frames.
+
+const FLIP: v128 = i32x4(0, -1, 0, -1);
+const ONES: v128 = i32x4(-1, -1, -1, -1);
+let in0: v128 = ONES;
+let in1: v128 = ONES;
+let in2: v128 = ONES;
+let in3: v128 = ONES;
+let to0: v128 = ONES;
+let to1: v128 = ONES;
+let to2: v128 = ONES;
+let to3: v128 = ONES;
+
+function aim(c: usize): void {
+  in0 = side(c, 0, false);
+  in1 = side(c, 2, false);
+  in2 = side(c, 4, false);
+  in3 = side(c, 6, false);
+  to0 = side(c, 0, true);
+  to1 = side(c, 2, true);
+  to2 = side(c, 4, true);
+  to3 = side(c, 6, true);
+}
+
+/** Dimensions k and k + 1 of cell c as (lo, ~hi) — or, swapped, (hi, ~lo). */
+function side(c: usize, k: i32, swapped: bool): v128 {
+  if (k >= D) return ONES;
+  let v = v128.load(c + ((<usize>k) << 3));
+  if (swapped) v = i32x4.shuffle(v, v, 1, 0, 3, 2);
+  v = v128.xor(v, FLIP);
+  return k + 1 < D ? v : i32x4.replace_lane(i32x4.replace_lane(v, 2, -1), 3, -1);
+}
+
+/** Box b contains the aimed cell. */
+@inline function holds(b: usize): bool {
+  let ok = v128.and(i32x4.le_u(v128.xor(v128.load(b), FLIP), in0), i32x4.le_u(v128.xor(v128.load(b, 16), FLIP), in1));
+  if (D > 4) ok = v128.and(ok, v128.and(i32x4.le_u(v128.xor(v128.load(b, 32), FLIP), in2), i32x4.le_u(v128.xor(v128.load(b, 48), FLIP), in3)));
+  return i32x4.all_true(ok);
+}
+
+/** Box b meets the aimed cell. */
+@inline function touches(b: usize): bool {
+  let ok = v128.and(i32x4.le_u(v128.xor(v128.load(b), FLIP), to0), i32x4.le_u(v128.xor(v128.load(b, 16), FLIP), to1));
+  if (D > 4) ok = v128.and(ok, v128.and(i32x4.le_u(v128.xor(v128.load(b, 32), FLIP), to2), i32x4.le_u(v128.xor(v128.load(b, 48), FLIP), to3)));
+  return i32x4.all_true(ok);
+}
+
 // ─── frames ─────────────────────────────────────────────────────────────────────────────────
 
 @inline function frameAt(k: i32): usize { return framesBase + <usize>k * frameBytes; }
@@ -276,14 +327,15 @@ function start(region: usize, from: i32, to: i32, skip: i32, anyAction: bool, ne
   }
   if (!ensureMemory(arenaAt(arenaTop + <usize>(last - first)))) return false;
   let len: u32 = 0;
+  aim(region);
   for (let at = first; at < last; at++) {
     const p: u32 = near >= 0 ? load<u32>(list + ((<usize>at) << 2)) : <u32>at;
     const r = ruleOf(p);
     if (<i32>r < from || <i32>r >= to || <i32>r == skip || (!anyAction && actOf(r) == 0)) continue;
-    if (!meets(pieceBox(p), region)) continue;
+    if (!touches(pieceBox(p))) continue;
     store<u32>(arenaAt(arenaTop + len), p);
     len++;
-    if (contains(pieceBox(p), region)) break;
+    if (holds(pieceBox(p))) break;
   }
   return push(region, len);
 }
@@ -293,6 +345,7 @@ function nearby(r: i32): void {
   if (nearRule == r) return;
   nearRule = r;
   nNear = 0;
+  if (firstOf(r + 1) - firstOf(r) == 1) return nearbyBox(pieceBox(<u32>firstOf(r)));
   for (let p = 0; p < nPieces; p++) {
     for (let q = firstOf(r); q < firstOf(r + 1); q++) {
       if (!meets(pieceBox(p), pieceBox(q))) continue;
@@ -300,6 +353,16 @@ function nearby(r: i32): void {
       nNear++;
       break;
     }
+  }
+}
+
+/** nearby for a rule of one box. */
+function nearbyBox(q: usize): void {
+  aim(q);
+  for (let p = 0; p < nPieces; p++) {
+    if (!touches(pieceBox(<u32>p))) continue;
+    store<u32>(nearBase + ((<usize>nNear) << 2), p);
+    nNear++;
   }
 }
 
@@ -328,13 +391,14 @@ function focus(mode: i32, cell: usize, off: usize, len: u32): u32 {
   }
   if (contains(box, cell)) return len;
   intersect(cell, cell, box);
+  aim(cell);
   let n: u32 = 0;
   for (let t: u32 = 0; t < len; t++) {
     const p = load<u32>(arenaAt(off + t));
-    if (!meets(pieceBox(p), cell)) continue;
+    if (!touches(pieceBox(p))) continue;
     store<u32>(arenaAt(off + n), p);
     n++;
-    if (contains(pieceBox(p), cell)) break;
+    if (holds(pieceBox(p))) break;
   }
   return n;
 }
@@ -354,7 +418,8 @@ function harmlessPrefixContains(cell: usize, off: usize, len: u32): bool {
 }
 
 function anyContains(cell: usize, off: usize, len: u32): bool {
-  for (let t: u32 = 0; t < len; t++) if (contains(pieceBox(load<u32>(arenaAt(off + t))), cell)) return true;
+  aim(cell);
+  for (let t: u32 = 0; t < len; t++) if (holds(pieceBox(load<u32>(arenaAt(off + t))))) return true;
   return false;
 }
 
@@ -429,11 +494,12 @@ function split(off: usize, len: u32, p: u32): bool {
 /** Pushes one half of a cut cell with the candidates that meet it, up to its first container. */
 function pushHalf(half: usize, off: usize, len: u32, k: i32, v: u32, isUpper: bool): bool {
   let n: u32 = 0;
+  aim(half);
   for (let t: u32 = 0; t < len; t++) {
     const q = load<u32>(arenaAt(off + t));
     if (isUpper ? hi(pieceBox(q), k) < v : lo(pieceBox(q), k) >= v) continue;
     store<u32>(arenaAt(arenaTop + n++), q);
-    if (contains(pieceBox(q), half)) break;
+    if (holds(pieceBox(q))) break;
   }
   return push(half, n);
 }
