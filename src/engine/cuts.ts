@@ -22,9 +22,9 @@ export interface CutDim {
 interface Pieces {
   n: number;
   rule: Int32Array;
-  /** Per dim, each piece's interval. */
-  lo: Float64Array[];
-  hi: Float64Array[];
+  /** Per dim, each piece's interval (keys are below 2^32). */
+  lo: Uint32Array[];
+  hi: Uint32Array[];
 }
 
 /** How a forest is built: HiCuts' binth and space factor, and whether nodes may cut two dims. */
@@ -82,8 +82,8 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
   }
   const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
   for (let d = 0; d < nd; d++) {
-    pieces.lo.push(new Float64Array(n));
-    pieces.hi.push(new Float64Array(n));
+    pieces.lo.push(new Uint32Array(n));
+    pieces.hi.push(new Uint32Array(n));
   }
   let p = 0;
   for (let r = 0; r < perRule.length; r++) {
@@ -135,7 +135,10 @@ interface Ref {
   at: number;
 }
 
-/** The forest's words: a buffer of the budget's size (its untouched pages cost nothing). */
+/**
+ * The forest's words: a buffer of the budget's size (its untouched pages cost nothing), handed
+ * out as a view of the words written — not copied: fresh pages are what a first compile pays most.
+ */
 class Out {
   readonly buf: Uint32Array;
   length = 0;
@@ -168,7 +171,7 @@ class ForestBuilder {
     this.entryWords = 1 + 2 * this.nd;
     this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords));
     this.scratch = {
-      off: dims.map(() => [new Float64Array(pieces.n), new Float64Array(pieces.n)]),
+      off: dims.map(() => [new Uint32Array(pieces.n), new Uint32Array(pieces.n)]),
       grid: new Int32Array(2 ** MAX_CUT_BITS + 1),
       // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
       ends: new Float64Array(4 * SAMPLE),
@@ -194,7 +197,7 @@ class ForestBuilder {
       out.buf[treesAt + 3 * t + 2] = root.hdr;
     });
     out.buf[4] = this.twoDim ? F_TWO_DIM : 0;
-    return out.buf.slice(0, out.length);
+    return out.buf.subarray(0, out.length);
   }
 
   /**
@@ -435,7 +438,7 @@ class ForestBuilder {
 }
 
 /** The offsets of no dim (a cut of one dim reads none for the second). */
-const NO_OFFSETS: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
+const NO_OFFSETS: [Uint32Array, Uint32Array] = [new Uint32Array(0), new Uint32Array(0)];
 
 /** Pieces whose ends bestCut samples per dim to rank the dims. */
 const SAMPLE = 256;
@@ -445,7 +448,7 @@ const SAMPLE = 256;
  * pieces' offsets into the box; pieces per child; bestCut's sample.
  */
 interface Scratch {
-  off: [Float64Array, Float64Array][];
+  off: [Uint32Array, Uint32Array][];
   grid: Int32Array;
   ends: Float64Array;
 }
@@ -466,7 +469,7 @@ class NodeBox {
   ) {}
 
   /** Per piece of the list, where its part of the box starts and ends in dim d, relative to the box's start. */
-  offsets(d: number): [Float64Array, Float64Array] {
+  offsets(d: number): [Uint32Array, Uint32Array] {
     const o = this.scratch.off[d]!;
     if (this.done[d]) return o;
     const list = this.list;
