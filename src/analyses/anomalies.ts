@@ -24,8 +24,9 @@ import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
-import { ACTION_CODE, cellFields, cellsSpace, geometricChain } from './geometric/chain.js';
+import { ACTION_CODE, cellBoxes, cellFields, cellsSpace, geometricChain } from './geometric/chain.js';
 import { boxWitness } from './headerspace/witness.js';
+import { describeBoxes } from './headerspace/describe.js';
 import type { Packet } from '../engine/packet.js';
 import { GeometricCore, type BoxChain } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
@@ -463,8 +464,11 @@ class GeometricHook {
     const { hs } = this.a;
     const { cells, truncated } = this.core.cells(i, taker);
     const witness = boxWitness(hs, cellFields(cells[0]!));
-    const where = (this.opts.describeLines ?? 3) > 0 ? cellsSpace(hs, cells) : undefined;
-    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, witness, partial: truncated, check });
+    const max = this.opts.describeLines ?? 3;
+    const boxes = max > 0 ? cellBoxes(cells) : undefined;
+    const where = max > 0 && !boxes ? cellsSpace(hs, cells) : undefined;
+    const space = boxes && describeBoxes(hs, boxes, { max });
+    addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, space, witness, partial: truncated, check });
     if (where !== undefined) hs.release(where);
   }
 }
@@ -478,6 +482,8 @@ interface FindingSpec {
   where?: Space;
   /** The witness, when known without `where`. */
   witness?: Packet;
+  /** Where the finding shows, in words, when known without `where`. */
+  space?: string[];
   /** `where` is only part of the packets the finding is about. */
   partial?: boolean;
   check?: Finding['check'];
@@ -495,9 +501,10 @@ function addFinding(a: SymbolicAnalysis, report: AnomalyReport, opts: AnomalyOpt
     f.witness = witness;
     f.check = { hook, ...spec.check };
     const lines = opts.describeLines ?? 3;
-    if (lines > 0 && where !== undefined) {
-      f.space = hs.describe(where, { max: lines });
-      if (spec.partial && !f.space[f.space.length - 1]!.startsWith('…')) f.space.push('… and more');
+    const space = lines <= 0 ? undefined : spec.space ?? (where === undefined ? undefined : hs.describe(where, { max: lines }));
+    if (space) {
+      if (spec.partial && !space[space.length - 1]!.startsWith('…')) space.push('… and more');
+      f.space = space;
     }
   }
   report.findings.push(f);

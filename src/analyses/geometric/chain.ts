@@ -116,6 +116,26 @@ export function cellFields(cell: Cell): Map<FieldName, { lo: bigint; hi: bigint 
   return new Map(DIMS.map((d, k) => [d.field, { lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) }]));
 }
 
+/**
+ * The cells as field intervals for `describeBoxes`, or undefined when one holds IPv6 packets and
+ * constrains the address dimensions (their low 32 bits: words only the BDD's reading can give).
+ */
+export function cellBoxes(cells: readonly Cell[]): Map<FieldName, Interval>[] | undefined {
+  const boxes: Map<FieldName, Interval>[] = [];
+  for (const c of cells) {
+    const box = cellFields(c);
+    if (c[2 * NFPROTO] !== FAMILY_CODE[4] || c[2 * NFPROTO + 1] !== FAMILY_CODE[4]) {
+      for (const f of ['saddr', 'daddr'] as const) {
+        const k = dim(f);
+        if (c[2 * k] !== 0 || c[2 * k + 1] !== 0xffffffff) return undefined;
+        box.delete(f); // any address, whatever the family
+      }
+    }
+    boxes.push(box);
+  }
+  return boxes;
+}
+
 /** The union of cells as a header space (a new handle). */
 export function cellsSpace(hs: HeaderSpace, cells: readonly Cell[]): Space {
   const parts = cells.map((c) => {

@@ -34,6 +34,29 @@ export function describe(hs: HeaderSpace, s: Space, opts: DescribeOptions = {}):
   const bytes = hs.outBytes(k * nvars).slice();
   const cubes: Cube[] = [];
   for (let i = 0; i < k; i++) cubes.push(...readPath(hs, bytes.subarray(i * nvars, (i + 1) * nvars)));
+  return words(hs, cubes, max, truncated);
+}
+
+/**
+ * Disjoint boxes in words, as `describe` words their union: each box one interval per field
+ * (fields left out: any; nfproto as a family code interval, IPv4 when it is 0 alone, and then
+ * addresses are IPv4 addresses; otherwise the addresses must be left out).
+ */
+export function describeBoxes(hs: HeaderSpace, boxes: readonly ReadonlyMap<FieldName, Interval>[], opts: DescribeOptions = {}): string[] {
+  const cubes = boxes.map((box) => {
+    const nf = box.get('nfproto');
+    const family = nf && nf.lo === nf.hi ? (nf.lo === BigInt(FAMILY_CODE[4]) ? 4 : 6) : undefined;
+    const cube: Cube = new Map();
+    for (const f of hs.layout.ordered()) {
+      const iv = box.get(f);
+      cube.set(f, iv === undefined ? ANY : normalise([iv], domain(hs, f, family)));
+    }
+    return cube;
+  });
+  return words(hs, cubes, opts.max ?? 8, false);
+}
+
+function words(hs: HeaderSpace, cubes: Cube[], max: number, truncated: boolean): string[] {
   const merged = merge(hs, cubes);
   const lines = merged.slice(0, max).map((c) => format(hs, c));
   if (merged.length > max || truncated) {
