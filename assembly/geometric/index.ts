@@ -60,7 +60,8 @@
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
 //   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
-//   hit      HIT_CELLS × 2·D u32 per rule  free cells `takers` found (packets the rule decides)
+//   hit      hitCap × 2·D u32 per rule  free cells `takers` found (packets the rule decides);
+//                                  hitCap = HIT_CELLS, or 1 in a core set up for diffs
 //   nHit     u32 per rule        how many; HIT_ALL set when they are all of the rule's free cells
 //   diff     (2·D + 2) u32 × diffMax   cells a diff found, with both deciders
 //   out      u32 per rule        takers found by `takers`, in discovery order
@@ -105,6 +106,7 @@ let nearBase: usize = 0;
 let hitBase: usize = 0;
 let nHitBase: usize = 0;
 let hitBytes: usize = 0;
+let hitCap: u32 = 0;
 let nearRule: i32 = -1;
 let nNear: i32 = 0;
 let diffBase: usize = 0;
@@ -171,7 +173,8 @@ export function setup(dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax
   p += align(<usize>rules, 4);
   nearBase = p;
   p += (<usize>pieces) << 2;
-  hitBytes = <usize>HIT_CELLS * cellBytes;
+  hitCap = diffMax > 0 ? 1 : HIT_CELLS;
+  hitBytes = <usize>hitCap * cellBytes;
   hitBase = p;
   p += <usize>rules * hitBytes;
   nHitBase = p;
@@ -694,7 +697,7 @@ export function takers(i: i32): i32 {
 function keepFree(cell: usize): bool {
   const at = nHitBase + ((<usize>selfRule) << 2);
   const n = load<u32>(at);
-  if (n == HIT_CELLS) return false;
+  if (n == hitCap) return false;
   memory.copy(hitBase + <usize>selfRule * hitBytes + <usize>n * cellBytes, cell, cellBytes);
   store<u32>(at, n + 1);
   return true;
