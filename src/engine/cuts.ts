@@ -347,17 +347,20 @@ class ForestBuilder {
     for (let d = 0; d < this.nd; d++) {
       const plo = this.pieces.lo[d]!;
       const phi = this.pieces.hi[d]!;
-      const boxLo = lo[d]!;
-      const boxHi = boxLo + 2 ** bits[d]! - 1;
-      let min = boxHi;
-      let max = boxLo;
+      let minLo = Infinity;
+      let maxHi = -Infinity;
       for (let k = 0; k < list.length; k++) {
         const p = list[k]!;
-        const l = plo[p]! > boxLo ? plo[p]! : boxLo;
-        const h = phi[p]! < boxHi ? phi[p]! : boxHi;
-        if (l < min) min = l;
-        if (h > max) max = h;
+        const l = plo[p]!;
+        const h = phi[p]!;
+        if (l < minLo) minLo = l;
+        if (h > maxHi) maxHi = h;
       }
+      // The pieces' extent, clipped to the box (the box itself when the list is empty).
+      const boxLo = lo[d]!;
+      const boxHi = boxLo + 2 ** bits[d]! - 1;
+      const min = Math.min(boxHi, Math.max(boxLo, minLo));
+      const max = Math.max(boxLo, Math.min(boxHi, maxHi));
       // Drop the top bits min and max share (values are below 2^32: bits are shifts).
       let b = bits[d]!;
       while (b > 0 && min >>> (b - 1) === max >>> (b - 1)) b--;
@@ -481,8 +484,10 @@ class NodeBox {
     const hi = lo + 2 ** this.bits[d]! - 1;
     for (let k = 0; k < list.length; k++) {
       const p = list[k]!;
-      olo[k] = (plo[p]! > lo ? plo[p]! : lo) - lo;
-      ohi[k] = (phi[p]! < hi ? phi[p]! : hi) - lo;
+      const l = plo[p]!;
+      const h = phi[p]!;
+      olo[k] = l > lo ? l - lo : 0;
+      ohi[k] = (h < hi ? h : hi) - lo;
     }
     this.done[d] = true;
     return o;
