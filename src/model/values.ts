@@ -117,7 +117,11 @@ function bytesToBigint(bytes: number[]): bigint {
 }
 
 export function formatAddress(value: bigint, version: 4 | 6): string {
-  const n = version === 4 ? 4 : 16;
+  if (version === 4) {
+    const v = Number(value);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const n = 16;
   const bytes: number[] = [];
   for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
   return ipaddr.fromByteArray(bytes).toString();

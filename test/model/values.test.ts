@@ -1,11 +1,12 @@
 // src/model/values.ts: the hand-read dotted quad accepts exactly what ipaddr.js's strict check
 // does, with the same value; IPv4 prefixes computed in numbers give the intervals (and errors)
-// of the general bigint computation; one-item values skip the merge but give the same list.
+// of the general bigint computation; one-item values skip the merge but give the same list; an
+// IPv4 address is written as ipaddr.js writes it.
 
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { itemInterval, parseAddress, prefixMask, valueIntervals } from '../../src/model/values.js';
+import { formatAddress, itemInterval, parseAddress, prefixMask, valueIntervals } from '../../src/model/values.js';
 
 /** Text near a dotted quad: digits, dots, leading zeros, big parts, stray characters. */
 const nearQuad = fc.oneof(
@@ -32,6 +33,19 @@ describe('parseAddress (IPv4)', () => {
     for (const t of ['1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.256', '1..2.3', '.1.2.3', '1.2.3.4.', ' 1.2.3.4', '0x1.2.3.4', '1.2.3.4/8']) {
       expect(parseAddress(t)).toBeUndefined();
     }
+  });
+});
+
+describe('formatAddress (IPv4)', () => {
+  it('writes what ipaddr.js writes, and parseAddress reads it back', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat({ max: 0xffffffff }), fc.constantFrom(0, 0xffffffff, 0x7fffffff, 0x80000000)), (n) => {
+        const text = formatAddress(BigInt(n), 4);
+        expect(text).toBe(ipaddr.fromByteArray([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]).toString());
+        expect(parseAddress(text)).toEqual({ version: 4, value: BigInt(n) });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -80,7 +80,7 @@ export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number
 
 /** A rule's boxes (none: it matches nothing), or undefined when it is not a union of a few boxes. */
 function ruleBoxes(rule: Rule, universe: Interval[][]): Uint32Array[] | undefined {
-  const dims = universe.map((ivs) => ivs.map((iv) => ({ ...iv })));
+  const dims = universe.slice(); // interval lists are never changed in place: intersect makes new ones
   let statements = false;
   for (const e of rule.exprs) {
     if (e.kind !== 'match') {
@@ -96,10 +96,19 @@ function ruleBoxes(rule: Rule, universe: Interval[][]): Uint32Array[] | undefine
     dims[at.dim] = intersect(dims[at.dim]!, ivs);
     if (at.v4) dims[NFPROTO] = intersect(dims[NFPROTO]!, [{ lo: 0n, hi: 0n }]);
   }
-  if (dims.reduce((n, ivs) => n * ivs.length, 1) > MAX_PIECES) return undefined;
-  let boxes: number[][] = [[]];
-  for (const ivs of dims) boxes = boxes.flatMap((b) => ivs.map((iv) => [...b, Number(iv.lo), Number(iv.hi)]));
-  return boxes.map((b) => Uint32Array.from(b));
+  const count = dims.reduce((n, ivs) => n * ivs.length, 1);
+  if (count > MAX_PIECES) return undefined;
+  // Every combination of one interval per dimension, the last dimension varying fastest.
+  const boxes = Array.from({ length: count }, () => new Uint32Array(2 * dims.length));
+  for (let k = dims.length - 1, stride = 1; k >= 0; stride *= dims[k]!.length, k--) {
+    const ivs = dims[k]!;
+    for (let b = 0; b < count; b++) {
+      const iv = ivs[Math.floor(b / stride) % ivs.length]!;
+      boxes[b]![2 * k] = Number(iv.lo);
+      boxes[b]![2 * k + 1] = Number(iv.hi);
+    }
+  }
+  return boxes;
 }
 
 /** The match's value as intervals of its dimension (nfproto: family codes); undefined if invalid. */
