@@ -27,6 +27,11 @@ export interface Program {
 
 const MAX32 = 0xffffffffn;
 const MAX128 = (1n << 128n) - 1n;
+/** The constraints a field's dependency adds (shared: interval lists are never changed in place). */
+const IS_IPV4: Interval[] = [{ lo: BigInt(NFPROTO.ipv4), hi: BigInt(NFPROTO.ipv4) }];
+const IS_IPV6: Interval[] = [{ lo: BigInt(NFPROTO.ipv6), hi: BigInt(NFPROTO.ipv6) }];
+const IS_TCP: Interval[] = [{ lo: 6n, hi: 6n }];
+const HAS_CT: Interval[] = [{ lo: 1n, hi: 1n }];
 
 interface FieldSlot {
   slot: number;
@@ -213,27 +218,24 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const specs = new Map<number, DimSpec>();
   const perRule: Map<number, Interval[]>[] = [];
   const lead: number[] = [];
-  for (const rule of rules) {
-    const dims = new Map<number, Interval[]>();
-    const add = (spec: DimSpec, ivs: Interval[]) => {
-      const key = (spec.slot * 8 + spec.width) * 2 ** 32 + (spec.mask >>> 0);
-      if (!specs.has(key)) specs.set(key, spec);
-      const prev = dims.get(key);
-      dims.set(key, prev ? intersect(prev, ivs) : ivs);
-    };
+  let dims = new Map<number, Interval[]>();
+  const add = (slot: number, width: 1 | 4, mask: number, directSize: number | undefined, ivs: Interval[]) => {
+    const key = (slot * 8 + width) * 2 ** 32 + (mask >>> 0);
+    if (!specs.has(key)) specs.set(key, { slot, width, mask, max: width === 4 ? MAX128 : MAX32, directSize });
+    const prev = dims.get(key);
+    dims.set(key, prev ? intersect(prev, ivs) : ivs);
+  };
+  for (let r = 0; r < nRules; r++) {
+    const exprs = rules[r]!.exprs;
+    dims = new Map();
     let n = 0;
-    while (n < rule.exprs.length && rule.exprs[n]!.kind === 'match') {
-      const con = constraintOf(rule.exprs[n] as Match, classes);
-      const max = con.fs.width === 4 ? MAX128 : MAX32;
-      add({ slot: con.fs.slot, width: con.fs.width, mask: con.mask, max, directSize: con.fs.directSize }, con.intervals);
+    for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
+      const con = constraintOf(exprs[n] as Match, classes);
+      add(con.fs.slot, con.fs.width, con.mask, con.fs.directSize, con.intervals);
       const nf = con.req & (L.REQ_V4 | L.REQ_V6);
-      if (nf && !familyGuarantees(c.table, nf)) {
-        const v = BigInt(nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
-        add({ slot: L.K_NFPROTO, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: v, hi: v }]);
-      }
-      if (con.req & L.REQ_TCP) add({ slot: L.K_L4PROTO, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: 6n, hi: 6n }]);
-      if (con.req & L.REQ_CT) add({ slot: L.K_HASCT, width: 1, mask: 0xffffffff, max: MAX32, directSize: 256 }, [{ lo: 1n, hi: 1n }]);
-      n++;
+      if (nf && !familyGuarantees(c.table, nf)) add(L.K_NFPROTO, 1, 0xffffffff, 256, nf === L.REQ_V4 ? IS_IPV4 : IS_IPV6);
+      if (con.req & L.REQ_TCP) add(L.K_L4PROTO, 1, 0xffffffff, 256, IS_TCP);
+      if (con.req & L.REQ_CT) add(L.K_HASCT, 1, 0xffffffff, 256, HAS_CT);
     }
     perRule.push(dims);
     lead.push(n);
@@ -307,19 +309,20 @@ export const FOREST_MIN_RULES = 64;
 function forestFor(specs: DimSpec[], keys: number[], perRule: Map<number, Interval[]>[]): Uint32Array | null {
   if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && perRule.length < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
-  const dims = specs.map((s, i) => {
-    const bits = s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)));
-    // Specificity: how much of the key space rules leave out, on average (log scale).
-    let score = 0;
-    for (const r of perRule) {
-      const ivs = r.get(keys[i]!);
-      if (!ivs) continue;
+  const bits = specs.map((s) => (s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)))));
+  // Specificity: how much of the key space rules leave out, on average (log scale).
+  const score = specs.map(() => 0);
+  const index = new Map(keys.map((k, i) => [k, i]));
+  for (const r of perRule) {
+    for (const [key, ivs] of r) {
+      const i = index.get(key)!;
       let size = 0;
-      for (const iv of ivs) size += Number(iv.hi) - Number(iv.lo) + 1;
-      score += bits - Math.log2(Math.max(1, Math.min(size, 2 ** bits)));
+      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi - ivs[k]!.lo) + 1;
+      score[i]! += bits[i]! - Math.log2(Math.max(1, Math.min(size, 2 ** bits[i]!)));
     }
-    return { dim: { slot: s.slot, mask: s.mask, bits }, key: keys[i]!, score };
-  }).sort((a, b) => b.score - a.score);
+  }
+  const dims = specs.map((s, i) => ({ dim: { slot: s.slot, mask: s.mask, bits: bits[i]! }, key: keys[i]!, score: score[i]! }))
+    .sort((a, b) => b.score - a.score);
   return buildForest(dims.map((d) => d.dim), perRule.map((r) => dims.map((d) => r.get(d.key) ?? null)));
 }
 
