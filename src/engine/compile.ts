@@ -317,7 +317,7 @@ function forestFor(specs: DimSpec[], keys: number[], perRule: Map<number, Interv
     for (const [key, ivs] of r) {
       const i = index.get(key)!;
       let size = 0;
-      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi - ivs[k]!.lo) + 1;
+      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
       score[i]! += bits[i]! - Math.log2(Math.max(1, Math.min(size, 2 ** bits[i]!)));
     }
   }
