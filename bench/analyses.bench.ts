@@ -133,7 +133,7 @@ const md = [
   '',
   `- Load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores (the machine may be shared: figures are upper bounds).`,
   '- These chains are chains of boxes, so the geometric core answers (assembly/geometric/: k-d first-match partitions,',
-  '  no BDD); the BDD core only makes the header space the witnesses and descriptions use. Findings are identical to',
+  '  no BDD; witnesses and words come from the cells); the BDD core is set up by the symbolic analysis but not asked. Findings are identical to',
   '  the BDD analysis (same counts as its earlier runs; random chains compared finding by finding in',
   '  test/analyses/geometric/).',
   '- The diff walks only the boxes of the rules the edit script removed or added (200 here), old chain then new.',
