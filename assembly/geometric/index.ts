@@ -684,9 +684,9 @@ export function takers(i: i32): i32 {
     const j = load<u32>(at);
     let rel = SAME_ACTION;
     if (freeKnown && act != 0 && actOf(j) != act) {
-      const inside = walkRule(<i32>j, COVER, i, i + 1, -1, true, -1);
-      if (inside == NO_MEMORY) return -1;
-      rel = inside == DONE ? INSIDE : OVERLAPS;
+      const inside = covered(<i32>j, i);
+      if (inside < 0) return -1;
+      rel = inside == 1 ? INSIDE : OVERLAPS;
     }
     store<u32>(at, j << 2 | rel);
   }
@@ -768,7 +768,6 @@ export function unchanged(i: i32, policy: u32): i32 {
 
 /** 1 if every packet of rule j's boxes lies in rule i's boxes, 0 if not, -1 without memory. */
 export function covered(j: i32, i: i32): i32 {
-  reset();
   const res = walkRule(j, COVER, i, i + 1, -1, true, -1);
   return res == NO_MEMORY ? -1 : res == DONE ? 1 : 0;
 }

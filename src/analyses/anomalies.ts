@@ -409,14 +409,17 @@ class HookAnalysis {
 class GeometricHook {
   private readonly core: GeometricCore;
   private readonly first: number;
+  /** The chain policy's action code. */
+  private readonly policy: number;
   private readonly takerCache: (Taker & { i: number })[] = [];
 
   constructor(
-    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, private readonly base: number, private readonly boxes: BoxChain,
+    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, base: number, private readonly boxes: BoxChain,
     private readonly report: AnomalyReport, private readonly opts: AnomalyOptions, private readonly tick: () => void,
   ) {
     const info = a.plan.chains[base]!;
     this.first = info.firstRule;
+    this.policy = ACTION_CODE[info.chain.base!.policy];
     this.core = new GeometricCore(boxes, info.chain.origin, { maxCells: (opts.describeLines ?? 3) > 0 ? 16 : 1 });
   }
 
@@ -449,8 +452,7 @@ class GeometricHook {
       return this.add(other.length ? 'shadowed' : 'redundant', i, text, t.map((x) => x.ref), w.i, { by: w.ref, not: id });
     }
     if (this.boxes.act[i] === 0) return;
-    const policy = this.a.plan.chains[this.base]!.chain.base!.policy;
-    if (core.unchanged(i, ACTION_CODE[policy])) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
+    if (core.unchanged(i, this.policy)) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
     const general = r.inside.map((j) => this.taker(j));
     const partial = r.overlapping.map((j) => this.taker(j));
     if (general.length) this.add('generalization', i, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.i, { by: general[0]!.ref, not: id });

@@ -72,13 +72,15 @@ export const LEAF = 0x80000000;
  */
 export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): Uint32Array | null {
   const nd = dims.length;
+  const combos = new Int32Array(perRule.length);
   let n = 0;
   for (let r = 0; r < perRule.length; r++) {
     const fields = perRule[r]!;
-    let combos = 1;
-    for (let d = 0; d < nd; d++) combos *= fields[d]?.length ?? 1;
-    if (combos > MAX_PIECES_PER_RULE) return null;
-    n += combos;
+    let c = 1;
+    for (let d = 0; d < nd; d++) c *= fields[d]?.length ?? 1;
+    if (c > MAX_PIECES_PER_RULE) return null;
+    combos[r] = c;
+    n += c;
   }
   const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
   for (let d = 0; d < nd; d++) {
@@ -88,10 +90,8 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
   let p = 0;
   for (let r = 0; r < perRule.length; r++) {
     const fields = perRule[r]!;
-    let combos = 1;
-    for (let d = 0; d < nd; d++) combos *= fields[d]?.length ?? 1;
     // Every combination of one interval per dim (none when a dim has no interval: never matches).
-    for (let c = 0; c < combos; c++, p++) {
+    for (let c = 0; c < combos[r]!; c++, p++) {
       pieces.rule[p] = r;
       let rest = c;
       for (let d = 0; d < nd; d++) {

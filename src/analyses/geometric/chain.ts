@@ -121,7 +121,7 @@ function matchIntervals(m: Match): Interval[] | undefined {
 }
 
 /** A cell as field intervals (IPv4 address dimensions: the address fields' low 32 bits). */
-export function cellFields(cell: Cell): Map<FieldName, { lo: bigint; hi: bigint }> {
+export function cellFields(cell: Cell): Map<FieldName, Interval> {
   return new Map(DIMS.map((d, k) => [d.field, { lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) }]));
 }
 
