@@ -16,7 +16,8 @@
 // statements, reached with unrewritten headers, are classified beyond "unreachable" (a rule read
 // through a rewrite has no single "would match" set); the others are counted in `skipped`.
 // A hook whose one base chain is a chain of boxes (geometric/chain.ts) is classified by the
-// geometric core (GeometricHook) instead of BDDs: same findings, same words, same witnesses' checks.
+// geometric core (GeometricHook) instead of BDDs. Each path computes a rule's facts its own way;
+// one function (anomaly-kinds.ts: classifyRule) decides the kinds and words for both.
 
 import type { Expr, Rule } from '../model/ruleset.js';
 import type { PathHook } from '../engine/plan.js';
@@ -32,6 +33,12 @@ import { GeometricCore, type BoxChain } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
+import { checkOf, classifyRule, opaqueFacts, type Taker } from './anomaly-kinds.js';
+
+/** A taker in the BDD analysis: its part of the packets in question (released by the caller), its rule. */
+type BddTaker = Taker & { part: Space; id?: number };
+/** A taker in the geometric analysis: its rule number in the chain. */
+type GeoTaker = Taker & { i: number };
 
 export interface AnomalyOptions {
   hooks?: readonly PathHook[];
@@ -175,49 +182,45 @@ class HookAnalysis {
     const bs = this.basesOf(id);
     const spaces = this.res.rules[id];
     const hit = spaces?.hit ?? hs.none;
+    const fires = !hs.isEmpty(hit);
     const ctxKeys = new Set(bs.map((b) => JSON.stringify(this.context(b))));
     const classifiable = matchesFirst(rule) && !this.res.rewritten.has(id) && ctxKeys.size === 1;
+    const action = actionOf(rule);
     if (!classifiable) {
-      if (hs.isEmpty(hit)) this.add('unreachable', id, `no packet fires it at ${this.hook}`, []);
-      else this.report.skipped.push(id);
+      if (fires) this.report.skipped.push(id);
+      for (const f of classifyRule<BddTaker>(this.hook, opaqueFacts(action, fires))) this.add(f.kind, id, f.message, []);
       return;
     }
     const M = this.match(id, bs[0]!);
     const entry = this.entry(bs);
     const C = hs.and(M, entry);
-    const action = actionOf(rule);
+    let taken: BddTaker[] = [];
     try {
-      if (hs.isEmpty(hit)) {
-        if (hs.isEmpty(M)) return this.add('unreachable', id, TEXT.empty, []);
-        const t = hs.isEmpty(C) ? this.earlierChains(M) : this.takers(id, C, bs);
-        if (t.length === 0) {
-          return this.add('unreachable', id, `no packet it would match reaches its chain at ${this.hook}`, [], M, { not: id });
-        }
-        const other = t.filter((x) => x.action !== action);
-        if (other.length) {
-          const w = other[0]!;
-          this.add('shadowed', id, TEXT.shadowed(t, other, action), t.map((x) => x.ref), w.part, { by: w.ref, not: id });
-        } else {
-          this.add('redundant', id, TEXT.covered(t, action), t.map((x) => x.ref), t[0]!.part, { by: t[0]!.ref, not: id });
-        }
-        for (const x of t) hs.release(x.part);
-        return;
-      }
-      if (action === 'accept' || action === 'drop' || action === 'reject') {
-        if (this.unchangedWithout(id, hit)) {
-          this.add('redundant', id, TEXT.unchanged(this.hook), [], hit, {});
-        }
-        this.overlaps(id, C, hit, M, entry, action, bs);
+      const found = classifyRule<BddTaker>(this.hook, {
+        action, empty: hs.isEmpty(M), fires,
+        takers: () => (taken = hs.isEmpty(C) ? this.earlierChains(M) : this.takers(id, C, bs)),
+        unchanged: () => this.unchangedWithout(id, hit),
+        overlaps: () => {
+          const o = this.overlaps(id, C, hit, M, entry, bs);
+          taken = [...o.inside, ...o.overlapping];
+          return o;
+        },
+      });
+      for (const f of found) {
+        const s = f.shown;
+        const where = s === undefined ? undefined : s === 'decides' ? hit : s === 'would-match' ? M : s.taker.part;
+        this.add(f.kind, id, f.message, f.related.map((x) => x.ref), where, checkOf(s, id));
       }
     } finally {
+      for (const x of taken) hs.release(x.part);
       hs.release(entry, C);
     }
   }
 
   /** Who ended the base chain for the packets of X (rules in the chains' trees, then the policy). */
-  private takers(id: number, X: Space, bs: number[], otherThan?: string): { ref: Ref; action: string; part: Space; id?: number }[] {
+  private takers(id: number, X: Space, bs: number[], otherThan?: string): BddTaker[] {
     const { hs, a } = this;
-    const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
+    const out: BddTaker[] = [];
     let rest = hs.keep(X);
     const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
     // In a chain without jumps only the rules before it can end its packets.
@@ -254,9 +257,9 @@ class HookAnalysis {
   }
 
   /** For packets that never reach the rule's base chain: the rules or policies that ended them earlier. */
-  private earlierChains(M: Space): { ref: Ref; action: string; part: Space; id?: number }[] {
+  private earlierChains(M: Space): BddTaker[] {
     const { hs, a } = this;
-    const out: { ref: Ref; action: string; part: Space; id?: number }[] = [];
+    const out: BddTaker[] = [];
     for (const o of this.res.outcomes) {
       if (o.verdict === 'accept' || o.chain === undefined || out.length >= 8) continue;
       const part = hs.and(o.space, M);
@@ -268,31 +271,28 @@ class HookAnalysis {
     return out;
   }
 
-  /** Correlation and generalization: earlier rules with another action taking some of r's packets. */
-  private overlaps(id: number, C: Space, hit: Space, M: Space, entry: Space, action: string, bs: number[]): void {
+  /**
+   * Earlier rules with another action taking some of r's packets (their parts kept for the caller
+   * to release): those matching only packets r matches too, and the others.
+   */
+  private overlaps(id: number, C: Space, hit: Space, M: Space, entry: Space, bs: number[]): { inside: BddTaker[]; overlapping: BddTaker[] } {
     const { hs } = this;
+    const inside: BddTaker[] = [];
+    const overlapping: BddTaker[] = [];
     const X = hs.diff(C, hit);
-    if (hs.isEmpty(X)) return;
-    const t = this.takers(id, X, bs, action).filter((x) => {
+    if (hs.isEmpty(X)) return { inside, overlapping };
+    const t = this.takers(id, X, bs, actionOf(this.a.plan.rules[id]!.rule)).filter((x) => {
       const keep = x.id !== undefined && matchesFirst(this.a.plan.rules[x.id]!.rule);
       if (!keep) hs.release(x.part);
       return keep;
     });
     hs.release(X);
-    const general: typeof t = [];
-    const partial: typeof t = [];
     for (const x of t) {
       const MT = hs.and(this.match(x.id!, bs[0]!), entry);
-      (hs.subsetOf(MT, M) ? general : partial).push(x);
+      (hs.subsetOf(MT, M) ? inside : overlapping).push(x);
       hs.release(MT);
     }
-    if (general.length) {
-      this.add('generalization', id, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.part, { by: general[0]!.ref, not: id });
-    }
-    if (partial.length) {
-      this.add('correlated', id, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.part, { by: partial[0]!.ref, not: id });
-    }
-    for (const x of t) hs.release(x.part);
+    return { inside, overlapping };
   }
 
   // ─── redundancy of a rule that fires ────────────────────────────────────────────────────────
@@ -411,7 +411,7 @@ class GeometricHook {
   private readonly first: number;
   /** The chain policy's action code. */
   private readonly policy: number;
-  private readonly takerCache: (Taker & { i: number })[] = [];
+  private readonly takerCache: GeoTaker[] = [];
 
   constructor(
     private readonly a: SymbolicAnalysis, private readonly hook: PathHook, base: number, private readonly boxes: BoxChain,
@@ -432,7 +432,7 @@ class GeometricHook {
   }
 
   /** Rule i as a taker, made once (a catch-all may list every rule before it). */
-  private taker(i: number): Taker & { i: number } {
+  private taker(i: number): GeoTaker {
     let t = this.takerCache[i];
     if (!t) this.takerCache[i] = t = { i, ref: ruleRef(this.a.plan, this.first + i), action: actionOf(this.a.plan.rules[this.first + i]!.rule) };
     return t;
@@ -441,22 +441,20 @@ class GeometricHook {
   private rule(i: number): void {
     const { core } = this;
     const id = this.first + i;
-    if (this.boxes.pieces[i]!.length === 0) return this.add('unreachable', i, TEXT.empty, []);
-    const action = actionOf(this.a.plan.rules[id]!.rule);
-    const r = core.takers(i);
-    if (!r.hit) {
-      const t = r.takers.map((j) => this.taker(j));
-      const other = t.filter((x) => x.action !== action);
-      const w = other[0] ?? t[0]!;
-      const text = other.length ? TEXT.shadowed(t, other, action) : TEXT.covered(t, action);
-      return this.add(other.length ? 'shadowed' : 'redundant', i, text, t.map((x) => x.ref), w.i, { by: w.ref, not: id });
+    const empty = this.boxes.pieces[i]!.length === 0;
+    const r = empty ? undefined : core.takers(i);
+    const found = classifyRule<GeoTaker>(this.hook, {
+      action: actionOf(this.a.plan.rules[id]!.rule), empty, fires: r?.hit !== undefined,
+      takers: () => r!.takers.map((j) => this.taker(j)),
+      unchanged: () => core.unchanged(i, this.policy),
+      overlaps: () => ({ inside: r!.inside.map((j) => this.taker(j)), overlapping: r!.overlapping.map((j) => this.taker(j)) }),
+    });
+    for (const f of found) {
+      const s = f.shown;
+      // 'would-match' cannot happen here: a rule of boxes that no packet fires has takers.
+      const at = s === undefined || s === 'would-match' ? undefined : s === 'decides' ? -1 : s.taker.i;
+      this.add(f.kind, i, f.message, f.related.map((x) => x.ref), at, checkOf(s, id));
     }
-    if (this.boxes.act[i] === 0) return;
-    if (core.unchanged(i, this.policy)) this.add('redundant', i, TEXT.unchanged(this.hook), [], -1, {});
-    const general = r.inside.map((j) => this.taker(j));
-    const partial = r.overlapping.map((j) => this.taker(j));
-    if (general.length) this.add('generalization', i, TEXT.generalization(general), general.map((x) => x.ref), general[0]!.i, { by: general[0]!.ref, not: id });
-    if (partial.length) this.add('correlated', i, TEXT.correlated(partial), partial.map((x) => x.ref), partial[0]!.i, { by: partial[0]!.ref, not: id });
   }
 
   /** A finding about rule i; `taker` j ≥ 0: shown where j takes i's packets, -1: where i decides. */
@@ -511,25 +509,3 @@ function addFinding(a: SymbolicAnalysis, report: AnomalyReport, opts: AnomalyOpt
   }
   report.findings.push(f);
 }
-
-function names(list: readonly { ref: Ref }[]): string {
-  const shown = list.slice(0, 4).map((x) => x.ref.label);
-  return shown.join(', ') + (list.length > 4 ? ` and ${list.length - 4} more` : '');
-}
-
-type Taker = { ref: Ref; action: string };
-const actions = (list: readonly Taker[]) => [...new Set(list.map((x) => x.action))].join(', ');
-
-/** The findings' messages, one wording for both analyses (BDD and geometric). */
-const TEXT = {
-  empty: 'its matches hold for no packet: it can never match',
-  shadowed: (t: readonly Taker[], other: readonly Taker[], action: string) =>
-    `never fires: every packet it would match is taken first by ${names(t)}` +
-    ` — ${other.length === t.length ? '' : 'some '}with another action (${actions(other)} instead of ${action})`,
-  covered: (t: readonly Taker[], action: string) => `never fires: earlier rules with the same action (${action}) take all its packets: ${names(t)}`,
-  unchanged: (hook: PathHook) => `removing it changes no verdict at ${hook}: without it, every packet it decides gets the same verdict`,
-  generalization: (g: readonly Taker[]) =>
-    `generalizes ${names(g)}: it matches every packet ${g.length > 1 ? 'they match' : 'that rule matches'}, which ${g.length > 1 ? 'take' : 'takes'} them first with another action (${actions(g)})`,
-  correlated: (p: readonly Taker[]) =>
-    `overlaps ${names(p)}, which ${p.length > 1 ? 'take' : 'takes'} part of its packets first with another action (${actions(p)})`,
-};
