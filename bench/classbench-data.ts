@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { Match, Ruleset } from '../src/model/ruleset.js';
 import type { Classifier } from '../src/engine/classifier.js';
 import * as L from '../src/engine/layout.js';
+import { prng } from '../src/model/prng.js';
+import { formatIpv4 } from '../src/model/values.js';
 
 export interface CbRule {
   src: [number, number];
@@ -50,13 +52,9 @@ export function parseRules(text: string): CbRule[] {
   });
 }
 
-function ipText(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
 export function toRuleset(rules: CbRule[]): Ruleset {
   const o = {};
-  const prefix = ([lo, hi]: [number, number]) => ({ prefix: ipText(lo), len: 32 - Math.log2(hi - lo + 1) });
+  const prefix = ([lo, hi]: [number, number]) => ({ prefix: formatIpv4(lo), len: 32 - Math.log2(hi - lo + 1) });
   return {
     tables: [{
       family: 'ip', name: 'classbench', origin: o,
@@ -118,13 +116,7 @@ export function loadTrace(name: string, rules: CbRule[], generated = 100_000): C
     return t;
   }
   // trace_generator's way: a random rule, then each field at the low or high end of its range.
-  let seed = 0x9e3779b9;
-  const rnd = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = prng(0x9e3779b9);
   const t = alloc(generated, 'generated');
   const scan = linearScanner(rules);
   const end = (r: [number, number]) => (rnd() < 0.5 ? r[0] : r[1]);

@@ -17,6 +17,7 @@ import type { Classifier } from '../src/engine/classifier.js';
 import { compileProgram } from '../src/engine/compile.js';
 import { makeEnvironment } from '../src/engine/environment.js';
 import { planRuleset } from '../src/engine/plan.js';
+import { formatIpv4 as ip } from '../src/model/values.js';
 
 const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k'];
 const TARGETS: Record<string, number> = { acl1_1k: 13.0e6, fw1_1k: 5.1e6, ipc1_1k: 7.5e6, acl1_10k: 7.3e6, fw1_10k: 9.9e6, ipc1_10k: 2.9e6 };
@@ -117,10 +118,6 @@ function prepareColumns(c: Classifier, hook = 0): void {
   col[L.B_LOCAL]!.fill(0);
   col[L.B_HOOK]!.fill(hook);
   col[L.B_MASQ]!.fill(0);
-}
-
-function ip(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 function benchSet(name: string, step: () => void): Row {

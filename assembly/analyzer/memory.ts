@@ -14,6 +14,9 @@
 //   │                                 the current capacity)
 //   └─ nodes     16 B × capacity      [var | mark<<15 | refs<<16, low, high, next]
 
+import { align, ensureMemory } from '../shared/memory';
+export { ensureMemory };
+
 export const IO_BYTES: usize = 64 * 1024;
 export const OUT_BYTES: usize = 2048 * 1024;
 
@@ -30,20 +33,9 @@ export let bucketsBase: usize = 0;
 export let bucketLimitLog2: u32 = 0;
 export let nodesBase: usize = 0;
 
-function align(p: usize, a: usize): usize {
-  return (p + a - 1) & ~(a - 1);
-}
 
 export function log2Ceil(n: u32): u32 {
   return n <= 1 ? 0 : 32 - clz<u32>(n - 1);
-}
-
-/** Makes sure linear memory reaches `end`; false if the host refuses to grow it. */
-export function ensureMemory(end: usize): bool {
-  const have = (<usize>memory.size()) << 16;
-  if (end <= have) return true;
-  const pages = <i32>((end - have + 0xffff) >> 16);
-  return memory.grow(pages) >= 0;
 }
 
 /** Lays the regions out for `vars` variables, at most `maxNodes` nodes and 2^cacheLog2 cache entries. */

@@ -22,6 +22,9 @@
 //   frames   (2 + 2·D) u32 each [list offset, list length, cell]
 //   arena    u32                 candidate lists (piece numbers) of the frames on the stack
 
+import { align, ensureMemory } from '../shared/memory';
+export { ensureMemory };
+
 export const MAX_DIMS: i32 = 8;
 /** Free cells kept per rule: all of its free cells when it has no more than this. */
 export const HIT_CELLS: u32 = 32;
@@ -55,15 +58,6 @@ export let diffBytes: usize = 0;
 export let maxDiff: i32 = 0;
 export let maxCells: i32 = 0;
 
-function align(p: usize, a: usize): usize {
-  return (p + a - 1) & ~(a - 1);
-}
-
-export function ensureMemory(end: usize): bool {
-  const have = (<usize>memory.size()) << 16;
-  if (end <= have) return true;
-  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
-}
 
 /** Draws the map from `start` for `pieces` boxes of `dims` dimensions and `rules` rules; false without memory. */
 export function layOut(start: usize, dims: i32, pieces: i32, rules: i32, cellsMax: i32, diffMax: i32): bool {

@@ -4,7 +4,8 @@
 //                    else namespace/name) that match common packets — which, with a witness
 //   table-clash      two resources own the same table (family + name) and carry the same
 //                    category labels, so one gateway applies both: the later one replaces the other
-//   priority-tie     base chains at the same hook and priority, across tables too: no defined order
+//   priority-tie     base chains at the same hook and priority, across tables too: the one created
+//                    last runs first, so their order depends on how the ruleset is loaded
 //   accept-undone    packets a rule accepts that a later base chain at the same hook drops or
 //                    rejects (accept ends only its own base chain) — the exact set, with a witness
 

@@ -35,7 +35,7 @@ export const CODES = {
   MODEL_INVALID: 'the model breaks an invariant (a front end or caller bug, or hand-built IR)',
   // engine
   ENGINE_LOOP: 'jumps and gotos form a loop or nest deeper than the kernel allows (it refuses such a ruleset)',
-  ENGINE_ORDER: 'two base chains share a hook and priority; the model runs them in creation order',
+  ENGINE_ORDER: 'two base chains share a hook and priority; like the kernel, the model runs the one created last first',
   // analyses
   ANALYSIS_LIMIT: 'a header-space analysis needs more BDD nodes than its limit allows',
   // nft back end

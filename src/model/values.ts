@@ -116,11 +116,13 @@ function bytesToBigint(bytes: number[]): bigint {
   return v;
 }
 
+/** An IPv4 address (a 32-bit number) as a dotted quad. */
+export function formatIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
 export function formatAddress(value: bigint, version: 4 | 6): string {
-  if (version === 4) {
-    const v = Number(value);
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  }
+  if (version === 4) return formatIpv4(Number(value));
   const n = 16;
   const bytes: number[] = [];
   for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));

@@ -6,6 +6,7 @@
 import type { Match, Ruleset } from '../model/ruleset.js';
 import { FIELDS, formatAddress, parseAddress, valueIntervals, valueItems, TCP_FLAGS } from '../model/values.js';
 import { makePacket, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
+import { prng } from '../model/prng.js';
 import { realise } from './realise.js';
 import { minimumLength } from './pcap.js';
 
@@ -13,18 +14,6 @@ export interface GenerateOptions {
   /** Random packets to add (default 0). */
   random?: number;
   seed?: number;
-}
-
-/** mulberry32: a small, seeded, good-enough PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Pools {

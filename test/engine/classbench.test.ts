@@ -7,11 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { linearScanner, loadSet } from '../../bench/classbench-data.js';
 import { compileRuleset, ReferenceEngine, makePacket } from '../../src/engine/index.js';
 import type { Rule, Ruleset } from '../../src/model/ruleset.js';
+import { formatIpv4 as ip } from '../../src/model/values.js';
 import { ENV, randomPackets } from './generators.js';
 
-function ip(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 describe('ClassBench rule sets', () => {
   // acl1_1k and ipc1_1k: small chains, built roomy (two-dim cuts); the 10k sets: the lean build.

@@ -9,6 +9,7 @@ import { buildForest, LEAF, type CutDim } from '../../src/engine/cuts.js';
 import { makeEnvironment } from '../../src/engine/environment.js';
 import * as L from '../../src/engine/layout.js';
 import { planRuleset } from '../../src/engine/plan.js';
+import { prng } from '../../src/model/prng.js';
 import type { Interval } from '../../src/model/values.js';
 import type { Rule, Ruleset } from '../../src/model/ruleset.js';
 import { base, m, rule, table, v } from './ir.js';
@@ -90,10 +91,9 @@ describe('buildForest', () => {
   it('gives up (null) when rules wide in every field would replicate past the budget', () => {
     // Boxes a quarter of the space wide in both addresses and both ports, at scattered places:
     // every cut copies most boxes into several children, level after level.
-    let seed = 1;
+    const rnd = prng(1);
     const at = (bits: number): [number, number] => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      const lo = Math.floor((seed / 2 ** 32) * (2 ** bits * 0.75));
+      const lo = Math.floor(rnd() * (2 ** bits * 0.75));
       return [lo, lo + 2 ** bits / 4];
     };
     const boxes = Array.from({ length: 2000 }, (): CbRule => ({ src: at(32), dst: at(32), sport: at(16), dport: at(16), proto: 6 }));

@@ -9,7 +9,7 @@ import type { Chain, Expr, Family, Item, Match, MatchField, Rule, Ruleset, State
 import type { Packet } from '../../src/engine/packet.js';
 import { makePacket } from '../../src/engine/packet.js';
 import type { CtState } from '../../src/model/values.js';
-import { prng } from '../../src/probe/generate.js';
+import { prng } from '../../src/model/prng.js';
 
 const o = {};
 const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.1.1', '10.0.1.9', '192.168.0.1', '192.168.0.7', '172.16.0.3'];
@@ -166,8 +166,6 @@ function tableArb(index: number): fc.Arbitrary<Table> {
 export const rulesetArb: fc.Arbitrary<Ruleset> = fc.integer({ min: 1, max: 3 }).chain((n) =>
   fc.tuple(...Array.from({ length: n }, (_, i) => tableArb(i))).map((tables) => ({ tables })));
 
-/** The probe generator's seeded PRNG: packet streams are reproducible from one integer. */
-export { prng };
 
 export function randomPackets(seed: number, n: number): Packet[] {
   const r = prng(seed);

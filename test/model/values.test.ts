@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, itemInterval, parseAddress, prefixMask, valueIntervals } from '../../src/model/values.js';
+import { formatAddress, formatIpv4, itemInterval, parseAddress, prefixMask, valueIntervals } from '../../src/model/values.js';
 
 /** Text near a dotted quad: digits, dots, leading zeros, big parts, stray characters. */
 const nearQuad = fc.oneof(
@@ -36,13 +36,14 @@ describe('parseAddress (IPv4)', () => {
   });
 });
 
-describe('formatAddress (IPv4)', () => {
+describe('formatAddress and formatIpv4', () => {
   it('writes what ipaddr.js writes, and parseAddress reads it back', () => {
     fc.assert(
       fc.property(fc.oneof(fc.nat({ max: 0xffffffff }), fc.constantFrom(0, 0xffffffff, 0x7fffffff, 0x80000000)), (n) => {
         const text = formatAddress(BigInt(n), 4);
         expect(text).toBe(ipaddr.fromByteArray([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]).toString());
         expect(parseAddress(text)).toEqual({ version: 4, value: BigInt(n) });
+        expect(formatIpv4(n)).toBe(text);
       }),
       { numRuns: 2000 },
     );
@@ -58,7 +59,7 @@ describe('itemInterval (IPv4 prefixes)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), fc.boolean(), (n, len, aligned) => {
         const v = aligned && len < 32 ? n - (n % 2 ** (32 - len)) : n;
-        const text = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+        const text = formatIpv4(v);
         expect(itemInterval('ip saddr', { prefix: text, len })).toEqual(reference(BigInt(v), len));
       }),
       { numRuns: 5000 },

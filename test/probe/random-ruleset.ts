@@ -3,7 +3,7 @@
 // filter and matched in it, a raw notrack chain, dnat in prerouting and snat/masquerade in
 // postrouting — with values from small pools, so random packets hit the rules and NAT shows at the sink.
 import type { Expr, Match, MatchValue, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
-import { prng } from '../../src/probe/generate.js';
+import { prng } from '../../src/model/prng.js';
 
 const O = {};
 const V4 = ['10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.1.7', '10.0.2.3', '10.0.3.9', '10.1.0.5', '10.1.2.3'];

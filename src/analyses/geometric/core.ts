@@ -109,7 +109,7 @@ export class GeometricCore {
   takers(i: number): Takers {
     const n = this.check(this.ex.takers(i));
     const at = this.ex.outPtr() >> 2;
-    // One word a taker: rule << 2 | relation (assembly/geometric: SAME_ACTION 0, INSIDE 1, OVERLAPS 2).
+    // One word a taker: rule << 2 | relation (assembly/geometric/takers.ts: SAME_ACTION 0, INSIDE 1, OVERLAPS 2).
     const words = new Uint32Array(this.ex.memory.buffer).slice(at, at + n).sort();
     const r: Takers = { takers: [], inside: [], overlapping: [], hit: this.ex.fired() ? this.read(1).cells[0] : undefined };
     for (const w of words) {

@@ -2,7 +2,7 @@
 // boxes at the same hook (geometric/chain.ts) with the same policy, a packet that matches none
 // of the rules the edit removed or added meets the same first rule on both sides (the common
 // rules keep their order), so only the boxes of those rules are walked: each cell under the old
-// chain, then under the new one (assembly/geometric diffRule). The differing cells, grouped by
+// chain, then under the new one (assembly/geometric/diff.ts: diffRule). The differing cells, grouped by
 // (before → after), become header spaces limited to the packets that reach the hook.
 
 import type { Ruleset } from '../../model/ruleset.js';

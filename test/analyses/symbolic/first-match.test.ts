@@ -4,7 +4,7 @@
 // the verdict partition are the same sets.
 import { describe, expect, it } from 'vitest';
 import type { Expr, Rule } from '../../../src/model/ruleset.js';
-import { prng } from '../../../src/probe/generate.js';
+import { prng } from '../../../src/model/prng.js';
 import { symbolicAnalysis } from '../../../src/analyses/symbolic/index.js';
 import { forwardRuleset, m, rule } from '../support.js';
 

@@ -11,11 +11,11 @@ import { compileProgram } from '../../../src/engine/compile.js';
 import { makeEnvironment } from '../../../src/engine/environment.js';
 import { planRuleset } from '../../../src/engine/plan.js';
 import type { Rule, Ruleset } from '../../../src/model/ruleset.js';
-import { prng } from '../../engine/generators.js';
+import { prng } from '../../../src/model/prng.js';
+import { formatIpv4 as ipOf } from '../../../src/model/values.js';
 import { base, chain, counter, jump, m, rule, setMark, table, v } from '../../engine/ir.js';
 
 const fwd = (rules: Rule[], extra = [] as ReturnType<typeof chain>[]): Ruleset => ({ tables: [table('ip', 'f', [base('fwd', { hook: 'forward', policy: 'drop' }, rules), ...extra])] });
-const ipOf = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 function packets(seed: number, n: number, addr: () => number, port: () => number): Packet[] {
   const r = prng(seed);
