@@ -1,17 +1,21 @@
 // The Liqo FirewallConfiguration front end: text → objects (parse.ts) → source model with the
 // CRD's schema and defaults (schema.ts) → optional rule naming (names.ts) → Liqo's webhook checks
 // and installability (validate.ts) → IR tables (convert.ts) + warnings where Liqo's gateway would
-// install something else (quirks.ts). All errors of a file are thrown together as one NftlensError.
+// install something else (quirks.ts); then the documents together, as Liqo's webhook admits and its
+// gateway installs them in order (cross.ts: unique and immutable table names, one kernel table per
+// family + name). All errors of a file are thrown together as one NftlensError.
 
 import { NftlensError, type Diagnostic } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Ruleset, Table } from '../../model/ruleset.js';
 import { convertFirewallConfiguration } from './convert.js';
+import { admitResources } from './cross.js';
 import { nameRules } from './names.js';
 import { readObjects } from './parse.js';
 import { quirkWarnings } from './quirks.js';
 import { decodeFirewallConfiguration } from './schema.js';
 import { validateFirewallConfiguration } from './validate.js';
+import { originOf } from './where.js';
 
 export { isFirewallConfigurationDocument } from './parse.js';
 
@@ -21,8 +25,11 @@ export interface LiqoResource {
   name: string;
   namespace?: string;
   labels: Record<string, string>;
+  /** The resource's own table, as it says; the Ruleset holds the table as the gateway installs it (cross.ts). */
   table: Table;
   origin: Origin;
+  /** Where `spec.table.name` is (cross-resource errors point there). */
+  tableNameOrigin: Origin;
 }
 
 export interface LiqoLoadResult {
@@ -67,8 +74,11 @@ export function parseFirewallConfigurations(text: string, file: string, opts: Li
       labels: { ...fc.labels },
       table: convertFirewallConfiguration(fc),
       origin: { file, resource: fc.resource, ...(fc.loc.line !== undefined ? { line: fc.loc.line, column: fc.loc.column } : {}) },
+      tableNameOrigin: originOf(fc, fc.table.name.loc),
     });
   }
+  const admitted = admitResources(resources);
+  errors.push(...admitted.errors);
   if (errors.length > 0) throw new NftlensError(errors);
-  return { resources, ruleset: { tables: resources.map((r) => r.table) }, diagnostics: notes };
+  return { resources: admitted.resources, ruleset: { tables: admitted.tables }, diagnostics: [...notes, ...admitted.warnings] };
 }
