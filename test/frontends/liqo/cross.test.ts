@@ -7,33 +7,7 @@ import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.j
 import { goMap } from '../../../src/frontends/liqo/cross.js';
 import type { Diagnostic } from '../../../src/model/diagnostics.js';
 import { errorsOf } from './fixtures.js';
-
-export interface Doc {
-  name: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  family?: string;
-  table?: string;
-  /** Chains as `name:hook:priority` → rules as `name:daddr:action[:value]`. */
-  chains: Record<string, string[]>;
-}
-
-/** A FirewallConfiguration document with filter chains whose rules match one destination address. */
-export function doc(d: Doc): string {
-  const labels = Object.entries(d.labels ?? {}).map(([k, v]) => `\n    ${k}: "${v}"`).join('');
-  const chains = Object.entries(d.chains).map(([spec, rules]) => {
-    const [name, hook, prio] = spec.split(':');
-    const rs = rules.map((r) => {
-      const [rn, ip, action, value] = r.split(':');
-      return `\n          - name: ${rn}\n            action: ${action}${value ? `\n            value: "${value}"` : ''}\n` +
-        `            match:\n              - op: eq\n                ip: {position: dst, value: ${ip}}`;
-    }).join('');
-    return `\n    - name: ${name}\n      type: filter\n      hook: ${hook ?? 'forward'}\n      priority: ${prio ?? 0}\n      policy: accept\n      rules:\n        filterRules:${rs || ' []'}`;
-  }).join('');
-  return `---\napiVersion: networking.liqo.io/v1beta1\nkind: FirewallConfiguration\nmetadata:\n  name: ${d.name}\n` +
-    (d.namespace ? `  namespace: ${d.namespace}\n` : '') + (labels ? `  labels:${labels}\n` : '') +
-    `spec:\n  table:\n    name: ${d.table ?? 'shared'}\n    family: ${d.family ?? 'IPV4'}\n    chains:${chains}\n`;
-}
+import { doc } from '../../support/liqo-doc.js';
 
 const codes = (ds: Diagnostic[]) => ds.map((d) => d.code);
 const rulesOf = (t: { chains: { name: string; rules: { comment?: string; origin: { resource?: string } }[] }[] }) =>
