@@ -10,7 +10,6 @@
 //   accept-undone    packets a rule accepts that a later base chain at the same hook drops or
 //                    rejects (accept ends only its own base chain) — the exact set, with a witness
 
-import type { Origin } from '../model/origin.js';
 import type { Rule } from '../model/ruleset.js';
 import { tableId } from '../model/ruleset.js';
 import type { LiqoResource } from '../frontends/liqo/index.js';
@@ -67,9 +66,9 @@ function plainMatch(a: SymbolicAnalysis, id: number): Space {
 function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[]): Finding[] {
   const { hs, plan } = a;
   const out: Finding[] = [];
-  // A rule belongs to the resource it came from (one kernel table can hold rules of two resources).
-  const ownedBy = (o: Origin, r: LiqoResource) => o.resource === r.origin.resource && o.file === r.origin.file;
-  const rulesOf = (r: LiqoResource) => plan.rules.filter((x) => ownedBy(x.rule.origin, r) && mentionsAddresses(x.rule)).map((x) => x.id);
+  // A rule belongs to the resource it came from (one kernel table can hold rules of two resources;
+  // after admission each resource name is given once).
+  const rulesOf = (r: LiqoResource) => plan.rules.filter((x) => x.rule.origin.resource === r.origin.resource && mentionsAddresses(x.rule)).map((x) => x.id);
   resources.forEach((x, i) => {
     for (const y of resources.slice(i + 1)) {
       if (tenantOf(x) === undefined || tenantOf(y) === undefined || tenantOf(x) === tenantOf(y)) continue;

@@ -21,7 +21,7 @@
 // reconciled in input order and warns (LIQO_SHARED_TABLE) with both resources named.
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
-import { tableId, type Chain, type Expr, type Rule, type Table, type Verdict } from '../../model/ruleset.js';
+import { tableId, type Chain, type Expr, type Rule, type Ruleset, type Table, type Verdict } from '../../model/ruleset.js';
 import { WEBHOOK_SKIP_LABEL } from './types.js';
 import type { LiqoResource } from './index.js';
 
@@ -79,6 +79,28 @@ export function admitResources(documents: readonly LiqoResource[]): Admitted {
   out.resources = [...cluster.values()];
   out.tables = [...kernel.values()].map((k) => k.table);
   return out;
+}
+
+/**
+ * Admits the documents of several inputs together (admitResources) and puts each kernel table in
+ * `ruleset` where the first table of its resources was; tables of other front ends stay as they are.
+ * `documents` are the resources read with `deferAdmission`, in input order; their tables are in `ruleset`.
+ */
+export function admitAcrossInputs(ruleset: Ruleset, documents: readonly LiqoResource[]): Admitted & { ruleset: Ruleset } {
+  const admitted = admitResources(documents);
+  const own = new Set(documents.map((d) => d.table));
+  const byId = new Map(admitted.tables.map((t) => [tableId(t), t]));
+  const placed = new Set<string>();
+  const tables: Table[] = [];
+  for (const t of ruleset.tables) {
+    const id = tableId(t);
+    if (!own.has(t)) tables.push(t);
+    else if (byId.has(id) && !placed.has(id)) {
+      placed.add(id);
+      tables.push(byId.get(id)!);
+    }
+  }
+  return { ...admitted, ruleset: { tables } };
 }
 
 /** Why Liqo's webhook denies the document, or undefined when it admits it. */

@@ -9,7 +9,9 @@ import { NftlensError, type Diagnostic } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Ruleset, Table } from '../../model/ruleset.js';
 import { convertFirewallConfiguration } from './convert.js';
-import { admitResources } from './cross.js';
+import { admitAcrossInputs } from './cross.js';
+
+export { admitAcrossInputs } from './cross.js';
 import { nameRules } from './names.js';
 import { readObjects } from './parse.js';
 import { quirkWarnings } from './quirks.js';
@@ -42,12 +44,19 @@ export interface LiqoLoadResult {
 export interface LiqoOptions {
   /** Name nameless rules deterministically, as Liqo's mutating webhook names them randomly. */
   nameRules?: boolean;
+  /**
+   * Leave the checks across documents to the caller, who reads several inputs and then calls
+   * admitAcrossInputs on all their resources (in order) and tables together.
+   */
+  deferAdmission?: boolean;
 }
 
 /**
  * Reads every FirewallConfiguration of a YAML/JSON text (documents, Lists). Throws an NftlensError
- * carrying every error of the file; returns the resources, their tables as one Ruleset, and the
- * warnings and infos.
+ * carrying every error of the file; returns the resources the documents leave (an update replaces
+ * a resource given before), one table per kernel table as Liqo's gateway installs them, and the
+ * warnings and infos. With `deferAdmission`, every valid document and its own table, unchecked
+ * against the others.
  */
 export function parseFirewallConfigurations(text: string, file: string, opts: LiqoOptions = {}): LiqoLoadResult {
   const { objects, diagnostics } = readObjects(text, file);
@@ -77,8 +86,13 @@ export function parseFirewallConfigurations(text: string, file: string, opts: Li
       tableNameOrigin: originOf(fc, fc.table.name.loc),
     });
   }
-  const admitted = admitResources(resources);
+  const own: Ruleset = { tables: resources.map((r) => r.table) };
+  if (opts.deferAdmission) {
+    if (errors.length > 0) throw new NftlensError(errors);
+    return { resources, ruleset: own, diagnostics: notes };
+  }
+  const admitted = admitAcrossInputs(own, resources);
   errors.push(...admitted.errors);
   if (errors.length > 0) throw new NftlensError(errors);
-  return { resources: admitted.resources, ruleset: { tables: admitted.tables }, diagnostics: [...notes, ...admitted.warnings] };
+  return { resources: admitted.resources, ruleset: admitted.ruleset, diagnostics: [...notes, ...admitted.warnings] };
 }

@@ -4,7 +4,8 @@
 // Liqo's gateway reconciles the later over the earlier (cleanTable, addChains).
 import { describe, expect, it } from 'vitest';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
-import { goMap } from '../../../src/frontends/liqo/cross.js';
+import { admitAcrossInputs, goMap } from '../../../src/frontends/liqo/cross.js';
+import type { Table } from '../../../src/model/ruleset.js';
 import type { Diagnostic } from '../../../src/model/diagnostics.js';
 import { errorsOf } from './fixtures.js';
 import { doc } from '../../support/liqo-doc.js';
@@ -116,5 +117,33 @@ describe('one kernel table for two resources (different labels): as the gateway 
     const r = parseFirewallConfigurations(text, 'x.yaml');
     expect(r.ruleset.tables.map((t) => `${t.family} ${t.name}`)).toEqual(['ip shared', 'inet shared']);
     expect(codes(r.diagnostics)).not.toContain('LIQO_SHARED_TABLE');
+  });
+});
+
+describe('across inputs (several files: admitAcrossInputs)', () => {
+  const B = { ...A, name: 'b', labels: { ...A.labels, tenant: 'naples' } };
+  const a = doc({ ...A, chains: { fwd: ['r1:10.0.0.1:accept'] } });
+  const b = doc({ ...B, chains: { fwd: ['r2:10.0.0.2:drop'] } });
+
+  it('gives what one file with both documents gives, other tables left in place', () => {
+    const one = parseFirewallConfigurations(a + b, 'x.yaml');
+    const fa = parseFirewallConfigurations(a, 'a.yaml', { deferAdmission: true });
+    const fb = parseFirewallConfigurations(b, 'b.yaml', { deferAdmission: true });
+    expect(fa.ruleset.tables[0]).toBe(fa.resources[0]!.table);
+    const nft: Table = { family: 'inet', name: 'other', chains: [], origin: {} };
+    const across = admitAcrossInputs({ tables: [...fa.ruleset.tables, nft, ...fb.ruleset.tables] }, [...fa.resources, ...fb.resources]);
+    expect(across.ruleset.tables.map((t) => `${t.family} ${t.name}`)).toEqual(['ip shared', 'inet other']);
+    expect(rulesOf(across.ruleset.tables[0]!)).toEqual(rulesOf(one.ruleset.tables[0]!));
+    expect(codes(across.warnings)).toEqual(['LIQO_SHARED_TABLE']);
+    expect(across.warnings[0]!.message).toContain('also named by resource liqo/a (a.yaml)');
+  });
+
+  it('denies across files as within one', () => {
+    const fa = parseFirewallConfigurations(a, 'a.yaml', { deferAdmission: true });
+    const fb = parseFirewallConfigurations(doc({ ...A, name: 'b', chains: { fwd: [] } }), 'b.yaml', { deferAdmission: true });
+    const across = admitAcrossInputs({ tables: [...fa.ruleset.tables, ...fb.ruleset.tables] }, [...fa.resources, ...fb.resources]);
+    expect(across.errors).toMatchObject([{ code: 'LIQO_TABLE_NAME', origin: { file: 'b.yaml', resource: 'liqo/b' } }]);
+    expect(across.resources.map((r) => r.name)).toEqual(['a']);
+    expect(rulesOf(across.ruleset.tables[0]!)).toEqual([['fwd', ['r1@liqo/a']]]);
   });
 });
