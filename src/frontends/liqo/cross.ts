@@ -132,8 +132,10 @@ export function goMap(labels: Record<string, string>): string {
 
 /**
  * The table the gateway leaves when it reconciles `want` over the kernel table `have` (Reconcile:
- * cleanTable, then addTable + addChains). Kept chains and rules stay where they are, with their
- * origins; new chains and rules come after them.
+ * cleanTable, then addTable + addChains). Kept chains stay where they are (with the later
+ * resource's origin: it says the same chain); kept rules stay first, with the origin of the
+ * resource that installed them (Liqo's Equal may call two different rules equal); new chains and
+ * rules come after them.
  */
 export function reconcile(have: Table, want: Table): Table {
   const chains: Chain[] = [];
@@ -144,7 +146,7 @@ export function reconcile(have: Table, want: Table): Table {
       const x = r.comment === undefined ? undefined : w.rules.find((y) => y.comment === r.comment);
       return x !== undefined && ruleEqual(r, x); // isRuleOutdated → DelRule
     });
-    chains.push({ ...c, rules });
+    chains.push({ ...w, rules }); // the same chain as the kernel's (not modified): the later resource's origin
   }
   for (const w of want.chains) {
     const kept = chains.find((c) => c.name === w.name);
