@@ -70,7 +70,8 @@ export function admitResources(documents: readonly LiqoResource[]): Admitted {
         `table ${id} is also named by resource ${where(other)}; their labels differ, so Liqo's webhook admits both, and a gateway ` +
         `that applies both keeps ONE kernel table: reconciling ${nameOf(doc)} deletes the chains and rules of ${nameOf(other)} it does not ` +
         `have itself (cleanTable) and adds its own (addChains). nftlens models the table as ${nameOf(doc)}, applied last, leaves it; ` +
-        `in a cluster the last one reconciled wins, and each one's reconcile undoes the other's: give each resource its own table`,
+        `in a cluster the one reconciled last wins, and which one that is is not fixed (a gateway restart, or Liqo's nftables ` +
+        `monitor after a deletion, reconciles both again, in no set order): give each resource its own table`,
         doc.tableNameOrigin));
     }
     installed.table = reconcile(installed.table, doc.table);
@@ -138,20 +139,27 @@ export function goMap(labels: Record<string, string>): string {
  * rules come after them.
  */
 export function reconcile(have: Table, want: Table): Table {
+  const wanted = new Map(want.chains.map((c) => [c.name, c]));
   const chains: Chain[] = [];
   for (const c of have.chains) {
-    const w = want.chains.find((x) => x.name === c.name);
+    const w = wanted.get(c.name);
     if (!w || chainModified(c, w)) continue; // isChainOutdated → DelChain
+    const byName = new Map(w.rules.map((r) => [r.comment, r]));
     const rules = c.rules.filter((r) => {
-      const x = r.comment === undefined ? undefined : w.rules.find((y) => y.comment === r.comment);
+      const x = r.comment === undefined ? undefined : byName.get(r.comment);
       return x !== undefined && ruleEqual(r, x); // isRuleOutdated → DelRule
     });
     chains.push({ ...w, rules }); // the same chain as the kernel's (not modified): the later resource's origin
   }
+  const kept = new Map(chains.map((c) => [c.name, c]));
   for (const w of want.chains) {
-    const kept = chains.find((c) => c.name === w.name);
-    if (!kept) chains.push(w); // addChain
-    else kept.rules.push(...w.rules.filter((r) => !kept.rules.some((k) => k.comment === r.comment))); // addRules: existRule by name
+    const k = kept.get(w.name);
+    if (!k) {
+      chains.push(w); // addChain
+      continue;
+    }
+    const present = new Set(k.rules.map((r) => r.comment));
+    k.rules.push(...w.rules.filter((r) => !present.has(r.comment))); // addRules: existRule by name
   }
   return { ...want, chains };
 }
