@@ -26,7 +26,7 @@ import { WEBHOOK_SKIP_LABEL } from './types.js';
 import type { LiqoResource } from './index.js';
 
 export interface Admitted {
-  /** The resources the cluster holds at the end, in order of creation. */
+  /** The resources the cluster holds at the end, in the order they were last applied (reconciled). */
   resources: LiqoResource[];
   /** One table per kernel table, as the gateway leaves it, in order of creation. */
   tables: Table[];
@@ -51,6 +51,7 @@ export function admitResources(documents: readonly LiqoResource[]): Admitted {
       out.errors.push(diag('LIQO_TABLE_NAME', 'error', denial, doc.tableNameOrigin));
       continue;
     }
+    cluster.delete(keyOf(doc)); // an update goes last: resources are listed in the order they were last applied
     cluster.set(keyOf(doc), doc);
     if (old) {
       out.warnings.push(diag('LIQO_SHARED_TABLE', 'warning',

@@ -10,8 +10,6 @@ import type { Origin } from '../../model/origin.js';
 import type { Ruleset, Table } from '../../model/ruleset.js';
 import { convertFirewallConfiguration } from './convert.js';
 import { admitAcrossInputs } from './cross.js';
-
-export { admitAcrossInputs } from './cross.js';
 import { nameRules } from './names.js';
 import { readObjects } from './parse.js';
 import { quirkWarnings } from './quirks.js';
@@ -20,6 +18,7 @@ import { validateFirewallConfiguration } from './validate.js';
 import { originOf } from './where.js';
 
 export { isFirewallConfigurationDocument } from './parse.js';
+export { admitAcrossInputs } from './cross.js';
 
 export interface LiqoResource {
   apiVersion: string;

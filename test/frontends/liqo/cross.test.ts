@@ -120,6 +120,17 @@ describe('one kernel table for two resources (different labels): as the gateway 
   });
 });
 
+describe('order', () => {
+  it('an update reconciles last: it shapes the shared table, and the analysis names it as the later', () => {
+    const B = { ...A, name: 'b', labels: { ...A.labels, tenant: 'naples' } };
+    const text = doc({ ...A, chains: { fwd: ['r1:10.0.0.1:accept'] } }) + doc({ ...B, chains: { fwd: ['r2:10.0.0.2:drop'] } }) +
+      doc({ ...A, chains: { fwd: ['r3:10.0.0.3:accept'] } });
+    const r = parseFirewallConfigurations(text, 'x.yaml');
+    expect(r.resources.map((x) => x.name)).toEqual(['b', 'a']);
+    expect(rulesOf(r.ruleset.tables[0]!)).toEqual([['fwd', ['r3@liqo/a']]]);
+  });
+});
+
 describe('across inputs (several files: admitAcrossInputs)', () => {
   const B = { ...A, name: 'b', labels: { ...A.labels, tenant: 'naples' } };
   const a = doc({ ...A, chains: { fwd: ['r1:10.0.0.1:accept'] } });
