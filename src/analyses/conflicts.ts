@@ -2,8 +2,10 @@
 //
 //   tenant-overlap   rules of different tenants' resources (tenant: the `firewall-unique` label,
 //                    else namespace/name) that match common packets — which, with a witness
-//   table-clash      two resources own the same table (family + name) and carry the same
-//                    category labels, so one gateway applies both: the later one replaces the other
+//   table-clash      two resources name one kernel table (family + name); their labels differ
+//                    (identical ones Liqo's webhook denies, and so does the front end), so both
+//                    are admitted and one gateway keeps one table, shaped by the later: the model's
+//                    table is that one (src/frontends/liqo/cross.ts), the finding says so
 //   priority-tie     base chains at the same hook and priority, across tables too: the one created
 //                    last runs first, so their order depends on how the ruleset is loaded
 //   accept-undone    packets a rule accepts that a later base chain at the same hook drops or
@@ -18,7 +20,6 @@ import type { SymbolicAnalysis } from './symbolic/index.js';
 import type { SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
 
-const CATEGORY_LABELS = ['networking.liqo.io/firewall-category', 'networking.liqo.io/firewall-subcategory'];
 const TENANT_LABEL = 'networking.liqo.io/firewall-unique';
 
 /** The tenant (remote cluster) a resource belongs to, by Liqo's `firewall-unique` label; none for shared ones. */
@@ -41,10 +42,10 @@ function tableClashes(resources: readonly LiqoResource[]): Finding[] {
   resources.forEach((x, i) => {
     for (const y of resources.slice(i + 1)) {
       if (tableId(x.table) !== tableId(y.table)) continue;
-      if (!CATEGORY_LABELS.every((l) => x.labels[l] === y.labels[l])) continue;
       out.push(finding('table-clash',
-        `resources ${resourceName(x)} and ${resourceName(y)} both own table ${tableId(x.table)} with the same category labels: one gateway applies both, and the later replaces the other`,
-        y.origin, [{ label: `resource ${resourceName(x)}`, origin: x.origin }]));
+        `resources ${resourceName(x)} and ${resourceName(y)} both name table ${tableId(x.table)}: a gateway that applies both keeps one kernel table, ` +
+        `and reconciling ${resourceName(y)} deletes the chains and rules of ${resourceName(x)} it does not have itself; the table analysed is the one ${resourceName(y)}, applied last, leaves`,
+        y.tableNameOrigin, [{ label: `resource ${resourceName(x)}`, origin: x.tableNameOrigin }]));
     }
   });
   return out;
@@ -66,7 +67,9 @@ function plainMatch(a: SymbolicAnalysis, id: number): Space {
 function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[]): Finding[] {
   const { hs, plan } = a;
   const out: Finding[] = [];
-  const rulesOf = (r: LiqoResource) => plan.rules.filter((x) => plan.chains[x.chain]!.table === r.table && mentionsAddresses(x.rule)).map((x) => x.id);
+  // A rule belongs to the resource it came from (one kernel table can hold rules of two resources;
+  // after admission each resource name is given once).
+  const rulesOf = (r: LiqoResource) => plan.rules.filter((x) => x.rule.origin.resource === r.origin.resource && mentionsAddresses(x.rule)).map((x) => x.id);
   resources.forEach((x, i) => {
     for (const y of resources.slice(i + 1)) {
       if (tenantOf(x) === undefined || tenantOf(y) === undefined || tenantOf(x) === tenantOf(y)) continue;

@@ -24,9 +24,11 @@ export const CODES = {
   LIQO_NAT_TO: '`to` is missing for dnat/snat or present for masquerade',
   LIQO_MSS_CLAMP: 'tcpmssclamp needs an `eq` tcp proto match',
   LIQO_VALUE: 'a port, mark, MSS or NAT target value cannot be installed',
+  LIQO_TABLE_NAME: 'another resource has the same table name and labels, or an update changes the table name',
   // Liqo FirewallConfiguration: warnings about Liqo's own translation
   LIQO_QUIRK: "Liqo's gateway installs something other than the resource's plain meaning",
   LIQO_UNNAMED: 'a rule had no name and was given a deterministic one',
+  LIQO_SHARED_TABLE: 'two resources name one kernel table, or one resource is given twice; the gateway keeps one table',
   // nftables JSON
   NFT_SCHEMA: 'the document does not follow the libnftables JSON schema',
   NFT_UNSUPPORTED: 'the ruleset uses an nftables construct that nftlens does not model',
