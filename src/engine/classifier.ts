@@ -208,7 +208,12 @@ export class Classifier {
   }
 }
 
+// IPv4 addresses, the batch path's common case, are converted without bigints or caches.
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 function addrWords(text: string): number[] {
+  const q = DOTTED_QUAD.exec(text);
+  if (q) return [((Number(q[1]) << 24) | (Number(q[2]) << 16) | (Number(q[3]) << 8) | Number(q[4])) >>> 0, 0, 0, 0];
   const a = addressOf(text)!;
   if (a.version === 4) return [Number(a.value), 0, 0, 0];
   const v = a.value;
@@ -216,6 +221,6 @@ function addrWords(text: string): number[] {
 }
 
 function wordsToAddress(w: number[], family: 4 | 6): string {
-  if (family === 4) return addressText(BigInt(w[0]!), 4);
+  if (family === 4) return `${w[0]! >>> 24}.${(w[0]! >>> 16) & 255}.${(w[0]! >>> 8) & 255}.${w[0]! & 255}`;
   return addressText((BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!), 6);
 }
