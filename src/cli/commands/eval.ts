@@ -44,12 +44,15 @@ export const registerEval: Register = (program, ctx) => {
     printDiagnostics(classifier.diagnostics, ctx);
     async function* chunks(): AsyncGenerator<Packet[]> {
       if (given.length) yield given;
-      if (file) yield* packetChunks(file, opts.packets!, classifier.capacity);
+      if (file) yield* packetChunks(file, opts.packets!, Math.min(CHUNK, classifier.capacity));
     }
     const n = await evaluateStream(classifier, chunks(), { format: opts.output, trace: opts.trace, hook: opts.hook }, ctx);
     if (n === 0) throw noPackets();
   });
   program.addCommand(cmd);
 };
+
+/** Packets read, classified and written at a time: a batch call into WASM, and ~0.5 MB of text output. */
+const CHUNK = 2048;
 
 const noPackets = () => NftlensError.of('INPUT_PARSE', 'no packets: give -p PACKET or --packets FILE', {});
