@@ -55,13 +55,16 @@ export async function evaluateStream(classifier: Classifier, chunks: AsyncIterab
     const results = opts.trace
       ? packets.map((p) => classifier.evaluate(p, { trace: true, hook: opts.hook }))
       : classifier.evaluateBatch(packets, { hook: opts.hook });
-    let out = '';
-    for (let i = 0; i < packets.length; i++, count++) {
-      const p = packets[i]!;
-      const r = results[i]!;
-      if (json) out += (count ? ',\n  ' : '[\n  ') + JSON.stringify(resultJson(classifier.plan, p, r), null, 2).replace(/\n/g, '\n  ');
-      else out += (count ? '\n' : '') + `packet: ${formatPacket(p)}\n${formatResult(classifier.plan, r)}`;
+    let out: string;
+    if (json) {
+      // The chunk as an array, without its brackets: its elements, indented as in the whole array.
+      const array = JSON.stringify(packets.map((p, i) => resultJson(classifier.plan, p, results[i]!)), null, 2);
+      out = (count ? ',\n' : '[\n') + array.slice(2, -2);
+    } else {
+      out = packets.map((p, i) => `packet: ${formatPacket(p)}\n${formatResult(classifier.plan, results[i]!)}`).join('\n');
+      if (count) out = '\n' + out;
     }
+    count += packets.length;
     await write(ctx, out);
   }
   if (json && count) await write(ctx, '\n]\n');
