@@ -149,11 +149,13 @@ export class Classifier {
     const col = (outCol: number, inCol: number) => c[out ? outCol : inCol]!;
     const words = (at: number, inAt: number) => [0, 1, 2, 3].map((w) => col(at + w, inAt + w)[i]!);
     const hooks = PATH_HOOKS.filter((h) => path & (1 << HOOK_CODE[h]));
+    const ctState = CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!;
     const r: EvalResult = {
       verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
       by: chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
       hooks,
-      packet: {
+      // Not rewritten: the input columns hold `pkt` as written (its addresses are canonical text).
+      packet: !out ? { ...pkt, ctState } : {
         ...pkt,
         saddr: wordsToAddress(words(L.B_OUT_SADDR, L.K_SADDR), pkt.family),
         daddr: wordsToAddress(words(L.B_OUT_DADDR, L.K_DADDR), pkt.family),
@@ -161,7 +163,7 @@ export class Classifier {
         dport: col(L.B_OUT_DPORT, L.K_DPORT)[i]!,
         mark: col(L.B_OUT_MARK, L.K_MARK)[i]!,
         ctMark: col(L.B_OUT_CTMARK, L.K_CTMARK)[i]!,
-        ctState: CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!,
+        ctState,
       },
     };
     if (chain !== L.NO_RULE) r.chain = chain;
