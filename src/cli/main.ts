@@ -1,11 +1,13 @@
 // The `nftlens` command line: builds the commander program from the command modules, runs it,
-// and turns every failure into a one-line located message and a non-zero exit code.
+// and turns every failure into one line on stderr and an exit code with one meaning (EXIT in
+// context.ts): 2 for what the user gave, 3 for what the machine lacks, 4 for nftlens's own bugs.
 // Library code never exits the process; this returns the exit code to bin/nftlens.js.
 
 import { Command, CommanderError } from 'commander';
 import { NftlensError, formatDiagnostic } from '../model/diagnostics.js';
 import { commands } from './commands/index.js';
-import { ExitCode, type CliContext } from './context.js';
+import { EXIT, EXIT_CODES_HELP, EnvironmentError, ExitCode, type CliContext } from './context.js';
+import { terminalSafe } from './terminal.js';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('nftlens')
@@ -13,29 +15,44 @@ export function buildProgram(ctx: CliContext): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
+      writeOut: (s) => ctx.stdout.write(terminalSafe(s)),
+      writeErr: (s) => ctx.stderr.write(terminalSafe(s)),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
   for (const register of commands) register(program, ctx);
   for (const c of program.commands) c.copyInheritedSettings(program);
   return program;
 }
 
-export async function run(argv: string[], ctx: CliContext): Promise<number> {
+export async function run(argv: string[], ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = buildProgram(ctx);
+  const say = (line: string) => ctx.stderr.write(terminalSafe(line) + '\n');
   try {
     await program.parseAsync(argv);
-    return 0;
+    return EXIT.ok;
   } catch (e) {
     if (e instanceof ExitCode) return e.code;
-    if (e instanceof CommanderError) return e.exitCode;
+    // --help and --version end with 0; every other complaint of commander's is a usage error.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (e instanceof NftlensError) {
-      for (const d of e.diagnostics) ctx.stderr.write(formatDiagnostic(d) + '\n');
-      return 2;
+      for (const d of e.diagnostics) say(formatDiagnostic(d));
+      return EXIT.usage;
     }
-    ctx.stderr.write(`nftlens: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    if (e instanceof EnvironmentError) {
+      say(`nftlens: ${e.message}`);
+      return EXIT.environment;
+    }
+    const sys = e as NodeJS.ErrnoException;
+    if (sys instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+      // The operating system refused (a file not writable, a disk full): the environment.
+      say(`nftlens: ${sys.message}`);
+      return EXIT.environment;
+    }
+    const debug = env.NFTLENS_DEBUG === '1';
+    say(`nftlens: internal error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (NFTLENS_DEBUG=1 shows the stack)'}`);
+    if (debug && e instanceof Error && e.stack) ctx.stderr.write(e.stack + '\n');
+    return EXIT.internal;
   }
 }
 

@@ -1,24 +1,37 @@
 // Options shared by commands, with kubectl's habits: `-f` (repeatable; files, folders, `-`),
-// `-o text|json|yaml`, and the printing of front-end warnings to stderr.
+// `-o text|json|yaml`, and the printing of results to stdout and of front-end warnings to stderr
+// (both through terminalSafe: no control character from the input reaches the terminal).
 
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { formatDiagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { loadRuleset, type Loaded } from '../frontends/load.js';
 import type { CliContext, OutputFormat } from './context.js';
+import { terminalSafe } from './terminal.js';
 
 export interface InputOptions {
   filename?: string[];
   nameRules?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** Argument parser of a repeatable option: its values in order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function withInput(cmd: Command, what = 'the embedded example policies'): Command {
-  return cmd
-    .option('-f, --filename <path>', `file, folder or - (stdin); repeatable (default: ${what})`, collect)
-    .option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does");
+  return withNameRules(cmd.option('-f, --filename <path>', `file, folder or - (stdin); repeatable (default: ${what})`, collect));
 }
+
+export function withNameRules(cmd: Command): Command {
+  return cmd.option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does");
+}
+
+/** `--local ADDR`, repeatable: the gateway's own addresses (routing sends packets to them to input). */
+export function withLocal(cmd: Command): Command {
+  return cmd.option('--local <address>', 'an address of this host (routing: packets to it go to input); repeatable', collect);
+}
+
+/** The hooks a packet's path goes through, for `--hook`. */
+export const HOOK_CHOICES = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
 export function withOutput(cmd: Command, formats: OutputFormat[], fallback: OutputFormat): Command {
   return cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats).default(fallback));
@@ -32,11 +45,14 @@ export async function loadInput(opts: InputOptions, ctx: CliContext, defaultPath
 
 /** Warnings go to stderr so that stdout stays machine-readable. */
 export function printDiagnostics(list: readonly Diagnostic[], ctx: CliContext): void {
-  for (const d of list) if (d.severity !== 'info') ctx.stderr.write(formatDiagnostic(d) + '\n');
+  for (const d of list) if (d.severity !== 'info') ctx.stderr.write(terminalSafe(formatDiagnostic(d)) + '\n');
+}
+
+/** Writes command output to stdout; false when the stream wants a 'drain' before more. */
+export function print(ctx: CliContext, text: string): boolean {
+  return ctx.stdout.write(terminalSafe(text));
 }
 
 export function writeData(ctx: CliContext, format: OutputFormat, data: unknown, text: () => string): void {
-  if (format === 'json') ctx.stdout.write(JSON.stringify(data, null, 2) + '\n');
-  else if (format === 'yaml') ctx.stdout.write(stringify(data));
-  else ctx.stdout.write(text());
+  print(ctx, format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'yaml' ? stringify(data) : text());
 }

@@ -149,11 +149,13 @@ export class Classifier {
     const col = (outCol: number, inCol: number) => c[out ? outCol : inCol]!;
     const words = (at: number, inAt: number) => [0, 1, 2, 3].map((w) => col(at + w, inAt + w)[i]!);
     const hooks = PATH_HOOKS.filter((h) => path & (1 << HOOK_CODE[h]));
+    const ctState = CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!;
     const r: EvalResult = {
       verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
       by: chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
       hooks,
-      packet: {
+      // Not rewritten: the input columns hold `pkt` as written (its addresses are canonical text).
+      packet: !out ? { ...pkt, ctState } : {
         ...pkt,
         saddr: wordsToAddress(words(L.B_OUT_SADDR, L.K_SADDR), pkt.family),
         daddr: wordsToAddress(words(L.B_OUT_DADDR, L.K_DADDR), pkt.family),
@@ -161,7 +163,7 @@ export class Classifier {
         dport: col(L.B_OUT_DPORT, L.K_DPORT)[i]!,
         mark: col(L.B_OUT_MARK, L.K_MARK)[i]!,
         ctMark: col(L.B_OUT_CTMARK, L.K_CTMARK)[i]!,
-        ctState: CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!,
+        ctState,
       },
     };
     if (chain !== L.NO_RULE) r.chain = chain;
@@ -208,7 +210,12 @@ export class Classifier {
   }
 }
 
+// IPv4 addresses, the batch path's common case, are converted without bigints or caches.
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 function addrWords(text: string): number[] {
+  const q = DOTTED_QUAD.exec(text);
+  if (q) return [((Number(q[1]) << 24) | (Number(q[2]) << 16) | (Number(q[3]) << 8) | Number(q[4])) >>> 0, 0, 0, 0];
   const a = addressOf(text)!;
   if (a.version === 4) return [Number(a.value), 0, 0, 0];
   const v = a.value;
@@ -216,6 +223,6 @@ function addrWords(text: string): number[] {
 }
 
 function wordsToAddress(w: number[], family: 4 | 6): string {
-  if (family === 4) return addressText(BigInt(w[0]!), 4);
+  if (family === 4) return `${w[0]! >>> 24}.${(w[0]! >>> 16) & 255}.${(w[0]! >>> 8) & 255}.${w[0]! & 255}`;
   return addressText((BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!), 6);
 }

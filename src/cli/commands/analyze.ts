@@ -12,7 +12,7 @@ import { findConflicts } from '../../analyses/conflicts.js';
 import { bySeverity } from '../../analyses/findings.js';
 import { findingsJson, formatFindings, countBySeverity } from '../../analyses/report.js';
 import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
-import { loadInput, withInput, withOutput, writeData, type InputOptions } from '../options.js';
+import { HOOK_CHOICES, collect, loadInput, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -23,15 +23,12 @@ interface AnalyzeOpts extends InputOptions {
   maxNodes?: string;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export const registerAnalyze: Register = (program, ctx) => {
   const cmd = new Command('analyze')
     .description('find shadowed, unreachable, redundant and overlapping rules and cross-resource conflicts, each with a witness packet (exit 1 on an error)')
-    .addOption(new Option('--hook <hook>', 'analyse this hook only; repeatable').choices(['prerouting', 'input', 'forward', 'output', 'postrouting']).argParser(collect))
-    .option('--local <address>', 'an address of this host (routing decisions); repeatable', collect)
+    .addOption(new Option('--hook <hook>', 'analyse this hook only; repeatable').choices(HOOK_CHOICES).argParser(collect))
     .option('--max-nodes <n>', 'BDD node limit (default 8388608)');
-  withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: AnalyzeOpts) => {
+  withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: AnalyzeOpts) => {
     const loaded = await loadInput(opts, ctx);
     const maxNodes = opts.maxNodes === undefined ? undefined : Number(opts.maxNodes);
     if (maxNodes !== undefined && !(Number.isInteger(maxNodes) && maxNodes > 0)) {

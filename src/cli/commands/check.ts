@@ -17,7 +17,7 @@ import { bySeverity } from '../../analyses/findings.js';
 import { checkIsolation } from '../../analyses/isolation.js';
 import { formatFindings, formatIsolation } from '../../analyses/report.js';
 import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
-import { withInput, type InputOptions } from '../options.js';
+import { print, withInput, type InputOptions } from '../options.js';
 import { readTenants } from './isolation.js';
 import type { Register } from './index.js';
 
@@ -49,7 +49,7 @@ export const registerCheck: Register = (program, ctx) => {
     }
 
     out.push('', '## what nft would install', renderNftText(loaded.ruleset).trimEnd());
-    ctx.stdout.write(out.join('\n') + '\n');
+    print(ctx, out.join('\n') + '\n');
   });
   program.addCommand(cmd);
 };

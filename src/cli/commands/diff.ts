@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { loadRuleset } from '../../frontends/load.js';
 import { diffRulesets } from '../../analyses/diff.js';
 import { diffJson, formatDiff } from '../../analyses/report.js';
-import { printDiagnostics, withOutput, writeData } from '../options.js';
+import { printDiagnostics, withLocal, withNameRules, withOutput, writeData } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -18,17 +18,13 @@ interface DiffOpts {
   nameRules?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export const registerDiff: Register = (program, ctx) => {
   const cmd = new Command('diff')
     .description('the packets whose verdict changes between two policies, as header-space cubes with witnesses (exit 1 if any)')
     .argument('<old>', 'file or folder (- for stdin)')
     .argument('<new>', 'file or folder')
-    .option('--by-rule', 'a change of the deciding rule or policy counts too')
-    .option('--local <address>', 'an address of this host (routing decisions); repeatable', collect)
-    .option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does");
-  withOutput(cmd, ['text', 'json'], 'text').action(async (before: string, after: string, opts: DiffOpts) => {
+    .option('--by-rule', 'a change of the deciding rule or policy counts too');
+  withOutput(withLocal(withNameRules(cmd)), ['text', 'json'], 'text').action(async (before: string, after: string, opts: DiffOpts) => {
     const load = async (p: string) => {
       const l = await loadRuleset([p], { nameRules: opts.nameRules, stdin: ctx.stdin });
       printDiagnostics(l.diagnostics, ctx);

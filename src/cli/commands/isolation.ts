@@ -11,7 +11,7 @@ import { EXAMPLES_DIR } from '../../frontends/load.js';
 import { checkIsolation, parseTenants, type Tenant } from '../../analyses/isolation.js';
 import { isolationSvg } from '../../analyses/matrix-svg.js';
 import { formatIsolation, isolationJson } from '../../analyses/report.js';
-import { loadInput, withInput, withOutput, writeData, type InputOptions } from '../options.js';
+import { loadInput, print, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -21,8 +21,6 @@ interface IsolationOpts extends InputOptions {
   svg?: string;
   local?: string[];
 }
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** The tenants file (default: the embedded examples' tenants), parsed; errors name the file. */
 export async function readTenants(path?: string): Promise<Tenant[]> {
@@ -40,14 +38,13 @@ export const registerIsolation: Register = (program, ctx) => {
   const cmd = new Command('isolation')
     .description('prove tenants cannot reach each other on the forward path, or show each breach with a witness (exit 1 on a breach)')
     .option('--tenants <file>', 'tenants: name → sources, destinations, interfaces (default: examples/tenants)')
-    .option('--svg <file>', 'also write the reachability matrix as SVG to this file')
-    .option('--local <address>', 'an address of this host (routing decisions); repeatable', collect);
-  withOutput(withInput(cmd), ['text', 'json', 'svg' as OutputFormat], 'text').action(async (opts: IsolationOpts) => {
+    .option('--svg <file>', 'also write the reachability matrix as SVG to this file');
+  withOutput(withLocal(withInput(cmd)), ['text', 'json', 'svg' as OutputFormat], 'text').action(async (opts: IsolationOpts) => {
     const tenants = await readTenants(opts.tenants);
     const loaded = await loadInput(opts, ctx);
     const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [] });
     if (opts.svg) await writeFile(opts.svg, isolationSvg(r));
-    if (opts.output === 'svg') ctx.stdout.write(isolationSvg(r));
+    if (opts.output === 'svg') print(ctx, isolationSvg(r));
     else writeData(ctx, opts.output, isolationJson(r), () => formatIsolation(r));
     if (!r.isolated) throw new ExitCode(1);
   });

@@ -11,8 +11,8 @@ import { parsePacketLine, type Packet } from '../../engine/packet.js';
 import { probe } from '../../probe/probe.js';
 import { generatePackets } from '../../probe/generate.js';
 import { formatReport, reportJson } from '../../probe/report.js';
-import { loadInput, withInput, withOutput, type InputOptions } from '../options.js';
-import { ExitCode, type OutputFormat } from '../context.js';
+import { collect, loadInput, print, withInput, withOutput, type InputOptions } from '../options.js';
+import { EnvironmentError, ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
 interface ProbeCliOptions extends InputOptions {
@@ -25,8 +25,6 @@ interface ProbeCliOptions extends InputOptions {
   verbose?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export const registerProbe: Register = (program, ctx) => {
   const cmd = new Command('probe')
     .description('send packets through the policies loaded in a throwaway network namespace and check the engine against the kernel (root)')
@@ -38,7 +36,7 @@ export const registerProbe: Register = (program, ctx) => {
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
     const why = await kernelAvailable();
-    if (why) throw new Error(`probe needs the kernel: ${why}`);
+    if (why) throw new EnvironmentError(`probe needs the kernel: ${why}`);
     const { ruleset } = await loadInput(opts, ctx);
     const packets: Packet[] = [];
     if (opts.packets) {
@@ -52,9 +50,11 @@ export const registerProbe: Register = (program, ctx) => {
     }
     for (const [i, p] of (opts.packet ?? []).entries()) packets.push(parsePacketLine(p, { file: `-p #${i + 1}` }));
     const random = opts.random === undefined ? 0 : Number(opts.random);
-    if (!Number.isInteger(random) || random < 0) throw new Error(`--random takes a count, not "${opts.random}"`);
-    if (random > 0) packets.push(...generatePackets(ruleset, { random, seed: opts.seed === undefined ? 1 : Number(opts.seed) }));
-    if (packets.length === 0) throw new Error('no packets: give --packets FILE, -p PACKET or --random N');
+    if (!Number.isInteger(random) || random < 0) throw NftlensError.of('INPUT_PARSE', `--random takes a count, not "${opts.random}"`, {});
+    const seed = opts.seed === undefined ? 1 : Number(opts.seed);
+    if (!Number.isInteger(seed)) throw NftlensError.of('INPUT_PARSE', `--seed takes an integer, not "${opts.seed}"`, {});
+    if (random > 0) packets.push(...generatePackets(ruleset, { random, seed }));
+    if (packets.length === 0) throw NftlensError.of('INPUT_PARSE', 'no packets: give --packets FILE, -p PACKET or --random N', {});
     const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
     const bar = tty ? new SingleBar({ stream: ctx.stderr as NodeJS.WriteStream, format: 'probe [{bar}] {value}/{total} packets' }, Presets.shades_classic) : undefined;
     let started = false;
@@ -66,9 +66,13 @@ export const registerProbe: Register = (program, ctx) => {
         started = true;
         bar.update(sent);
       },
+    }).catch((e: unknown) => {
+      // The namespaces, nft, tcpreplay or tcpdump failed under the probe: the environment.
+      if (e instanceof NftlensError) throw e;
+      throw new EnvironmentError(`the probe could not run: ${e instanceof Error ? e.message : String(e)}`);
     }).finally(() => started && bar?.stop());
-    if (opts.output === 'json') ctx.stdout.write(JSON.stringify(reportJson(report), null, 2) + '\n');
-    else ctx.stdout.write(formatReport(report, { verbose: opts.verbose }));
+    if (opts.output === 'json') print(ctx, JSON.stringify(reportJson(report), null, 2) + '\n');
+    else print(ctx, formatReport(report, { verbose: opts.verbose }));
     if (!report.ok) throw new ExitCode(1);
   });
   program.addCommand(cmd);
