@@ -3,7 +3,8 @@
 // its keywords: 1.0.6 takes no quoted name), at most 255 bytes (NFT_NAME_MAXLEN 256 with the NUL);
 // a quoted string (comment, interface or device name, log prefix) has no escapes, so it cannot hold
 // `"`; control characters are refused too. A comment is at most 128 bytes (nft text; the kernel
-// takes more through JSON), an interface name at most 15 (IFNAMSIZ 16 with the NUL), a log prefix 127.
+// takes more through JSON), an interface name at most 15 (IFNAMSIZ 16 with the NUL), a log prefix 127
+// (and without `$`: nft expands variables there).
 // Each check returns why a string cannot be carried, or undefined; callers locate the error.
 
 export const NFT_NAME_MAX_BYTES = 255;
@@ -48,4 +49,10 @@ export function nftStringProblem(s: string, maxBytes?: number): string | undefin
   if (CONTROL.test(s)) return `${JSON.stringify(s)} contains a control character (such as a newline), which nftlens never writes into nft text`;
   if (maxBytes !== undefined && bytes(s) > maxBytes) return `${JSON.stringify(s)} is ${bytes(s)} bytes long; nft takes at most ${maxBytes}`;
   return undefined;
+}
+
+/** Why `s` cannot be a log prefix: a quoted string where nft 1.0.6 also expands `$variables`. */
+export function nftLogPrefixProblem(s: string): string | undefined {
+  if (s.includes('$')) return `${JSON.stringify(s)} contains "$", which nft reads in a log prefix as a variable`;
+  return nftStringProblem(s, NFT_LOG_PREFIX_MAX_BYTES);
 }

@@ -5,7 +5,7 @@
 
 import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
-import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, NFT_LOG_PREFIX_MAX_BYTES, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
+import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { nfprotoHolds } from './render-json.js';
 import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
@@ -72,7 +72,11 @@ function name(n: string, at: Where): string {
 
 /** nft's strings have no escapes (`"e\\*"` is a literal star): what a string cannot carry is refused. */
 function quote(s: string, at: Where, maxBytes?: number): string {
-  const problem = nftStringProblem(s, maxBytes);
+  return checked(s, at, (x) => nftStringProblem(x, maxBytes));
+}
+
+function checked(s: string, at: Where, problemOf: (s: string) => string | undefined): string {
+  const problem = problemOf(s);
   if (problem) throw refused(at, problem);
   return `"${s}"`;
 }
@@ -160,7 +164,7 @@ export function statementText(s: Statement, family: Table['family']): string {
       return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
     }
     case 'log':
-      return s.prefix === undefined ? 'log' : `log prefix ${quote(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, NFT_LOG_PREFIX_MAX_BYTES)}`;
+      return s.prefix === undefined ? 'log' : `log prefix ${checked(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, nftLogPrefixProblem)}`;
   }
 }
 

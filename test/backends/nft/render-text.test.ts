@@ -85,6 +85,8 @@ describe('renderNftText', () => {
         'nftables[2].chain.dev', /chain device/],
       ['a quote in a log prefix', one('t', 'c', [rule([{ kind: 'log', prefix: '"', origin: at('nftables[3].rule.expr[0]') }])]),
         'nftables[3].rule.expr[0].log.prefix', /log prefix/],
+      ['a $ in a log prefix (nft expands variables there)', one('t', 'c', [rule([{ kind: 'log', prefix: 'a$b', origin: at('nftables[3].rule.expr[0]') }])]),
+        'nftables[3].rule.expr[0].log.prefix', /"\$", which nft reads in a log prefix as a variable/],
       ['a jump to a keyword', one('t', 'c', [rule([], { kind: 'jump', target: 'drop', origin: at('nftables[3].rule.expr[0]') })]),
         'nftables[3].rule.expr[0].jump.target', /jump target .*keyword/],
     ];
