@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderNftText } from '../../../src/backends/nft/render-text.js';
 import { renderNftJson } from '../../../src/backends/nft/render-json.js';
+import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 import type { Rule, Ruleset } from '../../../src/model/ruleset.js';
 import { m, NAT4, r } from './samples.js';
@@ -101,6 +102,29 @@ describe('renderNftText', () => {
       });
     }
   });
+
+  it('refuses, at the JSON path, an imported name it cannot write (the kernel takes any bytes through JSON)', () => {
+    const doc = { nftables: [
+      { table: { family: 'ip', name: 't', handle: 1 } },
+      { chain: { family: 'ip', table: 't', name: 'x\n}\ntable ip evil {', handle: 1 } },
+    ] };
+    const { ruleset } = importNftJson(JSON.stringify(doc), 'listing.json');
+    expect(() => renderNftText(ruleset)).toThrow(NftlensError);
+    try {
+      renderNftText(ruleset);
+    } catch (e) {
+      expect((e as NftlensError).diagnostics[0]).toMatchObject({ code: 'NFT_TEXT', origin: { file: 'listing.json', field: 'nftables[1].chain.name' } });
+    }
+  });
+
+  it('imports and renders as text a 200k-rule listing (import -o text)', () => {
+    const rule = (i: number) => ({ rule: { family: 'ip', table: 't', chain: 'c', handle: i + 2,
+      expr: [{ match: { op: '==', left: { payload: { protocol: 'th', field: 'dport' } }, right: i % 65536 } }, { accept: null }] } });
+    const doc = { nftables: [{ table: { family: 'ip', name: 't', handle: 1 } }, { chain: { family: 'ip', table: 't', name: 'c', handle: 1 } },
+      ...Array.from({ length: 200_000 }, (_, i) => rule(i))] };
+    const { ruleset } = importNftJson(JSON.stringify(doc), 'big.json');
+    expect(renderNftText(ruleset).split('\n').length).toBe(200_000 + 5);
+  }, 120_000);
 
   it('renders a 200k-rule chain (no spread of the rules onto the stack)', () => {
     const rules = Array.from({ length: 200_000 }, (_, i) => r([m('th dport', i % 65536)], { kind: 'accept' }));
