@@ -18,11 +18,6 @@ export function quirkWarnings(fc: FirewallConfiguration): Diagnostic[] {
   const family = fc.table.family.value;
 
   for (const chain of fc.table.chains) {
-    if (chain.hook.value === 'ingress') {
-      warn(chain.hook.loc, { chain },
-        `an ingress chain must name the device it attaches to, and the CRD has no field for it: nft refuses such a chain, ` +
-        `and whether the kernel accepts Liqo's device-less one depends on the kernel version`);
-    }
     const routes = chain.rules.routeRules;
     if (chain.type.value === 'route' && routes && routes.items.length > 0) {
       warn(routes.loc, { chain },

@@ -195,6 +195,11 @@ class Validator {
     this.nftName(table.name, {}, 'table');
     for (const chain of table.chains) {
       this.nftName(chain.name, { chain }, 'chain');
+      if (chain.hook.value === 'ingress' && allowedTableFamilyChainTypeHook(table.family.value, chain.type.value, 'ingress')) {
+        this.value(chain.hook.loc, { chain },
+          `an ingress chain must name the device it attaches to, and the CRD has no field for it: ` +
+          `nft refuses the chain ("Missing \`device' in this chain definition"), as JSON and as text`);
+      }
       for (const rule of chainRules(chain)) {
         if (rule.name?.value) {
           // The rule's name becomes its nft comment.
