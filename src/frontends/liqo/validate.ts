@@ -267,6 +267,16 @@ class Validator {
     const scope = { chain, rule };
     const hook = chain.hook.value;
     const value = rule.value;
+    const family = this.fc.table.family.value;
+    const action = rule.action.value;
+    const ct = action === 'ctmark' || action === 'metamarkfromctmark';
+    if ((ct && (family === 'ARP' || family === 'NETDEV')) || (family === 'ARP' && (action === 'reject' || action === 'tcpmssclamp'))) {
+      this.value(rule.action.loc, scope,
+        `the kernel refuses ${action} in an ${family} table (` +
+        (ct ? 'no connection tracking there: "Protocol error"' : action === 'reject' ? '"cannot use reject with arp"' : '"conflicting protocols specified: arp vs. tcp"') +
+        `); Liqo's webhook accepts it, but ${FAILS}`);
+      return;
+    }
     switch (rule.action.value) {
       case 'ctmark':
         if (!value) {
