@@ -25,6 +25,7 @@ export const CODES = {
   LIQO_MSS_CLAMP: 'tcpmssclamp needs an `eq` tcp proto match',
   LIQO_VALUE: 'a port, mark, MSS or NAT target value cannot be installed',
   LIQO_TABLE_NAME: 'another resource has the same table name and labels, or an update changes the table name',
+  LIQO_NAME: 'a table, chain, rule or device name that nft or the kernel refuses (length, characters, keyword)',
   // Liqo FirewallConfiguration: warnings about Liqo's own translation
   LIQO_QUIRK: "Liqo's gateway installs something other than the resource's plain meaning",
   LIQO_UNNAMED: 'a rule had no name and was given a deterministic one',
@@ -42,6 +43,7 @@ export const CODES = {
   ANALYSIS_LIMIT: 'a header-space analysis needs more BDD nodes than its limit allows',
   // nft back end
   NFT_COMMAND: 'the nft command failed',
+  NFT_TEXT: 'a name or string cannot be written as nft text (nft would refuse it or read something else)',
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -27,13 +27,19 @@ export function formatOrigin(o: Origin): string {
     parts.push(f);
   }
   const where: string[] = [];
-  if (o.resource) where.push(`resource ${o.resource}`);
-  if (o.table) where.push(`table ${o.table}`);
-  if (o.chain) where.push(`chain ${o.chain}`);
-  if (o.rule) where.push(`rule ${o.rule}`);
+  if (o.resource) where.push(`resource ${shown(o.resource)}`);
+  if (o.table) where.push(`table ${shown(o.table)}`);
+  if (o.chain) where.push(`chain ${shown(o.chain)}`);
+  if (o.rule) where.push(`rule ${shown(o.rule)}`);
   if (o.field) where.push(`field ${o.field}`);
   if (where.length) parts.push(where.join(', '));
   return parts.join(' ');
+}
+
+/** A name from the input, quoted as JSON when it holds a control character: one diagnostic, one line. */
+function shown(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(name) ? JSON.stringify(name) : name;
 }
 
 /** A child origin: the parent's location narrowed by the given parts. */

@@ -1,6 +1,7 @@
-// Talking to the kernel through `nft`: load a rendered JSON document as one batch (`nft -j -f`)
+// Talking to the kernel through `nft`: load a rendered JSON document as one batch (`nft -j -f`),
+// or rendered text (`nft -f`, for tests of the text form),
 // and read the live ruleset back through the nft-JSON front end, optionally inside a named network
-// namespace. Argument vectors only. The JSON goes through a private temporary file rather than
+// namespace. Argument vectors only. The document goes through a private temporary file rather than
 // stdin: nft 1.0.6 reads `-f -` by opening /dev/stdin, which fails (ENXIO) on the socket Node
 // gives a child as its stdin pipe.
 
@@ -37,11 +38,20 @@ async function nft(args: string[], opts: NftOptions): Promise<string> {
 
 /** Applies a document from renderNftJson() as one atomic transaction. */
 export async function loadRuleset(doc: NftJsonDocument, opts: NftOptions = {}): Promise<void> {
+  await withFile('ruleset.json', JSON.stringify(doc), (file) => nft(['-j', '-f', file], opts));
+}
+
+/** Loads text from renderNftText() with `nft -f` (`nft -c -f` with check: nothing is applied). */
+export async function loadRulesetText(text: string, opts: NftOptions & { check?: boolean } = {}): Promise<void> {
+  await withFile('ruleset.nft', text, (file) => nft([...(opts.check ? ['-c'] : []), '-f', file], opts));
+}
+
+async function withFile(name: string, content: string, fn: (file: string) => Promise<unknown>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nftlens-'));
   try {
-    const file = join(dir, 'ruleset.json');
-    await writeFile(file, JSON.stringify(doc), { mode: 0o600 });
-    await nft(['-j', '-f', file], opts);
+    const file = join(dir, name);
+    await writeFile(file, content, { mode: 0o600 });
+    await fn(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

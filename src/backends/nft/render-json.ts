@@ -17,7 +17,8 @@ export interface NftJsonDocument {
 
 export function renderNftJson(ruleset: Ruleset): NftJsonDocument {
   const out: object[] = [{ metainfo: { json_schema_version: 1 } }];
-  for (const t of ruleset.tables) out.push(...renderTable(t));
+  // One push a command: a spread of a table's commands overflows the stack at ~100k rules.
+  for (const t of ruleset.tables) for (const cmd of renderTable(t)) out.push(cmd);
   return { nftables: out };
 }
 

@@ -1,8 +1,12 @@
-// IR → `nft list ruleset`-style text, for people. It is loadable by `nft -f` where the IR allows
-// (names quoted when they are not plain identifiers, a prefix with host bits written as
-// `& mask ==`), but nftlens itself only ever loads the JSON form (render-json.ts).
+// IR → `nft list ruleset`-style text, for people, loadable by `nft -f` (a prefix with host bits is
+// written as `& mask ==`); nftlens itself only ever loads the JSON form (render-json.ts). Every
+// string from the input is checked against what nft's text can carry (model/nft-text.ts) and
+// refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { NftlensError } from '../../model/diagnostics.js';
+import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
+import type { Origin } from '../../model/origin.js';
 import { nfprotoHolds } from './render-json.js';
 import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
 
@@ -11,26 +15,26 @@ export function renderNftText(ruleset: Ruleset): string {
 }
 
 export function renderTableText(t: Table): string {
-  const lines = [`table ${t.family} ${name(t.name)} {`];
-  if (t.comment !== undefined) lines.push(`\tcomment ${quote(t.comment)}`);
+  const lines = [`table ${t.family} ${name(t.name, { origin: t.origin, what: 'table name', key: 'name' })} {`];
+  if (t.comment !== undefined) lines.push(`\tcomment ${quote(t.comment, { origin: t.origin, what: 'table comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
   t.chains.forEach((c, i) => {
     if (i > 0 || t.comment !== undefined) lines.push('');
-    lines.push(...chainText(t, c));
+    chainText(t, c, lines);
   });
   lines.push('}');
   return lines.join('\n') + '\n';
 }
 
-function chainText(t: Table, c: Chain): string[] {
-  const out = [`\tchain ${name(c.name)} {`];
-  if (c.comment !== undefined) out.push(`\t\tcomment ${quote(c.comment)}`);
+/** Appends the chain's lines to `out` (one push a line: a chain may have millions of rules). */
+function chainText(t: Table, c: Chain, out: string[]): void {
+  out.push(`\tchain ${name(c.name, { origin: c.origin, what: 'chain name', key: 'name' })} {`);
+  if (c.comment !== undefined) out.push(`\t\tcomment ${quote(c.comment, { origin: c.origin, what: 'chain comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
   if (c.base) {
-    const dev = c.base.device !== undefined ? ` device ${quote(c.base.device)}` : '';
+    const dev = c.base.device !== undefined ? ` device ${quote(c.base.device, { origin: c.origin, what: 'chain device', key: 'dev' }, IFNAME_MAX_BYTES)}` : '';
     out.push(`\t\ttype ${c.base.type} hook ${c.base.hook}${dev} priority ${c.base.priority}; policy ${c.base.policy};`);
   }
   for (const r of c.rules) out.push(`\t\t${ruleText(t, r)}`);
   out.push('\t}');
-  return out;
 }
 
 export function ruleText(t: Pick<Table, 'family'>, r: Rule): string {
@@ -43,18 +47,43 @@ export function ruleText(t: Pick<Table, 'family'>, r: Rule): string {
     } else parts.push(matchText(e));
   }
   if (r.verdict) parts.push(verdictText(r.verdict));
-  if (r.comment !== undefined) parts.push(`comment ${quote(r.comment)}`);
+  if (r.comment !== undefined) parts.push(`comment ${quote(r.comment, ruleCommentAt(r), NFT_COMMENT_MAX_BYTES)}`);
   return parts.join(' ') || 'continue';
 }
 
-/** nft names: plain identifiers as they are, anything else in double quotes. */
-function name(n: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(n) ? n : quote(n);
+/** What a string is and where: its node's origin, and the key under that node's field, if any. */
+interface Where {
+  origin: Origin;
+  what: string;
+  key?: string;
 }
 
-/** nft's strings have no escapes (`"e\*"` is a literal star); a `"` inside cannot be loaded. */
-function quote(s: string): string {
-  return `"${s.replace(/"/g, '\\"')}"`;
+/** Liqo keeps a rule's name in the rule's `name`; nft JSON keeps its comment in `comment`. */
+function ruleCommentAt(r: Rule): Where {
+  return { origin: r.origin, what: 'rule comment', key: r.origin.resource !== undefined ? 'name' : 'comment' };
+}
+
+/** A table or chain name: nft 1.0.6 takes only bare words, so one it cannot read is refused. */
+function name(n: string, at: Where): string {
+  const problem = nftNameProblem(n);
+  if (problem) throw refused(at, problem);
+  return n;
+}
+
+/** nft's strings have no escapes (`"e\\*"` is a literal star): what a string cannot carry is refused. */
+function quote(s: string, at: Where, maxBytes?: number): string {
+  return checked(s, at, (x) => nftStringProblem(x, maxBytes));
+}
+
+function checked(s: string, at: Where, problemOf: (s: string) => string | undefined): string {
+  const problem = problemOf(s);
+  if (problem) throw refused(at, problem);
+  return `"${s}"`;
+}
+
+function refused({ origin, what, key }: Where, problem: string): NftlensError {
+  const field = origin.field !== undefined && key !== undefined ? `${origin.field}.${key}` : origin.field;
+  return NftlensError.of('NFT_TEXT', `the ${what} cannot be written as nft text: ${problem}`, { ...origin, ...(field !== undefined ? { field } : {}) });
 }
 
 function hex32(n: number): string {
@@ -67,7 +96,7 @@ function flags(n: number): string {
   return names.length === 1 ? names[0]! : `(${names.join(' | ')})`;
 }
 
-function atomText(m: Pick<Match, 'field'>, a: Atom): string {
+function atomText(m: Pick<Match, 'field' | 'origin'>, a: Atom): string {
   const info = FIELDS[m.field];
   if (typeof a === 'number') {
     if (m.field === 'meta l4proto' || m.field === 'ip protocol') return l4protoName(a) ?? String(a);
@@ -76,16 +105,16 @@ function atomText(m: Pick<Match, 'field'>, a: Atom): string {
     if (info.kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : String(a);
     return String(a);
   }
-  return info.kind === 'ifname' ? quote(a) : a;
+  return info.kind === 'ifname' ? quote(a, { origin: m.origin, what: `${m.field} value` }, IFNAME_MAX_BYTES) : a;
 }
 
-function itemText(m: Pick<Match, 'field'>, i: Item): string {
+function itemText(m: Pick<Match, 'field' | 'origin'>, i: Item): string {
   if (typeof i !== 'object') return atomText(m, i);
   if ('prefix' in i) return `${i.prefix}/${i.len}`;
   return `${atomText(m, i.range[0])}-${atomText(m, i.range[1])}`;
 }
 
-function valueText(m: Pick<Match, 'field'>, v: MatchValue): string {
+function valueText(m: Pick<Match, 'field' | 'origin'>, v: MatchValue): string {
   if (typeof v === 'object' && 'set' in v) return `{ ${v.set.map((i) => itemText(m, i)).join(', ')} }`;
   return itemText(m, v);
 }
@@ -135,7 +164,7 @@ export function statementText(s: Statement, family: Table['family']): string {
       return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
     }
     case 'log':
-      return s.prefix === undefined ? 'log' : `log prefix ${quote(s.prefix)}`;
+      return s.prefix === undefined ? 'log' : `log prefix ${checked(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, nftLogPrefixProblem)}`;
   }
 }
 
@@ -143,7 +172,7 @@ export function verdictText(v: Verdict): string {
   switch (v.kind) {
     case 'jump':
     case 'goto':
-      return `${v.kind} ${name(v.target)}`;
+      return `${v.kind} ${name(v.target, { origin: v.origin, what: `${v.kind} target`, key: `${v.kind}.target` })}`;
     case 'reject':
       if (!v.with) return 'reject';
       if (v.with.type === 'tcp reset') return 'reject with tcp reset';

@@ -18,11 +18,6 @@ export function quirkWarnings(fc: FirewallConfiguration): Diagnostic[] {
   const family = fc.table.family.value;
 
   for (const chain of fc.table.chains) {
-    if (chain.hook.value === 'ingress') {
-      warn(chain.hook.loc, { chain },
-        `an ingress chain must name the device it attaches to, and the CRD has no field for it: nft refuses such a chain, ` +
-        `and whether the kernel accepts Liqo's device-less one depends on the kernel version`);
-    }
     const routes = chain.rules.routeRules;
     if (chain.type.value === 'route' && routes && routes.items.length > 0) {
       warn(routes.loc, { chain },
@@ -73,11 +68,6 @@ function matchQuirks(m: Match, scope: Scope, family: string, warn: Warn): void {
           `Liqo ignores op: neq for port ranges: it installs "port in ${p.start}-${p.end}", while the resource says ` +
           `"port not in ${p.start}-${p.end}"; nftlens models "not in"`);
       }
-      if (p.start > p.end) {
-        warn(m.port.value.loc, scope,
-          `the port range ${text} starts after it ends: Liqo installs it without complaint and it never matches ` +
-          `(Liqo ignores neq on ranges, so even with neq it never matches)`);
-      }
     } else if (p && (p.raw < 0n || p.raw > 65535n)) {
       warn(m.port.value.loc, scope,
         `port ${text} is not a 16-bit port: Liqo keeps its lowest 16 bits and installs port ${p.port}; nftlens models port ${p.port}`);
@@ -94,12 +84,6 @@ function matchQuirks(m: Match, scope: Scope, family: string, warn: Warn): void {
         `Liqo compares device names literally: "${name}" matches only an interface named exactly that, ` +
         `not every name starting with "${name.slice(0, -1)}" as nft's wildcard would; nftlens models the literal name`);
     }
-    if (Buffer.byteLength(name) > 15) {
-      warn(m.dev.value.loc, scope,
-        `device name "${name}" is longer than 15 bytes, the longest Linux interface name: no interface can have it, so ` +
-        `this match never holds${m.op.value === 'neq' ? ' (with neq: always holds)' : ''}; Liqo cuts it to 16 bytes without ` +
-        `a terminator, which still matches nothing`);
-    }
   }
 }
 
@@ -107,7 +91,8 @@ function ipQuirks(v: IPValue, m: Match, scope: Scope, family: string, warn: Warn
   const loc = m.ip!.value.loc;
   const text = m.ip!.value.value;
   const v6 = v.type === 'subnet' ? v.cidr.addr.version === 6 : unmap(v.type === 'ip' ? v.addr : v.start).version === 6;
-  if (v6) {
+  // In an IPV4 table an IPv6 value is an error (validate.ts: nft refuses it).
+  if (v6 && family !== 'IPV4') {
     warn(loc, scope,
       `${text} is an IPv6 value: Liqo's webhook accepts it, but Liqo's gateway matches only IPv4 addresses ` +
       `(it takes the IPv4 form of the value, which IPv6 values lack) and fails to install the resource; nftlens models an ip6 match`);
@@ -213,7 +198,7 @@ function natQuirks(fc: FirewallConfiguration, chain: Chain, rule: NatRule, warn:
     return;
   }
   const v6 = v.type === 'subnet' ? v.cidr.addr.version === 6 : unmap(v.addr).version === 6;
-  if (v6) {
+  if (v6 && fc.table.family.value !== 'IPV4') {
     warn(to.loc, scope,
       `${to.value} is an IPv6 target: Liqo's gateway translates only to IPv4 addresses and fails to install this rule; ` +
       `nftlens models ${rule.natType.value} to ${to.value}`);

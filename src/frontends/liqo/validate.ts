@@ -3,16 +3,18 @@
 // of the chain's type, rule names; NAT rules' type vs hook and `to`; filter rules' IP values and
 // tcpmssclamp. Liqo stops at the first failure; this collects them all (skipping only checks that
 // would repeat an earlier one). Then LIQO_VALUE: what Liqo never checks but what cannot be
-// installed or means nothing (ports, marks, NAT targets, IPs in NAT rules). Cluster-wide checks
+// installed or means nothing (ports, marks, NAT targets, IPs in NAT rules, an IP of the wrong
+// family for the table), and LIQO_NAME: names nft or the kernel refuses. Cluster-wide checks
 // (unique table name + labels, immutable table name) are the analyzer's, across resources.
 
 import { diag, type Code, type Diagnostic } from '../../model/diagnostics.js';
 import {
   chainRules, WEBHOOK_SKIP_LABEL,
-  type Chain, type ChainHook, type ChainType, type FilterRule, type FirewallConfiguration, type Loc,
+  type Chain, type ChainHook, type ChainType, type Field, type FilterRule, type FirewallConfiguration, type Loc,
   type NatRule, type TableFamily,
 } from './types.js';
-import { as16, goAtoi, liqoIPValue, liqoPortValue, unmap } from './values.js';
+import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
+import { as16, goAtoi, liqoIPValue, liqoPortValue, unmap, type IPValue } from './values.js';
 import { originOf, type Scope } from './where.js';
 
 /**
@@ -190,10 +192,20 @@ class Validator {
 
   values(): void {
     const { table } = this.fc;
-    if (Buffer.byteLength(table.name.value) > 255) this.value(table.name.loc, {}, `the table name is longer than the kernel's 255 bytes`);
+    this.nftName(table.name, {}, 'table');
     for (const chain of table.chains) {
-      if (Buffer.byteLength(chain.name.value) > 255) this.value(chain.name.loc, { chain }, `the chain name is longer than the kernel's 255 bytes`);
+      this.nftName(chain.name, { chain }, 'chain');
+      if (chain.hook.value === 'ingress' && allowedTableFamilyChainTypeHook(table.family.value, chain.type.value, 'ingress')) {
+        this.value(chain.hook.loc, { chain },
+          `an ingress chain must name the device it attaches to, and the CRD has no field for it: ` +
+          `nft refuses the chain ("Missing \`device' in this chain definition"), as JSON and as text`);
+      }
       for (const rule of chainRules(chain)) {
+        if (rule.name?.value) {
+          // The rule's name becomes its nft comment.
+          const problem = nftStringProblem(rule.name.value, NFT_COMMENT_MAX_BYTES);
+          if (problem) this.name(rule.name.loc, { chain, rule }, `the rule name becomes the rule's nft comment, and ${problem}`);
+        }
         if (rule.list === 'routeRules') continue;
         this.matchValues(chain, rule);
         if (rule.list === 'filterRules') this.actionValue(chain, rule);
@@ -222,17 +234,31 @@ class Validator {
             this.value(loc, scope, `the range ${text} starts after it ends, so it matches nothing; ${NAT_IP_GAP}`);
           }
         }
+        if (v) this.ipFamily(loc, scope, text, ipVersion(v), 'value');
       }
-      if (m.port && !liqoPortValue(m.port.value.value)) {
+      const port = m.port && liqoPortValue(m.port.value.value);
+      if (m.port && !port) {
         this.value(m.port.value.loc, scope,
           `port ${JSON.stringify(m.port.value.value)} is neither a number nor a start-end range of numbers; ` +
           `Liqo's webhook does not check ports and accepts it, but ${FAILS}`);
+      } else if (m.port && port?.type === 'range' && port.start > port.end) {
+        this.value(m.port.value.loc, scope,
+          `the port range ${m.port.value.value} starts after it ends; Liqo's webhook accepts it, but nft refuses it ` +
+          `("Range has zero or negative size") and it could never match; write ${port.end}-${port.start}`);
       }
       if (m.dev && m.dev.value.value === '') {
         const which = m.dev.position.value === 'in' ? 'input' : 'output';
         this.value(m.dev.value.loc, scope,
           `the device name is empty; Liqo would install a match on "no ${which} interface", ` +
           `which nftables cannot express and nftlens does not model`);
+      } else if (m.dev) {
+        // A trailing `*` is matched literally, so nft is given it escaped (`\*`), one byte longer.
+        const problem = nftStringProblem(m.dev.value.value.replace(/\*$/, '\\*'), IFNAME_MAX_BYTES);
+        if (problem) {
+          this.name(m.dev.value.loc, scope,
+            `the device name cannot be an interface name (at most ${IFNAME_MAX_BYTES} bytes, a trailing * written \\*, ` +
+            `no quote or control character); nft refuses it: ${problem}`);
+        }
       }
     }
   }
@@ -241,6 +267,16 @@ class Validator {
     const scope = { chain, rule };
     const hook = chain.hook.value;
     const value = rule.value;
+    const family = this.fc.table.family.value;
+    const action = rule.action.value;
+    const ct = action === 'ctmark' || action === 'metamarkfromctmark';
+    if ((ct && (family === 'ARP' || family === 'NETDEV')) || (family === 'ARP' && (action === 'reject' || action === 'tcpmssclamp'))) {
+      this.value(rule.action.loc, scope,
+        `the kernel refuses ${action} in an ${family} table (` +
+        (ct ? 'no connection tracking there: "Protocol error"' : action === 'reject' ? '"cannot use reject with arp"' : '"conflicting protocols specified: arp vs. tcp"') +
+        `); Liqo's webhook accepts it, but ${FAILS}`);
+      return;
+    }
     switch (rule.action.value) {
       case 'ctmark':
         if (!value) {
@@ -298,6 +334,7 @@ class Validator {
       return;
     }
     const v = liqoIPValue(to.value);
+    if (v && v.type !== 'range') this.ipFamily(to.loc, scope, to.value, ipVersion(v), 'NAT target');
     if (!v) {
       this.value(to.loc, scope,
         `to ${JSON.stringify(to.value)} is not an IP address, subnet or range; Liqo's webhook does not check it and accepts it, but ${FAILS}`);
@@ -313,6 +350,22 @@ class Validator {
     }
   }
 
+  /** A table or chain name must be a name nft's text can carry (nft 1.0.6 takes only bare words). */
+  private nftName(name: Field<string>, scope: Scope, what: 'table' | 'chain'): void {
+    const problem = nftNameProblem(name.value);
+    if (problem) this.name(name.loc, scope, `the ${what} name cannot be written for nft: ${problem}`);
+  }
+
+  /** An IPv6 value in an IPV4 table (and the reverse, and any in ARP): nft refuses "conflicting protocols". */
+  private ipFamily(loc: Loc, scope: Scope, text: string, version: 4 | 6, what: string): void {
+    const family = this.fc.table.family.value;
+    const wrong = family === 'ARP' || (family === 'IPV4' && version === 6) || (family === 'IPV6' && version === 4);
+    if (!wrong) return;
+    this.value(loc, scope,
+      `${text} is an IPv${version} ${what} in an ${family} table: nft refuses it ("conflicting protocols specified")` +
+      (family === 'ARP' ? '' : `; use an ${version === 6 ? 'IPV6 or INET' : 'IPV4 or INET'} table`));
+  }
+
   // ─── emitting ───────────────────────────────────────────────────────────────────────────────
 
   private hook(code: Code, loc: Loc, scope: Scope, message: string): void {
@@ -325,6 +378,15 @@ class Validator {
   private value(loc: Loc, scope: Scope, message: string): void {
     this.out.push(diag('LIQO_VALUE', 'error', message, originOf(this.fc, loc, scope)));
   }
+
+  private name(loc: Loc, scope: Scope, message: string): void {
+    this.out.push(diag('LIQO_NAME', 'error', message, originOf(this.fc, loc, scope)));
+  }
+}
+
+/** The IP version of a value (a range: of its start, IPv4-mapped counting as IPv4, as in Go). */
+function ipVersion(v: IPValue): 4 | 6 {
+  return v.type === 'subnet' ? v.cidr.addr.version : unmap(v.type === 'ip' ? v.addr : v.start).version;
 }
 
 const NAT_IP_GAP = `Liqo's webhook checks IP values only in filter rules, so it accepts this NAT rule`;

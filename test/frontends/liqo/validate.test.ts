@@ -200,7 +200,8 @@ spec:
     // fd00::1 before 10.0.0.1 in Go's 16-byte order: the webhook's own range check fires.
     const reversed = errorsOf(resource({ rules: `        filterRules:
         - {name: r, action: drop, match: [{op: eq, ip: {position: src, value: fd00::1-10.0.0.1}}]}` }), 'rev.yaml');
-    expect(reversed.map((d) => d.code)).toEqual(['LIQO_IP']);
+    // …and the IPv6 start in this IPV4 table is one nft refuses.
+    expect(reversed.map((d) => d.code)).toEqual(['LIQO_IP', 'LIQO_VALUE']);
   });
 
   it('notes when liqo.io/webhook-skip would let the resource through', () => {
