@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noKernel } from '../support/kernel.js';
+import { sharedCorpus } from '../support/corpus.js';
 import { loadRuleset } from '../../src/frontends/load.js';
 import { findAnomalies } from '../../src/analyses/anomalies.js';
 import { findConflicts } from '../../src/analyses/conflicts.js';
@@ -33,7 +34,7 @@ import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const LIQO = resolve(here, '../../../shared/fixtures/liqo/valid');
+const LIQO = sharedCorpus('fixtures/liqo/valid');
 const tenants = parseTenants(readFileSync(resolve(here, '../../examples/tenants'), 'utf8'), 'examples/tenants');
 
 interface Case { name: string; ruleset: Ruleset; witnesses: Packet[]; packets: Packet[] }
@@ -55,8 +56,8 @@ function makeCase(name: string, ruleset: Ruleset, extra: Packet[], seed: number)
 }
 
 const cases: Case[] = [];
-for (const f of readdirSync(LIQO).filter((x) => /\.ya?ml$/.test(x)).sort()) {
-  const loaded = await loadRuleset([join(LIQO, f)]);
+for (const f of (LIQO ? readdirSync(LIQO) : []).filter((x) => /\.ya?ml$/.test(x)).sort()) {
+  const loaded = await loadRuleset([join(LIQO!, f)]);
   const a = symbolicAnalysis(loaded.ruleset);
   const extra = [
     ...findConflicts(a, loaded.resources).flatMap((x) => (x.witness ? [x.witness] : [])),
@@ -96,7 +97,8 @@ describe.skipIf(noKernel)('witnesses against the kernel (probe)', () => {
 
   it('the analyses produce witnesses to probe', () => {
     expect(cases.reduce((n, c) => n + c.witnesses.length, 0)).toBeGreaterThan(100);
-    expect(cases.filter((c) => c.witnesses.length === 0).map((c) => c.name)).toEqual([...NO_FINDINGS]);
+    const named = cases.map((c) => c.name);
+    expect(cases.filter((c) => c.witnesses.length === 0).map((c) => c.name)).toEqual([...NO_FINDINGS].filter((n) => named.includes(n)));
   });
 
   let witnessesCompared = 0;
