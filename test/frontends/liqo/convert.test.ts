@@ -195,7 +195,7 @@ describe.skipIf(noLiqoFixtures)("Liqo's unit-test shapes", () => {
   });
 });
 
-describe('every valid fixture', () => {
+describe.skipIf(noLiqoFixtures)('every valid fixture', () => {
   for (const name of fixtureNames('valid')) {
     it(`${name} converts to well-formed IR with origins everywhere`, () => {
       const { ruleset, resources, path } = load(name);
