@@ -8,6 +8,6 @@ export default defineConfig({
     // Kernel tests share the host's netns namespace list; files run in separate workers but each
     // test names its namespaces uniquely, so parallel files are safe.
     pool: 'forks',
-    globalSetup: ['test/setup/build-wasm.ts'],
+    globalSetup: ['test/setup/build-wasm.ts', 'test/setup/corpus.ts'],
   },
 });

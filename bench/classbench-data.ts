@@ -1,4 +1,4 @@
-// ClassBench rule sets and traces (format: /work/shared/data/classbench/README.md) as nftlens
+// ClassBench rule sets and traces (format: the README of ../shared/data/classbench beside the repository) as nftlens
 // input: the rules become one filter chain of an `ip` table, first match wins (`ip saddr/daddr`
 // prefixes, `th sport/dport` ranges, `meta l4proto` unless wildcard; the flags field is ignored).
 // Packets come from the shared `.trace` (expected rule: column 7 corrected by `.firstmatch_diff`)

@@ -4,7 +4,7 @@
 // How a chain is searched: lookup.ts; how rules run: exec.ts; the semantics: src/engine/reference.ts.
 
 import {
-  B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
+  B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, LOCAL_DESTINATION, LOCAL_GENERATED, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
   B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF, H_LOCAL4, H_LOCAL6, H_NLOCAL4, H_NLOCAL6,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
   K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN,
@@ -81,7 +81,8 @@ const ROUTE: u32 = N_HOOKS;
   const iif = key(K_IIF);
   const oif = key(K_OIF);
   const hookSel = load<u32>(col(p, s4, B_HOOK));
-  const local = load<u32>(col(p, s4, B_LOCAL)) != 0;
+  const localBits = load<u32>(col(p, s4, B_LOCAL));
+  const local = (localBits & LOCAL_GENERATED) != 0;
   const only = hookSel - 1;
   resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(p, s4, B_LEN)), load<u32>(col(p, s4, B_MASQ)));
   const f: u32 = key(K_NFPROTO) == 2 ? 0 : N_HOOKS;
@@ -94,7 +95,7 @@ const ROUTE: u32 = N_HOOKS;
     const hook = (todo & 15) - 1;
     todo >>>= 4;
     if (hook == ROUTE) {
-      const toHost = isLocal(f == 0);
+      const toHost = isLocal(f == 0) || ((localBits & LOCAL_DESTINATION) != 0 && sameDestination(p, s4));
       emit(T_ROUTE, toHost ? 1 : 0, 0);
       todo = toHost ? HOOK_INPUT + 1 : (HOOK_FORWARD + 1) | ((HOOK_POSTROUTING + 1) << 4);
       continue;
@@ -158,6 +159,12 @@ const ROUTE: u32 = N_HOOKS;
     }
   }
   return VERDICT_ACCEPT;
+}
+
+/** Whether the destination is still the packet's own (its input columns): no NAT changed it. */
+function sameDestination(p: usize, s4: usize): bool {
+  for (let w: u32 = 0; w < 4; w++) if (load<u32>(col(p, s4, K_DADDR + w)) != key(K_DADDR + w)) return false;
+  return true;
 }
 
 /** The routing decision: is the destination one of the host's addresses? */

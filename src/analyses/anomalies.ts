@@ -32,7 +32,7 @@ import type { Packet } from '../engine/packet.js';
 import { GeometricCore, type BoxChain } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
-import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
+import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
 import { checkOf, classifyRule, opaqueFacts, type Taker } from './anomaly-kinds.js';
 
 /** A taker in the BDD analysis: its part of the packets in question (released by the caller), its rule. */
@@ -498,7 +498,7 @@ function addFinding(a: SymbolicAnalysis, report: AnomalyReport, opts: AnomalyOpt
   const where = spec.where;
   const witness = spec.witness ?? (where !== undefined && !hs.isEmpty(where) ? hs.witness(where) : undefined);
   if (witness) {
-    f.witness = witness;
+    f.witness = witnessAt(witness, hook);
     f.check = { hook, ...spec.check };
     const lines = opts.describeLines ?? 3;
     const space = lines <= 0 ? undefined : spec.space ?? (where === undefined ? undefined : hs.describe(where, { max: lines }));

@@ -18,7 +18,7 @@ import { PATH_HOOKS, type PathHook } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import type { SymState } from './symbolic/state.js';
-import { SEVERITY_OF, policyRef, ruleRef, type Finding, type FindingKind, type Ref } from './findings.js';
+import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
 
 const TENANT_LABEL = 'networking.liqo.io/firewall-unique';
 
@@ -124,7 +124,7 @@ function acceptsUndone(a: SymbolicAnalysis): Finding[] {
           const f = finding('accept-undone',
             `${hook}: packets ${ruleRef(plan, r.id).label} accepts are then ${o.verdict === 'drop' ? 'dropped' : 'rejected'} by ${by.label} (accept ends only its own base chain)`,
             r.rule.origin, [by], ruleRef(plan, r.id));
-          f.witness = hs.witness(x);
+          f.witness = witnessAt(hs.witness(x)!, hook);
           f.check = { hook, verdict: o.verdict, by };
           f.space = hs.describe(x, { max: 3 });
           out.push(f);

@@ -61,6 +61,17 @@ export interface Finding {
   space?: string[];
 }
 
+/**
+ * A witness found at one hook, made to take that hook on the whole path too, so that it
+ * reproduces as printed (`nftlens eval -p`): at input it is addressed to the host (`dst-local`,
+ * no output interface), at output it is locally generated (`local`, no input interface).
+ */
+export function witnessAt(w: Packet, hook: PathHook | undefined): Packet {
+  if (hook === 'input') return { ...w, oifname: '', dstLocal: true };
+  if (hook === 'output') return { ...w, iifname: '', local: true };
+  return w;
+}
+
 export function ruleRef(plan: Plan, id: number): Ref {
   return { label: ruleLabel(plan, id), origin: plan.rules[id]!.rule.origin, rule: id };
 }

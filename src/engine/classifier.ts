@@ -133,7 +133,7 @@ export class Classifier {
     c[L.K_CTMARK]![i] = p.ctMark;
     c[L.K_FLAGS]![i] = p.tcpFlags;
     c[L.B_LEN]![i] = p.length;
-    c[L.B_LOCAL]![i] = p.local ? 1 : 0;
+    c[L.B_LOCAL]![i] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0);
     c[L.B_HOOK]![i] = hook ? HOOK_CODE[hook] + 1 : 0;
     c[L.B_MASQ]![i] = this.program.masqIndex.get(`${p.family}:${p.oifname}`) ?? 0;
   }

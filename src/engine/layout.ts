@@ -48,7 +48,9 @@ export const K_WORDS = 19;
 // Inputs: K_NFPROTO..K_FLAGS as above (K_IIF/K_OIF hold the packet's interface classes,
 // K_CTSTATE the state conntrack gives it, K_HASCT is ignored), then:
 export const B_LEN = 19; // bytes, for counters
-export const B_LOCAL = 20; // 1: locally generated (output → postrouting)
+export const B_LOCAL = 20; // bits: LOCAL_GENERATED, LOCAL_DESTINATION
+export const LOCAL_GENERATED = 1; // locally generated (output → postrouting)
+export const LOCAL_DESTINATION = 2; // the given destination is the host's (routed to input while unchanged)
 export const B_HOOK = 21; // 0: the whole path; else HOOK_* + 1: that hook alone
 export const B_MASQ = 22; // masquerade address index of the output interface (+1), 0: none
 // Outputs:

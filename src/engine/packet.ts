@@ -41,6 +41,11 @@ export interface Packet {
   length: number;
   /** Locally generated: goes output → postrouting instead of prerouting → input|forward. */
   local: boolean;
+  /**
+   * The destination address (as given) is one of this host's: the routing decision sends the
+   * packet to input, whatever addresses the engine was told (text: `dst-local`). Set only when true.
+   */
+  dstLocal?: boolean;
 }
 
 export const ICMP = 1;
@@ -82,7 +87,9 @@ export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>,
     tcpFlags,
     length: p.length ?? (family === 4 ? 20 : 40) + (TRANSPORT_HEADER[l4proto] ?? 0),
     local: p.local ?? false,
+    ...(p.dstLocal ? { dstLocal: true } : {}),
   };
+  if (pkt.local && pkt.dstLocal) fail('a packet is either locally generated (local) or to an address of this host (dst-local), not both', origin);
   if (p.dport === undefined && (l4proto === ICMP || l4proto === ICMPV6)) pkt.dport = icmpChecksum(pkt);
   checkUint('source port', pkt.sport, 16, origin);
   checkUint('destination port', pkt.dport, 16, origin);
@@ -151,6 +158,10 @@ export function parsePacket(text: string, origin: Origin = {}): Packet {
       p.local = true;
       continue;
     }
+    if (key === 'dst-local') {
+      p.dstLocal = true;
+      continue;
+    }
     const val = words[++i];
     if (val === undefined) where(`"${key}" needs a value`);
     switch (key) {
@@ -217,6 +228,7 @@ export function formatPacket(p: Packet): string {
   if (p.tcpFlags || p.l4proto === TCP) parts.push('flags', formatFlags(p.tcpFlags));
   parts.push('len', String(p.length));
   if (p.local) parts.push('local');
+  if (p.dstLocal) parts.push('dst-local');
   return parts.join(' ');
 }
 
@@ -235,13 +247,15 @@ function formatFlags(v: number): string {
 export function packetFromJson(doc: unknown, origin: Origin = {}): Packet {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('a packet is a JSON object', origin);
   const o = doc as Record<string, unknown>;
-  const known = new Set(['family', 'saddr', 'daddr', 'l4proto', 'sport', 'dport', 'iifname', 'oifname', 'ctState', 'mark', 'ctMark', 'tcpFlags', 'length', 'local']);
+  const known = new Set(['family', 'saddr', 'daddr', 'l4proto', 'sport', 'dport', 'iifname', 'oifname', 'ctState', 'mark', 'ctMark', 'tcpFlags', 'length', 'local', 'dstLocal']);
   for (const k of Object.keys(o)) if (!known.has(k)) fail(`unknown packet field "${k}"`, origin);
   if (typeof o.saddr !== 'string' || typeof o.daddr !== 'string') fail('a packet needs string saddr and daddr', origin);
   for (const k of ['iifname', 'oifname', 'ctState'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') fail(`packet field ${k} must be a string`, origin);
   }
-  if (o.local !== undefined && typeof o.local !== 'boolean') fail('packet field local must be true or false', origin);
+  for (const k of ['local', 'dstLocal'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`packet field ${k} must be true or false`, origin);
+  }
   let l4proto = o.l4proto;
   if (typeof l4proto === 'string') l4proto = l4proto === 'icmp6' ? ICMPV6 : L4PROTO[l4proto];
   const pkt = makePacket({ ...(o as Partial<Packet>), saddr: o.saddr, daddr: o.daddr, l4proto: l4proto as number | undefined }, origin);

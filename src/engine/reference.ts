@@ -81,7 +81,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
   let verdict: FinalVerdict = 'accept';
 
   const route = (): PathHook => {
-    const local = env.local[pkt.family].has(s.daddr);
+    const local = env.local[pkt.family].has(s.daddr) || (pkt.dstLocal === true && s.daddr === addressOf(pkt.daddr)!.value);
     s.trace?.push({ kind: 'route', local });
     return local ? 'input' : 'forward';
   };

@@ -34,7 +34,16 @@ export interface ProbeOptions {
   topology?: Topology;
   /** The engine judged: the WebAssembly classifier (default) or the reference interpreter. */
   engine?: 'wasm' | 'reference';
+  /**
+   * Least share (0–1) of the given packets that must be compared with the kernel — sent and
+   * judged, not skipped — for the report to be ok (default MIN_COMPARED, 0.9): a probe whose
+   * packets could mostly not be sent has checked nothing.
+   */
+  minCompared?: number;
 }
+
+/** The default least share of the given packets a probe must compare to pass. */
+export const MIN_COMPARED = 0.9;
 
 /** What the probe needs of an engine: verdicts (with a trace on demand) and counters. */
 interface Judged {
@@ -62,7 +71,13 @@ export interface ProbeReport {
   sent: number;
   mismatches: number;
   counterMismatches: number;
+  /** Given packets sent and compared with the kernel, and given packets skipped (not sendable). */
+  compared: number;
   skipped: number;
+  /** The least compared share asked for, and whether it was reached (given none: not reached). */
+  minCompared: number;
+  enoughCompared: boolean;
+  /** No mismatch, and enough of the given packets compared. */
   ok: boolean;
 }
 
@@ -115,6 +130,8 @@ interface Round {
 }
 
 export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: ProbeOptions = {}): Promise<ProbeReport> {
+  const minCompared = opts.minCompared ?? MIN_COMPARED;
+  if (!(minCompared >= 0 && minCompared <= 1)) throw new Error(`the least compared share is between 0 and 1, not ${minCompared}`);
   if (ruleset.tables.some((t) => t.family === PROBE_TABLE.family && t.name === PROBE_TABLE.name)) {
     throw new Error(`the ruleset has a table named ${PROBE_TABLE.family} ${PROBE_TABLE.name}, which the probe uses itself`);
   }
@@ -177,6 +194,9 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   const counters = rounds.length ? compareCounters(engine.plan, engineCounts, kernelCounts) : [];
   const mismatches = outcomes.filter((o) => o.status === 'mismatch').length;
   const counterMismatches = counters.filter((c) => !c.match).length;
+  const given = outcomes.filter((o) => o.role === 'probe');
+  const compared = given.filter((o) => o.status !== 'skipped').length;
+  const enoughCompared = compared > 0 && compared >= minCompared * packets.length;
   return {
     packets: outcomes,
     counters,
@@ -184,8 +204,11 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
     sent: rounds.reduce((n, r) => n + r.size, 0),
     mismatches,
     counterMismatches,
-    skipped: outcomes.filter((o) => o.status === 'skipped').length,
-    ok: mismatches === 0 && counterMismatches === 0,
+    compared,
+    skipped: given.length - compared,
+    minCompared,
+    enoughCompared,
+    ok: mismatches === 0 && counterMismatches === 0 && enoughCompared,
   };
 }
 

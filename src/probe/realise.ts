@@ -80,6 +80,7 @@ export function openingPacket(p: Packet): Packet | string {
 export function realise(p: Packet): Realisation {
   const no = (reason: string): Realisation => ({ ok: false, reason });
   if (p.local) return no('the probe sends packets from outside the gateway, not locally generated ones');
+  if (p.dstLocal) return no('the probe compares forwarded packets: one addressed to the gateway itself (dst-local) never reaches the sink');
   if (!p.iifname || !p.oifname) return no('a forwarded packet needs both iif and oif');
   for (const name of [p.iifname, p.oifname]) {
     if (name === 'lo') return no('the gateway\'s own loopback is named lo: the probe cannot make another');

@@ -50,7 +50,8 @@ const V6_BLOCKS = ['fd6e:666c:7400::', 'fd6e:666c:7401::', '2001:db8:ffff::', 'f
 const TABLE_BASE = 1000;
 
 export class Topology {
-  private routesSet = false;
+  /** The routing tables holding routes, per IP version (only those exist to be flushed). */
+  private readonly routed: Record<4 | 6, Set<number>> = { 4: new Set(), 6: new Set() };
 
   private constructor(
     readonly gateway: Netns,
@@ -92,12 +93,10 @@ export class Topology {
 
   /** Replaces every forwarding route with the given ones (one host route per iif and destination). */
   async setRoutes(routes: readonly Route[]): Promise<void> {
-    const lines: Record<4 | 6, string[]> = { 4: [], 6: [] };
-    if (this.routesSet) {
-      for (const p of this.ports.values()) {
-        lines[4].push(`route flush table ${p.table}`);
-        lines[6].push(`route flush table ${p.table}`);
-      }
+    const lines: Record<4 | 6, string[][]> = { 4: [], 6: [] };
+    for (const version of [4, 6] as const) {
+      for (const table of this.routed[version]) lines[version].push(['route', 'flush', 'table', String(table)]);
+      this.routed[version].clear();
     }
     const seen = new Set<string>();
     for (const r of routes) {
@@ -110,9 +109,9 @@ export class Topology {
       seen.add(key);
       const dst = formatAddress(a.value, a.version);
       const hop = r.version === 4 ? out.v4.nexthop : out.v6.nexthop;
-      lines[r.version].push(`route replace ${dst}/${r.version === 4 ? 32 : 128} via ${hop} dev ${out.name} onlink table ${inPort.table}`);
+      this.routed[r.version].add(inPort.table);
+      lines[r.version].push(['route', 'replace', `${dst}/${r.version === 4 ? 32 : 128}`, 'via', hop, 'dev', out.name, 'onlink', 'table', String(inPort.table)]);
     }
-    this.routesSet = true;
     await Promise.all([ipBatch(this.gateway, 4, lines[4]), ipBatch(this.gateway, 6, lines[6])]);
   }
 
@@ -131,11 +130,28 @@ export class Topology {
   }
 }
 
-/** The kernel's dev_valid_name(): 1–15 bytes, not `.`/`..`, no `/`, `:` or whitespace. */
+/**
+ * Why the kernel's dev_valid_name() (net/core/dev.c) refuses a name, or undefined: it must be 1–15
+ * bytes, not `.` or `..`, with no `/`, `:` or byte the kernel's isspace() takes for a blank (tab,
+ * line feed, vertical tab, form feed, carriage return, space, and 0xA0 — the second byte of `à`
+ * in UTF-8). A NUL would end the name early, so it is refused too.
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length === 0) return 'is empty';
+  if (bytes.length > 15) return `is ${bytes.length} bytes long (at most 15)`;
+  if (name === '.' || name === '..') return 'is . or ..';
+  const bad = bytes.find((b) => b === 0x2f || b === 0x3a || b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0 || b === 0);
+  if (bad !== undefined) return `holds the byte 0x${bad.toString(16).padStart(2, '0')} (${BAD_BYTE_NAMES[bad] ?? 'a blank to the kernel'})`;
+  return undefined;
+}
+
+const BAD_BYTE_NAMES: Record<number, string> = { 0x2f: '/', 0x3a: ':', 0x20: 'space', 0x0a: 'line feed', 0x09: 'tab', 0: 'NUL' };
+
+/** Throws unless the kernel would accept the name for an interface. */
 export function checkInterfaceName(name: string): void {
-  if (Buffer.byteLength(name) === 0 || Buffer.byteLength(name) > 15 || name === '.' || name === '..' || /[/:\s]/.test(name)) {
-    throw new Error(`"${name}" cannot be a Linux interface name, so the probe cannot build it`);
-  }
+  const why = interfaceNameProblem(name);
+  if (why) throw new Error(`${JSON.stringify(name)} cannot be a Linux interface name: it ${why}; the probe cannot build it`);
 }
 
 /** The first block (prefix of `len` bits) that holds none of the addresses to avoid. */
@@ -201,16 +217,18 @@ async function addPort(gateway: Netns, outside: Netns, name: string, i: number, 
     table: TABLE_BASE + i,
   };
   await outside.run('ip', ['link', 'add', peer, 'address', peerMac, 'type', 'veth', 'peer', 'name', name, 'address', gatewayMac, 'netns', gateway.name]);
+  const table = String(port.table);
+  const pref = String(TABLE_BASE + i);
   await ipBatch(gateway, 4, [
-    `link set dev ${name} up`,
-    `address add ${port.v4.address}/24 dev ${name}`,
-    `neigh replace ${port.v4.nexthop} lladdr ${peerMac} dev ${name} nud permanent`,
-    `rule add iif ${name} lookup ${port.table} pref ${TABLE_BASE + i}`,
+    ['link', 'set', 'dev', name, 'up'],
+    ['address', 'add', `${port.v4.address}/24`, 'dev', name],
+    ['neigh', 'replace', port.v4.nexthop, 'lladdr', peerMac, 'dev', name, 'nud', 'permanent'],
+    ['rule', 'add', 'iif', name, 'lookup', table, 'pref', pref],
   ]);
   await ipBatch(gateway, 6, [
-    `address add ${port.v6.address}/64 dev ${name} nodad`,
-    `neigh replace ${port.v6.nexthop} lladdr ${peerMac} dev ${name} nud permanent`,
-    `rule add iif ${name} lookup ${port.table} pref ${TABLE_BASE + i}`,
+    ['address', 'add', `${port.v6.address}/64`, 'dev', name, 'nodad'],
+    ['neigh', 'replace', port.v6.nexthop, 'lladdr', peerMac, 'dev', name, 'nud', 'permanent'],
+    ['rule', 'add', 'iif', name, 'lookup', table, 'pref', pref],
   ]);
   await outside.run('ip', ['link', 'set', 'dev', peer, 'up']);
   return port;
@@ -226,10 +244,21 @@ async function finishOutside(outside: Netns, ports: Map<string, Port>): Promise<
 }
 
 /**
- * Runs `ip -batch -`. Every token comes from this module: interface names pass
- * checkInterfaceName (no blanks, so no token can split), addresses are re-formatted from numbers.
+ * Runs `ip` commands, given as argument lists. Batch text (`ip -batch -`, one process) is used only
+ * when no argument holds what its reader treats specially — blanks split words, `#` starts a
+ * comment, a quote opens a quoted word, a backslash continues the line; interface names may hold
+ * the last three — otherwise each command runs as its own process with its arguments as given.
  */
-async function ipBatch(ns: Netns, family: 4 | 6, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await ns.run('ip', [`-${family}`, '-batch', '-'], lines.join('\n') + '\n');
+async function ipBatch(ns: Netns, family: 4 | 6, commands: readonly string[][]): Promise<void> {
+  if (commands.length === 0) return;
+  if (commands.every((c) => c.every(batchSafe))) {
+    await ns.run('ip', [`-${family}`, '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
+    return;
+  }
+  for (const c of commands) await ns.run('ip', [`-${family}`, ...c]);
+}
+
+/** A word the batch reader takes as it is: not empty, no blank, `#`, quote or backslash. */
+export function batchSafe(word: string): boolean {
+  return word.length > 0 && !/[\s#'"\\]/.test(word);
 }

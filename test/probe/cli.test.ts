@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { noKernel } from '../support/kernel.js';
 import { cli } from '../support/cli.js';
 
-const seed = new URL('../../../shared/fixtures/liqo/valid/provider-protect-single-consumer.yaml', import.meta.url).pathname;
+/** The repository's own example of the seed scenario. */
+const seed = new URL('../../examples/provider-protect-single-consumer.yaml', import.meta.url).pathname;
 
 describe.skipIf(noKernel)('nftlens probe', () => {
   it('agrees with the kernel on the seed policy, packets given by -p and --packets', async () => {

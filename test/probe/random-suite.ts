@@ -2,7 +2,7 @@
 // topology (namespaces are the costly part), each with at least PACKETS packets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noKernel } from '../support/kernel.js';
-import { probe } from '../../src/probe/probe.js';
+import { MIN_COMPARED, probe } from '../../src/probe/probe.js';
 import { generatePackets } from '../../src/probe/generate.js';
 import { formatReport } from '../../src/probe/report.js';
 import { Topology } from '../../src/probe/topology.js';
@@ -28,6 +28,7 @@ export function randomSuite(from: number, to: number): void {
         const shown = JSON.stringify(ruleset, (k, v: unknown) => (k === 'origin' ? undefined : v));
         expect(report.ok, `${shown}\n${formatReport(report)}`).toBe(true);
         expect(report.sent).toBeGreaterThanOrEqual(PACKETS * 0.9);
+        expect(report.compared / packets.length, formatReport(report)).toBeGreaterThanOrEqual(MIN_COMPARED);
       });
     }
   });

@@ -80,6 +80,12 @@ describe('realise', () => {
     expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 local')).ok).toBe(false);
     expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 iif eth0')).ok).toBe(false);
     expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 iif lo oif eth0')).ok).toBe(false);
+    expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 iif eth0 oif eth1 dst-local'))).toMatchObject({ ok: false, reason: /addressed to the gateway itself/ });
+  });
+
+  it('refuses interface names the kernel refuses, with the reason', () => {
+    expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 iif voilà oif eth1'))).toMatchObject({ ok: false, reason: /"voilà" cannot be a Linux interface name: it holds the byte 0xa0/ });
+    expect(realise(parsePacket('tcp 10.0.0.1:1 -> 10.0.0.2:2 iif e#0 oif eth1')).ok).toBe(true);
   });
 });
 

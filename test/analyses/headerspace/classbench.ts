@@ -1,12 +1,16 @@
-// ClassBench rule files (/work/shared/data/classbench, README there) as runs of IR matches, for
+// ClassBench rule files (the repository's bench/data; traces in the shared corpus) as runs of IR matches, for
 // the header-space tests and benchmark: `@src/len dst/len sp_lo : sp_hi dp_lo : dp_hi proto/mask
 // flags/mask`, first match wins, flags ignored. Every rule is IPv4 (`meta nfproto ipv4` first).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Match, MatchField, MatchValue } from '../../../src/model/ruleset.js';
+import { sharedCorpus } from '../../support/corpus.js';
 
-export const CLASSBENCH = fileURLToPath(new URL('../../../../shared/data/classbench/', import.meta.url));
+/** The repository's copies of the rule sets the tests read. */
+const RULES = fileURLToPath(new URL('../../../bench/data/', import.meta.url));
+/** The shared ClassBench corpus (traces, first-match answers), when there. */
+export const CLASSBENCH = sharedCorpus('data/classbench/');
 
 function match(field: MatchField, value: MatchValue, line: number): Match {
   return { kind: 'match', field, op: '==', value, origin: { file: 'classbench', line } };
@@ -14,7 +18,7 @@ function match(field: MatchField, value: MatchValue, line: number): Match {
 
 /** The rules of one file, in priority order, each as the list of its matches. */
 export function readClassBench(name: string, limit = Infinity): Match[][] {
-  const text = readFileSync(CLASSBENCH + name, 'utf8');
+  const text = readFileSync(RULES + name, 'utf8');
   const rules: Match[][] = [];
   for (const [i, raw] of text.split('\n').entries()) {
     if (!raw.trim() || rules.length >= limit) continue;

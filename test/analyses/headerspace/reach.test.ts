@@ -34,7 +34,7 @@ function trace(name: string, lines: number): { packet: Packet; first: number }[]
 }
 
 describe('first-match reachable spaces', () => {
-  it('acl1_1k: every trace header is in the reachable space of its first-matching rule only', () => {
+  it.skipIf(!CLASSBENCH)('acl1_1k: every trace header is in the reachable space of its first-matching rule only', () => {
     const hs = new HeaderSpace();
     const rules = readClassBench('acl1_1k.rules');
     const spaces = rules.map((r) => matchesSpace(hs, r));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { checkMatchValue } from '../../../src/model/values.js';
 import { tableId } from '../../../src/model/ruleset.js';
-import { fixtureNames, readFixture } from './fixtures.js';
+import { fixtureNames, noLiqoFixtures, readFixture } from './fixtures.js';
 
 /** The IR without origins, for comparing structure. */
 function strip<T>(v: T): T {
@@ -29,7 +29,7 @@ function load(name: string, opts = {}) {
   return { path, ...parseFirewallConfigurations(text, path, opts) };
 }
 
-describe('the seed scenario', () => {
+describe.skipIf(noLiqoFixtures)('the seed scenario', () => {
   it('provider-protect-single-consumer.yaml: iif/oif liqo-tunnel + pod address, counter, accept; policy drop', () => {
     const { resources, ruleset, path } = load('provider-protect-single-consumer.yaml');
     expect(resources).toHaveLength(1);
@@ -83,7 +83,7 @@ describe('the seed scenario', () => {
   });
 });
 
-describe("Liqo's unit-test shapes", () => {
+describe.skipIf(noLiqoFixtures)("Liqo's unit-test shapes", () => {
   it('test-filter-matches.yaml: every match kind, in Liqo order, counter after the matches', () => {
     const { ruleset, diagnostics } = load('test-filter-matches.yaml');
     expect(strip(ruleset.tables[0]!.chains)).toEqual([
@@ -196,7 +196,7 @@ describe("Liqo's unit-test shapes", () => {
   });
 });
 
-describe('every valid fixture', () => {
+describe.skipIf(noLiqoFixtures)('every valid fixture', () => {
   for (const name of fixtureNames('valid')) {
     it(`${name} converts to well-formed IR with origins everywhere`, () => {
       const { ruleset, resources, path } = load(name);

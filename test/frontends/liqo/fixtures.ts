@@ -1,21 +1,25 @@
 // Test support: the shared Liqo fixtures by path, and the `# location:` / `# rejected-by:` headers
 // of the invalid ones read into data, and the diagnostics of a rejected text.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
+import { sharedCorpus } from '../../support/corpus.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** /work/shared/fixtures/liqo, found relative to the repository. */
-export const LIQO_FIXTURES = resolve(here, '../../../../shared/fixtures/liqo');
+/** The shared Liqo fixtures (../shared/fixtures/liqo beside the repository), when there. */
+export const LIQO_FIXTURES = sharedCorpus('fixtures/liqo');
+/** For `describe.skipIf` / `it.skipIf` of the tests that read them. */
+export const noLiqoFixtures = LIQO_FIXTURES === undefined;
 
+/** The fixture names of a folder; none without the corpus. */
 export function fixtureNames(dir: 'valid' | 'invalid'): string[] {
+  if (!LIQO_FIXTURES) return [];
   return readdirSync(join(LIQO_FIXTURES, dir)).filter((f) => f.endsWith('.yaml')).sort();
 }
 
 export function readFixture(dir: 'valid' | 'invalid', name: string): { path: string; text: string } {
+  if (!LIQO_FIXTURES) throw new Error('the shared Liqo fixtures are not here (guard the test with noLiqoFixtures)');
   const path = join(LIQO_FIXTURES, dir, name);
   return { path, text: readFileSync(path, 'utf8') };
 }

@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { readJsonTree } from '../../../src/frontends/liqo/json-tree.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
-import { fixtureNames, readFixture } from './fixtures.js';
+import { fixtureNames, noLiqoFixtures, readFixture } from './fixtures.js';
 
 /** Every `line` in a value moved by `delta`. */
 function shiftLines<T>(v: T, delta: number): T {
@@ -14,7 +14,8 @@ function shiftLines<T>(v: T, delta: number): T {
   return v;
 }
 
-describe('the JSON fast path', () => {
+describe.skipIf(noLiqoFixtures)('the JSON fast path', () => {
+  it('has fixtures', () => expect(fixtureNames('valid').length).toBeGreaterThan(0));
   for (const name of fixtureNames('valid')) {
     it(`${name} as JSON: the same resources, IR, warnings and positions as through the YAML reader`, () => {
       const docs = parseAllDocuments(readFixture('valid', name).text).map((d) => d.toJS());
