@@ -13,8 +13,6 @@ import { quirkWarnings } from './quirks.js';
 import { decodeFirewallConfiguration } from './schema.js';
 import { validateFirewallConfiguration } from './validate.js';
 
-export { isFirewallConfigurationDocument } from './parse.js';
-
 export interface LiqoResource {
   apiVersion: string;
   kind: 'FirewallConfiguration';
@@ -43,7 +41,10 @@ export interface LiqoOptions {
  * warnings and infos.
  */
 export function parseFirewallConfigurations(text: string, file: string, opts: LiqoOptions = {}): LiqoLoadResult {
-  const { objects, diagnostics } = readObjects(text, file);
+  const { objects, diagnostics, documents } = readObjects(text, file);
+  if (documents === 0) {
+    throw NftlensError.of('INPUT_EMPTY', 'nothing to read: no document (the input is empty, or holds only comments or `---`)', { file });
+  }
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const notes: Diagnostic[] = [];
   const resources: LiqoResource[] = [];

@@ -9,6 +9,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { JsonTreeError, readJsonTree } from './json-tree.js';
+import { yamlTooDeep } from './yaml-depth.js';
 import { API_GROUP, KIND } from './types.js';
 
 export interface Pos {
@@ -37,24 +38,31 @@ export interface RawObject {
 /** Nodes that alias expansion may add per document: more is an alias bomb, not a config. */
 const MAX_ALIAS_NODES = 100_000;
 const MAX_DEPTH = 200;
+const MAX_PARSE_ERRORS = 3;
 
 /** Splits the text into FirewallConfiguration objects; everything else becomes a diagnostic. */
-export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[] } {
+export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[]; documents: number } {
   const objects: RawObject[] = [];
   const diagnostics: Diagnostic[] = [];
+  let documents = 0;
   if (/^[ \t\r\n]*[{[]/.test(text)) {
     // Strict JSON takes a fast path; anything else that opens like it is YAML flow style.
     try {
       const root = readJsonTree(text, MAX_DEPTH);
       if (root) {
         collect(root, '', file, objects, diagnostics);
-        return { objects, diagnostics };
+        return { objects, diagnostics, documents: 1 };
       }
     } catch (e) {
       if (!(e instanceof JsonTreeError)) throw e;
       diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
-      return { objects, diagnostics };
+      return { objects, diagnostics, documents: 1 };
     }
+  }
+  const deep = yamlTooDeep(text, MAX_DEPTH);
+  if (deep) {
+    diagnostics.push(diag('INPUT_PARSE', 'error', `YAML nested deeper than ${MAX_DEPTH} levels`, { file, ...deep }));
+    return { objects, diagnostics, documents: 1 };
   }
   const lc = new LineCounter();
   let docs: Document.Parsed[];
@@ -62,11 +70,15 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
     docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, customTags: goYamlTags }) as Document.Parsed[];
   } catch (e) {
     diagnostics.push(diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${(e as Error).message}`, { file }));
-    return { objects, diagnostics };
+    return { objects, diagnostics, documents: 1 };
   }
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
+    documents++;
+    // An unknown tag (`!foo`) is only a warning to the yaml library; kubectl refuses it.
+    const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+    if (problems.length > 0) {
+      // The first few: later ones mostly follow from the first.
+      for (const err of problems.slice(0, MAX_PARSE_ERRORS)) {
         const p = err.linePos?.[0];
         diagnostics.push(
           diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${err.message.split('\n')[0]}`, {
@@ -78,7 +90,10 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       continue;
     }
     // An empty document (only comments, or `---` alone) has no contents or a null scalar.
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+      documents--;
+      continue;
+    }
     const built = new TreeBuilder(doc, lc);
     let root: YNode;
     try {
@@ -90,7 +105,7 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
     }
     collect(root, '', file, objects, diagnostics);
   }
-  return { objects, diagnostics };
+  return { objects, diagnostics, documents };
 }
 
 /**
@@ -118,6 +133,11 @@ function collect(node: YNode, where: string, file: string, out: RawObject[], dia
   }
   if (node.kind === 'map' && kind === KIND && typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
     out.push({ node });
+    return;
+  }
+  if (node.kind === 'map' && node.entries.has('nftables')) {
+    const message = 'nft JSON (`nft -j list ruleset`) is read only as a JSON file of its own, not as YAML nor beside other documents';
+    diags.push(diag('INPUT_KIND', 'error', message, { file, ...node.pos, ...(where ? { field: where } : {}) }));
     return;
   }
   const what =
@@ -229,15 +249,4 @@ function scalarValue(value: unknown, source: string | undefined): Scalar {
   if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return Number(value);
   return source ?? String(value);
-}
-
-/** Whether a parsed document (plain JS value) is a FirewallConfiguration or a List holding one. */
-export function isFirewallConfigurationDocument(doc: unknown): boolean {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
-  const o = doc as Record<string, unknown>;
-  if (o.kind === KIND) return typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${API_GROUP}/`);
-  if (!Array.isArray(o.items)) return false;
-  if (o.kind === `${KIND}List`) return true;
-  return o.kind === 'List' && o.items.length > 0 && o.items.every(isFirewallConfigurationDocument);
-  return false;
 }

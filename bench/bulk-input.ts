@@ -1,0 +1,131 @@
+// `npm run bench:input`: bulk input at the scale Liqo generates — TENANTS FirewallConfigurations of
+// RULES rules each (per-tenant table and chain; rules matching iifname/oifname + ip saddr/daddr, a
+// third with proto and port), one file per tenant in a temp folder. Times `nftlens validate` and
+// `nftlens eval -p …` as fresh processes (as a user runs them), median of RUNS, beside a same-run
+// baseline: a fresh Node process that only parses the same files with the `yaml` library.
+// Writes bench/results/bulk-input.md. Needs `npm run build` (runs bin/nftlens.js).
+// Usage: npm run bench:input   (TENANTS=100 RULES=100 RUNS=5)
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TENANTS = Number(process.env.TENANTS ?? 100);
+const RULES = Number(process.env.RULES ?? 100);
+const RUNS = Number(process.env.RUNS ?? 5);
+const BIN = fileURLToPath(new URL('../bin/nftlens.js', import.meta.url));
+const PACKET = 'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif liqo.abcdefghij ct new';
+
+/** One tenant's FirewallConfiguration, written as Liqo writes them (block YAML). */
+export function tenantYaml(t: number, rules: number): string {
+  const lines = [
+    'apiVersion: networking.liqo.io/v1beta1',
+    'kind: FirewallConfiguration',
+    'metadata:',
+    `  name: tenant-${t}-gateway`,
+    `  namespace: liqo-tenant-${t}`,
+    '  labels:',
+    '    networking.liqo.io/firewall-category: gateway',
+    'spec:',
+    '  table:',
+    `    name: tenant-${t}`,
+    '    family: IPV4',
+    '    chains:',
+    `      - name: tenant-${t}-forward`,
+    '        type: filter',
+    '        hook: forward',
+    '        priority: 0',
+    '        policy: drop',
+    '        rules:',
+    '          filterRules:',
+  ];
+  for (let r = 0; r < rules; r++) {
+    const host = `10.${(t >> 8) & 255}.${t & 255}.${r & 255}`;
+    lines.push(
+      `            - name: rule-${t}-${r}`,
+      '              counter: true',
+      '              action: accept',
+      '              match:',
+      '                - op: eq',
+      '                  dev:',
+      `                    position: ${r % 2 ? 'in' : 'out'}`,
+      `                    value: liqo.tenant${t}`,
+      '                - op: eq',
+      '                  ip:',
+      `                    position: ${r % 2 ? 'src' : 'dst'}`,
+      `                    value: ${host}`,
+    );
+    if (r % 3 === 0) {
+      lines.push(
+        '                - op: eq',
+        '                  proto:',
+        '                    value: tcp',
+        '                - op: eq',
+        '                  port:',
+        '                    position: dst',
+        `                    value: "${1000 + r}"`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function timeMs(args: string[]): number {
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  } catch (e) {
+    const { status, stderr } = e as { status?: number; stderr?: Buffer };
+    // eval exits 0; validate exits 0 — anything else is a broken run, not a sample.
+    throw new Error(`${args.slice(-4).join(' ')} exited ${status}: ${String(stderr).slice(0, 400)}`);
+  }
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): { median: number; min: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+function main(): void {
+const dir = mkdtempSync(join(tmpdir(), 'nftlens-bulk-'));
+try {
+  for (let t = 0; t < TENANTS; t++) writeFileSync(join(dir, `tenant-${String(t).padStart(3, '0')}.yaml`), tenantYaml(t, RULES));
+  const parseOnly = `import{readdirSync,readFileSync}from'node:fs';import{parseAllDocuments}from'yaml';const d=${JSON.stringify(dir)};for(const f of readdirSync(d))for(const doc of parseAllDocuments(readFileSync(d+'/'+f,'utf8')))doc.toJS();`;
+  const cases: [string, string[]][] = [
+    ['node: start only', ['-e', '0']],
+    ['yaml: parseAllDocuments + toJS of the files', ['--input-type=module', '-e', parseOnly]],
+    ['nftlens validate', [BIN, 'validate', '-f', dir]],
+    ['nftlens eval -p (one packet)', [BIN, 'eval', '-f', dir, '-p', PACKET]],
+  ];
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const samples = cases.map(() => [] as number[]);
+  // Interleaved, so that a change of machine load touches every case alike.
+  for (let i = 0; i < RUNS; i++) cases.forEach(([, args], c) => samples[c]!.push(timeMs(args)));
+  const stats = samples.map(median);
+  const yamlMs = stats[1]!.median;
+  const md = [
+    `# Bulk input: ${TENANTS} FirewallConfigurations × ${RULES} rules, fresh processes`,
+    '',
+    `Command: \`npm run bench:input\` — ${new Date().toISOString().slice(0, 16)}Z, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, load average at start ${load}.`,
+    `Wall time of a fresh process, median (range) of ${RUNS}, ms; ratio against plain \`yaml\` parsing of the same files in the same run.`,
+    '',
+    '| run | ms | × yaml parse |',
+    '|---|---:|---:|',
+    ...cases.map(([name], c) => {
+      const s = stats[c]!;
+      return `| ${name} | ${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)}) | ${(s.median / yamlMs).toFixed(2)} |`;
+    }),
+    '',
+  ].join('\n');
+  process.stdout.write(`${md}\n`);
+  const out = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'bulk-input.md'), md);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+}
