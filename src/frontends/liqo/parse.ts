@@ -6,9 +6,10 @@
 // Malformed text and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
 // Schema decoding of the trees is schema.ts's job.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { JsonTreeError, readJsonTree } from './json-tree.js';
+import { readBlockYaml } from './yaml-block.js';
 import { yamlTooDeep } from './yaml-depth.js';
 import { API_GROUP, KIND } from './types.js';
 
@@ -44,7 +45,6 @@ const MAX_PARSE_ERRORS = 3;
 export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[]; documents: number } {
   const objects: RawObject[] = [];
   const diagnostics: Diagnostic[] = [];
-  let documents = 0;
   if (/^[ \t\r\n]*[{[]/.test(text)) {
     // Strict JSON takes a fast path; anything else that opens like it is YAML flow style.
     try {
@@ -59,10 +59,21 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       return { objects, diagnostics, documents: 1 };
     }
   }
+  const roots = readBlockYaml(text, MAX_DEPTH, resolvePlain) ?? readYamlTrees(text, file, diagnostics);
+  for (const root of roots) collect(root, '', file, objects, diagnostics);
+  return { objects, diagnostics, documents: roots.length + (diagnostics.length > 0 && roots.length === 0 ? 1 : 0) };
+}
+
+/**
+ * The yaml library's reading of the text: the located tree of every document that is neither
+ * empty nor broken; what is broken goes to `diagnostics` (INPUT_PARSE, located).
+ */
+export function readYamlTrees(text: string, file: string, diagnostics: Diagnostic[]): YNode[] {
+  const roots: YNode[] = [];
   const deep = yamlTooDeep(text, MAX_DEPTH);
   if (deep) {
     diagnostics.push(diag('INPUT_PARSE', 'error', `YAML nested deeper than ${MAX_DEPTH} levels`, { file, ...deep }));
-    return { objects, diagnostics, documents: 1 };
+    return roots;
   }
   const lc = new LineCounter();
   let docs: Document.Parsed[];
@@ -70,10 +81,9 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
     docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, customTags: goYamlTags }) as Document.Parsed[];
   } catch (e) {
     diagnostics.push(diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${(e as Error).message}`, { file }));
-    return { objects, diagnostics, documents: 1 };
+    return roots;
   }
   for (const doc of docs) {
-    documents++;
     // An unknown tag (`!foo`) is only a warning to the yaml library; kubectl refuses it.
     const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
     if (problems.length > 0) {
@@ -90,10 +100,7 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       continue;
     }
     // An empty document (only comments, or `---` alone) has no contents or a null scalar.
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-      documents--;
-      continue;
-    }
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const built = new TreeBuilder(doc, lc);
     let root: YNode;
     try {
@@ -103,9 +110,22 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
       continue;
     }
-    collect(root, '', file, objects, diagnostics);
+    roots.push(root);
   }
-  return { objects, diagnostics, documents };
+  return roots;
+}
+
+/** Tags that settle plain scalars, in the yaml library's order (as it resolves them). */
+const PLAIN_TAGS = new Document(null, { version: '1.1', customTags: goYamlTags }).schema.tags.filter((t) => t.default === true && t.test);
+
+/** A plain scalar as the yaml library reads it (readYamlTrees), for the block fast path. */
+export function resolvePlain(source: string): Scalar | undefined {
+  const tag = PLAIN_TAGS.find((t) => t.test!.test(source)) as { resolve?: (s: string, onError: () => void, o: object) => unknown } | undefined;
+  if (!tag?.resolve) return source;
+  let failed = false;
+  const resolved = tag.resolve(source, () => (failed = true), { intAsBigInt: false });
+  const value = isScalar(resolved) ? resolved.value : resolved; // YAML 1.1 booleans come as Scalars
+  return failed || (value !== null && typeof value === 'object') ? undefined : scalarValue(value, source);
 }
 
 /**
