@@ -105,6 +105,8 @@ function main(): void {
       ['yaml: parseAllDocuments + toJS of the files', ['--input-type=module', '-e', parseOnly]],
       ['nftlens validate', [BIN, 'validate', '-f', dir]],
       ['nftlens eval -p (one packet)', [BIN, 'eval', '-f', dir, '-p', PACKET]],
+      // BEFORE=…/bin/nftlens.js: the same two runs of another build (the code before a change).
+      ...(BEFORE ? [['before: nftlens validate', [BEFORE, 'validate', '-f', dir]], ['before: nftlens eval -p', [BEFORE, 'eval', '-f', dir, '-p', PACKET]]] as [string, string[]][] : []),
     ];
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
     const samples = cases.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
