@@ -2,8 +2,10 @@
 // file (`---`), `kind: List` / `FirewallConfigurationList` with `items`, comments such as Helm's
 // `# Source:` lines. Every map key, sequence item and scalar keeps its 1-based line and column.
 // YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on`/`n` are booleans,
-// `0x10`/`010` are numbers, `<<` merges maps; strict JSON takes a faster reader (json-tree.ts).
-// Malformed text and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
+// `0x10`/`010` are numbers, `<<` merges maps; strict JSON takes a faster reader (json-tree.ts),
+// and so does plain block YAML as Kubernetes tools write it (yaml-block.ts); the rest goes to the
+// yaml library, once nesting is known to be bounded (yaml-depth.ts). Malformed text, unknown tags
+// and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
 // Schema decoding of the trees is schema.ts's job.
 
 import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type Tags } from 'yaml';
