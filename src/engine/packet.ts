@@ -145,8 +145,8 @@ export function parsePacket(text: string, origin: Origin = {}): Packet {
   const protoWord = words[0]!.toLowerCase();
   const l4proto = /^\d+$/.test(protoWord) ? Number(protoWord) : protoWord === 'icmp6' ? ICMPV6 : L4PROTO[protoWord];
   if (l4proto === undefined || l4proto > 255) where(`unknown protocol "${words[0]}"`);
-  const src = splitEndpoint(words[1]!, where);
-  const dst = splitEndpoint(words[3]!, where);
+  const src = splitEndpoint(words[1]!, l4proto, where);
+  const dst = splitEndpoint(words[3]!, l4proto, where);
   const p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'> = { saddr: src.addr, daddr: dst.addr, l4proto };
   if (src.port !== undefined) p.sport = src.port;
   if (dst.port !== undefined) p.dport = dst.port;
@@ -189,10 +189,25 @@ export function parsePacket(text: string, origin: Origin = {}): Packet {
   return makePacket(p, origin);
 }
 
-function splitEndpoint(word: string, where: (m: string) => never): { addr: string; port?: number } {
+/** Protocols whose first header words are ports (tcp, dccp, udp, udplite, sctp). */
+const PORTED = new Set([6, 33, 17, 136, 132]);
+
+/**
+ * `ADDR[:PORT]`, `[IPv6]` or `[IPv6]:PORT`. An IPv6 address without brackets has no port; where
+ * its last group could be meant as one (`fd00::1:53`, itself an address, and `fd00::1` too) for a
+ * protocol with ports, the text is ambiguous and refused: brackets say which is meant.
+ */
+function splitEndpoint(word: string, l4proto: number, where: (m: string) => never): { addr: string; port?: number } {
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(word);
   if (v6) return v6[2] === undefined ? { addr: v6[1]! } : { addr: v6[1]!, port: num(v6[2], where) };
-  if (word.includes(':') && word.indexOf(':') !== word.lastIndexOf(':')) return { addr: word };
+  if (word.includes(':') && word.indexOf(':') !== word.lastIndexOf(':')) {
+    const last = word.lastIndexOf(':');
+    const head = word.slice(0, last);
+    if (PORTED.has(l4proto) && /^\d{1,5}$/.test(word.slice(last + 1)) && addressOf(head)?.version === 6) {
+      where(`"${word}" is ambiguous: write [${head}]:${word.slice(last + 1)} for a port, or [${word}] for the address (an IPv6 address without brackets has no port)`);
+    }
+    return { addr: word };
+  }
   const [addr, port] = word.split(':');
   return port === undefined ? { addr: addr! } : { addr: addr!, port: num(port, where) };
 }

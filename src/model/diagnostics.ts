@@ -12,6 +12,9 @@ export const CODES = {
   INPUT_READ: 'a file, folder or stream could not be read',
   INPUT_PARSE: 'a document is not well-formed YAML or JSON',
   INPUT_KIND: 'a document is neither a FirewallConfiguration, a List of them, nor nft JSON',
+  INPUT_EMPTY: 'an input holds no document: empty, only comments or `---`, or closed standard input',
+  INPUT_TABLE_TWICE: 'two inputs define the same table (family and name), and nft JSON inputs give no rule to merge them',
+  INPUT_ENCODING: 'an input is not UTF-8 text (NUL bytes or invalid UTF-8: binary data, or UTF-16)',
   // Liqo FirewallConfiguration: CRD schema
   LIQO_SCHEMA: "the resource does not follow the FirewallConfiguration CRD's schema",
   // Liqo FirewallConfiguration: validating webhook checks

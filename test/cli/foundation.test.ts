@@ -44,7 +44,7 @@ describe('nftlens validate', () => {
   it('says what a document is not', async () => {
     const r = await cli(['validate', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error\[INPUT_KIND\] -: not a FirewallConfiguration/);
+    expect(r.stderr).toMatch(/^error\[INPUT_KIND\] -:1:1: expected a FirewallConfiguration .*found kind "ConfigMap"/);
   });
 
   it.skipIf(!shared)('fails --strict on warnings', async () => {

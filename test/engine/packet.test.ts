@@ -28,6 +28,10 @@ describe('packet text', () => {
     const p = parsePacket('udp [fd00:0::1]:53 -> [fd00::2]:53 local');
     expect(p).toMatchObject({ family: 6, saddr: 'fd00::1', local: true, length: 48 });
     expect(formatPacket(p)).toBe('udp [fd00::1]:53 -> [fd00::2]:53 ct new len 48 local');
+    // Without brackets, no port: unambiguous addresses are read as they are.
+    expect(parsePacket('tcp fd00::1 -> 2001:db8::1')).toMatchObject({ saddr: 'fd00::1', daddr: '2001:db8::1', sport: 0, dport: 0 });
+    expect(parsePacket('udp [fd00::1:53] -> [fd00::2]:53')).toMatchObject({ saddr: 'fd00::1:53', sport: 0, dport: 53 });
+    expect(parsePacket('icmpv6 fd00::1:2 -> fd00::2 type 128 code 0')).toMatchObject({ saddr: 'fd00::1:2' });
   });
 
   it('round-trips through text and JSON', () => {
@@ -52,6 +56,9 @@ describe('packet text', () => {
     };
     expect(err('tcp 10.0.0.1 10.0.0.2')).toMatch(/expected "PROTO SRC/);
     expect(err('tcp 10.0.0.1 -> fd00::1')).toMatch(/not of one IP version/);
+    // An IPv6 address without brackets has no port: `fd00::1:53` could mean either, so it is refused.
+    expect(err('udp fd00::1:53 -> fd00::2:53')).toMatch(/"fd00::1:53" is ambiguous: write \[fd00::1\]:53 for a port, or \[fd00::1:53\]/);
+    expect(err('tcp [fd00::1]:80 -> fd00::2:443')).toMatch(/"fd00::2:443" is ambiguous/);
     expect(err('tcp 10.0.0.1:70000 -> 10.0.0.2')).toMatch(/16-bit/);
     expect(err('tcp 10.0.0.1 -> 10.0.0.2 ct maybe')).toMatch(/not a ct state/);
     expect(err('tcp 10.0.0.1 -> 10.0.0.2 iif averyveryverylongname')).toMatch(/longer than 15/);

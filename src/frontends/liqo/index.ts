@@ -17,7 +17,6 @@ import { decodeFirewallConfiguration } from './schema.js';
 import { validateFirewallConfiguration } from './validate.js';
 import { originOf } from './where.js';
 
-export { isFirewallConfigurationDocument } from './parse.js';
 export { admitAcrossInputs } from './cross.js';
 
 export interface LiqoResource {
@@ -58,7 +57,10 @@ export interface LiqoOptions {
  * against the others.
  */
 export function parseFirewallConfigurations(text: string, file: string, opts: LiqoOptions = {}): LiqoLoadResult {
-  const { objects, diagnostics } = readObjects(text, file);
+  const { objects, diagnostics, documents } = readObjects(text, file);
+  if (documents === 0) {
+    throw NftlensError.of('INPUT_EMPTY', 'nothing to read: no document (the input is empty, or holds only comments or `---`)', { file });
+  }
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const notes: Diagnostic[] = [];
   const resources: LiqoResource[] = [];

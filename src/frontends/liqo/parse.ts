@@ -2,13 +2,17 @@
 // file (`---`), `kind: List` / `FirewallConfigurationList` with `items`, comments such as Helm's
 // `# Source:` lines. Every map key, sequence item and scalar keeps its 1-based line and column.
 // YAML is read as YAML 1.1, as kubectl's reader (go-yaml v2) does: `yes`/`on`/`n` are booleans,
-// `0x10`/`010` are numbers, `<<` merges maps; strict JSON takes a faster reader (json-tree.ts).
-// Malformed text and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
+// `0x10`/`010` are numbers, `<<` merges maps; strict JSON takes a faster reader (json-tree.ts),
+// and so does plain block YAML as Kubernetes tools write it (yaml-block.ts); the rest goes to the
+// yaml library, once nesting is known to be bounded (yaml-depth.ts). Malformed text, unknown tags
+// and alias bombs give INPUT_PARSE, objects of other kinds INPUT_KIND diagnostics.
 // Schema decoding of the trees is schema.ts's job.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type Tags } from 'yaml';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { JsonTreeError, readJsonTree } from './json-tree.js';
+import { readBlockYaml } from './yaml-block.js';
+import { yamlTooDeep } from './yaml-depth.js';
 import { API_GROUP, KIND } from './types.js';
 
 export interface Pos {
@@ -37,9 +41,10 @@ export interface RawObject {
 /** Nodes that alias expansion may add per document: more is an alias bomb, not a config. */
 const MAX_ALIAS_NODES = 100_000;
 const MAX_DEPTH = 200;
+const MAX_PARSE_ERRORS = 3;
 
 /** Splits the text into FirewallConfiguration objects; everything else becomes a diagnostic. */
-export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[] } {
+export function readObjects(text: string, file: string): { objects: RawObject[]; diagnostics: Diagnostic[]; documents: number } {
   const objects: RawObject[] = [];
   const diagnostics: Diagnostic[] = [];
   if (/^[ \t\r\n]*[{[]/.test(text)) {
@@ -48,13 +53,29 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       const root = readJsonTree(text, MAX_DEPTH);
       if (root) {
         collect(root, '', file, objects, diagnostics);
-        return { objects, diagnostics };
+        return { objects, diagnostics, documents: 1 };
       }
     } catch (e) {
       if (!(e instanceof JsonTreeError)) throw e;
       diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
-      return { objects, diagnostics };
+      return { objects, diagnostics, documents: 1 };
     }
+  }
+  const roots = readBlockYaml(text, MAX_DEPTH, resolvePlain) ?? readYamlTrees(text, file, diagnostics);
+  for (const root of roots) collect(root, '', file, objects, diagnostics);
+  return { objects, diagnostics, documents: roots.length + (diagnostics.length > 0 && roots.length === 0 ? 1 : 0) };
+}
+
+/**
+ * The yaml library's reading of the text: the located tree of every document that is neither
+ * empty nor broken; what is broken goes to `diagnostics` (INPUT_PARSE, located).
+ */
+export function readYamlTrees(text: string, file: string, diagnostics: Diagnostic[]): YNode[] {
+  const roots: YNode[] = [];
+  const deep = yamlTooDeep(text, MAX_DEPTH);
+  if (deep) {
+    diagnostics.push(diag('INPUT_PARSE', 'error', `YAML nested deeper than ${MAX_DEPTH} levels`, { file, ...deep }));
+    return roots;
   }
   const lc = new LineCounter();
   let docs: Document.Parsed[];
@@ -62,11 +83,14 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
     docs = parseAllDocuments(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, customTags: goYamlTags }) as Document.Parsed[];
   } catch (e) {
     diagnostics.push(diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${(e as Error).message}`, { file }));
-    return { objects, diagnostics };
+    return roots;
   }
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
+    // An unknown tag (`!foo`) is only a warning to the yaml library; kubectl refuses it.
+    const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+    if (problems.length > 0) {
+      // The first few: later ones mostly follow from the first.
+      for (const err of problems.slice(0, MAX_PARSE_ERRORS)) {
         const p = err.linePos?.[0];
         diagnostics.push(
           diag('INPUT_PARSE', 'error', `not well-formed YAML or JSON: ${err.message.split('\n')[0]}`, {
@@ -88,9 +112,22 @@ export function readObjects(text: string, file: string): { objects: RawObject[];
       diagnostics.push(diag('INPUT_PARSE', 'error', e.message, { file, ...e.pos }));
       continue;
     }
-    collect(root, '', file, objects, diagnostics);
+    roots.push(root);
   }
-  return { objects, diagnostics };
+  return roots;
+}
+
+/** Tags that settle plain scalars, in the yaml library's order (as it resolves them). */
+const PLAIN_TAGS = new Document(null, { version: '1.1', customTags: goYamlTags }).schema.tags.filter((t) => t.default === true && t.test);
+
+/** A plain scalar as the yaml library reads it (readYamlTrees), for the block fast path. */
+export function resolvePlain(source: string): Scalar | undefined {
+  const tag = PLAIN_TAGS.find((t) => t.test!.test(source)) as { resolve?: (s: string, onError: () => void, o: object) => unknown } | undefined;
+  if (!tag?.resolve) return source;
+  let failed = false;
+  const resolved = tag.resolve(source, () => (failed = true), { intAsBigInt: false });
+  const value = isScalar(resolved) ? resolved.value : resolved; // YAML 1.1 booleans come as Scalars
+  return failed || (value !== null && typeof value === 'object') ? undefined : scalarValue(value, source);
 }
 
 /**
@@ -118,6 +155,11 @@ function collect(node: YNode, where: string, file: string, out: RawObject[], dia
   }
   if (node.kind === 'map' && kind === KIND && typeof apiVersion === 'string' && apiVersion.startsWith(`${API_GROUP}/`)) {
     out.push({ node });
+    return;
+  }
+  if (node.kind === 'map' && node.entries.has('nftables')) {
+    const message = 'nft JSON (`nft -j list ruleset`) is read only as a JSON file of its own, not as YAML nor beside other documents';
+    diags.push(diag('INPUT_KIND', 'error', message, { file, ...node.pos, ...(where ? { field: where } : {}) }));
     return;
   }
   const what =
@@ -229,15 +271,4 @@ function scalarValue(value: unknown, source: string | undefined): Scalar {
   if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return Number(value);
   return source ?? String(value);
-}
-
-/** Whether a parsed document (plain JS value) is a FirewallConfiguration or a List holding one. */
-export function isFirewallConfigurationDocument(doc: unknown): boolean {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
-  const o = doc as Record<string, unknown>;
-  if (o.kind === KIND) return typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${API_GROUP}/`);
-  if (!Array.isArray(o.items)) return false;
-  if (o.kind === `${KIND}List`) return true;
-  return o.kind === 'List' && o.items.length > 0 && o.items.every(isFirewallConfigurationDocument);
-  return false;
 }

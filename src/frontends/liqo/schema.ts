@@ -396,6 +396,7 @@ function describe(n: YNode): string {
     case 'seq':
       return 'a list';
     case 'scalar':
+      if (typeof n.value === 'number' && !Number.isFinite(n.value)) return `number ${n.value} (not a finite number)`;
       return n.value === null ? 'null' : `${typeof n.value} ${JSON.stringify(n.value)}`;
   }
 }

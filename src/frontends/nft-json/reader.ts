@@ -44,6 +44,7 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v} (not a finite number)`;
   const text = JSON.stringify(v) ?? String(v);
   return `${typeof v} ${text.length > 40 ? text.slice(0, 40) + '…' : text}`;
 }

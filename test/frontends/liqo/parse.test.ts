@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { isFirewallConfigurationDocument, parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
+import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { readObjects } from '../../../src/frontends/liqo/parse.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import { errorsOf, noLiqoFixtures, readFixture } from './fixtures.js';
@@ -35,7 +35,7 @@ describe('documents', () => {
     expect(resources[1]!.table.chains[1]!.rules[0]!.origin).toMatchObject({ resource: 'gw-notrack', chain: 'output', rule: 'notrack-geneve-dport', line: 130, column: 15 });
     const more = `---\n# only a comment\n---\n${minimal('a')}---\n${minimal('b')}...\n`;
     expect(parseFirewallConfigurations(more, 'm.yaml').resources.map((r) => r.name)).toEqual(['a', 'b']);
-    expect(parseFirewallConfigurations('', 'empty.yaml').resources).toEqual([]);
+    expect(() => parseFirewallConfigurations('', 'empty.yaml')).toThrow(/INPUT_EMPTY/);
   });
 
   it('reads a kind: List and a FirewallConfigurationList', () => {
@@ -102,22 +102,6 @@ describe('malformed input', () => {
   it('locates every object by line', () => {
     const { objects } = readObjects(`${minimal('a')}---\n${minimal('b')}`, 'x.yaml');
     expect(objects.map((o) => o.node.pos.line)).toEqual([1, 10]);
-  });
-});
-
-describe('isFirewallConfigurationDocument', () => {
-  it('recognises FirewallConfigurations and Lists of them, nothing else', () => {
-    const fc = parseYaml(minimal('a'));
-    expect(isFirewallConfigurationDocument(fc)).toBe(true);
-    expect(isFirewallConfigurationDocument({ ...fc, apiVersion: 'networking.liqo.io/v1alpha1' })).toBe(true);
-    expect(isFirewallConfigurationDocument({ apiVersion: 'v1', kind: 'List', items: [fc, fc] })).toBe(true);
-    expect(isFirewallConfigurationDocument({ kind: 'FirewallConfigurationList', items: [] })).toBe(true);
-    expect(isFirewallConfigurationDocument({ apiVersion: 'v1', kind: 'List', items: [fc, { kind: 'Pod' }] })).toBe(false);
-    expect(isFirewallConfigurationDocument({ apiVersion: 'v1', kind: 'List', items: [] })).toBe(false);
-    expect(isFirewallConfigurationDocument({ ...fc, apiVersion: 'example.com/v1' })).toBe(false);
-    expect(isFirewallConfigurationDocument({ nftables: [] })).toBe(false);
-    expect(isFirewallConfigurationDocument(null)).toBe(false);
-    expect(isFirewallConfigurationDocument([fc])).toBe(false);
   });
 });
 
