@@ -6,14 +6,14 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
-import { checkNft } from './nft-check.js';
-import { compareState } from './compare.js';
+import { canonMemo, compareState } from './compare.js';
 import { withLock } from './lock.js';
 import { checkOwnerName, checkReserved, intentDigest, OWNER_DEFAULT } from './owner.js';
 import { planApply } from './plan.js';
 import { readOwned } from './state.js';
 import { findRejected, restoreBatch, writeBatch } from './transaction.js';
 import { runBatch } from './nft-run.js';
+import { checkAndRead } from './verify.js';
 import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable } from './types.js';
 
 /** A listing without what a restore cannot keep: handles and counter values. */
@@ -26,25 +26,27 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
   checkOwnerName(owner);
   intent.ruleset.tables.forEach(checkReserved);
   if (intent.ruleset.tables.length === 0 && !opts.prune) throw NftlensError.of('INPUT_KIND', 'the input holds no table to apply', {});
-  await checkNft(opts);
   const run = { netns: opts.netns, timeoutMs: opts.timeoutMs };
   const ids = intent.ruleset.tables.map(tableId);
   const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all });
 
   return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
-    const before = await read(opts.adopt, opts.prune);
+    const canon = canonMemo();
+    const before = await checkAndRead(intent, canon, () => read(opts.adopt, opts.prune), run);
     if (before.foreign.length) {
       const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
       throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {
         ...t.origin, table: tableId(t),
       });
     }
-    const plan = planApply(intent, before, { prune: opts.prune, owner });
-    if (!plan.changed || opts.dryRun) {
-      const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before) };
-      if (opts.dryRun) result.failure = { reason: 'DryRun', message: plan.changed ? 'dry run: changes not written' : 'dry run: nothing to change' };
+    const plan = planApply(intent, before, { prune: opts.prune, owner }, canon);
+    if (!plan.changed) {
+      // every table is structurally the intent: in sync, as compareState would find (cheaply here)
+      const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before, canon) };
+      if (opts.dryRun) result.failure = { reason: 'DryRun', message: 'dry run: nothing to change' };
       return result;
     }
+    if (opts.dryRun) return { plan, written: false, rolledBack: false, failure: { reason: 'DryRun', message: 'dry run: changes not written' } };
     const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
     const write = plan.tables.filter((t) => t.action === 'create' || t.action === 'replace').map((t) => {
       const table = byId.get(t.id)!;
@@ -66,7 +68,7 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
       };
     }
     const after = await read(true);
-    const verify = compareState(intent.ruleset.tables, after);
+    const verify = compareState(intent.ruleset.tables, after, canon);
     const leftovers = removed.length ? await stillThere(removed, run, owner) : [];
     if (verify.inSync && leftovers.length === 0) return { plan, written: true, rolledBack: false, verify };
 
