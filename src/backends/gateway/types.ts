@@ -107,7 +107,6 @@ export type ConditionReason =
   | 'NftError'
   | 'NftUnsupported'
   | 'RolledBack'
-  | 'NotOwned'
   | 'DryRun';
 
 export interface GatewayFailure {

@@ -3,7 +3,7 @@
 // differences with witness packets the engine confirms.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Netns } from '../../../src/backends/netns/netns.js';
-import { apply, verify, type Intent } from '../../../src/backends/gateway/index.js';
+import { apply, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
 import { noKernel } from '../../support/kernel.js';
 import { fc, intentOf } from './support.js';
@@ -68,5 +68,17 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     await ns.nft(['delete', 'table', 'ip', 'gw-v']);
     const gone = await verify(intent, { netns: ns.name });
     expect(gone.tables[0]).toMatchObject({ inSync: false, missing: true });
+  });
+
+  it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
+    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
+    const v = await verify(intent, { netns: ns.name });
+    expect(v.inSync).toBe(false);
+    expect(v.tables[0]!.structural.join('\n')).toMatch(/cannot be read back[\s\S]*NFT_UNSUPPORTED/);
+    const records = statusRecords(intent, { verify: v }, 'gw');
+    expect(records[0]!.conditions[0]).toMatchObject({ type: 'InSync', status: 'False', reason: 'NftUnsupported' });
+    const r = await apply(intent, { netns: ns.name });
+    expect(r.plan.tables[0]!.action).toBe('replace');
+    expect(r.verify?.inSync).toBe(true);
   });
 });
