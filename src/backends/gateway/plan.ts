@@ -54,6 +54,7 @@ export function planApply(intent: Intent, state: KernelState, opts: { prune?: bo
     const k = state.owned.get(id);
     const after = canon(t);
     if (!k) tables.push({ id, action: 'create', lines: tableChanges(undefined, after) });
+    else if (k.seenAsIntent) tables.push({ id, action: 'unchanged', lines: [] });
     else if (!k.table) {
       tables.push({ id, action: 'replace', lines: ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, after)] });
     } else {

@@ -6,7 +6,7 @@ import { tableId } from '../../model/ruleset.js';
 import { checkNft } from './nft-check.js';
 import { canonMemo, compareState, type Canon } from './compare.js';
 import type { NftRun } from './nft-run.js';
-import { checkOwnerName, OWNER_DEFAULT } from './owner.js';
+import { checkOwnerName, digestOf, OWNER_DEFAULT } from './owner.js';
 import { readOwned } from './state.js';
 import type { GatewayOptions, Intent, KernelState, VerifyResult } from './types.js';
 
@@ -23,11 +23,21 @@ export async function checkAndRead(intent: Intent, canon: Canon, read: () => Pro
   return got.value;
 }
 
+/** The intent's digest of each of its tables, by `family name`, for readOwned's fast path. */
+export function expectedDigests(intent: Intent, canon: Canon): (id: string) => string | undefined {
+  const byId = new Map(intent.ruleset.tables.map((t) => [tableId(t), t]));
+  return (id) => {
+    const t = byId.get(id);
+    return t && digestOf(canon.text(t));
+  };
+}
+
 export async function verify(intent: Intent, opts: GatewayOptions = {}): Promise<VerifyResult> {
   const owner = opts.owner ?? OWNER_DEFAULT;
   checkOwnerName(owner);
   if (intent.ruleset.tables.length === 0) throw NftlensError.of('INPUT_KIND', 'the input holds no table to verify', {});
   const canon = canonMemo();
-  const state = await checkAndRead(intent, canon, () => readOwned(intent.ruleset.tables.map(tableId), { ...opts, owner, adopt: opts.adopt }), opts);
+  const expect = expectedDigests(intent, canon);
+  const state = await checkAndRead(intent, canon, () => readOwned(intent.ruleset.tables.map(tableId), { ...opts, owner, adopt: opts.adopt, expect }), opts);
   return compareState(intent.ruleset.tables, state, canon);
 }
