@@ -8,18 +8,13 @@ import { NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
 import { canonMemo, compareState } from './compare.js';
 import { withLock } from './lock.js';
-import { checkOwnerName, checkReserved, digestOf, markerUpdate, OWNER_DEFAULT } from './owner.js';
+import { checkOwnerName, checkReserved, digestOf, listingText, markerUpdate, OWNER_DEFAULT } from './owner.js';
 import { planApply } from './plan.js';
 import { readOwned } from './state.js';
 import { findRejected, restoreBatch, writeBatch } from './transaction.js';
 import { runBatch } from './nft-run.js';
 import { checkAndRead, expectedDigests } from './verify.js';
 import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable, OwnerMark } from './types.js';
-
-/** A listing without what a restore cannot keep: handles and counter values. */
-function comparable(raw: object[]): string {
-  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
-}
 
 export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<ApplyResult> {
   const owner = opts.owner ?? OWNER_DEFAULT;
@@ -114,7 +109,7 @@ async function firstChanged(ids: string[], before: KernelState, run: Run, owner:
   return ids.find((id) => {
     const was: KernelTable | undefined = before.owned.get(id);
     const is = now.owned.get(id);
-    return !was !== !is || (was !== undefined && is !== undefined && comparable(was.raw) !== comparable(is.raw));
+    return !was !== !is || (was !== undefined && is !== undefined && listingText(was.raw) !== listingText(is.raw));
   });
 }
 

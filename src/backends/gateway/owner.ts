@@ -33,13 +33,18 @@ export function intentDigest(t: Table): string {
   return digestOf(JSON.stringify(canonicalRuleset({ tables: [t] }).tables[0]));
 }
 
-/** The fingerprint of a listing: its objects without handles, counter values and the marker chain. */
+/** A listing as text without what changes by itself or on a re-add: handles and counter values. */
+export function listingText(raw: readonly object[]): string {
+  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
+}
+
+/** The fingerprint of a listing: listingText of its objects, the marker chain left out. */
 export function listingFingerprint(raw: readonly object[]): string {
   const kept = raw.filter((o) => {
     const body = Object.values(o)[0] as { name?: string; chain?: string } | undefined;
     return !('chain' in o ? body?.name === OWNER_CHAIN : 'rule' in o ? body?.chain === OWNER_CHAIN : false);
   });
-  return hash24(JSON.stringify(kept, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v)));
+  return hash24(listingText(kept));
 }
 
 export function ownerComment(m: OwnerMark): string {
