@@ -26,6 +26,8 @@ export interface LiqoResource {
   namespace?: string;
   labels: Record<string, string>;
   /** The resource's own table, as it says; the Ruleset holds the table as the gateway installs it (cross.ts). */
+  /** metadata.generation, when present. */
+  generation?: number;
   table: Table;
   origin: Origin;
   /** Where `spec.table.name` is (cross-resource errors point there). */
@@ -82,6 +84,7 @@ export function parseFirewallConfigurations(text: string, file: string, opts: Li
       name: fc.name,
       ...(fc.namespace !== undefined ? { namespace: fc.namespace } : {}),
       labels: { ...fc.labels },
+      ...(fc.generation !== undefined ? { generation: fc.generation } : {}),
       table: convertFirewallConfiguration(fc),
       origin: { file, resource: fc.resource, ...(fc.loc.line !== undefined ? { line: fc.loc.line, column: fc.loc.column } : {}) },
       tableNameOrigin: originOf(fc, fc.table.name.loc),
