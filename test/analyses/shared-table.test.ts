@@ -26,7 +26,7 @@ describe('two resources, one kernel table: every view agrees', () => {
   it('eval: naples’s block decides for 10.42.0.5; venice’s rules are gone (policy for .6 and .7)', () => {
     const c = compileRuleset(loaded.ruleset);
     const five = c.evaluate(pkt('10.42.0.5'));
-    expect([five.verdict, five.by, ruleLabel(c.plan, five.rule!)]).toEqual(['drop', 'rule', 'ip shared fwd rule block']);
+    expect([five.verdict, five.by, ruleLabel(c.plan, five.rule!)]).toEqual(['drop', 'rule', 'ip shared filt rule block']);
     expect(c.plan.rules[five.rule!]!.rule.origin.resource).toBe('liqo/naples');
     for (const d of ['10.42.0.6', '10.42.0.7']) expect(c.evaluate(pkt(d))).toMatchObject({ verdict: 'accept', by: 'policy' });
   });

@@ -1,19 +1,27 @@
 // Names from the input never reach the terminal raw: a rule named "ESC[2K CR ACCEPT" would erase
 // the line it is printed on and paint a forged verdict. Every output is checked byte by byte for
 // control characters; JSON output still parses to the original names.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '../../src/cli/terminal.js';
 import { cli } from '../support/cli.js';
 
-const example = readFileSync(new URL('../../examples/provider-protect-single-consumer.yaml', import.meta.url), 'utf8');
 const forged = '\u001b[2K\rACCEPT';
 const c1 = 'x\u009b31m\u202eevil\u007f';
-// The input built here: two rules renamed, with YAML escapes for the control characters.
-const hostile = example
-  .replace('name: allow-venice-to-10-42-1-15', `name: "${JSON.stringify(forged).slice(1, -1)}"`)
-  .replace('name: allow-venice-to-10-42-2-7', `name: "${JSON.stringify(c1).slice(1, -1).replace('\u009b', '\\u009b').replace('\u202e', '\\u202e').replace('\u007f', '\\u007f')}"`)
-  .replace('name: venice-provider-protection', 'name: "venice\\e]0;pwned\\a"');
+// Liqo's front end refuses control characters in names (nft text could not carry them), but a
+// kernel listing can hold any bytes in a rule comment or a chain name: nft JSON input is how such
+// names reach nftlens, so that is the hostile input built here.
+const match = (field: 'saddr' | 'daddr', value: string) => ({ match: { op: '==', left: { payload: { protocol: 'ip', field } }, right: value } });
+const iif = { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'liqo-tunnel' } };
+const chain = `gate${c1}`;
+const hostile = JSON.stringify({
+  nftables: [
+    { metainfo: { json_schema_version: 1 } },
+    { table: { family: 'ip', name: 'provider-protection-venice', handle: 1 } },
+    { chain: { family: 'ip', table: 'provider-protection-venice', name: chain, handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
+    { rule: { family: 'ip', table: 'provider-protection-venice', chain, handle: 2, comment: forged, expr: [iif, match('daddr', '10.42.1.15'), { accept: null }] } },
+    { rule: { family: 'ip', table: 'provider-protection-venice', chain, handle: 3, comment: c1, expr: [match('saddr', '10.42.1.15'), { drop: null }] } },
+  ],
+});
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const accepted = 'tcp 10.0.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0';
 
@@ -31,45 +39,47 @@ describe('terminalSafe', () => {
 
 describe('hostile names in every output', () => {
   it('the input does hold raw control characters in its names', async () => {
-    const r = await cli(['validate', '-o', 'json', '-f', '-'], hostile);
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { resources: { resource: string }[] };
-    expect(doc.resources[0]!.resource).toBe('liqo-tenant-venice/venice\u001b]0;pwned\u0007');
+    const r = await cli(['import', '-o', 'json', '-f', '-'], hostile);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { tables: { chains: { name: string; rules: { comment: string }[] }[] }[] };
+    expect(doc.tables[0]!.chains[0]!.name).toBe(chain);
+    expect(doc.tables[0]!.chains[0]!.rules[0]!.comment).toBe(forged);
     expect(r.stdout).not.toMatch(RAW);
   });
 
   it.each([
     ['validate', []],
-    ['render', []],
+    ['render', [], 2], // nft text cannot carry these names: NFT_TEXT, located, escaped
     ['render', ['-o', 'json']],
     ['import', ['-o', 'yaml']],
-    ['check', []],
+    ['check', [], 2], // check renders nft text too
     ['analyze', []],
     ['analyze', ['-o', 'json']],
     ['eval', ['-p', accepted]],
     ['eval', ['-p', accepted, '--trace']],
     ['eval', ['-p', accepted, '-o', 'json']],
-  ])('%s %j', async (command, args) => {
+  ] as [string, string[], number?][])('%s %j', async (command, args, code) => {
     const r = await cli([command, '-f', '-', ...args], hostile);
-    expect(r.code, r.stderr).toBeLessThan(2);
+    if (code === undefined) expect(r.code, r.stderr).toBeLessThan(2);
+    else expect(r.code, r.stderr).toBe(code);
     expect(r.stdout).not.toMatch(RAW);
     expect(r.stderr).not.toMatch(RAW);
-    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(r.stdout.length + (code ? r.stderr.length : 0)).toBeGreaterThan(0);
   });
 
-  it('eval shows the forged name escaped, and JSON gives it back intact', async () => {
+  it('eval shows the hostile chain name escaped, and JSON gives it back intact', async () => {
     const text = await cli(['eval', '-f', '-', '-p', accepted], hostile);
-    expect(text.stdout).toContain('ACCEPT by ip provider-protection-venice offloaded-pods-only rule \\u001b[2K\\u000dACCEPT (');
+    expect(text.stdout).toContain('ACCEPT by ip provider-protection-venice gatex\\u009b31m\\u202eevil\\u007f rule handle 2');
     const json = await cli(['eval', '-f', '-', '-p', accepted, '-o', 'json'], hostile);
     const [res] = JSON.parse(json.stdout) as { rule: { label: string } }[];
-    expect(res!.rule.label).toBe(`ip provider-protection-venice offloaded-pods-only rule ${forged}`);
+    expect(res!.rule.label).toBe(`ip provider-protection-venice ${chain} rule handle 2`);
   });
 
   it('error lines on stderr are escaped too', async () => {
-    const bad = hostile.replace('value: 10.42.1.15', 'value: 10.42.1.300');
+    const bad = hostile.replace('"10.42.1.15"', '"10.42.1.300"');
     const r = await cli(['validate', '-f', '-'], bad);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('rule \\u001b[2K\\u000dACCEPT');
+    expect(r.stderr).toContain('chain "gatex\\u009b31m\\u202eevil\\u007f", rule handle 2');
     expect(r.stderr).not.toMatch(RAW);
     const usage = await cli(['validate', '--\u001b[2Kx']);
     expect(usage.code).toBe(2);

@@ -42,7 +42,17 @@ describe.skipIf(noKernel)('nftlens probe', () => {
 
   it('needs packets', async () => {
     const r = await cli(['probe', '-f', seed]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no packets/);
+  });
+
+  it('takes the least compared share: a probe of unsendable packets fails under it, and --min-compared must be a share', async () => {
+    const local = 'tcp 10.0.0.5:40000 -> 10.42.1.15:80 local oif eth0';
+    const r = await cli(['probe', '-f', seed, '-p', local]);
+    expect(r.stdout).toMatch(/TOO FEW COMPARED/);
+    expect(r.code).toBe(1);
+    const bad = await cli(['probe', '-f', seed, '-p', local, '--min-compared', '2']);
+    expect(bad.stderr).toMatch(/--min-compared takes a share/);
+    expect(bad.code).toBe(2);
   });
 });

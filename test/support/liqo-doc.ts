@@ -36,5 +36,5 @@ const labels = (tenant: string) => ({ 'networking.liqo.io/firewall-category': 'g
  * venice's `block` (not equal) and `allow`, and appends naples's.
  */
 export const SHARED_TABLE_TEXT =
-  doc({ name: 'venice', namespace: 'liqo', labels: labels('venice'), chains: { 'fwd:forward': ['allow:10.42.0.7:accept', 'block:10.42.0.6:drop'] } }) +
-  doc({ name: 'naples', namespace: 'liqo', labels: labels('naples'), chains: { 'fwd:forward': ['block:10.42.0.5:drop'] } });
+  doc({ name: 'venice', namespace: 'liqo', labels: labels('venice'), chains: { 'filt:forward': ['allow:10.42.0.7:accept', 'block:10.42.0.6:drop'] } }) +
+  doc({ name: 'naples', namespace: 'liqo', labels: labels('naples'), chains: { 'filt:forward': ['block:10.42.0.5:drop'] } });

@@ -8,7 +8,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { kernelAvailable } from '../../backends/netns/netns.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { parsePacketLine, type Packet } from '../../engine/packet.js';
-import { probe } from '../../probe/probe.js';
+import { MIN_COMPARED, probe } from '../../probe/probe.js';
 import { generatePackets } from '../../probe/generate.js';
 import { formatReport, reportJson } from '../../probe/report.js';
 import { collect, loadInput, print, withInput, withOutput, type InputOptions } from '../options.js';
@@ -23,6 +23,7 @@ interface ProbeCliOptions extends InputOptions {
   output: OutputFormat;
   reference?: boolean;
   verbose?: boolean;
+  minCompared?: string;
 }
 
 export const registerProbe: Register = (program, ctx) => {
@@ -33,6 +34,7 @@ export const registerProbe: Register = (program, ctx) => {
     .option('--random <n>', 'add N packets generated from the policies\' rules and at random')
     .option('--seed <n>', 'seed for --random (default 1)')
     .option('--reference', 'judge the reference interpreter instead of the WebAssembly classifier')
+    .option('--min-compared <share>', `least share of the packets that must be compared, not skipped, for a pass (default ${MIN_COMPARED})`)
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
     const why = await kernelAvailable();
@@ -53,13 +55,16 @@ export const registerProbe: Register = (program, ctx) => {
     if (!Number.isInteger(random) || random < 0) throw NftlensError.of('INPUT_PARSE', `--random takes a count, not "${opts.random}"`, {});
     const seed = opts.seed === undefined ? 1 : Number(opts.seed);
     if (!Number.isInteger(seed)) throw NftlensError.of('INPUT_PARSE', `--seed takes an integer, not "${opts.seed}"`, {});
-    if (random > 0) packets.push(...generatePackets(ruleset, { random, seed }));
+    const minCompared = opts.minCompared === undefined ? MIN_COMPARED : Number(opts.minCompared);
+    if (!(minCompared >= 0 && minCompared <= 1)) throw NftlensError.of('INPUT_PARSE', `--min-compared takes a share from 0 to 1, not "${opts.minCompared}"`, {});
+    if (random > 0) for (const p of generatePackets(ruleset, { random, seed })) packets.push(p);
     if (packets.length === 0) throw NftlensError.of('INPUT_PARSE', 'no packets: give --packets FILE, -p PACKET or --random N', {});
     const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
     const bar = tty ? new SingleBar({ stream: ctx.stderr as NodeJS.WriteStream, format: 'probe [{bar}] {value}/{total} packets' }, Presets.shades_classic) : undefined;
     let started = false;
     const report = await probe(ruleset, packets, {
       engine: opts.reference ? 'reference' : 'wasm',
+      minCompared,
       onProgress: (sent, total) => {
         if (!bar) return;
         if (!started) bar.start(total, 0);

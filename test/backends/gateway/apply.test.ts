@@ -4,10 +4,11 @@
 // the kernel's own rewrites accepted, and rollback when the read-back differs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns } from '../../../src/backends/netns/netns.js';
-import { apply, verify, OWNER_CHAIN } from '../../../src/backends/gateway/index.js';
+import { apply, intentFrom, verify, OWNER_CHAIN } from '../../../src/backends/gateway/index.js';
+import { loadRuleset } from '../../../src/frontends/load.js';
 import { noKernel } from '../../support/kernel.js';
 import { join } from 'node:path';
-import { fakeNft, fc, intentOf, listing, realNft, scratch, tableNames, withPath } from './support.js';
+import { fakeNft, fc, intentOf, listing, policyFile, realNft, scratch, tableNames, withPath } from './support.js';
 
 const A = fc('gw-a', [
   { name: 'allow-web', action: 'accept', dst: '10.42.1.15' },
@@ -90,14 +91,18 @@ describe.skipIf(noKernel)('apply (kernel)', () => {
   it('a batch nft refuses (its last rule invalid) changes nothing; the failing rule is named', async () => {
     await apply(await intentOf(A), opts());
     const before = await listing(ns, 'ip', 'gw-a');
-    const bad = fc('gw-c', [{ name: 'ok', action: 'accept', dst: '10.0.0.1' }]).replace(
-      '                ip: {position: dst, value: 10.0.0.1}',
-      '                ip: {position: dst, value: 10.0.0.1}\n              - op: eq\n                dev: {position: in, value: interface-name-longer-than-16}',
-    );
-    const r = await apply(await intentOf(A2 + '---\n' + bad), opts());
+    // Liqo's front end refuses an interface name nft cannot take; a listing given as nft JSON is
+    // taken as the kernel would list it, so the refusal comes from nft itself.
+    const iif = { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'interface-name-longer-than-16' } };
+    const bad = JSON.stringify({ nftables: [
+      { table: { family: 'ip', name: 'gw-c' } },
+      { chain: { family: 'ip', table: 'gw-c', name: 'gate', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
+      { rule: { family: 'ip', table: 'gw-c', chain: 'gate', handle: 7, comment: 'ok', expr: [iif, { accept: null }] } },
+    ] });
+    const r = await apply(intentFrom(await loadRuleset([policyFile(A2), policyFile(bad, 'json')])), opts());
     expect(r.written).toBe(false);
     expect(r.failure?.reason).toBe('NftError');
-    expect(r.failure?.origin).toMatchObject({ resource: 'tenant/gw-c', chain: 'gate', rule: 'ok' });
+    expect(r.failure?.origin).toMatchObject({ table: 'ip gw-c', chain: 'gate', rule: 'handle 7' });
     expect(await listing(ns, 'ip', 'gw-a')).toBe(before);
     expect(await tableNames(ns)).not.toContain('ip gw-c');
   });

@@ -13,8 +13,8 @@ import { doc, SHARED_TABLE_TEXT } from '../../support/liqo-doc.js';
 
 const labels = (tenant: string) => ({ 'networking.liqo.io/firewall-unique': tenant });
 const REORDERED =
-  doc({ name: 'a', namespace: 'liqo', labels: labels('a'), chains: { 'fwd:forward': ['r1:10.0.0.1:accept', 'r2:10.0.0.2:accept'], 'out:output:0': ['o1:10.0.0.8:drop'] } }) +
-  doc({ name: 'b', namespace: 'liqo', labels: labels('b'), chains: { 'fwd:forward': ['r4:10.0.0.4:drop', 'r2:10.0.0.2:accept'], 'out:output:10': ['o1:10.0.0.8:drop'] } });
+  doc({ name: 'a', namespace: 'liqo', labels: labels('a'), chains: { 'filt:forward': ['r1:10.0.0.1:accept', 'r2:10.0.0.2:accept'], 'out:output:0': ['o1:10.0.0.8:drop'] } }) +
+  doc({ name: 'b', namespace: 'liqo', labels: labels('b'), chains: { 'filt:forward': ['r4:10.0.0.4:drop', 'r2:10.0.0.2:accept'], 'out:output:10': ['o1:10.0.0.8:drop'] } });
 
 const skip = kernelReason;
 describe.skipIf(skip)(`one table for two resources, in the kernel${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -28,7 +28,7 @@ describe.skipIf(skip)(`one table for two resources, in the kernel${skip ? ` (ski
     expect(diffRulesets(model, back)).toEqual([]);
     const listed = back.tables[0]!.chains.map((c) => [c.name, c.base?.priority, c.rules.map((r) => r.comment)]);
     expect(listed).toEqual(text === REORDERED
-      ? [['fwd', 0, ['r2', 'r4']], ['out', 10, ['o1']]]
-      : [['fwd', 0, ['block']]]);
+      ? [['filt', 0, ['r2', 'r4']], ['out', 10, ['o1']]]
+      : [['filt', 0, ['block']]]);
   });
 });

@@ -49,7 +49,7 @@ describe('one table named by two resources', () => {
 
   it('validate denies the second of two resources with the same table name and labels (exit 2, located)', async () => {
     const same = join(dir, 'same.yaml');
-    writeFileSync(same, doc({ name: 'a', labels: { x: 'y' }, chains: { fwd: [] } }) + doc({ name: 'b', labels: { x: 'y' }, chains: { fwd: [] } }));
+    writeFileSync(same, doc({ name: 'a', labels: { x: 'y' }, chains: { filt: [] } }) + doc({ name: 'b', labels: { x: 'y' }, chains: { filt: [] } }));
     const r = await cli(['validate', '-f', same]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error\[LIQO_TABLE_NAME\] .*same\.yaml:\d+:11 resource b, table ip shared, field spec\.table\.name: table name shared with labels map\[x:y\] already used/);
