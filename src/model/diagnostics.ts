@@ -40,7 +40,17 @@ export const CODES = {
   ANALYSIS_LIMIT: 'a header-space analysis needs more BDD nodes than its limit allows',
   // nft back end
   NFT_COMMAND: 'the nft command failed',
+  // gateway applier (apply / verify)
+  NFT_ENV: 'nft is missing, too old, or lacks JSON support (an environment failure)',
+  GATEWAY_REJECTED: 'nft refused the transaction; the failing table, chain or rule is named',
+  GATEWAY_OWNER: 'a table of the input exists but nftlens does not own it (use --adopt), or the owner name is invalid',
+  GATEWAY_RESERVED: 'an input chain uses the name nftlens reserves for its ownership marker',
+  GATEWAY_LOCK: 'another nftlens writer held the namespace lock for too long',
+  GATEWAY_ROLLBACK: 'restoring the previous state failed, or the kernel then differed from it',
 } as const;
+
+/** Codes that report a failure of the environment (or of nftlens itself), not of the input: exit 3. */
+export const ENVIRONMENT_CODES: ReadonlySet<Code> = new Set<Code>(['NFT_ENV', 'GATEWAY_LOCK', 'GATEWAY_ROLLBACK']);
 
 export type Code = keyof typeof CODES;
 

@@ -21,6 +21,8 @@ export interface LiqoResource {
   name: string;
   namespace?: string;
   labels: Record<string, string>;
+  /** metadata.generation, when present. */
+  generation?: number;
   table: Table;
   origin: Origin;
 }
@@ -65,6 +67,7 @@ export function parseFirewallConfigurations(text: string, file: string, opts: Li
       name: fc.name,
       ...(fc.namespace !== undefined ? { namespace: fc.namespace } : {}),
       labels: { ...fc.labels },
+      ...(fc.generation !== undefined ? { generation: fc.generation } : {}),
       table: convertFirewallConfiguration(fc),
       origin: { file, resource: fc.resource, ...(fc.loc.line !== undefined ? { line: fc.loc.line, column: fc.loc.column } : {}) },
     });

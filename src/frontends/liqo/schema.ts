@@ -58,6 +58,7 @@ class Decoder {
       name: meta.name,
       ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
       labels: meta.labels,
+      ...(meta.generation !== undefined ? { generation: meta.generation } : {}),
       resource: meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name,
       table,
       loc: { path: '', ...node.pos },
@@ -75,7 +76,9 @@ class Decoder {
     const ns = this.str(node.entries.get('namespace'), 'metadata.namespace');
     const labels = this.stringMap(node.entries.get('labels'), 'metadata.labels');
     this.stringMap(node.entries.get('annotations'), 'metadata.annotations');
-    return name ? { name: name.value, namespace: ns?.value, labels: labels ?? {} } : undefined;
+    const gen = node.entries.get('generation')?.value;
+    const generation = gen?.kind === 'scalar' && Number.isSafeInteger(gen.value) ? (gen.value as number) : undefined;
+    return name ? { name: name.value, namespace: ns?.value, labels: labels ?? {}, generation } : undefined;
   }
 
   private table(e: YEntry | undefined): Table | undefined {

@@ -53,6 +53,8 @@ export interface FirewallConfiguration {
   name: string;
   namespace?: string;
   labels: Record<string, string>;
+  /** metadata.generation, when the document has one (status records report it as observedGeneration). */
+  generation?: number;
   /** `namespace/name` (or `name` when the document has no namespace). */
   resource: string;
   table: Table;

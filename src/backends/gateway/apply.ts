@@ -1,0 +1,99 @@
+// `apply`: put the intent on the gateway and prove it is there. Under the namespace lock: read
+// the owned tables (state.ts), plan (plan.ts); when nothing differs write nothing; otherwise one
+// transaction (transaction.ts), then read back and compare (compare.ts). If nft refuses the batch,
+// nothing was applied and the culprit is located; if the read-back differs, the previous state is
+// restored in one transaction and the restore itself verified. Never half-applied.
+
+import { NftlensError } from '../../model/diagnostics.js';
+import { tableId, type Table } from '../../model/ruleset.js';
+import { checkNft } from './nft-check.js';
+import { compareState } from './compare.js';
+import { withLock } from './lock.js';
+import { checkOwnerName, checkReserved, intentDigest, OWNER_DEFAULT } from './owner.js';
+import { planApply } from './plan.js';
+import { readOwned } from './state.js';
+import { findRejected, restoreBatch, writeBatch } from './transaction.js';
+import { runBatch } from './nft-run.js';
+import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable } from './types.js';
+
+/** A listing without what a restore cannot keep: handles and counter values. */
+function comparable(raw: object[]): string {
+  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
+}
+
+export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<ApplyResult> {
+  const owner = opts.owner ?? OWNER_DEFAULT;
+  checkOwnerName(owner);
+  intent.ruleset.tables.forEach(checkReserved);
+  if (intent.ruleset.tables.length === 0 && !opts.prune) throw NftlensError.of('INPUT_KIND', 'the input holds no table to apply', {});
+  await checkNft(opts);
+  const run = { netns: opts.netns, timeoutMs: opts.timeoutMs };
+  const ids = intent.ruleset.tables.map(tableId);
+  const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all });
+
+  return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
+    const before = await read(opts.adopt, opts.prune);
+    if (before.foreign.length) {
+      const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
+      throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {
+        ...t.origin, table: tableId(t),
+      });
+    }
+    const plan = planApply(intent, before, { prune: opts.prune, owner });
+    if (!plan.changed || opts.dryRun) {
+      const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before) };
+      if (opts.dryRun) result.failure = { reason: 'DryRun', message: plan.changed ? 'dry run: changes not written' : 'dry run: nothing to change' };
+      return result;
+    }
+    const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
+    const write = plan.tables.filter((t) => t.action === 'create' || t.action === 'replace').map((t) => {
+      const table = byId.get(t.id)!;
+      return { table, mark: { owner, digest: intentDigest(table) } };
+    });
+    const removed = plan.tables.filter((t) => t.action === 'delete').map((t) => t.id);
+    const batch = writeBatch(write, removed);
+    const r = await runBatch(batch.commands, run);
+    if (r.code !== 0) {
+      const at = await findRejected(batch, run);
+      const message = (r.stderr.trim().split('\n')[0] ?? '') || `nft exited ${r.code}`;
+      return {
+        plan, written: false, rolledBack: false,
+        failure: { reason: 'NftError', message: `nft refused the transaction; nothing was applied: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
+      };
+    }
+    const after = await read(true);
+    const verify = compareState(intent.ruleset.tables, after);
+    const leftovers = removed.length ? await stillThere(removed, run, owner) : [];
+    if (verify.inSync && leftovers.length === 0) return { plan, written: true, rolledBack: false, verify };
+
+    const touched = [...write.map((w) => tableId(w.table)), ...removed];
+    await restore(touched, before, run, owner);
+    const unsupported = verify.tables.some((t) => !t.inSync && !t.missing && t.structural.some((s) => s.includes('cannot be read back')));
+    return {
+      plan, written: true, rolledBack: true, verify,
+      failure: {
+        reason: unsupported ? 'NftUnsupported' : 'RolledBack',
+        message: `the kernel did not hold the intent after the write${leftovers.length ? ` (pruned tables still there: ${leftovers.join(', ')})` : ''}; the previous state was restored and verified`,
+      },
+    };
+  }, opts.lockTimeoutMs);
+}
+
+async function stillThere(ids: string[], run: { netns?: string }, owner: string): Promise<string[]> {
+  const s: KernelState = await readOwned(ids, { ...run, owner, adopt: true });
+  return [...s.owned.keys()];
+}
+
+/** Restores `ids` to `before` in one transaction and checks the kernel then lists what it did. */
+async function restore(ids: string[], before: KernelState, run: { netns?: string; timeoutMs?: number }, owner: string): Promise<void> {
+  const batch = restoreBatch(ids, before.owned);
+  const r = await runBatch(batch.commands, run);
+  const fail = (why: string) => NftlensError.of('GATEWAY_ROLLBACK', `restoring the previous state of ${ids.join(', ')} failed: ${why}`, {});
+  if (r.code !== 0) throw fail(r.stderr.trim() || `nft exited ${r.code}`);
+  const now = await readOwned(ids, { ...run, owner, adopt: true });
+  for (const id of ids) {
+    const was: KernelTable | undefined = before.owned.get(id);
+    const is = now.owned.get(id);
+    if (!was !== !is || (was && is && comparable(was.raw) !== comparable(is.raw))) throw fail(`table ${id} differs from its previous listing`);
+  }
+}

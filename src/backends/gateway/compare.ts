@@ -1,0 +1,44 @@
+// Intent against kernel, table by table. First structurally: the canonical forms
+// (src/model/canonical.ts, which absorbs the kernel's own rewrites — a /32 listed as an address,
+// `meta l4proto tcp th dport` listed as `tcp dport`, set elements sorted) must have the same
+// chains, and the same rules in the same order. Equal structure implies equal semantics, so the
+// exact policy diff (src/analyses/diff.ts) runs only when the structure differs — then always,
+// to give each difference of behaviour a witness packet.
+
+import { diffRulesets as policyDiff } from '../../analyses/diff.js';
+import { diffRulesets as structuralDiff } from '../../model/canonical.js';
+import { formatDiagnostic, NftlensError } from '../../model/diagnostics.js';
+import { tableId, type Table } from '../../model/ruleset.js';
+import type { KernelState, KernelTable, TableCheck, VerifyResult } from './types.js';
+
+const EMPTY_NOTE = 'the exact policy diff could not run';
+
+/** Renames the kernel's side so that structural messages read `intent ≠ kernel`. */
+function differences(intent: Table, kernel: Table): string[] {
+  return structuralDiff({ tables: [intent] }, { tables: [kernel] }).map((s) =>
+    s.replace('only in the first ruleset', 'only in the intent').replace('only in the second ruleset', 'only in the kernel'),
+  );
+}
+
+export function compareTables(intent: Table, kernel: KernelTable | undefined): TableCheck {
+  const id = tableId(intent);
+  if (!kernel) return { id, inSync: false, missing: true, structural: [`table ${id}: not in the kernel`], semantic: [] };
+  if (!kernel.table) {
+    const why = (kernel.unsupported ?? []).map(formatDiagnostic);
+    return { id, inSync: false, missing: false, structural: [`table ${id}: the kernel's table cannot be read back`, ...why], semantic: [] };
+  }
+  const structural = differences(intent, kernel.table);
+  if (structural.length === 0) return { id, inSync: true, missing: false, structural, semantic: [] };
+  try {
+    const d = policyDiff({ tables: [intent] }, { tables: [kernel.table] });
+    return { id, inSync: false, missing: false, structural, semantic: d.changes };
+  } catch (e) {
+    if (!(e instanceof NftlensError)) throw e;
+    return { id, inSync: false, missing: false, structural: [...structural, `${EMPTY_NOTE}: ${e.message}`], semantic: [] };
+  }
+}
+
+export function compareState(tables: readonly Table[], state: KernelState): VerifyResult {
+  const checks = tables.map((t) => compareTables(t, state.owned.get(tableId(t))));
+  return { inSync: checks.every((c) => c.inSync), tables: checks };
+}

@@ -1,0 +1,18 @@
+// The gateway applier: put an intent (loaded policies) on a gateway's nftables in one
+// transaction, prove the kernel holds it (structure and exact behaviour), roll back when it does
+// not, and report Kubernetes-condition-shaped status. Everything other modules use is here.
+export type * from './types.js';
+export { apply } from './apply.js';
+export { verify } from './verify.js';
+export { compareTables, compareState } from './compare.js';
+export { planApply, formatPlan, tableChanges } from './plan.js';
+export { readOwned, listTableIds, splitId } from './state.js';
+export { intentFrom, locateRule } from './intent.js';
+export { checkNft } from './nft-check.js';
+export { withLock, lockName } from './lock.js';
+export { statusRecords, defaultHost } from './status.js';
+export {
+  OWNER_CHAIN, OWNER_DEFAULT, ownerComment, parseOwnerComment, intentDigest, readMark, stripMarker, markerCommands,
+} from './owner.js';
+export { writeBatch, restoreBatch, findRejected, type Batch } from './transaction.js';
+export { runNft, runBatch, type NftRun } from './nft-run.js';

@@ -1,0 +1,49 @@
+// Running nft for the applier: argument vectors only, JSON documents through a private temporary
+// file (nft 1.0.6 cannot read `-f -` from the pipe Node gives a child), optionally inside a named
+// network namespace. Results come back as data (exit code, output) so callers decide what a
+// failure means: a check-mode refusal is an answer, not an error.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exec, type ExecResult } from '../netns/exec.js';
+import { NftlensError } from '../../model/diagnostics.js';
+
+export interface NftRun {
+  netns?: string;
+  timeoutMs?: number;
+}
+
+function where(opts: NftRun): string {
+  return opts.netns ? ` (netns ${opts.netns})` : '';
+}
+
+export async function runNft(args: string[], opts: NftRun): Promise<ExecResult> {
+  try {
+    return await exec('nft', args, { netns: opts.netns, timeoutMs: opts.timeoutMs ?? 120_000 });
+  } catch (e) {
+    throw NftlensError.of('NFT_ENV', `cannot run nft: ${e instanceof Error ? e.message : String(e)}`, { file: `nft${where(opts)}` });
+  }
+}
+
+/** stdout of a command that must succeed; a failure is NFT_COMMAND with nft's own message. */
+export async function nftOk(args: string[], opts: NftRun): Promise<string> {
+  const r = await runNft(args, opts);
+  if (r.code !== 0) {
+    const message = r.stderr.trim() || r.stdout.trim() || `exit status ${r.code}`;
+    throw NftlensError.of('NFT_COMMAND', message, { file: `nft ${args.join(' ')}${where(opts)}` });
+  }
+  return r.stdout;
+}
+
+/** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch; the result tells whether nft took it. */
+export async function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'nftlens-'));
+  try {
+    const file = join(dir, 'batch.json');
+    await writeFile(file, JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands] }), { mode: 0o600 });
+    return await runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
