@@ -40,7 +40,9 @@ export interface WatchOptions {
 }
 
 export interface SyncReport {
+  /** When the check started, and when it had its answer (before any heal). */
   at: number;
+  checkedAt?: number;
   trigger: string;
   inSync: boolean;
   drifted: string[];
@@ -138,6 +140,7 @@ export class Watcher {
     try {
       const check = await this.opts.check();
       end();
+      report.checkedAt = Date.now();
       for (const t of check.tables) metrics.inSync.set({ table: t.id }, t.inSync ? 1 : 0);
       report.drifted = check.tables.filter((t) => !t.inSync).map((t) => t.id);
       report.inSync = check.inSync;

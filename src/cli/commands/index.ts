@@ -10,6 +10,8 @@ import { registerEval } from './eval.js';
 import { registerAnalyze } from './analyze.js';
 import { registerIsolation } from './isolation.js';
 import { registerDiff } from './diff.js';
+import { registerWatch } from './watch.js';
+import { registerCounters } from './counters.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -23,4 +25,6 @@ export const commands: Register[] = [
   registerAnalyze,
   registerIsolation,
   registerDiff,
+  registerWatch,
+  registerCounters,
 ];
