@@ -19,6 +19,8 @@ export interface RuleCounter {
   rule?: string;
   /** The intent rule it maps to; absent when the kernel holds a rule the intent lacks. */
   origin?: Origin;
+  /** The resource of the table: `namespace/name` of a FirewallConfiguration, or the nft JSON file. */
+  resource?: string;
   /** Undefined when the rule has no counter statement. */
   packets?: number;
   bytes?: number;
@@ -81,7 +83,7 @@ export function formatCounters(list: readonly RuleCounter[]): string {
 export function countersJson(list: readonly RuleCounter[]): unknown {
   return list.map((c) => ({
     table: c.table, chain: c.chain, rule: c.rule ?? null, index: c.index, handle: c.handle ?? null,
-    resource: c.origin?.resource ?? null, origin: c.origin ? formatOrigin(c.origin) : null,
+    resource: c.resource ?? c.origin?.resource ?? null, origin: c.origin ? formatOrigin(c.origin) : null,
     counter: c.packets === undefined ? null : { packets: c.packets, bytes: c.bytes },
   }));
 }

@@ -100,6 +100,7 @@ export class Watcher {
         }, 1000).unref();
       },
     });
+    this.opts.log.debug({ pid: this.monitor.pid, netns: this.opts.netns ?? null }, 'nft monitor started');
   }
 
   /** An event: check once the kernel has been quiet for debounceMs. */

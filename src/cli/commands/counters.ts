@@ -36,7 +36,8 @@ export const registerCounters: Register = (program, ctx) => {
         continue;
       }
       const rows = ruleCounters(t.raw, (table, chain, index, comment) => locateRule(intent, table, chain, index, comment), new Set([OWNER_CHAIN]));
-      for (const r of rows) r.origin &&= { ...r.origin, resource: r.origin.resource ?? intent.tableResource.get(id)?.name };
+      const resource = intent.tableResource.get(id)?.name;
+      if (resource !== undefined) for (const r of rows) r.resource = resource;
       list.push(...rows);
     }
     writeData(ctx, opts.output, { counters: countersJson(list), missing }, () => formatCounters(list));

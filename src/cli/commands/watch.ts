@@ -5,7 +5,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { apply, checkNft, compareState, intentFrom, OWNER_DEFAULT, readOwned, type GatewayOptions } from '../../backends/gateway/index.js';
-import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, type MetricsServer } from '../../backends/gateway/telemetry.js';
+import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, type Listen, type MetricsServer } from '../../backends/gateway/telemetry.js';
 import { Watcher } from '../../backends/gateway/watch.js';
 import { tableId } from '../../model/ruleset.js';
 import { loadInput, withInput, type InputOptions } from '../options.js';
@@ -59,13 +59,12 @@ export const registerWatch: Register = (program, ctx) => {
     .option('--metrics-allow-remote', 'let --metrics listen on a non-loopback address (no authentication)')
     .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(LOG_LEVELS).default('info'));
   withInput(cmd).action(async (opts: WatchCliOptions) => {
-    const listen = opts.metrics === undefined ? undefined : (() => {
-      try {
-        return parseListen(opts.metrics!, opts.metricsAllowRemote);
-      } catch (e) {
-        throw new InvalidArgumentError(`--metrics: ${(e as Error).message}`);
-      }
-    })();
+    let listen: Listen | undefined;
+    try {
+      if (opts.metrics !== undefined) listen = parseListen(opts.metrics, opts.metricsAllowRemote);
+    } catch (e) {
+      cmd.error(`error: option '--metrics <host:port>': ${(e as Error).message}`, { exitCode: 2, code: 'nftlens.usage' });
+    }
     const loaded = await loadInput(opts, ctx);
     const intent = intentFrom(loaded);
     const gw: GatewayOptions = { netns: opts.netns, owner: opts.owner };
