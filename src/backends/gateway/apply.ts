@@ -53,12 +53,16 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
     const removed = plan.tables.filter((t) => t.action === 'delete').map((t) => t.id);
     const batch = writeBatch(write, removed);
     const r = await runBatch(batch.commands, run);
+    const touched = [...write.map((w) => tableId(w.table)), ...removed];
     if (r.code !== 0) {
       const at = await findRejected(batch, run);
       const message = (r.stderr.trim().split('\n')[0] ?? '') || `nft exited ${r.code}`;
+      // nft's transactions are atomic; still, a failure must leave the previous state: check it.
+      const rolledBack = !(await unchanged(touched, before, run, owner));
+      if (rolledBack) await restore(touched, before, run, owner);
       return {
-        plan, written: false, rolledBack: false,
-        failure: { reason: 'NftError', message: `nft refused the transaction; nothing was applied: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
+        plan, written: false, rolledBack,
+        failure: { reason: 'NftError', message: `nft refused the transaction; ${rolledBack ? "what it left was rolled back" : "nothing was applied"}: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
       };
     }
     const after = await read(true);
@@ -66,7 +70,6 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
     const leftovers = removed.length ? await stillThere(removed, run, owner) : [];
     if (verify.inSync && leftovers.length === 0) return { plan, written: true, rolledBack: false, verify };
 
-    const touched = [...write.map((w) => tableId(w.table)), ...removed];
     await restore(touched, before, run, owner);
     const unsupported = verify.tables.some((t) => !t.inSync && !t.missing && t.structural.some((s) => s.includes('cannot be read back')));
     return {
@@ -84,16 +87,27 @@ async function stillThere(ids: string[], run: { netns?: string }, owner: string)
   return [...s.owned.keys()];
 }
 
-/** Restores `ids` to `before` in one transaction and checks the kernel then lists what it did. */
-async function restore(ids: string[], before: KernelState, run: { netns?: string; timeoutMs?: number }, owner: string): Promise<void> {
-  const batch = restoreBatch(ids, before.owned);
-  const r = await runBatch(batch.commands, run);
-  const fail = (why: string) => NftlensError.of('GATEWAY_ROLLBACK', `restoring the previous state of ${ids.join(', ')} failed: ${why}`, {});
-  if (r.code !== 0) throw fail(r.stderr.trim() || `nft exited ${r.code}`);
+type Run = { netns?: string; timeoutMs?: number };
+
+/** The first of `ids` whose listing differs from `before` (handles and counter values aside). */
+async function firstChanged(ids: string[], before: KernelState, run: Run, owner: string): Promise<string | undefined> {
   const now = await readOwned(ids, { ...run, owner, adopt: true });
-  for (const id of ids) {
+  return ids.find((id) => {
     const was: KernelTable | undefined = before.owned.get(id);
     const is = now.owned.get(id);
-    if (!was !== !is || (was && is && comparable(was.raw) !== comparable(is.raw))) throw fail(`table ${id} differs from its previous listing`);
-  }
+    return !was !== !is || (was !== undefined && is !== undefined && comparable(was.raw) !== comparable(is.raw));
+  });
+}
+
+async function unchanged(ids: string[], before: KernelState, run: Run, owner: string): Promise<boolean> {
+  return (await firstChanged(ids, before, run, owner)) === undefined;
+}
+
+/** Restores `ids` to `before` in one transaction and checks the kernel then lists what it did. */
+async function restore(ids: string[], before: KernelState, run: Run, owner: string): Promise<void> {
+  const r = await runBatch(restoreBatch(ids, before.owned).commands, run);
+  const fail = (why: string) => NftlensError.of('GATEWAY_ROLLBACK', `restoring the previous state of ${ids.join(', ')} failed: ${why}`, {});
+  if (r.code !== 0) throw fail(r.stderr.trim() || `nft exited ${r.code}`);
+  const differs = await firstChanged(ids, before, run, owner);
+  if (differs !== undefined) throw fail(`table ${differs} differs from its previous listing`);
 }

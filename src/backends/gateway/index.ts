@@ -16,3 +16,4 @@ export {
 } from './owner.js';
 export { writeBatch, restoreBatch, findRejected, type Batch } from './transaction.js';
 export { runNft, runBatch, type NftRun } from './nft-run.js';
+export { formatApply, formatVerify, applyJson, verifyJson } from './report.js';

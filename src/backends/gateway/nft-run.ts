@@ -26,17 +26,7 @@ export async function runNft(args: string[], opts: NftRun): Promise<ExecResult> 
   }
 }
 
-/** stdout of a command that must succeed; a failure is NFT_COMMAND with nft's own message. */
-export async function nftOk(args: string[], opts: NftRun): Promise<string> {
-  const r = await runNft(args, opts);
-  if (r.code !== 0) {
-    const message = r.stderr.trim() || r.stdout.trim() || `exit status ${r.code}`;
-    throw NftlensError.of('NFT_COMMAND', message, { file: `nft ${args.join(' ')}${where(opts)}` });
-  }
-  return r.stdout;
-}
-
-/** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch; the result tells whether nft took it. */
+/** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch (JSON commands, `list` ones too); the result tells whether nft took it. */
 export async function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
   const dir = await mkdtemp(join(tmpdir(), 'nftlens-'));
   try {

@@ -3,12 +3,15 @@
 // `nft -j list tables` says which exist; the intent's tables are listed directly (in parallel),
 // and with prune every other table's marker chain is read to find owned tables to delete. The
 // raw listing of each owned table is kept, as it is the state a rollback restores.
+// Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
+// command line: nft parses its arguments as its command language, so a table named
+// `x; flush ruleset` on the command line would be two commands.
 
 import { importNftJson } from '../../frontends/nft-json/index.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
 import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
-import { nftOk, runNft, type NftRun } from './nft-run.js';
+import { runBatch, type NftRun } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
 export interface ReadOptions extends NftRun {
@@ -43,8 +46,9 @@ function objects(stdout: string, what: string): Record<string, unknown>[] {
 
 /** `family name` of every table in the kernel (namespace). */
 export async function listTableIds(opts: NftRun): Promise<string[]> {
-  const out = await nftOk(['-j', 'list', 'tables'], opts);
-  return objects(out, 'list tables')
+  const r = await runBatch([{ list: { tables: null } }], opts);
+  if (r.code !== 0) throw NftlensError.of('NFT_COMMAND', r.stderr.trim() || `exit ${r.code}`, { file: 'nft list tables' });
+  return objects(r.stdout, 'list tables')
     .map((o) => o.table as Listed | undefined)
     .filter((t): t is Listed => t !== undefined)
     .map((t) => `${t.family} ${t.name}`);
@@ -60,8 +64,7 @@ function markOf(list: Record<string, unknown>[]): OwnerMark | undefined {
 
 /** Lists one table; undefined when nft cannot list it (it vanished meanwhile). */
 async function listTable(id: string, opts: NftRun): Promise<{ raw: Record<string, unknown>[]; mark?: OwnerMark } | undefined> {
-  const { family, name } = splitId(id);
-  const r = await runNft(['-j', 'list', 'table', family, name], opts);
+  const r = await runBatch([{ list: { table: splitId(id) } }], opts);
   if (r.code !== 0) return undefined;
   const raw = objects(r.stdout, `table ${id}`).filter((o) => !('metainfo' in o));
   return { raw, mark: markOf(raw) };
@@ -70,7 +73,7 @@ async function listTable(id: string, opts: NftRun): Promise<{ raw: Record<string
 /** The owner mark of a table, reading only its marker chain. */
 async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undefined> {
   const { family, name } = splitId(id);
-  const r = await runNft(['-j', 'list', 'chain', family, name, OWNER_CHAIN], opts);
+  const r = await runBatch([{ list: { chain: { family, table: name, name: OWNER_CHAIN } } }], opts);
   return r.code === 0 ? markOf(objects(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 

@@ -10,6 +10,8 @@ import { registerEval } from './eval.js';
 import { registerAnalyze } from './analyze.js';
 import { registerIsolation } from './isolation.js';
 import { registerDiff } from './diff.js';
+import { registerApply } from './apply.js';
+import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
 
@@ -25,6 +27,8 @@ export const commands: Register[] = [
   registerAnalyze,
   registerIsolation,
   registerDiff,
+  registerApply,
+  registerVerify,
   registerWatch,
   registerCounters,
 ];
