@@ -20,6 +20,11 @@ import { generatePackets } from '../../probe/generate.js';
 import { realise } from '../../probe/realise.js';
 import { Topology } from '../../probe/topology.js';
 import { comparePacket, formatKernel, type KernelResult } from '../../probe/compare.js';
+import { kernelAvailable } from '../netns/netns.js';
+import { NftlensError } from '../../model/diagnostics.js';
+import { OWNER_DEFAULT } from './owner.js';
+import { readOwned } from './state.js';
+import type { Intent } from './types.js';
 
 export interface ShadowOptions {
   /** Random packets drawn from each ruleset (default 200). */
@@ -135,4 +140,29 @@ export function formatShadow(r: ShadowReport): string {
   }
   if (r.disagreements.length > 50) lines.push(`  … ${r.disagreements.length - 50} more`);
   return lines.join('\n') + '\n';
+}
+
+export interface ShadowCliOptions {
+  netns?: string;
+  owner?: string;
+  probe?: boolean;
+  random?: number;
+}
+
+/** `verify --probe`: the owned tables of the intent as the kernel lists them, probed in a shadow. */
+export async function shadowCheck(intent: Intent, opts: ShadowCliOptions): Promise<ShadowReport> {
+  const why = await kernelAvailable();
+  if (why) throw NftlensError.of('NFT_ENV', `verify --probe needs the kernel: ${why}`, {});
+  const state = await readOwned(intent.ruleset.tables.map(tableId), { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT });
+  const tables = [...state.owned.values()].flatMap((t) => (t.table ? [t.table] : []));
+  return shadowProbe(intent.ruleset, { tables }, { random: opts.random });
+}
+
+export function shadowJson(r: ShadowReport): unknown {
+  return {
+    probe: {
+      ok: r.ok, compared: r.compared, skipped: r.skipped, disagreements: r.disagreements,
+      copyMismatches: r.probe.mismatches, copyCounterMismatches: r.probe.counterMismatches,
+    },
+  };
 }

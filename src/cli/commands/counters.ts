@@ -6,22 +6,15 @@ import { Command } from 'commander';
 import { checkNft, intentFrom, locateRule, OWNER_CHAIN, OWNER_DEFAULT, readOwned } from '../../backends/gateway/index.js';
 import { countersJson, formatCounters, ruleCounters, type RuleCounter } from '../../backends/gateway/counters.js';
 import { tableId } from '../../model/ruleset.js';
-import { ExitCode, type OutputFormat } from '../context.js';
-import { loadInput, withInput, withOutput, writeData, type InputOptions } from '../options.js';
+import { ExitCode } from '../context.js';
+import { loadInput, writeData } from '../options.js';
+import { gatewayRun, withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 
-interface CountersCliOptions extends InputOptions {
-  netns?: string;
-  owner?: string;
-  output: OutputFormat;
-}
-
 export const registerCounters: Register = (program, ctx) => {
-  const cmd = new Command('counters')
-    .description("the kernel's per-rule counters of the policies' tables on the gateway, by resource, chain and rule (root)")
-    .option('--netns <name>', 'the gateway is this named network namespace')
-    .option('--owner <name>', 'owner name in the ownership marker (default nftlens)');
-  withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: CountersCliOptions) => {
+  const cmd = withGateway(new Command('counters')
+    .description("the kernel's per-rule counters of the policies' tables on the gateway, by resource, chain and rule (root)"));
+  cmd.action((opts: GatewayCliOptions) => gatewayRun(ctx, async () => {
     const intent = intentFrom(await loadInput(opts, ctx));
     const run = { netns: opts.netns };
     await checkNft(run);
@@ -43,6 +36,6 @@ export const registerCounters: Register = (program, ctx) => {
     writeData(ctx, opts.output, { counters: countersJson(list), missing }, () => formatCounters(list));
     for (const id of missing) ctx.stderr.write(`nftlens: table ${id} is not on the gateway as an nftlens-owned table; no counters for it\n`);
     if (missing.length) throw new ExitCode(1);
-  });
+  }));
   program.addCommand(cmd);
 };

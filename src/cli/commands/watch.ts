@@ -8,12 +8,11 @@ import { apply, checkNft, compareState, intentFrom, OWNER_DEFAULT, readOwned, ty
 import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, type Listen, type MetricsServer } from '../../backends/gateway/telemetry.js';
 import { Watcher } from '../../backends/gateway/watch.js';
 import { tableId } from '../../model/ruleset.js';
-import { loadInput, withInput, type InputOptions } from '../options.js';
+import { loadInput } from '../options.js';
+import { gatewayRun, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 
-interface WatchCliOptions extends InputOptions {
-  netns?: string;
-  owner?: string;
+interface WatchCliOptions extends Omit<GatewayCliOptions, 'output'> {
   interval: number;
   debounce: number;
   heal?: boolean;
@@ -48,17 +47,20 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export const registerWatch: Register = (program, ctx) => {
+  // apply's input and gateway options, without -o: watch prints no data, only log lines.
   const cmd = new Command('watch')
     .description('re-verify the policies on the gateway on a timer and on kernel changes to owned tables; --heal re-applies them (root)')
-    .option('--netns <name>', 'the gateway is this named network namespace')
-    .option('--owner <name>', 'owner name in the ownership marker (default nftlens)')
+    .requiredOption('-f, --filename <path>', 'file, folder or - (stdin); repeatable', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does")
+    .option('--netns <name>', 'the gateway is this named network namespace (ip netns)')
+    .option('--owner <name>', 'owner written in (and looked for in) the ownership marker', OWNER_DEFAULT)
     .option('--interval <duration>', 'check at least this often', parseDuration, 60_000)
     .option('--debounce <duration>', 'quiet time after a kernel change before checking', parseDuration, 200)
     .option('--heal', 're-apply the policies when the kernel drifted from them')
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only)')
     .option('--metrics-allow-remote', 'let --metrics listen on a non-loopback address (no authentication)')
     .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(LOG_LEVELS).default('info'));
-  withInput(cmd).action(async (opts: WatchCliOptions) => {
+  cmd.action((opts: WatchCliOptions) => gatewayRun(ctx, async () => {
     let listen: Listen | undefined;
     try {
       if (opts.metrics !== undefined) listen = parseListen(opts.metrics, opts.metricsAllowRemote);
@@ -101,6 +103,6 @@ export const registerWatch: Register = (program, ctx) => {
       await watcher.stop();
       await server?.close();
     }
-  });
+  }));
   program.addCommand(cmd);
 };
