@@ -9,16 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMonitorLine } from '../../../src/backends/gateway/monitor.js';
 import { createLogger, GatewayMetrics } from '../../../src/backends/gateway/telemetry.js';
 import { Watcher, type SyncCheck } from '../../../src/backends/gateway/watch.js';
+import { alive } from '../../cli/commands/spawn.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('parseMonitorLine', () => {
   it('names the table of table, chain and rule events', () => {

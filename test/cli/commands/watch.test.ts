@@ -9,17 +9,9 @@ import { cli } from '../../support/cli.js';
 import { Netns } from '../../../src/backends/netns/netns.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
 import { apply, intentFrom, verify } from '../../../src/backends/gateway/index.js';
-import { spawnCli } from './spawn.js';
+import { alive, spawnCli } from './spawn.js';
 
 const POLICY = 'examples/provider-protect-single-consumer.yaml';
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('nftlens watch: options', () => {
   it('refuses a non-loopback metrics address, a bad interval and a bad log level', async () => {
