@@ -158,7 +158,7 @@ export async function shadowCheck(intent: Intent, opts: ShadowCliOptions): Promi
   return shadowProbe(intent.ruleset, { tables }, { random: opts.random });
 }
 
-export function shadowJson(r: ShadowReport): unknown {
+export function shadowJson(r: ShadowReport): { probe: object } {
   return {
     probe: {
       ok: r.ok, compared: r.compared, skipped: r.skipped, disagreements: r.disagreements,

@@ -22,10 +22,9 @@ export const registerVerify: Register = (program, ctx) => {
       const intent = intentFrom(await loadInput(opts, ctx));
       const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
       const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
-      if (opts.output === 'json') ctx.stdout.write(JSON.stringify({ ...(verifyJson(result) as object), status }, null, 2) + '\n');
-      else ctx.stdout.write(formatVerify(result));
       const shadow = opts.probe ? await shadowCheck(intent, opts) : undefined;
-      if (shadow) ctx.stdout.write(opts.output === 'json' ? JSON.stringify(shadowJson(shadow), null, 2) + '\n' : formatShadow(shadow));
+      if (opts.output === 'json') ctx.stdout.write(JSON.stringify({ ...(verifyJson(result) as object), status, ...(shadow ? shadowJson(shadow) : {}) }, null, 2) + '\n');
+      else ctx.stdout.write(formatVerify(result) + (shadow ? formatShadow(shadow) : ''));
       if (!result.inSync || (shadow && !shadow.ok)) throw new ExitCode(1);
     }),
   );
