@@ -62,7 +62,7 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
       if (rolledBack) await restore(touched, before, run, owner);
       return {
         plan, written: false, rolledBack,
-        failure: { reason: 'NftError', message: `nft refused the transaction; ${rolledBack ? "what it left was rolled back" : "nothing was applied"}: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
+        failure: { reason: 'NftError', message: `nft refused the transaction; ${rolledBack ? 'what it left was rolled back' : 'nothing was applied'}: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
       };
     }
     const after = await read(true);
