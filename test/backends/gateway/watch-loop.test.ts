@@ -20,6 +20,12 @@ describe('parseMonitorLine', () => {
       .toEqual({ op: 'delete', object: 'rule', table: 'inet t x' });
     expect(parseMonitorLine('{"add": {"chain": {"family": "ip6", "table": "n", "name": "c"}}}')?.table).toBe('ip6 n');
   });
+  it('names with quotes, newlines, spaces and unicode come out as tableId spells them', () => {
+    for (const name of ['a"b', 'x\ny', 'two words', 'tëst-☃', '; nft flush ruleset #']) {
+      const line = JSON.stringify({ add: { rule: { family: 'inet', table: name, chain: 'c', handle: 1, expr: [] } } });
+      expect(parseMonitorLine(line)?.table).toBe(`inet ${name}`);
+    }
+  });
   it('ignores what is not a ruleset event', () => {
     for (const l of ['', 'not json', '[]', '{}', 'null', '{"add": 1}', '{"add": {"table": {"name": "x"}}}', '{"add": {"rule": {"family": "ip", "table": 3}}}']) {
       expect(parseMonitorLine(l)).toBeUndefined();
