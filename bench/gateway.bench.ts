@@ -10,6 +10,7 @@
 //     with witnesses).
 // Medians of RUNS runs. Writes bench/results/gateway.{md,json}. Usage: npm run bench:gateway [-- RULES]
 
+import cliProgress from 'cli-progress';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Netns } from '../src/backends/netns/netns.js';
@@ -88,6 +89,13 @@ const intent: Intent = intentFrom({ ruleset, diagnostics: [], resources: [], fil
 const rendered = renderNftJson(ruleset).nftables.slice(1);
 const ns = await Netns.create('gwbench');
 const rows: Row[] = [];
+const STEPS = 8;
+const bar = new cliProgress.SingleBar({ format: 'gateway {bar} {value}/{total} operations', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+bar.start(STEPS, 0);
+function record(row: Row): void {
+  rows.push(row);
+  bar.increment();
+}
 try {
   const run = { netns: ns.name };
   const flush = () => ns.nft(['flush', 'ruleset']);
@@ -96,29 +104,29 @@ try {
     if (r.code !== 0) throw new Error(r.stderr);
   }, flush);
   const rawList = await median(() => exec('nft', ['-j', 'list', 'table', 'ip', TABLE], run));
-  rows.push({ what: `raw \`nft -j -f\` load of the table (baseline)`, ...rawLoad });
-  rows.push({ what: `raw \`nft -j list table\` (baseline)`, ...rawList });
+  record({ what: `raw \`nft -j -f\` load of the table (baseline)`, ...rawLoad });
+  record({ what: `raw \`nft -j list table\` (baseline)`, ...rawList });
 
   const applyMs = await median(async () => {
     const r = await apply(intent, run);
     if (r.failure || !r.written || !r.verify?.inSync) throw new Error(`apply: ${JSON.stringify(r.failure)}`);
   }, flush);
-  rows.push({ what: 'apply + verify (fresh namespace: one transaction, read back, compare)', ...applyMs, target: 3000, baseline: 'raw load', ratio: applyMs.ms / rawLoad.ms });
+  record({ what: 'apply + verify (fresh namespace: one transaction, read back, compare)', ...applyMs, target: 3000, baseline: 'raw load', ratio: applyMs.ms / rawLoad.ms });
 
   const noop = await median(async () => {
     const r = await apply(intent, run);
     if (r.written) throw new Error('a converged apply wrote');
   });
-  rows.push({ what: 'converged no-op apply (read owned, plan: nothing to write)', ...noop, target: 1000, baseline: 'raw list', ratio: noop.ms / rawList.ms });
+  record({ what: 'converged no-op apply (read owned, plan: nothing to write)', ...noop, target: 1000, baseline: 'raw list', ratio: noop.ms / rawList.ms });
   const verifyMs = await median(async () => {
     if (!(await verify(intent, run)).inSync) throw new Error('not in sync');
   });
-  rows.push({ what: 'converged `verify` (nft start check, read owned, compare)', ...verifyMs, target: 1000, baseline: 'raw list', ratio: verifyMs.ms / rawList.ms });
+  record({ what: 'converged `verify` (nft start check, read owned, compare)', ...verifyMs, target: 1000, baseline: 'raw list', ratio: verifyMs.ms / rawList.ms });
   const ids = [`ip ${TABLE}`];
   const watchCheck = await median(async () => {
     if (!compareState(ruleset.tables, await readOwned(ids, { ...run, owner: 'nftlens' })).inSync) throw new Error('not in sync');
   });
-  rows.push({ what: "watch's periodic check (read owned, compare)", ...watchCheck, target: 1000, baseline: 'raw list', ratio: watchCheck.ms / rawList.ms });
+  record({ what: "watch's periodic check (read owned, compare)", ...watchCheck, target: 1000, baseline: 'raw list', ratio: watchCheck.ms / rawList.ms });
 
   const state = await readOwned(ids, { ...run, owner: 'nftlens' });
   const kernel = state.owned.get(ids[0]!)!.table!;
@@ -126,7 +134,7 @@ try {
     const d = diffRulesets({ tables: [ruleset.tables[0]!] }, { tables: [kernel] });
     if (d.changes.length) throw new Error('semantic diff found changes');
   });
-  rows.push({ what: 'exact semantic verify: policy diff of intent and kernel table (forced)', ...semantic, target: 1000, baseline: 'raw list', ratio: semantic.ms / rawList.ms });
+  record({ what: 'exact semantic verify: policy diff of intent and kernel table (forced)', ...semantic, target: 1000, baseline: 'raw list', ratio: semantic.ms / rawList.ms });
 
   // One rule changed by hand (same comment): structure differs, the exact diff names the packets.
   const listed = JSON.parse(await ns.nft(['-j', 'list', 'chain', 'ip', TABLE, 'forward-filter'])) as { nftables: { rule?: { handle: number; comment: string } }[] };
@@ -138,8 +146,9 @@ try {
     if (v.inSync) throw new Error('drift not seen');
     witnesses = v.tables[0]!.semantic.length;
   });
-  rows.push({ what: `drifted \`verify\` (1 rule replaced: structural + exact diff, ${witnesses} change group(s) with witnesses)`, ...drifted, baseline: 'raw list', ratio: drifted.ms / rawList.ms });
+  record({ what: `drifted \`verify\` (1 rule replaced: structural + exact diff, ${witnesses} change group(s) with witnesses)`, ...drifted, baseline: 'raw list', ratio: drifted.ms / rawList.ms });
 } finally {
+  bar.stop();
   await ns.dispose();
 }
 
