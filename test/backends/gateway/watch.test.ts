@@ -15,6 +15,7 @@ import { createLogger, GatewayMetrics } from '../../../src/backends/gateway/tele
 import { Watcher, type SyncReport } from '../../../src/backends/gateway/watch.js';
 
 const INTERVAL = 1000;
+const SLACK = 250;
 const TABLE = 'ip provider-protection-venice';
 const CHAIN = 'offloaded-pods-only';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,12 +27,12 @@ interface Harness {
   metrics: GatewayMetrics;
 }
 
-async function harness(ns: Netns, intent: Intent, heal: boolean): Promise<Harness> {
+async function harness(ns: Netns, intent: Intent, heal: boolean, intervalMs = INTERVAL): Promise<Harness> {
   const reports: SyncReport[] = [];
   let applies = 0;
   const metrics = new GatewayMetrics();
   const watcher = new Watcher({
-    netns: ns.name, tables: [TABLE], intervalMs: INTERVAL, debounceMs: 100, metrics,
+    netns: ns.name, tables: [TABLE], intervalMs, debounceMs: 100, metrics,
     log: createLogger(process.env.WATCH_DEBUG ? process.stderr : new PassThrough(), process.env.WATCH_DEBUG ? 'debug' : 'silent'),
     check: async () => compareState(intent.ruleset.tables, await readOwned([TABLE], { netns: ns.name, owner: 'nftlens' })),
     heal: heal ? async () => {
@@ -45,11 +46,12 @@ async function harness(ns: Netns, intent: Intent, heal: boolean): Promise<Harnes
   return { watcher, reports, applies: () => applies, metrics };
 }
 
-/** Waits for the first sync after `since` that saw drift; returns it with the delay. */
+/** Waits for the first check answered after `since` that saw drift; returns it with the delay of its start. */
 async function drift(h: Harness, since: number, limit = 20_000): Promise<{ report: SyncReport; after: number }> {
   for (;;) {
-    const r = h.reports.find((x) => x.at >= since && !x.inSync);
-    if (r) return { report: r, after: r.at - since };
+    // A check that started just before the change may already see it: what counts is its answer.
+    const r = h.reports.find((x) => x.checkedAt !== undefined && x.checkedAt >= since && !x.inSync);
+    if (r) return { report: r, after: Math.max(0, r.at - since) };
     if (Date.now() - since > limit) throw new Error(`no drift detected within ${limit} ms: ${JSON.stringify(h.reports.slice(-3))}`);
     await sleep(20);
   }
@@ -104,8 +106,10 @@ describe.skipIf(noKernel)('watch (kernel)', () => {
       expect(report.drifted).toEqual([TABLE]);
       // The check that saw it started within one interval of the change — or, when a check was
       // in flight at the change (checks take ~1 s on a loaded machine), right after that one.
+      // SLACK: timers and the monitor child fire late when the machine is loaded (load 20 on 2
+      // cores here at times); the event path alone answers in debounce + one check.
       const inFlight = h.reports.find((x) => x.at < at && (x.checkedAt ?? 0) > at);
-      expect(after).toBeLessThanOrEqual(INTERVAL + (inFlight ? inFlight.checkedAt! - at : 0));
+      expect(after).toBeLessThanOrEqual(INTERVAL + SLACK + (inFlight ? inFlight.checkedAt! - at : 0));
       console.log(`${what}: check started ${after} ms after the change (trigger ${report.trigger}), answered after ${report.checkedAt! - at} ms`);
       expect(report.healed).toBe(true);
       expect(h.applies()).toBe(before + 1);
@@ -149,6 +153,19 @@ describe.skipIf(noKernel)('watch (kernel)', () => {
       await rm(dir, { recursive: true, force: true });
       await ns.nft(['delete', 'table', 'ip', 'busy']);
     }
+  });
+
+  it('the monitor alone (a 60 s interval) sees a change to an owned table at once', async () => {
+    await h.watcher.stop();
+    h = await harness(ns, intent, true, 60_000);
+    const at = Date.now();
+    const all = await handles(ns);
+    await ns.nft(['delete', 'rule', 'ip', 'provider-protection-venice', CHAIN, 'handle', String(all[0]!.handle)]);
+    const { report, after } = await drift(h, at);
+    expect(report.trigger).toBe(`delete rule ${TABLE}`);
+    expect(after).toBeLessThan(5000);
+    expect(report.healed).toBe(true);
+    expect((await verify(intent, { netns: ns.name })).inSync).toBe(true);
   });
 
   it('without --heal, drift is reported and the kernel left as it is', async () => {
