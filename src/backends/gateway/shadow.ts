@@ -19,7 +19,7 @@ import { probe, type ProbeReport } from '../../probe/probe.js';
 import { generatePackets } from '../../probe/generate.js';
 import { realise } from '../../probe/realise.js';
 import { Topology } from '../../probe/topology.js';
-import { comparePacket, formatKernel, type KernelResult } from '../../probe/compare.js';
+import { comparePacket, formatKernel } from '../../probe/compare.js';
 import { kernelAvailable } from '../netns/netns.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { OWNER_DEFAULT } from './owner.js';
@@ -52,6 +52,8 @@ export interface ShadowReport {
   disagreements: Disagreement[];
   /** The probe of the kernel's copy against the engine on that copy. */
   probe: ProbeReport;
+  /** Tables of the intent that could not be copied: not owned in the kernel, or not importable. */
+  uncopied: string[];
   ok: boolean;
 }
 
@@ -116,13 +118,15 @@ export async function shadowProbe(intent: Ruleset, kernel: Ruleset, opts: Shadow
         disagreements.push({
           packet: formatPacket(o.packet),
           role: o.role,
-          kernel: formatKernel(o.kernel as KernelResult),
+          kernel: formatKernel(o.kernel),
           intent: `${r.verdict}${r.packet.daddr !== o.packet.daddr || r.packet.saddr !== o.packet.saddr ? ` as ${formatPacket(r.packet)}` : ''}`,
           reasons,
         });
       }
     }
-    return { compared, skipped: report.skipped, disagreements, probe: report, ok: disagreements.length === 0 && report.ok && compared > 0 };
+    const uncopied = intent.tables.map(tableId).filter((id) => !copy.tables.some((t) => tableId(t) === id));
+    const ok = disagreements.length === 0 && uncopied.length === 0 && report.ok && compared > 0;
+    return { compared, skipped: report.skipped, disagreements, probe: report, uncopied, ok };
   } finally {
     await topo.dispose();
   }
@@ -134,6 +138,8 @@ export function formatShadow(r: ShadowReport): string {
       `${r.disagreements.length} where the kernel differs from the intent; ` +
       `${r.probe.mismatches + r.probe.counterMismatches} engine/kernel mismatch(es) on the copy`,
   ];
+  for (const id of r.uncopied) lines.push(`  ✗ table ${id}: not copied (not an owned table in the kernel, or not importable)`);
+  if (r.compared === 0) lines.push('  ✗ no packet could be compared: the probe proves nothing');
   for (const d of r.disagreements.slice(0, 50)) {
     lines.push(`  ✗ ${d.packet}${d.role === 'setup' ? ' (opens a flow)' : ''}`, `      kernel  ${d.kernel}`, `      intent  ${d.intent}`);
     for (const why of d.reasons) lines.push(`      ${why}`);
@@ -161,7 +167,7 @@ export async function shadowCheck(intent: Intent, opts: ShadowCliOptions): Promi
 export function shadowJson(r: ShadowReport): { probe: object } {
   return {
     probe: {
-      ok: r.ok, compared: r.compared, skipped: r.skipped, disagreements: r.disagreements,
+      ok: r.ok, compared: r.compared, skipped: r.skipped, disagreements: r.disagreements, uncopied: r.uncopied,
       copyMismatches: r.probe.mismatches, copyCounterMismatches: r.probe.counterMismatches,
     },
   };

@@ -50,4 +50,13 @@ describe.skipIf(noKernel)('nftlens verify --probe (kernel)', () => {
     expect(r.stdout).toMatch(/✗ \S+ \S+ -> 10\.42\.1\.15:\S* iif liqo-tunnel[^\n]*\n\s+kernel  not delivered \(dropped or rejected\)\n\s+intent  accept/);
     expect(new Set(await counters())).toEqual(new Set(['packets 0']));
   });
+
+  it('a table gone from the kernel is named, and the probe does not pass', async () => {
+    await ns.nft(['delete', 'table', 'ip', 'provider-protection']);
+    const r = await cli(['verify', '-f', POLICY, '--netns', ns.name, '--probe', '--random', '10', '-o', 'json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as ProbeJson & { probe: { uncopied: string[] } };
+    expect(out.probe.uncopied).toEqual(['ip provider-protection']);
+    expect(out.probe.ok).toBe(false);
+  });
 });
