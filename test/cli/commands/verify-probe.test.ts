@@ -1,7 +1,7 @@
 // `nftlens verify --probe` against the kernel: the owned tables, as the live namespace lists them,
 // are copied into a throwaway probe topology and judged packet by packet against the policies —
 // zero disagreements on the examples, disagreements (with the packets) when a rule was changed by
-// hand; the live namespace sees no packet (its counters stay at zero).
+// hand, a table gone from the kernel named; the live namespace sees no packet (its counters stay 0).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noKernel } from '../../support/kernel.js';
 import { cli } from '../../support/cli.js';
