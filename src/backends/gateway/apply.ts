@@ -6,49 +6,46 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
-import { checkNft } from './nft-check.js';
-import { compareState } from './compare.js';
+import { canonMemo, compareState } from './compare.js';
 import { withLock } from './lock.js';
-import { checkOwnerName, checkReserved, intentDigest, OWNER_DEFAULT } from './owner.js';
+import { checkOwnerName, checkReserved, digestOf, listingText, markerUpdate, OWNER_DEFAULT } from './owner.js';
 import { planApply } from './plan.js';
 import { readOwned } from './state.js';
 import { findRejected, restoreBatch, writeBatch } from './transaction.js';
 import { runBatch } from './nft-run.js';
-import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable } from './types.js';
-
-/** A listing without what a restore cannot keep: handles and counter values. */
-function comparable(raw: object[]): string {
-  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
-}
+import { checkAndRead, expectedDigests } from './verify.js';
+import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable, OwnerMark } from './types.js';
 
 export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<ApplyResult> {
   const owner = opts.owner ?? OWNER_DEFAULT;
   checkOwnerName(owner);
   intent.ruleset.tables.forEach(checkReserved);
   if (intent.ruleset.tables.length === 0 && !opts.prune) throw NftlensError.of('INPUT_KIND', 'the input holds no table to apply', {});
-  await checkNft(opts);
   const run = { netns: opts.netns, timeoutMs: opts.timeoutMs };
   const ids = intent.ruleset.tables.map(tableId);
-  const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all });
+  const canon = canonMemo();
+  const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
+  const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all, expect: expectedDigests(intent, canon) });
 
   return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
-    const before = await read(opts.adopt, opts.prune);
+    const before = await checkAndRead(intent, canon, () => read(opts.adopt, opts.prune), run);
     if (before.foreign.length) {
       const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
       throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {
         ...t.origin, table: tableId(t),
       });
     }
-    const plan = planApply(intent, before, { prune: opts.prune, owner });
-    if (!plan.changed || opts.dryRun) {
-      const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before) };
-      if (opts.dryRun) result.failure = { reason: 'DryRun', message: plan.changed ? 'dry run: changes not written' : 'dry run: nothing to change' };
+    const plan = planApply(intent, before, { prune: opts.prune, owner }, canon);
+    if (!plan.changed) {
+      // every table is structurally the intent: in sync, as compareState would find (cheaply here)
+      const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before, canon) };
+      if (opts.dryRun) result.failure = { reason: 'DryRun', message: 'dry run: nothing to change' };
       return result;
     }
-    const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
+    if (opts.dryRun) return { plan, written: false, rolledBack: false, failure: { reason: 'DryRun', message: 'dry run: changes not written' } };
     const write = plan.tables.filter((t) => t.action === 'create' || t.action === 'replace').map((t) => {
       const table = byId.get(t.id)!;
-      return { table, mark: { owner, digest: intentDigest(table) } };
+      return { table, mark: { owner, digest: digestOf(canon.text(table)) } };
     });
     const removed = plan.tables.filter((t) => t.action === 'delete').map((t) => t.id);
     const batch = writeBatch(write, removed);
@@ -66,9 +63,12 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
       };
     }
     const after = await read(true);
-    const verify = compareState(intent.ruleset.tables, after);
+    const verify = compareState(intent.ruleset.tables, after, canon);
     const leftovers = removed.length ? await stillThere(removed, run, owner) : [];
-    if (verify.inSync && leftovers.length === 0) return { plan, written: true, rolledBack: false, verify };
+    if (verify.inSync && leftovers.length === 0) {
+      await markSeen(write.map((w) => w.mark), after, run);
+      return { plan, written: true, rolledBack: false, verify };
+    }
 
     await restore(touched, before, run, owner);
     const unsupported = verify.tables.some((t) => !t.inSync && !t.missing && t.structural.some((s) => s.includes('cannot be read back')));
@@ -80,6 +80,20 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
       },
     };
   }, opts.lockTimeoutMs);
+}
+
+/**
+ * Records in each written table's mark the fingerprint of the listing just verified (owner.ts).
+ * Only the marker rule changes; if this fails, later checks simply take the full path.
+ */
+async function markSeen(marks: OwnerMark[], after: KernelState, run: Run): Promise<void> {
+  const cmds = [...after.owned.values()]
+    .map((k) => {
+      const m = marks.find((x) => x.digest === k.mark?.digest);
+      return m && markerUpdate(k.raw, { ...m, seen: k.fingerprint });
+    })
+    .filter((c): c is object => c !== undefined);
+  if (cmds.length) await runBatch(cmds, run);
 }
 
 async function stillThere(ids: string[], run: { netns?: string }, owner: string): Promise<string[]> {
@@ -95,7 +109,7 @@ async function firstChanged(ids: string[], before: KernelState, run: Run, owner:
   return ids.find((id) => {
     const was: KernelTable | undefined = before.owned.get(id);
     const is = now.owned.get(id);
-    return !was !== !is || (was !== undefined && is !== undefined && comparable(was.raw) !== comparable(is.raw));
+    return !was !== !is || (was !== undefined && is !== undefined && listingText(was.raw) !== listingText(is.raw));
   });
 }
 

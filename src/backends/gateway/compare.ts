@@ -6,12 +6,40 @@
 // to give each difference of behaviour a witness packet.
 
 import { diffRulesets as policyDiff } from '../../analyses/diff.js';
-import { diffRulesets as structuralDiff } from '../../model/canonical.js';
+import { canonicalRuleset, diffRulesets as structuralDiff, type CanonicalTable } from '../../model/canonical.js';
 import { formatDiagnostic, NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
 import type { KernelState, KernelTable, TableCheck, VerifyResult } from './types.js';
 
 const EMPTY_NOTE = 'the exact policy diff could not run';
+
+/** A table's canonical form (and its JSON text), computed once per table within one apply or verify. */
+export interface Canon {
+  (t: Table): CanonicalTable;
+  text(t: Table): string;
+}
+
+export function canonMemo(): Canon {
+  const seen = new WeakMap<Table, { c: CanonicalTable; text?: string }>();
+  const entry = (t: Table) => {
+    let e = seen.get(t);
+    if (!e) {
+      e = { c: canonicalRuleset({ tables: [t] }).tables[0]! };
+      seen.set(t, e);
+    }
+    return e;
+  };
+  const canon = (t: Table) => entry(t).c;
+  canon.text = (t: Table) => {
+    const e = entry(t);
+    return (e.text ??= JSON.stringify(e.c));
+  };
+  return canon;
+}
+
+export function sameStructure(a: Table, b: Table, canon: Canon): boolean {
+  return canon.text(a) === canon.text(b);
+}
 
 /** Renames the kernel's side so that structural messages read `intent ≠ kernel`. */
 function differences(intent: Table, kernel: Table): string[] {
@@ -20,15 +48,16 @@ function differences(intent: Table, kernel: Table): string[] {
   );
 }
 
-export function compareTables(intent: Table, kernel: KernelTable | undefined): TableCheck {
+export function compareTables(intent: Table, kernel: KernelTable | undefined, canon: Canon = canonMemo()): TableCheck {
   const id = tableId(intent);
   if (!kernel) return { id, inSync: false, missing: true, structural: [`table ${id}: not in the kernel`], semantic: [] };
+  if (kernel.seenAsIntent) return { id, inSync: true, missing: false, structural: [], semantic: [] };
   if (!kernel.table) {
     const why = (kernel.unsupported ?? []).map(formatDiagnostic);
     return { id, inSync: false, missing: false, structural: [`table ${id}: the kernel's table cannot be read back`, ...why], semantic: [] };
   }
+  if (sameStructure(intent, kernel.table, canon)) return { id, inSync: true, missing: false, structural: [], semantic: [] };
   const structural = differences(intent, kernel.table);
-  if (structural.length === 0) return { id, inSync: true, missing: false, structural, semantic: [] };
   try {
     const d = policyDiff({ tables: [intent] }, { tables: [kernel.table] });
     return { id, inSync: false, missing: false, structural, semantic: d.changes };
@@ -38,7 +67,7 @@ export function compareTables(intent: Table, kernel: KernelTable | undefined): T
   }
 }
 
-export function compareState(tables: readonly Table[], state: KernelState): VerifyResult {
-  const checks = tables.map((t) => compareTables(t, state.owned.get(tableId(t))));
+export function compareState(tables: readonly Table[], state: KernelState, canon: Canon = canonMemo()): VerifyResult {
+  const checks = tables.map((t) => compareTables(t, state.owned.get(tableId(t)), canon));
   return { inSync: checks.every((c) => c.inSync), tables: checks };
 }

@@ -3,8 +3,8 @@
 // not, and report Kubernetes-condition-shaped status. Everything other modules use is here.
 export type * from './types.js';
 export { apply } from './apply.js';
-export { verify } from './verify.js';
-export { compareTables, compareState } from './compare.js';
+export { verify, expectedDigests } from './verify.js';
+export { compareTables, compareState, canonMemo, sameStructure, type Canon } from './compare.js';
 export { planApply, formatPlan, tableChanges } from './plan.js';
 export { readOwned, listTableIds, splitId } from './state.js';
 export { intentFrom, locateRule } from './intent.js';
@@ -12,7 +12,8 @@ export { checkNft } from './nft-check.js';
 export { withLock, lockName } from './lock.js';
 export { statusRecords, defaultHost } from './status.js';
 export {
-  OWNER_CHAIN, OWNER_DEFAULT, ownerComment, parseOwnerComment, intentDigest, readMark, stripMarker, markerCommands,
+  OWNER_CHAIN, OWNER_DEFAULT, ownerComment, parseOwnerComment, intentDigest, digestOf, listingFingerprint, markerUpdate,
+  readMark, stripMarker, markerCommands,
 } from './owner.js';
 export { writeBatch, restoreBatch, findRejected, type Batch } from './transaction.js';
 export { runNft, runBatch, type NftRun } from './nft-run.js';

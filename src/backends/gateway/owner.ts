@@ -1,7 +1,10 @@
 // Table ownership. nft 1.0.6 drops table and chain comments given in JSON, so the mark lives in
 // a rule comment: each table nftlens writes holds a regular chain `nftlens-owner` (never jumped
 // to, so it changes no packet) with one rule `accept comment "nftlens/v1 owner=O digest=D"`.
-// D is a digest of the intent table's canonical form: equal digests mean the same intent.
+// D is a digest of the intent table's canonical form: equal digests mean the same intent. After a
+// verified write the mark also gets `seen=F`, a fingerprint of the table's listing (handles,
+// counter values and the marker chain left out) that was found to hold intent D: a later listing
+// with the same fingerprint, under the same D, holds the intent without being imported again.
 
 import { createHash } from 'node:crypto';
 import { canonicalRuleset } from '../../model/canonical.js';
@@ -12,27 +15,54 @@ import type { OwnerMark } from './types.js';
 
 export const OWNER_CHAIN = 'nftlens-owner';
 export const OWNER_DEFAULT = 'nftlens';
-const OWNER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const MARK = /^nftlens\/v1 owner=([A-Za-z0-9][A-Za-z0-9._-]{0,62}) digest=([0-9a-f]{24})$/;
+const OWNER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/; // the whole mark stays within nft's 128-byte comments
+const MARK = /^nftlens\/v1 owner=([A-Za-z0-9][A-Za-z0-9._-]{0,39}) digest=([0-9a-f]{24})(?: seen=([0-9a-f]{24}))?$/;
 
 export function checkOwnerName(owner: string): void {
   if (!OWNER_NAME.test(owner)) {
-    throw NftlensError.of('GATEWAY_OWNER', `owner ${JSON.stringify(owner)} must be 1–63 letters, digits, '.', '_' or '-'`, { field: '--owner' });
+    throw NftlensError.of('GATEWAY_OWNER', `owner ${JSON.stringify(owner)} must be 1–40 letters, digits, '.', '_' or '-'`, { field: '--owner' });
   }
 }
 
+const hash24 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 24);
+
+/** The digest of a table's canonical JSON text (compare.ts's Canon.text). */
+export const digestOf = hash24;
+
 export function intentDigest(t: Table): string {
-  const canonical = canonicalRuleset({ tables: [{ ...t, chains: t.chains.filter((c) => c.name !== OWNER_CHAIN) }] });
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 24);
+  return digestOf(JSON.stringify(canonicalRuleset({ tables: [t] }).tables[0]));
+}
+
+/** A listing as text without what changes by itself or on a re-add: handles and counter values. */
+export function listingText(raw: readonly object[]): string {
+  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
+}
+
+/** The fingerprint of a listing: listingText of its objects, the marker chain left out. */
+export function listingFingerprint(raw: readonly object[]): string {
+  const kept = raw.filter((o) => {
+    const body = Object.values(o)[0] as { name?: string; chain?: string } | undefined;
+    return !('chain' in o ? body?.name === OWNER_CHAIN : 'rule' in o ? body?.chain === OWNER_CHAIN : false);
+  });
+  return hash24(listingText(kept));
 }
 
 export function ownerComment(m: OwnerMark): string {
-  return `nftlens/v1 owner=${m.owner} digest=${m.digest}`;
+  return `nftlens/v1 owner=${m.owner} digest=${m.digest}${m.seen ? ` seen=${m.seen}` : ''}`;
 }
 
 export function parseOwnerComment(s: string | undefined): OwnerMark | undefined {
   const m = s === undefined ? null : MARK.exec(s);
-  return m ? { owner: m[1]!, digest: m[2]! } : undefined;
+  if (!m) return undefined;
+  return m[3] ? { owner: m[1]!, digest: m[2]!, seen: m[3] } : { owner: m[1]!, digest: m[2]! };
+}
+
+/** The command that rewrites the marker rule (found by its handle in a listing) with a new mark. */
+export function markerUpdate(raw: readonly object[], m: OwnerMark): object | undefined {
+  const rule = raw.map((o) => (o as { rule?: { family: string; table: string; chain: string; handle: number } }).rule).find((r) => r?.chain === OWNER_CHAIN);
+  if (!rule) return undefined;
+  const { family, table, chain, handle } = rule;
+  return { replace: { rule: { family, table, chain, handle, expr: [{ accept: null }], comment: ownerComment(m) } } };
 }
 
 /** The mark of an imported kernel table: the one rule of its `nftlens-owner` chain. */

@@ -4,13 +4,10 @@
 // nft-like words); with prune, owned tables gone from the input are deleted.
 
 import { diffArrays } from 'diff';
-import { canonicalRuleset, formatRule, type CanonicalChain, type CanonicalTable } from '../../model/canonical.js';
-import { tableId, type Table } from '../../model/ruleset.js';
+import { formatRule, type CanonicalChain, type CanonicalTable } from '../../model/canonical.js';
+import { tableId } from '../../model/ruleset.js';
+import { canonMemo, sameStructure, type Canon } from './compare.js';
 import type { Intent, KernelState, Plan, TablePlan } from './types.js';
-
-function canonicalTable(t: Table): CanonicalTable {
-  return canonicalRuleset({ tables: [t] }).tables[0]!;
-}
 
 function baseText(c: CanonicalChain): string {
   const b = c.base;
@@ -48,26 +45,29 @@ export function tableChanges(before: CanonicalTable | undefined, after: Canonica
   return lines;
 }
 
-export function planApply(intent: Intent, state: KernelState, opts: { prune?: boolean; owner: string }): Plan {
+export function planApply(intent: Intent, state: KernelState, opts: { prune?: boolean; owner: string }, canon: Canon = canonMemo()): Plan {
   const tables: TablePlan[] = [];
   const wanted = new Set<string>();
   for (const t of intent.ruleset.tables) {
     const id = tableId(t);
     wanted.add(id);
     const k = state.owned.get(id);
-    const after = canonicalTable(t);
-    const before = k?.table ? canonicalTable(k.table) : undefined;
+    const after = canon(t);
     if (!k) tables.push({ id, action: 'create', lines: tableChanges(undefined, after) });
-    else {
-      const lines = tableChanges(before, after);
-      if (!k.table) lines.unshift(`~ the kernel's table uses constructs nftlens does not model: replaced`);
-      const same = k.table !== undefined && lines.length === 0 && JSON.stringify(before) === JSON.stringify(after);
-      tables.push({ id, action: same && k.mark?.owner === opts.owner ? 'unchanged' : 'replace', lines });
+    else if (k.seenAsIntent) tables.push({ id, action: 'unchanged', lines: [] });
+    else if (!k.table) {
+      tables.push({ id, action: 'replace', lines: ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, after)] });
+    } else {
+      const before = canon(k.table);
+      const same = sameStructure(t, k.table, canon);
+      const ours = k.mark?.owner === opts.owner;
+      const lines = same ? (ours ? [] : ['~ ownership marker (adopted)']) : tableChanges(before, after);
+      tables.push({ id, action: same && ours ? 'unchanged' : 'replace', lines });
     }
   }
   if (opts.prune) {
     for (const [id, k] of state.owned) {
-      if (!wanted.has(id)) tables.push({ id, action: 'delete', lines: k.table ? tableChanges(canonicalTable(k.table), undefined) : [] });
+      if (!wanted.has(id)) tables.push({ id, action: 'delete', lines: k.table ? tableChanges(canon(k.table), undefined) : [] });
     }
   }
   return { tables, changed: tables.some((t) => t.action !== 'unchanged') };

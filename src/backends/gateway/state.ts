@@ -5,12 +5,13 @@
 // raw listing of each owned table is kept, as it is the state a rollback restores.
 // Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
 // command line: nft parses its arguments as its command language, so a table named
-// `x; flush ruleset` on the command line would be two commands.
+// `x; flush ruleset` on the command line would be two commands. A listing a verified write has
+// already seen holding the intent (owner.ts, `seen=`) is not imported again.
 
 import { importNftJson } from '../../frontends/nft-json/index.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
-import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
+import { listingFingerprint, OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
 import { runBatch, type NftRun } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
@@ -19,6 +20,11 @@ export interface ReadOptions extends NftRun {
   adopt?: boolean;
   /** Also find owned tables that are not in `ids` (for prune). */
   all?: boolean;
+  /**
+   * The intent's digest of a table, asked once its listing has arrived: a listing whose mark
+   * carries this digest and its own fingerprint as `seen` is not imported (seenAsIntent).
+   */
+  expect?: (id: string) => string | undefined;
 }
 
 interface Listed {
@@ -77,14 +83,17 @@ async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undef
   return r.code === 0 ? markOf(objects(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 
-function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string): KernelTable {
+function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string, expect?: (id: string) => string | undefined): KernelTable {
+  const fingerprint = listingFingerprint(raw);
+  const digest = mark?.seen === fingerprint ? expect?.(id) : undefined;
+  if (digest !== undefined && digest === mark?.digest) return { id, mark, raw, fingerprint, seenAsIntent: true };
   try {
     const { ruleset } = importNftJson({ nftables: raw }, file);
     const t = ruleset.tables[0];
-    return { id, table: t ? stripMarker(t) : undefined, mark, raw };
+    return { id, table: t ? stripMarker(t) : undefined, mark, raw, fingerprint };
   } catch (e) {
     if (!(e instanceof NftlensError)) throw e;
-    return { id, mark, raw, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
+    return { id, mark, raw, fingerprint, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
   }
 }
 
@@ -102,7 +111,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const l = listed[i];
     if (!present.has(id) || !l) return;
     const ours = l.mark?.owner === opts.owner;
-    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file));
+    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file, ours ? opts.expect : undefined));
     else state.foreign.push(id);
   });
   if (opts.all) {
@@ -112,7 +121,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const full = await Promise.all(mine.map((id) => listTable(id, opts)));
     mine.forEach((id, i) => {
       const l = full[i];
-      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw });
+      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw, fingerprint: listingFingerprint(l.raw) });
     });
   }
   return state;

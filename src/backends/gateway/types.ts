@@ -48,6 +48,8 @@ export interface OwnerMark {
   owner: string;
   /** sha256 (first 24 hex digits) of the intent table's canonical form. */
   digest: string;
+  /** Fingerprint of the listing verified to hold intent `digest` (owner.ts). */
+  seen?: string;
 }
 
 export interface KernelTable {
@@ -60,6 +62,13 @@ export interface KernelTable {
   mark?: OwnerMark;
   /** The listing's objects (table, chains, rules, sets…) with handles, to restore on rollback. */
   raw: object[];
+  /** listingFingerprint(raw). */
+  fingerprint: string;
+  /**
+   * The listing is the one a verified write found to hold the intent (mark digest = the intent's,
+   * seen = fingerprint): in sync without import; `table` is then absent.
+   */
+  seenAsIntent?: boolean;
 }
 
 export interface KernelState {
@@ -107,7 +116,6 @@ export type ConditionReason =
   | 'NftError'
   | 'NftUnsupported'
   | 'RolledBack'
-  | 'NotOwned'
   | 'DryRun';
 
 export interface GatewayFailure {

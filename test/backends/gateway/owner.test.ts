@@ -39,7 +39,7 @@ describe('planApply', () => {
     const next = await intentOf(one('10.0.0.2') + '---\n' + fc('gw-new', [{ name: 'deny-new', action: 'drop', dst: '10.1.0.0/16' }]));
     const owner = 'nftlens';
     const mark = { owner, digest: intentDigest(now.ruleset.tables[0]!) };
-    const state: KernelState = { owned: new Map([['ip gw-o', { id: 'ip gw-o', table: now.ruleset.tables[0], mark, raw: [] }]]), foreign: [] };
+    const state: KernelState = { owned: new Map([['ip gw-o', { id: 'ip gw-o', table: now.ruleset.tables[0], mark, raw: [], fingerprint: '' }]]), foreign: [] };
     expect(planApply(now, state, { owner }).changed).toBe(false);
     const p = planApply(next, state, { owner });
     expect(p.tables.map((t) => [t.id, t.action])).toEqual([['ip gw-o', 'replace'], ['ip gw-new', 'create']]);

@@ -3,7 +3,7 @@
 // differences with witness packets the engine confirms.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Netns } from '../../../src/backends/netns/netns.js';
-import { apply, verify, type Intent } from '../../../src/backends/gateway/index.js';
+import { apply, intentDigest, readOwned, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
 import { noKernel } from '../../support/kernel.js';
 import { fc, intentOf } from './support.js';
@@ -39,6 +39,25 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(v.tables).toEqual([{ id: 'ip gw-v', inSync: true, missing: false, structural: [], semantic: [] }]);
   });
 
+  it("takes the fast path only for the listing a verified write saw: the mark's seen= fingerprint", async () => {
+    const digest = intentDigest(intent.ruleset.tables[0]!);
+    const read = () => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => digest });
+    const k = (await read()).owned.get('ip gw-v')!;
+    expect(k.mark).toEqual({ owner: 'nftlens', digest, seen: k.fingerprint });
+    expect(k.seenAsIntent).toBe(true);
+    expect(k.table).toBeUndefined(); // not imported
+    // a counter that moved changes nothing; a rule edited by hand does
+    await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/24', 'counter', 'packets', '5', 'bytes', '500', 'accept', 'comment', '"allow-db"']);
+    expect((await read()).owned.get('ip gw-v')!.seenAsIntent).toBe(true);
+    await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/25', 'counter', 'accept', 'comment', '"allow-db"']);
+    const edited = (await read()).owned.get('ip gw-v')!;
+    expect(edited.seenAsIntent).toBeUndefined();
+    expect(edited.table).toBeDefined();
+    // and a different intent never takes it
+    const other = (await readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => '0'.repeat(24) })).owned.get('ip gw-v')!;
+    expect(other.seenAsIntent).toBeUndefined();
+  });
+
   it('finds a rule replaced by hand that kept its comment, with a witness the engine confirms', async () => {
     const h = await handleOf('allow-web');
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', h, 'ip', 'daddr', '10.42.1.0/24', 'counter', 'accept', 'comment', '"allow-web"']);
@@ -68,5 +87,17 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     await ns.nft(['delete', 'table', 'ip', 'gw-v']);
     const gone = await verify(intent, { netns: ns.name });
     expect(gone.tables[0]).toMatchObject({ inSync: false, missing: true });
+  });
+
+  it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
+    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
+    const v = await verify(intent, { netns: ns.name });
+    expect(v.inSync).toBe(false);
+    expect(v.tables[0]!.structural.join('\n')).toMatch(/cannot be read back[\s\S]*NFT_UNSUPPORTED/);
+    const records = statusRecords(intent, { verify: v }, 'gw');
+    expect(records[0]!.conditions[0]).toMatchObject({ type: 'InSync', status: 'False', reason: 'NftUnsupported' });
+    const r = await apply(intent, { netns: ns.name });
+    expect(r.plan.tables[0]!.action).toBe('replace');
+    expect(r.verify?.inSync).toBe(true);
   });
 });
