@@ -5,13 +5,31 @@
 // during a sync queues exactly one more). The check and the heal are injected — the CLI passes
 // the gateway's verify and apply — so the loop is tested without a kernel too.
 
+import { tableId } from '../../model/ruleset.js';
+import { canonMemo, compareState } from './compare.js';
 import { RulesetMonitor, type RulesetEvent } from './monitor.js';
+import { OWNER_DEFAULT } from './owner.js';
+import { readOwned } from './state.js';
 import type { GatewayMetrics, Logger } from './telemetry.js';
+import type { Intent, VerifyResult } from './types.js';
+import { expectedDigests } from './verify.js';
 
 /** What the loop needs of a verification (gw-core's VerifyResult has this shape). */
 export interface SyncCheck {
   inSync: boolean;
   tables: { id: string; inSync: boolean; structural: string[]; missing?: boolean }[];
+}
+
+/**
+ * The check watch runs each time: list the intent's owned tables and compare (nft's start check
+ * is the caller's, once). The intent's canonical forms are computed once for all checks, and a
+ * listing whose fingerprint the last verified write recorded is in sync without an import.
+ */
+export function ownedCheck(intent: Intent, opts: { netns?: string; owner?: string }): () => Promise<VerifyResult> {
+  const canon = canonMemo();
+  const expect = expectedDigests(intent, canon);
+  const ids = intent.ruleset.tables.map(tableId);
+  return async () => compareState(intent.ruleset.tables, await readOwned(ids, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT, expect }), canon);
 }
 
 export interface HealOutcome {

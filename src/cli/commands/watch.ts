@@ -4,9 +4,9 @@
 // Runs until SIGTERM or SIGINT, then kills the monitor child, closes the metrics server, exits 0.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { apply, checkNft, compareState, intentFrom, OWNER_DEFAULT, readOwned, type GatewayOptions } from '../../backends/gateway/index.js';
+import { apply, checkNft, intentFrom, OWNER_DEFAULT, type GatewayOptions } from '../../backends/gateway/index.js';
 import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, type Listen, type MetricsServer } from '../../backends/gateway/telemetry.js';
-import { Watcher } from '../../backends/gateway/watch.js';
+import { ownedCheck, Watcher } from '../../backends/gateway/watch.js';
 import { tableId } from '../../model/ruleset.js';
 import { loadInput } from '../options.js';
 import { gatewayRun, type GatewayCliOptions } from './apply.js';
@@ -78,8 +78,7 @@ export const registerWatch: Register = (program, ctx) => {
       netns: opts.netns,
       tables,
       ruleCounts: new Map(intent.ruleset.tables.map((t) => [tableId(t), t.chains.reduce((n, c) => n + c.rules.length, 0)])),
-      // nft was checked once above; each check only lists the owned tables and compares.
-      check: async () => compareState(intent.ruleset.tables, await readOwned(tables, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT })),
+      check: ownedCheck(intent, gw),
       heal: opts.heal
         ? async () => {
           const r = await apply(intent, gw);

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noKernel } from '../../support/kernel.js';
 import { Netns } from '../../../src/backends/netns/netns.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
-import { apply, compareState, intentFrom, readOwned, verify, type Intent } from '../../../src/backends/gateway/index.js';
+import { apply, intentFrom, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { createLogger, GatewayMetrics } from '../../../src/backends/gateway/telemetry.js';
-import { Watcher, type SyncReport } from '../../../src/backends/gateway/watch.js';
+import { ownedCheck, Watcher, type SyncReport } from '../../../src/backends/gateway/watch.js';
 
 const INTERVAL = 1000;
 const SLACK = 250;
@@ -34,7 +34,7 @@ async function harness(ns: Netns, intent: Intent, heal: boolean, intervalMs = IN
   const watcher = new Watcher({
     netns: ns.name, tables: [TABLE], intervalMs, debounceMs: 100, metrics,
     log: createLogger(process.env.WATCH_DEBUG ? process.stderr : new PassThrough(), process.env.WATCH_DEBUG ? 'debug' : 'silent'),
-    check: async () => compareState(intent.ruleset.tables, await readOwned([TABLE], { netns: ns.name, owner: 'nftlens' })),
+    check: ownedCheck(intent, { netns: ns.name }),
     heal: heal ? async () => {
       applies++;
       const r = await apply(intent, { netns: ns.name });
