@@ -88,4 +88,21 @@ describe.skipIf(noKernel)('nftlens watch (kernel, a real process)', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it('SIGINT also stops it with exit 0', async () => {
+    const child = spawnCli(['watch', '-f', POLICY, '--netns', ns.name, '--interval', '1s', '--log-level', 'debug']);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let monitor = 0;
+    await new Promise<void>((resolve) => {
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        const l = JSON.parse(line) as { msg: string; pid?: number };
+        if (l.msg === 'nft monitor started') monitor = l.pid!;
+        if (l.msg === 'in sync' || l.msg === 'drift detected') resolve(); // the first check is done
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(monitor).toBeGreaterThan(0);
+    expect(alive(monitor)).toBe(false);
+  });
 });
