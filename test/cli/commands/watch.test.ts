@@ -1,6 +1,6 @@
 // `nftlens watch` as a process, against the kernel in a throwaway namespace: JSON-line logs on
 // stderr, the metrics endpoint on loopback serving the watch's metrics over real HTTP, drift seen
-// and healed, and SIGTERM ending it cleanly (exit 0, monitor child gone, endpoint closed).
+// and healed, and SIGTERM or SIGINT ending it cleanly (exit 0, monitor child gone, endpoint closed).
 // Bad options end with a clear message before anything runs.
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
