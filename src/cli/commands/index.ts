@@ -12,6 +12,8 @@ import { registerIsolation } from './isolation.js';
 import { registerDiff } from './diff.js';
 import { registerApply } from './apply.js';
 import { registerVerify } from './verify.js';
+import { registerWatch } from './watch.js';
+import { registerCounters } from './counters.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -27,4 +29,6 @@ export const commands: Register[] = [
   registerDiff,
   registerApply,
   registerVerify,
+  registerWatch,
+  registerCounters,
 ];

@@ -2,23 +2,30 @@
 // them with the policies, structurally and exactly (each behaviour difference with a witness
 // packet). Exit 0 in sync, 1 drift or difference, 2 bad input, 3 environment (nft missing/old).
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson } from '../../backends/gateway/index.js';
 import { loadInput } from '../options.js';
 import { ExitCode } from '../context.js';
 import { gatewayRun, withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
+import { formatShadow, shadowCheck, shadowJson, type ShadowCliOptions } from '../../backends/gateway/shadow.js';
 
 export const registerVerify: Register = (program, ctx) => {
-  const cmd = withGateway(new Command('verify').description('check that the kernel holds the policies exactly: structure and behaviour (exit 1 on drift)'));
-  cmd.action((opts: GatewayCliOptions) =>
+  const cmd = withGateway(new Command('verify').description('check that the kernel holds the policies exactly: structure and behaviour (exit 1 on drift)'))
+    .option('--probe', "also send packets through a copy of the owned tables in a throwaway namespace and judge the kernel's answers against the policies (root; the live gateway sees no packet)")
+    .option('--random <n>', 'random packets per policy for --probe (default 200)', (v: string) => {
+      if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError('expected a count of packets');
+      return Number(v);
+    });
+  cmd.action((opts: GatewayCliOptions & ShadowCliOptions) =>
     gatewayRun(ctx, async () => {
       const intent = intentFrom(await loadInput(opts, ctx));
       const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
       const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
-      if (opts.output === 'json') ctx.stdout.write(JSON.stringify({ ...(verifyJson(result) as object), status }, null, 2) + '\n');
-      else ctx.stdout.write(formatVerify(result));
-      if (!result.inSync) throw new ExitCode(1);
+      const shadow = opts.probe ? await shadowCheck(intent, opts) : undefined;
+      if (opts.output === 'json') ctx.stdout.write(JSON.stringify({ ...(verifyJson(result) as object), status, ...(shadow ? shadowJson(shadow) : {}) }, null, 2) + '\n');
+      else ctx.stdout.write(formatVerify(result) + (shadow ? formatShadow(shadow) : ''));
+      if (!result.inSync || (shadow && !shadow.ok)) throw new ExitCode(1);
     }),
   );
   program.addCommand(cmd);
