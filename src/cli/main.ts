@@ -4,7 +4,7 @@
 // Library code never exits the process; this returns the exit code to bin/nftlens.js.
 
 import { Command, CommanderError } from 'commander';
-import { NftlensError, formatDiagnostic } from '../model/diagnostics.js';
+import { ENVIRONMENT_CODES, NftlensError, formatDiagnostic } from '../model/diagnostics.js';
 import { commands } from './commands/index.js';
 import { EXIT, EXIT_CODES_HELP, EnvironmentError, ExitCode, type CliContext } from './context.js';
 import { terminalSafe } from './terminal.js';
@@ -37,7 +37,8 @@ export async function run(argv: string[], ctx: CliContext, env: NodeJS.ProcessEn
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (e instanceof NftlensError) {
       for (const d of e.diagnostics) say(formatDiagnostic(d));
-      return EXIT.usage;
+      // nft missing or too old, a lock held too long, a failed restore: the environment, not the input.
+      return e.diagnostics.some((d) => ENVIRONMENT_CODES.has(d.code)) ? EXIT.environment : EXIT.usage;
     }
     if (e instanceof EnvironmentError) {
       say(`nftlens: ${e.message}`);

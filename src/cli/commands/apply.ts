@@ -6,8 +6,7 @@
 
 import { Command } from 'commander';
 import { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords, type GatewayOptions } from '../../backends/gateway/index.js';
-import { ENVIRONMENT_CODES, formatDiagnostic, NftlensError } from '../../model/diagnostics.js';
-import { loadInput, withOutput, type InputOptions } from '../options.js';
+import { collect, loadInput, print, withNameRules, withOutput, type InputOptions } from '../options.js';
 import { ExitCode, type CliContext, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -19,25 +18,10 @@ export interface GatewayCliOptions extends InputOptions {
 
 /** -f (required), --netns, --owner and -o: what apply and verify share. */
 export function withGateway(cmd: Command): Command {
-  const c = cmd
-    .requiredOption('-f, --filename <path>', 'file, folder or - (stdin); repeatable', (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does")
+  const c = withNameRules(cmd.requiredOption('-f, --filename <path>', 'file, folder or - (stdin); repeatable', collect))
     .option('--netns <name>', 'work on nftables of this named network namespace (ip netns)')
     .option('--owner <name>', 'owner written in (and looked for in) the ownership marker', 'nftlens');
   return withOutput(c, ['text', 'json'], 'text');
-}
-
-/** Environment failures end with exit 3 after their located message; other errors go on to main. */
-export async function gatewayRun(ctx: CliContext, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof NftlensError && e.diagnostics.some((d) => ENVIRONMENT_CODES.has(d.code))) {
-      for (const d of e.diagnostics) ctx.stderr.write(formatDiagnostic(d) + '\n');
-      throw new ExitCode(3);
-    }
-    throw e;
-  }
 }
 
 interface ApplyCliOptions extends GatewayCliOptions {
@@ -54,20 +38,18 @@ export const registerApply: Register = (program, ctx) => {
       .option('--prune', 'delete tables nftlens owns that the input no longer has')
       .option('--adopt', 'take over tables of the input that exist but nftlens does not own'),
   );
-  cmd.action((opts: ApplyCliOptions) =>
-    gatewayRun(ctx, async () => {
-      const intent = intentFrom(await loadInput(opts, ctx));
-      const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt };
-      const result = await apply(intent, g);
-      const status = statusRecords(intent, { apply: result }, defaultHost(opts.netns));
-      if (opts.output === 'json') ctx.stdout.write(JSON.stringify(applyJson(result, status), null, 2) + '\n');
-      else ctx.stdout.write(formatApply(result));
-      const f = result.failure;
-      if (f?.reason === 'DryRun') {
-        if (result.plan.changed) throw new ExitCode(1);
-      } else if (f?.reason === 'NftError') throw new ExitCode(2);
-      else if (f) throw new ExitCode(3);
-    }),
-  );
+  cmd.action(async (opts: ApplyCliOptions) => {
+    const intent = intentFrom(await loadInput(opts, ctx));
+    const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt };
+    const result = await apply(intent, g);
+    const status = statusRecords(intent, { apply: result }, defaultHost(opts.netns));
+    if (opts.output === 'json') print(ctx, JSON.stringify(applyJson(result, status), null, 2) + '\n');
+    else print(ctx, formatApply(result));
+    const f = result.failure;
+    if (f?.reason === 'DryRun') {
+      if (result.plan.changed) throw new ExitCode(1);
+    } else if (f?.reason === 'NftError') throw new ExitCode(2);
+    else if (f) throw new ExitCode(3);
+  });
   program.addCommand(cmd);
 };

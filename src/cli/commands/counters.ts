@@ -8,13 +8,14 @@ import { countersJson, formatCounters, ruleCounters, type RuleCounter } from '..
 import { tableId } from '../../model/ruleset.js';
 import { ExitCode } from '../context.js';
 import { loadInput, writeData } from '../options.js';
-import { gatewayRun, withGateway, type GatewayCliOptions } from './apply.js';
+import { terminalSafe } from '../terminal.js';
+import { withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 
 export const registerCounters: Register = (program, ctx) => {
   const cmd = withGateway(new Command('counters')
     .description("the kernel's per-rule counters of the policies' tables on the gateway, by resource, chain and rule (root)"));
-  cmd.action((opts: GatewayCliOptions) => gatewayRun(ctx, async () => {
+  cmd.action(async (opts: GatewayCliOptions) => {
     const intent = intentFrom(await loadInput(opts, ctx));
     const run = { netns: opts.netns };
     await checkNft(run);
@@ -34,8 +35,8 @@ export const registerCounters: Register = (program, ctx) => {
       list.push(...rows);
     }
     writeData(ctx, opts.output, { counters: countersJson(list), missing }, () => formatCounters(list));
-    for (const id of missing) ctx.stderr.write(`nftlens: table ${id} is not on the gateway as an nftlens-owned table; no counters for it\n`);
+    for (const id of missing) ctx.stderr.write(terminalSafe(`nftlens: table ${id} is not on the gateway as an nftlens-owned table; no counters for it\n`));
     if (missing.length) throw new ExitCode(1);
-  }));
+  });
   program.addCommand(cmd);
 };

@@ -4,9 +4,9 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson } from '../../backends/gateway/index.js';
-import { loadInput } from '../options.js';
+import { loadInput, print } from '../options.js';
 import { ExitCode } from '../context.js';
-import { gatewayRun, withGateway, type GatewayCliOptions } from './apply.js';
+import { withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 import { formatShadow, shadowCheck, shadowJson, type ShadowCliOptions } from '../../backends/gateway/shadow.js';
 
@@ -17,16 +17,14 @@ export const registerVerify: Register = (program, ctx) => {
       if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError('expected a count of packets');
       return Number(v);
     });
-  cmd.action((opts: GatewayCliOptions & ShadowCliOptions) =>
-    gatewayRun(ctx, async () => {
-      const intent = intentFrom(await loadInput(opts, ctx));
-      const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
-      const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
-      const shadow = opts.probe ? await shadowCheck(intent, opts) : undefined;
-      if (opts.output === 'json') ctx.stdout.write(JSON.stringify({ ...(verifyJson(result) as object), status, ...(shadow ? shadowJson(shadow) : {}) }, null, 2) + '\n');
-      else ctx.stdout.write(formatVerify(result) + (shadow ? formatShadow(shadow) : ''));
-      if (!result.inSync || (shadow && !shadow.ok)) throw new ExitCode(1);
-    }),
-  );
+  cmd.action(async (opts: GatewayCliOptions & ShadowCliOptions) => {
+    const intent = intentFrom(await loadInput(opts, ctx));
+    const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
+    const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
+    const shadow = opts.probe ? await shadowCheck(intent, opts) : undefined;
+    if (opts.output === 'json') print(ctx, JSON.stringify({ ...(verifyJson(result) as object), status, ...(shadow ? shadowJson(shadow) : {}) }, null, 2) + '\n');
+    else print(ctx, formatVerify(result) + (shadow ? formatShadow(shadow) : ''));
+    if (!result.inSync || (shadow && !shadow.ok)) throw new ExitCode(1);
+  });
   program.addCommand(cmd);
 };

@@ -9,7 +9,7 @@ import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, ty
 import { ownedCheck, Watcher } from '../../backends/gateway/watch.js';
 import { tableId } from '../../model/ruleset.js';
 import { loadInput } from '../options.js';
-import { gatewayRun, type GatewayCliOptions } from './apply.js';
+import { type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 
 interface WatchCliOptions extends Omit<GatewayCliOptions, 'output'> {
@@ -60,7 +60,7 @@ export const registerWatch: Register = (program, ctx) => {
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only)')
     .option('--metrics-allow-remote', 'let --metrics listen on a non-loopback address (no authentication)')
     .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(LOG_LEVELS).default('info'));
-  cmd.action((opts: WatchCliOptions) => gatewayRun(ctx, async () => {
+  cmd.action(async (opts: WatchCliOptions) => {
     let listen: Listen | undefined;
     try {
       if (opts.metrics !== undefined) listen = parseListen(opts.metrics, opts.metricsAllowRemote);
@@ -102,6 +102,6 @@ export const registerWatch: Register = (program, ctx) => {
       await watcher.stop();
       await server?.close();
     }
-  }));
+  });
   program.addCommand(cmd);
 };
