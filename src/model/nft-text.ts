@@ -51,6 +51,15 @@ export function nftStringProblem(s: string, maxBytes?: number): string | undefin
   return undefined;
 }
 
+/**
+ * Why `s` cannot be an interface-name value (a trailing `*` is a wildcard, `\*` a literal star), or
+ * undefined. A lone `*` would match every name: nft refuses it, in text and JSON alike.
+ */
+export function nftIfnameProblem(s: string): string | undefined {
+  if (s === '*') return 'a lone "*" would match every interface name, which nft refuses ("All-wildcard strings are not supported"); leave the match out';
+  return nftStringProblem(s, IFNAME_MAX_BYTES);
+}
+
 /** Why `s` cannot be a log prefix: a quoted string where nft 1.0.6 also expands `$variables`. */
 export function nftLogPrefixProblem(s: string): string | undefined {
   if (s.includes('$')) return `${JSON.stringify(s)} contains "$", which nft reads in a log prefix as a variable`;

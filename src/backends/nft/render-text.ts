@@ -5,7 +5,7 @@
 
 import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
-import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
+import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { nfprotoHolds } from './render-json.js';
 import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
@@ -105,7 +105,7 @@ function atomText(m: Pick<Match, 'field' | 'origin'>, a: Atom): string {
     if (info.kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : String(a);
     return String(a);
   }
-  return info.kind === 'ifname' ? quote(a, { origin: m.origin, what: `${m.field} value` }, IFNAME_MAX_BYTES) : a;
+  return info.kind === 'ifname' ? checked(a, { origin: m.origin, what: `${m.field} value` }, nftIfnameProblem) : a;
 }
 
 function itemText(m: Pick<Match, 'field' | 'origin'>, i: Item): string {

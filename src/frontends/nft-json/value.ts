@@ -22,6 +22,7 @@ export function readAtom(s: Scope, field: MatchField, v: Json, o: Origin): Atom 
     case 'ifname':
       if (typeof v !== 'string') return s.r.schema(`${field} takes a string, got ${describe(v)}`, o);
       if (info.kind === 'ifname' && v === '') return s.r.schema(`${field}: empty interface name`, o);
+      if (info.kind === 'ifname' && v === '*') return s.r.schema(`${field}: a lone "*" would match every interface name; nft refuses it`, o);
       atom = v;
       break;
     case 'nfproto':

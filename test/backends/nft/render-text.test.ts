@@ -82,6 +82,9 @@ describe('renderNftText', () => {
         'nftables[3].rule.expr[0]', /meta iifname value .*double quote/],
       ['a 16-byte interface name', one('t', 'c', [rule([{ ...m('meta oifname', 'x'.repeat(16)), origin: at('nftables[3].rule.expr[0]') }])]),
         'nftables[3].rule.expr[0]', /16 bytes long; nft takes at most 15/],
+      ['a lone * (every interface: nft refuses all-wildcard strings; found by the property test)',
+        one('t', 'c', [rule([{ ...m('meta iifname', '*'), origin: at('nftables[3].rule.expr[0]') }])]),
+        'nftables[3].rule.expr[0]', /lone "\*" would match every interface name/],
       ['a quote in a device', one('t', 'c', [], { type: 'filter', hook: 'ingress', priority: 0, policy: 'accept', device: 'lo"' }),
         'nftables[2].chain.dev', /chain device/],
       ['a quote in a log prefix', one('t', 'c', [rule([{ kind: 'log', prefix: '"', origin: at('nftables[3].rule.expr[0]') }])]),
@@ -115,6 +118,15 @@ describe('renderNftText', () => {
     } catch (e) {
       expect((e as NftlensError).diagnostics[0]).toMatchObject({ code: 'NFT_TEXT', origin: { file: 'listing.json', field: 'nftables[1].chain.name' } });
     }
+  });
+
+  it('refuses a lone * as an interface name in nft JSON input, located', () => {
+    const doc = { nftables: [
+      { table: { family: 'ip', name: 't', handle: 1 } },
+      { chain: { family: 'ip', table: 't', name: 'c', handle: 1 } },
+      { rule: { family: 'ip', table: 't', chain: 'c', handle: 2, expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: '*' } }, { accept: null }] } },
+    ] };
+    expect(() => importNftJson(JSON.stringify(doc), 'star.json')).toThrow(/lone "\*" would match every interface name/);
   });
 
   it('imports and renders as text a 200k-rule listing (import -o text)', () => {
