@@ -12,7 +12,9 @@ import { PacketScanner } from '../engine/packet-scan.js';
 import { HOOK_CODE, type PathHook } from '../engine/plan.js';
 import { formatResult } from '../engine/result.js';
 import { CT_STATE, type CtState } from '../model/values.js';
+import type { ByteOut } from './byte-out.js';
 import { RowFormatter, resultJson } from './eval-format.js';
+import { terminalSafe } from './terminal.js';
 
 /** Packet lines of a file (trimmed, not blank, not comments) and their line numbers. */
 export interface LineChunk {
@@ -23,6 +25,8 @@ export interface LineChunk {
 
 const CT_BY_BIT = new Map(Object.entries(CT_STATE).map(([k, v]) => [v, k as CtState]));
 const LIMIT = 1 << 16;
+const NL = Buffer.from('\n');
+const COMMA = Buffer.from(',\n');
 
 export class LineBatch {
   private readonly scanner = new PacketScanner();
@@ -65,25 +69,23 @@ export class LineBatch {
   }
 
   /** The rows' results in text, blocks separated by blank lines. */
-  text(): string {
-    let out = '';
+  text(o: ByteOut): void {
     for (let i = 0; i < this.n; i++) {
-      if (i) out += '\n';
+      if (i) o.bytes(NL);
       const p = this.slowPacket(i);
-      out += p ? `packet: ${formatPacket(p)}\n${formatResult(this.classifier.plan, this.classifier.readResult(i, p))}` : this.format.text(i, this.iif[i]!, this.oif[i]!);
+      if (p) o.text(terminalSafe(`packet: ${formatPacket(p)}\n${formatResult(this.classifier.plan, this.classifier.readResult(i, p))}`));
+      else this.format.text(i, this.iif[i]!, this.oif[i]!, o);
     }
-    return out;
   }
 
   /** The rows' results as -o json array elements, separated by `,\n`. */
-  json(): string {
-    let out = '';
+  json(o: ByteOut): void {
     for (let i = 0; i < this.n; i++) {
-      if (i) out += ',\n';
+      if (i) o.bytes(COMMA);
       const p = this.slowPacket(i);
-      out += p ? '  ' + JSON.stringify(resultJson(this.classifier.plan, p, this.classifier.readResult(i, p)), null, 2).replace(/\n/g, '\n  ') : this.format.json(i, this.iif[i]!, this.oif[i]!);
+      if (p) o.text(terminalSafe('  ' + JSON.stringify(resultJson(this.classifier.plan, p, this.classifier.readResult(i, p)), null, 2).replace(/\n/g, '\n  ')));
+      else this.format.json(i, this.iif[i]!, this.oif[i]!, o);
     }
-    return out;
   }
 
   /** The row's Packet when the fast formatter does not apply: a slow-path line, or a rewritten packet. */

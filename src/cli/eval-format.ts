@@ -1,25 +1,18 @@
 // The streaming eval's results for rows given in batch columns (IPv4 packets no statement
-// rewrote), as text and as JSON, byte for byte what formatPacket/formatResult and
-// JSON.stringify(resultJson(…), null, 2) give for them, from strings made once: per rule and
-// chain (the heading line, the JSON fragments), per path, per protocol, flags byte and
-// interface name. Only numbers and addresses are turned into text per packet.
+// rewrote), written as bytes (byte-out.ts) in text or JSON, byte for byte what
+// terminalSafe(formatPacket/formatResult, or JSON.stringify(resultJson(…), null, 2)) gives for
+// them, from byte strings made once: per rule and chain (the heading line, the JSON fragments),
+// per path, protocol, flags byte, ct state and interface name. terminalSafe escapes character
+// by character, so escaping each fragment once is escaping the whole. Only numbers and addresses
+// are written per packet.
 
-import { ip4Text } from '../engine/addr.js';
 import * as L from '../engine/layout.js';
 import { formatFlags, protoText, ICMP, ICMPV6, TCP, type Packet } from '../engine/packet.js';
 import { PATH_HOOKS, HOOK_CODE, type Plan } from '../engine/plan.js';
 import { chainLabel, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../engine/result.js';
 import { CT_STATE } from '../model/values.js';
-
-const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
-const PROTO = Array.from({ length: 256 }, (_, n) => protoText(n));
-const FLAGS = Array.from({ length: 256 }, (_, n) => formatFlags(n));
-const CT_BY_BIT = new Map(Object.entries(CT_STATE).map(([k, v]) => [v, k]));
-const HOOK_MASK = (1 << L.N_HOOKS) - 1;
-const LIMIT = 1 << 16;
-
-/** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
-const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    ');
+import type { ByteOut } from './byte-out.js';
+import { terminalSafe } from './terminal.js';
 
 /** One result as `-o json` gives it: the packet, the verdict, the deciding rule and chain with their origins. */
 export function resultJson(plan: Plan, packet: Packet, r: EvalResult) {
@@ -28,17 +21,44 @@ export function resultJson(plan: Plan, packet: Packet, r: EvalResult) {
   return { packet, verdict: r.verdict, by: r.by, rule, chain, hooks: r.hooks, after: r.packet, trace: r.trace };
 }
 
-const ruleJson = (plan: Plan, id: number) => ({ id, label: ruleLabel(plan, id), origin: plan.rules[id]!.rule.origin });
-const chainJson = (plan: Plan, id: number) => ({ id, label: chainLabel(plan, id), origin: plan.chains[id]!.chain.origin });
+function ruleJson(plan: Plan, id: number) {
+  return { id, label: ruleLabel(plan, id), origin: plan.rules[id]!.rule.origin };
+}
+
+function chainJson(plan: Plan, id: number) {
+  return { id, label: chainLabel(plan, id), origin: plan.chains[id]!.chain.origin };
+}
+
+const B = (s: string) => Buffer.from(terminalSafe(s));
+const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
+const VERDICT_JSON = VERDICTS.map((v) => B(`,\n    "verdict": "${v}",\n    "by": "`));
+const PROTO = Array.from({ length: 256 }, (_, n) => B(protoText(n) + ' '));
+const FLAGS = Array.from({ length: 256 }, (_, n) => B(' flags ' + formatFlags(n)));
+const CT: Buffer[] = [];
+for (const [name, bit] of Object.entries(CT_STATE)) CT[bit] = B(name);
+const HOOK_MASK = (1 << L.N_HOOKS) - 1;
+const LIMIT = 1 << 16;
+const S = Object.fromEntries(Object.entries({
+  packet: 'packet: ', after: '\n  packet after: ', nl: '\n', arrow: ' -> ', colon: ':', type: ' type ', code: ' code ', csum: ' csum ',
+  iif: ' iif ', oif: ' oif ', ct: ' ct ', mark: ' mark ', ctmark: ' ctmark ', len: ' len ', local: ' local',
+  jOpen: '  {\n    "packet": ', jFamily: '{\n      "family": 4,\n      "saddr": "', jDaddr: '",\n      "daddr": "', jProto: '",\n      "l4proto": ',
+  jSport: ',\n      "sport": ', jDport: ',\n      "dport": ', jIif: ',\n      "iifname": ', jOif: ',\n      "oifname": ', jCt: ',\n      "ctState": "',
+  jMark: '",\n      "mark": ', jCtMark: ',\n      "ctMark": ', jFlags: ',\n      "tcpFlags": ', jLen: ',\n      "length": ',
+  jTrue: ',\n      "local": true\n    }', jFalse: ',\n      "local": false\n    }', jBy: '",', jHooks: '\n    "hooks": ', jAfter: ',\n    "after": ', jClose: '\n  }',
+}).map(([k, v]) => [k, Buffer.from(v)])) as Record<string, Buffer>;
+
+/** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
+const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    ');
 
 /** Text and JSON of batch rows, from the columns. */
 export class RowFormatter {
-  private readonly heads = new Map<number, string>();
-  private readonly paths = new Map<number, string>();
-  private readonly hooks = new Map<number, string>();
-  private readonly rules: string[] = [];
-  private readonly chains: string[] = [];
-  private readonly names = new Map<string, string>();
+  private readonly heads = new Map<number, Buffer>();
+  private readonly paths = new Map<number, Buffer>();
+  private readonly hooks = new Map<number, Buffer>();
+  private readonly rules: Buffer[] = [];
+  private readonly chains: Buffer[] = [];
+  private readonly names = new Map<string, Buffer>();
+  private readonly jsonNames = new Map<string, Buffer>();
 
   constructor(
     private readonly plan: Plan,
@@ -46,29 +66,55 @@ export class RowFormatter {
   ) {}
 
   /** `packet: …` and formatResult's lines for row i. */
-  text(i: number, iif: string, oif: string): string {
+  text(i: number, iif: string, oif: string, o: ByteOut): void {
     const c = this.c;
-    const pre = this.echoPre(i, iif, oif);
-    const post = this.echoPost(i);
-    const path = c[L.B_OUT_PATH]![i]! & HOOK_MASK;
-    return `packet: ${pre}${CT_BY_BIT.get(c[L.K_CTSTATE]![i]!)}${post}\n${this.head(i)}\n${this.path(path)}\n  packet after: ${pre}${CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)}${post}\n`;
+    o.bytes(S.packet!);
+    const pre = o.length;
+    this.echoPre(i, iif, oif, o);
+    const preEnd = o.length;
+    o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
+    const post = o.length;
+    this.echoPost(i, o);
+    const postEnd = o.length;
+    o.bytes(S.nl!);
+    o.bytes(this.head(i));
+    o.bytes(this.path(c[L.B_OUT_PATH]![i]! & HOOK_MASK));
+    o.bytes(S.after!);
+    o.again(pre, preEnd);
+    o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
+    o.again(post, postEnd);
+    o.bytes(S.nl!);
   }
 
   /** Row i as an element of the -o json array (indented by 2, no separator). */
-  json(i: number, iif: string, oif: string): string {
+  json(i: number, iif: string, oif: string, o: ByteOut): void {
     const c = this.c;
     const rule = c[L.B_RULE]![i]!;
     const chain = c[L.B_CHAIN]![i]!;
-    const pre = this.packetPre(i, iif, oif);
-    const post = this.packetPost(i);
-    const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
-    let s = `  {\n    "packet": ${pre}${CT_BY_BIT.get(c[L.K_CTSTATE]![i]!)}${post},\n    "verdict": "${VERDICTS[c[L.B_VERDICT]![i]!]}",\n    "by": "${by}",`;
-    if (rule !== L.NO_RULE) s += (this.rules[rule] ??= `\n    "rule": ${nested(ruleJson(this.plan, rule))},`);
-    if (chain !== L.NO_RULE) s += (this.chains[chain] ??= `\n    "chain": ${nested(chainJson(this.plan, chain))},`);
-    return `${s}\n    "hooks": ${this.hooksJson(c[L.B_OUT_PATH]![i]! & HOOK_MASK)},\n    "after": ${pre}${CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)}${post}\n  }`;
+    o.bytes(S.jOpen!);
+    const pre = o.length;
+    this.packetPre(i, iif, oif, o);
+    const preEnd = o.length;
+    o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
+    const post = o.length;
+    this.packetPost(i, o);
+    const postEnd = o.length;
+    o.bytes(VERDICT_JSON[c[L.B_VERDICT]![i]!]!);
+    o.bytes(chain === L.NO_RULE ? NONE : rule === L.NO_RULE ? POLICY : RULE);
+    o.bytes(S.jBy!);
+    if (rule !== L.NO_RULE) o.bytes((this.rules[rule] ??= B(`\n    "rule": ${nested(ruleJson(this.plan, rule))},`)));
+    if (chain !== L.NO_RULE) o.bytes((this.chains[chain] ??= B(`\n    "chain": ${nested(chainJson(this.plan, chain))},`)));
+    o.bytes(S.jHooks!);
+    o.bytes(this.hooksJson(c[L.B_OUT_PATH]![i]! & HOOK_MASK));
+    o.bytes(S.jAfter!);
+    o.again(pre, preEnd);
+    o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
+    o.again(post, postEnd);
+    o.bytes(S.jClose!);
   }
 
-  private head(i: number): string {
+  /** The heading line and its line feed. */
+  private head(i: number): Buffer {
     const c = this.c;
     const v = c[L.B_VERDICT]![i]!;
     const rule = c[L.B_RULE]![i]!;
@@ -76,70 +122,125 @@ export class RowFormatter {
     const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
     const key = by === 'none' ? -1 - v : by === 'rule' ? rule * 8 + v : chain * 8 + 4 + v;
     let h = this.heads.get(key);
-    if (h === undefined) this.heads.set(key, (h = resultHead(this.plan, { verdict: VERDICTS[v]!, by, rule, chain })));
+    if (h === undefined) this.heads.set(key, (h = B(resultHead(this.plan, { verdict: VERDICTS[v]!, by, rule, chain }) + '\n')));
     return h;
   }
 
-  private path(mask: number): string {
+  private path(mask: number): Buffer {
     let p = this.paths.get(mask);
-    if (p === undefined) this.paths.set(mask, (p = pathLine(hooksOf(mask))));
+    if (p === undefined) this.paths.set(mask, (p = B(pathLine(hooksOf(mask)))));
     return p;
   }
 
-  private hooksJson(mask: number): string {
+  private hooksJson(mask: number): Buffer {
     let p = this.hooks.get(mask);
-    if (p === undefined) this.hooks.set(mask, (p = nested(hooksOf(mask))));
+    if (p === undefined) this.hooks.set(mask, (p = B(nested(hooksOf(mask)))));
     return p;
   }
 
-  /** formatPacket up to `ct ` (IPv4). */
-  private echoPre(i: number, iif: string, oif: string): string {
+  /** formatPacket up to the ct state (IPv4). */
+  private echoPre(i: number, iif: string, oif: string, o: ByteOut): void {
     const c = this.c;
     const proto = c[L.K_L4PROTO]![i]!;
     const sport = c[L.K_SPORT]![i]!;
     const dport = c[L.K_DPORT]![i]!;
-    let t = proto === ICMP || proto === ICMPV6
-      ? `${PROTO[proto]} ${ip4Text(c[L.K_SADDR]![i]!)} -> ${ip4Text(c[L.K_DADDR]![i]!)} type ${sport >>> 8} code ${sport & 255} csum 0x${dport.toString(16)}`
-      : `${PROTO[proto]} ${ip4Text(c[L.K_SADDR]![i]!)}:${sport} -> ${ip4Text(c[L.K_DADDR]![i]!)}:${dport}`;
-    if (iif) t += ' iif ' + iif;
-    if (oif) t += ' oif ' + oif;
-    return t + ' ct ';
+    o.bytes(PROTO[proto]!);
+    o.ip4(c[L.K_SADDR]![i]!);
+    if (proto === ICMP || proto === ICMPV6) {
+      o.bytes(S.arrow!);
+      o.ip4(c[L.K_DADDR]![i]!);
+      o.bytes(S.type!);
+      o.uint(sport >>> 8);
+      o.bytes(S.code!);
+      o.uint(sport & 255);
+      o.bytes(S.csum!);
+      o.hex(dport);
+    } else {
+      o.bytes(S.colon!);
+      o.uint(sport);
+      o.bytes(S.arrow!);
+      o.ip4(c[L.K_DADDR]![i]!);
+      o.bytes(S.colon!);
+      o.uint(dport);
+    }
+    if (iif) {
+      o.bytes(S.iif!);
+      o.bytes(this.name(this.names, iif, false));
+    }
+    if (oif) {
+      o.bytes(S.oif!);
+      o.bytes(this.name(this.names, oif, false));
+    }
+    o.bytes(S.ct!);
   }
 
   /** formatPacket after the ct state. */
-  private echoPost(i: number): string {
+  private echoPost(i: number, o: ByteOut): void {
     const c = this.c;
     const mark = c[L.K_MARK]![i]!;
     const ctMark = c[L.K_CTMARK]![i]!;
     const flags = c[L.K_FLAGS]![i]!;
-    let t = '';
-    if (mark) t += ' mark 0x' + mark.toString(16);
-    if (ctMark) t += ' ctmark 0x' + ctMark.toString(16);
-    if (flags || c[L.K_L4PROTO]![i] === TCP) t += ' flags ' + FLAGS[flags];
-    t += ' len ' + c[L.B_LEN]![i];
-    return c[L.B_LOCAL]![i] ? t + ' local' : t;
+    if (mark) {
+      o.bytes(S.mark!);
+      o.hex(mark);
+    }
+    if (ctMark) {
+      o.bytes(S.ctmark!);
+      o.hex(ctMark);
+    }
+    if (flags || c[L.K_L4PROTO]![i] === TCP) o.bytes(FLAGS[flags]!);
+    o.bytes(S.len!);
+    o.uint(c[L.B_LEN]![i]!);
+    if (c[L.B_LOCAL]![i]) o.bytes(S.local!);
   }
 
   /** The packet's JSON object up to the ct state's value (IPv4). */
-  private packetPre(i: number, iif: string, oif: string): string {
+  private packetPre(i: number, iif: string, oif: string, o: ByteOut): void {
     const c = this.c;
-    return `{\n      "family": 4,\n      "saddr": "${ip4Text(c[L.K_SADDR]![i]!)}",\n      "daddr": "${ip4Text(c[L.K_DADDR]![i]!)}",\n      "l4proto": ${c[L.K_L4PROTO]![i]},\n      "sport": ${c[L.K_SPORT]![i]},\n      "dport": ${c[L.K_DPORT]![i]},\n      "iifname": ${this.name(iif)},\n      "oifname": ${this.name(oif)},\n      "ctState": "`;
+    o.bytes(S.jFamily!);
+    o.ip4(c[L.K_SADDR]![i]!);
+    o.bytes(S.jDaddr!);
+    o.ip4(c[L.K_DADDR]![i]!);
+    o.bytes(S.jProto!);
+    o.uint(c[L.K_L4PROTO]![i]!);
+    o.bytes(S.jSport!);
+    o.uint(c[L.K_SPORT]![i]!);
+    o.bytes(S.jDport!);
+    o.uint(c[L.K_DPORT]![i]!);
+    o.bytes(S.jIif!);
+    o.bytes(this.name(this.jsonNames, iif, true));
+    o.bytes(S.jOif!);
+    o.bytes(this.name(this.jsonNames, oif, true));
+    o.bytes(S.jCt!);
   }
 
-  private packetPost(i: number): string {
+  /** The packet's JSON object after the ct state's value. */
+  private packetPost(i: number, o: ByteOut): void {
     const c = this.c;
-    return `",\n      "mark": ${c[L.K_MARK]![i]},\n      "ctMark": ${c[L.K_CTMARK]![i]},\n      "tcpFlags": ${c[L.K_FLAGS]![i]},\n      "length": ${c[L.B_LEN]![i]},\n      "local": ${c[L.B_LOCAL]![i] ? 'true' : 'false'}\n    }`;
+    o.bytes(S.jMark!);
+    o.uint(c[L.K_MARK]![i]!);
+    o.bytes(S.jCtMark!);
+    o.uint(c[L.K_CTMARK]![i]!);
+    o.bytes(S.jFlags!);
+    o.uint(c[L.K_FLAGS]![i]!);
+    o.bytes(S.jLen!);
+    o.uint(c[L.B_LEN]![i]!);
+    o.bytes(c[L.B_LOCAL]![i] ? S.jTrue! : S.jFalse!);
   }
 
-  private name(n: string): string {
-    let j = this.names.get(n);
-    if (j === undefined) {
-      if (this.names.size >= LIMIT) this.names.clear();
-      this.names.set(n, (j = JSON.stringify(n)));
+  private name(cache: Map<string, Buffer>, n: string, json: boolean): Buffer {
+    let b = cache.get(n);
+    if (b === undefined) {
+      if (cache.size >= LIMIT) cache.clear();
+      cache.set(n, (b = B(json ? JSON.stringify(n) : n)));
     }
-    return j;
+    return b;
   }
 }
+
+const NONE = Buffer.from('none');
+const POLICY = Buffer.from('policy');
+const RULE = Buffer.from('rule');
 
 function hooksOf(mask: number) {
   return PATH_HOOKS.filter((h) => mask & (1 << HOOK_CODE[h]));

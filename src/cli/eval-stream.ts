@@ -13,6 +13,7 @@ import type { Classifier, Packet, PathHook } from '../engine/index.js';
 import { formatPacket, formatResult, parsePacketLine } from '../engine/index.js';
 import { NftlensError } from '../model/diagnostics.js';
 import { EXIT, ExitCode, type CliContext, type OutputFormat } from './context.js';
+import { ByteOut } from './byte-out.js';
 import { LineBatch, type LineChunk } from './eval-batch.js';
 import { resultJson } from './eval-format.js';
 import { print } from './options.js';
@@ -68,23 +69,23 @@ export interface StreamOptions {
 export async function evaluateStream(classifier: Classifier, chunks: AsyncIterable<Packet[] | LineChunk>, opts: StreamOptions, ctx: CliContext): Promise<number> {
   const json = opts.format === 'json';
   const batch = new LineBatch(classifier, opts.hook);
+  const out = new ByteOut();
   let count = 0;
   for await (const chunk of chunks) {
-    let out: string;
-    let n: number;
+    const n = Array.isArray(chunk) ? chunk.length : chunk.lines.length;
+    if (!n) continue;
+    const sep = json ? (count ? ',\n' : '[\n') : count ? '\n' : '';
     if (Array.isArray(chunk) || opts.trace) {
       const packets = Array.isArray(chunk) ? chunk : chunk.lines.map((l, i) => parsePacketLine(l, { file: chunk.file, line: chunk.numbers[i]! }));
-      out = perPacket(classifier, packets, opts);
-      n = packets.length;
+      await write(ctx, sep + perPacket(classifier, packets, opts));
     } else {
       batch.run(chunk);
-      out = json ? batch.json() : batch.text();
-      n = chunk.lines.length;
+      out.text(sep);
+      if (json) batch.json(out);
+      else batch.text(out);
+      await write(ctx, out.take());
     }
-    if (!n) continue;
-    out = (json ? (count ? ',\n' : '[\n') : count ? '\n' : '') + out;
     count += n;
-    await write(ctx, out);
   }
   if (json && count) await write(ctx, '\n]\n');
   return count;
@@ -100,11 +101,12 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
   return JSON.stringify(packets.map((p, i) => resultJson(classifier.plan, p, results[i]!)), null, 2).slice(2, -2);
 }
 
-/** Writes, then waits until the output takes more; a closed output ends the run quietly. */
-function write(ctx: CliContext, text: string): Promise<void> {
+/** Writes (a string made terminal-safe, bytes as they are), then waits until the output takes more; a closed output ends the run quietly. */
+function write(ctx: CliContext, data: string | Buffer): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
-  if (print(ctx, text)) return Promise.resolve();
+  // Buffers come terminal-safe already (eval-format.ts).
+  if (typeof data === 'string' ? print(ctx, data) : out.write(data)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (e?: unknown) => {
       out.off('drain', drained).off('close', closed).off('error', closed);
