@@ -1,6 +1,7 @@
 // An output chunk built as bytes in one growing buffer: byte strings made once are copied in,
 // numbers and IPv4 addresses are written digit by digit, so a packet's output allocates nothing.
 // `take` hands the bytes over (a fresh buffer is begun, since the stream may still hold them).
+// Memory stays bounded by the largest chunk's output.
 
 const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i)));
 const HEX = Buffer.from('0123456789abcdef');
@@ -9,7 +10,11 @@ export class ByteOut {
   private buf: Buffer;
   private pos = 0;
 
-  constructor(private readonly size = 1 << 20) {
+  /** Bytes the next buffer starts with: as many as the biggest chunk took, so it rarely grows. */
+  private size: number;
+
+  constructor(size = 1 << 20) {
+    this.size = size;
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -25,9 +30,12 @@ export class ByteOut {
   }
 
   bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.room(n);
+    // A loop beats TypedArray#set's call overhead on the short pieces most writes are.
+    if (n > 64) this.buf.set(b, this.pos);
+    else for (let k = 0, buf = this.buf, at = this.pos; k < n; k++) buf[at + k] = b[k]!;
+    this.pos += n;
   }
 
   /** Any text, as UTF-8. */
@@ -82,6 +90,7 @@ export class ByteOut {
   /** The bytes written so far; the next ones go to a fresh buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
+    this.size = Math.max(this.size, this.buf.length);
     this.buf = Buffer.allocUnsafe(this.size);
     this.pos = 0;
     return out;

@@ -31,7 +31,6 @@ function chainJson(plan: Plan, id: number) {
 
 const B = (s: string) => Buffer.from(terminalSafe(s));
 const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
-const VERDICT_JSON = VERDICTS.map((v) => B(`,\n    "verdict": "${v}",\n    "by": "`));
 const PROTO = Array.from({ length: 256 }, (_, n) => B(protoText(n) + ' '));
 const FLAGS = Array.from({ length: 256 }, (_, n) => B(' flags ' + formatFlags(n)));
 const CT: Buffer[] = [];
@@ -39,12 +38,12 @@ for (const [name, bit] of Object.entries(CT_STATE)) CT[bit] = B(name);
 const HOOK_MASK = (1 << L.N_HOOKS) - 1;
 const LIMIT = 1 << 16;
 const S = Object.fromEntries(Object.entries({
-  packet: 'packet: ', after: '\n  packet after: ', nl: '\n', arrow: ' -> ', colon: ':', type: ' type ', code: ' code ', csum: ' csum ',
+  packet: 'packet: ', nl: '\n', arrow: ' -> ', colon: ':', type: ' type ', code: ' code ', csum: ' csum ',
   iif: ' iif ', oif: ' oif ', ct: ' ct ', mark: ' mark ', ctmark: ' ctmark ', len: ' len ', local: ' local',
   jOpen: '  {\n    "packet": ', jFamily: '{\n      "family": 4,\n      "saddr": "', jDaddr: '",\n      "daddr": "', jProto: '",\n      "l4proto": ',
   jSport: ',\n      "sport": ', jDport: ',\n      "dport": ', jIif: ',\n      "iifname": ', jOif: ',\n      "oifname": ', jCt: ',\n      "ctState": "',
   jMark: '",\n      "mark": ', jCtMark: ',\n      "ctMark": ', jFlags: ',\n      "tcpFlags": ', jLen: ',\n      "length": ',
-  jTrue: ',\n      "local": true\n    }', jFalse: ',\n      "local": false\n    }', jBy: '",', jHooks: '\n    "hooks": ', jAfter: ',\n    "after": ', jClose: '\n  }',
+  jTrue: ',\n      "local": true\n    }', jFalse: ',\n      "local": false\n    }', jClose: '\n  }',
 }).map(([k, v]) => [k, Buffer.from(v)])) as Record<string, Buffer>;
 
 /** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
@@ -52,11 +51,8 @@ const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    
 
 /** Text and JSON of batch rows, from the columns. */
 export class RowFormatter {
-  private readonly heads = new Map<number, Buffer>();
-  private readonly paths = new Map<number, Buffer>();
-  private readonly hooks = new Map<number, Buffer>();
-  private readonly rules: Buffer[] = [];
-  private readonly chains: Buffer[] = [];
+  private readonly textMiddles = new Map<number, Buffer>();
+  private readonly jsonMiddles = new Map<number, Buffer>();
   private readonly names = new Map<string, Buffer>();
   private readonly jsonNames = new Map<string, Buffer>();
 
@@ -76,10 +72,7 @@ export class RowFormatter {
     const post = o.length;
     this.echoPost(i, o);
     const postEnd = o.length;
-    o.bytes(S.nl!);
-    o.bytes(this.head(i));
-    o.bytes(this.path(c[L.B_OUT_PATH]![i]! & HOOK_MASK));
-    o.bytes(S.after!);
+    o.bytes(this.middle(i, false));
     o.again(pre, preEnd);
     o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
     o.again(post, postEnd);
@@ -89,8 +82,6 @@ export class RowFormatter {
   /** Row i as an element of the -o json array (indented by 2, no separator). */
   json(i: number, iif: string, oif: string, o: ByteOut): void {
     const c = this.c;
-    const rule = c[L.B_RULE]![i]!;
-    const chain = c[L.B_CHAIN]![i]!;
     o.bytes(S.jOpen!);
     const pre = o.length;
     this.packetPre(i, iif, oif, o);
@@ -99,43 +90,44 @@ export class RowFormatter {
     const post = o.length;
     this.packetPost(i, o);
     const postEnd = o.length;
-    o.bytes(VERDICT_JSON[c[L.B_VERDICT]![i]!]!);
-    o.bytes(chain === L.NO_RULE ? NONE : rule === L.NO_RULE ? POLICY : RULE);
-    o.bytes(S.jBy!);
-    if (rule !== L.NO_RULE) o.bytes((this.rules[rule] ??= B(`\n    "rule": ${nested(ruleJson(this.plan, rule))},`)));
-    if (chain !== L.NO_RULE) o.bytes((this.chains[chain] ??= B(`\n    "chain": ${nested(chainJson(this.plan, chain))},`)));
-    o.bytes(S.jHooks!);
-    o.bytes(this.hooksJson(c[L.B_OUT_PATH]![i]! & HOOK_MASK));
-    o.bytes(S.jAfter!);
+    o.bytes(this.middle(i, true));
     o.again(pre, preEnd);
     o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
     o.again(post, postEnd);
     o.bytes(S.jClose!);
   }
 
-  /** The heading line and its line feed. */
-  private head(i: number): Buffer {
+  /**
+   * What stands between the packet and the packet after: the verdict, what decided it and the
+   * path — one byte string per verdict, rule, chain and path, made the first time it is met.
+   */
+  private middle(i: number, json: boolean): Buffer {
     const c = this.c;
     const v = c[L.B_VERDICT]![i]!;
     const rule = c[L.B_RULE]![i]!;
     const chain = c[L.B_CHAIN]![i]!;
+    const mask = c[L.B_OUT_PATH]![i]! & HOOK_MASK;
+    const key = ((((rule + 1) % 2 ** 32) * (this.plan.chains.length + 1) + ((chain + 1) % 2 ** 32)) * 4 + v) * (HOOK_MASK + 1) + mask;
+    const cache = json ? this.jsonMiddles : this.textMiddles;
+    let m = cache.get(key);
+    if (m === undefined) {
+      if (cache.size >= LIMIT) cache.clear();
+      cache.set(key, (m = B(json ? this.jsonMiddle(v, rule, chain, mask) : this.textMiddle(v, rule, chain, mask))));
+    }
+    return m;
+  }
+
+  private textMiddle(v: number, rule: number, chain: number, mask: number): string {
     const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
-    const key = by === 'none' ? -1 - v : by === 'rule' ? rule * 8 + v : chain * 8 + 4 + v;
-    let h = this.heads.get(key);
-    if (h === undefined) this.heads.set(key, (h = B(resultHead(this.plan, { verdict: VERDICTS[v]!, by, rule, chain }) + '\n')));
-    return h;
+    return `\n${resultHead(this.plan, { verdict: VERDICTS[v]!, by, rule, chain })}\n${pathLine(hooksOf(mask))}\n  packet after: `;
   }
 
-  private path(mask: number): Buffer {
-    let p = this.paths.get(mask);
-    if (p === undefined) this.paths.set(mask, (p = B(pathLine(hooksOf(mask)))));
-    return p;
-  }
-
-  private hooksJson(mask: number): Buffer {
-    let p = this.hooks.get(mask);
-    if (p === undefined) this.hooks.set(mask, (p = B(nested(hooksOf(mask)))));
-    return p;
+  private jsonMiddle(v: number, rule: number, chain: number, mask: number): string {
+    const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
+    let m = `,\n    "verdict": "${VERDICTS[v]}",\n    "by": "${by}",`;
+    if (rule !== L.NO_RULE) m += `\n    "rule": ${nested(ruleJson(this.plan, rule))},`;
+    if (chain !== L.NO_RULE) m += `\n    "chain": ${nested(chainJson(this.plan, chain))},`;
+    return `${m}\n    "hooks": ${nested(hooksOf(mask))},\n    "after": `;
   }
 
   /** formatPacket up to the ct state (IPv4). */
@@ -237,10 +229,6 @@ export class RowFormatter {
     return b;
   }
 }
-
-const NONE = Buffer.from('none');
-const POLICY = Buffer.from('policy');
-const RULE = Buffer.from('rule');
 
 function hooksOf(mask: number) {
   return PATH_HOOKS.filter((h) => mask & (1 << HOOK_CODE[h]));

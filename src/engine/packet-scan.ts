@@ -30,6 +30,9 @@ export class PacketScanner {
   length = 0;
   local = false;
   private text = '';
+  private lastIif = '';
+  private lastOif = '';
+  private dportGiven = false;
   private pos = 0;
   private s = 0;
   private e = 0;
@@ -66,9 +69,12 @@ export class PacketScanner {
       const e = this.e;
       if (this.is(ks, ke, 'iif') || this.is(ks, ke, 'oif')) {
         if (e - s >= IFNAMSIZ) return false;
-        const name = this.text.slice(s, e);
-        if (this.text.charCodeAt(ks) === 105) this.iifname = name;
-        else this.oifname = name;
+        // The same name as the last line's is that string again (no new string; its hash is kept).
+        const iif = this.text.charCodeAt(ks) === 105;
+        const last = iif ? this.lastIif : this.lastOif;
+        const name = e - s === last.length && this.text.startsWith(last, s) ? last : this.text.slice(s, e);
+        if (iif) this.iifname = this.lastIif = name;
+        else this.oifname = this.lastOif = name;
       } else if (this.is(ks, ke, 'ct')) {
         const ct = CTS.find((n) => this.is(s, e, n));
         if (ct === undefined) return false;
@@ -114,8 +120,6 @@ export class PacketScanner {
       tcpFlags: this.tcpFlags, length: this.length, local: this.local,
     };
   }
-
-  private dportGiven = false;
 
   /** The next word in s…e; false at the end, or at a character parsePacket's \s may split on. */
   private word(): boolean {
