@@ -33,7 +33,7 @@ export class ByteOut {
     const n = b.length;
     this.room(n);
     // A loop beats TypedArray#set's call overhead on the short pieces most writes are.
-    if (n > 64) this.buf.set(b, this.pos);
+    if (n > 12) this.buf.set(b, this.pos);
     else for (let k = 0, buf = this.buf, at = this.pos; k < n; k++) buf[at + k] = b[k]!;
     this.pos += n;
   }
