@@ -74,7 +74,7 @@ export class LineBatch {
       if (i) o.bytes(NL);
       const p = this.slowPacket(i);
       if (p) o.text(terminalSafe(`packet: ${formatPacket(p)}\n${formatResult(this.classifier.plan, this.classifier.readResult(i, p))}`));
-      else this.format.text(i, this.iif[i]!, this.oif[i]!, o);
+      else this.format.row(i, this.iif[i]!, this.oif[i]!, false, o);
     }
   }
 
@@ -84,7 +84,7 @@ export class LineBatch {
       if (i) o.bytes(COMMA);
       const p = this.slowPacket(i);
       if (p) o.text(terminalSafe('  ' + JSON.stringify(resultJson(this.classifier.plan, p, this.classifier.readResult(i, p)), null, 2).replace(/\n/g, '\n  ')));
-      else this.format.json(i, this.iif[i]!, this.oif[i]!, o);
+      else this.format.row(i, this.iif[i]!, this.oif[i]!, true, o);
     }
   }
 

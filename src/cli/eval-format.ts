@@ -46,6 +46,10 @@ const S = Object.fromEntries(Object.entries({
   jTrue: ',\n      "local": true\n    }', jFalse: ',\n      "local": false\n    }', jClose: '\n  }',
 }).map(([k, v]) => [k, Buffer.from(v)])) as Record<string, Buffer>;
 
+/** JSON members that are numbers: the text before each, and the column it comes from. */
+const JSON_PRE = [[S.jProto!, L.K_L4PROTO], [S.jSport!, L.K_SPORT], [S.jDport!, L.K_DPORT]] as const;
+const JSON_POST = [[S.jMark!, L.K_MARK], [S.jCtMark!, L.K_CTMARK], [S.jFlags!, L.K_FLAGS], [S.jLen!, L.B_LEN]] as const;
+
 /** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
 const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    ');
 
@@ -61,40 +65,28 @@ export class RowFormatter {
     private readonly c: readonly Uint32Array[],
   ) {}
 
-  /** `packet: …` and formatResult's lines for row i. */
-  text(i: number, iif: string, oif: string, o: ByteOut): void {
+  /**
+   * Row i: with `json`, as an element of the -o json array (indented by 2, no separator); else
+   * `packet: …` and formatResult's lines. The packet is written once and copied as the packet
+   * after, with that one's ct state.
+   */
+  row(i: number, iif: string, oif: string, json: boolean, o: ByteOut): void {
     const c = this.c;
-    o.bytes(S.packet!);
+    o.bytes(json ? S.jOpen! : S.packet!);
     const pre = o.length;
-    this.echoPre(i, iif, oif, o);
+    if (json) this.packetPre(i, iif, oif, o);
+    else this.echoPre(i, iif, oif, o);
     const preEnd = o.length;
     o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
     const post = o.length;
-    this.echoPost(i, o);
+    if (json) this.packetPost(i, o);
+    else this.echoPost(i, o);
     const postEnd = o.length;
-    o.bytes(this.middle(i, false));
+    o.bytes(this.middle(i, json));
     o.again(pre, preEnd);
     o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
     o.again(post, postEnd);
-    o.bytes(S.nl!);
-  }
-
-  /** Row i as an element of the -o json array (indented by 2, no separator). */
-  json(i: number, iif: string, oif: string, o: ByteOut): void {
-    const c = this.c;
-    o.bytes(S.jOpen!);
-    const pre = o.length;
-    this.packetPre(i, iif, oif, o);
-    const preEnd = o.length;
-    o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
-    const post = o.length;
-    this.packetPost(i, o);
-    const postEnd = o.length;
-    o.bytes(this.middle(i, true));
-    o.again(pre, preEnd);
-    o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
-    o.again(post, postEnd);
-    o.bytes(S.jClose!);
+    o.bytes(json ? S.jClose! : S.nl!);
   }
 
   /**
@@ -193,12 +185,7 @@ export class RowFormatter {
     o.ip4(c[L.K_SADDR]![i]!);
     o.bytes(S.jDaddr!);
     o.ip4(c[L.K_DADDR]![i]!);
-    o.bytes(S.jProto!);
-    o.uint(c[L.K_L4PROTO]![i]!);
-    o.bytes(S.jSport!);
-    o.uint(c[L.K_SPORT]![i]!);
-    o.bytes(S.jDport!);
-    o.uint(c[L.K_DPORT]![i]!);
+    this.numbers(i, JSON_PRE, o);
     o.bytes(S.jIif!);
     o.bytes(this.name(this.jsonNames, iif, true));
     o.bytes(S.jOif!);
@@ -208,16 +195,16 @@ export class RowFormatter {
 
   /** The packet's JSON object after the ct state's value. */
   private packetPost(i: number, o: ByteOut): void {
-    const c = this.c;
-    o.bytes(S.jMark!);
-    o.uint(c[L.K_MARK]![i]!);
-    o.bytes(S.jCtMark!);
-    o.uint(c[L.K_CTMARK]![i]!);
-    o.bytes(S.jFlags!);
-    o.uint(c[L.K_FLAGS]![i]!);
-    o.bytes(S.jLen!);
-    o.uint(c[L.B_LEN]![i]!);
-    o.bytes(c[L.B_LOCAL]![i] ? S.jTrue! : S.jFalse!);
+    this.numbers(i, JSON_POST, o);
+    o.bytes(this.c[L.B_LOCAL]![i] ? S.jTrue! : S.jFalse!);
+  }
+
+  /** Each piece followed by the row's value in its column. */
+  private numbers(i: number, fields: readonly (readonly [Buffer, number])[], o: ByteOut): void {
+    for (const [piece, column] of fields) {
+      o.bytes(piece);
+      o.uint(this.c[column]![i]!);
+    }
   }
 
   private name(cache: Map<string, Buffer>, n: string, json: boolean): Buffer {
