@@ -42,7 +42,7 @@ export async function* packetChunks(input: Readable, file: string, size: number)
     // A \r at the end may be half of a \r\n: keep it with its line for the next block.
     const held = !done && text.endsWith('\r');
     if (held) text = text.slice(0, -1);
-    const lines = text.split(BREAK);
+    const lines = splitLines(text);
     rest = done ? '' : lines.pop()! + (held ? '\r' : '');
     for (const l of lines) {
       line++;
@@ -57,6 +57,19 @@ export async function* packetChunks(input: Readable, file: string, size: number)
     }
   }
   if (chunk.lines.length) yield chunk;
+}
+
+/** The lines of a text (the last one unended); without a \r in it, by indexOf rather than a regular expression. */
+function splitLines(text: string): string[] {
+  if (text.includes('\r')) return text.split(BREAK);
+  const lines: string[] = [];
+  let at = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+    lines.push(text.slice(at, nl));
+    at = nl + 1;
+  }
+  lines.push(text.slice(at));
+  return lines;
 }
 
 export interface StreamOptions {
