@@ -14,6 +14,11 @@ const PROTOS: [string, number][] = [...Object.entries(L4PROTO), ['icmp6', ICMPV6
 const CTS = Object.keys(CT_STATE) as CtState[];
 const FLAGS = Object.entries(TCP_FLAGS);
 
+/** The option words, found by their length and first two characters (then compared whole). */
+const K = { local: 0, iif: 1, oif: 2, ct: 3, mark: 4, ctmark: 5, len: 6, csum: 7, type: 8, code: 9, flags: 10 } as const;
+const packWord = (t: string, s: number, e: number) => (e - s) | (t.charCodeAt(s) << 8) | ((t.charCodeAt(s + 1) || 0) << 16);
+const KEYS = new Map(Object.entries(K).map(([w, k]) => [packWord(w, 0, w.length), [w, k] as const]));
+
 /** A reusable scanner; after a successful `scan`, its fields are the packet (IPv4 only). */
 export class PacketScanner {
   saddr = 0;
@@ -59,41 +64,41 @@ export class PacketScanner {
     this.local = false;
     while (this.word()) {
       const ks = this.s;
-      const ke = this.e;
-      if (this.is(ks, ke, 'local')) {
+      const key = KEYS.get(packWord(this.text, ks, this.e));
+      if (key === undefined || !this.is(ks, this.e, key[0])) return false;
+      if (key[1] === K.local) {
         this.local = true;
         continue;
       }
       if (!this.word()) return false;
       const s = this.s;
       const e = this.e;
-      if (this.is(ks, ke, 'iif') || this.is(ks, ke, 'oif')) {
-        if (e - s >= IFNAMSIZ) return false;
-        // The same name as the last line's is that string again (no new string; its hash is kept).
-        const iif = this.text.charCodeAt(ks) === 105;
-        const last = iif ? this.lastIif : this.lastOif;
-        const name = e - s === last.length && this.text.startsWith(last, s) ? last : this.text.slice(s, e);
-        if (iif) this.iifname = this.lastIif = name;
-        else this.oifname = this.lastOif = name;
-      } else if (this.is(ks, ke, 'ct')) {
-        const ct = CTS.find((n) => this.is(s, e, n));
-        if (ct === undefined) return false;
-        this.ctState = ct;
-      } else if (this.is(ks, ke, 'mark')) {
-        if ((this.mark = this.num(s, e, 0xffffffff)) < 0) return false;
-      } else if (this.is(ks, ke, 'ctmark')) {
-        if ((this.ctMark = this.num(s, e, 0xffffffff)) < 0) return false;
-      } else if (this.is(ks, ke, 'len')) {
-        if ((length = this.num(s, e, 0xffff)) < 0) return false;
-      } else if (this.is(ks, ke, 'csum')) {
-        if ((csum = this.num(s, e, 0xffff)) < 0) return false;
-      } else if (this.is(ks, ke, 'type')) {
-        if ((type = this.num(s, e, 255)) < 0) return false;
-      } else if (this.is(ks, ke, 'code')) {
-        if ((code = this.num(s, e, 255)) < 0) return false;
-      } else if (this.is(ks, ke, 'flags')) {
-        if ((flags = this.flags(s, e)) < 0) return false;
-      } else return false;
+      switch (key[1]) {
+        case K.iif:
+        case K.oif: {
+          if (e - s >= IFNAMSIZ) return false;
+          // The same name as the last line's is that string again (no new string; its hash is kept).
+          const iif = key[1] === K.iif;
+          const last = iif ? this.lastIif : this.lastOif;
+          const name = e - s === last.length && this.text.startsWith(last, s) ? last : this.text.slice(s, e);
+          if (iif) this.iifname = this.lastIif = name;
+          else this.oifname = this.lastOif = name;
+          break;
+        }
+        case K.ct: {
+          const ct = CTS.find((n) => this.is(s, e, n));
+          if (ct === undefined) return false;
+          this.ctState = ct;
+          break;
+        }
+        case K.mark: if ((this.mark = this.num(s, e, 0xffffffff)) < 0) return false; break;
+        case K.ctmark: if ((this.ctMark = this.num(s, e, 0xffffffff)) < 0) return false; break;
+        case K.len: if ((length = this.num(s, e, 0xffff)) < 0) return false; break;
+        case K.csum: if ((csum = this.num(s, e, 0xffff)) < 0) return false; break;
+        case K.type: if ((type = this.num(s, e, 255)) < 0) return false; break;
+        case K.code: if ((code = this.num(s, e, 255)) < 0) return false; break;
+        case K.flags: if ((flags = this.flags(s, e)) < 0) return false; break;
+      }
     }
     if (this.bad) return false;
     const icmp = proto === ICMP || proto === ICMPV6;

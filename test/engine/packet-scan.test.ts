@@ -88,4 +88,19 @@ describe('PacketScanner', () => {
       expect(scanner.toPacket()).toEqual(parsePacket(text));
     }
   });
+
+  it('declines hostile lines, which parsePacket then rejects with its error', () => {
+    const scanner = new PacketScanner();
+    const hostile = [
+      `tcp 1.2.3.4 -> 5.6.7.8 iif${'x'.repeat(256)} eth0`, // packs like "iif" by length and first characters
+      'tcp 1.2.3.4 -> 5.6.7.8 __proto__ 1', 'tcp 1.2.3.4 -> 5.6.7.8 ct constructor', 'constructor 1.2.3.4 -> 5.6.7.8',
+      'tcp 1.2.3.4\u0000 -> 5.6.7.8', 'tcp 1.2.3.4:99999999999999999999 -> 5.6.7.8', 'tcp 1.2.3.4 -> 5.6.7.8 mark 0x100000000',
+      'tcp 1.2.3.4 -> 5.6.7.8 iif', 'tcp 1.2.3.4 -> 5.6.7.8 iif abcdefghijklmnop', 'udp 1.2.3.4 -> 5.6.7.8 type 8',
+      'tcp 1.2.3.4 -> [::1]', 'tcp 1.2.3.4 5.6.7.8', `tcp ${'9'.repeat(10000)}.1.1.1 -> 5.6.7.8`,
+    ];
+    for (const text of hostile) {
+      expect(scanner.scan(text), text).toBe(false);
+      expect(() => parsePacket(text), text).toThrow(/INPUT_PARSE/);
+    }
+  });
 });
