@@ -136,8 +136,7 @@ function write(ctx: CliContext, data: string | Buffer): Promise<void> {
 export async function openPackets(file: string, ctx: CliContext): Promise<Readable> {
   if (file === '-') return ctx.stdin;
   try {
-    // Reads of 1 MiB: fewer trips through the thread pool than the default 64 KiB.
-    return (await open(file)).createReadStream({ encoding: 'utf8', highWaterMark: 1 << 20 });
+    return (await open(file)).createReadStream({ encoding: 'utf8' });
   } catch (e) {
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
