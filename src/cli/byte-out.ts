@@ -1,7 +1,8 @@
 // An output chunk built as bytes in one growing buffer: byte strings made once are copied in,
 // numbers and IPv4 addresses are written digit by digit, so a packet's output allocates nothing.
-// `take` hands the bytes over (a fresh buffer is begun, since the stream may still hold them).
-// Memory stays bounded by the largest chunk's output.
+// `take` hands the bytes over and begins another buffer, since the stream may still hold them;
+// `recycle` gives one back when the stream is done with it, so that a long run does not ask the
+// allocator (and the kernel) for fresh pages per chunk. Memory stays bounded by the largest chunk.
 
 const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i)));
 const HEX = Buffer.from('0123456789abcdef');
@@ -87,12 +88,20 @@ export class ByteOut {
     }
   }
 
-  /** The bytes written so far; the next ones go to a fresh buffer. */
+  /** The bytes written so far; the next ones go to a recycled buffer, or a fresh one. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
     this.size = Math.max(this.size, this.buf.length);
-    this.buf = Buffer.allocUnsafe(this.size);
+    const spare = this.spare.pop();
+    this.buf = spare && spare.length >= this.size ? spare : Buffer.allocUnsafe(this.size);
     this.pos = 0;
     return out;
   }
+
+  /** Gives back what `take` returned, once nothing holds it any more (the write called back). */
+  recycle(taken: Buffer): void {
+    if (this.spare.length < 2) this.spare.push(Buffer.from(taken.buffer, taken.byteOffset, taken.buffer.byteLength - taken.byteOffset));
+  }
+
+  private readonly spare: Buffer[] = [];
 }

@@ -96,7 +96,7 @@ export async function evaluateStream(classifier: Classifier, chunks: AsyncIterab
       out.text(sep);
       if (json) batch.json(out);
       else batch.text(out);
-      await write(ctx, out.take());
+      await write(ctx, out.take(), out);
     }
     count += n;
   }
@@ -114,12 +114,19 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
   return JSON.stringify(packets.map((p, i) => resultJson(classifier.plan, p, results[i]!)), null, 2).slice(2, -2);
 }
 
-/** Writes (a string made terminal-safe, bytes as they are), then waits until the output takes more; a closed output ends the run quietly. */
-function write(ctx: CliContext, data: string | Buffer): Promise<void> {
+/**
+ * Writes (a string made terminal-safe, bytes as they are), then waits until the output takes more;
+ * a closed output ends the run quietly. Bytes go back to `from` for reuse when the output is a file
+ * descriptor's stream (a file, pipe or terminal), which is done with them when it calls back; other
+ * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone.
+ */
+function write(ctx: CliContext, data: string | Buffer, from?: ByteOut): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
   // Buffers come terminal-safe already (eval-format.ts).
-  if (typeof data === 'string' ? print(ctx, data) : out.write(data)) return Promise.resolve();
+  const fd = typeof (out as { fd?: unknown }).fd === 'number';
+  const ok = typeof data === 'string' ? print(ctx, data) : out.write(data, fd && from ? (e) => e || from.recycle(data) : undefined);
+  if (ok) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (e?: unknown) => {
       out.off('drain', drained).off('close', closed).off('error', closed);

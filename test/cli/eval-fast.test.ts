@@ -2,7 +2,8 @@
 // strings made once) against the per-packet path: NAT-rewritten packets, ICMP, marks, local
 // packets, one hook alone, names JSON and terminals must escape, IPv6 and JSON lines mixed in;
 // and the line splitter against readline on any split of \n, \r\n and lone \r.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,6 +50,29 @@ async function expected(file: string, packets: string[], hook?: PathHook) {
   };
 }
 
+const bin = new URL('../../bin/nftlens.js', import.meta.url).pathname;
+
+/** The real bin's stdout, into a pipe read slowly or into a file: streams with a file descriptor, whose buffers it recycles. */
+function binOutput(args: string[], to: 'pipe' | 'file'): Promise<string> {
+  const path = join(dir, `out-${Math.random()}`);
+  const fd = to === 'file' ? openSync(path, 'w') : undefined;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', fd ?? 'pipe', 'inherit'] });
+    const parts: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => {
+      parts.push(d);
+      child.stdout!.pause();
+      setTimeout(() => child.stdout!.resume(), 1);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (fd !== undefined) closeSync(fd);
+      if (code !== 0) reject(new Error(`exit ${code}`));
+      else resolve(fd === undefined ? Buffer.concat(parts).toString() : readFileSync(path, 'utf8'));
+    });
+  });
+}
+
 describe('eval --packets fast path', () => {
   const packets = lines(5000);
   const file = join(dir, 'packets.txt');
@@ -67,6 +91,18 @@ describe('eval --packets fast path', () => {
       expect(json.stdout).toBe(want.json);
     });
   }
+
+  it('the real bin into a slow pipe and into a file (output buffers recycled): the same bytes', { timeout: 120_000 }, async () => {
+    const many = join(dir, 'many.txt');
+    writeFileSync(many, [...packets, ...packets, ...packets].join('\n'));
+    const want = await expected(nat, [...packets, ...packets, ...packets]);
+    for (const format of ['text', 'json']) {
+      const args = ['eval', '-f', nat, '--packets', many, '-o', format];
+      const w = format === 'json' ? want.json : want.text;
+      expect(await binOutput(args, 'pipe')).toBe(w);
+      expect(await binOutput(args, 'file')).toBe(w);
+    }
+  });
 
   it('cuts lines as readline does, however the blocks split them', async () => {
     const text = fc.array(fc.constantFrom('a', 'b c', ' ', '#x', '\n', '\r', '\r\n', ''), { maxLength: 40 }).map((p) => p.join(''));
