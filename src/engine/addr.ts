@@ -1,5 +1,6 @@
 // Address text ↔ number conversions on the engine's per-packet paths, memoised: packets repeat
-// the same few addresses, and the general parser (src/model/values.ts) is slow per call.
+// the same few addresses, and the general parser (src/model/values.ts) is slow per call. IPv4
+// words format straight to text (ip4Text).
 
 import { formatAddress, parseAddress, type Address } from '../model/values.js';
 
@@ -26,4 +27,11 @@ export function addressText(value: bigint, version: 4 | 6): string {
     m.set(value, t);
   }
   return t;
+}
+
+const OCTETS = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** Dotted-quad text of an IPv4 address word, without a cache or a bigint. */
+export function ip4Text(w: number): string {
+  return OCTETS[w >>> 24]! + '.' + OCTETS[(w >>> 16) & 255]! + '.' + OCTETS[(w >>> 8) & 255]! + '.' + OCTETS[w & 255]!;
 }

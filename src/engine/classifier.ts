@@ -113,6 +113,11 @@ export class Classifier {
     return this.program.classes.classOf(name);
   }
 
+  /** B_MASQ's value for a packet of this family leaving by `oifname`, for callers filling columns themselves. */
+  masqueradeIndex(family: 4 | 6, oifname: string): number {
+    return this.program.masqIndex.get(`${family}:${oifname}`) ?? 0;
+  }
+
   /** Writes a packet into batch row i. */
   writePacket(i: number, p: Packet, hook?: PathHook): void {
     const c = this.columns;
@@ -135,7 +140,7 @@ export class Classifier {
     c[L.B_LEN]![i] = p.length;
     c[L.B_LOCAL]![i] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0);
     c[L.B_HOOK]![i] = hook ? HOOK_CODE[hook] + 1 : 0;
-    c[L.B_MASQ]![i] = this.program.masqIndex.get(`${p.family}:${p.oifname}`) ?? 0;
+    c[L.B_MASQ]![i] = this.masqueradeIndex(p.family, p.oifname);
   }
 
   /** The result in batch row i; `pkt` is the packet that was written there. */

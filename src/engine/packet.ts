@@ -53,7 +53,8 @@ export const ICMPV6 = 58;
 export const TCP = 6;
 export const UDP = 17;
 
-const TRANSPORT_HEADER: Record<number, number> = { 6: 20, 17: 8, 1: 8, 58: 8, 136: 8, 132: 12 };
+/** Transport header bytes by protocol, for the default length. */
+export const TRANSPORT_HEADER: Record<number, number> = { 6: 20, 17: 8, 1: 8, 58: 8, 136: 8, 132: 12 };
 
 function fail(message: string, origin: Origin = {}): never {
   throw NftlensError.of('INPUT_PARSE', message, origin);
@@ -228,8 +229,13 @@ function parseFlags(s: string, where: (m: string) => never): number {
   return v;
 }
 
+/** The protocol word formatPacket writes. */
+export function protoText(l4proto: number): string {
+  return l4proto === ICMPV6 ? 'icmpv6' : l4protoName(l4proto) ?? String(l4proto);
+}
+
 export function formatPacket(p: Packet): string {
-  const proto = p.l4proto === ICMPV6 ? 'icmpv6' : l4protoName(p.l4proto) ?? String(p.l4proto);
+  const proto = protoText(p.l4proto);
   const host = (a: string) => (p.family === 6 ? `[${a}]` : a);
   const icmp = p.l4proto === ICMP || p.l4proto === ICMPV6;
   const parts = icmp
@@ -251,7 +257,7 @@ function hex(n: number): string {
   return '0x' + n.toString(16);
 }
 
-function formatFlags(v: number): string {
+export function formatFlags(v: number): string {
   const names = Object.entries(TCP_FLAGS).filter(([, bit]) => v & bit).map(([n]) => n);
   return names.length ? names.join(',') : '0';
 }

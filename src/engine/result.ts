@@ -61,21 +61,31 @@ export function chainLabel(plan: Plan, id: number): string {
 /** A few lines for people: the verdict, what decided it, the packet after NAT, and the trace. */
 export function formatResult(plan: Plan, r: EvalResult): string {
   const lines: string[] = [];
-  let head = r.verdict.toUpperCase();
-  if (r.by === 'rule') {
-    const o = plan.rules[r.rule!]!.rule.origin;
-    const where = o.file !== undefined || o.resource !== undefined ? ` (${formatOrigin(o)})` : '';
-    head += ` by ${ruleLabel(plan, r.rule!)}${where}`;
-  } else if (r.by === 'policy') head += ` by policy of ${chainLabel(plan, r.chain!)}`;
-  else head += ' (no base chain saw the packet)';
-  lines.push(head);
-  lines.push(`  path: ${r.hooks.join(' → ') || '-'}`);
+  lines.push(resultHead(plan, r));
+  lines.push(pathLine(r.hooks));
   lines.push(`  packet after: ${formatPacket(r.packet)}`);
   if (r.trace) {
     lines.push('  trace:');
     for (const e of r.trace) lines.push('    ' + formatEvent(plan, e));
   }
   return lines.join('\n') + '\n';
+}
+
+/** formatResult's first line: the verdict and what decided it. */
+export function resultHead(plan: Plan, r: Pick<EvalResult, 'verdict' | 'by' | 'rule' | 'chain'>): string {
+  const head = r.verdict.toUpperCase();
+  if (r.by === 'rule') {
+    const o = plan.rules[r.rule!]!.rule.origin;
+    const where = o.file !== undefined || o.resource !== undefined ? ` (${formatOrigin(o)})` : '';
+    return `${head} by ${ruleLabel(plan, r.rule!)}${where}`;
+  }
+  if (r.by === 'policy') return `${head} by policy of ${chainLabel(plan, r.chain!)}`;
+  return `${head} (no base chain saw the packet)`;
+}
+
+/** formatResult's second line: the hooks the packet went through. */
+export function pathLine(hooks: readonly PathHook[]): string {
+  return `  path: ${hooks.join(' → ') || '-'}`;
 }
 
 export function formatEvent(plan: Plan, e: TraceEvent): string {

@@ -8,6 +8,7 @@ import { NftlensError } from '../../model/diagnostics.js';
 import { compileRuleset, parsePacket, type Packet, type PathHook } from '../../engine/index.js';
 import { HOOK_CHOICES, collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, type InputOptions } from '../options.js';
 import { evaluateStream, openPackets, packetChunks } from '../eval-stream.js';
+import type { LineChunk } from '../eval-batch.js';
 import type { OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -42,7 +43,7 @@ export const registerEval: Register = (program, ctx) => {
     }
     const classifier = compileRuleset(loaded.ruleset, { localAddresses: opts.local ?? [], interfaceAddresses });
     printDiagnostics(classifier.diagnostics, ctx);
-    async function* chunks(): AsyncGenerator<Packet[]> {
+    async function* chunks(): AsyncGenerator<Packet[] | LineChunk> {
       if (given.length) yield given;
       if (file) yield* packetChunks(file, opts.packets!, Math.min(CHUNK, classifier.capacity));
     }

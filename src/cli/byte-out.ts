@@ -1,0 +1,107 @@
+// An output chunk built as bytes in one growing buffer: byte strings made once are copied in,
+// numbers and IPv4 addresses are written digit by digit, so a packet's output allocates nothing.
+// `take` hands the bytes over and begins another buffer, since the stream may still hold them;
+// `recycle` gives one back when the stream is done with it, so that a long run does not ask the
+// allocator (and the kernel) for fresh pages per chunk. Memory stays bounded by the largest chunk.
+
+const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i)));
+const HEX = Buffer.from('0123456789abcdef');
+
+export class ByteOut {
+  private buf: Buffer;
+  private pos = 0;
+
+  /** Bytes the next buffer starts with: as many as the biggest chunk took, so it rarely grows. */
+  private size: number;
+
+  constructor(size = 1 << 20) {
+    this.size = size;
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.room(n);
+    // A loop beats TypedArray#set's call overhead on the short pieces most writes are.
+    if (n > 12) this.buf.set(b, this.pos);
+    else for (let k = 0, buf = this.buf, at = this.pos; k < n; k++) buf[at + k] = b[k]!;
+    this.pos += n;
+  }
+
+  /** Any text, as UTF-8. */
+  text(s: string): void {
+    this.room(3 * s.length);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Copies bytes start…end already written (a part written twice). */
+  again(start: number, end: number): void {
+    this.room(end - start);
+    this.buf.copyWithin(this.pos, start, end);
+    this.pos += end - start;
+  }
+
+  /** A non-negative integer below 2^32, in decimal. */
+  uint(n: number): void {
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    this.room(digits);
+    const b = this.buf;
+    for (let i = this.pos + digits - 1; i >= this.pos; i--) {
+      b[i] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    this.pos += digits;
+  }
+
+  /** 0x and a 32-bit number in lower-case hex. */
+  hex(n: number): void {
+    let digits = 1;
+    for (let m = n >>> 4; m; m >>>= 4) digits++;
+    this.room(digits + 2);
+    const b = this.buf;
+    b[this.pos++] = 48;
+    b[this.pos++] = 120;
+    for (let i = this.pos + digits - 1; i >= this.pos; i--, n >>>= 4) b[i] = HEX[n & 15]!;
+    this.pos += digits;
+  }
+
+  /** An IPv4 address word in dotted-quad form. */
+  ip4(w: number): void {
+    this.room(15);
+    const b = this.buf;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const o = OCTETS[(w >>> shift) & 255]!;
+      for (let k = 0; k < o.length; k++) b[this.pos++] = o[k]!;
+      if (shift) b[this.pos++] = 46;
+    }
+  }
+
+  /** The bytes written so far; the next ones go to a recycled buffer, or a fresh one. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.size = Math.max(this.size, this.buf.length);
+    const spare = this.spare.pop();
+    this.buf = spare && spare.length >= this.size ? spare : Buffer.allocUnsafe(this.size);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Gives back what `take` returned, once nothing holds it any more (the write called back). */
+  recycle(taken: Buffer): void {
+    if (this.spare.length < 2) this.spare.push(Buffer.from(taken.buffer, taken.byteOffset, taken.buffer.byteLength - taken.byteOffset));
+  }
+
+  private readonly spare: Buffer[] = [];
+}

@@ -1,0 +1,222 @@
+// The streaming eval's results for rows given in batch columns (IPv4 packets no statement
+// rewrote), written as bytes (byte-out.ts) in text or JSON, byte for byte what
+// terminalSafe(formatPacket/formatResult, or JSON.stringify(resultJson(…), null, 2)) gives for
+// them, from byte strings made once: per rule and chain (the heading line, the JSON fragments),
+// per path, protocol, flags byte, ct state and interface name. terminalSafe escapes character
+// by character, so escaping each fragment once is escaping the whole. Only numbers and addresses
+// are written per packet.
+
+import * as L from '../engine/layout.js';
+import { formatFlags, protoText, ICMP, ICMPV6, TCP, type Packet } from '../engine/packet.js';
+import { PATH_HOOKS, HOOK_CODE, type Plan } from '../engine/plan.js';
+import { chainLabel, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../engine/result.js';
+import { CT_STATE } from '../model/values.js';
+import type { ByteOut } from './byte-out.js';
+import { terminalSafe } from './terminal.js';
+
+/** One result as `-o json` gives it: the packet, the verdict, the deciding rule and chain with their origins. */
+export function resultJson(plan: Plan, packet: Packet, r: EvalResult) {
+  const rule = r.rule === undefined ? undefined : ruleJson(plan, r.rule);
+  const chain = r.chain === undefined ? undefined : chainJson(plan, r.chain);
+  return { packet, verdict: r.verdict, by: r.by, rule, chain, hooks: r.hooks, after: r.packet, trace: r.trace };
+}
+
+function ruleJson(plan: Plan, id: number) {
+  return { id, label: ruleLabel(plan, id), origin: plan.rules[id]!.rule.origin };
+}
+
+function chainJson(plan: Plan, id: number) {
+  return { id, label: chainLabel(plan, id), origin: plan.chains[id]!.chain.origin };
+}
+
+const B = (s: string) => Buffer.from(terminalSafe(s));
+const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
+const PROTO = Array.from({ length: 256 }, (_, n) => B(protoText(n) + ' '));
+const FLAGS = Array.from({ length: 256 }, (_, n) => B(' flags ' + formatFlags(n)));
+const CT: Buffer[] = [];
+for (const [name, bit] of Object.entries(CT_STATE)) CT[bit] = B(name);
+const HOOK_MASK = (1 << L.N_HOOKS) - 1;
+const LIMIT = 1 << 16;
+const S = Object.fromEntries(Object.entries({
+  packet: 'packet: ', nl: '\n', arrow: ' -> ', colon: ':', type: ' type ', code: ' code ', csum: ' csum ',
+  iif: ' iif ', oif: ' oif ', ct: ' ct ', mark: ' mark ', ctmark: ' ctmark ', len: ' len ', local: ' local',
+  jOpen: '  {\n    "packet": ', jFamily: '{\n      "family": 4,\n      "saddr": "', jDaddr: '",\n      "daddr": "', jProto: '",\n      "l4proto": ',
+  jSport: ',\n      "sport": ', jDport: ',\n      "dport": ', jIif: ',\n      "iifname": ', jOif: ',\n      "oifname": ', jCt: ',\n      "ctState": "',
+  jMark: '",\n      "mark": ', jCtMark: ',\n      "ctMark": ', jFlags: ',\n      "tcpFlags": ', jLen: ',\n      "length": ',
+  jTrue: ',\n      "local": true\n    }', jFalse: ',\n      "local": false\n    }', jClose: '\n  }',
+}).map(([k, v]) => [k, Buffer.from(v)])) as Record<string, Buffer>;
+
+/** JSON members that are numbers: the text before each, and the column it comes from. */
+const JSON_PRE = [[S.jProto!, L.K_L4PROTO], [S.jSport!, L.K_SPORT], [S.jDport!, L.K_DPORT]] as const;
+const JSON_POST = [[S.jMark!, L.K_MARK], [S.jCtMark!, L.K_CTMARK], [S.jFlags!, L.K_FLAGS], [S.jLen!, L.B_LEN]] as const;
+
+/** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
+const nested = (v: unknown) => JSON.stringify(v, null, 2).replace(/\n/g, '\n    ');
+
+/** Text and JSON of batch rows, from the columns. */
+export class RowFormatter {
+  private readonly textMiddles = new Map<number, Buffer>();
+  private readonly jsonMiddles = new Map<number, Buffer>();
+  private readonly names = new Map<string, Buffer>();
+  private readonly jsonNames = new Map<string, Buffer>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly c: readonly Uint32Array[],
+  ) {}
+
+  /**
+   * Row i: with `json`, as an element of the -o json array (indented by 2, no separator); else
+   * `packet: …` and formatResult's lines. The packet is written once and copied as the packet
+   * after, with that one's ct state.
+   */
+  row(i: number, iif: string, oif: string, json: boolean, o: ByteOut): void {
+    const c = this.c;
+    o.bytes(json ? S.jOpen! : S.packet!);
+    const pre = o.length;
+    if (json) this.packetPre(i, iif, oif, o);
+    else this.echoPre(i, iif, oif, o);
+    const preEnd = o.length;
+    o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
+    const post = o.length;
+    if (json) this.packetPost(i, o);
+    else this.echoPost(i, o);
+    const postEnd = o.length;
+    o.bytes(this.middle(i, json));
+    o.again(pre, preEnd);
+    o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
+    o.again(post, postEnd);
+    o.bytes(json ? S.jClose! : S.nl!);
+  }
+
+  /**
+   * What stands between the packet and the packet after: the verdict, what decided it and the
+   * path — one byte string per verdict, rule, chain and path, made the first time it is met.
+   */
+  private middle(i: number, json: boolean): Buffer {
+    const c = this.c;
+    const v = c[L.B_VERDICT]![i]!;
+    const rule = c[L.B_RULE]![i]!;
+    const chain = c[L.B_CHAIN]![i]!;
+    const mask = c[L.B_OUT_PATH]![i]! & HOOK_MASK;
+    const key = ((((rule + 1) % 2 ** 32) * (this.plan.chains.length + 1) + ((chain + 1) % 2 ** 32)) * 4 + v) * (HOOK_MASK + 1) + mask;
+    const cache = json ? this.jsonMiddles : this.textMiddles;
+    let m = cache.get(key);
+    if (m === undefined) {
+      if (cache.size >= LIMIT) cache.clear();
+      cache.set(key, (m = B(json ? this.jsonMiddle(v, rule, chain, mask) : this.textMiddle(v, rule, chain, mask))));
+    }
+    return m;
+  }
+
+  private textMiddle(v: number, rule: number, chain: number, mask: number): string {
+    const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
+    return `\n${resultHead(this.plan, { verdict: VERDICTS[v]!, by, rule, chain })}\n${pathLine(hooksOf(mask))}\n  packet after: `;
+  }
+
+  private jsonMiddle(v: number, rule: number, chain: number, mask: number): string {
+    const by = chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule';
+    let m = `,\n    "verdict": "${VERDICTS[v]}",\n    "by": "${by}",`;
+    if (rule !== L.NO_RULE) m += `\n    "rule": ${nested(ruleJson(this.plan, rule))},`;
+    if (chain !== L.NO_RULE) m += `\n    "chain": ${nested(chainJson(this.plan, chain))},`;
+    return `${m}\n    "hooks": ${nested(hooksOf(mask))},\n    "after": `;
+  }
+
+  /** formatPacket up to the ct state (IPv4). */
+  private echoPre(i: number, iif: string, oif: string, o: ByteOut): void {
+    const c = this.c;
+    const proto = c[L.K_L4PROTO]![i]!;
+    const sport = c[L.K_SPORT]![i]!;
+    const dport = c[L.K_DPORT]![i]!;
+    o.bytes(PROTO[proto]!);
+    o.ip4(c[L.K_SADDR]![i]!);
+    if (proto === ICMP || proto === ICMPV6) {
+      o.bytes(S.arrow!);
+      o.ip4(c[L.K_DADDR]![i]!);
+      o.bytes(S.type!);
+      o.uint(sport >>> 8);
+      o.bytes(S.code!);
+      o.uint(sport & 255);
+      o.bytes(S.csum!);
+      o.hex(dport);
+    } else {
+      o.bytes(S.colon!);
+      o.uint(sport);
+      o.bytes(S.arrow!);
+      o.ip4(c[L.K_DADDR]![i]!);
+      o.bytes(S.colon!);
+      o.uint(dport);
+    }
+    if (iif) {
+      o.bytes(S.iif!);
+      o.bytes(this.name(this.names, iif, false));
+    }
+    if (oif) {
+      o.bytes(S.oif!);
+      o.bytes(this.name(this.names, oif, false));
+    }
+    o.bytes(S.ct!);
+  }
+
+  /** formatPacket after the ct state. */
+  private echoPost(i: number, o: ByteOut): void {
+    const c = this.c;
+    const mark = c[L.K_MARK]![i]!;
+    const ctMark = c[L.K_CTMARK]![i]!;
+    const flags = c[L.K_FLAGS]![i]!;
+    if (mark) {
+      o.bytes(S.mark!);
+      o.hex(mark);
+    }
+    if (ctMark) {
+      o.bytes(S.ctmark!);
+      o.hex(ctMark);
+    }
+    if (flags || c[L.K_L4PROTO]![i] === TCP) o.bytes(FLAGS[flags]!);
+    o.bytes(S.len!);
+    o.uint(c[L.B_LEN]![i]!);
+    if (c[L.B_LOCAL]![i]) o.bytes(S.local!);
+  }
+
+  /** The packet's JSON object up to the ct state's value (IPv4). */
+  private packetPre(i: number, iif: string, oif: string, o: ByteOut): void {
+    const c = this.c;
+    o.bytes(S.jFamily!);
+    o.ip4(c[L.K_SADDR]![i]!);
+    o.bytes(S.jDaddr!);
+    o.ip4(c[L.K_DADDR]![i]!);
+    this.numbers(i, JSON_PRE, o);
+    o.bytes(S.jIif!);
+    o.bytes(this.name(this.jsonNames, iif, true));
+    o.bytes(S.jOif!);
+    o.bytes(this.name(this.jsonNames, oif, true));
+    o.bytes(S.jCt!);
+  }
+
+  /** The packet's JSON object after the ct state's value. */
+  private packetPost(i: number, o: ByteOut): void {
+    this.numbers(i, JSON_POST, o);
+    o.bytes(this.c[L.B_LOCAL]![i] ? S.jTrue! : S.jFalse!);
+  }
+
+  /** Each piece followed by the row's value in its column. */
+  private numbers(i: number, fields: readonly (readonly [Buffer, number])[], o: ByteOut): void {
+    for (const [piece, column] of fields) {
+      o.bytes(piece);
+      o.uint(this.c[column]![i]!);
+    }
+  }
+
+  private name(cache: Map<string, Buffer>, n: string, json: boolean): Buffer {
+    let b = cache.get(n);
+    if (b === undefined) {
+      if (cache.size >= LIMIT) cache.clear();
+      cache.set(n, (b = B(json ? JSON.stringify(n) : n)));
+    }
+    return b;
+  }
+}
+
+function hooksOf(mask: number) {
+  return PATH_HOOKS.filter((h) => mask & (1 << HOOK_CODE[h]));
+}
