@@ -5,7 +5,7 @@
 // (nft missing/old, lock, verification failed and was rolled back).
 
 import { Command } from 'commander';
-import { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords, type GatewayOptions } from '../../backends/gateway/index.js';
+import type { GatewayOptions } from '../../backends/gateway/index.js';
 import { ENVIRONMENT_CODES, formatDiagnostic, NftlensError } from '../../model/diagnostics.js';
 import { loadInput, withOutput, type InputOptions } from '../options.js';
 import { ExitCode, type CliContext, type OutputFormat } from '../context.js';
@@ -56,6 +56,7 @@ export const registerApply: Register = (program, ctx) => {
   );
   cmd.action((opts: ApplyCliOptions) =>
     gatewayRun(ctx, async () => {
+      const { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords } = await import('../../backends/gateway/index.js');
       const intent = intentFrom(await loadInput(opts, ctx));
       const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt };
       const result = await apply(intent, g);

@@ -4,13 +4,8 @@
 
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { SingleBar, Presets } from 'cli-progress';
-import { kernelAvailable } from '../../backends/netns/netns.js';
 import { NftlensError } from '../../model/diagnostics.js';
-import { parsePacketLine, type Packet } from '../../engine/packet.js';
-import { probe } from '../../probe/probe.js';
-import { generatePackets } from '../../probe/generate.js';
-import { formatReport, reportJson } from '../../probe/report.js';
+import type { Packet } from '../../engine/packet.js';
 import { collect, loadInput, print, withInput, withOutput, type InputOptions } from '../options.js';
 import { EnvironmentError, ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -35,6 +30,15 @@ export const registerProbe: Register = (program, ctx) => {
     .option('--reference', 'judge the reference interpreter instead of the WebAssembly classifier')
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
+    // The probe, the engine and the namespaces load on use, so that other commands (and --help) start without them.
+    const [{ SingleBar, Presets }, { kernelAvailable }, { parsePacketLine }, { probe }, { generatePackets }, { formatReport, reportJson }] = await Promise.all([
+      import('cli-progress'),
+      import('../../backends/netns/netns.js'),
+      import('../../engine/packet.js'),
+      import('../../probe/probe.js'),
+      import('../../probe/generate.js'),
+      import('../../probe/report.js'),
+    ]);
     const why = await kernelAvailable();
     if (why) throw new EnvironmentError(`probe needs the kernel: ${why}`);
     const { ruleset } = await loadInput(opts, ctx);

@@ -3,7 +3,6 @@
 // packet). Exit 0 in sync, 1 drift or difference, 2 bad input, 3 environment (nft missing/old).
 
 import { Command } from 'commander';
-import { defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson } from '../../backends/gateway/index.js';
 import { loadInput } from '../options.js';
 import { ExitCode } from '../context.js';
 import { gatewayRun, withGateway, type GatewayCliOptions } from './apply.js';
@@ -13,6 +12,7 @@ export const registerVerify: Register = (program, ctx) => {
   const cmd = withGateway(new Command('verify').description('check that the kernel holds the policies exactly: structure and behaviour (exit 1 on drift)'));
   cmd.action((opts: GatewayCliOptions) =>
     gatewayRun(ctx, async () => {
+      const { defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson } = await import('../../backends/gateway/index.js');
       const intent = intentFrom(await loadInput(opts, ctx));
       const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
       const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
