@@ -22,13 +22,14 @@ export interface Scope {
 }
 
 export function originOf(fc: FirewallConfiguration, loc: Loc, scope: Scope = {}): Origin {
-  return {
-    file: fc.file,
-    resource: fc.resource,
-    table: tableLabel(fc.table.family.value, fc.table.name.value),
-    ...(scope.chain ? { chain: scope.chain.name.value } : {}),
-    ...(scope.rule ? { rule: scope.rule.label } : {}),
-    ...(loc.path ? { field: loc.path } : {}),
-    ...(loc.line !== undefined ? { line: loc.line, column: loc.column } : {}),
-  };
+  // Built field by field (no spreads of temporary objects): a 10k-rule input makes ~100k of these.
+  const o: Origin = { file: fc.file, resource: fc.resource, table: tableLabel(fc.table.family.value, fc.table.name.value) };
+  if (scope.chain) o.chain = scope.chain.name.value;
+  if (scope.rule) o.rule = scope.rule.label;
+  if (loc.path) o.field = loc.path;
+  if (loc.line !== undefined) {
+    o.line = loc.line;
+    o.column = loc.column;
+  }
+  return o;
 }
