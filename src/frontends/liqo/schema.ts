@@ -274,7 +274,12 @@ class Decoder {
   // ─── typed readers ────────────────────────────────────────────────────────────────────────────
 
   /** Known, non-null entries of a map; reports unknown and missing required keys. */
-  private fields(node: MapNode, path: string, allowed: readonly string[], required: readonly string[]): Map<string, YEntry> {
+  private fields(node: MapNode, path: string, allowed: readonly string[], required: readonly string[]): ReadonlyMap<string, YEntry> {
+    // The usual map — known keys, none null, the required ones there — is its own answer (no copy).
+    let usual = true;
+    for (const [key, e] of node.entries) if (!allowed.includes(key) || isNull(e)) usual = false;
+    for (const key of required) if (!node.entries.has(key)) usual = false;
+    if (usual) return node.entries;
     const out = new Map<string, YEntry>();
     for (const [key, e] of node.entries) {
       if (!allowed.includes(key)) {
