@@ -213,7 +213,8 @@ let cached = 0;
  */
 export function matchIntervals(m: Match): Interval[] {
   const v = m.value;
-  if (m.mask !== undefined || FIELDS[m.field].kind === 'ifname' || (typeof v === 'object' && !('prefix' in v))) {
+  // An interface name is checked by field and value alone, as an address or a number is: by atom.
+  if (m.mask !== undefined || (typeof v === 'object' && !('prefix' in v))) {
     let ivs = byMatch.get(m);
     if (!ivs) byMatch.set(m, (ivs = computeIntervals(m)));
     return ivs;
