@@ -68,7 +68,7 @@ export const LEAF = 0x80000000;
  * The forest's words (offsets relative to its first word), or null when the rules do not suit it
  * (a field takes too many intervals, or the trees would be too big): the chain keeps bit vectors.
  * `perRule[r][d]`: the intervals rule r's leading matches accept in dim d (null: unconstrained;
- * empty: never matches). The words are a view of the budget-sized buffer they were built in.
+ * empty: never matches). The words are a view of the buffer they were built in.
  */
 export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): Uint32Array | null {
   const nd = dims.length;
