@@ -1,8 +1,9 @@
 // `npm run bench:input`: bulk input at the scale Liqo generates — TENANTS FirewallConfigurations of
 // RULES rules each (per-tenant table and chain; rules matching iifname/oifname + ip saddr/daddr, a
-// third with proto and port), one file per tenant in a temp folder. Times `nftlens validate` and
-// `nftlens eval -p …` as fresh processes (as a user runs them), median of RUNS, beside a same-run
-// baseline: a fresh Node process that only parses the same files with the `yaml` library.
+// third with proto and port), one file per tenant in a temp folder. Times `nftlens --help`,
+// `validate` and `eval -p …` as fresh processes (as a user runs them), median of RUNS, beside a
+// same-run baseline: a fresh Node process that only parses the same files with the `yaml` library;
+// with BEFORE, also against another build's same three runs (CPU × before).
 // Writes bench/results/bulk-input.md. Needs `npm run build` (runs bin/nftlens.js).
 // Usage: npm run bench:input   (TENANTS=100 RULES=100 RUNS=5; BEFORE=other/bin/nftlens.js adds its rows)
 
@@ -103,10 +104,15 @@ function main(): void {
     const cases: [string, string[]][] = [
       ['node: start only', ['-e', '0']],
       ['yaml: parseAllDocuments + toJS of the files', ['--input-type=module', '-e', parseOnly]],
+      ['nftlens --help (every command registered)', [BIN, '--help']],
       ['nftlens validate', [BIN, 'validate', '-f', dir]],
       ['nftlens eval -p (one packet)', [BIN, 'eval', '-f', dir, '-p', PACKET]],
       // BEFORE=…/bin/nftlens.js: the same two runs of another build (the code before a change).
-      ...(BEFORE ? [['before: nftlens validate', [BEFORE, 'validate', '-f', dir]], ['before: nftlens eval -p', [BEFORE, 'eval', '-f', dir, '-p', PACKET]]] as [string, string[]][] : []),
+      ...(BEFORE ? [
+        ['before: nftlens --help', [BEFORE, '--help']],
+        ['before: nftlens validate', [BEFORE, 'validate', '-f', dir]],
+        ['before: nftlens eval -p', [BEFORE, 'eval', '-f', dir, '-p', PACKET]],
+      ] as [string, string[]][] : []),
     ];
     const load = loadavg().map((x) => x.toFixed(2)).join(' ');
     const samples = cases.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
@@ -128,9 +134,13 @@ function main(): void {
       `A fresh process each, median (range) of ${RUNS}, ms: CPU time (user + system, what the process itself costs) and wall time`,
       '(which a loaded machine stretches); ratios of CPU time against plain `yaml` parsing of the same files in the same run.',
       '',
-      '| run | CPU ms | wall ms | CPU × yaml parse |',
-      '|---|---:|---:|---:|',
-      ...cases.map(([name], c) => `| ${name} | ${ms(cpu[c]!)} | ${ms(wall[c]!)} | ${(cpu[c]!.median / cpu[1]!.median).toFixed(2)} |`),
+      `| run | CPU ms | wall ms | CPU × yaml parse |${BEFORE ? ' CPU × before |' : ''}`,
+      `|---|---:|---:|---:|${BEFORE ? '---:|' : ''}`,
+      ...cases.map(([name], c) => {
+        // The three nftlens runs (cases 2–4) against the same runs of the BEFORE build (cases 5–7).
+        const vsBefore = !BEFORE ? '' : c >= 2 && c <= 4 ? ` ${(cpu[c]!.median / cpu[c + 3]!.median).toFixed(2)} |` : ' |';
+        return `| ${name} | ${ms(cpu[c]!)} | ${ms(wall[c]!)} | ${(cpu[c]!.median / cpu[1]!.median).toFixed(2)} |${vsBefore}`;
+      }),
       '',
     ].join('\n');
     process.stdout.write(`${md}\n`);

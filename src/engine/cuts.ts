@@ -68,7 +68,7 @@ export const LEAF = 0x80000000;
  * The forest's words (offsets relative to its first word), or null when the rules do not suit it
  * (a field takes too many intervals, or the trees would be too big): the chain keeps bit vectors.
  * `perRule[r][d]`: the intervals rule r's leading matches accept in dim d (null: unconstrained;
- * empty: never matches). The words are a view of the budget-sized buffer they were built in.
+ * empty: never matches). The words are a view of the buffer they were built in.
  */
 export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): Uint32Array | null {
   const nd = dims.length;
@@ -136,19 +136,26 @@ interface Ref {
 }
 
 /**
- * The forest's words: a buffer of the budget's size (its untouched pages cost nothing), handed
- * out as a view of the words written — not copied: fresh pages are what a first compile pays most.
+ * The forest's words: a buffer that grows by doubling up to the budget (TOO_BIG beyond), handed
+ * out as a view of the words written. It starts at a few words a piece, not at the budget: a
+ * compile builds a forest per chain, and a hundred budget-sized buffers (1 MB each at least) cost
+ * more to zero than the trees take to build.
  */
 class Out {
-  readonly buf: Uint32Array;
+  buf: Uint32Array;
   length = 0;
-  constructor(size: number) {
-    this.buf = new Uint32Array(size);
+  constructor(private readonly budget: number, start: number) {
+    this.buf = new Uint32Array(Math.min(budget, start));
   }
   /** Room for n more words, or TOO_BIG. */
   take(n: number): number {
     const at = this.length;
-    if (at + n > this.buf.length) throw TOO_BIG;
+    if (at + n > this.buf.length) {
+      if (at + n > this.budget) throw TOO_BIG;
+      const b = new Uint32Array(Math.min(this.budget, Math.max(2 * this.buf.length, at + n)));
+      b.set(this.buf.subarray(0, at));
+      this.buf = b;
+    }
     this.length += n;
     return at;
   }
@@ -169,10 +176,11 @@ class ForestBuilder {
   constructor(private readonly dims: CutDim[], private readonly pieces: Pieces, private readonly p: Build) {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
-    this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords));
+    this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords), 4 * (pieces.n + 16) * this.entryWords);
     this.scratch = {
       off: dims.map(() => [new Uint32Array(pieces.n), new Uint32Array(pieces.n)]),
-      grid: new Int32Array(2 ** MAX_CUT_BITS + 1),
+      // A node cuts into at most spfac × its pieces ≤ spfac × n slices (bestCut's budget).
+      grid: new Int32Array(Math.min(2 ** MAX_CUT_BITS, p.spfac * pieces.n) + 1),
       // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
       ends: new Float64Array(4 * SAMPLE),
     };
@@ -189,7 +197,8 @@ class ForestBuilder {
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    out.buf[3] = this.entries(all);
+    const flat = this.entries(all); // before naming out.buf: taking words may move it
+    out.buf[3] = flat;
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
       out.buf[treesAt + 3 * t] = this.pieces.rule[s[0]!]!;

@@ -213,7 +213,8 @@ let cached = 0;
  */
 export function matchIntervals(m: Match): Interval[] {
   const v = m.value;
-  if (m.mask !== undefined || FIELDS[m.field].kind === 'ifname' || (typeof v === 'object' && !('prefix' in v))) {
+  // An interface name is checked by field and value alone, as an address or a number is: by atom.
+  if (m.mask !== undefined || (typeof v === 'object' && !('prefix' in v))) {
     let ivs = byMatch.get(m);
     if (!ivs) byMatch.set(m, (ivs = computeIntervals(m)));
     return ivs;
@@ -298,16 +299,22 @@ function buildPipelines(chains: ChainInfo[], ipv: 4 | 6, diagnostics: Diagnostic
   return out;
 }
 
+/** One ENGINE_ORDER warning per group of base chains sharing a hook and priority, naming them in run order. */
 function reportTies(list: ChainInfo[], hook: PathHook, ipv: 4 | 6, diagnostics: Diagnostic[]): void {
-  for (let i = 0; i < list.length; i++) {
-    for (let j = i + 1; j < list.length; j++) {
-      const a = list[i]!;
-      const b = list[j]!;
-      if (a.chain.base!.priority !== b.chain.base!.priority) continue;
-      // An inet chain is seen by both families: report it once, for IPv4.
-      if (ipv === 6 && a.table.family === 'inet' && b.table.family === 'inet') continue;
-      const msg = `base chains "${a.table.family} ${a.table.name} ${a.chain.name}" and "${b.table.family} ${b.table.name} ${b.chain.name}" both run at ${hook} priority ${a.chain.base!.priority}; their order depends on how they were loaded: the kernel runs the one created last first, and so does the model`;
-      if (!diagnostics.some((d) => d.message === msg)) diagnostics.push(diag('ENGINE_ORDER', 'warning', msg, b.chain.origin));
-    }
+  const groups = new Map<number, ChainInfo[]>();
+  for (const c of list) {
+    const p = c.chain.base!.priority;
+    const g = groups.get(p);
+    if (g) g.push(c);
+    else groups.set(p, [c]);
+  }
+  for (const [priority, group] of groups) {
+    if (group.length < 2) continue;
+    // An inet chain is seen by both families: a tie of inet chains only is reported once, for IPv4.
+    if (ipv === 6 && group.every((c) => c.table.family === 'inet')) continue;
+    const runOrder = [...group].sort((a, b) => b.id - a.id); // created last runs first
+    const names = runOrder.map((c) => `"${c.table.family} ${c.table.name} ${c.chain.name}"`).join(', ');
+    const msg = `${group.length} base chains run at ${hook} priority ${priority}, in this order: ${names}; their order depends on how they were loaded: the kernel runs the one created last first, and so does the model`;
+    if (!diagnostics.some((d) => d.message === msg)) diagnostics.push(diag('ENGINE_ORDER', 'warning', msg, runOrder[0]!.chain.origin));
   }
 }

@@ -26,6 +26,17 @@ describe('equal priorities', () => {
     expect(c.diagnostics.map((d) => d.code)).toEqual(['ENGINE_ORDER']);
   });
 
+  it('are reported once per group, naming the chains in run order', () => {
+    const fwd = (name: string, priority: number) => base(name, { hook: 'forward', priority }, [rule([counter], v('accept'))]);
+    const tables = ['t0', 't1', 't2', 't3'].map((t, i) => table('ip', t, [fwd('f', i === 3 ? 5 : 0)]));
+    const c = compileRuleset({ tables: [...tables, table('ip6', 'six', [fwd('f', 0)]), table('inet', 'both', [fwd('f', 0)])] });
+    const warnings = c.diagnostics.filter((d) => d.code === 'ENGINE_ORDER').map((d) => d.message);
+    // IPv4: the three ip chains and the inet one at 0 (t3 is alone at 5); IPv6: the ip6 and the inet chain.
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^4 base chains run at forward priority 0, in this order: "inet both f", "ip t2 f", "ip t1 f", "ip t0 f";/);
+    expect(warnings[1]).toMatch(/^2 base chains run at forward priority 0, in this order: "inet both f", "ip6 six f";/);
+  });
+
   it.skipIf(noKernel)('as the kernel does', async () => {
     const counts = await withNetns('order', async (ns) => {
       await ns.run('ip', ['link', 'set', 'lo', 'up']);

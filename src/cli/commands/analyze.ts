@@ -4,14 +4,8 @@
 // each with a witness packet; exit code 1 when there is an error-level finding.
 
 import { Command, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { PathHook } from '../../engine/plan.js';
-import { findAnomalies } from '../../analyses/anomalies.js';
-import { findConflicts } from '../../analyses/conflicts.js';
-import { bySeverity } from '../../analyses/findings.js';
-import { findingsJson, formatFindings, countBySeverity } from '../../analyses/report.js';
-import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { HOOK_CHOICES, collect, loadInput, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -29,6 +23,15 @@ export const registerAnalyze: Register = (program, ctx) => {
     .addOption(new Option('--hook <hook>', 'analyse this hook only; repeatable').choices(HOOK_CHOICES).argParser(collect))
     .option('--max-nodes <n>', 'BDD node limit (default 8388608)');
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: AnalyzeOpts) => {
+    // The analyses load on use, so that other commands (and --help) start without them.
+    const [{ SingleBar }, { findAnomalies }, { findConflicts }, { bySeverity }, { findingsJson, formatFindings, countBySeverity }, { symbolicAnalysis }] = await Promise.all([
+      import('cli-progress'),
+      import('../../analyses/anomalies.js'),
+      import('../../analyses/conflicts.js'),
+      import('../../analyses/findings.js'),
+      import('../../analyses/report.js'),
+      import('../../analyses/symbolic/index.js'),
+    ]);
     const loaded = await loadInput(opts, ctx);
     const maxNodes = opts.maxNodes === undefined ? undefined : Number(opts.maxNodes);
     if (maxNodes !== undefined && !(Number.isInteger(maxNodes) && maxNodes > 0)) {

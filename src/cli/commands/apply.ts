@@ -5,7 +5,7 @@
 // (nft missing/old, lock, verification failed and was rolled back).
 
 import { Command } from 'commander';
-import { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords, type GatewayOptions } from '../../backends/gateway/index.js';
+import type { GatewayOptions } from '../../backends/gateway/index.js';
 import { collect, loadInput, print, withNameRules, withOutput, type InputOptions } from '../options.js';
 import { ExitCode, type CliContext, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -39,6 +39,8 @@ export const registerApply: Register = (program, ctx) => {
       .option('--adopt', 'take over tables of the input that exist but nftlens does not own'),
   );
   cmd.action(async (opts: ApplyCliOptions) => {
+    // The gateway back end (and with it the engine and analyses) loads on use: --help starts without it.
+    const { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords } = await import('../../backends/gateway/index.js');
     const intent = intentFrom(await loadInput(opts, ctx));
     const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt };
     const result = await apply(intent, g);

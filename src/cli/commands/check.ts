@@ -6,19 +6,11 @@
 // and `isolation` are the commands that gate a pipeline.
 
 import { Command } from 'commander';
-import { renderNftText } from '../../backends/nft/render-text.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
 import { tableId } from '../../model/ruleset.js';
 import { formatSummary, summarize } from '../../model/plain.js';
 import { loadRuleset } from '../../frontends/load.js';
-import { findAnomalies } from '../../analyses/anomalies.js';
-import { findConflicts } from '../../analyses/conflicts.js';
-import { bySeverity } from '../../analyses/findings.js';
-import { checkIsolation } from '../../analyses/isolation.js';
-import { formatFindings, formatIsolation } from '../../analyses/report.js';
-import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { print, withInput, type InputOptions } from '../options.js';
-import { readTenants } from './isolation.js';
 import type { Register } from './index.js';
 
 export const registerCheck: Register = (program, ctx) => {
@@ -26,6 +18,17 @@ export const registerCheck: Register = (program, ctx) => {
     .description('validate, analyse and check isolation of policies, and show what nft would install (default: the embedded examples)')
     .option('--tenants <file>', 'tenants for the isolation check (default with the embedded examples: examples/tenants)');
   withInput(cmd).action(async (opts: InputOptions & { tenants?: string }) => {
+    // The analyses and back end load on use, so that other commands (and --help) start without them.
+    const [{ renderNftText }, { findAnomalies }, { findConflicts }, { bySeverity }, { checkIsolation }, { formatFindings, formatIsolation }, { symbolicAnalysis }, { readTenants }] = await Promise.all([
+      import('../../backends/nft/render-text.js'),
+      import('../../analyses/anomalies.js'),
+      import('../../analyses/conflicts.js'),
+      import('../../analyses/findings.js'),
+      import('../../analyses/isolation.js'),
+      import('../../analyses/report.js'),
+      import('../../analyses/symbolic/index.js'),
+      import('./isolation.js'),
+    ]);
     const loaded = await loadRuleset(opts.filename ?? [], { nameRules: opts.nameRules, stdin: ctx.stdin });
     const out: string[] = [];
     out.push(`# nftlens check: ${loaded.files.length} file(s), ${formatSummary(summarize(loaded.ruleset))}`);

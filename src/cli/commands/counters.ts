@@ -3,8 +3,7 @@
 // Exit 1 when a table of the policies is not on the gateway (its counters cannot be given).
 
 import { Command } from 'commander';
-import { checkNft, intentFrom, locateRule, OWNER_CHAIN, OWNER_DEFAULT, readOwned } from '../../backends/gateway/index.js';
-import { countersJson, formatCounters, ruleCounters, type RuleCounter } from '../../backends/gateway/counters.js';
+import type { RuleCounter } from '../../backends/gateway/counters.js';
 import { tableId } from '../../model/ruleset.js';
 import { ExitCode } from '../context.js';
 import { loadInput, writeData } from '../options.js';
@@ -16,6 +15,10 @@ export const registerCounters: Register = (program, ctx) => {
   const cmd = withGateway(new Command('counters')
     .description("the kernel's per-rule counters of the policies' tables on the gateway, by resource, chain and rule (root)"));
   cmd.action(async (opts: GatewayCliOptions) => {
+    const [{ checkNft, intentFrom, locateRule, OWNER_CHAIN, OWNER_DEFAULT, readOwned }, { countersJson, formatCounters, ruleCounters }] = await Promise.all([
+      import('../../backends/gateway/index.js'),
+      import('../../backends/gateway/counters.js'),
+    ]);
     const intent = intentFrom(await loadInput(opts, ctx));
     const run = { netns: opts.netns };
     await checkNft(run);

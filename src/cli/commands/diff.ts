@@ -5,8 +5,6 @@
 
 import { Command } from 'commander';
 import { loadRuleset } from '../../frontends/load.js';
-import { diffRulesets } from '../../analyses/diff.js';
-import { diffJson, formatDiff } from '../../analyses/report.js';
 import { printDiagnostics, withLocal, withNameRules, withOutput, writeData } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -25,6 +23,7 @@ export const registerDiff: Register = (program, ctx) => {
     .argument('<new>', 'file or folder')
     .option('--by-rule', 'a change of the deciding rule or policy counts too');
   withOutput(withLocal(withNameRules(cmd)), ['text', 'json'], 'text').action(async (before: string, after: string, opts: DiffOpts) => {
+    const [{ diffRulesets }, { diffJson, formatDiff }] = await Promise.all([import('../../analyses/diff.js'), import('../../analyses/report.js')]); // on use
     const load = async (p: string) => {
       const l = await loadRuleset([p], { nameRules: opts.nameRules, stdin: ctx.stdin });
       printDiagnostics(l.diagnostics, ctx);

@@ -5,10 +5,9 @@
 
 import { Command, Option } from 'commander';
 import { NftlensError } from '../../model/diagnostics.js';
-import { compileRuleset, parsePacket, type Packet, type PathHook } from '../../engine/index.js';
-import { HOOK_CHOICES, collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, type InputOptions } from '../options.js';
-import { evaluateStream, openPackets, packetChunks } from '../eval-stream.js';
+import type { Packet, PathHook } from '../../engine/index.js';
 import type { LineChunk } from '../eval-batch.js';
+import { HOOK_CHOICES, collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, type InputOptions } from '../options.js';
 import type { OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
@@ -31,6 +30,8 @@ export const registerEval: Register = (program, ctx) => {
     .addOption(new Option('--hook <hook>', 'evaluate one hook alone').choices(HOOK_CHOICES))
     .option('--if-addr <name=address>', 'an address of an interface (masquerade uses it); repeatable', collect);
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: EvalOpts) => {
+    // The engine (and its WebAssembly) loads on use, so that other commands (and --help) start without it.
+    const [{ compileRuleset, parsePacket }, { evaluateStream, openPackets, packetChunks }] = await Promise.all([import('../../engine/index.js'), import('../eval-stream.js')]);
     const given = (opts.packet ?? []).map((t, i) => parsePacket(t, { field: `--packet[${i}]` }));
     const file = opts.packets === undefined ? undefined : await openPackets(opts.packets, ctx);
     if (!given.length && !file) throw noPackets();

@@ -2,7 +2,6 @@
 // `-o yaml|json` as data (with `--origins` for source locations), `-o text` as nft text.
 
 import { Command } from 'commander';
-import { renderNftText } from '../../backends/nft/render-text.js';
 import { plainRuleset } from '../../model/plain.js';
 import { loadInput, withInput, withOutput, writeData, type InputOptions } from '../options.js';
 import type { OutputFormat } from '../context.js';
@@ -15,6 +14,7 @@ export const registerImport: Register = (program, ctx) => {
   withOutput(withInput(cmd, 'standard input'), ['yaml', 'json', 'text'], 'yaml').action(
     async (opts: InputOptions & { output: OutputFormat; origins?: boolean }) => {
       const { ruleset } = await loadInput(opts, ctx, ['-']);
+      const { renderNftText } = await import('../../backends/nft/render-text.js'); // on use: a back end
       writeData(ctx, opts.output, plainRuleset(ruleset, { origins: opts.origins }), () => renderNftText(ruleset));
     },
   );

@@ -8,9 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NftlensError } from '../../model/diagnostics.js';
 import { EXAMPLES_DIR } from '../../frontends/load.js';
-import { checkIsolation, parseTenants, type Tenant } from '../../analyses/isolation.js';
-import { isolationSvg } from '../../analyses/matrix-svg.js';
-import { formatIsolation, isolationJson } from '../../analyses/report.js';
+import type { Tenant } from '../../analyses/isolation.js';
 import { loadInput, print, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -31,6 +29,7 @@ export async function readTenants(path?: string): Promise<Tenant[]> {
   } catch (e) {
     throw NftlensError.of('INPUT_READ', `cannot read the tenants file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
+  const { parseTenants } = await import('../../analyses/isolation.js');
   return parseTenants(text, path ?? 'examples/tenants');
 }
 
@@ -40,6 +39,12 @@ export const registerIsolation: Register = (program, ctx) => {
     .option('--tenants <file>', 'tenants: name → sources, destinations, interfaces (default: examples/tenants)')
     .option('--svg <file>', 'also write the reachability matrix as SVG to this file');
   withOutput(withLocal(withInput(cmd)), ['text', 'json', 'svg' as OutputFormat], 'text').action(async (opts: IsolationOpts) => {
+    // The analyses load on use, so that other commands (and --help) start without them.
+    const [{ checkIsolation }, { isolationSvg }, { formatIsolation, isolationJson }] = await Promise.all([
+      import('../../analyses/isolation.js'),
+      import('../../analyses/matrix-svg.js'),
+      import('../../analyses/report.js'),
+    ]);
     const tenants = await readTenants(opts.tenants);
     const loaded = await loadInput(opts, ctx);
     const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [] });

@@ -4,13 +4,8 @@
 
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { SingleBar, Presets } from 'cli-progress';
-import { kernelAvailable } from '../../backends/netns/netns.js';
 import { NftlensError } from '../../model/diagnostics.js';
-import { parsePacketLine, type Packet } from '../../engine/packet.js';
-import { MIN_COMPARED, probe } from '../../probe/probe.js';
-import { generatePackets } from '../../probe/generate.js';
-import { formatReport, reportJson } from '../../probe/report.js';
+import type { Packet } from '../../engine/packet.js';
 import { collect, loadInput, print, withInput, withOutput, type InputOptions } from '../options.js';
 import { EnvironmentError, ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
@@ -34,9 +29,18 @@ export const registerProbe: Register = (program, ctx) => {
     .option('--random <n>', 'add N packets generated from the policies\' rules and at random')
     .option('--seed <n>', 'seed for --random (default 1)')
     .option('--reference', 'judge the reference interpreter instead of the WebAssembly classifier')
-    .option('--min-compared <share>', `least share of the packets that must be compared, not skipped, for a pass (default ${MIN_COMPARED})`)
+    .option('--min-compared <share>', 'least share of the packets that must be compared, not skipped, for a pass (default 0.9)')
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
+    // The probe, the engine and the namespaces load on use, so that other commands (and --help) start without them.
+    const [{ SingleBar, Presets }, { kernelAvailable }, { parsePacketLine }, { MIN_COMPARED, probe }, { generatePackets }, { formatReport, reportJson }] = await Promise.all([
+      import('cli-progress'),
+      import('../../backends/netns/netns.js'),
+      import('../../engine/packet.js'),
+      import('../../probe/probe.js'),
+      import('../../probe/generate.js'),
+      import('../../probe/report.js'),
+    ]);
     const why = await kernelAvailable();
     if (why) throw new EnvironmentError(`probe needs the kernel: ${why}`);
     const { ruleset } = await loadInput(opts, ctx);

@@ -3,12 +3,11 @@
 // packet). Exit 0 in sync, 1 drift or difference, 2 bad input, 3 environment (nft missing/old).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson } from '../../backends/gateway/index.js';
 import { loadInput, print } from '../options.js';
 import { ExitCode } from '../context.js';
 import { withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
-import { formatShadow, shadowCheck, shadowJson, type ShadowCliOptions } from '../../backends/gateway/shadow.js';
+import type { ShadowCliOptions } from '../../backends/gateway/shadow.js';
 
 export const registerVerify: Register = (program, ctx) => {
   const cmd = withGateway(new Command('verify').description('check that the kernel holds the policies exactly: structure and behaviour (exit 1 on drift)'))
@@ -18,6 +17,10 @@ export const registerVerify: Register = (program, ctx) => {
       return Number(v);
     });
   cmd.action(async (opts: GatewayCliOptions & ShadowCliOptions) => {
+    const [{ defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson }, { formatShadow, shadowCheck, shadowJson }] = await Promise.all([
+      import('../../backends/gateway/index.js'),
+      import('../../backends/gateway/shadow.js'),
+    ]);
     const intent = intentFrom(await loadInput(opts, ctx));
     const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
     const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));

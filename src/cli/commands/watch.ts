@@ -4,11 +4,10 @@
 // Runs until SIGTERM or SIGINT, then kills the monitor child, closes the metrics server, exits 0.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { apply, checkNft, intentFrom, OWNER_DEFAULT, type GatewayOptions } from '../../backends/gateway/index.js';
-import { createLogger, GatewayMetrics, LOG_LEVELS, parseListen, serveMetrics, type Listen, type MetricsServer } from '../../backends/gateway/telemetry.js';
-import { ownedCheck, Watcher } from '../../backends/gateway/watch.js';
+import type { GatewayOptions } from '../../backends/gateway/index.js';
+import type { Listen, MetricsServer } from '../../backends/gateway/telemetry.js';
 import { tableId } from '../../model/ruleset.js';
-import { loadInput } from '../options.js';
+import { collect, loadInput, withNameRules } from '../options.js';
 import { type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 
@@ -49,18 +48,24 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export const registerWatch: Register = (program, ctx) => {
   // apply's input and gateway options, without -o: watch prints no data, only log lines.
   const cmd = new Command('watch')
-    .description('re-verify the policies on the gateway on a timer and on kernel changes to owned tables; --heal re-applies them (root)')
-    .requiredOption('-f, --filename <path>', 'file, folder or - (stdin); repeatable', (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does")
+    .description('re-verify the policies on the gateway on a timer and on kernel changes to owned tables; --heal re-applies them (root)');
+  withNameRules(cmd.requiredOption('-f, --filename <path>', 'file, folder or - (stdin); repeatable', collect));
+  cmd
     .option('--netns <name>', 'the gateway is this named network namespace (ip netns)')
-    .option('--owner <name>', 'owner written in (and looked for in) the ownership marker', OWNER_DEFAULT)
+    .option('--owner <name>', 'owner written in (and looked for in) the ownership marker', 'nftlens')
     .option('--interval <duration>', 'check at least this often', parseDuration, 60_000)
     .option('--debounce <duration>', 'quiet time after a kernel change before checking', parseDuration, 200)
     .option('--heal', 're-apply the policies when the kernel drifted from them')
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only)')
     .option('--metrics-allow-remote', 'let --metrics listen on a non-loopback address (no authentication)')
-    .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(LOG_LEVELS).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
   cmd.action(async (opts: WatchCliOptions) => {
+    // The gateway back end, pino and prom-client load on use: other commands and --help start without them.
+    const [{ apply, checkNft, intentFrom }, { createLogger, GatewayMetrics, parseListen, serveMetrics }, { ownedCheck, Watcher }] = await Promise.all([
+      import('../../backends/gateway/index.js'),
+      import('../../backends/gateway/telemetry.js'),
+      import('../../backends/gateway/watch.js'),
+    ]);
     let listen: Listen | undefined;
     try {
       if (opts.metrics !== undefined) listen = parseListen(opts.metrics, opts.metricsAllowRemote);

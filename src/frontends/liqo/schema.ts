@@ -61,7 +61,7 @@ class Decoder {
       ...(meta.generation !== undefined ? { generation: meta.generation } : {}),
       resource: meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name,
       table,
-      loc: { path: '', ...node.pos },
+      loc: locAt('', node.pos),
     };
   }
 
@@ -71,7 +71,7 @@ class Decoder {
     if (!node) return undefined;
     const name = this.str(node.entries.get('name'), 'metadata.name');
     if (!node.entries.has('name') || isNull(node.entries.get('name'))) {
-      this.error({ path: 'metadata.name', ...node.pos }, 'metadata.name is required');
+      this.error(locAt('metadata.name', node.pos), 'metadata.name is required');
     }
     const ns = this.str(node.entries.get('namespace'), 'metadata.namespace');
     const labels = this.stringMap(node.entries.get('labels'), 'metadata.labels');
@@ -98,7 +98,7 @@ class Decoder {
       if (c) chains.push(c);
     });
     const ok = name && family && (!seq || chains.length === seq.items.length);
-    return ok ? { name, family, chains, loc: { path, ...e.keyPos } } : undefined;
+    return ok ? { name, family, chains, loc: locAt(path, e.keyPos) } : undefined;
   }
 
   private chain(node: YNode, index: number): Chain | undefined {
@@ -116,10 +116,10 @@ class Decoder {
       const policy = this.enumOf(m.get('policy'), `${path}.policy`, CHAIN_POLICIES);
       const priority: Field<number> | undefined = m.has('priority')
         ? this.int32(m.get('priority'), `${path}.priority`)
-        : { value: 0, loc: { path: `${path}.priority`, ...map.pos }, defaulted: true };
+        : { value: 0, loc: locAt(`${path}.priority`, map.pos), defaulted: true };
       const rules = this.rulesSet(m.get('rules'), `${path}.rules`);
       if (!name || !type || !hook || !policy || !priority || !rules) return undefined;
-      return { index, name, type, hook, priority, policy, rules, loc: { path, ...map.pos } };
+      return { index, name, type, hook, priority, policy, rules, loc: locAt(path, map.pos) };
     } finally {
       this.scope = outer;
     }
@@ -132,11 +132,11 @@ class Decoder {
     const m = this.fields(node, path, ['filterRules', 'natRules', 'routeRules'], []);
     if (m.size > 1) {
       this.error(
-        { path, ...e.keyPos },
+        locAt(path, e.keyPos),
         `rules may define at most one rule list (the CRD's maxProperties: 1), but defines ${m.size}: ${[...m.keys()].join(', ')}`,
       );
     }
-    const set: RulesSet = { loc: { path, ...e.keyPos } };
+    const set: RulesSet = { loc: locAt(path, e.keyPos) };
     let ok = true;
     for (const key of ['filterRules', 'natRules', 'routeRules'] as const) {
       const entry = m.get(key);
@@ -169,13 +169,13 @@ class Decoder {
     this.scope = outer;
     if (items.length !== seq.items.length) return undefined;
     ruleLabels(items);
-    return { items, loc: { path, ...e.keyPos } } as RuleList<FilterRule | NatRule | RouteRule>;
+    return { items, loc: locAt(path, e.keyPos) } as RuleList<FilterRule | NatRule | RouteRule>;
   }
 
   private rule(node: YNode, path: string, list: RuleListKey, index: number): FilterRule | NatRule | RouteRule | undefined {
     const map = this.map(node, path, node.pos);
     if (!map) return undefined;
-    const loc = { path, ...map.pos };
+    const loc = locAt(path, map.pos);
     const label = this.scope.rule!;
     switch (list) {
       case 'filterRules': {
@@ -184,7 +184,7 @@ class Decoder {
         const action = this.enumOf(m.get('action'), `${path}.action`, FILTER_ACTIONS);
         const counter: Field<boolean> | undefined = m.has('counter')
           ? this.bool(m.get('counter'), `${path}.counter`)
-          : { value: true, loc: { path: `${path}.counter`, ...map.pos }, defaulted: true };
+          : { value: true, loc: locAt(`${path}.counter`, map.pos), defaulted: true };
         const match = this.matchList(m.get('match'), `${path}.match`);
         const value = this.optStr(m.get('value'), `${path}.value`);
         if (name === null || value === null || !action || !counter || !match) return undefined;
@@ -233,7 +233,7 @@ class Decoder {
       const m = this.match(node, `${path}[${i}]`, i);
       if (m) items.push(m);
     });
-    return items.length === seq.items.length ? { items, loc: { path, ...e.keyPos } } : undefined;
+    return items.length === seq.items.length ? { items, loc: locAt(path, e.keyPos) } : undefined;
   }
 
   private match(node: YNode, path: string, index: number): Match | undefined {
@@ -250,7 +250,7 @@ class Decoder {
       const f = this.fields(sub, p, ['position', 'value'], ['position', 'value']);
       const position = this.enumOf(f.get('position'), `${p}.position`, key === 'dev' ? DEV_POSITIONS : MATCH_POSITIONS);
       const value = this.str(f.get('value'), `${p}.value`);
-      return position && value ? { position, value, loc: { path: p, ...e.keyPos } } : null;
+      return position && value ? { position, value, loc: locAt(p, e.keyPos) } : null;
     };
     const ip = pv('ip');
     const port = pv('port');
@@ -261,11 +261,11 @@ class Decoder {
       const p = join(path, 'proto');
       const sub = this.map(pe.value, p, pe.keyPos);
       const value = sub && this.enumOf(this.fields(sub, p, ['value'], ['value']).get('value'), `${p}.value`, L4_PROTOS);
-      proto = value ? { value, loc: { path: p, ...pe.keyPos } } : null;
+      proto = value ? { value, loc: locAt(p, pe.keyPos) } : null;
     }
     if (!op || ip === null || port === null || dev === null || proto === null) return undefined;
     return {
-      index, op, loc: { path, ...map.pos },
+      index, op, loc: locAt(path, map.pos),
       ...(ip ? { ip: ip as Match['ip'] } : {}), ...(port ? { port: port as Match['port'] } : {}),
       ...(dev ? { dev: dev as Match['dev'] } : {}), ...(proto ? { proto } : {}),
     };
@@ -274,19 +274,24 @@ class Decoder {
   // ─── typed readers ────────────────────────────────────────────────────────────────────────────
 
   /** Known, non-null entries of a map; reports unknown and missing required keys. */
-  private fields(node: MapNode, path: string, allowed: readonly string[], required: readonly string[]): Map<string, YEntry> {
+  private fields(node: MapNode, path: string, allowed: readonly string[], required: readonly string[]): ReadonlyMap<string, YEntry> {
+    // The usual map — known keys, none null, the required ones there — is its own answer (no copy).
+    let usual = true;
+    for (const [key, e] of node.entries) if (!allowed.includes(key) || isNull(e)) usual = false;
+    for (const key of required) if (!node.entries.has(key)) usual = false;
+    if (usual) return node.entries;
     const out = new Map<string, YEntry>();
     for (const [key, e] of node.entries) {
       if (!allowed.includes(key)) {
         this.error(
-          { path: join(path, key), ...e.keyPos },
+          locAt(join(path, key), e.keyPos),
           `unknown field ${JSON.stringify(key)}${path ? ` in ${path}` : ''} (allowed: ${allowed.join(', ')}); ` +
             `kubectl rejects it, and the API server alone would silently drop it`,
         );
       } else if (!isNull(e)) out.set(key, e);
     }
     for (const key of required) {
-      if (!out.has(key)) this.error({ path: join(path, key), ...node.pos }, `required field ${key} is missing`);
+      if (!out.has(key)) this.error(locAt(join(path, key), node.pos), `required field ${key} is missing`);
     }
     return out;
   }
@@ -305,7 +310,7 @@ class Decoder {
 
   private str(e: YEntry | undefined, path: string): Field<string> | undefined {
     if (!e || isNull(e)) return undefined;
-    const loc = { path, ...e.value.pos };
+    const loc = locAt(path, e.value.pos);
     if (e.value.kind === 'scalar' && typeof e.value.value === 'string') return { value: e.value.value, loc };
     const hint = e.value.kind === 'scalar' ? ` (quote it: "${String(e.value.value)}")` : '';
     this.error(loc, `${leaf(path)} must be a string, got ${describe(e.value)}${hint}`);
@@ -332,7 +337,7 @@ class Decoder {
 
   private int32(e: YEntry | undefined, path: string): Field<number> | undefined {
     if (!e) return undefined;
-    const loc = { path, ...e.value.pos };
+    const loc = locAt(path, e.value.pos);
     const v = e.value.kind === 'scalar' ? e.value.value : undefined;
     if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) return { value: v, loc };
     const why =
@@ -345,7 +350,7 @@ class Decoder {
 
   private bool(e: YEntry | undefined, path: string): Field<boolean> | undefined {
     if (!e) return undefined;
-    const loc = { path, ...e.value.pos };
+    const loc = locAt(path, e.value.pos);
     if (e.value.kind === 'scalar' && typeof e.value.value === 'boolean') return { value: e.value.value, loc };
     this.error(loc, `${leaf(path)} must be a boolean (true or false), got ${describe(e.value)}`);
     return undefined;
@@ -386,6 +391,11 @@ function peekResource(node: MapNode): string | undefined {
   const name = get('name');
   const ns = get('namespace');
   return name === undefined ? undefined : ns ? `${ns}/${name}` : name;
+}
+
+/** A location: the path and, where known, line and column (no object spread: this runs per field). */
+function locAt(path: string, pos: Pos): Loc {
+  return pos.line === undefined ? { path } : { path, line: pos.line, column: pos.column };
 }
 
 function isNull(e: YEntry | undefined): boolean {
