@@ -2,11 +2,10 @@
 // the kernel holds the intent (handles and counters kept), foreign tables untouched, --adopt,
 // --prune, nft refusing the batch (listing unchanged, culprit named by check-mode bisection),
 // the kernel's own rewrites accepted, and rollback when the read-back differs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../../src/backends/netns/netns.js';
+import { describe, expect, it } from 'vitest';
 import { apply, intentFrom, verify, OWNER_CHAIN } from '../../../src/backends/gateway/index.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { join } from 'node:path';
 import { fakeNft, fc, intentOf, listing, policyFile, realNft, scratch, tableNames, withPath } from './support.js';
 
@@ -21,13 +20,7 @@ const A2 = fc('gw-a', [
 const B = fc('gw-b', [{ name: 'deny-x', action: 'drop', dst: '10.9.9.9' }]);
 
 describe.skipIf(noKernel)('apply (kernel)', () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create('gwapply');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
-  });
+  const ns = suiteNetns('gwapply');
   const opts = () => ({ netns: ns.name });
 
   it('writes every table with its marker, verifies, and writes nothing the second time (handles, counters kept)', async () => {

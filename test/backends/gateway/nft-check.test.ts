@@ -1,9 +1,8 @@
 // The start check against fake `nft` programs first on PATH: missing, too old, without JSON
 // support — each one NFT_ENV error, and apply writes nothing; the real nft passes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../../src/backends/netns/netns.js';
+import { describe, expect, it } from 'vitest';
 import { apply, checkNft } from '../../../src/backends/gateway/index.js';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { fakeNft, fc, intentOf, realNft, tableNames, withPath } from './support.js';
 
 const missing = fakeNft('exit 0').replace(/$/, '/empty-none');
@@ -29,13 +28,7 @@ describe('checkNft with fake nft programs', () => {
 });
 
 describe.skipIf(noKernel)('checkNft and apply (kernel)', () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create('gwcheck');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
-  });
+  const ns = suiteNetns('gwcheck');
 
   it('the real nft passes; a namespace that does not exist is an NFT_ENV error', async () => {
     expect((await checkNft({ netns: ns.name })).version).toMatch(/^1\.\d+/);

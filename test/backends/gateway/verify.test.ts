@@ -1,11 +1,10 @@
 // verify against the real kernel: in sync after apply; a rule replaced by hand keeping its
 // comment, a deleted rule and a flushed chain are each found — structurally, and as behaviour
 // differences with witness packets the engine confirms.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Netns } from '../../../src/backends/netns/netns.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apply, intentDigest, readOwned, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { fc, intentOf } from './support.js';
 
 const POLICY = fc('gw-v', [
@@ -14,14 +13,10 @@ const POLICY = fc('gw-v', [
 ]);
 
 describe.skipIf(noKernel)('verify (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwverify');
   let intent: Intent;
   beforeAll(async () => {
-    ns = await Netns.create('gwverify');
     intent = await intentOf(POLICY);
-  });
-  afterAll(async () => {
-    await ns?.dispose();
   });
   beforeEach(async () => {
     const r = await apply(intent, { netns: ns.name });

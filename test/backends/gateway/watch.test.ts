@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { Netns } from '../../../src/backends/netns/netns.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
 import { apply, intentFrom, verify, type Intent } from '../../../src/backends/gateway/index.js';
@@ -63,11 +63,10 @@ async function handles(ns: Netns): Promise<{ handle: number; comment?: string }[
 }
 
 describe.skipIf(noKernel)('watch (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwwatch');
   let intent: Intent;
   let h: Harness;
   beforeAll(async () => {
-    ns = await Netns.create('gwwatch');
     intent = intentFrom(await loadRuleset(['examples/provider-protect-single-consumer.yaml']));
     const r = await apply(intent, { netns: ns.name });
     expect(r.failure).toBeUndefined();
@@ -75,7 +74,6 @@ describe.skipIf(noKernel)('watch (kernel)', () => {
   });
   afterAll(async () => {
     await h?.watcher.stop();
-    await ns?.dispose();
   });
 
   const cases: [string, (ns: Netns) => Promise<void>][] = [

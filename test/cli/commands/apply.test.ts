@@ -5,11 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../../src/backends/netns/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../../../src/backends/gateway/index.js';
 import { cli } from '../../support/cli.js';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { fakeNft, fc, intentOf, listing, policyFile, realNft, scratch, tableNames, withPath } from '../../backends/gateway/support.js';
 
 const OLD = fc('gw-cli', [{ name: 'allow-web', action: 'accept', dst: '10.42.1.15' }], { generation: 7 });
@@ -42,13 +41,7 @@ async function waitFor(file: string, ms = 30_000): Promise<void> {
 }
 
 describe.skipIf(noKernel)('nftlens apply (kernel)', () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create('gwcli');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
-  });
+  const ns = suiteNetns('gwcli');
   const inSync = async (text: string) => (await verify(await intentOf(text), { netns: ns.name })).inSync;
 
   it('applies (0), then a dry run with nothing to change (0), a dry run with a change (1, per rule), status as JSON', async () => {
@@ -151,15 +144,11 @@ function hostileDoc(set: (doc: Record<string, any>, v: string) => void, v: strin
 }
 
 describe.skipIf(noKernel)('nftlens apply with hostile strings (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwhostile');
   let keep: string | undefined;
   beforeAll(async () => {
-    ns = await Netns.create('gwhostile');
     expect((await cli(['apply', '-f', policyFile(OLD.replaceAll('gw-cli', 'keep')), '--netns', ns.name])).code).toBe(0);
     keep = await listing(ns, 'ip', 'keep');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
   });
 
   for (const [field, set] of FIELDS) {

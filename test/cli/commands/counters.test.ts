@@ -5,9 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { cli } from '../../support/cli.js';
-import { Netns } from '../../../src/backends/netns/netns.js';
 
 const LIQO = 'examples/provider-protect-single-consumer.yaml';
 const counting = JSON.stringify({ nftables: [
@@ -22,17 +21,15 @@ const counting = JSON.stringify({ nftables: [
 ] });
 
 describe.skipIf(noKernel)('nftlens counters (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwcount');
   let dir: string;
   let policy: string;
   beforeAll(async () => {
-    ns = await Netns.create('gwcount');
     dir = await mkdtemp(join(tmpdir(), 'nftlens-counters-'));
     policy = join(dir, 'count-lo.json');
     await writeFile(policy, counting);
   });
   afterAll(async () => {
-    await ns?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -2,10 +2,9 @@
 // are copied into a throwaway probe topology and judged packet by packet against the policies —
 // zero disagreements on the examples, disagreements (with the packets) when a rule was changed by
 // hand, a table gone from the kernel named; the live namespace sees no packet (its counters stay 0).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noKernel } from '../../support/kernel.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { cli } from '../../support/cli.js';
-import { Netns } from '../../../src/backends/netns/netns.js';
 
 const POLICY = 'examples/provider-protect-multi-consumer.yaml';
 
@@ -14,14 +13,10 @@ interface ProbeJson {
 }
 
 describe.skipIf(noKernel)('nftlens verify --probe (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwshadow');
   beforeAll(async () => {
-    ns = await Netns.create('gwshadow');
     const r = await cli(['apply', '-f', POLICY, '--netns', ns.name]);
     expect(r.code, r.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await ns?.dispose();
   });
 
   const counters = async () => (await ns.nft(['list', 'table', 'ip', 'provider-protection'])).match(/packets \d+/g);

@@ -1,21 +1,14 @@
 // `nftlens verify` end to end: exit 0 in sync, 1 on drift (the difference and a witness printed),
 // JSON status records (InSync True / False Drifted), 3 when nft is missing.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../../src/backends/netns/netns.js';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
-import { noKernel } from '../../support/kernel.js';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { fakeNft, fc, policyFile, withPath } from '../../backends/gateway/support.js';
 
 describe.skipIf(noKernel)('nftlens verify (kernel)', () => {
-  let ns: Netns;
+  const ns = suiteNetns('gwvercli');
   const file = policyFile(fc('gw-ver', [{ name: 'allow-web', action: 'accept', dst: '10.42.1.15' }], { generation: 3 }));
-  beforeAll(async () => {
-    ns = await Netns.create('gwvercli');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
-  });
 
   it('missing before apply (1), in sync after (0), drifted after a hand edit (1) with a witness', async () => {
     const before = await cli(['verify', '-f', file, '--netns', ns.name]);

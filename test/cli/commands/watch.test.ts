@@ -3,10 +3,9 @@
 // and healed, and SIGTERM or SIGINT ending it cleanly (exit 0, monitor child gone, endpoint closed).
 // Bad options end with a clear message before anything runs.
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noKernel } from '../../support/kernel.js';
+import { describe, expect, it } from 'vitest';
+import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { cli } from '../../support/cli.js';
-import { Netns } from '../../../src/backends/netns/netns.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
 import { apply, intentFrom, verify } from '../../../src/backends/gateway/index.js';
 import { alive, spawnCli } from './spawn.js';
@@ -30,13 +29,7 @@ describe('nftlens watch: options', () => {
 });
 
 describe.skipIf(noKernel)('nftlens watch (kernel, a real process)', () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create('gwwcli');
-  });
-  afterAll(async () => {
-    await ns?.dispose();
-  });
+  const ns = suiteNetns('gwwcli');
 
   it('logs, serves metrics on loopback, heals, and stops on SIGTERM with exit 0', async () => {
     const intent = intentFrom(await loadRuleset([POLICY]));
