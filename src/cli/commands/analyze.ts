@@ -24,8 +24,8 @@ export const registerAnalyze: Register = (program, ctx) => {
     .option('--max-nodes <n>', 'BDD node limit (default 8388608)');
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: AnalyzeOpts) => {
     // The analyses load on use, so that other commands (and --help) start without them.
-    const [{ SingleBar }, { findAnomalies }, { findConflicts }, { bySeverity }, { findingsJson, formatFindings, countBySeverity }, { symbolicAnalysis }] = await Promise.all([
-      import('cli-progress'),
+    const [{ progress }, { findAnomalies }, { findConflicts }, { bySeverity }, { findingsJson, formatFindings, countBySeverity }, { symbolicAnalysis }] = await Promise.all([
+      import('../progress.js'),
       import('../../analyses/anomalies.js'),
       import('../../analyses/conflicts.js'),
       import('../../analyses/findings.js'),
@@ -38,19 +38,9 @@ export const registerAnalyze: Register = (program, ctx) => {
       throw NftlensError.of('INPUT_PARSE', `--max-nodes "${opts.maxNodes}" is not a positive integer`, {});
     }
     const a = symbolicAnalysis(loaded.ruleset, { localAddresses: opts.local ?? [], maxNodes });
-    const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
-    const bar = tty ? new SingleBar({ stream: ctx.stderr as NodeJS.WritableStream, format: 'analyzing {bar} {value}/{total} rules', clearOnComplete: true, hideCursor: true }) : undefined;
-    let started = false;
-    const anomalies = findAnomalies(a, {
-      hooks: opts.hook,
-      onProgress: (done, total) => {
-        if (!bar || total < 200) return;
-        if (!started) bar.start(total, 0);
-        started = true;
-        bar.update(done);
-      },
-    });
-    if (started) bar!.stop();
+    const bar = progress(ctx, 'analyzing {bar} {value}/{total} rules', 200);
+    const anomalies = findAnomalies(a, { hooks: opts.hook, onProgress: (done, total) => bar.update(done, total) });
+    bar.stop();
     const findings = [...findConflicts(a, loaded.resources), ...anomalies.findings].sort(bySeverity);
     const c = countBySeverity(findings);
     const title = `nftlens analyze: ${loaded.files.length} file(s), ${anomalies.rules} rule(s) at their hooks`;

@@ -33,8 +33,8 @@ export const registerProbe: Register = (program, ctx) => {
     .option('-v, --verbose', 'print every packet and counter, not only mismatches');
   withOutput(withInput(cmd), ['text', 'json'], 'text').action(async (opts: ProbeCliOptions) => {
     // The probe, the engine and the namespaces load on use, so that other commands (and --help) start without them.
-    const [{ SingleBar, Presets }, { kernelAvailable }, { parsePacketLine }, { MIN_COMPARED, probe }, { generatePackets }, { formatReport, reportJson }] = await Promise.all([
-      import('cli-progress'),
+    const [{ progress }, { kernelAvailable }, { parsePacketLine }, { MIN_COMPARED, probe }, { generatePackets }, { formatReport, reportJson }] = await Promise.all([
+      import('../progress.js'),
       import('../../backends/netns/netns.js'),
       import('../../engine/packet.js'),
       import('../../probe/probe.js'),
@@ -63,23 +63,16 @@ export const registerProbe: Register = (program, ctx) => {
     if (!(minCompared >= 0 && minCompared <= 1)) throw NftlensError.of('INPUT_PARSE', `--min-compared takes a share from 0 to 1, not "${opts.minCompared}"`, {});
     if (random > 0) for (const p of generatePackets(ruleset, { random, seed })) packets.push(p);
     if (packets.length === 0) throw NftlensError.of('INPUT_PARSE', 'no packets: give --packets FILE, -p PACKET or --random N', {});
-    const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
-    const bar = tty ? new SingleBar({ stream: ctx.stderr as NodeJS.WriteStream, format: 'probe [{bar}] {value}/{total} packets' }, Presets.shades_classic) : undefined;
-    let started = false;
+    const bar = progress(ctx, 'probe [{bar}] {value}/{total} packets');
     const report = await probe(ruleset, packets, {
       engine: opts.reference ? 'reference' : 'wasm',
       minCompared,
-      onProgress: (sent, total) => {
-        if (!bar) return;
-        if (!started) bar.start(total, 0);
-        started = true;
-        bar.update(sent);
-      },
+      onProgress: (sent, total) => bar.update(sent, total),
     }).catch((e: unknown) => {
       // The namespaces, nft, tcpreplay or tcpdump failed under the probe: the environment.
       if (e instanceof NftlensError) throw e;
       throw new EnvironmentError(`the probe could not run: ${e instanceof Error ? e.message : String(e)}`);
-    }).finally(() => started && bar?.stop());
+    }).finally(() => bar.stop());
     if (opts.output === 'json') print(ctx, JSON.stringify(reportJson(report), null, 2) + '\n');
     else print(ctx, formatReport(report, { verbose: opts.verbose }));
     if (!report.ok) throw new ExitCode(1);
