@@ -3,11 +3,9 @@
 // network namespace. Results come back as data (exit code, output) so callers decide what a
 // failure means: a check-mode refusal is an answer, not an error.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { exec, type ExecResult } from '../netns/exec.js';
 import { NftlensError } from '../../model/diagnostics.js';
+import { withFile } from '../nft/nft.js';
 
 export interface NftRun {
   netns?: string;
@@ -28,12 +26,6 @@ export async function runNft(args: string[], opts: NftRun): Promise<ExecResult> 
 
 /** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch (JSON commands, `list` ones too); the result tells whether nft took it. */
 export async function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'nftlens-'));
-  try {
-    const file = join(dir, 'batch.json');
-    await writeFile(file, JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands] }), { mode: 0o600 });
-    return await runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const doc = JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands] });
+  return withFile('batch.json', doc, (file) => runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts));
 }

@@ -46,12 +46,13 @@ export async function loadRulesetText(text: string, opts: NftOptions & { check?:
   await withFile('ruleset.nft', text, (file) => nft([...(opts.check ? ['-c'] : []), '-f', file], opts));
 }
 
-async function withFile(name: string, content: string, fn: (file: string) => Promise<unknown>): Promise<void> {
+/** Runs fn on a private temporary file holding content (nft reads its input from a file), then removes it. */
+export async function withFile<T>(name: string, content: string, fn: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'nftlens-'));
   try {
     const file = join(dir, name);
     await writeFile(file, content, { mode: 0o600 });
-    await fn(file);
+    return await fn(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
