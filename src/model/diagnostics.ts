@@ -54,6 +54,7 @@ export const CODES = {
   GATEWAY_RESERVED: 'an input chain uses the name nftlens reserves for its ownership marker',
   GATEWAY_LOCK: 'another nftlens writer held the namespace lock for too long',
   GATEWAY_ROLLBACK: 'restoring the previous state failed, or the kernel then differed from it',
+  WEBHOOK_CONFIG: 'the webhook configuration file has an unknown key, check or decision, or a value out of range',
 } as const;
 
 /** Codes that report a failure of the environment (or of nftlens itself), not of the input: exit 3. */
