@@ -37,6 +37,9 @@ export interface Webhook {
   close(): Promise<void>;
 }
 
+/** The paths the API server posts AdmissionReviews to (deploy/webhook/webhookconfigurations.yaml names them). */
+export const WEBHOOK_PATHS = { validate: '/validate', mutate: '/mutate' } as const;
+
 const MAX_BODY = 8 * 1024 * 1024;
 
 function readJson(req: IncomingMessage): Promise<unknown> {
@@ -99,7 +102,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
       throw new Error('expected an admission.k8s.io/v1 AdmissionReview with a request and its uid');
     }
     const response: Obj = { uid: request.uid, allowed: true };
-    if (path === '/mutate') {
+    if (path === WEBHOOK_PATHS.mutate) {
       const ops = request.operation === 'CREATE' || request.operation === 'UPDATE' ? nameNamelessRules(request.object) : [];
       if (ops.length) Object.assign(response, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') });
       return response;
@@ -120,7 +123,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0]!;
     const end = seconds.startTimer({ path });
-    if (req.method !== 'POST' || (path !== '/validate' && path !== '/mutate')) {
+    if (req.method !== 'POST' || (path !== WEBHOOK_PATHS.validate && path !== WEBHOOK_PATHS.mutate)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('POST /validate or /mutate\n');
       return;
     }
