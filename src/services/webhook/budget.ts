@@ -19,9 +19,10 @@ export class DecisionRunner {
   constructor(private readonly policy: WebhookPolicy) {}
 
   private start(): Worker {
-    // From the sources (tests), the worker runs through tsx; built, it is plain JavaScript.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const w = new Worker(new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url), fromSource ? { execArgv: ['--import', 'tsx'] } : {});
+    // Built, the worker is plain JavaScript; from the sources (tests), it is loaded through tsx's loader.
+    const w = import.meta.url.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`, { eval: true })
+      : new Worker(new URL('./worker.js', import.meta.url));
     w.on('message', (m: { id: number; verdict?: Verdict; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;

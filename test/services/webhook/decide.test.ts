@@ -3,34 +3,20 @@
 // (a table name reused with the same labels, an immutable table name), the analyses by the policy
 // (a shadowed rule denied with its witness; warn and off), isolation against declared tenants,
 // the mutating patch, and the policy file's errors.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import jsonpatch from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 import { decide, nameNamelessRules, type Obj } from '../../../src/services/webhook/decide.js';
 import { defaultPolicy, parsePolicy } from '../../../src/services/webhook/policy.js';
 import { sharedCorpus } from '../../support/corpus.js';
 import { doc } from '../../support/liqo-doc.js';
+import { fixtureLocation, objectsOf } from '../../support/liqo-fixtures.js';
 
 const FIXTURES = sharedCorpus('fixtures/liqo/');
-
-export function objectsOf(file: string): Obj[] {
-  const out: Obj[] = [];
-  for (const d of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const o = d.toJS() as Obj | null;
-    for (const item of o?.kind === 'List' ? o.items : [o]) if (item?.kind === 'FirewallConfiguration') out.push(item);
-  }
-  return out;
-}
-
-/** The `# location:` line of an invalid fixture, as `resource X, chain Y, rule Z, field F`. */
-export function fixtureLocation(file: string): Record<string, string> {
-  const line = /^# location: (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
-  return Object.fromEntries(line.split(', ').map((p) => [p.split(' ')[0]!, p.slice(p.indexOf(' ') + 1)]));
-}
 
 const create = (object: Obj, others: Obj[] = [], policy = defaultPolicy()) => decide({ operation: 'CREATE', object, others }, policy);
 const fc = (text: string) => parse(text) as Obj;

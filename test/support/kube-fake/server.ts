@@ -274,8 +274,9 @@ export function makeHandler(store: Store, rest: Rest, opts: HandlerOptions) {
   }
 }
 
+/** Warning headers as kube-apiserver writes them: `299 - "text"`, the text's UTF-8 bytes as they are. */
 function warningHeaders(warnings: string[]): Record<string, string[]> {
-  return warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+  return warnings.length ? { Warning: warnings.map((w) => Buffer.from(`299 - ${JSON.stringify(w)}`, 'utf8').toString('latin1')) } : {};
 }
 
 /** Discovery and the server's own endpoints; true when the path was one of them. */
