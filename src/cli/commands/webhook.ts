@@ -5,7 +5,10 @@
 // with --resources, from files. Health and metrics on a loopback port. Runs until SIGTERM/SIGINT.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import ipaddr from 'ipaddr.js';
 import { parseAllDocuments } from 'yaml';
+import { readSources } from '../../frontends/sources.js';
+import { NftlensError } from '../../model/diagnostics.js';
 import { collect } from '../options.js';
 import { untilSignal } from './watch.js';
 import type { Register } from './index.js';
@@ -23,16 +26,26 @@ interface WebhookCliOptions {
 
 type Obj = Record<string, any>;
 
-/** The FirewallConfigurations of YAML/JSON files (documents and List items). */
-async function resourcesOf(files: string[]): Promise<Obj[]> {
+/** The FirewallConfigurations of files and folders (documents and List items), read as `-f` reads them. */
+async function resourcesOf(paths: string[]): Promise<Obj[]> {
   const out: Obj[] = [];
-  for (const f of files) {
-    for (const d of parseAllDocuments(await readFile(f, 'utf8'))) {
+  for (const { file, text } of await readSources(paths, undefined, (p) => p)) {
+    for (const d of parseAllDocuments(text)) {
+      if (d.errors.length) throw NftlensError.of('INPUT_PARSE', d.errors[0]!.message, { file });
       const o = d.toJS() as Obj | null;
       for (const item of o?.kind === 'List' ? (o.items ?? []) : [o]) if (item?.kind === 'FirewallConfiguration') out.push(item);
     }
   }
   return out;
+}
+
+/** Reads a file the user named, as a located error (exit 2) when it cannot be read. */
+async function readUserFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw NftlensError.of('INPUT_READ', `cannot read ${file}: ${(e as Error).message}`, { file });
+  }
 }
 
 export const registerWebhook: Register = (program, ctx) => {
@@ -61,11 +74,14 @@ export const registerWebhook: Register = (program, ctx) => {
       usage('--listen <host:port>', e);
     }
     try {
-      health = parseListen(opts.health);
+      health = parseListen(opts.health, true);
+      if (ipaddr.process(health.host).range() !== 'loopback') throw new Error(`${health.host} is not a loopback address; health and metrics have no authentication`);
     } catch (e) {
       usage('--health <host:port>', e);
     }
-    const policy = opts.config ? parsePolicy(await readFile(opts.config, 'utf8'), opts.config) : defaultPolicy();
+    // The certificate and key are read now, so that a wrong path is a usage error and not a failed start.
+    await Promise.all([readUserFile(opts.cert), readUserFile(opts.key)]);
+    const policy = opts.config ? parsePolicy(await readUserFile(opts.config), opts.config) : defaultPolicy();
     let others: () => Promise<Obj[]>;
     if (opts.resources) {
       const fixed = await resourcesOf(opts.resources);

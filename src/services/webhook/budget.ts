@@ -1,5 +1,6 @@
-// Runs the webhook's decisions in one worker thread within a time budget. An analysis over budget
-// ends the worker (a fresh one takes the next request) and becomes a denial — or, by the policy
+// Runs the webhook's decisions in one worker thread within a time budget, the worker started and
+// its modules loaded before the first request (warm). An analysis over budget ends the worker (a
+// fresh one is warmed for the next request) and becomes a denial — or, by the policy
 // (overBudget: warn), an admission with a warning. An analysis that fails (over its BDD limit, or
 // a bug) is a denial: the webhook fails closed.
 import { Worker } from 'node:worker_threads';
@@ -54,9 +55,10 @@ export class DecisionRunner {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        // The worker is busy past the budget: end it (and whatever else it held), start afresh next time.
+        // The worker is busy past the budget: end it (and whatever else it held) and warm a fresh one.
         if (this.worker === worker) this.worker = undefined;
         void worker.terminate();
+        void this.warm();
         this.failAll(`the analysis of an earlier request ran over its budget; retry`);
         const message = `the analyses did not finish within the webhook's budget of ${budgetMs} ms (${input.others.length + 1} resources)`;
         resolve(this.policy.overBudget === 'warn' ? { allowed: true, denials: [], warnings: [`${message}; admitted unchecked (overBudget: warn)`] } : { allowed: false, denials: [`${message}, so nftlens denies (overBudget: deny)`], warnings: [] });
@@ -64,6 +66,11 @@ export class DecisionRunner {
       this.pending.set(id, { resolve, timer });
       worker.postMessage({ id, input, policy: this.policy });
     });
+  }
+
+  /** Starts the worker and waits until it has loaded the analyses (a first decision, on nothing). */
+  async warm(): Promise<void> {
+    await this.decide({ operation: 'CONNECT', object: {}, others: [] }, 60_000);
   }
 
   async close(): Promise<void> {

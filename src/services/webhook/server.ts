@@ -82,6 +82,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
   const seconds = new Histogram({ name: 'nftlens_webhook_review_duration_seconds', help: 'Time to answer an AdmissionReview', labelNames: ['path'], registers: [registry] });
   const reloads = new Counter({ name: 'nftlens_webhook_certificate_reloads_total', help: 'Times the serving certificate was re-read', registers: [registry] });
   const runner = new DecisionRunner(policy);
+  await runner.warm();
 
   const readPair = () => ({ cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) });
   const https = createHttpsServer(readPair(), (req, res) => void serve(req, res));
