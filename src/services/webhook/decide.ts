@@ -14,6 +14,7 @@ import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { formatPacket } from '../../engine/packet.js';
 import { admitAcrossInputs, parseFirewallConfigurations, type LiqoResource } from '../../frontends/liqo/index.js';
 import { ruleName } from '../../frontends/liqo/names.js';
+import { MAX_DEPTH } from '../../frontends/liqo/parse.js';
 import { WEBHOOK_SKIP_LABEL } from '../../frontends/liqo/types.js';
 import { formatDiagnostic, NftlensError, type Diagnostic } from '../../model/diagnostics.js';
 import { formatOrigin, type Origin } from '../../model/origin.js';
@@ -47,7 +48,20 @@ function located(d: Diagnostic): string {
   return formatDiagnostic({ ...d, origin: rest as Origin });
 }
 
+/** Whether a value nests deeper than `limit` (iteratively: a hostile object must not overflow the stack). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > limit) return true;
+    for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return false;
+}
+
 function read(object: Obj, file: string): { resources: LiqoResource[]; tables: LiqoResource['table'][]; notes: Diagnostic[] } {
+  if (deeperThan(object, MAX_DEPTH)) throw NftlensError.of('INPUT_PARSE', `the object nests deeper than ${MAX_DEPTH} levels`, { file, resource: keyOf(object) });
   const r = parseFirewallConfigurations(JSON.stringify(object), file, { deferAdmission: true });
   return { resources: r.resources, tables: r.ruleset.tables, notes: r.diagnostics };
 }

@@ -153,4 +153,22 @@ describe('webhook decisions across resources and analyses', () => {
     expect(bad('tenants: { a: { sources: [nope], destinations: [] } }')).toMatchObject({ code: 'INPUT_PARSE' });
     expect(bad('checks: { shadowed: warn }\nbudgetMs: 500')).toBeUndefined();
   });
+
+  it('denies hostile objects with a reason, never a crash', () => {
+    const hostile: unknown[] = [
+      null,
+      'a string',
+      [],
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'liqo' } },
+      { apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', metadata: { name: 'x', namespace: 'liqo' } },
+      { apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', metadata: { name: 'x', namespace: 'liqo' }, spec: { table: { name: 'x'.repeat(300), family: 'IPV4' } } },
+      { apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', metadata: { name: 'x', namespace: 'liqo' }, spec: { table: { name: 't', family: 'IPV4', chains: [{ name: 'c', type: 'filter', hook: 'forward', policy: 'accept', priority: 0, rules: { filterRules: [{ name: 'r', action: 'accept', match: JSON.parse('['.repeat(5000) + ']'.repeat(5000)) }] } }] } } },
+    ];
+    for (const [i, object] of hostile.entries()) {
+      const v = create(object as Obj);
+      expect(v.allowed, `hostile[${i}]`).toBe(false);
+      expect(v.denials.length).toBeGreaterThan(0);
+      expect(v.denials.join()).toMatch(/^error\[[A-Z_]+\]/);
+    }
+  });
 });
