@@ -8,7 +8,7 @@
 // the policy, with its witness packet. Mutating: names nameless rules deterministically, as a JSON patch.
 import { findAnomalies } from '../../analyses/anomalies.js';
 import { findConflicts } from '../../analyses/conflicts.js';
-import type { Finding } from '../../analyses/findings.js';
+import type { Finding, FindingKind } from '../../analyses/findings.js';
 import { checkIsolation, type IsolationResult } from '../../analyses/isolation.js';
 import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { formatPacket } from '../../engine/packet.js';
@@ -39,6 +39,10 @@ export interface Verdict {
 /** The object under review, as the origin file of its diagnostics. */
 const UNDER_REVIEW = '<under review>';
 const CATEGORY = 'networking.liqo.io/firewall-category';
+
+/** The finding kinds of each analysis: one that the policy turns wholly off is not run. */
+const CONFLICT_KINDS: readonly FindingKind[] = ['tenant-overlap', 'table-clash', 'priority-tie', 'accept-undone'];
+const ANOMALY_KINDS: readonly FindingKind[] = ['unreachable', 'shadowed', 'redundant', 'correlated', 'generalization'];
 
 const keyOf = (o: Obj) => `${o?.metadata?.namespace ?? ''}/${o?.metadata?.name ?? ''}`;
 
@@ -116,8 +120,12 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
   const category = object.metadata?.labels?.[CATEGORY];
   const loaded = admitted.resources.filter((r) => r.labels[CATEGORY] === category);
   const ruleset = admitAcrossInputs({ tables: loaded.map((r) => r.table) }, loaded).ruleset;
-  const a = symbolicAnalysis(ruleset);
-  for (const f of [...findConflicts(a, loaded), ...findAnomalies(a).findings]) {
+  const on = (kinds: readonly FindingKind[]) => kinds.some((k) => policy.checks[k] !== 'off');
+  const wantConflicts = on(CONFLICT_KINDS);
+  const wantAnomalies = on(ANOMALY_KINDS);
+  const a = wantConflicts || wantAnomalies ? symbolicAnalysis(ruleset) : undefined;
+  const findings = a ? [...(wantConflicts ? findConflicts(a, loaded) : []), ...(wantAnomalies ? findAnomalies(a).findings : [])] : [];
+  for (const f of findings) {
     if (!involves(f)) continue;
     const decision = policy.checks[f.kind];
     if (decision === 'deny') verdict.denials.push(describe(f));
