@@ -1,0 +1,427 @@
+// The what-if page: one ES module, no framework. It talks to the what-if API of `nftlens serve`
+// (docs/api.md) and draws the answers: a packet's verdict with its path highlighted on the
+// policy's own rules, the analysis findings, the tenant reachability matrix and the diff of two
+// policies — each witness one click (or Enter) from being evaluated. Everything from the server or
+// the user goes into the page as text (textContent), never as markup.
+
+const $ = (id) => document.getElementById(id);
+
+/** The server's answer as JSON; a non-2xx answer throws an ApiError carrying the located diagnostics. */
+async function call(method, path, body) {
+  const init = { method, headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError([`the server cannot be reached: ${e.message}`]);
+  }
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new ApiError([`HTTP ${res.status}: ${text.slice(0, 200)}`]);
+  }
+  if (!res.ok) throw new ApiError(errorLines(json, res.status));
+  return json;
+}
+
+class ApiError extends Error {
+  constructor(lines) {
+    super(lines.join('\n'));
+    this.lines = lines;
+  }
+}
+
+/** One line per diagnostic, as the CLI prints them: `error[CODE] file:line:col resource …: message`. */
+function errorLines(json, status) {
+  const diags = json.diagnostics ?? json.error?.diagnostics;
+  if (Array.isArray(diags) && diags.length) return diags.map((d) => d.text ?? `${d.severity ?? 'error'}[${d.code}] ${originText(d.origin)}: ${d.message}`);
+  const msg = json.message ?? json.error?.message ?? (typeof json.error === 'string' ? json.error : undefined);
+  return [msg ? `${json.code ? `${json.code}: ` : ''}${msg}` : `HTTP ${status}`];
+}
+
+/** src/model/origin.ts formatOrigin, for origins the server sends as data. */
+function originText(o) {
+  if (!o) return '';
+  const parts = [];
+  if (o.file !== undefined) parts.push(o.file + (o.line !== undefined ? `:${o.line}` + (o.column !== undefined ? `:${o.column}` : '') : ''));
+  const where = [];
+  for (const k of ['resource', 'table', 'chain', 'rule']) if (o[k]) where.push(`${k} ${o[k]}`);
+  if (o.field) where.push(`field ${o.field}`);
+  if (where.length) parts.push(where.join(', '));
+  return parts.join(' ');
+}
+
+const enc = encodeURIComponent;
+const api = {
+  policies: () => call('GET', '/v1/policies'),
+  rules: (name) => call('GET', `/v1/policies/${enc(name)}/rules`),
+  evaluate: (name, packet) => call('POST', `/v1/policies/${enc(name)}/evaluate`, { packet, trace: true }),
+  analyze: (name) => call('POST', `/v1/policies/${enc(name)}/analyze`, {}),
+  isolation: (policy, tenants) => call('POST', '/v1/isolation', { policy, tenants }),
+  diff: (oldPolicy, newPolicy) => call('POST', '/v1/diff', { old: oldPolicy, new: newPolicy }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small DOM helpers: elements built from text only.
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null) e.append(c);
+  return e;
+}
+
+function showError(id, err) {
+  const p = $(id);
+  if (!err) {
+    p.hidden = true;
+    p.textContent = '';
+    return;
+  }
+  p.textContent = err instanceof ApiError ? err.lines.join('\n') : String(err.message ?? err);
+  p.hidden = false;
+}
+
+/** Runs an action behind a button: busy state, errors shown in place next to the input. */
+async function guarded(button, errorId, action) {
+  showError(errorId, null);
+  button?.setAttribute('aria-busy', 'true');
+  if (button) button.disabled = true;
+  try {
+    await action();
+  } catch (e) {
+    showError(errorId, e);
+  } finally {
+    button?.removeAttribute('aria-busy');
+    if (button) button.disabled = false;
+  }
+}
+
+/** 2^x for header counts (they reach 2^364). */
+function headersText(n) {
+  if (!(n > 0)) return '0';
+  return n < 1e6 ? String(n) : `2^${Math.log2(n).toFixed(1)}`;
+}
+
+function witnessButton(packet, policy, label) {
+  return el('button', { type: 'button', class: 'witness', 'aria-label': `Evaluate witness ${packet}${label ? ` (${label})` : ''} on policy ${policy}`,
+    onclick: () => evaluateWitness(policy, packet) }, 'Evaluate witness');
+}
+
+function packetLine(text) {
+  return el('code', { class: 'packet', text });
+}
+
+// ---------------------------------------------------------------------------------------------
+// State: the policy shown, and its rules (ids → elements).
+
+const state = { policy: undefined, ruleEls: new Map(), chainEls: new Map(), rules: undefined };
+
+async function loadPolicies() {
+  await guarded(null, 'policy-error', async () => {
+    const json = await api.policies();
+    const list = (Array.isArray(json) ? json : json.policies ?? []).map((p) => (typeof p === 'string' ? { name: p } : p));
+    for (const id of ['policy', 'diff-old', 'diff-new']) {
+      const s = $(id);
+      s.replaceChildren(...list.map((p) => el('option', { value: p.name, text: p.name })));
+    }
+    if (list.length > 1) $('diff-new').selectedIndex = 1;
+    if (!list.length) throw new Error('no policies loaded: start nftlens serve with -f POLICY, or PUT one to /v1/policies/{name}');
+    const wanted = new URLSearchParams(location.search).get('policy');
+    if (wanted && list.some((p) => p.name === wanted)) $('policy').value = wanted;
+    await selectPolicy($('policy').value);
+  });
+}
+
+async function selectPolicy(name) {
+  state.policy = name;
+  $('verdict').replaceChildren();
+  $('findings').replaceChildren();
+  $('findings-summary').textContent = '';
+  $('matrix').replaceChildren();
+  $('breach').replaceChildren();
+  $('isolation-summary').textContent = '';
+  const listing = await api.rules(name);
+  state.rules = listing;
+  drawRules(listing);
+  const n = countRules(listing);
+  $('policy-summary').textContent = `${listing.tables.length} table(s), ${n.chains} chain(s), ${n.rules} rule(s)`;
+}
+
+function countRules(listing) {
+  let chains = 0;
+  let rules = 0;
+  for (const t of listing.tables) for (const c of t.chains) { chains++; rules += c.rules.length; }
+  return { chains, rules };
+}
+
+function drawRules(listing) {
+  state.ruleEls.clear();
+  state.chainEls.clear();
+  const out = [];
+  for (const t of listing.tables) {
+    const chains = t.chains.map((c) => {
+      const head = c.base ? `type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority}; policy ${c.base.policy}` : 'regular chain';
+      const policy = c.base ? el('li', { class: 'policy', text: `policy ${c.base.policy}` }) : undefined;
+      const rules = c.rules.map((r) => {
+        const li = el('li', { class: 'rule', 'data-rule': r.id, title: originText(r.origin) },
+          el('span', { class: 'rule-name', text: r.name }),
+          el('code', { class: 'rule-text', text: r.text ?? '(not expressible as nft text)' }));
+        state.ruleEls.set(r.id, li);
+        return li;
+      });
+      const box = el('div', { class: 'chain', 'data-chain': c.id },
+        el('h4', {}, el('span', { text: `chain ${c.name}` }), el('span', { class: 'muted', text: ` ${head}` })),
+        el('ol', { class: 'rule-list' }, rules, policy));
+      state.chainEls.set(c.id, { box, policy });
+      return box;
+    });
+    out.push(el('div', { class: 'table' },
+      el('h3', {}, `table ${t.family} ${t.name}`, t.resource ? el('span', { class: 'muted', text: ` — resource ${t.resource}` }) : undefined),
+      chains));
+  }
+  if (!out.length) out.push(el('p', { class: 'muted', text: 'This policy has no chains.' }));
+  $('rules').replaceChildren(...out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluate: verdict, hooks, and the trace drawn on the rules.
+
+function clearHighlights() {
+  for (const li of state.ruleEls.values()) li.classList.remove('matched', 'decided', 'failed');
+  for (const { box, policy } of state.chainEls.values()) {
+    box.classList.remove('entered', 'skipped');
+    policy?.classList.remove('decided');
+  }
+}
+
+async function evaluate() {
+  const packet = $('packet').value.trim();
+  await guarded($('evaluate-button'), 'packet-error', async () => {
+    clearHighlights();
+    $('verdict').replaceChildren();
+    if (!packet) throw new Error('type a packet, e.g. tcp 10.0.0.1:1024 -> 10.0.0.2:80 iif eth0');
+    const json = await api.evaluate(state.policy, packet);
+    drawResult(json.results?.[0] ?? json.result ?? json);
+  });
+}
+
+function drawResult(r) {
+  const rules = state.rules;
+  const label = (id) => findRule(rules, id)?.label ?? `rule #${id}`;
+  const chainName = (id) => findChain(rules, id)?.label ?? `chain #${id}`;
+  const decided = r.by === 'rule' ? (r.rule?.label ?? label(r.rule)) : r.by === 'policy' ? `policy of ${r.chain?.label ?? chainName(r.chain)}` : 'no base chain saw the packet';
+  const ruleId = typeof r.rule === 'object' ? r.rule?.id : r.rule;
+  const chainId = typeof r.chain === 'object' ? r.chain?.id : r.chain;
+  const steps = [];
+  for (const e of r.trace ?? []) {
+    switch (e.kind) {
+      case 'hook': steps.push(el('li', { class: 'step hook', text: `hook ${e.hook}` })); break;
+      case 'conntrack': steps.push(el('li', { class: 'step', text: `conntrack: ct state ${e.state}` })); break;
+      case 'route': steps.push(el('li', { class: 'step', text: `route: ${e.local ? 'local (input)' : 'forward'}` })); break;
+      case 'chain':
+        state.chainEls.get(e.chain)?.box.classList.add('entered');
+        steps.push(el('li', { class: 'step', text: `${e.via === 'hook' ? 'chain' : e.via} ${chainName(e.chain)}` }));
+        break;
+      case 'nat-skip':
+        state.chainEls.get(e.chain)?.box.classList.add('skipped');
+        steps.push(el('li', { class: 'step', text: `skip nat chain ${chainName(e.chain)} (not a new connection)` }));
+        break;
+      case 'rule':
+        state.ruleEls.get(e.rule)?.classList.add('matched');
+        steps.push(el('li', { class: 'step', text: `match ${label(e.rule)}` }));
+        break;
+      case 'fail':
+        state.ruleEls.get(e.rule)?.classList.add('failed');
+        steps.push(el('li', { class: 'step', text: `no match at expression ${e.expr + 1}` }));
+        break;
+      case 'verdict': steps.push(el('li', { class: 'step', text: `${e.verdict}` })); break;
+      case 'return': steps.push(el('li', { class: 'step', text: `return from ${chainName(e.chain)}` })); break;
+      case 'policy': steps.push(el('li', { class: 'step', text: `policy ${e.verdict} of ${chainName(e.chain)}` })); break;
+      case 'stmt': steps.push(el('li', { class: 'step', text: `statement (expression ${e.expr + 1})` })); break;
+      case 'truncated': steps.push(el('li', { class: 'step', text: '(trace truncated)' })); break;
+    }
+  }
+  if (r.by === 'rule' && ruleId !== undefined) state.ruleEls.get(ruleId)?.classList.add('decided');
+  if (r.by === 'policy' && chainId !== undefined) state.chainEls.get(chainId)?.policy?.classList.add('decided');
+  const hooks = (r.hooks ?? []).map((h) => el('li', { text: h }));
+  const origin = r.rule?.origin ?? findRule(rules, ruleId)?.origin;
+  $('verdict').replaceChildren(
+    el('p', { class: `verdict ${r.verdict}` }, el('strong', { class: 'badge', text: String(r.verdict).toUpperCase() }), ` by ${decided}`),
+    origin && r.by === 'rule' ? el('p', { class: 'origin muted', text: originText(origin) }) : undefined,
+    el('div', { class: 'path' }, el('span', { class: 'muted', text: 'path ' }), el('ol', { class: 'hooks', 'aria-label': 'Hooks on the path' }, hooks)),
+    r.after ?? r.packet ? el('p', { class: 'muted' }, 'packet after ', packetLine(r.afterText ?? packetText(r.after ?? r.packet))) : undefined,
+    steps.length ? el('details', {}, el('summary', { text: `trace (${steps.length} steps)` }), el('ol', { class: 'trace' }, steps)) : undefined,
+  );
+  const first = ruleId !== undefined ? state.ruleEls.get(ruleId) : chainId !== undefined ? state.chainEls.get(chainId)?.box : undefined;
+  first?.scrollIntoView({ block: 'nearest' });
+}
+
+function findChain(listing, id) {
+  for (const t of listing?.tables ?? []) for (const c of t.chains) if (c.id === id) return c;
+  return undefined;
+}
+
+function findRule(listing, id) {
+  for (const t of listing?.tables ?? []) for (const c of t.chains) for (const r of c.rules) if (r.id === id) return r;
+  return undefined;
+}
+
+/** The packet's text form (src/engine/packet.ts formatPacket), for a packet the server sends as JSON. */
+function packetText(p) {
+  if (typeof p === 'string') return p;
+  if (!p) return '';
+  const host = (a, port) => (port === undefined ? a : p.family === 6 ? `[${a}]:${port}` : `${a}:${port}`);
+  const proto = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p.l4proto] ?? String(p.l4proto);
+  const ports = p.l4proto === 6 || p.l4proto === 17;
+  let s = `${proto} ${host(p.saddr, ports ? p.sport : undefined)} -> ${host(p.daddr, ports ? p.dport : undefined)}`;
+  if (p.iifname) s += ` iif ${p.iifname}`;
+  if (p.oifname) s += ` oif ${p.oifname}`;
+  if (p.ctState) s += ` ct ${p.ctState}`;
+  if (p.mark) s += ` mark ${p.mark}`;
+  if (p.ctMark) s += ` ctmark ${p.ctMark}`;
+  return s;
+}
+
+/** A witness, evaluated: the policy picked, the packet typed in, the verdict shown and focused. */
+async function evaluateWitness(policy, packet) {
+  if (policy !== state.policy) {
+    $('policy').value = policy;
+    await guarded(null, 'policy-error', () => selectPolicy(policy));
+  }
+  $('packet').value = packet;
+  await evaluate();
+  $('verdict').focus();
+  $('evaluate').scrollIntoView({ block: 'start' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings, isolation matrix, diff.
+
+async function analyze() {
+  await guarded($('analyze'), 'findings-error', async () => {
+    $('findings').replaceChildren();
+    const policy = state.policy;
+    const json = await api.analyze(policy);
+    const findings = json.findings ?? [];
+    const s = json.summary;
+    $('findings-summary').textContent = s ? `${s.error} error(s), ${s.warning} warning(s), ${s.info} info over ${s.rules} rule(s)` : `${findings.length} finding(s)`;
+    $('findings').replaceChildren(...findings.map((f) => el('li', { class: `card ${f.severity}` },
+      el('p', {}, el('strong', { class: 'badge', text: f.severity }), ' ', el('span', { class: 'kind', text: f.kind }), ' ', el('span', { text: f.rule ?? f.chain ?? '' })),
+      el('p', { class: 'origin muted', text: originText(f.origin) }),
+      el('p', { text: f.message }),
+      (f.packets ?? []).length ? el('p', {}, el('span', { class: 'muted', text: 'packets ' }), ...f.packets.map(packetLine)) : undefined,
+      f.witness ? el('p', {}, el('span', { class: 'muted', text: 'witness ' }), packetLine(f.witness), ' ', witnessButton(f.witness, policy, `${f.kind} ${f.rule ?? ''}`)) : undefined)));
+  });
+}
+
+async function isolation() {
+  await guarded($('isolation-button'), 'tenants-error', async () => {
+    $('matrix').replaceChildren();
+    $('breach').replaceChildren();
+    $('isolation-summary').textContent = '';
+    const tenants = $('tenants').value;
+    if (!tenants.trim()) throw new Error('paste or upload a tenants file first (YAML: tenants: NAME: {sources, destinations, interfaces})');
+    const policy = state.policy;
+    const json = await api.isolation(policy, tenants);
+    $('isolation-summary').textContent = json.isolated ? `${json.tenants.length} tenant(s): isolated` : `${json.tenants.length} tenant(s): BREACHED — ${json.breaches.length} breach(es)`;
+    drawMatrix(json, policy);
+  });
+}
+
+function drawMatrix(json, policy) {
+  const names = json.tenants;
+  const breachAt = new Map(json.breaches.map((b) => [`${b.from}\u0000${b.to}`, b]));
+  const rows = names.map((from, i) => el('tr', {},
+    el('th', { scope: 'row', text: from }),
+    names.map((to, j) => {
+      const b = breachAt.get(`${from}\u0000${to}`);
+      const what = i === j ? 'self' : b ? 'BREACH' : 'isolated';
+      const cell = el('button', { type: 'button', class: `cell ${i === j ? 'self' : b ? 'breach' : 'ok'}`, 'data-row': i, 'data-col': j,
+        'aria-label': `${from} to ${to}: ${what}${b ? ', open its witness' : ''}`,
+        onclick: () => showCell(from, to, i === j, b, policy) }, what);
+      cell.addEventListener('keydown', matrixKeys);
+      return el('td', {}, cell);
+    })));
+  $('matrix').replaceChildren(el('table', { class: 'matrix', 'aria-label': 'Reachability: rows send, columns receive' },
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'from \\ to' }), names.map((n) => el('th', { scope: 'col', text: n })))),
+    el('tbody', {}, rows)));
+}
+
+/** Arrow keys move between matrix cells (Tab reaches each of them too). */
+function matrixKeys(ev) {
+  const d = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[ev.key];
+  if (!d) return;
+  const row = Number(ev.currentTarget.dataset.row) + d[0];
+  const col = Number(ev.currentTarget.dataset.col) + d[1];
+  const next = $('matrix').querySelector(`button[data-row="${row}"][data-col="${col}"]`);
+  if (next) {
+    ev.preventDefault();
+    next.focus();
+  }
+}
+
+function showCell(from, to, self, b, policy) {
+  const box = $('breach');
+  if (!b) {
+    box.replaceChildren(el('p', { class: 'muted', text: self ? `${from} → ${to}: a tenant's own traffic is not checked` : `${from} → ${to}: isolated — no packet from ${from} reaches ${to}` }));
+  } else {
+    box.replaceChildren(el('div', { class: 'card error' },
+      el('p', {}, el('strong', { class: 'badge', text: 'breach' }), ` ${b.from} → ${b.to}: accepted, decided by ${b.decidedBy}`),
+      el('p', { class: 'origin muted', text: originText(b.origin) }),
+      el('p', {}, el('span', { class: 'muted', text: 'packets ' }), ...(b.packets ?? []).map(packetLine)),
+      el('p', {}, el('span', { class: 'muted', text: 'witness ' }), packetLine(b.witness), ' ', witnessButton(b.witness, policy, `${b.from} to ${b.to}`))));
+  }
+  box.focus();
+}
+
+async function diff() {
+  await guarded($('diff-button'), 'diff-error', async () => {
+    $('diff').replaceChildren();
+    $('diff-summary').textContent = '';
+    const oldName = $('diff-old').value;
+    const newName = $('diff-new').value;
+    const json = await api.diff(oldName, newName);
+    const changes = json.changes ?? [];
+    $('diff-summary').textContent = json.changed ? `${oldName} → ${newName}: ${changes.length} change(s)` : `${oldName} → ${newName}: no packet changes fate`;
+    const fate = (x) => [x.verdict, x.rule ?? x.by].filter(Boolean).join(' by ');
+    $('diff').replaceChildren(...changes.map((c) => el('li', { class: 'card change' },
+      el('p', {}, el('strong', { text: `${fate(c.before)} → ${fate(c.after)}` }), c.headers ? el('span', { class: 'muted', text: ` ${headersText(c.headers)} headers` }) : undefined),
+      el('ul', { class: 'packets' }, (c.packets ?? []).map((p) => el('li', {}, packetLine(p)))),
+      c.witness ? el('p', {}, el('span', { class: 'muted', text: 'witness ' }), packetLine(c.witness), ' ', witnessButton(c.witness, newName, 'on the new policy')) : undefined)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+$('policy').addEventListener('change', (ev) => guarded(null, 'policy-error', () => selectPolicy(ev.target.value)));
+$('packet-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  evaluate();
+});
+$('analyze').addEventListener('click', analyze);
+$('tenants-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  isolation();
+});
+$('tenants-file').addEventListener('change', async (ev) => {
+  const f = ev.target.files?.[0];
+  if (f) $('tenants').value = await f.text();
+});
+$('diff-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  diff();
+});
+loadPolicies();
