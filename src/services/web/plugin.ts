@@ -20,7 +20,7 @@ const FILES: Record<string, [file: string, type: string]> = {
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
 };
 /** Scripts and styles from this server only: no inline script, nothing fetched from elsewhere. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, opts) => {
   for (const [url, [file, type]] of Object.entries(FILES)) {

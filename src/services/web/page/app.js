@@ -94,18 +94,20 @@ function showError(id, err) {
   p.hidden = false;
 }
 
-/** Runs an action behind a button: busy state, errors shown in place next to the input. */
+/**
+ * Runs an action behind a button: errors shown in place next to the input. A busy button ignores
+ * presses (aria-busy), and is not disabled: a disabled button would lose the keyboard's focus.
+ */
 async function guarded(button, errorId, action) {
+  if (button?.getAttribute('aria-busy') === 'true') return;
   showError(errorId, null);
   button?.setAttribute('aria-busy', 'true');
-  if (button) button.disabled = true;
   try {
     await action();
   } catch (e) {
     showError(errorId, e);
   } finally {
     button?.removeAttribute('aria-busy');
-    if (button) button.disabled = false;
   }
 }
 
@@ -318,7 +320,8 @@ async function analyze() {
     const findings = json.findings ?? [];
     const s = json.summary;
     $('findings-summary').textContent = s ? `${s.error} error(s), ${s.warning} warning(s), ${s.info} info over ${s.rules} rule(s)` : `${findings.length} finding(s)`;
-    $('findings').replaceChildren(...findings.map((f) => el('li', { class: `card ${f.severity}` },
+    if (!findings.length) $('findings-summary').textContent += ': no findings';
+    $('findings').replaceChildren(...findings.map((f) => el('li', { class: `card sev-${f.severity}` },
       el('p', {}, el('strong', { class: 'badge', text: f.severity }), ' ', el('span', { class: 'kind', text: f.kind }), ' ', el('span', { text: f.rule ?? f.chain ?? '' })),
       el('p', { class: 'origin muted', text: originText(f.origin) }),
       el('p', { text: f.message }),
@@ -378,7 +381,7 @@ function showCell(from, to, self, b, policy) {
   if (!b) {
     box.replaceChildren(el('p', { class: 'muted', text: self ? `${from} → ${to}: a tenant's own traffic is not checked` : `${from} → ${to}: isolated — no packet from ${from} reaches ${to}` }));
   } else {
-    box.replaceChildren(el('div', { class: 'card error' },
+    box.replaceChildren(el('div', { class: 'card sev-error' },
       el('p', {}, el('strong', { class: 'badge', text: 'breach' }), ` ${b.from} → ${b.to}: accepted, decided by ${b.decidedBy}`),
       el('p', { class: 'origin muted', text: originText(b.origin) }),
       el('p', {}, el('span', { class: 'muted', text: 'packets ' }), ...(b.packets ?? []).map(packetLine)),
