@@ -40,9 +40,15 @@ class ApiError extends Error {
 /** One line per diagnostic, as the CLI prints them: `error[CODE] file:line:col resource …: message`. */
 function errorLines(json, status) {
   const diags = json.diagnostics ?? json.error?.diagnostics;
-  if (Array.isArray(diags) && diags.length) return diags.map((d) => d.text ?? `${d.severity ?? 'error'}[${d.code}] ${originText(d.origin)}: ${d.message}`);
+  if (Array.isArray(diags) && diags.length) return diags.map(diagnosticText);
   const msg = json.message ?? json.error?.message ?? (typeof json.error === 'string' ? json.error : undefined);
   return [msg ? `${json.code ? `${json.code}: ` : ''}${msg}` : `HTTP ${status}`];
+}
+
+/** src/model/diagnostics.ts formatDiagnostic, for diagnostics the server sends as data. */
+function diagnosticText(d) {
+  const where = originText(d.origin);
+  return `${d.severity}[${d.code}] ${where ? `${where}: ` : ''}${d.message}`;
 }
 
 /** src/model/origin.ts formatOrigin, for origins the server sends as data. */
@@ -60,7 +66,7 @@ function originText(o) {
 const enc = encodeURIComponent;
 const api = {
   policies: () => call('GET', '/v1/policies'),
-  rules: (name) => call('GET', `/v1/policies/${enc(name)}/rules`),
+  policy: (name) => call('GET', `/v1/policies/${enc(name)}`),
   evaluate: (name, packet) => call('POST', `/v1/policies/${enc(name)}/evaluate`, { packet, trace: true }),
   analyze: (name) => call('POST', `/v1/policies/${enc(name)}/analyze`, {}),
   isolation: (policy, tenants) => call('POST', '/v1/isolation', { policy, tenants }),
@@ -155,18 +161,25 @@ async function selectPolicy(name) {
   $('matrix').replaceChildren();
   $('breach').replaceChildren();
   $('isolation-summary').textContent = '';
-  const listing = await api.rules(name);
-  state.rules = listing;
-  drawRules(listing);
-  const n = countRules(listing);
-  $('policy-summary').textContent = `${listing.tables.length} table(s), ${n.chains} chain(s), ${n.rules} rule(s)`;
+  const detail = await api.policy(name);
+  state.rules = byTable(detail.chains);
+  drawRules(state.rules);
+  const n = detail.summary;
+  $('policy-summary').textContent = `${n.tables} table(s), ${n.chains} chain(s), ${n.rules} rule(s), ${detail.warnings} warning(s)`;
+  $('policy-warnings').replaceChildren(...(detail.diagnostics ?? []).map((d) => el('li', { text: diagnosticText(d) })));
 }
 
-function countRules(listing) {
-  let chains = 0;
-  let rules = 0;
-  for (const t of listing.tables) for (const c of t.chains) { chains++; rules += c.rules.length; }
-  return { chains, rules };
+/** The policy's chains (GET /v1/policies/{name}) grouped by table, in ruleset order. */
+function byTable(chains) {
+  const tables = [];
+  for (const c of chains) {
+    let t = tables[tables.length - 1];
+    if (!t || t.name !== c.table) tables.push((t = { name: c.table, resource: c.origin?.resource, chains: [] }));
+    const base = c.hook !== undefined ? { type: c.type, hook: c.hook, priority: c.priority, policy: c.policy } : undefined;
+    const rules = c.rules.map((r) => ({ ...r, name: r.origin?.rule ?? r.label.slice(`${c.label} rule `.length) }));
+    t.chains.push({ ...c, base, rules });
+  }
+  return { tables };
 }
 
 function drawRules(listing) {
@@ -180,7 +193,7 @@ function drawRules(listing) {
       const rules = c.rules.map((r) => {
         const li = el('li', { class: 'rule', 'data-rule': r.id, title: originText(r.origin) },
           el('span', { class: 'rule-name', text: r.name }),
-          el('code', { class: 'rule-text', text: r.text ?? '(not expressible as nft text)' }));
+          el('code', { class: 'rule-text', text: r.nft ?? '(not expressible as nft text)' }));
         state.ruleEls.set(r.id, li);
         return li;
       });
@@ -191,7 +204,7 @@ function drawRules(listing) {
       return box;
     });
     out.push(el('div', { class: 'table' },
-      el('h3', {}, `table ${t.family} ${t.name}`, t.resource ? el('span', { class: 'muted', text: ` — resource ${t.resource}` }) : undefined),
+      el('h3', {}, `table ${t.name}`, t.resource ? el('span', { class: 'muted', text: ` — resource ${t.resource}` }) : undefined),
       chains));
   }
   if (!out.length) out.push(el('p', { class: 'muted', text: 'This policy has no chains.' }));
