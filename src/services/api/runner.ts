@@ -3,6 +3,8 @@
 // get BUSY), each stopped (worker.terminate) when it runs past its time limit (TIMEOUT). From the
 // sources the worker is a .ts module run through tsx's loader (tests); built, a .js module.
 
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NftlensError, type Diagnostic } from '../../model/diagnostics.js';
 import { ApiError } from './errors.js';
@@ -12,6 +14,15 @@ type Reply = { ok: true; result: unknown } | { ok: false; diagnostics?: Diagnost
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCES ? './analysis-worker.ts' : './analysis-worker.js', import.meta.url);
+
+/** The worker: the built module itself, or from the sources a bootstrap that registers tsx's loader first. */
+function spawn(): Worker {
+  if (!FROM_SOURCES) return new Worker(WORKER);
+  // tsx's ES module API, found from here (require resolves its CommonJS twin, beside it).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  return new Worker(code, { eval: true });
+}
 
 export class AnalysisRunner {
   private running = new Set<Worker>();
@@ -26,7 +37,7 @@ export class AnalysisRunner {
     if (this.running.size >= this.workers) {
       return Promise.reject(new ApiError('BUSY', `${this.running.size} analyses are running, the most this server runs at once; retry later`));
     }
-    const worker = new Worker(WORKER, { execArgv: FROM_SOURCES ? ['--import', 'tsx'] : [] });
+    const worker = spawn();
     this.running.add(worker);
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
