@@ -4,12 +4,14 @@
 // through a packet's evaluation, the analysis, a breach of tenant isolation and a diff.
 //   npx tsx scripts/screenshot.ts [OUT.png]
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../src/services/api/server.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const out = process.argv[2] ?? `${root}docs/images/what-if.png`;
-const server = await startServer({ host: '127.0.0.1', port: 0, policies: [['examples', []], ['monitoring', [`${root}docs/examples/multi-consumer-monitoring.yaml`]]], workers: 1 });
+const out = resolve(process.argv[2] ?? new URL('../docs/images/what-if.png', import.meta.url).pathname);
+// From the repository, so that the page shows file names as the README's commands do.
+process.chdir(new URL('..', import.meta.url).pathname);
+const server = await startServer({ host: '127.0.0.1', port: 0, policies: [['examples', []], ['monitoring', ['docs/examples/multi-consumer-monitoring.yaml']]], workers: 1 });
 // --no-sandbox: Chromium's sandbox refuses to run as root (as CI and this machine's scripts run).
 const browser = await chromium.launch({ executablePath: process.env.NFTLENS_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
@@ -18,7 +20,7 @@ try {
   await page.locator('#rules .rule').first().waitFor();
   await page.click('#analyze');
   await page.locator('#findings-summary:not(:empty)').waitFor();
-  await page.fill('#tenants', readFileSync(`${root}examples/tenants`, 'utf8'));
+  await page.fill('#tenants', readFileSync('examples/tenants', 'utf8'));
   await page.click('#isolation-button');
   await page.locator('#matrix .cell.breach').first().click();
   await page.selectOption('#diff-old', 'examples');

@@ -176,7 +176,12 @@ function byTable(chains) {
     let t = tables[tables.length - 1];
     if (!t || t.name !== c.table) tables.push((t = { name: c.table, resource: c.origin?.resource, chains: [] }));
     const base = c.hook !== undefined ? { type: c.type, hook: c.hook, priority: c.priority, policy: c.policy } : undefined;
-    const rules = c.rules.map((r) => ({ ...r, name: r.origin?.rule ?? r.label.slice(`${c.label} rule `.length) }));
+    const rules = c.rules.map((r) => {
+      const name = r.origin?.rule ?? r.label.slice(`${c.label} rule `.length);
+      // The renderer puts a Liqo rule's name in its comment: shown once, as the name.
+      const comment = ` comment ${JSON.stringify(name)}`;
+      return { ...r, name, nft: r.nft?.endsWith(comment) ? r.nft.slice(0, -comment.length) : r.nft };
+    });
     t.chains.push({ ...c, base, rules });
   }
   return { tables };
