@@ -126,6 +126,35 @@ describe.skipIf(noBrowser)('the what-if page in headless Chromium', () => {
     await err.waitFor({ state: 'hidden' });
   });
 
+  it('shows names from a policy as text, never as markup; an over-long packet is refused in place', async () => {
+    // nft JSON carries any table or chain name: these would run script if drawn as HTML.
+    const evil = '<img src=x onerror="window.pwned=1">';
+    const doc = JSON.parse(readFileSync(`${root}docs/examples/shadowed.json`, 'utf8')) as { nftables: Record<string, Record<string, unknown>>[] };
+    for (const o of doc.nftables) {
+      if (o.table) o.table.name = evil;
+      for (const k of ['chain', 'rule']) if (o[k]) Object.assign(o[k]!, { table: evil, [k === 'chain' ? 'name' : 'chain']: '<b>gate</b>' });
+    }
+    const put = await fetch(`${server.url}/v1/policies/hostile`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    expect(put.status).toBe(201);
+    try {
+      await page.goto(`${server.url}/?policy=hostile`);
+      await expect.poll(() => page.locator('#rules h3').first().textContent()).toBe(`table ip ${evil}`);
+      await page.fill('#packet', 'tcp 10.1.0.1:1000 -> 10.0.0.2:22 iif eth0 oif eth1');
+      await page.click('#evaluate-button');
+      await expect.poll(() => page.locator('#verdict .verdict').textContent()).toBe(`ACCEPT by ip ${evil} <b>gate</b> rule handle 2`);
+      expect(await page.locator('#rules .chain h4 span').first().textContent()).toBe('chain <b>gate</b>');
+      expect(await page.locator('img, b').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+
+      await page.fill('#packet', `tcp 10.1.0.1:1000 -> 10.0.0.2:22 iif ${'x'.repeat(5000)}`);
+      await page.click('#evaluate-button');
+      await expect.poll(() => page.locator('#packet-error').textContent()).toMatch(/^SCHEMA: .*\/packet/);
+      expect(await page.locator('#verdict').textContent()).toBe('');
+    } finally {
+      await fetch(`${server.url}/v1/policies/hostile`, { method: 'DELETE' });
+    }
+  });
+
   it('diffs two policies, each change with its witness', async () => {
     await page.selectOption('#diff-old', 'examples');
     await page.selectOption('#diff-new', 'monitoring');

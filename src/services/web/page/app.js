@@ -37,12 +37,11 @@ class ApiError extends Error {
   }
 }
 
-/** One line per diagnostic, as the CLI prints them: `error[CODE] file:line:col resource …: message`. */
+/** One line per diagnostic, as the CLI prints them; else the error's code and message (docs/api.md, Errors). */
 function errorLines(json, status) {
-  const diags = json.diagnostics ?? json.error?.diagnostics;
-  if (Array.isArray(diags) && diags.length) return diags.map(diagnosticText);
-  const msg = json.message ?? json.error?.message ?? (typeof json.error === 'string' ? json.error : undefined);
-  return [msg ? `${json.code ? `${json.code}: ` : ''}${msg}` : `HTTP ${status}`];
+  const e = json.error && typeof json.error === 'object' ? json.error : json;
+  if (Array.isArray(e.diagnostics) && e.diagnostics.length) return e.diagnostics.map(diagnosticText);
+  return [e.message ? `${e.code ? `${e.code}: ` : ''}${e.message}` : `HTTP ${status}`];
 }
 
 /** src/model/diagnostics.ts formatDiagnostic, for diagnostics the server sends as data. */
