@@ -30,6 +30,8 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Made once at start-up: a route or example that does not fit fails the start, not a request.
+  app.addHook('onReady', async () => void app.swagger());
 }
 
 function addExamples(doc: Doc): Doc {

@@ -9,8 +9,9 @@ import { POLICY_NAME } from './store.js';
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const bool = { type: 'boolean' } as const;
+// OpenAPI 3.0 wants `required` left out rather than empty.
 const obj = (properties: Record<string, unknown>, required: string[] = [], extra = false) =>
-  ({ type: 'object', properties, required, additionalProperties: extra }) as const;
+  ({ type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: extra }) as const;
 
 export const hook = { type: 'string', enum: [...PATH_HOOKS], description: 'evaluate or analyse this hook alone' } as const;
 const local = { type: 'array', items: str, maxItems: 1024, description: "addresses of the gateway itself (routing sends packets to them to input)" } as const;

@@ -108,7 +108,8 @@ describe('a server with a token', () => {
 
   it('requires it for PUT and DELETE, not for reads', async () => {
     const yaml = await example('provider-protect-single-consumer.yaml');
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }, { authorization: 'Basic s3cret-token' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }, { authorization: 'Basic s3cret-token' }];
+    for (const headers of variants) {
       const r = await s.req('/v1/policies/venice', { method: 'PUT', body: yaml, type: 'text/yaml', headers });
       expect(r.status).toBe(401);
       expect(r.json.error.code).toBe('UNAUTHORIZED');

@@ -76,7 +76,7 @@ export const policyRoutes: FastifyPluginAsync<Services> = async (app, s) => {
       security: [{ bearer: [] }],
       params: nameParam,
       querystring: obj({ nameRules: { type: 'string', enum: ['true', 'false'], description: "name nameless Liqo rules as Liqo's mutating webhook does" } }),
-      body: { type: 'string', minLength: 1, description: 'FirewallConfiguration YAML or JSON (several, or a List), or nft JSON' },
+      body: { content: Object.fromEntries(POLICY_TYPES.map((t) => [t, { schema: { type: 'string', minLength: 1, description: 'FirewallConfiguration YAML or JSON (several, or a List), or nft JSON' } }])) },
       response: { 200: { $ref: 'PolicyInfo#' }, 201: { $ref: 'PolicyInfo#' }, ...errors(400, 401, 413, 415, 422) },
     },
   }, async (req, reply) => {
