@@ -139,7 +139,7 @@ const state = { policy: undefined, ruleEls: new Map(), chainEls: new Map(), rule
 async function loadPolicies() {
   await guarded(null, 'policy-error', async () => {
     const json = await api.policies();
-    const list = (Array.isArray(json) ? json : json.policies ?? []).map((p) => (typeof p === 'string' ? { name: p } : p));
+    const list = json.policies;
     for (const id of ['policy', 'diff-old', 'diff-new']) {
       const s = $(id);
       s.replaceChildren(...list.map((p) => el('option', { value: p.name, text: p.name })));
@@ -232,18 +232,18 @@ async function evaluate() {
     clearHighlights();
     $('verdict').replaceChildren();
     if (!packet) throw new Error('type a packet, e.g. tcp 10.0.0.1:1024 -> 10.0.0.2:80 iif eth0');
-    const json = await api.evaluate(state.policy, packet);
-    drawResult(json.results?.[0] ?? json.result ?? json);
+    drawResult(await api.evaluate(state.policy, packet));
   });
 }
 
+/** One packet's EvalResult (docs/api.md): the verdict, what decided, the hooks; the trace drawn on the rules. */
 function drawResult(r) {
   const rules = state.rules;
   const label = (id) => findRule(rules, id)?.label ?? `rule #${id}`;
   const chainName = (id) => findChain(rules, id)?.label ?? `chain #${id}`;
-  const decided = r.by === 'rule' ? (r.rule?.label ?? label(r.rule)) : r.by === 'policy' ? `policy of ${r.chain?.label ?? chainName(r.chain)}` : 'no base chain saw the packet';
-  const ruleId = typeof r.rule === 'object' ? r.rule?.id : r.rule;
-  const chainId = typeof r.chain === 'object' ? r.chain?.id : r.chain;
+  const decided = r.by === 'rule' ? r.rule.label : r.by === 'policy' ? `policy of ${r.chain.label}` : 'no base chain saw the packet';
+  const ruleId = r.rule?.id;
+  const chainId = r.chain?.id;
   const steps = [];
   for (const e of r.trace ?? []) {
     switch (e.kind) {
@@ -276,12 +276,11 @@ function drawResult(r) {
   if (r.by === 'rule' && ruleId !== undefined) state.ruleEls.get(ruleId)?.classList.add('decided');
   if (r.by === 'policy' && chainId !== undefined) state.chainEls.get(chainId)?.policy?.classList.add('decided');
   const hooks = (r.hooks ?? []).map((h) => el('li', { text: h }));
-  const origin = r.rule?.origin ?? findRule(rules, ruleId)?.origin;
   $('verdict').replaceChildren(
     el('p', { class: `verdict ${r.verdict}` }, el('strong', { class: 'badge', text: String(r.verdict).toUpperCase() }), ` by ${decided}`),
-    origin && r.by === 'rule' ? el('p', { class: 'origin muted', text: originText(origin) }) : undefined,
+    r.by === 'rule' ? el('p', { class: 'origin muted', text: originText(r.rule.origin) }) : undefined,
     el('div', { class: 'path' }, el('span', { class: 'muted', text: 'path ' }), el('ol', { class: 'hooks', 'aria-label': 'Hooks on the path' }, hooks)),
-    r.after ?? r.packet ? el('p', { class: 'muted' }, 'packet after ', packetLine(r.afterText ?? packetText(r.after ?? r.packet))) : undefined,
+    rewritten(r.packet, r.after),
     steps.length ? el('details', {}, el('summary', { text: `trace (${steps.length} steps)` }), el('ol', { class: 'trace' }, steps)) : undefined,
   );
   const first = ruleId !== undefined ? state.ruleEls.get(ruleId) : chainId !== undefined ? state.chainEls.get(chainId)?.box : undefined;
@@ -298,20 +297,10 @@ function findRule(listing, id) {
   return undefined;
 }
 
-/** The packet's text form (src/engine/packet.ts formatPacket), for a packet the server sends as JSON. */
-function packetText(p) {
-  if (typeof p === 'string') return p;
-  if (!p) return '';
-  const host = (a, port) => (port === undefined ? a : p.family === 6 ? `[${a}]:${port}` : `${a}:${port}`);
-  const proto = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' }[p.l4proto] ?? String(p.l4proto);
-  const ports = p.l4proto === 6 || p.l4proto === 17;
-  let s = `${proto} ${host(p.saddr, ports ? p.sport : undefined)} -> ${host(p.daddr, ports ? p.dport : undefined)}`;
-  if (p.iifname) s += ` iif ${p.iifname}`;
-  if (p.oifname) s += ` oif ${p.oifname}`;
-  if (p.ctState) s += ` ct ${p.ctState}`;
-  if (p.mark) s += ` mark ${p.mark}`;
-  if (p.ctMark) s += ` ctmark ${p.ctMark}`;
-  return s;
+/** What NAT and mark statements changed in the packet (`daddr 10.0.0.1 → 10.0.0.9`), if anything. */
+function rewritten(before, after) {
+  const changes = Object.keys(after ?? {}).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before?.[k])).map((k) => `${k} ${before?.[k]} → ${after[k]}`);
+  return el('p', { class: 'muted' }, changes.length ? ['packet after: ', packetLine(changes.join(', '))] : 'packet unchanged (no NAT or mark rewrite)');
 }
 
 /** A witness, evaluated: the policy picked, the packet typed in, the verdict shown and focused. */
