@@ -88,7 +88,9 @@ describe.skipIf(noBrowser)('the what-if page in headless Chromium', () => {
   it('draws the tenant × tenant matrix; a breach cell opens its witness, which evaluates to the breach', async () => {
     await page.selectOption('#policy', 'monitoring');
     await expect.poll(() => page.locator('#policy-summary').textContent()).toMatch(/9 rule/);
-    await page.fill('#tenants', TENANTS);
+    // Uploaded: the file's text lands in the field, where it can be read and edited.
+    await page.setInputFiles('#tenants-file', `${root}examples/tenants`);
+    await expect.poll(() => page.inputValue('#tenants')).toBe(TENANTS);
     await page.click('#isolation-button');
     await page.locator('#matrix .cell').first().waitFor();
     const expected = await api<{ breaches: { from: string; to: string; witness: string; decidedBy: string }[] }>('/v1/isolation', { policy: 'monitoring', tenants: TENANTS });
