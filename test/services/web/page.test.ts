@@ -180,8 +180,19 @@ describe.skipIf(noBrowser)('the what-if page in headless Chromium', () => {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     expect(outline).not.toBe('none');
 
+    // Type a packet and press Enter in the field: evaluated.
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('diff-new');
+    for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('packet');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText(VENICE_PACKET);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#verdict .verdict').textContent()).toMatch(/^ACCEPT by .* rule allow-venice-to-10-42-1-15$/);
+
     // Pick the policy with the arrow keys, type the tenants, press Enter on Check isolation.
-    await page.focus('#policy');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('policy');
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.locator('#policy-summary').textContent()).toMatch(/9 rule/);
     await page.keyboard.press('Tab');
