@@ -1,7 +1,9 @@
-// Runs the service's analyses off the event loop: each job in a fresh worker thread, so that the
-// server keeps answering (evaluate, /healthz) while one runs, at most `workers` at a time (more
-// get BUSY), each stopped (worker.terminate) when it runs past its time limit (TIMEOUT). From the
-// sources the worker is a .ts module run through tsx's loader (tests); built, a .js module.
+// Runs the service's analyses off the event loop, in worker threads, so that the server keeps
+// answering (evaluate, /healthz) while one runs: at most `workers` at a time (more get BUSY),
+// each stopped (worker.terminate) when it runs past its time limit (TIMEOUT). Workers that
+// finish are kept for the next job (their start-up — loading the analyses — is paid once); a
+// stopped or failed one is replaced on demand. From the sources a worker is a .ts module run
+// through tsx's loader (tests); built, a .js module.
 
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +27,8 @@ function spawn(): Worker {
 }
 
 export class AnalysisRunner {
-  private running = new Set<Worker>();
+  private readonly running = new Set<Worker>();
+  private readonly idle: Worker[] = [];
 
   constructor(private readonly workers: number) {}
 
@@ -37,41 +40,47 @@ export class AnalysisRunner {
     if (this.running.size >= this.workers) {
       return Promise.reject(new ApiError('BUSY', `${this.running.size} analyses are running, the most this server runs at once; retry later`));
     }
-    const worker = spawn();
+    const worker = this.idle.pop() ?? spawn();
     this.running.add(worker);
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        finish();
-        reject(new ApiError('TIMEOUT', `the analysis ran past its limit of ${timeoutMs} ms and was stopped`));
-      }, timeoutMs);
-      const finish = () => {
+      // Only these listeners come off: Worker keeps its own ('newListener' starts its message port).
+      const finish = (keep: boolean) => {
         clearTimeout(timer);
         this.running.delete(worker);
-        worker.removeAllListeners();
-        worker.on('error', () => {});
-        void worker.terminate();
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (keep) this.idle.push(worker);
+        else {
+          worker.on('error', () => {});
+          void worker.terminate();
+        }
       };
-      worker.once('message', (r: Reply) => {
-        finish();
+      const timer = setTimeout(() => {
+        finish(false);
+        reject(new ApiError('TIMEOUT', `the analysis ran past its limit of ${timeoutMs} ms and was stopped`));
+      }, timeoutMs);
+      const onMessage = (r: Reply) => {
+        finish(r.ok || r.diagnostics !== undefined);
         if (r.ok) resolve(r.result);
         else if (r.diagnostics) reject(new NftlensError(r.diagnostics));
         else reject(new Error(`analysis failed: ${r.internal}`));
-      });
-      worker.once('error', (e) => {
-        finish();
+      };
+      const onError = (e: Error) => {
+        finish(false);
         reject(e);
-      });
-      worker.once('exit', (code) => {
-        finish();
+      };
+      const onExit = (code: number) => {
+        finish(false);
         reject(new Error(`analysis worker exited with code ${code}`));
-      });
+      };
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
       worker.postMessage(job);
     });
   }
 
-  /** Stops every running analysis (server shutdown). */
+  /** Stops every worker, running or idle (server shutdown). */
   async close(): Promise<void> {
-    await Promise.all([...this.running].map((w) => w.terminate()));
+    const all = [...this.running, ...this.idle.splice(0)];
     this.running.clear();
+    await Promise.all(all.map((w) => w.terminate()));
   }
 }

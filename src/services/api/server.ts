@@ -30,7 +30,7 @@ export async function startServer(opts: ServeOptions): Promise<Running> {
   return { ...built, url: `http://${host}:${port}`, close: () => built.app.close() };
 }
 
-/** Serves until SIGTERM or SIGINT, then closes; `onListening` is told the URL. */
+/** Serves until SIGTERM or SIGINT, then closes; the URL goes to `out` once listening. */
 export async function serveUntilSignal(opts: ServeOptions, out: Writable): Promise<void> {
   const running = await startServer(opts);
   const s = running.services.store;
