@@ -25,7 +25,7 @@ describe('the npm package', () => {
     const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const [packed] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
     const paths = packed!.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['bin/nftlens.js', 'dist/cli/main.js', 'build/engine.wasm', 'build/analyzer.wasm', 'build/geometric.wasm', 'examples/tenants']));
+    expect(paths).toEqual(expect.arrayContaining(['bin/nftlens.js', 'dist/cli/main.js', 'build/engine.wasm', 'build/analyzer.wasm', 'build/geometric.wasm', 'examples/tenants', 'dist/services/web/page/index.html', 'dist/services/web/page/app.js', 'dist/services/web/page/app.css']));
     expect(paths.filter((p) => p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
 
     const app = join(dir, 'app');

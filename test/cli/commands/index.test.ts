@@ -17,7 +17,7 @@ function loads(...args: string[]): { code: number | null; modules: string[] } {
   return { code: r.status, modules };
 }
 
-const HEAVY = /^(engine|analyses|backends|probe)\//;
+const HEAVY = /^(engine|analyses|backends|probe|services)\//;
 
 describe('commands load their modules on use', () => {
   it('validate loads the front ends only', () => {

@@ -1,0 +1,190 @@
+// `npm run bench:serve`: the what-if service under a bounded loopback load. The server is the built
+// CLI (`nftlens serve`, logs at warn) in its own process; the load comes from this one (undici, keep-
+// alive connections), at a fixed rate, latency timed per request from send to the last byte read.
+//   1. GET /healthz at 5,000 requests/s — the baseline: what fastify and the loopback cost alone;
+//   2. POST evaluate, one packet (JSON), at 5,000 requests/s: p50/p99, and the ratio to the baseline;
+//   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
+//      they go, bounded by a time limit), sampled on the way for its slope;
+//   4. a 100,000-packet batch in one request (text/plain, compact answer), end to end, in packets/s,
+//      against the same packets classified in-process (no HTTP) in the same run.
+// Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN]]
+
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { LineBatch } from '../src/cli/eval-batch.js';
+import { compileRuleset } from '../src/engine/index.js';
+import { loadRuleset } from '../src/frontends/load.js';
+
+const MEMORY_N = Number(process.argv[2] ?? 1_000_000);
+const SECONDS = Number(process.argv[3] ?? 10);
+const MEMORY_LIMIT_S = 300;
+const RATE = 5000;
+const bin = fileURLToPath(new URL('../bin/nftlens.js', import.meta.url));
+const PACKET = JSON.stringify({ packet: 'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0' });
+
+function packets(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = `10.${112 + (i % 3)}.${(i >> 8) & 255}.${i & 255}`;
+    const d = ['10.42.1.15', '10.42.3.21', `10.42.${i % 5}.${i % 250}`][i % 3];
+    out.push(`${i % 5 ? 'tcp' : 'udp'} ${s}:${1024 + (i % 60000)} -> ${d}:${i % 2 ? 80 : 53} iif liqo-tunnel oif eth0`);
+  }
+  return out;
+}
+
+async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const p = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--max-batch', '1000000', '--body-limit', String(64 << 20)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const m = /listening on (\S+) /.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    p.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return { url, stop: () => new Promise((r) => (p.once('exit', () => r()), p.kill('SIGTERM'))) };
+}
+
+const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/** Requests at a fixed rate for `seconds`; latencies in µs (send → last byte). */
+async function atRate(pool: Pool, path: string, body: string | undefined, rate: number, seconds: number) {
+  const lat: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const total = rate * seconds;
+  const start = performance.now();
+  const inflight = new Set<Promise<void>>();
+  const one = async () => {
+    const t0 = process.hrtime.bigint();
+    try {
+      const r = await pool.request({ path, method: body ? 'POST' : 'GET', body, headers: body ? { 'content-type': 'application/json' } : {} });
+      await r.body.text();
+      if (r.statusCode !== 200) errors++;
+    } catch {
+      errors++;
+    }
+    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+  };
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    for (; sent < due; sent++) {
+      const p = one().then(() => void inflight.delete(p));
+      inflight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inflight);
+  const secs = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { rate: sent / secs, p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), max: lat[lat.length - 1]!, errors };
+}
+
+async function metric(pool: Pool, name: string): Promise<number> {
+  const r = await pool.request({ path: '/metrics', method: 'GET' });
+  const text = await r.body.text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Server-side p99 of a route from its latency histogram (the bucket bound it falls under). */
+async function serverP99(pool: Pool, route: string): Promise<string> {
+  const r = await pool.request({ path: '/metrics', method: 'GET' });
+  const text = await r.body.text();
+  const rows = [...text.matchAll(new RegExp(`^nftlens_http_request_duration_seconds_bucket\\{le="([^"]+)",route="${route.replace(/[/:]/g, (c) => '\\' + c)}",method="[A-Z]+",status="200"\\} (\\d+)$`, 'gm'))];
+  const total = Number(rows.find((x) => x[1] === '+Inf')?.[2] ?? 0);
+  const hit = rows.find((x) => Number(x[2]) >= 0.99 * total);
+  return hit ? `≤ ${Number(hit[1]) * 1000} ms` : '?';
+}
+
+/** Closed loop, `concurrency` at a time, until n requests (or the time limit); RSS sampled on the way. */
+async function memory(pool: Pool, n: number, concurrency: number) {
+  const rss0 = await metric(pool, 'process_resident_memory_bytes');
+  const samples: [number, number][] = [[0, rss0]];
+  let done = 0;
+  const start = performance.now();
+  const step = Math.max(1, Math.floor(n / 10));
+  let next = step;
+  const worker = async () => {
+    while (done < n && performance.now() - start < MEMORY_LIMIT_S * 1000) {
+      done++;
+      const r = await pool.request({ path: '/v1/policies/examples/evaluate', method: 'POST', body: PACKET, headers: { 'content-type': 'application/json' } });
+      await r.body.text();
+      if (done >= next) {
+        next += step;
+        samples.push([done, await metric(pool, 'process_resident_memory_bytes')]);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const secs = (performance.now() - start) / 1000;
+  const rss1 = await metric(pool, 'process_resident_memory_bytes');
+  // Slope over the second half of the run (after warm-up), bytes per 100,000 requests.
+  const half = samples.filter(([k]) => k >= done / 2);
+  const slope = half.length >= 2 ? ((half[half.length - 1]![1] - half[0]![1]) / (half[half.length - 1]![0] - half[0]![0])) * 100_000 : NaN;
+  return { done, secs, rss0, rss1, slope };
+}
+
+async function batch(pool: Pool, lines: string[], view: string, repeats: number) {
+  const body = lines.join('\n') + '\n';
+  const times: number[] = [];
+  let count = 0;
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    const r = await pool.request({ path: `/v1/policies/examples/evaluate?view=${view}`, method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    const text = await r.body.text();
+    times.push(performance.now() - t);
+    count = (JSON.parse(text) as { count: number }).count;
+  }
+  times.sort((a, b) => a - b);
+  return { count, ms: times[Math.floor(times.length / 2)]!, best: times[0]!, mb: Buffer.byteLength(body) / 1e6 };
+}
+
+/** The same lines classified in-process, through the same batch path: no HTTP, no JSON. */
+async function inProcess(lines: string[], repeats: number) {
+  const c = compileRuleset((await loadRuleset([])).ruleset);
+  const b = new LineBatch(c);
+  const times: number[] = [];
+  for (let k = 0; k < repeats; k++) {
+    const t = performance.now();
+    for (let i = 0; i < lines.length; i += c.capacity) {
+      const chunk = lines.slice(i, i + c.capacity);
+      b.run({ file: 'x', lines: chunk, numbers: chunk.map((_, j) => i + j) });
+    }
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const ms = (us: number) => `${f(us / 1000, 3)} ms`;
+
+const server = await startServer();
+const pool = new Pool(server.url, { connections: 32, pipelining: 1 });
+console.log(`# nftlens serve on ${server.url}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${SECONDS} s per rate run`);
+await atRate(pool, '/healthz', undefined, 1000, 2); // warm-up
+await atRate(pool, '/v1/policies/examples/evaluate', PACKET, 1000, 2);
+const base = await atRate(pool, '/healthz', undefined, RATE, SECONDS);
+console.log(`GET /healthz at ${f(base.rate)} req/s (baseline): p50 ${ms(base.p50)}, p90 ${ms(base.p90)}, p99 ${ms(base.p99)}, max ${ms(base.max)}, errors ${base.errors}`);
+const ev = await atRate(pool, '/v1/policies/examples/evaluate', PACKET, RATE, SECONDS);
+console.log(`POST evaluate (1 packet) at ${f(ev.rate)} req/s: p50 ${ms(ev.p50)}, p90 ${ms(ev.p90)}, p99 ${ms(ev.p99)}, max ${ms(ev.max)}, errors ${ev.errors}; server-side p99 ${await serverP99(pool, '/v1/policies/:name/evaluate')}`);
+console.log(`  ratio to baseline: p50 ${f(ev.p50 / base.p50, 2)}×, p99 ${f(ev.p99 / base.p99, 2)}×  (target: p99 ≤ 1 ms)`);
+
+const lines = packets(100_000);
+await batch(pool, lines.slice(0, 10_000), 'compact', 2); // warm-up
+const compact = await batch(pool, lines, 'compact', 5);
+const full = await batch(pool, lines, 'full', 3);
+const local = await inProcess(lines, 5);
+console.log(`100,000-packet batch (${f(compact.mb, 1)} MB text/plain), compact answer: median ${f(compact.ms)} ms (best ${f(compact.best)}) = ${f(compact.count / compact.ms * 1000)} packets/s end to end (target ≥ 2,000,000)`);
+console.log(`  full answer (every result as eval -o json): median ${f(full.ms)} ms = ${f(full.count / full.ms * 1000)} packets/s`);
+console.log(`  in-process batch path, same packets, no HTTP: ${f(local)} ms = ${f(100_000 / local * 1000)} packets/s; HTTP end to end costs ${f(compact.ms / local, 2)}× that`);
+
+const mem = await memory(pool, MEMORY_N, 32);
+console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after; slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);
+
+await pool.close();
+await server.stop();
