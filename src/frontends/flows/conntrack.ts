@@ -81,7 +81,7 @@ export class ConntrackLine {
     this.s = this.e = s;
     const r = this.row;
     if (!this.token(e)) return false;
-    if (this.e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
+    if (e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
     r.clear();
     r.packets = 0;
     r.at = line;
