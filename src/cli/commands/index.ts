@@ -14,6 +14,7 @@ import { registerApply } from './apply.js';
 import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
+import { registerReplay } from './replay.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -31,4 +32,5 @@ export const commands: Register[] = [
   registerVerify,
   registerWatch,
   registerCounters,
+  registerReplay,
 ];

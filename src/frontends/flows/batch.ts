@@ -116,13 +116,13 @@ export class FlowBatch {
     return this.unit === 'line' ? { file: this.file, line: this.at[i]! } : { file: this.file, field: `record ${this.at[i]!}` };
   }
 
-  /** Flow i's first packet (ct new), as the engine sees it: the witness of a report. */
-  packet(i: number, local: boolean): Packet {
+  /** Flow i's first packet (ct new), as the engine sees it: the witness of a report. Interfaces the flow lacks are the given ones. */
+  packet(i: number, local: boolean, iif = '', oif = ''): Packet {
     const f = this.family[i] as 4 | 6;
     const addr = (a: Uint32Array) => (f === 4 ? ip4Text(a[i * 4]!) : addressText(wordsValue(a, i * 4), 6));
     return makePacket({
       saddr: addr(this.saddr), daddr: addr(this.daddr), l4proto: this.l4proto[i]!, sport: this.sport[i]!, dport: this.dport[i]!,
-      iifname: this.iifname[i]!, oifname: this.oifname[i]!, mark: this.mark[i]!, tcpFlags: this.tcpFlags[i]!, length: this.length[i]!, local,
+      iifname: this.iifname[i] || iif, oifname: this.oifname[i] || oif, mark: this.mark[i]!, tcpFlags: this.tcpFlags[i]!, length: this.length[i]!, local,
     });
   }
 }

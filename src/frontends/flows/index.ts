@@ -24,19 +24,24 @@ export interface FlowSource {
   batches: AsyncGenerator<FlowBatch>;
   /** Captures only: frames read and frames that were no flow's packet. */
   capture: CaptureStats;
+  /** Bytes read so far, and the file's size (undefined for standard input): for a progress bar. */
+  read: { bytes: number; size?: number };
 }
 
 /** Opens `file` ('-': `stdin`), reads its first block and decides its format. */
 export async function openFlows(file: string, format: FlowFormat | 'auto', stdin: Readable, maxFlows?: number): Promise<FlowSource> {
   let stream: Readable;
+  const read: FlowSource['read'] = { bytes: 0 };
   if (file === '-') stream = stdin;
   else {
     try {
       const fh = await open(file);
-      if (!(await fh.stat()).isFile()) {
+      const st = await fh.stat();
+      if (!st.isFile()) {
         await fh.close();
         throw NftlensError.of('INPUT_READ', 'not a regular file', { file });
       }
+      read.size = st.size;
       stream = fh.createReadStream({ highWaterMark: 1 << 16 });
     } catch (e) {
       if (e instanceof NftlensError) throw e;
@@ -56,6 +61,7 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     throw NftlensError.of('FLOW_FORMAT', `not ${format === 'jsonl' ? 'JSON lines' : format === 'csv' ? 'CSV' : format === 'conntrack' ? 'conntrack -L output' : `a ${format} file`}: it looks like ${sniffed}`, { file });
   }
   async function* blocks(): AsyncGenerator<Buffer> {
+    read.bytes += head.length;
     if (head.length) yield head;
     if (first.done) return;
     for (;;) {
@@ -66,7 +72,9 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
         throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
       }
       if (r.done) return;
-      yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      read.bytes += b.length;
+      yield b;
     }
   }
   const capture: CaptureStats = { frames: 0, skipped: { 'not-ip': 0, fragment: 0, truncated: 0 } };
@@ -78,5 +86,5 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     pcapng: () => readCapture(blocks(), file, 'pcapng', capture, maxFlows),
   };
   const fmt = sniffed;
-  return { file, format: fmt, batches: fmt ? readers[fmt]() : (async function* () {})(), capture };
+  return { file, format: fmt, batches: fmt ? readers[fmt]() : (async function* () {})(), capture, read };
 }
