@@ -31,11 +31,11 @@ export class Tally {
     this.bytes = new Float64Array(n);
   }
 
-  merge(o: Tally): void {
+  merge([flows, packets, bytes]: readonly Float64Array[]): void {
     for (let i = 0; i < this.flows.length; i++) {
-      this.flows[i]! += o.flows[i]!;
-      this.packets[i]! += o.packets[i]!;
-      this.bytes[i]! += o.bytes[i]!;
+      this.flows[i]! += flows![i]!;
+      this.packets[i]! += packets![i]!;
+      this.bytes[i]! += bytes![i]!;
     }
   }
 }
@@ -52,6 +52,16 @@ export interface Change {
   bytes: number;
   witness: Packet;
   witnessAt: Origin;
+}
+
+/** A replay's counts as data: what a worker sends back, and what `merge` adds. */
+export interface ReplaySnapshot {
+  flows: number;
+  packets: number;
+  bytes: number;
+  tally: [Float64Array, Float64Array, Float64Array];
+  baselineTally?: [Float64Array, Float64Array, Float64Array];
+  changes: [number, Change][];
 }
 
 export class Replay {
@@ -74,6 +84,32 @@ export class Replay {
     if (baseline) {
       this.baseline = new ColumnWriter(baseline, defaults);
       this.baselineTally = new Tally(baseline.plan.rules.length, baseline.plan.chains.length);
+    }
+  }
+
+  snapshot(): ReplaySnapshot {
+    const arrays = (t: Tally): [Float64Array, Float64Array, Float64Array] => [t.flows, t.packets, t.bytes];
+    return {
+      flows: this.flows, packets: this.packets, bytes: this.bytes, tally: arrays(this.tally),
+      ...(this.baselineTally ? { baselineTally: arrays(this.baselineTally) } : {}), changes: [...this.changes],
+    };
+  }
+
+  /** Adds another replay's counts (of flows that came after this one's: its witnesses give way to ours). */
+  merge(s: ReplaySnapshot): void {
+    this.flows += s.flows;
+    this.packets += s.packets;
+    this.bytes += s.bytes;
+    this.tally.merge(s.tally);
+    if (s.baselineTally) this.baselineTally!.merge(s.baselineTally);
+    for (const [key, c] of s.changes) {
+      const mine = this.changes.get(key);
+      if (!mine) this.changes.set(key, c);
+      else {
+        mine.flows += c.flows;
+        mine.packets += c.packets;
+        mine.bytes += c.bytes;
+      }
     }
   }
 

@@ -19,7 +19,11 @@ interface ReplayOpts extends InputOptions {
   iif?: string;
   oif?: string;
   local?: string[];
+  workers?: string;
 }
+
+/** Files above this size are read by every core unless --workers says otherwise. */
+const BIG = 16 << 20;
 
 export const registerReplay: Register = (program, ctx) => {
   const cmd = new Command('replay')
@@ -29,9 +33,10 @@ export const registerReplay: Register = (program, ctx) => {
     .addOption(new Option('--format <format>', 'the flows file format').choices(['auto', 'conntrack', 'pcap', 'pcapng', 'jsonl', 'csv']).default('auto'))
     .option('--top <n>', 'changed-flow groups listed, each with a witness', '10')
     .option('--iif <name>', 'input interface of flows that name none (conntrack, pcap)')
-    .option('--oif <name>', 'output interface of flows that name none');
+    .option('--oif <name>', 'output interface of flows that name none')
+    .option('--workers <n>', 'threads that read and classify conntrack and JSON-lines files (default: every core for files over 16 MiB, else 1)');
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: ReplayOpts) => {
-    const [{ compileRuleset }, { openFlows }, { Replay }, { replayReport, formatReplay }, { progress }, { loadRuleset }, { addressOf }] = await Promise.all([
+    const [{ compileRuleset }, { openFlows }, { Replay }, { replayReport, formatReplay }, { progress }, { loadRuleset }, { addressOf }, { availableParallelism }] = await Promise.all([
       import('../../engine/index.js'),
       import('../../frontends/flows/index.js'),
       import('../../analyses/replay/replay.js'),
@@ -39,6 +44,7 @@ export const registerReplay: Register = (program, ctx) => {
       import('../progress.js'),
       import('../../frontends/load.js'),
       import('../../engine/addr.js'),
+      import('node:os'),
     ]);
     const top = Number(opts.top);
     if (!Number.isInteger(top) || top < 0) throw NftlensError.of('INPUT_PARSE', `--top "${opts.top}" is not a whole number`, { field: '--top' });
@@ -65,11 +71,22 @@ export const registerReplay: Register = (program, ctx) => {
       baseline = compileRuleset(old.ruleset, engineOpts);
       printDiagnostics(baseline.diagnostics, ctx);
     }
-    const replay = new Replay(proposal, baseline, { iif: opts.iif ?? '', oif: opts.oif ?? '', local4, local6 });
+    const defaults = { iif: opts.iif ?? '', oif: opts.oif ?? '', local4, local6 };
     const bar = progress(ctx, 'replay [{bar}] {percentage}% of the flows file', 1 << 20);
-    for await (const batch of source.batches) {
-      replay.add(batch);
-      if (source.read.size) bar.update(source.read.bytes, source.read.size);
+    const tick = () => source.read.size && bar.update(source.read.bytes, source.read.size);
+    const fmt = source.format;
+    const workers = opts.workers !== undefined ? Number(opts.workers) : (source.read.size ?? 0) > BIG ? availableParallelism() : 1;
+    if (!Number.isInteger(workers) || workers < 1) throw NftlensError.of('INPUT_PARSE', `--workers "${opts.workers}" is not a positive whole number`, { field: '--workers' });
+    let replay;
+    if (workers > 1 && (fmt === 'conntrack' || fmt === 'jsonl')) {
+      const { replayParallel } = await import('../../analyses/replay/parallel.js');
+      replay = await replayParallel(source.raw(), source.file, fmt, proposal, baseline, defaults, workers, tick);
+    } else {
+      replay = new Replay(proposal, baseline, defaults);
+      for await (const batch of source.batches()) {
+        replay.add(batch);
+        tick();
+      }
     }
     bar.stop();
     const capture = source.format === 'pcap' || source.format === 'pcapng';

@@ -20,9 +20,9 @@
 // (when stderr was captured too) are skipped; anything else malformed is a located FLOW_RECORD.
 
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
-import { FlowBatch, FlowRow } from './batch.js';
+import { FlowRow, type FlowBatch } from './batch.js';
 import { firstPacketDefaults, protoNumber, recordError, setAddress } from './fields.js';
-import { LineCursor, lineBlocks } from './lines.js';
+import { readLines, type LineParser } from './lines.js';
 
 const SP = 32;
 const EQ = 61;
@@ -43,33 +43,22 @@ function packKey(buf: Uint8Array, s: number, e: number): number {
 }
 const KEYS = new Map<number, Key>(NAMES.map((k) => [packKey(Buffer.from(k), 0, k.length), k]));
 
-export async function* readConntrack(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
-  const batch = new FlowBatch(file, 'line');
-  const scan = new ConntrackLine(file);
-  const cur = new LineCursor();
-  for await (const b of lineBlocks(blocks, file)) {
-    cur.reset(b);
-    while (cur.next()) {
-      if (!scan.parse(b.buf, cur.s, cur.e, cur.line)) continue;
-      batch.push(scan.row);
-      if (batch.full) {
-        yield batch;
-        batch.n = 0;
-      }
-    }
-  }
-  if (batch.n) yield batch;
+export function readConntrack(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
+  return readLines(blocks, file, new ConntrackLine(file));
 }
 
 /** Scans one line into `row`; reused for every line. */
-export class ConntrackLine {
+export class ConntrackLine implements LineParser {
   readonly row = new FlowRow();
   private buf: Buffer = Buffer.alloc(0);
   private ls = 0;
   private line = 0;
-  /** Current token [s, e). */
+  /** Current token [s, e), and where its first `=` is (-1: none). */
   private s = 0;
   private e = 0;
+  private eq = -1;
+  /** Protocol numbers of the names seen, by packKey. */
+  private readonly names = new Map<number, number>();
 
   constructor(private readonly file: string) {}
 
@@ -93,7 +82,7 @@ export class ConntrackLine {
       if (!this.token(e) || this.number(255) !== (family === 4 ? 2 : 10)) this.fail('the layer-3 number does not follow its name (2 for ipv4, 10 for ipv6)', 'l3proto');
       if (!this.token(e)) this.fail('no protocol', 'proto');
     }
-    const named = protoNumber(this.text());
+    const named = this.protoName();
     if (!this.token(e)) this.fail('no protocol number after the protocol name', 'proto');
     const proto = this.number(255);
     if (proto < 0) this.fail(`protocol number ${this.text()} is not a number up to 255`, 'proto');
@@ -106,8 +95,10 @@ export class ConntrackLine {
     let dst = false;
     while (this.token(e)) {
       const ts = this.s;
-      const eq = buf.indexOf(EQ, ts);
-      if (eq < 0 || eq >= this.e) continue; // timeout, state, [ASSURED], [UNREPLIED], [OFFLOAD]
+      const eq = this.eq;
+      if (eq < 0) continue; // timeout, state, [ASSURED], [UNREPLIED], [OFFLOAD]
+      // The reply tuple's addresses and ports are not needed: skipped without a look-up.
+      if (tuple === 2 && eq - ts <= 5 && buf[ts + 1] !== 97 && buf[ts] !== 122 && buf[ts] !== 109 && buf[ts] !== 98) continue;
       const key = KEYS.get(packKey(buf, ts, eq));
       this.s = eq + 1;
       switch (key) {
@@ -144,14 +135,32 @@ export class ConntrackLine {
     while (s < end && buf[s] === SP) s++;
     if (s >= end) return false;
     let e = s;
-    while (e < end && buf[e] !== SP) e++;
+    let eq = -1;
+    for (let c = buf[e]!; c !== SP; c = buf[e]!) {
+      if (c === EQ && eq < 0) eq = e;
+      if (++e >= end) break;
+    }
     this.s = s;
     this.e = e;
+    this.eq = eq;
     return true;
   }
 
   private word(w: string): boolean {
-    return this.e - this.s === w.length && this.buf.toString('latin1', this.s, this.e) === w;
+    if (this.e - this.s !== w.length) return false;
+    for (let i = 0; i < w.length; i++) if (this.buf[this.s + i] !== w.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** The protocol number of the name token, -1 when it names none. */
+  private protoName(): number {
+    const k = packKey(this.buf, this.s, this.e);
+    let n = k < 0 ? undefined : this.names.get(k);
+    if (n === undefined) {
+      n = protoNumber(this.text());
+      if (k >= 0) this.names.set(k, n);
+    }
+    return n;
   }
 
   private text(): string {

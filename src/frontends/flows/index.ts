@@ -21,7 +21,10 @@ export interface FlowSource {
   file: string;
   /** undefined for an empty file. */
   format: FlowFormat | undefined;
-  batches: AsyncGenerator<FlowBatch>;
+  /** The flows, read when iterated. */
+  batches: () => AsyncGenerator<FlowBatch>;
+  /** Or the file's bytes as read (for readers elsewhere: a pool's workers); one of the two is used. */
+  raw: () => AsyncGenerator<Buffer>;
   /** Captures only: frames read and frames that were no flow's packet. */
   capture: CaptureStats;
   /** Bytes read so far, and the file's size (undefined for standard input): for a progress bar. */
@@ -42,7 +45,7 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
         throw NftlensError.of('INPUT_READ', 'not a regular file', { file });
       }
       read.size = st.size;
-      stream = fh.createReadStream({ highWaterMark: 1 << 16 });
+      stream = fh.createReadStream({ highWaterMark: 1 << 20 });
     } catch (e) {
       if (e instanceof NftlensError) throw e;
       throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
@@ -86,5 +89,5 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     pcapng: () => readCapture(blocks(), file, 'pcapng', capture, maxFlows),
   };
   const fmt = sniffed;
-  return { file, format: fmt, batches: fmt ? readers[fmt]() : (async function* () {})(), capture, read };
+  return { file, format: fmt, batches: fmt ? readers[fmt] : async function* () {}, raw: blocks, capture, read };
 }

@@ -3,6 +3,7 @@
 // longer than MAX_LINE — a file with no line breaks, such as one of NUL bytes — is a located error
 // instead of a growing buffer.
 
+import { FlowBatch, type FlowRow } from './batch.js';
 import { MAX_LINE, recordError } from './fields.js';
 
 export interface LineBlock {
@@ -22,12 +23,21 @@ export async function* lineBlocks(blocks: AsyncIterable<Buffer>, file: string): 
       if (rest.length > MAX_LINE) throw recordError(`line longer than ${MAX_LINE} bytes (not a text flow file?)`, { file, line });
       continue;
     }
-    const buf = rest ? Buffer.concat([rest, block.subarray(0, last + 1)]) : block.subarray(0, last + 1);
+    let from = 0;
+    if (rest) {
+      // The line cut at the last block's end, whole now: a block of its own (the rest is not copied).
+      const nl = block.indexOf(10);
+      yield { buf: Buffer.concat([rest, block.subarray(0, nl + 1)]), first: line++ };
+      from = nl + 1;
+    }
     rest = last + 1 < block.length ? block.subarray(last + 1) : undefined;
-    const first = line;
-    for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) line++;
+    if (from <= last) {
+      const buf = block.subarray(from, last + 1);
+      const first = line;
+      for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) line++;
+      yield { buf, first };
+    }
     if (rest && rest.length > MAX_LINE) throw recordError(`line longer than ${MAX_LINE} bytes (not a text flow file?)`, { file, line });
-    yield { buf, first };
   }
   if (rest) yield { buf: rest, first: line };
 }
@@ -57,4 +67,31 @@ export class LineCursor {
     this.line++;
     return true;
   }
+}
+
+/** A text format's line reader: fills `row` from a line, false for a line that holds no flow. */
+export interface LineParser {
+  readonly row: FlowRow;
+  parse(buf: Buffer, s: number, e: number, line: number): boolean;
+}
+
+/** The flows of a block's lines into `batch`; yields it each time it is full (the caller empties it). */
+export function* blockFlows(b: LineBlock, p: LineParser, batch: FlowBatch, cur = new LineCursor()): Generator<FlowBatch> {
+  cur.reset(b);
+  while (cur.next()) {
+    if (!p.parse(b.buf, cur.s, cur.e, cur.line)) continue;
+    batch.push(p.row);
+    if (batch.full) {
+      yield batch;
+      batch.n = 0;
+    }
+  }
+}
+
+/** A text flow file's flows, a batch at a time. */
+export async function* readLines(blocks: AsyncIterable<Buffer>, file: string, p: LineParser): AsyncGenerator<FlowBatch> {
+  const batch = new FlowBatch(file, 'line');
+  const cur = new LineCursor();
+  for await (const b of lineBlocks(blocks, file)) yield* blockFlows(b, p, batch, cur);
+  if (batch.n) yield batch;
 }

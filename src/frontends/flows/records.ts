@@ -19,36 +19,33 @@ import type { Origin } from '../../model/origin.js';
 import { IFNAMSIZ, TCP_FLAGS } from '../../model/values.js';
 import { FlowBatch, FlowRow } from './batch.js';
 import { MAX_LINE, firstPacketDefaults, protoNumber, recordError, setAddress } from './fields.js';
-import { LineCursor, lineBlocks } from './lines.js';
+import { readLines, type LineParser } from './lines.js';
 
 export const COLUMNS = ['src', 'dst', 'proto', 'sport', 'dport', 'type', 'code', 'iif', 'oif', 'packets', 'bytes', 'mark', 'flags'] as const;
 
-export async function* readJsonLines(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
-  const batch = new FlowBatch(file, 'line');
-  const row = new FlowRow();
-  const cur = new LineCursor();
-  for await (const b of lineBlocks(blocks, file)) {
-    cur.reset(b);
-    while (cur.next()) {
-      const text = b.buf.toString('utf8', cur.s, cur.e).trim();
-      if (!text) continue;
-      const where = { file, line: cur.line };
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        throw recordError(`not JSON: ${(e as Error).message}`, where);
-      }
-      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw recordError('a flow is a JSON object', where);
-      fillRow(row, doc as Record<string, unknown>, where);
-      batch.push(row);
-      if (batch.full) {
-        yield batch;
-        batch.n = 0;
-      }
+export function readJsonLines(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
+  return readLines(blocks, file, new JsonLine(file));
+}
+
+/** One JSON line into `row`; blank lines hold no flow. */
+export class JsonLine implements LineParser {
+  readonly row = new FlowRow();
+  constructor(private readonly file: string) {}
+
+  parse(buf: Buffer, s: number, e: number, line: number): boolean {
+    const text = buf.toString('utf8', s, e).trim();
+    if (!text) return false;
+    const where = { file: this.file, line };
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw recordError(`not JSON: ${(err as Error).message}`, where);
     }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw recordError('a flow is a JSON object', where);
+    fillRow(this.row, doc as Record<string, unknown>, where);
+    return true;
   }
-  if (batch.n) yield batch;
 }
 
 export async function* readCsv(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
