@@ -123,6 +123,7 @@ export class ConntrackLine implements LineParser {
       this.s = ts;
     }
     if (!src || !dst) this.fail('no src= and dst= of the original direction: not a conntrack -L line', 'src');
+    if (tuple < 2) this.fail('no reply direction (a second src=): not a conntrack -L line', 'src');
     if (proto === ICMP || proto === ICMPV6) r.sport = (type << 8) | code;
     firstPacketDefaults(r, {});
     return true;
