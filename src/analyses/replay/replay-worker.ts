@@ -7,7 +7,7 @@ import { Classifier } from '../../engine/classifier.js';
 import { serve } from '../../engine/pool.js';
 import { FlowBatch } from '../../frontends/flows/batch.js';
 import { ConntrackLine } from '../../frontends/flows/conntrack.js';
-import { blockFlows } from '../../frontends/flows/lines.js';
+import { LineCursor, blockFlows } from '../../frontends/flows/lines.js';
 import { JsonLine } from '../../frontends/flows/records.js';
 import { Replay, type ReplaySnapshot } from './replay.js';
 import type { ReplayInit, ReplayJob } from './parallel.js';
@@ -17,11 +17,12 @@ serve<ReplayInit, ReplayJob, ReplaySnapshot>((module, init) => {
   const baseline = init.baseline && new Classifier(init.baseline.plan, init.baseline.env, init.capacity, module);
   const parser = init.format === 'conntrack' ? new ConntrackLine(init.file) : new JsonLine(init.file);
   const batch = new FlowBatch(init.file, 'line');
+  const cursor = new LineCursor(init.file);
   return {
     run(job) {
       const replay = new Replay(proposal, baseline, init.defaults);
       batch.n = 0;
-      for (const full of blockFlows({ buf: Buffer.from(job.bytes), first: job.first }, parser, batch)) replay.add(full);
+      for (const full of blockFlows({ buf: Buffer.from(job.bytes), first: job.first }, parser, batch, cursor)) replay.add(full);
       if (batch.n) replay.add(batch);
       return replay.snapshot();
     },

@@ -50,6 +50,8 @@ export class LineCursor {
   private buf: Buffer = Buffer.alloc(0);
   private at = 0;
 
+  constructor(private readonly file: string) {}
+
   reset(b: LineBlock): void {
     this.buf = b.buf;
     this.at = 0;
@@ -65,6 +67,7 @@ export class LineCursor {
     this.e = nl > this.at && buf[nl - 1] === 13 ? nl - 1 : nl;
     this.at = nl + 1;
     this.line++;
+    if (this.e - this.s > MAX_LINE) throw recordError(`line longer than ${MAX_LINE} bytes (not a text flow file?)`, { file: this.file, line: this.line });
     return true;
   }
 }
@@ -76,7 +79,7 @@ export interface LineParser {
 }
 
 /** The flows of a block's lines into `batch`; yields it each time it is full (the caller empties it). */
-export function* blockFlows(b: LineBlock, p: LineParser, batch: FlowBatch, cur = new LineCursor()): Generator<FlowBatch> {
+export function* blockFlows(b: LineBlock, p: LineParser, batch: FlowBatch, cur: LineCursor): Generator<FlowBatch> {
   cur.reset(b);
   while (cur.next()) {
     if (!p.parse(b.buf, cur.s, cur.e, cur.line)) continue;
@@ -91,7 +94,7 @@ export function* blockFlows(b: LineBlock, p: LineParser, batch: FlowBatch, cur =
 /** A text flow file's flows, a batch at a time. */
 export async function* readLines(blocks: AsyncIterable<Buffer>, file: string, p: LineParser): AsyncGenerator<FlowBatch> {
   const batch = new FlowBatch(file, 'line');
-  const cur = new LineCursor();
+  const cur = new LineCursor(file);
   for await (const b of lineBlocks(blocks, file)) yield* blockFlows(b, p, batch, cur);
   if (batch.n) yield batch;
 }
