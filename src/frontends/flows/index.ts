@@ -58,7 +58,16 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
   } catch (e) {
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
-  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  // The first line whole (a pipe may give a few bytes at a time), or 4 KiB of it, to sniff.
+  let head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  while (!first.done && head.length < 4096 && !head.includes(10)) {
+    try {
+      first = await it.next();
+    } catch (e) {
+      throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    }
+    if (!first.done) head = Buffer.concat([head, Buffer.from(first.value)]);
+  }
   const sniffed = sniffFormat(head, file);
   if (format !== 'auto' && sniffed !== undefined && sniffed !== format) {
     throw NftlensError.of('FLOW_FORMAT', `not ${format === 'jsonl' ? 'JSON lines' : format === 'csv' ? 'CSV' : format === 'conntrack' ? 'conntrack -L output' : `a ${format} file`}: it looks like ${sniffed}`, { file });
