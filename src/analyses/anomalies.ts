@@ -65,7 +65,11 @@ export function findAnomalies(a: SymbolicAnalysis, opts: AnomalyOptions = {}): A
   const total = hooks.reduce((n, h) => n + rulesAt(a, h).length, 0);
   let done = 0;
   for (const hook of hooks) {
-    const tick = () => opts.onProgress?.(++done, total);
+    // Counted whether or not anyone listens (`?.` would skip the ++ with no listener).
+    const tick = () => {
+      done++;
+      opts.onProgress?.(done, total);
+    };
     const only = bases(a, hook);
     const boxes = opts.geometric === false || only.length !== 1 ? undefined : geometricChain(a, hook, only[0]!);
     if (boxes) {

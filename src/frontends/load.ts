@@ -10,7 +10,7 @@ import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import { tableId, type Ruleset, type Table } from '../model/ruleset.js';
 import { importNftJson } from './nft-json/index.js';
 import { admitAcrossInputs, parseFirewallConfigurations, type LiqoResource } from './liqo/index.js';
-import { readSources } from './sources.js';
+import { readSources, type Source } from './sources.js';
 
 export interface LoadOptions {
   /** Name nameless Liqo rules deterministically, as Liqo's mutating webhook would (with UUIDs). */
@@ -32,12 +32,21 @@ export interface Loaded {
 export const EXAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 
 export async function loadRuleset(paths: readonly string[], opts: LoadOptions = {}): Promise<Loaded> {
-  const sources = paths.length ? paths : [EXAMPLES_DIR];
+  return loadSources(await readInputs(paths, opts.stdin), opts);
+}
+
+/** The texts of the inputs `-f` names (none: the embedded examples), as loadRuleset reads them. */
+export function readInputs(paths: readonly string[], stdin?: Readable): Promise<Source[]> {
+  return readSources(paths.length ? paths : [EXAMPLES_DIR], stdin, displayName);
+}
+
+/** The same, from texts already read (the HTTP service's policy bodies): one meaning, one set of diagnostics. */
+export function loadSources(sources: readonly Source[], opts: Pick<LoadOptions, 'nameRules'> = {}): Loaded {
   const out: Loaded = { ruleset: { tables: [] }, diagnostics: [], resources: [], files: [] };
   const errors: Diagnostic[] = [];
   const liqo: LiqoResource[] = [];
   const nftTables: Table[] = [];
-  for (const { file, text } of await readSources(sources, opts.stdin, displayName)) {
+  for (const { file, text } of sources) {
     out.files.push(file);
     try {
       const nft = nftJson(text);

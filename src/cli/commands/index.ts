@@ -15,6 +15,7 @@ import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
 import { registerReplay } from './replay.js';
+import { registerServe } from './serve.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -33,4 +34,5 @@ export const commands: Register[] = [
   registerWatch,
   registerCounters,
   registerReplay,
+  registerServe,
 ];
