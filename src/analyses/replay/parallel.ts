@@ -33,7 +33,7 @@ const CHUNK = 1 << 20;
 /** Replays a text flow file's raw bytes on `workers` threads; `onChunk` is called after each merged chunk. */
 export async function replayParallel(
   raw: AsyncIterable<Buffer>, file: string, format: 'conntrack' | 'jsonl', proposal: Classifier, baseline: Classifier | undefined,
-  defaults: FlowDefaults, workers: number, onChunk?: () => void,
+  defaults: FlowDefaults, workers: number, onChunk?: (merged: Replay) => void,
 ): Promise<Replay> {
   const pool = await WorkerPool.start<ReplayInit, ReplayJob, ReplaySnapshot>({
     worker: new URL('./replay-worker.js', import.meta.url),
@@ -49,7 +49,7 @@ export async function replayParallel(
   try {
     for await (const s of orderedMap(pool, chunks(raw, file), 2 * pool.size)) {
       replay.merge(s);
-      onChunk?.();
+      onChunk?.(replay);
     }
   } finally {
     await pool.close();

@@ -36,10 +36,10 @@ export const registerReplay: Register = (program, ctx) => {
     .option('--oif <name>', 'output interface of flows that name none')
     .option('--workers <n>', 'threads that read and classify conntrack and JSON-lines files (default: every core for files over 16 MiB, else 1)');
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: ReplayOpts) => {
-    const [{ compileRuleset }, { openFlows }, { Replay }, { replayReport, formatReplay }, { progress }, { loadRuleset }, { addressOf }, { availableParallelism }] = await Promise.all([
+    const [{ compileRuleset }, { openFlows }, { runReplay, sourceFacts }, { replayReport, formatReplay }, { progress }, { loadRuleset }, { addressOf }, { availableParallelism }] = await Promise.all([
       import('../../engine/index.js'),
       import('../../frontends/flows/index.js'),
-      import('../../analyses/replay/replay.js'),
+      import('../../analyses/replay/run.js'),
       import('../../analyses/replay/report.js'),
       import('../progress.js'),
       import('../../frontends/load.js'),
@@ -73,24 +73,11 @@ export const registerReplay: Register = (program, ctx) => {
     }
     const defaults = { iif: opts.iif ?? '', oif: opts.oif ?? '', local4, local6 };
     const bar = progress(ctx, 'replay [{bar}] {percentage}% of the flows file', 1 << 20);
-    const tick = () => source.read.size && bar.update(source.read.bytes, source.read.size);
-    const fmt = source.format;
     const workers = opts.workers !== undefined ? Number(opts.workers) : (source.read.size ?? 0) > BIG ? availableParallelism() : 1;
     if (!Number.isInteger(workers) || workers < 1) throw NftlensError.of('INPUT_PARSE', `--workers "${opts.workers}" is not a positive whole number`, { field: '--workers' });
-    let replay;
-    if (workers > 1 && (fmt === 'conntrack' || fmt === 'jsonl')) {
-      const { replayParallel } = await import('../../analyses/replay/parallel.js');
-      replay = await replayParallel(source.raw(), source.file, fmt, proposal, baseline, defaults, workers, tick);
-    } else {
-      replay = new Replay(proposal, baseline, defaults);
-      for await (const batch of source.batches()) {
-        replay.add(batch);
-        tick();
-      }
-    }
+    const replay = await runReplay(source, proposal, baseline, defaults, { workers, progress: () => source.read.size && bar.update(source.read.bytes, source.read.size) });
     bar.stop();
-    const capture = source.format === 'pcap' || source.format === 'pcapng';
-    const report = replayReport(replay, { proposal: proposal.plan, baseline: baseline?.plan }, { top, format: source.format ?? 'an empty file', skipped: capture ? source.capture.skipped : undefined });
+    const report = replayReport(replay, { proposal: proposal.plan, baseline: baseline?.plan }, { top, ...sourceFacts(source) });
     writeData(ctx, opts.output, report, () => formatReplay(report));
     if (report.changes && report.changes.flows > 0) throw new ExitCode(1);
   });

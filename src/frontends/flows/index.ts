@@ -33,39 +33,43 @@ export interface FlowSource {
 
 /** Opens `file` ('-': `stdin`), reads its first block and decides its format. */
 export async function openFlows(file: string, format: FlowFormat | 'auto', stdin: Readable, maxFlows?: number): Promise<FlowSource> {
+  if (file === '-') return flowsFrom(stdin, file, format, undefined, maxFlows);
   let stream: Readable;
-  const read: FlowSource['read'] = { bytes: 0 };
-  if (file === '-') stream = stdin;
-  else {
-    try {
-      const fh = await open(file);
-      const st = await fh.stat();
-      if (!st.isFile()) {
-        await fh.close();
-        throw NftlensError.of('INPUT_READ', 'not a regular file', { file });
-      }
-      read.size = st.size;
-      stream = fh.createReadStream({ highWaterMark: 1 << 20 });
-    } catch (e) {
-      if (e instanceof NftlensError) throw e;
-      throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-    }
-  }
-  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  let first: IteratorResult<Buffer | string>;
+  let size: number;
   try {
-    first = await it.next();
+    const fh = await open(file);
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      throw NftlensError.of('INPUT_READ', 'not a regular file', { file });
+    }
+    size = st.size;
+    stream = fh.createReadStream({ highWaterMark: 1 << 20 });
   } catch (e) {
+    if (e instanceof NftlensError) throw e;
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
+  return flowsFrom(stream, file, format, size, maxFlows);
+}
+
+/** Flows of a stream (`file` names it in errors; `size` when known, for progress). */
+export async function flowsFrom(stream: Readable, file: string, format: FlowFormat | 'auto', size?: number, maxFlows?: number): Promise<FlowSource> {
+  const read: FlowSource['read'] = { bytes: 0, ...(size !== undefined ? { size } : {}) };
+  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const next = async (): Promise<IteratorResult<Buffer | string>> => {
+    try {
+      return await it.next();
+    } catch (e) {
+      // The system's read errors are located; others (a stream's own, a limit) go on as they are.
+      if (typeof (e as NodeJS.ErrnoException).syscall !== 'string') throw e;
+      throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code}`, { file });
+    }
+  };
+  let first = await next();
   // The first line whole (a pipe may give a few bytes at a time), or 4 KiB of it, to sniff.
   let head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
   while (!first.done && head.length < 4096 && !head.includes(10)) {
-    try {
-      first = await it.next();
-    } catch (e) {
-      throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-    }
+    first = await next();
     if (!first.done) head = Buffer.concat([head, Buffer.from(first.value)]);
   }
   const sniffed = sniffFormat(head, file);
@@ -77,12 +81,7 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     if (head.length) yield head;
     if (first.done) return;
     for (;;) {
-      let r: IteratorResult<Buffer | string>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-      }
+      const r = await next();
       if (r.done) return;
       const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
       read.bytes += b.length;

@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
 import { evaluateRoutes } from './routes/evaluate.js';
 import { analysisRoutes } from './routes/analyses.js';
+import { replayRoutes } from './routes/replay.js';
 
 export interface AppOptions {
   /** Bearer token that PUT and DELETE require; none: they are open (the listener is loopback by default). */
@@ -86,5 +87,6 @@ export async function buildApp(opts: AppOptions = {}): Promise<App> {
   await app.register(policyRoutes, services);
   await app.register(evaluateRoutes, services);
   await app.register(analysisRoutes, services);
+  await app.register(replayRoutes, services);
   return { app, services };
 }
