@@ -7,10 +7,9 @@
 
 import type { Classifier } from '../../engine/classifier.js';
 import * as L from '../../engine/layout.js';
+import { BoundedMemo } from '../../engine/memo.js';
 import type { FlowBatch } from '../../frontends/flows/batch.js';
 import { CT_STATE } from '../../model/values.js';
-
-const LIMIT = 1 << 16;
 
 export interface FlowDefaults {
   iif: string;
@@ -21,13 +20,18 @@ export interface FlowDefaults {
 }
 
 export class ColumnWriter {
-  private readonly classes = new Map<string, number>();
-  private readonly masq = new Map<string, number>();
+  private readonly classes: BoundedMemo<string, number>;
+  private readonly masq4: BoundedMemo<string, number>;
+  private readonly masq6: BoundedMemo<string, number>;
 
   constructor(
     readonly classifier: Classifier,
     private readonly d: FlowDefaults,
-  ) {}
+  ) {
+    this.classes = new BoundedMemo((name) => classifier.interfaceClass(name));
+    this.masq4 = new BoundedMemo((oif) => classifier.masqueradeIndex(4, oif));
+    this.masq6 = new BoundedMemo((oif) => classifier.masqueradeIndex(6, oif));
+  }
 
   /** Writes flows start … start+n−1 of the batch into rows 0 … n−1. */
   write(b: FlowBatch, start: number, n: number): void {
@@ -46,8 +50,8 @@ export class ColumnWriter {
       c[L.K_DPORT]![i] = b.dport[f]!;
       const iif = b.iifname[f] || this.d.iif;
       const oif = b.oifname[f] || this.d.oif;
-      c[L.K_IIF]![i] = this.classOf(iif);
-      c[L.K_OIF]![i] = this.classOf(oif);
+      c[L.K_IIF]![i] = this.classes.get(iif);
+      c[L.K_OIF]![i] = this.classes.get(oif);
       c[L.K_CTSTATE]![i] = NEW;
       c[L.K_MARK]![i] = b.mark[f]!;
       c[L.K_CTMARK]![i] = 0;
@@ -55,7 +59,7 @@ export class ColumnWriter {
       c[L.B_LEN]![i] = b.length[f]!;
       c[L.B_LOCAL]![i] = this.isLocal(b, f) ? L.LOCAL_GENERATED : 0;
       c[L.B_HOOK]![i] = 0;
-      c[L.B_MASQ]![i] = this.masqOf(v4 ? 4 : 6, oif);
+      c[L.B_MASQ]![i] = (v4 ? this.masq4 : this.masq6).get(oif);
     }
   }
 
@@ -63,24 +67,5 @@ export class ColumnWriter {
   isLocal(b: FlowBatch, f: number): boolean {
     if (b.family[f] === 4) return this.d.local4.size > 0 && this.d.local4.has(b.saddr[f * 4]!);
     return this.d.local6.size > 0 && this.d.local6.has(b.saddr.subarray(f * 4, f * 4 + 4).join(':'));
-  }
-
-  private classOf(name: string): number {
-    let k = this.classes.get(name);
-    if (k === undefined) {
-      if (this.classes.size >= LIMIT) this.classes.clear();
-      this.classes.set(name, (k = this.classifier.interfaceClass(name)));
-    }
-    return k;
-  }
-
-  private masqOf(family: 4 | 6, oif: string): number {
-    const key = family === 4 ? oif : '6:' + oif;
-    let m = this.masq.get(key);
-    if (m === undefined) {
-      if (this.masq.size >= LIMIT) this.masq.clear();
-      this.masq.set(key, (m = this.classifier.masqueradeIndex(family, oif)));
-    }
-    return m;
   }
 }
