@@ -23,7 +23,7 @@ describe('POST /v1/policies/{name}/replay', () => {
   });
   afterAll(async () => srv.close());
 
-  const post = (path: string, body: string | Uint8Array, type = 'text/plain') => fetch(srv.url + path, { method: 'POST', body: typeof body === 'string' ? body : new Blob([body]), headers: { 'content-type': type } });
+  const post = (path: string, body: string | Uint8Array, type = 'text/plain') => fetch(srv.url + path, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body).buffer, headers: { 'content-type': type } });
   const ndjson = async (r: Response) => (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
 
   it('streams the report the CLI gives, with a baseline by name', async () => {
