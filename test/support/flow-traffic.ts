@@ -6,7 +6,7 @@
 // UDP connections (ct mark 0x2a) and puts the closed-port one in zone 3. tcpdump captures on
 // every interface of B meanwhile. Returns `conntrack -L` (plain and -o extended, IPv4 and IPv6)
 // and the capture, and what was sent.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -81,8 +81,16 @@ export async function makeTraffic(): Promise<Traffic> {
     const mac = async (ns: Netns, dev: string) => (JSON.parse(await ns.run('ip', ['-j', 'link', 'show', dev])) as { address: string }[])[0]!.address;
     const [ma, mb] = [await mac(a, 'va'), await mac(b, 'vb')];
     const capFile = join(dir, 'b.pcap');
-    const dump = spawn('ip', ['netns', 'exec', b.name, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-w', capFile], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 700));
+    const dump = spawn('ip', ['netns', 'exec', b.name, 'tcpdump', '-i', 'any', '--immediate-mode', '-U', '-w', capFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Ready when it says it listens (a fixed delay loses the first packets on a busy machine).
+    await new Promise<void>((ready, fail) => {
+      let said = '';
+      dump.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('listening on')) ready();
+      });
+      dump.once('exit', (code) => fail(new Error(`tcpdump exited ${code}: ${said}`)));
+    });
     const script = join(dir, 'client.mjs');
     writeFileSync(script, CLIENT);
     const ports = JSON.parse(await b.run(process.execPath, [script])) as Traffic['ports'];
@@ -93,7 +101,11 @@ export async function makeTraffic(): Promise<Traffic> {
     const frames = join(dir, 'echo.pcap');
     writeFileSync(frames, writePcap([echo(4, 1), echo(6, 2)]));
     await a.run('tcpreplay', ['-q', '-i', 'va', frames]);
-    await new Promise((r) => setTimeout(r, 500));
+    // Stopped once the capture file has stopped growing: every packet sent is in it.
+    for (let last = -1, size = 0; size !== last; await new Promise((r) => setTimeout(r, 400))) {
+      last = size;
+      size = statSync(capFile).size;
+    }
     dump.kill('SIGINT');
     await new Promise((r) => dump.once('exit', r));
     return {
