@@ -12,15 +12,6 @@ import type { Origin } from '../../model/origin.js';
 /** Flows per batch: the engine's default batch capacity. */
 export const FLOW_BATCH = 4096;
 
-/** Where a flow came from: a line of a text file, or a record of a capture. */
-export interface FlowWhere {
-  file: string;
-  /** Line (text formats) or record number (pcap, pcapng), 1-based. */
-  at: number;
-  /** 'line' for text formats, 'record' for captures. */
-  unit: 'line' | 'record';
-}
-
 /** The fields of one flow, filled by a reader and committed with FlowBatch.push. */
 export class FlowRow {
   family: 4 | 6 = 4;

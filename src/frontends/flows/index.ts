@@ -13,7 +13,7 @@ import { readCapture, type CaptureStats } from './pcap.js';
 import { readCsv, readJsonLines } from './records.js';
 import { sniffFormat, type FlowFormat } from './sniff.js';
 
-export { FlowBatch, FlowRow, type FlowWhere } from './batch.js';
+export { FlowBatch, FlowRow } from './batch.js';
 export { FLOW_FORMATS, type FlowFormat } from './sniff.js';
 export type { CaptureStats } from './pcap.js';
 

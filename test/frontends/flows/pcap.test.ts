@@ -2,8 +2,9 @@
 // pcap by the probe's writer and as pcapng (either byte order, Ethernet, SLL2 and raw-IP
 // interfaces, if_name) by a test helper; packets grouped into flows by 5-tuple, direction-aware;
 // hostile files (truncated, huge record lengths, unknown link types) refused with their record.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { craftFrame, writePcap, type WirePacket } from '../../../src/probe/pcap.js';
+import { craftFrame, parseFrame, readPcap, writePcap, type WirePacket } from '../../../src/probe/pcap.js';
 import { writePcapng } from '../../support/pcapng.js';
 import { readError, readFlows, tempFile } from '../../support/flows.js';
 
@@ -49,6 +50,29 @@ describe('pcap and pcapng captures', () => {
     expect(flows.map((f) => [f.packet, f.packets])).toEqual(expected);
     expect(flows.map((f) => f.at)).toEqual([1, 4, 6, 8, 10]); // the record of each flow's first packet
     expect(flows[0]!.bytes).toBe(160); // 4 packets of 40 bytes
+  });
+
+  it('reads a real tcpdump -i any capture (Linux cooked SLL2) of the conntrack samples\' traffic', async () => {
+    const fixture = (name: string) => new URL(`../../fixtures/flows/${name}`, import.meta.url).pathname;
+    const ports = JSON.parse(readFileSync(fixture('ports.json'), 'utf8')) as { tcp4: number; tcp6: number; udp: number };
+    const { format, flows } = await readFlows(fixture('tcpdump-any.pcap'));
+    expect(format).toBe('pcap');
+    // Each connection is one flow, opened by its first packet, holding as many packets as the
+    // probe's own parser finds to or from the server's port (the capture, made on a loaded
+    // machine, missed some; conntrack's counts are in its own samples).
+    const { frames: raw, linktype } = readPcap(readFileSync(fixture('tcpdump-any.pcap')));
+    const seen = raw.map((f) => parseFrame(f, linktype));
+    const count = (proto: number, port: number) => seen.filter((p) => p?.l4proto === proto && (p.sport === port || p.dport === port)).length;
+    for (const [re, proto, port] of [
+      [new RegExp(`^tcp 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${ports.tcp4} ct new flags syn len 60$`), 6, ports.tcp4],
+      [new RegExp(`^tcp \\[::1\\]:\\d+ -> \\[::1\\]:${ports.tcp6} ct new flags syn len 80$`), 6, ports.tcp6],
+      [new RegExp(`^udp 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${ports.udp} ct new len 32$`), 17, ports.udp],
+    ] as const) {
+      const f = flows.filter((x) => re.test(x.packet));
+      expect(f, re.source).toHaveLength(1);
+      expect(f[0]!.packets).toBe(count(proto, port));
+      expect(f[0]!.packets).toBeGreaterThan(1);
+    }
   });
 
   it('reads pcapng of either byte order alike, with if_name as the input interface', async () => {
