@@ -70,7 +70,7 @@ export class ConntrackLine implements LineParser {
     this.s = this.e = s;
     const r = this.row;
     if (!this.token(e)) return false;
-    if (e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
+    if (buf[this.s] === 99 && e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
     r.clear();
     r.packets = 0;
     r.at = line;
@@ -97,8 +97,6 @@ export class ConntrackLine implements LineParser {
       const ts = this.s;
       const eq = this.eq;
       if (eq < 0) continue; // timeout, state, [ASSURED], [UNREPLIED], [OFFLOAD]
-      // The reply tuple's addresses and ports are not needed: skipped without a look-up.
-      if (tuple === 2 && eq - ts <= 5 && buf[ts + 1] !== 97 && buf[ts] !== 122 && buf[ts] !== 109 && buf[ts] !== 98) continue;
       const key = KEYS.get(packKey(buf, ts, eq));
       this.s = eq + 1;
       switch (key) {
