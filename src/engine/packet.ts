@@ -122,7 +122,7 @@ function checkUint(what: string, n: unknown, bits: number, origin: Origin): void
 }
 
 /** The ICMP(v6) checksum of an 8-byte header with zero id and sequence and no payload (ICMPv6 in IPv6 adds the pseudo-header). */
-function icmpChecksum(p: Packet): number {
+export function icmpChecksum(p: Pick<Packet, 'family' | 'l4proto' | 'sport' | 'saddr' | 'daddr'>): number {
   let sum = p.sport; // type << 8 | code
   if (p.l4proto === ICMPV6 && p.family === 6) {
     for (const a of [p.saddr, p.daddr]) {

@@ -55,6 +55,9 @@ export const CODES = {
   GATEWAY_LOCK: 'another nftlens writer held the namespace lock for too long',
   GATEWAY_ROLLBACK: 'restoring the previous state failed, or the kernel then differed from it',
   WEBHOOK_CONFIG: 'the webhook configuration file has an unknown key, check or decision, or a value out of range',
+  // flow replay
+  FLOW_FORMAT: 'a flow file is of no format replay reads, or not of the format asked for',
+  FLOW_RECORD: 'a flow record (conntrack line, pcap record, JSON line, CSV row) is malformed or over a limit',
 } as const;
 
 /** Codes that report a failure of the environment (or of nftlens itself), not of the input: exit 3. */

@@ -15,6 +15,7 @@ import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
 import { registerWebhook } from './webhook.js';
+import { registerReplay } from './replay.js';
 import { registerServe } from './serve.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -34,5 +35,6 @@ export const commands: Register[] = [
   registerWatch,
   registerCounters,
   registerWebhook,
+  registerReplay,
   registerServe,
 ];

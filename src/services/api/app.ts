@@ -19,6 +19,7 @@ import { policyRoutes } from './routes/policies.js';
 import { evaluateRoutes } from './routes/evaluate.js';
 import { analysisRoutes } from './routes/analyses.js';
 import { webPlugin } from '../web/plugin.js';
+import { replayRoutes } from './routes/replay.js';
 
 export interface AppOptions {
   /** Bearer token that PUT and DELETE require; none: they are open (the listener is loopback by default). */
@@ -88,5 +89,6 @@ export async function buildApp(opts: AppOptions = {}): Promise<App> {
   await app.register(evaluateRoutes, services);
   await app.register(analysisRoutes, services);
   await app.register(webPlugin);
+  await app.register(replayRoutes, services);
   return { app, services };
 }

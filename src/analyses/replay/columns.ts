@@ -1,0 +1,71 @@
+// Flows into a classifier's batch columns: each flow's first packet (ct new, as conntrack first
+// sees it) written straight from the flow batch's columns into WebAssembly memory, with the
+// classifier's own interface classes and masquerade indexes (each compiled ruleset has its own),
+// so one batch call classifies them all. Flows without interfaces take --iif/--oif; a flow from
+// one of the --local addresses is locally generated (output → postrouting); one to such an
+// address goes to input (the classifier was compiled with them as its local addresses).
+
+import type { Classifier } from '../../engine/classifier.js';
+import * as L from '../../engine/layout.js';
+import { BoundedMemo } from '../../engine/memo.js';
+import type { FlowBatch } from '../../frontends/flows/batch.js';
+import { CT_STATE } from '../../model/values.js';
+
+export interface FlowDefaults {
+  iif: string;
+  oif: string;
+  /** IPv4 local addresses as words, IPv6 as their words joined by ':'. */
+  local4: ReadonlySet<number>;
+  local6: ReadonlySet<string>;
+}
+
+export class ColumnWriter {
+  private readonly classes: BoundedMemo<string, number>;
+  private readonly masq4: BoundedMemo<string, number>;
+  private readonly masq6: BoundedMemo<string, number>;
+
+  constructor(
+    readonly classifier: Classifier,
+    private readonly d: FlowDefaults,
+  ) {
+    this.classes = new BoundedMemo((name) => classifier.interfaceClass(name));
+    this.masq4 = new BoundedMemo((oif) => classifier.masqueradeIndex(4, oif));
+    this.masq6 = new BoundedMemo((oif) => classifier.masqueradeIndex(6, oif));
+  }
+
+  /** Writes flows start … start+n−1 of the batch into rows 0 … n−1. */
+  write(b: FlowBatch, start: number, n: number): void {
+    const c = this.classifier.columns;
+    const NEW = CT_STATE.new!;
+    for (let i = 0; i < n; i++) {
+      const f = start + i;
+      const v4 = b.family[f] === 4;
+      c[L.K_NFPROTO]![i] = v4 ? 2 : 10;
+      for (let w = 0; w < 4; w++) {
+        c[L.K_SADDR + w]![i] = b.saddr[f * 4 + w]!;
+        c[L.K_DADDR + w]![i] = b.daddr[f * 4 + w]!;
+      }
+      c[L.K_L4PROTO]![i] = b.l4proto[f]!;
+      c[L.K_SPORT]![i] = b.sport[f]!;
+      c[L.K_DPORT]![i] = b.dport[f]!;
+      const iif = b.iifname[f] || this.d.iif;
+      const oif = b.oifname[f] || this.d.oif;
+      c[L.K_IIF]![i] = this.classes.get(iif);
+      c[L.K_OIF]![i] = this.classes.get(oif);
+      c[L.K_CTSTATE]![i] = NEW;
+      c[L.K_MARK]![i] = b.mark[f]!;
+      c[L.K_CTMARK]![i] = 0;
+      c[L.K_FLAGS]![i] = b.tcpFlags[f]!;
+      c[L.B_LEN]![i] = b.length[f]!;
+      c[L.B_LOCAL]![i] = this.isLocal(b, f) ? L.LOCAL_GENERATED : 0;
+      c[L.B_HOOK]![i] = 0;
+      c[L.B_MASQ]![i] = (v4 ? this.masq4 : this.masq6).get(oif);
+    }
+  }
+
+  /** Whether flow f comes from one of the local addresses. */
+  isLocal(b: FlowBatch, f: number): boolean {
+    if (b.family[f] === 4) return this.d.local4.size > 0 && this.d.local4.has(b.saddr[f * 4]!);
+    return this.d.local6.size > 0 && this.d.local6.has(b.saddr.subarray(f * 4, f * 4 + 4).join(':'));
+  }
+}
