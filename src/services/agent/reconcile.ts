@@ -1,0 +1,161 @@
+// One reconcile of one FirewallConfiguration key (`namespace/name`), level-based: it reads the
+// resource afresh from the API server and makes the kernel and the status agree with it.
+//   gone, or no longer selected   → delete the tables applied for it (owned ones only); drop our finalizer
+//   being deleted                 → delete its tables, then remove our finalizer (the API server
+//                                   then deletes the resource once every host has removed its own)
+//   otherwise                     → add our finalizer; render (an invalid resource: status False,
+//                                   InvalidSpec, no retry until it changes); refuse a table another
+//                                   selected resource holds (TableConflict); apply atomically and
+//                                   verify (the gateway applier: nothing written when in place,
+//                                   rolled back when the kernel does not hold it); delete the
+//                                   table a rename left behind; write this host's status entry.
+// The outcome says whether to retry with backoff (failures of nft, of the lock or of the API).
+
+import { apply, statusRecords, type ApplyResult, type Intent } from '../../backends/gateway/index.js';
+import type { Logger } from '../../backends/gateway/telemetry.js';
+import { NftlensError, formatDiagnostic } from '../../model/diagnostics.js';
+import { tableId } from '../../model/ruleset.js';
+import { KubeError, type FcObject, type KubeClient } from '../kube/client.js';
+import { hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
+import { keyOf } from './informer.js';
+import { selects, type LabelSet } from './labels.js';
+import type { AgentMetrics } from './metrics.js';
+import { hostCondition, withHostCondition, type HostCondition } from './status.js';
+import { deleteOwned, renderResource, type KernelTarget, type Serial } from './tables.js';
+import { getter, updateWithRetry } from './update.js';
+
+export interface ReconcileDeps {
+  kube: KubeClient;
+  target: KernelTarget;
+  host: string;
+  finalizer: string;
+  selectors: readonly LabelSet[];
+  serial: Serial;
+  log: Logger;
+  metrics: AgentMetrics;
+  /** The informer's objects, for the table-conflict check. */
+  cached: () => readonly FcObject[];
+  lockTimeoutMs?: number;
+}
+
+export type Outcome = 'done' | 'retry';
+
+/** Table ids of a resource, or [] when it cannot be rendered. */
+export function tablesOf(o: FcObject): string[] {
+  try {
+    return renderResource(o).ruleset.tables.map(tableId);
+  } catch (e) {
+    if (e instanceof NftlensError) return [];
+    throw e;
+  }
+}
+
+export class Reconciler {
+  /** key → the table ids last applied for it, and the generation they were applied from. */
+  readonly applied = new Map<string, { ids: string[]; generation?: number }>();
+  /** key → nft transactions written for it (a converged reconcile writes none). */
+  readonly writes = new Map<string, number>();
+
+  constructor(private readonly d: ReconcileDeps) {}
+
+  async reconcile(key: string): Promise<Outcome> {
+    const [namespace = '', name = ''] = key.split('/', 2);
+    const get = getter(this.d.kube, namespace, name);
+    let obj: FcObject | undefined;
+    try {
+      obj = await get();
+    } catch (e) {
+      if (!(e instanceof KubeError) || e.status !== 404) throw e;
+    }
+    if (!obj || !selects(this.d.selectors, obj.metadata.labels)) {
+      await this.removeTables(key, obj ? tablesOf(obj) : []);
+      if (obj && hasFinalizer(obj, this.d.finalizer)) await this.dropFinalizer(get);
+      return 'done';
+    }
+    if (obj.metadata.deletionTimestamp) {
+      if (hasFinalizer(obj, this.d.finalizer)) {
+        await this.removeTables(key, tablesOf(obj));
+        await this.dropFinalizer(get);
+        this.d.log.info({ resource: key }, 'deleted: tables removed, finalizer released');
+      }
+      return 'done';
+    }
+    if (!hasFinalizer(obj, this.d.finalizer)) {
+      const r = await updateWithRetry(get, (o) => withFinalizer(o, this.d.finalizer), (o) => this.d.kube.replaceFirewallConfiguration(o));
+      if (r.outcome === 'gone' || !r.object) return 'done';
+      obj = r.object;
+      if (obj.metadata.deletionTimestamp) return this.reconcile(key);
+    }
+
+    let intent: Intent;
+    try {
+      intent = renderResource(obj);
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      const first = e.diagnostics[0];
+      this.d.log.warn({ resource: key, error: first && formatDiagnostic(first) }, 'invalid resource: not applied');
+      await this.writeStatus(get, { status: 'False', reason: 'InvalidSpec', message: first ? formatDiagnostic(first) : e.message, observedGeneration: obj.metadata.generation });
+      return 'done';
+    }
+    const ids = intent.ruleset.tables.map(tableId);
+    const rival = this.d.cached().find((o) => keyOf(o) !== key && !o.metadata.deletionTimestamp && selects(this.d.selectors, o.metadata.labels) && tablesOf(o).some((t) => ids.includes(t)) && keyOf(o) < key);
+    if (rival) {
+      await this.writeStatus(get, { status: 'False', reason: 'TableConflict', message: `table ${ids.join(', ')} is also the table of ${keyOf(rival)}, applied on this gateway; not applied`, observedGeneration: obj.metadata.generation });
+      return 'done';
+    }
+
+    let result: ApplyResult;
+    try {
+      result = await this.d.serial.run(() => apply(intent, { netns: this.d.target.netns, owner: this.d.target.owner, host: this.d.host, lockTimeoutMs: this.d.lockTimeoutMs }));
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      const first = e.diagnostics[0]!;
+      const input = first.code === 'GATEWAY_OWNER' || first.code === 'GATEWAY_RESERVED';
+      await this.writeStatus(get, { status: 'False', reason: input ? 'NotOwned' : 'NftError', message: formatDiagnostic(first), observedGeneration: obj.metadata.generation });
+      return input ? 'done' : 'retry';
+    }
+    if (result.written) {
+      this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+      this.d.metrics.applies.inc();
+      const before = this.applied.get(key);
+      if (before && before.generation === obj.metadata.generation && sameIds(before.ids, ids)) {
+        for (const t of ids) this.d.metrics.gateway.drift.inc({ table: t });
+        this.d.log.warn({ resource: key, tables: ids }, 'the kernel had drifted from the resource: re-applied');
+      }
+    }
+    if (!result.failure) {
+      const stale = (this.applied.get(key)?.ids ?? []).filter((t) => !ids.includes(t));
+      this.applied.set(key, { ids, generation: obj.metadata.generation });
+      if (stale.length) await this.d.serial.run(() => deleteOwned(stale, this.d.target));
+      await this.writeStatus(get, { status: 'True', reason: 'Applied', message: `${ids.join(', ')} applied in one transaction and verified`, observedGeneration: obj.metadata.generation });
+      this.d.log.info({ resource: key, written: result.written, generation: obj.metadata.generation }, result.written ? 'applied and verified' : 'in place');
+      return 'done';
+    }
+    const applied = statusRecords(intent, { apply: result }, this.d.host)[0]?.conditions.find((c) => c.type === 'Applied');
+    await this.writeStatus(get, { status: 'False', reason: result.failure.reason, message: applied?.message ?? result.failure.message, observedGeneration: obj.metadata.generation });
+    this.d.log.error({ resource: key, reason: result.failure.reason, message: result.failure.message }, 'apply failed');
+    return result.failure.reason === 'NftError' ? 'done' : 'retry';
+  }
+
+  private async removeTables(key: string, fallback: string[]): Promise<void> {
+    const ids = this.applied.get(key)?.ids ?? fallback;
+    if (ids.length) {
+      const gone = await this.d.serial.run(() => deleteOwned(ids, this.d.target));
+      if (gone.length) this.d.log.info({ resource: key, tables: gone }, 'tables removed');
+    }
+    this.applied.delete(key);
+  }
+
+  private async dropFinalizer(get: () => Promise<FcObject>): Promise<void> {
+    await updateWithRetry(get, (o) => withoutFinalizer(o, this.d.finalizer), (o) => this.d.kube.replaceFirewallConfiguration(o));
+  }
+
+  private async writeStatus(get: () => Promise<FcObject>, c: Pick<HostCondition, 'status' | 'reason' | 'message' | 'observedGeneration'>): Promise<void> {
+    const next = hostCondition(this.d.host, { ...c, status: c.status, reason: c.reason as never, message: c.message ?? '' }, new Date());
+    await updateWithRetry(get, (o) => withHostCondition(o, next), (o) => this.d.kube.replaceFirewallConfigurationStatus(o));
+  }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
