@@ -14,6 +14,8 @@ import { registerApply } from './apply.js';
 import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
+import { registerGenerate } from './generate.js';
+import { registerAgent } from './agent.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -31,4 +33,6 @@ export const commands: Register[] = [
   registerVerify,
   registerWatch,
   registerCounters,
+  registerGenerate,
+  registerAgent,
 ];

@@ -33,7 +33,7 @@ export function parseDuration(text: string): number {
 }
 
 /** Resolves on the first SIGTERM or SIGINT (and stops listening for them). */
-function untilSignal(): Promise<NodeJS.Signals> {
+export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => {
       process.off('SIGTERM', on);

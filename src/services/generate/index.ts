@@ -29,8 +29,8 @@ export interface Generated {
 }
 
 /** Generates and proves the provider-protection resource for Liqo's peering objects. */
-export function generateProtection(objects: readonly KubeObject[], file: string, opts: PolicyOptions = {}): Generated {
-  const state = readPeeringState(objects, file);
+export function generateProtection(objects: readonly KubeObject[], file: string, opts: PolicyOptions = {}, from?: ReadonlyMap<KubeObject, string>): Generated {
+  const state = readPeeringState(objects, file, from);
   const resource = protectionPolicy(state, opts);
   const { ruleset, diagnostics } = parseFirewallConfigurations(JSON.stringify(resource), '<generated>');
   const tenants = proofTenants(state, opts.tunnel ?? TUNNEL_INTERFACE);

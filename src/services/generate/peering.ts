@@ -136,12 +136,17 @@ function ipValue(ip: string): number {
   return Number(parseAddress(ip)!.value);
 }
 
-/** Reads the consumers, their remapped CIDRs and offloaded pods from Liqo's resources. */
-export function readPeeringState(objects: readonly KubeObject[], file: string): PeeringState {
+/**
+ * Reads the consumers, their remapped CIDRs and offloaded pods from Liqo's resources; `file` names
+ * where they come from in messages (`from` maps an object to its own file when they come from several).
+ */
+export function readPeeringState(objects: readonly KubeObject[], source: string, from?: ReadonlyMap<KubeObject, string>): PeeringState {
+  const fileOf = (o: KubeObject) => from?.get(o) ?? source;
   const notes: Diagnostic[] = [];
   const consumers = new Map<string, Consumer>();
   for (const o of objects) {
     if (o.kind !== 'ForeignCluster') continue;
+    const file = fileOf(o);
     const at = { file, resource: nameOf(o) };
     const id = get(o, ['spec', 'clusterID']);
     if (typeof id !== 'string' || id === '') throw NftlensError.of('PEERING_STATE', 'spec.clusterID is missing', { ...at, field: 'spec.clusterID' });
@@ -154,6 +159,7 @@ export function readPeeringState(objects: readonly KubeObject[], file: string): 
   const configured = new Set<string>();
   for (const o of objects) {
     if (o.kind !== 'Configuration' || !(o.apiVersion ?? '').startsWith('networking.liqo.io/')) continue;
+    const file = fileOf(o);
     const id = o.metadata?.labels?.[REMOTE_CLUSTER_ID_LABEL];
     const c = id === undefined ? undefined : consumers.get(id);
     if (!c) continue;
@@ -173,6 +179,7 @@ export function readPeeringState(objects: readonly KubeObject[], file: string): 
   for (const o of objects) {
     const labels = o.metadata?.labels ?? {};
     if (o.kind !== 'Pod' || labels[MANAGED_BY_LABEL] !== MANAGED_BY_SHADOWPOD) continue;
+    const file = fileOf(o);
     const origin = ORIGIN_LABELS.map((k) => labels[k]).find((v) => v !== undefined);
     const at = { file, resource: nameOf(o) };
     if (origin === undefined || !consumers.has(origin)) {
