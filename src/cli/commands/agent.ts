@@ -43,7 +43,7 @@ export const registerAgent: Register = (program, ctx) => {
     .option('--remote-cluster-id <id>', "select as Liqo's gateway for this remote cluster does (fabric, unique=ID, ip-mapping)")
     .option('--selector <k=v,...>', 'select resources holding all these labels; repeatable (OR); replaces the Liqo sets', collect)
     .option('--resync <duration>', 're-verify every resource this often (heals drift)', parseDuration, 60_000)
-    .option('--workers <n>', 'reconciles at once (kernel writes stay one at a time)', positive, 4)
+    .option('--workers <n>', 'reconciles at once (their applies share transactions; kernel work stays one at a time)', positive, 16)
     .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
     .option('--listen-allow-remote', 'let --listen use a non-loopback address (no authentication)')
     .option('--generate', 'also generate and keep current the provider-protection resource from the peering state')

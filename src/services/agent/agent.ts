@@ -15,6 +15,7 @@ import type { FcObject, KubeClient } from '../kube/client.js';
 import type { PolicyOptions } from '../generate/policy.js';
 import { generateInCluster } from '../generate/write.js';
 import type { Backoff } from './backoff.js';
+import { ApplyBatcher } from './batch.js';
 import { finalizerName } from './finalizer.js';
 import { FcInformer, keyOf } from './informer.js';
 import { commonSelector, selects, type LabelSet } from './labels.js';
@@ -47,6 +48,7 @@ export class Agent {
   readonly metrics: AgentMetrics;
   readonly informer: FcInformer;
   readonly reconciler: Reconciler;
+  readonly applier: ApplyBatcher;
   private readonly serial = new Serial();
   private readonly seen = new Map<string, string>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -70,7 +72,8 @@ export class Agent {
     this.reconciler = new Reconciler({
       kube: o.kube, target: { netns: o.netns, owner: o.owner }, host: o.host, finalizer: finalizerName(o.host),
       selectors: o.selectors, serial: this.serial, log: o.log, metrics: this.metrics,
-      cached: () => this.informer.list(), lockTimeoutMs: o.lockTimeoutMs,
+      applier: this.applier = new ApplyBatcher({ netns: o.netns, owner: o.owner, host: o.host, lockTimeoutMs: o.lockTimeoutMs }, this.serial),
+      cached: () => this.informer.list(),
     });
   }
 
@@ -95,7 +98,7 @@ export class Agent {
       this.server = await serveAgent(this.o.listen, this.metrics.registry, () => this.ready);
       log.info({ url: this.server.url }, 'serving /healthz, /readyz, /metrics');
     }
-    for (let i = 0; i < (this.o.workers ?? 4); i++) this.workers.push(this.work());
+    for (let i = 0; i < (this.o.workers ?? 16); i++) this.workers.push(this.work());
     void this.informer.start();
     await this.informer.synced;
     await this.removeOrphans();

@@ -6,12 +6,12 @@
 //   otherwise                     → add our finalizer; render (an invalid resource: status False,
 //                                   InvalidSpec, no retry until it changes); refuse a table another
 //                                   selected resource holds (TableConflict); apply atomically and
-//                                   verify (the gateway applier: nothing written when in place,
-//                                   rolled back when the kernel does not hold it); delete the
+//                                   verify (the gateway applier, through batch.ts: nothing written
+//                                   when in place, rolled back when the kernel does not hold it); delete the
 //                                   table a rename left behind; write this host's status entry.
 // The outcome says whether to retry with backoff (failures of nft, of the lock or of the API).
 
-import { apply, statusRecords, type ApplyResult, type Intent } from '../../backends/gateway/index.js';
+import { statusRecords, type ApplyResult, type Intent } from '../../backends/gateway/index.js';
 import type { Logger } from '../../backends/gateway/telemetry.js';
 import { NftlensError, formatDiagnostic } from '../../model/diagnostics.js';
 import { tableId } from '../../model/ruleset.js';
@@ -21,6 +21,7 @@ import { keyOf } from './informer.js';
 import { selects, type LabelSet } from './labels.js';
 import type { AgentMetrics } from './metrics.js';
 import { hostCondition, withHostCondition, type HostCondition } from './status.js';
+import type { ApplyBatcher } from './batch.js';
 import { deleteOwned, renderResource, type KernelTarget, type Serial } from './tables.js';
 import { getter, updateWithRetry } from './update.js';
 
@@ -31,11 +32,12 @@ export interface ReconcileDeps {
   finalizer: string;
   selectors: readonly LabelSet[];
   serial: Serial;
+  /** Applies (batched into shared transactions). */
+  applier: ApplyBatcher;
   log: Logger;
   metrics: AgentMetrics;
   /** The informer's objects, for the table-conflict check. */
   cached: () => readonly FcObject[];
-  lockTimeoutMs?: number;
 }
 
 export type Outcome = 'done' | 'retry';
@@ -106,7 +108,7 @@ export class Reconciler {
 
     let result: ApplyResult;
     try {
-      result = await this.d.serial.run(() => apply(intent, { netns: this.d.target.netns, owner: this.d.target.owner, host: this.d.host, lockTimeoutMs: this.d.lockTimeoutMs }));
+      result = await this.d.applier.apply(intent);
     } catch (e) {
       if (!(e instanceof NftlensError)) throw e;
       const first = e.diagnostics[0]!;

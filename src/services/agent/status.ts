@@ -1,7 +1,8 @@
 // Per-host status in Liqo's shape, for the readers Liqo already has: status.conditions[] holds one
 // entry per host, {host, type, status, lastTransitionTime}, type Applied with status True once the
 // host applied the resource and False when it could not (as Liqo's gateway writes it). nftlens adds
-// reason, message and observedGeneration (from the gateway applier's status record).
+// reason, message and observedGeneration (from the gateway applier's status record) — stored
+// where the CRD declares them, pruned by the API server where it does not (Liqo's own CRD).
 // lastTransitionTime moves only when status changes; the entry is rewritten only when something
 // in it changed, so a level-based reconcile that finds everything in place writes nothing.
 
@@ -29,8 +30,15 @@ export function hostCondition(host: string, c: Pick<Condition, 'status' | 'reaso
   return out;
 }
 
+/**
+ * Liqo's CRD declares only host, type, status and lastTransitionTime: an API server serving it
+ * prunes reason, message and observedGeneration (they are kept where the CRD declares them, see
+ * README). A field the stored entry lacks is therefore not compared — else every reconcile
+ * would rewrite a status the server prunes back to the same.
+ */
+const EXTRA = ['reason', 'message', 'observedGeneration'] as const;
 const same = (a: Record<string, unknown>, b: HostCondition) =>
-  a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message && a.observedGeneration === b.observedGeneration;
+  a.type === b.type && a.status === b.status && EXTRA.every((k) => !(k in a) || a[k] === b[k]);
 
 /**
  * The object with its host entry set to `next` (other hosts' entries kept, in order), or
