@@ -58,7 +58,19 @@ export class Reconciler {
   /** key → nft transactions written for it (a converged reconcile writes none). */
   readonly writes = new Map<string, number>();
 
+  /** key → table ids of the resource at a generation (rendering every cached resource on every reconcile is quadratic). */
+  private readonly idsMemo = new Map<string, { generation?: number; ids: string[] }>();
+
   constructor(private readonly d: ReconcileDeps) {}
+
+  private idsOf(o: FcObject): string[] {
+    const k = keyOf(o);
+    const m = this.idsMemo.get(k);
+    if (m && m.generation === o.metadata.generation && o.metadata.generation !== undefined) return m.ids;
+    const ids = tablesOf(o);
+    this.idsMemo.set(k, { generation: o.metadata.generation, ids });
+    return ids;
+  }
 
   async reconcile(key: string): Promise<Outcome> {
     const [namespace = '', name = ''] = key.split('/', 2);
@@ -71,6 +83,7 @@ export class Reconciler {
     }
     if (!obj || !selects(this.d.selectors, obj.metadata.labels)) {
       await this.removeTables(key, obj ? tablesOf(obj) : []);
+      this.idsMemo.delete(key);
       if (obj && hasFinalizer(obj, this.d.finalizer)) await this.dropFinalizer(get);
       return 'done';
     }
@@ -100,7 +113,7 @@ export class Reconciler {
       return 'done';
     }
     const ids = intent.ruleset.tables.map(tableId);
-    const rival = this.d.cached().find((o) => keyOf(o) !== key && !o.metadata.deletionTimestamp && selects(this.d.selectors, o.metadata.labels) && tablesOf(o).some((t) => ids.includes(t)) && keyOf(o) < key);
+    const rival = this.d.cached().find((o) => keyOf(o) !== key && !o.metadata.deletionTimestamp && selects(this.d.selectors, o.metadata.labels) && keyOf(o) < key && this.idsOf(o).some((t) => ids.includes(t)));
     if (rival) {
       await this.writeStatus(get, { status: 'False', reason: 'TableConflict', message: `table ${ids.join(', ')} is also the table of ${keyOf(rival)}, applied on this gateway; not applied`, observedGeneration: obj.metadata.generation });
       return 'done';

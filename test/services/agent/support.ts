@@ -74,3 +74,43 @@ export async function hostEntry(kube: KubeClient, name: string, generation?: num
     return e && (generation === undefined || e.observedGeneration === generation) ? e : undefined;
   });
 }
+
+/**
+ * Creates recorded peering objects (ForeignClusters, Configurations, Pods) in the fake, their
+ * namespaces first, then writes their status through the status subresource (a create drops it,
+ * as a real API server does).
+ */
+export async function seedPeering(api: KubeFake, kube: KubeClient, objects: readonly Obj[]): Promise<void> {
+  const have = new Set(api.objects('', 'namespaces').map((o) => o.metadata?.name));
+  for (const o of objects) {
+    const n = o.metadata?.namespace;
+    if (n && !have.has(n)) {
+      await api.seed(ns(n));
+      have.add(n);
+    }
+  }
+  for (const o of objects) {
+    const body = structuredClone(o);
+    if (o.kind === 'Pod') body.spec = { containers: [{ name: 'c', image: 'registry.example/app:1' }] };
+    const [stored] = await api.seed(body);
+    if (!o.status) continue;
+    const name = stored!.metadata!.name!;
+    const namespace = stored!.metadata!.namespace;
+    const next = { ...stored, status: o.status };
+    if (o.kind === 'Pod') await kube.core.replaceNamespacedPodStatus({ name, namespace: namespace!, body: next as never });
+    else {
+      const [group, version] = String(o.apiVersion).split('/') as [string, string];
+      const plural = o.kind === 'ForeignCluster' ? 'foreignclusters' : 'configurations';
+      if (namespace) await kube.custom.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace, name, body: next });
+      else await kube.custom.replaceClusterCustomObjectStatus({ group, version, plural, name, body: next });
+    }
+  }
+}
+
+export async function deleteObject(kube: KubeClient, o: Obj): Promise<void> {
+  const [group, version] = String(o.apiVersion).split('/') as [string, string];
+  const name = o.metadata!.name!;
+  if (o.kind === 'ForeignCluster') await kube.custom.deleteClusterCustomObject({ group, version, plural: 'foreignclusters', name });
+  else if (o.kind === 'Configuration') await kube.custom.deleteNamespacedCustomObject({ group, version, plural: 'configurations', namespace: o.metadata!.namespace!, name });
+  else if (o.kind === 'Pod') await kube.core.deleteNamespacedPod({ name, namespace: o.metadata!.namespace! });
+}
