@@ -55,6 +55,8 @@ export class Agent {
   private workers: Promise<void>[] = [];
   private server?: AgentServer;
   private generating = false;
+  /** Generation runs finished (--generate), whatever their outcome. */
+  generations = 0;
   ready = false;
   /** Owned tables deleted at start because no resource names them. */
   orphansRemoved: string[] = [];
@@ -173,6 +175,7 @@ export class Agent {
       this.o.log.error({ error: message }, 'provider protection not generated; the resource in place is kept');
     } finally {
       this.generating = false;
+      this.generations++;
     }
   }
 

@@ -150,6 +150,8 @@ export function readPeeringState(objects: readonly KubeObject[], source: string,
     const at = { file, resource: nameOf(o) };
     const id = get(o, ['spec', 'clusterID']);
     if (typeof id !== 'string' || id === '') throw NftlensError.of('PEERING_STATE', 'spec.clusterID is missing', { ...at, field: 'spec.clusterID' });
+    // Liqo's cluster IDs are DNS-1123 labels; they name the generated rules
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(id)) throw NftlensError.of('PEERING_STATE', `cluster ID ${JSON.stringify(id)} is not a DNS-1123 label (lower-case letters, digits, '-', at most 63)`, { ...at, field: 'spec.clusterID' });
     const role = get(o, ['status', 'role']);
     if (typeof role !== 'string' || !CONSUMER_ROLES.has(role)) continue;
     if (consumers.has(id)) throw NftlensError.of('PEERING_STATE', `cluster ${id} has two ForeignClusters`, { ...at, field: 'spec.clusterID' });

@@ -51,7 +51,7 @@ export function fcObject(name: string, table: string, rules: { name: string; act
   return o;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000, everyMs = 50): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
