@@ -60,6 +60,7 @@ export const CODES = {
   PEERING_PROOF: 'the generated policy failed its isolation proof (a bug of nftlens): nothing written',
   // Kubernetes agent
   AGENT_KUBE: 'the Kubernetes API server could not be reached or refused a request',
+  WEBHOOK_CONFIG: 'the webhook configuration file has an unknown key, check or decision, or a value out of range',
 } as const;
 
 /** Codes that report a failure of the environment (or of nftlens itself), not of the input: exit 3. */

@@ -16,6 +16,7 @@ import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
 import { registerGenerate } from './generate.js';
 import { registerAgent } from './agent.js';
+import { registerWebhook } from './webhook.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -35,4 +36,5 @@ export const commands: Register[] = [
   registerCounters,
   registerGenerate,
   registerAgent,
+  registerWebhook,
 ];

@@ -40,7 +40,8 @@ export interface RawObject {
 
 /** Nodes that alias expansion may add per document: more is an alias bomb, not a config. */
 const MAX_ALIAS_NODES = 100_000;
-const MAX_DEPTH = 200;
+/** How deep a document may nest (deeper is an INPUT_PARSE error, not a stack overflow). */
+export const MAX_DEPTH = 200;
 const MAX_PARSE_ERRORS = 3;
 
 /** Splits the text into FirewallConfiguration objects; everything else becomes a diagnostic. */

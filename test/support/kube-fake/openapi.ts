@@ -2,7 +2,9 @@
 // group/version with each kind's schema (the CRD's own for custom resources, an open object for
 // built-ins) and its paths, whose PATCH operations declare the fieldValidation query parameter and
 // the patch content types the server accepts — kubectl reads them to decide on server-side field
-// validation and on the patch type of `kubectl apply`.
+// validation and on the patch type of `kubectl apply`. /openapi/v2 (protobuf only in client-go)
+// answers a valid document with no definitions: kubectl's client-side validation, which it uses
+// only for `kind: List` files, then finds no schema and checks nothing (the server still does).
 import { createHash } from 'node:crypto';
 import type { ResourceType } from './resources.js';
 import type { Obj } from './status.js';
@@ -50,4 +52,14 @@ export function openapiV3(types: ResourceType[], rel: string): Obj | undefined {
   }
   const of = byGv.get(rel);
   return of && documentOf(of);
+}
+
+/** A gnostic openapi_v2.Document in protobuf: swagger "2.0", info {title, version}, nothing else. */
+export function openapiV2Protobuf(): Buffer {
+  const str = (field: number, text: string) => {
+    const b = Buffer.from(text, 'utf8');
+    return Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
+  };
+  const info = Buffer.concat([str(1, 'Kubernetes'), str(2, 'v1.32.0')]);
+  return Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info]);
 }

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { applyPatch } from './patch.js';
 import { groupVersion, Types, type ResourceType } from './resources.js';
 import { checkCustomResource } from './schema.js';
-import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, type Obj } from './status.js';
+import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, qualified, type Obj } from './status.js';
 import { objectKey, Store } from './store.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -73,7 +73,7 @@ export class Rest {
     const space = this.store.get(Types.bucket(nsType), ns);
     if (!space) throw notFound('namespaces', '', 'Namespace', ns);
     if (space.metadata.deletionTimestamp)
-      throw new ApiError(403, 'Forbidden', `${t.resource}${t.group ? `.${t.group}` : ''} "${''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
+      throw new ApiError(403, 'Forbidden', `${qualified(t.resource, t.group)} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
   }
 
   async create(t: ResourceType, ns: string, body: Obj, opts: WriteOptions): Promise<WriteResult> {
@@ -190,18 +190,24 @@ export class Rest {
 
   /** The namespace controller's job, done at once: delete the content, then the namespace once empty. */
   private emptyNamespace(ns: string, opts: WriteOptions): void {
-    for (const t of this.types.all()) {
-      if (!t.namespaced || t.version !== this.types.all().find((u) => u.group === t.group && u.resource === t.resource)?.version) continue;
+    for (const t of this.namespacedKinds()) {
       for (const o of this.store.list(Types.bucket(t))) if (o.metadata.namespace === ns) this.delete(t, ns, o.metadata.name, {}, opts);
     }
     this.finishNamespace(ns);
+  }
+
+  /** One served version of each namespaced kind (objects are stored per group/resource). */
+  private namespacedKinds(): ResourceType[] {
+    const byBucket = new Map<string, ResourceType>();
+    for (const t of this.types.all()) if (t.namespaced && !byBucket.has(Types.bucket(t))) byBucket.set(Types.bucket(t), t);
+    return [...byBucket.values()];
   }
 
   private finishNamespace(ns: string): void {
     const nsType = this.types.find('', 'v1', 'namespaces')!;
     const space = this.store.get(Types.bucket(nsType), ns);
     if (!space?.metadata.deletionTimestamp) return;
-    const left = this.types.all().some((t) => t.namespaced && this.store.list(Types.bucket(t)).some((o) => o.metadata.namespace === ns));
+    const left = this.namespacedKinds().some((t) => this.store.list(Types.bucket(t)).some((o) => o.metadata.namespace === ns));
     if (!left) this.store.write(Types.bucket(nsType), ns, 'DELETED', space);
   }
 

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { URL } from 'node:url';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, groupVersion, Types, type ResourceType } from './resources.js';
 import type { Rest, WriteOptions } from './rest.js';
-import { openapiV3 } from './openapi.js';
+import { openapiV2Protobuf, openapiV3 } from './openapi.js';
 import { fieldSelector, labelSelector } from './select.js';
 import { ApiError, badRequest, errorStatus, expired, statusObject, type Obj } from './status.js';
 import type { Store } from './store.js';
@@ -26,6 +26,7 @@ export interface AuditRecord {
   namespace: string;
   name: string;
   code: number;
+  contentType: string;
   userAgent: string;
 }
 
@@ -136,6 +137,7 @@ export function makeHandler(store: Store, rest: Rest, opts: HandlerOptions) {
       namespace: '',
       name: '',
       code: 0,
+      contentType: String(req.headers['content-type'] ?? '').split(';')[0],
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
     opts.audit.push(record);
@@ -272,8 +274,9 @@ export function makeHandler(store: Store, rest: Rest, opts: HandlerOptions) {
   }
 }
 
+/** Warning headers as kube-apiserver writes them: `299 - "text"`, the text's UTF-8 bytes as they are. */
 function warningHeaders(warnings: string[]): Record<string, string[]> {
-  return warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
+  return warnings.length ? { Warning: warnings.map((w) => Buffer.from(`299 - ${JSON.stringify(w)}`, 'utf8').toString('latin1')) } : {};
 }
 
 /** Discovery and the server's own endpoints; true when the path was one of them. */
@@ -301,6 +304,10 @@ async function discovery(types: Types, segs: string[], req: IncomingMessage, res
     const of = all.filter((t) => t.group === segs[1] && t.version === segs[2]);
     if (!of.length) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     return send(res, 200, apiResourceList(`${segs[1]}/${segs[2]}`, of)), true;
+  }
+  if (path === 'openapi/v2') {
+    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' }).end(openapiV2Protobuf());
+    return true;
   }
   if (segs[0] === 'openapi') {
     const doc = segs[1] === 'v3' ? openapiV3(all, segs.slice(2).join('/')) : undefined;
