@@ -82,9 +82,11 @@ export class Reconciler {
       if (!(e instanceof KubeError) || e.status !== 404) throw e;
     }
     if (!obj || !selects(this.d.selectors, obj.metadata.labels)) {
-      await this.removeTables(key, obj ? tablesOf(obj) : []);
+      // only what this agent applied for it: another gateway's resource may name a table of ours
+      const mine = obj !== undefined && hasFinalizer(obj, this.d.finalizer);
+      await this.removeTables(key, mine && obj ? tablesOf(obj) : []);
       this.idsMemo.delete(key);
-      if (obj && hasFinalizer(obj, this.d.finalizer)) await this.dropFinalizer(get);
+      if (mine) await this.dropFinalizer(get);
       return 'done';
     }
     if (obj.metadata.deletionTimestamp) {

@@ -96,10 +96,13 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     expect(await listing(ns, 'ip', 'kg-web')).not.toContain('10.42.7.7');
   });
 
-  it('a resource of another gateway is left alone', async () => {
-    await kube.createFirewallConfiguration(fcObject('other', 'kg-other', rules3('10.0.0.2'), { 'networking.liqo.io/firewall-category': 'gateway', 'networking.liqo.io/firewall-unique': 'naples' }));
+  it("a resource of another gateway is left alone, even when it names one of this gateway's tables", async () => {
+    await kube.createFirewallConfiguration(fcObject('other', 'kg-web', rules3('10.0.0.2'), { 'networking.liqo.io/firewall-category': 'gateway', 'networking.liqo.io/firewall-unique': 'naples' }));
+    await waitFor('the event reconciled', () => logs.lines.length > 0 && agent.queue.depth === 0 && agent.queue.inFlight === 0);
     await new Promise((r) => setTimeout(r, 600));
-    expect(await tableNames(ns)).not.toContain('ip kg-other');
+    const list = (await listing(ns, 'ip', 'kg-web'))!;
+    expect(list).toContain('10.42.9.9');
+    expect(list).not.toContain('10.0.0.2');
     expect((await kube.getFirewallConfiguration('tenant', 'other')).metadata.finalizers ?? []).toEqual([]);
   });
 
