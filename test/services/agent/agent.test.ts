@@ -97,12 +97,16 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
   });
 
   it("a resource of another gateway is left alone, even when it names one of this gateway's tables", async () => {
+    const reconciles = async () => (await agent.metrics.reconciles.get()).values.reduce((a, v) => a + v.value, 0);
+    const before = await reconciles();
+    const webWrites = agent.reconciler.writes.get('tenant/web');
     await kube.createFirewallConfiguration(fcObject('other', 'kg-web', rules3('10.0.0.2'), { 'networking.liqo.io/firewall-category': 'gateway', 'networking.liqo.io/firewall-unique': 'naples' }));
-    await waitFor('the event reconciled', () => logs.lines.length > 0 && agent.queue.depth === 0 && agent.queue.inFlight === 0);
-    await new Promise((r) => setTimeout(r, 600));
+    // its event reconciled (the queue is first in, first out), and a few re-verifies after it
+    await waitFor('reconciles after the event', async () => (await reconciles()) >= before + 6);
     const list = (await listing(ns, 'ip', 'kg-web'))!;
     expect(list).toContain('10.42.9.9');
     expect(list).not.toContain('10.0.0.2');
+    expect(agent.reconciler.writes.get('tenant/web')).toBe(webWrites); // never deleted (then healed)
     expect((await kube.getFirewallConfiguration('tenant', 'other')).metadata.finalizers ?? []).toEqual([]);
   });
 
