@@ -84,14 +84,14 @@ export class Reconciler {
     if (!obj || !selects(this.d.selectors, obj.metadata.labels)) {
       // only what this agent applied for it: another gateway's resource may name a table of ours
       const mine = obj !== undefined && hasFinalizer(obj, this.d.finalizer);
-      await this.removeTables(key, mine && obj ? tablesOf(obj) : []);
+      await this.removeTables(key, mine && obj ? this.unclaimed(key, tablesOf(obj)) : []);
       this.idsMemo.delete(key);
       if (mine) await this.dropFinalizer(get);
       return 'done';
     }
     if (obj.metadata.deletionTimestamp) {
       if (hasFinalizer(obj, this.d.finalizer)) {
-        await this.removeTables(key, tablesOf(obj));
+        await this.removeTables(key, this.unclaimed(key, tablesOf(obj)));
         await this.dropFinalizer(get);
         this.d.log.info({ resource: key }, 'deleted: tables removed, finalizer released');
       }
@@ -154,6 +154,16 @@ export class Reconciler {
     return result.failure.reason === 'NftError' ? 'done' : 'retry';
   }
 
+  /**
+   * Those of `ids` no other selected resource names: the tables a resource not (or no longer)
+   * recorded as applied may own — after a restart, or when it lost a table clash to another one.
+   */
+  private unclaimed(key: string, ids: string[]): string[] {
+    const others = this.d.cached().filter((o) => keyOf(o) !== key && !o.metadata.deletionTimestamp && selects(this.d.selectors, o.metadata.labels));
+    return ids.filter((t) => !others.some((o) => this.idsOf(o).includes(t)));
+  }
+
+  /** Deletes the tables applied for key (or, if none is recorded, `fallback`). */
   private async removeTables(key: string, fallback: string[]): Promise<void> {
     const ids = this.applied.get(key)?.ids ?? fallback;
     if (ids.length) {

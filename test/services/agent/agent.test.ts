@@ -94,6 +94,10 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     expect(String(e.message)).toContain('tenant/web');
     expect(await tableNames(ns)).not.toContain('ip kg-bad');
     expect(await listing(ns, 'ip', 'kg-web')).not.toContain('10.42.7.7');
+    // the loser of the clash, deleted, takes nothing of the winner's table with it
+    await kube.custom.deleteNamespacedCustomObject({ group: 'networking.liqo.io', version: 'v1beta1', plural: 'firewallconfigurations', namespace: 'tenant', name: 'web-copy' });
+    await waitFor('web-copy gone', async () => !api.objects('networking.liqo.io', 'firewallconfigurations').some((o) => o.metadata?.name === 'web-copy'));
+    expect(await listing(ns, 'ip', 'kg-web')).toContain('10.42.9.9');
   });
 
   it("a resource of another gateway is left alone, even when it names one of this gateway's tables", async () => {
@@ -111,7 +115,7 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
   });
 
   it('delete: the table is removed, then the finalizer, then the resource', async () => {
-    for (const name of ['web-copy', 'bad']) await kube.custom.deleteNamespacedCustomObject({ group: 'networking.liqo.io', version: 'v1beta1', plural: 'firewallconfigurations', namespace: 'tenant', name });
+    for (const name of ['bad']) await kube.custom.deleteNamespacedCustomObject({ group: 'networking.liqo.io', version: 'v1beta1', plural: 'firewallconfigurations', namespace: 'tenant', name });
     await kube.custom.deleteNamespacedCustomObject({ group: 'networking.liqo.io', version: 'v1beta1', plural: 'firewallconfigurations', namespace: 'tenant', name: 'web' });
     await waitFor('web deleted', async () => {
       try {
