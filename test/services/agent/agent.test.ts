@@ -95,9 +95,11 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     expect(await tableNames(ns)).not.toContain('ip kg-bad');
     expect(await listing(ns, 'ip', 'kg-web')).not.toContain('10.42.7.7');
     // the loser of the clash, deleted, takes nothing of the winner's table with it
+    const webWrites = agent.reconciler.writes.get('tenant/web');
     await kube.custom.deleteNamespacedCustomObject({ group: 'networking.liqo.io', version: 'v1beta1', plural: 'firewallconfigurations', namespace: 'tenant', name: 'web-copy' });
     await waitFor('web-copy gone', async () => !api.objects('networking.liqo.io', 'firewallconfigurations').some((o) => o.metadata?.name === 'web-copy'));
     expect(await listing(ns, 'ip', 'kg-web')).toContain('10.42.9.9');
+    expect(agent.reconciler.writes.get('tenant/web')).toBe(webWrites);
   });
 
   it("a resource of another gateway is left alone, even when it names one of this gateway's tables", async () => {
