@@ -54,6 +54,12 @@ export const CODES = {
   GATEWAY_RESERVED: 'an input chain uses the name nftlens reserves for its ownership marker',
   GATEWAY_LOCK: 'another nftlens writer held the namespace lock for too long',
   GATEWAY_ROLLBACK: 'restoring the previous state failed, or the kernel then differed from it',
+  // policy generation (peering state → provider protection)
+  PEERING_STATE: "Liqo's peering resources are malformed or incomplete (a consumer without a remapped pod CIDR, an IPv6 or malformed CIDR)",
+  PEERING_OVERLAP: 'two consumers\' remapped pod CIDRs overlap (or an offloaded pod lies in one): no policy can tell them apart',
+  PEERING_PROOF: 'the generated policy failed its isolation proof (a bug of nftlens): nothing written',
+  // Kubernetes agent
+  AGENT_KUBE: 'the Kubernetes API server could not be reached or refused a request',
   WEBHOOK_CONFIG: 'the webhook configuration file has an unknown key, check or decision, or a value out of range',
   // flow replay
   FLOW_FORMAT: 'a flow file is of no format replay reads, or not of the format asked for',
@@ -61,7 +67,7 @@ export const CODES = {
 } as const;
 
 /** Codes that report a failure of the environment (or of nftlens itself), not of the input: exit 3. */
-export const ENVIRONMENT_CODES: ReadonlySet<Code> = new Set<Code>(['NFT_ENV', 'GATEWAY_LOCK', 'GATEWAY_ROLLBACK']);
+export const ENVIRONMENT_CODES: ReadonlySet<Code> = new Set<Code>(['NFT_ENV', 'GATEWAY_LOCK', 'GATEWAY_ROLLBACK', 'PEERING_PROOF', 'AGENT_KUBE']);
 
 export type Code = keyof typeof CODES;
 

@@ -14,6 +14,8 @@ import { registerApply } from './apply.js';
 import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerCounters } from './counters.js';
+import { registerGenerate } from './generate.js';
+import { registerAgent } from './agent.js';
 import { registerWebhook } from './webhook.js';
 import { registerReplay } from './replay.js';
 import { registerServe } from './serve.js';
@@ -34,6 +36,8 @@ export const commands: Register[] = [
   registerVerify,
   registerWatch,
   registerCounters,
+  registerGenerate,
+  registerAgent,
   registerWebhook,
   registerReplay,
   registerServe,
