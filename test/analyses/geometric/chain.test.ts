@@ -24,9 +24,9 @@ describe('cells in words', () => {
       const i = pick % n;
       for (const j of [-1, ...Array.from({ length: i }, (_, k) => k)]) {
         for (const cell of core.cells(i, j).cells) {
-          const direct = cellBoxes([cell]);
+          const direct = cellBoxes(boxes.coder, [cell]);
           if (!direct) continue;
-          const where = cellsSpace(a.hs, [cell]);
+          const where = cellsSpace(boxes.coder, [cell]);
           const read = a.hs.describe(where);
           a.hs.release(where);
           if (read.at(-1) === '… and more') continue; // more diagram paths than describe reads
