@@ -109,17 +109,29 @@ function ruleParts(rule: Rule, coder: DimCoder, ctx: DimContext): Part[] | undef
   return parts;
 }
 
-/** The boxes of parts inside a universe: every combination of one interval per dimension, the last varying fastest. */
+/** The boxes of parts inside a universe (one interval a dimension): every combination of one interval per dimension. */
 function partBoxes(parts: readonly Part[], universe: readonly Interval[][]): Uint32Array[] | undefined {
+  const base = new Uint32Array(2 * universe.length);
+  universe.forEach(([u], k) => {
+    base[2 * k] = Number(u!.lo);
+    base[2 * k + 1] = Number(u!.hi);
+  });
   const out: Uint32Array[] = [];
   for (const part of parts) {
-    const dims = universe.map((u, k) => (part.has(k) ? intersect(u, part.get(k)!) : u));
-    const count = dims.reduce((n, ivs) => n * ivs.length, 1);
+    const dims: [number, Interval[]][] = [];
+    let count = 1;
+    for (const [k, ivs] of part) {
+      const x = intersect(universe[k]!, ivs);
+      dims.push([k, x]);
+      count *= x.length;
+    }
     if (out.length + count > MAX_PIECES) return undefined;
     for (let b = 0; b < count; b++) {
-      const box = new Uint32Array(2 * dims.length);
-      for (let k = dims.length - 1, stride = 1; k >= 0; stride *= dims[k]!.length, k--) {
-        const iv = dims[k]![Math.floor(b / stride) % dims[k]!.length]!;
+      const box = base.slice();
+      for (let d = 0, rest = b; d < dims.length; d++) {
+        const [k, ivs] = dims[d]!;
+        const iv = ivs[rest % ivs.length]!;
+        rest = Math.floor(rest / ivs.length);
         box[2 * k] = Number(iv.lo);
         box[2 * k + 1] = Number(iv.hi);
       }
