@@ -206,7 +206,7 @@ function cellSpace(coder: DimCoder, c: Cell): Space {
   };
   const masked = (k: number, field: 'mark' | 'ctmark') =>
     any(coder.marks[field].blocks(c[2 * k]!, c[2 * k + 1]!).map((b) => hs.range(L.field(field), BigInt(b.value), BigInt(b.value), BigInt(b.mask))));
-  // The narrow dimensions first (small diagrams), `all` once at the end.
+  // The narrow dimensions first (small diagrams).
   const common: Space[] = [];
   for (const d of ['sport', 'dport', 'l4proto', 'iifname', 'oifname', 'ctstate', 'nfproto'] as const) {
     if (!FULL(c, DIM[d], 2 ** L.field(d).width - 1)) common.push(range(DIM[d]));
@@ -229,6 +229,6 @@ function cellSpace(coder: DimCoder, c: Cell): Space {
     const entry = all([hs.codes('ctstate', withEntry), masked(DIM.ctmark, 'ctmark')]);
     common.push(any([entry, hs.codes('ctstate', CT_STATES.flatMap((s, i) => (CT_WITH_ENTRY.includes(s) ? [] : [i])))]));
   }
-  common.push(hs.keep(hs.all));
-  return all(common);
+  // No `all`: every coded dimension (interfaces, ct state) is either full or a range of valid codes.
+  return common.length === 0 ? hs.keep(hs.all) : all(common);
 }

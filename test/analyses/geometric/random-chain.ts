@@ -112,3 +112,15 @@ export function wideRuleset(c: WideChain): Ruleset {
   base.priority = c.priority;
   return rs;
 }
+
+/** A wide chain nft loads and the probe can send through: forward, each rule's fields of the table's family (inet: of one family). */
+export function installableWide(c: WideChain): WideChain {
+  const fam = (x: Match) => (x.field.startsWith('ip6 ') ? 6 : x.field.startsWith('ip ') ? 4 : x.field === 'meta nfproto' ? (x.value === 'ipv6') === (x.op === '==') ? 6 : 4 : 0);
+  return {
+    ...c, hook: 'forward', priority: 0,
+    rules: c.rules.map((r) => {
+      const want = c.family === 'ip' ? 4 : c.family === 'ip6' ? 6 : r.matches.map(fam).find((f) => f !== 0) ?? 0;
+      return { ...r, matches: r.matches.filter((x) => fam(x) === 0 || fam(x) === want) };
+    }),
+  };
+}
