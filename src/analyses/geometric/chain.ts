@@ -146,17 +146,21 @@ const iv = (cell: Cell, k: number): Interval => ({ lo: BigInt(cell[2 * k]!), hi:
 
 /**
  * A cell as field intervals (for `boxWitness` and `describeBoxes`), or undefined when it does not
- * read as one box of header fields: IPv6 packets with address dimensions constrained, a mark
+ * read as one box of header fields: both families with address dimensions constrained, a mark
  * whose bits a mask reordered, a ct mark over states without an entry. Then the BDD reads it (cellsSpace).
  */
 export function cellFields(coder: DimCoder, cell: Cell): Map<FieldName, Interval> | undefined {
   const box = new Map<FieldName, Interval>();
   const v4Only = cell[2 * DIM.nfproto + 1] === FAMILY_CODE[4];
-  for (const k of [DIM.saddr4, DIM.daddr4]) {
-    if (v4Only) box.set(FIELD_OF[DIM_NAMES[k]!], iv(cell, k));
-    else if (!FULL(cell, k, 0xffffffff)) return undefined;
+  const v6Only = cell[2 * DIM.nfproto] === FAMILY_CODE[6];
+  for (const [k4, k6, r] of [[DIM.saddr4, DIM.saddr6, coder.ranks.saddr6], [DIM.daddr4, DIM.daddr6, coder.ranks.daddr6]] as const) {
+    const field = FIELD_OF[DIM_NAMES[k4]!];
+    if (v4Only) box.set(field, iv(cell, k4));
+    else if (v6Only) {
+      if (!FULL(cell, k6, r.top)) box.set(field, r.span(cell[2 * k6]!, cell[2 * k6 + 1]!));
+    }
+    else if (!FULL(cell, k4, 0xffffffff) || !FULL(cell, k6, r.top)) return undefined;
   }
-  if (!v4Only && (!FULL(cell, DIM.saddr6, coder.ranks.saddr6.top) || !FULL(cell, DIM.daddr6, coder.ranks.daddr6.top))) return undefined;
   if (!coder.marks.mark.identity && !FULL(cell, DIM.mark, 0xffffffff)) return undefined;
   if (!FULL(cell, DIM.ctmark, 0xffffffff)) {
     if (!coder.marks.ctmark.identity || cell[2 * DIM.ctstate + 1]! > 2) return undefined;
