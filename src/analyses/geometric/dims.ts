@@ -87,16 +87,20 @@ export class DimCoder {
     readonly hs: HeaderSpace,
     readonly ranks: { saddr6: Ranks; daddr6: Ranks },
     readonly marks: { mark: MarkOrder; ctmark: MarkOrder },
+    /** The IPv6 matches' intervals, read once (parsing IPv6 addresses is slow). */
+    private readonly v6: Map<Match, Interval[]>,
   ) {}
 
   /** The coder for these matches; undefined when their masks do not nest. */
   static of(hs: HeaderSpace, matches: Iterable<Match>): DimCoder | undefined {
     const starts = { saddr6: [] as bigint[], daddr6: [] as bigint[] };
     const masks = { mark: new Set<number>(), ctmark: new Set<number>() };
+    const v6 = new Map<Match, Interval[]>();
     for (const m of matches) {
       if (m.field === 'ip6 saddr' || m.field === 'ip6 daddr') {
         const ivs = valueIntervals(m.field, m.value);
         if (typeof ivs === 'string') continue;
+        v6.set(m, ivs);
         for (const iv of ivs) starts[m.field === 'ip6 saddr' ? 'saddr6' : 'daddr6'].push(iv.lo, iv.hi + 1n);
       } else if ((m.field === 'meta mark' || m.field === 'ct mark') && m.mask !== undefined) {
         masks[m.field === 'meta mark' ? 'mark' : 'ctmark'].add(m.mask >>> 0);
@@ -105,7 +109,7 @@ export class DimCoder {
     const mark = MarkOrder.of(masks.mark);
     const ctmark = MarkOrder.of(masks.ctmark);
     if (!mark || !ctmark) return undefined;
-    return new DimCoder(hs, { saddr6: new Ranks(starts.saddr6), daddr6: new Ranks(starts.daddr6) }, { mark, ctmark });
+    return new DimCoder(hs, { saddr6: new Ranks(starts.saddr6), daddr6: new Ranks(starts.daddr6) }, { mark, ctmark }, v6);
   }
 
   /** The largest value of each dimension (nfproto: both family codes). */
@@ -147,7 +151,7 @@ export class DimCoder {
         return plain(m.field === 'ip saddr' ? DIM.saddr4 : DIM.daddr4, raw(), U32, 0n);
       case 'ip6 saddr':
       case 'ip6 daddr': {
-        const ivs = raw();
+        const ivs = this.v6.get(m);
         if (!ivs) return undefined;
         const dim = m.field === 'ip6 saddr' ? 'saddr6' : 'daddr6';
         const r = this.ranks[dim];
