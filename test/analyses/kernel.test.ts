@@ -30,7 +30,7 @@ import { generatePackets } from '../../src/probe/generate.js';
 import { formatReport } from '../../src/probe/report.js';
 import { Topology } from '../../src/probe/topology.js';
 import { randomRuleset } from '../probe/random-ruleset.js';
-import { arbChain, arbWideChain, chainRuleset, installable, installableWide, wideRuleset } from './geometric/random-chain.js';
+import { arbChain, arbWideChain, chainRuleset, installable, installableWide, wideRuleset, type RandomRule } from './geometric/random-chain.js';
 import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 
@@ -75,25 +75,20 @@ for (let seed = 301; seed <= 350; seed++) {
   cases.push(makeCase(`random ruleset #${seed}`, ruleset, diff, seed));
 }
 
-// Chains of boxes: analysed (and diffed) by the geometric core.
-fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => {
-  const ruleset = chainRuleset(c);
+/** A chain case: its anomalies, and the diff against the chain with one verdict flipped. */
+function flipCase<C extends { rules: RandomRule[] }>(name: string, c: C, build: (c: C) => Ruleset, seed: number): void {
+  const ruleset = build(c);
   const flipped = structuredClone(c);
   const r = flipped.rules.find((x) => x.verdict !== undefined) ?? flipped.rules[0]!;
   r.verdict = r.verdict === 'drop' ? 'accept' : 'drop';
-  const diff = diffRulesets(ruleset, chainRuleset(flipped)).changes.map((x) => x.witness);
-  cases.push(makeCase(`chain of boxes #${k}`, ruleset, diff, 5000 + k));
-});
+  const diff = diffRulesets(ruleset, build(flipped)).changes.map((x) => x.witness);
+  cases.push(makeCase(name, ruleset, diff, seed));
+}
 
-// Chains of boxes over interfaces, marks, ct state, ct mark and IPv6 addresses: the geometric core too.
-fc.sample(arbWideChain, { seed: 4343, numRuns: 12 }).map(installableWide).forEach((c, k) => {
-  const ruleset = wideRuleset(c);
-  const flipped = structuredClone(c);
-  const r = flipped.rules.find((x) => x.verdict !== undefined) ?? flipped.rules[0]!;
-  r.verdict = r.verdict === 'drop' ? 'accept' : 'drop';
-  const diff = diffRulesets(ruleset, wideRuleset(flipped)).changes.map((x) => x.witness);
-  cases.push(makeCase(`wide chain of boxes #${k}`, ruleset, diff, 6000 + k));
-});
+// Chains of boxes: analysed (and diffed) by the geometric core; then over the wider dimensions
+// (interfaces, marks, ct state and mark, IPv6 addresses).
+fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => flipCase(`chain of boxes #${k}`, c, (x) => chainRuleset(x), 5000 + k));
+fc.sample(arbWideChain, { seed: 4343, numRuns: 12 }).map(installableWide).forEach((c, k) => flipCase(`wide chain of boxes #${k}`, c, wideRuleset, 6000 + k));
 
 describe.skipIf(noKernel)('witnesses against the kernel (probe)', () => {
   let topology: Topology;

@@ -32,10 +32,13 @@ export interface RandomChain {
   family: 'ip' | 'inet';
 }
 
-export const arbRule: fc.Arbitrary<RandomRule> = fc.record({
-  matches: fc.array(arbMatch, { minLength: 0, maxLength: 3 }),
+/** Rules of up to three matches drawn from `match`. */
+const rulesOf = (match: fc.Arbitrary<Match>): fc.Arbitrary<RandomRule> => fc.record({
+  matches: fc.array(match, { minLength: 0, maxLength: 3 }),
   verdict: fc.constantFrom('accept', 'drop', 'reject', undefined),
 });
+
+export const arbRule = rulesOf(arbMatch);
 
 export const arbChain: fc.Arbitrary<RandomChain> = fc.record({
   rules: fc.array(arbRule, { minLength: 1, maxLength: 9 }),
@@ -91,10 +94,7 @@ export interface WideChain extends Omit<RandomChain, 'family'> {
   priority: 0 | -300;
 }
 
-export const arbWideRule: fc.Arbitrary<RandomRule> = fc.record({
-  matches: fc.array(arbWideMatch, { minLength: 0, maxLength: 3 }),
-  verdict: fc.constantFrom('accept', 'drop', 'reject', undefined),
-});
+export const arbWideRule = rulesOf(arbWideMatch);
 
 export const arbWideChain: fc.Arbitrary<WideChain> = fc.record({
   rules: fc.array(arbWideRule, { minLength: 1, maxLength: 8 }),
