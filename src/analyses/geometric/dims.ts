@@ -12,7 +12,8 @@
 // analysis does (symbolic/state.ts). Anything else is not a box: undefined, and the BDD path runs.
 
 import type { Match } from '../../model/ruleset.js';
-import { CT_STATE, ifnameMatches, valueIntervals, valueItems, type Interval } from '../../model/values.js';
+import { CT_STATE, ifnameMatches, valueItems, type Interval } from '../../model/values.js';
+import { matchIntervals } from '../../engine/plan.js';
 import { complement, intersect } from '../../engine/dims.js';
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
 import { CT_STATES, type FieldName } from '../headerspace/layout.js';
@@ -56,6 +57,15 @@ const UNTRACKABLE: Part[] = [
   new Map([[DIM.nfproto, [{ lo: 1n, hi: 1n }]], [DIM.l4proto, [{ lo: BigInt(ICMP), hi: BigInt(ICMP) }]]]),
 ];
 
+/** A match's value as sorted disjoint intervals (the plan's, read once per value), or undefined when it does not fit. */
+function intervalsOf(m: Match): Interval[] | undefined {
+  try {
+    return matchIntervals(m);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sorted boundaries of a 128-bit dimension (the first is 0): rank r covers [b[r], b[r + 1] - 1]. */
 export class Ranks {
   readonly bounds: bigint[];
@@ -87,7 +97,7 @@ export class DimCoder {
     readonly hs: HeaderSpace,
     readonly ranks: { saddr6: Ranks; daddr6: Ranks },
     readonly marks: { mark: MarkOrder; ctmark: MarkOrder },
-    /** The IPv6 matches' intervals, read once (parsing IPv6 addresses is slow). */
+    /** The IPv6 matches' intervals (read once: parsing IPv6 addresses is slow). */
     private readonly v6: Map<Match, Interval[]>,
   ) {}
 
@@ -98,8 +108,8 @@ export class DimCoder {
     const v6 = new Map<Match, Interval[]>();
     for (const m of matches) {
       if (m.field === 'ip6 saddr' || m.field === 'ip6 daddr') {
-        const ivs = valueIntervals(m.field, m.value);
-        if (typeof ivs === 'string') continue;
+        const ivs = intervalsOf(m);
+        if (!ivs) continue;
         v6.set(m, ivs);
         for (const iv of ivs) starts[m.field === 'ip6 saddr' ? 'saddr6' : 'daddr6'].push(iv.lo, iv.hi + 1n);
       } else if ((m.field === 'meta mark' || m.field === 'ct mark') && m.mask !== undefined) {
@@ -131,10 +141,7 @@ export class DimCoder {
       if (family !== undefined) p.set(DIM.nfproto, [{ lo: family, hi: family }]);
       return [p];
     };
-    const raw = () => {
-      const ivs = valueIntervals(m.field, m.value);
-      return typeof ivs === 'string' ? undefined : ivs;
-    };
+    const raw = () => intervalsOf(m);
     switch (m.field) {
       case 'meta nfproto': {
         const ivs = raw();
@@ -182,8 +189,8 @@ export class DimCoder {
 
   /** `ct state`: the state conntrack shows — for a header it cannot track (or before it ran): untracked or invalid. */
   private ctState(m: Match, ctx: DimContext): Part[] | undefined {
-    const ivs = valueIntervals(m.field, m.value);
-    if (typeof ivs === 'string') return undefined;
+    const ivs = intervalsOf(m);
+    if (!ivs) return undefined;
     const holds = (code: number) => {
       const bit = BigInt(CT_STATE[CT_STATES[code]!]!);
       return ivs.some((iv) => iv.lo <= bit && bit <= iv.hi) === (m.op === '==');
