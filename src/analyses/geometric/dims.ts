@@ -132,7 +132,7 @@ export class DimCoder {
     return DIM_NAMES.map((d) => [{ lo: 0n, hi: top[d] }]);
   }
 
-  /** The packets a match holds for where a rule runs, as disjoint parts (shared: not to be changed); undefined when not boxes. */
+  /** The packets a match holds for where a rule runs, as disjoint parts; undefined when not boxes. */
   matchParts(m: Match, ctx: DimContext): Part[] | undefined {
     if (m.mask !== undefined && m.field !== 'meta mark' && m.field !== 'ct mark') return undefined;
     const plain = (dim: number, ivs: Interval[] | undefined, top: bigint, family?: 0n | 1n): Part[] | undefined => {
