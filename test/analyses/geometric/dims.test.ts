@@ -1,7 +1,8 @@
 // The wider dimensions of the geometric core (interfaces with wildcards, marks with nested masks,
 // ct state, ct mark, IPv6 addresses; every hook, a prerouting chain before conntrack) against the
 // BDD path, on seeded random chains: the same findings, witnesses that check out on both engines,
-// and the same policy diff (changes, counts, cubes, witnesses). And how marks are coded.
+// and the same policy diff (changes, counts, cubes, witnesses). How marks are coded, and the
+// chains left to the BDD path (more than 8 dimensions in use, masks that do not nest).
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -9,7 +10,8 @@ import { findAnomalies } from '../../../src/analyses/anomalies.js';
 import { diffRulesets } from '../../../src/analyses/diff.js';
 import { symbolicAnalysis } from '../../../src/analyses/symbolic/index.js';
 import { MarkOrder } from '../../../src/analyses/geometric/marks.js';
-import { checkWitness } from '../support.js';
+import type { Match } from '../../../src/model/ruleset.js';
+import { checkWitness, forwardRuleset, m, rule } from '../support.js';
 import { arbWideChain, arbWideRule, wideRuleset, type WideChain } from './random-chain.js';
 
 describe('marks coded for masks', () => {
@@ -69,4 +71,26 @@ describe('geometric core with the wider dimensions: the BDD path\'s answers', ()
     // Diffs with edits compared geometrically (no edit: nothing to walk; a mask that does not nest: BDDs).
     expect(geometric).toBeGreaterThan(30);
   }, 600_000);
+});
+
+describe('chains the geometric core leaves to the BDD path', () => {
+  const rules = (extra: Match[]) => [
+    rule('wide', [m('ip saddr', { prefix: '10.0.0.0', len: 8 }), m('ip daddr', { prefix: '10.1.0.0', len: 16 }), m('th sport', 1), m('th dport', 2),
+      m('meta l4proto', 6), m('meta mark', 3), m('meta iifname', 'eth0'), m('meta oifname', 'eth1'), m('ct state', 'new'), ...extra], 'accept'),
+    rule('narrow', [m('ip saddr', { prefix: '10.1.0.0', len: 16 })], 'drop'),
+  ];
+  it.each([
+    ['more than 8 dimensions in use', rules([])],
+    ['masks that do not nest', [rule('a', [{ ...m('meta mark', 0x100), mask: 0xff00 }], 'accept'), rule('b', [{ ...m('meta mark', 0x1), mask: 0xff }], 'drop')]],
+  ])('%s: analysed by BDDs, with the same findings', (_, rs) => {
+    const ruleset = forwardRuleset(rs, 'drop');
+    const rep = findAnomalies(symbolicAnalysis(ruleset));
+    expect(rep.geometricBytes).toBe(0);
+    expect(rep.findings.map((f) => f.kind)).toEqual(findAnomalies(symbolicAnalysis(ruleset), { geometric: false }).findings.map((f) => f.kind));
+    for (const f of rep.findings) checkWitness(ruleset, f);
+  });
+  it('a chain within 8 dimensions goes through the core', () => {
+    const rep = findAnomalies(symbolicAnalysis(forwardRuleset(rules([]).map((r) => ({ ...r, exprs: r.exprs.filter((e) => e.kind !== 'match' || e.field !== 'ct state') })), 'drop')));
+    expect(rep.geometricBytes).toBeGreaterThan(0);
+  });
 });
