@@ -4,7 +4,10 @@
 // bench/results/analyses.{md,json}.
 // ClassBench rules all accept (the last one is a catch-all), which would make every rule
 // redundant; for a meaningful mix a fixed 3 in 7 of them drop (rule i drops iff i·2654435761 mod 7 < 3).
-// Usage: npm run bench:analyses [-- acl1_1k fw1_10k …]
+// Then the Liqo shapes (bench/liqo-shapes.ts) at 10k rules: anomalies and diff, by the default
+// path (geometric where it applies) and by BDDs only, each row in a process of its own
+// (bench/liqo-row.ts) for its peak memory, with the ratio of the two in the same run.
+// Usage: npm run bench:analyses [-- acl1_1k fw1_10k … diff liqo]
 
 import cliProgress from 'cli-progress';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { findAnomalies } from '../src/analyses/anomalies.js';
 import { diffRulesets } from '../src/analyses/diff.js';
 import { symbolicAnalysis } from '../src/analyses/symbolic/index.js';
 import { DATA_DIR, SHARED_DIR, parseRules, toRuleset } from './classbench-data.js';
+import { liqoRows, liqoTable, type LiqoRow } from './liqo-bench.js';
 
 const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'ipc1_10k', 'fw1_10k'];
 const TARGET_MS: Record<string, number> = { '1k': 300, '10k': 5000 };
@@ -43,9 +47,11 @@ interface Row {
   geoMib: number;
 }
 
-const wanted = process.argv.slice(2).filter((a) => SETS.includes(a) || a === 'diff');
-const sets = wanted.length ? wanted.filter((a) => a !== 'diff') : SETS;
+const wanted = process.argv.slice(2).filter((a) => SETS.includes(a) || a === 'diff' || a === 'liqo');
+const sets = wanted.length ? wanted.filter((a) => SETS.includes(a)) : SETS;
 const doDiff = wanted.length === 0 || wanted.includes('diff');
+const doLiqo = wanted.length === 0 || wanted.includes('liqo');
+const liqo: LiqoRow[] = [];
 const rows: Row[] = [];
 const bars = new cliProgress.MultiBar({ format: '{set} {bar} {value}/{total} rules', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
 let diffRow: { ms: number; cpuMs: number; changes: number; log2Changed: number; nodes: number; mib: number; geoMib: number } | undefined;
@@ -98,6 +104,7 @@ for (const set of sets) {
 }
 
 bars.stop();
+if (doLiqo) liqoRows(liqo, () => write());
 
 function cpuSince(c0: NodeJS.CpuUsage): number {
   const c = process.cpuUsage(c0);
@@ -129,6 +136,7 @@ const md = [
     `| 2 × 10k | ${diffRow.ms.toFixed(0)} | ${diffRow.cpuMs.toFixed(0)} | 5000 | ${diffRow.changes} | 2^${diffRow.log2Changed.toFixed(1)} | ${diffRow.nodes} | ${diffRow.mib.toFixed(1)} | ${diffRow.geoMib.toFixed(1)} |`,
   ] : []),
   '',
+  ...liqoTable(liqo),
   '## Notes',
   '',
   `- Load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores (the machine may be shared: figures are upper bounds).`,
@@ -143,7 +151,7 @@ const md = [
 ].join('\n');
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(`${RESULTS}analyses.md`, md);
-writeFileSync(`${RESULTS}analyses.json`, JSON.stringify({ rows, diff: diffRow }, null, 2) + '\n');
+writeFileSync(`${RESULTS}analyses.json`, JSON.stringify({ rows, diff: diffRow, liqo }, null, 2) + '\n');
 }
 write();
 process.stdout.write(readFileSync(`${RESULTS}analyses.md`, 'utf8'));

@@ -25,11 +25,11 @@ import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
-import { ACTION_CODE, cellBoxes, cellFields, cellsSpace, geometricChain } from './geometric/chain.js';
+import { ACTION_CODE, cellBoxes, cellFields, cellsSpace, geometricChain, type GeoChain } from './geometric/chain.js';
 import { boxWitness } from './headerspace/witness.js';
 import { describeBoxes } from './headerspace/describe.js';
 import type { Packet } from '../engine/packet.js';
-import { GeometricCore, type BoxChain } from './geometric/core.js';
+import { GeometricCore } from './geometric/core.js';
 import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
@@ -418,7 +418,7 @@ class GeometricHook {
   private readonly takerCache: GeoTaker[] = [];
 
   constructor(
-    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, base: number, private readonly boxes: BoxChain,
+    private readonly a: SymbolicAnalysis, private readonly hook: PathHook, base: number, private readonly boxes: GeoChain,
     private readonly report: AnomalyReport, private readonly opts: AnomalyOptions, private readonly tick: () => void,
   ) {
     const info = a.plan.chains[base]!;
@@ -466,11 +466,14 @@ class GeometricHook {
     const id = this.first + i;
     if (taker === undefined) return addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related });
     const { hs } = this.a;
+    const { coder } = this.boxes;
     const { cells, truncated } = this.core.cells(i, taker);
-    const witness = boxWitness(hs, cellFields(cells[0]!));
+    const first = cellFields(coder, cells[0]!);
     const max = this.opts.describeLines ?? 3;
-    const boxes = max > 0 ? cellBoxes(cells) : undefined;
-    const where = max > 0 && !boxes ? cellsSpace(hs, cells) : undefined;
+    const boxes = max > 0 ? cellBoxes(coder, cells) : undefined;
+    // Without words from boxes (or a box for the witness), the BDD reads the cells.
+    const where = (max > 0 && !boxes) || !first ? cellsSpace(coder, max > 0 ? cells : cells.slice(0, 1)) : undefined;
+    const witness = first && boxWitness(hs, first);
     const space = boxes && describeBoxes(hs, boxes, { max });
     addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related, where, space, witness, partial: truncated, check });
     if (where !== undefined) hs.release(where);

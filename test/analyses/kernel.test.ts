@@ -1,7 +1,8 @@
 // Witnesses against the kernel: every witness packet the analyses produce for the valid Liqo
 // fixtures (anomalies, conflicts, isolation with the example tenants) and for 50 seeded random
-// rulesets and 20 seeded chains of boxes (anomalies, and the diff against a one-rule mutation:
-// the chains of boxes through the geometric core) is sent through a real gateway
+// rulesets, 20 seeded chains of boxes and 12 over the wider dimensions (interfaces, marks, ct
+// state and mark, IPv6) (anomalies, and the diff against a one-rule mutation: the chains of boxes
+// through the geometric core) is sent through a real gateway
 // namespace by the probe; the kernel must do to it what the engine says (the engine's claims
 // about each witness are checked in the other tests of this folder). One shared topology.
 // No witness is dropped before the probe: those it cannot send (ct mark on a new flow, a SYN in an
@@ -29,7 +30,7 @@ import { generatePackets } from '../../src/probe/generate.js';
 import { formatReport } from '../../src/probe/report.js';
 import { Topology } from '../../src/probe/topology.js';
 import { randomRuleset } from '../probe/random-ruleset.js';
-import { arbChain, chainRuleset, installable } from './geometric/random-chain.js';
+import { arbChain, arbWideChain, chainRuleset, installable, installableWide, wideRuleset, type RandomRule } from './geometric/random-chain.js';
 import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 
@@ -74,15 +75,20 @@ for (let seed = 301; seed <= 350; seed++) {
   cases.push(makeCase(`random ruleset #${seed}`, ruleset, diff, seed));
 }
 
-// Chains of boxes: analysed (and diffed) by the geometric core.
-fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => {
-  const ruleset = chainRuleset(c);
+/** A chain case: its anomalies, and the diff against the chain with one verdict flipped. */
+function flipCase<C extends { rules: RandomRule[] }>(name: string, c: C, build: (c: C) => Ruleset, seed: number): void {
+  const ruleset = build(c);
   const flipped = structuredClone(c);
   const r = flipped.rules.find((x) => x.verdict !== undefined) ?? flipped.rules[0]!;
   r.verdict = r.verdict === 'drop' ? 'accept' : 'drop';
-  const diff = diffRulesets(ruleset, chainRuleset(flipped)).changes.map((x) => x.witness);
-  cases.push(makeCase(`chain of boxes #${k}`, ruleset, diff, 5000 + k));
-});
+  const diff = diffRulesets(ruleset, build(flipped)).changes.map((x) => x.witness);
+  cases.push(makeCase(name, ruleset, diff, seed));
+}
+
+// Chains of boxes: analysed (and diffed) by the geometric core; then over the wider dimensions
+// (interfaces, marks, ct state and mark, IPv6 addresses).
+fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => flipCase(`chain of boxes #${k}`, c, (x) => chainRuleset(x), 5000 + k));
+fc.sample(arbWideChain, { seed: 4343, numRuns: 12 }).map(installableWide).forEach((c, k) => flipCase(`wide chain of boxes #${k}`, c, wideRuleset, 6000 + k));
 
 describe.skipIf(noKernel)('witnesses against the kernel (probe)', () => {
   let topology: Topology;

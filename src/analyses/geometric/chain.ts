@@ -1,86 +1,98 @@
 // Which chains the geometric core can analyse, and their rules as boxes. A hook qualifies when
 // one filter base chain runs there (for every family it sees) and its rules only match, then
 // count, log or clamp, then accept/drop/reject or nothing — first match wins — and every match is
-// an interval set on a field of ≤ 32 bits: nfproto, l4proto, IPv4 addresses, ports, meta mark.
-// Such a rule is the union of the boxes of its fields' intervals; cells come back as header
-// spaces (an IPv6 packet's address dimensions read its low 32 bits, which no box constrains).
+// a union of a few boxes over the dimensions of dims.ts: families, protocols, IPv4 and IPv6
+// addresses, ports, interfaces, marks, ct state and ct mark. Such a rule is the intersection of
+// its matches' unions; cells come back as field intervals or header spaces.
 
-import type { Match, Rule } from '../../model/ruleset.js';
-import { FIELDS, valueIntervals, type Interval } from '../../model/values.js';
+import type { Rule } from '../../model/ruleset.js';
+import type { Interval } from '../../model/values.js';
 import type { PathHook } from '../../engine/plan.js';
-import { complement, intersect } from '../../engine/dims.js';
+import { intersect } from '../../engine/dims.js';
 import type { FieldName } from '../headerspace/layout.js';
-import { FAMILY_CODE } from '../headerspace/layout.js';
+import { CT_STATES, CT_WITH_ENTRY, FAMILY_CODE } from '../headerspace/layout.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import type { SymbolicAnalysis } from '../symbolic/index.js';
-import type { BoxChain, Cell } from './core.js';
-
-/**
- * The dimensions, in box order (the most telling first: the core tests them in this order and
- * prefers the first of equally good cuts), with their domains' widths and the header field each reads.
- */
-const DIMS = [
-  { field: 'saddr', bits: 32 },
-  { field: 'daddr', bits: 32 },
-  { field: 'sport', bits: 16 },
-  { field: 'dport', bits: 16 },
-  { field: 'l4proto', bits: 8 },
-  { field: 'mark', bits: 32 },
-  { field: 'nfproto', bits: 1 },
-] as const satisfies readonly { field: FieldName; bits: number }[];
-const dim = (field: FieldName) => DIMS.findIndex((d) => d.field === field);
-const NFPROTO = dim('nfproto');
-
-/** The dimension a match field constrains, and the family it implies (nft's dependency). */
-const DIM_OF: Partial<Record<Match['field'], { dim: number; v4?: true }>> = {
-  'meta nfproto': { dim: NFPROTO },
-  'meta l4proto': { dim: dim('l4proto') },
-  'ip protocol': { dim: dim('l4proto'), v4: true },
-  'ip saddr': { dim: dim('saddr'), v4: true },
-  'ip daddr': { dim: dim('daddr'), v4: true },
-  'th sport': { dim: dim('sport') },
-  'th dport': { dim: dim('dport') },
-  'meta mark': { dim: dim('mark') },
-};
-
-const ANY_FAMILY: Interval[][] = DIMS.map((d) => [{ lo: 0n, hi: (1n << BigInt(d.bits)) - 1n }]);
+import { fitsCore, type BoxChain, type Cell } from './core.js';
+import { DIM, DIM_NAMES, DimCoder, FIELD_OF, meetParts, type DimContext, type Part } from './dims.js';
 
 /** Beyond this many boxes for one rule the BDD path is the better tool. */
 const MAX_PIECES = 64;
 
 export const ACTION_CODE = { accept: 1, drop: 2, reject: 3 } as const;
 
-/** The one base chain at a hook that the geometric core can analyse, with its boxes. */
-export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number): BoxChain | undefined {
-  const info = a.plan.chains[base]!;
-  const b = info.chain.base!;
-  if (b.type !== 'filter') return undefined;
-  const fams = info.table.family === 'ip' ? [4] as const : info.table.family === 'ip6' ? [6] as const : [4, 6] as const;
-  for (const f of fams) {
-    const slots = a.plan.pipelines[f][hook].filter((s) => s.kind !== 'conntrack');
-    if (slots.length !== 1 || slots[0]!.kind !== 'chain' || slots[0]!.chain !== base) return undefined;
-  }
-  const universe = [...ANY_FAMILY];
-  const codes = fams.map((f) => BigInt(FAMILY_CODE[f]));
-  universe[NFPROTO] = [{ lo: codes[0]!, hi: codes[codes.length - 1]! }]; // one interval: the codes are 0 and 1
-  const pieces: Uint32Array[][] = [];
-  const act: number[] = [];
-  for (const rule of info.chain.rules) {
-    const v = rule.verdict?.kind ?? 'continue';
-    if (v !== 'accept' && v !== 'drop' && v !== 'reject' && v !== 'continue') return undefined;
-    const boxes = ruleBoxes(rule, universe);
-    if (!boxes) return undefined;
-    // A rule for packets of a family the table never sees is unreachable, not empty: the BDD path says which.
-    if (boxes.length === 0 && fams.length === 1 && ruleBoxes(rule, ANY_FAMILY)?.length) return undefined;
-    pieces.push(boxes);
-    act.push(v === 'continue' ? 0 : ACTION_CODE[v]);
-  }
-  return { dims: DIMS.length, pieces, act };
+/** A chain of boxes with the coder of its dimensions. */
+export type GeoChain = BoxChain & { coder: DimCoder };
+
+/** A base chain at a hook. */
+export interface ChainAt {
+  a: SymbolicAnalysis;
+  hook: PathHook;
+  base: number;
 }
 
-/** A rule's boxes (none: it matches nothing), or undefined when it is not a union of a few boxes. */
-function ruleBoxes(rule: Rule, universe: Interval[][]): Uint32Array[] | undefined {
-  const dims = universe.slice(); // interval lists are never changed in place: intersect makes new ones
+/** The one base chain at a hook that the geometric core can analyse, with its boxes. */
+export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number): GeoChain | undefined {
+  const r = geometricChains([{ a, hook, base }]);
+  return r && fitsCore(r[0]!) ? r[0] : undefined;
+}
+
+/**
+ * Base chains as chains of boxes coded alike (one coder: the two sides of a diff share their
+ * dimensions), or undefined when one is not a chain of boxes. All sides share one header space.
+ */
+export function geometricChains(sides: readonly ChainAt[]): GeoChain[] | undefined {
+  const infos = sides.map((s) => s.a.plan.chains[s.base]!);
+  if (!sides.every((s, i) => qualifies(s, infos[i]!.table.family))) return undefined;
+  const matches = infos.flatMap((info) => info.chain.rules.flatMap((r) => r.exprs.flatMap((e) => (e.kind === 'match' ? [e] : []))));
+  const coder = DimCoder.of(sides[0]!.a.hs, matches);
+  if (!coder) return undefined;
+  const out: GeoChain[] = [];
+  for (const [i, s] of sides.entries()) {
+    const info = infos[i]!;
+    const fams = familiesOf(info.table.family);
+    const any = coder.universe();
+    const universe = [...any];
+    const codes = fams.map((f) => BigInt(FAMILY_CODE[f]));
+    universe[DIM.nfproto] = [{ lo: codes[0]!, hi: codes[codes.length - 1]! }]; // one interval: the codes are 0 and 1
+    const b = info.chain.base!;
+    const early = s.hook === 'prerouting' || s.hook === 'output';
+    const ctx: DimContext = { tracked: !early || b.priority >= -200, noIif: s.hook === 'output', noOif: s.hook === 'prerouting' || s.hook === 'input' };
+    const pieces: Uint32Array[][] = [];
+    const act: number[] = [];
+    for (const rule of info.chain.rules) {
+      const v = rule.verdict?.kind ?? 'continue';
+      if (v !== 'accept' && v !== 'drop' && v !== 'reject' && v !== 'continue') return undefined;
+      const parts = ruleParts(rule, coder, ctx);
+      if (!parts) return undefined;
+      const boxes = partBoxes(parts, universe);
+      if (!boxes) return undefined;
+      // A rule for packets of a family the table never sees is unreachable, not empty: the BDD path says which.
+      if (boxes.length === 0 && fams.length === 1 && partBoxes(parts, any)?.length) return undefined;
+      pieces.push(boxes);
+      act.push(v === 'continue' ? 0 : ACTION_CODE[v]);
+    }
+    out.push({ dims: DIM_NAMES.length, pieces, act, coder });
+  }
+  return out;
+}
+
+function familiesOf(family: string): readonly (4 | 6)[] {
+  return family === 'ip' ? [4] : family === 'ip6' ? [6] : [4, 6];
+}
+
+/** A filter base chain that runs alone at its hook (for every family it sees). */
+function qualifies(s: ChainAt, family: string): boolean {
+  if (s.a.plan.chains[s.base]!.chain.base!.type !== 'filter') return false;
+  return familiesOf(family).every((f) => {
+    const slots = s.a.plan.pipelines[f][s.hook].filter((x) => x.kind !== 'conntrack');
+    return slots.length === 1 && slots[0]!.kind === 'chain' && slots[0]!.chain === s.base;
+  });
+}
+
+/** A rule's packets as disjoint parts, or undefined when they are not a few boxes. */
+function ruleParts(rule: Rule, coder: DimCoder, ctx: DimContext): Part[] | undefined {
+  let parts: Part[] = [new Map()];
   let statements = false;
   for (const e of rule.exprs) {
     if (e.kind !== 'match') {
@@ -88,87 +100,139 @@ function ruleBoxes(rule: Rule, universe: Interval[][]): Uint32Array[] | undefine
       statements = true;
       continue;
     }
-    const at = DIM_OF[e.field];
-    if (!at || statements || e.mask !== undefined) return undefined;
-    let ivs = matchIntervals(e);
-    if (!ivs) return undefined;
-    if (e.op === '!=') ivs = complement(ivs, at.dim === NFPROTO ? 1n : (1n << BigInt(FIELDS[e.field].bits)) - 1n);
-    dims[at.dim] = intersect(dims[at.dim]!, ivs);
-    if (at.v4) dims[NFPROTO] = intersect(dims[NFPROTO]!, [{ lo: 0n, hi: 0n }]);
+    if (statements) return undefined;
+    const mp = coder.matchParts(e, ctx);
+    if (!mp) return undefined;
+    parts = meetParts(parts, mp);
+    if (parts.length > MAX_PIECES) return undefined;
   }
-  const count = dims.reduce((n, ivs) => n * ivs.length, 1);
-  if (count > MAX_PIECES) return undefined;
-  // Every combination of one interval per dimension, the last dimension varying fastest.
-  const boxes = Array.from({ length: count }, () => new Uint32Array(2 * dims.length));
-  for (let k = dims.length - 1, stride = 1; k >= 0; stride *= dims[k]!.length, k--) {
-    const ivs = dims[k]!;
+  return parts;
+}
+
+/** The boxes of parts inside a universe (one interval a dimension): every combination of one interval per dimension. */
+function partBoxes(parts: readonly Part[], universe: readonly Interval[][]): Uint32Array[] | undefined {
+  const base = new Uint32Array(2 * universe.length);
+  universe.forEach(([u], k) => {
+    base[2 * k] = Number(u!.lo);
+    base[2 * k + 1] = Number(u!.hi);
+  });
+  const out: Uint32Array[] = [];
+  for (const part of parts) {
+    const dims: [number, Interval[]][] = [];
+    let count = 1;
+    for (const [k, ivs] of part) {
+      const x = intersect(universe[k]!, ivs);
+      dims.push([k, x]);
+      count *= x.length;
+    }
+    if (out.length + count > MAX_PIECES) return undefined;
     for (let b = 0; b < count; b++) {
-      const iv = ivs[Math.floor(b / stride) % ivs.length]!;
-      boxes[b]![2 * k] = Number(iv.lo);
-      boxes[b]![2 * k + 1] = Number(iv.hi);
+      const box = base.slice();
+      for (let d = 0, rest = b; d < dims.length; d++) {
+        const [k, ivs] = dims[d]!;
+        const iv = ivs[rest % ivs.length]!;
+        rest = Math.floor(rest / ivs.length);
+        box[2 * k] = Number(iv.lo);
+        box[2 * k + 1] = Number(iv.hi);
+      }
+      out.push(box);
     }
   }
-  return boxes;
+  return out;
 }
 
-/** The match's value as intervals of its dimension (nfproto: family codes); undefined if invalid. */
-function matchIntervals(m: Match): Interval[] | undefined {
-  const ivs = valueIntervals(m.field, m.value);
-  if (typeof ivs === 'string') return undefined;
-  if (m.field !== 'meta nfproto') return ivs;
-  const has = (x: bigint) => ivs.some((iv) => iv.lo <= x && x <= iv.hi);
-  return ([[2n, 0n], [10n, 1n]] as const).filter(([v]) => has(v)).map(([, c]) => ({ lo: c, hi: c }));
-}
-
-/** A cell as field intervals (IPv4 address dimensions: the address fields' low 32 bits). */
-export function cellFields(cell: Cell): Map<FieldName, Interval> {
-  return new Map(DIMS.map((d, k) => [d.field, { lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) }]));
-}
+const FULL = (cell: Cell, k: number, top: number) => cell[2 * k] === 0 && cell[2 * k + 1] === top;
+const iv = (cell: Cell, k: number): Interval => ({ lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) });
 
 /**
- * The cells as field intervals for `describeBoxes`, or undefined when one holds IPv6 packets and
- * constrains the address dimensions (their low 32 bits: words only the BDD's reading can give).
+ * A cell as field intervals (for `boxWitness` and `describeBoxes`), or undefined when it does not
+ * read as one box of header fields: both families with address dimensions constrained, a mark
+ * whose bits a mask reordered, a ct mark over states without an entry. Then the BDD reads it (cellsSpace).
  */
-export function cellBoxes(cells: readonly Cell[]): Map<FieldName, Interval>[] | undefined {
+export function cellFields(coder: DimCoder, cell: Cell): Map<FieldName, Interval> | undefined {
+  const box = new Map<FieldName, Interval>();
+  const v4Only = cell[2 * DIM.nfproto + 1] === FAMILY_CODE[4];
+  const v6Only = cell[2 * DIM.nfproto] === FAMILY_CODE[6];
+  for (const [k4, k6, r] of [[DIM.saddr4, DIM.saddr6, coder.ranks.saddr6], [DIM.daddr4, DIM.daddr6, coder.ranks.daddr6]] as const) {
+    const field = FIELD_OF[DIM_NAMES[k4]!];
+    if (v4Only) box.set(field, iv(cell, k4));
+    else if (v6Only) {
+      if (!FULL(cell, k6, r.top)) box.set(field, r.span(cell[2 * k6]!, cell[2 * k6 + 1]!));
+    }
+    else if (!FULL(cell, k4, 0xffffffff) || !FULL(cell, k6, r.top)) return undefined;
+  }
+  if (!coder.marks.mark.identity && !FULL(cell, DIM.mark, 0xffffffff)) return undefined;
+  if (!FULL(cell, DIM.ctmark, 0xffffffff)) {
+    if (!coder.marks.ctmark.identity || cell[2 * DIM.ctstate + 1]! > 2) return undefined;
+    box.set('ctmark', iv(cell, DIM.ctmark));
+  }
+  for (const d of ['iifname', 'oifname', 'sport', 'dport', 'l4proto', 'mark', 'ctstate', 'nfproto'] as const) box.set(d, iv(cell, DIM[d]));
+  return box;
+}
+
+/** The cells as field intervals for `describeBoxes`, or undefined when one does not read as a box (cellFields). */
+export function cellBoxes(coder: DimCoder, cells: readonly Cell[]): Map<FieldName, Interval>[] | undefined {
   const boxes: Map<FieldName, Interval>[] = [];
   for (const c of cells) {
-    const box = cellFields(c);
-    if (c[2 * NFPROTO] !== FAMILY_CODE[4] || c[2 * NFPROTO + 1] !== FAMILY_CODE[4]) {
-      for (const f of ['saddr', 'daddr'] as const) {
-        const k = dim(f);
-        if (c[2 * k] !== 0 || c[2 * k + 1] !== 0xffffffff) return undefined;
-        box.delete(f); // any address, whatever the family
-      }
-    }
+    const box = cellFields(coder, c);
+    if (!box) return undefined;
     boxes.push(box);
   }
   return boxes;
 }
 
-/** The union of cells as a header space (a new handle). */
-export function cellsSpace(hs: HeaderSpace, cells: readonly Cell[]): Space {
-  const parts = cells.map((c) => {
-    // The box's narrow dimensions first (small diagrams), then once with `all`.
-    let s = hs.keep(hs.all);
-    let box: Space | undefined;
-    DIMS.forEach((d, k) => {
-      const lo = BigInt(c[2 * k]!);
-      const hi = BigInt(c[2 * k + 1]!);
-      if (lo === 0n && hi === (1n << BigInt(d.bits)) - 1n) return;
-      const vars = d.field === 'saddr' || d.field === 'daddr' ? hs.layout.v4(d.field) : hs.layout.field(d.field);
-      const r = hs.range(vars, lo, hi);
-      const next = box === undefined ? r : hs.and(box, r);
-      if (box !== undefined) hs.release(box, r);
-      box = next;
-    });
-    if (box !== undefined) {
-      const next = hs.and(s, box);
-      hs.release(s, box);
-      s = next;
-    }
-    return s;
-  });
+/**
+ * The union of cells as a header space (a new handle): the headers whose point lies in a cell —
+ * an IPv4 header's IPv6 address dimensions, an IPv6 header's IPv4 ones, and the ct mark of a
+ * header without a conntrack entry being any.
+ */
+export function cellsSpace(coder: DimCoder, cells: readonly Cell[]): Space {
+  const hs = coder.hs;
+  const parts = cells.map((c) => cellSpace(coder, c));
   const u = hs.union(parts);
   hs.release(...parts);
   return u;
+}
+
+function cellSpace(coder: DimCoder, c: Cell): Space {
+  const hs = coder.hs;
+  const L = hs.layout;
+  const range = (k: number, vars = L.field(FIELD_OF[DIM_NAMES[k]!])) => hs.range(vars, BigInt(c[2 * k]!), BigInt(c[2 * k + 1]!));
+  const all = (list: Space[]) => {
+    const x = hs.intersect(list);
+    hs.release(...list);
+    return x;
+  };
+  const any = (list: Space[]) => {
+    const x = hs.union(list);
+    hs.release(...list);
+    return x;
+  };
+  const masked = (k: number, field: 'mark' | 'ctmark') =>
+    any(coder.marks[field].blocks(c[2 * k]!, c[2 * k + 1]!).map((b) => hs.range(L.field(field), BigInt(b.value), BigInt(b.value), BigInt(b.mask))));
+  // The narrow dimensions first (small diagrams).
+  const common: Space[] = [];
+  for (const d of ['sport', 'dport', 'l4proto', 'iifname', 'oifname', 'ctstate', 'nfproto'] as const) {
+    if (!FULL(c, DIM[d], 2 ** L.field(d).width - 1)) common.push(range(DIM[d]));
+  }
+  if (!FULL(c, DIM.mark, 0xffffffff)) common.push(masked(DIM.mark, 'mark'));
+  const families: Space[] = [];
+  if (c[2 * DIM.nfproto] === FAMILY_CODE[4]) {
+    families.push(all([hs.equal('nfproto', BigInt(FAMILY_CODE[4])), range(DIM.saddr4, L.v4('saddr')), range(DIM.daddr4, L.v4('daddr'))]));
+  }
+  if (c[2 * DIM.nfproto + 1] === FAMILY_CODE[6]) {
+    const addr = (k: number, field: 'saddr' | 'daddr') => {
+      const s = coder.ranks[field === 'saddr' ? 'saddr6' : 'daddr6'].span(c[2 * k]!, c[2 * k + 1]!);
+      return hs.range(L.field(field), s.lo, s.hi);
+    };
+    families.push(all([hs.equal('nfproto', BigInt(FAMILY_CODE[6])), addr(DIM.saddr6, 'saddr'), addr(DIM.daddr6, 'daddr')]));
+  }
+  common.push(any(families));
+  if (!FULL(c, DIM.ctmark, 0xffffffff)) {
+    const withEntry = CT_STATES.flatMap((s, i) => (CT_WITH_ENTRY.includes(s) ? [i] : []));
+    const entry = all([hs.codes('ctstate', withEntry), masked(DIM.ctmark, 'ctmark')]);
+    common.push(any([entry, hs.codes('ctstate', CT_STATES.flatMap((s, i) => (CT_WITH_ENTRY.includes(s) ? [] : [i])))]));
+  }
+  // No `all`: every coded dimension (interfaces, ct state) is either full or a range of valid codes.
+  return common.length === 0 ? hs.keep(hs.all) : all(common);
 }

@@ -28,6 +28,23 @@ interface GeometricExports {
 
 let compiled: WebAssembly.Module | undefined;
 
+/** Dimensions the core handles at most (assembly/geometric/store.ts MAX_DIMS). */
+const MAX_DIMS = 8;
+
+/** The dimensions some boxes differ in: the only ones the core sees (at least one). */
+export function keptDims(chain: BoxChain): number[] {
+  const boxes = chain.pieces.flat();
+  const first = boxes[0];
+  const kept = Array.from({ length: chain.dims }, (_, k) => k)
+    .filter((k) => first !== undefined && boxes.some((b) => b[2 * k] !== first[2 * k] || b[2 * k + 1] !== first[2 * k + 1]));
+  return kept.length === 0 ? [0] : kept;
+}
+
+/** Whether the core can take the chain (no more than MAX_DIMS dimensions differ). */
+export function fitsCore(chain: BoxChain): boolean {
+  return keptDims(chain).length <= MAX_DIMS;
+}
+
 /** A chain as boxes: `pieces[r]` are rule r's boxes ([lo, hi] per dimension each), `act[r]` its action code (0: ends nothing). */
 export interface BoxChain {
   dims: number;
@@ -76,9 +93,7 @@ export class GeometricCore {
     // A dimension in which every box has the same interval cuts nothing: leave it out.
     const boxes = chain.pieces.flat();
     this.fixed = boxes[0]?.slice() ?? new Uint32Array(2 * chain.dims);
-    this.kept = Array.from({ length: chain.dims }, (_, k) => k)
-      .filter((k) => boxes.some((b) => b[2 * k] !== this.fixed[2 * k] || b[2 * k + 1] !== this.fixed[2 * k + 1]));
-    if (this.kept.length === 0) this.kept.push(0);
+    this.kept = keptDims(chain);
     const dims = this.kept.length;
     if (this.ex.setup(dims, boxes.length, chain.pieces.length, opts.maxCells ?? 16, opts.maxDiff ?? 0) !== 0) throw this.limit();
     const u32 = new Uint32Array(this.ex.memory.buffer);

@@ -12,8 +12,8 @@ import type { HeaderSpace, Space } from '../headerspace/space.js';
 import type { DiffSide } from '../diff.js';
 import { policyRef, ruleRef } from '../findings.js';
 import type { SymbolicAnalysis } from '../symbolic/index.js';
-import { ACTION_CODE, cellsSpace, geometricChain } from './chain.js';
-import { GeometricCore, type BoxChain } from './core.js';
+import { cellsSpace, geometricChains, type GeoChain } from './chain.js';
+import { GeometricCore, fitsCore, type BoxChain } from './core.js';
 
 /** Differing cells beyond which the BDD diff is the better tool. */
 const MAX_DIFF_CELLS = 1 << 16;
@@ -31,14 +31,14 @@ interface Side {
   a: SymbolicAnalysis;
   hook: PathHook;
   base: number;
-  boxes: BoxChain;
+  boxes: GeoChain;
 }
 
 /** The changes between two rulesets, or undefined when they are not two comparable chains of boxes. */
 export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis, byRule: boolean): { changes: SpaceChange[]; bytes: number } | undefined {
-  const A = side(before);
-  const B = side(after);
-  if (!A || !B || A.hook !== B.hook) return undefined;
+  const sides = bothSides(before, after);
+  if (!sides) return undefined;
+  const [A, B] = sides;
   const ca = before.plan.chains[A.base]!;
   const cb = after.plan.chains[B.base]!;
   if (ca.table.family !== cb.table.family || ca.chain.base!.policy !== cb.chain.base!.policy) return undefined;
@@ -67,10 +67,9 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
     return byRule ? { verdict: v, decidedBy: policyRef(s.a.plan, s.base).label } : { verdict: v };
   };
   const keys = [A, B].flatMap((s) => s.boxes.act.map((act, i) => (act === 0 ? 0 : key(decision(s, i)))));
-  const core = new GeometricCore(
-    { dims: A.boxes.dims, pieces: [...A.boxes.pieces, ...B.boxes.pieces], act: [...A.boxes.act, ...B.boxes.act], keys },
-    ca.chain.origin, { maxDiff: MAX_DIFF_CELLS },
-  );
+  const both: BoxChain = { dims: A.boxes.dims, pieces: [...A.boxes.pieces, ...B.boxes.pieces], act: [...A.boxes.act, ...B.boxes.act], keys };
+  if (!fitsCore(both)) return undefined;
+  const core = new GeometricCore(both, ca.chain.origin, { maxDiff: MAX_DIFF_CELLS });
   const cells = core.diff(regions, nA, key(policy(A)), key(policy(B)));
   if (!cells) return undefined;
 
@@ -87,7 +86,7 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
   const reach = reaching(before, A.hook);
   const out: SpaceChange[] = [];
   for (const g of groups.values()) {
-    const u = cellsSpace(hs, g.cells);
+    const u = cellsSpace(A.boxes.coder, g.cells);
     const space = hs.and(u, reach);
     hs.release(u);
     if (hs.isEmpty(space)) hs.release(space);
@@ -97,14 +96,18 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
   return { changes: out, bytes: core.bytes() };
 }
 
-/** The one base chain of a ruleset, when it is a chain of boxes. */
-function side(a: SymbolicAnalysis): Side | undefined {
-  const bases = a.plan.chains.filter((c) => c.chain.base);
-  if (bases.length !== 1) return undefined;
-  const hook = bases[0]!.chain.base!.hook as PathHook;
-  if (!PATH_HOOKS.includes(hook)) return undefined;
-  const boxes = geometricChain(a, hook, bases[0]!.id);
-  return boxes && { a, hook, base: bases[0]!.id, boxes };
+/** The one base chain of each ruleset, at the same hook, when both are chains of boxes (coded alike). */
+function bothSides(before: SymbolicAnalysis, after: SymbolicAnalysis): [Side, Side] | undefined {
+  const at = [before, after].map((a) => {
+    const bases = a.plan.chains.filter((c) => c.chain.base);
+    if (bases.length !== 1) return undefined;
+    const hook = bases[0]!.chain.base!.hook as PathHook;
+    return PATH_HOOKS.includes(hook) ? { a, hook, base: bases[0]!.id } : undefined;
+  });
+  const [x, y] = at;
+  if (!x || !y || x.hook !== y.hook) return undefined;
+  const boxes = geometricChains([x, y]);
+  return boxes && [{ ...x, boxes: boxes[0]! }, { ...y, boxes: boxes[1]! }];
 }
 
 /** The packets of the whole path (from prerouting) that reach a hook: routed locally or not. */

@@ -79,12 +79,15 @@ export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
  */
 export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, { lo: bigint; hi: bigint }>): Packet {
   const valid: Partial<Record<FieldName, number>> = { ctstate: CT_STATES.length, iifname: hs.ifnames.classes.length, oifname: hs.ifnames.classes.length };
+  // IPv6 packets only: the address intervals are of whole IPv6 addresses.
+  const nf = box.get('nfproto');
+  const v6 = nf !== undefined && nf.lo === BigInt(FAMILY_CODE[6]) && nf.hi === nf.lo;
   return pick(hs, {
     smallestFrom(field, t) {
       const width = BigInt(hs.layout.field(field).width);
       const iv = box.get(field);
       const top = valid[field] !== undefined ? BigInt(valid[field]! - 1) : (1n << width) - 1n;
-      if (field === 'saddr' || field === 'daddr') {
+      if ((field === 'saddr' || field === 'daddr') && !v6) {
         // Free high bits: the smallest value ≥ t whose low 32 bits lie in the interval.
         const lo = iv?.lo ?? 0n;
         const hi = iv?.hi ?? 0xffffffffn;

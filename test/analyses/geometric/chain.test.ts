@@ -9,32 +9,43 @@ import { symbolicAnalysis } from '../../../src/analyses/symbolic/index.js';
 import { cellBoxes, cellsSpace, geometricChain } from '../../../src/analyses/geometric/chain.js';
 import { GeometricCore } from '../../../src/analyses/geometric/core.js';
 import { describeBoxes } from '../../../src/analyses/headerspace/describe.js';
-import { arbChain, chainRuleset } from './random-chain.js';
+import type { Ruleset } from '../../../src/model/ruleset.js';
+import type { PathHook } from '../../../src/engine/plan.js';
+import { arbChain, arbWideChain, chainRuleset, wideRuleset } from './random-chain.js';
+
+/** Cells of random chains of boxes, each with its words read directly and by the BDD; how many compared. */
+function compareWords(rulesets: fc.Arbitrary<{ rs: Ruleset; hook: PathHook }>, runs: number, seed: number): number {
+  let compared = 0;
+  fc.assert(fc.property(rulesets, fc.nat(), ({ rs, hook }, pick) => {
+    const a = symbolicAnalysis(rs);
+    const base = a.plan.chains.findIndex((x) => x.chain.base);
+    const boxes = geometricChain(a, hook, base);
+    if (!boxes) return;
+    const core = new GeometricCore(boxes, a.plan.chains[base]!.chain.origin, { maxCells: 6 });
+    const n = boxes.pieces.length;
+    const i = pick % n;
+    for (const j of [-1, ...Array.from({ length: i }, (_, k) => k)]) {
+      for (const cell of core.cells(i, j).cells) {
+        const direct = cellBoxes(boxes.coder, [cell]);
+        if (!direct) continue;
+        const where = cellsSpace(boxes.coder, [cell]);
+        const read = a.hs.describe(where);
+        a.hs.release(where);
+        if (read.at(-1) === '… and more') continue; // more diagram paths than describe reads
+        expect(describeBoxes(a.hs, direct)).toEqual(read);
+        compared++;
+      }
+    }
+  }), { numRuns: runs, seed });
+  return compared;
+}
 
 describe('cells in words', () => {
   it('read directly, they read as the BDD reads them', () => {
-    let compared = 0;
-    fc.assert(fc.property(arbChain, fc.nat(), (c, pick) => {
-      const a = symbolicAnalysis(chainRuleset(c));
-      const base = a.plan.chains.findIndex((x) => x.chain.base);
-      const boxes = geometricChain(a, 'forward', base);
-      if (!boxes) return;
-      const core = new GeometricCore(boxes, a.plan.chains[base]!.chain.origin, { maxCells: 6 });
-      const n = boxes.pieces.length;
-      const i = pick % n;
-      for (const j of [-1, ...Array.from({ length: i }, (_, k) => k)]) {
-        for (const cell of core.cells(i, j).cells) {
-          const direct = cellBoxes([cell]);
-          if (!direct) continue;
-          const where = cellsSpace(a.hs, [cell]);
-          const read = a.hs.describe(where);
-          a.hs.release(where);
-          if (read.at(-1) === '… and more') continue; // more diagram paths than describe reads
-          expect(describeBoxes(a.hs, direct)).toEqual(read);
-          compared++;
-        }
-      }
-    }), { numRuns: 200, seed: 20261127 });
-    expect(compared).toBeGreaterThan(200);
+    expect(compareWords(arbChain.map((c) => ({ rs: chainRuleset(c), hook: 'forward' as const })), 200, 20261127)).toBeGreaterThan(200);
   });
+
+  it('so do cells over interfaces, ct state, ct mark and IPv6 addresses', () => {
+    expect(compareWords(arbWideChain.map((c) => ({ rs: wideRuleset(c), hook: c.hook })), 100, 20261202)).toBeGreaterThan(100);
+  }, 300_000);
 });

@@ -32,10 +32,13 @@ export interface RandomChain {
   family: 'ip' | 'inet';
 }
 
-export const arbRule: fc.Arbitrary<RandomRule> = fc.record({
-  matches: fc.array(arbMatch, { minLength: 0, maxLength: 3 }),
+/** Rules of up to three matches drawn from `match`. */
+const rulesOf = (match: fc.Arbitrary<Match>): fc.Arbitrary<RandomRule> => fc.record({
+  matches: fc.array(match, { minLength: 0, maxLength: 3 }),
   verdict: fc.constantFrom('accept', 'drop', 'reject', undefined),
 });
+
+export const arbRule = rulesOf(arbMatch);
 
 export const arbChain: fc.Arbitrary<RandomChain> = fc.record({
   rules: fc.array(arbRule, { minLength: 1, maxLength: 9 }),
@@ -59,5 +62,65 @@ export function installable(c: RandomChain): RandomChain {
       ...r,
       matches: r.matches.some(v4) ? r.matches.filter((x) => !(x.field === 'meta nfproto' && x.value === 'ipv6')) : r.matches,
     })),
+  };
+}
+
+// ─── the wider dimensions: interfaces, marks with masks, ct state, ct mark, IPv6 ────────────────
+
+const ifnames = ['eth0', 'eth1', 'eth*', 'veth*', 'liqo-tunnel', 'liqo*', 'liqo.abc'];
+const v6 = ['fd00::/8', 'fd00:1::/32', 'fd00:1::5/128', 'fd00:1:0:2::/64', '2001:db8::/32', '::/0'];
+/** Masks that nest (0xff00 inside 0xffff00), and now and then one that does not (0xf0f0: no boxes). */
+const masks = [undefined, undefined, 0xff00, 0xffff00, 0xff00, 0xf0f0];
+const withMask = (x: Match, mask: number | undefined): Match => (mask === undefined ? x : { ...x, mask });
+const ne = (x: Match, neq: boolean): Match => (neq ? { ...x, op: '!=' } : x);
+
+export const arbWideMatch: fc.Arbitrary<Match> = fc.oneof(
+  { arbitrary: arbMatch, weight: 3 },
+  fc.tuple(fc.constantFrom('meta iifname', 'meta oifname') as fc.Arbitrary<'meta iifname' | 'meta oifname'>, fc.subarray(ifnames, { minLength: 1, maxLength: 2 }), fc.boolean())
+    .map(([f, names, neq]) => ne(m(f, names.length === 1 ? names[0]! : { set: names }), neq)),
+  fc.tuple(fc.constantFrom('meta mark', 'ct mark') as fc.Arbitrary<'meta mark' | 'ct mark'>, fc.constantFrom(...masks), fc.constantFrom(0, 0x100, 0x200, 0x10100, 3), fc.boolean())
+    .map(([f, mask, v, neq]) => ne(withMask(m(f, mask === undefined ? v : v & mask), mask), neq)),
+  fc.tuple(fc.subarray(['new', 'established', 'related', 'invalid', 'untracked'], { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([s, neq]) => ne(m('ct state', s.length === 1 ? s[0]! : { set: s }), neq)),
+  fc.tuple(fc.constantFrom('ip6 saddr', 'ip6 daddr') as fc.Arbitrary<'ip6 saddr' | 'ip6 daddr'>, fc.constantFrom(...v6), fc.boolean())
+    .map(([f, p, neq]) => ne(m(f, pfx(p)), neq)),
+  fc.constantFrom(1, 58).map((p) => m('meta l4proto', p)),
+);
+
+export interface WideChain extends Omit<RandomChain, 'family'> {
+  family: 'ip' | 'ip6' | 'inet';
+  hook: 'forward' | 'input' | 'output' | 'prerouting';
+  /** -300: a prerouting chain before conntrack. */
+  priority: 0 | -300;
+}
+
+export const arbWideRule = rulesOf(arbWideMatch);
+
+export const arbWideChain: fc.Arbitrary<WideChain> = fc.record({
+  rules: fc.array(arbWideRule, { minLength: 1, maxLength: 8 }),
+  policy: fc.constantFrom('accept', 'drop') as fc.Arbitrary<'accept' | 'drop'>,
+  family: fc.constantFrom('ip', 'ip6', 'inet') as fc.Arbitrary<'ip' | 'ip6' | 'inet'>,
+  hook: fc.constantFrom('forward', 'input', 'output', 'prerouting') as fc.Arbitrary<WideChain['hook']>,
+  priority: fc.constantFrom(0, -300) as fc.Arbitrary<0 | -300>,
+});
+
+export function wideRuleset(c: WideChain): Ruleset {
+  const rs = forwardRuleset(c.rules.map((r, i) => rule(`r${i}`, r.matches, r.verdict)), c.policy);
+  rs.tables[0]!.family = c.family;
+  const base = rs.tables[0]!.chains[0]!.base!;
+  base.hook = c.hook;
+  base.priority = c.priority;
+  return rs;
+}
+
+/** A wide chain nft loads and the probe can send through: forward, each rule's fields of the table's family (inet: of one family). */
+export function installableWide(c: WideChain): WideChain {
+  const fam = (x: Match) => (x.field.startsWith('ip6 ') ? 6 : x.field.startsWith('ip ') ? 4 : x.field === 'meta nfproto' ? (x.value === 'ipv6') === (x.op === '==') ? 6 : 4 : 0);
+  return {
+    ...c, hook: 'forward', priority: 0,
+    rules: c.rules.map((r) => {
+      const want = c.family === 'ip' ? 4 : c.family === 'ip6' ? 6 : r.matches.map(fam).find((f) => f !== 0) ?? 0;
+      return { ...r, matches: r.matches.filter((x) => fam(x) === 0 || fam(x) === want) };
+    }),
   };
 }
