@@ -33,6 +33,8 @@ const TRACE_EVENTS = 1 << 16;
 
 export class Classifier {
   readonly plan: Plan;
+  /** The host the classifier was compiled for (with the plan, all a copy of it in another thread needs). */
+  readonly env: Environment;
   readonly diagnostics: Diagnostic[];
   /** Packets one `runBatch` call takes. */
   readonly capacity: number;
@@ -48,8 +50,10 @@ export class Classifier {
   /** Words between batch columns. */
   private readonly stride: number;
 
-  constructor(plan: Plan, env: Environment, capacity = 4096) {
+  /** `module`: the compiled engine, when it is not this thread's to compile (a pool worker's). */
+  constructor(plan: Plan, env: Environment, capacity = 4096, module?: WebAssembly.Module) {
     this.plan = plan;
+    this.env = env;
     this.diagnostics = plan.diagnostics;
     this.capacity = capacity;
     this.program = compileProgram(plan, env);
@@ -62,7 +66,7 @@ export class Classifier {
       trace: TRACE_EVENTS * L.T_WORDS * 4,
     };
     const total = sizes.program + sizes.counters + sizes.batch + sizes.trace + 64;
-    const { exports, base } = instantiate(total);
+    const { exports, base } = instantiate(total, module);
     this.wasm = exports;
     const align = (n: number) => (n + 15) & ~15;
     const program = base;

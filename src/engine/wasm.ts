@@ -19,7 +19,8 @@ let cached: WebAssembly.Module | undefined;
 /** build/engine.wasm, two levels above this module (src/engine or dist/engine). */
 export const ENGINE_WASM = fileURLToPath(new URL('../../build/engine.wasm', import.meta.url));
 
-function engineModule(): WebAssembly.Module {
+/** build/engine.wasm compiled (once per process); a worker thread is given it instead (engine/pool.ts). */
+export function engineModule(): WebAssembly.Module {
   if (!cached) {
     let bytes: Buffer;
     try {
@@ -32,9 +33,9 @@ function engineModule(): WebAssembly.Module {
   return cached;
 }
 
-/** A fresh engine instance whose memory holds at least `bytes` past the module's own data. */
-export function instantiate(bytes: number): { exports: EngineExports; base: number } {
-  const exports = new WebAssembly.Instance(engineModule(), {}).exports as unknown as EngineExports;
+/** A fresh engine instance (of `module`, by default build/engine.wasm) whose memory holds at least `bytes` past the module's own data. */
+export function instantiate(bytes: number, module = engineModule()): { exports: EngineExports; base: number } {
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as EngineExports;
   if (exports.layoutVersion() !== LAYOUT_VERSION) {
     throw NftlensError.of('MODEL_INVALID', `build/engine.wasm has layout ${exports.layoutVersion()}, the code expects ${LAYOUT_VERSION}: run \`npm run build:wasm -- --force\``, { file: ENGINE_WASM });
   }
