@@ -44,22 +44,23 @@ export interface StreamOptions {
   workers?: number;
 }
 
-/** Evaluates the given packets, then those of the file, and writes the results; returns how many packets there were. */
-export async function evaluateStream(classifier: Classifier, given: Packet[], source: PacketSource | undefined, opts: StreamOptions, ctx: CliContext): Promise<number> {
+/** Evaluates the given packets, then those of the file, and writes the results; says how many packets there were, and how many worker threads took them. */
+export async function evaluateStream(classifier: Classifier, given: Packet[], source: PacketSource | undefined, opts: StreamOptions, ctx: CliContext): Promise<{ packets: number; workers: number }> {
   const out = new Results(ctx, opts.format === 'json');
+  let workers = 0;
   if (given.length) await out.write(given.length, perPacket(classifier, given, opts));
   if (source) {
     const spares = new Spares(SPARES);
     const chunks = rawChunks(source, CHUNK_BYTES, spares);
     try {
       if (opts.trace) await traced(classifier, chunks, source.file, opts, out);
-      else await batched(classifier, chunks, spares, source.file, opts, out);
+      else workers = await batched(classifier, chunks, spares, source.file, opts, out);
     } finally {
       await source.close();
     }
   }
   await out.end();
-  return out.count;
+  return { packets: out.count, workers };
 }
 
 /** Takes back bytes once written, for reuse. */
@@ -70,7 +71,8 @@ interface Recycler {
 /** A chunk's results as bytes, and where to give them back to once written (if anywhere). */
 type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
 
-async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<void> {
+/** Chunks classified in this thread, or (a big input) in a pool of workers: returns how many (0: none). */
+async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
   const json = opts.format === 'json';
   const { head, big } = await lookahead(chunks, POOL_BYTES);
   const workers = Math.min(opts.workers ?? availableParallelism(), MAX_WORKERS);
@@ -78,13 +80,15 @@ async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, s
     yield* head;
     if (big) yield* chunks;
   })();
-  const results = big && workers > 1 ? pooled(classifier, all, spares, file, json, opts.hook, workers) : inThread(classifier, all, spares, file, json, opts.hook);
+  const pool = big && workers > 1;
+  const results = pool ? pooled(classifier, all, spares, file, json, opts.hook, workers) : inThread(classifier, all, spares, file, json, opts.hook);
   let lines = 0;
   for await (const r of results) {
     await out.write(r.packets, r.bytes, r.from);
     if (r.error) throw located(r.error, lines);
     lines += r.lines;
   }
+  return pool ? workers : 0;
 }
 
 /** The first chunks, up to `bytes` of them, and whether there is more. */
