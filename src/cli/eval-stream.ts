@@ -18,13 +18,12 @@ import { EXIT, ExitCode, type CliContext, type OutputFormat } from './context.js
 import { ByteOut } from './byte-out.js';
 import { LineBatch, type ChunkResult } from './eval-batch.js';
 import { LineCursor, rawChunks, Spares, type PacketSource } from './eval-lines.js';
-
-export { openPackets } from './eval-lines.js';
 import type { EvalInit, EvalJob, EvalReply } from './eval-worker.js';
 import { resultJson } from './eval-format.js';
 import { print } from './options.js';
 
 export { resultJson };
+export { openPackets } from './eval-lines.js';
 
 /** Bytes of packet lines per chunk (some 12,000 lines of the usual length). */
 const CHUNK_BYTES = 1 << 20;

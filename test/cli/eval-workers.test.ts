@@ -2,7 +2,8 @@
 // thread: the same bytes in text and json (JSON and IPv6 lines, comments, \r\n mixed in); a bad
 // line in a late chunk stops both at the same byte, and the first bad line wins though a later
 // chunk (with its own bad line) finishes first; the real bin (workers from dist/) gives the same
-// bytes from a file and from stdin, and ends quietly (exit 0) when its output pipe closes.
+// bytes from a file and from stdin, and ends quietly (exit 0) when its output pipe closes. Hostile
+// packets files: endless bytes without a line break, binary junk, a bad --workers.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { openPackets } from '../../src/cli/eval-lines.js';
 import { compileRuleset, type Classifier } from '../../src/engine/index.js';
 import { loadRuleset } from '../../src/frontends/load.js';
 import { NftlensError } from '../../src/model/diagnostics.js';
+import { cli } from '../support/cli.js';
 
 const multi = new URL('../../examples/provider-protect-multi-consumer.yaml', import.meta.url).pathname;
 const bin = new URL('../../bin/nftlens.js', import.meta.url).pathname;
@@ -149,5 +151,22 @@ describe('eval --packets in worker threads', { timeout: 300_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error\[INPUT_PARSE\] .*bad-bin\.txt:55001: /);
     expect(r.out.match(/^packet: /gm)).toHaveLength(bad.slice(0, 55_000).filter((l) => l.trim() && !l.startsWith('#')).length);
+  });
+
+  it('endless bytes without a line break (/dev/zero), binary junk, a bad --workers: located, exit 2', async () => {
+    const zero = await cli(['eval', '-f', multi, '--packets', '/dev/zero']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/^error\[INPUT_PARSE\] \/dev\/zero:1: a line of 1048576 bytes or more: not a packet\n$/);
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256)));
+    const j = await cli(['eval', '-f', multi, '--packets', junk]);
+    expect(j.code).toBe(2);
+    expect(j.stderr).toMatch(/^error\[INPUT_PARSE\] .*junk\.bin:\d+: /);
+    expect(j.stdout).toBe('');
+    for (const n of ['0', '-1', 'x', '100']) {
+      const r = await cli(['eval', '-f', multi, '--packets', file, '--workers', n]);
+      expect(r.code, n).toBe(2);
+      expect(r.stderr).toMatch(/--workers <n>.*expected a number of threads from 1 to 99/);
+    }
   });
 });
