@@ -47,16 +47,16 @@ export interface StreamOptions {
 export async function evaluateStream(classifier: Classifier, given: Packet[], source: PacketSource | undefined, opts: StreamOptions, ctx: CliContext): Promise<{ packets: number; workers: number }> {
   const out = new Results(ctx, opts.format === 'json');
   let workers = 0;
-  if (given.length) await out.write(given.length, perPacket(classifier, given, opts));
-  if (source) {
-    const spares = new Spares(SPARES);
-    const chunks = rawChunks(source, CHUNK_BYTES, spares);
-    try {
+  try {
+    if (given.length) await out.write(given.length, perPacket(classifier, given, opts));
+    if (source) {
+      const spares = new Spares(SPARES);
+      const chunks = rawChunks(source, CHUNK_BYTES, spares);
       if (opts.trace) await traced(classifier, chunks, source.file, opts, out);
       else workers = await batched(classifier, chunks, spares, source.file, opts, out);
-    } finally {
-      await source.close();
     }
+  } finally {
+    await source?.close();
   }
   await out.end();
   return { packets: out.count, workers };
