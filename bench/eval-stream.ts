@@ -1,24 +1,26 @@
-// `npm run bench:eval`: `nftlens eval --packets` on many packets, streamed (read a chunk, classify
-// it in one WASM batch call, write it), against the old way measured in the same run on a smaller
-// count: every packet parsed, evaluated one by one and the output joined into one string.
-// Prints packets per second, wall and CPU time (user + system) for N packets, peak heap, and the
-// ratio per packet (the machine may be shared: the load average is printed with the figures).
-// Usage: npm run bench:eval [-- N [OLD_N]]   (default 1,000,000 and 50,000)
+// `npm run bench:eval`: `nftlens eval --packets` on a million packets, -o text and -o json, as a
+// user runs it (the real bin, a child process, its output into /dev/null) and in-process (run()
+// from dist/, so that workers load as they do when installed), each on every core (the default)
+// and in one thread (--workers 1), measured in the same run. Prints wall and CPU time (user +
+// system, all threads), packets per second, the ratio one thread / pool, and the load average
+// before and after (the machine may be shared).
+// Usage: npm run bench:eval [-- N]   (default 1,000,000)
 
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { run } from '../src/cli/main.js';
-import { resultJson } from '../src/cli/eval-stream.js';
-import { compileRuleset, formatPacket, formatResult, parsePacketLine } from '../src/engine/index.js';
-import { loadRuleset } from '../src/frontends/load.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const OLD_N = Number(process.argv[3] ?? 50_000);
-const policy = new URL('../examples/provider-protect-multi-consumer.yaml', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
+const policy = join(root, 'examples/provider-protect-multi-consumer.yaml');
+const bin = join(root, 'bin/nftlens.js');
 const dir = mkdtempSync(join(tmpdir(), 'nftlens-bench-eval-'));
+// A string, not a literal: dist/ is what an installed nftlens runs (workers as .js files).
+const mainJs = join(root, 'dist/cli/main.js');
+const { run } = (await import(mainJs)) as typeof import('../src/cli/main.js');
 
 function packets(n: number): string {
   const out: string[] = [];
@@ -30,52 +32,54 @@ function packets(n: number): string {
   return out.join('\n') + '\n';
 }
 
-/** The streamed CLI, in-process, its output written to /dev/null (a file descriptor, as stdout is). */
-async function streamed(file: string, format: string): Promise<{ ms: number; cpuMs: number; bytes: number; heapMB: number }> {
+interface Run {
+  ms: number;
+  cpuMs: number;
+}
+
+/** The bin in a child process, stdout to /dev/null; its CPU time reported by the child as it exits. */
+async function cli(args: string[]): Promise<Run> {
+  const report = `import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu '+(u.user+u.system)+'\\n')})`;
+  const out = openSync('/dev/null', 'w');
+  const t = performance.now();
+  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(report)}`, bin, ...args], { stdio: ['ignore', out, 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const [code] = (await once(child, 'close')) as [number];
+  const ms = performance.now() - t;
+  closeSync(out);
+  if (code !== 0) throw new Error(`nftlens exited ${code}: ${err}`);
+  const cpu = /cpu (\d+)/.exec(err);
+  return { ms, cpuMs: Number(cpu![1]) / 1000 };
+}
+
+/** run() in this process, stdout to /dev/null (a file descriptor, as stdout is); CPU of every thread. */
+async function inProcess(args: string[]): Promise<Run> {
   const sink = createWriteStream('/dev/null');
   await once(sink, 'open');
-  let heap = 0;
-  const sample = setInterval(() => (heap = Math.max(heap, process.memoryUsage().heapUsed)), 50);
   const quiet = new Writable({ write: (_c, _e, done) => done() });
   const cpu = process.cpuUsage();
   const t = performance.now();
-  const code = await run(['node', 'nftlens', 'eval', '-f', policy, '--packets', file, '-o', format], { stdout: sink, stderr: quiet, stdin: Readable.from(['']) });
+  const code = await run(['node', 'nftlens', ...args], { stdout: sink, stderr: quiet, stdin: Readable.from(['']) });
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - t;
-  clearInterval(sample);
-  if (code !== 0) throw new Error(`eval exited ${code}`);
   sink.end();
   await once(sink, 'close');
-  return { ms, cpuMs: (used.user + used.system) / 1000, bytes: sink.bytesWritten, heapMB: heap / 2 ** 20 };
+  if (code !== 0) throw new Error(`eval exited ${code}`);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
-/** The old way: all lines parsed, evaluated one by one, the output built as one string. */
-async function old(file: string, format: string): Promise<{ ms: number; bytes: number }> {
-  const t = performance.now();
-  const { ruleset } = await loadRuleset([policy]);
-  const c = compileRuleset(ruleset);
-  const pkts = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => parsePacketLine(l, { file, line: i + 1 }));
-  const results = pkts.map((p) => c.evaluate(p));
-  const text = format === 'json'
-    ? JSON.stringify(results.map((r, i) => resultJson(c.plan, pkts[i]!, r)), null, 2)
-    : results.map((r, i) => `packet: ${formatPacket(pkts[i]!)}\n${formatResult(c.plan, r)}`).join('\n');
-  return { ms: performance.now() - t, bytes: text.length };
-}
-
-const big = join(dir, 'big.txt');
-const small = join(dir, 'small.txt');
+const big = join(dir, 'packets.txt');
 writeFileSync(big, packets(N));
-writeFileSync(small, packets(OLD_N));
-console.log(`eval --packets: ${N.toLocaleString('en')} packets streamed vs ${OLD_N.toLocaleString('en')} the old way; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const fmt = (r: Run) => `${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${Math.round(N / (r.ms / 1000)).toLocaleString('en')} packets/s`;
+console.log(`eval --packets: ${N.toLocaleString('en')} packets, ${availableParallelism()} cores; load average before ${load()}`);
 for (const format of ['text', 'json']) {
-  const o = await old(small, format);
-  const s = await streamed(big, format);
-  const usPerOld = (o.ms * 1000) / OLD_N;
-  const usPerNew = (s.ms * 1000) / N;
-  console.log(
-    `-o ${format}: ${N.toLocaleString('en')} packets streamed in ${(s.ms / 1000).toFixed(2)} s wall, ${(s.cpuMs / 1000).toFixed(2)} s CPU ` +
-      `(${Math.round(N / (s.ms / 1000)).toLocaleString('en')} packets/s, ${usPerNew.toFixed(2)} µs each; ${(s.bytes / 2 ** 20).toFixed(0)} MiB out, heap used at most ${s.heapMB.toFixed(0)} MiB, garbage included); ` +
-      `old per-packet path ${usPerOld.toFixed(1)} µs each; old/streamed per packet ${(usPerOld / usPerNew).toFixed(1)}×`,
-  );
+  const args = ['eval', '-f', policy, '--packets', big, '-o', format];
+  for (const [how, go] of [['CLI (bin)', cli], ['in-process', inProcess]] as const) {
+    const pool = await go(args);
+    const one = await go([...args, '--workers', '1']);
+    console.log(`-o ${format}, ${how}: every core ${fmt(pool)}; one thread ${fmt(one)}; one thread / every core: ${(one.ms / pool.ms).toFixed(2)}× wall, ${(one.cpuMs / pool.cpuMs).toFixed(2)}× CPU`);
+  }
 }
-console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`load average after: ${load()}`);

@@ -3,6 +3,7 @@
 // `take` hands the bytes over and begins another buffer, since the stream may still hold them;
 // `recycle` gives one back when the stream is done with it, so that a long run does not ask the
 // allocator (and the kernel) for fresh pages per chunk. Memory stays bounded by the largest chunk.
+// Each buffer is the whole of its own ArrayBuffer (never Node's shared pool), so it can be transferred.
 
 const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i)));
 const HEX = Buffer.from('0123456789abcdef');
@@ -16,7 +17,7 @@ export class ByteOut {
 
   constructor(size = 1 << 20) {
     this.size = size;
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = Buffer.allocUnsafeSlow(size);
   }
 
   get length(): number {
@@ -25,7 +26,7 @@ export class ByteOut {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.pos + n));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
@@ -93,7 +94,7 @@ export class ByteOut {
     const out = this.buf.subarray(0, this.pos);
     this.size = Math.max(this.size, this.buf.length);
     const spare = this.spare.pop();
-    this.buf = spare && spare.length >= this.size ? spare : Buffer.allocUnsafe(this.size);
+    this.buf = spare && spare.length >= this.size ? spare : Buffer.allocUnsafeSlow(this.size);
     this.pos = 0;
     return out;
   }

@@ -1,8 +1,11 @@
-// The streaming eval's batch of packet lines: each line scanned straight into the classifier's
-// batch columns (engine/packet-scan.ts), one call into WebAssembly for the batch, and each row's
-// result formatted from the columns (eval-format.ts). Lines the scanner declines (JSON, IPv6,
-// unusual spellings, mistakes) go through parsePacketLine, which gives the packet or the located
-// error; those rows, and rows a statement rewrote, are formatted by the per-packet formatters.
+// The streaming eval's work on one chunk of the packets file (whole lines, as bytes): each line
+// scanned straight from its bytes into the classifier's batch columns (engine/packet-scan.ts), one
+// call into WebAssembly per batch of rows, and each row's result formatted from the columns into
+// bytes (eval-format.ts). Lines the scanner declines (JSON, IPv6, unusual spellings, mistakes) go
+// through parsePacketLine, which gives the packet or the located error; those rows, and rows a
+// statement rewrote, are formatted by the per-packet formatters. A bad line ends the chunk: the
+// rows before it are classified and written, so output stops right before the bad line. The same
+// code runs in the main thread and in the pool's workers (eval-worker.ts).
 
 import { ip4Text } from '../engine/addr.js';
 import type { Classifier } from '../engine/classifier.js';
@@ -11,25 +14,30 @@ import { formatPacket, parsePacketLine, type Packet } from '../engine/packet.js'
 import { PacketScanner } from '../engine/packet-scan.js';
 import { HOOK_CODE, type PathHook } from '../engine/plan.js';
 import { formatResult } from '../engine/result.js';
+import { NftlensError, type Diagnostic } from '../model/diagnostics.js';
 import { CT_STATE, type CtState } from '../model/values.js';
 import type { ByteOut } from './byte-out.js';
+import { LineCursor } from './eval-lines.js';
 import { RowFormatter, resultJson } from './eval-format.js';
 import { terminalSafe } from './terminal.js';
 
-/** Packet lines of a file (trimmed, not blank, not comments) and their line numbers. */
-export interface LineChunk {
-  file: string;
-  lines: string[];
-  numbers: number[];
+/** What a chunk gave: its results are in the ByteOut, the first without a separator before it. */
+export interface ChunkResult {
+  /** Packets whose results were written. */
+  packets: number;
+  /** Lines read: all the chunk's, or up to and including the bad one. */
+  lines: number;
+  /** The bad line's error, its line numbered from the chunk's first line (1). */
+  error?: Diagnostic[];
 }
 
 const CT_BY_BIT = new Map(Object.entries(CT_STATE).map(([k, v]) => [v, k as CtState]));
 const LIMIT = 1 << 16;
-const NL = Buffer.from('\n');
-const COMMA = Buffer.from(',\n');
+const SEPARATOR = { text: Buffer.from('\n'), json: Buffer.from(',\n') };
 
 export class LineBatch {
   private readonly scanner = new PacketScanner();
+  private readonly cursor = new LineCursor();
   private readonly format: RowFormatter;
   private readonly c: Uint32Array[];
   /** Per row: the Packet when the line took the slow path, else undefined. */
@@ -39,57 +47,70 @@ export class LineBatch {
   private readonly classes = new Map<string, number>();
   private readonly masq = new Map<string, number>();
   private readonly hookCode: number;
+  private readonly separator: Buffer;
+  /** Rows in the batch, and packets of the chunk written so far. */
   private n = 0;
+  private written = 0;
 
   constructor(
     private readonly classifier: Classifier,
+    private readonly json: boolean,
     private readonly hook?: PathHook,
   ) {
     this.c = classifier.columns;
     this.format = new RowFormatter(classifier.plan, this.c);
     this.hookCode = hook ? HOOK_CODE[hook] + 1 : 0;
+    this.separator = json ? SEPARATOR.json : SEPARATOR.text;
   }
 
-  /** Writes the chunk's packets into rows 0…, then classifies them; a bad line throws its located error. */
-  run(chunk: LineChunk): void {
-    if (chunk.lines.length > this.classifier.capacity) throw new RangeError(`chunk of ${chunk.lines.length} exceeds capacity`);
-    this.n = chunk.lines.length;
-    for (let i = 0; i < this.n; i++) {
-      const line = chunk.lines[i]!;
-      if (this.scanner.scan(line)) {
-        this.packets[i] = undefined;
-        this.writeScanned(i);
-      } else {
-        const p = parsePacketLine(line, { file: chunk.file, line: chunk.numbers[i]! });
-        this.packets[i] = p;
-        this.classifier.writePacket(i, p, this.hook);
+  /** Classifies the packet lines of `bytes` (whole lines of `file`) and writes their results to `o`, separated; stops at a bad line. */
+  chunk(bytes: Buffer, file: string, o: ByteOut): ChunkResult {
+    const cur = this.cursor;
+    cur.reset(bytes, file);
+    this.n = this.written = 0;
+    try {
+      while (cur.next()) {
+        const i = this.n;
+        if (cur.scannable() && this.scanner.scan(bytes, cur.s, cur.e)) {
+          this.packets[i] = undefined;
+          this.writeScanned(i);
+        } else {
+          const text = cur.packet();
+          if (text === undefined) continue;
+          const p = parsePacketLine(text, { file, line: cur.line });
+          this.packets[i] = p;
+          this.classifier.writePacket(i, p, this.hook);
+        }
+        if (++this.n === this.classifier.capacity) this.flush(o);
+      }
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      this.flush(o);
+      return { packets: this.written, lines: cur.line, error: e.diagnostics };
+    }
+    this.flush(o);
+    return { packets: this.written, lines: cur.line };
+  }
+
+  /** Classifies the rows in the batch and writes their results. */
+  private flush(o: ByteOut): void {
+    if (!this.n) return;
+    this.classifier.runBatch(this.n);
+    for (let i = 0; i < this.n; i++, this.written++) {
+      if (this.written) o.bytes(this.separator);
+      const p = this.slowPacket(i);
+      if (!p) this.format.row(i, this.iif[i]!, this.oif[i]!, this.json, o);
+      else {
+        const r = this.classifier.readResult(i, p);
+        const plan = this.classifier.plan;
+        o.text(terminalSafe(this.json ? '  ' + JSON.stringify(resultJson(plan, p, r), null, 2).replace(/\n/g, '\n  ') : `packet: ${formatPacket(p)}\n${formatResult(plan, r)}`));
       }
     }
-    this.classifier.runBatch(this.n);
-  }
-
-  /** The rows' results in text, blocks separated by blank lines. */
-  text(o: ByteOut): void {
-    for (let i = 0; i < this.n; i++) {
-      if (i) o.bytes(NL);
-      const p = this.slowPacket(i);
-      if (p) o.text(terminalSafe(`packet: ${formatPacket(p)}\n${formatResult(this.classifier.plan, this.classifier.readResult(i, p))}`));
-      else this.format.row(i, this.iif[i]!, this.oif[i]!, false, o);
-    }
-  }
-
-  /** The rows' results as -o json array elements, separated by `,\n`. */
-  json(o: ByteOut): void {
-    for (let i = 0; i < this.n; i++) {
-      if (i) o.bytes(COMMA);
-      const p = this.slowPacket(i);
-      if (p) o.text(terminalSafe('  ' + JSON.stringify(resultJson(this.classifier.plan, p, this.classifier.readResult(i, p)), null, 2).replace(/\n/g, '\n  ')));
-      else this.format.row(i, this.iif[i]!, this.oif[i]!, true, o);
-    }
+    this.n = 0;
   }
 
   /** The row's Packet when the fast formatter does not apply: a slow-path line, or a rewritten packet. */
-  slowPacket(i: number): Packet | undefined {
+  private slowPacket(i: number): Packet | undefined {
     const p = this.packets[i];
     if (p || !(this.c[L.B_OUT_PATH]![i]! & L.PATH_REWRITTEN)) return p;
     return this.scanned(i);

@@ -1,107 +1,193 @@
-// `nftlens eval`'s packets in, results out, in constant memory: the packets file is read a block
-// at a time (the file or standard input), cut into lines, and handed on in chunks of the
-// classifier's batch capacity; each chunk is scanned into the batch columns and classified in one
-// call into WebAssembly (eval-batch.ts; per packet with --trace, which needs each packet's
-// events), and its results are written as one string before the next chunk is read, waiting for
-// the output to drain. `-o json` is one JSON array, written a chunk of elements at a time, byte for
-// byte what JSON.stringify(results, null, 2) gives; `-o text` the blocks separated by blank lines.
+// `nftlens eval`'s packets in, results out, in constant memory: the packets file is read as bytes
+// in chunks of whole lines (eval-lines.ts); each chunk is scanned into the batch columns,
+// classified a batch per call into WebAssembly and formatted into bytes (eval-batch.ts) — in this
+// thread for a small input, and for a big one in a pool of worker threads (eval-worker.ts,
+// engine/pool.ts), a bounded number of chunks in flight, the results written strictly in input
+// order. With --trace, which needs each packet's events, packets go one by one through the
+// per-packet formatters. A bad line stops the output right after the packets before it, whichever
+// path ran. `-o json` is one JSON array, byte for byte what JSON.stringify(results, null, 2) gives;
+// `-o text` the blocks separated by blank lines.
 
-import { open } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
+import { availableParallelism } from 'node:os';
 import type { Classifier, Packet, PathHook } from '../engine/index.js';
 import { formatPacket, formatResult, parsePacketLine } from '../engine/index.js';
-import { NftlensError } from '../model/diagnostics.js';
+import { orderedMap, WorkerPool } from '../engine/pool.js';
+import { engineModule } from '../engine/wasm.js';
+import { NftlensError, type Diagnostic } from '../model/diagnostics.js';
 import { EXIT, ExitCode, type CliContext, type OutputFormat } from './context.js';
 import { ByteOut } from './byte-out.js';
-import { LineBatch, type LineChunk } from './eval-batch.js';
+import { LineBatch, type ChunkResult } from './eval-batch.js';
+import { LineCursor, rawChunks, Spares, type PacketSource } from './eval-lines.js';
+import type { EvalInit, EvalJob, EvalReply } from './eval-worker.js';
 import { resultJson } from './eval-format.js';
 import { print } from './options.js';
 
 export { resultJson };
+export { openPackets } from './eval-lines.js';
 
-/** Line breaks as readline takes them: \n, \r\n and a lone \r. */
-const BREAK = /\r\n|\n|\r/;
-
-/** Packet lines of a packets file (text form or JSON, one a line; blank lines and # comments skipped), in chunks. */
-export async function* packetChunks(input: Readable, file: string, size: number): AsyncGenerator<LineChunk> {
-  let chunk: LineChunk = { file, lines: [], numbers: [] };
-  let line = 0;
-  let rest = '';
-  const decoder = new StringDecoder('utf8');
-  const blocks = input[Symbol.asyncIterator]();
-  for (let done = false; !done; ) {
-    let block: IteratorResult<string | Buffer>;
-    try {
-      block = await blocks.next();
-    } catch (e) {
-      throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-    }
-    done = block.done === true;
-    let text = rest + (done ? decoder.end() : typeof block.value === 'string' ? block.value : decoder.write(block.value));
-    // A \r at the end may be half of a \r\n: keep it with its line for the next block.
-    const held = !done && text.endsWith('\r');
-    if (held) text = text.slice(0, -1);
-    const lines = splitLines(text);
-    rest = done ? '' : lines.pop()! + (held ? '\r' : '');
-    for (const l of lines) {
-      line++;
-      const t = l.trim();
-      if (!t || t.charCodeAt(0) === 35) continue;
-      chunk.lines.push(t);
-      chunk.numbers.push(line);
-      if (chunk.lines.length === size) {
-        yield chunk;
-        chunk = { file, lines: [], numbers: [] };
-      }
-    }
-  }
-  if (chunk.lines.length) yield chunk;
-}
-
-/** The lines of a text (the last one unended); without a \r in it, by indexOf rather than a regular expression. */
-function splitLines(text: string): string[] {
-  if (text.includes('\r')) return text.split(BREAK);
-  const lines: string[] = [];
-  let at = 0;
-  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
-    lines.push(text.slice(at, nl));
-    at = nl + 1;
-  }
-  lines.push(text.slice(at));
-  return lines;
-}
+/** Bytes of packet lines per chunk (some 12,000 lines of the usual length). */
+const CHUNK_BYTES = 1 << 20;
+/** An input shorter than this (some 50,000 lines) is evaluated in this thread: no worker start cost. */
+export const POOL_BYTES = 4 << 20;
+/** Packets per write with --trace. */
+const TRACE_BATCH = 512;
+/** Workers at most, and chunks' memory kept for reuse (two chunks in flight per worker). */
+const MAX_WORKERS = 16;
+const SPARES = 2 * MAX_WORKERS + 2;
 
 export interface StreamOptions {
   format: OutputFormat;
   trace?: boolean;
   hook?: PathHook;
+  /** Worker threads for a big input (default: the machine's parallelism; 1: none). */
+  workers?: number;
 }
 
-/** Classifies every chunk (given packets, or lines of a file) and writes its results; returns how many packets there were. */
-export async function evaluateStream(classifier: Classifier, chunks: AsyncIterable<Packet[] | LineChunk>, opts: StreamOptions, ctx: CliContext): Promise<number> {
-  const json = opts.format === 'json';
-  const batch = new LineBatch(classifier, opts.hook);
-  const out = new ByteOut();
-  let count = 0;
-  for await (const chunk of chunks) {
-    const n = Array.isArray(chunk) ? chunk.length : chunk.lines.length;
-    if (!n) continue;
-    const sep = json ? (count ? ',\n' : '[\n') : count ? '\n' : '';
-    if (Array.isArray(chunk) || opts.trace) {
-      const packets = Array.isArray(chunk) ? chunk : chunk.lines.map((l, i) => parsePacketLine(l, { file: chunk.file, line: chunk.numbers[i]! }));
-      await write(ctx, sep + perPacket(classifier, packets, opts));
-    } else {
-      batch.run(chunk);
-      out.text(sep);
-      if (json) batch.json(out);
-      else batch.text(out);
-      await write(ctx, out.take(), out);
+/** Evaluates the given packets, then those of the file, and writes the results; says how many packets there were, and how many worker threads took them. */
+export async function evaluateStream(classifier: Classifier, given: Packet[], source: PacketSource | undefined, opts: StreamOptions, ctx: CliContext): Promise<{ packets: number; workers: number }> {
+  const out = new Results(ctx, opts.format === 'json');
+  let workers = 0;
+  try {
+    if (given.length) await out.write(given.length, perPacket(classifier, given, opts));
+    if (source) {
+      const spares = new Spares(SPARES);
+      const chunks = rawChunks(source, CHUNK_BYTES, spares);
+      if (opts.trace) await traced(classifier, chunks, source.file, opts, out);
+      else workers = await batched(classifier, chunks, spares, source.file, opts, out);
     }
-    count += n;
+  } finally {
+    await source?.close();
   }
-  if (json && count) await write(ctx, '\n]\n');
-  return count;
+  await out.end();
+  return { packets: out.count, workers };
+}
+
+/** Takes back bytes once written, for reuse. */
+interface Recycler {
+  recycle(bytes: Buffer): void;
+}
+
+/** A chunk's results as bytes, and where to give them back to once written (if anywhere). */
+type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
+
+/** Chunks classified in this thread, or (a big input) in a pool of workers: returns how many (0: none). */
+async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
+  const json = opts.format === 'json';
+  const { head, big } = await lookahead(chunks, POOL_BYTES);
+  const workers = Math.min(opts.workers ?? availableParallelism(), MAX_WORKERS);
+  const all = (async function* () {
+    yield* head;
+    if (big) yield* chunks;
+  })();
+  const pool = big && workers > 1;
+  const results = pool ? pooled(classifier, all, spares, file, json, opts.hook, workers) : inThread(classifier, all, spares, file, json, opts.hook);
+  let lines = 0;
+  for await (const r of results) {
+    await out.write(r.packets, r.bytes, r.from);
+    if (r.error) throw located(r.error, lines);
+    lines += r.lines;
+  }
+  return pool ? workers : 0;
+}
+
+/** The first chunks, up to `bytes` of them, and whether there is more. */
+async function lookahead(chunks: AsyncGenerator<Buffer>, bytes: number): Promise<{ head: Buffer[]; big: boolean }> {
+  const head: Buffer[] = [];
+  let have = 0;
+  while (have < bytes) {
+    const c = await chunks.next();
+    if (c.done) return { head, big: false };
+    head.push(c.value);
+    have += c.value.length;
+  }
+  return { head, big: true };
+}
+
+async function* inThread(classifier: Classifier, chunks: AsyncIterable<Buffer>, spares: Spares, file: string, json: boolean, hook?: PathHook): AsyncGenerator<Done> {
+  const batch = new LineBatch(classifier, json, hook);
+  const bytes = new ByteOut();
+  for await (const chunk of chunks) {
+    const r = batch.chunk(chunk, file, bytes);
+    spares.give(chunk.buffer as ArrayBuffer);
+    yield { ...r, bytes: bytes.take(), from: bytes };
+  }
+}
+
+async function* pooled(classifier: Classifier, chunks: AsyncIterable<Buffer>, spares: Spares, file: string, json: boolean, hook: PathHook | undefined, size: number): AsyncGenerator<Done> {
+  const init: EvalInit = { plan: classifier.plan, env: classifier.env, capacity: classifier.capacity, json, hook, file };
+  const pool = await WorkerPool.start<EvalInit, EvalJob, EvalReply>({ worker: new URL('./eval-worker.js', import.meta.url), module: engineModule(), init, size });
+  // Chunks' memory is handed over, not copied, and comes back with the results, to be read into
+  // again; output buffers, once written, go back to the workers with the next jobs.
+  const outputs: ArrayBuffer[] = [];
+  const from: Recycler = { recycle: (b) => outputs.length < 2 * size && outputs.push(b.buffer as ArrayBuffer) };
+  const jobs = (async function* () {
+    for await (const b of chunks) {
+      const spare = outputs.pop();
+      const input = b.buffer as ArrayBuffer;
+      yield { job: { bytes: input, offset: b.byteOffset, length: b.length, spare }, transfer: spare ? [input, spare] : [input] };
+    }
+  })();
+  try {
+    for await (const r of orderedMap(pool, jobs)) {
+      spares.give(r.input);
+      yield { ...r, bytes: Buffer.from(r.out, 0, r.length), from };
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+/** With --trace: packets parsed one by one, evaluated with their events, written a few hundred at a time. */
+async function traced(classifier: Classifier, chunks: AsyncIterable<Buffer>, file: string, opts: StreamOptions, out: Results): Promise<void> {
+  const cursor = new LineCursor();
+  let lines = 0;
+  for await (const chunk of chunks) {
+    cursor.reset(chunk, file);
+    const packets: Packet[] = [];
+    let error: Diagnostic[] | undefined;
+    try {
+      while (cursor.next()) {
+        const text = cursor.packet();
+        if (text === undefined) continue;
+        packets.push(parsePacketLine(text, { file, line: cursor.line }));
+        if (packets.length === TRACE_BATCH) await out.write(packets.length, perPacket(classifier, packets.splice(0), opts));
+      }
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      error = e.diagnostics;
+    }
+    if (packets.length) await out.write(packets.length, perPacket(classifier, packets, opts));
+    if (error) throw located(error, lines);
+    lines += cursor.line;
+  }
+}
+
+/** A chunk's error, its line numbered from the file's first line (`before`: the lines of the chunks before). */
+function located(error: Diagnostic[], before: number): NftlensError {
+  return new NftlensError(error.map((d) => (d.origin.line === undefined ? d : { ...d, origin: { ...d.origin, line: d.origin.line + before } })));
+}
+
+/** The results written so far, and the separators and JSON brackets between them. */
+class Results {
+  count = 0;
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly json: boolean,
+  ) {}
+
+  /** The results of n packets, without a separator before the first. */
+  async write(n: number, data: string | Buffer, from?: Recycler): Promise<void> {
+    if (!n) return;
+    const sep = this.json ? (this.count ? ',\n' : '[\n') : this.count ? '\n' : '';
+    this.count += n;
+    if (typeof data === 'string') return write(this.ctx, sep + data);
+    if (sep) await write(this.ctx, sep);
+    await write(this.ctx, data, from);
+  }
+
+  async end(): Promise<void> {
+    if (this.json && this.count) await write(this.ctx, '\n]\n');
+  }
 }
 
 /** Given packets, or any with --trace: evaluated through Packet objects and the per-packet formatters. */
@@ -120,7 +206,7 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
  * descriptor's stream (a file, pipe or terminal), which is done with them when it calls back; other
  * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone.
  */
-function write(ctx: CliContext, data: string | Buffer, from?: ByteOut): Promise<void> {
+function write(ctx: CliContext, data: string | Buffer, from?: Recycler): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
   // Buffers come terminal-safe already (eval-format.ts).
@@ -137,14 +223,4 @@ function write(ctx: CliContext, data: string | Buffer, from?: ByteOut): Promise<
     const closed = () => done(new ExitCode(EXIT.ok));
     out.on('drain', drained).on('close', closed).on('error', closed);
   });
-}
-
-/** A file's stream, opened now so that an unreadable file is reported before anything is done. */
-export async function openPackets(file: string, ctx: CliContext): Promise<Readable> {
-  if (file === '-') return ctx.stdin;
-  try {
-    return (await open(file)).createReadStream({ encoding: 'utf8' });
-  } catch (e) {
-    throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-  }
 }

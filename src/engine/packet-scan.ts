@@ -1,6 +1,6 @@
-// The packet text form (parsePacket in packet.ts) scanned character by character into the
-// scanner's own reused fields, for the streaming eval's hot path: no regular expressions, no word
-// arrays, no Packet object per line. It accepts a subset of parsePacket's language — IPv4 packets
+// The packet text form (parsePacket in packet.ts) scanned byte by byte, straight from the input's
+// bytes, into the scanner's own reused fields, for the streaming eval's hot path: no strings, no
+// regular expressions, no word arrays, no Packet object per line. It accepts a subset of parsePacket's language — IPv4 packets
 // whose words are spelled the usual way (lower-case names, no leading zeros in addresses) — and
 // gives exactly what parsePacket gives for them. For any other line (IPv6, odd spellings, any
 // mistake) `scan` says no and the caller takes parsePacket, which accepts the line or rejects it
@@ -16,10 +16,15 @@ const FLAGS = Object.entries(TCP_FLAGS);
 
 /** The option words, found by their length and first two characters (then compared whole). */
 const K = { local: 0, iif: 1, oif: 2, ct: 3, mark: 4, ctmark: 5, len: 6, csum: 7, type: 8, code: 9, flags: 10 } as const;
-const packWord = (t: string, s: number, e: number) => (e - s) | (t.charCodeAt(s) << 8) | ((t.charCodeAt(s + 1) || 0) << 16);
-const KEYS = new Map(Object.entries(K).map(([w, k]) => [packWord(w, 0, w.length), [w, k] as const]));
+const packWord = (t: Uint8Array, s: number, e: number) => (e - s) | (t[s]! << 8) | ((e - s > 1 ? t[s + 1]! : 0) << 16);
+const ascii = (w: string) => Buffer.from(w, 'latin1');
+const KEYS = new Map(Object.entries(K).map(([w, k]) => [packWord(ascii(w), 0, w.length), [ascii(w), k] as const]));
+const PROTO_WORDS = PROTOS.map(([w, n]) => [ascii(w), n] as const);
+const CT_WORDS = CTS.map((w) => [ascii(w), w] as const);
+const FLAG_WORDS = FLAGS.map(([w, n]) => [ascii(w), n] as const);
+const ARROW = ascii('->');
 
-/** A reusable scanner; after a successful `scan`, its fields are the packet (IPv4 only). */
+/** A reusable scanner of lines given as bytes; after a successful `scan`, its fields are the packet (IPv4 only). */
 export class PacketScanner {
   saddr = 0;
   daddr = 0;
@@ -34,7 +39,8 @@ export class PacketScanner {
   tcpFlags = 0;
   length = 0;
   local = false;
-  private text = '';
+  private text: Buffer = Buffer.alloc(0);
+  private end = 0;
   private lastIif = '';
   private lastOif = '';
   private dportGiven = false;
@@ -43,14 +49,18 @@ export class PacketScanner {
   private e = 0;
   private bad = false;
 
-  /** Scans one line; false when the line is not in the fast subset (parsePacket decides it then). */
-  scan(text: string): boolean {
-    this.text = text;
-    this.pos = 0;
+  /**
+   * Scans the line in bytes start…end (trimmed); false when it is not in the fast subset
+   * (parsePacket decides it then, from the line decoded as UTF-8).
+   */
+  scan(bytes: Buffer, start = 0, end = bytes.length): boolean {
+    this.text = bytes;
+    this.end = end;
+    this.pos = start;
     this.bad = false;
     if (!this.word()) return false;
     const proto = this.proto();
-    if (proto < 0 || !this.word() || !this.endpoint(true) || !this.word() || !this.is(this.s, this.e, '->')) return false;
+    if (proto < 0 || !this.word() || !this.endpoint(true) || !this.word() || !this.is(this.s, this.e, ARROW)) return false;
     if (!this.word() || !this.endpoint(false)) return false;
     this.l4proto = proto;
     this.iifname = this.oifname = '';
@@ -80,15 +90,15 @@ export class PacketScanner {
           // The same name as the last line's is that string again (no new string; its hash is kept).
           const iif = key[1] === K.iif;
           const last = iif ? this.lastIif : this.lastOif;
-          const name = e - s === last.length && this.text.startsWith(last, s) ? last : this.text.slice(s, e);
+          const name = this.same(s, e, last) ? last : this.text.toString('latin1', s, e);
           if (iif) this.iifname = this.lastIif = name;
           else this.oifname = this.lastOif = name;
           break;
         }
         case K.ct: {
-          const ct = CTS.find((n) => this.is(s, e, n));
+          const ct = CT_WORDS.find(([w]) => this.is(s, e, w));
           if (ct === undefined) return false;
-          this.ctState = ct;
+          this.ctState = ct[1];
           break;
         }
         case K.mark: if ((this.mark = this.num(s, e, 0xffffffff)) < 0) return false; break;
@@ -129,13 +139,13 @@ export class PacketScanner {
   /** The next word in s…e; false at the end, or at a character parsePacket's \s may split on. */
   private word(): boolean {
     const t = this.text;
-    const n = t.length;
+    const n = this.end;
     let i = this.pos;
-    while (i < n && (t.charCodeAt(i) === 32 || t.charCodeAt(i) === 9)) i++;
+    while (i < n && (t[i] === 32 || t[i] === 9)) i++;
     if (i >= n) return false;
     this.s = i;
     for (; i < n; i++) {
-      const c = t.charCodeAt(i);
+      const c = t[i]!;
       if (c === 32 || c === 9) break;
       if (c < 33 || c > 126) {
         this.bad = true;
@@ -146,15 +156,24 @@ export class PacketScanner {
     return true;
   }
 
-  private is(s: number, e: number, w: string): boolean {
-    return e - s === w.length && this.text.startsWith(w, s);
+  private is(s: number, e: number, w: Uint8Array): boolean {
+    if (e - s !== w.length) return false;
+    for (let k = 0; k < w.length; k++) if (this.text[s + k] !== w[k]) return false;
+    return true;
+  }
+
+  /** Whether bytes s…e spell `name` (an ASCII string). */
+  private same(s: number, e: number, name: string): boolean {
+    if (e - s !== name.length) return false;
+    for (let k = 0; k < name.length; k++) if (this.text[s + k] !== name.charCodeAt(k)) return false;
+    return true;
   }
 
   private proto(): number {
     const { s, e } = this;
-    const c = this.text.charCodeAt(s);
+    const c = this.text[s]!;
     if (c >= 48 && c <= 57) return this.num(s, e, 255, false);
-    for (const [name, n] of PROTOS) if (this.is(s, e, name)) return n;
+    for (const [name, n] of PROTO_WORDS) if (this.is(s, e, name)) return n;
     return -1;
   }
 
@@ -164,17 +183,17 @@ export class PacketScanner {
     let i = this.s;
     let a = 0;
     for (let o = 0; o < 4; o++) {
-      if (o && t.charCodeAt(i++) !== 46) return false;
+      if (o && (i >= this.e || t[i++] !== 46)) return false;
       const start = i;
       let v = 0;
-      for (let c = t.charCodeAt(i); c >= 48 && c <= 57 && i < this.e; c = t.charCodeAt(++i)) v = v * 10 + c - 48;
-      if (i === start || i - start > 3 || v > 255 || (i - start > 1 && t.charCodeAt(start) === 48)) return false;
+      for (; i < this.e && t[i]! >= 48 && t[i]! <= 57; i++) v = v * 10 + t[i]! - 48;
+      if (i === start || i - start > 3 || v > 255 || (i - start > 1 && t[start] === 48)) return false;
       a = a * 256 + v;
     }
     let port = 0;
     const given = i < this.e;
     if (given) {
-      if (t.charCodeAt(i) !== 58 || (port = this.num(i + 1, this.e, 0xffff)) < 0) return false;
+      if (t[i] !== 58 || (port = this.num(i + 1, this.e, 0xffff)) < 0) return false;
     }
     if (src) {
       this.saddr = a;
@@ -192,16 +211,16 @@ export class PacketScanner {
     const t = this.text;
     if (s >= e) return -1;
     let v = 0;
-    if (hex && e - s > 2 && t.charCodeAt(s) === 48 && (t.charCodeAt(s + 1) | 32) === 120) {
+    if (hex && e - s > 2 && t[s] === 48 && (t[s + 1]! | 32) === 120) {
       for (let i = s + 2; i < e; i++) {
-        const c = t.charCodeAt(i) | 32;
+        const c = t[i]! | 32;
         const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
         if (d < 0 || (v = v * 16 + d) > max) return -1;
       }
       return v;
     }
     for (let i = s; i < e; i++) {
-      const c = t.charCodeAt(i);
+      const c = t[i]!;
       if (c < 48 || c > 57 || (v = v * 10 + c - 48) > max) return -1;
     }
     return v;
@@ -209,13 +228,14 @@ export class PacketScanner {
 
   /** Tcp flags: a number, or names joined by , or |. */
   private flags(s: number, e: number): number {
-    const c = this.text.charCodeAt(s);
+    const t = this.text;
+    const c = t[s]!;
     if (c >= 48 && c <= 57) return this.num(s, e, 255);
     let v = 0;
     for (let i = s; i <= e; ) {
       let j = i;
-      while (j < e && this.text.charCodeAt(j) !== 44 && this.text.charCodeAt(j) !== 124) j++;
-      const f = FLAGS.find(([n]) => this.is(i, j, n));
+      while (j < e && t[j] !== 44 && t[j] !== 124) j++;
+      const f = FLAG_WORDS.find(([n]) => this.is(i, j, n));
       if (!f) return -1;
       v |= f[1];
       i = j + 1;

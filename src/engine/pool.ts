@@ -1,9 +1,9 @@
 // A small pool of worker threads that each hold one instance of a shared, compiled WebAssembly
 // module: the module is compiled once in the starting thread and posted to every worker, which
-// builds its state from it once (`serve`), then answers jobs one at a time. `orderedMap` runs a
-// stream of jobs over the pool with a bounded number in flight and yields the results in input
-// order, so a consumer that writes them (and waits for its output) holds memory bounded by the
-// window. A worker's module is a file next to its caller: compiled JavaScript in dist/, or, when
+// builds its state from it once (`serve`), then answers jobs one at a time (two posted ahead).
+// `orderedMap` runs a stream of jobs over the pool with a bounded number in flight and yields the
+// results in input order, so a consumer that writes them (and waits for its output) holds memory
+// bounded by the window. A worker's module is a file next to its caller: compiled JavaScript in dist/, or, when
 // the code runs from TypeScript sources (tests, tsx), the .ts file loaded through tsx.
 
 import { availableParallelism } from 'node:os';
@@ -26,8 +26,15 @@ type Reply = { id: number; value: unknown } | { id: number; error: { message: st
 
 interface Slot {
   worker: Worker;
-  busy?: { id: number; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  /** Jobs posted to the worker and not answered yet, by id. */
+  posted: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
 }
+
+/**
+ * Jobs posted to a worker ahead of its answers: it starts the next one as soon as it has answered,
+ * without waiting for this thread to be scheduled and post it (on a busy machine, a wait each time).
+ */
+const DEPTH = 2;
 
 export class WorkerPool<Job, Result> {
   private readonly queue: { job: Job; transfer: Transferable[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
@@ -52,14 +59,14 @@ export class WorkerPool<Job, Result> {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return new WorkerPool<Job, Result>(workers.map((worker) => ({ worker })));
+    return new WorkerPool<Job, Result>(workers.map((worker) => ({ worker, posted: new Map() })));
   }
 
   get size(): number {
     return this.slots.length;
   }
 
-  /** Runs a job on the next idle worker; `transfer` lists buffers handed over (unusable here afterwards). */
+  /** Runs a job on the least busy worker; `transfer` lists buffers handed over (unusable here afterwards). */
   run(job: Job, transfer: Transferable[] = []): Promise<Result> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
@@ -75,22 +82,23 @@ export class WorkerPool<Job, Result> {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.busy) continue;
-      const item = this.queue.shift();
-      if (!item) return;
+    while (this.queue.length) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.posted.size < DEPTH && (!slot || s.posted.size < slot.posted.size)) slot = s;
+      if (!slot) return;
+      const item = this.queue.shift()!;
       const id = this.next++;
-      slot.busy = { id, resolve: item.resolve, reject: item.reject };
+      slot.posted.set(id, { resolve: item.resolve, reject: item.reject });
       slot.worker.postMessage({ id, job: item.job }, item.transfer as never);
     }
   }
 
   private settle(slot: Slot, m: Reply): void {
-    const busy = slot.busy;
-    if (!busy || busy.id !== m.id) return;
-    slot.busy = undefined;
-    if ('error' in m) busy.reject(revive(m.error));
-    else busy.resolve(m.value);
+    const job = slot.posted.get(m.id);
+    if (!job) return;
+    slot.posted.delete(m.id);
+    if ('error' in m) job.reject(revive(m.error));
+    else job.resolve(m.value);
     this.dispatch();
   }
 
@@ -98,8 +106,8 @@ export class WorkerPool<Job, Result> {
   private fail(e: Error): void {
     this.failure ??= e;
     for (const slot of this.slots) {
-      slot.busy?.reject(this.failure);
-      slot.busy = undefined;
+      for (const job of slot.posted.values()) job.reject(this.failure);
+      slot.posted.clear();
     }
     for (const item of this.queue.splice(0)) item.reject(this.failure);
   }

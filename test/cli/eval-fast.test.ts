@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, formatPacket, formatResult, parsePacketLine, type PathHook } from '../../src/engine/index.js';
 import { loadRuleset } from '../../src/frontends/load.js';
-import { packetChunks, resultJson } from '../../src/cli/eval-stream.js';
+import { resultJson } from '../../src/cli/eval-stream.js';
+import { LineCursor, rawChunks, streamSource } from '../../src/cli/eval-lines.js';
 import { terminalSafe } from '../../src/cli/terminal.js';
 import { cli } from '../support/cli.js';
 
@@ -104,12 +105,14 @@ describe('eval --packets fast path', () => {
     }
   });
 
-  it('cuts lines as readline does, however the blocks split them', async () => {
-    const text = fc.array(fc.constantFrom('a', 'b c', ' ', '#x', '\n', '\r', '\r\n', ''), { maxLength: 40 }).map((p) => p.join(''));
+  it('cuts lines as readline does, however the blocks and chunks split them', async () => {
+    const text = fc.array(fc.constantFrom('a', 'b c', ' ', '\t', '#x', '\n', '\r', '\r\n', '', 'é', '\u00a0', '\v', '\ufeff', '€#'), { maxLength: 40 }).map((p) => p.join(''));
     await fc.assert(
-      fc.asyncProperty(text, fc.array(fc.nat(), { maxLength: 6 }), async (t, cuts) => {
-        const at = [...new Set(cuts.map((c) => c % (t.length + 1)))].sort((a, b) => a - b);
-        const blocks = [0, ...at].map((s, i) => t.slice(s, at[i] ?? t.length)).filter((b) => b);
+      fc.asyncProperty(text, fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 1, max: 8 }), async (t, cuts, size) => {
+        // Blocks cut anywhere, even inside a character's UTF-8 bytes.
+        const all = Buffer.from(t);
+        const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+        const blocks = [0, ...at].map((s, i) => all.subarray(s, at[i] ?? all.length)).filter((b) => b.length);
         const want: [string, number][] = [];
         let n = 0;
         for await (const l of createInterface({ input: Readable.from([t]), crlfDelay: Infinity })) {
@@ -117,7 +120,17 @@ describe('eval --packets fast path', () => {
           if (l.trim() && !l.trim().startsWith('#')) want.push([l.trim(), n]);
         }
         const got: [string, number][] = [];
-        for await (const chunk of packetChunks(Readable.from(blocks), 'f', 3)) chunk.lines.forEach((l, i) => got.push([l, chunk.numbers[i]!]));
+        const cursor = new LineCursor();
+        let before = 0;
+        for await (const chunk of rawChunks(streamSource(Readable.from(blocks), 'f'), size)) {
+          expect(chunk.byteOffset).toBe(0); // each chunk its own memory, to be handed to a worker
+          cursor.reset(chunk, 'f');
+          while (cursor.next()) {
+            const p = cursor.packet();
+            if (p !== undefined) got.push([p, before + cursor.line]);
+          }
+          before += cursor.line;
+        }
         expect(got).toEqual(want);
       }),
       { numRuns: 500 },
