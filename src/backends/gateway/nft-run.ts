@@ -25,7 +25,12 @@ export async function runNft(args: string[], opts: NftRun): Promise<ExecResult> 
 }
 
 /** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch (JSON commands, `list` ones too); the result tells whether nft took it. */
-export async function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
-  const doc = JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands] });
+export function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
+  return runTexts(commands.map((c) => JSON.stringify(c)), opts);
+}
+
+/** runBatch of commands already serialised, one JSON text each. */
+export async function runTexts(texts: readonly string[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
+  const doc = `{"nftables":[{"metainfo":{"json_schema_version":1}}${texts.length ? ',' : ''}${texts.join(',')}]}`;
   return withFile('batch.json', doc, (file) => runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts));
 }

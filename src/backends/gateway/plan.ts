@@ -52,16 +52,14 @@ export function planApply(intent: Intent, state: KernelState, opts: { prune?: bo
     const id = tableId(t);
     wanted.add(id);
     const k = state.owned.get(id);
-    const after = canon(t);
-    if (!k) tables.push({ id, action: 'create', lines: tableChanges(undefined, after) });
-    else if (k.seenAsIntent) tables.push({ id, action: 'unchanged', lines: [] });
+    if (!k) tables.push({ id, action: 'create', lines: tableChanges(undefined, canon(t)) });
+    else if (k.holdsIntent) tables.push({ id, action: 'unchanged', lines: [] });
     else if (!k.table) {
-      tables.push({ id, action: 'replace', lines: ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, after)] });
+      tables.push({ id, action: 'replace', lines: ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, canon(t))] });
     } else {
-      const before = canon(k.table);
       const same = sameStructure(t, k.table, canon);
       const ours = k.mark?.owner === opts.owner;
-      const lines = same ? (ours ? [] : ['~ ownership marker (adopted)']) : tableChanges(before, after);
+      const lines = same ? (ours ? [] : ['~ ownership marker (adopted)']) : tableChanges(canon(k.table), canon(t));
       tables.push({ id, action: same && ours ? 'unchanged' : 'replace', lines });
     }
   }

@@ -1,17 +1,21 @@
 // What the kernel holds, for the applier: only tables nftlens owns are read in full, so foreign
 // tables with constructs nftlens does not model (kube-proxy's, firewalld's…) never make it fail.
-// `nft -j list tables` says which exist; the intent's tables are listed directly (in parallel),
-// and with prune every other table's marker chain is read to find owned tables to delete. The
-// raw listing of each owned table is kept, as it is the state a rollback restores.
+// The intent's tables are listed in one nft run (one list command each; a table that does not
+// exist fails that run, and then each is listed alone); only with prune does `nft -j list tables`
+// (which costs nft a walk of the whole ruleset) say which other tables exist, whose marker chains
+// are then read to find owned tables to delete. The raw listing of each owned table is kept, as it
+// is the state a rollback restores.
 // Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
 // command line: nft parses its arguments as its command language, so a table named
-// `x; flush ruleset` on the command line would be two commands. A listing a verified write has
-// already seen holding the intent (owner.ts, `seen=`) is not imported again.
+// `x; flush ruleset` on the command line would be two commands. A listing whose form (form.ts) is
+// the rendered intent's, or the one a verified write found holding it (owner.ts, `seen=`), is not
+// imported.
 
 import { importNftJson } from '../../frontends/nft-json/index.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
-import { listingFingerprint, OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
+import { listingForm, type TableForm } from './form.js';
+import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
 import { runBatch, type NftRun } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
@@ -21,10 +25,11 @@ export interface ReadOptions extends NftRun {
   /** Also find owned tables that are not in `ids` (for prune). */
   all?: boolean;
   /**
-   * The intent's digest of a table, asked once its listing has arrived: a listing whose mark
-   * carries this digest and its own fingerprint as `seen` is not imported (seenAsIntent).
+   * The intent's rendered form of a table, asked once its listing has arrived: a listing of that
+   * form, or whose mark carries its fingerprint as digest and the listing's own as `seen`, is not
+   * imported (holdsIntent).
    */
-  expect?: (id: string) => string | undefined;
+  expect?: (id: string) => TableForm | undefined;
 }
 
 interface Listed {
@@ -39,10 +44,10 @@ export function splitId(id: string): Listed {
   return { family: m[1] as Family, name: m[2]! };
 }
 
-function objects(stdout: string, what: string): Record<string, unknown>[] {
+function parsed(text: string, what: string): Record<string, unknown>[] {
   let doc: unknown;
   try {
-    doc = JSON.parse(stdout);
+    doc = JSON.parse(text);
   } catch {
     throw NftlensError.of('NFT_ENV', `nft printed no JSON for ${what}`, { file: 'nft' });
   }
@@ -50,11 +55,16 @@ function objects(stdout: string, what: string): Record<string, unknown>[] {
   return Array.isArray(list) ? (list as Record<string, unknown>[]) : [];
 }
 
+/** nft prints one JSON document per list command, each on one line (strings escape newlines). */
+function documents(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
 /** `family name` of every table in the kernel (namespace). */
 export async function listTableIds(opts: NftRun): Promise<string[]> {
   const r = await runBatch([{ list: { tables: null } }], opts);
   if (r.code !== 0) throw NftlensError.of('NFT_COMMAND', r.stderr.trim() || `exit ${r.code}`, { file: 'nft list tables' });
-  return objects(r.stdout, 'list tables')
+  return parsed(r.stdout, 'list tables')
     .map((o) => o.table as Listed | undefined)
     .filter((t): t is Listed => t !== undefined)
     .map((t) => `${t.family} ${t.name}`);
@@ -68,32 +78,54 @@ function markOf(list: Record<string, unknown>[]): OwnerMark | undefined {
   return rules.length === 1 ? parseOwnerComment(rules[0]!.comment) : undefined;
 }
 
-/** Lists one table; undefined when nft cannot list it (it vanished meanwhile). */
-async function listTable(id: string, opts: NftRun): Promise<{ raw: Record<string, unknown>[]; mark?: OwnerMark } | undefined> {
-  const r = await runBatch([{ list: { table: splitId(id) } }], opts);
-  if (r.code !== 0) return undefined;
-  const raw = objects(r.stdout, `table ${id}`).filter((o) => !('metainfo' in o));
+type Listing = { raw: Record<string, unknown>[]; mark?: OwnerMark };
+
+function listingOf(text: string, id: string): Listing {
+  const raw = parsed(text, `table ${id}`).filter((o) => !('metainfo' in o));
   return { raw, mark: markOf(raw) };
+}
+
+/** Lists one table; undefined when nft cannot list it (it does not exist, or vanished meanwhile). */
+async function listTable(id: string, opts: NftRun): Promise<Listing | undefined> {
+  const r = await runBatch([{ list: { table: splitId(id) } }], opts);
+  return r.code === 0 ? listingOf(r.stdout, id) : undefined;
+}
+
+function isTable(o: Record<string, unknown> | undefined, id: string): boolean {
+  const t = o?.table as Listed | undefined;
+  return t !== undefined && `${t.family} ${t.name}` === id;
+}
+
+/** Lists the tables in one nft run; when that fails (one of them is missing), each alone. */
+async function listTables(ids: readonly string[], opts: NftRun): Promise<(Listing | undefined)[]> {
+  if (ids.length > 1) {
+    const r = await runBatch(ids.map((id) => ({ list: { table: splitId(id) } })), opts);
+    const docs = r.code === 0 ? documents(r.stdout) : [];
+    const all = docs.length === ids.length ? docs.map((d, i) => listingOf(d, ids[i]!)) : [];
+    if (all.length && all.every((l, i) => isTable(l.raw[0], ids[i]!))) return all;
+  }
+  return Promise.all(ids.map((id) => listTable(id, opts)));
 }
 
 /** The owner mark of a table, reading only its marker chain. */
 async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undefined> {
   const { family, name } = splitId(id);
   const r = await runBatch([{ list: { chain: { family, table: name, name: OWNER_CHAIN } } }], opts);
-  return r.code === 0 ? markOf(objects(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
+  return r.code === 0 ? markOf(parsed(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 
-function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string, expect?: (id: string) => string | undefined): KernelTable {
-  const fingerprint = listingFingerprint(raw);
-  const digest = mark?.seen === fingerprint ? expect?.(id) : undefined;
-  if (digest !== undefined && digest === mark?.digest) return { id, mark, raw, fingerprint, seenAsIntent: true };
+function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string, want?: TableForm): KernelTable {
+  const form = listingForm(raw);
+  const base = { id, mark, raw, fingerprint: form.fingerprint };
+  if (want && form.text === want.text) return { ...base, holdsIntent: 'rendered' };
+  if (want && mark?.digest === want.fingerprint && mark.seen === form.fingerprint) return { ...base, holdsIntent: 'seen' };
   try {
     const { ruleset } = importNftJson({ nftables: raw }, file);
     const t = ruleset.tables[0];
-    return { id, table: t ? stripMarker(t) : undefined, mark, raw, fingerprint };
+    return { ...base, table: t ? stripMarker(t) : undefined };
   } catch (e) {
     if (!(e instanceof NftlensError)) throw e;
-    return { id, mark, raw, fingerprint, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
+    return { ...base, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
   }
 }
 
@@ -103,15 +135,14 @@ function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | 
  */
 export async function readOwned(ids: readonly string[], opts: ReadOptions): Promise<KernelState> {
   const wanted = new Set(ids);
-  const [existing, ...listed] = await Promise.all([listTableIds(opts), ...ids.map((id) => listTable(id, opts))]);
-  const present = new Set(existing);
+  const [listed, existing] = await Promise.all([listTables(ids, opts), opts.all ? listTableIds(opts) : []]);
   const state: KernelState = { owned: new Map(), foreign: [] };
   const file = `nft -j list table${opts.netns ? ` (netns ${opts.netns})` : ''}`;
   ids.forEach((id, i) => {
     const l = listed[i];
-    if (!present.has(id) || !l) return;
+    if (!l) return;
     const ours = l.mark?.owner === opts.owner;
-    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file, ours ? opts.expect : undefined));
+    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file, ours ? opts.expect?.(id) : undefined));
     else state.foreign.push(id);
   });
   if (opts.all) {
@@ -121,7 +152,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const full = await Promise.all(mine.map((id) => listTable(id, opts)));
     mine.forEach((id, i) => {
       const l = full[i];
-      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw, fingerprint: listingFingerprint(l.raw) });
+      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw, fingerprint: listingForm(l.raw).fingerprint });
     });
   }
   return state;
