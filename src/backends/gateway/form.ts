@@ -16,9 +16,9 @@ import { OWNER_CHAIN } from './owner.js';
 type Json = Record<string, unknown>;
 
 export interface TableForm {
-  text: string;
-  /** sha256 of text, first 24 hex digits. */
-  fingerprint: string;
+  readonly text: string;
+  /** sha256 of text, first 24 hex digits (computed when first asked: most checks compare texts). */
+  readonly fingerprint: string;
 }
 
 /** The intent table as rendered for nft: its commands, each command's JSON text, and its form. */
@@ -51,7 +51,13 @@ function objectText(kind: string, body: unknown): string {
   return JSON.stringify({ [kind]: out });
 }
 
-const hash24 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 24);
+class Form implements TableForm {
+  private hash?: string;
+  constructor(readonly text: string) {}
+  get fingerprint(): string {
+    return (this.hash ??= createHash('sha256').update(this.text).digest('hex').slice(0, 24));
+  }
+}
 
 /** Collects objects, then orders them: tables, other objects (sorted), rules by chain. */
 class FormBuilder {
@@ -74,8 +80,7 @@ class FormBuilder {
   form(): TableForm {
     const chains = [...this.rules.keys()].sort();
     const parts = [...this.tables, ...this.others.sort(), ...chains.flatMap((c) => this.rules.get(c)!)];
-    const text = parts.join('\n');
-    return { text, fingerprint: hash24(text) };
+    return new Form(parts.join('\n'));
   }
 }
 

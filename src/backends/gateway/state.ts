@@ -114,19 +114,31 @@ async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undef
   return r.code === 0 ? markOf(parsed(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 
-function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string, want?: TableForm): KernelTable {
-  const form = listingForm(raw);
-  const base = { id, mark, raw, fingerprint: form.fingerprint };
-  if (want && form.text === want.text) return { ...base, holdsIntent: 'rendered' };
-  if (want && mark?.digest === want.fingerprint && mark.seen === form.fingerprint) return { ...base, holdsIntent: 'seen' };
-  try {
-    const { ruleset } = importNftJson({ nftables: raw }, file);
-    const t = ruleset.tables[0];
-    return { ...base, table: t ? stripMarker(t) : undefined };
-  } catch (e) {
-    if (!(e instanceof NftlensError)) throw e;
-    return { ...base, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
+/** A listed table, not imported: its form's fingerprint is computed only when asked. */
+function listed(id: string, l: Listing): KernelTable & { form: TableForm } {
+  const form = listingForm(l.raw);
+  return {
+    id, mark: l.mark, raw: l.raw, form,
+    get fingerprint() {
+      return form.fingerprint;
+    },
+  };
+}
+
+function imported(id: string, l: Listing, file: string, want?: TableForm): KernelTable {
+  const k = listed(id, l);
+  if (want && k.form.text === want.text) k.holdsIntent = 'rendered';
+  else if (want && k.mark?.digest === want.fingerprint && k.mark.seen === k.fingerprint) k.holdsIntent = 'seen';
+  else {
+    try {
+      const t = importNftJson({ nftables: l.raw }, file).ruleset.tables[0];
+      if (t) k.table = stripMarker(t);
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      k.unsupported = e.diagnostics.filter((d) => d.severity === 'error');
+    }
   }
+  return k;
 }
 
 /**
@@ -135,14 +147,14 @@ function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | 
  */
 export async function readOwned(ids: readonly string[], opts: ReadOptions): Promise<KernelState> {
   const wanted = new Set(ids);
-  const [listed, existing] = await Promise.all([listTables(ids, opts), opts.all ? listTableIds(opts) : []]);
+  const [lists, existing] = await Promise.all([listTables(ids, opts), opts.all ? listTableIds(opts) : []]);
   const state: KernelState = { owned: new Map(), foreign: [] };
   const file = `nft -j list table${opts.netns ? ` (netns ${opts.netns})` : ''}`;
   ids.forEach((id, i) => {
-    const l = listed[i];
+    const l = lists[i];
     if (!l) return;
     const ours = l.mark?.owner === opts.owner;
-    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file, ours ? opts.expect?.(id) : undefined));
+    if (ours || opts.adopt) state.owned.set(id, imported(id, l, file, ours ? opts.expect?.(id) : undefined));
     else state.foreign.push(id);
   });
   if (opts.all) {
@@ -152,7 +164,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const full = await Promise.all(mine.map((id) => listTable(id, opts)));
     mine.forEach((id, i) => {
       const l = full[i];
-      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw, fingerprint: listingForm(l.raw).fingerprint });
+      if (l?.mark?.owner === opts.owner) state.owned.set(id, listed(id, l));
     });
   }
   return state;

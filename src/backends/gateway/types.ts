@@ -62,8 +62,8 @@ export interface KernelTable {
   mark?: OwnerMark;
   /** The listing's objects (table, chains, rules, sets…) with handles, to restore on rollback. */
   raw: object[];
-  /** The fingerprint of the listing's form (form.ts). */
-  fingerprint: string;
+  /** The fingerprint of the listing's form (form.ts; computed when first asked). */
+  readonly fingerprint: string;
   /**
    * The listing holds the intent without being imported (`table` is then absent): its form is
    * the rendered intent's (`rendered`), or the one a verified write found to hold it (`seen`:
