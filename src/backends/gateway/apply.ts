@@ -30,7 +30,7 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
   const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all, expect: expectedForms(intent, rendered) });
 
   return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
-    const before = await checkAndRead(intent, rendered, () => read(opts.adopt, opts.prune), run);
+    const before = await checkAndRead(intent, rendered, () => read(opts.adopt, opts.prune), { ...run, nftChecked: opts.nftChecked });
     if (before.foreign.length) {
       const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
       throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {

@@ -9,7 +9,7 @@ export { compareTables, compareState, canonMemo, sameStructure, type Canon } fro
 export { planApply, formatPlan, tableChanges } from './plan.js';
 export { readOwned, listTableIds, splitId } from './state.js';
 export { intentFrom, locateRule } from './intent.js';
-export { checkNft } from './nft-check.js';
+export { checkNft, startNftCheck } from './nft-check.js';
 export { withLock, lockName } from './lock.js';
 export { statusRecords, defaultHost } from './status.js';
 export {

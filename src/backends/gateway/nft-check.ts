@@ -46,3 +46,13 @@ export async function checkNft(opts: NftRun = {}): Promise<NftInfo> {
   }
   return { version };
 }
+
+/**
+ * checkNft started now and awaited later (the CLI starts it before reading its input): a failure
+ * is reported where it is awaited, not as an unhandled rejection meanwhile.
+ */
+export function startNftCheck(opts: NftRun = {}): Promise<NftInfo> {
+  const checking = checkNft(opts);
+  checking.catch(() => undefined);
+  return checking;
+}

@@ -24,6 +24,8 @@ export interface ReadOptions extends NftRun {
   adopt?: boolean;
   /** Also find owned tables that are not in `ids` (for prune). */
   all?: boolean;
+  /** Only the listings (raw, mark): nothing is imported (for counters). */
+  listOnly?: boolean;
   /**
    * The intent's rendered form of a table, asked once its listing has arrived: a listing of that
    * form, or whose mark carries its fingerprint as digest and the listing's own as `seen`, is not
@@ -154,7 +156,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const l = lists[i];
     if (!l) return;
     const ours = l.mark?.owner === opts.owner;
-    if (ours || opts.adopt) state.owned.set(id, imported(id, l, file, ours ? opts.expect?.(id) : undefined));
+    if (ours || opts.adopt) state.owned.set(id, opts.listOnly ? listed(id, l) : imported(id, l, file, ours ? opts.expect?.(id) : undefined));
     else state.foreign.push(id);
   });
   if (opts.all) {

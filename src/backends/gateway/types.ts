@@ -24,6 +24,11 @@ export interface GatewayOptions {
   lockTimeoutMs?: number;
   /** `host` of status records (default: hostname, and `/NETNS` when netns is given). */
   host?: string;
+  /**
+   * The start check (checkNft), when the caller started it already: the CLI starts it before it
+   * reads the input, so that nft runs while the input parses.
+   */
+  nftChecked?: Promise<NftInfo>;
 }
 
 export interface ResourceRef {

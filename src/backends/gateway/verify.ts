@@ -11,15 +11,17 @@ import { renderMemo, type Rendered, type TableForm } from './form.js';
 import type { NftRun } from './nft-run.js';
 import { checkOwnerName, OWNER_DEFAULT } from './owner.js';
 import { readOwned } from './state.js';
-import type { GatewayOptions, Intent, KernelState, VerifyResult } from './types.js';
+import type { GatewayOptions, Intent, KernelState, NftInfo, VerifyResult } from './types.js';
 
 /**
  * The start check and the first read, run together (nothing is written before both succeed);
  * the intent is rendered while nft lists the kernel's tables (their child processes are started
  * first, on the other core).
  */
-export async function checkAndRead(intent: Intent, rendered: (t: Table) => Rendered, read: () => Promise<KernelState>, run: NftRun): Promise<KernelState> {
-  const reading = Promise.allSettled([read(), checkNft(run)]);
+export async function checkAndRead(
+  intent: Intent, rendered: (t: Table) => Rendered, read: () => Promise<KernelState>, run: NftRun & { nftChecked?: Promise<NftInfo> },
+): Promise<KernelState> {
+  const reading = Promise.allSettled([read(), run.nftChecked ?? checkNft(run)]);
   for (const t of intent.ruleset.tables) rendered(t);
   const [got, checked] = await reading;
   if (checked.status === 'rejected') throw checked.reason;
