@@ -10,10 +10,10 @@ import { canonMemo, compareState } from './compare.js';
 import { renderMemo } from './form.js';
 import { withLock } from './lock.js';
 import { checkOwnerName, checkReserved, markerUpdate, OWNER_DEFAULT } from './owner.js';
-import { planApply } from './plan.js';
+import { draftPlan } from './plan.js';
 import { readOwned } from './state.js';
 import { findRejected, restoreBatch, writeBatch } from './transaction.js';
-import { runBatch, runTexts } from './nft-run.js';
+import { runBatch, runTexts, type WhileRunning } from './nft-run.js';
 import { checkAndRead, expectedForms } from './verify.js';
 import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable, OwnerMark } from './types.js';
 
@@ -27,17 +27,19 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
   const canon = canonMemo();
   const rendered = renderMemo();
   const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
-  const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all, expect: expectedForms(intent, rendered) });
+  const read = (adopt?: boolean, all?: boolean, whileListing?: WhileRunning) =>
+    readOwned(ids, { ...run, owner, adopt, all, expect: expectedForms(intent, rendered), whileListing });
 
   return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
-    const before = await checkAndRead(intent, rendered, () => read(opts.adopt, opts.prune), { ...run, nftChecked: opts.nftChecked });
+    const before = await checkAndRead(intent, rendered, (whileListing) => read(opts.adopt, opts.prune, whileListing), { ...run, nftChecked: opts.nftChecked });
     if (before.foreign.length) {
       const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
       throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {
         ...t.origin, table: tableId(t),
       });
     }
-    const plan = planApply(intent, before, { prune: opts.prune, owner }, canon);
+    const { plan, describe } = draftPlan(intent, before, { prune: opts.prune, owner }, canon);
+    if (!plan.changed || opts.dryRun) describe();
     if (!plan.changed) {
       // every table is structurally the intent: in sync, as compareState would find (cheaply here)
       const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before, canon) };
@@ -52,7 +54,7 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
     });
     const removed = plan.tables.filter((t) => t.action === 'delete').map((t) => t.id);
     const batch = writeBatch(write, removed);
-    const r = await runTexts(batch.texts, run);
+    const r = await runTexts(batch.texts, { ...run, whileRunning: describe }); // the plan's lines are written while nft loads
     const touched = [...write.map((w) => tableId(w.table)), ...removed];
     if (r.code !== 0) {
       const at = await findRejected(batch, run);

@@ -6,7 +6,7 @@ export { apply } from './apply.js';
 export { verify, expectedForms } from './verify.js';
 export { listingForm, renderedTable, renderMemo, intentDigest, type TableForm, type Rendered } from './form.js';
 export { compareTables, compareState, canonMemo, sameStructure, type Canon } from './compare.js';
-export { planApply, formatPlan, tableChanges } from './plan.js';
+export { planApply, draftPlan, formatPlan, tableChanges } from './plan.js';
 export { readOwned, listTableIds, splitId } from './state.js';
 export { intentFrom, locateRule } from './intent.js';
 export { checkNft, startNftCheck } from './nft-check.js';

@@ -16,7 +16,7 @@ import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
 import { listingForm, type TableForm } from './form.js';
 import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
-import { runBatch, type NftRun } from './nft-run.js';
+import { runBatch, type NftRun, type WhileRunning } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
 export interface ReadOptions extends NftRun {
@@ -26,6 +26,8 @@ export interface ReadOptions extends NftRun {
   all?: boolean;
   /** Only the listings (raw, mark): nothing is imported (for counters). */
   listOnly?: boolean;
+  /** Called once nft lists the intent's tables: work that overlaps nft's (rendering the intent). */
+  whileListing?: WhileRunning;
   /**
    * The intent's rendered form of a table, asked once its listing has arrived: a listing of that
    * form, or whose mark carries its fingerprint as digest and the listing's own as `seen`, is not
@@ -88,8 +90,8 @@ function listingOf(text: string, id: string): Listing {
 }
 
 /** Lists one table; undefined when nft cannot list it (it does not exist, or vanished meanwhile). */
-async function listTable(id: string, opts: NftRun): Promise<Listing | undefined> {
-  const r = await runBatch([{ list: { table: splitId(id) } }], opts);
+async function listTable(id: string, opts: NftRun, whileRunning?: WhileRunning): Promise<Listing | undefined> {
+  const r = await runBatch([{ list: { table: splitId(id) } }], { ...opts, whileRunning });
   return r.code === 0 ? listingOf(r.stdout, id) : undefined;
 }
 
@@ -99,14 +101,16 @@ function isTable(o: Record<string, unknown> | undefined, id: string): boolean {
 }
 
 /** Lists the tables in one nft run; when that fails (one of them is missing), each alone. */
-async function listTables(ids: readonly string[], opts: NftRun): Promise<(Listing | undefined)[]> {
+async function listTables(ids: readonly string[], opts: NftRun, whileRunning?: WhileRunning): Promise<(Listing | undefined)[]> {
+  if (ids.length === 0) whileRunning?.();
   if (ids.length > 1) {
-    const r = await runBatch(ids.map((id) => ({ list: { table: splitId(id) } })), opts);
+    const r = await runBatch(ids.map((id) => ({ list: { table: splitId(id) } })), { ...opts, whileRunning });
+    whileRunning = undefined;
     const docs = r.code === 0 ? documents(r.stdout) : [];
     const all = docs.length === ids.length ? docs.map((d, i) => listingOf(d, ids[i]!)) : [];
     if (all.length && all.every((l, i) => isTable(l.raw[0], ids[i]!))) return all;
   }
-  return Promise.all(ids.map((id) => listTable(id, opts)));
+  return Promise.all(ids.map((id, i) => listTable(id, opts, i === 0 ? whileRunning : undefined)));
 }
 
 /** The owner mark of a table, reading only its marker chain. */
@@ -149,7 +153,7 @@ function imported(id: string, l: Listing, file: string, want?: TableForm): Kerne
  */
 export async function readOwned(ids: readonly string[], opts: ReadOptions): Promise<KernelState> {
   const wanted = new Set(ids);
-  const [lists, existing] = await Promise.all([listTables(ids, opts), opts.all ? listTableIds(opts) : []]);
+  const [lists, existing] = await Promise.all([listTables(ids, opts, opts.whileListing), opts.all ? listTableIds(opts) : []]);
   const state: KernelState = { owned: new Map(), foreign: [] };
   const file = `nft -j list table${opts.netns ? ` (netns ${opts.netns})` : ''}`;
   ids.forEach((id, i) => {

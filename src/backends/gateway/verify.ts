@@ -8,21 +8,21 @@ import { tableId, type Table } from '../../model/ruleset.js';
 import { checkNft } from './nft-check.js';
 import { canonMemo, compareState } from './compare.js';
 import { renderMemo, type Rendered, type TableForm } from './form.js';
-import type { NftRun } from './nft-run.js';
+import type { NftRun, WhileRunning } from './nft-run.js';
 import { checkOwnerName, OWNER_DEFAULT } from './owner.js';
 import { readOwned } from './state.js';
 import type { GatewayOptions, Intent, KernelState, NftInfo, VerifyResult } from './types.js';
 
 /**
  * The start check and the first read, run together (nothing is written before both succeed);
- * the intent is rendered while nft lists the kernel's tables (their child processes are started
- * first, on the other core).
+ * the intent is rendered while nft lists the kernel's tables, once nft's child has started.
  */
 export async function checkAndRead(
-  intent: Intent, rendered: (t: Table) => Rendered, read: () => Promise<KernelState>, run: NftRun & { nftChecked?: Promise<NftInfo> },
+  intent: Intent, rendered: (t: Table) => Rendered, read: (whileListing: WhileRunning) => Promise<KernelState>,
+  run: NftRun & { nftChecked?: Promise<NftInfo> },
 ): Promise<KernelState> {
-  const reading = Promise.allSettled([read(), run.nftChecked ?? checkNft(run)]);
-  for (const t of intent.ruleset.tables) rendered(t);
+  const renderAll = () => intent.ruleset.tables.forEach(rendered);
+  const reading = Promise.allSettled([read(renderAll), run.nftChecked ?? checkNft(run)]);
   const [got, checked] = await reading;
   if (checked.status === 'rejected') throw checked.reason;
   if (got.status === 'rejected') throw got.reason;
@@ -44,6 +44,7 @@ export async function verify(intent: Intent, opts: GatewayOptions = {}): Promise
   if (intent.ruleset.tables.length === 0) throw NftlensError.of('INPUT_KIND', 'the input holds no table to verify', {});
   const rendered = renderMemo();
   const expect = expectedForms(intent, rendered);
-  const state = await checkAndRead(intent, rendered, () => readOwned(intent.ruleset.tables.map(tableId), { ...opts, owner, adopt: opts.adopt, expect }), opts);
+  const ids = intent.ruleset.tables.map(tableId);
+  const state = await checkAndRead(intent, rendered, (whileListing) => readOwned(ids, { ...opts, owner, adopt: opts.adopt, expect, whileListing }), opts);
   return compareState(intent.ruleset.tables, state, canonMemo());
 }

@@ -29,9 +29,11 @@ export interface SyncCheck {
  */
 export function ownedCheck(intent: Intent, opts: { netns?: string; owner?: string }): () => Promise<VerifyResult> {
   const canon = canonMemo();
-  const expect = expectedForms(intent, renderMemo());
+  const rendered = renderMemo();
+  const expect = expectedForms(intent, rendered);
   const ids = intent.ruleset.tables.map(tableId);
-  return async () => compareState(intent.ruleset.tables, await readOwned(ids, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT, expect }), canon);
+  const whileListing = () => intent.ruleset.tables.forEach(rendered); // the first check renders while nft lists
+  return async () => compareState(intent.ruleset.tables, await readOwned(ids, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT, expect, whileListing }), canon);
 }
 
 export interface HealOutcome {
