@@ -48,6 +48,15 @@ describe('listingForm', () => {
     expect(new Set(texts).size).toBe(texts.length);
   });
 
+  it('writes each object as JSON of its sorted keys, whichever way it is built', () => {
+    const body = { expr: [match('10.0.0.1'), { counter: { packets: 1, bytes: 2 } }, { accept: null }], table: 't', handle: 4, family: 'ip', comment: 'c', chain: 'c' };
+    const sorted = { chain: 'c', comment: 'c', expr: [match('10.0.0.1'), { counter: null }, { accept: null }], family: 'ip', table: 't' };
+    expect(listingForm([{ rule: body }]).text).toBe(JSON.stringify({ rule: sorted }));
+    const other = { ...body, index: 0 }; // a key rules do not have: the general path
+    const { table, ...rest } = sorted;
+    expect(listingForm([{ rule: other }]).text).toBe(JSON.stringify({ rule: { ...rest, index: 0, table } }));
+  });
+
   it('fingerprints are 24 hex digits, equal exactly for equal texts', () => {
     const a = listingForm(listing(rule('10.0.0.1', 3)));
     expect(a.fingerprint).toMatch(/^[0-9a-f]{24}$/);
