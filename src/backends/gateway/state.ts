@@ -1,9 +1,9 @@
 // What the kernel holds, for the applier: only tables nftlens owns are read in full, so foreign
 // tables with constructs nftlens does not model (kube-proxy's, firewalld's…) never make it fail.
-// The intent's tables are listed in one nft run (one list command each; a table that does not
-// exist fails that run, and then each is listed alone); only with prune does `nft -j list tables`
-// (which costs nft a walk of the whole ruleset) say which other tables exist, whose marker chains
-// are then read to find owned tables to delete. The raw listing of each owned table is kept, as it
+// The intent's tables are listed directly (in parallel; one that does not exist fails its
+// listing); only with prune does `nft -j list tables` (which costs nft a walk of the whole
+// ruleset) say which other tables exist, whose marker chains are then read to find owned tables
+// to delete. The raw listing of each owned table is kept, as it
 // is the state a rollback restores.
 // Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
 // command line: nft parses its arguments as its command language, so a table named
@@ -59,11 +59,6 @@ function parsed(text: string, what: string): Record<string, unknown>[] {
   return Array.isArray(list) ? (list as Record<string, unknown>[]) : [];
 }
 
-/** nft prints one JSON document per list command, each on one line (strings escape newlines). */
-function documents(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.trim() !== '');
-}
-
 /** `family name` of every table in the kernel (namespace). */
 export async function listTableIds(opts: NftRun): Promise<string[]> {
   const r = await runBatch([{ list: { tables: null } }], opts);
@@ -95,21 +90,13 @@ async function listTable(id: string, opts: NftRun, whileRunning?: WhileRunning):
   return r.code === 0 ? listingOf(r.stdout, id) : undefined;
 }
 
-function isTable(o: Record<string, unknown> | undefined, id: string): boolean {
-  const t = o?.table as Listed | undefined;
-  return t !== undefined && `${t.family} ${t.name}` === id;
-}
-
-/** Lists the tables in one nft run; when that fails (one of them is missing), each alone. */
+/**
+ * Lists the tables, each by its own nft run, all at once. (One run of several list commands
+ * would do: nft 1.0.6 fills its cache for the first command only and then fails the second with
+ * ENOENT.)
+ */
 async function listTables(ids: readonly string[], opts: NftRun, whileRunning?: WhileRunning): Promise<(Listing | undefined)[]> {
   if (ids.length === 0) whileRunning?.();
-  if (ids.length > 1) {
-    const r = await runBatch(ids.map((id) => ({ list: { table: splitId(id) } })), { ...opts, whileRunning });
-    whileRunning = undefined;
-    const docs = r.code === 0 ? documents(r.stdout) : [];
-    const all = docs.length === ids.length ? docs.map((d, i) => listingOf(d, ids[i]!)) : [];
-    if (all.length && all.every((l, i) => isTable(l.raw[0], ids[i]!))) return all;
-  }
   return Promise.all(ids.map((id, i) => listTable(id, opts, i === 0 ? whileRunning : undefined)));
 }
 

@@ -5,7 +5,9 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apply, intentDigest, readOwned, renderedTable, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
 import { noKernel, suiteNetns } from '../../support/kernel.js';
-import { fc, intentOf } from './support.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fakeNft, fc, intentOf, realNft, scratch, withPath } from './support.js';
 
 const POLICY = fc('gw-v', [
   { name: 'allow-web', action: 'accept', dst: '10.42.1.15' },
@@ -97,6 +99,25 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     await ns.nft(['delete', 'table', 'ip', 'gw-v']);
     const gone = await verify(intent, { netns: ns.name });
     expect(gone.tables[0]).toMatchObject({ inSync: false, missing: true });
+  });
+
+  it('lists each table of the intent by one nft run, and nothing else than the start check', async () => {
+    const two = await intentOf(`${POLICY}---\n${fc('gw-v2', [{ name: 'allow-dns', action: 'accept', dst: '10.42.9.53' }], { name: 'second' })}`);
+    expect((await apply(two, { netns: ns.name })).verify?.inSync).toBe(true);
+    const log = join(scratch, `${ns.name}-nft-runs`);
+    const logging = fakeNft(`echo "$*" >> '${log}'\nexec "${realNft}" "$@"`);
+    const runs = async () => {
+      writeFileSync(log, '');
+      const v = await withPath(logging, () => verify(two, { netns: ns.name }));
+      return { v, args: readFileSync(log, 'utf8').trim().split('\n') };
+    };
+    const converged = await runs();
+    expect(converged.v.inSync).toBe(true);
+    // the start check (version, JSON) and one listing per table: no \`list tables\`
+    expect(converged.args.map((a) => a.replace(/ \S*batch\.json$/, ' BATCH')).sort()).toEqual(['--version', '-j -f BATCH', '-j -f BATCH', '-j list flowtables']);
+    await ns.nft(['delete', 'table', 'ip', 'gw-v2']);
+    const missing = await runs();
+    expect(missing.v.tables.map((t) => [t.id, t.inSync, t.missing])).toEqual([['ip gw-v', true, false], ['ip gw-v2', false, true]]);
   });
 
   it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
