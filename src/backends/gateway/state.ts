@@ -3,8 +3,7 @@
 // The intent's tables are listed directly (in parallel; one that does not exist fails its
 // listing); only with prune does `nft -j list tables` (which costs nft a walk of the whole
 // ruleset) say which other tables exist, whose marker chains are then read to find owned tables
-// to delete. The raw listing of each owned table is kept, as it
-// is the state a rollback restores.
+// to delete. The raw listing of each owned table is kept, as it is the state a rollback restores.
 // Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
 // command line: nft parses its arguments as its command language, so a table named
 // `x; flush ruleset` on the command line would be two commands. A listing whose form (form.ts) is
