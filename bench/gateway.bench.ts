@@ -5,14 +5,21 @@
 //   - apply + verify (one transaction, read back, compare) vs a raw `nft -j -f` load of the table;
 //   - a converged no-op check (apply finding nothing to write; verify; watch's check) vs a raw
 //     `nft -j list table` of it;
+//   - what nft alone costs for each way of listing (JSON, text, terse, by chain, `list tables`,
+//     the start check's commands), so that the applier's own share is seen;
+//   - the CLI end to end in fresh processes (`nftlens verify`, a no-op `nftlens apply`: reading
+//     and parsing the 10k-rule input included) against `nftlens validate` of the same file;
 //   - the exact semantic verify (the policy diff of intent and kernel state, forced even though
 //     the structure agrees) and a drifted verify (one rule changed: structure, then the exact diff
 //     with witnesses).
-// Medians of RUNS runs. Writes bench/results/gateway.{md,json}. Usage: npm run bench:gateway [-- RULES]
+// Medians of RUNS runs. Writes bench/results/gateway.{md,json}. Needs `npm run build` (the CLI rows
+// run bin/nftlens.js). Usage: npm run bench:gateway [-- RULES]
 
 import cliProgress from 'cli-progress';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Netns } from '../src/backends/netns/netns.js';
 import { exec } from '../src/backends/netns/exec.js';
 import { renderNftJson } from '../src/backends/nft/render-json.js';
@@ -27,13 +34,14 @@ const RULES = Number(process.argv[2] ?? 10_000);
 const RUNS = 3;
 const TABLE = 'liqo-bench';
 const RESULTS = new URL('./results/', import.meta.url).pathname;
+const BIN = fileURLToPath(new URL('../bin/nftlens.js', import.meta.url));
 
 function octets(i: number, base: number): string {
   return `10.${base + ((i >> 16) & 0xff)}.${(i >> 8) & 0xff}.${i & 0xff}`;
 }
 
-/** The table as nft JSON, so that it goes through the same front end as any input. */
-function liqoStyle(n: number): Ruleset {
+/** The table as nft JSON text, so that it goes through the same front end as any input. */
+function liqoStyle(n: number): string {
   const items: object[] = [
     { table: { family: 'ip', name: TABLE } },
     { chain: { family: 'ip', table: TABLE, name: 'forward-filter', type: 'filter', hook: 'forward', prio: 0, policy: 'drop' } },
@@ -52,7 +60,7 @@ function liqoStyle(n: number): Ruleset {
       },
     });
   }
-  return importNftJson(JSON.stringify({ nftables: items }), 'bench').ruleset;
+  return JSON.stringify({ nftables: items });
 }
 
 /** CPU ms of this process plus its waited-for children (nft runs there): /proc/self/stat utime…cstime. */
@@ -85,12 +93,16 @@ interface Row {
   ratio?: number;
 }
 
-const ruleset = liqoStyle(RULES);
+const input = liqoStyle(RULES);
+const scratch = mkdtempSync(join(tmpdir(), 'nftlens-gwbench-'));
+const inputFile = join(scratch, 'liqo-bench.json');
+writeFileSync(inputFile, input);
+const ruleset: Ruleset = importNftJson(input, 'bench').ruleset;
 const intent: Intent = intentFrom({ ruleset, diagnostics: [], resources: [], files: ['bench'] });
 const rendered = renderNftJson(ruleset).nftables.slice(1);
 const ns = await Netns.create('gwbench');
 const rows: Row[] = [];
-const STEPS = 8;
+const STEPS = 17;
 const bar = new cliProgress.SingleBar({ format: 'gateway {bar} {value}/{total} operations', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
 bar.start(STEPS, 0);
 function record(row: Row): void {
@@ -107,6 +119,15 @@ try {
   const rawList = await median(() => exec('nft', ['-j', 'list', 'table', 'ip', TABLE], run));
   record({ what: `raw \`nft -j -f\` load of the table (baseline)`, ...rawLoad });
   record({ what: `raw \`nft -j list table\` (baseline)`, ...rawList });
+  // What nft alone costs for the other ways of listing, and for the start check's commands.
+  const nftAlone: [string, string[]][] = [
+    ['nft alone: `nft list table` (text; names would go on nft\'s command line or in an nft script)', ['list', 'table', 'ip', TABLE]],
+    ['nft alone: `nft -j -t list table` (terse: set elements left out)', ['-j', '-t', 'list', 'table', 'ip', TABLE]],
+    ['nft alone: `nft -j list chain` of the 10k-rule chain', ['-j', 'list', 'chain', 'ip', TABLE, 'forward-filter']],
+    ['nft alone: `nft -j list tables` (names only; nft walks the whole ruleset)', ['-j', 'list', 'tables']],
+    ['nft alone: `nft -j list flowtables` (the JSON start check)', ['-j', 'list', 'flowtables']],
+    ['nft alone: `nft --version`', ['--version']],
+  ];
 
   const applyMs = await median(async () => {
     const r = await apply(intent, run);
@@ -118,17 +139,33 @@ try {
     const r = await apply(intent, run);
     if (r.written) throw new Error('a converged apply wrote');
   });
-  record({ what: 'converged no-op apply (read owned, plan: nothing to write)', ...noop, target: 1000, baseline: 'raw list', ratio: noop.ms / rawList.ms });
+  record({ what: 'converged no-op apply (start check, list owned, plan: nothing to write)', ...noop, target: 1000, baseline: 'raw list', ratio: noop.ms / rawList.ms });
+  for (const [what, args] of nftAlone) {
+    const m = await median(() => exec('nft', args, run));
+    record({ what, ...m, baseline: 'raw list', ratio: m.ms / rawList.ms });
+  }
   const verifyMs = await median(async () => {
     if (!(await verify(intent, run)).inSync) throw new Error('not in sync');
   });
-  record({ what: 'converged `verify` (nft start check, read owned, compare)', ...verifyMs, target: 1000, baseline: 'raw list', ratio: verifyMs.ms / rawList.ms });
+  record({ what: 'converged `verify` (start check, list owned, compare)', ...verifyMs, target: 1000, baseline: 'raw list', ratio: verifyMs.ms / rawList.ms });
   const ids = [`ip ${TABLE}`];
   const check = ownedCheck(intent, run);
   const watchCheck = await median(async () => {
     if (!(await check()).inSync) throw new Error('not in sync');
   });
-  record({ what: "watch's periodic check (list owned, fingerprint seen at the last write: no import)", ...watchCheck, target: 1000, baseline: 'raw list', ratio: watchCheck.ms / rawList.ms });
+  record({ what: "watch's periodic check (list owned, compare with the intent rendered once)", ...watchCheck, target: 1000, baseline: 'raw list', ratio: watchCheck.ms / rawList.ms });
+
+  // The CLI end to end, each a fresh process that reads and parses the 10k-rule input.
+  const cli = (args: string[]) => async () => {
+    const r = await exec(process.execPath, [BIN, ...args, '-f', inputFile]);
+    if (r.code !== 0) throw new Error(`nftlens ${args[0]} exited ${r.code}: ${r.stderr}`);
+  };
+  const validate = await median(cli(['validate']));
+  record({ what: '`nftlens validate` (fresh process: read and parse the input; baseline)', ...validate });
+  const cliVerify = await median(cli(['verify', '--netns', ns.name]));
+  record({ what: '`nftlens verify` (fresh process: parse, start check, list, compare)', ...cliVerify, baseline: 'validate + raw list', ratio: cliVerify.ms / (validate.ms + rawList.ms) });
+  const cliApply = await median(cli(['apply', '--netns', ns.name]));
+  record({ what: '`nftlens apply`, converged (fresh process)', ...cliApply, baseline: 'validate + raw list', ratio: cliApply.ms / (validate.ms + rawList.ms) });
 
   const state = await readOwned(ids, { ...run, owner: 'nftlens' });
   const kernel = state.owned.get(ids[0]!)!.table!;
@@ -152,6 +189,7 @@ try {
 } finally {
   bar.stop();
   await ns.dispose();
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 const fmt = (x: number) => x.toFixed(0);

@@ -7,13 +7,14 @@
 import { NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
 import { canonMemo, compareState } from './compare.js';
+import { renderMemo } from './form.js';
 import { withLock } from './lock.js';
-import { checkOwnerName, checkReserved, digestOf, listingText, markerUpdate, OWNER_DEFAULT } from './owner.js';
-import { planApply } from './plan.js';
+import { checkOwnerName, checkReserved, markerUpdate, OWNER_DEFAULT } from './owner.js';
+import { draftPlan } from './plan.js';
 import { readOwned } from './state.js';
 import { findRejected, restoreBatch, writeBatch } from './transaction.js';
-import { runBatch } from './nft-run.js';
-import { checkAndRead, expectedDigests } from './verify.js';
+import { runBatch, runTexts, type WhileRunning } from './nft-run.js';
+import { checkAndRead, expectedForms } from './verify.js';
 import type { ApplyResult, GatewayOptions, Intent, KernelState, KernelTable, OwnerMark } from './types.js';
 
 export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<ApplyResult> {
@@ -24,18 +25,21 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
   const run = { netns: opts.netns, timeoutMs: opts.timeoutMs };
   const ids = intent.ruleset.tables.map(tableId);
   const canon = canonMemo();
+  const rendered = renderMemo();
   const byId = new Map<string, Table>(intent.ruleset.tables.map((t) => [tableId(t), t]));
-  const read = (adopt?: boolean, all?: boolean) => readOwned(ids, { ...run, owner, adopt, all, expect: expectedDigests(intent, canon) });
+  const read = (adopt?: boolean, all?: boolean, whileListing?: WhileRunning) =>
+    readOwned(ids, { ...run, owner, adopt, all, expect: expectedForms(intent, rendered), whileListing });
 
   return withLock(owner, opts.netns, async (): Promise<ApplyResult> => {
-    const before = await checkAndRead(intent, canon, () => read(opts.adopt, opts.prune), run);
+    const before = await checkAndRead(intent, rendered, (whileListing) => read(opts.adopt, opts.prune, whileListing), { ...run, nftChecked: opts.nftChecked });
     if (before.foreign.length) {
       const t = intent.ruleset.tables.find((x) => tableId(x) === before.foreign[0])!;
       throw NftlensError.of('GATEWAY_OWNER', `table ${before.foreign[0]} exists and nftlens does not own it: left untouched (--adopt takes it over)`, {
         ...t.origin, table: tableId(t),
       });
     }
-    const plan = planApply(intent, before, { prune: opts.prune, owner }, canon);
+    const { plan, describe } = draftPlan(intent, before, { prune: opts.prune, owner }, canon);
+    if (!plan.changed || opts.dryRun) describe();
     if (!plan.changed) {
       // every table is structurally the intent: in sync, as compareState would find (cheaply here)
       const result: ApplyResult = { plan, written: false, rolledBack: false, verify: compareState(intent.ruleset.tables, before, canon) };
@@ -45,11 +49,12 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
     if (opts.dryRun) return { plan, written: false, rolledBack: false, failure: { reason: 'DryRun', message: 'dry run: changes not written' } };
     const write = plan.tables.filter((t) => t.action === 'create' || t.action === 'replace').map((t) => {
       const table = byId.get(t.id)!;
-      return { table, mark: { owner, digest: digestOf(canon.text(table)) } };
+      const r = rendered(table);
+      return { table, rendered: r, mark: { owner, digest: r.form.fingerprint } };
     });
     const removed = plan.tables.filter((t) => t.action === 'delete').map((t) => t.id);
     const batch = writeBatch(write, removed);
-    const r = await runBatch(batch.commands, run);
+    const r = await runTexts(batch.texts, { ...run, whileRunning: describe }); // the plan's lines are written while nft loads
     const touched = [...write.map((w) => tableId(w.table)), ...removed];
     if (r.code !== 0) {
       const at = await findRejected(batch, run);
@@ -62,6 +67,7 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
         failure: { reason: 'NftError', message: `nft refused the transaction; ${rolledBack ? 'what it left was rolled back' : 'nothing was applied'}: ${message}`, origin: at === undefined ? undefined : batch.origins[at] },
       };
     }
+    // the verification reuses the intent rendered for the write: a table listed as written is in sync as it is
     const after = await read(true);
     const verify = compareState(intent.ruleset.tables, after, canon);
     const leftovers = removed.length ? await stillThere(removed, run, owner) : [];
@@ -83,11 +89,14 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
 }
 
 /**
- * Records in each written table's mark the fingerprint of the listing just verified (owner.ts).
- * Only the marker rule changes; if this fails, later checks simply take the full path.
+ * Records in the mark of each written table that the kernel lists otherwise than it was rendered
+ * (its own rewrites) the fingerprint of the listing just verified (owner.ts), so that later checks
+ * need not import it. Only the marker rule changes; if this fails, later checks simply import.
+ * A table listed as rendered needs no record, and gets no second write.
  */
 async function markSeen(marks: OwnerMark[], after: KernelState, run: Run): Promise<void> {
   const cmds = [...after.owned.values()]
+    .filter((k) => k.holdsIntent !== 'rendered')
     .map((k) => {
       const m = marks.find((x) => x.digest === k.mark?.digest);
       return m && markerUpdate(k.raw, { ...m, seen: k.fingerprint });
@@ -103,13 +112,14 @@ async function stillThere(ids: string[], run: { netns?: string }, owner: string)
 
 type Run = { netns?: string; timeoutMs?: number };
 
-/** The first of `ids` whose listing differs from `before` (handles and counter values aside). */
+/** The first of `ids` whose listing differs from `before` (handles and counter values aside: form.ts). */
 async function firstChanged(ids: string[], before: KernelState, run: Run, owner: string): Promise<string | undefined> {
   const now = await readOwned(ids, { ...run, owner, adopt: true });
   return ids.find((id) => {
     const was: KernelTable | undefined = before.owned.get(id);
     const is = now.owned.get(id);
-    return !was !== !is || (was !== undefined && is !== undefined && listingText(was.raw) !== listingText(is.raw));
+    const same = (a: KernelTable, b: KernelTable) => a.fingerprint === b.fingerprint && JSON.stringify(a.mark) === JSON.stringify(b.mark);
+    return !was !== !is || (was !== undefined && is !== undefined && !same(was, is));
   });
 }
 
@@ -119,7 +129,7 @@ async function unchanged(ids: string[], before: KernelState, run: Run, owner: st
 
 /** Restores `ids` to `before` in one transaction and checks the kernel then lists what it did. */
 async function restore(ids: string[], before: KernelState, run: Run, owner: string): Promise<void> {
-  const r = await runBatch(restoreBatch(ids, before.owned).commands, run);
+  const r = await runTexts(restoreBatch(ids, before.owned).texts, run);
   const fail = (why: string) => NftlensError.of('GATEWAY_ROLLBACK', `restoring the previous state of ${ids.join(', ')} failed: ${why}`, {});
   if (r.code !== 0) throw fail(r.stderr.trim() || `nft exited ${r.code}`);
   const differs = await firstChanged(ids, before, run, owner);

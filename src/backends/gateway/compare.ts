@@ -51,7 +51,7 @@ function differences(intent: Table, kernel: Table): string[] {
 export function compareTables(intent: Table, kernel: KernelTable | undefined, canon: Canon = canonMemo()): TableCheck {
   const id = tableId(intent);
   if (!kernel) return { id, inSync: false, missing: true, structural: [`table ${id}: not in the kernel`], semantic: [] };
-  if (kernel.seenAsIntent) return { id, inSync: true, missing: false, structural: [], semantic: [] };
+  if (kernel.holdsIntent) return { id, inSync: true, missing: false, structural: [], semantic: [] };
   if (!kernel.table) {
     const why = (kernel.unsupported ?? []).map(formatDiagnostic);
     return { id, inSync: false, missing: false, structural: [`table ${id}: the kernel's table cannot be read back`, ...why], semantic: [] };

@@ -3,18 +3,19 @@
 // not, and report Kubernetes-condition-shaped status. Everything other modules use is here.
 export type * from './types.js';
 export { apply } from './apply.js';
-export { verify, expectedDigests } from './verify.js';
+export { verify, expectedForms } from './verify.js';
+export { listingForm, renderedTable, renderMemo, intentDigest, type TableForm, type Rendered } from './form.js';
 export { compareTables, compareState, canonMemo, sameStructure, type Canon } from './compare.js';
-export { planApply, formatPlan, tableChanges } from './plan.js';
+export { planApply, draftPlan, formatPlan, tableChanges } from './plan.js';
 export { readOwned, listTableIds, splitId } from './state.js';
 export { intentFrom, locateRule } from './intent.js';
-export { checkNft } from './nft-check.js';
+export { checkNft, startNftCheck } from './nft-check.js';
 export { withLock, lockName } from './lock.js';
 export { statusRecords, defaultHost } from './status.js';
 export {
-  OWNER_CHAIN, OWNER_DEFAULT, ownerComment, parseOwnerComment, intentDigest, digestOf, listingFingerprint, markerUpdate,
+  OWNER_CHAIN, OWNER_DEFAULT, ownerComment, parseOwnerComment, markerUpdate,
   readMark, stripMarker, markerCommands,
 } from './owner.js';
 export { writeBatch, restoreBatch, findRejected, type Batch } from './transaction.js';
-export { runNft, runBatch, type NftRun } from './nft-run.js';
+export { runNft, runBatch, runTexts, type NftRun } from './nft-run.js';
 export { formatApply, formatVerify, applyJson, verifyJson } from './report.js';

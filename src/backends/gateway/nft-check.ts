@@ -1,6 +1,7 @@
-// The start check of apply and verify: nft exists, is 1.0 or later, and speaks JSON
-// (`nft -j list tables` answers a JSON document) in the target namespace. Any failure is one
-// NFT_ENV error (an environment failure, exit 3) before anything is read or written.
+// The start check of apply and verify: nft exists, is 1.0 or later, and speaks JSON in the target
+// namespace (`nft -j list flowtables` answers a JSON document: a list command that costs nft
+// nothing, where `list tables` walks the whole ruleset — 0.3 s of CPU beside a 10k-rule table).
+// Any failure is one NFT_ENV error (an environment failure, exit 3) before anything is written.
 
 import { exec } from '../netns/exec.js';
 import { NftlensError } from '../../model/diagnostics.js';
@@ -29,10 +30,10 @@ export async function checkNft(opts: NftRun = {}): Promise<NftInfo> {
   const version = `${v[1]}.${v[2]}${v[3] !== undefined ? `.${v[3]}` : ''}`;
   if (Number(v[1]) < 1) throw envError(`nft ${version} is too old: nftlens needs nftables 1.0 or later (JSON listing and input)`);
 
-  const r = await runNft(['-j', 'list', 'tables'], opts);
+  const r = await runNft(['-j', 'list', 'flowtables'], opts);
   if (r.code !== 0) {
     const why = (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
-    throw envError(`\`nft -j list tables\`${opts.netns ? ` in netns ${opts.netns}` : ''} failed: ${why || `exit ${r.code}`} (nft without JSON support, or no such namespace)`);
+    throw envError(`\`nft -j list flowtables\`${opts.netns ? ` in netns ${opts.netns}` : ''} failed: ${why || `exit ${r.code}`} (nft without JSON support, or no such namespace)`);
   }
   let doc: unknown;
   try {
@@ -41,7 +42,17 @@ export async function checkNft(opts: NftRun = {}): Promise<NftInfo> {
     doc = undefined;
   }
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { nftables?: unknown }).nftables)) {
-    throw envError('`nft -j list tables` did not print a JSON document: nft is built without JSON support');
+    throw envError('`nft -j list flowtables` did not print a JSON document: nft is built without JSON support');
   }
   return { version };
+}
+
+/**
+ * checkNft started now and awaited later (the CLI starts it before reading its input): a failure
+ * is reported where it is awaited, not as an unhandled rejection meanwhile.
+ */
+export function startNftCheck(opts: NftRun = {}): Promise<NftInfo> {
+  const checking = checkNft(opts);
+  checking.catch(() => undefined);
+  return checking;
 }

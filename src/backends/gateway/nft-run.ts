@@ -12,6 +12,9 @@ export interface NftRun {
   timeoutMs?: number;
 }
 
+/** Work for this process to do while nft runs, called once nft's child process has started. */
+export type WhileRunning = () => void;
+
 function where(opts: NftRun): string {
   return opts.netns ? ` (netns ${opts.netns})` : '';
 }
@@ -25,7 +28,20 @@ export async function runNft(args: string[], opts: NftRun): Promise<ExecResult> 
 }
 
 /** Runs `nft -j -f` (or `nft -c -j -f` when check) on a batch (JSON commands, `list` ones too); the result tells whether nft took it. */
-export async function runBatch(commands: object[], opts: NftRun & { check?: boolean }): Promise<ExecResult> {
-  const doc = JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...commands] });
-  return withFile('batch.json', doc, (file) => runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts));
+export function runBatch(commands: object[], opts: NftRun & { check?: boolean; whileRunning?: WhileRunning }): Promise<ExecResult> {
+  return runTexts(commands.map((c) => JSON.stringify(c)), opts);
+}
+
+/**
+ * runBatch of commands already serialised, one JSON text each. whileRunning is called as soon as
+ * nft has been started (the batch file is written asynchronously first), so that this process's
+ * own work overlaps nft's instead of delaying its start.
+ */
+export async function runTexts(texts: readonly string[], opts: NftRun & { check?: boolean; whileRunning?: WhileRunning }): Promise<ExecResult> {
+  const doc = `{"nftables":[{"metainfo":{"json_schema_version":1}}${texts.length ? ',' : ''}${texts.join(',')}]}`;
+  return withFile('batch.json', doc, (file) => {
+    const running = runNft(opts.check ? ['-c', '-j', '-f', file] : ['-j', '-f', file], opts); // spawns before it returns
+    opts.whileRunning?.();
+    return running;
+  });
 }

@@ -1,13 +1,12 @@
 // Table ownership. nft 1.0.6 drops table and chain comments given in JSON, so the mark lives in
 // a rule comment: each table nftlens writes holds a regular chain `nftlens-owner` (never jumped
 // to, so it changes no packet) with one rule `accept comment "nftlens/v1 owner=O digest=D"`.
-// D is a digest of the intent table's canonical form: equal digests mean the same intent. After a
-// verified write the mark also gets `seen=F`, a fingerprint of the table's listing (handles,
-// counter values and the marker chain left out) that was found to hold intent D: a later listing
-// with the same fingerprint, under the same D, holds the intent without being imported again.
+// D is the fingerprint of the intent table's form as rendered for nft (form.ts): equal digests
+// mean the same rendered intent. When the kernel lists a written table otherwise than it was
+// rendered (its own rewrites), the mark gets, after a verified write, `seen=F`: the fingerprint of
+// the listing's form found to hold intent D, so that a later listing of the same form, under the
+// same D, holds the intent without being imported again.
 
-import { createHash } from 'node:crypto';
-import { canonicalRuleset } from '../../model/canonical.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Table } from '../../model/ruleset.js';
 import { tableId } from '../../model/ruleset.js';
@@ -22,29 +21,6 @@ export function checkOwnerName(owner: string): void {
   if (!OWNER_NAME.test(owner)) {
     throw NftlensError.of('GATEWAY_OWNER', `owner ${JSON.stringify(owner)} must be 1–40 letters, digits, '.', '_' or '-'`, { field: '--owner' });
   }
-}
-
-const hash24 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 24);
-
-/** The digest of a table's canonical JSON text (compare.ts's Canon.text). */
-export const digestOf = hash24;
-
-export function intentDigest(t: Table): string {
-  return digestOf(JSON.stringify(canonicalRuleset({ tables: [t] }).tables[0]));
-}
-
-/** A listing as text without what changes by itself or on a re-add: handles and counter values. */
-export function listingText(raw: readonly object[]): string {
-  return JSON.stringify(raw, (k, v: unknown) => (k === 'handle' ? undefined : k === 'counter' ? null : v));
-}
-
-/** The fingerprint of a listing: listingText of its objects, the marker chain left out. */
-export function listingFingerprint(raw: readonly object[]): string {
-  const kept = raw.filter((o) => {
-    const body = Object.values(o)[0] as { name?: string; chain?: string } | undefined;
-    return !('chain' in o ? body?.name === OWNER_CHAIN : 'rule' in o ? body?.chain === OWNER_CHAIN : false);
-  });
-  return hash24(listingText(kept));
 }
 
 export function ownerComment(m: OwnerMark): string {

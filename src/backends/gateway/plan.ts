@@ -45,32 +45,47 @@ export function tableChanges(before: CanonicalTable | undefined, after: Canonica
   return lines;
 }
 
-export function planApply(intent: Intent, state: KernelState, opts: { prune?: boolean; owner: string }, canon: Canon = canonMemo()): Plan {
+/**
+ * The plan's actions now, and its per-rule lines when describe() is called: apply calls it while
+ * nft writes, as the lines of a 10k-rule table take the intent's canonical form.
+ */
+export function draftPlan(intent: Intent, state: KernelState, opts: { prune?: boolean; owner: string }, canon: Canon = canonMemo()): { plan: Plan; describe: () => void } {
   const tables: TablePlan[] = [];
+  const fills: (() => void)[] = [];
+  const add = (id: string, action: TablePlan['action'], lines: () => string[]) => {
+    const p: TablePlan = { id, action, lines: [] };
+    tables.push(p);
+    fills.push(() => {
+      p.lines = lines();
+    });
+  };
   const wanted = new Set<string>();
   for (const t of intent.ruleset.tables) {
     const id = tableId(t);
     wanted.add(id);
     const k = state.owned.get(id);
-    const after = canon(t);
-    if (!k) tables.push({ id, action: 'create', lines: tableChanges(undefined, after) });
-    else if (k.seenAsIntent) tables.push({ id, action: 'unchanged', lines: [] });
-    else if (!k.table) {
-      tables.push({ id, action: 'replace', lines: ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, after)] });
-    } else {
-      const before = canon(k.table);
-      const same = sameStructure(t, k.table, canon);
+    if (!k) add(id, 'create', () => tableChanges(undefined, canon(t)));
+    else if (k.holdsIntent) add(id, 'unchanged', () => []);
+    else if (!k.table) add(id, 'replace', () => ["~ the kernel's table uses constructs nftlens does not model: replaced", ...tableChanges(undefined, canon(t))]);
+    else {
+      const kernel = k.table;
+      const same = sameStructure(t, kernel, canon);
       const ours = k.mark?.owner === opts.owner;
-      const lines = same ? (ours ? [] : ['~ ownership marker (adopted)']) : tableChanges(before, after);
-      tables.push({ id, action: same && ours ? 'unchanged' : 'replace', lines });
+      add(id, same && ours ? 'unchanged' : 'replace', () => (same ? (ours ? [] : ['~ ownership marker (adopted)']) : tableChanges(canon(kernel), canon(t))));
     }
   }
   if (opts.prune) {
     for (const [id, k] of state.owned) {
-      if (!wanted.has(id)) tables.push({ id, action: 'delete', lines: k.table ? tableChanges(canon(k.table), undefined) : [] });
+      if (!wanted.has(id)) add(id, 'delete', () => (k.table ? tableChanges(canon(k.table), undefined) : []));
     }
   }
-  return { tables, changed: tables.some((t) => t.action !== 'unchanged') };
+  return { plan: { tables, changed: tables.some((t) => t.action !== 'unchanged') }, describe: () => fills.forEach((f) => f()) };
+}
+
+export function planApply(intent: Intent, state: KernelState, opts: { prune?: boolean; owner: string }, canon: Canon = canonMemo()): Plan {
+  const { plan, describe } = draftPlan(intent, state, opts, canon);
+  describe();
+  return plan;
 }
 
 export function formatPlan(plan: Plan): string {

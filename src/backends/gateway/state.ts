@@ -1,18 +1,21 @@
 // What the kernel holds, for the applier: only tables nftlens owns are read in full, so foreign
 // tables with constructs nftlens does not model (kube-proxy's, firewalld's…) never make it fail.
-// `nft -j list tables` says which exist; the intent's tables are listed directly (in parallel),
-// and with prune every other table's marker chain is read to find owned tables to delete. The
-// raw listing of each owned table is kept, as it is the state a rollback restores.
+// The intent's tables are listed directly (in parallel; one that does not exist fails its
+// listing); only with prune does `nft -j list tables` (which costs nft a walk of the whole
+// ruleset) say which other tables exist, whose marker chains are then read to find owned tables
+// to delete. The raw listing of each owned table is kept, as it is the state a rollback restores.
 // Listings are asked for in JSON (`{"list": {"table": …}}` through `nft -j -f`), never on nft's
 // command line: nft parses its arguments as its command language, so a table named
-// `x; flush ruleset` on the command line would be two commands. A listing a verified write has
-// already seen holding the intent (owner.ts, `seen=`) is not imported again.
+// `x; flush ruleset` on the command line would be two commands. A listing whose form (form.ts) is
+// the rendered intent's, or the one a verified write found holding it (owner.ts, `seen=`), is not
+// imported.
 
 import { importNftJson } from '../../frontends/nft-json/index.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
-import { listingFingerprint, OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
-import { runBatch, type NftRun } from './nft-run.js';
+import { listingForm, type TableForm } from './form.js';
+import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
+import { runBatch, type NftRun, type WhileRunning } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
 export interface ReadOptions extends NftRun {
@@ -20,11 +23,16 @@ export interface ReadOptions extends NftRun {
   adopt?: boolean;
   /** Also find owned tables that are not in `ids` (for prune). */
   all?: boolean;
+  /** Only the listings (raw, mark): nothing is imported (for counters). */
+  listOnly?: boolean;
+  /** Called once nft lists the intent's tables: work that overlaps nft's (rendering the intent). */
+  whileListing?: WhileRunning;
   /**
-   * The intent's digest of a table, asked once its listing has arrived: a listing whose mark
-   * carries this digest and its own fingerprint as `seen` is not imported (seenAsIntent).
+   * The intent's rendered form of a table, asked once its listing has arrived: a listing of that
+   * form, or whose mark carries its fingerprint as digest and the listing's own as `seen`, is not
+   * imported (holdsIntent).
    */
-  expect?: (id: string) => string | undefined;
+  expect?: (id: string) => TableForm | undefined;
 }
 
 interface Listed {
@@ -39,10 +47,10 @@ export function splitId(id: string): Listed {
   return { family: m[1] as Family, name: m[2]! };
 }
 
-function objects(stdout: string, what: string): Record<string, unknown>[] {
+function parsed(text: string, what: string): Record<string, unknown>[] {
   let doc: unknown;
   try {
-    doc = JSON.parse(stdout);
+    doc = JSON.parse(text);
   } catch {
     throw NftlensError.of('NFT_ENV', `nft printed no JSON for ${what}`, { file: 'nft' });
   }
@@ -54,7 +62,7 @@ function objects(stdout: string, what: string): Record<string, unknown>[] {
 export async function listTableIds(opts: NftRun): Promise<string[]> {
   const r = await runBatch([{ list: { tables: null } }], opts);
   if (r.code !== 0) throw NftlensError.of('NFT_COMMAND', r.stderr.trim() || `exit ${r.code}`, { file: 'nft list tables' });
-  return objects(r.stdout, 'list tables')
+  return parsed(r.stdout, 'list tables')
     .map((o) => o.table as Listed | undefined)
     .filter((t): t is Listed => t !== undefined)
     .map((t) => `${t.family} ${t.name}`);
@@ -68,33 +76,61 @@ function markOf(list: Record<string, unknown>[]): OwnerMark | undefined {
   return rules.length === 1 ? parseOwnerComment(rules[0]!.comment) : undefined;
 }
 
-/** Lists one table; undefined when nft cannot list it (it vanished meanwhile). */
-async function listTable(id: string, opts: NftRun): Promise<{ raw: Record<string, unknown>[]; mark?: OwnerMark } | undefined> {
-  const r = await runBatch([{ list: { table: splitId(id) } }], opts);
-  if (r.code !== 0) return undefined;
-  const raw = objects(r.stdout, `table ${id}`).filter((o) => !('metainfo' in o));
+type Listing = { raw: Record<string, unknown>[]; mark?: OwnerMark };
+
+function listingOf(text: string, id: string): Listing {
+  const raw = parsed(text, `table ${id}`).filter((o) => !('metainfo' in o));
   return { raw, mark: markOf(raw) };
+}
+
+/** Lists one table; undefined when nft cannot list it (it does not exist, or vanished meanwhile). */
+async function listTable(id: string, opts: NftRun, whileRunning?: WhileRunning): Promise<Listing | undefined> {
+  const r = await runBatch([{ list: { table: splitId(id) } }], { ...opts, whileRunning });
+  return r.code === 0 ? listingOf(r.stdout, id) : undefined;
+}
+
+/**
+ * Lists the tables, each by its own nft run, all at once. (One run of several list commands
+ * would do: nft 1.0.6 fills its cache for the first command only and then fails the second with
+ * ENOENT.)
+ */
+async function listTables(ids: readonly string[], opts: NftRun, whileRunning?: WhileRunning): Promise<(Listing | undefined)[]> {
+  if (ids.length === 0) whileRunning?.();
+  return Promise.all(ids.map((id, i) => listTable(id, opts, i === 0 ? whileRunning : undefined)));
 }
 
 /** The owner mark of a table, reading only its marker chain. */
 async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undefined> {
   const { family, name } = splitId(id);
   const r = await runBatch([{ list: { chain: { family, table: name, name: OWNER_CHAIN } } }], opts);
-  return r.code === 0 ? markOf(objects(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
+  return r.code === 0 ? markOf(parsed(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 
-function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | undefined, file: string, expect?: (id: string) => string | undefined): KernelTable {
-  const fingerprint = listingFingerprint(raw);
-  const digest = mark?.seen === fingerprint ? expect?.(id) : undefined;
-  if (digest !== undefined && digest === mark?.digest) return { id, mark, raw, fingerprint, seenAsIntent: true };
-  try {
-    const { ruleset } = importNftJson({ nftables: raw }, file);
-    const t = ruleset.tables[0];
-    return { id, table: t ? stripMarker(t) : undefined, mark, raw, fingerprint };
-  } catch (e) {
-    if (!(e instanceof NftlensError)) throw e;
-    return { id, mark, raw, fingerprint, unsupported: e.diagnostics.filter((d) => d.severity === 'error') };
+/** A listed table, not imported: its form's fingerprint is computed only when asked. */
+function listed(id: string, l: Listing): KernelTable & { form: TableForm } {
+  const form = listingForm(l.raw);
+  return {
+    id, mark: l.mark, raw: l.raw, form,
+    get fingerprint() {
+      return form.fingerprint;
+    },
+  };
+}
+
+function imported(id: string, l: Listing, file: string, want?: TableForm): KernelTable {
+  const k = listed(id, l);
+  if (want && k.form.text === want.text) k.holdsIntent = 'rendered';
+  else if (want && k.mark?.digest === want.fingerprint && k.mark.seen === k.fingerprint) k.holdsIntent = 'seen';
+  else {
+    try {
+      const t = importNftJson({ nftables: l.raw }, file).ruleset.tables[0];
+      if (t) k.table = stripMarker(t);
+    } catch (e) {
+      if (!(e instanceof NftlensError)) throw e;
+      k.unsupported = e.diagnostics.filter((d) => d.severity === 'error');
+    }
   }
+  return k;
 }
 
 /**
@@ -103,15 +139,14 @@ function imported(id: string, raw: Record<string, unknown>[], mark: OwnerMark | 
  */
 export async function readOwned(ids: readonly string[], opts: ReadOptions): Promise<KernelState> {
   const wanted = new Set(ids);
-  const [existing, ...listed] = await Promise.all([listTableIds(opts), ...ids.map((id) => listTable(id, opts))]);
-  const present = new Set(existing);
+  const [lists, existing] = await Promise.all([listTables(ids, opts, opts.whileListing), opts.all ? listTableIds(opts) : []]);
   const state: KernelState = { owned: new Map(), foreign: [] };
   const file = `nft -j list table${opts.netns ? ` (netns ${opts.netns})` : ''}`;
   ids.forEach((id, i) => {
-    const l = listed[i];
-    if (!present.has(id) || !l) return;
+    const l = lists[i];
+    if (!l) return;
     const ours = l.mark?.owner === opts.owner;
-    if (ours || opts.adopt) state.owned.set(id, imported(id, l.raw, l.mark, file, ours ? opts.expect : undefined));
+    if (ours || opts.adopt) state.owned.set(id, opts.listOnly ? listed(id, l) : imported(id, l, file, ours ? opts.expect?.(id) : undefined));
     else state.foreign.push(id);
   });
   if (opts.all) {
@@ -121,7 +156,7 @@ export async function readOwned(ids: readonly string[], opts: ReadOptions): Prom
     const full = await Promise.all(mine.map((id) => listTable(id, opts)));
     mine.forEach((id, i) => {
       const l = full[i];
-      if (l?.mark?.owner === opts.owner) state.owned.set(id, { id, mark: l.mark, raw: l.raw, fingerprint: listingFingerprint(l.raw) });
+      if (l?.mark?.owner === opts.owner) state.owned.set(id, listed(id, l));
     });
   }
   return state;

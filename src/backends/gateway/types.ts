@@ -24,6 +24,11 @@ export interface GatewayOptions {
   lockTimeoutMs?: number;
   /** `host` of status records (default: hostname, and `/NETNS` when netns is given). */
   host?: string;
+  /**
+   * The start check (checkNft), when the caller started it already: the CLI starts it before it
+   * reads the input, so that nft runs while the input parses.
+   */
+  nftChecked?: Promise<NftInfo>;
 }
 
 export interface ResourceRef {
@@ -46,29 +51,30 @@ export interface Intent {
 
 export interface OwnerMark {
   owner: string;
-  /** sha256 (first 24 hex digits) of the intent table's canonical form. */
+  /** The fingerprint of the intent table's rendered form (form.ts). */
   digest: string;
-  /** Fingerprint of the listing verified to hold intent `digest` (owner.ts). */
+  /** The fingerprint of a listing's form verified to hold intent `digest` (owner.ts). */
   seen?: string;
 }
 
 export interface KernelTable {
   /** `family name`. */
   id: string;
-  /** Imported from the kernel's listing, marker chain removed (absent when it cannot be imported). */
+  /** Imported from the kernel's listing, marker chain removed (absent when it cannot be imported, or need not be). */
   table?: Table;
   /** Why the listing could not be imported (constructs nftlens does not model). */
   unsupported?: Diagnostic[];
   mark?: OwnerMark;
   /** The listing's objects (table, chains, rules, sets…) with handles, to restore on rollback. */
   raw: object[];
-  /** listingFingerprint(raw). */
-  fingerprint: string;
+  /** The fingerprint of the listing's form (form.ts; computed when first asked). */
+  readonly fingerprint: string;
   /**
-   * The listing is the one a verified write found to hold the intent (mark digest = the intent's,
-   * seen = fingerprint): in sync without import; `table` is then absent.
+   * The listing holds the intent without being imported (`table` is then absent): its form is
+   * the rendered intent's (`rendered`), or the one a verified write found to hold it (`seen`:
+   * the mark's digest is the intent's, its seen= the listing's fingerprint).
    */
-  seenAsIntent?: boolean;
+  holdsIntent?: 'rendered' | 'seen';
 }
 
 export interface KernelState {

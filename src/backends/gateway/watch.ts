@@ -12,7 +12,8 @@ import { OWNER_DEFAULT } from './owner.js';
 import { readOwned } from './state.js';
 import type { GatewayMetrics, Logger } from './telemetry.js';
 import type { Intent, VerifyResult } from './types.js';
-import { expectedDigests } from './verify.js';
+import { expectedForms } from './verify.js';
+import { renderMemo } from './form.js';
 
 /** What the loop needs of a verification (gw-core's VerifyResult has this shape). */
 export interface SyncCheck {
@@ -22,14 +23,17 @@ export interface SyncCheck {
 
 /**
  * The check watch runs each time: list the intent's owned tables and compare (nft's start check
- * is the caller's, once). The intent's canonical forms are computed once for all checks, and a
- * listing whose fingerprint the last verified write recorded is in sync without an import.
+ * is the caller's, once). The intent is rendered, and canonicalised when needed, once for all
+ * checks; a listing of the rendered intent's form, or of the form the last verified write
+ * recorded, is in sync without an import.
  */
 export function ownedCheck(intent: Intent, opts: { netns?: string; owner?: string }): () => Promise<VerifyResult> {
   const canon = canonMemo();
-  const expect = expectedDigests(intent, canon);
+  const rendered = renderMemo();
+  const expect = expectedForms(intent, rendered);
   const ids = intent.ruleset.tables.map(tableId);
-  return async () => compareState(intent.ruleset.tables, await readOwned(ids, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT, expect }), canon);
+  const whileListing = () => intent.ruleset.tables.forEach(rendered); // the first check renders while nft lists
+  return async () => compareState(intent.ruleset.tables, await readOwned(ids, { netns: opts.netns, owner: opts.owner ?? OWNER_DEFAULT, expect, whileListing }), canon);
 }
 
 export interface HealOutcome {

@@ -40,9 +40,10 @@ export const registerApply: Register = (program, ctx) => {
   );
   cmd.action(async (opts: ApplyCliOptions) => {
     // The gateway back end (and with it the engine and analyses) loads on use: --help starts without it.
-    const { apply, applyJson, defaultHost, formatApply, intentFrom, statusRecords } = await import('../../backends/gateway/index.js');
+    const { apply, applyJson, defaultHost, formatApply, intentFrom, startNftCheck, statusRecords } = await import('../../backends/gateway/index.js');
+    const nftChecked = startNftCheck({ netns: opts.netns }); // nft runs while the input parses
     const intent = intentFrom(await loadInput(opts, ctx));
-    const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt };
+    const g: GatewayOptions = { netns: opts.netns, owner: opts.owner, dryRun: opts.dryRun, prune: opts.prune, adopt: opts.adopt, nftChecked };
     const result = await apply(intent, g);
     const status = statusRecords(intent, { apply: result }, defaultHost(opts.netns));
     if (opts.output === 'json') print(ctx, JSON.stringify(applyJson(result, status), null, 2) + '\n');

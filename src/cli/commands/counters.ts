@@ -15,15 +15,16 @@ export const registerCounters: Register = (program, ctx) => {
   const cmd = withGateway(new Command('counters')
     .description("the kernel's per-rule counters of the policies' tables on the gateway, by resource, chain and rule (root)"));
   cmd.action(async (opts: GatewayCliOptions) => {
-    const [{ checkNft, intentFrom, locateRule, OWNER_CHAIN, OWNER_DEFAULT, readOwned }, { countersJson, formatCounters, ruleCounters }] = await Promise.all([
+    const [{ intentFrom, locateRule, OWNER_CHAIN, OWNER_DEFAULT, readOwned, startNftCheck }, { countersJson, formatCounters, ruleCounters }] = await Promise.all([
       import('../../backends/gateway/index.js'),
       import('../../backends/gateway/counters.js'),
     ]);
-    const intent = intentFrom(await loadInput(opts, ctx));
     const run = { netns: opts.netns };
-    await checkNft(run);
+    const nftChecked = startNftCheck(run); // nft runs while the input parses
+    const intent = intentFrom(await loadInput(opts, ctx));
+    await nftChecked;
     const ids = intent.ruleset.tables.map(tableId);
-    const state = await readOwned(ids, { ...run, owner: opts.owner ?? OWNER_DEFAULT });
+    const state = await readOwned(ids, { ...run, owner: opts.owner ?? OWNER_DEFAULT, listOnly: true });
     const list: RuleCounter[] = [];
     const missing: string[] = [];
     for (const id of ids) {

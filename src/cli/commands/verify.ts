@@ -17,12 +17,13 @@ export const registerVerify: Register = (program, ctx) => {
       return Number(v);
     });
   cmd.action(async (opts: GatewayCliOptions & ShadowCliOptions) => {
-    const [{ defaultHost, formatVerify, intentFrom, statusRecords, verify, verifyJson }, { formatShadow, shadowCheck, shadowJson }] = await Promise.all([
+    const [{ defaultHost, formatVerify, intentFrom, startNftCheck, statusRecords, verify, verifyJson }, { formatShadow, shadowCheck, shadowJson }] = await Promise.all([
       import('../../backends/gateway/index.js'),
       import('../../backends/gateway/shadow.js'),
     ]);
+    const nftChecked = startNftCheck({ netns: opts.netns }); // nft runs while the input parses
     const intent = intentFrom(await loadInput(opts, ctx));
-    const result = await verify(intent, { netns: opts.netns, owner: opts.owner });
+    const result = await verify(intent, { netns: opts.netns, owner: opts.owner, nftChecked });
     const status = statusRecords(intent, { verify: result }, defaultHost(opts.netns));
     const shadow = opts.probe ? await shadowCheck(intent, opts) : undefined;
     if (opts.output === 'json') print(ctx, JSON.stringify({ ...(verifyJson(result) as object), status, ...(shadow ? shadowJson(shadow) : {}) }, null, 2) + '\n');

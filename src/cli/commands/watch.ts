@@ -61,7 +61,7 @@ export const registerWatch: Register = (program, ctx) => {
     .addOption(new Option('--log-level <level>', 'log level of the JSON lines on stderr').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
   cmd.action(async (opts: WatchCliOptions) => {
     // The gateway back end, pino and prom-client load on use: other commands and --help start without them.
-    const [{ apply, checkNft, intentFrom }, { createLogger, GatewayMetrics, parseListen, serveMetrics }, { ownedCheck, Watcher }] = await Promise.all([
+    const [{ apply, intentFrom, startNftCheck }, { createLogger, GatewayMetrics, parseListen, serveMetrics }, { ownedCheck, Watcher }] = await Promise.all([
       import('../../backends/gateway/index.js'),
       import('../../backends/gateway/telemetry.js'),
       import('../../backends/gateway/watch.js'),
@@ -72,10 +72,10 @@ export const registerWatch: Register = (program, ctx) => {
     } catch (e) {
       cmd.error(`error: option '--metrics <host:port>': ${(e as Error).message}`, { exitCode: 2, code: 'nftlens.usage' });
     }
-    const loaded = await loadInput(opts, ctx);
-    const intent = intentFrom(loaded);
+    const nftChecked = startNftCheck({ netns: opts.netns }); // nft runs while the input parses
+    const intent = intentFrom(await loadInput(opts, ctx));
     const gw: GatewayOptions = { netns: opts.netns, owner: opts.owner };
-    await checkNft(gw);
+    await nftChecked;
     const log = createLogger(ctx.stderr, opts.logLevel);
     const metrics = new GatewayMetrics();
     const tables = intent.ruleset.tables.map(tableId);

@@ -2,10 +2,12 @@
 // comment, a deleted rule and a flushed chain are each found — structurally, and as behaviour
 // differences with witness packets the engine confirms.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apply, intentDigest, readOwned, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
+import { apply, intentDigest, readOwned, renderedTable, statusRecords, verify, type Intent } from '../../../src/backends/gateway/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
 import { noKernel, suiteNetns } from '../../support/kernel.js';
-import { fc, intentOf } from './support.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fakeNft, fc, intentOf, realNft, scratch, withPath } from './support.js';
 
 const POLICY = fc('gw-v', [
   { name: 'allow-web', action: 'accept', dst: '10.42.1.15' },
@@ -34,23 +36,38 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(v.tables).toEqual([{ id: 'ip gw-v', inSync: true, missing: false, structural: [], semantic: [] }]);
   });
 
-  it("takes the fast path only for the listing a verified write saw: the mark's seen= fingerprint", async () => {
-    const digest = intentDigest(intent.ruleset.tables[0]!);
-    const read = () => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => digest });
+  it('imports no listing of the rendered intent; any other listing is imported', async () => {
+    const want = renderedTable(intent.ruleset.tables[0]!).form;
+    const read = (form = want) => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => form });
     const k = (await read()).owned.get('ip gw-v')!;
-    expect(k.mark).toEqual({ owner: 'nftlens', digest, seen: k.fingerprint });
-    expect(k.seenAsIntent).toBe(true);
+    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(intent.ruleset.tables[0]!) }); // no seen=: listed as written
+    expect(k.holdsIntent).toBe('rendered');
     expect(k.table).toBeUndefined(); // not imported
     // a counter that moved changes nothing; a rule edited by hand does
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/24', 'counter', 'packets', '5', 'bytes', '500', 'accept', 'comment', '"allow-db"']);
-    expect((await read()).owned.get('ip gw-v')!.seenAsIntent).toBe(true);
+    expect((await read()).owned.get('ip gw-v')!.holdsIntent).toBe('rendered');
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/25', 'counter', 'accept', 'comment', '"allow-db"']);
     const edited = (await read()).owned.get('ip gw-v')!;
-    expect(edited.seenAsIntent).toBeUndefined();
+    expect(edited.holdsIntent).toBeUndefined();
     expect(edited.table).toBeDefined();
     // and a different intent never takes it
-    const other = (await readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => '0'.repeat(24) })).owned.get('ip gw-v')!;
-    expect(other.seenAsIntent).toBeUndefined();
+    const other = (await read({ text: 'x', fingerprint: '0'.repeat(24) })).owned.get('ip gw-v')!;
+    expect(other.holdsIntent).toBeUndefined();
+  });
+
+  it("takes the seen= path only for the listing a verified write saw, when the kernel rewrote the rendered table", async () => {
+    const rewritten = await intentOf(fc('gw-v', [{ name: 'allow-web', action: 'accept', dst: '10.42.1.15/32' }]));
+    const t = rewritten.ruleset.tables[0]!;
+    expect((await apply(rewritten, { netns: ns.name })).verify?.inSync).toBe(true);
+    expect(await ns.nft(['list', 'table', 'ip', 'gw-v'])).toContain('ip daddr 10.42.1.15 counter'); // the kernel dropped the /32
+    const read = (form = renderedTable(t).form) => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => form });
+    const k = (await read()).owned.get('ip gw-v')!;
+    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(t), seen: k.fingerprint });
+    expect(k.holdsIntent).toBe('seen');
+    expect(k.table).toBeUndefined();
+    await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-web'), 'ip', 'daddr', '10.42.1.16', 'counter', 'accept', 'comment', '"allow-web"']);
+    expect((await read()).owned.get('ip gw-v')!.holdsIntent).toBeUndefined();
+    expect((await verify(rewritten, { netns: ns.name })).inSync).toBe(false);
   });
 
   it('finds a rule replaced by hand that kept its comment, with a witness the engine confirms', async () => {
@@ -82,6 +99,25 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     await ns.nft(['delete', 'table', 'ip', 'gw-v']);
     const gone = await verify(intent, { netns: ns.name });
     expect(gone.tables[0]).toMatchObject({ inSync: false, missing: true });
+  });
+
+  it('lists each table of the intent by one nft run, and nothing else than the start check', async () => {
+    const two = await intentOf(`${POLICY}---\n${fc('gw-v2', [{ name: 'allow-dns', action: 'accept', dst: '10.42.9.53' }], { name: 'second' })}`);
+    expect((await apply(two, { netns: ns.name })).verify?.inSync).toBe(true);
+    const log = join(scratch, `${ns.name}-nft-runs`);
+    const logging = fakeNft(`echo "$*" >> '${log}'\nexec "${realNft}" "$@"`);
+    const runs = async () => {
+      writeFileSync(log, '');
+      const v = await withPath(logging, () => verify(two, { netns: ns.name }));
+      return { v, args: readFileSync(log, 'utf8').trim().split('\n') };
+    };
+    const converged = await runs();
+    expect(converged.v.inSync).toBe(true);
+    // the start check (version, JSON) and one listing per table: no \`list tables\`
+    expect(converged.args.map((a) => a.replace(/ \S*batch\.json$/, ' BATCH')).sort()).toEqual(['--version', '-j -f BATCH', '-j -f BATCH', '-j list flowtables']);
+    await ns.nft(['delete', 'table', 'ip', 'gw-v2']);
+    const missing = await runs();
+    expect(missing.v.tables.map((t) => [t.id, t.inSync, t.missing])).toEqual([['ip gw-v', true, false], ['ip gw-v2', false, true]]);
   });
 
   it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
