@@ -89,14 +89,35 @@ async function listTable(id: string, opts: NftRun, whileRunning?: WhileRunning):
   return r.code === 0 ? listingOf(r.stdout, id) : undefined;
 }
 
+/** From this many tables on, one listing of the whole ruleset is cheaper than a run per table. */
+const RULESET_FROM = 4;
+
 /**
- * Lists the tables, each by its own nft run, all at once. (One run of several list commands
- * would do: nft 1.0.6 fills its cache for the first command only and then fails the second with
- * ENOENT.)
+ * Lists the tables. A few: each by its own nft run, all at once (one run of several list
+ * commands would not do: nft 1.0.6 fills its cache for the first command only and then fails the
+ * second with ENOENT). Many: the whole ruleset in one run, split by table — nft lists each table's
+ * objects exactly as `list table` does, in the same order, and a process start per table (fork of
+ * nft in the namespace) made a 50-table transaction spend seconds starting processes.
  */
 async function listTables(ids: readonly string[], opts: NftRun, whileRunning?: WhileRunning): Promise<(Listing | undefined)[]> {
   if (ids.length === 0) whileRunning?.();
-  return Promise.all(ids.map((id, i) => listTable(id, opts, i === 0 ? whileRunning : undefined)));
+  if (ids.length < RULESET_FROM) return Promise.all(ids.map((id, i) => listTable(id, opts, i === 0 ? whileRunning : undefined)));
+  const r = await runBatch([{ list: { ruleset: null } }], { ...opts, whileRunning });
+  if (r.code !== 0) throw NftlensError.of('NFT_COMMAND', r.stderr.trim() || `exit ${r.code}`, { file: 'nft list ruleset' });
+  const byTable = new Map<string, Record<string, unknown>[]>();
+  for (const o of parsed(r.stdout, 'the ruleset')) {
+    const [kind, body] = Object.entries(o)[0] ?? [];
+    if (kind === undefined || kind === 'metainfo') continue;
+    const b = body as { family?: string; table?: string; name?: string };
+    const id = `${b.family} ${kind === 'table' ? b.name : b.table}`;
+    const list = byTable.get(id);
+    if (list) list.push(o);
+    else byTable.set(id, [o]);
+  }
+  return ids.map((id) => {
+    const raw = byTable.get(id);
+    return raw ? { raw, mark: markOf(raw) } : undefined;
+  });
 }
 
 /** The owner mark of a table, reading only its marker chain. */

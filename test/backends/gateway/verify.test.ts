@@ -120,6 +120,29 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(missing.v.tables.map((t) => [t.id, t.inSync, t.missing])).toEqual([['ip gw-v', true, false], ['ip gw-v2', false, true]]);
   });
 
+  it('many tables: one listing of the ruleset, split by table, with a foreign table beside them', async () => {
+    const names = ['gw-m0', 'gw-m1', 'gw-m2', 'gw-m3', 'gw-m4'];
+    const many = await intentOf(names.map((t, i) => fc(t, [{ name: 'allow', action: 'accept', dst: `10.43.${i}.1` }], { name: t })).join('---\n'));
+    await ns.nft(['add', 'table', 'ip', 'foreign']);
+    await ns.nft(['add', 'chain', 'ip', 'foreign', 'c']);
+    await ns.nft(['add', 'rule', 'ip', 'foreign', 'c', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
+    expect((await apply(many, { netns: ns.name })).verify?.inSync).toBe(true);
+    const log = join(scratch, `${ns.name}-nft-runs-many`);
+    writeFileSync(log, '');
+    const logging = fakeNft(`echo "$*" >> '${log}'\nexec "${realNft}" "$@"`);
+    const v = await withPath(logging, () => verify(many, { netns: ns.name }));
+    expect(v.inSync).toBe(true);
+    expect(readFileSync(log, 'utf8').trim().split('\n').filter((a) => a.endsWith('batch.json'))).toHaveLength(1);
+    await ns.nft(['flush', 'chain', 'ip', 'gw-m3', 'gate']);
+    await ns.nft(['delete', 'table', 'ip', 'gw-m4']);
+    const drift = await verify(many, { netns: ns.name });
+    expect(drift.tables.map((t) => [t.id, t.inSync, t.missing])).toEqual(names.map((t) => [`ip ${t}`, t !== 'gw-m3' && t !== 'gw-m4', t === 'gw-m4']));
+    const healed = await apply(many, { netns: ns.name });
+    expect(healed.verify?.inSync).toBe(true);
+    expect(await ns.nft(['list', 'table', 'ip', 'foreign'])).toMatch(/vmap \{ 22 : accept \}/);
+    await ns.nft(['delete', 'table', 'ip', 'foreign']);
+  });
+
   it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
     await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
     const v = await verify(intent, { netns: ns.name });
