@@ -13,7 +13,7 @@ import type { Classifier } from '../../engine/classifier.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import { ByteOut } from '../../cli/byte-out.js';
-import { LineBatch, type LineChunk } from '../../cli/eval-batch.js';
+import { LineBatch } from '../../cli/eval-batch.js';
 import { resultJson } from '../../cli/eval-format.js';
 import { ApiError } from './errors.js';
 
