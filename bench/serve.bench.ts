@@ -3,6 +3,7 @@
 // alive connections), at a fixed rate, latency timed per request from send to the last byte read.
 //   1. GET /healthz at 5,000 requests/s — the baseline: what fastify and the loopback cost alone;
 //   2. POST evaluate, one packet (JSON), at 5,000 requests/s: p50/p99, and the ratio to the baseline;
+//      also both one request at a time (the service's own latency, no queue);
 //   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
 //      they go, bounded by a time limit), sampled on the way for its slope;
 //   4. a 100,000-packet batch in one request (text/plain, compact answer), end to end, in packets/s,
@@ -81,6 +82,19 @@ async function atRate(pool: Pool, path: string, body: string | undefined, rate: 
   const secs = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
   return { rate: sent / secs, p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), max: lat[lat.length - 1]!, errors };
+}
+
+/** One request at a time for `n` requests: the latency of the service itself, without queueing. */
+async function sequential(pool: Pool, path: string, body: string | undefined, n: number) {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await pool.request({ path, method: body ? 'POST' : 'GET', body, headers: body ? { 'content-type': 'application/json' } : {} });
+    await r.body.text();
+    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
 async function metric(pool: Pool, name: string): Promise<number> {
@@ -170,6 +184,9 @@ await atRate(pool, '/healthz', undefined, 1000, 2); // warm-up
 await atRate(pool, '/v1/policies/examples/evaluate', PACKET, 1000, 2);
 const base = await atRate(pool, '/healthz', undefined, RATE, SECONDS);
 console.log(`GET /healthz at ${f(base.rate)} req/s (baseline): p50 ${ms(base.p50)}, p90 ${ms(base.p90)}, p99 ${ms(base.p99)}, max ${ms(base.max)}, errors ${base.errors}`);
+const seqBase = await sequential(pool, '/healthz', undefined, 5000);
+const seqEv = await sequential(pool, '/v1/policies/examples/evaluate', PACKET, 5000);
+console.log(`one request at a time (5,000 each): /healthz p50 ${ms(seqBase.p50)}, p99 ${ms(seqBase.p99)}; evaluate p50 ${ms(seqEv.p50)}, p99 ${ms(seqEv.p99)} (${f(seqEv.p99 / seqBase.p99, 2)}× the baseline's p99)`);
 const ev = await atRate(pool, '/v1/policies/examples/evaluate', PACKET, RATE, SECONDS);
 console.log(`POST evaluate (1 packet) at ${f(ev.rate)} req/s: p50 ${ms(ev.p50)}, p90 ${ms(ev.p90)}, p99 ${ms(ev.p99)}, max ${ms(ev.max)}, errors ${ev.errors}; server-side p99 ${await serverP99(pool, '/v1/policies/:name/evaluate')}`);
 console.log(`  ratio to baseline: p50 ${f(ev.p50 / base.p50, 2)}×, p99 ${f(ev.p99 / base.p99, 2)}×  (target: p99 ≤ 1 ms)`);
