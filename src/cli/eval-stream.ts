@@ -60,7 +60,7 @@ export async function* packetChunks(input: Readable, file: string, size: number)
 }
 
 /** The lines of a text (the last one unended); without a \r in it, by indexOf rather than a regular expression. */
-function splitLines(text: string): string[] {
+export function splitLines(text: string): string[] {
   if (text.includes('\r')) return text.split(BREAK);
   const lines: string[] = [];
   let at = 0;

@@ -7,6 +7,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { packetFromJson, parsePacket, type PathHook } from '../../../engine/index.js';
+import { splitLines } from '../../../cli/eval-stream.js';
 import type { Services } from '../app.js';
 import { ApiError } from '../errors.js';
 import { evaluateMany, evaluateOne, type EvalRequest, type View } from '../evaluate.js';
@@ -85,7 +86,7 @@ function packetLines(text: string): { lines: string[]; numbers: number[] } {
   const lines: string[] = [];
   const numbers: number[] = [];
   let n = 0;
-  for (const raw of text.split(/\r\n|\n|\r/)) {
+  for (const raw of splitLines(text)) {
     n++;
     const t = raw.trim();
     if (!t || t.charCodeAt(0) === 35) continue;
