@@ -117,10 +117,11 @@ async function serverP99(pool: Pool, route: string): Promise<string> {
 /** Closed loop, `concurrency` at a time, until n requests (or the time limit); RSS sampled on the way. */
 async function memory(pool: Pool, n: number, concurrency: number) {
   const rss0 = await metric(pool, 'process_resident_memory_bytes');
+  const heap0 = await metric(pool, 'nodejs_heap_size_used_bytes');
   const samples: [number, number][] = [[0, rss0]];
   let done = 0;
   const start = performance.now();
-  const step = Math.max(1, Math.floor(n / 10));
+  const step = Math.max(1, Math.min(20_000, Math.floor(n / 10)));
   let next = step;
   const worker = async () => {
     while (done < n && performance.now() - start < MEMORY_LIMIT_S * 1000) {
@@ -136,10 +137,11 @@ async function memory(pool: Pool, n: number, concurrency: number) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const secs = (performance.now() - start) / 1000;
   const rss1 = await metric(pool, 'process_resident_memory_bytes');
+  const heap1 = await metric(pool, 'nodejs_heap_size_used_bytes');
   // Slope over the second half of the run (after warm-up), bytes per 100,000 requests.
   const half = samples.filter(([k]) => k >= done / 2);
   const slope = half.length >= 2 ? ((half[half.length - 1]![1] - half[0]![1]) / (half[half.length - 1]![0] - half[0]![0])) * 100_000 : NaN;
-  return { done, secs, rss0, rss1, slope };
+  return { done, secs, rss0, rss1, heap0, heap1, slope };
 }
 
 async function batch(pool: Pool, lines: string[], view: string, repeats: number) {
@@ -201,7 +203,7 @@ console.log(`  full answer (every result as eval -o json): median ${f(full.ms)} 
 console.log(`  in-process batch path, same packets, no HTTP: ${f(local)} ms = ${f(100_000 / local * 1000)} packets/s; HTTP end to end costs ${f(compact.ms / local, 2)}× that`);
 
 const mem = await memory(pool, MEMORY_N, 32);
-console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after; slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);
+console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after (heap used ${f(mem.heap0 / 1e6, 1)} → ${f(mem.heap1 / 1e6, 1)} MB); RSS slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);
 
 await pool.close();
 await server.stop();
