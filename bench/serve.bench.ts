@@ -3,6 +3,7 @@
 // alive connections), at a fixed rate, latency timed per request from send to the last byte read.
 //   1. GET /healthz at 5,000 requests/s — the baseline: what fastify and the loopback cost alone;
 //   2. POST evaluate, one packet (JSON), at 5,000 requests/s: p50/p99, and the ratio to the baseline;
+//      also both one request at a time (the service's own latency, no queue);
 //   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
 //      they go, bounded by a time limit), sampled on the way for its slope;
 //   4. a 100,000-packet batch in one request (text/plain, compact answer), end to end, in packets/s,
@@ -13,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { ByteOut } from '../src/cli/byte-out.js';
 import { LineBatch } from '../src/cli/eval-batch.js';
 import { compileRuleset } from '../src/engine/index.js';
 import { loadRuleset } from '../src/frontends/load.js';
@@ -83,6 +85,19 @@ async function atRate(pool: Pool, path: string, body: string | undefined, rate: 
   return { rate: sent / secs, p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), max: lat[lat.length - 1]!, errors };
 }
 
+/** One request at a time for `n` requests: the latency of the service itself, without queueing. */
+async function sequential(pool: Pool, path: string, body: string | undefined, n: number) {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await pool.request({ path, method: body ? 'POST' : 'GET', body, headers: body ? { 'content-type': 'application/json' } : {} });
+    await r.body.text();
+    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+}
+
 async function metric(pool: Pool, name: string): Promise<number> {
   const r = await pool.request({ path: '/metrics', method: 'GET' });
   const text = await r.body.text();
@@ -103,10 +118,11 @@ async function serverP99(pool: Pool, route: string): Promise<string> {
 /** Closed loop, `concurrency` at a time, until n requests (or the time limit); RSS sampled on the way. */
 async function memory(pool: Pool, n: number, concurrency: number) {
   const rss0 = await metric(pool, 'process_resident_memory_bytes');
+  const heap0 = await metric(pool, 'nodejs_heap_size_used_bytes');
   const samples: [number, number][] = [[0, rss0]];
   let done = 0;
   const start = performance.now();
-  const step = Math.max(1, Math.floor(n / 10));
+  const step = Math.max(1, Math.min(20_000, Math.floor(n / 10)));
   let next = step;
   const worker = async () => {
     while (done < n && performance.now() - start < MEMORY_LIMIT_S * 1000) {
@@ -122,10 +138,11 @@ async function memory(pool: Pool, n: number, concurrency: number) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const secs = (performance.now() - start) / 1000;
   const rss1 = await metric(pool, 'process_resident_memory_bytes');
+  const heap1 = await metric(pool, 'nodejs_heap_size_used_bytes');
   // Slope over the second half of the run (after warm-up), bytes per 100,000 requests.
   const half = samples.filter(([k]) => k >= done / 2);
   const slope = half.length >= 2 ? ((half[half.length - 1]![1] - half[0]![1]) / (half[half.length - 1]![0] - half[0]![0])) * 100_000 : NaN;
-  return { done, secs, rss0, rss1, slope };
+  return { done, secs, rss0, rss1, heap0, heap1, slope };
 }
 
 async function batch(pool: Pool, lines: string[], view: string, repeats: number) {
@@ -143,17 +160,15 @@ async function batch(pool: Pool, lines: string[], view: string, repeats: number)
   return { count, ms: times[Math.floor(times.length / 2)]!, best: times[0]!, mb: Buffer.byteLength(body) / 1e6 };
 }
 
-/** The same lines classified in-process, through the same batch path: no HTTP, no JSON. */
+/** The same lines classified in-process through the same batch path, results formatted into memory: no HTTP. */
 async function inProcess(lines: string[], repeats: number) {
   const c = compileRuleset((await loadRuleset([])).ruleset);
-  const b = new LineBatch(c);
+  const b = new LineBatch(c, true);
+  const bytes = Buffer.from(lines.join('\n'));
   const times: number[] = [];
   for (let k = 0; k < repeats; k++) {
     const t = performance.now();
-    for (let i = 0; i < lines.length; i += c.capacity) {
-      const chunk = lines.slice(i, i + c.capacity);
-      b.run({ file: 'x', lines: chunk, numbers: chunk.map((_, j) => i + j) });
-    }
+    b.chunk(bytes, 'x', new ByteOut());
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
@@ -170,6 +185,9 @@ await atRate(pool, '/healthz', undefined, 1000, 2); // warm-up
 await atRate(pool, '/v1/policies/examples/evaluate', PACKET, 1000, 2);
 const base = await atRate(pool, '/healthz', undefined, RATE, SECONDS);
 console.log(`GET /healthz at ${f(base.rate)} req/s (baseline): p50 ${ms(base.p50)}, p90 ${ms(base.p90)}, p99 ${ms(base.p99)}, max ${ms(base.max)}, errors ${base.errors}`);
+const seqBase = await sequential(pool, '/healthz', undefined, 5000);
+const seqEv = await sequential(pool, '/v1/policies/examples/evaluate', PACKET, 5000);
+console.log(`one request at a time (5,000 each): /healthz p50 ${ms(seqBase.p50)}, p99 ${ms(seqBase.p99)}; evaluate p50 ${ms(seqEv.p50)}, p99 ${ms(seqEv.p99)} (${f(seqEv.p99 / seqBase.p99, 2)}× the baseline's p99)`);
 const ev = await atRate(pool, '/v1/policies/examples/evaluate', PACKET, RATE, SECONDS);
 console.log(`POST evaluate (1 packet) at ${f(ev.rate)} req/s: p50 ${ms(ev.p50)}, p90 ${ms(ev.p90)}, p99 ${ms(ev.p99)}, max ${ms(ev.max)}, errors ${ev.errors}; server-side p99 ${await serverP99(pool, '/v1/policies/:name/evaluate')}`);
 console.log(`  ratio to baseline: p50 ${f(ev.p50 / base.p50, 2)}×, p99 ${f(ev.p99 / base.p99, 2)}×  (target: p99 ≤ 1 ms)`);
@@ -184,7 +202,7 @@ console.log(`  full answer (every result as eval -o json): median ${f(full.ms)} 
 console.log(`  in-process batch path, same packets, no HTTP: ${f(local)} ms = ${f(100_000 / local * 1000)} packets/s; HTTP end to end costs ${f(compact.ms / local, 2)}× that`);
 
 const mem = await memory(pool, MEMORY_N, 32);
-console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after; slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);
+console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after (heap used ${f(mem.heap0 / 1e6, 1)} → ${f(mem.heap1 / 1e6, 1)} MB); RSS slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);
 
 await pool.close();
 await server.stop();

@@ -13,7 +13,7 @@ import type { Classifier } from '../../engine/classifier.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import { ByteOut } from '../../cli/byte-out.js';
-import { LineBatch, type LineChunk } from '../../cli/eval-batch.js';
+import { LineBatch } from '../../cli/eval-batch.js';
 import { resultJson } from '../../cli/eval-format.js';
 import { ApiError } from './errors.js';
 
@@ -52,32 +52,22 @@ export function evaluateMany(c: Classifier, lines: readonly string[], req: EvalR
     const results = lines.map((l, i) => evaluateOne(c, parsePacketLine(l, where(i)), req));
     return Buffer.from(JSON.stringify({ count: lines.length, results }));
   }
-  const batch = new LineBatch(c, req.hook);
-  const o = new ByteOut();
   const compact = req.view === 'compact' ? new Compact(c) : undefined;
+  const batch = new LineBatch(c, !compact, req.hook);
+  const o = new ByteOut();
   o.text(compact ? '' : `{"count":${lines.length},"results":[\n`);
-  for (let start = 0; start < lines.length; start += c.capacity) {
-    const chunk = lines.slice(start, start + c.capacity);
-    run(batch, chunk, start, where);
-    if (compact) compact.take(chunk.length);
-    else {
-      if (start) o.text(',\n');
-      batch.json(o);
-    }
+  // full: every line in one go; compact: a batch of the classifier's capacity at a time, whose
+  // columns are read after it ran (its formatted results are not used).
+  const step = compact ? c.capacity : lines.length;
+  for (let start = 0; start < lines.length; start += step) {
+    const slice = lines.slice(start, start + step);
+    const r = batch.chunk(Buffer.from(slice.join('\n')), 'body', compact ? new ByteOut() : o);
+    if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: where(start + (d.origin.line ?? 1) - 1) })));
+    if (compact) compact.take(slice.length);
   }
   if (compact) o.text(compact.json(lines.length));
   else o.text('\n]}');
   return o.take();
-}
-
-/** Runs a chunk; a bad line's error is relocated from its index to where `where` says it is in the request. */
-function run(batch: LineBatch, lines: string[], start: number, where: Where): void {
-  try {
-    batch.run({ file: '', lines, numbers: lines.map((_, i) => start + i) });
-  } catch (e) {
-    if (!(e instanceof NftlensError)) throw e;
-    throw new NftlensError(e.diagnostics.map((d) => ({ ...d, origin: where(d.origin.line ?? 0) })));
-  }
 }
 
 /** Compact results: per packet the verdict, and the deciding rule and chain ids (null: none). */

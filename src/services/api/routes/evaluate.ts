@@ -74,6 +74,9 @@ export const evaluateRoutes: FastifyPluginAsync<Services> = async (app, s) => {
     }
     const items = body.packets!;
     const lines = items.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
+    // Each item is one line of the batch: a text item that is blank, a # comment or more than one line is no packet.
+    const bad = lines.findIndex((l) => /[\r\n]/.test(l) || !l.trim() || l.trim().startsWith('#'));
+    if (bad >= 0) throw new ApiError('SCHEMA', `/packets/${bad}: one packet in its text form, on one line`, { pointer: `/packets/${bad}` });
     const out = evaluateMany(c, lines, body, s.limits, (i) => ({ field: `/packets/${i}` }));
     s.metrics.packets.inc(items.length);
     return reply.type('application/json').send(out);
