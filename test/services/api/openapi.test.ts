@@ -73,7 +73,7 @@ describe('OpenAPI', () => {
     const ops = Object.entries(doc.paths as Record<string, object>).flatMap(([p, o]) => Object.keys(o).map((m) => `${m} ${p}`)).sort();
     expect(ops).toEqual([
       'delete /v1/policies/{name}', 'get /healthz', 'get /metrics', 'get /readyz', 'get /v1/policies', 'get /v1/policies/{name}',
-      'post /v1/diff', 'post /v1/isolation', 'post /v1/policies/{name}/analyze', 'post /v1/policies/{name}/evaluate', 'put /v1/policies/{name}',
+      'post /v1/diff', 'post /v1/isolation', 'post /v1/policies/{name}/analyze', 'post /v1/policies/{name}/evaluate', 'post /v1/policies/{name}/replay', 'put /v1/policies/{name}',
     ]);
     const docs = await fetch(`${s.url}/docs`, { redirect: 'follow' });
     expect(docs.status).toBe(200);
