@@ -3,9 +3,10 @@
 // merged into the next one (up to `max`). Each caller gets the result for its own tables. If the
 // merged apply fails, each intent of the batch is applied alone, so that a failure is reported
 // on the resource that caused it and the others still go in. Kernel work runs one at a time
-// (Serial), deletions included, so the agent never waits on its own namespace lock.
+// (Serial), deletions included, so the agent never waits on its own namespace lock. nft's start
+// check (version, JSON) is made once, not once a transaction.
 
-import { apply, type ApplyResult, type Intent } from '../../backends/gateway/index.js';
+import { apply, startNftCheck, type ApplyResult, type Intent, type NftInfo } from '../../backends/gateway/index.js';
 import { tableId } from '../../model/ruleset.js';
 import type { KernelTarget, Serial } from './tables.js';
 
@@ -41,6 +42,8 @@ export class ApplyBatcher {
   private pumping = false;
   /** Transactions attempted (merged or single). */
   batches = 0;
+  /** nft's start check, made once and kept while it holds (a failed one is made again next time). */
+  private checked?: Promise<NftInfo>;
 
   constructor(private readonly target: KernelTarget & { host?: string; lockTimeoutMs?: number }, private readonly serial: Serial, private readonly max = 64) {}
 
@@ -64,10 +67,21 @@ export class ApplyBatcher {
     }
   }
 
+  private nftCheck(): Promise<NftInfo> {
+    if (!this.checked) {
+      const c = startNftCheck({ netns: this.target.netns });
+      c.catch(() => {
+        if (this.checked === c) this.checked = undefined;
+      });
+      this.checked = c;
+    }
+    return this.checked;
+  }
+
   private one(intent: Intent): Promise<ApplyResult> {
     this.batches++;
     const t = this.target;
-    return apply(intent, { netns: t.netns, owner: t.owner, host: t.host, lockTimeoutMs: t.lockTimeoutMs });
+    return apply(intent, { netns: t.netns, owner: t.owner, host: t.host, lockTimeoutMs: t.lockTimeoutMs, nftChecked: this.nftCheck() });
   }
 
   private async run(batch: Pending[]): Promise<void> {
