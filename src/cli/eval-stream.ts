@@ -74,7 +74,10 @@ type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
 async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
   const json = opts.format === 'json';
   const { head, big } = await lookahead(chunks, POOL_BYTES);
-  const workers = Math.min(opts.workers ?? availableParallelism(), MAX_WORKERS);
+  // By default text goes to every core; JSON stays in this thread: its results are three times the
+  // bytes of text, and handing them between threads cost more than the scan saved (measured on 2
+  // cores: 1M packets 6.3 s on the pool against 4.2 s in one thread; text 2.5 s against 2.9 s).
+  const workers = Math.min(opts.workers ?? (json ? 1 : availableParallelism()), MAX_WORKERS);
   const all = (async function* () {
     yield* head;
     if (big) yield* chunks;
