@@ -9,7 +9,6 @@ import { Command } from 'commander';
 import { collect, print, printDiagnostics, withOutput } from '../options.js';
 import type { CliContext, OutputFormat } from '../context.js';
 import type { Register } from './index.js';
-import { parseLabelSet } from '../../services/agent/labels.js';
 
 interface GenerateCliOptions {
   filename?: string[];
@@ -24,7 +23,8 @@ interface GenerateCliOptions {
   output: OutputFormat;
 }
 
-function policyOptions(o: GenerateCliOptions) {
+async function policyOptions(o: GenerateCliOptions) {
+  const { parseLabelSet } = await import('../../services/agent/labels.js');
   const labels = o.label?.length ? Object.assign({}, ...o.label.map(parseLabelSet)) as Record<string, string> : undefined;
   return { name: o.name, namespace: o.namespace, table: o.table, tunnel: o.tunnel, labels };
 }
@@ -45,9 +45,9 @@ export const registerGenerate: Register = (program, ctx) => {
   cmd.action(async (opts: GenerateCliOptions) => {
     if (!!opts.fromCluster === !!opts.filename?.length) cmd.error('error: give either -f (peering state files) or --from-cluster', { exitCode: 2, code: 'nftlens.usage' });
     if (opts.write && !opts.fromCluster) cmd.error('error: --write needs --from-cluster', { exitCode: 2, code: 'nftlens.usage' });
-    let policy: ReturnType<typeof policyOptions>;
+    let policy: Awaited<ReturnType<typeof policyOptions>>;
     try {
-      policy = policyOptions(opts);
+      policy = await policyOptions(opts);
     } catch (e) {
       return cmd.error(`error: option '--label': ${(e as Error).message}`, { exitCode: 2, code: 'nftlens.usage' });
     }
