@@ -38,6 +38,19 @@ describe('ctstate: schema', () => {
     expect(one('[{op: eq, ctstate: {value: [7]}}]')).toEqual([[`${base}.value[0]`, expect.stringContaining('must be a string')]]);
   });
 
+  it('in an ARP or NETDEV table: LIQO_VALUE at the ctstate field (the kernel has no conntrack there); BRIDGE and INET are read', () => {
+    const rule = ['{name: r, action: accept, match: [{op: eq, ctstate: {value: [established]}}]}'];
+    for (const [family, hook] of [['ARP', 'input'], ['NETDEV', 'ingress']]) {
+      // (a NETDEV ingress chain is refused as well: the CRD cannot name its device)
+      const errs = errorsOf(filterDoc(rule, { family, hook })).filter((d) => d.origin.field!.endsWith('ctstate'));
+      expect(errs.map(at)).toEqual([['LIQO_VALUE', 'spec.table.chains[0].rules.filterRules[0].match[0].ctstate', 17]]);
+      expect(errs[0]!.message).toContain(`ct state match in a table of family ${family}`);
+    }
+    for (const family of ['BRIDGE', 'INET']) {
+      expect(parseFirewallConfigurations(filterDoc(rule, { family }), 'c.yaml').ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0]).toMatchObject({ field: 'ct state' });
+    }
+  });
+
   it('the same errors from a JSON document', () => {
     const json = JSON.stringify({
       apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', metadata: { name: 'fw', namespace: 'ns' },
