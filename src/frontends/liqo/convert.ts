@@ -1,6 +1,7 @@
 // Converts one validated FirewallConfiguration (source model) into an IR Table with the plain
 // meaning of the resource, in the expression order Liqo's gateway emits (pkg/firewall/utils):
-// per match entry proto, dev, ip, port, ctstate; entries in list order; then the counter; then the action.
+// per match entry proto, dev, ip, port (then ctstate: where Liqo's gateway puts it is not known here,
+// and the order does not change the meaning); entries in list order; then the counter; then the action.
 // Where Liqo installs something else, quirks.ts warns; this file never guesses what Liqo meant.
 // Input must have passed validate.ts: malformed values are a caller bug (MODEL_INVALID).
 

@@ -11,7 +11,7 @@ import type { Pos, RawObject, YEntry, YNode } from './parse.js';
 import {
   API_VERSION, CHAIN_HOOKS, CT_STATE_VALUES, CHAIN_POLICIES, CHAIN_TYPES, DEV_POSITIONS, FILTER_ACTIONS, L4_PROTOS, MATCH_OPS,
   MATCH_POSITIONS, NAT_TYPES, TABLE_FAMILIES, ruleLabels,
-  type Chain, type Field, type FilterRule, type FirewallConfiguration, type Loc, type Match, type MatchList,
+  type Chain, type CtStateValue, type Field, type FilterRule, type FirewallConfiguration, type Loc, type Match, type MatchList,
   type NatRule, type RouteRule, type RuleList, type RuleListKey, type RulesSet, type Table,
 } from './types.js';
 import { tableLabel } from './where.js';
@@ -287,7 +287,7 @@ class Decoder {
     }
     const value = seq.items.map((node, i) => this.enumOf({ key: String(i), keyPos: node.pos, value: node }, `${p}[${i}]`, CT_STATE_VALUES));
     if (value.some((v) => !v)) return null;
-    return { value: value as Field<(typeof CT_STATE_VALUES)[number]>[], loc: locAt(path, e.keyPos) };
+    return { value: value as Field<CtStateValue>[], loc: locAt(path, e.keyPos) };
   }
 
   // ─── typed readers ────────────────────────────────────────────────────────────────────────────

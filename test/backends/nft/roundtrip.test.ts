@@ -124,7 +124,7 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
     const rules = [
       '{name: replies, action: accept, match: [{op: eq, ctstate: {value: [established, related]}}, {op: eq, dev: {position: out, value: liqo-tunnel}}]}',
       '{name: bad, action: drop, match: [{op: eq, ctstate: {value: [invalid]}}]}',
-      '{name: fresh, action: accept, match: [{op: eq, proto: {value: tcp}, port: {position: dst, value: "80"}, ctstate: {value: [new]}}]}',
+      '{name: fresh, action: accept, match: [{op: eq, proto: {value: tcp}, port: {position: dst, value: "80"}, ctstate: {value: [new, new]}}]}', // a state twice: nft keeps one
       '{name: not-new, action: accept, match: [{op: neq, ctstate: {value: [new, untracked]}, ip: {position: src, value: 10.1.0.0/16}}]}',
       '{name: all, action: drop, match: [{op: eq, ctstate: {value: [untracked, invalid, related, established, new]}}]}',
     ];
