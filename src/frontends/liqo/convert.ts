@@ -120,7 +120,8 @@ function matches(fc: FirewallConfiguration, scope: Scope, entries: readonly Matc
       const field = m.port.position.value === 'src' ? 'th sport' : 'th dport';
       push(field, p.type === 'range' ? { range: [p.start, p.end] } : p.port, m.port.value.loc);
     }
-    // eq: the state is one of those listed (nft's `ct state a,b`); neq: it is none of them.
+    // eq: the state is one of those listed (nft's `ct state a,b`); neq: none of them, as op reads for the
+    // other fields (Liqo's own ctstate rendering was not at hand to check neq against).
     if (m.ctstate) push('ct state', { set: m.ctstate.value.map((v) => v.value) }, m.ctstate.loc);
   }
   return out;
