@@ -38,3 +38,24 @@ const labels = (tenant: string) => ({ 'networking.liqo.io/firewall-category': 'g
 export const SHARED_TABLE_TEXT =
   doc({ name: 'venice', namespace: 'liqo', labels: labels('venice'), chains: { 'filt:forward': ['allow:10.42.0.7:accept', 'block:10.42.0.6:drop'] } }) +
   doc({ name: 'naples', namespace: 'liqo', labels: labels('naples'), chains: { 'filt:forward': ['block:10.42.0.5:drop'] } });
+
+/** A FirewallConfiguration with one filter chain (IPV4, forward, policy drop unless told) of the given rules, each YAML flow text on its own line (the first on line 17). */
+export function filterDoc(rules: readonly string[], o: { family?: string; hook?: string; policy?: string } = {}): string {
+  return `apiVersion: networking.liqo.io/v1beta1
+kind: FirewallConfiguration
+metadata:
+  name: fw
+  namespace: ns
+spec:
+  table:
+    name: t
+    family: ${o.family ?? 'IPV4'}
+    chains:
+    - name: c
+      type: filter
+      hook: ${o.hook ?? 'forward'}
+      policy: ${o.policy ?? 'drop'}
+      rules:
+        filterRules:
+${rules.map((r) => `        - ${r}\n`).join('')}`;
+}

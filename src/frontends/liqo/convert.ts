@@ -1,6 +1,7 @@
 // Converts one validated FirewallConfiguration (source model) into an IR Table with the plain
 // meaning of the resource, in the expression order Liqo's gateway emits (pkg/firewall/utils):
-// per match entry proto, dev, ip, port; entries in list order; then the counter; then the action.
+// per match entry proto, dev, ip, port (then ctstate: where Liqo's gateway puts it is not known here,
+// and the order does not change the meaning); entries in list order; then the counter; then the action.
 // Where Liqo installs something else, quirks.ts warns; this file never guesses what Liqo meant.
 // Input must have passed validate.ts: malformed values are a caller bug (MODEL_INVALID).
 
@@ -93,7 +94,7 @@ function natRule(fc: FirewallConfiguration, chain: Chain, rule: NatRule): Rule {
   return { exprs, comment: rule.name!.value, origin: at(rule.loc) };
 }
 
-/** The matches of a list of entries: per entry proto, dev, ip, port (Liqo's `applyMatch` order). */
+/** The matches of a list of entries: per entry proto, dev, ip, port (Liqo's `applyMatch` order), then ctstate. */
 function matches(fc: FirewallConfiguration, scope: Scope, entries: readonly Match[]): IrMatch[] {
   const out: IrMatch[] = [];
   for (const m of entries) {
@@ -119,6 +120,9 @@ function matches(fc: FirewallConfiguration, scope: Scope, entries: readonly Matc
       const field = m.port.position.value === 'src' ? 'th sport' : 'th dport';
       push(field, p.type === 'range' ? { range: [p.start, p.end] } : p.port, m.port.value.loc);
     }
+    // eq: the state is one of those listed (nft's `ct state a,b`); neq: none of them, as op reads for the
+    // other fields (Liqo's own ctstate rendering was not at hand to check neq against).
+    if (m.ctstate) push('ct state', { set: m.ctstate.value.map((v) => v.value) }, m.ctstate.loc);
   }
   return out;
 }

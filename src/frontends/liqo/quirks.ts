@@ -47,7 +47,7 @@ type Warn = (loc: Loc, scope: Scope, message: string) => void;
 
 function matchQuirks(m: Match, scope: Scope, family: string, warn: Warn): void {
   const neq = m.op.value === 'neq';
-  const fields = (['proto', 'dev', 'ip', 'port'] as const).filter((k) => m[k]);
+  const fields = (['proto', 'dev', 'ip', 'port', 'ctstate'] as const).filter((k) => m[k]);
   if (neq && fields.length > 1) {
     warn(m.op.loc, scope,
       `op: neq applies to each field of this entry separately (${fields.map((f) => `${f} !=`).join(' AND ')}), ` +

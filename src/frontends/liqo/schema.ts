@@ -9,9 +9,9 @@ import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Pos, RawObject, YEntry, YNode } from './parse.js';
 import {
-  API_VERSION, CHAIN_HOOKS, CHAIN_POLICIES, CHAIN_TYPES, DEV_POSITIONS, FILTER_ACTIONS, L4_PROTOS, MATCH_OPS,
+  API_VERSION, CHAIN_HOOKS, CT_STATE_VALUES, CHAIN_POLICIES, CHAIN_TYPES, DEV_POSITIONS, FILTER_ACTIONS, L4_PROTOS, MATCH_OPS,
   MATCH_POSITIONS, NAT_TYPES, TABLE_FAMILIES, ruleLabels,
-  type Chain, type Field, type FilterRule, type FirewallConfiguration, type Loc, type Match, type MatchList,
+  type Chain, type CtStateValue, type Field, type FilterRule, type FirewallConfiguration, type Loc, type Match, type MatchList,
   type NatRule, type RouteRule, type RuleList, type RuleListKey, type RulesSet, type Table,
 } from './types.js';
 import { tableLabel } from './where.js';
@@ -239,7 +239,7 @@ class Decoder {
   private match(node: YNode, path: string, index: number): Match | undefined {
     const map = this.map(node, path, node.pos);
     if (!map) return undefined;
-    const m = this.fields(map, path, ['dev', 'ip', 'op', 'port', 'proto'], ['op']);
+    const m = this.fields(map, path, ['ctstate', 'dev', 'ip', 'op', 'port', 'proto'], ['op']);
     const op = this.enumOf(m.get('op'), `${path}.op`, MATCH_OPS);
     const pv = (key: 'ip' | 'port' | 'dev') => {
       const e = m.get(key);
@@ -263,12 +263,31 @@ class Decoder {
       const value = sub && this.enumOf(this.fields(sub, p, ['value'], ['value']).get('value'), `${p}.value`, L4_PROTOS);
       proto = value ? { value, loc: locAt(p, pe.keyPos) } : null;
     }
-    if (!op || ip === null || port === null || dev === null || proto === null) return undefined;
+    const ctstate = this.ctState(m.get('ctstate'), join(path, 'ctstate'));
+    if (!op || ip === null || port === null || dev === null || proto === null || ctstate === null) return undefined;
     return {
       index, op, loc: locAt(path, map.pos),
       ...(ip ? { ip: ip as Match['ip'] } : {}), ...(port ? { port: port as Match['port'] } : {}),
-      ...(dev ? { dev: dev as Match['dev'] } : {}), ...(proto ? { proto } : {}),
+      ...(dev ? { dev: dev as Match['dev'] } : {}), ...(proto ? { proto } : {}), ...(ctstate ? { ctstate } : {}),
     };
+  }
+
+  /** `ctstate: {value: [new|established|related|untracked|invalid, ...]}`, the list at least one long. */
+  private ctState(e: YEntry | undefined, path: string): Match['ctstate'] | null | undefined {
+    if (!e) return undefined;
+    const sub = this.map(e.value, path, e.keyPos);
+    const ve = sub && this.fields(sub, path, ['value'], ['value']).get('value');
+    if (!ve) return null;
+    const p = `${path}.value`;
+    const seq = this.seq(ve.value, p, ve.keyPos);
+    if (!seq) return null;
+    if (seq.items.length === 0) {
+      this.error(locAt(p, seq.pos.line ? seq.pos : ve.keyPos), `${leaf(p)} must list at least one connection tracking state (${CT_STATE_VALUES.join(', ')})`);
+      return null;
+    }
+    const value = seq.items.map((node, i) => this.enumOf({ key: String(i), keyPos: node.pos, value: node }, `${p}[${i}]`, CT_STATE_VALUES));
+    if (value.some((v) => !v)) return null;
+    return { value: value as Field<CtStateValue>[], loc: locAt(path, e.keyPos) };
   }
 
   // ─── typed readers ────────────────────────────────────────────────────────────────────────────

@@ -21,6 +21,7 @@ export const MATCH_OPS = ['eq', 'neq'] as const;
 export const MATCH_POSITIONS = ['src', 'dst'] as const;
 export const DEV_POSITIONS = ['in', 'out'] as const;
 export const L4_PROTOS = ['tcp', 'udp'] as const;
+export const CT_STATE_VALUES = ['new', 'established', 'related', 'untracked', 'invalid'] as const;
 
 export type TableFamily = (typeof TABLE_FAMILIES)[number];
 export type ChainType = (typeof CHAIN_TYPES)[number];
@@ -32,6 +33,7 @@ export type MatchOperation = (typeof MATCH_OPS)[number];
 export type MatchPosition = (typeof MATCH_POSITIONS)[number];
 export type DevPosition = (typeof DEV_POSITIONS)[number];
 export type L4Proto = (typeof L4_PROTOS)[number];
+export type CtStateValue = (typeof CT_STATE_VALUES)[number];
 
 /** Where a field is: its path inside the resource and its 1-based line/column in the file. */
 export interface Loc {
@@ -139,6 +141,7 @@ export interface Match {
   port?: MatchPort;
   dev?: MatchDev;
   proto?: MatchProto;
+  ctstate?: MatchCtState;
   loc: Loc;
 }
 
@@ -162,6 +165,12 @@ export interface MatchDev {
 
 export interface MatchProto {
   value: Field<L4Proto>;
+  loc: Loc;
+}
+
+/** `ctstate.value`: the connection tracking states matched (the CRD: at least one). */
+export interface MatchCtState {
+  value: Field<CtStateValue>[];
   loc: Loc;
 }
 

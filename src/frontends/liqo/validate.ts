@@ -217,7 +217,13 @@ class Validator {
   private matchValues(chain: Chain, rule: FilterRule | NatRule): void {
     const scope = { chain, rule };
     const nat = rule.list === 'natRules';
+    const family = this.fc.table.family.value;
     for (const m of rule.match.items) {
+      if (m.ctstate && (family === 'ARP' || family === 'NETDEV')) {
+        this.value(m.ctstate.loc, scope,
+          `the kernel refuses a ct state match in a table of family ${family} (no connection tracking there: "Protocol error"); ` +
+          `Liqo's webhook accepts it, but ${FAILS}`);
+      }
       if (m.ip) {
         const { value: text, loc } = m.ip.value;
         const v = liqoIPValue(text);

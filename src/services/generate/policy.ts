@@ -3,15 +3,15 @@
 // policy accept (traffic that does not cross the tunnel is not this policy's business):
 //   for each consumer c, each remapped CIDR S of c, each run P of c's offloaded pods:
 //     allow-c-N   iifname liqo-tunnel  ip saddr S  ip daddr P   accept   (c reaches its own pods)
-//     return-c-N  oifname liqo-tunnel  ip saddr P  ip daddr S   accept   (their replies, and their
-//                                                                         traffic home)
+//     return-c-N  oifname liqo-tunnel  ip saddr P  ip daddr S  ct state established,related  accept
+//                                                                      (their replies only)
 //   drop-from-c-N     ip saddr S  drop    (whatever interface it comes in or goes out by, c's
 //   drop-to-c-N       ip daddr S  drop     addresses reach and are reached by nothing else)
 //   drop-from-tunnel  iifname liqo-tunnel  drop     (everything else between the clusters)
 //   drop-to-tunnel    oifname liqo-tunnel  drop
-// Runs of consecutive pod addresses become one range. The FirewallConfiguration schema nftlens
-// reads (Liqo 1.0's) has no ct-state match, so the return rule is not limited to established
-// connections: a consumer's offloaded pods may also open connections to their own cluster.
+// Runs of consecutive pod addresses become one range. The return rule's ctstate match keeps an
+// offloaded pod from opening connections of its own back to its consumer's cluster: such a NEW
+// packet falls through to drop-to-c-N.
 // Deterministic: the same state always gives the same resource (so unchanged states write nothing).
 
 import { formatIpv4, parseAddress } from '../../model/values.js';
@@ -62,6 +62,9 @@ function devMatch(position: 'in' | 'out', value: string): Json {
   return { op: 'eq', dev: { position, value } };
 }
 
+/** Replies to connections the consumer opened (and what they bring along, such as ICMP errors). */
+const REPLY_STATES: Json = { op: 'eq', ctstate: { value: ['established', 'related'] } };
+
 function consumerRules(c: Consumer, tunnel: string): Json[] {
   const rules: Json[] = [];
   let n = 0;
@@ -69,7 +72,7 @@ function consumerRules(c: Consumer, tunnel: string): Json[] {
     for (const p of addressRuns(c.pods)) {
       n++;
       rules.push({ name: `allow-${c.clusterId}-${n}`, action: 'accept', counter: true, match: [devMatch('in', tunnel), ipMatch('src', s.text), ipMatch('dst', p)] });
-      rules.push({ name: `return-${c.clusterId}-${n}`, action: 'accept', counter: true, match: [devMatch('out', tunnel), ipMatch('src', p), ipMatch('dst', s.text)] });
+      rules.push({ name: `return-${c.clusterId}-${n}`, action: 'accept', counter: true, match: [devMatch('out', tunnel), ipMatch('src', p), ipMatch('dst', s.text), REPLY_STATES] });
     }
   }
   return rules;

@@ -19,6 +19,7 @@ import { NftlensError } from '../../../src/model/diagnostics.js';
 import type { Ruleset } from '../../../src/model/ruleset.js';
 import { SAMPLES } from './samples.js';
 import { sharedCorpus } from '../../support/corpus.js';
+import { filterDoc } from '../../support/liqo-doc.js';
 
 const BASIC = sharedCorpus('fixtures/nftables/basic/');
 const LIQO = sharedCorpus('fixtures/liqo/valid/');
@@ -31,6 +32,19 @@ async function roundTrip(rs: Ruleset): Promise<{ diff: string[]; back: Ruleset }
     const back = await listRuleset({ netns: ns.name });
     return { diff: diffRulesets(rs, back), back };
   });
+}
+/** Loads the nft text rendering of a ruleset (`nft -f FILE`) into a fresh namespace and reads it back. */
+async function textRoundTrip(rs: Ruleset): Promise<Ruleset> {
+  const dir = mkdtempSync(join(tmpdir(), 'nftlens-text-'));
+  try {
+    writeFileSync(join(dir, 'ruleset.nft'), renderNftText(rs));
+    return await withNetns('txt', async (ns) => {
+      await ns.nft(['-f', join(dir, 'ruleset.nft')]);
+      return listRuleset({ netns: ns.name });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 const ruleCount = (rs: Ruleset): number => rs.tables.reduce((n, t) => n + t.chains.reduce((k, c) => k + c.rules.length, 0), 0);
 
@@ -83,17 +97,7 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
       // nft strings cannot hold a double quote, so the one comment that has one is changed here.
       const rs = structuredClone(SAMPLES);
       rs.tables[0]!.chains[0]!.rules[0]!.comment = 'r1 quoted; flush ruleset';
-      const dir = mkdtempSync(join(tmpdir(), 'nftlens-text-'));
-      try {
-        writeFileSync(join(dir, 'ruleset.nft'), renderNftText(rs));
-        const back = await withNetns('txt', async (ns) => {
-          await ns.nft(['-f', join(dir, 'ruleset.nft')]);
-          return listRuleset({ netns: ns.name });
-        });
-        expect(diffRulesets(rs, back)).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      expect(diffRulesets(rs, await textRoundTrip(rs))).toEqual([]);
     });
   });
 
@@ -114,6 +118,22 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
         expect(diffRulesets(one, await listRuleset({ netns: ns.name }))).toEqual([]);
       });
     });
+  });
+
+  it('Liqo ctstate matches (eq and neq, every state, next to other fields) load and list back the same', async () => {
+    const rules = [
+      '{name: replies, action: accept, match: [{op: eq, ctstate: {value: [established, related]}}, {op: eq, dev: {position: out, value: liqo-tunnel}}]}',
+      '{name: bad, action: drop, match: [{op: eq, ctstate: {value: [invalid]}}]}',
+      '{name: fresh, action: accept, match: [{op: eq, proto: {value: tcp}, port: {position: dst, value: "80"}, ctstate: {value: [new, new]}}]}', // a state twice: nft keeps one
+      '{name: not-new, action: accept, match: [{op: neq, ctstate: {value: [new, untracked]}, ip: {position: src, value: 10.1.0.0/16}}]}',
+      '{name: all, action: drop, match: [{op: eq, ctstate: {value: [untracked, invalid, related, established, new]}}]}',
+    ];
+    const rs = parseFirewallConfigurations(filterDoc(rules), 'ctstate.yaml').ruleset;
+    const { diff, back } = await roundTrip(rs);
+    expect(diff).toEqual([]);
+    expect(ruleCount(back)).toBe(rules.length);
+    expect(back.tables[0]!.chains[0]!.rules.flatMap((r) => r.exprs.filter((e) => e.kind === 'match' && e.field === 'ct state')).length).toBe(rules.length);
+    expect(diffRulesets(rs, await textRoundTrip(rs))).toEqual([]);
   });
 
   describe.skipIf(!LIQO)('kernel round trip: valid Liqo fixtures, each resource table on its own', () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { verify } from '../../../src/backends/gateway/index.js';
+import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import type { Agent } from '../../../src/services/agent/agent.js';
 import { gatewaySelectors } from '../../../src/services/agent/labels.js';
 import { renderResource } from '../../../src/services/agent/tables.js';
@@ -40,6 +41,12 @@ describe.skipIf(noKernel)('agent --generate (API server fake, kernel)', () => {
     expect((await verify(renderResource(stored), { netns: ns.name, owner: OWNER })).inSync).toBe(true);
     const list = (await listing(ns, 'ip', 'nftlens-provider-protection'))!;
     for (const id of ['allow-venice-1', 'allow-naples-1', 'allow-milan-1']) expect(list).toContain(id);
+    // the kernel's own listing: replies only on the way back (no connection opened by an offloaded pod)
+    const rules = importNftJson(list, 'kernel').ruleset.tables[0]!.chains[0]!.rules;
+    for (const id of ['return-venice-1', 'return-naples-1', 'return-milan-1']) {
+      const ct = rules.find((r) => r.comment === id)!.exprs.find((e) => e.kind === 'match' && e.field === 'ct state');
+      expect(ct, id).toMatchObject({ op: '==', value: { set: ['established', 'related'] } });
+    }
     // more generation ticks with the state unchanged (each reads the state and proves the policy again)
     const ticks = () => agent.generations;
     const now = ticks();

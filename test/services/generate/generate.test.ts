@@ -7,7 +7,9 @@
 // loses its rules.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { diffRulesets } from '../../../src/analyses/diff.js';
 import { checkIsolation, parseTenants } from '../../../src/analyses/isolation.js';
+import { parseFirewallConfigurations } from '../../../src/frontends/liqo/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
 import { parsePacket } from '../../../src/engine/packet.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
@@ -22,6 +24,10 @@ const gen = (name: string) => generateProtection(load(name), `${name}.yaml`);
 function verdict(rs: Ruleset, packet: string): string {
   return new ReferenceEngine(rs).evaluate(parsePacket(packet)).verdict;
 }
+
+/** The filter rules of a generated resource (a plain object). */
+const filterRules = (r: object) =>
+  (r as { spec: { table: { chains: { rules: { filterRules: { name: string; match: Record<string, unknown>[] }[] } }[] } } }).spec.table.chains[0]!.rules.filterRules;
 
 const IN = 'iif liqo-tunnel oif eth0';
 const OUT = 'iif eth0 oif liqo-tunnel';
@@ -50,6 +56,11 @@ describe('policy generation', () => {
     const rs = g.ruleset;
     expect(verdict(rs, `tcp 10.112.0.5:40000 -> 10.42.1.15:80 ${IN} ct new`)).toBe('accept');
     expect(verdict(rs, `tcp 10.42.1.15:80 -> 10.112.0.5:40000 ${OUT} ct established`)).toBe('accept');
+    expect(verdict(rs, `icmp 10.42.1.15 -> 10.112.0.5 type 3 code 4 ${OUT} ct related`)).toBe('accept');
+    // an offloaded pod opens no connection of its own back to its consumer's cluster
+    expect(verdict(rs, `tcp 10.42.1.15:40000 -> 10.112.0.5:22 ${OUT} ct new`)).toBe('drop');
+    expect(verdict(rs, `udp 10.42.1.15:40000 -> 10.112.0.5:53 ${OUT} ct new`)).toBe('drop');
+    expect(verdict(rs, `tcp 10.42.1.15:80 -> 10.112.0.5:40000 ${OUT} ct invalid`)).toBe('drop');
     expect(verdict(rs, `tcp 10.112.0.5:40000 -> 10.42.1.40:80 ${IN} ct new`)).toBe('drop'); // naples' pod
     expect(verdict(rs, `tcp 10.112.0.5:40000 -> 10.42.3.3:443 ${IN} ct new`)).toBe('drop'); // the provider's own pod
     expect(verdict(rs, `tcp 10.113.0.5:40000 -> 10.42.1.42:80 ${IN} ct new`)).toBe('accept');
@@ -70,6 +81,23 @@ describe('policy generation', () => {
     const t = parseTenants(JSON.stringify({ tenants: { naples: { sources: ['10.113.0.0/16'], destinations: ['0.0.0.0/0'], interfaces: ['liqo-tunnel'] }, venice: { sources: ['10.112.0.0/16'], destinations: ['10.42.1.15'] } } }), 't');
     const r = checkIsolation(after.ruleset, t);
     expect(r.matrix[0]![0]).toBe(0);
+  });
+
+  it('the reply rule\'s ctstate: without it, exactly the pods\' own connections home (new, invalid, untracked) would pass', () => {
+    const g = gen('one-consumer');
+    const returns = filterRules(g.resource).filter((r) => r.name.startsWith('return-'));
+    expect(returns.length).toBeGreaterThan(0);
+    for (const r of returns) expect(r.match).toContainEqual({ op: 'eq', ctstate: { value: ['established', 'related'] } });
+    const loose = structuredClone(g.resource);
+    for (const r of filterRules(loose)) r.match = r.match.filter((m) => !m.ctstate);
+    const before = parseFirewallConfigurations(JSON.stringify(loose), 'loose.json').ruleset;
+    const d = diffRulesets(before, g.ruleset);
+    expect(d.changes.map((c) => [c.before.verdict, c.after.verdict])).toEqual([['accept', 'drop']]);
+    const w = d.changes[0]!.witness;
+    expect(['new', 'invalid', 'untracked']).toContain(w.ctState);
+    expect(w.oifname).toBe('liqo-tunnel');
+    expect(verdict(g.ruleset, `tcp ${w.saddr}:1000 -> ${w.daddr}:22 ${OUT} ct established`)).toBe('accept');
+    expect(verdict(g.ruleset, `tcp ${w.saddr}:1000 -> ${w.daddr}:22 ${OUT} ct new`)).toBe('drop');
   });
 
   it('the same state gives the same resource; a one-pod change does not', () => {
