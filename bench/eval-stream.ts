@@ -1,6 +1,6 @@
 // `npm run bench:eval`: `nftlens eval --packets` on a million packets, -o text and -o json, as a
 // user runs it (the real bin, a child process, its output into /dev/null) and in-process (run()
-// from dist/, so that workers load as they do when installed), each on every core (the default)
+// from dist/, so that workers load as they do when installed), each on every core (--workers N, N the cores)
 // and in one thread (--workers 1), measured in the same run. Prints wall and CPU time (user +
 // system, all threads), packets per second, the ratio one thread / pool, and the load average
 // before and after (the machine may be shared).
@@ -77,7 +77,7 @@ console.log(`eval --packets: ${N.toLocaleString('en')} packets, ${availableParal
 for (const format of ['text', 'json']) {
   const args = ['eval', '-f', policy, '--packets', big, '-o', format];
   for (const [how, go] of [['CLI (bin)', cli], ['in-process', inProcess]] as const) {
-    const pool = await go(args);
+    const pool = await go([...args, '--workers', String(availableParallelism())]);
     const one = await go([...args, '--workers', '1']);
     console.log(`-o ${format}, ${how}: every core ${fmt(pool)}; one thread ${fmt(one)}; one thread / every core: ${(one.ms / pool.ms).toFixed(2)}× wall, ${(one.cpuMs / pool.cpuMs).toFixed(2)}× CPU`);
   }

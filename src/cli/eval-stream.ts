@@ -74,10 +74,12 @@ type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
 async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
   const json = opts.format === 'json';
   const { head, big } = await lookahead(chunks, POOL_BYTES);
-  // By default text goes to every core; JSON stays in this thread: its results are three times the
-  // bytes of text, and handing them between threads cost more than the scan saved (measured on 2
-  // cores: 1M packets 6.3 s on the pool against 4.2 s in one thread; text 2.5 s against 2.9 s).
-  const workers = Math.min(opts.workers ?? (json ? 1 : availableParallelism()), MAX_WORKERS);
+  // By default the pool starts only from 4 cores on. On 2 cores the main thread's reading and
+  // writing and one worker compete, and handing results between threads cost more than the second
+  // core saved (1M packets, CLI at load 2: text 2.12 s on the pool against 2.04 s in one thread;
+  // at load 5-20 the pool lost by more, JSON 6.3 s against 4.2 s). `--workers N` chooses.
+  const cores = availableParallelism();
+  const workers = Math.min(opts.workers ?? (cores >= 4 ? cores : 1), MAX_WORKERS);
   const all = (async function* () {
     yield* head;
     if (big) yield* chunks;

@@ -125,18 +125,18 @@ describe('eval --packets in worker threads', { timeout: 300_000 }, () => {
 
   it('the real bin (workers from dist/): the same bytes from a file and from stdin, exit 0', async () => {
     const want = await evaluate(classifier, file, 'json', 1);
-    const fromFile = await runBin(['eval', '-f', multi, '--packets', file, '-o', 'json']);
+    const fromFile = await runBin(['eval', '-f', multi, '--packets', file, '-o', 'json', '--workers', '2']);
     expect(fromFile.err).toBe('');
     expect(fromFile.code).toBe(0);
     expect(fromFile.out).toBe(want.out);
-    const fromStdin = await runBin(['eval', '-f', multi, '--packets', '-', '-o', 'json'], file);
+    const fromStdin = await runBin(['eval', '-f', multi, '--packets', '-', '-o', 'json', '--workers', '2'], file);
     expect(fromStdin.code).toBe(0);
     expect(fromStdin.out).toBe(want.out);
   });
 
   it('the real bin, its output pipe closed early: quiet, exit 0', async () => {
     for (const format of ['text', 'json']) {
-      const r = await runBin(['eval', '-f', multi, '--packets', file, '-o', format], undefined, 100_000);
+      const r = await runBin(['eval', '-f', multi, '--packets', file, '-o', format, '--workers', '2'], undefined, 100_000);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
     }
@@ -147,7 +147,7 @@ describe('eval --packets in worker threads', { timeout: 300_000 }, () => {
     bad[55_000] = 'udp 10.0.0.1:70000 -> 10.0.0.2:53';
     const badFile = join(dir, 'bad-bin.txt');
     writeFileSync(badFile, bad.join('\n'));
-    const r = await runBin(['eval', '-f', multi, '--packets', badFile]);
+    const r = await runBin(['eval', '-f', multi, '--packets', badFile, '--workers', '2']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error\[INPUT_PARSE\] .*bad-bin\.txt:55001: /);
     expect(r.out.match(/^packet: /gm)).toHaveLength(bad.slice(0, 55_000).filter((l) => l.trim() && !l.startsWith('#')).length);
