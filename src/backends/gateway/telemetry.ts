@@ -8,7 +8,7 @@
 //   felix resync_state                                   → nftlens_in_sync{table}
 // plus nftlens_drift_detected_total{table} and nftlens_monitor_events_total{kind}.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
@@ -98,18 +98,16 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics from the registry; resolves once listening. */
-export async function serveMetrics(registry: Registry, at: Listen): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (e: unknown) => res.writeHead(500).end(String(e)),
-    );
-  });
+/** Answers a scrape: the registry's metrics in Prometheus text form. */
+export function sendMetrics(registry: Registry, res: ServerResponse): void {
+  registry.metrics().then(
+    (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+    (e: unknown) => res.writeHead(500).end(String(e)),
+  );
+}
+
+/** Listens at `at`; resolves once listening, with `http://host:port` as bound, and a close that ends open connections. */
+export async function listenOn(server: Server, at: Listen): Promise<{ base: string; close(): Promise<void> }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(at.port, at.host, () => {
@@ -120,10 +118,23 @@ export async function serveMetrics(registry: Registry, at: Listen): Promise<Metr
   const bound = server.address() as AddressInfo;
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return {
-    url: `http://${host}:${bound.port}/metrics`,
+    base: `http://${host}:${bound.port}`,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
   };
+}
+
+/** Serves GET /metrics from the registry; resolves once listening. */
+export async function serveMetrics(registry: Registry, at: Listen): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    sendMetrics(registry, res);
+  });
+  const { base, close } = await listenOn(server, at);
+  return { url: `${base}/metrics`, close };
 }

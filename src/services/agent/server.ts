@@ -3,9 +3,8 @@
 // tables were judged, 503 before), GET /metrics (the registry). Nothing else; no request body is read.
 
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Listen } from '../../backends/gateway/telemetry.js';
+import { listenOn, sendMetrics, type Listen } from '../../backends/gateway/telemetry.js';
 
 export interface AgentServer {
   /** `http://host:port`, with the port actually bound. */
@@ -22,29 +21,9 @@ export async function serveAgent(at: Listen, registry: Registry, ready: () => bo
       const ok = ready();
       return void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not synced yet\n');
     }
-    if (path === '/metrics') {
-      registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-        (e: unknown) => res.writeHead(500).end(String(e)),
-      );
-      return;
-    }
+    if (path === '/metrics') return sendMetrics(registry, res);
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  return {
-    url: `http://${host}:${bound.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const { base, close } = await listenOn(server, at);
+  return { url: base, close };
 }
