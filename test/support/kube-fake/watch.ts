@@ -25,7 +25,10 @@ export function serveWatch(store: Store, w: WatchRequest, res: ServerResponse): 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   const bucket = Types.bucket(w.type);
-  const send = (type: string, object: Obj) => res.write(JSON.stringify({ type, object }) + '\n');
+  // Nothing after the end: a bookmark timer may fire between res.end() and its 'finish' event.
+  const send = (type: string, object: Obj) => {
+    if (!res.writableEnded) res.write(JSON.stringify({ type, object }) + '\n');
+  };
   const serve = (o: Obj) => w.render({ ...o, apiVersion: groupVersion(w.type), kind: w.type.kind });
   let since: number;
   if (w.resourceVersion === '' || w.resourceVersion === '0') {
@@ -65,11 +68,16 @@ export function serveWatch(store: Store, w: WatchRequest, res: ServerResponse): 
       setInterval(() => send('BOOKMARK', { kind: w.type.kind, apiVersion: groupVersion(w.type), metadata: { resourceVersion: String(store.resourceVersion) } }), w.bookmarkIntervalMs),
     );
   }
-  if (w.timeoutSeconds !== undefined) timers.push(setTimeout(() => res.end(), w.timeoutSeconds * 1000));
   const done = () => {
     stop();
     timers.forEach((t) => clearTimeout(t));
   };
+  if (w.timeoutSeconds !== undefined) {
+    timers.push(setTimeout(() => {
+      done();
+      res.end();
+    }, w.timeoutSeconds * 1000));
+  }
   res.on('close', done);
   res.on('finish', done);
 }
