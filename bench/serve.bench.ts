@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { ByteOut } from '../src/cli/byte-out.js';
-import { LineBatch } from '../src/cli/eval-batch.js';
+import { ByteOut } from '../src/engine/stream/byte-out.js';
+import { LineBatch } from '../src/engine/stream/batch.js';
 import { compileRuleset } from '../src/engine/index.js';
 import { loadRuleset } from '../src/frontends/load.js';
 

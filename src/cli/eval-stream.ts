@@ -1,6 +1,6 @@
 // `nftlens eval`'s packets in, results out, in constant memory: the packets file is read as bytes
-// in chunks of whole lines (eval-lines.ts); each chunk is scanned into the batch columns,
-// classified a batch per call into WebAssembly and formatted into bytes (eval-batch.ts) — in this
+// in chunks of whole lines (engine/stream/lines.ts); each chunk is scanned into the batch columns,
+// classified a batch per call into WebAssembly and formatted into bytes (engine/stream/batch.ts) — in this
 // thread for a small input, and for a big one in a pool of worker threads (eval-worker.ts,
 // engine/pool.ts), a bounded number of chunks in flight, the results written strictly in input
 // order. With --trace, which needs each packet's events, packets go one by one through the
@@ -15,15 +15,15 @@ import { orderedMap, WorkerPool } from '../engine/pool.js';
 import { engineModule } from '../engine/wasm.js';
 import { NftlensError, type Diagnostic } from '../model/diagnostics.js';
 import { EXIT, ExitCode, type CliContext, type OutputFormat } from './context.js';
-import { ByteOut } from './byte-out.js';
-import { LineBatch, type ChunkResult } from './eval-batch.js';
-import { LineCursor, rawChunks, Spares, type PacketSource } from './eval-lines.js';
+import { ByteOut } from '../engine/stream/byte-out.js';
+import { LineBatch, type ChunkResult } from '../engine/stream/batch.js';
+import { LineCursor, rawChunks, Spares, type PacketSource } from '../engine/stream/lines.js';
 import type { EvalInit, EvalJob, EvalReply } from './eval-worker.js';
-import { resultJson } from './eval-format.js';
+import { resultJson } from '../engine/stream/format.js';
 import { print } from './options.js';
 
 export { resultJson };
-export { openPackets } from './eval-lines.js';
+export { openPackets } from '../engine/stream/lines.js';
 
 /** Bytes of packet lines per chunk (some 12,000 lines of the usual length). */
 const CHUNK_BYTES = 1 << 20;
@@ -214,7 +214,7 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
 function write(ctx: CliContext, data: string | Buffer, from?: Recycler): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
-  // Buffers come terminal-safe already (eval-format.ts).
+  // Buffers come terminal-safe already (engine/stream/format.ts).
   const fd = typeof (out as { fd?: unknown }).fd === 'number';
   const ok = typeof data === 'string' ? print(ctx, data) : out.write(data, fd && from ? (e) => e || from.recycle(data) : undefined);
   if (ok) return Promise.resolve();

@@ -1,13 +1,13 @@
 // A worker of the streamed eval's pool (eval-stream.ts): builds the classifier once from the
 // posted engine module, plan and host, then turns each chunk of the packets file (whole lines, as
-// bytes) into its results' bytes, exactly as the main thread would (eval-batch.ts).
+// bytes) into its results' bytes, exactly as the main thread would (engine/stream/batch.ts).
 
 import { Classifier } from '../engine/classifier.js';
 import type { Environment } from '../engine/environment.js';
 import type { PathHook, Plan } from '../engine/plan.js';
 import { serve } from '../engine/pool.js';
-import { ByteOut } from './byte-out.js';
-import { LineBatch, type ChunkResult } from './eval-batch.js';
+import { ByteOut } from '../engine/stream/byte-out.js';
+import { LineBatch, type ChunkResult } from '../engine/stream/batch.js';
 
 export interface EvalInit {
   plan: Plan;

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ENVIRONMENT_CODES, NftlensError, formatDiagnostic } from '../model/diagnostics.js';
 import { commands } from './commands/index.js';
 import { EXIT, EXIT_CODES_HELP, EnvironmentError, ExitCode, type CliContext } from './context.js';
-import { terminalSafe } from './terminal.js';
+import { terminalSafe } from '../model/terminal.js';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('nftlens')

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { formatDiagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { loadRuleset, type Loaded } from '../frontends/load.js';
 import type { CliContext, OutputFormat } from './context.js';
-import { terminalSafe } from './terminal.js';
+import { terminalSafe } from '../model/terminal.js';
 
 export interface InputOptions {
   filename?: string[];

@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { compileRuleset, formatPacket, formatResult, parsePacketLine, type PathHook } from '../../src/engine/index.js';
 import { loadRuleset } from '../../src/frontends/load.js';
 import { resultJson } from '../../src/cli/eval-stream.js';
-import { LineCursor, rawChunks, streamSource } from '../../src/cli/eval-lines.js';
-import { terminalSafe } from '../../src/cli/terminal.js';
+import { LineCursor, rawChunks, streamSource } from '../../src/engine/stream/lines.js';
+import { terminalSafe } from '../../src/model/terminal.js';
 import { cli } from '../support/cli.js';
 
 const nat = new URL('../../../shared/fixtures/liqo/valid/test-nat-rules.yaml', import.meta.url).pathname;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateStream, POOL_BYTES } from '../../src/cli/eval-stream.js';
-import { openPackets } from '../../src/cli/eval-lines.js';
+import { openPackets } from '../../src/engine/stream/lines.js';
 import { compileRuleset, type Classifier } from '../../src/engine/index.js';
 import { loadRuleset } from '../../src/frontends/load.js';
 import { NftlensError } from '../../src/model/diagnostics.js';

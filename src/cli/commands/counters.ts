@@ -7,7 +7,7 @@ import type { RuleCounter } from '../../backends/gateway/counters.js';
 import { tableId } from '../../model/ruleset.js';
 import { ExitCode } from '../context.js';
 import { loadInput, writeData } from '../options.js';
-import { terminalSafe } from '../terminal.js';
+import { terminalSafe } from '../../model/terminal.js';
 import { withGateway, type GatewayCliOptions } from './apply.js';
 import type { Register } from './index.js';
 

@@ -1,5 +1,5 @@
 // Evaluation for the what-if service: one packet (its result, with the trace on request), or many
-// — text lines or JSON items — through the CLI's batch path (cli/eval-batch.ts): each line scanned
+// — text lines or JSON items — through the streamed eval's batch path (engine/stream/batch.ts): each line scanned
 // straight into the classifier's batch columns, one call into WebAssembly per batch of the
 // classifier's capacity. Results come back in full (each as `nftlens eval -o json` gives it, the
 // array written as bytes by the batch formatter) or compact (columns: verdict, deciding rule and
@@ -12,9 +12,9 @@ import { chainLabel, ruleLabel } from '../../engine/result.js';
 import type { Classifier } from '../../engine/classifier.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import { ByteOut } from '../../cli/byte-out.js';
-import { LineBatch } from '../../cli/eval-batch.js';
-import { resultJson } from '../../cli/eval-format.js';
+import { ByteOut } from '../../engine/stream/byte-out.js';
+import { LineBatch } from '../../engine/stream/batch.js';
+import { resultJson } from '../../engine/stream/format.js';
 import { ApiError } from './errors.js';
 
 /** Where packet i of a request is: a line of a text body, an item of a JSON one. */

@@ -2,7 +2,7 @@
 // the line it is printed on and paint a forged verdict. Every output is checked byte by byte for
 // control characters; JSON output still parses to the original names.
 import { describe, expect, it } from 'vitest';
-import { terminalSafe } from '../../src/cli/terminal.js';
+import { terminalSafe } from '../../src/model/terminal.js';
 import { cli } from '../support/cli.js';
 
 const forged = '\u001b[2K\rACCEPT';

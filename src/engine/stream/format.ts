@@ -6,13 +6,13 @@
 // by character, so escaping each fragment once is escaping the whole. Only numbers and addresses
 // are written per packet.
 
-import * as L from '../engine/layout.js';
-import { formatFlags, protoText, ICMP, ICMPV6, TCP, type Packet } from '../engine/packet.js';
-import { PATH_HOOKS, HOOK_CODE, type Plan } from '../engine/plan.js';
-import { chainLabel, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../engine/result.js';
-import { CT_STATE } from '../model/values.js';
+import * as L from '../layout.js';
+import { formatFlags, protoText, ICMP, ICMPV6, TCP, type Packet } from '../packet.js';
+import { PATH_HOOKS, HOOK_CODE, type Plan } from '../plan.js';
+import { chainLabel, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../result.js';
+import { CT_STATE } from '../../model/values.js';
 import type { ByteOut } from './byte-out.js';
-import { terminalSafe } from './terminal.js';
+import { terminalSafe } from '../../model/terminal.js';
 
 /** One result as `-o json` gives it: the packet, the verdict, the deciding rule and chain with their origins. */
 export function resultJson(plan: Plan, packet: Packet, r: EvalResult) {

@@ -1,25 +1,25 @@
 // The streaming eval's work on one chunk of the packets file (whole lines, as bytes): each line
 // scanned straight from its bytes into the classifier's batch columns (engine/packet-scan.ts), one
 // call into WebAssembly per batch of rows, and each row's result formatted from the columns into
-// bytes (eval-format.ts). Lines the scanner declines (JSON, IPv6, unusual spellings, mistakes) go
+// bytes (format.ts). Lines the scanner declines (JSON, IPv6, unusual spellings, mistakes) go
 // through parsePacketLine, which gives the packet or the located error; those rows, and rows a
 // statement rewrote, are formatted by the per-packet formatters. A bad line ends the chunk: the
 // rows before it are classified and written, so output stops right before the bad line. The same
-// code runs in the main thread and in the pool's workers (eval-worker.ts).
+// code runs in the main thread and in the pool's workers (cli/eval-worker.ts) and in the what-if service (services/api/evaluate.ts).
 
-import { ip4Text } from '../engine/addr.js';
-import type { Classifier } from '../engine/classifier.js';
-import * as L from '../engine/layout.js';
-import { formatPacket, parsePacketLine, type Packet } from '../engine/packet.js';
-import { PacketScanner } from '../engine/packet-scan.js';
-import { HOOK_CODE, type PathHook } from '../engine/plan.js';
-import { formatResult } from '../engine/result.js';
-import { NftlensError, type Diagnostic } from '../model/diagnostics.js';
-import { CT_STATE, type CtState } from '../model/values.js';
+import { ip4Text } from '../addr.js';
+import type { Classifier } from '../classifier.js';
+import * as L from '../layout.js';
+import { formatPacket, parsePacketLine, type Packet } from '../packet.js';
+import { PacketScanner } from '../packet-scan.js';
+import { HOOK_CODE, type PathHook } from '../plan.js';
+import { formatResult } from '../result.js';
+import { NftlensError, type Diagnostic } from '../../model/diagnostics.js';
+import { CT_STATE, type CtState } from '../../model/values.js';
 import type { ByteOut } from './byte-out.js';
-import { LineCursor } from './eval-lines.js';
-import { RowFormatter, resultJson } from './eval-format.js';
-import { terminalSafe } from './terminal.js';
+import { LineCursor } from './lines.js';
+import { RowFormatter, resultJson } from './format.js';
+import { terminalSafe } from '../../model/terminal.js';
 
 /** What a chunk gave: its results are in the ByteOut, the first without a separator before it. */
 export interface ChunkResult {

@@ -6,7 +6,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { NftlensError } from '../model/diagnostics.js';
+import { NftlensError } from '../../model/diagnostics.js';
 
 const LF = 10;
 const CR = 13;
