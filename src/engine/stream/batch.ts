@@ -63,8 +63,12 @@ export class LineBatch {
     this.separator = json ? SEPARATOR.json : SEPARATOR.text;
   }
 
-  /** Classifies the packet lines of `bytes` (whole lines of `file`) and writes their results to `o`, separated; stops at a bad line. */
-  chunk(bytes: Buffer, file: string, o: ByteOut): ChunkResult {
+  /**
+   * Classifies the packet lines of `bytes` (whole lines of `file`) and writes their results to `o`,
+   * separated; stops at a bad line. Without `o` nothing is formatted: the results stay in the
+   * classifier's columns, as the last batch left them (a chunk of at most `capacity` lines).
+   */
+  chunk(bytes: Buffer, file: string, o?: ByteOut): ChunkResult {
     const cur = this.cursor;
     cur.reset(bytes, file);
     this.n = this.written = 0;
@@ -93,9 +97,14 @@ export class LineBatch {
   }
 
   /** Classifies the rows in the batch and writes their results. */
-  private flush(o: ByteOut): void {
+  private flush(o: ByteOut | undefined): void {
     if (!this.n) return;
     this.classifier.runBatch(this.n);
+    if (!o) {
+      this.written += this.n;
+      this.n = 0;
+      return;
+    }
     for (let i = 0; i < this.n; i++, this.written++) {
       if (this.written) o.bytes(this.separator);
       const p = this.slowPacket(i);

@@ -56,12 +56,12 @@ export function evaluateMany(c: Classifier, lines: readonly string[], req: EvalR
   const batch = new LineBatch(c, !compact, req.hook);
   const o = new ByteOut();
   o.text(compact ? '' : `{"count":${lines.length},"results":[\n`);
-  // full: every line in one go; compact: a batch of the classifier's capacity at a time, whose
-  // columns are read after it ran (its formatted results are not used).
+  // full: every line in one go; compact: a batch of the classifier's capacity at a time, not
+  // formatted, whose columns are read after it ran.
   const step = compact ? c.capacity : lines.length;
   for (let start = 0; start < lines.length; start += step) {
     const slice = lines.slice(start, start + step);
-    const r = batch.chunk(Buffer.from(slice.join('\n')), 'body', compact ? new ByteOut() : o);
+    const r = batch.chunk(Buffer.from(slice.join('\n')), 'body', compact ? undefined : o);
     if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: where(start + (d.origin.line ?? 1) - 1) })));
     if (compact) compact.take(slice.length);
   }
