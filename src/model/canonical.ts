@@ -8,6 +8,7 @@
 // default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
 import type { Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
 
 export interface CanonicalRuleset {
@@ -139,8 +140,12 @@ function canonicalStatement(s: Statement): CanonicalExpr {
   switch (s.kind) {
     case 'counter':
       return { stmt: 'counter' };
-    case 'set-mark':
-      return { stmt: 'set-mark', key: s.key, value: s.value };
+    case 'set-mark': {
+      // `meta mark & 0 ^ c` writes the constant c (reading meta mark never fails; ct mark can).
+      const op = markOp(s);
+      if (op.source === undefined || (op.source === 'meta mark' && op.and === 0)) return { stmt: 'set-mark', key: s.key, value: op.xor };
+      return { stmt: 'set-mark', key: s.key, value: op.source, ...markOpFields(op.and, op.xor) };
+    }
     case 'notrack':
       return { stmt: 'notrack' };
     case 'mss-clamp':

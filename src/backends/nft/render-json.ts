@@ -5,6 +5,7 @@
 // Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
 // (nft would mask it), set items that cover nothing are left out.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Atom, Chain, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
@@ -177,8 +178,12 @@ export function renderStatement(s: Statement): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
-    case 'set-mark':
-      return { mangle: { key: markExpr(s.key), value: typeof s.value === 'number' ? s.value : markExpr(s.value) } };
+    case 'set-mark': {
+      if (typeof s.value === 'number') return { mangle: { key: markExpr(s.key), value: s.value } };
+      let value: J = markExpr(s.value);
+      for (const [op, c] of markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0)) value = { [op]: [value, c] };
+      return { mangle: { key: markExpr(s.key), value } };
+    }
     case 'notrack':
       return { notrack: null };
     case 'mss-clamp':
