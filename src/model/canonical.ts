@@ -116,7 +116,7 @@ export function canonicalMatch(m: Match, family: Family): CanonicalMatch | undef
     const holds = value.includes(own) === (m.op === '==');
     if (holds) return undefined;
   }
-  const out: CanonicalMatch = { match: field, op: m.op, value };
+  const out: CanonicalMatch = { match: m.ifindex ? (field === 'meta iifname' ? 'meta iif' : 'meta oif') : field, op: m.op, value };
   // With nothing to compare against, the mask does not matter.
   if (m.mask !== undefined && value.length > 0) out.mask = m.mask;
   return out;

@@ -107,6 +107,12 @@ export interface Match {
   op: '==' | '!=';
   /** Bits kept before comparing: `tcp flags & (syn|ack) == syn`, `meta mark & 0xff != 0`. */
   mask?: number;
+  /**
+   * On `meta iifname`/`oifname`: written `meta iif`/`oif`, the interface index nft resolves from
+   * the name when it loads the rule (it refuses a name no interface has). Against a packet it is
+   * the exact name (no wildcard); it renders back as `iif`/`oif`.
+   */
+  ifindex?: true;
   value: MatchValue;
   origin: Origin;
 }

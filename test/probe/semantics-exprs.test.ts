@@ -14,6 +14,8 @@ interface Case {
   nft: string;
   /** Packet text → delivered (true) or not (false). */
   packets: [string, boolean][];
+  /** Interfaces the rules name by index: they must exist when nft loads the text. */
+  interfaces?: string[];
 }
 
 const CASES: Case[] = [
@@ -49,12 +51,34 @@ table inet m {
       ['udp 10.1.0.5:4008 -> 10.42.0.5:55 iif eth0 oif eth1 mark 0x46', false],
     ],
   },
+  {
+    name: 'meta iif / oif: the exact interface, as the index nft resolved; iifname wildcards beside them',
+    interfaces: ['eth0', 'eth1', 'liqo-tunnel'],
+    nft: `
+table inet i {
+  chain fw { type filter hook forward priority 0; policy drop;
+    meta iif "eth0" meta oif "eth1" tcp dport 80 counter accept
+    meta iif != { "eth0", "eth1" } meta oif "eth1" counter accept
+    meta iifname "liqo*" udp dport 53 counter drop
+    meta oif "liqo-tunnel" counter accept
+  }
+}`,
+    packets: [
+      ['tcp 10.1.0.5:4000 -> 10.42.0.5:80 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:4001 -> 10.42.0.5:81 iif eth0 oif eth1', false],
+      ['tcp 10.1.0.5:4002 -> 10.42.0.5:80 iif eth1 oif eth0', false],
+      ['udp 10.1.0.5:4003 -> 10.42.0.5:53 iif liqo-tunnel oif eth1', true],
+      ['udp [fd00::1]:4004 -> [fd42::5]:54 iif liqo0 oif liqo-tunnel', true],
+      ['udp [fd00::1]:4005 -> [fd42::5]:53 iif liqo0 oif liqo-tunnel', false],
+      ['tcp 10.1.0.5:4006 -> 10.42.0.5:22 iif eth1 oif liqo-tunnel', true],
+    ],
+  },
 ];
 
 describe.skipIf(noKernel)('probe: issue 12 expressions, engine against kernel', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const ruleset = await rulesetFromNftText(c.nft, `${c.name.slice(0, 20).replace(/\W+/g, '-')}.nft`);
+      const ruleset = await rulesetFromNftText(c.nft, `${c.name.slice(0, 20).replace(/\W+/g, '-')}.nft`, c.interfaces);
       const packets = c.packets.map(([text]) => parsePacket(text));
       const report = await probe(ruleset, packets, { prefix: 'sx' });
       const text = formatReport(report);

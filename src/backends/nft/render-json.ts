@@ -120,7 +120,7 @@ function zeroOne(field: MatchField): [J, J] | undefined {
 export function renderMatch(m: Match): J {
   const problem = checkMatchValue(m);
   if (problem) throw invalid(problem, m.origin);
-  let left = fieldExpr(m.field);
+  let left = m.ifindex ? { meta: { key: m.field === 'meta iifname' ? 'iif' : 'oif' } } : fieldExpr(m.field);
   if (m.mask !== undefined) left = { '&': [left, m.mask] };
   const items = valueItems(m.value);
   const isSet = typeof m.value === 'object' && 'set' in m.value;

@@ -135,7 +135,8 @@ export function matchText(m: Match): string {
     const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
     return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
   }
-  return `${m.field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
+  const field = m.ifindex ? (m.field === 'meta iifname' ? 'meta iif' : 'meta oif') : m.field;
+  return `${field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
 }
 
 function natTarget(i: Item): string {

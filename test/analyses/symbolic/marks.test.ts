@@ -51,7 +51,7 @@ describe('symbolic mark arithmetic agrees with the reference interpreter', () =>
       for (let i = 0; i < 600; i++) {
         const p = makePacket({
           saddr: '10.1.0.5', daddr: '10.42.0.5', l4proto: rnd() < 0.5 ? 6 : 17, sport: 4000, dport: [80, 53, 22][i % 3]!,
-          iif: 'eth0', oif: 'eth1', mark: mark(), ctMark: mark(), ctState: rnd() < 0.5 ? 'new' : 'established',
+          iifname: 'eth0', oifname: 'eth1', mark: mark(), ctMark: mark(), ctState: rnd() < 0.5 ? 'new' : 'established',
         });
         const want = ref.evaluate(p);
         const o = r.outcomes.find((x) => a.hs.member(x.space, p))!;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import type { Rule } from '../../../src/model/ruleset.js';
-import { renderStatement } from '../../../src/backends/nft/render-json.js';
+import { renderMatch, renderStatement } from '../../../src/backends/nft/render-json.js';
 
 type J = unknown;
 const table = (family = 'inet') => ({ table: { family, name: 't', handle: 1 } });
@@ -64,5 +64,28 @@ describe('mark arithmetic', () => {
     expect(d[0]!.origin).toMatchObject({ file: 'bad.json', table: 'inet t', chain: 'c', rule: 'handle 3' });
     const e = fails(doc(table(), chain(), rule([mangle(meta('mark'), { '&': [meta('mark'), 'x'] })])));
     expect(e.map((x) => x.code)).toEqual(['NFT_SCHEMA']);
+  });
+});
+
+describe('meta iif / oif', () => {
+  const match = (op: string, left: J, right: J) => ({ match: { op, left, right } });
+  it('reads the names nft lists as exact interface names, marked as indexes', () => {
+    expect(one([match('==', meta('iif'), 'lo'), match('!=', meta('oif'), { set: ['eth0', 'eth1'] })]).exprs).toEqual([
+      { kind: 'match', field: 'meta iifname', op: '==', value: 'lo', ifindex: true },
+      { kind: 'match', field: 'meta oifname', op: '!=', value: { set: ['eth0', 'eth1'] }, ifindex: true },
+    ]);
+  });
+
+  it('renders them back as iif/oif', () => {
+    const { ruleset } = importNftJson(doc(table(), chain(), rule([match('==', meta('oif'), 'lo')])), 'a.json');
+    const mt = ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0]!;
+    expect(renderMatch(mt as never)).toEqual({ match: { op: '==', left: meta('oif'), right: 'lo' } });
+  });
+
+  it('refuses an index without a name and a name with *, located', () => {
+    const d = fails(doc(table(), chain(), rule([match('==', meta('iif'), 7)])));
+    expect(d.map((x) => [x.code, x.message.split(' — ')[0]])).toEqual([['NFT_UNSUPPORTED', 'unsupported: meta iif 7 (an interface index with no name)']]);
+    expect(d[0]!.origin).toMatchObject({ table: 'inet t', chain: 'c', rule: 'handle 3' });
+    expect(fails(doc(table(), chain(), rule([match('==', meta('oif'), 'eth*')]))).map((x) => x.code)).toEqual(['NFT_UNSUPPORTED']);
   });
 });
