@@ -107,6 +107,12 @@ export interface Match {
   op: '==' | '!=';
   /** Bits kept before comparing: `tcp flags & (syn|ack) == syn`, `meta mark & 0xff != 0`. */
   mask?: number;
+  /**
+   * On `meta iifname`/`oifname`: written `meta iif`/`oif`, the interface index nft resolves from
+   * the name when it loads the rule (it refuses a name no interface has). Against a packet it is
+   * the exact name (no wildcard); it renders back as `iif`/`oif`.
+   */
+  ifindex?: true;
   value: MatchValue;
   origin: Origin;
 }
@@ -121,11 +127,20 @@ export interface CounterStmt {
   origin: Origin;
 }
 
-/** `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark). */
+/**
+ * `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark), and
+ * mark arithmetic `meta mark set meta mark & 0xff00 | 0x1`, `ct mark set meta mark ^ 0x4000`: with a
+ * mark as `value`, the field becomes `(value & and) ^ xor` — the kernel's nft_bitwise, to which nft
+ * folds every chain of `&`, `|`, `^` with constants (see src/model/mark-op.ts).
+ */
 export interface SetMarkStmt {
   kind: 'set-mark';
   key: 'meta mark' | 'ct mark';
   value: number | 'meta mark' | 'ct mark';
+  /** Only with a mark `value`; absent: 0xffffffff (all bits kept). */
+  and?: number;
+  /** Only with a mark `value`; absent: 0. */
+  xor?: number;
   origin: Origin;
 }
 

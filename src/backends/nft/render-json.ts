@@ -5,6 +5,7 @@
 // Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
 // (nft would mask it), set items that cover nothing are left out.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Atom, Chain, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
@@ -119,7 +120,7 @@ function zeroOne(field: MatchField): [J, J] | undefined {
 export function renderMatch(m: Match): J {
   const problem = checkMatchValue(m);
   if (problem) throw invalid(problem, m.origin);
-  let left = fieldExpr(m.field);
+  let left = m.ifindex ? { meta: { key: m.field === 'meta iifname' ? 'iif' : 'oif' } } : fieldExpr(m.field);
   if (m.mask !== undefined) left = { '&': [left, m.mask] };
   const items = valueItems(m.value);
   const isSet = typeof m.value === 'object' && 'set' in m.value;
@@ -177,8 +178,12 @@ export function renderStatement(s: Statement): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
-    case 'set-mark':
-      return { mangle: { key: markExpr(s.key), value: typeof s.value === 'number' ? s.value : markExpr(s.value) } };
+    case 'set-mark': {
+      if (typeof s.value === 'number') return { mangle: { key: markExpr(s.key), value: s.value } };
+      let value: J = markExpr(s.value);
+      for (const [op, c] of markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0)) value = { [op]: [value, c] };
+      return { mangle: { key: markExpr(s.key), value } };
+    }
     case 'notrack':
       return { notrack: null };
     case 'mss-clamp':

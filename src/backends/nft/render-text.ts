@@ -3,6 +3,7 @@
 // string from the input is checked against what nft's text can carry (model/nft-text.ts) and
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
@@ -134,7 +135,8 @@ export function matchText(m: Match): string {
     const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
     return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
   }
-  return `${m.field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
+  const field = m.ifindex ? (m.field === 'meta iifname' ? 'meta iif' : 'meta oif') : m.field;
+  return `${field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
 }
 
 function natTarget(i: Item): string {
@@ -148,8 +150,11 @@ export function statementText(s: Statement, family: Table['family']): string {
   switch (s.kind) {
     case 'counter':
       return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
-    case 'set-mark':
-      return `${s.key} set ${typeof s.value === 'number' ? hex32(s.value) : s.value}`;
+    case 'set-mark': {
+      if (typeof s.value === 'number') return `${s.key} set ${hex32(s.value)}`;
+      const steps = markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0).map(([op, c]) => ` ${op} ${hex32(c)}`);
+      return `${s.key} set ${s.value}${steps.join('')}`;
+    }
     case 'notrack':
       return 'notrack';
     case 'mss-clamp':

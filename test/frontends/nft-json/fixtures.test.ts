@@ -44,7 +44,7 @@ describe.skipIf(!FIXTURES)('basic fixtures', () => {
 
 /** What each advanced fixture lacks: the exact set of constructs nftlens reports as unsupported. */
 const ADVANCED: Record<string, string[]> = {
-  'bitwise-0040mark_binop_0': ['ct mark set <<', 'meta oif'],
+  'bitwise-0040mark_binop_0': ['ct mark set <<'],
   'chains-0006masquerade_0': [],
   'chains-0021prio_0': [],
   'chains-0041chain_binding_0': ['chain binding (bare string in JSON)'],
@@ -59,9 +59,9 @@ const ADVANCED: Record<string, string[]> = {
   ],
   'nft-f-sample-ruleset': [
     '@ipv4_blacklist (named set)', '@ipv6_blacklist (named set)', 'chain binding (bare string in JSON)', 'concatenation',
-    'exthdr rt type', 'fib', 'ip6 hoplimit', 'limit', 'meta iif', 'meta oif', 'vmap',
+    'exthdr rt type', 'fib', 'ip6 hoplimit', 'limit', 'vmap',
   ],
-  'optimizations-merge_nat_inet': ['dnat to a map', 'meta oif', 'snat to a map'],
+  'optimizations-merge_nat_inet': ['dnat to a map', 'snat to a map'],
   'optimizations-merge_reject': ['concatenation'],
   'optimizations-merge_stmts_concat': ['concatenation'],
   'optimizations-merge_vmap_raw': ['redirect', 'vmap'],
