@@ -44,10 +44,13 @@ const RANGE = 2 << 20;
 /** Where the flows come from: a regular file's path and size, or its bytes as read. */
 export type ReplayInput = { path: string; size: number } | { raw: AsyncIterable<Buffer> };
 
-/** Replays a text flow file on `workers` threads; `onChunk` is called after each merged job with the bytes done so far (byte ranges only). */
+/**
+ * Replays a text flow file on `workers` threads; `onChunk` is called after each merged job with the
+ * bytes done so far (byte ranges only). `range`: the byte ranges' size (tests make it small).
+ */
 export async function replayParallel(
   input: ReplayInput, file: string, format: 'conntrack' | 'jsonl', proposal: Classifier, baseline: Classifier | undefined,
-  defaults: FlowDefaults, workers: number, onChunk?: (merged: Replay, bytes?: number) => void,
+  defaults: FlowDefaults, workers: number, onChunk?: (merged: Replay, bytes?: number) => void, range = RANGE,
 ): Promise<Replay> {
   const byRange = 'path' in input;
   const pool = await WorkerPool.start<ReplayInit, ReplayJob, ReplayResult>({
@@ -66,11 +69,11 @@ export async function replayParallel(
   let base = 0;
   let bytes = 0;
   try {
-    for await (const r of orderedMap(pool, byRange ? ranges(input.size) : chunks(input.raw, file), 2 * pool.size)) {
+    for await (const r of orderedMap(pool, byRange ? ranges(input.size, range) : chunks(input.raw, file), 2 * pool.size)) {
       if (byRange) {
         for (const [, c] of r.changes) if (c.witnessAt.line !== undefined) c.witnessAt = { ...c.witnessAt, line: c.witnessAt.line + base };
         base += r.lines;
-        bytes = Math.min(input.size, bytes + RANGE);
+        bytes = Math.min(input.size, bytes + range);
       }
       replay.merge(r);
       onChunk?.(replay, byRange ? bytes : undefined);
@@ -89,9 +92,9 @@ function shifted(e: unknown, file: string, base: number): unknown {
   return new NftlensError(e.diagnostics.map((d) => (d.origin.file === file && d.origin.line !== undefined ? { ...d, origin: { ...d.origin, line: d.origin.line + base } } : d)));
 }
 
-/** The file's byte ranges, RANGE bytes each. */
-async function* ranges(size: number): AsyncGenerator<{ job: ReplayJob }> {
-  for (let start = 0; start < size; start += RANGE) yield { job: { start, end: Math.min(size, start + RANGE) } };
+/** The file's byte ranges, `range` bytes each. */
+async function* ranges(size: number, range: number): AsyncGenerator<{ job: ReplayJob }> {
+  for (let start = 0; start < size; start += range) yield { job: { start, end: Math.min(size, start + range) } };
 }
 
 /** Whole-line chunks of about CHUNK bytes, each copied into its own buffer (transferred to a worker). */
