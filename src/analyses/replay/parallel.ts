@@ -69,7 +69,9 @@ export async function replayParallel(
   let base = 0;
   let bytes = 0;
   try {
-    for await (const r of orderedMap(pool, byRange ? ranges(input.size, range) : chunks(input.raw, file), 2 * pool.size)) {
+    // A range's job is two numbers and its result a few small arrays: more in flight keeps a worker
+    // busy while the one ahead in file order is slow (the other core taken by something else).
+    for await (const r of orderedMap(pool, byRange ? ranges(input.size, range) : chunks(input.raw, file), (byRange ? 8 : 2) * pool.size)) {
       if (byRange) {
         for (const [, c] of r.changes) if (c.witnessAt.line !== undefined) c.witnessAt = { ...c.witnessAt, line: c.witnessAt.line + base };
         base += r.lines;

@@ -164,16 +164,13 @@ export class ConntrackLine implements LineParser {
       if (s >= e || c === SP) continue;
       const key = keyOf(buf, ks, s - ks);
       s++;
-      if (key === K_NONE) {
+      if (key === K_SRC) tuple++;
+      // Values the full reader neither reads nor checks: other keys, and the reply's tuple.
+      if (key === K_NONE || (tuple !== 1 && key <= K_CODE)) {
         while (s < e && buf[s] !== SP) s++;
         continue;
       }
       if (key === K_SRC || key === K_DST) {
-        if (key === K_SRC) tuple++;
-        if (tuple !== 1) {
-          while (s < e && buf[s] !== SP) s++;
-          continue;
-        }
         // A dotted quad, or leave it to `full`.
         let v = 0;
         let part = -1;
