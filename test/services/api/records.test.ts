@@ -66,8 +66,8 @@ function columns(body: ArrayBuffer) {
 describe('evaluate binary records', () => {
   let s: Served;
   const path = '/v1/policies/t/evaluate';
-  const post = (query: string, body: Uint8Array | string, type = RECORDS, accept?: string) =>
-    fetch(`${s.url}${path}${query}`, { method: 'POST', body, headers: { 'content-type': type, ...(accept ? { accept } : {}) } });
+  const post = (query: string, body: Buffer | string, type = RECORDS, accept?: string) =>
+    fetch(`${s.url}${path}${query}`, { method: 'POST', body: body as BodyInit, headers: { 'content-type': type, ...(accept ? { accept } : {}) } });
   beforeAll(async () => {
     s = await serve({ limits: { maxBatch: 6000 }, bodyLimit: 4 << 20 });
     expect((await s.req('/v1/policies/t', { method: 'PUT', body: POLICY, type: 'application/json' })).status).toBe(201);
