@@ -112,6 +112,11 @@ export class ByteOut {
     return out;
   }
 
+  /** The bytes written, for a last time: no next buffer is made (the ByteOut is done with). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** Gives back what `take` returned, once nothing holds it any more (the write called back). */
   recycle(taken: Buffer): void {
     if (this.spare.length < 2) this.spare.push(Buffer.from(taken.buffer, taken.byteOffset, taken.buffer.byteLength - taken.byteOffset));
