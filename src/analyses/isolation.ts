@@ -12,6 +12,7 @@
 import { parse } from 'yaml';
 import { NftlensError } from '../model/diagnostics.js';
 import type { Ruleset } from '../model/ruleset.js';
+import type { Origin } from '../model/origin.js';
 import { parseAddress, prefixMask, type Interval } from '../model/values.js';
 import type { EngineOptions } from '../engine/environment.js';
 import { ReferenceEngine } from '../engine/index.js';
@@ -115,6 +116,12 @@ function addressSet(specs: string[], origin: { file: string; resource: string; f
 export interface IsolationOptions extends EngineOptions {
   maxNodes?: number;
   describeLines?: number;
+  /**
+   * List only the breaches decided by a rule or policy it holds for (the webhook: the object
+   * under review's), exactly as without it; `isolated` still tells whether any pair breaches,
+   * and the matrix counts only those outcomes. (() => false: whether isolated, and nothing else.)
+   */
+  decidedBy?: (o: Origin) => boolean;
 }
 
 export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: IsolationOptions = {}): IsolationResult {
@@ -122,13 +129,18 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
   const { hs } = a;
   const run = a.evaluator.run({ perRule: false, keepStates: true });
   const accepted = run.outcomes.filter((o) => o.verdict === 'accept' && o.local === false);
-  const ref = new ReferenceEngine(ruleset, opts);
+  let ref: ReferenceEngine | undefined;
   const matrix = tenants.map(() => tenants.map(() => 0));
   const breaches: Breach[] = [];
   const fromSpaces = tenants.map((t) => sourceSpace(a, t));
+  const deciderOf = (o: (typeof accepted)[number]) => (o.by === 'rule' ? a.plan.rules[o.rule!]!.rule.origin : o.by === 'policy' ? a.plan.chains[o.chain!]!.chain.origin : undefined);
+  const listed = accepted.map((o) => { const d = deciderOf(o); return !opts.decidedBy || (d !== undefined && opts.decidedBy(d)); });
+  let breached = false;
   tenants.forEach((A, i) => {
     tenants.forEach((B, j) => {
-      for (const o of accepted) {
+      for (const [k, o] of accepted.entries()) {
+        // An outcome not listed only matters as a breach, and only while none is known.
+        if (!listed[k] && (i === j || breached)) continue;
         const parts: Space[] = [];
         for (const st of o.states ?? []) {
           const src = hs.and(st.space, fromSpaces[i]!);
@@ -140,11 +152,17 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
         const x = hs.union(parts);
         hs.release(...parts);
         if (hs.isEmpty(x)) continue;
+        if (!listed[k]) {
+          breached = true;
+          hs.release(x);
+          continue;
+        }
         const count = hs.count(x);
         matrix[i]![j]! += count;
         if (i !== j) {
+          breached = true;
           const witness = hs.witness(x)!;
-          const trace = ref.evaluate(witness, { trace: true }).trace ?? [];
+          const trace = (ref ??= new ReferenceEngine(ruleset, opts)).evaluate(witness, { trace: true }).trace ?? [];
           const acceptedBy = trace.flatMap((e) =>
             e.kind === 'verdict' && e.verdict === 'accept' ? [ruleRef(a.plan, e.rule).label]
               : e.kind === 'policy' && e.verdict === 'accept' ? [policyRef(a.plan, e.chain).label] : []);
@@ -158,7 +176,7 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
       }
     });
   });
-  return { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
+  return { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: !breached };
 }
 
 /** Packets from a tenant: original source in its sources, arriving on its interfaces if given. */

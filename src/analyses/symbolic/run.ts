@@ -156,11 +156,19 @@ export class SymbolicEvaluator {
         const slot = pipeline[i]!;
         if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
         if (slot.kind === 'chain') {
+          // When a base chain comes next, it ends every packet its own way (a rule or its policy)
+          // and which rule of this one accepted is forgotten there: the accepted parts go on as
+          // one state per substitution and flags, instead of one walk each through every later
+          // chain (with many tables at a hook, as many walks as paths through them).
+          const merge = pipeline[i + 1]?.kind === 'chain';
+          const onward: SymState[] = [];
           for (const end of this.runBase(s, slot.chain)) {
             const l2 = this.lastOf(end, l);
-            if (end.verdict === 'accept') go(end.st, i + 1, l2);
-            else done(end.st, l2);
+            if (end.verdict !== 'accept') done(end.st, l2);
+            else if (merge) onward.push(end.st);
+            else go(end.st, i + 1, l2);
           }
+          for (const m of this.mergeStates(onward)) go(m, i + 1, l);
           return;
         }
         // NAT chains: only a connection's first packet (ct new with an entry) goes through them.
