@@ -25,6 +25,8 @@ export interface Table {
   family: Family;
   name: string;
   chains: Chain[];
+  /** Named sets (`set NAME { type …; flags …; elements = { … } }`); matches hold their elements inline. */
+  sets?: NamedSet[];
   /** Labels of the resource the table came from (Liqo decides by them which gateway applies it). */
   labels?: Record<string, string>;
   comment?: string;
@@ -41,6 +43,26 @@ export interface BaseChain {
   /** netdev/ingress chains name their device. */
   device?: string;
 }
+
+/**
+ * A named set of the table. Its elements are read by its type (`ipv4_addr`, `inet_service`…) and
+ * every match that names it (`ip daddr @name`) carries them inline in its value and the set's name
+ * in `set`, so the engine and the analyses see a union of values, and the renderers name the set.
+ * Sets the packet path updates (flags `dynamic`/`timeout`) are not modelled: they are refused.
+ */
+export interface NamedSet {
+  name: string;
+  /** nft's data type name: `ipv4_addr`, `ipv6_addr`, `inet_service`, `inet_proto`, `mark`, `ifname`, `ct_state`. */
+  type: SetType;
+  /** `interval` (prefixes and ranges allowed), `constant`. */
+  flags: ('interval' | 'constant')[];
+  elements: Item[];
+  comment?: string;
+  handle?: number;
+  origin: Origin;
+}
+
+export type SetType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'ifname' | 'ct_state';
 
 export interface Chain {
   name: string;
@@ -114,6 +136,8 @@ export interface Match {
    */
   ifindex?: true;
   value: MatchValue;
+  /** The named set of the table the value comes from (`ip daddr @blocked`); the value holds its elements. */
+  set?: string;
   origin: Origin;
 }
 

@@ -8,7 +8,7 @@ import type { Atom, Item, Match, MatchField, MatchValue } from '../../model/rule
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
-import { namedRef, readAtom, readFlags, readValue } from './value.js';
+import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
@@ -119,7 +119,8 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
   // Read the right side even when the left is unsupported, so every construct gets reported.
   const ro = f.at('right');
   if (!left) {
-    if (typeof body.right === 'string') namedRef(s, body.right, ro);
+    // A named set is read (its own problems reported) and marked used; other objects are reported here.
+    if (isNamedRef(body.right) && s.namedSet(body.right.slice(1)) === undefined) namedRef(s, body.right, ro);
     return undefined;
   }
   if (left.icmp) return readIcmpMatch(s, left.icmp.proto, left.icmp.name, op, body.right!, o, ro);
@@ -142,7 +143,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
   }
   const withMask = mask === undefined ? {} : { mask };
 
-  if ((op === 'in' || op === '!') && flagType && !(isObject(body.right) && soleKey(body.right) === 'set')) {
+  if ((op === 'in' || op === '!') && flagType && !(isObject(body.right) && soleKey(body.right) === 'set') && !isNamedRef(body.right)) {
     if (namedRef(s, body.right!, ro)) return undefined;
     if (field === 'tcp flags') {
       const bits = readFlags(s, field, body.right!, ro);
@@ -180,7 +181,8 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
     value = field === 'tcp flags' ? bits : (body.right[0] as string);
   } else value = readValue(s, field, body.right!, ro);
   if (value === undefined) return undefined;
-  return [...pre, mk({ field, op: op === '!=' || op === '!' ? '!=' : '==', ...withMask, value })];
+  const named = isNamedRef(body.right) ? { set: body.right.slice(1) } : {};
+  return [...pre, mk({ field, op: op === '!=' || op === '!' ? '!=' : '==', ...withMask, value, ...named })];
 }
 
 function comparisonRange(field: MatchField, op: '<' | '>' | '<=' | '>=', a: Atom): [Atom, Atom] {
