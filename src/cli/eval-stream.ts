@@ -214,23 +214,39 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
  * Writes (a string made terminal-safe, bytes as they are), then waits until the output takes more;
  * a closed output ends the run quietly. Bytes go back to `from` for reuse when the output is a file
  * descriptor's stream (a file, pipe or terminal), which is done with them when it calls back; other
- * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone.
+ * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone. Bytes to
+ * recycle are waited for until that callback too: a file's stream writes at once but calls back on
+ * the next tick, which a run that never waits for the event loop (a file read in this thread)
+ * would put off to its very end, every chunk then taking fresh memory.
  */
 function write(ctx: CliContext, data: string | Buffer, from?: Recycler): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
   // Buffers come terminal-safe already (engine/stream/format.ts).
-  const fd = typeof (out as { fd?: unknown }).fd === 'number';
-  const ok = typeof data === 'string' ? print(ctx, data) : out.write(data, fd && from ? (e) => e || from.recycle(data) : undefined);
-  if (ok) return Promise.resolve();
+  const recycle = typeof data !== 'string' && typeof (out as { fd?: unknown }).fd === 'number' && from;
+  let called = !recycle;
+  let wake: (() => void) | undefined;
+  const ok = typeof data === 'string'
+    ? print(ctx, data)
+    : out.write(data, recycle ? (e) => {
+      if (!e) recycle.recycle(data);
+      called = true;
+      wake?.();
+    } : undefined);
+  if (ok && called) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    let drained = ok;
     const done = (e?: unknown) => {
-      out.off('drain', drained).off('close', closed).off('error', closed);
+      out.off('drain', drain).off('close', closed).off('error', closed);
       if (e === undefined) resolve();
       else reject(e);
     };
-    const drained = () => done();
+    wake = () => (out.destroyed ? closed() : drained && done());
+    const drain = () => {
+      drained = true;
+      if (called) done();
+    };
     const closed = () => done(new ExitCode(EXIT.ok));
-    out.on('drain', drained).on('close', closed).on('error', closed);
+    out.on('drain', drain).on('close', closed).on('error', closed);
   });
 }
