@@ -79,10 +79,11 @@ type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
 async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
   const json = opts.format === 'json';
   const { head, big } = await lookahead(chunks, POOL_BYTES);
-  // By default the pool starts only from 4 cores on. On 2 cores the main thread's reading and
-  // writing and one worker compete, and handing results between threads cost more than the second
-  // core saved (1M packets, CLI at load 2: text 2.12 s on the pool against 2.04 s in one thread;
-  // at load 5-20 the pool lost by more, JSON 6.3 s against 4.2 s). `--workers N` chooses.
+  // By default the pool starts only from 4 cores on, for text and JSON alike. On 2 cores the main
+  // thread's reading and writing and one worker compete, and handing results between threads cost
+  // more than the second core saved (1M packets, CLI at load 2: text 2.12 s on the pool against
+  // 2.04 s in one thread; at load 15, JSON 7.18 s wall and 2.59 s CPU on the pool against 5.80 s
+  // and 1.87 s in one thread, text 8.55 s / 2.52 s against 8.41 s / 1.94 s). `--workers N` chooses.
   const cores = availableParallelism();
   const workers = Math.min(opts.workers ?? (cores >= 4 ? cores : 1), MAX_WORKERS);
   const all = (async function* () {
