@@ -33,7 +33,7 @@ export const registerEval: Register = (program, ctx) => {
     .option('--trace', 'show hooks, chains, rules and statements on the way')
     .addOption(new Option('--hook <hook>', 'evaluate one hook alone').choices(HOOK_CHOICES))
     .option('--if-addr <name=address>', 'an address of an interface (masquerade uses it); repeatable', collect)
-    .option('--workers <n>', 'threads for a big --packets file (default: one per core from 4 cores on, else 1; 1: this thread only)', workerCount);
+    .option('--workers <n>', 'threads for a big --packets file (default, -o text and json alike: one per core from 4 cores on, else 1, the pool measured slower on 2 cores; 1: this thread only)', workerCount);
   withOutput(withLocal(withInput(cmd)), ['text', 'json'], 'text').action(async (opts: EvalOpts) => {
     if (opts.flow) return evalFlows(opts, ctx);
     // The engine (and its WebAssembly) loads on use, so that other commands (and --help) start without it.

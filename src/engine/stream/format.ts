@@ -50,6 +50,8 @@ const S = Object.fromEntries(Object.entries({
 const JSON_PRE = [[S.jProto!, L.K_L4PROTO], [S.jSport!, L.K_SPORT], [S.jDport!, L.K_DPORT]] as const;
 /** An element's opening up to its packet's source address: one piece. */
 const OPEN = Buffer.concat([S.jOpen!, S.jFamily!]);
+/** The l4proto member by protocol number, with the sport member's opening after it. */
+const JSON_PROTO = Array.from({ length: 256 }, (_, n) => Buffer.concat([S.jProto!, Buffer.from(String(n)), S.jSport!]));
 /** Where the packet object begins in OPEN (`{`, the part the packet after repeats). */
 const OBJECT = S.jFamily!.length;
 const JSON_POST = [[S.jMark!, L.K_MARK], [S.jCtMark!, L.K_CTMARK], [S.jFlags!, L.K_FLAGS], [S.jLen!, L.B_LEN]] as const;
@@ -112,9 +114,7 @@ export class RowFormatter {
     o.ip4(c[L.K_SADDR]![i]!);
     o.bytes(S.jDaddr!);
     o.ip4(c[L.K_DADDR]![i]!);
-    o.bytes(S.jProto!);
-    o.uint(c[L.K_L4PROTO]![i]!);
-    o.bytes(S.jSport!);
+    o.bytes(JSON_PROTO[c[L.K_L4PROTO]![i]!]!);
     o.uint(c[L.K_SPORT]![i]!);
     o.bytes(S.jDport!);
     o.uint(c[L.K_DPORT]![i]!);
