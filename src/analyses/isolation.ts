@@ -4,6 +4,9 @@
 // Otherwise one breach per deciding rule (or policy), each with a witness packet and the rules
 // that accepted it on its way (from the engine's trace of the witness).
 //
+// With `connections`, also the connection relation (connections.ts): whether A can open a
+// connection to B — a first packet accepted and its reply accepted — with a witness flow.
+//
 // Tenants file (YAML or JSON):
 //   tenants:
 //     venice: { sources: [10.112.0.0/16], destinations: [10.42.1.15, 10.42.2.7], interfaces: [liqo-tunnel] }
@@ -18,6 +21,7 @@ import { ReferenceEngine } from '../engine/index.js';
 import type { Packet } from '../engine/packet.js';
 import type { Space } from './headerspace/space.js';
 import { policyRef, ruleRef, type Ref } from './findings.js';
+import { candidateFlows, openConnection, type Connection } from './connections.js';
 import { symbolicAnalysis } from './symbolic/index.js';
 
 export interface Tenant {
@@ -49,6 +53,8 @@ export interface IsolationResult {
   breaches: Breach[];
   /** Tenant i's own reachability witnesses (diagonal), for the picture. */
   isolated: boolean;
+  /** With `connections`: for every ordered pair of distinct tenants, whether A can open a connection to B. */
+  connections?: Connection[];
 }
 
 export function parseTenants(text: string, file: string): Tenant[] {
@@ -113,6 +119,8 @@ function addressSet(specs: string[], origin: { file: string; resource: string; f
 }
 
 export interface IsolationOptions extends EngineOptions {
+  /** Also the connection relation (first packet and reply accepted). */
+  connections?: boolean;
   maxNodes?: number;
   describeLines?: number;
 }
@@ -126,8 +134,10 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
   const matrix = tenants.map(() => tenants.map(() => 0));
   const breaches: Breach[] = [];
   const fromSpaces = tenants.map((t) => sourceSpace(a, t));
+  const connections: Connection[] = [];
   tenants.forEach((A, i) => {
     tenants.forEach((B, j) => {
+      const cell: Space[] = [];
       for (const o of accepted) {
         const parts: Space[] = [];
         for (const st of o.states ?? []) {
@@ -154,11 +164,18 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
             cubes: hs.describe(x, { max: opts.describeLines ?? 4 }),
           });
         }
-        hs.release(x);
+        if (opts.connections && i !== j) cell.push(x);
+        else hs.release(x);
+      }
+      if (opts.connections && i !== j) {
+        connections.push(openConnection(ref.plan, ref.env, A.name, B.name, candidateFlows(hs, cell)));
+        hs.release(...cell);
       }
     });
   });
-  return { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
+  const r: IsolationResult = { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
+  if (opts.connections) r.connections = connections;
+  return r;
 }
 
 /** Packets from a tenant: original source in its sources, arriving on its interfaces if given. */
