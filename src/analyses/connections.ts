@@ -2,8 +2,11 @@
 // relation's accepted space, one per protocol a flow can be and per deciding rule, as ct new with
 // no ct mark and a SYN for TCP, an echo request for ICMP), each run as a whole flow
 // (src/engine/flow.ts): the first packet and the reply accepted is a connection, with that flow
-// as its witness. A "yes" is proven by its witness flow; a "no" says no candidate opened, which is
-// exact when the packet relation is empty and otherwise covers the candidates tried only.
+// as its witness. Candidates come from the reply side too: accepted established packets from B's
+// destinations to A's sources, turned around into first packets. A "yes" is proven by its witness
+// flow. A "no" is exact when no packet from A reaches B, or when the ruleset has no NAT (a reply
+// then goes between the same addresses) and no established packet from B's destinations to A's
+// sources is accepted on any port or interface; otherwise it covers the candidates tried only.
 
 import { evaluateFlow, type FlowResult } from '../engine/flow.js';
 import type { Environment } from '../engine/environment.js';
@@ -24,8 +27,10 @@ export interface Connection {
   decidedBy?: { first: Ref; reply?: Ref };
   /** Candidate flows run. */
   tried: number;
-  /** No packet from A reaches B at all: no connection, proven. */
+  /** A "no" that is proven (always true for a "yes"). */
   exact: boolean;
+  /** Why not: no first packet gets through, no reply can, or no candidate tried opened. */
+  reason?: 'no-packet' | 'no-reply' | 'candidates';
 }
 
 /** Flow protocols, with what pins a candidate to a connection's first packet. */
@@ -65,8 +70,36 @@ export function candidateFlows(hs: HeaderSpace, parts: readonly Space[]): Packet
   return out;
 }
 
-/** Runs the candidates as flows until one opens. */
-export function openConnection(plan: Plan, env: Environment, from: string, to: string, candidates: readonly Packet[]): Connection {
+/**
+ * First packets turned around from replies: per flow protocol, a witness of the accepted reply
+ * space `replies` (established; a SYN-ACK, or an echo reply), as the connection's first packet.
+ */
+export function reversedCandidates(hs: HeaderSpace, replies: Space): Packet[] {
+  const out: Packet[] = [];
+  const REPLY: Record<number, { sport?: number; tcpflags?: number }> = {
+    [TCP]: { tcpflags: TCP_FLAGS.syn! | TCP_FLAGS.ack! }, [UDP]: {}, [ICMP]: { sport: 0 }, [ICMPV6]: { sport: 129 << 8 },
+  };
+  for (const p of PROTOS) {
+    const r = REPLY[p.l4proto]!;
+    const cs = [hs.equal('l4proto', BigInt(p.l4proto))];
+    if (r.sport !== undefined) cs.push(hs.equal('sport', BigInt(r.sport)));
+    if (r.tcpflags !== undefined) cs.push(hs.equal('tcpflags', BigInt(r.tcpflags)));
+    const x = hs.intersect([replies, ...cs]);
+    hs.release(...cs);
+    const q = hs.witness(x);
+    hs.release(x);
+    if (!q || !trackable(q)) continue;
+    const icmp = p.l4proto === ICMP || p.l4proto === ICMPV6;
+    out.push(makePacket({
+      saddr: q.daddr, daddr: q.saddr, l4proto: q.l4proto, iifname: q.oifname, oifname: q.iifname, mark: 0, ctState: 'new', tcpFlags: p.tcpflags ?? 0,
+      ...(icmp ? { sport: p.sport } : { sport: q.dport, dport: q.sport }),
+    }));
+  }
+  return out;
+}
+
+/** Runs the candidates as flows until one opens; `noReply`: proven that no reply gets back. */
+export function openConnection(plan: Plan, env: Environment, from: string, to: string, candidates: readonly Packet[], noReply = false): Connection {
   let last: FlowResult | undefined;
   let tried = 0;
   for (const c of candidates) {
@@ -74,7 +107,8 @@ export function openConnection(plan: Plan, env: Environment, from: string, to: s
     last = evaluateFlow(plan, env, c, { trace: false });
     if (last.opens) return { from, to, opens: true, flow: last, decidedBy: deciders(plan, last), tried, exact: true };
   }
-  return { from, to, opens: false, tried, exact: candidates.length === 0, ...(last ? { flow: last, decidedBy: deciders(plan, last) } : {}) };
+  const reason = candidates.length === 0 ? 'no-packet' : noReply ? 'no-reply' : 'candidates';
+  return { from, to, opens: false, tried, exact: reason !== 'candidates', reason, ...(last ? { flow: last, decidedBy: deciders(plan, last) } : {}) };
 }
 
 function deciders(plan: Plan, f: FlowResult): { first: Ref; reply?: Ref } {

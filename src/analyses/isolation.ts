@@ -21,7 +21,8 @@ import { ReferenceEngine } from '../engine/index.js';
 import type { Packet } from '../engine/packet.js';
 import type { Space } from './headerspace/space.js';
 import { policyRef, ruleRef, type Ref } from './findings.js';
-import { candidateFlows, openConnection, type Connection } from './connections.js';
+import { candidateFlows, openConnection, reversedCandidates, type Connection } from './connections.js';
+import { CT_STATES } from './headerspace/layout.js';
 import { symbolicAnalysis } from './symbolic/index.js';
 
 export interface Tenant {
@@ -135,6 +136,7 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
   const breaches: Breach[] = [];
   const fromSpaces = tenants.map((t) => sourceSpace(a, t));
   const connections: Connection[] = [];
+  const hasNat = a.plan.chains.some((c) => c.chain.base?.type === 'nat');
   tenants.forEach((A, i) => {
     tenants.forEach((B, j) => {
       const cell: Space[] = [];
@@ -168,13 +170,44 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
         else hs.release(x);
       }
       if (opts.connections && i !== j) {
-        connections.push(openConnection(ref.plan, ref.env, A.name, B.name, candidateFlows(hs, cell)));
-        hs.release(...cell);
+        const replies = replySpace(a, accepted, B, A, true);
+        // The proof takes replies in any ct state: one of an untracked connection is not established.
+        const any = hasNat || !cell.length ? undefined : replySpace(a, accepted, B, A, false);
+        const noReply = any !== undefined && hs.isEmpty(any);
+        if (any !== undefined) hs.release(any);
+        const candidates = cell.length ? [...candidateFlows(hs, cell), ...reversedCandidates(hs, replies)] : [];
+        connections.push(openConnection(ref.plan, ref.env, A.name, B.name, candidates, noReply));
+        hs.release(replies, ...cell);
       }
     });
   });
   const r: IsolationResult = { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
   if (opts.connections) r.connections = connections;
+  return r;
+}
+
+/**
+ * Replies from B to A that get through: accepted forwarded packets (in ct state established, if
+ * `established`) from B's destinations to A's sources (addresses as the rules see them after any
+ * NAT), on any port and interface.
+ */
+function replySpace(a: ReturnType<typeof symbolicAnalysis>, accepted: ReturnType<ReturnType<typeof symbolicAnalysis>['evaluator']['run']>['outcomes'], B: Tenant, A: Tenant, established: boolean): Space {
+  const { hs } = a;
+  const est = established ? hs.equal('ctstate', BigInt(CT_STATES.indexOf('established'))) : hs.keep(hs.all);
+  const parts: Space[] = [];
+  for (const o of accepted) {
+    for (const st of o.states ?? []) {
+      for (const f of [4, 6] as const) {
+        if (!B.destinations[f].length || !A.sources[f].length) continue;
+        const s = a.evaluator.pred.addrNow(st, 'saddr', f, B.destinations[f]);
+        const d = a.evaluator.pred.addrNow(st, 'daddr', f, A.sources[f]);
+        parts.push(hs.intersect([st.space, est, s, d]));
+        hs.release(s, d);
+      }
+    }
+  }
+  const r = hs.union(parts);
+  hs.release(est, ...parts);
   return r;
 }
 

@@ -81,7 +81,8 @@ function formatConnections(list: readonly Connection[]): string[] {
       out.push(`      first    accepted, decided by ${c.decidedBy!.first.label}`);
       out.push(`      reply    accepted, decided by ${c.decidedBy!.reply!.label}`);
     } else if (c.exact) {
-      out.push(`  ✓ ${c.from} → ${c.to}: cannot open a connection (no packet gets through)`);
+      out.push(`  ✓ ${c.from} → ${c.to}: cannot open a connection (${c.reason === 'no-packet' ? 'no packet gets through' : 'packets get through, no reply gets back'})`);
+      if (c.flow) out.push(`      e.g.     ${formatPacket(c.flow.flow)}: reply ${c.flow.steps.at(-1)!.result.verdict}, decided by ${c.decidedBy!.reply?.label ?? c.decidedBy!.first.label}`);
     } else {
       out.push(`  ? ${c.from} → ${c.to}: no connection found among ${c.tried} candidate flow(s) whose first packet gets through`);
       const step = c.flow!.failed === 'reply' ? 'reply' : 'first';
@@ -102,7 +103,7 @@ export function isolationJson(r: IsolationResult): unknown {
     })),
     ...(r.connections ? {
       connections: r.connections.map((c) => ({
-        from: c.from, to: c.to, opens: c.opens, exact: c.exact, tried: c.tried,
+        from: c.from, to: c.to, opens: c.opens, exact: c.exact, ...(c.reason ? { reason: c.reason } : {}), tried: c.tried,
         ...(c.flow ? { flow: formatPacket(c.flow.flow), failed: c.flow.failed, first: c.decidedBy!.first.label, reply: c.decidedBy!.reply?.label } : {}),
       })),
     } : {}),

@@ -44,11 +44,17 @@ describe('isolation: the connection relation', () => {
     const r = checkIsolation(oneWay(), tenants, { connections: true });
     expect(r.isolated).toBe(false);
     const c = r.connections!.find((x) => x.from === 'venice' && x.to === 'naples')!;
-    expect(c.opens).toBe(false);
-    expect(c.exact).toBe(false);
+    // No NAT, and no packet from naples' pod to venice's sources gets through at all: proven.
+    expect([c.opens, c.exact, c.reason]).toEqual([false, true, 'no-reply']);
     expect(c.tried).toBeGreaterThan(0);
     expect(c.flow!.failed).toBe('reply');
-    expect(formatIsolation(r)).toMatch(/\? venice → naples: no connection found among \d+ candidate flow\(s\)/);
+    expect(formatIsolation(r)).toContain('✓ venice → naples: cannot open a connection (packets get through, no reply gets back)');
+    // With a NAT chain in the ruleset, replies may come from elsewhere: only the candidates tried.
+    const withNat = oneWay();
+    withNat.tables.push({ family: 'ip', name: 'nat', origin: {}, chains: [{ name: 'post', origin: {}, rules: [], base: { type: 'nat', hook: 'postrouting', priority: 100, policy: 'accept' } }] });
+    const n = checkIsolation(withNat, tenants, { connections: true }).connections!.find((x) => x.from === 'venice')!;
+    expect([n.opens, n.exact, n.reason]).toEqual([false, false, 'candidates']);
+    expect(formatIsolation(checkIsolation(withNat, tenants, { connections: true }))).toMatch(/\? venice → naples: no connection found among \d+ candidate flow\(s\)/);
 
     const stateful = oneWay();
     stateful.tables[0]!.chains[0]!.rules.unshift(rule('established', [m('ct state', { set: ['established', 'related'] })], 'accept'));
@@ -67,5 +73,17 @@ describe('isolation: the connection relation', () => {
     expect(json.connections[0]).toMatchObject({ from: 'venice', opens: true });
     expect(json.connections[0]!.reply).toContain('rule established');
     expect(formatIsolation(s)).toContain('✗ venice → naples: can open a connection');
+  });
+
+  it('finds the connection from the reply side when the first packet\'s witness has no way back', () => {
+    const rs: Ruleset = structuredClone(multi);
+    rs.tables[0]!.chains[0]!.rules.unshift(
+      rule('venice-to-pod-any-port', [m('ip saddr', { prefix: '10.112.0.0', len: 16 }), m('ip daddr', '10.42.3.21'), m('meta l4proto', 6)], 'accept'),
+      rule('pod-replies-from-8443', [m('ip saddr', '10.42.3.21'), m('meta l4proto', 6), m('th sport', 8443), m('ct state', 'established')], 'accept'),
+    );
+    const c = checkIsolation(rs, tenants, { connections: true }).connections!.find((x) => x.from === 'venice')!;
+    expect(c.opens).toBe(true);
+    expect(c.flow!.flow.dport).toBe(8443);
+    expect(c.decidedBy!.reply!.origin.rule).toBe('pod-replies-from-8443');
   });
 });
