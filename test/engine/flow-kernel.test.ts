@@ -114,11 +114,12 @@ table inet f {
   local: `table inet f {
   chain in { type filter hook input priority 0; policy drop;
     ct state established,related accept
-    iifname "eth0" tcp dport { 7000, 7001 } accept
+    iifname "eth0" tcp dport { 7000, 7001, 7002 } accept
     iifname "eth0" udp dport 7100 accept
   }
   chain out { type filter hook output priority 0; policy drop;
-    ct state established accept
+    ct state established tcp sport != 7002 accept
+    ct state established meta l4proto udp accept
     oifname "eth1" tcp dport 7000-7002 accept
     oifname "eth1" udp dport { 7100, 7101 } accept
     tcp sport 7003 accept
