@@ -77,6 +77,12 @@ table inet f {
     ip daddr 10.2.0.1 udp sport 7101 drop
     ip daddr 10.1.0.2 udp sport 7102 drop
   }
+  # At the nat hook's own priority: created after the family's first nat chain, it runs first
+  # (sees the reply before conntrack undoes the masquerade), as the plan orders such ties.
+  chain tie { type filter hook prerouting priority -100; policy accept;
+    ip daddr 10.1.0.2 udp sport 7107 drop
+    ip daddr 10.2.0.1 udp sport 7104 drop
+  }
   chain late { type filter hook prerouting priority -50; policy accept;
     ip daddr 10.1.0.2 udp sport 7103 drop
     ip6 daddr fd08::1 udp sport 7104 drop
@@ -157,7 +163,7 @@ function handFlows(name: string): LabFlow[] {
     fs.push(flow('icmp', family, SERVER[family]));
     if (name === 'nat') {
       for (const p of [7000, 7003, 7010]) fs.push(flow('tcp', family, VIP[family], p));
-      for (const p of [7101, 7102, 7103, 7104, 7105, 7106]) fs.push(flow('udp', family, VIP[family], p));
+      for (const p of [7101, 7102, 7103, 7104, 7105, 7106, 7107]) fs.push(flow('udp', family, VIP[family], p));
       fs.push(flow('icmp', family, VIP[family]));
     }
   }
