@@ -180,12 +180,13 @@ function runOps(op: u32, id: u32): u32 {
           emit(T_FAIL, id, expr);
           return NEXT;
         }
-        const v = src == 0 ? pw(op + 3) : src == 1 ? key(K_MARK) : key(K_CTMARK);
+        const read: u32 = src == 0 ? 0 : src == 1 ? key(K_MARK) : key(K_CTMARK);
+        const v = (read & pw(op + 3)) ^ pw(op + 4);
         if (!isCt) setKey(K_MARK, v);
         else if (hasCt) setKey(K_CTMARK, v);
         rewritten = true;
         emit(T_STMT, id, expr);
-        op += 4;
+        op += 5;
         break;
       }
       case OP_NOTRACK: {

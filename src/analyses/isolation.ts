@@ -15,6 +15,7 @@
 import { parse } from 'yaml';
 import { NftlensError } from '../model/diagnostics.js';
 import type { Ruleset } from '../model/ruleset.js';
+import type { Origin } from '../model/origin.js';
 import { parseAddress, prefixMask, type Interval } from '../model/values.js';
 import type { EngineOptions } from '../engine/environment.js';
 import { ReferenceEngine } from '../engine/index.js';
@@ -124,6 +125,12 @@ export interface IsolationOptions extends EngineOptions {
   connections?: boolean;
   maxNodes?: number;
   describeLines?: number;
+  /**
+   * List only the breaches decided by a rule or policy it holds for (the webhook: the object
+   * under review's), exactly as without it; `isolated` still tells whether any pair breaches,
+   * and the matrix counts only those outcomes. (() => false: whether isolated, and nothing else.)
+   */
+  decidedBy?: (o: Origin) => boolean;
 }
 
 export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: IsolationOptions = {}): IsolationResult {
@@ -131,16 +138,21 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
   const { hs } = a;
   const run = a.evaluator.run({ perRule: false, keepStates: true });
   const accepted = run.outcomes.filter((o) => o.verdict === 'accept' && o.local === false);
-  const ref = new ReferenceEngine(ruleset, opts);
+  let ref: ReferenceEngine | undefined;
   const matrix = tenants.map(() => tenants.map(() => 0));
   const breaches: Breach[] = [];
   const fromSpaces = tenants.map((t) => sourceSpace(a, t));
   const connections: Connection[] = [];
   const hasNat = a.plan.chains.some((c) => c.chain.base?.type === 'nat');
+  const deciderOf = (o: (typeof accepted)[number]) => (o.by === 'rule' ? a.plan.rules[o.rule!]!.rule.origin : o.by === 'policy' ? a.plan.chains[o.chain!]!.chain.origin : undefined);
+  const listed = accepted.map((o) => { const d = deciderOf(o); return !opts.decidedBy || (d !== undefined && opts.decidedBy(d)); });
+  let breached = false;
   tenants.forEach((A, i) => {
     tenants.forEach((B, j) => {
       const cell: Space[] = [];
-      for (const o of accepted) {
+      for (const [k, o] of accepted.entries()) {
+        // An outcome not listed only matters as a breach, and only while none is known.
+        if (!listed[k] && (i === j || breached)) continue;
         const parts: Space[] = [];
         for (const st of o.states ?? []) {
           const src = hs.and(st.space, fromSpaces[i]!);
@@ -152,11 +164,17 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
         const x = hs.union(parts);
         hs.release(...parts);
         if (hs.isEmpty(x)) continue;
+        if (!listed[k]) {
+          breached = true;
+          hs.release(x);
+          continue;
+        }
         const count = hs.count(x);
         matrix[i]![j]! += count;
         if (i !== j) {
+          breached = true;
           const witness = hs.witness(x)!;
-          const trace = ref.evaluate(witness, { trace: true }).trace ?? [];
+          const trace = (ref ??= new ReferenceEngine(ruleset, opts)).evaluate(witness, { trace: true }).trace ?? [];
           const acceptedBy = trace.flatMap((e) =>
             e.kind === 'verdict' && e.verdict === 'accept' ? [ruleRef(a.plan, e.rule).label]
               : e.kind === 'policy' && e.verdict === 'accept' ? [policyRef(a.plan, e.chain).label] : []);
@@ -176,12 +194,13 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
         const noReply = any !== undefined && hs.isEmpty(any);
         if (any !== undefined) hs.release(any);
         const candidates = cell.length ? [...candidateFlows(hs, cell), ...reversedCandidates(hs, replies)] : [];
+        ref ??= new ReferenceEngine(ruleset, opts);
         connections.push(openConnection(ref.plan, ref.env, A.name, B.name, candidates, noReply));
         hs.release(replies, ...cell);
       }
     });
   });
-  const r: IsolationResult = { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
+  const r: IsolationResult = { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: !breached };
   if (opts.connections) r.connections = connections;
   return r;
 }

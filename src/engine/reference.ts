@@ -14,6 +14,7 @@
 // the first packet got only when the caller says what it is (`conntrackNat`, flow.ts does): the
 // model, which sees one packet, leaves it as it is otherwise.
 
+import { applyMarkOp, markOp } from '../model/mark-op.js';
 import type { Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
@@ -281,7 +282,8 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
           s.trace?.push({ kind: 'fail', rule: id, expr: e });
           return 'next';
         }
-        const v = expr.value === 'ct mark' ? s.ctMark : expr.value === 'meta mark' ? s.mark : expr.value;
+        const op = markOp(expr);
+        const v = applyMarkOp(op, op.source === 'ct mark' ? s.ctMark : op.source === 'meta mark' ? s.mark : 0);
         if (expr.key === 'meta mark') s.mark = v;
         else if (hasCt(s)) s.ctMark = v;
         break;

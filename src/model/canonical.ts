@@ -8,6 +8,7 @@
 // default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
 import type { Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
 
 export interface CanonicalRuleset {
@@ -115,7 +116,7 @@ export function canonicalMatch(m: Match, family: Family): CanonicalMatch | undef
     const holds = value.includes(own) === (m.op === '==');
     if (holds) return undefined;
   }
-  const out: CanonicalMatch = { match: field, op: m.op, value };
+  const out: CanonicalMatch = { match: m.ifindex ? (field === 'meta iifname' ? 'meta iif' : 'meta oif') : field, op: m.op, value };
   // With nothing to compare against, the mask does not matter.
   if (m.mask !== undefined && value.length > 0) out.mask = m.mask;
   return out;
@@ -139,8 +140,12 @@ function canonicalStatement(s: Statement): CanonicalExpr {
   switch (s.kind) {
     case 'counter':
       return { stmt: 'counter' };
-    case 'set-mark':
-      return { stmt: 'set-mark', key: s.key, value: s.value };
+    case 'set-mark': {
+      // `meta mark & 0 ^ c` writes the constant c (reading meta mark never fails; ct mark can).
+      const op = markOp(s);
+      if (op.source === undefined || (op.source === 'meta mark' && op.and === 0)) return { stmt: 'set-mark', key: s.key, value: op.xor };
+      return { stmt: 'set-mark', key: s.key, value: op.source, ...markOpFields(op.and, op.xor) };
+    }
     case 'notrack':
       return { stmt: 'notrack' };
     case 'mss-clamp':

@@ -25,6 +25,8 @@ export interface Table {
   family: Family;
   name: string;
   chains: Chain[];
+  /** Named sets (`set NAME { type …; flags …; elements = { … } }`); matches hold their elements inline. */
+  sets?: NamedSet[];
   /** Labels of the resource the table came from (Liqo decides by them which gateway applies it). */
   labels?: Record<string, string>;
   comment?: string;
@@ -41,6 +43,26 @@ export interface BaseChain {
   /** netdev/ingress chains name their device. */
   device?: string;
 }
+
+/**
+ * A named set of the table. Its elements are read by its type (`ipv4_addr`, `inet_service`…) and
+ * every match that names it (`ip daddr @name`) carries them inline in its value and the set's name
+ * in `set`, so the engine and the analyses see a union of values, and the renderers name the set.
+ * Sets the packet path updates (flags `dynamic`/`timeout`) are not modelled: they are refused.
+ */
+export interface NamedSet {
+  name: string;
+  /** nft's data type name: `ipv4_addr`, `ipv6_addr`, `inet_service`, `inet_proto`, `mark`, `ifname`, `ct_state`. */
+  type: SetType;
+  /** `interval` (prefixes and ranges allowed), `constant`. */
+  flags: ('interval' | 'constant')[];
+  elements: Item[];
+  comment?: string;
+  handle?: number;
+  origin: Origin;
+}
+
+export type SetType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'ifname' | 'ct_state';
 
 export interface Chain {
   name: string;
@@ -107,7 +129,15 @@ export interface Match {
   op: '==' | '!=';
   /** Bits kept before comparing: `tcp flags & (syn|ack) == syn`, `meta mark & 0xff != 0`. */
   mask?: number;
+  /**
+   * On `meta iifname`/`oifname`: written `meta iif`/`oif`, the interface index nft resolves from
+   * the name when it loads the rule (it refuses a name no interface has). Against a packet it is
+   * the exact name (no wildcard); it renders back as `iif`/`oif`.
+   */
+  ifindex?: true;
   value: MatchValue;
+  /** The named set of the table the value comes from (`ip daddr @blocked`); the value holds its elements. */
+  set?: string;
   origin: Origin;
 }
 
@@ -121,11 +151,20 @@ export interface CounterStmt {
   origin: Origin;
 }
 
-/** `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark). */
+/**
+ * `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark), and
+ * mark arithmetic `meta mark set meta mark & 0xff00 | 0x1`, `ct mark set meta mark ^ 0x4000`: with a
+ * mark as `value`, the field becomes `(value & and) ^ xor` — the kernel's nft_bitwise, to which nft
+ * folds every chain of `&`, `|`, `^` with constants (see src/model/mark-op.ts).
+ */
 export interface SetMarkStmt {
   kind: 'set-mark';
   key: 'meta mark' | 'ct mark';
   value: number | 'meta mark' | 'ct mark';
+  /** Only with a mark `value`; absent: 0xffffffff (all bits kept). */
+  and?: number;
+  /** Only with a mark `value`; absent: 0. */
+  xor?: number;
   origin: Origin;
 }
 

@@ -5,7 +5,7 @@
 // becomes one inclusive interval [lo, hi]; a value (item or set) a sorted list of disjoint ones.
 
 import ipaddr from 'ipaddr.js';
-import type { Atom, Item, Match, MatchField, MatchValue } from './ruleset.js';
+import type { Atom, Item, Match, MatchField, MatchValue, SetType } from './ruleset.js';
 
 export type FieldKind = 'ipv4' | 'ipv6' | 'uint' | 'ifname' | 'ctstate' | 'nfproto';
 
@@ -36,6 +36,19 @@ export const FIELDS: Record<MatchField, FieldInfo> = {
   'meta mark': { kind: 'uint', bits: 32 },
   'tcp flags': { kind: 'uint', bits: 8, l4proto: 6 },
 };
+
+/** A named set's data type → a field whose values it holds (any field of the same kind and width takes it). */
+export const SET_TYPE_FIELD: Record<SetType, MatchField> = {
+  ipv4_addr: 'ip saddr', ipv6_addr: 'ip6 saddr', inet_service: 'th dport', inet_proto: 'meta l4proto',
+  mark: 'meta mark', ifname: 'meta iifname', ct_state: 'ct state',
+};
+
+/** Whether a match on `field` can name a set of `type` (nft refuses other pairs). */
+export function setTypeFits(type: SetType, field: MatchField): boolean {
+  const a = FIELDS[SET_TYPE_FIELD[type]];
+  const b = FIELDS[field];
+  return a.kind === b.kind && a.bits === b.bits && field !== 'tcp flags';
+}
 
 /** IANA protocol numbers nft knows by name. */
 export const L4PROTO: Record<string, number> = {

@@ -105,6 +105,9 @@ function stmtArb(): fc.Arbitrary<Statement> {
     fc.constant<Statement>({ kind: 'counter', origin: o }),
     fc.record({ key: pick(['meta mark', 'ct mark'] as const), value: fc.oneof(pick([0, 1, 2, 3, 0x10]), pick(['meta mark', 'ct mark'] as const)) })
       .map((x): Statement => ({ kind: 'set-mark', ...x, origin: o })),
+    // Mark arithmetic: `(source & and) ^ xor`, with masks that keep, clear and flip the low bits matched above.
+    fc.record({ key: pick(['meta mark', 'ct mark'] as const), value: pick(['meta mark', 'ct mark'] as const), and: pick([0, 0xf0, 0xfffffffe, 0xffffffff]), xor: pick([0, 1, 0x10, 0x11]) })
+      .map((x): Statement => ({ kind: 'set-mark', ...x, origin: o })),
     fc.constant<Statement>({ kind: 'notrack', origin: o }),
     fc.constant<Statement>({ kind: 'log', origin: o }),
     fc.constant<Statement>({ kind: 'mss-clamp', size: 'rt mtu', origin: o }),

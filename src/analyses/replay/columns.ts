@@ -37,6 +37,12 @@ export class ColumnWriter {
   write(b: FlowBatch, start: number, n: number): void {
     const c = this.classifier.columns;
     const NEW = CT_STATE.new!;
+    let lastIif: string | undefined;
+    let lastOif: string | undefined;
+    let lastV4 = false;
+    let iifClass = 0;
+    let oifClass = 0;
+    let masq = 0;
     for (let i = 0; i < n; i++) {
       const f = start + i;
       const v4 = b.family[f] === 4;
@@ -50,8 +56,19 @@ export class ColumnWriter {
       c[L.K_DPORT]![i] = b.dport[f]!;
       const iif = b.iifname[f] || this.d.iif;
       const oif = b.oifname[f] || this.d.oif;
-      c[L.K_IIF]![i] = this.classes.get(iif);
-      c[L.K_OIF]![i] = this.classes.get(oif);
+      // Most flows name the interfaces of the flow before (or none): no look-up for them.
+      if (iif !== lastIif) {
+        lastIif = iif;
+        iifClass = this.classes.get(iif);
+      }
+      if (oif !== lastOif || v4 !== lastV4) {
+        lastOif = oif;
+        lastV4 = v4;
+        oifClass = this.classes.get(oif);
+        masq = (v4 ? this.masq4 : this.masq6).get(oif);
+      }
+      c[L.K_IIF]![i] = iifClass;
+      c[L.K_OIF]![i] = oifClass;
       c[L.K_CTSTATE]![i] = NEW;
       c[L.K_MARK]![i] = b.mark[f]!;
       c[L.K_CTMARK]![i] = 0;
@@ -59,7 +76,7 @@ export class ColumnWriter {
       c[L.B_LEN]![i] = b.length[f]!;
       c[L.B_LOCAL]![i] = this.isLocal(b, f) ? L.LOCAL_GENERATED : 0;
       c[L.B_HOOK]![i] = 0;
-      c[L.B_MASQ]![i] = (v4 ? this.masq4 : this.masq6).get(oif);
+      c[L.B_MASQ]![i] = masq;
     }
   }
 

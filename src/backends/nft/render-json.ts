@@ -5,10 +5,11 @@
 // Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
 // (nft would mask it), set items that cover nothing are left out.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
-import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, valueItems } from '../../model/values.js';
+import type { Atom, Chain, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
 export interface NftJsonDocument {
@@ -27,6 +28,7 @@ export function renderTable(t: Table): object[] {
   const table: Record<string, J> = { ...id };
   if (t.comment !== undefined) table.comment = t.comment;
   const cmds: object[] = [{ add: { table: id } }, { delete: { table: id } }, { add: { table } }];
+  for (const set of t.sets ?? []) cmds.push({ add: { set: renderSet(t, set) } });
   for (const c of t.chains) cmds.push({ add: { chain: renderChain(t, c) } });
   for (const c of t.chains) {
     for (const r of c.rules) cmds.push({ add: { rule: renderRule(t, c, r) } });
@@ -47,12 +49,32 @@ function renderChain(t: Table, c: Chain): Record<string, J> {
   return chain;
 }
 
+/** A named set with its elements (items that cover nothing are left out, as in matches). */
+function renderSet(t: Table, set: NamedSet): Record<string, J> {
+  const body: Record<string, J> = { family: t.family, table: t.name, name: set.name, type: set.type };
+  if (set.flags.length) body.flags = [...set.flags];
+  const field = SET_TYPE_FIELD[set.type];
+  const elem = set.elements.map((i) => item(field, i)).filter((x): x is J => x !== undefined);
+  if (elem.length) body.elem = elem;
+  if (set.comment !== undefined) body.comment = set.comment;
+  return body;
+}
+
+/** Whether a match is written as `@name`: it names a set of its table and has no mask. */
+export function namesSet(t: Pick<Table, 'sets'>, m: Match): boolean {
+  return m.set !== undefined && m.mask === undefined && !!t.sets?.some((s) => s.name === m.set);
+}
+
 function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   const expr: J[] = [];
   for (const e of r.exprs) {
     if (e.kind !== 'match') expr.push(renderStatement(e));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
-    else expr.push(renderMatch(e));
+    else if (namesSet(t, e)) {
+      const problem = checkMatchValue(e);
+      if (problem) throw invalid(problem, e.origin);
+      expr.push({ match: { op: e.op, left: fieldExpr(e.field), right: `@${e.set!}` } });
+    } else expr.push(renderMatch(e));
   }
   if (r.verdict) expr.push(renderVerdict(r.verdict));
   // nft does not take an empty rule; `continue` is what an empty rule does.
@@ -119,7 +141,7 @@ function zeroOne(field: MatchField): [J, J] | undefined {
 export function renderMatch(m: Match): J {
   const problem = checkMatchValue(m);
   if (problem) throw invalid(problem, m.origin);
-  let left = fieldExpr(m.field);
+  let left = m.ifindex ? { meta: { key: m.field === 'meta iifname' ? 'iif' : 'oif' } } : fieldExpr(m.field);
   if (m.mask !== undefined) left = { '&': [left, m.mask] };
   const items = valueItems(m.value);
   const isSet = typeof m.value === 'object' && 'set' in m.value;
@@ -177,8 +199,12 @@ export function renderStatement(s: Statement): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
-    case 'set-mark':
-      return { mangle: { key: markExpr(s.key), value: typeof s.value === 'number' ? s.value : markExpr(s.value) } };
+    case 'set-mark': {
+      if (typeof s.value === 'number') return { mangle: { key: markExpr(s.key), value: s.value } };
+      let value: J = markExpr(s.value);
+      for (const [op, c] of markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0)) value = { [op]: [value, c] };
+      return { mangle: { key: markExpr(s.key), value } };
+    }
     case 'notrack':
       return { notrack: null };
     case 'mss-clamp':

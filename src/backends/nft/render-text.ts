@@ -3,12 +3,13 @@
 // string from the input is checked against what nft's text can carry (model/nft-text.ts) and
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
-import type { Atom, Chain, Item, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
+import type { Atom, Chain, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
-import { nfprotoHolds } from './render-json.js';
-import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, TCP_FLAGS, valueItems } from '../../model/values.js';
+import { namesSet, nfprotoHolds } from './render-json.js';
+import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
   return ruleset.tables.map(renderTableText).join('');
@@ -17,8 +18,12 @@ export function renderNftText(ruleset: Ruleset): string {
 export function renderTableText(t: Table): string {
   const lines = [`table ${t.family} ${name(t.name, { origin: t.origin, what: 'table name', key: 'name' })} {`];
   if (t.comment !== undefined) lines.push(`\tcomment ${quote(t.comment, { origin: t.origin, what: 'table comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
-  t.chains.forEach((c, i) => {
+  (t.sets ?? []).forEach((set, i) => {
     if (i > 0 || t.comment !== undefined) lines.push('');
+    setText(set, lines);
+  });
+  t.chains.forEach((c, i) => {
+    if (i > 0 || t.comment !== undefined || t.sets?.length) lines.push('');
     chainText(t, c, lines);
   });
   lines.push('}');
@@ -37,14 +42,27 @@ function chainText(t: Table, c: Chain, out: string[]): void {
   out.push('\t}');
 }
 
-export function ruleText(t: Pick<Table, 'family'>, r: Rule): string {
+/** Appends a named set's lines to `out`: type, flags, elements (those that cover something). */
+function setText(set: NamedSet, out: string[]): void {
+  out.push(`\tset ${name(set.name, { origin: set.origin, what: 'set name', key: 'name' })} {`);
+  out.push(`\t\ttype ${set.type}`);
+  if (set.flags.length) out.push(`\t\tflags ${set.flags.join(',')}`);
+  if (set.comment !== undefined) out.push(`\t\tcomment ${quote(set.comment, { origin: set.origin, what: 'set comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
+  const at = { field: SET_TYPE_FIELD[set.type], origin: set.origin };
+  const elems = set.elements.filter((i) => itemInterval(at.field, i) !== null).map((i) => itemText(at, i));
+  if (elems.length) out.push(`\t\telements = { ${elems.join(', ')} }`);
+  out.push('\t}');
+}
+
+export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets'>>, r: Rule): string {
   const parts: string[] = [];
   for (const e of r.exprs) {
     if (e.kind !== 'match') parts.push(statementText(e, t.family));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
       if (!nfprotoHolds(e, t.family)) parts.push('meta mark & 0x00000000 == 0x00000001');
-    } else parts.push(matchText(e));
+    } else if (namesSet(t, e)) parts.push(`${e.field} ${e.op === '!=' ? '!= ' : ''}@${e.set!}`);
+    else parts.push(matchText(e));
   }
   if (r.verdict) parts.push(verdictText(r.verdict));
   if (r.comment !== undefined) parts.push(`comment ${quote(r.comment, ruleCommentAt(r), NFT_COMMENT_MAX_BYTES)}`);
@@ -134,7 +152,8 @@ export function matchText(m: Match): string {
     const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
     return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
   }
-  return `${m.field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
+  const field = m.ifindex ? (m.field === 'meta iifname' ? 'meta iif' : 'meta oif') : m.field;
+  return `${field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
 }
 
 function natTarget(i: Item): string {
@@ -148,8 +167,11 @@ export function statementText(s: Statement, family: Table['family']): string {
   switch (s.kind) {
     case 'counter':
       return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
-    case 'set-mark':
-      return `${s.key} set ${typeof s.value === 'number' ? hex32(s.value) : s.value}`;
+    case 'set-mark': {
+      if (typeof s.value === 'number') return `${s.key} set ${hex32(s.value)}`;
+      const steps = markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0).map(([op, c]) => ` ${op} ${hex32(c)}`);
+      return `${s.key} set ${s.value}${steps.join('')}`;
+    }
     case 'notrack':
       return 'notrack';
     case 'mss-clamp':

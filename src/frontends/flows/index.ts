@@ -29,6 +29,10 @@ export interface FlowSource {
   capture: CaptureStats;
   /** Bytes read so far, and the file's size (undefined for standard input): for a progress bar. */
   read: { bytes: number; size?: number };
+  /** A regular file's path (not standard input's): readers elsewhere may read byte ranges of it themselves. */
+  path?: string;
+  /** Lets go of the stream (when neither `batches` nor `raw` is read). */
+  close: () => void;
 }
 
 /** Opens `file` ('-': `stdin`), reads its first block and decides its format. */
@@ -49,7 +53,9 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     if (e instanceof NftlensError) throw e;
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
-  return flowsFrom(stream, file, format, size, maxFlows);
+  const source = await flowsFrom(stream, file, format, size, maxFlows);
+  source.path = file;
+  return source;
 }
 
 /** Flows of a stream (`file` names it in errors; `size` when known, for progress). */
@@ -97,5 +103,5 @@ export async function flowsFrom(stream: Readable, file: string, format: FlowForm
     pcapng: () => readCapture(blocks(), file, 'pcapng', capture, maxFlows),
   };
   const fmt = sniffed;
-  return { file, format: fmt, batches: fmt ? readers[fmt] : async function* () {}, raw: blocks, capture, read };
+  return { file, format: fmt, batches: fmt ? readers[fmt] : async function* () {}, raw: blocks, capture, read, close: () => void stream.destroy() };
 }

@@ -6,11 +6,12 @@
 
 import { NftlensError, type Code, type Diagnostic } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import { tableId, type Chain, type Family, type Ruleset } from '../../model/ruleset.js';
+import { tableId, type Chain, type Family, type NamedSet, type Ruleset } from '../../model/ruleset.js';
 import { jsonErrorOffset } from './json-position.js';
 import { readListing, type Listing } from './listing.js';
 import { isObject, Reader, type Scope } from './reader.js';
 import { readRule } from './rule.js';
+import { readNamedSet } from './sets.js';
 
 export interface ImportResult {
   ruleset: Ruleset;
@@ -57,6 +58,8 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
     idx.set(chain.name, chain);
     t.chains.push(chain);
   }
+  // Named sets, read on first use: per table, by name (null: refused, reported at the set).
+  const sets = new Map<string, Map<string, NamedSet | null>>();
   for (const p of rules) {
     const chain = chainIndex.get(p.table)?.get(p.chain);
     const family = p.table.split(' ')[0] as Family;
@@ -68,12 +71,29 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
         obj.used = true;
         return obj.kind;
       },
+      namedSet: (name) => {
+        const obj = objects.get(p.table)?.get(name);
+        if (!obj || obj.kind !== 'named set') return undefined;
+        obj.used = true;
+        if (!sets.has(p.table)) sets.set(p.table, new Map());
+        const known = sets.get(p.table)!;
+        if (!known.has(name)) known.set(name, readNamedSet(r, obj.body, obj.origin) ?? null);
+        return known.get(name) ?? 'refused';
+      },
     };
     const rule = readRule(scope, p, family, chain?.rules.length ?? 0);
     if (!chain) {
       const what = tables.has(p.table) ? `chain ${p.chain}, which is not listed` : `table ${p.table}, which is not listed`;
       r.report('NFT_REFERENCE', 'error', `rule belongs to ${what}`, rule?.origin ?? p.origin);
     } else if (rule) chain.rules.push(rule);
+  }
+  // The sets rules use, in listing order, go into their tables.
+  for (const [tid, objs] of objects) {
+    const t = tables.get(tid);
+    const read = sets.get(tid);
+    if (!t || !read) continue;
+    const used = [...objs.keys()].map((n) => read.get(n)).filter((x): x is NamedSet => !!x);
+    if (used.length) t.sets = used;
   }
 }
 

@@ -19,6 +19,8 @@ export interface NamedObject {
   kind: string;
   used: boolean;
   origin: Origin;
+  /** The object as listed (sets are read from it on first use). */
+  body: JsonObject;
 }
 
 export interface PendingRule {
@@ -85,7 +87,7 @@ export function readListing(r: Reader, list: Json[]): Listing {
       if (!family || table === undefined || name === undefined) return;
       const tid = `${family} ${table}`;
       if (!objects.has(tid)) objects.set(tid, new Map());
-      objects.get(tid)!.set(name, { kind: NAMED_OBJECTS[key]!, used: false, origin: { file, table: tid, field: bo.field } });
+      objects.get(tid)!.set(name, { kind: NAMED_OBJECTS[key]!, used: false, origin: { file, table: tid, field: bo.field }, body });
     } else {
       r.schema(`unknown object "${key}"`, o);
     }

@@ -8,7 +8,7 @@ import type { Atom, Item, Match, MatchField, MatchValue } from '../../model/rule
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
-import { namedRef, readAtom, readFlags, readValue } from './value.js';
+import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
@@ -21,6 +21,8 @@ interface Left {
   mask?: Json;
   /** `icmp type` & co, read as transport words by icmp.ts. */
   icmp?: { proto: 'icmp' | 'icmpv6'; name: IcmpField };
+  /** `meta iif`/`oif`: the name nft resolved to an index (Match.ifindex). */
+  ifindex?: true;
 }
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -60,6 +62,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       if (k === 'l4proto' || k === 'nfproto' || k === 'iifname' || k === 'oifname' || k === 'mark') {
         return { field: `meta ${k}` };
       }
+      if (k === 'iif' || k === 'oif') return { field: `meta ${k}name`, ifindex: true };
       return s.r.unsupported(`meta ${k}`, o);
     }
     case 'ct': {
@@ -77,6 +80,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       if (!inner) return undefined;
       if (inner.mask !== undefined) return s.r.unsupported('nested bitwise &', o);
       if (inner.icmp) return s.r.unsupported(`bitwise & on ${inner.icmp.proto} ${inner.icmp.name}`, o);
+      if (inner.ifindex) return s.r.unsupported(`bitwise & on ${inner.field.slice(0, -4)}`, o);
       return { ...inner, mask: body[1]! };
     }
     case 'concat':
@@ -115,10 +119,12 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
   // Read the right side even when the left is unsupported, so every construct gets reported.
   const ro = f.at('right');
   if (!left) {
-    if (typeof body.right === 'string') namedRef(s, body.right, ro);
+    // A named set is read (its own problems reported) and marked used; other objects are reported here.
+    if (isNamedRef(body.right) && s.namedSet(body.right.slice(1)) === undefined) namedRef(s, body.right, ro);
     return undefined;
   }
   if (left.icmp) return readIcmpMatch(s, left.icmp.proto, left.icmp.name, op, body.right!, o, ro);
+  if (left.ifindex) return readIfindexMatch(s, left.field, op, body.right!, o, ro);
   const { field } = left;
   const mk = (m: Omit<Match, 'kind' | 'origin'>): Match => ({ kind: 'match', ...m, origin: o });
   const pre: Match[] = left.l4proto === undefined ? [] : [mk({ field: 'meta l4proto', op: '==', value: left.l4proto })];
@@ -137,7 +143,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
   }
   const withMask = mask === undefined ? {} : { mask };
 
-  if ((op === 'in' || op === '!') && flagType && !(isObject(body.right) && soleKey(body.right) === 'set')) {
+  if ((op === 'in' || op === '!') && flagType && !(isObject(body.right) && soleKey(body.right) === 'set') && !isNamedRef(body.right)) {
     if (namedRef(s, body.right!, ro)) return undefined;
     if (field === 'tcp flags') {
       const bits = readFlags(s, field, body.right!, ro);
@@ -175,7 +181,8 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
     value = field === 'tcp flags' ? bits : (body.right[0] as string);
   } else value = readValue(s, field, body.right!, ro);
   if (value === undefined) return undefined;
-  return [...pre, mk({ field, op: op === '!=' || op === '!' ? '!=' : '==', ...withMask, value })];
+  const named = isNamedRef(body.right) ? { set: body.right.slice(1) } : {};
+  return [...pre, mk({ field, op: op === '!=' || op === '!' ? '!=' : '==', ...withMask, value, ...named })];
 }
 
 function comparisonRange(field: MatchField, op: '<' | '>' | '<=' | '>=', a: Atom): [Atom, Atom] {
@@ -219,4 +226,25 @@ function ctStateMask(s: Scope, op: string, mask: Json, right: Json, o: Origin, m
     states.push(x);
   }
   return [{ kind: 'match', field: 'ct state', op: op === '==' ? '!=' : '==', value: { set: states }, origin: o }];
+}
+
+/**
+ * `meta iif "eth0"`, `meta oif != { "a", "b" }`: nft lists the names the indexes resolve to (a
+ * number when the interface is gone, which nftlens cannot name). No wildcard: a name is exact.
+ */
+function readIfindexMatch(s: Scope, field: MatchField, op: string, right: Json, o: Origin, ro: Origin): Match[] | undefined {
+  const what = field.slice(0, -4);
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${what}`, o);
+  if (namedRef(s, right, ro)) return undefined;
+  const list = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
+  const names: string[] = [];
+  for (const [i, x] of list.entries()) {
+    const xo = list.length > 1 || list[0] !== right ? at(ro, `.set[${i}]`) : ro;
+    if (typeof x === 'number') return s.r.unsupported(`${what} ${x} (an interface index with no name)`, o);
+    if (typeof x !== 'string' || x === '') return s.r.schema(`${what} takes interface names, got ${describe(x)}`, xo);
+    if (x.includes('*')) return s.r.unsupported(`${what} "${x}" (a name with *)`, o);
+    names.push(x);
+  }
+  const value: MatchValue = list[0] === right ? names[0]! : { set: names };
+  return [{ kind: 'match', field, op: op === '!=' || op === '!' ? '!=' : '==', value, ifindex: true, origin: o }];
 }

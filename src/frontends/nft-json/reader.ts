@@ -4,6 +4,7 @@
 
 import { diag, type Code, type Diagnostic, type Severity } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
+import type { NamedSet } from '../../model/ruleset.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -95,4 +96,9 @@ export interface Scope {
   r: Reader;
   /** Marks a named set/map/object as used by a rule and says what it is (`named set`, …). */
   useObject(name: string): string;
+  /**
+   * The table's named set of that name, read on first use (and marked used); 'refused' when it
+   * cannot be modelled (reported at the set); undefined when no set has that name.
+   */
+  namedSet(name: string): NamedSet | 'refused' | undefined;
 }

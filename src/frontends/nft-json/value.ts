@@ -1,10 +1,11 @@
 // Right-hand sides of nft JSON matches → IR values, checked against the field: atoms
 // (`"10.0.0.1"`, `22`, `"tcp"`, `"established"`, `"eth*"`), prefixes, ranges, anonymous sets, flag
-// lists; `"@name"` is a named set, reported as unsupported.
+// lists; `"@name"` is a named set of the table (sets.ts), its elements inline; other named objects
+// are reported as unsupported.
 
 import type { Atom, Item, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
-import { atomValue, CT_STATE, FIELDS, L4PROTO, TCP_FLAGS } from '../../model/values.js';
+import { atomValue, CT_STATE, FIELDS, L4PROTO, setTypeFits, TCP_FLAGS } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -65,7 +66,7 @@ export function readFlags(s: Scope, field: MatchField, v: Json, o: Origin): numb
   return bits;
 }
 
-function readItem(s: Scope, field: MatchField, v: Json, o: Origin): Item | undefined {
+export function readItem(s: Scope, field: MatchField, v: Json, o: Origin): Item | undefined {
   if (!isObject(v)) return readAtom(s, field, v, o);
   const key = soleKey(v);
   const info = FIELDS[field];
@@ -91,7 +92,26 @@ function readItem(s: Scope, field: MatchField, v: Json, o: Origin): Item | undef
   return s.r.unsupported(key ? `${key} expression as a value` : 'object value', o);
 }
 
-/** `"@name"` on the right side of a match, a map, a vmap…: a named set. */
+/**
+ * `"@name"` as a match value: the named set's elements (shared with the set, never changed), or
+ * undefined after reporting why not (another kind of object, a set nftlens refuses, a type the
+ * field cannot take).
+ */
+export function namedSetValue(s: Scope, field: MatchField, v: string, o: Origin): MatchValue | undefined {
+  const name = v.slice(1);
+  const set = s.namedSet(name);
+  if (set === 'refused') return undefined; // reported at the set
+  if (set === undefined) return void namedRef(s, v, o);
+  if (!setTypeFits(set.type, field)) return s.r.schema(`set @${name} holds ${set.type} values, which ${field} cannot be compared with`, o);
+  return { set: set.elements };
+}
+
+/** Whether `v` names a table object (`"@name"`). */
+export function isNamedRef(v: Json | undefined): v is string {
+  return typeof v === 'string' && v.startsWith('@');
+}
+
+/** `"@name"` where no named set can stand (a map, a vmap, a flag test…): reported as unsupported. */
 export function namedRef(s: Scope, v: Json, o: Origin): boolean {
   if (typeof v !== 'string' || !v.startsWith('@')) return false;
   const name = v.slice(1);
@@ -100,7 +120,7 @@ export function namedRef(s: Scope, v: Json, o: Origin): boolean {
 }
 
 export function readValue(s: Scope, field: MatchField, v: Json, o: Origin): MatchValue | undefined {
-  if (namedRef(s, v, o)) return undefined;
+  if (isNamedRef(v)) return namedSetValue(s, field, v, o);
   if (isObject(v) && soleKey(v) === 'set') {
     const elems = v.set;
     if (!Array.isArray(elems)) return s.r.schema('"set" must be an array', at(o, '.set'));

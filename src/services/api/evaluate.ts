@@ -1,20 +1,21 @@
 // Evaluation for the what-if service: one packet (its result, with the trace on request), or many
-// — text lines or JSON items — through the streamed eval's batch path (engine/stream/batch.ts): each line scanned
-// straight into the classifier's batch columns, one call into WebAssembly per batch of the
-// classifier's capacity. Results come back in full (each as `nftlens eval -o json` gives it, the
-// array written as bytes by the batch formatter) or compact (columns: verdict, deciding rule and
-// chain per packet, and the label and origin of each rule and chain that decided once). All of a
-// request runs synchronously on the policy it started with.
+// — text lines (a packets file's bytes, or JSON items) through the streamed eval's batch path
+// (engine/stream/batch.ts), each line scanned straight into the classifier's batch columns; or
+// binary records (engine/stream/records.ts) copied into them — one call into WebAssembly per batch
+// of the classifier's capacity. Results come back in full (each as `nftlens eval -o json` gives
+// it, the array written as bytes by the batch formatter) or compact (columns.ts: verdict, deciding
+// rule and chain per packet as JSON with the label and origin of each rule and chain that decided
+// once, or the columns as bytes). All of a request runs synchronously on the policy it started with.
 
-import * as L from '../../engine/layout.js';
 import { parsePacketLine, type Packet, type PathHook } from '../../engine/index.js';
-import { chainLabel, ruleLabel } from '../../engine/result.js';
 import type { Classifier } from '../../engine/classifier.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import { ByteOut } from '../../engine/stream/byte-out.js';
 import { LineBatch } from '../../engine/stream/batch.js';
 import { resultJson } from '../../engine/stream/format.js';
+import { RECORD_BYTES, RecordBatch } from '../../engine/stream/records.js';
+import { CompactResults, RESULTS_TYPE } from './columns.js';
 import { ApiError } from './errors.js';
 
 /** Where packet i of a request is: a line of a text body, an item of a JSON one. */
@@ -40,63 +41,103 @@ export function evaluateOne(c: Classifier, packet: Packet, req: EvalRequest) {
   return resultJson(c.plan, packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
 }
 
+/** A batch's answer: its bytes, their content type, and the packets it holds. */
+export interface BatchAnswer {
+  type: string;
+  body: Buffer;
+  count: number;
+}
+
+/** How a batch is answered: JSON in full or compact, or the compact columns as bytes. */
+export interface BatchOptions extends EvalRequest {
+  binary?: boolean;
+}
+
+/**
+ * A packets file (text/plain: one packet a line, text or JSON form, # comments) scanned from its
+ * bytes, located errors naming the body's line. A trace takes the per-packet path.
+ */
+export function evaluateText(c: Classifier, body: Buffer, req: BatchOptions, limits: Limits): BatchAnswer {
+  if (req.trace) {
+    const { lines, numbers } = packetLines(body.toString('utf8'));
+    return evaluateMany(c, lines, req, limits, (i) => ({ file: 'body', line: numbers[i] }));
+  }
+  return runLines(c, body, req, limits, Math.min(lineBound(body), limits.maxBatch));
+}
+
 /**
  * Many packets (lines: the text form or JSON, one each; `where` names them in errors) into one
  * JSON document: `{ count, results }` (full) or `{ count, verdict, rule, chain, rules, chains }`
- * (compact). A bad packet throws its located diagnostic.
+ * (compact), or the compact columns as bytes. A bad packet throws its located diagnostic.
  */
-export function evaluateMany(c: Classifier, lines: readonly string[], req: EvalRequest, limits: Limits, where: Where): Buffer {
-  if (lines.length > limits.maxBatch) throw new ApiError('TOO_LARGE', `${lines.length} packets; the limit is ${limits.maxBatch} a request`);
+export function evaluateMany(c: Classifier, lines: readonly string[], req: BatchOptions, limits: Limits, where: Where): BatchAnswer {
+  if (lines.length > limits.maxBatch) throw tooMany(lines.length, limits);
   if (req.trace) {
+    if (req.binary) throw new ApiError('BAD_REQUEST', `a trace is answered as JSON, not ${RESULTS_TYPE}`);
     if (lines.length > limits.maxTrace) throw new ApiError('TOO_LARGE', `a trace for ${lines.length} packets; the limit is ${limits.maxTrace} a request`);
     const results = lines.map((l, i) => evaluateOne(c, parsePacketLine(l, where(i)), req));
-    return Buffer.from(JSON.stringify({ count: lines.length, results }));
+    return { type: JSON_TYPE, body: Buffer.from(JSON.stringify({ count: lines.length, results })), count: lines.length };
   }
-  const compact = req.view === 'compact' ? new Compact(c) : undefined;
-  const batch = new LineBatch(c, !compact, req.hook);
-  const o = new ByteOut();
-  o.text(compact ? '' : `{"count":${lines.length},"results":[\n`);
-  // full: every line in one go; compact: a batch of the classifier's capacity at a time, not
-  // formatted, whose columns are read after it ran.
-  const step = compact ? c.capacity : lines.length;
-  for (let start = 0; start < lines.length; start += step) {
-    const slice = lines.slice(start, start + step);
-    const r = batch.chunk(Buffer.from(slice.join('\n')), 'body', compact ? undefined : o);
-    if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: where(start + (d.origin.line ?? 1) - 1) })));
-    if (compact) compact.take(slice.length);
-  }
-  if (compact) o.text(compact.json(lines.length));
-  else o.text('\n]}');
-  return o.take();
+  // Each line (of no line break) is line i + 1 of the joined bytes.
+  return runLines(c, Buffer.from(lines.join('\n')), req, limits, lines.length, (line) => where(line - 1));
 }
 
-/** Compact results: per packet the verdict, and the deciding rule and chain ids (null: none). */
-class Compact {
-  private readonly verdicts: string[] = [];
-  private readonly rules: (number | null)[] = [];
-  private readonly chains: (number | null)[] = [];
-
-  constructor(private readonly c: Classifier) {}
-
-  take(n: number): void {
-    const col = this.c.columns;
-    for (let i = 0; i < n; i++) {
-      const rule = col[L.B_RULE]![i]!;
-      const chain = col[L.B_CHAIN]![i]!;
-      this.verdicts.push(VERDICTS[col[L.B_VERDICT]![i]!]!);
-      this.rules.push(rule === L.NO_RULE ? null : rule);
-      this.chains.push(chain === L.NO_RULE ? null : chain);
-    }
-  }
-
-  json(count: number): string {
-    const plan = this.c.plan;
-    const rules: Record<string, unknown> = {};
-    const chains: Record<string, unknown> = {};
-    for (const r of new Set(this.rules)) if (r !== null) rules[r] = { label: ruleLabel(plan, r), origin: plan.rules[r]!.rule.origin };
-    for (const k of new Set(this.chains)) if (k !== null) chains[k] = { label: chainLabel(plan, k), origin: plan.chains[k]!.chain.origin };
-    return JSON.stringify({ count, verdict: this.verdicts, rule: this.rules, chain: this.chains, rules, chains });
-  }
+/** Records (application/vnd.nftlens.packets, engine/stream/records.ts) answered compact, as JSON or columns. */
+export function evaluateRecords(c: Classifier, body: Buffer, req: BatchOptions, limits: Limits): BatchAnswer {
+  if (req.trace || req.view === 'full') throw new ApiError('BAD_REQUEST', 'records are answered compact (view compact, the default) or as columns: no full view, no trace');
+  const n = body.length / RECORD_BYTES;
+  if (!Number.isInteger(n)) throw new ApiError('BAD_REQUEST', `the body is ${body.length} bytes: not a whole number of ${RECORD_BYTES}-byte records (${Math.floor(n)} and ${body.length % RECORD_BYTES} bytes)`);
+  if (!n) throw noPacket();
+  if (n > limits.maxBatch) throw tooMany(n, limits);
+  const results = new CompactResults(c, n);
+  new RecordBatch(c, req.hook).run(body, 'body', (start, k) => results.take(start, k));
+  return answer(results, req);
 }
 
-const VERDICTS = ['drop', 'accept', 'reject'] as const;
+/** Packet lines through the byte-scanning batch path; `line` relocates an error of line k of `bytes`. */
+function runLines(c: Classifier, bytes: Buffer, req: BatchOptions, limits: Limits, max: number, line?: (k: number) => Origin): BatchAnswer {
+  const full = req.view !== 'compact' && !req.binary;
+  const results = full ? undefined : new CompactResults(c, max);
+  const batch = new LineBatch(c, full, req.hook, (start, n) => {
+    if (start + n > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results?.take(start, n);
+  });
+  const o = full ? new ByteOut(Math.max(1 << 16, 320 * max)) : undefined;
+  const r = batch.chunk(bytes, 'body', o);
+  if (r.error) throw new NftlensError(line ? r.error.map((d) => ({ ...d, origin: line(d.origin.line ?? 1) })) : r.error);
+  if (!r.packets) throw noPacket();
+  if (results) return answer(results, req);
+  const body = Buffer.concat([Buffer.from(`{"count":${r.packets},"results":[\n`), o!.finish(), Buffer.from('\n]}')]);
+  return { type: JSON_TYPE, body, count: r.packets };
+}
+
+function answer(results: CompactResults, req: BatchOptions): BatchAnswer {
+  return req.binary ? { type: RESULTS_TYPE, body: results.binary(), count: results.count } : { type: JSON_TYPE, body: results.json(), count: results.count };
+}
+
+/** Packet lines of a text body (blank lines and # comments skipped) and their 1-based line numbers. */
+function packetLines(text: string): { lines: string[]; numbers: number[] } {
+  const lines: string[] = [];
+  const numbers: number[] = [];
+  let n = 0;
+  for (const raw of text.split(/\r\n|\n|\r/)) {
+    n++;
+    const t = raw.trim();
+    if (!t || t.charCodeAt(0) === 35) continue;
+    lines.push(t);
+    numbers.push(n);
+  }
+  if (!lines.length) throw noPacket();
+  return { lines, numbers };
+}
+
+/** At least as many as the lines of `b` (its line breaks, \r and \n each counted, plus one). */
+function lineBound(b: Buffer): number {
+  let n = 1;
+  for (const ch of [10, 13]) for (let at = b.indexOf(ch); at >= 0; at = b.indexOf(ch, at + 1)) n++;
+  return n;
+}
+
+const JSON_TYPE = 'application/json';
+const tooMany = (n: number | string, limits: Limits) => new ApiError('TOO_LARGE', `${n} packets; the limit is ${limits.maxBatch} a request`);
+const noPacket = () => new ApiError('BAD_REQUEST', 'the body holds no packet: one a line, text or JSON form');

@@ -70,7 +70,7 @@ function read(object: Obj, file: string): { resources: LiqoResource[]; tables: L
   return { resources: r.resources, tables: r.ruleset.tables, notes: r.diagnostics };
 }
 
-const touches = (o: Origin | undefined) => o?.file === UNDER_REVIEW;
+const touches = (o: Origin | undefined): boolean => o?.file === UNDER_REVIEW;
 const involves = (f: Finding) => touches(f.origin) || touches(f.subject?.origin) || f.related.some((r) => touches(r.origin));
 
 function describe(f: Finding): string {
@@ -78,8 +78,18 @@ function describe(f: Finding): string {
   return `${f.kind}: ${what}: ${f.message}${f.witness ? ` — witness: ${formatPacket(f.witness)}` : ''}`;
 }
 
+export interface DecideOptions {
+  /**
+   * Run every analysis over everything the gateway loads, then keep the findings that involve
+   * the object — the reference the default (focused) path is tested against. By default the
+   * analyses skip the work whose findings could not involve the object, with the same verdict.
+   */
+  full?: boolean;
+}
+
 /** The validating webhook's verdict (the analyses may throw NftlensError ANALYSIS_LIMIT; the caller decides). */
-export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
+export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: DecideOptions = {}): Verdict {
+  const focused = !opts.full;
   const verdict: Verdict = { allowed: true, denials: [], warnings: [] };
   const object = input.object;
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return verdict;
@@ -124,7 +134,11 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
   const wantConflicts = on(CONFLICT_KINDS);
   const wantAnomalies = on(ANOMALY_KINDS);
   const a = wantConflicts || wantAnomalies ? symbolicAnalysis(ruleset) : undefined;
-  const findings = a ? [...(wantConflicts ? findConflicts(a, loaded) : []), ...(wantAnomalies ? findAnomalies(a).findings : [])] : [];
+  // Only findings that involve the object count: focused, the analyses skip the work that could
+  // make no other (and the words about header spaces, which the verdict does not show).
+  const conflictOpts = focused ? { focus: touches, describeLines: 0 } : {};
+  const anomalyOpts = focused ? { focus: touches } : {};
+  const findings = a ? [...(wantConflicts ? findConflicts(a, loaded, conflictOpts) : []), ...(wantAnomalies ? findAnomalies(a, anomalyOpts).findings : [])] : [];
   for (const f of findings) {
     if (!involves(f)) continue;
     const decision = policy.checks[f.kind];
@@ -132,7 +146,7 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
     else if (decision === 'warn') verdict.warnings.push(describe(f));
   }
   if (policy.tenants.length && policy.checks.isolation !== 'off') {
-    for (const b of breachesOf(ruleset, loaded, policy)) {
+    for (const b of breachesOf(ruleset, loaded, policy, focused)) {
       const line = `isolation: tenant ${b.from} reaches tenant ${b.to}, accepted by ${b.decidedBy.label} — witness: ${formatPacket(b.witness)}`;
       (policy.checks.isolation === 'deny' ? verdict.denials : verdict.warnings).push(line);
     }
@@ -141,15 +155,20 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
   return verdict;
 }
 
-/** Breaches the object is to blame for: decided by one of its rules, or there only with it loaded. */
-function breachesOf(ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy): IsolationResult['breaches'] {
-  const withIt = checkIsolation(ruleset, policy.tenants);
+/**
+ * Breaches the object is to blame for: decided by one of its rules, or there only with it loaded
+ * (then all of them). Listed only as far as needed: the object's own first, the others only when
+ * it has none and the cluster without it is isolated.
+ */
+function breachesOf(ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy, focused: boolean): IsolationResult['breaches'] {
+  const withIt = checkIsolation(ruleset, policy.tenants, focused ? { decidedBy: touches } : {});
   if (withIt.isolated) return [];
   const own = withIt.breaches.filter((b) => touches(b.decidedBy.origin));
   if (own.length) return own;
   const rest = loaded.filter((r) => r.origin.file !== UNDER_REVIEW);
-  const without = checkIsolation(admitAcrossInputs({ tables: rest.map((r) => r.table) }, rest).ruleset, policy.tenants);
-  return without.isolated ? withIt.breaches : [];
+  const without = checkIsolation(admitAcrossInputs({ tables: rest.map((r) => r.table) }, rest).ruleset, policy.tenants, focused ? { decidedBy: () => false } : {});
+  if (!without.isolated) return [];
+  return focused ? checkIsolation(ruleset, policy.tenants).breaches : withIt.breaches;
 }
 
 /** The mutating webhook's JSON patch: a deterministic name for every rule without one. */
