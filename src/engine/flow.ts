@@ -18,6 +18,10 @@
 // track), each packet is conntrack's to classify on its own: a UDP reply is `new`, a TCP SYN-ACK
 // and an ICMP echo reply are `invalid` (nf_conntrack_tcp's table; icmp_new takes requests only),
 // a TCP ACK is `new` (nf_conntrack_tcp_loose picks connections up midstream).
+// `works` covers these three steps: for a connection conntrack tracks from its first packet, the
+// later packets both ways are established like them; for one it does not, each later packet is
+// conntrack's to classify alone (a TCP ACK of the reply direction without an entry is picked up
+// as new), and the three steps do not say what happens to the data.
 // TCP flags: syn, then syn,ack, then ack. ICMP: echo request, echo reply, echo request.
 // Not modelled: `ct direction` (no rule field reads it), the ICMP identifier (the model has no
 // field for it), ports conntrack remaps on a clash (the model keeps them).

@@ -29,10 +29,15 @@ export const VIP = { 4: '10.9.0.1', 6: 'fd09::1' } as const;
 export const TCP_PORTS = Array.from({ length: 12 }, (_, i) => 7000 + i);
 export const UDP_PORTS = Array.from({ length: 8 }, (_, i) => 7100 + i);
 
-const MAC = { client: '02:6e:66:10:00:02', gw0: '02:6e:66:10:00:01' };
+const MAC = { client: '02:6e:66:10:00:02', gw0: '02:6e:66:10:00:01', server: '02:6e:66:10:01:02', gw1: '02:6e:66:10:01:01' };
+/** The gateway's own addresses its echo server listens on (flows to input, from output). */
+export const GATEWAY = { 4: '10.1.0.1', 6: 'fd01::1' } as const;
+export const GATEWAY_OUT = { 4: '10.2.0.1', 6: 'fd02::1' } as const;
 
 export interface LabFlow {
   id: number;
+  /** Through the gateway (default), to the gateway (input), or from it (output). */
+  path?: 'forward' | 'input' | 'output';
   proto: 'tcp' | 'udp' | 'icmp';
   family: 4 | 6;
   dst: string;
@@ -54,7 +59,7 @@ export interface Observed {
 const SERVER_JS = `
 import net from 'node:net';
 import dgram from 'node:dgram';
-const [tcp, udp] = JSON.parse(process.argv[1]);
+const [tcp, udp, hosts] = JSON.parse(process.argv[1]);
 const waits = [];
 for (const p of tcp) {
   const s = net.createServer((c) => { c.on('data', (d) => c.write(d)); c.on('error', () => {}); });
@@ -64,8 +69,8 @@ for (const p of tcp) {
 // One socket per address: a reply then leaves from the address the request went to (a socket
 // bound to 0.0.0.0 would answer from the address routing picks, a different connection).
 for (const p of udp) {
-  for (const [type, host] of [['udp4', '10.2.0.2'], ['udp4', '10.9.0.1'], ['udp6', 'fd02::2'], ['udp6', 'fd09::1']]) {
-    const s = dgram.createSocket(type);
+  for (const host of hosts) {
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     s.on('message', (m, r) => s.send(m, r.port, r.address));
     s.bind(p, host);
     waits.push(new Promise((r) => s.on('listening', r)));
@@ -104,7 +109,7 @@ process.stdout.write(JSON.stringify(out));
 `;
 
 export class ConnectionLab {
-  private server?: ChildProcess;
+  private readonly servers: ChildProcess[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'nftlens-conn-'));
   private constructor(readonly client: Netns, readonly gateway: Netns, readonly serverNs: Netns) {}
 
@@ -114,7 +119,8 @@ export class ConnectionLab {
       for (const p of ['connc', 'conngw', 'conns']) made.push(await Netns.create(p));
       const lab = new ConnectionLab(made[0]!, made[1]!, made[2]!);
       await lab.wire();
-      await lab.startServer();
+      await lab.startServer(lab.serverNs, ['10.2.0.2', '10.9.0.1', 'fd02::2', 'fd09::1']);
+      await lab.startServer(lab.gateway, [GATEWAY[4], GATEWAY[6], GATEWAY_OUT[4], GATEWAY_OUT[6]]);
       return lab;
     } catch (e) {
       for (const ns of made) await ns.dispose();
@@ -126,7 +132,7 @@ export class ConnectionLab {
     const { client: c, gateway: g, serverNs: s } = this;
     await g.run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
     await c.run('ip', ['link', 'add', 'c0', 'address', MAC.client, 'type', 'veth', 'peer', 'name', 'eth0', 'address', MAC.gw0, 'netns', g.name]);
-    await s.run('ip', ['link', 'add', 's0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', g.name]);
+    await s.run('ip', ['link', 'add', 's0', 'address', MAC.server, 'type', 'veth', 'peer', 'name', 'eth1', 'address', MAC.gw1, 'netns', g.name]);
     const cmds: [Netns, string[]][] = [
       [c, ['addr', 'add', '10.1.0.2/24', 'dev', 'c0']], [c, ['-6', 'addr', 'add', 'fd01::2/64', 'dev', 'c0', 'nodad']], [c, ['link', 'set', 'c0', 'up']],
       [c, ['route', 'add', 'default', 'via', '10.1.0.1']], [c, ['-6', 'route', 'add', 'default', 'via', 'fd01::1']],
@@ -136,13 +142,18 @@ export class ConnectionLab {
       [s, ['addr', 'add', '10.2.0.2/24', 'dev', 's0']], [s, ['-6', 'addr', 'add', 'fd02::2/64', 'dev', 's0', 'nodad']], [s, ['link', 'set', 's0', 'up']],
       [s, ['addr', 'add', '10.9.0.1/32', 'dev', 'lo']], [s, ['-6', 'addr', 'add', 'fd09::1/128', 'dev', 'lo']],
       [s, ['route', 'add', 'default', 'via', '10.2.0.1']], [s, ['-6', 'route', 'add', 'default', 'via', 'fd02::1']],
+      // Neighbours known for good: a policy's input or output chain may drop neighbour discovery.
+      [g, ['-6', 'neigh', 'replace', 'fd01::2', 'lladdr', MAC.client, 'dev', 'eth0', 'nud', 'permanent']],
+      [g, ['-6', 'neigh', 'replace', 'fd02::2', 'lladdr', MAC.server, 'dev', 'eth1', 'nud', 'permanent']],
+      [c, ['-6', 'neigh', 'replace', 'fd01::1', 'lladdr', MAC.gw0, 'dev', 'c0', 'nud', 'permanent']],
+      [s, ['-6', 'neigh', 'replace', 'fd02::1', 'lladdr', MAC.gw1, 'dev', 's0', 'nud', 'permanent']],
     ];
     for (const [ns, args] of cmds) await ns.run('ip', args);
   }
 
-  private async startServer(): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', this.serverNs.name, process.execPath, '--input-type=module', '-e', SERVER_JS, JSON.stringify([TCP_PORTS, UDP_PORTS])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.server = child;
+  private async startServer(ns: Netns, hosts: string[]): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '--input-type=module', '-e', SERVER_JS, JSON.stringify([TCP_PORTS, UDP_PORTS, hosts])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.servers.push(child);
     await new Promise<void>((resolve, reject) => {
       let err = '';
       child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -163,19 +174,26 @@ export class ConnectionLab {
   /** Opens every flow at once; what each step did, by flow id. */
   async run(flows: readonly LabFlow[]): Promise<Map<number, Observed>> {
     await this.counters(flows);
-    const sockets = flows.filter((f) => f.proto !== 'icmp').map((f) => ({ ...f, src: CLIENT[f.family] }));
-    const [app, icmp] = await Promise.all([
-      this.client.run(process.execPath, ['--input-type=module', '-e', CLIENT_JS, JSON.stringify(sockets)]).then((o) => JSON.parse(o) as Record<number, boolean>),
+    const sockets = flows.filter((f) => f.proto !== 'icmp').map((f) => ({ ...f, src: f.path === 'output' ? GATEWAY_OUT[f.family] : CLIENT[f.family] }));
+    const open = (ns: Netns, list: typeof sockets) => (list.length
+      ? ns.run(process.execPath, ['--input-type=module', '-e', CLIENT_JS, JSON.stringify(list)]).then((o) => JSON.parse(o) as Record<number, boolean>)
+      : Promise.resolve({}));
+    const [fromClient, fromGateway, icmp] = await Promise.all([
+      open(this.client, sockets.filter((f) => f.path !== 'output')),
+      open(this.gateway, sockets.filter((f) => f.path === 'output')),
       this.echo(flows.filter((f) => f.proto === 'icmp')),
     ]);
+    const app: Record<number, boolean> = { ...fromClient, ...fromGateway };
     await new Promise((r) => setTimeout(r, 300));
-    const [atServer, atClient] = await Promise.all([readCounters(this.serverNs), readCounters(this.client)]);
+    const [atServer, atClient, atGateway] = await Promise.all([readCounters(this.serverNs), readCounters(this.client), readCounters(this.gateway)]);
     const out = new Map<number, Observed>();
     for (const f of flows) {
       const n = (side: Map<string, number>, key: string) => side.get(`f${f.id}-${key}`) ?? 0;
-      const first = n(atServer, 'first') > 0;
-      const reply = n(atClient, 'reply') > 0;
-      const next = reply && (f.proto === 'tcp' ? n(atServer, 'next') > 0 : n(atServer, 'first') > 1);
+      const [firstSide, replySide] = f.path === 'input' ? [atGateway, atClient] : f.path === 'output' ? [atServer, atGateway] : [atServer, atClient];
+      const atServerSide = firstSide;
+      const first = n(firstSide, 'first') > 0;
+      const reply = n(replySide, 'reply') > 0;
+      const next = reply && (f.proto === 'tcp' ? n(atServerSide, 'next') > 0 : n(atServerSide, 'first') > 1);
       out.set(f.id, { first, reply, next, app: f.proto === 'icmp' ? (icmp.get(f.id) ?? false) && reply : app[f.id] ?? false });
     }
     return out;
@@ -202,9 +220,10 @@ export class ConnectionLab {
 
   /** Fresh counter tables in the client and the server for these flows. */
   private async counters(flows: readonly LabFlow[]): Promise<void> {
-    const server: string[] = [];
-    const client: string[] = [];
+    const sides = { server: [] as string[], client: [] as string[], gateway: [] as string[] };
     for (const f of flows) {
+      const server = f.path === 'input' ? sides.gateway : sides.server;
+      const client = f.path === 'output' ? sides.gateway : sides.client;
       const tag = (k: string) => `counter comment "f${f.id}-${k}"`;
       if (f.proto === 'tcp') {
         server.push(`meta l4proto tcp th sport ${f.sport} tcp flags & (syn | ack) == syn ${tag('first')}`);
@@ -219,15 +238,17 @@ export class ConnectionLab {
         client.push(`${k} type echo-reply ${k} id ${f.sport} ${tag('reply')}`);
       }
     }
-    const table = (rules: string[]) => `table inet obs {\n  chain pre {\n    type filter hook prerouting priority -500; policy accept;\n${rules.map((r) => `    ${r}\n`).join('')}  }\n}\n`;
-    for (const [ns, rules] of [[this.serverNs, server], [this.client, client]] as const) {
+    // In the gateway, after every chain of the policy at input: what reached its sockets.
+    const table = (rules: string[], hook: string, prio: number) => `table inet obs {\n  chain obs {\n    type filter hook ${hook} priority ${prio}; policy accept;\n${rules.map((r) => `    ${r}\n`).join('')}  }\n}\n`;
+    for (const [ns, rules] of [[this.serverNs, sides.server], [this.client, sides.client]] as const) {
       await ns.nft(['flush', 'ruleset']);
-      await loadRulesetText(table(rules), { netns: ns.name });
+      await loadRulesetText(table(rules, 'prerouting', -500), { netns: ns.name });
     }
+    await loadRulesetText(table(sides.gateway, 'input', 1000), { netns: this.gateway.name });
   }
 
   async dispose(): Promise<void> {
-    this.server?.kill();
+    for (const child of this.servers) child.kill();
     for (const ns of [this.client, this.gateway, this.serverNs]) await ns.dispose();
   }
 }
