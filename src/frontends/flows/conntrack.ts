@@ -92,15 +92,14 @@ export class ConntrackLine implements LineParser {
 
   /** False for a line to skip (blank, the trailer); throws FLOW_RECORD for a malformed one. */
   parse(buf: Buffer, s: number, e: number, line: number): boolean {
+    // (A blank line, a leading space, the trailer: none is a line the fast path takes.)
+    if (this.fast(buf, s, e, line)) return true;
     this.buf = buf;
     this.ls = s;
     this.line = line;
     this.s = this.e = s;
     if (!this.token(e)) return false;
     if (buf[this.s] === 99 && e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
-    if (this.fast(buf, this.s, e, line)) return true;
-    this.s = this.e = s;
-    this.token(e);
     return this.full(e, line);
   }
 
