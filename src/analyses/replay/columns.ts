@@ -40,8 +40,7 @@ export class ColumnWriter {
     const [nfproto, l4proto, sport, dport, iifc, oifc, ctstate, mark, ctmark, flags, len, localc, hook, masqc] = [
       L.K_NFPROTO, L.K_L4PROTO, L.K_SPORT, L.K_DPORT, L.K_IIF, L.K_OIF, L.K_CTSTATE, L.K_MARK, L.K_CTMARK, L.K_FLAGS, L.B_LEN, L.B_LOCAL, L.B_HOOK, L.B_MASQ,
     ].map((k) => c[k]!) as Uint32Array[];
-    const saddr = [0, 1, 2, 3].map((w) => c[L.K_SADDR + w]!);
-    const daddr = [0, 1, 2, 3].map((w) => c[L.K_DADDR + w]!);
+    const [s0, s1, s2, s3, d0, d1, d2, d3] = [0, 1, 2, 3, 4, 5, 6, 7].map((w) => c[w < 4 ? L.K_SADDR + w : L.K_DADDR + w - 4]!) as Uint32Array[];
     let lastIif: string | undefined;
     let lastOif: string | undefined;
     let lastV4 = false;
@@ -52,10 +51,14 @@ export class ColumnWriter {
       const f = start + i;
       const v4 = b.family[f] === 4;
       nfproto[i] = v4 ? 2 : 10;
-      for (let w = 0; w < 4; w++) {
-        saddr[w]![i] = b.saddr[f * 4 + w]!;
-        daddr[w]![i] = b.daddr[f * 4 + w]!;
-      }
+      s0[i] = b.saddr[f * 4]!;
+      s1[i] = b.saddr[f * 4 + 1]!;
+      s2[i] = b.saddr[f * 4 + 2]!;
+      s3[i] = b.saddr[f * 4 + 3]!;
+      d0[i] = b.daddr[f * 4]!;
+      d1[i] = b.daddr[f * 4 + 1]!;
+      d2[i] = b.daddr[f * 4 + 2]!;
+      d3[i] = b.daddr[f * 4 + 3]!;
       l4proto[i] = b.l4proto[f]!;
       sport[i] = b.sport[f]!;
       dport[i] = b.dport[f]!;

@@ -93,6 +93,9 @@ export class ConntrackLine implements LineParser {
   /** Protocol numbers of the names seen, by packKey; names of up to 4 bytes (a small integer key) in `small` too. */
   private readonly names = new Map<number, number>();
   private readonly small = new Map<number, number>();
+  /** The last name the fast path met (its packKey, -2: none) and its number. */
+  private lastName = -2;
+  private lastNamed = -1;
 
   constructor(private readonly file: string) {}
 
@@ -130,8 +133,14 @@ export class ConntrackLine implements LineParser {
     }
     if (te === s || te - s > 4) return false;
     const k = packKey(buf, s, te);
-    const named = this.small.get(k);
-    if (named === undefined || named < 0) return false;
+    let named = this.lastNamed;
+    if (k !== this.lastName) {
+      const n = this.small.get(k);
+      if (n === undefined) return false;
+      this.lastName = k;
+      this.lastNamed = named = n;
+    }
+    if (named < 0) return false;
     s = te;
     while (s < e && buf[s] === SP) s++;
     let proto = 0;
