@@ -15,8 +15,10 @@
 // syn, the length of its bare headers, ICMP's checksum that of an 8-byte header with zero id and
 // sequence: what `nftlens eval -p` gives the same packet text.
 //
-// Lines are scanned as bytes (no string per line but for IPv6 addresses and interface names);
-// blank lines and the "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." trailer
+// Lines are scanned as bytes (no string per line but for IPv6 addresses and interface names): the
+// common line (IPv4, a protocol name met before and its decimal number, decimal values) in one
+// pass with keys found by fixed byte comparisons, any other a token at a time, with the same
+// result (a test holds the two to it); blank lines and the "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." trailer
 // (when stderr was captured too) are skipped; anything else malformed is a located FLOW_RECORD.
 
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
@@ -177,8 +179,8 @@ export class ConntrackLine implements LineParser {
       }
       s += KEY_BYTES[key]!;
       if (key === K_SRC) tuple++;
-      // Values the full reader neither reads nor checks: other keys, and the reply's tuple.
-      if (key === K_NONE || (tuple !== 1 && key <= K_CODE)) {
+      // Values the full reader neither reads nor checks: the addresses and ports outside the original tuple.
+      if (tuple !== 1 && key <= K_CODE) {
         while (s < e && buf[s] !== SP) s++;
         continue;
       }
