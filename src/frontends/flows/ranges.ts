@@ -5,6 +5,7 @@
 // ranges' lines are the file's, each once, and only the tail of a range's last line is read twice.
 // A range's lines are numbered from 1; whoever joins the ranges adds the lines of those before.
 // A line longer than MAX_LINE is read up to MAX_LINE + 2 bytes, enough for LineCursor to locate it.
+// The file is read up to the size it had when opened (bytes appended later are not flows of this read).
 
 import { openSync, closeSync, readSync } from 'node:fs';
 import { NftlensError } from '../../model/diagnostics.js';
