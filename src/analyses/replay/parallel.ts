@@ -14,6 +14,7 @@ import type { Plan } from '../../engine/plan.js';
 import { WorkerPool, orderedMap } from '../../engine/pool.js';
 import { engineModule } from '../../engine/wasm.js';
 import { lineBlocks } from '../../frontends/flows/lines.js';
+import { RANGE } from '../../frontends/flows/ranges.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { FlowDefaults } from './columns.js';
 import { Replay, type ReplaySnapshot } from './replay.js';
@@ -39,7 +40,6 @@ export interface ReplayResult extends ReplaySnapshot {
 }
 
 const CHUNK = 1 << 20;
-const RANGE = 2 << 20;
 
 /** Where the flows come from: a regular file's path and size, or its bytes as read. */
 export type ReplayInput = { path: string; size: number } | { raw: AsyncIterable<Buffer> };

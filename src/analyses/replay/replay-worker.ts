@@ -4,20 +4,25 @@
 // its lines numbered from 1 — reads its flows, classifies them in batches and sends back the
 // counts and the lines read (parallel.ts merges them in file order).
 
+import { workerData } from 'node:worker_threads';
 import { Classifier } from '../../engine/classifier.js';
 import { serve } from '../../engine/pool.js';
 import { FlowBatch } from '../../frontends/flows/batch.js';
 import { ConntrackLine } from '../../frontends/flows/conntrack.js';
 import { LineCursor, blockFlows } from '../../frontends/flows/lines.js';
 import { RangeReader } from '../../frontends/flows/ranges.js';
-import { JsonLine } from '../../frontends/flows/records.js';
 import { Replay } from './replay.js';
 import type { ReplayInit, ReplayJob, ReplayResult } from './parallel.js';
+
+// The JSON-lines reader (and the CSV parser its module loads) only for a JSON-lines file: less for
+// every worker to load before its first job.
+const { format } = (workerData as { init: ReplayInit }).init;
+const JsonLine = format === 'jsonl' ? (await import('../../frontends/flows/records.js')).JsonLine : undefined;
 
 serve<ReplayInit, ReplayJob, ReplayResult>((module, init) => {
   const proposal = new Classifier(init.proposal.plan, init.proposal.env, init.capacity, module);
   const baseline = init.baseline && new Classifier(init.baseline.plan, init.baseline.env, init.capacity, module);
-  const parser = init.format === 'conntrack' ? new ConntrackLine(init.file) : new JsonLine(init.file);
+  const parser = JsonLine ? new JsonLine(init.file) : new ConntrackLine(init.file);
   const batch = new FlowBatch(init.file, 'line');
   const cursor = new LineCursor(init.file);
   const ranges = init.path !== undefined ? new RangeReader(init.path, init.file, init.size!) : undefined;

@@ -15,8 +15,10 @@
 // syn, the length of its bare headers, ICMP's checksum that of an 8-byte header with zero id and
 // sequence: what `nftlens eval -p` gives the same packet text.
 //
-// Lines are scanned as bytes (no string per line but for IPv6 addresses and interface names);
-// blank lines and the "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." trailer
+// Lines are scanned as bytes (no string per line but for IPv6 addresses and interface names): the
+// common line (IPv4, a protocol name met before and its decimal number, decimal values) in one
+// pass with keys found by fixed byte comparisons, any other a token at a time, with the same
+// result (a test holds the two to it); blank lines and the "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." trailer
 // (when stderr was captured too) are skipped; anything else malformed is a located FLOW_RECORD.
 
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
@@ -43,32 +45,38 @@ function packKey(buf: Uint8Array, s: number, e: number): number {
 }
 const KEYS = new Map<number, Key>(NAMES.map((k) => [packKey(Buffer.from(k), 0, k.length), k]));
 
-/** The same keys as small numbers, found by length and fixed byte comparisons (the fast path's). */
+/** The same keys as small numbers (the fast path's). */
 const K_NONE = 0, K_SRC = 1, K_DST = 2, K_SPORT = 3, K_DPORT = 4, K_TYPE = 5, K_CODE = 6, K_ID = 7, K_PACKETS = 8, K_BYTES = 9, K_MARK = 10, K_ZONE = 11;
-function keyOf(b: Uint8Array, s: number, n: number): number {
-  const c = b[s]!;
-  switch (n) {
-    case 2:
-      return c === 105 && b[s + 1] === 100 ? K_ID : K_NONE; // id
-    case 3:
-      if (c === 115 && b[s + 1] === 114 && b[s + 2] === 99) return K_SRC;
-      if (c === 100 && b[s + 1] === 115 && b[s + 2] === 116) return K_DST;
-      return K_NONE;
-    case 4:
-      if (c === 116) return b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101 ? K_TYPE : K_NONE; // type
-      if (c === 99) return b[s + 1] === 111 && b[s + 2] === 100 && b[s + 3] === 101 ? K_CODE : K_NONE; // code
-      if (c === 109) return b[s + 1] === 97 && b[s + 2] === 114 && b[s + 3] === 107 ? K_MARK : K_NONE; // mark
-      if (c === 122) return b[s + 1] === 111 && b[s + 2] === 110 && b[s + 3] === 101 ? K_ZONE : K_NONE; // zone
-      return K_NONE;
-    case 5:
-      if (b[s + 1] === 112 && b[s + 2] === 111 && b[s + 3] === 114 && b[s + 4] === 116) return c === 115 ? K_SPORT : c === 100 ? K_DPORT : K_NONE; // sport, dport
-      return c === 98 && b[s + 1] === 121 && b[s + 2] === 116 && b[s + 3] === 101 && b[s + 4] === 115 ? K_BYTES : K_NONE; // bytes
-    case 7:
-      return c === 112 && b[s + 1] === 97 && b[s + 2] === 99 && b[s + 3] === 107 && b[s + 4] === 101 && b[s + 5] === 116 && b[s + 6] === 115 ? K_PACKETS : K_NONE; // packets
+/** The key at s (a line ends at e) with its '=', or K_NONE: fixed byte comparisons. */
+function keyAt(b: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  switch (b[s]) {
+    case 115: // src= sport=
+      if (n > 3 && b[s + 1] === 114 && b[s + 2] === 99 && b[s + 3] === EQ) return K_SRC;
+      return n > 5 && b[s + 1] === 112 && b[s + 2] === 111 && b[s + 3] === 114 && b[s + 4] === 116 && b[s + 5] === EQ ? K_SPORT : K_NONE;
+    case 100: // dst= dport=
+      if (n > 3 && b[s + 1] === 115 && b[s + 2] === 116 && b[s + 3] === EQ) return K_DST;
+      return n > 5 && b[s + 1] === 112 && b[s + 2] === 111 && b[s + 3] === 114 && b[s + 4] === 116 && b[s + 5] === EQ ? K_DPORT : K_NONE;
+    case 112: // packets=
+      return n > 7 && b[s + 1] === 97 && b[s + 2] === 99 && b[s + 3] === 107 && b[s + 4] === 101 && b[s + 5] === 116 && b[s + 6] === 115 && b[s + 7] === EQ ? K_PACKETS : K_NONE;
+    case 98: // bytes=
+      return n > 5 && b[s + 1] === 121 && b[s + 2] === 116 && b[s + 3] === 101 && b[s + 4] === 115 && b[s + 5] === EQ ? K_BYTES : K_NONE;
+    case 116: // type=
+      return n > 4 && b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101 && b[s + 4] === EQ ? K_TYPE : K_NONE;
+    case 99: // code=
+      return n > 4 && b[s + 1] === 111 && b[s + 2] === 100 && b[s + 3] === 101 && b[s + 4] === EQ ? K_CODE : K_NONE;
+    case 109: // mark=
+      return n > 4 && b[s + 1] === 97 && b[s + 2] === 114 && b[s + 3] === 107 && b[s + 4] === EQ ? K_MARK : K_NONE;
+    case 122: // zone=
+      return n > 4 && b[s + 1] === 111 && b[s + 2] === 110 && b[s + 3] === 101 && b[s + 4] === EQ ? K_ZONE : K_NONE;
+    case 105: // id=
+      return n > 2 && b[s + 1] === 100 && b[s + 2] === EQ ? K_ID : K_NONE;
     default:
       return K_NONE;
   }
 }
+/** Bytes of each key with its '='. */
+const KEY_BYTES = [0, 4, 4, 6, 6, 5, 5, 3, 8, 6, 5, 5];
 
 export function readConntrack(blocks: AsyncIterable<Buffer>, file: string): AsyncGenerator<FlowBatch> {
   return readLines(blocks, file, new ConntrackLine(file));
@@ -87,20 +95,22 @@ export class ConntrackLine implements LineParser {
   /** Protocol numbers of the names seen, by packKey; names of up to 4 bytes (a small integer key) in `small` too. */
   private readonly names = new Map<number, number>();
   private readonly small = new Map<number, number>();
+  /** The last name the fast path met (its packKey, -2: none) and its number. */
+  private lastName = -2;
+  private lastNamed = -1;
 
   constructor(private readonly file: string) {}
 
   /** False for a line to skip (blank, the trailer); throws FLOW_RECORD for a malformed one. */
   parse(buf: Buffer, s: number, e: number, line: number): boolean {
+    // (A blank line, a leading space, the trailer: none is a line the fast path takes.)
+    if (this.fast(buf, s, e, line)) return true;
     this.buf = buf;
     this.ls = s;
     this.line = line;
     this.s = this.e = s;
     if (!this.token(e)) return false;
     if (buf[this.s] === 99 && e - this.s >= TRAILER.length && buf.compare(TRAILER, 0, TRAILER.length, this.s, this.s + TRAILER.length) === 0) return false;
-    if (this.fast(buf, this.s, e, line)) return true;
-    this.s = this.e = s;
-    this.token(e);
     return this.full(e, line);
   }
 
@@ -125,8 +135,14 @@ export class ConntrackLine implements LineParser {
     }
     if (te === s || te - s > 4) return false;
     const k = packKey(buf, s, te);
-    const named = this.small.get(k);
-    if (named === undefined || named < 0) return false;
+    let named = this.lastNamed;
+    if (k !== this.lastName) {
+      const n = this.small.get(k);
+      if (n === undefined) return false;
+      this.lastName = k;
+      this.lastNamed = named = n;
+    }
+    if (named < 0) return false;
     s = te;
     while (s < e && buf[s] === SP) s++;
     let proto = 0;
@@ -154,19 +170,17 @@ export class ConntrackLine implements LineParser {
     for (;;) {
       while (s < e && buf[s] === SP) s++;
       if (s >= e) break;
-      // The key: bytes up to the first '=' of the token (none: a word, skipped).
-      const ks = s;
-      let c = buf[s]!;
-      while (c !== EQ && c !== SP) {
-        if (++s >= e) break;
-        c = buf[s]!;
+      // A known key and its '=' at the token's start (its first '=', then: the key the full reader
+      // finds); any other token, a word or another key, is skipped as the full reader skips it.
+      const key = keyAt(buf, s, e);
+      if (key === K_NONE) {
+        while (s < e && buf[s] !== SP) s++;
+        continue;
       }
-      if (s >= e || c === SP) continue;
-      const key = keyOf(buf, ks, s - ks);
-      s++;
+      s += KEY_BYTES[key]!;
       if (key === K_SRC) tuple++;
-      // Values the full reader neither reads nor checks: other keys, and the reply's tuple.
-      if (key === K_NONE || (tuple !== 1 && key <= K_CODE)) {
+      // Values the full reader neither reads nor checks: the addresses and ports outside the original tuple.
+      if (tuple !== 1 && key <= K_CODE) {
         while (s < e && buf[s] !== SP) s++;
         continue;
       }

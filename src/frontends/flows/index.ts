@@ -8,9 +8,10 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { FlowBatch } from './batch.js';
-import { readConntrack } from './conntrack.js';
+import { ConntrackLine, readConntrack } from './conntrack.js';
 import { readCapture, type CaptureStats } from './pcap.js';
-import { readCsv, readJsonLines } from './records.js';
+import { RangeReader, readRanges } from './ranges.js';
+import { JsonLine, readCsv, readJsonLines } from './records.js';
 import { sniffFormat, type FlowFormat } from './sniff.js';
 
 export { FlowBatch, FlowRow } from './batch.js';
@@ -55,6 +56,15 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
   }
   const source = await flowsFrom(stream, file, format, size, maxFlows);
   source.path = file;
+  const fmt = source.format;
+  if (fmt === 'conntrack' || fmt === 'jsonl') {
+    // A regular text file is read from its start again, in byte ranges, rather than from the stream.
+    source.batches = () => {
+      source.close();
+      const parser = fmt === 'conntrack' ? new ConntrackLine(file) : new JsonLine(file);
+      return readRanges(new RangeReader(file, file, size), size, file, parser, source.read);
+    };
+  }
   return source;
 }
 

@@ -5,11 +5,16 @@
 // ranges' lines are the file's, each once, and only the tail of a range's last line is read twice.
 // A range's lines are numbered from 1; whoever joins the ranges adds the lines of those before.
 // A line longer than MAX_LINE is read up to MAX_LINE + 2 bytes, enough for LineCursor to locate it.
+// The file is read up to the size it had when opened (bytes appended later are not flows of this read).
 
 import { openSync, closeSync, readSync } from 'node:fs';
 import { NftlensError } from '../../model/diagnostics.js';
 import { MAX_LINE } from './fields.js';
-import type { LineBlock } from './lines.js';
+import { FlowBatch } from './batch.js';
+import { LineCursor, blockFlows, type LineBlock, type LineParser } from './lines.js';
+
+/** A range's size: what a pool's job reads, and what one thread reads at a time. */
+export const RANGE = 2 << 20;
 
 /** Bytes read past a range's end at first for its last line's tail (more only for a longer tail). */
 const TAIL = 4096;
@@ -80,4 +85,24 @@ export class RangeReader {
   private error(e: unknown): NftlensError {
     return NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.file });
   }
+}
+
+/**
+ * A regular file's flows read a range at a time in this thread (into one reused buffer, lines
+ * numbered in the file, no line counted twice); `read.bytes` follows the ranges read.
+ */
+export async function* readRanges(reader: RangeReader, size: number, file: string, p: LineParser, read: { bytes: number }, range = RANGE): AsyncGenerator<FlowBatch> {
+  const batch = new FlowBatch(file, 'line');
+  const cur = new LineCursor(file);
+  let lines = 0;
+  for (let start = 0; start < size; start += range) {
+    const end = Math.min(size, start + range);
+    const b = reader.read(start, end);
+    read.bytes = end;
+    if (!b) continue;
+    b.first = lines + 1;
+    yield* blockFlows(b, p, batch, cur);
+    lines = cur.line;
+  }
+  if (batch.n) yield batch;
 }

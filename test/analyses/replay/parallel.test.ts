@@ -1,14 +1,16 @@
 // The replay pool reading a regular file in byte ranges (the workers read and scan their own
 // ranges, lines numbered from 1 and shifted when merged): with ranges a few lines long, so most
 // lines cross a range's end, the counts, groups and witnesses — their line numbers included —
-// are one thread's, for conntrack and JSON lines, LF and CRLF; and a bad line in the second range,
-// or in a later one, is the same first located error as one thread's.
+// are one thread's reading the file as a stream, for conntrack and JSON lines, LF and CRLF; and a
+// bad line in the second range, or in a later one, is the same first located error as one
+// thread's. One thread reading the file in ranges (openFlows on a regular file) gives the same too.
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { replayParallel } from '../../../src/analyses/replay/parallel.js';
 import { Replay } from '../../../src/analyses/replay/replay.js';
 import { compileRuleset } from '../../../src/engine/index.js';
-import { openFlows } from '../../../src/frontends/flows/index.js';
+import { flowsFrom, openFlows } from '../../../src/frontends/flows/index.js';
 import { loadRuleset } from '../../../src/frontends/load.js';
 import { prng } from '../../../src/model/prng.js';
 import { tempFile } from '../../support/flows.js';
@@ -37,16 +39,25 @@ async function classifiers() {
   return { proposal: compileRuleset(p.ruleset), baseline: compileRuleset(b.ruleset) };
 }
 
-/** One thread's replay of the file, or its error message. */
+/** One thread's replay of the file read as a stream (in blocks of 1000 bytes), or its error message. */
 async function oneThread(file: string) {
   const { proposal, baseline } = await classifiers();
-  const src = await openFlows(file, 'auto', Readable.from([]));
+  const src = await flowsFrom(createReadStream(file, { highWaterMark: 1000 }), file, 'auto');
   const replay = new Replay(proposal, baseline, defaults);
   try {
     for await (const b of src.batches()) replay.add(b);
   } catch (e) {
     return (e as Error).message;
   }
+  return replay.snapshot();
+}
+
+/** One thread's replay of the file opened as a regular file (read in byte ranges). */
+async function rangesOneThread(file: string) {
+  const { proposal, baseline } = await classifiers();
+  const src = await openFlows(file, 'auto', Readable.from([]));
+  const replay = new Replay(proposal, baseline, defaults);
+  for await (const b of src.batches()) replay.add(b);
   return replay.snapshot();
 }
 
@@ -79,6 +90,7 @@ describe('replay pool over byte ranges', () => {
       const lines = Object.values((one as Exclude<typeof one, string>).changes).map(([, c]) => c.witnessAt.line!);
       expect(Math.max(...lines)).toBeGreaterThan(100);
       for (const range of [997, 64 << 10]) expect(await pool(file, range), `ranges of ${range}`).toEqual(one);
+      expect(await rangesOneThread(file)).toEqual(one);
     });
   }
 

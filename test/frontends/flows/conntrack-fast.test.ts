@@ -45,6 +45,8 @@ function mutate(line: string, r: () => number): string {
     () => { const i = pick(); tokens[i] = tokens[i]!.replace(/^\d+$/, (d) => String(Number(d) + 1)); },
     () => { const i = pick(); tokens[i] = tokens[i]!.replace(/^\d+$/, '0x6'); },
     () => { const i = pick(); tokens[i] = `${tokens[i]}=1`; },
+    () => { const i = pick(); tokens[i] = tokens[i]!.replace('=', 'x='); },
+    () => { tokens.push(['src', 'sport=', 'packets', 'id=', 'zone=70000', 'mark=4294967296', 'bytes=', 'dst='][Math.floor(r() * 8)]!); },
   ];
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n; k++) edits[Math.floor(r() * edits.length)]!();

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE } from '../../../src/frontends/flows/fields.js';
 import { LineCursor } from '../../../src/frontends/flows/lines.js';
-import { RangeReader } from '../../../src/frontends/flows/ranges.js';
+import { RangeReader, readRanges } from '../../../src/frontends/flows/ranges.js';
+import { ConntrackLine, readConntrack } from '../../../src/frontends/flows/conntrack.js';
+import { formatPacket } from '../../../src/engine/packet.js';
+import type { FlowBatch } from '../../../src/frontends/flows/batch.js';
 import { tempFile } from '../../support/flows.js';
 
 /** Every range's lines (as text, numbered in the file by adding the lines of the ranges before). */
@@ -66,6 +69,30 @@ describe('RangeReader', () => {
     cur.reset(b);
     expect(cur.next()).toBe(true);
     expect(() => cur.next()).toThrow(new RegExp(`:2: line longer than ${MAX_LINE} bytes`));
+  });
+
+  it('reads a conntrack file in one thread, range after range, as the stream reader does (flows and their lines; the first error)', async () => {
+    const fixture = new URL('../../fixtures/flows/conntrack-plain.txt', import.meta.url).pathname;
+    const sample = readFileSync(fixture, 'utf8').split('\n').filter((l) => l.includes('src=')).slice(0, 4);
+    const body = Array.from({ length: 50 }, (_, i) => (i % 7 === 3 ? '' : sample[i % sample.length]!)).join('\r\n');
+    const all = async (batches: AsyncIterable<FlowBatch>) => {
+      const out: string[] = [];
+      try {
+        for await (const b of batches) for (let i = 0; i < b.n; i++) out.push(`${b.at[i]} ${formatPacket(b.packet(i, false))} ${b.packets[i]}`);
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+      return out;
+    };
+    for (const [k, text] of [body, body + '\nicmp 1 src=1.2.3.4 dst=x\n' + body].entries()) {
+      const file = tempFile(text);
+      const want = await all(readConntrack((async function* () { yield Buffer.from(text); })(), file));
+      if (k === 0) expect(want.length, want[0]).toBeGreaterThan(40);
+      else expect(want.at(-1)).toMatch(/:51:24 field dst: dst=x is not an IPv4 address$/);
+      for (const range of [1, 50, 333, 4096]) {
+        expect(await all(readRanges(new RangeReader(file, file, text.length), text.length, file, new ConntrackLine(file), { bytes: 0 }, range)), `ranges of ${range}`).toEqual(want);
+      }
+    }
   });
 
   it('says a file it cannot open is INPUT_READ', () => {
