@@ -4,7 +4,7 @@
 //   const src = await openFlows('flows.txt', 'auto', stdin);
 //   for await (const batch of src.batches) … batch.n flows in columns (batch.ts) …
 
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { FlowBatch } from './batch.js';
@@ -41,8 +41,9 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
   if (file === '-') return flowsFrom(stdin, file, format, undefined, maxFlows);
   let stream: Readable;
   let size: number;
+  let fh: FileHandle | undefined;
   try {
-    const fh = await open(file);
+    fh = await open(file);
     const st = await fh.stat();
     if (!st.isFile()) {
       await fh.close();
@@ -56,6 +57,13 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
   }
   const source = await flowsFrom(stream, file, format, size, maxFlows);
   source.path = file;
+  const handle = fh!;
+  const destroy = source.close;
+  // destroying a stream that has a read in flight leaves its handle open: close it here too
+  source.close = () => {
+    destroy();
+    handle.close().catch(() => undefined);
+  };
   const fmt = source.format;
   if (fmt === 'conntrack' || fmt === 'jsonl') {
     // A regular text file is read from its start again, in byte ranges, rather than from the stream.
