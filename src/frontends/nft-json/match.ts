@@ -2,7 +2,8 @@
 // (payload, meta, ct, optionally `&` a mask), the right side a value (single, prefix, range,
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
-// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`.
+// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
+// interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
 
 import type { Atom, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
