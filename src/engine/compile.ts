@@ -381,6 +381,9 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
       case 'nat':
         w.push(hdr(L.OP_NAT), ...natOperands(x));
         break;
+      case 'fib':
+        w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0);
+        break;
     }
   }
   if (!v) {

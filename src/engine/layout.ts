@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 12;
+export const LAYOUT_VERSION = 13;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -173,6 +173,7 @@ export const OP_NOTRACK = 4; // []
 export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or the header
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
+export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
 
 /** Requirements a match carries (nft adds them as dependencies): fail if unmet, whatever `op`. */
 export const REQ_V4 = 1;

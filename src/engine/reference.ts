@@ -20,6 +20,7 @@ import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
+import { fibLocal } from './fib.js';
 import type { Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
 import { natFamily, sees, type PathHook, type Plan } from './plan.js';
@@ -266,6 +267,13 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
       return 'next';
     }
     enter();
+    if (expr.kind === 'fib') {
+      // Not a leading match (the engine classifies on header fields only): it runs once the
+      // rule is entered, like a match after a statement.
+      if (fibLocal(env, s.pkt.family, expr.addr === 'saddr' ? s.saddr : s.daddr) === (expr.op === '==')) continue;
+      s.trace?.push({ kind: 'fail', rule: id, expr: e });
+      return 'next';
+    }
     switch (expr.kind) {
       case 'counter': {
         const c = plan.counterAt.get(`${id}:${e}`)!;

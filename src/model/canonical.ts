@@ -71,6 +71,10 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
     if (e.kind === 'match') {
       const c = canonicalMatch(e, family);
       if (c) run.push(c);
+    } else if (e.kind === 'fib') {
+      // A match too (no side effect), but not one of the run's header fields: kept in place.
+      flush();
+      exprs.push({ stmt: 'fib', addr: e.addr, op: e.op, type: e.type });
     }
     else {
       flush();

@@ -85,7 +85,23 @@ export interface Rule {
   origin: Origin;
 }
 
-export type Expr = Match | Statement;
+export type Expr = Match | Statement | FibMatch;
+
+/**
+ * `fib daddr type local`, `fib saddr type != local`: whether the routing table has the packet's
+ * (current) address as one of the host's own. Answered from the environment: the declared local
+ * and interface addresses, plus loopback (127.0.0.0/8, ::1), as the kernel's local table holds
+ * them. Only the `local` type of a lone address is modelled; other types and lookups through an
+ * interface (`. iif`, `. oif`) or for the output interface (reverse path) stay refused. Not a
+ * leading match: the engine runs it as an op after the rule's classified matches.
+ */
+export interface FibMatch {
+  kind: 'fib';
+  addr: 'saddr' | 'daddr';
+  op: '==' | '!=';
+  type: 'local';
+  origin: Origin;
+}
 
 // ─── matches ─────────────────────────────────────────────────────────────────────────────────────
 

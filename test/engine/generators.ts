@@ -137,7 +137,8 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb()];
+  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, type: 'local', origin: o }));
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), fib];
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
     const r: Rule = { exprs, origin: o };

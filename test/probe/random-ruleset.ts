@@ -89,6 +89,9 @@ export function randomRuleset(seed: number): Ruleset {
       // `ct mark set meta mark ^ 0x4` turns udp's 0x5 into 0x1.
       rule([m('meta l4proto', 6, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', and: 0xffffff0f, xor: 0x20, origin: O }]),
       rule([m('meta l4proto', 17, '=='), { kind: 'set-mark', key: 'ct mark', value: 'meta mark', xor: 0x4, origin: O }]),
+      // fib: no forwarded packet has a local address, so `!= local` marks them all.
+      rule([{ kind: 'fib', addr: 'daddr', op: '==', type: 'local', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 0x30, origin: O }]),
+      rule([{ kind: 'fib', addr: 'saddr', op: '!=', type: 'local', origin: O }, m('th dport', 8080, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1, origin: O }]),
     ];
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }

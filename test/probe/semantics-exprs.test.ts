@@ -73,6 +73,36 @@ table inet i {
       ['tcp 10.1.0.5:4006 -> 10.42.0.5:22 iif eth1 oif liqo-tunnel', true],
     ],
   },
+  {
+    // Forwarded packets never have a local address (the probe sends from outside, to the sink),
+    // so these pin down the negative side: no false `local` for forwarded traffic, before and
+    // after DNAT, in both families.
+    name: 'fib saddr/daddr type local answered from the host addresses, before and after dnat',
+    nft: `
+table ip nat { chain pre { type nat hook prerouting priority -100; policy accept;
+    ip daddr 10.42.0.9 tcp dport 80 counter dnat to 10.42.0.5:8080
+  }
+}
+table inet f {
+  chain pre { type filter hook prerouting priority -150; policy accept;
+    fib daddr type local counter meta mark set 0x1
+    fib daddr type != local counter meta mark set meta mark | 0x2
+    fib saddr type local counter meta mark set 0x4
+  }
+  chain fw { type filter hook forward priority 0; policy drop;
+    fib daddr type local counter drop
+    meta mark 0x2 fib saddr type != local tcp dport { 80, 8080 } counter accept
+    meta mark 0x2 udp dport 53 counter accept
+  }
+}`,
+    packets: [
+      ['tcp 10.1.0.5:4000 -> 10.42.0.5:80 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:4001 -> 10.42.0.9:80 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:4002 -> 10.42.0.5:22 iif eth0 oif eth1', false],
+      ['udp [fd00::1]:4003 -> [fd42::5]:53 iif eth0 oif eth1', true],
+      ['tcp [fd00::1]:4004 -> [fd42::5]:8080 iif eth0 oif eth1', true],
+    ],
+  },
 ];
 
 describe.skipIf(noKernel)('probe: issue 12 expressions, engine against kernel', () => {

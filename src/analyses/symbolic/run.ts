@@ -15,6 +15,7 @@ import type { Expr, NatStmt, Rule } from '../../model/ruleset.js';
 import { prefixMask, valueIntervals } from '../../model/values.js';
 import { addressOf } from '../../engine/addr.js';
 import type { Environment } from '../../engine/environment.js';
+import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
 import type { FinalVerdict } from '../../engine/result.js';
@@ -429,6 +430,19 @@ export class SymbolicEvaluator {
           case 'mss-clamp':
             nextCur.push(c);
             break;
+          case 'fib': {
+            // fib ADDR type local: the current address (after NAT) is the host's or loopback.
+            const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));
+            const local = hs.union(parts);
+            hs.release(...parts);
+            const m = x.op === '==' ? local : hs.diff(hs.all, local);
+            if (m !== local) hs.release(local);
+            const [pass, fail] = this.split(c, m);
+            hs.release(m, c.space);
+            if (fail) out.push(['next', fail]);
+            if (pass) nextCur.push(pass);
+            break;
+          }
           case 'set-mark': {
             const ct = this.pred.hasCt(c.ctx);
             const [withCt, without] = this.split(c, ct);

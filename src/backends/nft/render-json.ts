@@ -8,7 +8,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, FibMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -68,7 +68,8 @@ export function namesSet(t: Pick<Table, 'sets'>, m: Match): boolean {
 function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   const expr: J[] = [];
   for (const e of r.exprs) {
-    if (e.kind !== 'match') expr.push(renderStatement(e));
+    if (e.kind === 'fib') expr.push(renderFib(e));
+    else if (e.kind !== 'match') expr.push(renderStatement(e));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {
       const problem = checkMatchValue(e);
@@ -193,6 +194,11 @@ function natAddr(i: Item, origin: Origin): { addr: J; family: 'ip' | 'ip6'; netm
   if (typeof i !== 'object') return { addr: text, family, netmap: false };
   if ('prefix' in i) return { addr: { prefix: { addr: i.prefix, len: i.len } }, family, netmap: true };
   return { addr: { range: [String(i.range[0]), String(i.range[1])] }, family, netmap: false };
+}
+
+/** `fib daddr type local`: {"match": {"left": {"fib": {"result": "type", "flags": ["daddr"]}}, "right": "local"}}. */
+export function renderFib(f: FibMatch): J {
+  return { match: { op: f.op, left: { fib: { result: 'type', flags: [f.addr] } }, right: f.type } };
 }
 
 export function renderStatement(s: Statement): J {

@@ -57,7 +57,8 @@ function setText(set: NamedSet, out: string[]): void {
 export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets'>>, r: Rule): string {
   const parts: string[] = [];
   for (const e of r.exprs) {
-    if (e.kind !== 'match') parts.push(statementText(e, t.family));
+    if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
+    else if (e.kind !== 'match') parts.push(statementText(e, t.family));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
       if (!nfprotoHolds(e, t.family)) parts.push('meta mark & 0x00000000 == 0x00000001');

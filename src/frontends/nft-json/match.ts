@@ -2,9 +2,10 @@
 // (payload, meta, ct, optionally `&` a mask), the right side a value (single, prefix, range,
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
-// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`.
+// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
+// interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
 
-import type { Atom, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
@@ -107,7 +108,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | FibMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
@@ -115,6 +116,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined 
     if (op !== undefined) s.r.schema(`a match needs "left" and "right"`, o);
     return undefined;
   }
+  if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.
   const ro = f.at('right');
@@ -247,4 +249,25 @@ function readIfindexMatch(s: Scope, field: MatchField, op: string, right: Json, 
   }
   const value: MatchValue = list[0] === right ? names[0]! : { set: names };
   return [{ kind: 'match', field, op: op === '!=' || op === '!' ? '!=' : '==', value, ifindex: true, origin: o }];
+}
+
+/**
+ * `fib saddr|daddr type [!=] local` (model/ruleset.ts FibMatch). Other results (oif, the reverse
+ * path), lookups through an interface or a mark, and other types need routes: refused by name.
+ */
+function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: Origin, ro: Origin): FibMatch[] | undefined {
+  if (!isObject(body)) return s.r.schema('"fib" must be an object', at(lo, '.fib'));
+  const flags = Array.isArray(body.flags) ? body.flags : typeof body.flags === 'string' ? [body.flags] : undefined;
+  if (!flags || !flags.every((x) => typeof x === 'string') || typeof body.result !== 'string') {
+    return s.r.schema('"fib" needs "result" and "flags"', at(lo, '.fib'));
+  }
+  const name = `fib ${(flags as string[]).join(' . ')} ${body.result}`;
+  if (body.result !== 'type' || flags.length !== 1 || (flags[0] !== 'saddr' && flags[0] !== 'daddr')) return s.r.unsupported(name, lo);
+  const names = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
+  if (names.length !== 1 || names[0] !== 'local') {
+    if (!names.every((x) => typeof x === 'string')) return s.r.schema(`${name} takes address types, got ${describe(right)}`, ro);
+    return s.r.unsupported(`${name} ${names.join(',')} (only local is modelled)`, o);
+  }
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
+  return [{ kind: 'fib', addr: flags[0] as 'saddr' | 'daddr', op: op === '!=' || op === '!' ? '!=' : '==', type: 'local', origin: o }];
 }

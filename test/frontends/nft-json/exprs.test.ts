@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import type { Rule } from '../../../src/model/ruleset.js';
-import { renderMatch, renderStatement } from '../../../src/backends/nft/render-json.js';
+import { renderFib, renderMatch, renderStatement } from '../../../src/backends/nft/render-json.js';
 
 type J = unknown;
 const table = (family = 'inet') => ({ table: { family, name: 't', handle: 1 } });
@@ -87,5 +87,23 @@ describe('meta iif / oif', () => {
     expect(d.map((x) => [x.code, x.message.split(' — ')[0]])).toEqual([['NFT_UNSUPPORTED', 'unsupported: meta iif 7 (an interface index with no name)']]);
     expect(d[0]!.origin).toMatchObject({ table: 'inet t', chain: 'c', rule: 'handle 3' });
     expect(fails(doc(table(), chain(), rule([match('==', meta('oif'), 'eth*')]))).map((x) => x.code)).toEqual(['NFT_UNSUPPORTED']);
+  });
+});
+
+describe('fib', () => {
+  const match = (op: string, left: J, right: J) => ({ match: { op, left, right } });
+  const fib = (result: string, ...flags: string[]) => ({ fib: { result, flags } });
+  it('reads `fib saddr|daddr type [!=] local` (kube-proxy, docker, calico shapes) and renders it back', () => {
+    const r = one([match('==', fib('type', 'daddr'), 'local'), match('!=', fib('type', 'saddr'), 'local')]);
+    expect(r.exprs).toEqual([{ kind: 'fib', addr: 'daddr', op: '==', type: 'local' }, { kind: 'fib', addr: 'saddr', op: '!=', type: 'local' }]);
+    const { ruleset } = importNftJson(doc(table(), chain(), rule([match('!=', fib('type', 'saddr'), 'local')])), 'a.json');
+    expect(renderFib(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0] as never)).toEqual(match('!=', fib('type', 'saddr'), 'local'));
+  });
+
+  it('refuses what needs routes, by name and located: other types, interface lookups, the oif result', () => {
+    const refused = (x: J) => fails(doc(table(), chain(), rule([x]))).map((d) => [d.code, d.message.split(' — ')[0]]);
+    expect(refused(match('==', fib('type', 'daddr'), 'unicast'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib daddr type unicast (only local is modelled)']]);
+    expect(refused(match('!=', fib('type', 'saddr', 'oif'), 'local'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . oif type']]);
+    expect(refused(match('==', fib('oif', 'saddr', 'mark', 'iif'), 0))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . mark . iif oif']]);
   });
 });

@@ -59,7 +59,8 @@ const ADVANCED: Record<string, string[]> = {
   ],
   'nft-f-sample-ruleset': [
     'chain binding (bare string in JSON)', 'concatenation',
-    'exthdr rt type', 'fib', 'ip6 hoplimit', 'limit', 'vmap',
+    'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)', 'fib saddr . iif oif',
+    'ip6 hoplimit', 'limit', 'vmap',
   ],
   'optimizations-merge_nat_inet': ['dnat to a map', 'snat to a map'],
   'optimizations-merge_reject': ['concatenation'],
