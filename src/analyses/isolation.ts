@@ -19,7 +19,7 @@ import { ReferenceEngine } from '../engine/index.js';
 import type { Packet } from '../engine/packet.js';
 import type { Space } from './headerspace/space.js';
 import { policyRef, ruleRef, type Ref } from './findings.js';
-import { symbolicAnalysis } from './symbolic/index.js';
+import { symbolicAnalysis, type SymbolicAnalysis } from './symbolic/index.js';
 
 export interface Tenant {
   name: string;
@@ -122,10 +122,15 @@ export interface IsolationOptions extends EngineOptions {
    * and the matrix counts only those outcomes. (() => false: whether isolated, and nothing else.)
    */
   decidedBy?: (o: Origin) => boolean;
+  /**
+   * The symbolic analysis of this very ruleset, to reuse (its rules' encodings are the costly
+   * part of a first run): its header space must have been made for the tenants' interfaces.
+   */
+  analysis?: SymbolicAnalysis;
 }
 
 export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: IsolationOptions = {}): IsolationResult {
-  const a = symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
+  const a = opts.analysis ?? symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
   const { hs } = a;
   const run = a.evaluator.run({ perRule: false, keepStates: true });
   const accepted = run.outcomes.filter((o) => o.verdict === 'accept' && o.local === false);

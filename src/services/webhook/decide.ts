@@ -10,7 +10,7 @@ import { findAnomalies } from '../../analyses/anomalies.js';
 import { findConflicts } from '../../analyses/conflicts.js';
 import type { Finding, FindingKind } from '../../analyses/findings.js';
 import { checkIsolation, type IsolationResult } from '../../analyses/isolation.js';
-import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
+import { symbolicAnalysis, type SymbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { formatPacket } from '../../engine/packet.js';
 import { admitAcrossInputs, parseFirewallConfigurations, type LiqoResource } from '../../frontends/liqo/index.js';
 import { ruleName } from '../../frontends/liqo/names.js';
@@ -133,7 +133,11 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: Decid
   const on = (kinds: readonly FindingKind[]) => kinds.some((k) => policy.checks[k] !== 'off');
   const wantConflicts = on(CONFLICT_KINDS);
   const wantAnomalies = on(ANOMALY_KINDS);
-  const a = wantConflicts || wantAnomalies ? symbolicAnalysis(ruleset) : undefined;
+  const wantIsolation = policy.tenants.length > 0 && policy.checks.isolation !== 'off';
+  // Focused, the isolation check reuses the analysis when its header space would be the same
+  // (no tenant names interfaces): each rule is encoded once.
+  const share = focused && wantIsolation && policy.tenants.every((t) => !t.interfaces?.length);
+  const a = wantConflicts || wantAnomalies || share ? symbolicAnalysis(ruleset) : undefined;
   // Only findings that involve the object count: focused, the analyses skip the work that could
   // make no other (and the words about header spaces, which the verdict does not show).
   const conflictOpts = focused ? { focus: touches, describeLines: 0 } : {};
@@ -145,8 +149,8 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: Decid
     if (decision === 'deny') verdict.denials.push(describe(f));
     else if (decision === 'warn') verdict.warnings.push(describe(f));
   }
-  if (policy.tenants.length && policy.checks.isolation !== 'off') {
-    for (const b of breachesOf(ruleset, loaded, policy, focused)) {
+  if (wantIsolation) {
+    for (const b of breachesOf(ruleset, loaded, policy, focused, share ? a : undefined)) {
       const line = `isolation: tenant ${b.from} reaches tenant ${b.to}, accepted by ${b.decidedBy.label} — witness: ${formatPacket(b.witness)}`;
       (policy.checks.isolation === 'deny' ? verdict.denials : verdict.warnings).push(line);
     }
@@ -160,15 +164,17 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: Decid
  * (then all of them). Listed only as far as needed: the object's own first, the others only when
  * it has none and the cluster without it is isolated.
  */
-function breachesOf(ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy, focused: boolean): IsolationResult['breaches'] {
-  const withIt = checkIsolation(ruleset, policy.tenants, focused ? { decidedBy: touches } : {});
+function breachesOf(
+  ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy, focused: boolean, analysis: SymbolicAnalysis | undefined,
+): IsolationResult['breaches'] {
+  const withIt = checkIsolation(ruleset, policy.tenants, focused ? { decidedBy: touches, ...(analysis ? { analysis } : {}) } : {});
   if (withIt.isolated) return [];
   const own = withIt.breaches.filter((b) => touches(b.decidedBy.origin));
   if (own.length) return own;
   const rest = loaded.filter((r) => r.origin.file !== UNDER_REVIEW);
   const without = checkIsolation(admitAcrossInputs({ tables: rest.map((r) => r.table) }, rest).ruleset, policy.tenants, focused ? { decidedBy: () => false } : {});
   if (!without.isolated) return [];
-  return focused ? checkIsolation(ruleset, policy.tenants).breaches : withIt.breaches;
+  return focused ? checkIsolation(ruleset, policy.tenants, analysis ? { analysis } : {}).breaches : withIt.breaches;
 }
 
 /** The mutating webhook's JSON patch: a deterministic name for every rule without one. */
