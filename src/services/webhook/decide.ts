@@ -85,6 +85,41 @@ export interface DecideOptions {
    * analyses skip the work whose findings could not involve the object, with the same verdict.
    */
   full?: boolean;
+  /** The cluster's resources as parsed for earlier admissions (the worker keeps one). */
+  cache?: ResourceCache;
+}
+
+/**
+ * The cluster's resources as parsed, across admissions, by uid and resourceVersion (the API
+ * server gives a changed object a new resourceVersion): the others of a big gateway are parsed
+ * once, not on every admission. Objects without both (files, tests) are not kept. Bounded: the
+ * entries least recently used go first.
+ */
+export class ResourceCache {
+  private readonly map = new Map<string, LiqoResource[] | undefined>();
+  constructor(private readonly max = 4096) {}
+
+  /** The resources of a cluster object (undefined: it does not validate), parsed on a miss. */
+  resources(o: Obj, parse: () => LiqoResource[] | undefined): LiqoResource[] | undefined {
+    const uid = o?.metadata?.uid;
+    const version = o?.metadata?.resourceVersion;
+    if (typeof uid !== 'string' || typeof version !== 'string') return parse();
+    const key = `${keyOf(o)}|${uid}|${version}`;
+    if (this.map.has(key)) {
+      const hit = this.map.get(key);
+      this.map.delete(key);
+      this.map.set(key, hit);
+      return hit;
+    }
+    const parsed = parse();
+    this.map.set(key, parsed);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+    return parsed;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
 }
 
 /** The validating webhook's verdict (the analyses may throw NftlensError ANALYSIS_LIMIT; the caller decides). */
@@ -105,13 +140,18 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: Decid
 
   // The cluster's other resources, then (for an update) the object as it was, then the object.
   const docs: LiqoResource[] = [];
-  for (const other of input.others) {
-    if (keyOf(other) === keyOf(object)) continue;
+  const parseOther = (other: Obj) => () => {
     try {
-      docs.push(...read(other, `cluster ${keyOf(other)}`).resources);
+      return read(other, `cluster ${keyOf(other)}`).resources;
     } catch {
       // A resource the cluster holds but that does not validate (webhook-skip, or admitted before): not a gateway input.
+      return undefined;
     }
+  };
+  for (const other of input.others) {
+    if (keyOf(other) === keyOf(object)) continue;
+    const parsed = opts.cache ? opts.cache.resources(other, parseOther(other)) : parseOther(other)();
+    if (parsed) docs.push(...parsed);
   }
   if (input.operation === 'UPDATE' && input.oldObject) {
     try {
