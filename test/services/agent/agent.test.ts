@@ -4,7 +4,8 @@
 // middle rule → order kept; drift → healed by the periodic re-verify; delete → table gone and
 // finalizer released; restart of the API server and 410 Gone → nothing lost, nothing applied
 // twice; an invalid resource and a table clash → status False, nothing applied; owned tables of
-// no resource → removed at start (only after the first full list).
+// no resource → removed at start (only after the first full list). And with Liqo's CRD alone (no
+// status patch): the same, in Liqo's status shape, without rewriting the pruned fields.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, verify } from '../../../src/backends/gateway/index.js';
 import { renderResource } from '../../../src/services/agent/tables.js';
@@ -172,5 +173,43 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     // the new agent found r1..r4 in place: nothing written
     expect([...agent.reconciler.writes.values()].reduce((a, b) => a + b, 0)).toBe(0);
     expect(Object.keys(before).length).toBeGreaterThan(0);
+  });
+});
+
+// Liqo's CRD alone (deploy/crds/status-conditions.patch.yaml not applied): the API server prunes
+// reason, message and observedGeneration from what the agent writes; nothing else changes.
+describe.skipIf(noKernel)("agent with Liqo's CRD alone (status fields pruned)", () => {
+  const ns = suiteNetns('kaliqo');
+  let cluster: Awaited<ReturnType<typeof fakeCluster>>;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    cluster = await fakeCluster({ extendedStatus: false });
+    ({ agent } = makeAgent(cluster, ns.name, { resyncMs: 300 }));
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await cluster?.api.close();
+  });
+
+  it("applies and verifies, with Liqo's status shape; the pruned fields are not written again and again", async () => {
+    const { kube, api } = cluster;
+    await kube.createFirewallConfiguration(fcObject('web', 'kl-web', rules3('10.42.1.2')));
+    const entry = await hostEntry(kube, 'web');
+    expect(entry).toEqual({ host: HOST, type: 'Applied', status: 'True', lastTransitionTime: entry.lastTransitionTime });
+    expect(await tableNames(ns)).toContain('ip kl-web');
+    const statusWrites = () => api.audit.filter((a) => a.resource === 'firewallconfigurations' && a.subresource === 'status' && a.verb !== 'get').length;
+    const writes = statusWrites();
+    expect(writes).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500)); // several re-verifies
+    expect(statusWrites()).toBe(writes);
+    expect(agent.reconciler.writes.get('tenant/web')).toBe(1);
+    // An edit: applied again, the condition still in Liqo's shape.
+    const o = await kube.getFirewallConfiguration('tenant', 'web');
+    await kube.replaceFirewallConfiguration({ ...o, spec: fcObject('web', 'kl-web', rules3('10.42.9.9')).spec });
+    await waitFor('the edit applied', () => agent.reconciler.writes.get('tenant/web') === 2);
+    expect(await listing(ns, 'ip', 'kl-web')).toContain('10.42.9.9');
+    expect(await hostEntry(kube, 'web')).toMatchObject({ host: HOST, type: 'Applied', status: 'True' });
   });
 });
