@@ -56,6 +56,7 @@ describe.skipIf(noKubectl)('deploy/ rendered by kubectl kustomize', () => {
     expect(rules('nftlens-agent')).toEqual([
       { groups: ['networking.liqo.io'], resources: ['firewallconfigurations'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
       { groups: ['networking.liqo.io'], resources: ['firewallconfigurations/status'], verbs: ['get', 'patch', 'update'] },
+      { groups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(rules('nftlens-webhook')).toEqual([{ groups: ['networking.liqo.io'], resources: ['firewallconfigurations'], verbs: ['list'] }]);
     for (const role of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {

@@ -1,7 +1,8 @@
 // The agent end to end: a wire-level API server fake (test/support/kube-fake) with Liqo's CRD,
 // the real @kubernetes/client-node, and the real kernel in a throwaway network namespace.
 // create → table applied, verified, finalizer and status (observedGeneration) written; edit a
-// middle rule → order kept; drift → healed by the periodic re-verify; delete → table gone and
+// middle rule → order kept; drift → healed by the periodic re-verify; Events (Applied, Drifted)
+// as the real kubectl lists them; delete → table gone and
 // finalizer released; restart of the API server and 410 Gone → nothing lost, nothing applied
 // twice; an invalid resource and a table clash → status False, nothing applied; owned tables of
 // no resource → removed at start (only after the first full list). And with Liqo's CRD alone (no
@@ -15,6 +16,7 @@ import type { KubeClient } from '../../../src/services/kube/client.js';
 import type { KubeFake } from '../../support/kube-fake/index.js';
 import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { listing, tableNames } from '../../backends/gateway/support.js';
+import { kubectl } from '../../support/kubectl.js';
 import { fakeCluster, fcObject, HOST, hostEntry, makeAgent, OWNER, waitFor, type Lines } from './support.js';
 
 const rules3 = (mid: string) => [
@@ -82,6 +84,27 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     expect(logs.lines.some((l) => l.msg === 'the kernel had drifted from the resource: re-applied')).toBe(true);
     const metrics = await agent.metrics.registry.getSingleMetricAsString('nftlens_drift_detected_total');
     expect(metrics).toMatch(/table="ip kg-web"} [1-9]/);
+  });
+
+  it('events: Applied once per generation, Drifted on the heal — as the real kubectl lists them', async () => {
+    const config = api.writeKubeconfig();
+    const get = await waitFor('the Drifted event', async () => {
+      const r = await kubectl(config, ['get', 'events', '-n', 'tenant', '-o', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const items = (JSON.parse(r.stdout) as { items: Record<string, any>[] }).items.filter((e) => e.involvedObject?.name === 'web');
+      return items.some((e) => e.reason === 'Drifted') ? items : undefined;
+    });
+    expect(get.map((e) => e.reason)).toEqual(['Applied', 'Applied', 'Drifted']);
+    for (const e of get) {
+      expect(e.involvedObject).toMatchObject({ apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', namespace: 'tenant', name: 'web' });
+      expect(e.type).toBe(e.reason === 'Drifted' ? 'Warning' : 'Normal');
+      expect(e.source).toEqual({ component: 'nftlens-agent', host: HOST });
+    }
+    expect(get[0]!.message).toContain('ip kg-web applied in one transaction and verified');
+    const table = await kubectl(config, ['get', 'events', '-n', 'tenant']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/Warning\s+Drifted\s+web\s+the kernel had drifted/);
+    expect(table.stdout).toMatch(/Normal\s+Applied\s+web\s+host gw-test: ip kg-web applied/);
   });
 
   it('an invalid resource and a clashing table get status False and are not applied', async () => {
