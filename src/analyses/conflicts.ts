@@ -19,6 +19,7 @@ import { PATH_HOOKS, type PathHook } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import type { SymState } from './symbolic/state.js';
+import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
 import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
 
 const TENANT_LABEL = 'networking.liqo.io/firewall-unique';
@@ -98,6 +99,7 @@ function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[],
   const rulesOf = (r: LiqoResource) => rules.get(r.origin.resource) ?? [];
   const hooks = hooksOfRules(a);
   const inFocus = (id: number) => focus === undefined || focus(plan.rules[id]!.rule.origin);
+  const boxes = ruleBoxes(plan);
   resources.forEach((x, i) => {
     for (const y of resources.slice(i + 1)) {
       if (tenantOf(x) === undefined || tenantOf(y) === undefined || tenantOf(x) === tenantOf(y)) continue;
@@ -105,7 +107,8 @@ function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[],
         for (const ry of rulesOf(y)) {
           // A finding names both rules: with neither in focus, it is not asked for.
           if (!inFocus(rx) && !inFocus(ry)) continue;
-          if (!sharesHook(hooks, a, rx, ry)) continue;
+          // Disjoint boxes: disjoint matches, no BDD needed.
+          if (boxesApart(boxes, rx, ry) || !sharesHook(hooks, a, rx, ry)) continue;
           const both = hs.and(plainMatch(a, rx), plainMatch(a, ry));
           if (!hs.isEmpty(both)) {
             const f = finding('tenant-overlap',

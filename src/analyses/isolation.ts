@@ -24,7 +24,7 @@ import type { Space } from './headerspace/space.js';
 import { policyRef, ruleRef, type Ref } from './findings.js';
 import { candidateFlows, openConnection, reversedCandidates, type Connection } from './connections.js';
 import { CT_STATES } from './headerspace/layout.js';
-import { symbolicAnalysis } from './symbolic/index.js';
+import { symbolicAnalysis, type SymbolicAnalysis } from './symbolic/index.js';
 
 export interface Tenant {
   name: string;
@@ -131,10 +131,15 @@ export interface IsolationOptions extends EngineOptions {
    * and the matrix counts only those outcomes. (() => false: whether isolated, and nothing else.)
    */
   decidedBy?: (o: Origin) => boolean;
+  /**
+   * The symbolic analysis of this very ruleset, to reuse (its rules' encodings are the costly
+   * part of a first run): its header space must have been made for the tenants' interfaces.
+   */
+  analysis?: SymbolicAnalysis;
 }
 
 export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: IsolationOptions = {}): IsolationResult {
-  const a = symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
+  const a = opts.analysis ?? symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
   const { hs } = a;
   const run = a.evaluator.run({ perRule: false, keepStates: true });
   const accepted = run.outcomes.filter((o) => o.verdict === 'accept' && o.local === false);

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../../src/model/prng.js';
-import { decide, type AdmissionInput, type Obj } from '../../../src/services/webhook/decide.js';
+import { decide, ResourceCache, type AdmissionInput, type Obj } from '../../../src/services/webhook/decide.js';
 import { parsePolicy } from '../../../src/services/webhook/policy.js';
 import { sharedCorpus } from '../../support/corpus.js';
 import { objectsOf } from '../../support/liqo-fixtures.js';
@@ -90,5 +90,25 @@ describe('the webhook\'s focused analyses decide as the full ones', () => {
     // The sets are not trivially clean: the comparison covers findings and breaches.
     expect(findings).toBeGreaterThan(40);
     expect(breaches).toBeGreaterThan(0);
+  });
+
+  it('with the worker\'s cache of parsed resources, across admissions (a changed resource has a new resourceVersion)', () => {
+    const rand = prng(7);
+    const cluster = Array.from({ length: 5 }, (_, i) => randomResource(rand, i));
+    cluster.forEach((o, i) => Object.assign(o.metadata, { uid: `uid-${i}`, resourceVersion: '1' }));
+    const cache = new ResourceCache();
+    const input = (object: Obj): AdmissionInput => ({ operation: 'CREATE', object, others: cluster.filter((o) => o !== object) });
+    for (const object of cluster) expect(decide(input(object), POLICY, { cache })).toEqual(decide(input(object), POLICY, { full: true }));
+    expect(cache.size).toBe(5);
+    // Served from the cache: the same verdicts again, nothing parsed anew.
+    for (const object of cluster) expect(decide(input(object), POLICY, { cache })).toEqual(decide(input(object), POLICY));
+    expect(cache.size).toBe(5);
+    // A resource changed by the API server (new resourceVersion) is parsed again: its new rules count.
+    const changed = structuredClone(cluster[0]!);
+    changed.metadata.resourceVersion = '2';
+    changed.spec.table.chains[0].rules.filterRules.unshift({ name: 'all', action: 'drop', match: [{ op: 'eq', ip: { position: 'dst', value: '0.0.0.0/0' } }] });
+    cluster[0] = changed;
+    for (const object of cluster.slice(1)) expect(decide(input(object), POLICY, { cache })).toEqual(decide(input(object), POLICY, { full: true }));
+    expect(cache.size).toBe(6);
   });
 });
