@@ -105,6 +105,23 @@ describe('evaluate binary records', () => {
     expect(columns(await bin.arrayBuffer())).toEqual({ verdict: want.json.verdict, rule: want.json.rule, chain: want.json.chain });
   });
 
+  it('reads a packets file of many chunks: results in order, a bad line located by its line in the body', async () => {
+    // Near a megabyte: several of the chunks a text body is scanned in, lines cut between blocks.
+    const items = packets(5900);
+    const lines = items.map((p, i) => (i % 3 ? JSON.stringify(p) : `# packet ${i}, in JSON form next\r\n${JSON.stringify(p)}`));
+    const body = lines.join('\n');
+    expect(body.length).toBeGreaterThan(900_000);
+    const want = await s.req(path, { json: { packets: items, view: 'compact' } });
+    const got = await s.req(`${path}?view=compact`, { body, type: 'text/plain' });
+    expect(got.status).toBe(200);
+    expect(got.json).toEqual(want.json);
+    const bad = [...lines.slice(0, 5000), 'tcp 10.0.0.1:1 -> 10.0.0.2:70000', ...lines.slice(5000)].join('\n');
+    const r = await s.req(`${path}?view=compact`, { body: bad, type: 'text/plain' });
+    expect(r.status).toBe(400);
+    // Line numbers: each third packet line has a comment line before it.
+    expect(r.json.error.diagnostics[0].origin).toEqual({ file: 'body', line: 5000 + Math.ceil(5000 / 3) + 1 });
+  });
+
   it('locates a broken record by its index and field', async () => {
     const good = encodeRecords(packets(4200).map((p) => packetFromJson(p)));
     const cases: [number, number, string][] = [
