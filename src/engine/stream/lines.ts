@@ -121,7 +121,7 @@ export async function* rawChunks(source: PacketSource, size: number, spares = ne
 }
 
 /** Bytes up to and including the last line break, leaving a \r at the very end (it may be half of a \r\n); 0 if none. */
-function lastBreak(b: Buffer): number {
+export function lastBreak(b: Buffer): number {
   const lf = b.lastIndexOf(LF);
   // (lastIndexOf reads a negative start as counted from the end.)
   const cr = b.length < 2 ? -1 : b.lastIndexOf(CR, b.length - 2);

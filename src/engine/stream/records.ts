@@ -64,30 +64,85 @@ export class RecordBatch {
   private readonly oif = new NameCache();
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
-  constructor(private readonly classifier: Classifier, hook?: PathHook) {
+  /** Rows filled in the batch, records taken before them, and a record split between two pushes. */
+  private n = 0;
+  private taken = 0;
+  private readonly part = new Uint8Array(RECORD_BYTES);
+  private partLength = 0;
+
+  /**
+   * After each batch `done(start, k)` reads rows 0…k−1 of the columns: records start…start+k−1.
+   * A bad record throws its located error (`file`, field `records[i].name`).
+   */
+  constructor(
+    private readonly classifier: Classifier,
+    hook: PathHook | undefined,
+    private readonly file: string,
+    private readonly done: (start: number, k: number) => void,
+  ) {
     this.c = classifier.columns;
     this.hookCode = hook ? HOOK_CODE[hook] + 1 : 0;
   }
 
-  /**
-   * Classifies records first…first+n−1 of `body` (a whole number of records), `capacity` at a time;
-   * after each batch `done(start, k)` reads rows 0…k−1 of the columns (records start…start+k−1).
-   * A bad record throws its located error (file `file`, field `records[i].name`).
-   */
-  run(body: Uint8Array, file: string, done: (start: number, k: number) => void): number {
-    const n = Math.floor(body.length / RECORD_BYTES);
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const cap = this.classifier.capacity;
-    for (let start = 0; start < n; start += cap) {
-      const k = Math.min(cap, n - start);
-      this.fill(body, view, start, k, file);
-      this.classifier.runBatch(k);
-      done(start, k);
-    }
-    return n;
+  /** Records of `body`, a whole number of them, classified; how many. */
+  run(body: Uint8Array): number {
+    this.push(body);
+    return this.end();
   }
 
-  private fill(b: Uint8Array, v: DataView, start: number, k: number, file: string): void {
+  /** The next bytes of the records, cut anywhere: whole records go into the batch, classified as it fills. */
+  push(bytes: Uint8Array): void {
+    let at = 0;
+    if (this.partLength) {
+      at = Math.min(RECORD_BYTES - this.partLength, bytes.length);
+      this.part.set(bytes.subarray(0, at), this.partLength);
+      this.partLength += at;
+      if (this.partLength < RECORD_BYTES) return;
+      this.partLength = 0;
+      this.take(this.part, 0, 1);
+    }
+    const whole = Math.floor((bytes.length - at) / RECORD_BYTES);
+    this.take(bytes, at, whole);
+    at += whole * RECORD_BYTES;
+    if (at < bytes.length) {
+      this.part.set(bytes.subarray(at));
+      this.partLength = bytes.length - at;
+    }
+  }
+
+  /** Classifies what the batch holds; the records taken. A record cut short is an error. */
+  end(): number {
+    if (this.partLength) {
+      throw NftlensError.of('INPUT_PARSE', `the body ends inside record ${this.taken + this.n} (${this.partLength} of its ${RECORD_BYTES} bytes)`, at(this.file, this.taken + this.n, 'family'));
+    }
+    this.flush();
+    return this.taken;
+  }
+
+  /** Records `count` of them from offset `o` of `b`, into the batch. */
+  private take(b: Uint8Array, o: number, count: number): void {
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const cap = this.classifier.capacity;
+    while (count > 0) {
+      const k = Math.min(count, cap - this.n);
+      this.fill(b, view, o, this.n, k);
+      this.n += k;
+      o += k * RECORD_BYTES;
+      count -= k;
+      if (this.n === cap) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (!this.n) return;
+    this.classifier.runBatch(this.n);
+    this.done(this.taken, this.n);
+    this.taken += this.n;
+    this.n = 0;
+  }
+
+  /** Rows row…row+k−1 from the records at offset o. */
+  private fill(b: Uint8Array, v: DataView, o: number, row: number, k: number): void {
     const c = this.c;
     const nfproto = c[L.K_NFPROTO]!, l4 = c[L.K_L4PROTO]!, sp = c[L.K_SPORT]!, dp = c[L.K_DPORT]!;
     const iif = c[L.K_IIF]!, oif = c[L.K_OIF]!, ct = c[L.K_CTSTATE]!, mark = c[L.K_MARK]!, ctMark = c[L.K_CTMARK]!;
@@ -95,7 +150,10 @@ export class RecordBatch {
     const s0 = c[L.K_SADDR]!, s1 = c[L.K_SADDR + 1]!, s2 = c[L.K_SADDR + 2]!, s3 = c[L.K_SADDR + 3]!;
     const d0 = c[L.K_DADDR]!, d1 = c[L.K_DADDR + 1]!, d2 = c[L.K_DADDR + 2]!, d3 = c[L.K_DADDR + 3]!;
     const hookCode = this.hookCode;
-    for (let i = 0, o = start * RECORD_BYTES; i < k; i++, o += RECORD_BYTES) {
+    const file = this.file;
+    // Record index of row i: start + i.
+    const start = this.taken;
+    for (let i = row, end = row + k; i < end; i++, o += RECORD_BYTES) {
       const family = b[o]!;
       const lb = b[o + RECORD.local]!;
       const cts = b[o + RECORD.ctState]!;

@@ -18,27 +18,37 @@ const NULL = Buffer.from('null');
 export class CompactResults {
   /** Packets gathered so far. */
   count = 0;
-  private readonly buf: Buffer;
-  private readonly verdict: Uint32Array;
-  private readonly rule: Uint32Array;
-  private readonly chain: Uint32Array;
+  private buf!: Buffer;
+  private max = 0;
+  private verdict!: Uint32Array;
+  private rule!: Uint32Array;
+  private chain!: Uint32Array;
 
-  /** Room for `max` packets' results. */
-  constructor(private readonly c: Classifier, readonly max: number) {
+  /** Room for `expected` packets' results at first (it grows when more come). */
+  constructor(private readonly c: Classifier, expected: number) {
+    this.room(Math.max(1, expected));
+  }
+
+  private room(max: number): void {
+    const old = this.buf;
+    const [n, was] = [this.count, this.max];
     this.buf = Buffer.allocUnsafeSlow(12 * max);
+    this.max = max;
     const ab = this.buf.buffer;
     this.verdict = new Uint32Array(ab, 0, max);
     this.rule = new Uint32Array(ab, 4 * max, max);
     this.chain = new Uint32Array(ab, 8 * max, max);
+    if (old) for (let k = 0; k < 3; k++) old.copy(this.buf, 4 * k * max, 4 * k * was, 4 * k * was + 4 * n);
   }
 
-  /** Rows 0…n−1 of the classifier's columns, as packets at…at+n−1. */
+  /** Rows 0…n−1 of the classifier's columns, as packets at…at+n−1 (packets come in order). */
   take(at: number, n: number): void {
+    if (at + n > this.max) this.room(Math.max(at + n, 2 * this.max));
     const col = this.c.columns;
     this.verdict.set(col[L.B_VERDICT]!.subarray(0, n), at);
     this.rule.set(col[L.B_RULE]!.subarray(0, n), at);
     this.chain.set(col[L.B_CHAIN]!.subarray(0, n), at);
-    this.count = Math.max(this.count, at + n);
+    this.count = at + n;
   }
 
   /** The columns as bytes: verdict (0 drop, 1 accept, 2 reject), rule, chain (0xffffffff: none), n words each. */

@@ -15,6 +15,7 @@ import { ByteOut } from '../../engine/stream/byte-out.js';
 import { LineBatch } from '../../engine/stream/batch.js';
 import { resultJson } from '../../engine/stream/format.js';
 import { RECORD_BYTES, RecordBatch } from '../../engine/stream/records.js';
+import { collect, lineChunks } from './body.js';
 import { CompactResults, RESULTS_TYPE } from './columns.js';
 import { ApiError } from './errors.js';
 
@@ -82,15 +83,47 @@ export function evaluateMany(c: Classifier, lines: readonly string[], req: Batch
   return runLines(c, Buffer.from(lines.join('\n')), req, limits, lines.length, (line) => where(line - 1));
 }
 
-/** Records (application/vnd.nftlens.packets, engine/stream/records.ts) answered compact, as JSON or columns. */
-export function evaluateRecords(c: Classifier, body: Buffer, req: BatchOptions, limits: Limits): BatchAnswer {
+/**
+ * A packets file as it arrives, in chunks of whole lines: answered compact (JSON or columns), each
+ * chunk scanned and classified before the next is read. The full view and a trace take the whole
+ * body first (evaluateText).
+ */
+export async function evaluateTextBody(c: Classifier, blocks: AsyncIterable<Buffer>, req: BatchOptions, limits: Limits, declared?: number): Promise<BatchAnswer> {
+  if (req.trace || (req.view !== 'compact' && !req.binary)) return evaluateText(c, await collect(blocks, declared), req, limits);
+  const results = new CompactResults(c, Math.min(limits.maxBatch, declared ? Math.ceil(declared / 48) : 4096));
+  let packets = 0;
+  let lines = 0;
+  const batch = new LineBatch(c, false, req.hook, (start, n) => {
+    if (packets + start + n > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results.take(packets + start, n);
+  });
+  for await (const chunk of lineChunks(blocks, TEXT_CHUNK)) {
+    const r = batch.chunk(chunk, 'body');
+    if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: { ...d.origin, line: lines + (d.origin.line ?? 1) } })));
+    packets += r.packets;
+    lines += r.lines;
+  }
+  if (!packets) throw noPacket();
+  return answer(results, req);
+}
+
+/**
+ * Records (application/vnd.nftlens.packets, engine/stream/records.ts) as they arrive, cut
+ * anywhere, classified a batch at a time; answered compact, as JSON or columns.
+ */
+export async function evaluateRecords(c: Classifier, blocks: AsyncIterable<Buffer>, req: BatchOptions, limits: Limits, declared?: number): Promise<BatchAnswer> {
   if (req.trace || req.view === 'full') throw new ApiError('BAD_REQUEST', 'records are answered compact (view compact, the default) or as columns: no full view, no trace');
-  const n = body.length / RECORD_BYTES;
-  if (!Number.isInteger(n)) throw new ApiError('BAD_REQUEST', `the body is ${body.length} bytes: not a whole number of ${RECORD_BYTES}-byte records (${Math.floor(n)} and ${body.length % RECORD_BYTES} bytes)`);
-  if (!n) throw noPacket();
-  if (n > limits.maxBatch) throw tooMany(n, limits);
-  const results = new CompactResults(c, n);
-  new RecordBatch(c, req.hook).run(body, 'body', (start, k) => results.take(start, k));
+  if (declared !== undefined) {
+    if (declared % RECORD_BYTES) throw new ApiError('BAD_REQUEST', `the body is ${declared} bytes: not a whole number of ${RECORD_BYTES}-byte records (${Math.floor(declared / RECORD_BYTES)} and ${declared % RECORD_BYTES} bytes)`);
+    if (declared / RECORD_BYTES > limits.maxBatch) throw tooMany(declared / RECORD_BYTES, limits);
+  }
+  const results = new CompactResults(c, declared ? declared / RECORD_BYTES : 4096);
+  const batch = new RecordBatch(c, req.hook, 'body', (start, k) => {
+    if (start + k > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results.take(start, k);
+  });
+  for await (const b of blocks) batch.push(b);
+  if (!batch.end()) throw noPacket();
   return answer(results, req);
 }
 
@@ -139,5 +172,7 @@ function lineBound(b: Buffer): number {
 }
 
 const JSON_TYPE = 'application/json';
+/** Bytes of a packets file scanned at a time: about a batch of the classifier's capacity. */
+const TEXT_CHUNK = 1 << 18;
 const tooMany = (n: number | string, limits: Limits) => new ApiError('TOO_LARGE', `${n} packets; the limit is ${limits.maxBatch} a request`);
 const noPacket = () => new ApiError('BAD_REQUEST', 'the body holds no packet: one a line, text or JSON form');

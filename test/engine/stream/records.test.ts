@@ -10,6 +10,7 @@ import * as L from '../../../src/engine/layout.js';
 import type { PathHook } from '../../../src/engine/plan.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 import { RECORD, RECORD_BYTES, RecordBatch, encodeRecords } from '../../../src/engine/stream/records.js';
+import { prng } from '../../../src/model/prng.js';
 import { ENV, randomPackets, rulesetArb } from '../generators.js';
 
 const CAPACITY = 64;
@@ -25,11 +26,19 @@ describe('RecordBatch', () => {
         const pkts = randomPackets(seed, 3 * CAPACITY + 7);
         const byRecord = compileRuleset(rs, { ...ENV, batchCapacity: CAPACITY });
         const got: number[][] = [];
-        const n = new RecordBatch(byRecord, hook).run(encodeRecords(pkts), 'body', (start, k) => {
+        const batch = new RecordBatch(byRecord, hook, 'body', (start, k) => {
           expect(start).toBe(got.length);
           got.push(...rows(byRecord.columns, k));
         });
-        expect(n).toBe(pkts.length);
+        // The body as it may come off a socket: cut anywhere, records split between pushes.
+        const bytes = encodeRecords(pkts);
+        const r = prng(seed);
+        for (let at = 0; at < bytes.length;) {
+          const n = Math.min(bytes.length - at, Math.floor(r() * 3 * RECORD_BYTES * CAPACITY / 2) + 1);
+          batch.push(bytes.subarray(at, at + n));
+          at += n;
+        }
+        expect(batch.end()).toBe(pkts.length);
         const ref = compileRuleset(rs, { ...ENV, batchCapacity: CAPACITY });
         const want: number[][] = [];
         for (let start = 0; start < pkts.length; start += CAPACITY) {
@@ -52,9 +61,18 @@ describe('RecordBatch', () => {
     bytes.copy(shifted);
     const a: number[][] = [];
     const b: number[][] = [];
-    new RecordBatch(c).run(bytes, 'body', (_s, k) => a.push(...rows(c.columns, k)));
-    new RecordBatch(c).run(shifted, 'body', (_s, k) => b.push(...rows(c.columns, k)));
+    new RecordBatch(c, undefined, 'body', (_s, k) => a.push(...rows(c.columns, k))).run(bytes);
+    new RecordBatch(c, undefined, 'body', (_s, k) => b.push(...rows(c.columns, k))).run(shifted);
     expect(b).toEqual(a);
+  });
+
+  it('refuses a body that ends inside a record', () => {
+    const c = compileRuleset({ tables: [] }, { ...ENV, batchCapacity: CAPACITY });
+    const bytes = encodeRecords(randomPackets(5, 3));
+    const batch = new RecordBatch(c, undefined, 'body', () => undefined);
+    batch.push(bytes.subarray(0, 100));
+    batch.push(bytes.subarray(100, 2 * RECORD_BYTES + 5));
+    expect(() => batch.end()).toThrow(/ends inside record 2 \(5 of its 84 bytes\)/);
   });
 
   it('refuses a broken record with its index and field', () => {
@@ -69,7 +87,7 @@ describe('RecordBatch', () => {
       b[70 * RECORD_BYTES + offset] = value;
       let seen = 0;
       try {
-        new RecordBatch(c).run(b, 'body', (_s, k) => (seen += k));
+        new RecordBatch(c, undefined, 'body', (_s, k) => (seen += k)).run(b);
         expect.unreachable(field);
       } catch (e) {
         expect(e, field).toBeInstanceOf(NftlensError);

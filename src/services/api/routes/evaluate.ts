@@ -7,13 +7,15 @@
 // bytes (columns.ts) when the request accepts application/vnd.nftlens.results. Bad packets are
 // 400 with their located diagnostic (line of the body, record and field, or JSON pointer).
 
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { packetFromJson, parsePacket, type PathHook } from '../../../engine/index.js';
 import type { Services } from '../app.js';
 import { ApiError } from '../errors.js';
 import { RECORDS_TYPE } from '../../../engine/stream/records.js';
 import { RESULTS_TYPE } from '../columns.js';
-import { evaluateMany, evaluateOne, evaluateRecords, evaluateText, type BatchAnswer, type EvalRequest, type View } from '../evaluate.js';
+import { bodyBlocks, declaredLength } from '../body.js';
+import { evaluateMany, evaluateOne, evaluateRecords, evaluateTextBody, type BatchAnswer, type EvalRequest, type View } from '../evaluate.js';
 import { bool, errors, hook, int, nameParam, obj, str } from '../schemas.js';
 
 interface JsonBody extends EvalRequest {
@@ -30,17 +32,18 @@ interface Query {
 const view = { type: 'string', enum: ['full', 'compact'], description: 'many packets: each result in full (default), or compact columns' } as const;
 
 export const evaluateRoutes: FastifyPluginAsync<Services> = async (app, s) => {
-  // Text and records bodies are read as bytes (no string, no JSON pass over them); their schemas
-  // only describe them (the OpenAPI document gives them their types: openapi.ts).
+  // Text and records bodies are read by the handler as they arrive (body.ts): no string, no JSON
+  // pass, no buffer of the whole body. Their schemas only describe them (the OpenAPI document
+  // gives them their types: openapi.ts).
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(['text/plain', RECORDS_TYPE], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/plain', RECORDS_TYPE], (_req, payload, done) => done(null, payload));
   const options = { hook, trace: { ...bool, description: 'also the trace: hooks, chains, rules and statements on the way' }, view };
   const manyResult = {
     type: 'object', additionalProperties: true, required: ['count'],
     description: 'many packets: `{ count, results }` (view full), or `{ count, verdict[], rule[], chain[], rules{}, chains{} }` (view compact: ids, null for none, and each deciding rule and chain once)',
     properties: { count: int, results: { type: 'array', items: { $ref: 'EvalResult#' } } },
   };
-  app.post<{ Params: { name: string }; Body: JsonBody | Buffer; Querystring: Query }>('/v1/policies/:name/evaluate', {
+  app.post<{ Params: { name: string }; Body: JsonBody | Readable; Querystring: Query }>('/v1/policies/:name/evaluate', {
     schema: {
       tags: ['evaluate'],
       summary: 'evaluate one packet or many: verdict, deciding rule and chain with their origins, NAT, trace on request',
@@ -69,10 +72,18 @@ export const evaluateRoutes: FastifyPluginAsync<Services> = async (app, s) => {
     if (!policy) throw new ApiError('NOT_FOUND', `no policy named ${JSON.stringify(req.params.name)}`);
     const c = policy.classifier;
     const body = req.body;
-    if (Buffer.isBuffer(body)) {
+    if (body instanceof Readable) {
       const q = req.query;
       const opts = { hook: q.hook, trace: q.trace === 'true', view: q.view, binary: accepts(req.headers.accept) };
-      return send(reply, req.headers['content-type']?.startsWith(RECORDS_TYPE) ? evaluateRecords(c, body, opts, s.limits) : evaluateText(c, body, opts, s.limits));
+      const blocks = bodyBlocks(req.raw, s.bodyLimit);
+      const declared = declaredLength(req.raw);
+      try {
+        return send(reply, await (req.headers['content-type']?.startsWith(RECORDS_TYPE) ? evaluateRecords : evaluateTextBody)(c, blocks, opts, s.limits, declared));
+      } finally {
+        // A body left unread (refused before it was, or cut short by an error) is read and dropped,
+        // so that the connection can take the next request.
+        if (!req.raw.complete) req.raw.resume();
+      }
     }
     if (typeof req.query === 'object' && Object.keys(req.query).length) {
       throw new ApiError('BAD_REQUEST', 'options of a JSON body go in the body, not the query');
