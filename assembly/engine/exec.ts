@@ -242,16 +242,27 @@ function matchOp(op: u32): bool {
   if ((req & REQ_V6) != 0 && nf != 10) return false;
   if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
   if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
-  let iv = op + 7;
+  // The intervals are sorted and disjoint (compile.ts): a binary search for the last one starting
+  // at or below the key, then a check of its end — a set of any size costs log2(n) probes.
+  const base = op + 7;
+  const stride = 2 * width;
+  let lo: u32 = 0;
+  let hi: u32 = n;
   if (width == 1) {
     const k = key(slot) & pw(op + 3);
-    for (let i: u32 = 0; i < n; i++, iv += 2) if (pw(iv) <= k && k <= pw(iv + 1)) return true;
-    return false;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pw(base + mid * stride) <= k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && k <= pw(base + (lo - 1) * stride + 1);
   }
-  for (let i: u32 = 0; i < n; i++, iv += 8) {
-    if (cmp128(iv, slot) <= 0 && cmp128(iv + 4, slot) >= 0) return true;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmp128(base + mid * stride, slot) <= 0) lo = mid + 1;
+    else hi = mid;
   }
-  return false;
+  return lo > 0 && cmp128(base + (lo - 1) * stride + 4, slot) >= 0;
 }
 
 /** Compares the 128-bit program value at word `at` with the key at `slot`: -1, 0, 1. */
