@@ -173,6 +173,12 @@ export const OP_NOTRACK = 4; // []
 export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or the header
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
+/**
+ * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
+ * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne,
+ *  ne × nf × (n, n × (lo[width], hi[width]))] — per element, per field its sorted intervals.
+ */
+export const OP_CONCAT = 40;
 
 /** Requirements a match carries (nft adds them as dependencies): fail if unmet, whatever `op`. */
 export const REQ_V4 = 1;

@@ -4,12 +4,13 @@
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`.
 
-import type { Atom, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, ConcatMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
+import { readConcatMatch } from './concat.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
 
@@ -103,13 +104,16 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): Match[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
   if (op === undefined || !f.has('left') || !f.has('right')) {
     if (op !== undefined) s.r.schema(`a match needs "left" and "right"`, o);
     return undefined;
+  }
+  if (isObject(body.left) && soleKey(body.left) === 'concat' && Array.isArray(body.left.concat)) {
+    return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.
