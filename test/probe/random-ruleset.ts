@@ -2,7 +2,8 @@
 // priorities (policies, regular chains reached by jump/goto, return/continue), marks set before the
 // filter and matched in it, a raw notrack chain, dnat in prerouting and snat/masquerade in
 // postrouting — with values from small pools, so random packets hit the rules and NAT shows at the sink.
-// Filter tables may hold named sets (addresses, ports, interface names) that added rules name.
+// Filter tables may hold named sets (addresses, ports, interface names, marks, concatenations) that
+// added rules name, and anonymous concatenations.
 import type { Expr, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
 import { prng } from '../../src/model/prng.js';
 
@@ -156,6 +157,25 @@ function withNamedSets(table: Table, seed: number): void {
     const verdict = pick(['accept', 'accept', 'continue', 'drop'] as const);
     const r: Rule = { exprs, origin: O, ...(verdict === 'continue' ? {} : { verdict: { kind: verdict, origin: O } }) };
     chain.rules.splice(Math.floor(rnd() * (chain.rules.length + 1)), 0, r);
+  }
+  // A concatenation `ip saddr . th dport` (or `ip daddr . meta iifname`), anonymous or named: its
+  // elements take distinct addresses of the disjoint pool, so no two overlap (nft refuses that).
+  if (rnd() < 0.6) {
+    const addrs = SET_POOLS[0]!.items.filter(() => rnd() < 0.5);
+    if (addrs.length === 0) addrs.push(SET_POOLS[0]!.items[1]!);
+    const byIf = rnd() < 0.4;
+    const fields: Match['field'][] = byIf ? ['ip daddr', 'meta iifname'] : ['ip saddr', 'th dport'];
+    const elements = addrs.map((a) => [a, byIf ? pick(['eth0', 'eth1', 'liqo*']) : pick(SET_POOLS[1]!.items)]);
+    const named = rnd() < 0.5;
+    const exprs: Expr[] = byIf ? [] : [{ kind: 'match', field: 'meta l4proto', op: '==', value: pick([6, 17]), origin: O }];
+    exprs.push({ kind: 'concat', fields, op: rnd() < 0.3 ? '!=' : '==', elements, ...(named ? { set: 'cc' } : {}), origin: O });
+    exprs.push({ kind: 'counter', origin: O });
+    if (named) {
+      sets.push({ name: 'cc', type: 'ipv4_addr', flags: ['interval'], elements: [], concat: { types: ['ipv4_addr', byIf ? 'ifname' : 'inet_service'], elements }, origin: O });
+    }
+    const chain = pick(table.chains);
+    const verdict = pick(['accept', 'accept', 'continue', 'drop'] as const);
+    chain.rules.splice(Math.floor(rnd() * (chain.rules.length + 1)), 0, { exprs, origin: O, ...(verdict === 'continue' ? {} : { verdict: { kind: verdict, origin: O } }) });
   }
   if (sets.length) table.sets = sets;
 }
