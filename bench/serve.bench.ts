@@ -6,16 +6,20 @@
 //      also both one request at a time (the service's own latency, no queue);
 //   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
 //      they go, bounded by a time limit), sampled on the way for its slope;
-//   4. a 100,000-packet batch in one request (text/plain, compact answer), end to end, in packets/s,
-//      against the same packets classified in-process (no HTTP) in the same run.
+//   4. a 100,000-packet batch in one request, end to end, in packets/s: as text/plain (compact JSON
+//      answer, the columns as bytes, the full answer) and as binary records (application/vnd.nftlens.packets:
+//      compact JSON, columns), each with the server's CPU time per request (its process_cpu_seconds_total,
+//      which the other processes on the machine do not inflate the way they do wall time); against
+//      the same packets classified in-process (no HTTP) in the same run.
 // Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN]]
 
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { ByteOut } from '../src/engine/stream/byte-out.js';
 import { LineBatch } from '../src/engine/stream/batch.js';
+import { encodeRecords } from '../src/engine/stream/records.js';
+import { parsePacketLine } from '../src/engine/packet.js';
 import { compileRuleset } from '../src/engine/index.js';
 import { loadRuleset } from '../src/frontends/load.js';
 
@@ -145,30 +149,36 @@ async function memory(pool: Pool, n: number, concurrency: number) {
   return { done, secs, rss0, rss1, heap0, heap1, slope };
 }
 
-async function batch(pool: Pool, lines: string[], view: string, repeats: number) {
-  const body = lines.join('\n') + '\n';
+const RECORDS = 'application/vnd.nftlens.packets';
+const RESULTS = 'application/vnd.nftlens.results';
+
+/** One batch request `repeats` times: median and best wall time, and the server's CPU time a request. */
+async function batch(pool: Pool, body: Buffer, type: string, query: string, repeats: number, accept?: string) {
   const times: number[] = [];
   let count = 0;
+  const cpu0 = await metric(pool, 'process_cpu_seconds_total');
   for (let i = 0; i < repeats; i++) {
     const t = performance.now();
-    const r = await pool.request({ path: `/v1/policies/examples/evaluate?view=${view}`, method: 'POST', body, headers: { 'content-type': 'text/plain' } });
-    const text = await r.body.text();
+    const r = await pool.request({ path: `/v1/policies/examples/evaluate${query}`, method: 'POST', body, headers: { 'content-type': type, ...(accept ? { accept } : {}) } });
+    const bytes = Buffer.from(await r.body.arrayBuffer());
     times.push(performance.now() - t);
-    count = (JSON.parse(text) as { count: number }).count;
+    if (r.statusCode !== 200) throw new Error(`batch: ${r.statusCode} ${bytes.toString().slice(0, 200)}`);
+    count = accept === RESULTS ? bytes.length / 12 : (JSON.parse(bytes.toString()) as { count: number }).count;
   }
+  const cpu = ((await metric(pool, 'process_cpu_seconds_total')) - cpu0) / repeats;
   times.sort((a, b) => a - b);
-  return { count, ms: times[Math.floor(times.length / 2)]!, best: times[0]!, mb: Buffer.byteLength(body) / 1e6 };
+  return { count, ms: times[Math.floor(times.length / 2)]!, best: times[0]!, mb: body.length / 1e6, cpuMs: cpu * 1000 };
 }
 
-/** The same lines classified in-process through the same batch path, results formatted into memory: no HTTP. */
+/** The same lines scanned and classified in-process through the same batch path, results left in the columns (as the compact answer takes them): no HTTP. */
 async function inProcess(lines: string[], repeats: number) {
   const c = compileRuleset((await loadRuleset([])).ruleset);
-  const b = new LineBatch(c, true);
+  const b = new LineBatch(c, false);
   const bytes = Buffer.from(lines.join('\n'));
   const times: number[] = [];
   for (let k = 0; k < repeats; k++) {
     const t = performance.now();
-    b.chunk(bytes, 'x', new ByteOut());
+    b.chunk(bytes, 'x');
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
@@ -193,13 +203,24 @@ console.log(`POST evaluate (1 packet) at ${f(ev.rate)} req/s: p50 ${ms(ev.p50)},
 console.log(`  ratio to baseline: p50 ${f(ev.p50 / base.p50, 2)}×, p99 ${f(ev.p99 / base.p99, 2)}×  (target: p99 ≤ 1 ms)`);
 
 const lines = packets(100_000);
-await batch(pool, lines.slice(0, 10_000), 'compact', 2); // warm-up
-const compact = await batch(pool, lines, 'compact', 5);
-const full = await batch(pool, lines, 'full', 3);
+const text = Buffer.from(lines.join('\n') + '\n');
+const records = encodeRecords(lines.map((l) => parsePacketLine(l)));
+await batch(pool, Buffer.from(lines.slice(0, 10_000).join('\n')), 'text/plain', '?view=compact', 2); // warm-up
+await batch(pool, records.subarray(0, 840_000), RECORDS, '', 2, RESULTS);
+const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
+const rate = (b: { count: number; ms: number }) => `${f(b.count / b.ms * 1000)} packets/s`;
+const line = (what: string, b: Awaited<ReturnType<typeof batch>>) =>
+  `  ${what} (${f(b.mb, 1)} MB): median ${f(b.ms)} ms (best ${f(b.best)}) = ${rate(b)} end to end (best ${f(b.count / b.best * 1000)}); server CPU ${f(b.cpuMs)} ms a request = ${f(b.count / b.cpuMs * 1000)} packets per CPU-second`;
+console.log(`100,000-packet batch in one request (target ≥ 2,000,000 packets/s end to end); ${la()}`);
+const compact = await batch(pool, text, 'text/plain', '?view=compact', 7);
+console.log(line('text/plain, compact JSON answer', compact));
+console.log(line('text/plain, columns answer', await batch(pool, text, 'text/plain', '', 7, RESULTS)));
+console.log(line('binary records, compact JSON answer', await batch(pool, records, RECORDS, '', 7)));
+console.log(line('binary records, columns answer', await batch(pool, records, RECORDS, '', 7, RESULTS)));
+const full = await batch(pool, text, 'text/plain', '', 3);
+console.log(`  text/plain, full answer (every result as eval -o json): median ${f(full.ms)} ms = ${rate(full)}`);
 const local = await inProcess(lines, 5);
-console.log(`100,000-packet batch (${f(compact.mb, 1)} MB text/plain), compact answer: median ${f(compact.ms)} ms (best ${f(compact.best)}) = ${f(compact.count / compact.ms * 1000)} packets/s end to end (target ≥ 2,000,000)`);
-console.log(`  full answer (every result as eval -o json): median ${f(full.ms)} ms = ${f(full.count / full.ms * 1000)} packets/s`);
-console.log(`  in-process batch path, same packets, no HTTP: ${f(local)} ms = ${f(100_000 / local * 1000)} packets/s; HTTP end to end costs ${f(compact.ms / local, 2)}× that`);
+console.log(`  in-process batch path (text scanned and classified), same packets, no HTTP: ${f(local)} ms = ${f(100_000 / local * 1000)} packets/s; text compact end to end costs ${f(compact.ms / local, 2)}× that; ${la()}`);
 
 const mem = await memory(pool, MEMORY_N, 32);
 console.log(`memory: ${f(mem.done)} evaluate requests in ${f(mem.secs, 1)} s (${f(mem.done / mem.secs)} req/s): server RSS ${f(mem.rss0 / 1e6, 1)} MB before, ${f(mem.rss1 / 1e6, 1)} MB after (heap used ${f(mem.heap0 / 1e6, 1)} → ${f(mem.heap1 / 1e6, 1)} MB); RSS slope over the second half ${f(mem.slope / 1e6, 2)} MB per 100,000 requests`);

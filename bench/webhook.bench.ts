@@ -2,9 +2,11 @@
 // measured in the same run: the decision with every analysis off (Liqo's checks and the checks
 // across resources only) vs the full decision (anomalies, conflicts between tenants, isolation
 // against two declared tenants), for one provider-protection resource per tenant, N tenants in the
-// cluster, the last one under review. Medians of RUNS runs, in-process (no worker, no TLS).
+// cluster, the last one under review; then the full decision as the webhook's worker makes it,
+// the cluster's resources parsed for an earlier admission (its cache by uid and resourceVersion),
+// with its CPU time. Medians of RUNS runs, in-process (no worker thread, no TLS).
 // Usage: npm run bench:webhook [-- TENANTS]
-import { decide, type Obj } from '../src/services/webhook/decide.js';
+import { decide, ResourceCache, type Obj } from '../src/services/webhook/decide.js';
 import { parsePolicy } from '../src/services/webhook/policy.js';
 
 const TENANTS = Number(process.argv[2] ?? 20);
@@ -16,7 +18,7 @@ function tenant(i: number): Obj {
   return {
     apiVersion: 'networking.liqo.io/v1beta1',
     kind: 'FirewallConfiguration',
-    metadata: { name: `t${i}`, namespace: `liqo-tenant-t${i}`, labels: { 'networking.liqo.io/firewall-category': 'gateway', 'networking.liqo.io/firewall-unique': `t${i}` } },
+    metadata: { name: `t${i}`, namespace: `liqo-tenant-t${i}`, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i), labels: { 'networking.liqo.io/firewall-category': 'gateway', 'networking.liqo.io/firewall-unique': `t${i}` } },
     spec: { table: { name: `protect-t${i}`, family: 'IPV4', chains: [{ name: 'pods', type: 'filter', hook: 'forward', priority: i, policy: 'accept', rules: { filterRules: [...pods.map((p) => rule(`to-${p}`, 'in', 'dst', p)), ...pods.map((p) => rule(`from-${p}`, 'out', 'src', p))] } }] } },
   };
 }
@@ -26,12 +28,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+let cpuTimes: number[] = [];
 function time(fn: () => void): number {
   const times: number[] = [];
+  cpuTimes = [];
   for (let r = 0; r < RUNS; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
   }
   return median(times);
 }
@@ -48,8 +55,13 @@ const base = time(() => decide(input, off));
 const conflicts = time(() => decide(input, conflictsOnly));
 const anomalies = time(() => decide(input, anomaliesOnly));
 const all = time(() => decide(input, full));
+const cache = new ResourceCache();
+decide(input, full, { cache }); // the worker's earlier admissions
+const cached = time(() => decide(input, full, { cache }));
+const cachedCpu = median(cpuTimes);
 console.log(`webhook decision, ${TENANTS} resources (${TENANTS * 6} rules), median of ${RUNS}:`);
 console.log(`  Liqo's checks + cross-resource only (baseline): ${base.toFixed(1)} ms`);
 console.log(`  + the conflicts between resources:              ${conflicts.toFixed(1)} ms  (${(conflicts / base).toFixed(1)}× the baseline)`);
 console.log(`  + the rule anomalies:                           ${anomalies.toFixed(1)} ms  (${(anomalies / base).toFixed(1)}× the baseline)`);
 console.log(`  + every analysis and isolation:                 ${all.toFixed(1)} ms  (${(all / base).toFixed(1)}× the baseline)`);
+console.log(`  the same, the others parsed before (worker):    ${cached.toFixed(1)} ms  (${cachedCpu.toFixed(1)} ms CPU)`);

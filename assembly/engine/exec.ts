@@ -6,7 +6,7 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, REQ_CT, REQ_TCP,
+  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
 } from './layout';
@@ -188,12 +188,22 @@ function runOps(op: u32, id: u32): u32 {
           emit(T_FAIL, id, expr);
           return NEXT;
         }
-        const v = src == 0 ? pw(op + 3) : src == 1 ? key(K_MARK) : key(K_CTMARK);
+        const read: u32 = src == 0 ? 0 : src == 1 ? key(K_MARK) : key(K_CTMARK);
+        const v = (read & pw(op + 3)) ^ pw(op + 4);
         if (!isCt) setKey(K_MARK, v);
         else if (hasCt) setKey(K_CTMARK, v);
         rewritten = true;
         emit(T_STMT, id, expr);
-        op += 4;
+        op += 5;
+        break;
+      }
+      case OP_FIB: {
+        const local = fibLocal(pw(op + 1) == 0 ? K_SADDR : K_DADDR);
+        if (local == (pw(op + 2) == 1)) {
+          emit(T_FAIL, id, expr);
+          return NEXT;
+        }
+        op += 3;
         break;
       }
       case OP_NOTRACK: {
@@ -365,4 +375,24 @@ function cmpWords(at: u32, slot: u32, width: u32): i32 {
     if (x != y) return x < y ? -1 : 1;
   }
   return 0;
+}
+
+/** `fib saddr|daddr type local`: the address now in `slot` is one of the host's or loopback (src/engine/fib.ts). */
+function fibLocal(slot: u32): bool {
+  if (key(K_NFPROTO) == NFPROTO_IPV4) {
+    const a = key(slot);
+    if (a >>> 24 == 127) return true;
+    const n = pw(H_NLOCAL4);
+    const at = pw(H_LOCAL4);
+    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == a) return true;
+    return false;
+  }
+  if (key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1) return true;
+  const n = pw(H_NLOCAL6);
+  const at = pw(H_LOCAL6);
+  for (let i: u32 = 0; i < n; i++) {
+    const x = at + 4 * i;
+    if (pw(x) == key(slot) && pw(x + 1) == key(slot + 1) && pw(x + 2) == key(slot + 2) && pw(x + 3) == key(slot + 3)) return true;
+  }
+  return false;
 }

@@ -20,6 +20,7 @@
 // one function (anomaly-kinds.ts: classifyRule) decides the kinds and words for both.
 
 import type { Expr, Rule } from '../model/ruleset.js';
+import type { Origin } from '../model/origin.js';
 import type { PathHook } from '../engine/plan.js';
 import { PATH_HOOKS } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
@@ -48,6 +49,12 @@ export interface AnomalyOptions {
   describeLines?: number;
   /** Analyse chains of boxes geometrically (default true); false: always by BDDs. */
   geometric?: boolean;
+  /**
+   * Only the origins asked about (the webhook: the object under review): a rule whose finding
+   * cannot name one — it is not one, no rule or policy that could take its packets is one — is
+   * not classified. Every finding that names an origin in focus is made exactly as without it.
+   */
+  focus?: (o: Origin) => boolean;
 }
 
 export interface AnomalyReport {
@@ -126,7 +133,7 @@ const FIELD_CHANGE = (e: Expr) => e.kind !== 'match';
 /** All matches come before every statement. */
 function matchesFirst(rule: Rule): boolean {
   const first = rule.exprs.findIndex(FIELD_CHANGE);
-  return first < 0 || rule.exprs.slice(first).every((e) => e.kind !== 'match');
+  return first < 0 || rule.exprs.slice(first).every((e) => e.kind !== 'match' && e.kind !== 'fib' && e.kind !== 'concat');
 }
 
 class HookAnalysis {
@@ -137,6 +144,8 @@ class HookAnalysis {
   private boxes: Float64Array | undefined;
   /** Per base chain (fast path): rule id → whether removing it changes no verdict. */
   private readonly fast = new Map<number, boolean>();
+  /** Base chains whose rules' redundancy backward() has looked at. */
+  private readonly backwardDone = new Set<number>();
   private origByVerdict: Map<string, Space> | undefined;
 
   constructor(
@@ -149,11 +158,38 @@ class HookAnalysis {
   }
 
   analyse(): void {
-    for (const b of this.bases) if (this.simple(b)) this.backward(b);
     for (const id of rulesAt(this.a, this.hook)) {
-      this.rule(id);
+      if (this.asked(id)) this.rule(id);
       this.tick();
     }
+  }
+
+  /**
+   * Whether a finding about the rule could name an origin in focus: the rule's own, or a rule or
+   * policy of its base chains' trees (the takers of its packets) — or, when none of the packets
+   * it would match reach its chain, those of any chain that ended them earlier.
+   */
+  private asked(id: number): boolean {
+    const { focus } = this.opts;
+    const { a, hs } = this;
+    if (!focus) return true;
+    const info = a.plan.rules[id]!;
+    if (focus(info.rule.origin)) return true;
+    const bs = this.basesOf(id);
+    for (const b of bs) {
+      for (const c of this.trees.get(b)!) {
+        const chain = a.plan.chains[c]!;
+        if (focus(chain.chain.origin) || chain.chain.rules.some((r) => focus(r.origin))) return true;
+      }
+    }
+    // Not classifiable: its findings name no other rule.
+    const ctxKeys = new Set(bs.map((b) => JSON.stringify(this.context(b))));
+    if (!matchesFirst(info.rule) || this.res.rewritten.has(id) || ctxKeys.size !== 1) return false;
+    const entry = this.entry(bs);
+    const C = hs.and(this.match(id, bs[0]!), entry);
+    const reached = !hs.isEmpty(C);
+    hs.release(entry, C);
+    return !reached;
   }
 
   private basesOf(id: number): number[] {
@@ -302,6 +338,12 @@ class HookAnalysis {
   // ─── redundancy of a rule that fires ────────────────────────────────────────────────────────
 
   private unchangedWithout(id: number, hit: Space): boolean {
+    // The redundancy of a simple chain's rules is found for all of them at once, on first ask.
+    const chain = this.a.plan.rules[id]!.chain;
+    if (!this.backwardDone.has(chain)) {
+      this.backwardDone.add(chain);
+      if (this.bases.includes(chain) && this.simple(chain)) this.backward(chain);
+    }
     const fast = this.fast.get(id);
     if (fast !== undefined) return fast;
     const { hs } = this;

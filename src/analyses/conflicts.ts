@@ -14,10 +14,12 @@
 import type { Rule } from '../model/ruleset.js';
 import { tableId } from '../model/ruleset.js';
 import type { LiqoResource } from '../frontends/liqo/index.js';
+import type { Origin } from '../model/origin.js';
 import { PATH_HOOKS, type PathHook } from '../engine/plan.js';
 import type { Space } from './headerspace/space.js';
 import type { SymbolicAnalysis } from './symbolic/index.js';
 import type { SymState } from './symbolic/state.js';
+import { boxesApart, ruleBoxes } from './symbolic/boxes.js';
 import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
 
 const TENANT_LABEL = 'networking.liqo.io/firewall-unique';
@@ -29,8 +31,26 @@ export function tenantOf(r: LiqoResource): string | undefined {
 
 const resourceName = (r: LiqoResource) => `${r.namespace ? r.namespace + '/' : ''}${r.name}`;
 
-export function findConflicts(a: SymbolicAnalysis, resources: readonly LiqoResource[]): Finding[] {
-  return [...tableClashes(resources), ...priorityTies(a), ...tenantOverlaps(a, resources), ...acceptsUndone(a)];
+/**
+ * Which origins the caller asks about (the webhook: the object under review). With it, the
+ * pairwise checks skip the pairs where neither side is in focus: every finding that names an
+ * origin in focus is still made, exactly as without it; the others may be left out.
+ */
+export type Focus = (o: Origin) => boolean;
+
+export interface ConflictOptions {
+  focus?: Focus;
+  /** Lines of readable header space per finding (default 3; 0: none, the witness only). */
+  describeLines?: number;
+}
+
+export function findConflicts(a: SymbolicAnalysis, resources: readonly LiqoResource[], opts: ConflictOptions = {}): Finding[] {
+  return [...tableClashes(resources), ...priorityTies(a), ...tenantOverlaps(a, resources, opts), ...acceptsUndone(a, opts)];
+}
+
+function described(a: SymbolicAnalysis, f: Finding, space: Space, opts: ConflictOptions): void {
+  const max = opts.describeLines ?? 3;
+  if (max > 0) f.space = a.hs.describe(space, { max });
 }
 
 function finding(kind: FindingKind, message: string, origin: Finding['origin'], related: Ref[] = [], subject?: Ref): Finding {
@@ -64,25 +84,38 @@ function plainMatch(a: SymbolicAnalysis, id: number): Space {
   return a.evaluator.leadingMatch(st, id);
 }
 
-function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[]): Finding[] {
+function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[], opts: ConflictOptions): Finding[] {
   const { hs, plan } = a;
+  const { focus } = opts;
   const out: Finding[] = [];
   // A rule belongs to the resource it came from (one kernel table can hold rules of two resources;
   // after admission each resource name is given once).
-  const rulesOf = (r: LiqoResource) => plan.rules.filter((x) => x.rule.origin.resource === r.origin.resource && mentionsAddresses(x.rule)).map((x) => x.id);
+  const rules = new Map<string | undefined, number[]>();
+  for (const x of plan.rules) {
+    if (!mentionsAddresses(x.rule)) continue;
+    const k = x.rule.origin.resource;
+    rules.set(k, [...(rules.get(k) ?? []), x.id]);
+  }
+  const rulesOf = (r: LiqoResource) => rules.get(r.origin.resource) ?? [];
+  const hooks = hooksOfRules(a);
+  const inFocus = (id: number) => focus === undefined || focus(plan.rules[id]!.rule.origin);
+  const boxes = ruleBoxes(plan);
   resources.forEach((x, i) => {
     for (const y of resources.slice(i + 1)) {
       if (tenantOf(x) === undefined || tenantOf(y) === undefined || tenantOf(x) === tenantOf(y)) continue;
       for (const rx of rulesOf(x)) {
         for (const ry of rulesOf(y)) {
-          if (!sameHook(a, rx, ry)) continue;
+          // A finding names both rules: with neither in focus, it is not asked for.
+          if (!inFocus(rx) && !inFocus(ry)) continue;
+          // Disjoint boxes: disjoint matches, no BDD needed.
+          if (boxesApart(boxes, rx, ry) || !sharesHook(hooks, a, rx, ry)) continue;
           const both = hs.and(plainMatch(a, rx), plainMatch(a, ry));
           if (!hs.isEmpty(both)) {
             const f = finding('tenant-overlap',
               `tenants ${tenantOf(x)} and ${tenantOf(y)}: ${ruleRef(plan, rx).label} and ${ruleRef(plan, ry).label} match common packets`,
               plan.rules[ry]!.rule.origin, [ruleRef(plan, rx)], ruleRef(plan, ry));
             f.witness = hs.witness(both);
-            f.space = hs.describe(both, { max: 3 });
+            described(a, f, both, opts);
             out.push(f);
           }
           hs.release(both);
@@ -93,22 +126,40 @@ function tenantOverlaps(a: SymbolicAnalysis, resources: readonly LiqoResource[])
   return out;
 }
 
+/** Per chain, the hooks it runs at (the hooks of the base chains it is reached from). */
+function hooksOfRules(a: SymbolicAnalysis): (chain: number) => Set<string> {
+  const memo = new Map<number, Set<string>>();
+  return (chain) => {
+    let h = memo.get(chain);
+    if (!h) memo.set(chain, (h = new Set(a.plan.chains.filter((c) => c.chain.base && reaches(a, c.id, chain)).map((c) => c.chain.base!.hook))));
+    return h;
+  };
+}
+
 /** Two rules run at a common hook (their chains are reached from base chains of one hook). */
-function sameHook(a: SymbolicAnalysis, x: number, y: number): boolean {
-  const hooks = (id: number) => new Set(a.plan.chains.filter((c) => c.chain.base && reaches(a, c.id, a.plan.rules[id]!.chain)).map((c) => c.chain.base!.hook));
-  const hx = hooks(x);
-  return [...hooks(y)].some((h) => hx.has(h));
+function sharesHook(hooks: (chain: number) => Set<string>, a: SymbolicAnalysis, x: number, y: number): boolean {
+  const hx = hooks(a.plan.rules[x]!.chain);
+  return [...hooks(a.plan.rules[y]!.chain)].some((h) => hx.has(h));
 }
 
 /** Accepts by a rule that a later base chain at the same hook drops or rejects. */
-function acceptsUndone(a: SymbolicAnalysis): Finding[] {
+function acceptsUndone(a: SymbolicAnalysis, opts: ConflictOptions): Finding[] {
   const { hs, plan } = a;
+  const { focus } = opts;
   const out: Finding[] = [];
+  const inFocus = (o: Origin) => focus === undefined || focus(o);
   for (const hook of PATH_HOOKS) {
     const order = baseOrder(a, hook);
     if (order.size < 2) continue;
-    const res = a.evaluator.run({ hook });
     const baseOf = (chain: number) => [...order.entries()].find(([b]) => reaches(a, b, chain))?.[0];
+    // A finding names an accepting rule and a rule or policy of a base chain at this hook: with
+    // none of them in focus, the hook is not run.
+    if (focus) {
+      const here = plan.chains.filter((c) => [...order.keys()].some((b) => reaches(a, b, c.id))).map((c) => c.id);
+      const named = here.some((c) => focus(plan.chains[c]!.chain.origin)) || plan.rules.some((r) => here.includes(r.chain) && focus(r.rule.origin));
+      if (!named) continue;
+    }
+    const res = a.evaluator.run({ hook });
     for (const r of plan.rules) {
       const spaces = res.rules[r.id];
       if (!spaces || r.rule.verdict?.kind !== 'accept' || hs.isEmpty(spaces.ends)) continue;
@@ -118,6 +169,7 @@ function acceptsUndone(a: SymbolicAnalysis): Finding[] {
         if (o.verdict === 'accept' || o.chain === undefined) continue;
         const to = baseOf(o.chain);
         if (to === undefined || order.get(to)! <= order.get(from)!) continue;
+        if (!inFocus(r.rule.origin) && !inFocus(o.by === 'rule' ? plan.rules[o.rule!]!.rule.origin : plan.chains[o.chain]!.chain.origin)) continue;
         const x = hs.and(spaces.ends, o.space);
         if (!hs.isEmpty(x)) {
           const by = o.by === 'rule' ? ruleRef(plan, o.rule!) : policyRef(plan, o.chain);
@@ -126,7 +178,7 @@ function acceptsUndone(a: SymbolicAnalysis): Finding[] {
             r.rule.origin, [by], ruleRef(plan, r.id));
           f.witness = witnessAt(hs.witness(x)!, hook);
           f.check = { hook, verdict: o.verdict, by };
-          f.space = hs.describe(x, { max: 3 });
+          described(a, f, x, opts);
           out.push(f);
         }
         hs.release(x);

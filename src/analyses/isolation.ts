@@ -4,6 +4,9 @@
 // Otherwise one breach per deciding rule (or policy), each with a witness packet and the rules
 // that accepted it on its way (from the engine's trace of the witness).
 //
+// With `connections`, also the connection relation (connections.ts): whether A can open a
+// connection to B — a first packet accepted and its reply accepted — with a witness flow.
+//
 // Tenants file (YAML or JSON):
 //   tenants:
 //     venice: { sources: [10.112.0.0/16], destinations: [10.42.1.15, 10.42.2.7], interfaces: [liqo-tunnel] }
@@ -12,13 +15,16 @@
 import { parse } from 'yaml';
 import { NftlensError } from '../model/diagnostics.js';
 import type { Ruleset } from '../model/ruleset.js';
+import type { Origin } from '../model/origin.js';
 import { parseAddress, prefixMask, type Interval } from '../model/values.js';
 import type { EngineOptions } from '../engine/environment.js';
 import { ReferenceEngine } from '../engine/index.js';
 import type { Packet } from '../engine/packet.js';
 import type { Space } from './headerspace/space.js';
 import { policyRef, ruleRef, type Ref } from './findings.js';
-import { symbolicAnalysis } from './symbolic/index.js';
+import { candidateFlows, openConnection, reversedCandidates, type Connection } from './connections.js';
+import { CT_STATES } from './headerspace/layout.js';
+import { symbolicAnalysis, type SymbolicAnalysis } from './symbolic/index.js';
 
 export interface Tenant {
   name: string;
@@ -49,6 +55,8 @@ export interface IsolationResult {
   breaches: Breach[];
   /** Tenant i's own reachability witnesses (diagonal), for the picture. */
   isolated: boolean;
+  /** With `connections`: for every ordered pair of distinct tenants, whether A can open a connection to B. */
+  connections?: Connection[];
 }
 
 export function parseTenants(text: string, file: string): Tenant[] {
@@ -113,22 +121,43 @@ function addressSet(specs: string[], origin: { file: string; resource: string; f
 }
 
 export interface IsolationOptions extends EngineOptions {
+  /** Also the connection relation (first packet and reply accepted). */
+  connections?: boolean;
   maxNodes?: number;
   describeLines?: number;
+  /**
+   * List only the breaches decided by a rule or policy it holds for (the webhook: the object
+   * under review's), exactly as without it; `isolated` still tells whether any pair breaches,
+   * and the matrix counts only those outcomes. (() => false: whether isolated, and nothing else.)
+   */
+  decidedBy?: (o: Origin) => boolean;
+  /**
+   * The symbolic analysis of this very ruleset, to reuse (its rules' encodings are the costly
+   * part of a first run): its header space must have been made for the tenants' interfaces.
+   */
+  analysis?: SymbolicAnalysis;
 }
 
 export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: IsolationOptions = {}): IsolationResult {
-  const a = symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
+  const a = opts.analysis ?? symbolicAnalysis(ruleset, { ...opts, extraNames: tenants.flatMap((t) => t.interfaces ?? []) });
   const { hs } = a;
   const run = a.evaluator.run({ perRule: false, keepStates: true });
   const accepted = run.outcomes.filter((o) => o.verdict === 'accept' && o.local === false);
-  const ref = new ReferenceEngine(ruleset, opts);
+  let ref: ReferenceEngine | undefined;
   const matrix = tenants.map(() => tenants.map(() => 0));
   const breaches: Breach[] = [];
   const fromSpaces = tenants.map((t) => sourceSpace(a, t));
+  const connections: Connection[] = [];
+  const hasNat = a.plan.chains.some((c) => c.chain.base?.type === 'nat');
+  const deciderOf = (o: (typeof accepted)[number]) => (o.by === 'rule' ? a.plan.rules[o.rule!]!.rule.origin : o.by === 'policy' ? a.plan.chains[o.chain!]!.chain.origin : undefined);
+  const listed = accepted.map((o) => { const d = deciderOf(o); return !opts.decidedBy || (d !== undefined && opts.decidedBy(d)); });
+  let breached = false;
   tenants.forEach((A, i) => {
     tenants.forEach((B, j) => {
-      for (const o of accepted) {
+      const cell: Space[] = [];
+      for (const [k, o] of accepted.entries()) {
+        // An outcome not listed only matters as a breach, and only while none is known.
+        if (!listed[k] && (i === j || breached)) continue;
         const parts: Space[] = [];
         for (const st of o.states ?? []) {
           const src = hs.and(st.space, fromSpaces[i]!);
@@ -140,11 +169,17 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
         const x = hs.union(parts);
         hs.release(...parts);
         if (hs.isEmpty(x)) continue;
+        if (!listed[k]) {
+          breached = true;
+          hs.release(x);
+          continue;
+        }
         const count = hs.count(x);
         matrix[i]![j]! += count;
         if (i !== j) {
+          breached = true;
           const witness = hs.witness(x)!;
-          const trace = ref.evaluate(witness, { trace: true }).trace ?? [];
+          const trace = (ref ??= new ReferenceEngine(ruleset, opts)).evaluate(witness, { trace: true }).trace ?? [];
           const acceptedBy = trace.flatMap((e) =>
             e.kind === 'verdict' && e.verdict === 'accept' ? [ruleRef(a.plan, e.rule).label]
               : e.kind === 'policy' && e.verdict === 'accept' ? [policyRef(a.plan, e.chain).label] : []);
@@ -154,11 +189,50 @@ export function checkIsolation(ruleset: Ruleset, tenants: Tenant[], opts: Isolat
             cubes: hs.describe(x, { max: opts.describeLines ?? 4 }),
           });
         }
-        hs.release(x);
+        if (opts.connections && i !== j) cell.push(x);
+        else hs.release(x);
+      }
+      if (opts.connections && i !== j) {
+        const replies = replySpace(a, accepted, B, A, true);
+        // The proof takes replies in any ct state: one of an untracked connection is not established.
+        const any = hasNat || !cell.length ? undefined : replySpace(a, accepted, B, A, false);
+        const noReply = any !== undefined && hs.isEmpty(any);
+        if (any !== undefined) hs.release(any);
+        const candidates = cell.length ? [...candidateFlows(hs, cell), ...reversedCandidates(hs, replies)] : [];
+        ref ??= new ReferenceEngine(ruleset, opts);
+        connections.push(openConnection(ref.plan, ref.env, A.name, B.name, candidates, noReply));
+        hs.release(replies, ...cell);
       }
     });
   });
-  return { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: breaches.length === 0 };
+  const r: IsolationResult = { tenants: tenants.map((t) => t.name), matrix, breaches, isolated: !breached };
+  if (opts.connections) r.connections = connections;
+  return r;
+}
+
+/**
+ * Replies from B to A that get through: accepted forwarded packets (in ct state established, if
+ * `established`) from B's destinations to A's sources (addresses as the rules see them after any
+ * NAT), on any port and interface.
+ */
+function replySpace(a: ReturnType<typeof symbolicAnalysis>, accepted: ReturnType<ReturnType<typeof symbolicAnalysis>['evaluator']['run']>['outcomes'], B: Tenant, A: Tenant, established: boolean): Space {
+  const { hs } = a;
+  const est = established ? hs.equal('ctstate', BigInt(CT_STATES.indexOf('established'))) : hs.keep(hs.all);
+  const parts: Space[] = [];
+  for (const o of accepted) {
+    for (const st of o.states ?? []) {
+      for (const f of [4, 6] as const) {
+        if (!B.destinations[f].length || !A.sources[f].length) continue;
+        const s = a.evaluator.pred.addrNow(st, 'saddr', f, B.destinations[f]);
+        const d = a.evaluator.pred.addrNow(st, 'daddr', f, A.sources[f]);
+        parts.push(hs.intersect([st.space, est, s, d]));
+        hs.release(s, d);
+      }
+    }
+  }
+  const r = hs.union(parts);
+  hs.release(est, ...parts);
+  return r;
 }
 
 /** Packets from a tenant: original source in its sources, arriving on its interfaces if given. */

@@ -5,6 +5,7 @@ import { formatOrigin } from '../model/origin.js';
 import { formatPacket } from '../engine/packet.js';
 import type { Severity } from '../model/diagnostics.js';
 import { bySeverity, type Finding } from './findings.js';
+import type { Connection } from './connections.js';
 import type { IsolationResult } from './isolation.js';
 import { formatSide, type DiffResult } from './diff.js';
 
@@ -66,7 +67,29 @@ export function formatIsolation(r: IsolationResult): string {
     out.push(`      witness  ${formatPacket(b.witness)}`);
     out.push(`      accepted by ${b.acceptedBy.join(', ') || '(no rule: policies and no chains)'}`);
   }
+  if (r.connections) out.push('', ...formatConnections(r.connections));
   return out.join('\n') + '\n';
+}
+
+/** The connection relation: who can open a connection to whom, each with its witness flow. */
+function formatConnections(list: readonly Connection[]): string[] {
+  const out = ['  connections (first packet and reply accepted):'];
+  for (const c of list) {
+    if (c.opens) {
+      out.push(`  ✗ ${c.from} → ${c.to}: can open a connection`);
+      out.push(`      flow     ${formatPacket(c.flow!.flow)}`);
+      out.push(`      first    accepted, decided by ${c.decidedBy!.first.label}`);
+      out.push(`      reply    accepted, decided by ${c.decidedBy!.reply!.label}`);
+    } else if (c.exact) {
+      out.push(`  ✓ ${c.from} → ${c.to}: cannot open a connection (${c.reason === 'no-packet' ? 'no packet gets through' : 'packets get through, no reply gets back'})`);
+      if (c.flow) out.push(`      e.g.     ${formatPacket(c.flow.flow)}: reply ${c.flow.steps.at(-1)!.result.verdict}, decided by ${c.decidedBy!.reply?.label ?? c.decidedBy!.first.label}`);
+    } else {
+      out.push(`  ? ${c.from} → ${c.to}: no connection found among ${c.tried} candidate flow(s) whose first packet gets through`);
+      const step = c.flow!.failed === 'reply' ? 'reply' : 'first';
+      out.push(`      e.g.     ${formatPacket(c.flow!.flow)}: ${step} ${c.flow!.steps.at(-1)!.result.verdict}, decided by ${c.decidedBy![step]!.label}`);
+    }
+  }
+  return out;
 }
 
 export function isolationJson(r: IsolationResult): unknown {
@@ -78,6 +101,12 @@ export function isolationJson(r: IsolationResult): unknown {
       from: b.from, to: b.to, decidedBy: b.decidedBy.label, origin: b.decidedBy.origin, acceptedBy: b.acceptedBy,
       packets: b.cubes, headers: b.count, witness: formatPacket(b.witness), witnessPacket: b.witness,
     })),
+    ...(r.connections ? {
+      connections: r.connections.map((c) => ({
+        from: c.from, to: c.to, opens: c.opens, exact: c.exact, ...(c.reason ? { reason: c.reason } : {}), tried: c.tried,
+        ...(c.flow ? { flow: formatPacket(c.flow.flow), failed: c.flow.failed, first: c.decidedBy!.first.label, reply: c.decidedBy!.reply?.label } : {}),
+      })),
+    } : {}),
   };
 }
 

@@ -25,8 +25,13 @@ import { print } from './options.js';
 export { resultJson };
 export { openPackets } from '../engine/stream/lines.js';
 
-/** Bytes of packet lines per chunk (some 12,000 lines of the usual length). */
-const CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes of packet lines per chunk, by format: some 3,000 lines of the usual length for text, some
+ * 800 for JSON (whose results are some 20 times their lines, text's some 6), so that a chunk's
+ * output (1-2 MB) is written while it is still in the processor's cache. 1M packets, one thread:
+ * 1 MiB chunks for both (40 MB of JSON per chunk) took a third more time formatting JSON.
+ */
+const CHUNK_BYTES = { text: 1 << 18, json: 1 << 16 };
 /** An input shorter than this (some 50,000 lines) is evaluated in this thread: no worker start cost. */
 export const POOL_BYTES = 4 << 20;
 /** Packets per write with --trace. */
@@ -51,7 +56,7 @@ export async function evaluateStream(classifier: Classifier, given: Packet[], so
     if (given.length) await out.write(given.length, perPacket(classifier, given, opts));
     if (source) {
       const spares = new Spares(SPARES);
-      const chunks = rawChunks(source, CHUNK_BYTES, spares);
+      const chunks = rawChunks(source, opts.format === 'json' ? CHUNK_BYTES.json : CHUNK_BYTES.text, spares);
       if (opts.trace) await traced(classifier, chunks, source.file, opts, out);
       else workers = await batched(classifier, chunks, spares, source.file, opts, out);
     }
@@ -74,10 +79,11 @@ type Done = ChunkResult & { bytes: Buffer; from?: Recycler };
 async function batched(classifier: Classifier, chunks: AsyncGenerator<Buffer>, spares: Spares, file: string, opts: StreamOptions, out: Results): Promise<number> {
   const json = opts.format === 'json';
   const { head, big } = await lookahead(chunks, POOL_BYTES);
-  // By default the pool starts only from 4 cores on. On 2 cores the main thread's reading and
-  // writing and one worker compete, and handing results between threads cost more than the second
-  // core saved (1M packets, CLI at load 2: text 2.12 s on the pool against 2.04 s in one thread;
-  // at load 5-20 the pool lost by more, JSON 6.3 s against 4.2 s). `--workers N` chooses.
+  // By default the pool starts only from 4 cores on, for text and JSON alike. On 2 cores the main
+  // thread's reading and writing and one worker compete, and handing results between threads cost
+  // more than the second core saved (1M packets, CLI at load 2: text 2.12 s on the pool against
+  // 2.04 s in one thread; at load 15, JSON 7.18 s wall and 2.59 s CPU on the pool against 5.80 s
+  // and 1.87 s in one thread, text 8.55 s / 2.52 s against 8.41 s / 1.94 s). `--workers N` chooses.
   const cores = availableParallelism();
   const workers = Math.min(opts.workers ?? (cores >= 4 ? cores : 1), MAX_WORKERS);
   const all = (async function* () {
@@ -209,23 +215,39 @@ function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOption
  * Writes (a string made terminal-safe, bytes as they are), then waits until the output takes more;
  * a closed output ends the run quietly. Bytes go back to `from` for reuse when the output is a file
  * descriptor's stream (a file, pipe or terminal), which is done with them when it calls back; other
- * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone.
+ * streams (a PassThrough, say) may hand the very buffer on, so theirs are left alone. Bytes to
+ * recycle are waited for until that callback too: a file's stream writes at once but calls back on
+ * the next tick, which a run that never waits for the event loop (a file read in this thread)
+ * would put off to its very end, every chunk then taking fresh memory.
  */
 function write(ctx: CliContext, data: string | Buffer, from?: Recycler): Promise<void> {
   const out = ctx.stdout;
   if (out.destroyed || out.writableEnded) return Promise.reject(new ExitCode(EXIT.ok));
   // Buffers come terminal-safe already (engine/stream/format.ts).
-  const fd = typeof (out as { fd?: unknown }).fd === 'number';
-  const ok = typeof data === 'string' ? print(ctx, data) : out.write(data, fd && from ? (e) => e || from.recycle(data) : undefined);
-  if (ok) return Promise.resolve();
+  const recycle = typeof data !== 'string' && typeof (out as { fd?: unknown }).fd === 'number' && from;
+  let called = !recycle;
+  let wake: (() => void) | undefined;
+  const ok = typeof data === 'string'
+    ? print(ctx, data)
+    : out.write(data, recycle ? (e) => {
+      if (!e) recycle.recycle(data);
+      called = true;
+      wake?.();
+    } : undefined);
+  if (ok && called) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    let drained = ok;
     const done = (e?: unknown) => {
-      out.off('drain', drained).off('close', closed).off('error', closed);
+      out.off('drain', drain).off('close', closed).off('error', closed);
       if (e === undefined) resolve();
       else reject(e);
     };
-    const drained = () => done();
+    wake = () => (out.destroyed ? closed() : drained && done());
+    const drain = () => {
+      drained = true;
+      if (called) done();
+    };
     const closed = () => done(new ExitCode(EXIT.ok));
-    out.on('drain', drained).on('close', closed).on('error', closed);
+    out.on('drain', drain).on('close', closed).on('error', closed);
   });
 }

@@ -4,6 +4,7 @@
 // becomes a short op stream run in order. Plus the hook pipelines of plan.ts, the host's local
 // addresses and the masquerade addresses. Pure: the same Ruleset gives the same words.
 
+import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
@@ -369,8 +370,9 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         w.push(hdr(L.OP_COUNTER), plan.counterAt.get(`${id}:${e}`)!);
         break;
       case 'set-mark': {
-        const src = x.value === 'meta mark' ? 1 : x.value === 'ct mark' ? 2 : 0;
-        w.push(hdr(L.OP_SETMARK), x.key === 'ct mark' ? 1 : 0, src, typeof x.value === 'number' ? x.value : 0);
+        const op = markOp(x);
+        const src = op.source === 'meta mark' ? 1 : op.source === 'ct mark' ? 2 : 0;
+        w.push(hdr(L.OP_SETMARK), x.key === 'ct mark' ? 1 : 0, src, op.and, op.xor);
         break;
       }
       case 'notrack':
@@ -382,6 +384,9 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         break;
       case 'nat':
         w.push(hdr(L.OP_NAT), ...natOperands(x));
+        break;
+      case 'fib':
+        w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0);
         break;
     }
   }

@@ -9,6 +9,8 @@
 //   formatResult(c.plan, r)
 //   c.evaluateBatch(packets) / c.columns + c.runBatch(n)   // many packets, one WASM call per batch
 //   c.counters()         // per counter statement: packets, bytes
+//   evaluateFlow(c.plan, c.env, parseFlow('tcp 10.0.0.5:40000 -> 10.42.1.7:80 iif eth0 oif eth1'))
+//                        // a whole connection: first packet, reply, next packet (flow.ts)
 //
 // compileRuleset throws NftlensError for rulesets the kernel would refuse (ENGINE_LOOP,
 // NFT_REFERENCE, MODEL_INVALID); warnings (ENGINE_ORDER) are in c.diagnostics.
@@ -52,3 +54,4 @@ export { formatPacket, makePacket, packetFromJson, parsePacket, parsePacketLine,
 export type { EvalOptions } from './reference.js';
 export { formatResult, formatEvent, ruleLabel, chainLabel, type EvalResult, type FinalVerdict, type TraceEvent } from './result.js';
 export type { Plan, PathHook } from './plan.js';
+export { evaluateFlow, parseFlow, type FlowResult, type FlowStep, type FlowStepName } from './flow.js';

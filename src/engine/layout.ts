@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 11;
+export const LAYOUT_VERSION = 14;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -168,11 +168,12 @@ export const RULE_VERDICT = 0x80000000;
 export const OP_END = 0; // the rule ends without verdict: next rule
 export const OP_MATCH = 1; // [slot, width, mask, neg, req, n, n × (lo[width], hi[width])]
 export const OP_COUNTER = 2; // [counter id]
-export const OP_SETMARK = 3; // [key: 0 meta / 1 ct, source: 0 constant / 1 meta / 2 ct, value]
+export const OP_SETMARK = 3; // [key: 0 meta / 1 ct, source: 0 constant / 1 meta / 2 ct, and, xor]: (source & and) ^ xor
 export const OP_NOTRACK = 4; // []
 export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or the header
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
+export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
 /**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
  * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne,

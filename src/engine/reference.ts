@@ -10,23 +10,42 @@
 // (ICMP in IPv6, ICMPv6 in IPv4: packet.ts `trackable`) reads `invalid` after it too. NAT
 // chains run only for a new connection; a NAT statement accepts and ends the nat chains of that
 // hook (nf_nat_inet_fn).
-// Not modelled: the kernel rewrites later packets of a connection (ct established/related) with
-// the mapping its first packet got; the model, which sees one packet, leaves them as they are.
+// A packet of a tracked connection (not its first) is rewritten by conntrack's NAT with the mapping
+// the first packet got only when the caller says what it is (`conntrackNat`, flow.ts does): the
+// model, which sees one packet, leaves it as it is otherwise.
 
+import { applyMarkOp, markOp } from '../model/mark-op.js';
 import type { ConcatMatch, Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
+import { fibLocal } from './fib.js';
 import type { Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
-import { natFamily, type PathHook, type Plan } from './plan.js';
+import { natFamily, sees, type PathHook, type Plan } from './plan.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
 
 export interface EvalOptions {
   trace?: boolean;
   /** Evaluate one hook alone (the packet enters it as it is); default: the packet's whole path. */
   hook?: PathHook;
+}
+
+/** A tuple half conntrack's NAT writes: an address and (for protocols with ports) a port. */
+export interface NatTarget {
+  addr: string;
+  port: number;
+}
+
+export interface ReferenceOptions extends EvalOptions {
+  /**
+   * The rewrite conntrack's NAT applies to this packet of an existing connection (not ct new):
+   * its destination at the DST-manip hooks (prerouting, output: NF_IP_PRI_NAT_DST, -100), its
+   * source at the SRC-manip hooks (input, postrouting: NF_IP_PRI_NAT_SRC, 100) — nf_nat_packet
+   * from nf_nat_inet_fn, whose hooks exist in a family once it has any nat chain.
+   */
+  conntrackNat?: { dst?: NatTarget; src?: NatTarget };
 }
 
 /** Protocols whose NAT rewrites ports (nf_nat_l4proto_unique_tuple). */
@@ -58,7 +77,7 @@ const WITH_CT = new Set<CtState>(['new', 'established', 'related']);
 const hasCt = (s: State) => s.tracked && !s.untracked && WITH_CT.has(s.ct);
 const ctSeen = (s: State): CtState => (s.untracked ? 'untracked' : s.tracked ? s.ct : 'invalid');
 
-export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opts: EvalOptions = {}, counters?: Float64Array): EvalResult {
+export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opts: ReferenceOptions = {}, counters?: Float64Array): EvalResult {
   const s: State = {
     pkt,
     ct: trackable(pkt) ? pkt.ctState : 'invalid',
@@ -96,7 +115,14 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     s.trace?.push({ kind: 'hook', hook });
     s.iif = hook === 'output' || (hook === 'postrouting' && pkt.local) ? '' : pkt.iifname;
     s.oif = hook === 'prerouting' || hook === 'input' ? '' : pkt.oifname;
-    for (const slot of plan.pipelines[pkt.family][hook]) {
+    const ctNat = opts.conntrackNat?.[hook === 'prerouting' || hook === 'output' ? 'dst' : 'src'];
+    let ctNatDone = ctNat === undefined || hook === 'forward';
+    const slots = plan.pipelines[pkt.family][hook];
+    for (const slot of slots) {
+      if (!ctNatDone && natHookReached(plan, pkt.family, hook, slot)) {
+        conntrackRewrite(s, hook, ctNat!);
+        ctNatDone = true;
+      }
       if (slot.kind === 'conntrack') {
         if (!s.untracked) s.tracked = true;
         s.trace?.push({ kind: 'conntrack', state: ctSeen(s) });
@@ -120,6 +146,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
       }
       if (verdict !== 'accept') break;
     }
+    if (!ctNatDone && verdict === 'accept') conntrackRewrite(s, hook, ctNat!);
     if (verdict === 'accept' && !opts.hook && hook === 'prerouting') path.push(route());
     if (verdict === 'accept' && !opts.hook && hook === 'forward') path.push('postrouting');
   }
@@ -141,6 +168,41 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
   }
   if (s.trace) result.trace = s.trace;
   return result;
+}
+
+/**
+ * Whether nf_nat's hook runs before this slot: the nat slot itself, or a chain of higher priority
+ * (of equal priority, one created after the family's first nat chain runs first, as plan.ts orders
+ * ties). Without any nat chain in the family the hook does not exist, nor does a mapping to apply.
+ */
+function natHookReached(plan: Plan, family: 4 | 6, hook: PathHook, slot: Plan['pipelines'][4]['prerouting'][number]): boolean {
+  if (slot.kind === 'nat') return true;
+  if (slot.kind !== 'chain') return false;
+  const prio = plan.chains[slot.chain]!.chain.base!.priority;
+  const natPrio = hook === 'prerouting' || hook === 'output' ? -100 : 100;
+  if (prio !== natPrio) return prio > natPrio;
+  const firstNat = plan.chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, family));
+  return firstNat !== undefined && slot.chain < firstNat.id;
+}
+
+/** Conntrack's NAT on a packet of an existing connection: destination at DST hooks, source at SRC hooks. */
+function conntrackRewrite(s: State, hook: PathHook, to: NatTarget): void {
+  const dst = hook === 'prerouting' || hook === 'output';
+  const addr = addressOf(to.addr)!.value;
+  const ports = NAT_PORT_PROTOS.has(s.pkt.l4proto);
+  if (dst) {
+    s.daddr = addr;
+    if (ports) s.dport = to.port;
+  } else {
+    s.saddr = addr;
+    if (ports) s.sport = to.port;
+  }
+  s.trace?.push({ kind: 'conntrack-nat', manip: dst ? 'dst' : 'src', to: formatTarget(s.pkt.family, to.addr, ports ? to.port : undefined) });
+}
+
+function formatTarget(family: 4 | 6, addr: string, port: number | undefined): string {
+  if (port === undefined) return addr;
+  return family === 6 ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 /** One base chain with the chains it jumps to; how it ended and which rule (if any) ended it. */
@@ -212,6 +274,13 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
       return 'next';
     }
     enter();
+    if (expr.kind === 'fib') {
+      // Not a leading match (the engine classifies on header fields only): it runs once the
+      // rule is entered, like a match after a statement.
+      if (fibLocal(env, s.pkt.family, expr.addr === 'saddr' ? s.saddr : s.daddr) === (expr.op === '==')) continue;
+      s.trace?.push({ kind: 'fail', rule: id, expr: e });
+      return 'next';
+    }
     switch (expr.kind) {
       case 'counter': {
         const c = plan.counterAt.get(`${id}:${e}`)!;
@@ -228,7 +297,8 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
           s.trace?.push({ kind: 'fail', rule: id, expr: e });
           return 'next';
         }
-        const v = expr.value === 'ct mark' ? s.ctMark : expr.value === 'meta mark' ? s.mark : expr.value;
+        const op = markOp(expr);
+        const v = applyMarkOp(op, op.source === 'ct mark' ? s.ctMark : op.source === 'meta mark' ? s.mark : 0);
         if (expr.key === 'meta mark') s.mark = v;
         else if (hasCt(s)) s.ctMark = v;
         break;

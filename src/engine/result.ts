@@ -14,6 +14,8 @@ export type TraceEvent =
   | { kind: 'hook'; hook: PathHook }
   /** Conntrack ran (prerouting/output, priority -200); `state` is what rules see from now on. */
   | { kind: 'conntrack'; state: CtState }
+  /** Conntrack's NAT rewrote a packet of an existing connection (its destination or source). */
+  | { kind: 'conntrack-nat'; manip: 'src' | 'dst'; to: string }
   /** The routing decision: to this host (input) or forwarded. */
   | { kind: 'route'; local: boolean }
   | { kind: 'chain'; chain: number; via: 'hook' | 'jump' | 'goto' }
@@ -92,6 +94,7 @@ export function formatEvent(plan: Plan, e: TraceEvent): string {
   switch (e.kind) {
     case 'hook': return `hook ${e.hook}`;
     case 'conntrack': return `  conntrack: ct state ${e.state}`;
+    case 'conntrack-nat': return `  conntrack nat: ${e.manip === 'dst' ? 'destination' : 'source'} → ${e.to}`;
     case 'route': return `route: ${e.local ? 'local (input)' : 'forward'}`;
     case 'chain': return `  ${e.via === 'hook' ? 'chain' : e.via} ${chainLabel(plan, e.chain)}`;
     case 'nat-skip': return `  skip nat chain ${chainLabel(plan, e.chain)} (not a new connection)`;

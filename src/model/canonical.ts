@@ -8,6 +8,7 @@
 // default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
 import type { ConcatMatch, Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
 
 export interface CanonicalRuleset {
@@ -70,6 +71,10 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
     if (e.kind === 'match') {
       const c = canonicalMatch(e, family);
       if (c) run.push(c);
+    } else if (e.kind === 'fib') {
+      // A match too (no side effect), but not one of the run's header fields: kept in place.
+      flush();
+      exprs.push({ stmt: 'fib', addr: e.addr, op: e.op, type: e.type });
     }
     else {
       flush();
@@ -115,7 +120,7 @@ export function canonicalMatch(m: Match, family: Family): CanonicalMatch | undef
     const holds = value.includes(own) === (m.op === '==');
     if (holds) return undefined;
   }
-  const out: CanonicalMatch = { match: field, op: m.op, value };
+  const out: CanonicalMatch = { match: m.ifindex ? (field === 'meta iifname' ? 'meta iif' : 'meta oif') : field, op: m.op, value };
   // With nothing to compare against, the mask does not matter.
   if (m.mask !== undefined && value.length > 0) out.mask = m.mask;
   return out;
@@ -144,8 +149,12 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
     }
     case 'counter':
       return { stmt: 'counter' };
-    case 'set-mark':
-      return { stmt: 'set-mark', key: s.key, value: s.value };
+    case 'set-mark': {
+      // `meta mark & 0 ^ c` writes the constant c (reading meta mark never fails; ct mark can).
+      const op = markOp(s);
+      if (op.source === undefined || (op.source === 'meta mark' && op.and === 0)) return { stmt: 'set-mark', key: s.key, value: op.xor };
+      return { stmt: 'set-mark', key: s.key, value: op.source, ...markOpFields(op.and, op.xor) };
+    }
     case 'notrack':
       return { stmt: 'notrack' };
     case 'mss-clamp':

@@ -87,7 +87,23 @@ export interface Rule {
   origin: Origin;
 }
 
-export type Expr = Match | ConcatMatch | Statement;
+export type Expr = Match | ConcatMatch | Statement | FibMatch;
+
+/**
+ * `fib daddr type local`, `fib saddr type != local`: whether the routing table has the packet's
+ * (current) address as one of the host's own. Answered from the environment: the declared local
+ * and interface addresses, plus loopback (127.0.0.0/8, ::1), as the kernel's local table holds
+ * them. Only the `local` type of a lone address is modelled; other types and lookups through an
+ * interface (`. iif`, `. oif`) or for the output interface (reverse path) stay refused. Not a
+ * leading match: the engine runs it as an op after the rule's classified matches.
+ */
+export interface FibMatch {
+  kind: 'fib';
+  addr: 'saddr' | 'daddr';
+  op: '==' | '!=';
+  type: 'local';
+  origin: Origin;
+}
 
 // ─── matches ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -131,6 +147,12 @@ export interface Match {
   op: '==' | '!=';
   /** Bits kept before comparing: `tcp flags & (syn|ack) == syn`, `meta mark & 0xff != 0`. */
   mask?: number;
+  /**
+   * On `meta iifname`/`oifname`: written `meta iif`/`oif`, the interface index nft resolves from
+   * the name when it loads the rule (it refuses a name no interface has). Against a packet it is
+   * the exact name (no wildcard); it renders back as `iif`/`oif`.
+   */
+  ifindex?: true;
   value: MatchValue;
   /** The named set of the table the value comes from (`ip daddr @blocked`); the value holds its elements. */
   set?: string;
@@ -165,11 +187,20 @@ export interface CounterStmt {
   origin: Origin;
 }
 
-/** `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark). */
+/**
+ * `meta mark set 0x10`, `ct mark set 5`, `meta mark set ct mark` (Liqo's metamarkfromctmark), and
+ * mark arithmetic `meta mark set meta mark & 0xff00 | 0x1`, `ct mark set meta mark ^ 0x4000`: with a
+ * mark as `value`, the field becomes `(value & and) ^ xor` — the kernel's nft_bitwise, to which nft
+ * folds every chain of `&`, `|`, `^` with constants (see src/model/mark-op.ts).
+ */
 export interface SetMarkStmt {
   kind: 'set-mark';
   key: 'meta mark' | 'ct mark';
   value: number | 'meta mark' | 'ct mark';
+  /** Only with a mark `value`; absent: 0xffffffff (all bits kept). */
+  and?: number;
+  /** Only with a mark `value`; absent: 0. */
+  xor?: number;
   origin: Origin;
 }
 

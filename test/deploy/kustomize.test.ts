@@ -2,12 +2,13 @@
 // minimal per component (exact verbs, no wildcards, each workload's ServiceAccount bound), webhook
 // configurations whose service, port and paths reach the webhook server as it serves, the
 // certificate's names and CA injection, the agent's NET_ADMIN and the webhook's non-root user, the
-// vendored CRD, and the image definition.
+// vendored CRD with its status patch, and the image definition.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { WEBHOOK_PATHS } from '../../src/services/webhook/server.js';
 import { kubectl, noKubectl } from '../support/kubectl.js';
+import { firewallConfigurationCrd } from '../support/kube-fake/liqo-crds.js';
 
 type Obj = Record<string, any>;
 
@@ -34,10 +35,19 @@ describe.skipIf(noKubectl)('deploy/ rendered by kubectl kustomize', () => {
     for (const o of objects) expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(clusterScoped.has(o.kind) ? undefined : 'nftlens-system');
   });
 
-  it('vendors Liqo\'s CRD unchanged', () => {
+  it('vendors Liqo\'s CRD, changed only by the status patch: reason, message and observedGeneration declared', () => {
     const vendored = parse(readFileSync('deploy/crds/networking.liqo.io_firewallconfigurations.yaml', 'utf8'));
     const rendered = one('CustomResourceDefinition');
-    expect(rendered.spec).toEqual(vendored.spec);
+    expect(rendered.spec).toEqual(firewallConfigurationCrd(true).spec);
+    expect(rendered.spec).not.toEqual(vendored.spec);
+    const props = (spec: Obj) => spec.versions[0].schema.openAPIV3Schema.properties.status.properties.conditions.items.properties;
+    expect(Object.keys(props(vendored.spec)).sort()).toEqual(['host', 'lastTransitionTime', 'status', 'type']);
+    expect(Object.keys(props(rendered.spec)).sort()).toEqual(['host', 'lastTransitionTime', 'message', 'observedGeneration', 'reason', 'status', 'type']);
+    expect(props(rendered.spec).observedGeneration).toMatchObject({ type: 'integer', format: 'int64' });
+    // Apart from the three fields, the spec is Liqo's.
+    const stripped = structuredClone(rendered.spec);
+    for (const k of ['reason', 'message', 'observedGeneration']) delete props(stripped)[k];
+    expect(stripped).toEqual(vendored.spec);
     expect(rendered.spec.versions[0].subresources).toEqual({ status: {} });
   });
 
@@ -46,6 +56,7 @@ describe.skipIf(noKubectl)('deploy/ rendered by kubectl kustomize', () => {
     expect(rules('nftlens-agent')).toEqual([
       { groups: ['networking.liqo.io'], resources: ['firewallconfigurations'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
       { groups: ['networking.liqo.io'], resources: ['firewallconfigurations/status'], verbs: ['get', 'patch', 'update'] },
+      { groups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(rules('nftlens-webhook')).toEqual([{ groups: ['networking.liqo.io'], resources: ['firewallconfigurations'], verbs: ['list'] }]);
     for (const role of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {

@@ -120,6 +120,9 @@ function stmtArb(): fc.Arbitrary<Statement> {
     fc.constant<Statement>({ kind: 'counter', origin: o }),
     fc.record({ key: pick(['meta mark', 'ct mark'] as const), value: fc.oneof(pick([0, 1, 2, 3, 0x10]), pick(['meta mark', 'ct mark'] as const)) })
       .map((x): Statement => ({ kind: 'set-mark', ...x, origin: o })),
+    // Mark arithmetic: `(source & and) ^ xor`, with masks that keep, clear and flip the low bits matched above.
+    fc.record({ key: pick(['meta mark', 'ct mark'] as const), value: pick(['meta mark', 'ct mark'] as const), and: pick([0, 0xf0, 0xfffffffe, 0xffffffff]), xor: pick([0, 1, 0x10, 0x11]) })
+      .map((x): Statement => ({ kind: 'set-mark', ...x, origin: o })),
     fc.constant<Statement>({ kind: 'notrack', origin: o }),
     fc.constant<Statement>({ kind: 'log', origin: o }),
     fc.constant<Statement>({ kind: 'mss-clamp', size: 'rt mtu', origin: o }),
@@ -149,7 +152,8 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family)];
+  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, type: 'local', origin: o }));
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib];
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
     const r: Rule = { exprs, origin: o };

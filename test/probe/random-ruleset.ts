@@ -43,7 +43,7 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       case 4: return [m('ct state', chance(0.5) ? pick(['new', 'established', 'invalid']) : { set: ['established', 'invalid'] })];
       case 5: return [m('meta l4proto', pick([1, 6, 17, 99]))];
       case 6: return [m('meta mark', pick([0, 0x10, 0x20]))];
-      case 7: return [m('ct mark', pick([0, 0x5]))];
+      case 7: return [m('ct mark', pick([0, 0x5, 0x1]))];
       default: return v6ok ? [m(pick(['ip6 saddr', 'ip6 daddr'] as const), { prefix: 'fd00::', len: pick([16, 64]) })] : [m('th dport', pick(PORTS))];
     }
   };
@@ -97,6 +97,13 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
     const rules: Rule[] = [
       rule([m('meta l4proto', 6, '=='), m('th dport', pick(PORTS), '=='), { kind: 'set-mark', key: 'meta mark', value: 0x10, origin: O }]),
       rule([m('meta l4proto', 17, '=='), { kind: 'set-mark', key: 'ct mark', value: 0x5, origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'ct mark', origin: O }]),
+      // Mark arithmetic: `meta mark set meta mark & 0xffffff0f | 0x20` turns 0x10 into 0x20;
+      // `ct mark set meta mark ^ 0x4` turns udp's 0x5 into 0x1.
+      rule([m('meta l4proto', 6, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', and: 0xffffff0f, xor: 0x20, origin: O }]),
+      rule([m('meta l4proto', 17, '=='), { kind: 'set-mark', key: 'ct mark', value: 'meta mark', xor: 0x4, origin: O }]),
+      // fib: no forwarded packet has a local address, so `!= local` marks them all.
+      rule([{ kind: 'fib', addr: 'daddr', op: '==', type: 'local', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 0x30, origin: O }]),
+      rule([{ kind: 'fib', addr: 'saddr', op: '!=', type: 'local', origin: O }, m('th dport', 8080, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1, origin: O }]),
     ];
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }

@@ -65,7 +65,7 @@ export function ruleMatchSpace(hs: HeaderSpace, rule: Rule): RuleMatchSpace {
   const stop = end < 0 ? rule.exprs.length : end;
   const matches = rule.exprs.slice(0, stop).filter((e): e is Match => e.kind === 'match');
   const space = matchesSpace(hs, matches);
-  return { space, end: stop, complete: !rule.exprs.slice(stop).some((e) => e.kind === 'match') };
+  return { space, end: stop, complete: !rule.exprs.slice(stop).some((e) => e.kind === 'match' || e.kind === 'fib') };
 }
 
 function changesFields(e: Expr): boolean {
@@ -80,6 +80,7 @@ function changesFields(e: Expr): boolean {
     case 'set-mark':
     case 'notrack':
     case 'nat':
+    case 'fib': // not a header field of the space: the rule's match ends before it
       return true;
   }
 }

@@ -37,29 +37,54 @@ export class ColumnWriter {
   write(b: FlowBatch, start: number, n: number): void {
     const c = this.classifier.columns;
     const NEW = CT_STATE.new!;
+    const [nfproto, l4proto, sport, dport, iifc, oifc, ctstate, mark, ctmark, flags, len, localc, hook, masqc] = [
+      L.K_NFPROTO, L.K_L4PROTO, L.K_SPORT, L.K_DPORT, L.K_IIF, L.K_OIF, L.K_CTSTATE, L.K_MARK, L.K_CTMARK, L.K_FLAGS, L.B_LEN, L.B_LOCAL, L.B_HOOK, L.B_MASQ,
+    ].map((k) => c[k]!) as Uint32Array[];
+    const [s0, s1, s2, s3, d0, d1, d2, d3] = [0, 1, 2, 3, 4, 5, 6, 7].map((w) => c[w < 4 ? L.K_SADDR + w : L.K_DADDR + w - 4]!) as Uint32Array[];
+    let lastIif: string | undefined;
+    let lastOif: string | undefined;
+    let lastV4 = false;
+    let iifClass = 0;
+    let oifClass = 0;
+    let masq = 0;
     for (let i = 0; i < n; i++) {
       const f = start + i;
       const v4 = b.family[f] === 4;
-      c[L.K_NFPROTO]![i] = v4 ? 2 : 10;
-      for (let w = 0; w < 4; w++) {
-        c[L.K_SADDR + w]![i] = b.saddr[f * 4 + w]!;
-        c[L.K_DADDR + w]![i] = b.daddr[f * 4 + w]!;
-      }
-      c[L.K_L4PROTO]![i] = b.l4proto[f]!;
-      c[L.K_SPORT]![i] = b.sport[f]!;
-      c[L.K_DPORT]![i] = b.dport[f]!;
+      nfproto[i] = v4 ? 2 : 10;
+      s0[i] = b.saddr[f * 4]!;
+      s1[i] = b.saddr[f * 4 + 1]!;
+      s2[i] = b.saddr[f * 4 + 2]!;
+      s3[i] = b.saddr[f * 4 + 3]!;
+      d0[i] = b.daddr[f * 4]!;
+      d1[i] = b.daddr[f * 4 + 1]!;
+      d2[i] = b.daddr[f * 4 + 2]!;
+      d3[i] = b.daddr[f * 4 + 3]!;
+      l4proto[i] = b.l4proto[f]!;
+      sport[i] = b.sport[f]!;
+      dport[i] = b.dport[f]!;
       const iif = b.iifname[f] || this.d.iif;
       const oif = b.oifname[f] || this.d.oif;
-      c[L.K_IIF]![i] = this.classes.get(iif);
-      c[L.K_OIF]![i] = this.classes.get(oif);
-      c[L.K_CTSTATE]![i] = NEW;
-      c[L.K_MARK]![i] = b.mark[f]!;
-      c[L.K_CTMARK]![i] = 0;
-      c[L.K_FLAGS]![i] = b.tcpFlags[f]!;
-      c[L.B_LEN]![i] = b.length[f]!;
-      c[L.B_LOCAL]![i] = this.isLocal(b, f) ? L.LOCAL_GENERATED : 0;
-      c[L.B_HOOK]![i] = 0;
-      c[L.B_MASQ]![i] = (v4 ? this.masq4 : this.masq6).get(oif);
+      // Most flows name the interfaces of the flow before (or none): no look-up for them.
+      if (iif !== lastIif) {
+        lastIif = iif;
+        iifClass = this.classes.get(iif);
+      }
+      if (oif !== lastOif || v4 !== lastV4) {
+        lastOif = oif;
+        lastV4 = v4;
+        oifClass = this.classes.get(oif);
+        masq = (v4 ? this.masq4 : this.masq6).get(oif);
+      }
+      iifc[i] = iifClass;
+      oifc[i] = oifClass;
+      ctstate[i] = NEW;
+      mark[i] = b.mark[f]!;
+      ctmark[i] = 0;
+      flags[i] = b.tcpFlags[f]!;
+      len[i] = b.length[f]!;
+      localc[i] = this.isLocal(b, f) ? L.LOCAL_GENERATED : 0;
+      hook[i] = 0;
+      masqc[i] = masq;
     }
   }
 

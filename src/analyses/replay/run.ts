@@ -1,5 +1,6 @@
 // One replay over a flow source, for the CLI and the HTTP service alike: on `workers` threads
-// when the file is a conntrack or JSON-lines one and more than one is asked for (parallel.ts),
+// when the file is a conntrack or JSON-lines one and more than one is asked for (parallel.ts;
+// the workers read a regular file's byte ranges themselves),
 // else a batch at a time in this thread. `progress` is told after each batch (or chunk); a
 // `signal` that aborts stops the replay between two batches with its reason.
 
@@ -18,8 +19,12 @@ export async function runReplay(source: FlowSource, proposal: Classifier, baseli
   const fmt = source.format;
   if (opts.workers > 1 && (fmt === 'conntrack' || fmt === 'jsonl')) {
     const { replayParallel } = await import('./parallel.js');
-    return replayParallel(source.raw(), source.file, fmt, proposal, baseline, defaults, opts.workers, (r) => {
+    // A regular file's workers read their own byte ranges of it; standard input's bytes are handed over.
+    const input = source.path !== undefined && source.read.size !== undefined ? { path: source.path, size: source.read.size } : { raw: source.raw() };
+    if ('path' in input) source.close();
+    return replayParallel(input, source.file, fmt, proposal, baseline, defaults, opts.workers, (r, bytes) => {
       opts.signal?.throwIfAborted();
+      if (bytes !== undefined) source.read.bytes = bytes;
       opts.progress?.(r);
     });
   }

@@ -10,13 +10,16 @@
 //   outcomes           the final verdict partition, per deciding rule or policy, as the engine's
 //                      EvalResult reports it (verdict, by, rule, chain)
 
+import { ALL_BITS, applyMarkOp, markOp, type MarkOp } from '../../model/mark-op.js';
 import type { Expr, NatStmt, Rule } from '../../model/ruleset.js';
 import { prefixMask, valueIntervals } from '../../model/values.js';
 import { addressOf } from '../../engine/addr.js';
 import type { Environment } from '../../engine/environment.js';
+import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
 import type { FinalVerdict } from '../../engine/result.js';
+import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { boxesApart, ruleBoxes } from './boxes.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
@@ -155,11 +158,19 @@ export class SymbolicEvaluator {
         const slot = pipeline[i]!;
         if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
         if (slot.kind === 'chain') {
+          // When a base chain comes next, it ends every packet its own way (a rule or its policy)
+          // and which rule of this one accepted is forgotten there: the accepted parts go on as
+          // one state per substitution and flags, instead of one walk each through every later
+          // chain (with many tables at a hook, as many walks as paths through them).
+          const merge = pipeline[i + 1]?.kind === 'chain';
+          const onward: SymState[] = [];
           for (const end of this.runBase(s, slot.chain)) {
             const l2 = this.lastOf(end, l);
-            if (end.verdict === 'accept') go(end.st, i + 1, l2);
-            else done(end.st, l2);
+            if (end.verdict !== 'accept') done(end.st, l2);
+            else if (merge) onward.push(end.st);
+            else go(end.st, i + 1, l2);
           }
+          for (const m of this.mergeStates(onward)) go(m, i + 1, l);
           return;
         }
         // NAT chains: only a connection's first packet (ct new with an entry) goes through them.
@@ -420,13 +431,28 @@ export class SymbolicEvaluator {
           case 'mss-clamp':
             nextCur.push(c);
             break;
+          case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
+            throw unanalysed(x);
+          case 'fib': {
+            // fib ADDR type local: the current address (after NAT) is the host's or loopback.
+            const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));
+            const local = hs.union(parts);
+            hs.release(...parts);
+            const m = x.op === '==' ? local : hs.diff(hs.all, local);
+            if (m !== local) hs.release(local);
+            const [pass, fail] = this.split(c, m);
+            hs.release(m, c.space);
+            if (fail) out.push(['next', fail]);
+            if (pass) nextCur.push(pass);
+            break;
+          }
           case 'set-mark': {
             const ct = this.pred.hasCt(c.ctx);
             const [withCt, without] = this.split(c, ct);
             hs.release(c.space);
             const value = (s: SymState): MarkSub => (typeof x.value === 'number'
               ? { const: BigInt(x.value) }
-              : (x.value === 'ct mark' ? s.sub.ctmark : s.sub.mark) ?? { field: x.value === 'ct mark' ? 'ctmark' : 'mark' });
+              : composeMark((x.value === 'ct mark' ? s.sub.ctmark : s.sub.mark) ?? { field: x.value === 'ct mark' ? 'ctmark' : 'mark' }, markOp(x)));
             const set = (s: SymState): SymState => ({ ...s, sub: { ...s.sub, [x.key === 'meta mark' ? 'mark' : 'ctmark']: value(s) } });
             if (without) {
               // Reading ct mark without an entry ends the rule; writing it without one does nothing.
@@ -601,4 +627,15 @@ function leadingCount(rule: Rule): number {
 
 function withAddr(s: SymState, field: 'saddr' | 'daddr', sub: AddrSub): SymState {
   return { ...s, sub: { ...s.sub, [field]: sub } };
+}
+
+/** The mark a `set` writes from a source read as `sub`: `(sub & and) ^ xor`, folded into one substitution. */
+function composeMark(sub: MarkSub, op: MarkOp): MarkSub {
+  if ('const' in sub) return { const: BigInt(applyMarkOp(op, Number(sub.const))) };
+  const and = ((sub.and ?? ALL_BITS) & op.and) >>> 0;
+  const xor = (((sub.xor ?? 0) & op.and) ^ op.xor) >>> 0;
+  const out: MarkSub = { field: sub.field };
+  if (and !== ALL_BITS) out.and = and;
+  if (xor !== 0) out.xor = xor;
+  return out;
 }

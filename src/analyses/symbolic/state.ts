@@ -7,12 +7,13 @@
 // they arrived.
 //
 //   field now  = orig                     (undefined)
-//   mark now   = 0x10 | ct mark (orig)   ({ const } | { field: 'mark' | 'ctmark' })
+//   mark now   = 0x10 | ct mark (orig)   ({ const } | { field: 'mark' | 'ctmark', and?, xor? })
 //   daddr now  = 10.1.0.0/16 ⊕ host bits of orig daddr   ({ base, len, family })
 
 import type { Match } from '../../model/ruleset.js';
 import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtState, type Interval } from '../../model/values.js';
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
+import { ALL_BITS } from '../../model/mark-op.js';
 import { CT_STATES, type FieldVars } from '../headerspace/layout.js';
 import { matchSpace } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -23,7 +24,8 @@ export interface AddrSub {
   len: number;
   family: 4 | 6;
 }
-export type MarkSub = { const: bigint } | { field: 'mark' | 'ctmark' };
+/** A mark now: a constant, or `(orig field & and) ^ xor` (and/xor absent: all bits kept, 0). */
+export type MarkSub = { const: bigint } | { field: 'mark' | 'ctmark'; and?: number; xor?: number };
 
 export interface Subst {
   saddr?: AddrSub;
@@ -136,10 +138,12 @@ export class Predicates {
           return out;
         }
         if ('const' in sub) return this.withOp(m, dep, this.constant(inIvs(ivs(m), sub.const, m.mask)));
-        // A copied mark: the same comparison on the source field's variables.
+        // A copied mark: the same comparison on the source field's variables; with arithmetic,
+        // each value block as bits of the source (markBlocks).
         const vars = hs.layout.field(sub.field);
-        const mask = m.mask === undefined ? undefined : BigInt(m.mask);
-        const parts = ivs(m).map((iv) => hs.range(vars, iv.lo, iv.hi, mask));
+        const parts = sub.and === undefined && sub.xor === undefined
+          ? ivs(m).map((iv) => hs.range(vars, iv.lo, iv.hi, m.mask === undefined ? undefined : BigInt(m.mask)))
+          : markBlocks(ivs(m), m.mask ?? ALL_BITS, sub.and ?? ALL_BITS, sub.xor ?? 0).map(([mask, value]) => hs.range(vars, value, value, mask));
         const raw = hs.union(parts);
         hs.release(...parts);
         return this.withOp(m, dep, raw);
@@ -272,6 +276,38 @@ function ivs(m: Match): Interval[] {
   const r = valueIntervals(m.field, m.value);
   if (typeof r === 'string') throw new Error(r); // plan.ts checked every value
   return r;
+}
+
+/**
+ * `((orig & and) ^ xor) & mask` in the intervals, as a union of ternary conditions on orig
+ * ([bits fixed, their values]): each interval splits into aligned blocks (a fixed top, any low
+ * bits); a block fixes the bits of the top that `mask` keeps (a top bit `mask` clears must be 0);
+ * of those, a bit `and` clears is the constant xor bit (it must agree), any other is orig's bit
+ * ^ xor's. Exact; at most 62 blocks an interval.
+ */
+export function markBlocks(list: Interval[], mask: number, and: number, xor: number): [bigint, bigint][] {
+  const out: [bigint, bigint][] = [];
+  const m = BigInt(mask >>> 0);
+  const a = BigInt(and >>> 0);
+  const x = BigInt(xor >>> 0);
+  const block = (top: bigint, low: number): void => {
+    const fixed = ((1n << 32n) - 1n) ^ ((1n << BigInt(low)) - 1n);
+    if (top & fixed & ~m) return; // a bit the mask clears would have to be 1
+    const need = fixed & m;
+    if (((x ^ top) & need & ~a) !== 0n) return; // a constant bit disagrees
+    out.push([need & a, (top ^ x) & need & a]);
+  };
+  for (const iv of list) {
+    let lo = iv.lo;
+    const hi = iv.hi > 0xffffffffn ? 0xffffffffn : iv.hi;
+    while (lo <= hi) {
+      let low = 0;
+      while (low < 32 && (lo & ((1n << BigInt(low + 1)) - 1n)) === 0n && lo + (1n << BigInt(low + 1)) - 1n <= hi) low++;
+      block(lo, low);
+      lo += 1n << BigInt(low);
+    }
+  }
+  return out;
 }
 
 function inIvs(list: Interval[], x: bigint, mask?: number): boolean {

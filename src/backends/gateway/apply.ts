@@ -89,17 +89,18 @@ export async function apply(intent: Intent, opts: GatewayOptions = {}): Promise<
 }
 
 /**
- * Records in the mark of each written table that the kernel lists otherwise than it was rendered
- * (its own rewrites) the fingerprint of the listing just verified (owner.ts), so that later checks
- * need not import it. Only the marker rule changes; if this fails, later checks simply import.
- * A table listed as rendered needs no record, and gets no second write.
+ * Records in the mark of each written table the print of the listing just verified (owner.ts,
+ * print.ts), so that later checks of the same listing neither parse nor import it. Only the
+ * marker rule changes; if this fails, later checks simply take the slower paths. A table listed
+ * without a print (with many others, from one ruleset listing) gets a record only when the kernel
+ * rewrote it: a listing as rendered is recognised by its form anyway.
  */
 async function markSeen(marks: OwnerMark[], after: KernelState, run: Run): Promise<void> {
   const cmds = [...after.owned.values()]
-    .filter((k) => k.holdsIntent !== 'rendered')
+    .filter((k) => k.print !== undefined || k.holdsIntent !== 'rendered')
     .map((k) => {
       const m = marks.find((x) => x.digest === k.mark?.digest);
-      return m && markerUpdate(k.raw, { ...m, seen: k.fingerprint });
+      return m && markerUpdate(k.raw, { ...m, seen: k.print ?? k.fingerprint });
     })
     .filter((c): c is object => c !== undefined);
   if (cmds.length) await runBatch(cmds, run);

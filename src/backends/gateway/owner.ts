@@ -2,10 +2,10 @@
 // a rule comment: each table nftlens writes holds a regular chain `nftlens-owner` (never jumped
 // to, so it changes no packet) with one rule `accept comment "nftlens/v1 owner=O digest=D"`.
 // D is the fingerprint of the intent table's form as rendered for nft (form.ts): equal digests
-// mean the same rendered intent. When the kernel lists a written table otherwise than it was
-// rendered (its own rewrites), the mark gets, after a verified write, `seen=F`: the fingerprint of
-// the listing's form found to hold intent D, so that a later listing of the same form, under the
-// same D, holds the intent without being imported again.
+// mean the same rendered intent. After a verified write the mark gets `seen=P`: the print of the
+// listing found to hold intent D (print.ts; the form's fingerprint when the table was listed with
+// others), so that a later listing with the same print, under the same D, holds the intent
+// without being parsed or imported again.
 
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Table } from '../../model/ruleset.js';

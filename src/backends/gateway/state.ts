@@ -8,13 +8,15 @@
 // command line: nft parses its arguments as its command language, so a table named
 // `x; flush ruleset` on the command line would be two commands. A listing whose form (form.ts) is
 // the rendered intent's, or the one a verified write found holding it (owner.ts, `seen=`), is not
-// imported.
+// imported; nor is one whose print (print.ts) is the `seen=` a verified write recorded, which is
+// then not even parsed.
 
 import { importNftJson } from '../../frontends/nft-json/index.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Family } from '../../model/ruleset.js';
 import { listingForm, type TableForm } from './form.js';
 import { OWNER_CHAIN, parseOwnerComment, stripMarker } from './owner.js';
+import { listingPrint } from './print.js';
 import { runBatch, type NftRun, type WhileRunning } from './nft-run.js';
 import type { KernelState, KernelTable, OwnerMark } from './types.js';
 
@@ -76,11 +78,32 @@ function markOf(list: Record<string, unknown>[]): OwnerMark | undefined {
   return rules.length === 1 ? parseOwnerComment(rules[0]!.comment) : undefined;
 }
 
-type Listing = { raw: Record<string, unknown>[]; mark?: OwnerMark };
+/** A table's listing: its objects and their form (computed when first asked), its mark and, listed alone, its print. */
+interface Listing {
+  readonly raw: Record<string, unknown>[];
+  readonly form: TableForm;
+  mark?: OwnerMark;
+  print?: string;
+}
 
+function listingFrom(objects: () => Record<string, unknown>[], mark: OwnerMark | undefined, print?: string): Listing {
+  let raw: Record<string, unknown>[] | undefined;
+  let form: TableForm | undefined;
+  return {
+    get raw() {
+      return (raw ??= objects());
+    },
+    get form() {
+      return (form ??= listingForm(this.raw));
+    },
+    mark, print,
+  };
+}
+
+/** One table listed alone: its print and mark come from the text; the objects are parsed on demand. */
 function listingOf(text: string, id: string): Listing {
-  const raw = parsed(text, `table ${id}`).filter((o) => !('metainfo' in o));
-  return { raw, mark: markOf(raw) };
+  const { print, markComment } = listingPrint(text);
+  return listingFrom(() => parsed(text, `table ${id}`).filter((o) => !('metainfo' in o)), parseOwnerComment(markComment), print);
 }
 
 /** Lists one table; undefined when nft cannot list it (it does not exist, or vanished meanwhile). */
@@ -116,7 +139,7 @@ async function listTables(ids: readonly string[], opts: NftRun, whileRunning?: W
   }
   return ids.map((id) => {
     const raw = byTable.get(id);
-    return raw ? { raw, mark: markOf(raw) } : undefined;
+    return raw ? listingFrom(() => raw, markOf(raw)) : undefined;
   });
 }
 
@@ -127,21 +150,24 @@ async function readMarkOnly(id: string, opts: NftRun): Promise<OwnerMark | undef
   return r.code === 0 ? markOf(parsed(r.stdout, `chain ${OWNER_CHAIN} of ${id}`)) : undefined;
 }
 
-/** A listed table, not imported: its form's fingerprint is computed only when asked. */
-function listed(id: string, l: Listing): KernelTable & { form: TableForm } {
-  const form = listingForm(l.raw);
+/** A listed table, not imported: its objects and its form are computed only when asked. */
+function listed(id: string, l: Listing): KernelTable {
   return {
-    id, mark: l.mark, raw: l.raw, form,
+    id, mark: l.mark, print: l.print,
+    get raw() {
+      return l.raw;
+    },
     get fingerprint() {
-      return form.fingerprint;
+      return l.form.fingerprint;
     },
   };
 }
 
 function imported(id: string, l: Listing, file: string, want?: TableForm): KernelTable {
   const k = listed(id, l);
-  if (want && k.form.text === want.text) k.holdsIntent = 'rendered';
-  else if (want && k.mark?.digest === want.fingerprint && k.mark.seen === k.fingerprint) k.holdsIntent = 'seen';
+  const ours = want !== undefined && k.mark?.digest === want.fingerprint;
+  if (ours && k.mark!.seen !== undefined && k.mark!.seen === (k.print ?? k.fingerprint)) k.holdsIntent = 'seen';
+  else if (want && l.form.text === want.text) k.holdsIntent = 'rendered';
   else {
     try {
       const t = importNftJson({ nftables: l.raw }, file).ruleset.tables[0];

@@ -53,7 +53,7 @@ export interface OwnerMark {
   owner: string;
   /** The fingerprint of the intent table's rendered form (form.ts). */
   digest: string;
-  /** The fingerprint of a listing's form verified to hold intent `digest` (owner.ts). */
+  /** The print (print.ts) of a listing verified to hold intent `digest` — or its form's fingerprint when it had no print (owner.ts). */
   seen?: string;
 }
 
@@ -65,14 +65,16 @@ export interface KernelTable {
   /** Why the listing could not be imported (constructs nftlens does not model). */
   unsupported?: Diagnostic[];
   mark?: OwnerMark;
-  /** The listing's objects (table, chains, rules, sets…) with handles, to restore on rollback. */
-  raw: object[];
+  /** The listing's objects (table, chains, rules, sets…) with handles, to restore on rollback (parsed when first asked). */
+  readonly raw: object[];
   /** The fingerprint of the listing's form (form.ts; computed when first asked). */
   readonly fingerprint: string;
+  /** The print of the listing's text (print.ts), when the table was listed alone. */
+  print?: string;
   /**
    * The listing holds the intent without being imported (`table` is then absent): its form is
    * the rendered intent's (`rendered`), or the one a verified write found to hold it (`seen`:
-   * the mark's digest is the intent's, its seen= the listing's fingerprint).
+   * the mark's digest is the intent's, its seen= the listing's print, or fingerprint).
    */
   holdsIntent?: 'rendered' | 'seen';
 }

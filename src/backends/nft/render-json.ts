@@ -5,9 +5,10 @@
 // Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
 // (nft would mask it), set items that cover nothing are left out.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, ConcatMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -73,6 +74,7 @@ function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   const expr: J[] = [];
   for (const e of r.exprs) {
     if (e.kind === 'concat') expr.push(renderConcat(t, e));
+    else if (e.kind === 'fib') expr.push(renderFib(e));
     else if (e.kind !== 'match') expr.push(renderStatement(e));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {
@@ -167,7 +169,7 @@ function zeroOne(field: MatchField): [J, J] | undefined {
 export function renderMatch(m: Match): J {
   const problem = checkMatchValue(m);
   if (problem) throw invalid(problem, m.origin);
-  let left = fieldExpr(m.field);
+  let left = m.ifindex ? { meta: { key: m.field === 'meta iifname' ? 'iif' : 'oif' } } : fieldExpr(m.field);
   if (m.mask !== undefined) left = { '&': [left, m.mask] };
   const items = valueItems(m.value);
   const isSet = typeof m.value === 'object' && 'set' in m.value;
@@ -221,12 +223,21 @@ function natAddr(i: Item, origin: Origin): { addr: J; family: 'ip' | 'ip6'; netm
   return { addr: { range: [String(i.range[0]), String(i.range[1])] }, family, netmap: false };
 }
 
+/** `fib daddr type local`: {"match": {"left": {"fib": {"result": "type", "flags": ["daddr"]}}, "right": "local"}}. */
+export function renderFib(f: FibMatch): J {
+  return { match: { op: f.op, left: { fib: { result: 'type', flags: [f.addr] } }, right: f.type } };
+}
+
 export function renderStatement(s: Statement): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
-    case 'set-mark':
-      return { mangle: { key: markExpr(s.key), value: typeof s.value === 'number' ? s.value : markExpr(s.value) } };
+    case 'set-mark': {
+      if (typeof s.value === 'number') return { mangle: { key: markExpr(s.key), value: s.value } };
+      let value: J = markExpr(s.value);
+      for (const [op, c] of markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0)) value = { [op]: [value, c] };
+      return { mangle: { key: markExpr(s.key), value } };
+    }
     case 'notrack':
       return { notrack: null };
     case 'mss-clamp':

@@ -3,6 +3,7 @@
 // string from the input is checked against what nft's text can carry (model/nft-text.ts) and
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
+import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import type { Atom, Chain, ConcatMatch, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
@@ -76,6 +77,7 @@ export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets'>>
   const parts: string[] = [];
   for (const e of r.exprs) {
     if (e.kind === 'concat') parts.push(concatText(t, e));
+    else if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
     else if (e.kind !== 'match') parts.push(statementText(e, t.family));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
@@ -171,7 +173,8 @@ export function matchText(m: Match): string {
     const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
     return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
   }
-  return `${m.field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
+  const field = m.ifindex ? (m.field === 'meta iifname' ? 'meta iif' : 'meta oif') : m.field;
+  return `${field} ${m.op === '!=' ? '!= ' : ''}${valueText(m, m.value)}`;
 }
 
 function natTarget(i: Item): string {
@@ -185,8 +188,11 @@ export function statementText(s: Statement, family: Table['family']): string {
   switch (s.kind) {
     case 'counter':
       return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
-    case 'set-mark':
-      return `${s.key} set ${typeof s.value === 'number' ? hex32(s.value) : s.value}`;
+    case 'set-mark': {
+      if (typeof s.value === 'number') return `${s.key} set ${hex32(s.value)}`;
+      const steps = markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0).map(([op, c]) => ` ${op} ${hex32(c)}`);
+      return `${s.key} set ${s.value}${steps.join('')}`;
+    }
     case 'notrack':
       return 'notrack';
     case 'mss-clamp':

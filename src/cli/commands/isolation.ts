@@ -1,7 +1,8 @@
 // `nftlens isolation`: proves that no tenant's traffic reaches another tenant's destinations on
 // the forward path, or shows each breach with a witness packet and the rules that accept it.
 // Tenants come from --tenants FILE (default: examples/tenants, for the embedded examples); the
-// result as text, JSON or an SVG reachability matrix. Exit code 1 on a breach.
+// result as text, JSON or an SVG reachability matrix. Exit code 1 on a breach. --connections adds
+// the connection relation (can A open a connection to B) with a witness flow per pair.
 
 import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ interface IsolationOpts extends InputOptions {
   tenants?: string;
   svg?: string;
   local?: string[];
+  connections?: boolean;
 }
 
 /** The tenants file (default: the embedded examples' tenants), parsed; errors name the file. */
@@ -37,7 +39,8 @@ export const registerIsolation: Register = (program, ctx) => {
   const cmd = new Command('isolation')
     .description('prove tenants cannot reach each other on the forward path, or show each breach with a witness (exit 1 on a breach)')
     .option('--tenants <file>', 'tenants: name → sources, destinations, interfaces (default: examples/tenants)')
-    .option('--svg <file>', 'also write the reachability matrix as SVG to this file');
+    .option('--svg <file>', 'also write the reachability matrix as SVG to this file')
+    .option('--connections', 'also say whether each tenant can open a connection to another (first packet and reply accepted), with a witness flow');
   withOutput(withLocal(withInput(cmd)), ['text', 'json', 'svg' as OutputFormat], 'text').action(async (opts: IsolationOpts) => {
     // The analyses load on use, so that other commands (and --help) start without them.
     const [{ checkIsolation }, { isolationSvg }, { formatIsolation, isolationJson }] = await Promise.all([
@@ -47,7 +50,7 @@ export const registerIsolation: Register = (program, ctx) => {
     ]);
     const tenants = await readTenants(opts.tenants);
     const loaded = await loadInput(opts, ctx);
-    const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [] });
+    const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [], connections: opts.connections });
     if (opts.svg) await writeFile(opts.svg, isolationSvg(r));
     if (opts.output === 'svg') print(ctx, isolationSvg(r));
     else writeData(ctx, opts.output, isolationJson(r), () => formatIsolation(r));

@@ -56,6 +56,8 @@ export class LineBatch {
     private readonly classifier: Classifier,
     private readonly json: boolean,
     private readonly hook?: PathHook,
+    /** Called after each batch ran, before its rows are formatted: rows 0…n−1 are the chunk's packets start…start+n−1. */
+    private readonly afterRun?: (start: number, n: number) => void,
   ) {
     this.c = classifier.columns;
     this.format = new RowFormatter(classifier.plan, this.c);
@@ -65,8 +67,8 @@ export class LineBatch {
 
   /**
    * Classifies the packet lines of `bytes` (whole lines of `file`) and writes their results to `o`,
-   * separated; stops at a bad line. Without `o` nothing is formatted: the results stay in the
-   * classifier's columns, as the last batch left them (a chunk of at most `capacity` lines).
+   * separated; stops at a bad line. Without `o` nothing is formatted: each batch's results are in
+   * the classifier's columns when `afterRun` is called, and the last batch's stay there.
    */
   chunk(bytes: Buffer, file: string, o?: ByteOut): ChunkResult {
     const cur = this.cursor;
@@ -100,6 +102,7 @@ export class LineBatch {
   private flush(o: ByteOut | undefined): void {
     if (!this.n) return;
     this.classifier.runBatch(this.n);
+    this.afterRun?.(this.written, this.n);
     if (!o) {
       this.written += this.n;
       this.n = 0;

@@ -5,7 +5,6 @@
 // allocator (and the kernel) for fresh pages per chunk. Memory stays bounded by the largest chunk.
 // Each buffer is the whole of its own ArrayBuffer (never Node's shared pool), so it can be transferred.
 
-const OCTETS = Array.from({ length: 256 }, (_, i) => Buffer.from(String(i)));
 const HEX = Buffer.from('0123456789abcdef');
 
 export class ByteOut {
@@ -53,17 +52,24 @@ export class ByteOut {
     this.pos += end - start;
   }
 
-  /** A non-negative integer below 2^32, in decimal. */
+  /** A non-negative integer below 2^32, in decimal (digits counted by comparisons, written from the last). */
   uint(n: number): void {
-    let digits = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-    this.room(digits);
+    this.room(10);
     const b = this.buf;
-    for (let i = this.pos + digits - 1; i >= this.pos; i--) {
-      b[i] = 48 + (n % 10);
-      n = Math.floor(n / 10);
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
     }
-    this.pos += digits;
+    const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+    let at = this.pos + digits;
+    this.pos = at;
+    while (n >= 10) {
+      // (n / 10) >>> 0 truncates exactly below 2^32, without a float floor.
+      const q = (n / 10) >>> 0;
+      b[--at] = 48 + n - 10 * q;
+      n = q;
+    }
+    b[--at] = 48 + n;
   }
 
   /** 0x and a 32-bit number in lower-case hex. */
@@ -82,11 +88,18 @@ export class ByteOut {
   ip4(w: number): void {
     this.room(15);
     const b = this.buf;
+    let at = this.pos;
     for (let shift = 24; shift >= 0; shift -= 8) {
-      const o = OCTETS[(w >>> shift) & 255]!;
-      for (let k = 0; k < o.length; k++) b[this.pos++] = o[k]!;
-      if (shift) b[this.pos++] = 46;
+      const v = (w >>> shift) & 255;
+      if (v >= 100) {
+        const h = (v / 100) | 0;
+        b[at++] = 48 + h;
+        b[at++] = 48 + (((v - 100 * h) / 10) | 0);
+      } else if (v >= 10) b[at++] = 48 + ((v / 10) | 0);
+      b[at++] = 48 + (v % 10);
+      if (shift) b[at++] = 46;
     }
+    this.pos = at;
   }
 
   /** The bytes written so far; the next ones go to a recycled buffer, or a fresh one. */
@@ -97,6 +110,11 @@ export class ByteOut {
     this.buf = spare && spare.length >= this.size ? spare : Buffer.allocUnsafeSlow(this.size);
     this.pos = 0;
     return out;
+  }
+
+  /** The bytes written, for a last time: no next buffer is made (the ByteOut is done with). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 
   /** Gives back what `take` returned, once nothing holds it any more (the write called back). */

@@ -48,6 +48,12 @@ const S = Object.fromEntries(Object.entries({
 
 /** JSON members that are numbers: the text before each, and the column it comes from. */
 const JSON_PRE = [[S.jProto!, L.K_L4PROTO], [S.jSport!, L.K_SPORT], [S.jDport!, L.K_DPORT]] as const;
+/** An element's opening up to its packet's source address: one piece. */
+const OPEN = Buffer.concat([S.jOpen!, S.jFamily!]);
+/** The l4proto member by protocol number, with the sport member's opening after it. */
+const JSON_PROTO = Array.from({ length: 256 }, (_, n) => Buffer.concat([S.jProto!, Buffer.from(String(n)), S.jSport!]));
+/** Where the packet object begins in OPEN (`{`, the part the packet after repeats). */
+const OBJECT = S.jFamily!.length;
 const JSON_POST = [[S.jMark!, L.K_MARK], [S.jCtMark!, L.K_CTMARK], [S.jFlags!, L.K_FLAGS], [S.jLen!, L.B_LEN]] as const;
 
 /** Indents JSON.stringify(v, null, 2) to stand as a property of an element of the top-level array. */
@@ -59,6 +65,13 @@ export class RowFormatter {
   private readonly jsonMiddles = new Map<number, Buffer>();
   private readonly names = new Map<string, Buffer>();
   private readonly jsonNames = new Map<string, Buffer>();
+  /** JSON interface members by iifname and oifname, and the last pair met. */
+  private readonly pairs = new Map<string, Map<string, Buffer>>();
+  private lastIif = '';
+  private lastOif = '';
+  private lastPair?: Buffer;
+  /** JSON packet ends by ct state, flags, length and local. */
+  private readonly tails = new Map<number, Buffer>();
 
   constructor(
     private readonly plan: Plan,
@@ -71,22 +84,96 @@ export class RowFormatter {
    * after, with that one's ct state.
    */
   row(i: number, iif: string, oif: string, json: boolean, o: ByteOut): void {
+    if (json) return this.jsonRow(i, iif, oif, o);
     const c = this.c;
-    o.bytes(json ? S.jOpen! : S.packet!);
+    o.bytes(S.packet!);
     const pre = o.length;
-    if (json) this.packetPre(i, iif, oif, o);
-    else this.echoPre(i, iif, oif, o);
+    this.echoPre(i, iif, oif, o);
     const preEnd = o.length;
     o.bytes(CT[c[L.K_CTSTATE]![i]!]!);
     const post = o.length;
-    if (json) this.packetPost(i, o);
-    else this.echoPost(i, o);
+    this.echoPost(i, o);
     const postEnd = o.length;
-    o.bytes(this.middle(i, json));
+    o.bytes(this.middle(i, false));
     o.again(pre, preEnd);
     o.bytes(CT[c[L.B_OUT_CTSTATE]![i]!]!);
     o.again(post, postEnd);
-    o.bytes(json ? S.jClose! : S.nl!);
+    o.bytes(S.nl!);
+  }
+
+  /**
+   * Row i as a JSON element, in as few pieces as it takes: the interface names with the members
+   * around them are one piece per pair of names, and the ct state with the members after it one
+   * per usual combination of their values (no marks, a length below 2^16); only the addresses and
+   * ports are written per packet. The packet after is the packet copied, its ct state swapped in.
+   */
+  private jsonRow(i: number, iif: string, oif: string, o: ByteOut): void {
+    const c = this.c;
+    o.bytes(OPEN);
+    const pre = o.length - OBJECT;
+    o.ip4(c[L.K_SADDR]![i]!);
+    o.bytes(S.jDaddr!);
+    o.ip4(c[L.K_DADDR]![i]!);
+    o.bytes(JSON_PROTO[c[L.K_L4PROTO]![i]!]!);
+    o.uint(c[L.K_SPORT]![i]!);
+    o.bytes(S.jDport!);
+    o.uint(c[L.K_DPORT]![i]!);
+    o.bytes(this.interfaces(iif, oif));
+    const preEnd = o.length;
+    const ct = c[L.K_CTSTATE]![i]!;
+    const out = c[L.B_OUT_CTSTATE]![i]!;
+    const tail = this.tail(i, ct);
+    if (tail) o.bytes(tail);
+    else {
+      o.bytes(CT[ct]!);
+      this.packetPost(i, o);
+    }
+    const postEnd = o.length;
+    o.bytes(this.middle(i, true));
+    o.again(pre, preEnd);
+    if (out === ct) o.again(preEnd, postEnd);
+    else {
+      o.bytes(CT[out]!);
+      o.again(preEnd + CT[ct]!.length, postEnd);
+    }
+    o.bytes(S.jClose!);
+  }
+
+  /** The interface members of a JSON packet, from its iifname's to its ctState's opening quote. */
+  private interfaces(iif: string, oif: string): Buffer {
+    if (this.lastPair && iif === this.lastIif && oif === this.lastOif) return this.lastPair;
+    let byOif = this.pairs.get(iif);
+    if (byOif === undefined) {
+      if (this.pairs.size >= LIMIT) this.pairs.clear();
+      this.pairs.set(iif, (byOif = new Map()));
+    }
+    let b = byOif.get(oif);
+    if (b === undefined) {
+      if (byOif.size >= LIMIT) byOif.clear();
+      b = Buffer.concat([S.jIif!, this.name(this.jsonNames, iif, true), S.jOif!, this.name(this.jsonNames, oif, true), S.jCt!]);
+      byOif.set(oif, b);
+    }
+    this.lastIif = iif;
+    this.lastOif = oif;
+    return (this.lastPair = b);
+  }
+
+  /** A JSON packet from its ct state's value to its end, when it is a usual one (no marks, a length below 2^16, a flags byte); else undefined. */
+  private tail(i: number, ct: number): Buffer | undefined {
+    const c = this.c;
+    const flags = c[L.K_FLAGS]![i]!;
+    const len = c[L.B_LEN]![i]!;
+    if (c[L.K_MARK]![i] || c[L.K_CTMARK]![i] || flags > 255 || len > 0xffff || ct > 255) return undefined;
+    const local = c[L.B_LOCAL]![i] ? 1 : 0;
+    const key = ((ct * 256 + flags) * 65536 + len) * 2 + local;
+    let b = this.tails.get(key);
+    if (b === undefined) {
+      if (this.tails.size >= LIMIT) this.tails.clear();
+      const n = (v: number) => Buffer.from(String(v));
+      b = Buffer.concat([CT[ct]!, S.jMark!, n(0), S.jCtMark!, n(0), S.jFlags!, n(flags), S.jLen!, n(len), local ? S.jTrue! : S.jFalse!]);
+      this.tails.set(key, b);
+    }
+    return b;
   }
 
   /**

@@ -4,6 +4,7 @@
 // whose ends are plain ASCII is trimmed of spaces and tabs in place; any other is decoded as UTF-8
 // and trimmed as String#trim does, so blank lines and # comments are the ones the text form skips.
 
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NftlensError } from '../../model/diagnostics.js';
@@ -51,7 +52,14 @@ export async function openPackets(file: string, stdin: Readable): Promise<Packet
   } catch (e) {
     throw unreadable(e, file);
   }
-  return { file, read: async (into, at, room) => (await handle.read(into, at, room, null)).bytesRead, close: () => handle.close() };
+  // A regular file is read in this thread: from the page cache a read takes microseconds, while a
+  // read through libuv's threads waits for the event loop to come round each time (a millisecond
+  // or more per chunk on a busy machine). Anything else (a FIFO, a device) may block: read as usual.
+  const regular = await handle.stat().then((s) => s.isFile(), () => false);
+  const read = regular
+    ? async (into: Buffer, at: number, room: number) => readSync(handle.fd, into, at, room, null)
+    : async (into: Buffer, at: number, room: number) => (await handle.read(into, at, room, null)).bytesRead;
+  return { file, read, close: () => handle.close() };
 }
 
 /** A stream's blocks, copied into the caller's memory. */
@@ -113,7 +121,7 @@ export async function* rawChunks(source: PacketSource, size: number, spares = ne
 }
 
 /** Bytes up to and including the last line break, leaving a \r at the very end (it may be half of a \r\n); 0 if none. */
-function lastBreak(b: Buffer): number {
+export function lastBreak(b: Buffer): number {
   const lf = b.lastIndexOf(LF);
   // (lastIndexOf reads a negative start as counted from the end.)
   const cr = b.length < 2 ? -1 : b.lastIndexOf(CR, b.length - 2);

@@ -4,13 +4,14 @@
 //   const src = await openFlows('flows.txt', 'auto', stdin);
 //   for await (const batch of src.batches) … batch.n flows in columns (batch.ts) …
 
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { FlowBatch } from './batch.js';
-import { readConntrack } from './conntrack.js';
+import { ConntrackLine, readConntrack } from './conntrack.js';
 import { readCapture, type CaptureStats } from './pcap.js';
-import { readCsv, readJsonLines } from './records.js';
+import { RangeReader, readRanges } from './ranges.js';
+import { JsonLine, readCsv, readJsonLines } from './records.js';
 import { sniffFormat, type FlowFormat } from './sniff.js';
 
 export { FlowBatch, FlowRow } from './batch.js';
@@ -29,6 +30,10 @@ export interface FlowSource {
   capture: CaptureStats;
   /** Bytes read so far, and the file's size (undefined for standard input): for a progress bar. */
   read: { bytes: number; size?: number };
+  /** A regular file's path (not standard input's): readers elsewhere may read byte ranges of it themselves. */
+  path?: string;
+  /** Lets go of the stream (when neither `batches` nor `raw` is read). */
+  close: () => void;
 }
 
 /** Opens `file` ('-': `stdin`), reads its first block and decides its format. */
@@ -36,8 +41,9 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
   if (file === '-') return flowsFrom(stdin, file, format, undefined, maxFlows);
   let stream: Readable;
   let size: number;
+  let fh: FileHandle | undefined;
   try {
-    const fh = await open(file);
+    fh = await open(file);
     const st = await fh.stat();
     if (!st.isFile()) {
       await fh.close();
@@ -49,7 +55,25 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     if (e instanceof NftlensError) throw e;
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
-  return flowsFrom(stream, file, format, size, maxFlows);
+  const source = await flowsFrom(stream, file, format, size, maxFlows);
+  source.path = file;
+  const handle = fh!;
+  const destroy = source.close;
+  // destroying a stream that has a read in flight leaves its handle open: close it here too
+  source.close = () => {
+    destroy();
+    handle.close().catch(() => undefined);
+  };
+  const fmt = source.format;
+  if (fmt === 'conntrack' || fmt === 'jsonl') {
+    // A regular text file is read from its start again, in byte ranges, rather than from the stream.
+    source.batches = () => {
+      source.close();
+      const parser = fmt === 'conntrack' ? new ConntrackLine(file) : new JsonLine(file);
+      return readRanges(new RangeReader(file, file, size), size, file, parser, source.read);
+    };
+  }
+  return source;
 }
 
 /** Flows of a stream (`file` names it in errors; `size` when known, for progress). */
@@ -97,5 +121,5 @@ export async function flowsFrom(stream: Readable, file: string, format: FlowForm
     pcapng: () => readCapture(blocks(), file, 'pcapng', capture, maxFlows),
   };
   const fmt = sniffed;
-  return { file, format: fmt, batches: fmt ? readers[fmt] : async function* () {}, raw: blocks, capture, read };
+  return { file, format: fmt, batches: fmt ? readers[fmt] : async function* () {}, raw: blocks, capture, read, close: () => void stream.destroy() };
 }

@@ -1,7 +1,7 @@
 // nft JSON concatenations (`{"concat": [left, left, …]}`) looked up in a set → IR ConcatMatch:
 // `ip daddr . tcp dport { 10.0.0.1 . 22, 10.0.1.0/24 . 80-90 }`, or `@name` of a concatenated
 // named set (sets.ts). Each part is a plain field (no mask, no icmp word); `tcp dport` & co add
-// their `meta l4proto` match first, as for a single field.
+// their `meta l4proto` match first, as for a single field. `meta iif`/`oif` parts stay refused.
 
 import type { ConcatMatch, Item, Match, MatchField } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
@@ -23,6 +23,10 @@ export function readConcatMatch(s: Scope, op: string, left: Json[], right: Json,
     else if (l.mask !== undefined || l.icmp) {
       ok = false;
       s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} in a concatenation`, po);
+    } else if (l.ifindex) {
+      // An interface index (no wildcard, rendered `iif`) is not an `iifname` part: not modelled here.
+      ok = false;
+      s.r.unsupported(`${l.field.slice(0, -4)} in a concatenation`, po);
     } else {
       fields.push(l.field);
       if (l.l4proto !== undefined) pre.push({ kind: 'match', field: 'meta l4proto', op: '==', value: l.l4proto, origin: o });

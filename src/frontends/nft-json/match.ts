@@ -2,9 +2,10 @@
 // (payload, meta, ct, optionally `&` a mask), the right side a value (single, prefix, range,
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
-// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`.
+// means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
+// interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
 
-import type { Atom, ConcatMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, ConcatMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
@@ -22,6 +23,8 @@ interface Left {
   mask?: Json;
   /** `icmp type` & co, read as transport words by icmp.ts. */
   icmp?: { proto: 'icmp' | 'icmpv6'; name: IcmpField };
+  /** `meta iif`/`oif`: the name nft resolved to an index (Match.ifindex). */
+  ifindex?: true;
 }
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -61,6 +64,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       if (k === 'l4proto' || k === 'nfproto' || k === 'iifname' || k === 'oifname' || k === 'mark') {
         return { field: `meta ${k}` };
       }
+      if (k === 'iif' || k === 'oif') return { field: `meta ${k}name`, ifindex: true };
       return s.r.unsupported(`meta ${k}`, o);
     }
     case 'ct': {
@@ -78,6 +82,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       if (!inner) return undefined;
       if (inner.mask !== undefined) return s.r.unsupported('nested bitwise &', o);
       if (inner.icmp) return s.r.unsupported(`bitwise & on ${inner.icmp.proto} ${inner.icmp.name}`, o);
+      if (inner.ifindex) return s.r.unsupported(`bitwise & on ${inner.field.slice(0, -4)}`, o);
       return { ...inner, mask: body[1]! };
     }
     case 'concat':
@@ -104,7 +109,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch)[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
@@ -115,6 +120,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
   if (isObject(body.left) && soleKey(body.left) === 'concat' && Array.isArray(body.left.concat)) {
     return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
+  if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.
   const ro = f.at('right');
@@ -124,6 +130,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
     return undefined;
   }
   if (left.icmp) return readIcmpMatch(s, left.icmp.proto, left.icmp.name, op, body.right!, o, ro);
+  if (left.ifindex) return readIfindexMatch(s, left.field, op, body.right!, o, ro);
   const { field } = left;
   const mk = (m: Omit<Match, 'kind' | 'origin'>): Match => ({ kind: 'match', ...m, origin: o });
   const pre: Match[] = left.l4proto === undefined ? [] : [mk({ field: 'meta l4proto', op: '==', value: left.l4proto })];
@@ -225,4 +232,46 @@ function ctStateMask(s: Scope, op: string, mask: Json, right: Json, o: Origin, m
     states.push(x);
   }
   return [{ kind: 'match', field: 'ct state', op: op === '==' ? '!=' : '==', value: { set: states }, origin: o }];
+}
+
+/**
+ * `meta iif "eth0"`, `meta oif != { "a", "b" }`: nft lists the names the indexes resolve to (a
+ * number when the interface is gone, which nftlens cannot name). No wildcard: a name is exact.
+ */
+function readIfindexMatch(s: Scope, field: MatchField, op: string, right: Json, o: Origin, ro: Origin): Match[] | undefined {
+  const what = field.slice(0, -4);
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${what}`, o);
+  if (namedRef(s, right, ro)) return undefined;
+  const list = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
+  const names: string[] = [];
+  for (const [i, x] of list.entries()) {
+    const xo = list.length > 1 || list[0] !== right ? at(ro, `.set[${i}]`) : ro;
+    if (typeof x === 'number') return s.r.unsupported(`${what} ${x} (an interface index with no name)`, o);
+    if (typeof x !== 'string' || x === '') return s.r.schema(`${what} takes interface names, got ${describe(x)}`, xo);
+    if (x.includes('*')) return s.r.unsupported(`${what} "${x}" (a name with *)`, o);
+    names.push(x);
+  }
+  const value: MatchValue = list[0] === right ? names[0]! : { set: names };
+  return [{ kind: 'match', field, op: op === '!=' || op === '!' ? '!=' : '==', value, ifindex: true, origin: o }];
+}
+
+/**
+ * `fib saddr|daddr type [!=] local` (model/ruleset.ts FibMatch). Other results (oif, the reverse
+ * path), lookups through an interface or a mark, and other types need routes: refused by name.
+ */
+function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: Origin, ro: Origin): FibMatch[] | undefined {
+  if (!isObject(body)) return s.r.schema('"fib" must be an object', at(lo, '.fib'));
+  const flags = Array.isArray(body.flags) ? body.flags : typeof body.flags === 'string' ? [body.flags] : undefined;
+  if (!flags || !flags.every((x) => typeof x === 'string') || typeof body.result !== 'string') {
+    return s.r.schema('"fib" needs "result" and "flags"', at(lo, '.fib'));
+  }
+  const name = `fib ${(flags as string[]).join(' . ')} ${body.result}`;
+  if (body.result !== 'type' || flags.length !== 1 || (flags[0] !== 'saddr' && flags[0] !== 'daddr')) return s.r.unsupported(name, lo);
+  const names = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
+  if (names.length !== 1 || names[0] !== 'local') {
+    if (!names.every((x) => typeof x === 'string')) return s.r.schema(`${name} takes address types, got ${describe(right)}`, ro);
+    return s.r.unsupported(`${name} ${names.join(',')} (only local is modelled)`, o);
+  }
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
+  return [{ kind: 'fib', addr: flags[0] as 'saddr' | 'daddr', op: op === '!=' || op === '!' ? '!=' : '==', type: 'local', origin: o }];
 }

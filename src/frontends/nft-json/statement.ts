@@ -1,10 +1,11 @@
-// nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number or
-// the other mark), notrack, `tcp option maxseg size set rt mtu|N`, snat/dnat (address, netmap
+// nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number, a
+// mark, or `&`/`|`/`^` with constants over a mark), notrack, `tcp option maxseg size set rt mtu|N`, snat/dnat (address, netmap
 // prefix, range, port), masquerade, log, and the verdicts. Anything else is reported by name.
 
 import type { Item, NatStmt, RejectWith, Statement, Verdict } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
+import { ALL_BITS, foldMarkOp, markOpFields } from '../../model/mark-op.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { namedRef } from './value.js';
 
@@ -128,6 +129,9 @@ function readMangle(s: Scope, body: Json, o: Origin): Read | undefined {
     const n = uint32(value);
     if (n !== undefined) return { stmt: { kind: 'set-mark', key, value: n, origin: o } };
     if (typeof value === 'number' || typeof value === 'string') return s.r.schema(`${key} takes a 32-bit value, got ${describe(value)}`, f.at('value'));
+    const arith = markArithmetic(value);
+    if (typeof arith === 'string') return s.r.schema(arith, f.at('value'));
+    if (arith) return { stmt: { kind: 'set-mark', key, value: arith.source, ...markOpFields(arith.and, arith.xor), origin: o } };
     return s.r.unsupported(`${key} set ${soleKey(value) ?? 'expression'}`, o);
   }
   const opt = isObject(body.key) ? body.key['tcp option'] : undefined;
@@ -149,6 +153,26 @@ function mark(v: Json): 'meta mark' | 'ct mark' | undefined {
   if (isObject(v.meta) && v.meta.key === 'mark' && Object.keys(v).length === 1) return 'meta mark';
   if (isObject(v.ct) && v.ct.key === 'mark' && Object.keys(v.ct).length === 1) return 'ct mark';
   return undefined;
+}
+
+/**
+ * `meta mark & 0xff00 | 0x1` and any chain of `&`, `|`, `^` with constants over one mark, folded
+ * as nft folds it (src/model/mark-op.ts); undefined when the expression is something else (a
+ * shift, another field), a message when a constant is not 32-bit.
+ */
+function markArithmetic(v: Json): { source: 'meta mark' | 'ct mark'; and: number; xor: number } | string | undefined {
+  const src = mark(v);
+  if (src) return { source: src, and: ALL_BITS, xor: 0 };
+  const op = soleKey(v);
+  if (!isObject(v) || (op !== '&' && op !== '|' && op !== '^')) return undefined;
+  const args = v[op];
+  if (!Array.isArray(args) || args.length !== 2) return undefined;
+  const inner = markArithmetic(args[0]!);
+  if (inner === undefined || typeof inner === 'string') return inner;
+  const c = uint32(args[1]!);
+  if (c === undefined) return isObject(args[1]) ? undefined : `${op} takes a 32-bit constant, got ${describe(args[1]!)}`;
+  const [and, xor] = foldMarkOp(inner.and, inner.xor, op, c);
+  return { source: inner.source, and, xor };
 }
 
 function uint32(v: Json): number | undefined {

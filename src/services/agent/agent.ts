@@ -20,6 +20,7 @@ import { finalizerName } from './finalizer.js';
 import { FcInformer, keyOf } from './informer.js';
 import { commonSelector, selects, type LabelSet } from './labels.js';
 import { AgentMetrics } from './metrics.js';
+import { EventRecorder } from './events.js';
 import { Reconciler, tablesOf } from './reconcile.js';
 import { serveAgent, type AgentServer } from './server.js';
 import { deleteOwned, ownedTables, Serial } from './tables.js';
@@ -76,6 +77,7 @@ export class Agent {
       selectors: o.selectors, serial: this.serial, log: o.log, metrics: this.metrics,
       applier: this.applier = new ApplyBatcher({ netns: o.netns, owner: o.owner, host: o.host, lockTimeoutMs: o.lockTimeoutMs }, this.serial),
       cached: () => this.informer.list(),
+      events: new EventRecorder(o.kube, o.host, o.log),
     });
   }
 

@@ -21,6 +21,7 @@ import { keyOf } from './informer.js';
 import { selects, type LabelSet } from './labels.js';
 import type { AgentMetrics } from './metrics.js';
 import { hostCondition, withHostCondition, type HostCondition } from './status.js';
+import type { EventRecorder } from './events.js';
 import type { ApplyBatcher } from './batch.js';
 import { deleteOwned, renderResource, type KernelTarget, type Serial } from './tables.js';
 import { getter, updateWithRetry } from './update.js';
@@ -38,6 +39,8 @@ export interface ReconcileDeps {
   metrics: AgentMetrics;
   /** The informer's objects, for the table-conflict check. */
   cached: () => readonly FcObject[];
+  /** Kubernetes Events on the resources' transitions (none without). */
+  events?: EventRecorder;
 }
 
 export type Outcome = 'done' | 'retry';
@@ -86,6 +89,7 @@ export class Reconciler {
       const mine = obj !== undefined && hasFinalizer(obj, this.d.finalizer);
       await this.removeTables(key, mine && obj ? this.unclaimed(key, tablesOf(obj)) : []);
       this.idsMemo.delete(key);
+      this.d.events?.forget(key);
       if (mine) await this.dropFinalizer(get);
       return 'done';
     }
@@ -93,6 +97,7 @@ export class Reconciler {
       if (hasFinalizer(obj, this.d.finalizer)) {
         await this.removeTables(key, this.unclaimed(key, tablesOf(obj)));
         await this.dropFinalizer(get);
+        this.d.events?.forget(key);
         this.d.log.info({ resource: key }, 'deleted: tables removed, finalizer released');
       }
       return 'done';
@@ -129,13 +134,16 @@ export class Reconciler {
       const first = e.diagnostics[0]!;
       const input = first.code === 'GATEWAY_OWNER' || first.code === 'GATEWAY_RESERVED';
       await this.writeStatus(get, { status: 'False', reason: input ? 'NotOwned' : 'NftError', message: formatDiagnostic(first), observedGeneration: obj.metadata.generation });
+      if (!input) await this.d.events?.record(obj, 'NftError', formatDiagnostic(first));
       return input ? 'done' : 'retry';
     }
+    let drifted = false;
     if (result.written) {
       this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
       this.d.metrics.applies.inc();
       const before = this.applied.get(key);
       if (before && before.generation === obj.metadata.generation && sameIds(before.ids, ids)) {
+        drifted = true;
         for (const t of ids) this.d.metrics.gateway.drift.inc({ table: t });
         this.d.log.warn({ resource: key, tables: ids }, 'the kernel had drifted from the resource: re-applied');
       }
@@ -144,12 +152,16 @@ export class Reconciler {
       const stale = (this.applied.get(key)?.ids ?? []).filter((t) => !ids.includes(t));
       this.applied.set(key, { ids, generation: obj.metadata.generation });
       if (stale.length) await this.d.serial.run(() => deleteOwned(stale, this.d.target));
-      await this.writeStatus(get, { status: 'True', reason: 'Applied', message: `${ids.join(', ')} applied in one transaction and verified`, observedGeneration: obj.metadata.generation });
+      const message = `${ids.join(', ')} applied in one transaction and verified`;
+      await this.writeStatus(get, { status: 'True', reason: 'Applied', message, observedGeneration: obj.metadata.generation });
+      if (drifted) await this.d.events?.record(obj, 'Drifted', `the kernel had drifted from the resource (${ids.join(', ')}): re-applied and verified`);
+      else await this.d.events?.record(obj, 'Applied', `host ${this.d.host}: ${message}`);
       this.d.log.info({ resource: key, written: result.written, generation: obj.metadata.generation }, result.written ? 'applied and verified' : 'in place');
       return 'done';
     }
     const applied = statusRecords(intent, { apply: result }, this.d.host)[0]?.conditions.find((c) => c.type === 'Applied');
     await this.writeStatus(get, { status: 'False', reason: result.failure.reason, message: applied?.message ?? result.failure.message, observedGeneration: obj.metadata.generation });
+    if (result.failure.reason === 'NftError') await this.d.events?.record(obj, 'NftError', `host ${this.d.host}: ${applied?.message ?? result.failure.message}`);
     this.d.log.error({ resource: key, reason: result.failure.reason, message: result.failure.message }, 'apply failed');
     return result.failure.reason === 'NftError' ? 'done' : 'retry';
   }

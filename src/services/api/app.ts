@@ -42,6 +42,8 @@ export interface Services {
   metrics: Metrics;
   runner: AnalysisRunner;
   limits: Limits;
+  /** Largest request body, bytes (for the routes that read their bodies themselves). */
+  bodyLimit: number;
   analysisTimeoutMs: number;
   token?: string;
   /** False once the server is closing: /readyz says so. */
@@ -69,6 +71,7 @@ export async function buildApp(opts: AppOptions = {}): Promise<App> {
     metrics,
     runner: new AnalysisRunner(opts.workers ?? DEFAULTS.workers),
     limits: { maxBatch: opts.limits?.maxBatch ?? DEFAULTS.maxBatch, maxTrace: opts.limits?.maxTrace ?? DEFAULTS.maxTrace },
+    bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit,
     analysisTimeoutMs: opts.analysisTimeoutMs ?? DEFAULTS.analysisTimeoutMs,
     token: opts.token,
     ready: () => !closing,

@@ -1,20 +1,22 @@
 // Evaluation for the what-if service: one packet (its result, with the trace on request), or many
-// — text lines or JSON items — through the streamed eval's batch path (engine/stream/batch.ts): each line scanned
-// straight into the classifier's batch columns, one call into WebAssembly per batch of the
-// classifier's capacity. Results come back in full (each as `nftlens eval -o json` gives it, the
-// array written as bytes by the batch formatter) or compact (columns: verdict, deciding rule and
-// chain per packet, and the label and origin of each rule and chain that decided once). All of a
-// request runs synchronously on the policy it started with.
+// — text lines (a packets file's bytes, or JSON items) through the streamed eval's batch path
+// (engine/stream/batch.ts), each line scanned straight into the classifier's batch columns; or
+// binary records (engine/stream/records.ts) copied into them — one call into WebAssembly per batch
+// of the classifier's capacity. Results come back in full (each as `nftlens eval -o json` gives
+// it, the array written as bytes by the batch formatter) or compact (columns.ts: verdict, deciding
+// rule and chain per packet as JSON with the label and origin of each rule and chain that decided
+// once, or the columns as bytes). All of a request runs synchronously on the policy it started with.
 
-import * as L from '../../engine/layout.js';
 import { parsePacketLine, type Packet, type PathHook } from '../../engine/index.js';
-import { chainLabel, ruleLabel } from '../../engine/result.js';
 import type { Classifier } from '../../engine/classifier.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import { ByteOut } from '../../engine/stream/byte-out.js';
 import { LineBatch } from '../../engine/stream/batch.js';
 import { resultJson } from '../../engine/stream/format.js';
+import { RECORD_BYTES, RecordBatch } from '../../engine/stream/records.js';
+import { collect, lineChunks } from './body.js';
+import { CompactResults, RESULTS_TYPE } from './columns.js';
 import { ApiError } from './errors.js';
 
 /** Where packet i of a request is: a line of a text body, an item of a JSON one. */
@@ -40,63 +42,137 @@ export function evaluateOne(c: Classifier, packet: Packet, req: EvalRequest) {
   return resultJson(c.plan, packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
 }
 
+/** A batch's answer: its bytes, their content type, and the packets it holds. */
+export interface BatchAnswer {
+  type: string;
+  body: Buffer;
+  count: number;
+}
+
+/** How a batch is answered: JSON in full or compact, or the compact columns as bytes. */
+export interface BatchOptions extends EvalRequest {
+  binary?: boolean;
+}
+
+/**
+ * A packets file (text/plain: one packet a line, text or JSON form, # comments) scanned from its
+ * bytes, located errors naming the body's line. A trace takes the per-packet path.
+ */
+export function evaluateText(c: Classifier, body: Buffer, req: BatchOptions, limits: Limits): BatchAnswer {
+  if (req.trace) {
+    const { lines, numbers } = packetLines(body.toString('utf8'));
+    return evaluateMany(c, lines, req, limits, (i) => ({ file: 'body', line: numbers[i] }));
+  }
+  return runLines(c, body, req, limits, Math.min(lineBound(body), limits.maxBatch));
+}
+
 /**
  * Many packets (lines: the text form or JSON, one each; `where` names them in errors) into one
  * JSON document: `{ count, results }` (full) or `{ count, verdict, rule, chain, rules, chains }`
- * (compact). A bad packet throws its located diagnostic.
+ * (compact), or the compact columns as bytes. A bad packet throws its located diagnostic.
  */
-export function evaluateMany(c: Classifier, lines: readonly string[], req: EvalRequest, limits: Limits, where: Where): Buffer {
-  if (lines.length > limits.maxBatch) throw new ApiError('TOO_LARGE', `${lines.length} packets; the limit is ${limits.maxBatch} a request`);
+export function evaluateMany(c: Classifier, lines: readonly string[], req: BatchOptions, limits: Limits, where: Where): BatchAnswer {
+  if (lines.length > limits.maxBatch) throw tooMany(lines.length, limits);
   if (req.trace) {
+    if (req.binary) throw new ApiError('BAD_REQUEST', `a trace is answered as JSON, not ${RESULTS_TYPE}`);
     if (lines.length > limits.maxTrace) throw new ApiError('TOO_LARGE', `a trace for ${lines.length} packets; the limit is ${limits.maxTrace} a request`);
     const results = lines.map((l, i) => evaluateOne(c, parsePacketLine(l, where(i)), req));
-    return Buffer.from(JSON.stringify({ count: lines.length, results }));
+    return { type: JSON_TYPE, body: Buffer.from(JSON.stringify({ count: lines.length, results })), count: lines.length };
   }
-  const compact = req.view === 'compact' ? new Compact(c) : undefined;
-  const batch = new LineBatch(c, !compact, req.hook);
-  const o = new ByteOut();
-  o.text(compact ? '' : `{"count":${lines.length},"results":[\n`);
-  // full: every line in one go; compact: a batch of the classifier's capacity at a time, not
-  // formatted, whose columns are read after it ran.
-  const step = compact ? c.capacity : lines.length;
-  for (let start = 0; start < lines.length; start += step) {
-    const slice = lines.slice(start, start + step);
-    const r = batch.chunk(Buffer.from(slice.join('\n')), 'body', compact ? undefined : o);
-    if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: where(start + (d.origin.line ?? 1) - 1) })));
-    if (compact) compact.take(slice.length);
-  }
-  if (compact) o.text(compact.json(lines.length));
-  else o.text('\n]}');
-  return o.take();
+  // Each line (of no line break) is line i + 1 of the joined bytes.
+  return runLines(c, Buffer.from(lines.join('\n')), req, limits, lines.length, (line) => where(line - 1));
 }
 
-/** Compact results: per packet the verdict, and the deciding rule and chain ids (null: none). */
-class Compact {
-  private readonly verdicts: string[] = [];
-  private readonly rules: (number | null)[] = [];
-  private readonly chains: (number | null)[] = [];
-
-  constructor(private readonly c: Classifier) {}
-
-  take(n: number): void {
-    const col = this.c.columns;
-    for (let i = 0; i < n; i++) {
-      const rule = col[L.B_RULE]![i]!;
-      const chain = col[L.B_CHAIN]![i]!;
-      this.verdicts.push(VERDICTS[col[L.B_VERDICT]![i]!]!);
-      this.rules.push(rule === L.NO_RULE ? null : rule);
-      this.chains.push(chain === L.NO_RULE ? null : chain);
-    }
+/**
+ * A packets file as it arrives, in chunks of whole lines: answered compact (JSON or columns), each
+ * chunk scanned and classified before the next is read. The full view and a trace take the whole
+ * body first (evaluateText).
+ */
+export async function evaluateTextBody(c: Classifier, blocks: AsyncIterable<Buffer>, req: BatchOptions, limits: Limits, declared?: number): Promise<BatchAnswer> {
+  if (req.trace || (req.view !== 'compact' && !req.binary)) return evaluateText(c, await collect(blocks, declared), req, limits);
+  const results = new CompactResults(c, Math.min(limits.maxBatch, declared ? Math.ceil(declared / 48) : 4096));
+  let packets = 0;
+  let lines = 0;
+  const batch = new LineBatch(c, false, req.hook, (start, n) => {
+    if (packets + start + n > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results.take(packets + start, n);
+  });
+  for await (const chunk of lineChunks(blocks, TEXT_CHUNK)) {
+    const r = batch.chunk(chunk, 'body');
+    if (r.error) throw new NftlensError(r.error.map((d) => ({ ...d, origin: { ...d.origin, line: lines + (d.origin.line ?? 1) } })));
+    packets += r.packets;
+    lines += r.lines;
   }
-
-  json(count: number): string {
-    const plan = this.c.plan;
-    const rules: Record<string, unknown> = {};
-    const chains: Record<string, unknown> = {};
-    for (const r of new Set(this.rules)) if (r !== null) rules[r] = { label: ruleLabel(plan, r), origin: plan.rules[r]!.rule.origin };
-    for (const k of new Set(this.chains)) if (k !== null) chains[k] = { label: chainLabel(plan, k), origin: plan.chains[k]!.chain.origin };
-    return JSON.stringify({ count, verdict: this.verdicts, rule: this.rules, chain: this.chains, rules, chains });
-  }
+  if (!packets) throw noPacket();
+  return answer(results, req);
 }
 
-const VERDICTS = ['drop', 'accept', 'reject'] as const;
+/**
+ * Records (application/vnd.nftlens.packets, engine/stream/records.ts) as they arrive, cut
+ * anywhere, classified a batch at a time; answered compact, as JSON or columns.
+ */
+export async function evaluateRecords(c: Classifier, blocks: AsyncIterable<Buffer>, req: BatchOptions, limits: Limits, declared?: number): Promise<BatchAnswer> {
+  if (req.trace || req.view === 'full') throw new ApiError('BAD_REQUEST', 'records are answered compact (view compact, the default) or as columns: no full view, no trace');
+  if (declared !== undefined) {
+    if (declared % RECORD_BYTES) throw new ApiError('BAD_REQUEST', `the body is ${declared} bytes: not a whole number of ${RECORD_BYTES}-byte records (${Math.floor(declared / RECORD_BYTES)} and ${declared % RECORD_BYTES} bytes)`);
+    if (declared / RECORD_BYTES > limits.maxBatch) throw tooMany(declared / RECORD_BYTES, limits);
+  }
+  const results = new CompactResults(c, declared ? declared / RECORD_BYTES : 4096);
+  const batch = new RecordBatch(c, req.hook, 'body', (start, k) => {
+    if (start + k > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results.take(start, k);
+  });
+  for await (const b of blocks) batch.push(b);
+  if (!batch.end()) throw noPacket();
+  return answer(results, req);
+}
+
+/** Packet lines through the byte-scanning batch path; `line` relocates an error of line k of `bytes`. */
+function runLines(c: Classifier, bytes: Buffer, req: BatchOptions, limits: Limits, max: number, line?: (k: number) => Origin): BatchAnswer {
+  const full = req.view !== 'compact' && !req.binary;
+  const results = full ? undefined : new CompactResults(c, max);
+  const batch = new LineBatch(c, full, req.hook, (start, n) => {
+    if (start + n > limits.maxBatch) throw tooMany(`more than ${limits.maxBatch}`, limits);
+    results?.take(start, n);
+  });
+  const o = full ? new ByteOut(Math.max(1 << 16, 320 * max)) : undefined;
+  const r = batch.chunk(bytes, 'body', o);
+  if (r.error) throw new NftlensError(line ? r.error.map((d) => ({ ...d, origin: line(d.origin.line ?? 1) })) : r.error);
+  if (!r.packets) throw noPacket();
+  if (results) return answer(results, req);
+  const body = Buffer.concat([Buffer.from(`{"count":${r.packets},"results":[\n`), o!.finish(), Buffer.from('\n]}')]);
+  return { type: JSON_TYPE, body, count: r.packets };
+}
+
+function answer(results: CompactResults, req: BatchOptions): BatchAnswer {
+  return req.binary ? { type: RESULTS_TYPE, body: results.binary(), count: results.count } : { type: JSON_TYPE, body: results.json(), count: results.count };
+}
+
+/** Packet lines of a text body (blank lines and # comments skipped) and their 1-based line numbers. */
+function packetLines(text: string): { lines: string[]; numbers: number[] } {
+  const lines: string[] = [];
+  const numbers: number[] = [];
+  let n = 0;
+  for (const raw of text.split(/\r\n|\n|\r/)) {
+    n++;
+    const t = raw.trim();
+    if (!t || t.charCodeAt(0) === 35) continue;
+    lines.push(t);
+    numbers.push(n);
+  }
+  if (!lines.length) throw noPacket();
+  return { lines, numbers };
+}
+
+/** At least as many as the lines of `b` (its line breaks, \r and \n each counted, plus one). */
+function lineBound(b: Buffer): number {
+  let n = 1;
+  for (const ch of [10, 13]) for (let at = b.indexOf(ch); at >= 0; at = b.indexOf(ch, at + 1)) n++;
+  return n;
+}
+
+const JSON_TYPE = 'application/json';
+/** Bytes of a packets file scanned at a time: about a batch of the classifier's capacity. */
+const TEXT_CHUNK = 1 << 18;
+const tooMany = (n: number | string, limits: Limits) => new ApiError('TOO_LARGE', `${n} packets; the limit is ${limits.maxBatch} a request`);
+const noPacket = () => new ApiError('BAD_REQUEST', 'the body holds no packet: one a line, text or JSON form');

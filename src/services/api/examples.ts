@@ -294,6 +294,62 @@ export const EXAMPLES: Example[] = [
     }
   },
   {
+    "name": "records",
+    "summary": "binary records (application/vnd.nftlens.packets: two 84-byte records), compact answer; with Accept: application/vnd.nftlens.results the same columns come as bytes",
+    "method": "post",
+    "path": "/v1/policies/{name}/evaluate",
+    "params": {
+      "name": "examples"
+    },
+    "contentType": "application/vnd.nftlens.packets",
+    "body": "\u0004\u0006\u0002\u000090P\u0000(\u0000\b\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0005\u0000p\n\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u000f\u0001*\n\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000liqo-tunnel\u0000\u0000\u0000\u0000\u0000eth0\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0004\u0011\u0000\u0000905\u0000\u001c\u0000\b\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\t\u0000q\n\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u000f\u0001*\n\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000liqo-tunnel\u0000\u0000\u0000\u0000\u0000eth0\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000",
+    "status": 200,
+    "answer": {
+      "count": 2,
+      "verdict": [
+        "accept",
+        "drop"
+      ],
+      "rule": [
+        0,
+        null
+      ],
+      "chain": [
+        0,
+        0
+      ],
+      "rules": {
+        "0": {
+          "label": "ip provider-protection offloaded-pods-only rule allow-venice-to-10-42-1-15",
+          "origin": {
+            "file": "examples/provider-protect-multi-consumer.yaml",
+            "resource": "liqo/provider-protection",
+            "table": "ip provider-protection",
+            "chain": "offloaded-pods-only",
+            "rule": "allow-venice-to-10-42-1-15",
+            "field": "spec.table.chains[0].rules.filterRules[0]",
+            "line": 24,
+            "column": 15
+          }
+        }
+      },
+      "chains": {
+        "0": {
+          "label": "ip provider-protection offloaded-pods-only",
+          "origin": {
+            "file": "examples/provider-protect-multi-consumer.yaml",
+            "resource": "liqo/provider-protection",
+            "table": "ip provider-protection",
+            "chain": "offloaded-pods-only",
+            "field": "spec.table.chains[0]",
+            "line": 17,
+            "column": 9
+          }
+        }
+      }
+    }
+  },
+  {
     "name": "packets-file",
     "summary": "a packets file (text/plain), one hook",
     "method": "post",

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { EXAMPLES, type Example } from './examples.js';
 
 type Doc = { paths?: Record<string, Record<string, Operation>> };
-type Media = { examples?: Record<string, { summary?: string; value: unknown }> };
+type Media = { schema?: Record<string, unknown>; examples?: Record<string, { summary?: string; value: unknown }> };
 interface Operation {
   parameters?: { in: string; name: string; examples?: Record<string, { value: unknown }> }[];
   requestBody?: { content: Record<string, Media> };
@@ -35,12 +35,31 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
 }
 
 function addExamples(doc: Doc): Doc {
+  bytesTyped(doc);
   for (const ex of EXAMPLES) {
     const op = doc.paths?.[ex.path]?.[ex.method];
     if (!op) throw new Error(`example ${ex.name}: no operation ${ex.method} ${ex.path}`);
     put(op, ex);
   }
   return doc;
+}
+
+/**
+ * Bodies read or written as bytes (text/plain, binary records and columns) are validated by no
+ * schema (one with a type would refuse the Buffer their parser gives): their type is set here.
+ */
+function bytesTyped(doc: Doc): void {
+  for (const ops of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(ops)) {
+      const media = [op.requestBody?.content, ...Object.values(op.responses ?? {}).map((r) => r.content)];
+      for (const content of media) {
+        for (const [type, m] of Object.entries(content ?? {})) {
+          if (type === 'application/json' || !m.schema || m.schema.type !== undefined || m.schema.$ref !== undefined) continue;
+          m.schema = { type: 'string', ...(type.startsWith('text/') ? {} : { format: 'binary' }), ...m.schema };
+        }
+      }
+    }
+  }
 }
 
 function put(op: Operation, ex: Example): void {

@@ -103,6 +103,12 @@ export class KubeClient {
     return this.call(`update firewallconfiguration ${namespace}/${name}`, () => this.custom.replaceNamespacedCustomObject({ ...FC, namespace, name, body }) as Promise<FcObject>);
   }
 
+  /** POST a core/v1 Event into its namespace. */
+  createEvent(body: Record<string, any>): Promise<unknown> {
+    const namespace = body.metadata.namespace as string;
+    return this.call(`create event in ${namespace}`, () => this.core.createNamespacedEvent({ namespace, body: body as never }));
+  }
+
   /** PUT to the status subresource (only status changes; 409 when stale). */
   replaceFirewallConfigurationStatus(body: FcObject): Promise<FcObject> {
     const namespace = body.metadata.namespace ?? 'default';

@@ -10,7 +10,7 @@ import { findAnomalies } from '../../analyses/anomalies.js';
 import { findConflicts } from '../../analyses/conflicts.js';
 import type { Finding, FindingKind } from '../../analyses/findings.js';
 import { checkIsolation, type IsolationResult } from '../../analyses/isolation.js';
-import { symbolicAnalysis } from '../../analyses/symbolic/index.js';
+import { symbolicAnalysis, type SymbolicAnalysis } from '../../analyses/symbolic/index.js';
 import { formatPacket } from '../../engine/packet.js';
 import { admitAcrossInputs, parseFirewallConfigurations, type LiqoResource } from '../../frontends/liqo/index.js';
 import { ruleName } from '../../frontends/liqo/names.js';
@@ -70,7 +70,7 @@ function read(object: Obj, file: string): { resources: LiqoResource[]; tables: L
   return { resources: r.resources, tables: r.ruleset.tables, notes: r.diagnostics };
 }
 
-const touches = (o: Origin | undefined) => o?.file === UNDER_REVIEW;
+const touches = (o: Origin | undefined): boolean => o?.file === UNDER_REVIEW;
 const involves = (f: Finding) => touches(f.origin) || touches(f.subject?.origin) || f.related.some((r) => touches(r.origin));
 
 function describe(f: Finding): string {
@@ -78,8 +78,53 @@ function describe(f: Finding): string {
   return `${f.kind}: ${what}: ${f.message}${f.witness ? ` — witness: ${formatPacket(f.witness)}` : ''}`;
 }
 
+export interface DecideOptions {
+  /**
+   * Run every analysis over everything the gateway loads, then keep the findings that involve
+   * the object — the reference the default (focused) path is tested against. By default the
+   * analyses skip the work whose findings could not involve the object, with the same verdict.
+   */
+  full?: boolean;
+  /** The cluster's resources as parsed for earlier admissions (the worker keeps one). */
+  cache?: ResourceCache;
+}
+
+/**
+ * The cluster's resources as parsed, across admissions, by uid and resourceVersion (the API
+ * server gives a changed object a new resourceVersion): the others of a big gateway are parsed
+ * once, not on every admission. Objects without both (files, tests) are not kept. Bounded: the
+ * entries least recently used go first.
+ */
+export class ResourceCache {
+  private readonly map = new Map<string, LiqoResource[] | undefined>();
+  constructor(private readonly max = 4096) {}
+
+  /** The resources of a cluster object (undefined: it does not validate), parsed on a miss. */
+  resources(o: Obj, parse: () => LiqoResource[] | undefined): LiqoResource[] | undefined {
+    const uid = o?.metadata?.uid;
+    const version = o?.metadata?.resourceVersion;
+    if (typeof uid !== 'string' || typeof version !== 'string') return parse();
+    const key = `${keyOf(o)}|${uid}|${version}`;
+    if (this.map.has(key)) {
+      const hit = this.map.get(key);
+      this.map.delete(key);
+      this.map.set(key, hit);
+      return hit;
+    }
+    const parsed = parse();
+    this.map.set(key, parsed);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+    return parsed;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
 /** The validating webhook's verdict (the analyses may throw NftlensError ANALYSIS_LIMIT; the caller decides). */
-export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
+export function decide(input: AdmissionInput, policy: WebhookPolicy, opts: DecideOptions = {}): Verdict {
+  const focused = !opts.full;
   const verdict: Verdict = { allowed: true, denials: [], warnings: [] };
   const object = input.object;
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return verdict;
@@ -95,13 +140,18 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
 
   // The cluster's other resources, then (for an update) the object as it was, then the object.
   const docs: LiqoResource[] = [];
-  for (const other of input.others) {
-    if (keyOf(other) === keyOf(object)) continue;
+  const parseOther = (other: Obj) => () => {
     try {
-      docs.push(...read(other, `cluster ${keyOf(other)}`).resources);
+      return read(other, `cluster ${keyOf(other)}`).resources;
     } catch {
       // A resource the cluster holds but that does not validate (webhook-skip, or admitted before): not a gateway input.
+      return undefined;
     }
+  };
+  for (const other of input.others) {
+    if (keyOf(other) === keyOf(object)) continue;
+    const parsed = opts.cache ? opts.cache.resources(other, parseOther(other)) : parseOther(other)();
+    if (parsed) docs.push(...parsed);
   }
   if (input.operation === 'UPDATE' && input.oldObject) {
     try {
@@ -123,16 +173,24 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
   const on = (kinds: readonly FindingKind[]) => kinds.some((k) => policy.checks[k] !== 'off');
   const wantConflicts = on(CONFLICT_KINDS);
   const wantAnomalies = on(ANOMALY_KINDS);
-  const a = wantConflicts || wantAnomalies ? symbolicAnalysis(ruleset) : undefined;
-  const findings = a ? [...(wantConflicts ? findConflicts(a, loaded) : []), ...(wantAnomalies ? findAnomalies(a).findings : [])] : [];
+  const wantIsolation = policy.tenants.length > 0 && policy.checks.isolation !== 'off';
+  // Focused, the isolation check reuses the analysis when its header space would be the same
+  // (no tenant names interfaces): each rule is encoded once.
+  const share = focused && wantIsolation && policy.tenants.every((t) => !t.interfaces?.length);
+  const a = wantConflicts || wantAnomalies || share ? symbolicAnalysis(ruleset) : undefined;
+  // Only findings that involve the object count: focused, the analyses skip the work that could
+  // make no other (and the words about header spaces, which the verdict does not show).
+  const conflictOpts = focused ? { focus: touches, describeLines: 0 } : {};
+  const anomalyOpts = focused ? { focus: touches } : {};
+  const findings = a ? [...(wantConflicts ? findConflicts(a, loaded, conflictOpts) : []), ...(wantAnomalies ? findAnomalies(a, anomalyOpts).findings : [])] : [];
   for (const f of findings) {
     if (!involves(f)) continue;
     const decision = policy.checks[f.kind];
     if (decision === 'deny') verdict.denials.push(describe(f));
     else if (decision === 'warn') verdict.warnings.push(describe(f));
   }
-  if (policy.tenants.length && policy.checks.isolation !== 'off') {
-    for (const b of breachesOf(ruleset, loaded, policy)) {
+  if (wantIsolation) {
+    for (const b of breachesOf(ruleset, loaded, policy, focused, share ? a : undefined)) {
       const line = `isolation: tenant ${b.from} reaches tenant ${b.to}, accepted by ${b.decidedBy.label} — witness: ${formatPacket(b.witness)}`;
       (policy.checks.isolation === 'deny' ? verdict.denials : verdict.warnings).push(line);
     }
@@ -141,15 +199,22 @@ export function decide(input: AdmissionInput, policy: WebhookPolicy): Verdict {
   return verdict;
 }
 
-/** Breaches the object is to blame for: decided by one of its rules, or there only with it loaded. */
-function breachesOf(ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy): IsolationResult['breaches'] {
-  const withIt = checkIsolation(ruleset, policy.tenants);
+/**
+ * Breaches the object is to blame for: decided by one of its rules, or there only with it loaded
+ * (then all of them). Listed only as far as needed: the object's own first, the others only when
+ * it has none and the cluster without it is isolated.
+ */
+function breachesOf(
+  ruleset: { tables: LiqoResource['table'][] }, loaded: LiqoResource[], policy: WebhookPolicy, focused: boolean, analysis: SymbolicAnalysis | undefined,
+): IsolationResult['breaches'] {
+  const withIt = checkIsolation(ruleset, policy.tenants, focused ? { decidedBy: touches, ...(analysis ? { analysis } : {}) } : {});
   if (withIt.isolated) return [];
   const own = withIt.breaches.filter((b) => touches(b.decidedBy.origin));
   if (own.length) return own;
   const rest = loaded.filter((r) => r.origin.file !== UNDER_REVIEW);
-  const without = checkIsolation(admitAcrossInputs({ tables: rest.map((r) => r.table) }, rest).ruleset, policy.tenants);
-  return without.isolated ? withIt.breaches : [];
+  const without = checkIsolation(admitAcrossInputs({ tables: rest.map((r) => r.table) }, rest).ruleset, policy.tenants, focused ? { decidedBy: () => false } : {});
+  if (!without.isolated) return [];
+  return focused ? checkIsolation(ruleset, policy.tenants, analysis ? { analysis } : {}).breaches : withIt.breaches;
 }
 
 /** The mutating webhook's JSON patch: a deterministic name for every rule without one. */

@@ -36,16 +36,24 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(v.tables).toEqual([{ id: 'ip gw-v', inSync: true, missing: false, structural: [], semantic: [] }]);
   });
 
-  it('imports no listing of the rendered intent; any other listing is imported', async () => {
+  it('neither parses nor imports the listing a verified write saw; a listing as rendered is not imported; any other is', async () => {
     const want = renderedTable(intent.ruleset.tables[0]!).form;
     const read = (form = want) => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => form });
     const k = (await read()).owned.get('ip gw-v')!;
-    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(intent.ruleset.tables[0]!) }); // no seen=: listed as written
-    expect(k.holdsIntent).toBe('rendered');
+    expect(k.print).toMatch(/^[0-9a-f]{24}$/);
+    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(intent.ruleset.tables[0]!), seen: k.print }); // recorded by apply
+    expect(k.holdsIntent).toBe('seen');
     expect(k.table).toBeUndefined(); // not imported
-    // a counter that moved changes nothing; a rule edited by hand does
+    // a counter that moved changes nothing
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/24', 'counter', 'packets', '5', 'bytes', '500', 'accept', 'comment', '"allow-db"']);
-    expect((await read()).owned.get('ip gw-v')!.holdsIntent).toBe('rendered');
+    expect((await read()).owned.get('ip gw-v')!.holdsIntent).toBe('seen');
+    // a mark without seen=: the listing's form is the rendered intent's
+    const marker = /handle (\d+)\s*$/m.exec((await ns.nft(['-a', 'list', 'chain', 'ip', 'gw-v', 'nftlens-owner'])).split('\n').find((l) => l.includes('nftlens/v1'))!)![1]!;
+    await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'nftlens-owner', 'handle', marker, 'accept', 'comment', `"nftlens/v1 owner=nftlens digest=${k.mark!.digest}"`]);
+    const asRendered = (await read()).owned.get('ip gw-v')!;
+    expect(asRendered.holdsIntent).toBe('rendered');
+    expect(asRendered.table).toBeUndefined();
+    // a rule edited by hand is imported
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-db'), 'ip', 'daddr', '10.42.2.0/25', 'counter', 'accept', 'comment', '"allow-db"']);
     const edited = (await read()).owned.get('ip gw-v')!;
     expect(edited.holdsIntent).toBeUndefined();
@@ -62,7 +70,7 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(await ns.nft(['list', 'table', 'ip', 'gw-v'])).toContain('ip daddr 10.42.1.15 counter'); // the kernel dropped the /32
     const read = (form = renderedTable(t).form) => readOwned(['ip gw-v'], { netns: ns.name, owner: 'nftlens', expect: () => form });
     const k = (await read()).owned.get('ip gw-v')!;
-    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(t), seen: k.fingerprint });
+    expect(k.mark).toEqual({ owner: 'nftlens', digest: intentDigest(t), seen: k.print });
     expect(k.holdsIntent).toBe('seen');
     expect(k.table).toBeUndefined();
     await ns.nft(['replace', 'rule', 'ip', 'gw-v', 'gate', 'handle', await handleOf('allow-web'), 'ip', 'daddr', '10.42.1.16', 'counter', 'accept', 'comment', '"allow-web"']);

@@ -43,6 +43,12 @@ export const FILTER4 = table('ip', 'filter4', [
     r([s({ kind: 'set-mark', key: 'meta mark', value: 0x10 }), s({ kind: 'set-mark', key: 'ct mark', value: 'meta mark' }),
       s({ kind: 'set-mark', key: 'meta mark', value: 'ct mark' }), s({ kind: 'set-mark', key: 'ct mark', value: 7 })]),
     r([m('meta mark', 0x10)], { kind: 'return' }),
+    // Issue 12: mark arithmetic, meta iif/oif (lo exists everywhere), fib type local.
+    r([s({ kind: 'set-mark', key: 'meta mark', value: 'meta mark', and: 0xffff00ff, xor: 0x400 }),
+      s({ kind: 'set-mark', key: 'ct mark', value: 'meta mark', xor: 0x4000 }), s({ kind: 'set-mark', key: 'meta mark', value: 'ct mark', and: 0xff00 })]),
+    r([{ kind: 'match', field: 'meta iifname', op: '==', value: 'lo', ifindex: true, origin: o },
+      { kind: 'match', field: 'meta oifname', op: '!=', value: { set: ['lo'] }, ifindex: true, origin: o },
+      { kind: 'fib', addr: 'daddr', op: '==', type: 'local', origin: o }, { kind: 'fib', addr: 'saddr', op: '!=', type: 'local', origin: o }], { kind: 'return' }),
     r([]),
   ]),
   chain('raw', [r([m('ip saddr', '127.0.0.1'), s({ kind: 'notrack' })])], base('filter', 'prerouting', -300)),

@@ -134,6 +134,9 @@ describe('concatenations', () => {
       .toEqual(['set @allowed holds ipv4_addr . inet_proto . inet_service values, which ip saddr . th dport cannot be compared with']);
     expect(fails(doc(table, chain, rule([match('==', concat(payload('ip', 'saddr'), { '&': [meta('mark'), 255] }), concat('10.0.0.1', 1)), { accept: null }]))))
       .toEqual(['unsupported: bitwise & in a concatenation']);
+    // `meta iif` alone is an exact-name match (Match.ifindex); as a concatenated part it is not modelled.
+    expect(fails(doc(table, chain, rule([match('==', concat(meta('iif'), payload('ip', 'saddr')), concat('eth0', '10.0.0.1')), { accept: null }]))))
+      .toEqual(['unsupported: meta iif in a concatenation']);
     expect(fails(doc(table, chain, rule([match('==', concat(payload('ip', 'saddr'), meta('mark')), concat('10.0.0.1')), { accept: null }]))))
       .toEqual(['a concatenation of 1 values for 2 fields']);
   });

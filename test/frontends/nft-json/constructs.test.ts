@@ -195,7 +195,7 @@ describe('references', () => {
       ['"no-such-code" is not an icmp code', 'handle 7', 'nftables[7].rule.expr[1].right'],
       ['unsupported: limit', 'handle 3', 'nftables[5].rule.expr[1]'],
       ['unsupported: vmap', 'handle 4', 'nftables[6].rule.expr[0]'],
-      ['unsupported: fib', 'handle 7', 'nftables[7].rule.expr[0].left'],
+      ['unsupported: fib saddr oif', 'handle 7', 'nftables[7].rule.expr[0].left'],
     ]);
     expect(ds.every((d) => (d.code === 'NFT_UNSUPPORTED' || d.code === 'NFT_SCHEMA') && d.origin.file === 'bad.json' && d.origin.table === 'inet t')).toBe(true);
   });

@@ -44,7 +44,7 @@ describe.skipIf(!FIXTURES)('basic fixtures', () => {
 
 /** What each advanced fixture lacks: the exact set of constructs nftlens reports as unsupported. */
 const ADVANCED: Record<string, string[]> = {
-  'bitwise-0040mark_binop_0': ['ct mark set <<', 'meta oif'],
+  'bitwise-0040mark_binop_0': ['ct mark set <<'],
   'chains-0006masquerade_0': [],
   'chains-0021prio_0': [],
   'chains-0041chain_binding_0': ['chain binding (bare string in JSON)'],
@@ -57,9 +57,11 @@ const ADVANCED: Record<string, string[]> = {
     'set add statement @candidates_ipv4', 'set add statement @clients_ipv4', 'set updated from the packet path (flag timeout)',
   ],
   'nft-f-sample-ruleset': [
-    'chain binding (bare string in JSON)', 'exthdr rt type', 'fib', 'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit', 'meta iif', 'meta oif', 'vmap',
+    'chain binding (bare string in JSON)',
+    'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)', 'fib saddr . iif oif',
+    'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit', 'vmap',
   ],
-  'optimizations-merge_nat_inet': ['dnat to a map', 'meta oif', 'snat to a map'],
+  'optimizations-merge_nat_inet': ['dnat to a map', 'snat to a map'],
   'optimizations-merge_reject': [],
   'optimizations-merge_stmts_concat': [],
   'optimizations-merge_vmap_raw': ['redirect', 'vmap'],

@@ -1,10 +1,12 @@
 // The agent end to end: a wire-level API server fake (test/support/kube-fake) with Liqo's CRD,
 // the real @kubernetes/client-node, and the real kernel in a throwaway network namespace.
 // create → table applied, verified, finalizer and status (observedGeneration) written; edit a
-// middle rule → order kept; drift → healed by the periodic re-verify; delete → table gone and
+// middle rule → order kept; drift → healed by the periodic re-verify; Events (Applied, Drifted)
+// as the real kubectl lists them; delete → table gone and
 // finalizer released; restart of the API server and 410 Gone → nothing lost, nothing applied
 // twice; an invalid resource and a table clash → status False, nothing applied; owned tables of
-// no resource → removed at start (only after the first full list).
+// no resource → removed at start (only after the first full list). And with Liqo's CRD alone (no
+// status patch): the same, in Liqo's status shape, without rewriting the pruned fields.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, verify } from '../../../src/backends/gateway/index.js';
 import { renderResource } from '../../../src/services/agent/tables.js';
@@ -14,6 +16,7 @@ import type { KubeClient } from '../../../src/services/kube/client.js';
 import type { KubeFake } from '../../support/kube-fake/index.js';
 import { noKernel, suiteNetns } from '../../support/kernel.js';
 import { listing, tableNames } from '../../backends/gateway/support.js';
+import { kubectl } from '../../support/kubectl.js';
 import { fakeCluster, fcObject, HOST, hostEntry, makeAgent, OWNER, waitFor, type Lines } from './support.js';
 
 const rules3 = (mid: string) => [
@@ -81,6 +84,27 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     expect(logs.lines.some((l) => l.msg === 'the kernel had drifted from the resource: re-applied')).toBe(true);
     const metrics = await agent.metrics.registry.getSingleMetricAsString('nftlens_drift_detected_total');
     expect(metrics).toMatch(/table="ip kg-web"} [1-9]/);
+  });
+
+  it('events: Applied once per generation, Drifted on the heal — as the real kubectl lists them', async () => {
+    const config = api.writeKubeconfig();
+    const get = await waitFor('the Drifted event', async () => {
+      const r = await kubectl(config, ['get', 'events', '-n', 'tenant', '-o', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const items = (JSON.parse(r.stdout) as { items: Record<string, any>[] }).items.filter((e) => e.involvedObject?.name === 'web');
+      return items.some((e) => e.reason === 'Drifted') ? items : undefined;
+    });
+    expect(get.map((e) => e.reason)).toEqual(['Applied', 'Applied', 'Drifted']);
+    for (const e of get) {
+      expect(e.involvedObject).toMatchObject({ apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', namespace: 'tenant', name: 'web' });
+      expect(e.type).toBe(e.reason === 'Drifted' ? 'Warning' : 'Normal');
+      expect(e.source).toEqual({ component: 'nftlens-agent', host: HOST });
+    }
+    expect(get[0]!.message).toContain('ip kg-web applied in one transaction and verified');
+    const table = await kubectl(config, ['get', 'events', '-n', 'tenant']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/Warning\s+Drifted\s+web\s+the kernel had drifted/);
+    expect(table.stdout).toMatch(/Normal\s+Applied\s+web\s+host gw-test: ip kg-web applied/);
   });
 
   it('an invalid resource and a clashing table get status False and are not applied', async () => {
@@ -172,5 +196,43 @@ describe.skipIf(noKernel)('agent (API server fake, kernel)', () => {
     // the new agent found r1..r4 in place: nothing written
     expect([...agent.reconciler.writes.values()].reduce((a, b) => a + b, 0)).toBe(0);
     expect(Object.keys(before).length).toBeGreaterThan(0);
+  });
+});
+
+// Liqo's CRD alone (deploy/crds/status-conditions.patch.yaml not applied): the API server prunes
+// reason, message and observedGeneration from what the agent writes; nothing else changes.
+describe.skipIf(noKernel)("agent with Liqo's CRD alone (status fields pruned)", () => {
+  const ns = suiteNetns('kaliqo');
+  let cluster: Awaited<ReturnType<typeof fakeCluster>>;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    cluster = await fakeCluster({ extendedStatus: false });
+    ({ agent } = makeAgent(cluster, ns.name, { resyncMs: 300 }));
+    await agent.start();
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await cluster?.api.close();
+  });
+
+  it("applies and verifies, with Liqo's status shape; the pruned fields are not written again and again", async () => {
+    const { kube, api } = cluster;
+    await kube.createFirewallConfiguration(fcObject('web', 'kl-web', rules3('10.42.1.2')));
+    const entry = await hostEntry(kube, 'web');
+    expect(entry).toEqual({ host: HOST, type: 'Applied', status: 'True', lastTransitionTime: entry.lastTransitionTime });
+    expect(await tableNames(ns)).toContain('ip kl-web');
+    const statusWrites = () => api.audit.filter((a) => a.resource === 'firewallconfigurations' && a.subresource === 'status' && a.verb !== 'get').length;
+    const writes = statusWrites();
+    expect(writes).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500)); // several re-verifies
+    expect(statusWrites()).toBe(writes);
+    expect(agent.reconciler.writes.get('tenant/web')).toBe(1);
+    // An edit: applied again, the condition still in Liqo's shape.
+    const o = await kube.getFirewallConfiguration('tenant', 'web');
+    await kube.replaceFirewallConfiguration({ ...o, spec: fcObject('web', 'kl-web', rules3('10.42.9.9')).spec });
+    await waitFor('the edit applied', () => agent.reconciler.writes.get('tenant/web') === 2);
+    expect(await listing(ns, 'ip', 'kl-web')).toContain('10.42.9.9');
+    expect(await hostEntry(kube, 'web')).toMatchObject({ host: HOST, type: 'Applied', status: 'True' });
   });
 });

@@ -1,6 +1,6 @@
 // The agent's pure parts: the work queue (de-duplication, one run per key, re-run when added in
 // flight, retries with growing backoff, shutdown and drain), backoff with jitter, Liqo's label
-// sets and selection, the per-host finalizer name, and the per-host status entry.
+// sets and selection, the per-host finalizer name, the per-host status entry, and the events recorder.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../src/services/agent/backoff.js';
 import { finalizerName, withFinalizer, withoutFinalizer } from '../../../src/services/agent/finalizer.js';
@@ -8,7 +8,10 @@ import { CATEGORY, commonSelector, gatewaySelectors, parseLabelSet, selects, SUB
 import { WorkQueue } from '../../../src/services/agent/queue.js';
 import { hostCondition, withHostCondition } from '../../../src/services/agent/status.js';
 import { mergeIntents, resultFor } from '../../../src/services/agent/batch.js';
-import type { FcObject } from '../../../src/services/kube/client.js';
+import type { FcObject, KubeClient } from '../../../src/services/kube/client.js';
+import { EventRecorder } from '../../../src/services/agent/events.js';
+import { createLogger } from '../../../src/backends/gateway/telemetry.js';
+import { Lines } from './support.js';
 import type { ApplyResult } from '../../../src/backends/gateway/index.js';
 
 function manualTimers() {
@@ -163,5 +166,43 @@ describe('batched applies', () => {
       { ruleset: { tables: [] }, resources: [], tableResource: new Map([['ip b', { name: 'n/b', kind: 'FirewallConfiguration', tables: ['ip b'], origin: {} }]]) },
     ]);
     expect([...m.tableResource.keys()]).toEqual(['ip a', 'ip b']);
+  });
+});
+
+describe('events recorder', () => {
+  const fcAt = (generation: number): FcObject => ({
+    apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration',
+    metadata: { name: 'web', namespace: 'tenant', uid: 'u-1', generation, resourceVersion: String(10 + generation) }, spec: {},
+  }) as unknown as FcObject;
+
+  it('one event per transition: the same reason at the same generation is not repeated, Drifted always is', async () => {
+    const sent: Record<string, any>[] = [];
+    const kube = { createEvent: async (b: Record<string, any>) => void sent.push(b) } as unknown as KubeClient;
+    const r = new EventRecorder(kube, 'gw-a', createLogger(new Lines()));
+    await r.record(fcAt(1), 'Applied', 'ok');
+    await r.record(fcAt(1), 'Applied', 'ok'); // an in-place reconcile
+    await r.record(fcAt(1), 'Drifted', 'healed');
+    await r.record(fcAt(1), 'Drifted', 'healed');
+    await r.record(fcAt(1), 'Applied', 'ok'); // after a heal: still applied, no new event
+    await r.record(fcAt(2), 'NftError', 'refused');
+    await r.record(fcAt(2), 'NftError', 'refused'); // a retry
+    await r.record(fcAt(2), 'Applied', 'ok');
+    r.forget('tenant/web');
+    await r.record(fcAt(2), 'Applied', 'ok'); // recreated
+    expect(sent.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal Applied', 'Warning Drifted', 'Warning Drifted', 'Warning NftError', 'Normal Applied', 'Normal Applied']);
+    expect(new Set(sent.map((e) => e.metadata.name)).size).toBe(sent.length);
+    expect(sent[0]).toMatchObject({
+      apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'tenant' }, reason: 'Applied', message: 'ok', count: 1,
+      involvedObject: { apiVersion: 'networking.liqo.io/v1beta1', kind: 'FirewallConfiguration', namespace: 'tenant', name: 'web', uid: 'u-1', resourceVersion: '11' },
+      source: { component: 'nftlens-agent', host: 'gw-a' },
+    });
+    expect(sent[0]!.metadata.name).toMatch(/^web\./);
+  });
+
+  it('an event the API server refuses is logged, never thrown', async () => {
+    const kube = { createEvent: async () => { throw new Error('forbidden'); } } as unknown as KubeClient;
+    const lines = new Lines();
+    await new EventRecorder(kube, 'gw-a', createLogger(lines)).record(fcAt(1), 'NftError', 'x');
+    expect(lines.lines.some((l) => l.msg === 'event not recorded' && l.err === 'forbidden')).toBe(true);
   });
 });

@@ -1,10 +1,12 @@
 // CRDs the agent and generation tests serve from the fake, besides Liqo's vendored
 // FirewallConfiguration CRD: that CRD with its status conditions extended by reason, message and
-// observedGeneration (what nftlens writes; Liqo's own CRD prunes them), and minimal ForeignCluster
+// observedGeneration (what nftlens writes; Liqo's own CRD prunes them) by the patch deploy/ ships
+// (deploy/crds/status-conditions.patch.yaml, applied as kustomize applies it), and minimal ForeignCluster
 // (core.liqo.io, cluster-scoped) and Configuration (networking.liqo.io) CRDs with open schemas and
 // a status subresource — enough for the fields policy generation reads.
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import jsonpatch, { type Operation } from 'fast-json-patch';
+import { parse, parseAllDocuments } from 'yaml';
 import type { Obj } from './index.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -12,16 +14,12 @@ const repo = new URL('../../../', import.meta.url).pathname;
 export function firewallConfigurationCrd(extendedStatus = true): Obj {
   const text = readFileSync(`${repo}deploy/crds/networking.liqo.io_firewallconfigurations.yaml`, 'utf8');
   const crd = parseAllDocuments(text).map((d) => d.toJS() as Obj).find((o) => o && o.kind === 'CustomResourceDefinition')!;
-  if (extendedStatus) {
-    const versions = (crd.spec as { versions: { schema: { openAPIV3Schema: Record<string, any> } }[] }).versions;
-    for (const v of versions) {
-      const cond = v.schema.openAPIV3Schema.properties.status.properties.conditions.items.properties;
-      cond.reason = { type: 'string' };
-      cond.message = { type: 'string' };
-      cond.observedGeneration = { type: 'integer', format: 'int64' };
-    }
-  }
-  return crd;
+  return extendedStatus ? jsonpatch.applyPatch(crd, statusPatch(), true, false).newDocument : crd;
+}
+
+/** deploy/'s JSON patch of the CRD declaring nftlens' status condition fields. */
+export function statusPatch(): Operation[] {
+  return parse(readFileSync(`${repo}deploy/crds/status-conditions.patch.yaml`, 'utf8')) as Operation[];
 }
 
 function openCrd(group: string, kind: string, plural: string, scope: 'Namespaced' | 'Cluster'): Obj {

@@ -20,7 +20,7 @@ function documentOf(types: ResourceType[]): Obj {
     schemas[schemaName] = { ...(t.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }), 'x-kubernetes-group-version-kind': [gvk] };
     const ref = { $ref: `#/components/schemas/${schemaName}` };
     const content = (types: string[]) => Object.fromEntries(types.map((c) => [c, { schema: ref }]));
-    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', ...(t.strategic ? ['application/strategic-merge-patch+json'] : [])];
+    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', ...(t.strategic ? ['application/strategic-merge-patch+json'] : [])];
     const op = (verb: string, bodyTypes?: string[]) => ({
       operationId: `${verb}${t.kind}`,
       'x-kubernetes-action': verb,

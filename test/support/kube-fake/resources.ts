@@ -55,7 +55,17 @@ export function builtinTypes(): ResourceType[] {
     builtin('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], categories: ['all'], hasStatus: true }),
     builtin('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
     builtin('', 'v1', 'secrets', 'Secret', true, { fieldLabels: ['type'] }),
-    builtin('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
+    builtin('', 'v1', 'events', 'Event', true, {
+      shortNames: ['ev'],
+      // What the real server's table shows for `kubectl get events` (OBJECT there is kind/name).
+      printerColumns: [
+        { name: 'Last Seen', type: 'date', jsonPath: '.lastTimestamp' },
+        { name: 'Type', type: 'string', jsonPath: '.type' },
+        { name: 'Reason', type: 'string', jsonPath: '.reason' },
+        { name: 'Object', type: 'string', jsonPath: '.involvedObject.name' },
+        { name: 'Message', type: 'string', jsonPath: '.message' },
+      ],
+    }),
     builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
     builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
     builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, {

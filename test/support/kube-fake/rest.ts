@@ -5,6 +5,7 @@
 // on create and update. HTTP lives in server.ts; this module only speaks objects and ApiErrors.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { serverSideApply } from './apply.js';
 import { applyPatch } from './patch.js';
 import { groupVersion, Types, type ResourceType } from './resources.js';
 import { checkCustomResource } from './schema.js';
@@ -34,6 +35,9 @@ export interface WriteOptions {
   user: string;
   /** What to do with fields the schema does not know (the fieldValidation query parameter). */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** The fieldManager and force query parameters (server-side apply). */
+  fieldManager?: string;
+  force?: boolean;
 }
 
 export interface WriteResult {
@@ -131,6 +135,8 @@ export class Rest {
         else next.status = old.status;
       }
       const m = next.metadata;
+      // A write that does not send managedFields keeps them (as the API server does).
+      if (m.managedFields === undefined && old.metadata.managedFields !== undefined) m.managedFields = old.metadata.managedFields;
       for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace', 'name']) {
         if (old.metadata[f] === undefined) delete m[f];
         else m[f] = old.metadata[f];
@@ -157,10 +163,35 @@ export class Rest {
   }
 
   async patch(t: ResourceType, ns: string, name: string, sub: string, contentType: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    if (contentType.split(';')[0]!.trim() === 'application/apply-patch+yaml') return this.apply(t, ns, name, sub, body, opts);
     const old = this.get(t, ns, name);
     const patched = applyPatch(contentType, old, body, t.strategic);
     if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('the patch did not produce an object');
     return this.update(t, ns, name, sub, patched, opts, false);
+  }
+
+  /** Server-side apply (apply.ts): creates the object when absent. */
+  private async apply(t: ResourceType, ns: string, name: string, sub: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    if (!opts.fieldManager) throw invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    if (sub) throw badRequest('server-side apply of a subresource is not supported by this fake');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the applied configuration must be an object');
+    this.checkKind(t, body as Obj);
+    const applied = body as Obj;
+    if (applied.metadata?.name !== undefined && applied.metadata.name !== name) throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+    let live: Obj | undefined;
+    try {
+      live = this.get(t, ns, name);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 404) throw e;
+    }
+    const normalize = (o: Obj) => this.checkSchema(t, structuredClone(o), { ...opts, fieldValidation: 'Ignore' }).object;
+    const next = serverSideApply(live, applied, opts.fieldManager, opts.force === true, now(), { group: t.group, resource: t.resource, name }, normalize);
+    if (!live) {
+      if (t.namespaced) next.metadata.namespace = ns;
+      return this.create(t, ns, next, opts);
+    }
+    // Stored as the schema leaves it, so that an apply of what is already there changes nothing.
+    return this.update(t, ns, name, '', normalize(next), opts, false);
   }
 
   delete(t: ResourceType, ns: string, name: string, options: Obj, opts: WriteOptions): WriteResult {

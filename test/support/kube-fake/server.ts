@@ -12,6 +12,7 @@ import { ApiError, badRequest, errorStatus, expired, statusObject, type Obj } fr
 import type { Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { parse as parseYaml } from 'yaml';
 
 export interface AuditRecord {
   time: string;
@@ -51,7 +52,7 @@ function send(res: ServerResponse, code: number, body: Obj, headers: Record<stri
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
-  if (type !== 'application/json' && !/^application\/[a-z-]+-patch\+json$/.test(type)) {
+  if (type !== 'application/json' && type !== 'application/apply-patch+yaml' && !/^application\/[a-z-]+-patch\+json$/.test(type)) {
     req.resume();
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
@@ -60,7 +61,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) return undefined;
   try {
-    return JSON.parse(text);
+    // An applied configuration is YAML (kubectl sends JSON, which YAML reads too).
+    return type === 'application/apply-patch+yaml' ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw badRequest(`the object provided is unrecognized (must be of type JSON): ${(e as Error).message}`);
   }
@@ -176,6 +178,8 @@ export function makeHandler(store: Store, rest: Rest, opts: HandlerOptions) {
       dryRun: q.getAll('dryRun').includes('All'),
       user,
       fieldValidation: validation === 'Strict' || validation === 'Warn' || validation === 'Ignore' ? validation : 'Warn',
+      ...(q.get('fieldManager') ? { fieldManager: q.get('fieldManager')! } : {}),
+      force: q.get('force') === 'true',
     };
     const table = wantsTable(req.headers.accept);
     const render = (o: Obj) => (table ? toTable(t, [o], {}) : o);
