@@ -6,7 +6,7 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NO_RULE, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
+  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
 } from './layout';
@@ -164,6 +164,14 @@ function runOps(op: u32, id: u32): u32 {
         op += 7 + n * 2 * width;
         break;
       }
+      case OP_CONCAT: {
+        if (!concatOp(op)) {
+          emit(T_FAIL, id, expr);
+          return NEXT;
+        }
+        op += pw(op + 1);
+        break;
+      }
       case OP_COUNTER: {
         const c = counters + ((<usize>pw(op + 1)) << 4);
         store<f64>(c, load<f64>(c) + 1);
@@ -252,9 +260,60 @@ function matchOp(op: u32): bool {
   if ((req & REQ_V6) != 0 && nf != 10) return false;
   if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
   if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
-  let iv = op + 7;
+  // The intervals are sorted and disjoint (compile.ts): a binary search for the last one starting
+  // at or below the key, then a check of its end — a set of any size costs log2(n) probes.
+  const base = op + 7;
+  const stride = 2 * width;
+  let lo: u32 = 0;
+  let hi: u32 = n;
   if (width == 1) {
     const k = key(slot) & pw(op + 3);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pw(base + mid * stride) <= k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && k <= pw(base + (lo - 1) * stride + 1);
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmp128(base + mid * stride, slot) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && cmp128(base + (lo - 1) * stride + 4, slot) >= 0;
+}
+
+/** A concatenation in a set (OP_CONCAT): requirements, then whether some element holds every field's key. */
+function concatOp(op: u32): bool {
+  const neg = pw(op + 2) != 0;
+  const req = pw(op + 3);
+  const nf = pw(op + 4);
+  const nfp = key(K_NFPROTO);
+  if ((req & REQ_V4) != 0 && nfp != 2) return false;
+  if ((req & REQ_V6) != 0 && nfp != 10) return false;
+  if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
+  if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
+  const fields = op + 5;
+  const ne = pw(fields + 3 * nf);
+  let at = fields + 3 * nf + 1;
+  for (let e: u32 = 0; e < ne; e++) {
+    let all = true;
+    for (let f: u32 = 0; f < nf; f++) {
+      const n = pw(at);
+      const slot = pw(fields + 3 * f);
+      const width = pw(fields + 3 * f + 1);
+      if (all && !inIntervals(at + 1, n, slot, width, pw(fields + 3 * f + 2))) all = false;
+      at += 1 + n * 2 * width;
+    }
+    if (all) return !neg;
+  }
+  return neg;
+}
+
+/** Whether the key at `slot` (masked, for 32-bit keys) is inside one of n intervals at `iv`. */
+function inIntervals(iv: u32, n: u32, slot: u32, width: u32, mask: u32): bool {
+  if (width == 1) {
+    const k = key(slot) & mask;
     for (let i: u32 = 0; i < n; i++, iv += 2) if (pw(iv) <= k && k <= pw(iv + 1)) return true;
     return false;
   }

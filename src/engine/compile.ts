@@ -6,7 +6,7 @@
 
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
-import type { Match, NatStmt, Rule, Table } from '../model/ruleset.js';
+import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
 import { buildForest } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
@@ -68,12 +68,13 @@ interface Constraint {
   req: number;
 }
 
-function constraintOf(m: Match, classes: IfClasses): Constraint {
+function constraintOf(m: Match, classes: IfClasses, withValue = true): Constraint {
   const info = FIELDS[m.field];
   const fs = fieldSlot(m.field, classes);
   const max = fs.width === 4 ? MAX128 : MAX32;
   let ivs: Interval[];
-  if (info.kind === 'ifname') {
+  if (!withValue) ivs = [];
+  else if (info.kind === 'ifname') {
     const ids = new Set<number>();
     for (const p of valueItems(m.value)) for (const id of classes.matching(p as string)) ids.add(id);
     ivs = [...ids].sort((a, b) => a - b).map((id) => ({ lo: BigInt(id), hi: BigInt(id) }));
@@ -362,6 +363,9 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         for (const iv of con.intervals) w.push(...addrWords(iv.lo, con.fs.width).slice(0, con.fs.width), ...addrWords(iv.hi, con.fs.width).slice(0, con.fs.width));
         break;
       }
+      case 'concat':
+        w.pushAll(concatOp(x, e, classes));
+        break;
       case 'counter':
         w.push(hdr(L.OP_COUNTER), plan.counterAt.get(`${id}:${e}`)!);
         break;
@@ -392,6 +396,25 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
   }
   w.push(L.OP_VERDICT | (rule.exprs.length << 8), V_KINDS[v.kind], c.targets[index] ?? 0);
   return at;
+}
+
+/** OP_CONCAT's words (layout.ts): per element, per field the intervals its item covers. */
+function concatOp(x: ConcatMatch, e: number, classes: IfClasses): number[] {
+  const parts = x.fields.map((field) => ({ field, con: constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false) }));
+  const req = parts.reduce((r, p) => r | p.con.req, 0);
+  const out = [L.OP_CONCAT | (e << 8), 0, x.op === '!=' ? 1 : 0, req, parts.length];
+  for (const p of parts) out.push(p.con.fs.slot, p.con.fs.width, p.con.mask);
+  out.push(x.elements.length);
+  for (const el of x.elements) {
+    parts.forEach((p, i) => {
+      const ivs = constraintOf({ kind: 'match', field: p.field, op: '==', value: el[i]!, origin: x.origin }, classes).intervals;
+      const width = p.con.fs.width;
+      out.push(ivs.length);
+      for (const iv of ivs) out.push(...addrWords(iv.lo, width).slice(0, width), ...addrWords(iv.hi, width).slice(0, width));
+    });
+  }
+  out[1] = out.length;
+  return out;
 }
 
 function natOperands(n: NatStmt): number[] {

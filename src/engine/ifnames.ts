@@ -57,6 +57,11 @@ export class IfClasses {
             const e = exprs[x]!;
             if (e.kind === 'match' && (e.field === 'meta iifname' || e.field === 'meta oifname')) {
               for (const item of valueItems(e.value)) if (typeof item === 'string') patterns.push(item);
+            } else if (e.kind === 'concat') {
+              e.fields.forEach((f, i) => {
+                if (f !== 'meta iifname' && f !== 'meta oifname') return;
+                for (const el of e.elements) if (typeof el[i] === 'string') patterns.push(el[i] as string);
+              });
             }
           }
         }

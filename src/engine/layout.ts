@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 13;
+export const LAYOUT_VERSION = 14;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -174,6 +174,12 @@ export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or t
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
 export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
+/**
+ * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
+ * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne,
+ *  ne × nf × (n, n × (lo[width], hi[width]))] — per element, per field its sorted intervals.
+ */
+export const OP_CONCAT = 40;
 
 /** Requirements a match carries (nft adds them as dependencies): fail if unmet, whatever `op`. */
 export const REQ_V4 = 1;

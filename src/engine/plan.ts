@@ -16,7 +16,7 @@
 
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { Atom, BaseChain, Chain, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
+import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -96,6 +96,8 @@ export function planRuleset(ruleset: Ruleset): Plan {
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
             matchIntervals(e); // throws for a value that does not fit its field
+          } else if (e.kind === 'concat') {
+            checkConcat(e);
           }
         }
       }
@@ -211,6 +213,17 @@ let cached = 0;
  * The intervals a match's value covers (before `op` and `mask`), checked once and remembered;
  * [] for interface names (matched by name). A value that does not fit its field is MODEL_INVALID.
  */
+/** Every item of a concatenation fits its field, and every element has one item per field. */
+function checkConcat(x: ConcatMatch): void {
+  for (const el of x.elements) {
+    if (el.length !== x.fields.length) throw NftlensError.of('MODEL_INVALID', `a concatenation of ${x.fields.length} fields has an element of ${el.length} values`, x.origin);
+    x.fields.forEach((field, i) => {
+      const problem = checkMatchValue({ field, value: el[i]! });
+      if (problem) throw NftlensError.of('MODEL_INVALID', problem, x.origin);
+    });
+  }
+}
+
 export function matchIntervals(m: Match): Interval[] {
   const v = m.value;
   // An interface name is checked by field and value alone, as an address or a number is: by atom.

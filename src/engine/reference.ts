@@ -15,7 +15,7 @@
 // model, which sees one packet, leaves it as it is otherwise.
 
 import { applyMarkOp, markOp } from '../model/mark-op.js';
-import type { Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
+import type { ConcatMatch, Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
@@ -261,6 +261,13 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
   };
   for (let e = 0; e < rule.exprs.length; e++) {
     const expr: Expr = rule.exprs[e]!;
+    if (expr.kind === 'concat') {
+      // Compiled into the op stream, not the chain's lookup (compile.ts): the rule is entered first.
+      enter();
+      if (concatMatches(s, expr)) continue;
+      s.trace?.push({ kind: 'fail', rule: id, expr: e });
+      return 'next';
+    }
     if (expr.kind === 'match') {
       if (matches(s, expr)) continue;
       if (!leading) s.trace?.push({ kind: 'fail', rule: id, expr: e });
@@ -339,6 +346,18 @@ function matches(s: State, m: Match): boolean {
     if (m.mask !== undefined) x &= BigInt(m.mask);
     inside = intervalsOf(m).some((iv) => iv.lo <= x && x <= iv.hi);
   }
+  return m.op === '==' ? inside : !inside;
+}
+
+/**
+ * A concatenation in a set: every field's dependency holds, and (for `==`) some element holds each
+ * field's value — the element read as one `==` match per field.
+ */
+function concatMatches(s: State, m: ConcatMatch): boolean {
+  const probe = (field: Match['field'], value: Match['value']): Match => ({ kind: 'match', field, op: '==', value, origin: m.origin });
+  const zero = (field: Match['field']): Match => ({ kind: 'match', field, op: '!=', value: { set: [] }, origin: m.origin });
+  if (!m.fields.every((f) => matches(s, zero(f)))) return false;
+  const inside = m.elements.some((el) => m.fields.every((f, i) => matches(s, probe(f, el[i]!))));
   return m.op === '==' ? inside : !inside;
 }
 

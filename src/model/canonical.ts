@@ -7,7 +7,7 @@
 // `tcp flags`), or that the table's family makes always true, dropped; reject's per-family
 // default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
-import type { Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import type { ConcatMatch, Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
 import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
 
@@ -140,8 +140,13 @@ function canonicalValue(field: Match['field'], value: MatchValue): (string | num
   return ivs.map((iv) => (iv.lo === iv.hi ? fmt(iv.lo) : `${fmt(iv.lo)}-${fmt(iv.hi)}`));
 }
 
-function canonicalStatement(s: Statement): CanonicalExpr {
+function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
   switch (s.kind) {
+    case 'concat': {
+      // A set of boxes: elements compared as a sorted list, each item by what it covers.
+      const elements = s.elements.map((el) => JSON.stringify(el.map((it, i) => canonicalValue(s.fields[i]!, it))));
+      return { stmt: 'concat', fields: s.fields, op: s.op, elements: [...new Set(elements)].sort() };
+    }
     case 'counter':
       return { stmt: 'counter' };
     case 'set-mark': {

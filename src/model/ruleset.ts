@@ -57,6 +57,8 @@ export interface NamedSet {
   /** `interval` (prefixes and ranges allowed), `constant`. */
   flags: ('interval' | 'constant')[];
   elements: Item[];
+  /** A concatenated set (`type ipv4_addr . inet_service`): its types and elements (then `type` is the first and `elements` empty). */
+  concat?: { types: SetType[]; elements: Item[][] };
   comment?: string;
   handle?: number;
   origin: Origin;
@@ -85,7 +87,7 @@ export interface Rule {
   origin: Origin;
 }
 
-export type Expr = Match | Statement | FibMatch;
+export type Expr = Match | ConcatMatch | Statement | FibMatch;
 
 /**
  * `fib daddr type local`, `fib saddr type != local`: whether the routing table has the packet's
@@ -153,6 +155,24 @@ export interface Match {
   ifindex?: true;
   value: MatchValue;
   /** The named set of the table the value comes from (`ip daddr @blocked`); the value holds its elements. */
+  set?: string;
+  origin: Origin;
+}
+
+/**
+ * A concatenation looked up in a set: `ip daddr . meta l4proto . th dport { 10.0.0.0/24 . tcp . 22,
+ * 10.0.1.1 . udp . 53-60 }` holds when the packet's tuple of fields is inside one element, each
+ * element a box (per field a value item: single, prefix, range; an interface name may end in `*`).
+ * The fields' dependencies (`ip …` an IPv4 packet, `ct mark` a conntrack entry) must hold, whatever
+ * the op, as for a Match: nft adds them as matches of their own.
+ */
+export interface ConcatMatch {
+  kind: 'concat';
+  fields: MatchField[];
+  op: '==' | '!=';
+  /** Each element: one item per field, in order. */
+  elements: Item[][];
+  /** The named set of the table the elements come from (`ip daddr . th dport @allowed`). */
   set?: string;
   origin: Origin;
 }

@@ -3,7 +3,7 @@
 // ports and interfaces the ruleset mentions and from fresh ones. Only packets the probe can put on a
 // wire are returned (see realise.ts); the same seed gives the same packets.
 
-import type { Match, Ruleset } from '../model/ruleset.js';
+import type { ConcatMatch, Match, Ruleset } from '../model/ruleset.js';
 import { FIELDS, formatAddress, parseAddress, valueIntervals, valueItems, TCP_FLAGS } from '../model/values.js';
 import { makePacket, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
 import { prng } from '../model/prng.js';
@@ -38,7 +38,10 @@ export function generatePackets(ruleset: Ruleset, opts: GenerateOptions = {}): P
     for (const c of t.chains) {
       for (const r of c.rules) {
         const f: Fields = t.family === 'ip' ? { family: 4 } : t.family === 'ip6' ? { family: 6 } : {};
-        for (const e of r.exprs) if (e.kind === 'match') applyMatch(f, e, rnd);
+        for (const e of r.exprs) {
+          if (e.kind === 'match') applyMatch(f, e, rnd);
+          else if (e.kind === 'concat') for (const m of concatParts(e, rnd)) applyMatch(f, m, rnd);
+        }
         keep(f);
       }
     }
@@ -60,7 +63,7 @@ function collectPools(ruleset: Ruleset): Pools {
   for (const t of ruleset.tables) {
     for (const c of t.chains) {
       for (const r of c.rules) {
-        for (const e of r.exprs) {
+        for (const x of r.exprs) for (const e of x.kind === 'concat' ? x.elements.flatMap((el) => x.fields.map((field, i): Match => ({ kind: 'match', field, op: '==', value: el[i]!, origin: x.origin }))) : [x]) {
           if (e.kind !== 'match') continue;
           const kind = FIELDS[e.field].kind;
           if (kind === 'ifname') {
@@ -83,6 +86,13 @@ function collectPools(ruleset: Ruleset): Pools {
   }
   pools.ifnames = [...new Set(pools.ifnames)];
   return pools;
+}
+
+/** One element of a concatenation (at random) as one match per field, with the concatenation's op. */
+function concatParts(x: ConcatMatch, rnd: () => number): Match[] {
+  const el = x.elements[Math.floor(rnd() * x.elements.length)];
+  if (!el) return [];
+  return x.fields.map((field, i) => ({ kind: 'match', field, op: x.op, value: el[i]!, origin: x.origin }));
 }
 
 /** A concrete interface name an nft pattern matches (`liqo*` → `liqo0`). */

@@ -52,11 +52,11 @@ describe('diff', () => {
 describe('diff agrees with brute force on random ruleset pairs', () => {
   for (let seed = 201; seed <= 210; seed++) {
     it(`random rulesets #${seed} → #${seed} with one rule removed, and → #${seed + 1000}`, () => {
-      const a = randomRuleset(seed);
+      const a = randomRuleset(seed, { sets: false });
       const mutated: Ruleset = structuredClone(a);
       const chains = mutated.tables.flatMap((t) => t.chains).filter((c) => c.rules.length);
       chains[seed % chains.length]!.rules.splice(0, 1);
-      for (const b of [mutated, randomRuleset(seed + 1000)]) {
+      for (const b of [mutated, randomRuleset(seed + 1000, { sets: false })]) {
         const d = diffRulesets(a, b);
         const ra = new ReferenceEngine(a);
         const rb = new ReferenceEngine(b);

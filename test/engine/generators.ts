@@ -1,11 +1,11 @@
 // Random rulesets (fast-check arbitraries) and random packets (a seeded generator) for the
 // property tests. Values come from small pools so that rules overlap and packets hit them:
 // every match field, `!=`, sets, ranges, prefixes (some with host bits), masks, interface
-// wildcards, marks set then matched, notrack, counters, NAT of every kind, nested jumps/gotos/
-// returns, several tables, families, hooks and priorities.
+// wildcards, concatenations in sets, marks set then matched, notrack, counters, NAT of every kind,
+// nested jumps/gotos/returns, several tables, families, hooks and priorities.
 
 import fc from 'fast-check';
-import type { Chain, Expr, Family, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../src/model/ruleset.js';
+import type { Chain, ConcatMatch, Expr, Family, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../src/model/ruleset.js';
 import type { Packet } from '../../src/engine/packet.js';
 import { makePacket } from '../../src/engine/packet.js';
 import type { CtState } from '../../src/model/values.js';
@@ -100,6 +100,21 @@ function matchArb(family: Family): fc.Arbitrary<Match> {
   });
 }
 
+/** A concatenation of 2–3 fields in a set of 1–4 elements (`ip saddr . th dport . meta iifname { … }`). */
+function concatArb(family: Family): fc.Arbitrary<ConcatMatch> {
+  const parts: [MatchField, fc.Arbitrary<Item>][] = [
+    ['th dport', numItem(PORTS)], ['th sport', numItem(PORTS)], ['meta l4proto', pick(PROTOS)], ['meta iifname', pick(IF_PATTERNS.filter((p) => p !== '*'))],
+    ['ct mark', numItem([0, 1, 0x10])], ['meta mark', numItem([0, 1, 0x10])], ['ct state', pick(CT)],
+  ];
+  if (family !== 'ip6') parts.push(['ip saddr', addrItem(false)], ['ip daddr', addrItem(false)]);
+  if (family !== 'ip') parts.push(['ip6 daddr', addrItem(true)]);
+  return fc.uniqueArray(fc.integer({ min: 0, max: parts.length - 1 }), { minLength: 2, maxLength: 3 }).chain((idx) => {
+    const chosen = idx.map((i) => parts[i]!);
+    return fc.record({ op: pick(['==', '!='] as const), elements: fc.array(fc.tuple(...chosen.map(([, a]) => a)), { minLength: 1, maxLength: 4 }) })
+      .map(({ op, elements }): ConcatMatch => ({ kind: 'concat', fields: chosen.map(([f]) => f), op, elements, origin: o }));
+  });
+}
+
 function stmtArb(): fc.Arbitrary<Statement> {
   return fc.oneof(
     fc.constant<Statement>({ kind: 'counter', origin: o }),
@@ -138,7 +153,7 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
   const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, type: 'local', origin: o }));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), fib];
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib];
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
     const r: Rule = { exprs, origin: o };

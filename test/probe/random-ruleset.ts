@@ -2,7 +2,9 @@
 // priorities (policies, regular chains reached by jump/goto, return/continue), marks set before the
 // filter and matched in it, a raw notrack chain, dnat in prerouting and snat/masquerade in
 // postrouting — with values from small pools, so random packets hit the rules and NAT shows at the sink.
-import type { Expr, Match, MatchValue, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
+// Filter tables may hold named sets (addresses, ports, interface names, marks, concatenations) that
+// added rules name, and anonymous concatenations.
+import type { Expr, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
 import { prng } from '../../src/model/prng.js';
 
 const O = {};
@@ -13,7 +15,15 @@ const IFS = ['eth0', 'eth1', 'liqo-tunnel', 'liqo.abcdefghij', 'liqo*', 'eth*'];
 /** Every interface name packets for these rulesets use (`liqo*` → `liqo0`, `eth*` → `eth0`). */
 export const RANDOM_INTERFACES = ['eth0', 'eth1', 'liqo-tunnel', 'liqo.abcdefghij', 'liqo0'];
 
-export function randomRuleset(seed: number): Ruleset {
+/**
+ * `sets: false` gives the rulesets as they were before named sets and concatenations were added
+ * (the analyses' tests expect findings of particular seeds; the analyses refuse concatenations).
+ */
+export interface RandomOptions {
+  sets?: boolean;
+}
+
+export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const chance = (p: number): boolean => rnd() < p;
@@ -79,7 +89,9 @@ export function randomRuleset(seed: number): Ruleset {
     const base: Chain = {
       name: 'fw', base: { type: 'filter', hook: 'forward', priority: prio(-20 + Math.floor(rnd() * 40)), policy: chance(0.75) ? 'accept' : 'drop' }, rules, origin: O,
     };
-    tables.push({ family, name, chains: [base, ...regular], origin: O });
+    const table: Table = { family, name, chains: [base, ...regular], origin: O };
+    if (opts.sets ?? true) withNamedSets(table, seed * 31 + t);
+    tables.push(table);
   }
   if (chance(0.5)) {
     const rules: Rule[] = [
@@ -126,4 +138,59 @@ export function randomRuleset(seed: number): Ruleset {
     });
   }
   return { tables };
+}
+
+/** Disjoint elements (nft refuses overlapping intervals in a named set) to pick named sets from. */
+const SET_POOLS: { type: NamedSet['type']; field: Match['field'][]; items: Item[] }[] = [
+  { type: 'ipv4_addr', field: ['ip saddr', 'ip daddr'], items: [{ prefix: '10.0.1.0', len: 24 }, '10.0.0.2', { range: ['10.0.2.0', '10.0.2.127'] }, { prefix: '10.1.0.0', len: 16 }, '10.0.3.9'] },
+  { type: 'inet_service', field: ['th dport', 'th sport'], items: [22, { range: [50, 60] }, 443, { range: [8000, 8080] }] },
+  { type: 'ifname', field: ['meta iifname', 'meta oifname'], items: ['eth1', 'liqo*', 'eth0'] },
+  { type: 'mark', field: ['meta mark', 'ct mark'], items: [0, 0x5, 0x10] },
+];
+
+/**
+ * With its own random stream (the rest of the ruleset stays what each seed always gave): up to two
+ * named sets in the table and a rule naming each, inserted at random places of its chains.
+ */
+function withNamedSets(table: Table, seed: number): void {
+  const rnd = prng(seed ^ 0x5e75);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const sets: NamedSet[] = [];
+  for (let i = 0; i < 3; i++) {
+    if (rnd() < 0.4) continue;
+    const pool = pick(SET_POOLS);
+    const elements = pool.items.filter(() => rnd() < 0.6);
+    if (elements.length === 0) elements.push(pool.items[0]!);
+    const interval = elements.some((e) => typeof e === 'object') || pool.type === 'ifname';
+    const set: NamedSet = { name: `s${i}`, type: pool.type, flags: interval ? ['interval'] : [], elements, origin: O };
+    sets.push(set);
+    const field = pick(pool.field);
+    const exprs: Expr[] = field.startsWith('th ') ? [{ kind: 'match', field: 'meta l4proto', op: '==', value: pick([6, 17]), origin: O }] : [];
+    exprs.push({ kind: 'match', field, op: rnd() < 0.3 ? '!=' : '==', value: { set: elements }, set: set.name, origin: O });
+    exprs.push({ kind: 'counter', origin: O });
+    const chain = pick(table.chains);
+    const verdict = pick(['accept', 'accept', 'continue', 'drop'] as const);
+    const r: Rule = { exprs, origin: O, ...(verdict === 'continue' ? {} : { verdict: { kind: verdict, origin: O } }) };
+    chain.rules.splice(Math.floor(rnd() * (chain.rules.length + 1)), 0, r);
+  }
+  // A concatenation `ip saddr . th dport` (or `ip daddr . meta iifname`), anonymous or named: its
+  // elements take distinct addresses of the disjoint pool, so no two overlap (nft refuses that).
+  if (rnd() < 0.6) {
+    const addrs = SET_POOLS[0]!.items.filter(() => rnd() < 0.5);
+    if (addrs.length === 0) addrs.push(SET_POOLS[0]!.items[1]!);
+    const byIf = rnd() < 0.4;
+    const fields: Match['field'][] = byIf ? ['ip daddr', 'meta iifname'] : ['ip saddr', 'th dport'];
+    const elements = addrs.map((a) => [a, byIf ? pick(['eth0', 'eth1', 'liqo*']) : pick(SET_POOLS[1]!.items)]);
+    const named = rnd() < 0.5;
+    const exprs: Expr[] = byIf ? [] : [{ kind: 'match', field: 'meta l4proto', op: '==', value: pick([6, 17]), origin: O }];
+    exprs.push({ kind: 'concat', fields, op: rnd() < 0.3 ? '!=' : '==', elements, ...(named ? { set: 'cc' } : {}), origin: O });
+    exprs.push({ kind: 'counter', origin: O });
+    if (named) {
+      sets.push({ name: 'cc', type: 'ipv4_addr', flags: ['interval'], elements: [], concat: { types: ['ipv4_addr', byIf ? 'ifname' : 'inet_service'], elements }, origin: O });
+    }
+    const chain = pick(table.chains);
+    const verdict = pick(['accept', 'accept', 'continue', 'drop'] as const);
+    chain.rules.splice(Math.floor(rnd() * (chain.rules.length + 1)), 0, { exprs, origin: O, ...(verdict === 'continue' ? {} : { verdict: { kind: verdict, origin: O } }) });
+  }
+  if (sets.length) table.sets = sets;
 }

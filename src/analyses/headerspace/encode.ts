@@ -5,7 +5,7 @@
 // complement inside the dependency, never of it.
 
 import { NftlensError } from '../../model/diagnostics.js';
-import type { Expr, Match, MatchField, Rule, Ruleset } from '../../model/ruleset.js';
+import type { ConcatMatch, Expr, Match, MatchField, Rule, Ruleset } from '../../model/ruleset.js';
 import { CT_STATE, FIELDS, valueIntervals, valueItems, type Interval } from '../../model/values.js';
 import { CT_STATES, FAMILY_CODE, type FieldName } from './layout.js';
 import { HeaderSpace, type HeaderSpaceOptions, type Space } from './space.js';
@@ -70,6 +70,8 @@ export function ruleMatchSpace(hs: HeaderSpace, rule: Rule): RuleMatchSpace {
 
 function changesFields(e: Expr): boolean {
   switch (e.kind) {
+    case 'concat':
+      throw unanalysed(e);
     case 'match':
     case 'counter':
     case 'log':
@@ -80,6 +82,20 @@ function changesFields(e: Expr): boolean {
     case 'nat':
     case 'fib': // not a header field of the space: the rule's match ends before it
       return true;
+  }
+}
+
+/** The analyses do not encode concatenations yet: refused, located, rather than a wrong answer. */
+export function unanalysed(e: ConcatMatch): NftlensError {
+  return NftlensError.of('NFT_UNSUPPORTED', `unsupported: concatenation ${e.fields.join(' . ')} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
+}
+
+/** Throws unanalysed() for the first concatenation of the rulesets (every analysis starts here). */
+export function refuseUnanalysed(rulesets: readonly Ruleset[]): void {
+  for (const rs of rulesets) {
+    for (const t of rs.tables) {
+      for (const c of t.chains) for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat') throw unanalysed(e);
+    }
   }
 }
 
@@ -209,6 +225,7 @@ export function ifnamePatterns(...rulesets: Ruleset[]): string[] {
 
 /** A header space whose interface alphabet covers the rulesets (and `extraNames`). */
 export function headerSpaceFor(rulesets: Ruleset[], opts: Omit<HeaderSpaceOptions, 'ifnames'> & { extraNames?: string[] } = {}): HeaderSpace {
+  refuseUnanalysed(rulesets);
   const { extraNames = [], ...rest } = opts;
   return new HeaderSpace({ ...rest, ifnames: [...ifnamePatterns(...rulesets), ...extraNames] });
 }

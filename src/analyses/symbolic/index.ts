@@ -9,7 +9,7 @@
 import type { Ruleset } from '../../model/ruleset.js';
 import { makeEnvironment, type EngineOptions, type Environment } from '../../engine/environment.js';
 import { planRuleset, type Plan } from '../../engine/plan.js';
-import { headerSpaceFor } from '../headerspace/encode.js';
+import { headerSpaceFor, refuseUnanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { SymbolicEvaluator, type Outcome } from './run.js';
 
@@ -30,6 +30,7 @@ export interface AnalysisOptions extends EngineOptions {
 }
 
 export function symbolicAnalysis(ruleset: Ruleset, opts: AnalysisOptions = {}): SymbolicAnalysis {
+  refuseUnanalysed([ruleset]);
   const plan = planRuleset(ruleset);
   const env = makeEnvironment(opts);
   const hs = opts.hs ?? headerSpaceFor([ruleset], {

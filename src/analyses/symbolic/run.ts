@@ -19,6 +19,7 @@ import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
 import type { FinalVerdict } from '../../engine/result.js';
+import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { boxesApart, ruleBoxes } from './boxes.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
@@ -430,6 +431,8 @@ export class SymbolicEvaluator {
           case 'mss-clamp':
             nextCur.push(c);
             break;
+          case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
+            throw unanalysed(x);
           case 'fib': {
             // fib ADDR type local: the current address (after NAT) is the host's or loopback.
             const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));

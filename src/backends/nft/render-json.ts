@@ -8,7 +8,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, FibMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -54,7 +54,12 @@ function renderSet(t: Table, set: NamedSet): Record<string, J> {
   const body: Record<string, J> = { family: t.family, table: t.name, name: set.name, type: set.type };
   if (set.flags.length) body.flags = [...set.flags];
   const field = SET_TYPE_FIELD[set.type];
-  const elem = set.elements.map((i) => item(field, i)).filter((x): x is J => x !== undefined);
+  let elem = set.elements.map((i) => item(field, i)).filter((x): x is J => x !== undefined);
+  if (set.concat) {
+    const fields = set.concat.types.map((ty) => SET_TYPE_FIELD[ty]);
+    body.type = [...set.concat.types];
+    elem = set.concat.elements.map((el) => tuple(fields, el)).filter((x): x is J => x !== undefined);
+  }
   if (elem.length) body.elem = elem;
   if (set.comment !== undefined) body.comment = set.comment;
   return body;
@@ -68,7 +73,8 @@ export function namesSet(t: Pick<Table, 'sets'>, m: Match): boolean {
 function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   const expr: J[] = [];
   for (const e of r.exprs) {
-    if (e.kind === 'fib') expr.push(renderFib(e));
+    if (e.kind === 'concat') expr.push(renderConcat(t, e));
+    else if (e.kind === 'fib') expr.push(renderFib(e));
     else if (e.kind !== 'match') expr.push(renderStatement(e));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {
@@ -127,6 +133,27 @@ function item(field: MatchField, i: Item): J | undefined {
   if (itemInterval(field, i) === null) return undefined;
   if ('prefix' in i) return { prefix: { addr: i.prefix, len: i.len } };
   return { range: [atom(field, i.range[0]), atom(field, i.range[1])] };
+}
+
+/** An element of a concatenation, or undefined when one of its items covers nothing. */
+function tuple(fields: MatchField[], el: Item[]): J | undefined {
+  const parts = el.map((it, i) => item(fields[i]!, it));
+  return parts.some((p) => p === undefined) ? undefined : { concat: parts as J[] };
+}
+
+/** `ip daddr . th dport { … }` or `… @name` (a set of the table); an element that covers nothing is left out. */
+export function renderConcat(t: Pick<Table, 'sets'>, x: ConcatMatch): J {
+  for (const el of x.elements) {
+    x.fields.forEach((field, i) => {
+      const problem = checkMatchValue({ field, value: el[i]! });
+      if (problem) throw invalid(problem, x.origin);
+    });
+  }
+  const left = { concat: x.fields.map(fieldExpr) };
+  if (x.set !== undefined && t.sets?.some((s) => s.name === x.set && s.concat)) return { match: { op: x.op, left, right: `@${x.set}` } };
+  const elems = x.elements.map((el) => tuple(x.fields, el)).filter((e): e is J => e !== undefined);
+  if (elems.length === 0) throw invalid('a concatenation with no element that covers something cannot be rendered', x.origin);
+  return { match: { op: x.op, left, right: { set: elems } } };
 }
 
 /** The all-zero and the one value of a numeric field, for `x & 0 == 1`: a test no packet passes. */

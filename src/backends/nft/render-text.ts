@@ -4,7 +4,7 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
@@ -45,19 +45,39 @@ function chainText(t: Table, c: Chain, out: string[]): void {
 /** Appends a named set's lines to `out`: type, flags, elements (those that cover something). */
 function setText(set: NamedSet, out: string[]): void {
   out.push(`\tset ${name(set.name, { origin: set.origin, what: 'set name', key: 'name' })} {`);
-  out.push(`\t\ttype ${set.type}`);
+  out.push(`\t\ttype ${set.concat ? set.concat.types.join(' . ') : set.type}`);
   if (set.flags.length) out.push(`\t\tflags ${set.flags.join(',')}`);
   if (set.comment !== undefined) out.push(`\t\tcomment ${quote(set.comment, { origin: set.origin, what: 'set comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
   const at = { field: SET_TYPE_FIELD[set.type], origin: set.origin };
   const elems = set.elements.filter((i) => itemInterval(at.field, i) !== null).map((i) => itemText(at, i));
+  if (set.concat) {
+    const fields = set.concat.types.map((ty) => SET_TYPE_FIELD[ty]);
+    elems.push(...set.concat.elements.map((el) => tupleText(fields, el, set.origin)).filter((x): x is string => x !== undefined));
+  }
   if (elems.length) out.push(`\t\telements = { ${elems.join(', ')} }`);
   out.push('\t}');
+}
+
+/** `a . b . c`, or undefined when an item covers nothing. */
+function tupleText(fields: Match['field'][], el: Item[], origin: Origin): string | undefined {
+  if (el.some((it, i) => itemInterval(fields[i]!, it) === null)) return undefined;
+  return el.map((it, i) => itemText({ field: fields[i]!, origin }, it)).join(' . ');
+}
+
+function concatText(t: Partial<Pick<Table, 'sets'>>, x: ConcatMatch): string {
+  const left = x.fields.join(' . ');
+  const op = x.op === '!=' ? '!= ' : '';
+  if (x.set !== undefined && t.sets?.some((s) => s.name === x.set && s.concat)) return `${left} ${op}@${x.set}`;
+  const elems = x.elements.map((el) => tupleText(x.fields, el, x.origin)).filter((e): e is string => e !== undefined);
+  if (elems.length === 0) throw NftlensError.of('MODEL_INVALID', 'a concatenation with no element that covers something cannot be written', x.origin);
+  return `${left} ${op}{ ${elems.join(', ')} }`;
 }
 
 export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets'>>, r: Rule): string {
   const parts: string[] = [];
   for (const e of r.exprs) {
-    if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
+    if (e.kind === 'concat') parts.push(concatText(t, e));
+    else if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
     else if (e.kind !== 'match') parts.push(statementText(e, t.family));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.

@@ -5,12 +5,13 @@
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
 // interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
 
-import type { Atom, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, ConcatMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
+import { readConcatMatch } from './concat.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
 
@@ -108,13 +109,16 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): (Match | FibMatch)[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
   if (op === undefined || !f.has('left') || !f.has('right')) {
     if (op !== undefined) s.r.schema(`a match needs "left" and "right"`, o);
     return undefined;
+  }
+  if (isObject(body.left) && soleKey(body.left) === 'concat' && Array.isArray(body.left.concat)) {
+    return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
   if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));

@@ -15,7 +15,7 @@ const STATES: CtState[] = ['new', 'established', 'related', 'invalid', 'untracke
 
 /** The ruleset's ICMP/ICMPv6 probe packets moved to the other protocol number, in every ct state. */
 function crossed(seed: number): Packet[] {
-  return generatePackets(randomRuleset(seed), { random: 400, seed })
+  return generatePackets(randomRuleset(seed, { sets: false }), { random: 400, seed })
     .filter((p) => p.l4proto === 1 || p.l4proto === 58)
     .flatMap((p, i) => makePacket({ ...p, l4proto: p.family === 6 ? 1 : 58, ctState: STATES[i % STATES.length]!, ctMark: i % 3 }));
 }
@@ -23,7 +23,7 @@ function crossed(seed: number): Packet[] {
 describe('symbolic ct state of untrackable headers agrees with the reference interpreter', () => {
   for (let seed = 1; seed <= 30; seed++) {
     it(`random ruleset #${seed}`, () => {
-      const ruleset = randomRuleset(seed);
+      const ruleset = randomRuleset(seed, { sets: false });
       const a = symbolicAnalysis(ruleset, ENV);
       const ref = new ReferenceEngine(ruleset, ENV);
       const r = a.evaluator.run();
@@ -40,7 +40,7 @@ describe('symbolic ct state of untrackable headers agrees with the reference int
   }
 
   it('random ruleset #336: ICMP in IPv6 given ct new is not rejected by `ct state != { established, invalid }`', () => {
-    const ruleset = randomRuleset(336);
+    const ruleset = randomRuleset(336, { sets: false });
     const a = symbolicAnalysis(ruleset);
     const p = makePacket({ saddr: 'fd00::1', daddr: 'fd00::2', l4proto: 1, sport: 4 << 8, iifname: 'eth0', oifname: 'eth0' });
     const o = a.evaluator.run().outcomes.find((x) => a.hs.member(x.space, p))!;

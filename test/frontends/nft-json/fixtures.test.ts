@@ -54,17 +54,16 @@ const ADVANCED: Record<string, string[]> = {
   'maps-anonymous_snat_map_0': ['snat to a map'],
   'maps-nat_addr_port': ['dnat to a map'],
   'nft-f-0032pknock_0': [
-    'concatenated set type ipv4_addr . inet_service', 'concatenation', 'set add statement @candidates_ipv4',
-    'set add statement @clients_ipv4', 'set updated from the packet path (flag timeout)',
+    'set add statement @candidates_ipv4', 'set add statement @clients_ipv4', 'set updated from the packet path (flag timeout)',
   ],
   'nft-f-sample-ruleset': [
-    'chain binding (bare string in JSON)', 'concatenation',
+    'chain binding (bare string in JSON)',
     'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)', 'fib saddr . iif oif',
-    'ip6 hoplimit', 'limit', 'vmap',
+    'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit', 'vmap',
   ],
   'optimizations-merge_nat_inet': ['dnat to a map', 'snat to a map'],
-  'optimizations-merge_reject': ['concatenation'],
-  'optimizations-merge_stmts_concat': ['concatenation'],
+  'optimizations-merge_reject': [],
+  'optimizations-merge_stmts_concat': [],
   'optimizations-merge_vmap_raw': ['redirect', 'vmap'],
   'optimizations-nomerge_raw_payload': ['raw payload @th,160,112', 'raw payload @th,160,32'],
   'optionals-log_prefix_0': [],
@@ -74,7 +73,7 @@ const ADVANCED: Record<string, string[]> = {
   'sets-0026named_limit_0': ['limit map'],
   'sets-0046netmap_0': ['snat to a map'],
   'sets-0048set_counters_0': [],
-  'sets-sets_with_ifnames': ['concatenated set type ipv4_addr . ifname', 'concatenation', 'vmap'],
+  'sets-sets_with_ifnames': ['vmap'],
 };
 
 describe.skipIf(!FIXTURES)('advanced fixtures', () => {
