@@ -1,6 +1,6 @@
 // A table listing's print: the sha256 of nft's own JSON text for one table, with what changes
-// without the table changing taken out — rule and object handles, the values of anonymous
-// counters and the `seen=` of the owner mark — read straight from the text, without parsing it.
+// without the table changing taken out — rule and object handles, counter values and the `seen=`
+// of the owner mark — read straight from the text, without parsing it.
 // After a verified write the mark records the print of the listing it verified (`seen=`), so a
 // converged check of a 10k-rule table costs nft's listing and one hash: no JSON parse, no form.
 // nft prints JSON with fixed separators (`", "`, `": "`) and escapes every `"` inside a string,
@@ -9,11 +9,10 @@
 import { createHash } from 'node:crypto';
 import { OWNER_CHAIN } from './owner.js';
 
-const HANDLE = /, "handle": \d+/g;
-const COUNTER = /\{"counter": \{"packets": \d+, "bytes": \d+\}\}/g;
+/** What changes without the table changing: handles, and counter values (anonymous or named). */
+const VOLATILE = /, "handle": \d+|"packets": \d+, "bytes": \d+/g;
 const MARKER_RULE = `"chain": "${OWNER_CHAIN}", "handle": `;
-const MARKER = new RegExp(`"chain": "${OWNER_CHAIN}", "handle": \\d+, "comment": "(nftlens/v1 [^"\\\\]*)"`);
-const SEEN = new RegExp(`("chain": "${OWNER_CHAIN}", "comment": "nftlens/v1 [^"\\\\ ]+ [^"\\\\ ]+) seen=[0-9a-f]+"`);
+const MARKER_SOURCE = `"chain": "${OWNER_CHAIN}", "handle": \\d+, "comment": "(nftlens/v1 [^"\\\\]*)"`;
 
 export interface ListingPrint {
   /** sha256 of the listing without handles, counter values and the mark's seen=, 24 hex digits. */
@@ -24,10 +23,24 @@ export interface ListingPrint {
 
 /** The print of `nft -j list table` output for one table. */
 export function listingPrint(text: string): ListingPrint {
-  const stable = text.replace(HANDLE, '').replace(COUNTER, '{"counter": null}').replace(SEEN, '$1"');
-  const print = createHash('sha256').update(stable).digest('hex').slice(0, 24);
   const first = text.indexOf(MARKER_RULE);
   const single = first >= 0 && text.indexOf(MARKER_RULE, first + 1) < 0;
-  const markComment = single ? MARKER.exec(text)?.[1] : undefined;
+  let markComment: string | undefined;
+  if (single) {
+    const marker = new RegExp(MARKER_SOURCE, 'y');
+    marker.lastIndex = first;
+    markComment = marker.exec(text)?.[1];
+  }
+  const stable = text.replace(VOLATILE, '');
+  const hash = createHash('sha256');
+  // the mark's seen= is left out of the hash by hashing around it (no copy of the whole text)
+  const seen = markComment?.indexOf(' seen=') ?? -1;
+  const markerText = `"chain": "${OWNER_CHAIN}", "comment": "`;
+  const at = seen >= 0 ? stable.indexOf(markerText + markComment!) : -1;
+  if (at >= 0) {
+    const cut = at + markerText.length + seen;
+    hash.update(stable.slice(0, cut)).update(stable.slice(cut + markComment!.length - seen));
+  } else hash.update(stable);
+  const print = hash.digest('hex').slice(0, 24);
   return markComment === undefined ? { print } : { print, markComment };
 }

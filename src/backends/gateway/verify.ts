@@ -14,19 +14,24 @@ import { readOwned } from './state.js';
 import type { GatewayOptions, Intent, KernelState, NftInfo, VerifyResult } from './types.js';
 
 /**
- * The start check and the first read, run together (nothing is written before both succeed);
- * the intent is rendered while nft lists the kernel's tables, once nft's child has started.
+ * The start check and the first read, run together (nothing is written before both succeed):
+ * once nft's listing has started (the long run), the start check is started and the intent
+ * rendered while nft lists the kernel's tables.
  */
 export async function checkAndRead(
   intent: Intent, rendered: (t: Table) => Rendered, read: (whileListing: WhileRunning) => Promise<KernelState>,
   run: NftRun & { nftChecked?: Promise<NftInfo> },
 ): Promise<KernelState> {
-  const renderAll = () => intent.ruleset.tables.forEach(rendered);
-  const reading = Promise.allSettled([read(renderAll), run.nftChecked ?? checkNft(run)]);
-  const [got, checked] = await reading;
-  if (checked.status === 'rejected') throw checked.reason;
-  if (got.status === 'rejected') throw got.reason;
-  return got.value;
+  let checking = run.nftChecked;
+  const whileListing = () => {
+    checking ??= checkNft(run);
+    intent.ruleset.tables.forEach(rendered);
+  };
+  const [got] = await Promise.allSettled([read(whileListing)]);
+  const [checked] = await Promise.allSettled([(checking ??= checkNft(run))]);
+  if (checked!.status === 'rejected') throw checked!.reason;
+  if (got!.status === 'rejected') throw got!.reason;
+  return got!.value;
 }
 
 /** The rendered form of each intent table, by `family name`, for readOwned's fast paths. */

@@ -31,6 +31,8 @@ describe('listingPrint', () => {
     const a = listingPrint(listing({ comment: 'a, "handle": 1' })).print;
     const b = listingPrint(listing({ comment: 'a, "handle": 2' })).print;
     expect(a).not.toBe(b); // escaped quotes inside a string are never taken for a handle
+    const seenA = listingPrint(listing({ comment: `x seen=${'a'.repeat(24)}` })).print;
+    expect(listingPrint(listing({ comment: `x seen=${'b'.repeat(24)}` })).print).not.toBe(seenA); // only the mark's seen= is left out
   });
 
   it("reads the mark from the owner chain's only rule", () => {
