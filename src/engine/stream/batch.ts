@@ -18,6 +18,7 @@ import { NftlensError, type Diagnostic } from '../../model/diagnostics.js';
 import { CT_STATE, type CtState } from '../../model/values.js';
 import type { ByteOut } from './byte-out.js';
 import { LineCursor } from './lines.js';
+import { NameMemo } from './name-memo.js';
 import { RowFormatter, resultJson } from './format.js';
 import { terminalSafe } from '../../model/terminal.js';
 
@@ -32,7 +33,6 @@ export interface ChunkResult {
 }
 
 const CT_BY_BIT = new Map(Object.entries(CT_STATE).map(([k, v]) => [v, k as CtState]));
-const LIMIT = 1 << 16;
 const SEPARATOR = { text: Buffer.from('\n'), json: Buffer.from(',\n') };
 
 export class LineBatch {
@@ -44,8 +44,8 @@ export class LineBatch {
   private readonly packets: (Packet | undefined)[] = [];
   private readonly iif: string[] = [];
   private readonly oif: string[] = [];
-  private readonly classes = new Map<string, number>();
-  private readonly masq = new Map<string, number>();
+  private readonly classes = new NameMemo((name) => this.classifier.interfaceClass(name));
+  private readonly masq = new NameMemo((name) => this.classifier.masqueradeIndex(4, name));
   private readonly hookCode: number;
   private readonly separator: Buffer;
   /** Rows in the batch, and packets of the chunk written so far. */
@@ -147,23 +147,13 @@ export class LineBatch {
     c[L.B_LEN]![i] = s.length;
     c[L.B_LOCAL]![i] = s.local ? 1 : 0;
     c[L.B_HOOK]![i] = this.hookCode;
-    let m = this.masq.get(s.oifname);
-    if (m === undefined) {
-      if (this.masq.size >= LIMIT) this.masq.clear();
-      this.masq.set(s.oifname, (m = this.classifier.masqueradeIndex(4, s.oifname)));
-    }
-    c[L.B_MASQ]![i] = m;
+    c[L.B_MASQ]![i] = this.masq.get(s.oifname);
     this.iif[i] = s.iifname;
     this.oif[i] = s.oifname;
   }
 
   private classOf(name: string): number {
-    let k = this.classes.get(name);
-    if (k === undefined) {
-      if (this.classes.size >= LIMIT) this.classes.clear();
-      this.classes.set(name, (k = this.classifier.interfaceClass(name)));
-    }
-    return k;
+    return this.classes.get(name);
   }
 
   /** The Packet a fast row was written from, read back from its input columns. */

@@ -29,6 +29,7 @@ import type { Packet } from '../packet.js';
 import { HOOK_CODE, type PathHook } from '../plan.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { CT_STATE } from '../../model/values.js';
+import { NameMemo } from './name-memo.js';
 
 /** The content type of a body of records. */
 export const RECORDS_TYPE = 'application/vnd.nftlens.packets';
@@ -40,7 +41,6 @@ export const RECORD = {
 const IFNAMSIZ = 16;
 const CT_OK = new Uint8Array(256);
 for (const bit of Object.values(CT_STATE)) CT_OK[bit] = 1;
-const LIMIT = 1 << 16;
 
 /** Where record i is, for errors: the body, and the field by name. */
 const at = (file: string, i: number, field: string) => ({ file, field: `records[${i}].${field}` });
@@ -59,7 +59,7 @@ class NameCache {
 export class RecordBatch {
   private readonly c: Uint32Array[];
   private readonly hookCode: number;
-  private readonly classes = new Map<string, number>();
+  private readonly classes = new NameMemo((name) => this.classifier.interfaceClass(name));
   private readonly iif = new NameCache();
   private readonly oif = new NameCache();
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -215,12 +215,7 @@ export class RecordBatch {
   }
 
   private classOf(name: string): number {
-    let k = this.classes.get(name);
-    if (k === undefined) {
-      if (this.classes.size >= LIMIT) this.classes.clear();
-      this.classes.set(name, (k = this.classifier.interfaceClass(name)));
-    }
-    return k;
+    return this.classes.get(name);
   }
 
   private bad(i: number, file: string, field: string, message: string): never {

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
-import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import type { Rule } from '../../../src/model/ruleset.js';
+import { fails } from './support.js';
 
 type J = unknown;
 const table = (family = 'inet') => ({ table: { family, name: 't', handle: 1 } });
@@ -22,15 +22,6 @@ const match = (op: string, left: J, right: J) => ({ match: { op, left, right } }
 function one(expr: J[], family = 'inet'): Rule {
   const { ruleset } = importNftJson(doc(table(family), chain(family), rule(expr, family)), 'test.json');
   return JSON.parse(JSON.stringify(ruleset.tables[0]!.chains[0]!.rules[0], (k, v) => (k === 'origin' || k === 'handle' ? undefined : v)));
-}
-function fails(input: J, file = 'bad.json'): Diagnostic[] {
-  try {
-    importNftJson(input, file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected an NftlensError');
 }
 const m = (field: string, op: string, value: J, mask?: number) => ({ kind: 'match', field, op, ...(mask === undefined ? {} : { mask }), value });
 

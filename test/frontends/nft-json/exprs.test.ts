@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
-import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import type { Rule } from '../../../src/model/ruleset.js';
 import { renderFib, renderMatch, renderStatement } from '../../../src/backends/nft/render-json.js';
+import { fails } from './support.js';
 
 type J = unknown;
 const table = (family = 'inet') => ({ table: { family, name: 't', handle: 1 } });
@@ -19,15 +19,6 @@ const mangle = (key: J, value: J) => ({ mangle: { key, value } });
 function one(expr: J[], family = 'inet'): Rule {
   const { ruleset } = importNftJson(doc(table(family), chain(family), rule(expr, family)), 'test.json');
   return JSON.parse(JSON.stringify(ruleset.tables[0]!.chains[0]!.rules[0], (k, v) => (k === 'origin' || k === 'handle' ? undefined : v)));
-}
-function fails(input: J): Diagnostic[] {
-  try {
-    importNftJson(input, 'bad.json');
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected an NftlensError');
 }
 
 describe('mark arithmetic', () => {

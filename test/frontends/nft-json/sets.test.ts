@@ -10,8 +10,8 @@ import { renderNftText } from '../../../src/backends/nft/render-text.js';
 import { compileRuleset, parsePacket, ReferenceEngine } from '../../../src/engine/index.js';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { diffRulesets } from '../../../src/model/canonical.js';
-import { NftlensError, type Diagnostic } from '../../../src/model/diagnostics.js';
 import { noKernel } from '../../support/kernel.js';
+import { fails } from './support.js';
 
 type J = unknown;
 const table = { table: { family: 'inet', name: 't', handle: 1 } };
@@ -23,15 +23,6 @@ const payload = (protocol: string, field: string) => ({ payload: { protocol, fie
 const match = (op: string, left: J, right: J) => ({ match: { op, left, right } });
 const bare = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (k, v) => (k === 'origin' || k === 'handle' ? undefined : v)));
 
-function fails(input: J): Diagnostic[] {
-  try {
-    importNftJson(input, 'bad.json');
-  } catch (e) {
-    expect(e).toBeInstanceOf(NftlensError);
-    return (e as NftlensError).diagnostics;
-  }
-  throw new Error('expected an NftlensError');
-}
 
 const NETS = set('nets', 'ipv4_addr', { flags: ['interval'], elem: [{ range: ['10.0.0.0', '10.0.0.255'] }, { prefix: { addr: '172.16.0.0', len: 16 } }, '192.168.1.1'] });
 const PORTS = set('ports', 'inet_service', { flags: ['interval'], elem: [22, { range: [8000, 8080] }] });
