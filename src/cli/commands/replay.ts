@@ -60,26 +60,30 @@ export const registerReplay: Register = (program, ctx) => {
       else local6.add([96n, 64n, 32n, 0n].map((s) => Number((v.value >> s) & 0xffffffffn)).join(':'));
     }
     const source = await openFlows(opts.flows, opts.format as never, ctx.stdin);
-    const loaded = await loadInput(opts, ctx);
-    const engineOpts = { localAddresses: opts.local ?? [] };
-    const proposal = compileRuleset(loaded.ruleset, engineOpts);
-    printDiagnostics(proposal.diagnostics, ctx);
-    let baseline;
-    if (opts.baseline) {
-      const old = await loadRuleset(opts.baseline, { nameRules: opts.nameRules, stdin: ctx.stdin });
-      printDiagnostics(old.diagnostics, ctx);
-      baseline = compileRuleset(old.ruleset, engineOpts);
-      printDiagnostics(baseline.diagnostics, ctx);
+    try {
+      const loaded = await loadInput(opts, ctx);
+      const engineOpts = { localAddresses: opts.local ?? [] };
+      const proposal = compileRuleset(loaded.ruleset, engineOpts);
+      printDiagnostics(proposal.diagnostics, ctx);
+      let baseline;
+      if (opts.baseline) {
+        const old = await loadRuleset(opts.baseline, { nameRules: opts.nameRules, stdin: ctx.stdin });
+        printDiagnostics(old.diagnostics, ctx);
+        baseline = compileRuleset(old.ruleset, engineOpts);
+        printDiagnostics(baseline.diagnostics, ctx);
+      }
+      const defaults = { iif: opts.iif ?? '', oif: opts.oif ?? '', local4, local6 };
+      const bar = progress(ctx, 'replay [{bar}] {percentage}% of the flows file', 1 << 20);
+      const workers = opts.workers !== undefined ? Number(opts.workers) : (source.read.size ?? 0) > BIG ? availableParallelism() : 1;
+      if (!Number.isInteger(workers) || workers < 1) throw NftlensError.of('INPUT_PARSE', `--workers "${opts.workers}" is not a positive whole number`, { field: '--workers' });
+      const replay = await runReplay(source, proposal, baseline, defaults, { workers, progress: () => source.read.size && bar.update(source.read.bytes, source.read.size) });
+      bar.stop();
+      const report = replayReport(replay, { proposal: proposal.plan, baseline: baseline?.plan }, { top, ...sourceFacts(source) });
+      writeData(ctx, opts.output, report, () => formatReplay(report));
+      if (report.changes && report.changes.flows > 0) throw new ExitCode(1);
+    } finally {
+      source.close(); // also when the run stops at a bad flow or option
     }
-    const defaults = { iif: opts.iif ?? '', oif: opts.oif ?? '', local4, local6 };
-    const bar = progress(ctx, 'replay [{bar}] {percentage}% of the flows file', 1 << 20);
-    const workers = opts.workers !== undefined ? Number(opts.workers) : (source.read.size ?? 0) > BIG ? availableParallelism() : 1;
-    if (!Number.isInteger(workers) || workers < 1) throw NftlensError.of('INPUT_PARSE', `--workers "${opts.workers}" is not a positive whole number`, { field: '--workers' });
-    const replay = await runReplay(source, proposal, baseline, defaults, { workers, progress: () => source.read.size && bar.update(source.read.bytes, source.read.size) });
-    bar.stop();
-    const report = replayReport(replay, { proposal: proposal.plan, baseline: baseline?.plan }, { top, ...sourceFacts(source) });
-    writeData(ctx, opts.output, report, () => formatReplay(report));
-    if (report.changes && report.changes.flows > 0) throw new ExitCode(1);
   });
   program.addCommand(cmd);
 };

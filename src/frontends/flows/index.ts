@@ -55,15 +55,21 @@ export async function openFlows(file: string, format: FlowFormat | 'auto', stdin
     if (e instanceof NftlensError) throw e;
     throw NftlensError.of('INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
-  const source = await flowsFrom(stream, file, format, size, maxFlows);
-  source.path = file;
   const handle = fh!;
-  const destroy = source.close;
   // destroying a stream that has a read in flight leaves its handle open: close it here too
-  source.close = () => {
-    destroy();
+  const closeAll = () => {
+    stream.destroy();
     handle.close().catch(() => undefined);
   };
+  let source: FlowSource;
+  try {
+    source = await flowsFrom(stream, file, format, size, maxFlows);
+  } catch (e) {
+    closeAll(); // a refused file (not a flow file, the wrong format) is closed too
+    throw e;
+  }
+  source.path = file;
+  source.close = closeAll;
   const fmt = source.format;
   if (fmt === 'conntrack' || fmt === 'jsonl') {
     // A regular text file is read from its start again, in byte ranges, rather than from the stream.
