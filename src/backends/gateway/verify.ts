@@ -5,7 +5,7 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import { tableId, type Table } from '../../model/ruleset.js';
-import { checkNft } from './nft-check.js';
+import { startNftCheck } from './nft-check.js';
 import { canonMemo, compareState } from './compare.js';
 import { renderMemo, type Rendered, type TableForm } from './form.js';
 import type { NftRun, WhileRunning } from './nft-run.js';
@@ -24,11 +24,11 @@ export async function checkAndRead(
 ): Promise<KernelState> {
   let checking = run.nftChecked;
   const whileListing = () => {
-    checking ??= checkNft(run);
+    checking ??= startNftCheck(run); // handled at once: a failed check waiting for the listing is no unhandled rejection
     intent.ruleset.tables.forEach(rendered);
   };
   const [got] = await Promise.allSettled([read(whileListing)]);
-  const [checked] = await Promise.allSettled([(checking ??= checkNft(run))]);
+  const [checked] = await Promise.allSettled([(checking ??= startNftCheck(run))]);
   if (checked!.status === 'rejected') throw checked!.reason;
   if (got!.status === 'rejected') throw got!.reason;
   return got!.value;
