@@ -3,23 +3,13 @@
 // the address read is the current one, after DNAT; a failing fib ends the rule like a match.
 
 import { describe, expect, it } from 'vitest';
-import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult } from '../../src/engine/index.js';
-import type { Expr, Table } from '../../src/model/ruleset.js';
-import { ENV } from './generators.js';
+import type { Expr } from '../../src/model/ruleset.js';
+import { evaluateBoth } from './generators.js';
 import { base, counter, m, nat, rule, setMark, table, v } from './ir.js';
 
 const fib = (addr: 'saddr' | 'daddr', op: '==' | '!=' = '=='): Expr => ({ kind: 'fib', addr, op, type: 'local', origin: {} });
 
-function both(tables: Table[], packet: string): EvalResult {
-  const rs = { tables };
-  const wasm = compileRuleset(rs, ENV);
-  const ref = new ReferenceEngine(rs, ENV);
-  const p = parsePacket(packet);
-  const a = wasm.evaluate(p, { trace: true });
-  expect(a).toEqual(ref.evaluate(p, { trace: true }));
-  expect(Array.from(wasm.counterArray())).toEqual(Array.from(ref.counterValues));
-  return a;
-}
+const both = evaluateBoth; // the engines agree, trace and counters included
 
 const RULESET = [
   table('inet', 'f', [

@@ -5,6 +5,8 @@
 // nested jumps/gotos/returns, several tables, families, hooks and priorities.
 
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult } from '../../src/engine/index.js';
 import type { Chain, ConcatMatch, Expr, Family, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../src/model/ruleset.js';
 import type { Packet } from '../../src/engine/packet.js';
 import { makePacket } from '../../src/engine/packet.js';
@@ -216,4 +218,17 @@ export function randomPackets(seed: number, n: number): Packet[] {
     }));
   }
   return out;
+}
+
+/** Evaluates on both engines (with ENV), checks they agree (trace and counters included), returns the result and the counters. */
+export function evaluateBoth(tables: Table[], packet: string): EvalResult & { counters: number[] } {
+  const rs = { tables };
+  const wasm = compileRuleset(rs, ENV);
+  const ref = new ReferenceEngine(rs, ENV);
+  const p = parsePacket(packet);
+  const a = wasm.evaluate(p, { trace: true });
+  expect(a).toEqual(ref.evaluate(p, { trace: true }));
+  const counters = Array.from(wasm.counterArray());
+  expect(counters).toEqual(Array.from(ref.counterValues));
+  return { ...a, counters };
 }

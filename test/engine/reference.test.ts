@@ -6,23 +6,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileRuleset, makePacket, parsePacket, ReferenceEngine, type EvalResult, type Packet } from '../../src/engine/index.js';
-import type { Table } from '../../src/model/ruleset.js';
-import { ENV, randomPackets, rulesetArb } from './generators.js';
+import { compileRuleset, makePacket, ReferenceEngine, type Packet } from '../../src/engine/index.js';
+import { ENV, evaluateBoth, randomPackets, rulesetArb } from './generators.js';
 import { base, counter, m, nat, notrack, rule, setMark, table, v } from './ir.js';
 
-/** Evaluates on both engines, checks they agree (trace and counters included), returns the result. */
-function both(tables: Table[], packet: string): EvalResult & { counters: number[] } {
-  const rs = { tables };
-  const wasm = compileRuleset(rs, ENV);
-  const ref = new ReferenceEngine(rs, ENV);
-  const p = parsePacket(packet);
-  const a = wasm.evaluate(p, { trace: true });
-  expect(a).toEqual(ref.evaluate(p, { trace: true }));
-  const counters = Array.from(wasm.counterArray());
-  expect(counters).toEqual(Array.from(ref.counterValues));
-  return { ...a, counters };
-}
+const both = evaluateBoth;
 
 const fwd = (rules: Parameters<typeof base>[2]) => base('fwd', { hook: 'forward' }, rules);
 /** The rule random ruleset #336 rejected ICMP-in-IPv6 with, then a counter for what reads invalid. */
