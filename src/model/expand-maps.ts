@@ -9,9 +9,10 @@
 // Exact because keys of distinct elements never overlap (the kernel refuses overlapping elements),
 // so at most one expanded rule gets past its key, and a packet no key holds goes on with the next
 // rule, as the kernel's lookup ends the rule (NFT_BREAK). What comes before the lookup is run again
-// by every expanded rule: matches are pure, and counters and logs stay in the first expanded rule
-// only, so a packet counts once; a statement that changes the packet there would be run again, so
-// such a rule is refused. A lookup with no elements becomes a rule whose key match holds for nothing.
+// by every expanded rule: matches are pure, and counters, logs and MSS clamps stay in the first
+// expanded rule only, so a packet counts once; a statement that changes the packet there would be
+// run again, so a map there is refused (a concatenated set there stays one lookup). A lookup with
+// no elements becomes a rule whose key match holds for nothing.
 
 import { NftlensError } from './diagnostics.js';
 import type { Origin } from './origin.js';
@@ -22,24 +23,31 @@ export const MAX_EXPANSION = 1_000_000;
 
 /**
  * The ruleset with every lookup expanded; the same object when it has none. With `written`, each
- * rule of a chain that changed is mapped to the position of the rule it came from in that chain
- * (results, counters and labels name the rule as written).
+ * rule of a chain that changed is mapped to the rule it came from and that rule's position in the
+ * chain (results, counters and labels name the rule as written). Expanded rules share the written
+ * rule's expression objects, except the statements a map value replaced.
  */
-export function expandMaps(rs: Ruleset, written?: Map<Rule, number>): Ruleset {
+export function expandMaps(rs: Ruleset, written?: Map<Rule, WrittenRule>): Ruleset {
   if (!rs.tables.some((t) => t.chains.some((c) => c.rules.some(hasLookup)))) return rs;
   return { ...rs, tables: rs.tables.map((t) => expandTable(t, written)) };
 }
 
-function expandTable(t: Table, written: Map<Rule, number> | undefined): Table {
+/** The rule as written, and its position in its chain. */
+export interface WrittenRule {
+  rule: Rule;
+  index: number;
+}
+
+function expandTable(t: Table, written: Map<Rule, WrittenRule> | undefined): Table {
   if (!t.chains.some((c) => c.rules.some(hasLookup))) return t;
   return { ...t, chains: t.chains.map((c) => (c.rules.some(hasLookup) ? { ...c, rules: expandChain(c.rules, written) } : c)) };
 }
 
-function expandChain(rules: readonly Rule[], written: Map<Rule, number> | undefined): Rule[] {
+function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | undefined): Rule[] {
   const out: Rule[] = [];
-  rules.forEach((r, i) => {
+  rules.forEach((r, index) => {
     for (const x of expandRule(r)) {
-      written?.set(x, i);
+      written?.set(x, { rule: r, index });
       out.push(x);
     }
   });
@@ -58,17 +66,25 @@ function lookupOf(e: Expr): MapLookup<unknown> | undefined {
   return undefined;
 }
 
+/** Statements that change nothing a later match reads, kept in the first expanded rule only. */
+const quietKind = (e: Expr): boolean => e.kind === 'counter' || e.kind === 'log' || e.kind === 'mss-clamp';
+/** Statements that change the packet or its connection: what follows them must not run twice. */
+const changes = (e: Expr): boolean => e.kind !== 'match' && e.kind !== 'concat' && e.kind !== 'fib' && !quietKind(e);
+
 function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
-  const j = rule.exprs.findIndex((e) => lookupOf(e) !== undefined);
+  // A concatenation after a statement that changes the packet stays a concatenation (the engine
+  // looks it up as one); a map there is refused below.
+  const changedAt = rule.exprs.findIndex(changes);
+  const j = rule.exprs.findIndex((e, i) => lookupOf(e) !== undefined && !(e.kind === 'concat' && changedAt >= 0 && changedAt < i));
   if (j < 0 && rule.verdict?.kind !== 'vmap') return [rule];
   const at = j < 0 ? rule.exprs.length : j;
   const prefix = rule.exprs.slice(0, at);
   const lookupOrigin = j < 0 ? rule.verdict!.origin : rule.exprs[j]!.origin;
-  const changer = prefix.find((e) => e.kind !== 'match' && e.kind !== 'concat' && e.kind !== 'fib' && e.kind !== 'counter' && e.kind !== 'log');
+  const changer = prefix.find(changes);
   if (changer) {
-    throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: a map or concatenation lookup after a ${changer.kind} statement in the same rule — nftlens expands lookups into rules, which would run the statement again`, lookupOrigin);
+    throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: a map lookup after a ${changer.kind} statement in the same rule — nftlens expands map lookups into rules, which would run the statement again`, lookupOrigin);
   }
-  const quiet = prefix.filter((e) => e.kind !== 'counter' && e.kind !== 'log');
+  const quiet = prefix.filter((e) => !quietKind(e));
   const rest = rule.exprs.slice(at + 1);
   const out: Rule[] = [];
   const emit = (i: number, key: Expr[], replaced: Expr[], verdict: Verdict | undefined): void => {

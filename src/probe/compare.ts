@@ -4,6 +4,7 @@
 // the kernel's counters against the engine's. Mismatches say the packet, the kernel's result and
 // the engine's trace.
 
+import type { Expr } from '../model/ruleset.js';
 import { formatPacket, ICMP, ICMPV6, type Packet } from '../engine/packet.js';
 import type { Plan } from '../engine/plan.js';
 import type { EvalResult } from '../engine/result.js';
@@ -90,9 +91,12 @@ export function engineCounters(plan: Plan, counts: Float64Array): Map<string, { 
   for (const c of plan.counters) {
     const r = plan.rules[c.rule]!;
     const chain = plan.chains[r.chain]!;
-    const ordinal = r.rule.exprs.slice(0, c.expr).filter((e) => e.kind === 'counter').length;
+    // Counted among the written rule's counters (an expanded rule keeps the prefix's only in its first copy).
+    const ordinal = r.written.exprs.filter((e): e is Expr => e.kind === 'counter').indexOf(r.rule.exprs[c.expr]!);
     const key = counterKey(chain.table.family, chain.table.name, chain.chain.name, r.index, ordinal);
-    out.set(key, { count: { packets: counts[2 * c.id]!, bytes: counts[2 * c.id + 1]! }, origin: r.rule.exprs[c.expr]!.origin });
+    // The rules a lookup expands into share the written rule's counters: their counts add up.
+    const had = out.get(key)?.count ?? { packets: 0, bytes: 0 };
+    out.set(key, { count: { packets: had.packets + counts[2 * c.id]!, bytes: had.bytes + counts[2 * c.id + 1]! }, origin: r.rule.exprs[c.expr]!.origin });
   }
   return out;
 }
