@@ -87,9 +87,11 @@ function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
   const quiet = prefix.filter((e) => !quietKind(e));
   const rest = rule.exprs.slice(at + 1);
   const out: Rule[] = [];
-  const emit = (i: number, key: Expr[], replaced: Expr[], verdict: Verdict | undefined): void => {
+  const emit = (i: number, key: Match[], replaced: Expr[], verdict: Verdict | undefined): void => {
     if (--budget.left < 0) throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: this rule's lookups expand into more than ${MAX_EXPANSION} rules`, lookupOrigin);
-    const r: Rule = { ...rule, exprs: [...(i === 0 ? prefix : quiet), ...key, ...replaced, ...rest] };
+    // Located at the element: a result or finding names the rule and the element that decided.
+    const origin = key[0]?.origin.field === undefined ? rule.origin : { ...rule.origin, field: key[0].origin.field };
+    const r: Rule = { ...rule, exprs: [...(i === 0 ? prefix : quiet), ...key, ...replaced, ...rest], origin };
     if (verdict) r.verdict = verdict;
     else delete r.verdict;
     out.push(...expandRule(r, budget));
