@@ -172,6 +172,7 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
       if (s.port !== undefined) {
         out.port = typeof s.port === 'number' || s.port.range[0] !== s.port.range[1] ? s.port : s.port.range[0];
       }
+      if (s.flags?.length) out.flags = [...s.flags].sort();
       return out;
     }
     case 'log':

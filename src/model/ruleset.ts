@@ -271,8 +271,13 @@ export interface NatStmt {
   /** The address from a map (`dnat ip prefix to ip daddr map { 10.0.0.0/24 : 192.168.0.0/24 }`): `to` per element. */
   map?: MapLookup<Item>;
   port?: number | { range: [number, number] };
+  /** `random`, `fully-random`, `persistent`: how the kernel picks the address and port; no effect on verdicts. */
+  flags?: NatFlag[];
   origin: Origin;
 }
+
+export type NatFlag = 'random' | 'fully-random' | 'persistent';
+export const NAT_FLAGS: readonly NatFlag[] = ['random', 'fully-random', 'persistent'];
 
 export interface LogStmt {
   kind: 'log';

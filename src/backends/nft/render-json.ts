@@ -312,6 +312,7 @@ export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = 
         }
       } else if (s.to !== undefined) throw invalid('masquerade takes no address', s.origin);
       if (s.port !== undefined) body.port = typeof s.port === 'number' ? s.port : { range: [...s.port.range] };
+      if (s.flags?.length) body.flags = [...(body.flags === 'netmap' ? ['netmap'] : []), ...s.flags];
       return { [s.type]: Object.keys(body).length ? body : null };
     }
     case 'log':

@@ -4,7 +4,7 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, ConcatMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
@@ -235,24 +235,28 @@ export function statementText(s: Statement, family: Table['family'], t: Partial<
       return 'notrack';
     case 'mss-clamp':
       return `tcp option maxseg size set ${s.size}`;
-    case 'nat': {
-      const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
-      if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
-      if (s.map) {
-        const first = s.map.elements[0]?.value;
-        const prefix = typeof first === 'object' && 'prefix' in first ? ' prefix' : '';
-        const fam = s.map.key[0]!.startsWith('ip6') ? 'ip6' : 'ip';
-        return `${s.type} ${fam}${prefix} to ${lookupText(t, s.map, 'map', natTarget, s.origin)}${port}`;
-      }
-      if (s.to === undefined) return s.type;
-      const text = typeof s.to === 'object' && 'prefix' in s.to ? s.to.prefix : String(typeof s.to === 'object' ? s.to.range[0] : s.to);
-      const fam = family === 'inet' ? (text.includes(':') ? ' ip6' : ' ip') : '';
-      const prefix = typeof s.to === 'object' && 'prefix' in s.to ? ' prefix' : '';
-      return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
-    }
+    case 'nat':
+      return natText(s, family, t) + (s.flags?.length ? ` ${s.flags.join(',')}` : '');
     case 'log':
       return s.prefix === undefined ? 'log' : `log prefix ${checked(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, nftLogPrefixProblem)}`;
   }
+}
+
+/** A NAT statement without its flags. */
+function natText(s: NatStmt, family: Table['family'], t: Partial<Pick<Table, 'maps'>>): string {
+  const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
+  if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
+  if (s.map) {
+    const first = s.map.elements[0]?.value;
+    const prefix = typeof first === 'object' && 'prefix' in first ? ' prefix' : '';
+    const fam = s.map.key[0]!.startsWith('ip6') ? 'ip6' : 'ip';
+    return `${s.type} ${fam}${prefix} to ${lookupText(t, s.map, 'map', natTarget, s.origin)}${port}`;
+  }
+  if (s.to === undefined) return s.type;
+  const text = typeof s.to === 'object' && 'prefix' in s.to ? s.to.prefix : String(typeof s.to === 'object' ? s.to.range[0] : s.to);
+  const fam = family === 'inet' ? (text.includes(':') ? ' ip6' : ' ip') : '';
+  const prefix = typeof s.to === 'object' && 'prefix' in s.to ? ' prefix' : '';
+  return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
 }
 
 export function verdictText(v: Verdict): string {

@@ -3,7 +3,7 @@
 // rt mtu|N`, snat/dnat (address, netmap prefix, range, port, or a map), masquerade, log, the
 // verdicts and verdict maps (maps.ts). Anything else is reported by name.
 
-import type { Item, MapData, Match, NatStmt, RejectWith, Statement, Verdict, VmapVerdict } from '../../model/ruleset.js';
+import { NAT_FLAGS, type Item, type MapData, type Match, type NatFlag, type NatStmt, type RejectWith, type Statement, type Verdict, type VmapVerdict } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
 import { ALL_BITS, foldMarkOp, markOpFields } from '../../model/mark-op.js';
@@ -206,7 +206,9 @@ function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read |
   if (!flagList.every((x) => typeof x === 'string')) return s.r.schema('"flags" must be a string or a list of strings', f.at('flags'));
   const netmap = flagList.includes('netmap') || body.type_flags === 'prefix' || (Array.isArray(body.type_flags) && body.type_flags.includes('prefix'));
   const other = (flagList as string[]).filter((x) => x !== 'netmap');
-  if (other.length) s.r.unsupported(`${type} flags ${other.join(',')}`, o, 'warning', 'ignored: they choose the address/port, not the verdict');
+  const unknown = other.filter((x) => !(NAT_FLAGS as readonly string[]).includes(x));
+  if (unknown.length) return s.r.schema(`unknown ${type} flag ${unknown.join(',')} (nft knows ${NAT_FLAGS.join(', ')}, netmap)`, f.at('flags'));
+  if (other.length) stmt.flags = other as NatFlag[];
 
   if (type === 'masquerade') {
     if (f.has('addr')) return s.r.schema('masquerade takes no "addr"', f.at('addr'));

@@ -128,10 +128,13 @@ describe('statements and verdicts', () => {
     expect(nat({ masquerade: null })).toEqual({ kind: 'nat', type: 'masquerade' });
   });
 
-  it('warns about options that do not change verdicts', () => {
-    const { diagnostics } = importNftJson(doc(table(), chain(), rule([{ log: { prefix: 'p', level: 'info', flags: 'all' } }, { snat: { family: 'ip', addr: '1.1.1.1', flags: ['random', 'persistent'] } }])), 'w.json');
-    expect(diagnostics.map((d) => [d.severity, d.message.split(' — ')[0]])).toEqual([
-      ['warning', 'unsupported: log level, flags'], ['warning', 'unsupported: snat flags random,persistent'],
+  it('warns about log options that do not change verdicts, and keeps NAT flags (rendered back, compared)', () => {
+    const { ruleset, diagnostics } = importNftJson(doc(table(), chain(), rule([{ log: { prefix: 'p', level: 'info', flags: 'all' } }, { snat: { family: 'ip', addr: '1.1.1.1', flags: ['random', 'persistent'] } }])), 'w.json');
+    expect(diagnostics.map((d) => [d.severity, d.message.split(' — ')[0]])).toEqual([['warning', 'unsupported: log level, flags']]);
+    expect(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[1]).toMatchObject({ kind: 'nat', type: 'snat', to: '1.1.1.1', flags: ['random', 'persistent'] });
+    expect(one([{ masquerade: { flags: 'fully-random' } }]).exprs[0]).toEqual({ kind: 'nat', type: 'masquerade', flags: ['fully-random'] });
+    expect(fails(doc(table(), chain(), rule([{ masquerade: { flags: ['sideways'] } }]))).map((d) => d.message)).toEqual([
+      'unknown masquerade flag sideways (nft knows random, fully-random, persistent, netmap)',
     ]);
   });
 
