@@ -8,7 +8,7 @@ import { NftlensError, type Code, type Diagnostic } from '../../model/diagnostic
 import type { Origin } from '../../model/origin.js';
 import { tableId, type Chain, type Family, type NamedMap, type NamedSet, type Ruleset } from '../../model/ruleset.js';
 import { jsonErrorOffset } from './json-position.js';
-import { readListing, type Listing } from './listing.js';
+import { readListing, type Listing, type NamedObject } from './listing.js';
 import { isObject, Reader, type Scope } from './reader.js';
 import { readRule } from './rule.js';
 import { readNamedSet } from './sets.js';
@@ -63,6 +63,16 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
   // Named sets and maps, read on first use: per table, by name (null: refused, reported at the object).
   const sets = new Map<string, Map<string, NamedSet | null>>();
   const maps = new Map<string, Map<string, NamedMap | null>>();
+  /** The table's object of that name and kind, read the first time a rule names it, and marked used. */
+  const readOnce = <T>(table: string, name: string, kind: string, cache: Map<string, Map<string, T | null>>, read: (obj: NamedObject) => T | undefined): T | 'refused' | undefined => {
+    const obj = objects.get(table)?.get(name);
+    if (!obj || obj.kind !== kind) return undefined;
+    obj.used = true;
+    if (!cache.has(table)) cache.set(table, new Map());
+    const known = cache.get(table)!;
+    if (!known.has(name)) known.set(name, read(obj) ?? null);
+    return known.get(name) ?? 'refused';
+  };
   for (const p of rules) {
     const chain = chainIndex.get(p.table)?.get(p.chain);
     const family = p.table.split(' ')[0] as Family;
@@ -74,24 +84,8 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
         obj.used = true;
         return obj.kind;
       },
-      namedSet: (name) => {
-        const obj = objects.get(p.table)?.get(name);
-        if (!obj || obj.kind !== 'named set') return undefined;
-        obj.used = true;
-        if (!sets.has(p.table)) sets.set(p.table, new Map());
-        const known = sets.get(p.table)!;
-        if (!known.has(name)) known.set(name, readNamedSet(r, obj.body, obj.origin) ?? null);
-        return known.get(name) ?? 'refused';
-      },
-      namedMap: (name) => {
-        const obj = objects.get(p.table)?.get(name);
-        if (!obj || obj.kind !== 'named map') return undefined;
-        obj.used = true;
-        if (!maps.has(p.table)) maps.set(p.table, new Map());
-        const known = maps.get(p.table)!;
-        if (!known.has(name)) known.set(name, readNamedMap(r, obj.body, obj.origin, mapValueReader) ?? null);
-        return known.get(name) ?? 'refused';
-      },
+      namedSet: (name) => readOnce(p.table, name, 'named set', sets, (obj) => readNamedSet(r, obj.body, obj.origin)),
+      namedMap: (name) => readOnce(p.table, name, 'named map', maps, (obj) => readNamedMap(r, obj.body, obj.origin, mapValueReader)),
     };
     const rule = readRule(scope, p, family, chain?.rules.length ?? 0);
     if (!chain) {
