@@ -87,10 +87,10 @@ function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
   const quiet = prefix.filter((e) => !quietKind(e));
   const rest = rule.exprs.slice(at + 1);
   const out: Rule[] = [];
-  const emit = (i: number, key: Match[], replaced: Expr[], verdict: Verdict | undefined): void => {
+  const emit = (i: number, where: Origin, key: Expr[], replaced: Expr[], verdict: Verdict | undefined): void => {
     if (--budget.left < 0) throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: this rule's lookups expand into more than ${MAX_EXPANSION} rules`, lookupOrigin);
     // Located at the element: a result or finding names the rule and the element that decided.
-    const origin = key[0]?.origin.field === undefined ? rule.origin : { ...rule.origin, field: key[0].origin.field };
+    const origin = where.field === undefined ? rule.origin : { ...rule.origin, field: where.field };
     const r: Rule = { ...rule, exprs: [...(i === 0 ? prefix : quiet), ...key, ...replaced, ...rest], origin };
     if (verdict) r.verdict = verdict;
     else delete r.verdict;
@@ -99,19 +99,34 @@ function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
   if (j < 0) {
     const v = rule.verdict as VmapVerdict;
     const { key, elements } = v.lookup;
-    if (elements.length === 0) emit(0, [nothing(key, v.origin)], [], undefined);
-    elements.forEach((el, i) => emit(i, keyMatches(key, el), [], el.value));
+    if (elements.length === 0) emit(0, v.origin, [nothing(key, v.origin)], [], undefined);
+    ordered(elements).forEach((el, i) => emit(i, el.origin, keyMatches(key, el, elements), [], el.value));
     return out;
   }
   const e = rule.exprs[j]!;
   const lookup = lookupOf(e)!;
-  if (lookup.elements.length === 0) emit(0, [nothing(lookup.key, e.origin)], [], rule.verdict as Verdict | undefined);
-  lookup.elements.forEach((el, i) => emit(i, keyMatches(lookup.key, el), replaced(e, el), rule.verdict as Verdict | undefined));
+  if (lookup.elements.length === 0) emit(0, e.origin, [nothing(lookup.key, e.origin)], [], rule.verdict as Verdict | undefined);
+  ordered(lookup.elements).forEach((el, i) => emit(i, el.origin, keyMatches(lookup.key, el, lookup.elements), replaced(e, el), rule.verdict as Verdict | undefined));
   return out;
 }
 
-/** The element's key as one match per field: a concatenation's element is a box. */
-function keyMatches(key: readonly Match['field'][], el: MapElement<unknown>): Match[] {
+/** Elements in the order their rules go: the catch-all (empty key) after every other one. */
+function ordered<V>(elements: readonly MapElement<V>[]): MapElement<V>[] {
+  return [...elements.filter((e) => e.key.length > 0), ...elements.filter((e) => e.key.length === 0)];
+}
+
+/**
+ * The element's key as one match per field: a concatenation's element is a box. The catch-all's
+ * is "none of the other keys": a rule a jump returned from goes on with the rule after the lookup,
+ * never with the catch-all.
+ */
+function keyMatches(key: readonly Match['field'][], el: MapElement<unknown>, all: readonly MapElement<unknown>[]): Expr[] {
+  if (el.key.length === 0) {
+    const others = all.filter((x) => x.key.length > 0).map((x) => x.key);
+    if (others.length === 0) return [];
+    if (key.length === 1) return [{ kind: 'match', field: key[0]!, op: '!=', value: { set: others.map((k) => k[0]!) }, origin: el.origin }];
+    return [{ kind: 'concat', fields: [...key], op: '!=', elements: others, origin: el.origin }];
+  }
   return key.map((field, i) => ({ kind: 'match', field, op: '==', value: el.key[i]!, origin: el.origin }));
 }
 

@@ -85,7 +85,10 @@ export interface NamedMap {
 
 export type MapData = 'verdict' | 'mark' | 'ipv4_addr' | 'ipv6_addr';
 
-/** One element of a map: its key (one item per key field: single, prefix or range) and its value. */
+/**
+ * One element of a map: its key (one item per key field: single, prefix or range) and its value.
+ * An empty key is the catch-all element (`* : drop`): it holds for a key no other element holds.
+ */
 export interface MapElement<V> {
   key: Item[];
   value: V;

@@ -88,7 +88,7 @@ function mapValue(data: NamedMap['data'], v: Verdict | number | Item, origin: Or
 function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => J): J[] {
   const out: J[] = [];
   for (const el of l.elements) {
-    const k = l.key.length === 1 ? item(l.key[0]!, el.key[0]!) : tuple(l.key, el.key);
+    const k = el.key.length === 0 ? '*' : l.key.length === 1 ? item(l.key[0]!, el.key[0]!) : tuple(l.key, el.key);
     if (k !== undefined) out.push([k, value(el.value)]);
   }
   return out;

@@ -79,7 +79,7 @@ function mapText(map: NamedMap, out: string[]): void {
 function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => string, origin: Origin): string[] {
   const out: string[] = [];
   for (const el of l.elements) {
-    const k = tupleText(l.key, el.key, origin);
+    const k = el.key.length === 0 ? '*' : tupleText(l.key, el.key, origin);
     if (k !== undefined) out.push(`${k} : ${value(el.value)}`);
   }
   return out;

@@ -1,7 +1,7 @@
 // nft JSON maps → IR lookups: named maps (`{"map": {name, type, map, flags, elem}}`, read once
 // per table on first use), verdict maps (`{"vmap": {key, data}}`) and map expressions as a
 // statement's value (`meta mark set ip saddr map {…}`, `snat ip prefix to ip saddr map {…}`).
-// A key is one field or a concatenation; elements are `[key, value]` pairs. Values are verdicts,
+// A key is one field or a concatenation; elements are `[key, value]` pairs (`*` the catch-all). Values are verdicts,
 // marks or addresses; other data types and keys nftlens cannot compare (`numgen`, `jhash`, a
 // masked field) are refused, located.
 
@@ -88,7 +88,8 @@ function readElements<V>(s: Scope, fields: MatchField[], list: Json[], o: Origin
       return;
     }
     const k = unwrapElement(s, pair[0]!, at(eo, '[0]'));
-    const key = !k ? undefined : fields.length === 1 ? wrap(readItem(s, fields[0]!, k.v, k.o)) : readTuple(s, fields, k.v, k.o);
+    // `*`: the catch-all element, an empty key.
+    const key = !k ? undefined : k.v === '*' ? [] : fields.length === 1 ? wrap(readItem(s, fields[0]!, k.v, k.o)) : readTuple(s, fields, k.v, k.o);
     const value = read(s, pair[1]!, at(eo, '[1]'));
     if (!key || value === undefined) ok = false;
     else out.push({ key, value, origin: eo });

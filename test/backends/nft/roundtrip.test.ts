@@ -105,6 +105,7 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
     const REAL = sharedCorpus('fixtures/nftables/real-world/');
     const files = [
       join(import.meta.dirname, '../../probe/fixtures/maps-verdict-data.json'),
+      join(import.meta.dirname, '../../probe/fixtures/maps-catch-all.json'),
       ...(REAL ? ['docker-bridge-nat-dualstack.json', 'docker-bridge-routed-icc-off.json'].map((f) => REAL + f) : []),
     ];
     it.each(files)('%s', async (f) => {
