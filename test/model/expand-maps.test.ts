@@ -68,6 +68,17 @@ describe('expandMaps', () => {
     ]);
   });
 
+  it('the catch-all element goes last, as "none of the other keys" (a jump that returns must not reach it)', () => {
+    const rule: Rule = {
+      exprs: [],
+      verdict: { kind: 'vmap', origin: o('vmap'), lookup: { key: ['th dport'], elements: [el([], v('drop'), 0), el([22], { kind: 'jump', target: 'x', origin: o('jump') }, 1), el([80], v('accept'), 2)] } },
+      origin: {},
+    };
+    const out = rulesOf(expandMaps(ruleset(rule)));
+    expect(out.map(shape)).toEqual(['th dport=22 -> jump', 'th dport=80 -> accept', 'th dport={"set":[22,80]} -> drop']);
+    expect(out[2]!.exprs).toMatchObject([{ kind: 'match', field: 'th dport', op: '!=', value: { set: [22, 80] } }]);
+  });
+
   it('an empty map becomes a rule no packet passes (its counters still count)', () => {
     const rule: Rule = { exprs: [counter], verdict: { kind: 'vmap', origin: o('vmap'), lookup: { key: ['meta oifname'], elements: [], map: 'dispatch' } }, origin: {} };
     expect(rulesOf(expandMaps(ruleset(rule))).map(shape)).toEqual(['counter meta oifname={"set":[]} -> next']);
