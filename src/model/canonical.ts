@@ -198,7 +198,8 @@ const REJECT_DEFAULT: Record<Family, 'icmp' | 'icmpv6' | 'icmpx'> = {
 /** Elements compared as a set: each key by what its items cover, with its value's canonical form. */
 function canonicalLookup<V>(l: MapLookup<V>, value: (v: V) => unknown): CanonicalLookup {
   const elements = l.elements.map((el) => JSON.stringify([el.key.map((it, i) => canonicalValue(l.key[i]!, it)), value(el.value)]));
-  return { key: [...l.key], elements: [...new Set(elements)].sort() };
+  const key = l.ifindex ? l.key.map((f) => (f === 'meta iifname' ? 'meta iif' : 'meta oif')) : [...l.key];
+  return { key, elements: [...new Set(elements)].sort() };
 }
 
 function canonicalVerdict(v: Verdict | VmapVerdict, family: Family): CanonicalVerdict {

@@ -100,13 +100,13 @@ function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
     const v = rule.verdict as VmapVerdict;
     const { key, elements } = v.lookup;
     if (elements.length === 0) emit(0, v.origin, [nothing(key, v.origin)], [], undefined);
-    ordered(elements).forEach((el, i) => emit(i, el.origin, keyMatches(key, el, elements), [], el.value));
+    ordered(elements).forEach((el, i) => emit(i, el.origin, keyMatches(v.lookup, el, elements), [], el.value));
     return out;
   }
   const e = rule.exprs[j]!;
   const lookup = lookupOf(e)!;
   if (lookup.elements.length === 0) emit(0, e.origin, [nothing(lookup.key, e.origin)], [], rule.verdict as Verdict | undefined);
-  ordered(lookup.elements).forEach((el, i) => emit(i, el.origin, keyMatches(lookup.key, el, lookup.elements), replaced(e, el), rule.verdict as Verdict | undefined));
+  ordered(lookup.elements).forEach((el, i) => emit(i, el.origin, keyMatches(lookup, el, lookup.elements), replaced(e, el), rule.verdict as Verdict | undefined));
   return out;
 }
 
@@ -120,14 +120,15 @@ function ordered<V>(elements: readonly MapElement<V>[]): MapElement<V>[] {
  * is "none of the other keys": a rule a jump returned from goes on with the rule after the lookup,
  * never with the catch-all.
  */
-function keyMatches(key: readonly Match['field'][], el: MapElement<unknown>, all: readonly MapElement<unknown>[]): Expr[] {
+function keyMatches(l: Pick<MapLookup<unknown>, 'key' | 'ifindex'>, el: MapElement<unknown>, all: readonly MapElement<unknown>[]): Expr[] {
+  const index = l.ifindex ? { ifindex: true as const } : {};
   if (el.key.length === 0) {
     const others = all.filter((x) => x.key.length > 0).map((x) => x.key);
     if (others.length === 0) return [];
-    if (key.length === 1) return [{ kind: 'match', field: key[0]!, op: '!=', value: { set: others.map((k) => k[0]!) }, origin: el.origin }];
-    return [{ kind: 'concat', fields: [...key], op: '!=', elements: others, origin: el.origin }];
+    if (l.key.length === 1) return [{ kind: 'match', field: l.key[0]!, op: '!=', value: { set: others.map((k) => k[0]!) }, ...index, origin: el.origin }];
+    return [{ kind: 'concat', fields: [...l.key], op: '!=', elements: others, origin: el.origin }];
   }
-  return key.map((field, i) => ({ kind: 'match', field, op: '==', value: el.key[i]!, origin: el.origin }));
+  return l.key.map((field, i) => ({ kind: 'match', field, op: '==', value: el.key[i]!, ...index, origin: el.origin }));
 }
 
 /** A match no packet passes: the key looked up among no elements. */

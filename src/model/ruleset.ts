@@ -103,6 +103,8 @@ export interface MapElement<V> {
  */
 export interface MapLookup<V> {
   key: MatchField[];
+  /** `meta iif`/`oif` as the key (an interface index, Match.ifindex): the key's one field is `meta iifname`/`oifname`. */
+  ifindex?: true;
   elements: MapElement<V>[];
   /** The named map of the table the elements come from. */
   map?: string;

@@ -96,7 +96,7 @@ function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) =>
 
 /** `{"key": …, "data": "@name" | {"set": [[k, v], …]}}` for vmap and map expressions. */
 function lookupBody<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, value: (v: V) => J, origin: Origin): { key: J; data: J } {
-  const key = l.key.length === 1 ? fieldExpr(l.key[0]!) : { concat: l.key.map(fieldExpr) };
+  const key = l.ifindex ? { meta: { key: l.key[0] === 'meta iifname' ? 'iif' : 'oif' } } : l.key.length === 1 ? fieldExpr(l.key[0]!) : { concat: l.key.map(fieldExpr) };
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return { key, data: `@${l.map}` };
   const set = elements(l, value);
   if (set.length === 0) throw invalid('an anonymous map with no element that covers something cannot be rendered', origin);

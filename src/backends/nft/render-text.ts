@@ -87,7 +87,7 @@ function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V
 
 /** `KEY vmap @name`, `KEY map { k : v, … }`: the key's fields and the map, named or written out. */
 function lookupText<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, word: 'map' | 'vmap', value: (v: V) => string, origin: Origin): string {
-  const key = l.key.join(' . ');
+  const key = l.ifindex ? (l.key[0] === 'meta iifname' ? 'meta iif' : 'meta oif') : l.key.join(' . ');
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return `${key} ${word} @${l.map}`;
   const elems = elementsText(l, value, origin);
   if (elems.length === 0) throw NftlensError.of('MODEL_INVALID', 'an anonymous map with no element that covers something cannot be written', origin);

@@ -28,15 +28,15 @@ export interface MapValues<V> {
 }
 
 /** A lookup's key: one field, or a concatenation, with the `meta l4proto` matches `tcp dport` & co imply. */
-export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): { fields: MatchField[]; pre: Match[] } | undefined {
+export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): { fields: MatchField[]; pre: Match[]; ifindex?: true } | undefined {
   if (isObject(key) && soleKey(key) === 'concat' && Array.isArray(key.concat)) return readConcatKey(s, key.concat, o, ko);
   const k = soleKey(key);
   if (k === 'numgen' || k === 'jhash' || k === 'symhash') return s.r.unsupported(`${k} as a map key`, ko, 'error', 'a key that changes from packet to packet (a stateful expression)');
   const l = readLeft(s, key, ko);
   if (!l) return undefined;
-  if (l.mask !== undefined || l.icmp || l.ifindex) return s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : l.ifindex ? l.field.slice(0, -4) : 'bitwise &'} as a map key`, ko);
+  if (l.mask !== undefined || l.icmp) return s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} as a map key`, ko);
   const pre: Match[] = l.l4proto === undefined ? [] : [{ kind: 'match', field: 'meta l4proto', op: '==', value: l.l4proto, origin: o }];
-  return { fields: [l.field], pre };
+  return l.ifindex ? { fields: [l.field], pre, ifindex: true } : { fields: [l.field], pre };
 }
 
 /**
@@ -54,6 +54,13 @@ export function readLookup<V>(s: Scope, body: Json, o: Origin, values: MapValues
     return undefined;
   }
   const lookup = readData(s, key.fields, data, f.at('data'), values);
+  if (lookup && key.ifindex) {
+    // An interface index has no wildcard: nft resolved each name to an interface when it loaded the rule.
+    if (lookup.map !== undefined) return s.r.unsupported(`${key.fields[0]!.slice(0, -4)} looked up in a named map`, f.at('key'));
+    const star = lookup.elements.findIndex((e) => typeof e.key[0] === 'string' && e.key[0].includes('*'));
+    if (star >= 0) return s.r.unsupported(`${key.fields[0]!.slice(0, -4)} "${String(lookup.elements[star]!.key[0])}" (a name with *)`, lookup.elements[star]!.origin);
+    lookup.ifindex = true;
+  }
   return lookup && { lookup, pre: key.pre };
 }
 

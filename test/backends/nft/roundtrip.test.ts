@@ -103,10 +103,12 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
 
   describe('kernel round trip: maps (JSON and text)', () => {
     const REAL = sharedCorpus('fixtures/nftables/real-world/');
+    const ADVANCED = sharedCorpus('fixtures/nftables/advanced/');
     const files = [
       join(import.meta.dirname, '../../probe/fixtures/maps-verdict-data.json'),
       join(import.meta.dirname, '../../probe/fixtures/maps-catch-all.json'),
       ...(REAL ? ['docker-bridge-nat-dualstack.json', 'docker-bridge-routed-icc-off.json'].map((f) => REAL + f) : []),
+      ...(ADVANCED ? ['maps-0011vmap_0.json', 'maps-anonymous_snat_map_0.json', 'sets-0046netmap_0.json', 'sets-sets_with_ifnames.json'].map((f) => ADVANCED + f) : []),
     ];
     it.each(files)('%s', async (f) => {
       const original = importNftJson(readFileSync(f, 'utf8'), f).ruleset;

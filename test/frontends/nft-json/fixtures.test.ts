@@ -49,7 +49,7 @@ const ADVANCED: Record<string, string[]> = {
   'chains-0021prio_0': [],
   'chains-0041chain_binding_0': ['chain binding (bare string in JSON)'],
   'listing-0014objects_0': [],
-  'maps-0011vmap_0': ['meta iif as a map key'],
+  'maps-0011vmap_0': [],
   'maps-0024named_objects_0': ['counter map', 'quota map'],
   'maps-anonymous_snat_map_0': [],
   'maps-nat_addr_port': ['map data type ipv4_addr . inet_service', 'map data type ipv6_addr . inet_service', 'map key type integer', 'numgen as a map key'],
@@ -93,14 +93,16 @@ describe.skipIf(!FIXTURES)('advanced fixtures', () => {
 
   it('locates each unsupported construct: file, table, chain, rule handle and JSON path', () => {
     try {
-      load('advanced', 'maps-0011vmap_0');
+      load('advanced', 'optimizations-merge_vmap_raw');
       expect.unreachable();
     } catch (e) {
-      // The one construct left: `iif vmap { "lo" : jump wan_input }` (the catch-all `* : drop` of the named map is modelled).
-      const [key, ...rest] = (e as NftlensError).diagnostics;
-      expect(rest.filter((d) => d.severity === 'error')).toEqual([]);
-      expect(key!.origin).toEqual({
-        file: 'maps-0011vmap_0.json', table: 'inet filter', chain: 'prerouting', rule: 'handle 7', field: 'nftables[7].rule.expr[0].vmap.key',
+      const [first, , third] = (e as NftlensError).diagnostics;
+      expect(first!.origin).toEqual({
+        file: 'optimizations-merge_vmap_raw.json', table: 'inet x', chain: 'nat_dns_dnstc', rule: 'handle 7', field: 'nftables[8].rule.expr[1]',
+      });
+      // Inside a verdict map's concatenated key: the part.
+      expect(third!.origin).toEqual({
+        file: 'optimizations-merge_vmap_raw.json', table: 'inet x', chain: 'nat_dns_acme', rule: 'handle 18', field: 'nftables[18].rule.expr[0].vmap.key.concat[0]',
       });
     }
   });
