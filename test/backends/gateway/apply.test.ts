@@ -46,7 +46,7 @@ describe.skipIf(noKernel)('apply (kernel)', () => {
   it('replaces a changed table; leaves foreign tables (even ones nftlens cannot model) alone', async () => {
     await ns.nft(['add', 'table', 'inet', 'foreign']);
     await ns.nft(['add', 'chain', 'inet', 'foreign', 'c', '{ type filter hook input priority 0; }']);
-    await ns.nft(['add', 'rule', 'inet', 'foreign', 'c', 'tcp dport vmap { 22 : accept, 23 : drop }']);
+    await ns.nft(['add', 'rule', 'inet', 'foreign', 'c', 'tcp dport 22 limit rate 5/second accept']);
     const foreign = await listing(ns, 'inet', 'foreign');
     expect((await apply(await intentOf(A), opts())).verify?.inSync).toBe(true);
     const r = await apply(await intentOf(A2), opts());

@@ -133,7 +133,7 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     const many = await intentOf(names.map((t, i) => fc(t, [{ name: 'allow', action: 'accept', dst: `10.43.${i}.1` }], { name: t })).join('---\n'));
     await ns.nft(['add', 'table', 'ip', 'foreign']);
     await ns.nft(['add', 'chain', 'ip', 'foreign', 'c']);
-    await ns.nft(['add', 'rule', 'ip', 'foreign', 'c', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
+    await ns.nft(['add', 'rule', 'ip', 'foreign', 'c', 'tcp', 'dport', '22', 'limit', 'rate', '5/second', 'accept']);
     expect((await apply(many, { netns: ns.name })).verify?.inSync).toBe(true);
     const log = join(scratch, `${ns.name}-nft-runs-many`);
     writeFileSync(log, '');
@@ -147,12 +147,12 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
     expect(drift.tables.map((t) => [t.id, t.inSync, t.missing])).toEqual(names.map((t) => [`ip ${t}`, t !== 'gw-m3' && t !== 'gw-m4', t === 'gw-m4']));
     const healed = await apply(many, { netns: ns.name });
     expect(healed.verify?.inSync).toBe(true);
-    expect(await ns.nft(['list', 'table', 'ip', 'foreign'])).toMatch(/vmap \{ 22 : accept \}/);
+    expect(await ns.nft(['list', 'table', 'ip', 'foreign'])).toMatch(/limit rate 5\/second/);
     await ns.nft(['delete', 'table', 'ip', 'foreign']);
   });
 
   it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
-    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', 'vmap', '{ 22 : accept }']);
+    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', '22', 'limit', 'rate', '5/second', 'accept']);
     const v = await verify(intent, { netns: ns.name });
     expect(v.inSync).toBe(false);
     expect(v.tables[0]!.structural.join('\n')).toMatch(/cannot be read back[\s\S]*NFT_UNSUPPORTED/);
