@@ -34,7 +34,7 @@ const cases: [string[], number][] = [
   [['render'], 0],
   [['render', '-f', fixtures + 'liqo/invalid/invalid-ip.yaml'], 2],
   [['import', '-f', fixtures + 'nftables/basic/sets-0053echo_0.json'], 0],
-  [['import', '-f', fixtures + 'nftables/advanced/maps-0011vmap_0.json'], 2],
+  [['import', '-f', fixtures + 'nftables/advanced/optimizations-merge_vmap_raw.json'], 2],
   [['check'], 0],
   [['check', '-f', missing], 2],
   [['probe', '--random', 'many', '-f', single], 2],

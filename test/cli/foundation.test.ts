@@ -83,9 +83,9 @@ describe('nftlens render and import', () => {
   });
 
   it.skipIf(!shared)('names exactly what an advanced ruleset does not support', async () => {
-    const r = await cli(['import', '-f', fixtures + 'nftables/advanced/maps-0011vmap_0.json']);
+    const r = await cli(['import', '-f', fixtures + 'nftables/advanced/optimizations-merge_vmap_raw.json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error\[NFT_UNSUPPORTED\] .*maps-0011vmap_0\.json.*table inet filter, chain prerouting, rule handle \d+.*vmap/);
+    expect(r.stderr).toMatch(/error\[NFT_UNSUPPORTED\] .*optimizations-merge_vmap_raw\.json.*table inet x, chain nat_dns_dnstc, rule handle \d+.*redirect/);
   });
 });
 
