@@ -28,19 +28,24 @@ export const MAX_EXPANSION = 1_000_000;
  * rule's expression objects, except the statements a map value replaced.
  */
 export function expandMaps(rs: Ruleset, written?: Map<Rule, WrittenRule>): Ruleset {
-  if (!rs.tables.some((t) => t.chains.some((c) => c.rules.some(hasLookup)))) return rs;
-  return { ...rs, tables: rs.tables.map((t) => expandTable(t, written)) };
+  let changed = false;
+  const tables = rs.tables.map((t): Table => {
+    let own = false;
+    const chains = t.chains.map((c) => {
+      if (!c.rules.some(hasLookup)) return c;
+      own = true;
+      return { ...c, rules: expandChain(c.rules, written) };
+    });
+    changed ||= own;
+    return own ? { ...t, chains } : t;
+  });
+  return changed ? { ...rs, tables } : rs;
 }
 
 /** The rule as written, and its position in its chain. */
 export interface WrittenRule {
   rule: Rule;
   index: number;
-}
-
-function expandTable(t: Table, written: Map<Rule, WrittenRule> | undefined): Table {
-  if (!t.chains.some((c) => c.rules.some(hasLookup))) return t;
-  return { ...t, chains: t.chains.map((c) => (c.rules.some(hasLookup) ? { ...c, rules: expandChain(c.rules, written) } : c)) };
 }
 
 function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | undefined): Rule[] {
@@ -55,7 +60,7 @@ function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | u
 }
 
 function hasLookup(r: Rule): boolean {
-  return r.verdict?.kind === 'vmap' || r.exprs.some((e) => lookupOf(e) !== undefined);
+  return r.verdict?.kind === 'vmap' || r.exprs.some((e) => (e.kind === 'concat' ? e.op === '==' : (e.kind === 'set-mark' && typeof e.value === 'object') || (e.kind === 'nat' && e.map !== undefined)));
 }
 
 /** The lookup an expression branches on: a concatenation looked up with `==`, or a statement's map. */
