@@ -1,7 +1,8 @@
 // The engine on the real-world rulesets it imports (../shared/fixtures/nftables/real-world): the
 // packets that fixture README says are worth testing get the outcomes it gives — the verdict, the
 // rule (by its comment, or its chain) and what NAT did. Docker dispatches through interface verdict
-// maps to per-bridge chains, so these also check map lookups end to end. The host's own address
+// maps to per-bridge chains, so these also check map lookups end to end; the Liqo gateway remaps
+// CIDRs with netmap NAT and stamps marks. The host's own address
 // is 203.0.113.1 (IPv6 2001:db8::1) on eth0; the bridge br-dummy holds 192.168.0.1 / fd49:efd7:54aa::ffff.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,9 @@ interface Want {
   /** The packet after NAT: destination and source as `addr[:port]`. */
   to?: string;
   from?: string;
+  /** The packet's marks after the rules. */
+  mark?: number;
+  ctMark?: number;
 }
 
 function outcomes(name: string, cases: Record<string, Want>): void {
@@ -34,6 +38,8 @@ function outcomes(name: string, cases: Record<string, Want>): void {
       const port = (a: string, n: number | undefined) => (n === undefined || p.l4proto === 1 ? a : a.includes(':') ? `[${a}]:${n}` : `${a}:${n}`);
       if (want.to) got.to = port(r.packet.daddr, r.packet.dport);
       if (want.from) got.from = port(r.packet.saddr, r.packet.sport);
+      if (want.mark !== undefined) got.mark = r.packet.mark;
+      if (want.ctMark !== undefined) got.ctMark = r.packet.ctMark;
       expect(got).toEqual(want);
     });
   });
@@ -66,4 +72,17 @@ outcomes('docker-bridge-routed-icc-off', {
   'icmp 198.51.100.7 -> 192.168.0.2 type 8 code 0 iif eth0 oif br-dummy': { verdict: 'accept', by: ['ICMP'] },
   'tcp 192.168.0.2:40000 -> 8.8.8.8:443 iif br-dummy oif eth0': { verdict: 'accept', by: ['OUTGOING'], from: '192.168.0.2:40000' },
   'tcp 192.168.0.3:40000 -> 192.168.0.2:80 iif br-dummy oif br-dummy': { verdict: 'drop', by: ['ICC'] },
+});
+
+outcomes('liqo-gateway-rome', {
+  'tcp 10.61.9.9:40000 -> 10.61.3.4:80 iif liqo.vxqh6sgcjw oif liqo-tunnel': { verdict: 'accept', by: ['7ae43541-9fb5-4a8e-b7de-c0032a896d26'], to: '10.200.3.4:80' },
+  'tcp 10.61.9.9:40000 -> 10.61.3.4:80 iif eth0 oif liqo-tunnel': { verdict: 'accept', by: [], to: '10.61.3.4:80' },
+  'tcp 10.61.9.9:40000 -> 10.61.3.4:80 iif liqo-tunnel oif liqo.vxqh6sgcjw': { verdict: 'accept', by: [], to: '10.61.3.4:80' },
+  'tcp 10.200.5.6:40000 -> 10.9.0.1:80 iif liqo-tunnel oif liqo.vxqh6sgcjw': { verdict: 'accept', by: ['c6958314-79bb-445d-aac8-2fb8a0e08846'], from: '10.61.5.6:40000' },
+  'tcp 10.200.5.6:40000 -> 10.9.0.1:80 iif liqo-tunnel oif eth0': { verdict: 'accept', by: [], from: '10.200.5.6:40000' },
+  'tcp 10.1.2.3:40000 -> 10.70.0.4:80 iif eth0 oif liqo-tunnel': { verdict: 'accept', by: ['nginx-ip-mapping'], to: '10.200.1.11:80' },
+  'tcp 10.70.0.4:40000 -> 10.1.2.3:80 iif liqo-tunnel oif eth0': { verdict: 'accept', by: ['nginx-ip-mapping'], from: '10.200.1.11:40000' },
+  // NodePort return routing: the node's geneve interface stamps the connection, replies carry it as the packet mark.
+  'tcp 10.70.0.0:40000 -> 10.1.2.3:80 iif liqo.rgsq72drdf oif eth0': { verdict: 'accept', by: [], ctMark: 2 },
+  'tcp 10.1.2.3:80 -> 10.70.0.0:40000 iif liqo-tunnel oif liqo.rgsq72drdf ct established ctmark 2': { verdict: 'accept', by: [], mark: 2 },
 });
