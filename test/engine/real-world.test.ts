@@ -2,8 +2,8 @@
 // packets that fixture README says are worth testing get the outcomes it gives — the verdict, the
 // rule (by its comment, or its chain) and what NAT did. Docker dispatches through interface verdict
 // maps to per-bridge chains, so these also check map lookups end to end; the Liqo gateway remaps
-// CIDRs with netmap NAT and stamps marks. The host's own address
-// is 203.0.113.1 (IPv6 2001:db8::1) on eth0; the bridge br-dummy holds 192.168.0.1 / fd49:efd7:54aa::ffff.
+// CIDRs with netmap NAT and stamps marks. The host's own address is 203.0.113.1 (IPv6
+// 2001:db8::1) on eth0; the bridge br-dummy holds 192.168.0.1 / fd49:efd7:54aa::ffff.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult, type Plan } from '../../src/engine/index.js';
