@@ -80,6 +80,9 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
       // A match too (no side effect), but not one of the run's header fields: kept in place.
       flush();
       exprs.push({ stmt: 'fib', addr: e.addr, op: e.op, type: e.type });
+    } else if (e.kind === 'ct helper') {
+      flush();
+      exprs.push({ stmt: 'ct helper', op: e.op, name: e.name });
     }
     else {
       flush();

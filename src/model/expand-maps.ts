@@ -1,6 +1,7 @@
-// Map lookups and concatenated set lookups expanded into plain rules, the form the engine, the
-// reference interpreter and the analyses read (planRuleset and symbolicAnalysis call it; the model
-// itself keeps the maps, so renderers print them back as written).
+// Map lookups and concatenated set lookups expanded into plain rules (and `ct helper` matches
+// lowered to what they are for every packet), the form the engine, the reference interpreter and
+// the analyses read (planRuleset and symbolicAnalysis call it; the model itself keeps the maps,
+// so renderers print them back as written).
 //
 //   ip daddr . th dport vmap { 10.0.0.1 . 22 : accept, 10.0.0.2 . 80 : jump web }
 //     ⇒  ip daddr 10.0.0.1  th dport 22  accept
@@ -60,7 +61,17 @@ function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | u
 }
 
 function hasLookup(r: Rule): boolean {
-  return r.verdict?.kind === 'vmap' || r.exprs.some((e) => (e.kind === 'concat' ? e.op === '==' : (e.kind === 'set-mark' && typeof e.value === 'object') || (e.kind === 'nat' && e.map !== undefined)));
+  return r.verdict?.kind === 'vmap' || r.exprs.some((e) => (e.kind === 'concat' ? e.op === '==' : (e.kind === 'set-mark' && typeof e.value === 'object') || (e.kind === 'nat' && e.map !== undefined) || e.kind === 'ct helper'));
+}
+
+/**
+ * `ct helper "x"` as what it is for every packet (model/ruleset.ts CtHelperMatch: no connection
+ * has a helper, and the kernel then ends the rule whatever the op): a match no packet passes.
+ */
+function withoutHelpers(rule: Rule): Rule {
+  if (!rule.exprs.some((e) => e.kind === 'ct helper')) return rule;
+  const exprs = rule.exprs.map((e): Expr => (e.kind === 'ct helper' ? { kind: 'match', field: 'meta mark', op: '==', value: { set: [] }, origin: e.origin } : e));
+  return { ...rule, exprs };
 }
 
 /** The lookup an expression branches on: a concatenation looked up with `==`, or a statement's map. */
@@ -76,7 +87,8 @@ const quietKind = (e: Expr): boolean => e.kind === 'counter' || e.kind === 'log'
 /** Statements that change the packet or its connection: what follows them must not run twice. */
 const changes = (e: Expr): boolean => e.kind !== 'match' && e.kind !== 'concat' && e.kind !== 'fib' && !quietKind(e);
 
-function expandRule(rule: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
+function expandRule(written: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
+  const rule = withoutHelpers(written);
   // A concatenation after a statement that changes the packet stays a concatenation (the engine
   // looks it up as one); a map there is refused below.
   const changedAt = rule.exprs.findIndex(changes);

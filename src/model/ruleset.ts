@@ -133,7 +133,22 @@ export interface Rule {
   origin: Origin;
 }
 
-export type Expr = Match | ConcatMatch | Statement | FibMatch;
+export type Expr = Match | ConcatMatch | Statement | FibMatch | CtHelperMatch;
+
+/**
+ * `ct helper "tftp"`: the name of the conntrack helper attached to the packet's connection. The
+ * models nftlens reads attach none (`ct helper set` is refused, and the kernel attaches none on
+ * its own: nf_conntrack_helper has been 0 since Linux 4.7 and is gone since 6.0), and the kernel
+ * ends the rule when a connection has no helper, whatever the op (nft_ct_get_eval: no helper
+ * extension, NFT_BREAK): so the match holds for no packet, `!=` too (checked on the kernel in
+ * test/probe/semantics-exprs.test.ts). The engine and the analyses see it so (expand-maps.ts).
+ */
+export interface CtHelperMatch {
+  kind: 'ct helper';
+  op: '==' | '!=';
+  name: string;
+  origin: Origin;
+}
 
 /**
  * `fib daddr type local`, `fib saddr type != local`: whether the routing table has the packet's

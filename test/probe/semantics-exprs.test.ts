@@ -1,4 +1,4 @@
-// The kernel as judge for the expressions issue 12 added (mark arithmetic, …): each case is nft
+// The kernel as judge for the expressions issue 12 added (mark arithmetic, iif/oif, ct helper, …): each case is nft
 // text loaded and listed back by nft itself, imported by the nft-JSON front end, probed in
 // throwaway namespaces; engine and kernel must agree on every packet and counter, and both must
 // give the expected delivery.
@@ -101,6 +101,21 @@ table inet f {
       ['tcp 10.1.0.5:4002 -> 10.42.0.5:22 iif eth0 oif eth1', false],
       ['udp [fd00::1]:4003 -> [fd42::5]:53 iif eth0 oif eth1', true],
       ['tcp [fd00::1]:4004 -> [fd42::5]:8080 iif eth0 oif eth1', true],
+    ],
+  },
+  {
+    name: 'ct helper: no connection has a helper (none is attached), and then the rule ends whatever the op',
+    nft: `
+table inet h {
+  chain fw { type filter hook forward priority 0; policy drop;
+    udp dport 69 ct helper "tftp" counter accept
+    tcp dport 21 ct helper != "ftp" counter accept
+  }
+}`,
+    packets: [
+      ['udp 10.1.0.5:4000 -> 10.42.0.5:69 iif eth0 oif eth1', false],
+      ['tcp 10.1.0.5:4001 -> 10.42.0.5:21 iif eth0 oif eth1', false],
+      ['tcp 10.1.0.5:4002 -> 10.42.0.5:22 iif eth0 oif eth1', false],
     ],
   },
 ];

@@ -81,6 +81,7 @@ function changesFields(e: Expr): boolean {
     case 'notrack':
     case 'nat':
     case 'fib': // not a header field of the space: the rule's match ends before it
+    case 'ct helper': // lowered before the analyses (model/expand-maps.ts)
       return true;
   }
 }

@@ -117,6 +117,7 @@ function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   for (const e of r.exprs) {
     if (e.kind === 'concat') expr.push(renderConcat(t, e));
     else if (e.kind === 'fib') expr.push(renderFib(e));
+    else if (e.kind === 'ct helper') expr.push({ match: { op: e.op, left: { ct: { key: 'helper' } }, right: e.name } });
     else if (e.kind !== 'match') expr.push(renderStatement(e, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {

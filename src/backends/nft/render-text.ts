@@ -114,6 +114,7 @@ export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets' |
   for (const e of r.exprs) {
     if (e.kind === 'concat') parts.push(concatText(t, e));
     else if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
+    else if (e.kind === 'ct helper') parts.push(`ct helper ${e.op === '!=' ? '!= ' : ''}${quote(e.name, { origin: e.origin, what: 'ct helper name' })}`);
     else if (e.kind !== 'match') parts.push(statementText(e, t.family, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.

@@ -5,7 +5,7 @@
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
 // interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
 
-import type { Atom, ConcatMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, ConcatMatch, CtHelperMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
@@ -109,7 +109,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch)[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch | CtHelperMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
@@ -121,6 +121,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
     return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
   if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
+  if (isCtHelper(body.left!)) return readCtHelper(s, op, body.right!, o, f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.
   const ro = f.at('right');
@@ -274,4 +275,16 @@ function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: O
   }
   if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
   return [{ kind: 'fib', addr: flags[0] as 'saddr' | 'daddr', op: op === '!=' || op === '!' ? '!=' : '==', type: 'local', origin: o }];
+}
+
+/** `{"ct": {"key": "helper"}}`, in either direction's absence. */
+function isCtHelper(left: Json): boolean {
+  return isObject(left) && isObject(left.ct) && left.ct.key === 'helper' && Object.keys(left.ct).length === 1;
+}
+
+/** `ct helper "tftp"`, `ct helper != "tftp"`: a helper name compared with the connection's. */
+function readCtHelper(s: Scope, op: string, right: Json, o: Origin, ro: Origin): CtHelperMatch[] | undefined {
+  if (op !== '==' && op !== '!=' && op !== 'in') return s.r.unsupported(`${op} on ct helper`, o);
+  if (typeof right !== 'string' || right.startsWith('@')) return isNamedRef(right) ? void namedRef(s, right, ro) : s.r.schema(`a ct helper name is a string, got ${describe(right)}`, ro);
+  return [{ kind: 'ct helper', op: op === '!=' ? '!=' : '==', name: right, origin: o }];
 }
