@@ -8,7 +8,7 @@ import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
-import { buildForest } from './cuts.js';
+import { forestOfPieces, makePieces, MAX_PIECES_PER_RULE, type Pieces } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
@@ -28,11 +28,6 @@ export interface Program {
 
 const MAX32 = 0xffffffffn;
 const MAX128 = (1n << 128n) - 1n;
-/** The constraints a field's dependency adds (shared: interval lists are never changed in place). */
-const IS_IPV4: Interval[] = [{ lo: BigInt(NFPROTO.ipv4), hi: BigInt(NFPROTO.ipv4) }];
-const IS_IPV6: Interval[] = [{ lo: BigInt(NFPROTO.ipv6), hi: BigInt(NFPROTO.ipv6) }];
-const IS_TCP: Interval[] = [{ lo: 6n, hi: 6n }];
-const HAS_CT: Interval[] = [{ lo: 1n, hi: 1n }];
 
 interface FieldSlot {
   slot: number;
@@ -40,7 +35,15 @@ interface FieldSlot {
   directSize?: number;
 }
 
+/** The slot of every field but interface names (whose size depends on the ruleset): shared, read-only. */
+const FIXED_SLOTS = new Map<Match['field'], FieldSlot>();
+for (const f of Object.keys(FIELDS) as Match['field'][]) if (FIELDS[f].kind !== 'ifname') FIXED_SLOTS.set(f, slotOf(f, 0));
+
 function fieldSlot(field: Match['field'], classes: IfClasses): FieldSlot {
+  return FIXED_SLOTS.get(field) ?? slotOf(field, classes.count);
+}
+
+function slotOf(field: Match['field'], ifClasses: number): FieldSlot {
   switch (field) {
     case 'ip saddr': return { slot: L.K_SADDR, width: 1 };
     case 'ip daddr': return { slot: L.K_DADDR, width: 1 };
@@ -51,8 +54,8 @@ function fieldSlot(field: Match['field'], classes: IfClasses): FieldSlot {
     case 'meta nfproto': return { slot: L.K_NFPROTO, width: 1, directSize: 256 };
     case 'th sport': return { slot: L.K_SPORT, width: 1, directSize: 65536 };
     case 'th dport': return { slot: L.K_DPORT, width: 1, directSize: 65536 };
-    case 'meta iifname': return { slot: L.K_IIF, width: 1, directSize: classes.count };
-    case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: classes.count };
+    case 'meta iifname': return { slot: L.K_IIF, width: 1, directSize: ifClasses };
+    case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: ifClasses };
     case 'ct state': return { slot: L.K_CTSTATE, width: 1, directSize: 256 };
     case 'ct mark': return { slot: L.K_CTMARK, width: 1 };
     case 'meta mark': return { slot: L.K_MARK, width: 1 };
@@ -215,38 +218,33 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const rules = c.chain.rules;
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
-  // Leading constraints per rule, by dim key.
-  // Dims by key (slot, width, mask) as one number: (slot × 8 + width) × 2^32 + mask.
-  const specs = new Map<number, DimSpec>();
-  const perRule: Map<number, Interval[]>[] = [];
-  const lead: number[] = [];
-  let dims = new Map<number, Interval[]>();
-  const add = (slot: number, width: 1 | 4, mask: number, directSize: number | undefined, ivs: Interval[]) => {
-    const key = (slot * 8 + width) * 2 ** 32 + (mask >>> 0);
-    if (!specs.has(key)) specs.set(key, { slot, width, mask, max: width === 4 ? MAX128 : MAX32, directSize });
-    const prev = dims.get(key);
-    dims.set(key, prev ? intersect(prev, ivs) : ivs);
-  };
+  const cols = new Columns(nRules);
+  const lead = new Int32Array(nRules);
   for (let r = 0; r < nRules; r++) {
     const exprs = rules[r]!.exprs;
-    dims = new Map();
     let n = 0;
     for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
-      const con = constraintOf(exprs[n] as Match, classes);
-      add(con.fs.slot, con.fs.width, con.mask, con.fs.directSize, con.intervals);
-      const nf = con.req & (L.REQ_V4 | L.REQ_V6);
-      if (nf && !familyGuarantees(c.table, nf)) add(L.K_NFPROTO, 1, 0xffffffff, 256, nf === L.REQ_V4 ? IS_IPV4 : IS_IPV6);
-      if (con.req & L.REQ_TCP) add(L.K_L4PROTO, 1, 0xffffffff, 256, IS_TCP);
-      if (con.req & L.REQ_CT) add(L.K_HASCT, 1, 0xffffffff, 256, HAS_CT);
+      const m = exprs[n] as Match;
+      const info = FIELDS[m.field];
+      const fs = fieldSlot(m.field, classes);
+      const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
+      if (!cols.addSimple(d, r, m, info.kind, info.bits)) cols.addList(d, r, constraintOf(m, classes).intervals);
+      let req = 0;
+      if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
+      if (info.l4proto === 6) req |= L.REQ_TCP;
+      if (m.field === 'ct mark') req |= L.REQ_CT;
+      const nf = req & (L.REQ_V4 | L.REQ_V6);
+      if (nf && !familyGuarantees(c.table, nf)) cols.addRange(cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256), r, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
+      if (req & L.REQ_TCP) cols.addRange(cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256), r, 6, 6);
+      if (req & L.REQ_CT) cols.addRange(cols.dim(L.K_HASCT, 1, 0xffffffff, 256), r, 1, 1);
     }
-    perRule.push(dims);
-    lead.push(n);
+    lead[r] = n;
   }
-  const forest = forestFor([...specs.values()], [...specs.keys()], perRule);
+  const forest = forestFor(cols);
   if (forest) {
     const at = w.append(forest);
     const table = w.reserve(nRules);
-    rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+    for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
     const fields: [number, number][] = [
       [L.C_NRULES, nRules], [L.C_NDIMS, 0], [L.C_NBLOCKS, 1], [L.C_DIMS, 0], [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
       [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
@@ -254,12 +252,13 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     for (const [k, v] of fields) w.set(rec + k, v);
     return 'forest';
   }
-  if (specs.size > L.MAX_DIMS) {
-    throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
+  const specs = cols.specs;
+  if (specs.length > L.MAX_DIMS) {
+    throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.length} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
   }
   // Sparsest dimension first: the AND of step 3 (lookup.ts) stops at the first empty word.
-  const built: BuiltDim[] = [...specs]
-    .map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null)))
+  const built: BuiltDim[] = specs
+    .map((spec, d) => buildDim(spec, cols.column(d)))
     .map((d) => ({ d, density: density(d) }))
     .sort((a, b) => a.density - b.density)
     .map((x) => x.d);
@@ -287,7 +286,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_SUP, w.append(d.sup));
   });
   const table = w.reserve(nRules);
-  rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+  for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
 
   const fields: [number, number][] = [
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
@@ -308,24 +307,226 @@ export const FOREST_MIN_RULES = 64;
  * The chain's cut trees (cuts.ts) when every dim is a field of at most 32 bits and the trees stay
  * small, else null (bit vectors). Dims are checked in the leaves most specific first.
  */
-function forestFor(specs: DimSpec[], keys: number[], perRule: Map<number, Interval[]>[]): Uint32Array | null {
-  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && perRule.length < FOREST_MIN_RULES)) return null;
+function forestFor(cols: Columns): Uint32Array | null {
+  const { specs, nRules } = cols;
+  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && nRules < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
   const bits = specs.map((s) => (s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)))));
   // Specificity: how much of the key space rules leave out, on average (log scale).
-  const score = specs.map(() => 0);
-  const index = new Map(keys.map((k, i) => [k, i]));
-  for (const r of perRule) {
-    for (const [key, ivs] of r) {
-      const i = index.get(key)!;
-      let size = 0;
-      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
-      score[i]! += bits[i]! - Math.log2(Math.max(1, Math.min(size, 2 ** bits[i]!)));
+  const score = specs.map((_, d) => {
+    const state = cols.state[d]!;
+    const lo = cols.lo[d]!;
+    const hi = cols.hi[d]!;
+    const lists = cols.lists[d]!;
+    const full = 2 ** bits[d]!;
+    let sum = 0;
+    for (let r = 0; r < nRules; r++) {
+      let size: number;
+      if (state[r] === S_NONE) continue;
+      if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
+      else {
+        size = 0;
+        const ivs = lists.get(r)!;
+        for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
+      }
+      sum += bits[d]! - Math.log2(Math.max(1, Math.min(size, full)));
     }
+    return sum;
+  });
+  const order = specs.map((_, d) => d).sort((a, b) => score[b]! - score[a]!);
+  const pieces = cols.pieces(order);
+  if (!pieces) return null;
+  return forestOfPieces(order.map((d) => ({ slot: specs[d]!.slot, mask: specs[d]!.mask, bits: bits[d]! })), pieces);
+}
+
+/** Per dim and rule: unconstrained; one interval in lo/hi (32-bit dims); the interval list in lists. */
+const S_NONE = 0;
+const S_ONE = 1;
+const S_LIST = 2;
+const NO_INTERVALS: Interval[] = [];
+
+/**
+ * A chain's leading constraints, dim by dim (a dim: slot, width and mask), each a column over the
+ * rules: typed arrays for the common case of one interval of a 32-bit field — no object per rule
+ * or per match — and interval lists for the rest (sets, negations, IPv6 addresses).
+ */
+class Columns {
+  readonly specs: DimSpec[] = [];
+  readonly state: Uint8Array[] = [];
+  readonly lo: Uint32Array[] = [];
+  readonly hi: Uint32Array[] = [];
+  readonly lists: Map<number, Interval[]>[] = [];
+  private readonly byKey = new Map<number, number>();
+  constructor(readonly nRules: number) {}
+
+  /** The index of the dim (slot, width, mask), added when new. */
+  dim(slot: number, width: 1 | 4, mask: number, directSize: number | undefined): number {
+    const key = (slot * 8 + width) * 2 ** 32 + (mask >>> 0);
+    let d = this.byKey.get(key);
+    if (d === undefined) {
+      d = this.specs.length;
+      this.byKey.set(key, d);
+      this.specs.push({ slot, width, mask, max: width === 4 ? MAX128 : MAX32, directSize });
+      this.state.push(new Uint8Array(this.nRules));
+      this.lo.push(new Uint32Array(width === 1 ? this.nRules : 0));
+      this.hi.push(new Uint32Array(width === 1 ? this.nRules : 0));
+      this.lists.push(new Map());
+    }
+    return d;
   }
-  const dims = specs.map((s, i) => ({ dim: { slot: s.slot, mask: s.mask, bits: bits[i]! }, key: keys[i]!, score: score[i]! }))
-    .sort((a, b) => b.score - a.score);
-  return buildForest(dims.map((d) => d.dim), perRule.map((r) => dims.map((d) => r.get(d.key) ?? null)));
+
+  /** Rule r's constraint in dim d narrowed to [lo, hi] (a 32-bit dim). */
+  addRange(d: number, r: number, lo: number, hi: number): void {
+    const st = this.state[d]!;
+    if (lo > hi) this.addList(d, r, NO_INTERVALS);
+    else if (st[r] === S_NONE) {
+      st[r] = S_ONE;
+      this.lo[d]![r] = lo;
+      this.hi[d]![r] = hi;
+    } else if (st[r] === S_ONE) {
+      const l = Math.max(lo, this.lo[d]![r]!);
+      const h = Math.min(hi, this.hi[d]![r]!);
+      if (l <= h) {
+        this.lo[d]![r] = l;
+        this.hi[d]![r] = h;
+      } else this.setList(d, r, NO_INTERVALS);
+    } else this.addList(d, r, [{ lo: BigInt(lo), hi: BigInt(hi) }]);
+  }
+
+  /** Rule r's constraint in dim d narrowed to the intervals ivs. */
+  addList(d: number, r: number, ivs: Interval[]): void {
+    const st = this.state[d]!;
+    if (st[r] === S_NONE) this.setList(d, r, ivs);
+    else if (st[r] === S_ONE) this.setList(d, r, intersect([{ lo: BigInt(this.lo[d]![r]!), hi: BigInt(this.hi[d]![r]!) }], ivs));
+    else this.setList(d, r, intersect(this.lists[d]!.get(r)!, ivs));
+  }
+
+  private setList(d: number, r: number, ivs: Interval[]): void {
+    this.state[d]![r] = S_LIST;
+    this.lists[d]!.set(r, ivs);
+  }
+
+  /**
+   * A match whose value is one number or number range of an integer field, or one IPv4 address or prefix, as
+   * it stands (op ==, no mask): added as numbers, true. False for any other match (the caller
+   * takes its intervals). The plan checked every value; a value it would refuse is left to the
+   * general path, which says why.
+   */
+  addSimple(d: number, r: number, m: Match, kind: string, bits: number): boolean {
+    if (m.op !== '==' || m.mask !== undefined || this.specs[d]!.width !== 1) return false;
+    const v = m.value;
+    const max = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    if (kind === 'uint') {
+      if (typeof v === 'number') {
+        if (!Number.isInteger(v) || v < 0 || v > max) return false;
+        this.addRange(d, r, v, v);
+        return true;
+      }
+      if (typeof v === 'object' && 'range' in v) {
+        const [a, b] = v.range;
+        if (typeof a !== 'number' || typeof b !== 'number' || !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0 || a > max || b > max) return false;
+        this.addRange(d, r, a, b);
+        return true;
+      }
+      return false;
+    }
+    if (kind !== 'ipv4') return false;
+    if (typeof v === 'string') {
+      const a = ipv4(v);
+      if (a < 0) return false;
+      this.addRange(d, r, a, a);
+      return true;
+    }
+    if (typeof v !== 'object' || !('prefix' in v) || typeof v.prefix !== 'string') return false;
+    const base = ipv4(v.prefix);
+    const len = v.len;
+    if (base < 0 || !Number.isInteger(len) || len < 0 || len > 32) return false;
+    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    // Host bits set: the kernel compares (x & mask) == addr, which no x satisfies.
+    if ((base & mask) >>> 0 !== base) this.addRange(d, r, 1, 0);
+    else this.addRange(d, r, base, (base | ~mask) >>> 0);
+    return true;
+  }
+
+  /** Dim d as buildDim takes it: per rule its intervals, null when unconstrained. */
+  column(d: number): (Interval[] | null)[] {
+    const st = this.state[d]!;
+    const out: (Interval[] | null)[] = new Array(this.nRules);
+    for (let r = 0; r < this.nRules; r++) {
+      out[r] = st[r] === S_NONE ? null : st[r] === S_ONE ? [{ lo: BigInt(this.lo[d]![r]!), hi: BigInt(this.hi[d]![r]!) }] : this.lists[d]!.get(r)!;
+    }
+    return out;
+  }
+
+  /**
+   * The rules as cut-tree pieces over the dims in `order` (cuts.ts): every combination of one
+   * interval per dim; null when a rule has more than MAX_PIECES_PER_RULE.
+   */
+  pieces(order: number[]): Pieces | null {
+    const nd = order.length;
+    const combos = new Int32Array(this.nRules);
+    let n = 0;
+    for (let r = 0; r < this.nRules; r++) {
+      let c = 1;
+      for (let k = 0; k < nd; k++) {
+        const d = order[k]!;
+        if (this.state[d]![r] === S_LIST) c *= this.lists[d]!.get(r)!.length;
+      }
+      if (c > MAX_PIECES_PER_RULE) return null;
+      combos[r] = c;
+      n += c;
+    }
+    const pieces = makePieces(n, nd);
+    let p = 0;
+    for (let r = 0; r < this.nRules; r++) {
+      for (let c = 0; c < combos[r]!; c++, p++) {
+        pieces.rule[p] = r;
+        let rest = c;
+        for (let k = 0; k < nd; k++) {
+          const d = order[k]!;
+          const st = this.state[d]![r];
+          if (st === S_NONE) {
+            pieces.lo[k]![p] = 0;
+            pieces.hi[k]![p] = 0xffffffff;
+          } else if (st === S_ONE) {
+            pieces.lo[k]![p] = this.lo[d]![r]!;
+            pieces.hi[k]![p] = this.hi[d]![r]!;
+          } else {
+            const ivs = this.lists[d]!.get(r)!;
+            const iv = ivs[rest % ivs.length]!;
+            rest = Math.floor(rest / ivs.length);
+            pieces.lo[k]![p] = Number(iv.lo);
+            pieces.hi[k]![p] = Number(iv.hi);
+          }
+        }
+      }
+    }
+    return pieces;
+  }
+}
+
+/** A dotted-quad IPv4 address as a number, or −1 (then the general path reports it). */
+function ipv4(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (ch >= 48 && ch <= 57) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (ch - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? value * 256 + part : -1;
 }
 
 /** Average share of set bits in a dimension's rows: how little it narrows the search. */

@@ -19,7 +19,7 @@ export interface CutDim {
  * interval per dim —, as arrays indexed by piece id (ids follow rule order). Node lists are
  * arrays of ids: no object per piece, and the hot loops read plain numbers.
  */
-interface Pieces {
+export interface Pieces {
   n: number;
   rule: Int32Array;
   /** Per dim, each piece's interval (keys are below 2^32). */
@@ -59,7 +59,7 @@ const MAX_DEPTH = 24;
 const MAX_GROWTH = 8;
 const MIN_WORDS = 1 << 18;
 /** A rule whose fields take more interval combinations than this keeps the chain on bit vectors. */
-const MAX_PIECES_PER_RULE = 16;
+export const MAX_PIECES_PER_RULE = 16;
 
 /** Word layout of a forest, offsets relative to its start (mirrored in layout.ts: F_*). */
 export const LEAF = 0x80000000;
@@ -82,11 +82,7 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
     combos[r] = c;
     n += c;
   }
-  const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
-  for (let d = 0; d < nd; d++) {
-    pieces.lo.push(new Uint32Array(n));
-    pieces.hi.push(new Uint32Array(n));
-  }
+  const pieces = makePieces(n, nd);
   let p = 0;
   for (let r = 0; r < perRule.length; r++) {
     const fields = perRule[r]!;
@@ -108,7 +104,22 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
       }
     }
   }
-  for (const build of n <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
+  return forestOfPieces(dims, pieces);
+}
+
+/** Room for n pieces over nd dims. */
+export function makePieces(n: number, nd: number): Pieces {
+  const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
+  for (let d = 0; d < nd; d++) {
+    pieces.lo.push(new Uint32Array(n));
+    pieces.hi.push(new Uint32Array(n));
+  }
+  return pieces;
+}
+
+/** buildForest of pieces already made (pieces.lo[k], hi[k]: dim k of `dims`; ids in rule order). */
+export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | null {
+  for (const build of pieces.n <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
     try {
       return new ForestBuilder(dims, pieces, build).build();
     } catch (e) {

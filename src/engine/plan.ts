@@ -95,7 +95,7 @@ export function planRuleset(ruleset: Ruleset): Plan {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
-            matchIntervals(e); // throws for a value that does not fit its field
+            checkMatch(e); // throws for a value that does not fit its field
           } else if (e.kind === 'concat') {
             checkConcat(e);
           }
@@ -222,6 +222,46 @@ function checkConcat(x: ConcatMatch): void {
       if (problem) throw NftlensError.of('MODEL_INVALID', problem, x.origin);
     });
   }
+}
+
+/**
+ * Throws for a match whose value does not fit its field, as matchIntervals does; the values rules
+ * hold most — one number of an integer field, one IPv4 address or prefix, no mask — are checked
+ * here without computing (or keeping) their intervals: a 100k-rule chain holds ~100k distinct ones.
+ */
+function checkMatch(m: Match): void {
+  const v = m.value;
+  if (m.mask === undefined) {
+    const info = FIELDS[m.field];
+    if (info.kind === 'uint' && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** info.bits) return;
+    if (info.kind === 'ipv4') {
+      if (typeof v === 'string' && isIpv4(v)) return;
+      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && isIpv4(v.prefix) && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
+    }
+  }
+  matchIntervals(m);
+}
+
+/** A dotted quad (no leading zeros, parts below 256). */
+function isIpv4(text: string): boolean {
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return false;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return false;
+      part = part * 10 + (c - 48);
+      if (part > 255) return false;
+      digits++;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 export function matchIntervals(m: Match): Interval[] {
