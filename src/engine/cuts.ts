@@ -130,7 +130,43 @@ export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | nu
 }
 
 const TOO_BIG = new Error('cut trees too big');
-const NONE: number[] = [];
+const NONE = new Int32Array(0);
+
+/**
+ * Node lists (piece ids) live in a stack of Int32Array chunks: a node takes its children's lists
+ * in one piece and gives them back when its subtree is built. A chunk never moves, so the views
+ * its ancestors hold stay valid when a new chunk is added.
+ */
+class ListStack {
+  private readonly chunks: Int32Array[];
+  private cur = 0;
+  private top = 0;
+  constructor(size: number) {
+    this.chunks = [new Int32Array(size)];
+  }
+  /** Where the stack is now (for release). */
+  mark(): number {
+    return this.cur * 2 ** 32 + this.top;
+  }
+  release(mark: number): void {
+    this.cur = Math.floor(mark / 2 ** 32);
+    this.top = mark % 2 ** 32;
+  }
+  /** n words: the chunk and the offset of the first. */
+  take(n: number): Int32Array {
+    let c = this.chunks[this.cur]!;
+    if (this.top + n > c.length) {
+      this.cur++;
+      this.top = 0;
+      c = this.chunks[this.cur]!;
+      // A chunk past the current one holds no live list: replaced when too small.
+      if (!c || c.length < n) this.chunks[this.cur] = c = new Int32Array(Math.max(n, 2 * this.chunks[this.cur - 1]!.length));
+    }
+    const at = this.top;
+    this.top += n;
+    return c.subarray(at, at + n);
+  }
+}
 
 /** A node's cut: dim d into 2^b slices and, when b2 > 0, dim d2 into 2^b2 at the same time. */
 interface Cut {
@@ -181,6 +217,7 @@ class ForestBuilder {
   private readonly nd: number;
   private readonly entryWords: number;
   private readonly scratch: Scratch;
+  private readonly lists: ListStack;
   /** Some node cuts two dims. */
   private twoDim = false;
 
@@ -188,6 +225,7 @@ class ForestBuilder {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
     this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords), 4 * (pieces.n + 16) * this.entryWords);
+    this.lists = new ListStack(4 * pieces.n + 1024);
     this.scratch = {
       off: dims.map(() => [new Uint32Array(pieces.n), new Uint32Array(pieces.n)]),
       // A node cuts into at most spfac × its pieces ≤ spfac × n slices (bestCut's budget).
@@ -200,7 +238,7 @@ class ForestBuilder {
   build(): Uint32Array {
     const all: number[] = [];
     for (let i = 0; i < this.pieces.n; i++) all.push(i);
-    const subsets = this.split(all);
+    const subsets = this.split(all).map((s) => Int32Array.from(s));
     // Header (layout.ts F_*): nd, nTrees, nPieces, flat list, flags; per dim slot, mask, max; per
     // tree first rule, root.
     const out = this.out;
@@ -267,7 +305,7 @@ class ForestBuilder {
     return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  private entries(list: number[]): number {
+  private entries(list: ArrayLike<number>): number {
     const out = this.out;
     const { rule, lo, hi } = this.pieces;
     const at = out.take(list.length * this.entryWords);
@@ -283,7 +321,7 @@ class ForestBuilder {
     return at;
   }
 
-  private leaf(list: number[]): Ref {
+  private leaf(list: Int32Array): Ref {
     const hdr = (LEAF | list.length) >>> 0;
     return { hdr, at: list.length ? this.entries(list) : 0 };
   }
@@ -292,7 +330,7 @@ class ForestBuilder {
    * A node for the pieces of `list`: all pieces that overlap the box (per dim [lo, lo + 2^bits − 1],
    * lo a multiple of 2^bits) — hence every piece that matches a key reaching this node.
    */
-  private node(list: number[], boxLo: number[], boxBits: number[], depth: number): Ref {
+  private node(list: Int32Array, boxLo: number[], boxBits: number[], depth: number): Ref {
     if (list.length <= this.p.binth || depth >= MAX_DEPTH) return this.leaf(list);
     const { lo, bits } = this.zoom(list, boxLo, boxBits);
     const box = new NodeBox(this.pieces, list, lo, bits, this.scratch);
@@ -305,36 +343,30 @@ class ForestBuilder {
     const shift2 = b2 ? bits[d2]! - b2 : 0;
     const out = this.out;
     const kids = out.take(2 * nc);
-    // Children's piece lists, in rule order (most children of a wide cut are empty). Offsets are
-    // below 2^32, so a slice index is a shift.
-    const lists: (number[] | undefined)[] = new Array(nc);
+    // Children's piece lists, in rule order (most children of a wide cut are empty), one after
+    // the other in one stretch of the list stack: counted, then filled. Offsets are below 2^32,
+    // so a slice index is a shift.
     const o1 = box.offsets(d);
     const o2 = b2 ? box.offsets(d2) : NO_OFFSETS;
     const lo1 = o1[0];
     const hi1 = o1[1];
     const lo2 = o2[0];
     const hi2 = o2[1];
-    for (let k = 0; k < list.length; k++) {
-      const p = list[k]!;
-      const i1 = hi1[k]! >>> shift;
-      const j0 = b2 ? lo2[k]! >>> shift2 : 0;
-      const j1 = b2 ? hi2[k]! >>> shift2 : 0;
-      for (let i = lo1[k]! >>> shift; i <= i1; i++) {
-        for (let j = j0; j <= j1; j++) {
-          const c = (i << b2) + j;
-          const l = lists[c];
-          if (l) l.push(p);
-          else lists[c] = [p];
-        }
-      }
-    }
+    const start = new Int32Array(nc + 1);
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, null);
+    for (let c = 0; c < nc; c++) start[c + 1]! += start[c]!;
+    const all = this.lists.take(start[nc]!);
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start.slice(0, nc), all);
+    const mark = this.lists.mark();
+    let prev: Int32Array = NONE;
     for (let c = 0; c < nc; c++) {
-      const child = lists[c] ?? NONE;
-      if (c > 0 && same(lists[c - 1] ?? NONE, child)) {
+      const child = start[c + 1] === start[c] ? NONE : all.subarray(start[c]!, start[c + 1]!);
+      if (c > 0 && same(prev, child)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
         continue;
       }
+      prev = child;
       if (child.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
         const ref = this.leaf(child);
         out.buf[kids + 2 * c] = ref.at;
@@ -350,6 +382,7 @@ class ForestBuilder {
         cbits[d2] = shift2;
       }
       const ref = this.node(child, clo, cbits, depth + 1);
+      this.lists.release(mark);
       out.buf[kids + 2 * c] = ref.at;
       out.buf[kids + 2 * c + 1] = ref.hdr;
     }
@@ -361,7 +394,7 @@ class ForestBuilder {
    * outside it matches none of the pieces, so the node may cut it without checking the bits above
    * (a wrong child then, but its leaf finds no match either — as would the right one).
    */
-  private zoom(list: number[], lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
+  private zoom(list: Int32Array, lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
     const zlo = lo.slice();
     const zbits = bits.slice();
     for (let d = 0; d < this.nd; d++) {
@@ -485,7 +518,7 @@ class NodeBox {
 
   constructor(
     private readonly pieces: Pieces,
-    readonly list: number[],
+    readonly list: Int32Array,
     readonly lo: number[],
     readonly bits: number[],
     private readonly scratch: Scratch,
@@ -569,7 +602,26 @@ function countDistinct(xs: Float64Array): number {
   return k;
 }
 
-function same(a: number[], b: number[]): boolean {
+/**
+ * The pieces of `list` into the children of a cut (slices of 2^shift by 2^shift2 keys, b2 bits of
+ * the second dim): with no `out`, counted (pos[c + 1] per child c); else written, child c's next
+ * at out[pos[c]++].
+ */
+function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, out: Int32Array | null): void {
+  for (let k = 0; k < list.length; k++) {
+    const i1 = hi1[k]! >>> shift;
+    const j0 = b2 ? lo2[k]! >>> shift2 : 0;
+    const j1 = b2 ? hi2[k]! >>> shift2 : 0;
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) {
+      for (let j = j0; j <= j1; j++) {
+        if (out) out[pos[(i << b2) + j]!++] = list[k]!;
+        else pos[(i << b2) + j + 1]!++;
+      }
+    }
+  }
+}
+
+function same(a: Int32Array, b: Int32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
