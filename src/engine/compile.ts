@@ -356,20 +356,26 @@ class Columns {
   readonly lo: Uint32Array[] = [];
   readonly hi: Uint32Array[] = [];
   readonly lists: Map<number, Interval[]>[] = [];
+  /** Constraints held as interval lists (none: every rule is one piece, its words those of the columns). */
+  listed = 0;
+  /** Dim index by slot × 8 + width, for the full mask (the common case: no boxed key); by key otherwise. */
+  private readonly plain: number[] = [];
   private readonly byKey = new Map<number, number>();
   constructor(readonly nRules: number) {}
 
   /** The index of the dim (slot, width, mask), added when new. */
   dim(slot: number, width: 1 | 4, mask: number, directSize: number | undefined): number {
-    const key = (slot * 8 + width) * 2 ** 32 + (mask >>> 0);
-    let d = this.byKey.get(key);
+    const full = mask >>> 0 === 0xffffffff;
+    let d = full ? this.plain[slot * 8 + width] : this.byKey.get((slot * 8 + width) * 2 ** 32 + (mask >>> 0));
     if (d === undefined) {
       d = this.specs.length;
-      this.byKey.set(key, d);
+      if (full) this.plain[slot * 8 + width] = d;
+      else this.byKey.set((slot * 8 + width) * 2 ** 32 + (mask >>> 0), d);
       this.specs.push({ slot, width, mask, max: width === 4 ? MAX128 : MAX32, directSize });
       this.state.push(new Uint8Array(this.nRules));
+      // Unconstrained: the whole key space (pieces take these words as they are).
       this.lo.push(new Uint32Array(width === 1 ? this.nRules : 0));
-      this.hi.push(new Uint32Array(width === 1 ? this.nRules : 0));
+      this.hi.push(new Uint32Array(width === 1 ? this.nRules : 0).fill(0xffffffff));
       this.lists.push(new Map());
     }
     return d;
@@ -402,6 +408,7 @@ class Columns {
   }
 
   private setList(d: number, r: number, ivs: Interval[]): void {
+    if (this.state[d]![r] !== S_LIST) this.listed++;
     this.state[d]![r] = S_LIST;
     this.lists[d]!.set(r, ivs);
   }
@@ -464,6 +471,12 @@ class Columns {
    */
   pieces(order: number[]): Pieces | null {
     const nd = order.length;
+    if (this.listed === 0) {
+      // One piece a rule, its words those of the columns (in the dims' new order).
+      const rule = new Int32Array(this.nRules);
+      for (let r = 0; r < this.nRules; r++) rule[r] = r;
+      return { n: this.nRules, rule, lo: order.map((d) => this.lo[d]!), hi: order.map((d) => this.hi[d]!) };
+    }
     const combos = new Int32Array(this.nRules);
     let n = 0;
     for (let r = 0; r < this.nRules; r++) {
