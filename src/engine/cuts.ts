@@ -130,7 +130,6 @@ export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | nu
 }
 
 const TOO_BIG = new Error('cut trees too big');
-const NONE = new Int32Array(0);
 
 /**
  * Node lists (piece ids) live in a stack of Int32Array chunks: a node takes its children's lists
@@ -236,9 +235,9 @@ class ForestBuilder {
   }
 
   build(): Uint32Array {
-    const all: number[] = [];
-    for (let i = 0; i < this.pieces.n; i++) all.push(i);
-    const subsets = this.split(all).map((s) => Int32Array.from(s));
+    const all = new Int32Array(this.pieces.n);
+    for (let i = 0; i < all.length; i++) all[i] = i;
+    const subsets = this.split(all);
     // Header (layout.ts F_*): nd, nTrees, nPieces, flat list, flags; per dim slot, mask, max; per
     // tree first rule, root.
     const out = this.out;
@@ -246,7 +245,7 @@ class ForestBuilder {
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    const flat = this.entries(all); // before naming out.buf: taking words may move it
+    const flat = this.entries(all, 0, all.length); // before naming out.buf: taking words may move it
     out.buf[3] = flat;
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
@@ -264,26 +263,39 @@ class ForestBuilder {
    * slice of a cut on it; then rules narrow in the field most rules are narrow in form a tree;
    * repeat; the rest last.
    */
-  private split(pieces: number[]): number[][] {
+  private split(pieces: Int32Array): Int32Array[] {
     const { lo, hi, rule } = this.pieces;
-    const below = this.dims.map((d) => 2 ** (d.bits - Math.ceil(d.bits / 2)));
-    const narrow = (p: number, d: number) => hi[d]![p]! - lo[d]![p]! < below[d]!;
-    const trees: number[][] = [];
+    // Per piece, a bit per dim in which it is narrow: less than about half the dim's bits wide.
+    const narrow = new Uint32Array(this.pieces.n);
+    for (let d = 0; d < this.nd; d++) {
+      const below = 2 ** (this.dims[d]!.bits - Math.ceil(this.dims[d]!.bits / 2));
+      const l = lo[d]!;
+      const h = hi[d]!;
+      for (let k = 0; k < pieces.length; k++) {
+        const p = pieces[k]!;
+        if (h[p]! - l[p]! < below) narrow[p]! |= 1 << d;
+      }
+    }
+    const count = (list: Int32Array, mask: number) => {
+      let n = 0;
+      for (let k = 0; k < list.length; k++) if ((narrow[list[k]!]! & mask) === mask) n++;
+      return n;
+    };
+    const trees: Int32Array[] = [];
     let rest = pieces;
-    let pair: [number, number] | null = null;
+    let pair = 0;
     let pairN = 0;
     for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
-        let n = 0;
-        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d) && narrow(rest[k]!, e)) n++;
-        if (n > pairN) [pair, pairN] = [[d, e], n];
+        const n = count(rest, (1 << d) | (1 << e));
+        if (n > pairN) [pair, pairN] = [(1 << d) | (1 << e), n];
       }
     }
     if (this.p.pairs && pair && pairN >= Math.max(BINTH, 0.9 * rest.length) && pairN < rest.length) {
-      const [d, e] = pair;
-      trees.push(rest.filter((p) => narrow(p, d) && narrow(p, e)));
-      rest = rest.filter((p) => !(narrow(p, d) && narrow(p, e)));
+      const [inside, outside] = part(rest, narrow, pair, pairN);
+      trees.push(inside);
+      rest = outside;
     }
     while (rest.length > BINTH && trees.length < MAX_TREES - 1) {
       let best = -1;
@@ -292,25 +304,26 @@ class ForestBuilder {
         // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
         // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
         if (this.dims[d]!.bits < 16) continue;
-        let n = 0;
-        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d)) n++;
+        const n = count(rest, 1 << d);
         if (n > bestN) [best, bestN] = [d, n];
       }
       if (best < 0 || bestN < Math.max(BINTH, rest.length / 20)) break;
-      trees.push(rest.filter((p) => narrow(p, best)));
-      rest = rest.filter((p) => !narrow(p, best));
+      const [inside, outside] = part(rest, narrow, 1 << best, bestN);
+      trees.push(inside);
+      rest = outside;
     }
     if (rest.length) trees.push(rest);
     // Trees in order of their first rule: the search skips a tree whose first rule is no better.
     return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  private entries(list: ArrayLike<number>): number {
+  /** The entries of list[from … from + n − 1] (piece ids) written out; their offset. */
+  private entries(list: Int32Array, from: number, n: number): number {
     const out = this.out;
     const { rule, lo, hi } = this.pieces;
-    const at = out.take(list.length * this.entryWords);
+    const at = out.take(n * this.entryWords);
     let k = at;
-    for (let i = 0; i < list.length; i++) {
+    for (let i = from; i < from + n; i++) {
       const p = list[i]!;
       out.buf[k++] = rule[p]!;
       for (let d = 0; d < this.nd; d++) {
@@ -323,7 +336,7 @@ class ForestBuilder {
 
   private leaf(list: Int32Array): Ref {
     const hdr = (LEAF | list.length) >>> 0;
-    return { hdr, at: list.length ? this.entries(list) : 0 };
+    return { hdr, at: list.length ? this.entries(list, 0, list.length) : 0 };
   }
 
   /**
@@ -358,21 +371,27 @@ class ForestBuilder {
     const all = this.lists.take(start[nc]!);
     spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start.slice(0, nc), all);
     const mark = this.lists.mark();
-    let prev: Int32Array = NONE;
+    let prevFrom = 0;
+    let prevTo = 0;
     for (let c = 0; c < nc; c++) {
-      const child = start[c + 1] === start[c] ? NONE : all.subarray(start[c]!, start[c + 1]!);
-      if (c > 0 && same(prev, child)) {
+      const from = start[c]!;
+      const to = start[c + 1]!;
+      if (c > 0 && same(all, prevFrom, prevTo, from, to)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
         continue;
       }
-      prev = child;
-      if (child.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
-        const ref = this.leaf(child);
-        out.buf[kids + 2 * c] = ref.at;
-        out.buf[kids + 2 * c + 1] = ref.hdr;
+      prevFrom = from;
+      prevTo = to;
+      if (to - from <= this.p.binth || depth + 1 >= MAX_DEPTH) {
+        // A leaf (most children): its entries straight from the stretch, no view of it. Taking
+        // words may move out.buf: the offset first, then the write.
+        const at = to > from ? this.entries(all, from, to - from) : 0;
+        out.buf[kids + 2 * c] = at;
+        out.buf[kids + 2 * c + 1] = (LEAF | (to - from)) >>> 0;
         continue;
       }
+      const child = all.subarray(from, to);
       const clo = lo.slice();
       const cbits = bits.slice();
       clo[d] = lo[d]! + (c >>> b2) * 2 ** shift;
@@ -621,8 +640,22 @@ function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint3
   }
 }
 
-function same(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** The ids of `list` narrow in every dim of `mask` (n of them), and the others, each in list order. */
+function part(list: Int32Array, narrow: Uint32Array, mask: number, n: number): [Int32Array, Int32Array] {
+  const inside = new Int32Array(n);
+  const outside = new Int32Array(list.length - n);
+  let i = 0;
+  let o = 0;
+  for (let k = 0; k < list.length; k++) {
+    if ((narrow[list[k]!]! & mask) === mask) inside[i++] = list[k]!;
+    else outside[o++] = list[k]!;
+  }
+  return [inside, outside];
+}
+
+/** Whether list[a0 … a1 − 1] and list[b0 … b1 − 1] hold the same ids. */
+function same(list: Int32Array, a0: number, a1: number, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i = 0; i < a1 - a0; i++) if (list[a0 + i] !== list[b0 + i]) return false;
   return true;
 }
