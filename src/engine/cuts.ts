@@ -231,6 +231,8 @@ class ForestBuilder {
       grid: new Int32Array(Math.min(2 ** MAX_CUT_BITS, p.spfac * pieces.n) + 1),
       // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
       ends: new Float64Array(4 * SAMPLE),
+      order: new Int32Array(dims.length),
+      distinct: new Float64Array(dims.length),
     };
   }
 
@@ -456,7 +458,10 @@ class ForestBuilder {
     const budget = this.p.spfac * n;
     const step = Math.max(1, Math.floor(n / SAMPLE));
     const ends = this.scratch.ends;
-    const order: [number, number][] = [];
+    // Dims by distinct ends, most first (insertion: stable, as a sort would be; at most nd).
+    const order = this.scratch.order;
+    const distincts = this.scratch.distinct;
+    let m = 0;
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
       const o = box.offsets(d);
@@ -467,14 +472,20 @@ class ForestBuilder {
         ends[k++] = offLo[i]!;
         ends[k++] = -offHi[i]! - 1;
       }
-      const distinct = countDistinct(ends.subarray(0, k));
-      if (distinct > 2) order.push([d, distinct]);
+      const distinct = countDistinct(ends, k);
+      if (distinct <= 2) continue;
+      let j = m++;
+      for (; j > 0 && distincts[j - 1]! < distinct; j--) {
+        order[j] = order[j - 1]!;
+        distincts[j] = distincts[j - 1]!;
+      }
+      order[j] = d;
+      distincts[j] = distinct;
     }
-    order.sort((a, b) => b[1] - a[1]);
     const maxBits = Math.min(MAX_CUT_BITS, Math.floor(Math.log2(budget)));
     let best: (Cut & { max: number }) | null = null;
-    for (let r = 0; r < order.length; r++) {
-      const d = order[r]![0];
+    for (let r = 0; r < m; r++) {
+      const d = order[r]!;
       // Largest b in [1, maxB] whose cost fits (b = 1 always does).
       let okB = 1;
       let lowB = 2;
@@ -489,8 +500,9 @@ class ForestBuilder {
       const max = box.cost(d, okB, -1, 0, true);
       if (max < n && (!best || max < best.max)) best = { d, b: okB, d2: 0, b2: 0, max };
     }
-    if (this.p.twoDim && order.length >= 2) {
-      const [d, d2] = [order[0]![0], order[1]![0]];
+    if (this.p.twoDim && m >= 2) {
+      const d = order[0]!;
+      const d2 = order[1]!;
       for (let b = 1; b < Math.min(bits[d]!, maxBits); b++) {
         // Largest b2 whose cost fits, as above (none: no finer cut of d fits either).
         let ok = 0;
@@ -526,6 +538,9 @@ interface Scratch {
   off: [Uint32Array, Uint32Array][];
   grid: Int32Array;
   ends: Float64Array;
+  /** bestCut's ranking of the dims: dim, and its distinct ends. */
+  order: Int32Array;
+  distinct: Float64Array;
 }
 
 /**
@@ -533,7 +548,8 @@ interface Scratch {
  * below 2^bits ≤ 2^32, so a slice of 2^s keys holds offset x at x >>> s.
  */
 class NodeBox {
-  private readonly done: boolean[] = [];
+  /** Bit d: offsets(d) computed. */
+  private done = 0;
 
   constructor(
     private readonly pieces: Pieces,
@@ -546,7 +562,7 @@ class NodeBox {
   /** Per piece of the list, where its part of the box starts and ends in dim d, relative to the box's start. */
   offsets(d: number): [Uint32Array, Uint32Array] {
     const o = this.scratch.off[d]!;
-    if (this.done[d]) return o;
+    if ((this.done >>> d) & 1) return o;
     const list = this.list;
     const plo = this.pieces.lo[d]!;
     const phi = this.pieces.hi[d]!;
@@ -561,7 +577,7 @@ class NodeBox {
       olo[k] = l > lo ? l - lo : 0;
       ohi[k] = (h < hi ? h : hi) - lo;
     }
-    this.done[d] = true;
+    this.done |= 1 << d;
     return o;
   }
 
@@ -614,11 +630,31 @@ class NodeBox {
   }
 }
 
-function countDistinct(xs: Float64Array): number {
-  xs.sort();
+/** Distinct values among xs[0 … n − 1] (sorted in place, by a heap sort: no copy, no allocation). */
+function countDistinct(xs: Float64Array, n: number): number {
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(xs, i, n);
+  for (let end = n - 1; end > 0; end--) {
+    const t = xs[0]!;
+    xs[0] = xs[end]!;
+    xs[end] = t;
+    siftDown(xs, 0, end);
+  }
   let k = 0;
-  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[i - 1]) k++;
+  for (let i = 0; i < n; i++) if (i === 0 || xs[i] !== xs[i - 1]) k++;
   return k;
+}
+
+function siftDown(xs: Float64Array, i: number, n: number): void {
+  const v = xs[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && xs[c + 1]! > xs[c]!) c++;
+    if (xs[c]! <= v) break;
+    xs[i] = xs[c]!;
+    i = c;
+  }
+  xs[i] = v;
 }
 
 /**
