@@ -231,6 +231,9 @@ class ForestBuilder {
       grid: new Int32Array(Math.min(2 ** MAX_CUT_BITS, p.spfac * pieces.n) + 1),
       // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
       ends: new Float64Array(4 * SAMPLE),
+      keys: new Float64Array(1 << 11),
+      stamp: new Int32Array(1 << 11),
+      gen: 0,
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
     };
@@ -472,7 +475,7 @@ class ForestBuilder {
         ends[k++] = offLo[i]!;
         ends[k++] = -offHi[i]! - 1;
       }
-      const distinct = countDistinct(ends, k);
+      const distinct = countDistinct(ends, k, this.scratch);
       if (distinct <= 2) continue;
       let j = m++;
       for (; j > 0 && distincts[j - 1]! < distinct; j--) {
@@ -538,6 +541,10 @@ interface Scratch {
   off: [Uint32Array, Uint32Array][];
   grid: Int32Array;
   ends: Float64Array;
+  /** countDistinct's table (2^11 slots, twice the ends at most) and the generation that marks a slot used. */
+  keys: Float64Array;
+  stamp: Int32Array;
+  gen: number;
   /** bestCut's ranking of the dims: dim, and its distinct ends. */
   order: Int32Array;
   distinct: Float64Array;
@@ -630,31 +637,32 @@ class NodeBox {
   }
 }
 
-/** Distinct values among xs[0 … n − 1] (sorted in place, by a heap sort: no copy, no allocation). */
-function countDistinct(xs: Float64Array, n: number): number {
-  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(xs, i, n);
-  for (let end = n - 1; end > 0; end--) {
-    const t = xs[0]!;
-    xs[0] = xs[end]!;
-    xs[end] = t;
-    siftDown(xs, 0, end);
-  }
+/**
+ * Distinct values among xs[0 … n − 1] (n ≤ 4 × SAMPLE; integers), by the scratch open-addressing
+ * table: a slot is empty unless stamped with this call's generation, so nothing is cleared.
+ */
+function countDistinct(xs: Float64Array, n: number, scratch: Scratch): number {
+  const keys = scratch.keys;
+  const stamp = scratch.stamp;
+  const gen = ++scratch.gen;
+  const mask = keys.length - 1;
   let k = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || xs[i] !== xs[i - 1]) k++;
-  return k;
-}
-
-function siftDown(xs: Float64Array, i: number, n: number): void {
-  const v = xs[i]!;
-  for (;;) {
-    let c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && xs[c + 1]! > xs[c]!) c++;
-    if (xs[c]! <= v) break;
-    xs[i] = xs[c]!;
-    i = c;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]!;
+    let h = Math.imul(x | 0, 0x9e3779b1) >>> 21;
+    for (;;) {
+      h &= mask;
+      if (stamp[h] !== gen) {
+        stamp[h] = gen;
+        keys[h] = x;
+        k++;
+        break;
+      }
+      if (keys[h] === x) break;
+      h++;
+    }
   }
-  xs[i] = v;
+  return k;
 }
 
 /**
