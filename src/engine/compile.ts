@@ -164,7 +164,7 @@ function addrWords(v: bigint, width: 1 | 4): number[] {
 }
 
 export function compileProgram(plan: Plan, env: Environment): Program {
-  const classes = IfClasses.fromRuleset(plan.ruleset);
+  const classes = new IfClasses(plan.ifPatterns);
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);

@@ -17,7 +17,7 @@
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
-import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
+import { FIELDS, checkMatchValue, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -63,6 +63,8 @@ export interface Plan {
   /** Slots per family and hook, in the order they run. */
   pipelines: Record<4 | 6, Record<PathHook, Slot[]>>;
   diagnostics: Diagnostic[];
+  /** The interface names and wildcards rules match on, in rule order (engine/ifnames.ts makes the classes). */
+  ifPatterns: string[];
 }
 
 const CONNTRACK_PRIORITY = -200;
@@ -78,6 +80,8 @@ export function planRuleset(ruleset: Ruleset): Plan {
   const counters: CounterInfo[] = [];
   const counterAt = new Map<string, number>();
   const diagnostics: Diagnostic[] = [];
+  const ifPatterns: string[] = [];
+  let hasNat = false;
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -96,18 +100,28 @@ export function planRuleset(ruleset: Ruleset): Plan {
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
             checkMatch(e); // throws for a value that does not fit its field
+            if (e.field === 'meta iifname' || e.field === 'meta oifname') for (const item of valueItems(e.value)) if (typeof item === 'string') ifPatterns.push(item);
           } else if (e.kind === 'concat') {
             checkConcat(e);
-          }
+            concatPatterns(e, ifPatterns);
+          } else if (e.kind === 'nat') hasNat = true;
         }
       }
     }
   }
   resolveTargets(chains);
   checkGraph(chains);
-  checkNat(chains);
+  if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns };
+}
+
+/** The interface names a concatenation's elements hold, in its interface fields. */
+function concatPatterns(e: ConcatMatch, out: string[]): void {
+  e.fields.forEach((f, i) => {
+    if (f !== 'meta iifname' && f !== 'meta oifname') return;
+    for (const el of e.elements) if (typeof el[i] === 'string') out.push(el[i] as string);
+  });
 }
 
 function resolveTargets(chains: ChainInfo[]): void {
