@@ -136,6 +136,7 @@ function benchSet(name: string, step: () => void): Row {
   let c = compileRuleset(ruleset);
   const rssMB = process.memoryUsage().rss / 2 ** 20;
   gc();
+  gc();
   const heapMB = (process.memoryUsage().heapUsed - before.heapUsed) / 2 ** 20;
   for (let i = 0; i < (rules.length > 5000 ? 3 : 5); i++) {
     const t0 = performance.now();
@@ -201,7 +202,7 @@ function table(rows: Row[]): string {
     '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${r.lookup === 'forest' ? 'cut trees' : 'bit vectors'} | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.hook)} / ${m(r.hookCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toFixed(4)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${TARGETS[r.set] ? m(TARGETS[r.set]!) : '—'} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.heapMB.toFixed(1)} | ${r.rssMB.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
+    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${r.lookup === 'forest' ? 'cut trees' : 'bit vectors'} | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.hook)} / ${m(r.hookCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toPrecision(2)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${TARGETS[r.set] ? m(TARGETS[r.set]!) : '—'} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.heapMB.toFixed(1)} | ${r.rssMB.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
   }
   return lines.join('\n');
 }
