@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 14;
+export const LAYOUT_VERSION = 15;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -136,7 +136,12 @@ export const MAX_DIMS = 64;
 /** How a dim finds the elementary interval of a key. */
 export const IDX_SEARCH = 0; // binary search over all boundaries (128-bit keys)
 export const IDX_DIRECT = 1; // index[key] is the interval (keys of 8 or 16 bits, interface classes)
-export const IDX_TOP16 = 2; // 65537 entries: the answer lies in [index[key >>> 16], index[(key >>> 16) + 1]]
+/**
+ * 32-bit keys: [base, shift, size, then size + 1 entries]; a key k ≥ base with t = (k − base) >>> shift
+ * below size lies in [index[t], index[t + 1]] (binary search); below base: interval 0; beyond: the last.
+ * The shift gives at most two slots per boundary over the boundaries' span.
+ */
+export const IDX_SHIFT = 2;
 
 // ─── cut trees (src/engine/cuts.ts): word offsets below are relative to the forest's start ────
 export const F_NDIMS = 0;

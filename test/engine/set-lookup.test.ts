@@ -1,7 +1,7 @@
 // Big sets matched after a statement (the op stream's OP_MATCH, a binary search over sorted
 // disjoint intervals in assembly/engine/exec.ts): the WASM classifier agrees with the reference
 // interpreter on every packet, inside, outside and at both ends of every interval, for IPv4
-// addresses, ports and IPv6 addresses, with `==` and `!=`.
+// addresses, ports and IPv6 addresses, with `==` and `!=`; and big IPv4 sets as leading matches.
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, makePacket, ReferenceEngine, type Packet } from '../../src/engine/index.js';
 import { formatAddress } from '../../src/model/values.js';
@@ -56,5 +56,37 @@ describe('set lookup after a statement', () => {
     }
     expect([...verdicts].sort()).toEqual(['accept', 'drop', 'reject']);
     expect(Array.from(wasm.counterArray())).toEqual(Array.from(ref.counterValues));
+  });
+});
+
+// The same sets as leading matches: the chain's bit vectors locate the key through the slot index
+// of src/engine/dims.ts (IDX_SHIFT: slots of 2^s keys from the first boundary to the last), so
+// keys below the first boundary, inside, at both ends and beyond the last must all land right;
+// spans narrow (a few bits a slot) and wide (the whole address space, big slots).
+describe('set lookup as a leading match (the slot index)', () => {
+  it.each([
+    ['narrow span', 1 << 6, 5000],
+    ['wide span', 2 ** 32 / 700, 600],
+  ])('agrees with the reference over a %s', (_name, step, n) => {
+    const v4 = intervals(5, n, step).filter(([, hi]) => hi < 2 ** 32 - 1);
+    const items: Item[] = v4.map(([lo, hi], i) => (i % 4 === 0 ? formatAddress(BigInt(lo), 4) : { range: [formatAddress(BigInt(lo), 4), formatAddress(BigInt(hi), 4)] }));
+    const rs = { tables: [table('ip', 't', [base('fwd', { hook: 'forward' }, [rule([m('ip saddr', { set: items })], v('drop')), rule([m('ip saddr', '0.0.0.0')], v('reject'))])])] };
+    const wasm = compileRuleset(rs);
+    expect(wasm.plan.rules.length).toBe(2);
+    const ref = new ReferenceEngine(rs);
+    const rnd = prng(6);
+    const keys = [0, 1, v4[0]![0] - 1, v4.at(-1)![1] + 1, 2 ** 32 - 1];
+    for (let i = 0; i < 3000; i++) {
+      const [lo, hi] = v4[Math.floor(rnd() * v4.length)]!;
+      keys.push([lo - 1, lo, hi, hi + 1, lo + Math.floor(rnd() * (hi - lo + 1))][Math.floor(rnd() * 5)]!);
+    }
+    const verdicts = new Set<string>();
+    for (const k of keys) {
+      const p = makePacket({ l4proto: 6, saddr: formatAddress(BigInt(k >>> 0), 4), daddr: '10.0.0.1', iifname: 'eth0', oifname: 'eth1' });
+      const got = wasm.evaluate(p);
+      expect(got).toEqual(ref.evaluate(p));
+      verdicts.add(got.verdict);
+    }
+    expect([...verdicts].sort()).toEqual(['accept', 'drop', 'reject']);
   });
 });
