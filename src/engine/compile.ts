@@ -8,7 +8,7 @@ import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
-import { forestOfPieces, makePieces, MAX_PIECES_PER_RULE, type Pieces } from './cuts.js';
+import { buildForest, forestOfPieces, makePieces, MAX_PIECES_PER_RULE, type CutDim, type Pieces } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
@@ -565,6 +565,14 @@ const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, contin
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
   const v = rule.verdict;
   if (from === rule.exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) return L.RULE_VERDICT | V_KINDS[v.kind];
+  // Cut trees of big concatenations first: an op stream is contiguous.
+  const forests = new Map<number, number>();
+  for (let e = from; e < rule.exprs.length; e++) {
+    const x = rule.exprs[e]!;
+    if (x.kind !== 'concat') continue;
+    const f = concatForest(x, classes);
+    if (f) forests.set(e, w.append(f));
+  }
   const at = w.len;
   const id = c.firstRule + index;
   for (let e = from; e < rule.exprs.length; e++) {
@@ -578,7 +586,7 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         break;
       }
       case 'concat':
-        w.pushAll(concatOp(x, e, classes));
+        w.pushAll(concatOp(x, e, classes, forests.get(e) ?? 0));
         break;
       case 'counter':
         w.push(hdr(L.OP_COUNTER), plan.counterAt.get(`${id}:${e}`)!);
@@ -613,12 +621,12 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
 }
 
 /** OP_CONCAT's words (layout.ts): per element, per field the intervals its item covers. */
-function concatOp(x: ConcatMatch, e: number, classes: IfClasses): number[] {
+function concatOp(x: ConcatMatch, e: number, classes: IfClasses, forest: number): number[] {
   const parts = x.fields.map((field) => ({ field, con: constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false) }));
   const req = parts.reduce((r, p) => r | p.con.req, 0);
   const out = [L.OP_CONCAT | (e << 8), 0, x.op === '!=' ? 1 : 0, req, parts.length];
   for (const p of parts) out.push(p.con.fs.slot, p.con.fs.width, p.con.mask);
-  out.push(x.elements.length);
+  out.push(x.elements.length, forest);
   for (const el of x.elements) {
     parts.forEach((p, i) => {
       const ivs = constraintOf({ kind: 'match', field: p.field, op: '==', value: el[i]!, origin: x.origin }, classes).intervals;
@@ -629,6 +637,24 @@ function concatOp(x: ConcatMatch, e: number, classes: IfClasses): number[] {
   }
   out[1] = out.length;
   return out;
+}
+
+/** Below this many elements a concatenation is scanned (a few words a packet). */
+const CONCAT_FOREST_MIN = 64;
+
+/**
+ * Cut trees over a concatenation's elements (cuts.ts, the element index as the rule) when it is
+ * big and every field is of at most 32 bits; null otherwise (or when the trees would not suit it).
+ */
+function concatForest(x: ConcatMatch, classes: IfClasses): Uint32Array | null {
+  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && x.elements.length < CONCAT_FOREST_MIN)) return null;
+  const parts = x.fields.map((field) => constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false));
+  if (parts.some((p) => p.fs.width !== 1) || parts.length > L.MAX_FOREST_DIMS) return null;
+  const dims: CutDim[] = parts.map((p) => ({
+    slot: p.fs.slot, mask: p.mask, bits: p.fs.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, p.fs.directSize))),
+  }));
+  const perElement = x.elements.map((el) => x.fields.map((field, i) => constraintOf({ kind: 'match', field, op: '==', value: el[i]!, origin: x.origin }, classes).intervals));
+  return buildForest(dims, perElement);
 }
 
 function natOperands(n: NatStmt): number[] {

@@ -181,8 +181,10 @@ export const OP_VERDICT = 7; // [V_*, target chain]
 export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
 /**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
- * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne,
+ * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne, forest,
  *  ne × nf × (n, n × (lo[width], hi[width]))] — per element, per field its sorted intervals.
+ * forest: 0, or the offset of cut trees over the elements (F_* below, the element index as the
+ * rule): a big set of fields of at most 32 bits is searched by them instead of scanned.
  */
 export const OP_CONCAT = 40;
 

@@ -90,3 +90,46 @@ describe('set lookup as a leading match (the slot index)', () => {
     expect([...verdicts].sort()).toEqual(['accept', 'drop', 'reject']);
   });
 });
+
+// A big concatenation after a statement: searched by cut trees over its elements (compile.ts
+// concatForest) when every field is of at most 32 bits, scanned otherwise (an IPv6 field).
+describe('concatenation lookup (cut trees over the elements)', () => {
+  it.each([['==' as const], ['!=' as const]])('agrees with the reference on %s over 1500-element concatenations', (op) => {
+    const v4 = intervals(7, 1500, 1 << 12);
+    const ports = intervals(8, 1500, 30);
+    const v6 = intervals(9, 300, 1 << 12);
+    const rnd = prng(10);
+    const el4 = v4.map(([lo, hi], i) => [
+      i % 3 === 0 ? formatAddress(BigInt(lo), 4) : { range: [formatAddress(BigInt(lo), 4), formatAddress(BigInt(hi), 4)] },
+      { range: ports[i]! },
+      ['eth0', 'eth1', 'veth*'][Math.floor(rnd() * 3)]!,
+    ] as Item[]);
+    const el6 = v6.map(([lo, hi], i) => [{ range: [formatAddress((0xfd00n << 112n) + BigInt(lo), 6), formatAddress((0xfd00n << 112n) + BigInt(hi), 6)] }, ports[i]![0]] as Item[]);
+    const o = {};
+    const rs = {
+      tables: [table('inet', 't', [base('fwd', { hook: 'forward' }, [
+        rule([counter, { kind: 'concat' as const, fields: ['ip saddr' as const, 'th dport' as const, 'meta iifname' as const], op, elements: el4, origin: o }, counter], v('drop')),
+        rule([counter, { kind: 'concat' as const, fields: ['ip6 daddr' as const, 'th dport' as const], op, elements: el6, origin: o }], v('reject')),
+      ])])],
+    };
+    const wasm = compileRuleset(rs);
+    const ref = new ReferenceEngine(rs);
+    const pick = (lo: number, hi: number) => [lo - 1, lo, hi, hi + 1, lo + Math.floor(rnd() * (hi - lo + 1))][Math.floor(rnd() * 5)]!;
+    const verdicts = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const j = Math.floor(rnd() * v4.length);
+      const k = Math.floor(rnd() * v6.length);
+      const iif = ['eth0', 'eth1', 'veth7', 'lo'][Math.floor(rnd() * 4)]!;
+      for (const p of [
+        makePacket({ l4proto: 6, saddr: formatAddress(BigInt(pick(v4[j]![0], v4[j]![1])), 4), daddr: '10.0.0.1', dport: pick(ports[j]![0], ports[j]![1]) & 0xffff, iifname: iif, oifname: 'eth1' }),
+        makePacket({ l4proto: 17, saddr: 'fd01::1', daddr: formatAddress((0xfd00n << 112n) + BigInt(pick(v6[k]![0], v6[k]![1])), 6), dport: pick(ports[k]![0], ports[k]![0]) & 0xffff, iifname: iif, oifname: 'eth1' }),
+      ]) {
+        const got = wasm.evaluate(p);
+        expect(got).toEqual(ref.evaluate(p));
+        verdicts.add(got.verdict);
+      }
+    }
+    expect([...verdicts].sort()).toEqual(['accept', 'drop', 'reject']);
+    expect(Array.from(wasm.counterArray())).toEqual(Array.from(ref.counterValues));
+  });
+});
