@@ -8,6 +8,7 @@
 // verdict partition is exact, so the changed set is exact: empty ⇔ no packet changes. Two
 // chains of boxes are compared geometrically instead (geometric/diff.ts), with the same result.
 
+import { expandMaps } from '../model/expand-maps.js';
 import type { Ruleset } from '../model/ruleset.js';
 import type { EngineOptions } from '../engine/environment.js';
 import type { Packet } from '../engine/packet.js';
@@ -56,7 +57,10 @@ export interface DiffResult {
   geometricBytes: number;
 }
 
-export function diffRulesets(before: Ruleset, after: Ruleset, opts: DiffOptions = {}): DiffResult {
+export function diffRulesets(writtenBefore: Ruleset, writtenAfter: Ruleset, opts: DiffOptions = {}): DiffResult {
+  // Lookups as rules: the header space then knows every interface name a map key holds.
+  const before = expandMaps(writtenBefore);
+  const after = expandMaps(writtenAfter);
   const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: Object.keys(opts.interfaceAddresses ?? {}) });
   const a = symbolicAnalysis(before, { ...opts, hs });
   const b = symbolicAnalysis(after, { ...opts, hs });

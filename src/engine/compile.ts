@@ -4,6 +4,7 @@
 // becomes a short op stream run in order. Plus the hook pipelines of plan.ts, the host's local
 // addresses and the masquerade addresses. Pure: the same Ruleset gives the same words.
 
+import { plainVerdict } from '../model/expand-maps.js';
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
@@ -563,7 +564,7 @@ const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, contin
 
 /** A rule's rule-table word: its op stream's offset, or RULE_VERDICT | V_* for a rule that only decides. */
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
-  const v = rule.verdict;
+  const v = plainVerdict(rule);
   if (from === rule.exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) return L.RULE_VERDICT | V_KINDS[v.kind];
   // Cut trees of big concatenations first: an op stream is contiguous.
   const forests = new Map<number, number>();

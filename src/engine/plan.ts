@@ -14,6 +14,7 @@
 // prerouting/output, at 100 (NF_IP_PRI_NAT_SRC) in input/postrouting — and runs the nat chains
 // from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
 
+import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
@@ -41,7 +42,10 @@ export interface ChainInfo {
 export interface RuleInfo {
   id: number;
   chain: number;
+  /** Position of the rule as written in its chain (the rules a map lookup expands into share it). */
   index: number;
+  /** The rule as written (the rules a lookup expands into share it and its expression objects). */
+  written: Rule;
   rule: Rule;
 }
 
@@ -74,7 +78,9 @@ export function sees(family: Table['family'], ipv: 4 | 6): boolean {
   return family === 'inet' || family === (ipv === 4 ? 'ip' : 'ip6');
 }
 
-export function planRuleset(ruleset: Ruleset): Plan {
+export function planRuleset(written: Ruleset): Plan {
+  const from = new Map<Rule, WrittenRule>();
+  const ruleset = expandMaps(written, from); // maps and concatenated lookups as one rule per element
   const chains: ChainInfo[] = [];
   const rules: RuleInfo[] = [];
   const counters: CounterInfo[] = [];
@@ -92,7 +98,8 @@ export function planRuleset(ruleset: Ruleset): Plan {
       for (let index = 0; index < chain.rules.length; index++) {
         const rule = chain.rules[index]!;
         const id = rules.length;
-        rules.push({ id, chain: info.id, index, rule });
+        const w = from.get(rule);
+        rules.push({ id, chain: info.id, index: w?.index ?? index, rule, written: w?.rule ?? rule });
         for (let expr = 0; expr < rule.exprs.length; expr++) {
           const e = rule.exprs[expr]!;
           if (e.kind === 'counter') {

@@ -14,6 +14,7 @@
 // the first packet got only when the caller says what it is (`conntrackNat`, flow.ts does): the
 // model, which sees one packet, leaves it as it is otherwise.
 
+import { plainVerdict } from '../model/expand-maps.js';
 import { applyMarkOp, markOp } from '../model/mark-op.js';
 import type { ConcatMatch, Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
 import {
@@ -321,7 +322,7 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
     s.trace?.push({ kind: 'stmt', rule: id, expr: e });
   }
   enter();
-  const v = rule.verdict;
+  const v = plainVerdict(rule);
   if (!v || v.kind === 'continue') {
     if (v) s.trace?.push({ kind: 'verdict', rule: id, verdict: 'continue' });
     return 'next';

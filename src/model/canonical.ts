@@ -7,7 +7,7 @@
 // `tcp flags`), or that the table's family makes always true, dropped; reject's per-family
 // default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
 
-import type { ConcatMatch, Family, Match, MatchValue, Item, Rule, Ruleset, Statement, Verdict } from './ruleset.js';
+import type { ConcatMatch, Family, Match, MatchValue, Item, MapLookup, Rule, Ruleset, Statement, Verdict, VmapVerdict } from './ruleset.js';
 import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
 
@@ -36,7 +36,12 @@ export interface CanonicalMatch {
   value: (string | number)[];
 }
 export type CanonicalExpr = CanonicalMatch | { stmt: string; [k: string]: unknown };
-export type CanonicalVerdict = { verdict: string; target?: string; type?: string; code?: string };
+export type CanonicalVerdict = { verdict: string; target?: string; type?: string; code?: string; map?: CanonicalLookup };
+/** A map lookup: its key fields and its elements as sorted `[key values, value]` texts. */
+export interface CanonicalLookup {
+  key: string[];
+  elements: string[];
+}
 
 const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
@@ -150,6 +155,7 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
     case 'counter':
       return { stmt: 'counter' };
     case 'set-mark': {
+      if (typeof s.value === 'object') return { stmt: 'set-mark', key: s.key, map: canonicalLookup(s.value, (v) => v) };
       // `meta mark & 0 ^ c` writes the constant c (reading meta mark never fails; ct mark can).
       const op = markOp(s);
       if (op.source === undefined || (op.source === 'meta mark' && op.and === 0)) return { stmt: 'set-mark', key: s.key, value: op.xor };
@@ -162,9 +168,11 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
     case 'nat': {
       const out: CanonicalExpr = { stmt: s.type };
       if (s.to !== undefined) out.to = natItem(s.to);
+      if (s.map) out.map = canonicalLookup(s.map, natItem);
       if (s.port !== undefined) {
         out.port = typeof s.port === 'number' || s.port.range[0] !== s.port.range[1] ? s.port : s.port.range[0];
       }
+      if (s.flags?.length) out.flags = [...s.flags].sort();
       return out;
     }
     case 'log':
@@ -187,8 +195,16 @@ const REJECT_DEFAULT: Record<Family, 'icmp' | 'icmpv6' | 'icmpx'> = {
   ip: 'icmp', ip6: 'icmpv6', inet: 'icmpx', bridge: 'icmpx', netdev: 'icmpx', arp: 'icmpx',
 };
 
-function canonicalVerdict(v: Verdict, family: Family): CanonicalVerdict {
+/** Elements compared as a set: each key by what its items cover, with its value's canonical form. */
+function canonicalLookup<V>(l: MapLookup<V>, value: (v: V) => unknown): CanonicalLookup {
+  const elements = l.elements.map((el) => JSON.stringify([el.key.map((it, i) => canonicalValue(l.key[i]!, it)), value(el.value)]));
+  return { key: [...l.key], elements: [...new Set(elements)].sort() };
+}
+
+function canonicalVerdict(v: Verdict | VmapVerdict, family: Family): CanonicalVerdict {
   switch (v.kind) {
+    case 'vmap':
+      return { verdict: 'vmap', map: canonicalLookup(v.lookup, (x) => canonicalVerdict(x, family)) };
     case 'jump':
     case 'goto':
       return { verdict: v.kind, target: v.target };
@@ -259,7 +275,8 @@ export function formatRule(r: CanonicalRule): string {
     const { stmt, ...rest } = e;
     return [stmt, ...Object.values(rest).map((x) => JSON.stringify(x))].join(' ');
   });
-  if (r.verdict) parts.push([r.verdict.verdict, r.verdict.target, r.verdict.type, r.verdict.code].filter(Boolean).join(' '));
+  if (r.verdict?.map) parts.push(`${r.verdict.map.key.join(' . ')} vmap { ${r.verdict.map.elements.join(', ')} }`);
+  else if (r.verdict) parts.push([r.verdict.verdict, r.verdict.target, r.verdict.type, r.verdict.code].filter(Boolean).join(' '));
   if (r.comment !== undefined) parts.push(`comment ${JSON.stringify(r.comment)}`);
   return parts.join(' ') || '(empty rule)';
 }

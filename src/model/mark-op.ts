@@ -21,6 +21,7 @@ export interface MarkOp {
 /** The statement's effect as source, and, xor (a constant has no source and `and` 0). */
 export function markOp(s: Pick<SetMarkStmt, 'value' | 'and' | 'xor'>): MarkOp {
   if (typeof s.value === 'number') return { source: undefined, and: 0, xor: s.value >>> 0 };
+  if (typeof s.value === 'object') throw new TypeError('markOp: a mark from a map is expanded first (src/model/expand-maps.ts)');
   return { source: s.value, and: (s.and ?? ALL_BITS) >>> 0, xor: (s.xor ?? 0) >>> 0 };
 }
 

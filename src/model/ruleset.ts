@@ -27,6 +27,8 @@ export interface Table {
   chains: Chain[];
   /** Named sets (`set NAME { type …; flags …; elements = { … } }`); matches hold their elements inline. */
   sets?: NamedSet[];
+  /** Named maps (`map NAME { type K : V; elements = { k : v, … } }`); lookups hold their elements inline. */
+  maps?: NamedMap[];
   /** Labels of the resource the table came from (Liqo decides by them which gateway applies it). */
   labels?: Record<string, string>;
   comment?: string;
@@ -64,6 +66,45 @@ export interface NamedSet {
   origin: Origin;
 }
 
+/**
+ * A named map of the table. Every lookup that names it (`iifname vmap @jumps`, `snat ip prefix to
+ * ip saddr map @nets`) carries its elements inline and the map's name in `map`, as for sets.
+ */
+export interface NamedMap {
+  name: string;
+  /** The key's types: one, or several for a concatenated key (`ipv4_addr . inet_proto . inet_service`). */
+  key: SetType[];
+  /** What the elements map to: verdicts, marks, or addresses (NAT). */
+  data: MapData;
+  flags: ('interval' | 'constant')[];
+  elements: MapElement<Verdict | number | Item>[];
+  comment?: string;
+  handle?: number;
+  origin: Origin;
+}
+
+export type MapData = 'verdict' | 'mark' | 'ipv4_addr' | 'ipv6_addr';
+
+/** One element of a map: its key (one item per key field: single, prefix or range) and its value. */
+export interface MapElement<V> {
+  key: Item[];
+  value: V;
+  origin: Origin;
+}
+
+/**
+ * A map lookup: the packet's key (one field, or a concatenation of fields) looked up among the
+ * elements. When no element holds the key the rule ends there, as a failed match ends it (the
+ * kernel's NFT_BREAK). Keys of distinct elements never overlap (nft refuses overlapping intervals).
+ * The engine and the analyses see lookups expanded into one rule per element (src/model/expand-maps.ts).
+ */
+export interface MapLookup<V> {
+  key: MatchField[];
+  elements: MapElement<V>[];
+  /** The named map of the table the elements come from. */
+  map?: string;
+}
+
 export type SetType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'ifname' | 'ct_state';
 
 export interface Chain {
@@ -79,8 +120,8 @@ export interface Chain {
 export interface Rule {
   /** Matches and statements, evaluated left to right; the first failing match ends the rule. */
   exprs: Expr[];
-  /** The final verdict; absent means the packet goes on with the next rule (`continue`). */
-  verdict?: Verdict;
+  /** The final verdict, or a verdict map; absent means the packet goes on with the next rule (`continue`). */
+  verdict?: Verdict | VmapVerdict;
   /** nft rule comment. Liqo stores the rule name here, and so does the renderer. */
   comment?: string;
   handle?: number;
@@ -196,7 +237,8 @@ export interface CounterStmt {
 export interface SetMarkStmt {
   kind: 'set-mark';
   key: 'meta mark' | 'ct mark';
-  value: number | 'meta mark' | 'ct mark';
+  /** A constant, a mark, or a map lookup (`meta mark set ip saddr map { 10.0.0.0/8 : 0x1 }`). */
+  value: number | 'meta mark' | 'ct mark' | MapLookup<number>;
   /** Only with a mark `value`; absent: 0xffffffff (all bits kept). */
   and?: number;
   /** Only with a mark `value`; absent: 0. */
@@ -224,11 +266,18 @@ export interface MssClampStmt {
 export interface NatStmt {
   kind: 'nat';
   type: 'snat' | 'dnat' | 'masquerade';
-  /** An address, a prefix (1:1 netmap), or an address range (a pool). Absent for masquerade. */
+  /** An address, a prefix (1:1 netmap), or an address range (a pool). Absent for masquerade and with `map`. */
   to?: Item;
+  /** The address from a map (`dnat ip prefix to ip daddr map { 10.0.0.0/24 : 192.168.0.0/24 }`): `to` per element. */
+  map?: MapLookup<Item>;
   port?: number | { range: [number, number] };
+  /** `random`, `fully-random`, `persistent`: how the kernel picks the address and port; no effect on verdicts. */
+  flags?: NatFlag[];
   origin: Origin;
 }
+
+export type NatFlag = 'random' | 'fully-random' | 'persistent';
+export const NAT_FLAGS: readonly NatFlag[] = ['random', 'fully-random', 'persistent'];
 
 export interface LogStmt {
   kind: 'log';
@@ -244,6 +293,13 @@ export type Verdict =
   | { kind: 'accept' | 'drop' | 'continue' | 'return'; origin: Origin }
   | { kind: 'reject'; with?: RejectWith; origin: Origin }
   | { kind: 'jump' | 'goto'; target: string; origin: Origin };
+
+/** `KEY vmap { k1 : accept, k2 : jump c, … }` or `KEY vmap @name`: the verdict the key maps to. */
+export interface VmapVerdict {
+  kind: 'vmap';
+  lookup: MapLookup<Verdict>;
+  origin: Origin;
+}
 
 export interface RejectWith {
   type: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp reset';

@@ -4,6 +4,7 @@
 // the kernel's counters against the engine's. Mismatches say the packet, the kernel's result and
 // the engine's trace.
 
+import type { Expr } from '../model/ruleset.js';
 import { formatPacket, ICMP, ICMPV6, type Packet } from '../engine/packet.js';
 import type { Plan } from '../engine/plan.js';
 import type { EvalResult } from '../engine/result.js';
@@ -57,8 +58,29 @@ export function kernelResult(arrival: Arrival | undefined): KernelResult {
   return { delivered: true, oif, saddr, daddr, sport, dport };
 }
 
+/**
+ * Whether the ruleset has source (snat, masquerade) or destination NAT with `random` or
+ * `fully-random`: the kernel then picks the port, so a rewritten packet's port is not predicted.
+ */
+export interface PortChoice {
+  src: boolean;
+  dst: boolean;
+}
+
+export function kernelPicksPorts(plan: Plan): PortChoice {
+  const out: PortChoice = { src: false, dst: false };
+  for (const r of plan.rules) {
+    for (const e of r.rule.exprs) {
+      if (e.kind !== 'nat' || !e.flags?.some((f) => f === 'random' || f === 'fully-random')) continue;
+      if (e.type === 'dnat') out.dst = true;
+      else out.src = true;
+    }
+  }
+  return out;
+}
+
 /** What differs between the engine's prediction and what the kernel did with one packet. */
-export function comparePacket(sent: Packet, predicted: EvalResult, kernel: KernelResult): string[] {
+export function comparePacket(sent: Packet, predicted: EvalResult, kernel: KernelResult, picks: PortChoice = { src: false, dst: false }): string[] {
   const problems: string[] = [];
   const delivers = engineDelivers(predicted);
   if (delivers !== kernel.delivered) {
@@ -74,8 +96,11 @@ export function comparePacket(sent: Packet, predicted: EvalResult, kernel: Kerne
   if (kernel.daddr !== after.daddr) problems.push(`destination address ${kernel.daddr} at the sink, the engine says ${after.daddr}`);
   // ICMP's second word is its checksum, which NAT rewrites; its first (type, code) never changes.
   const icmp = sent.l4proto === ICMP || sent.l4proto === ICMPV6;
-  if (kernel.sport !== after.sport) problems.push(`first transport word ${kernel.sport} at the sink, the engine says ${after.sport}`);
-  if (!icmp && kernel.dport !== after.dport) problems.push(`second transport word ${kernel.dport} at the sink, the engine says ${after.dport}`);
+  // A port the kernel picks at random is not compared when NAT rewrote that side's address.
+  const srcPicked = picks.src && !icmp && after.saddr !== sent.saddr;
+  const dstPicked = picks.dst && !icmp && after.daddr !== sent.daddr;
+  if (kernel.sport !== after.sport && !srcPicked) problems.push(`first transport word ${kernel.sport} at the sink, the engine says ${after.sport}`);
+  if (!icmp && kernel.dport !== after.dport && !dstPicked) problems.push(`second transport word ${kernel.dport} at the sink, the engine says ${after.dport}`);
   return problems;
 }
 
@@ -90,9 +115,12 @@ export function engineCounters(plan: Plan, counts: Float64Array): Map<string, { 
   for (const c of plan.counters) {
     const r = plan.rules[c.rule]!;
     const chain = plan.chains[r.chain]!;
-    const ordinal = r.rule.exprs.slice(0, c.expr).filter((e) => e.kind === 'counter').length;
+    // Counted among the written rule's counters (an expanded rule keeps the prefix's only in its first copy).
+    const ordinal = r.written.exprs.filter((e): e is Expr => e.kind === 'counter').indexOf(r.rule.exprs[c.expr]!);
     const key = counterKey(chain.table.family, chain.table.name, chain.chain.name, r.index, ordinal);
-    out.set(key, { count: { packets: counts[2 * c.id]!, bytes: counts[2 * c.id + 1]! }, origin: r.rule.exprs[c.expr]!.origin });
+    // The rules a lookup expands into share the written rule's counters: their counts add up.
+    const had = out.get(key)?.count ?? { packets: 0, bytes: 0 };
+    out.set(key, { count: { packets: had.packets + counts[2 * c.id]!, bytes: had.bytes + counts[2 * c.id + 1]! }, origin: r.rule.exprs[c.expr]!.origin });
   }
   return out;
 }

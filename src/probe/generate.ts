@@ -3,6 +3,7 @@
 // ports and interfaces the ruleset mentions and from fresh ones. Only packets the probe can put on a
 // wire are returned (see realise.ts); the same seed gives the same packets.
 
+import { expandMaps } from '../model/expand-maps.js';
 import type { ConcatMatch, Match, Ruleset } from '../model/ruleset.js';
 import { FIELDS, formatAddress, parseAddress, valueIntervals, valueItems, TCP_FLAGS } from '../model/values.js';
 import { makePacket, ICMP, ICMPV6, TCP, UDP, type Packet } from '../engine/packet.js';
@@ -26,7 +27,8 @@ interface Pools {
 
 type Fields = Partial<Packet> & { family?: 4 | 6 };
 
-export function generatePackets(ruleset: Ruleset, opts: GenerateOptions = {}): Packet[] {
+export function generatePackets(written: Ruleset, opts: GenerateOptions = {}): Packet[] {
+  const ruleset = expandMaps(written); // a packet for every element of every map
   const rnd = prng(opts.seed ?? 1);
   const pools = collectPools(ruleset);
   const out: Packet[] = [];

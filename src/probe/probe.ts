@@ -17,7 +17,7 @@ import { sendAndCapture, type Arrival, type Injection } from './wire.js';
 import { addCounters, readCounters, type CounterTable } from './counters.js';
 import { flowKey, realise } from './realise.js';
 import {
-  compareCounters, comparePacket, engineDelivers, kernelResult, type CounterOutcome, type PacketOutcome,
+  compareCounters, comparePacket, engineDelivers, kernelPicksPorts, kernelResult, type CounterOutcome, type PacketOutcome,
 } from './compare.js';
 import { loadRuleset } from '../backends/nft/nft.js';
 
@@ -215,11 +215,12 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
 /** Each packet of a round: what the kernel did against what the engine said (with its trace if they differ). */
 function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>): PacketOutcome[] {
   const out: PacketOutcome[] = [];
+  const picks = kernelPicksPorts(engine.plan);
   for (const unit of round.units) {
     unit.packets.forEach((p, i) => {
       const r = unit.results[i]!;
       const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
-      const reasons = comparePacket(p, r, kernel);
+      const reasons = comparePacket(p, r, kernel, picks);
       const text = reasons.length ? { text: formatResult(engine.plan, engine.evaluate(p, true)) } : {};
       out.push({
         index: unit.index,

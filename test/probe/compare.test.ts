@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePacket } from '../../src/engine/packet.js';
 import { ReferenceEngine } from '../../src/engine/index.js';
-import { compareCounters, comparePacket, formatPacketOutcome } from '../../src/probe/compare.js';
+import { compareCounters, comparePacket, formatPacketOutcome, kernelPicksPorts } from '../../src/probe/compare.js';
 import { counterKey } from '../../src/probe/counters.js';
 import type { Ruleset } from '../../src/model/ruleset.js';
 
@@ -33,6 +33,18 @@ describe('comparePacket', () => {
     const text = formatPacketOutcome({ index: 3, role: 'probe', packet: sent, status: 'mismatch', reasons: ['x'], kernel: { delivered: false }, engine: { verdict: 'accept', delivered: true, packet: r.packet, text: 'ACCEPT by …\n' } });
     expect(text).toContain('MISMATCH #3: udp 10.1.0.5:4000 -> 10.42.0.5:53');
     expect(text).toContain('kernel: not delivered (dropped or rejected)');
+  });
+
+  it('leaves the port of a rewritten side to the kernel when its NAT has random or fully-random', () => {
+    const arrived = { delivered: true, oif: 'eth1', saddr: '10.70.0.1', daddr: '10.42.0.5', sport: 61234, dport: 53 } as const;
+    expect(comparePacket(sent, r, arrived)).toEqual(['first transport word 61234 at the sink, the engine says 4000']);
+    expect(comparePacket(sent, r, arrived, { src: true, dst: false })).toEqual([]);
+    expect(comparePacket(sent, r, { ...arrived, dport: 54 }, { src: true, dst: true })).toEqual(['second transport word 54 at the sink, the engine says 53']);
+    const random = structuredClone(ruleset);
+    const stmt = random.tables[0]!.chains[0]!.rules[0]!.exprs[1]!;
+    expect(kernelPicksPorts(new ReferenceEngine(ruleset).plan)).toEqual({ src: false, dst: false });
+    if (stmt.kind === 'nat') stmt.flags = ['fully-random'];
+    expect(kernelPicksPorts(new ReferenceEngine(random).plan)).toEqual({ src: true, dst: false });
   });
 
   it('does not compare ICMP checksum words, which NAT rewrites', () => {

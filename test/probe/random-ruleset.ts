@@ -3,8 +3,9 @@
 // filter and matched in it, a raw notrack chain, dnat in prerouting and snat/masquerade in
 // postrouting — with values from small pools, so random packets hit the rules and NAT shows at the sink.
 // Filter tables may hold named sets (addresses, ports, interface names, marks, concatenations) that
-// added rules name, and anonymous concatenations.
-import type { Expr, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
+// added rules name, and anonymous concatenations; and maps: verdict maps (named or anonymous, keyed
+// by an address, an interface name or a concatenation) and a mark map, some after a counter.
+import type { Expr, Item, MapElement, Match, MatchValue, NamedMap, NamedSet, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
 import { prng } from '../../src/model/prng.js';
 
 const O = {};
@@ -21,6 +22,8 @@ export const RANDOM_INTERFACES = ['eth0', 'eth1', 'liqo-tunnel', 'liqo.abcdefghi
  */
 export interface RandomOptions {
   sets?: boolean;
+  /** Verdict and mark maps in filter tables (default: as `sets`). */
+  maps?: boolean;
 }
 
 export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
@@ -91,6 +94,7 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
     };
     const table: Table = { family, name, chains: [base, ...regular], origin: O };
     if (opts.sets ?? true) withNamedSets(table, seed * 31 + t);
+    if (opts.maps ?? opts.sets ?? true) withMaps(table, seed * 37 + t);
     tables.push(table);
   }
   if (chance(0.5)) {
@@ -193,4 +197,48 @@ function withNamedSets(table: Table, seed: number): void {
     chain.rules.splice(Math.floor(rnd() * (chain.rules.length + 1)), 0, { exprs, origin: O, ...(verdict === 'continue' ? {} : { verdict: { kind: verdict, origin: O } }) });
   }
   if (sets.length) table.sets = sets;
+}
+
+/**
+ * With its own random stream: a verdict map (named or anonymous; keyed by an address, an interface
+ * name or `ip saddr . th dport`; values accept, drop, jump or goto a regular chain) in the base chain,
+ * sometimes after a counter, and sometimes a mark map (`meta mark set ip daddr map { … }`).
+ * Keys come from the disjoint pools, so no two elements overlap.
+ */
+function withMaps(table: Table, seed: number): void {
+  const rnd = prng(seed ^ 0x3a95);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const some = <T>(xs: readonly T[]): T[] => {
+    const out = xs.filter(() => rnd() < 0.6);
+    return out.length ? out : [xs[0]!];
+  };
+  const base = table.chains.find((c) => c.base)!;
+  const regular = table.chains.filter((c) => !c.base).map((c) => c.name);
+  const verdict = (): Verdict => {
+    const k = pick(regular.length ? (['accept', 'drop', 'drop', 'jump', 'goto'] as const) : (['accept', 'drop'] as const));
+    return k === 'jump' || k === 'goto' ? { kind: k, target: pick(regular), origin: O } : { kind: k, origin: O };
+  };
+  const maps: NamedMap[] = [];
+  const insert = (r: Rule): void => void base.rules.splice(Math.floor(rnd() * (base.rules.length + 1)), 0, r);
+  if (rnd() < 0.7) {
+    const shape = Math.floor(rnd() * 3);
+    const pre: Expr[] = shape === 2 ? [{ kind: 'match', field: 'meta l4proto', op: '==', value: pick([6, 17]), origin: O }] : [];
+    const key: Match['field'][] = shape === 0 ? [pick(['ip saddr', 'ip daddr'] as const)] : shape === 1 ? [pick(['meta iifname', 'meta oifname'] as const)] : ['ip saddr', 'th dport'];
+    const keys: Item[][] = shape === 0 ? some(SET_POOLS[0]!.items).map((a) => [a])
+      : shape === 1 ? some(SET_POOLS[2]!.items).map((i) => [i])
+      : some(SET_POOLS[0]!.items).map((a) => [a, pick(SET_POOLS[1]!.items)]);
+    const elements: MapElement<Verdict>[] = keys.map((k) => ({ key: k, value: verdict(), origin: O }));
+    const named = rnd() < 0.5;
+    if (named) {
+      const types = key.map((f) => (f.startsWith('ip ') ? 'ipv4_addr' : f.startsWith('th ') ? 'inet_service' : 'ifname') as NamedMap['key'][number]);
+      maps.push({ name: 'vm', key: types, data: 'verdict', flags: ['interval'], elements, origin: O });
+    }
+    const counter: Expr[] = rnd() < 0.5 ? [{ kind: 'counter', origin: O }] : [];
+    insert({ exprs: [...counter, ...pre], verdict: { kind: 'vmap', lookup: { key, elements, ...(named ? { map: 'vm' } : {}) }, origin: O }, origin: O });
+  }
+  if (rnd() < 0.4) {
+    const elements: MapElement<number>[] = some(SET_POOLS[0]!.items).map((a) => ({ key: [a], value: pick([0x10, 0x20, 0x5]), origin: O }));
+    insert({ exprs: [{ kind: 'set-mark', key: 'meta mark', value: { key: ['ip daddr'], elements }, origin: O }, { kind: 'counter', origin: O }], origin: O });
+  }
+  if (maps.length) table.maps = maps;
 }

@@ -85,9 +85,14 @@ function changesFields(e: Expr): boolean {
   }
 }
 
-/** The analyses do not encode concatenations yet: refused, located, rather than a wrong answer. */
+/**
+ * A concatenation left after expansion (negated, or after a statement that changes the packet;
+ * the others become one rule per element): the analyses do not encode it yet, so it is refused,
+ * located, rather than a wrong answer.
+ */
 export function unanalysed(e: ConcatMatch): NftlensError {
-  return NftlensError.of('NFT_UNSUPPORTED', `unsupported: concatenation ${e.fields.join(' . ')} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
+  const what = e.op === '!=' ? `negated concatenation ${e.fields.join(' . ')} != {…}` : `concatenation ${e.fields.join(' . ')} after a statement that changes the packet`;
+  return NftlensError.of('NFT_UNSUPPORTED', `unsupported: ${what} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
 }
 
 /** Throws unanalysed() for the first concatenation of the rulesets (every analysis starts here). */

@@ -7,6 +7,7 @@
 //   r.outcomes  // [{ verdict, by, rule?, chain?, space }]   r.rules[id]  // { reach, hit, ends }
 
 import type { Ruleset } from '../../model/ruleset.js';
+import { expandMaps } from '../../model/expand-maps.js';
 import { makeEnvironment, type EngineOptions, type Environment } from '../../engine/environment.js';
 import { planRuleset, type Plan } from '../../engine/plan.js';
 import { headerSpaceFor, refuseUnanalysed } from '../headerspace/encode.js';
@@ -29,7 +30,10 @@ export interface AnalysisOptions extends EngineOptions {
   hs?: HeaderSpace;
 }
 
-export function symbolicAnalysis(ruleset: Ruleset, opts: AnalysisOptions = {}): SymbolicAnalysis {
+export function symbolicAnalysis(written: Ruleset, opts: AnalysisOptions = {}): SymbolicAnalysis {
+  // Map and concatenation lookups as one rule per element (src/model/expand-maps.ts): what the
+  // analyses walk, and where the header space finds the interface names map keys hold.
+  const ruleset = expandMaps(written);
   refuseUnanalysed([ruleset]);
   const plan = planRuleset(ruleset);
   const env = makeEnvironment(opts);

@@ -10,6 +10,7 @@
 //   outcomes           the final verdict partition, per deciding rule or policy, as the engine's
 //                      EvalResult reports it (verdict, by, rule, chain)
 
+import { plainVerdict } from '../../model/expand-maps.js';
 import { ALL_BITS, applyMarkOp, markOp, type MarkOp } from '../../model/mark-op.js';
 import type { Expr, NatStmt, Rule } from '../../model/ruleset.js';
 import { prefixMask, valueIntervals } from '../../model/values.js';
@@ -483,7 +484,7 @@ export class SymbolicEvaluator {
       }
       cur = nextCur;
     }
-    const v = rule.verdict;
+    const v = plainVerdict(rule);
     for (const c of cur) {
       this.record(id, 'hit', c.space);
       const kind: RuleOutcome = !v || v.kind === 'continue' ? 'next' : v.kind;

@@ -19,7 +19,7 @@ import { probe, type ProbeReport } from '../../probe/probe.js';
 import { generatePackets } from '../../probe/generate.js';
 import { realise } from '../../probe/realise.js';
 import { Topology } from '../../probe/topology.js';
-import { comparePacket, formatKernel } from '../../probe/compare.js';
+import { comparePacket, kernelPicksPorts, formatKernel } from '../../probe/compare.js';
 import { kernelAvailable } from '../netns/netns.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { OWNER_DEFAULT } from './owner.js';
@@ -107,13 +107,14 @@ export async function shadowProbe(intent: Ruleset, kernel: Ruleset, opts: Shadow
     const report = await probe(copy, packets, { topology: topo });
     const interfaceAddresses = Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [p.v4.address, p.v6.address]]));
     const meant = compileRuleset(intent, { interfaceAddresses });
+    const picks = kernelPicksPorts(meant.plan);
     const disagreements: Disagreement[] = [];
     let compared = 0;
     for (const o of report.packets) {
       if (o.status === 'skipped' || !o.kernel) continue;
       compared++;
       const r = meant.evaluate(o.packet);
-      const reasons = comparePacket(o.packet, r, o.kernel);
+      const reasons = comparePacket(o.packet, r, o.kernel, picks);
       if (reasons.length) {
         disagreements.push({
           packet: formatPacket(o.packet),

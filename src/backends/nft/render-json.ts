@@ -8,7 +8,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, ConcatMatch, FibMatch, Item, Match, MatchField, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchField, NamedMap, NamedSet, Rule, Ruleset, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -30,6 +30,8 @@ export function renderTable(t: Table): object[] {
   const cmds: object[] = [{ add: { table: id } }, { delete: { table: id } }, { add: { table } }];
   for (const set of t.sets ?? []) cmds.push({ add: { set: renderSet(t, set) } });
   for (const c of t.chains) cmds.push({ add: { chain: renderChain(t, c) } });
+  // After the chains: a verdict map's elements jump to them.
+  for (const map of t.maps ?? []) cmds.push({ add: { map: renderMap(t, map) } });
   for (const c of t.chains) {
     for (const r of c.rules) cmds.push({ add: { rule: renderRule(t, c, r) } });
   }
@@ -65,6 +67,46 @@ function renderSet(t: Table, set: NamedSet): Record<string, J> {
   return body;
 }
 
+/** A named map: key type(s), data type, flags and elements (those whose key covers something). */
+function renderMap(t: Table, m: NamedMap): Record<string, J> {
+  const body: Record<string, J> = { family: t.family, table: t.name, name: m.name, type: m.key.length === 1 ? m.key[0]! : [...m.key], map: m.data };
+  if (m.flags.length) body.flags = [...m.flags];
+  const fields = m.key.map((ty) => SET_TYPE_FIELD[ty]);
+  const elem = elements({ key: fields, elements: m.elements }, (v) => mapValue(m.data, v, m.origin));
+  if (elem.length) body.elem = elem;
+  if (m.comment !== undefined) body.comment = m.comment;
+  return body;
+}
+
+function mapValue(data: NamedMap['data'], v: Verdict | number | Item, origin: Origin): J {
+  if (data === 'verdict') return renderVerdict(v as Verdict);
+  if (data === 'mark') return v as number;
+  return natAddr(v as Item, origin).addr;
+}
+
+/** `[key, value]` pairs; an element whose key covers nothing is left out. */
+function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => J): J[] {
+  const out: J[] = [];
+  for (const el of l.elements) {
+    const k = l.key.length === 1 ? item(l.key[0]!, el.key[0]!) : tuple(l.key, el.key);
+    if (k !== undefined) out.push([k, value(el.value)]);
+  }
+  return out;
+}
+
+/** `{"key": …, "data": "@name" | {"set": [[k, v], …]}}` for vmap and map expressions. */
+function lookupBody<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, value: (v: V) => J, origin: Origin): { key: J; data: J } {
+  const key = l.key.length === 1 ? fieldExpr(l.key[0]!) : { concat: l.key.map(fieldExpr) };
+  if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return { key, data: `@${l.map}` };
+  const set = elements(l, value);
+  if (set.length === 0) throw invalid('an anonymous map with no element that covers something cannot be rendered', origin);
+  return { key, data: { set } };
+}
+
+function renderVmap(t: Partial<Pick<Table, 'maps'>>, v: VmapVerdict): J {
+  return { vmap: lookupBody(t, v.lookup, renderVerdict, v.origin) };
+}
+
 /** Whether a match is written as `@name`: it names a set of its table and has no mask. */
 export function namesSet(t: Pick<Table, 'sets'>, m: Match): boolean {
   return m.set !== undefined && m.mask === undefined && !!t.sets?.some((s) => s.name === m.set);
@@ -75,7 +117,7 @@ function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
   for (const e of r.exprs) {
     if (e.kind === 'concat') expr.push(renderConcat(t, e));
     else if (e.kind === 'fib') expr.push(renderFib(e));
-    else if (e.kind !== 'match') expr.push(renderStatement(e));
+    else if (e.kind !== 'match') expr.push(renderStatement(e, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {
       const problem = checkMatchValue(e);
@@ -83,7 +125,7 @@ function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
       expr.push({ match: { op: e.op, left: fieldExpr(e.field), right: `@${e.set!}` } });
     } else expr.push(renderMatch(e));
   }
-  if (r.verdict) expr.push(renderVerdict(r.verdict));
+  if (r.verdict) expr.push(r.verdict.kind === 'vmap' ? renderVmap(t, r.verdict) : renderVerdict(r.verdict));
   // nft does not take an empty rule; `continue` is what an empty rule does.
   if (expr.length === 0) expr.push({ continue: null });
   const rule: Record<string, J> = { family: t.family, table: t.name, chain: c.name, expr };
@@ -228,12 +270,13 @@ export function renderFib(f: FibMatch): J {
   return { match: { op: f.op, left: { fib: { result: 'type', flags: [f.addr] } }, right: f.type } };
 }
 
-export function renderStatement(s: Statement): J {
+export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = {}): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
     case 'set-mark': {
       if (typeof s.value === 'number') return { mangle: { key: markExpr(s.key), value: s.value } };
+      if (typeof s.value === 'object') return { mangle: { key: markExpr(s.key), value: { map: lookupBody(t, s.value, (v) => v, s.origin) } } };
       let value: J = markExpr(s.value);
       for (const [op, c] of markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0)) value = { [op]: [value, c] };
       return { mangle: { key: markExpr(s.key), value } };
@@ -249,7 +292,16 @@ export function renderStatement(s: Statement): J {
       };
     case 'nat': {
       const body: Record<string, J> = {};
-      if (s.type !== 'masquerade') {
+      if (s.map) {
+        const first = s.map.elements[0]?.value;
+        const netmap = typeof first === 'object' && 'prefix' in first;
+        body.family = s.map.key[0]!.startsWith('ip6') || (first !== undefined && natAddr(first, s.origin).family === 'ip6') ? 'ip6' : 'ip';
+        body.addr = { map: lookupBody(t, s.map, (v) => natAddr(v, s.origin).addr, s.origin) };
+        if (netmap) {
+          body.flags = 'netmap';
+          body.type_flags = 'prefix';
+        }
+      } else if (s.type !== 'masquerade') {
         if (s.to === undefined) throw invalid(`${s.type} needs an address`, s.origin);
         const { addr, family, netmap } = natAddr(s.to, s.origin);
         body.family = family;
@@ -260,6 +312,7 @@ export function renderStatement(s: Statement): J {
         }
       } else if (s.to !== undefined) throw invalid('masquerade takes no address', s.origin);
       if (s.port !== undefined) body.port = typeof s.port === 'number' ? s.port : { range: [...s.port.range] };
+      if (s.flags?.length) body.flags = [...(body.flags === 'netmap' ? ['netmap'] : []), ...s.flags];
       return { [s.type]: Object.keys(body).length ? body : null };
     }
     case 'log':

@@ -4,7 +4,7 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, ConcatMatch, Item, Match, MatchValue, NamedSet, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
@@ -22,8 +22,12 @@ export function renderTableText(t: Table): string {
     if (i > 0 || t.comment !== undefined) lines.push('');
     setText(set, lines);
   });
-  t.chains.forEach((c, i) => {
+  (t.maps ?? []).forEach((map, i) => {
     if (i > 0 || t.comment !== undefined || t.sets?.length) lines.push('');
+    mapText(map, lines);
+  });
+  t.chains.forEach((c, i) => {
+    if (i > 0 || t.comment !== undefined || t.sets?.length || t.maps?.length) lines.push('');
     chainText(t, c, lines);
   });
   lines.push('}');
@@ -58,6 +62,38 @@ function setText(set: NamedSet, out: string[]): void {
   out.push('\t}');
 }
 
+/** Appends a named map's lines to `out`: key and data types, flags, elements (keys that cover something). */
+function mapText(map: NamedMap, out: string[]): void {
+  out.push(`\tmap ${name(map.name, { origin: map.origin, what: 'map name', key: 'name' })} {`);
+  out.push(`\t\ttype ${map.key.join(' . ')} : ${map.data}`);
+  if (map.flags.length) out.push(`\t\tflags ${map.flags.join(',')}`);
+  if (map.comment !== undefined) out.push(`\t\tcomment ${quote(map.comment, { origin: map.origin, what: 'map comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
+  const fields = map.key.map((ty) => SET_TYPE_FIELD[ty]);
+  const value = (v: Verdict | number | Item): string => (map.data === 'verdict' ? verdictText(v as Verdict) : map.data === 'mark' ? hex32(v as number) : natTarget(v as Item));
+  const elems = elementsText({ key: fields, elements: map.elements }, value, map.origin);
+  if (elems.length) out.push(`\t\telements = { ${elems.join(', ')} }`);
+  out.push('\t}');
+}
+
+/** `k : v` per element whose key covers something. */
+function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => string, origin: Origin): string[] {
+  const out: string[] = [];
+  for (const el of l.elements) {
+    const k = tupleText(l.key, el.key, origin);
+    if (k !== undefined) out.push(`${k} : ${value(el.value)}`);
+  }
+  return out;
+}
+
+/** `KEY vmap @name`, `KEY map { k : v, … }`: the key's fields and the map, named or written out. */
+function lookupText<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, word: 'map' | 'vmap', value: (v: V) => string, origin: Origin): string {
+  const key = l.key.join(' . ');
+  if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return `${key} ${word} @${l.map}`;
+  const elems = elementsText(l, value, origin);
+  if (elems.length === 0) throw NftlensError.of('MODEL_INVALID', 'an anonymous map with no element that covers something cannot be written', origin);
+  return `${key} ${word} { ${elems.join(', ')} }`;
+}
+
 /** `a . b . c`, or undefined when an item covers nothing. */
 function tupleText(fields: Match['field'][], el: Item[], origin: Origin): string | undefined {
   if (el.some((it, i) => itemInterval(fields[i]!, it) === null)) return undefined;
@@ -73,19 +109,20 @@ function concatText(t: Partial<Pick<Table, 'sets'>>, x: ConcatMatch): string {
   return `${left} ${op}{ ${elems.join(', ')} }`;
 }
 
-export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets'>>, r: Rule): string {
+export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets' | 'maps'>>, r: Rule): string {
   const parts: string[] = [];
   for (const e of r.exprs) {
     if (e.kind === 'concat') parts.push(concatText(t, e));
     else if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
-    else if (e.kind !== 'match') parts.push(statementText(e, t.family));
+    else if (e.kind !== 'match') parts.push(statementText(e, t.family, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
       if (!nfprotoHolds(e, t.family)) parts.push('meta mark & 0x00000000 == 0x00000001');
     } else if (namesSet(t, e)) parts.push(`${e.field} ${e.op === '!=' ? '!= ' : ''}@${e.set!}`);
     else parts.push(matchText(e));
   }
-  if (r.verdict) parts.push(verdictText(r.verdict));
+  if (r.verdict?.kind === 'vmap') parts.push(lookupText(t, r.verdict.lookup, 'vmap', verdictText, r.verdict.origin));
+  else if (r.verdict) parts.push(verdictText(r.verdict));
   if (r.comment !== undefined) parts.push(`comment ${quote(r.comment, ruleCommentAt(r), NFT_COMMENT_MAX_BYTES)}`);
   return parts.join(' ') || 'continue';
 }
@@ -184,12 +221,13 @@ function natTarget(i: Item): string {
   return `${addr(i.range[0])}-${addr(i.range[1])}`;
 }
 
-export function statementText(s: Statement, family: Table['family']): string {
+export function statementText(s: Statement, family: Table['family'], t: Partial<Pick<Table, 'maps'>> = {}): string {
   switch (s.kind) {
     case 'counter':
       return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
     case 'set-mark': {
       if (typeof s.value === 'number') return `${s.key} set ${hex32(s.value)}`;
+      if (typeof s.value === 'object') return `${s.key} set ${lookupText(t, s.value, 'map', hex32, s.origin)}`;
       const steps = markOpSteps(s.and ?? ALL_BITS, s.xor ?? 0).map(([op, c]) => ` ${op} ${hex32(c)}`);
       return `${s.key} set ${s.value}${steps.join('')}`;
     }
@@ -197,18 +235,28 @@ export function statementText(s: Statement, family: Table['family']): string {
       return 'notrack';
     case 'mss-clamp':
       return `tcp option maxseg size set ${s.size}`;
-    case 'nat': {
-      const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
-      if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
-      if (s.to === undefined) return s.type;
-      const text = typeof s.to === 'object' && 'prefix' in s.to ? s.to.prefix : String(typeof s.to === 'object' ? s.to.range[0] : s.to);
-      const fam = family === 'inet' ? (text.includes(':') ? ' ip6' : ' ip') : '';
-      const prefix = typeof s.to === 'object' && 'prefix' in s.to ? ' prefix' : '';
-      return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
-    }
+    case 'nat':
+      return natText(s, family, t) + (s.flags?.length ? ` ${s.flags.join(',')}` : '');
     case 'log':
       return s.prefix === undefined ? 'log' : `log prefix ${checked(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, nftLogPrefixProblem)}`;
   }
+}
+
+/** A NAT statement without its flags. */
+function natText(s: NatStmt, family: Table['family'], t: Partial<Pick<Table, 'maps'>>): string {
+  const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
+  if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
+  if (s.map) {
+    const first = s.map.elements[0]?.value;
+    const prefix = typeof first === 'object' && 'prefix' in first ? ' prefix' : '';
+    const fam = s.map.key[0]!.startsWith('ip6') ? 'ip6' : 'ip';
+    return `${s.type} ${fam}${prefix} to ${lookupText(t, s.map, 'map', natTarget, s.origin)}${port}`;
+  }
+  if (s.to === undefined) return s.type;
+  const text = typeof s.to === 'object' && 'prefix' in s.to ? s.to.prefix : String(typeof s.to === 'object' ? s.to.range[0] : s.to);
+  const fam = family === 'inet' ? (text.includes(':') ? ' ip6' : ' ip') : '';
+  const prefix = typeof s.to === 'object' && 'prefix' in s.to ? ' prefix' : '';
+  return `${s.type}${fam}${prefix} to ${natTarget(s.to)}${port}`;
 }
 
 export function verdictText(v: Verdict): string {

@@ -186,7 +186,7 @@ function ruleEqual(installed: Rule, next: Rule): boolean {
 }
 
 function exprKeys(r: Rule): string[] {
-  const parts: (Expr | Verdict)[] = r.verdict ? [...r.exprs, r.verdict] : [...r.exprs];
+  const parts: (Expr | NonNullable<Rule['verdict']>)[] = r.verdict ? [...r.exprs, r.verdict] : [...r.exprs];
   return parts.map((p) => JSON.stringify(p, (k, v: unknown) => (k === 'origin' || k === 'packets' || k === 'bytes' ? undefined : v)));
 }
 

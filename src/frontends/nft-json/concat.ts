@@ -13,29 +13,13 @@ import { isNamedRef, namedRef, readItem } from './value.js';
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
 export function readConcatMatch(s: Scope, op: string, left: Json[], right: Json, o: Origin, lo: Origin, ro: Origin): (Match | ConcatMatch)[] | undefined {
-  const fields: MatchField[] = [];
-  const pre: Match[] = [];
-  let ok = true;
-  left.forEach((part, i) => {
-    const po = at(lo, `.concat[${i}]`);
-    const l = readLeft(s, part, po);
-    if (!l) ok = false;
-    else if (l.mask !== undefined || l.icmp) {
-      ok = false;
-      s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} in a concatenation`, po);
-    } else if (l.ifindex) {
-      // An interface index (no wildcard, rendered `iif`) is not an `iifname` part: not modelled here.
-      ok = false;
-      s.r.unsupported(`${l.field.slice(0, -4)} in a concatenation`, po);
-    } else {
-      fields.push(l.field);
-      if (l.l4proto !== undefined) pre.push({ kind: 'match', field: 'meta l4proto', op: '==', value: l.l4proto, origin: o });
-    }
-  });
-  if (!ok) {
+  const key = readConcatKey(s, left, o, lo);
+  if (!key) {
     if (isNamedRef(right) && s.namedSet(right.slice(1)) === undefined) namedRef(s, right, ro);
     return undefined;
   }
+  const { fields, pre } = key;
+  let ok = true;
   if (op !== '==' && op !== '!=' && op !== 'in') return s.r.unsupported(`${op} on a concatenation`, o);
   let elements: Item[][] | undefined;
   let set: string | undefined;
@@ -64,6 +48,30 @@ export function readConcatMatch(s: Scope, op: string, left: Json[], right: Json,
   const m: ConcatMatch = { kind: 'concat', fields, op: op === '!=' ? '!=' : '==', elements, origin: o };
   if (set !== undefined) m.set = set;
   return [...pre, m];
+}
+
+/** The fields of a concatenated key (match, map or vmap), and the `meta l4proto` matches `tcp dport` & co imply. */
+export function readConcatKey(s: Scope, left: Json[], o: Origin, lo: Origin): { fields: MatchField[]; pre: Match[] } | undefined {
+  const fields: MatchField[] = [];
+  const pre: Match[] = [];
+  let ok = true;
+  left.forEach((part, i) => {
+    const po = at(lo, `.concat[${i}]`);
+    const l = readLeft(s, part, po);
+    if (!l) ok = false;
+    else if (l.mask !== undefined || l.icmp) {
+      ok = false;
+      s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} in a concatenation`, po);
+    } else if (l.ifindex) {
+      // An interface index (no wildcard, rendered `iif`) is not an `iifname` part: not modelled here.
+      ok = false;
+      s.r.unsupported(`${l.field.slice(0, -4)} in a concatenation`, po);
+    } else {
+      fields.push(l.field);
+      if (l.l4proto !== undefined) pre.push({ kind: 'match', field: 'meta l4proto', op: '==', value: l.l4proto, origin: o });
+    }
+  });
+  return ok ? { fields, pre } : undefined;
 }
 
 /** `{"concat": [v1, v2, …]}`: one item per field, each read as that field's value. */

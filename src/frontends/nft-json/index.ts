@@ -6,12 +6,14 @@
 
 import { NftlensError, type Code, type Diagnostic } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import { tableId, type Chain, type Family, type NamedSet, type Ruleset } from '../../model/ruleset.js';
+import { tableId, type Chain, type Family, type NamedMap, type NamedSet, type Ruleset } from '../../model/ruleset.js';
 import { jsonErrorOffset } from './json-position.js';
 import { readListing, type Listing } from './listing.js';
 import { isObject, Reader, type Scope } from './reader.js';
 import { readRule } from './rule.js';
 import { readNamedSet } from './sets.js';
+import { readNamedMap } from './maps.js';
+import { mapValueReader } from './statement.js';
 
 export interface ImportResult {
   ruleset: Ruleset;
@@ -58,8 +60,9 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
     idx.set(chain.name, chain);
     t.chains.push(chain);
   }
-  // Named sets, read on first use: per table, by name (null: refused, reported at the set).
+  // Named sets and maps, read on first use: per table, by name (null: refused, reported at the object).
   const sets = new Map<string, Map<string, NamedSet | null>>();
+  const maps = new Map<string, Map<string, NamedMap | null>>();
   for (const p of rules) {
     const chain = chainIndex.get(p.table)?.get(p.chain);
     const family = p.table.split(' ')[0] as Family;
@@ -80,6 +83,15 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
         if (!known.has(name)) known.set(name, readNamedSet(r, obj.body, obj.origin) ?? null);
         return known.get(name) ?? 'refused';
       },
+      namedMap: (name) => {
+        const obj = objects.get(p.table)?.get(name);
+        if (!obj || obj.kind !== 'named map') return undefined;
+        obj.used = true;
+        if (!maps.has(p.table)) maps.set(p.table, new Map());
+        const known = maps.get(p.table)!;
+        if (!known.has(name)) known.set(name, readNamedMap(r, obj.body, obj.origin, mapValueReader) ?? null);
+        return known.get(name) ?? 'refused';
+      },
     };
     const rule = readRule(scope, p, family, chain?.rules.length ?? 0);
     if (!chain) {
@@ -87,13 +99,14 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
       r.report('NFT_REFERENCE', 'error', `rule belongs to ${what}`, rule?.origin ?? p.origin);
     } else if (rule) chain.rules.push(rule);
   }
-  // The sets rules use, in listing order, go into their tables.
+  // The sets and maps rules use, in listing order, go into their tables.
   for (const [tid, objs] of objects) {
     const t = tables.get(tid);
-    const read = sets.get(tid);
-    if (!t || !read) continue;
-    const used = [...objs.keys()].map((n) => read.get(n)).filter((x): x is NamedSet => !!x);
-    if (used.length) t.sets = used;
+    if (!t) continue;
+    const usedSets = [...objs.keys()].map((n) => sets.get(tid)?.get(n)).filter((x): x is NamedSet => !!x);
+    const usedMaps = [...objs.keys()].map((n) => maps.get(tid)?.get(n)).filter((x): x is NamedMap => !!x);
+    if (usedSets.length) t.sets = usedSets;
+    if (usedMaps.length) t.maps = usedMaps;
   }
 }
 

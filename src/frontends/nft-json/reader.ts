@@ -4,7 +4,7 @@
 
 import { diag, type Code, type Diagnostic, type Severity } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { NamedSet } from '../../model/ruleset.js';
+import type { NamedMap, NamedSet } from '../../model/ruleset.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -101,4 +101,6 @@ export interface Scope {
    * cannot be modelled (reported at the set); undefined when no set has that name.
    */
   namedSet(name: string): NamedSet | 'refused' | undefined;
+  /** The same for a named map. */
+  namedMap(name: string): NamedMap | 'refused' | undefined;
 }

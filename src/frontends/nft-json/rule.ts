@@ -20,7 +20,7 @@ export function readRule(s: Scope, p: PendingRule, family: Family, position: num
     return undefined;
   }
   const exprs: Expr[] = [];
-  let verdict: Verdict | undefined;
+  let verdict: Rule['verdict'];
   let ok = true;
   list.forEach((e: Json, j) => {
     const o: Origin = { ...origin, field: `${p.origin.field}.expr[${j}]` };
@@ -48,12 +48,13 @@ export function readRule(s: Scope, p: PendingRule, family: Family, position: num
       return;
     }
     const read = readStatement(s, key, e[key]!, o);
+    if (read?.pre) exprs.push(...read.pre);
     if (!read) ok = false;
     else if ('verdict' in read) verdict = read.verdict;
     else exprs.push(read.stmt);
   });
   if (!ok) return undefined;
-  addHiddenDependencies(exprs, verdict, family);
+  addHiddenDependencies(exprs, verdict?.kind === 'vmap' ? undefined : verdict, family);
   const rule: Rule = { exprs, origin };
   if (verdict) rule.verdict = verdict;
   if (handle !== undefined) rule.handle = handle;

@@ -28,11 +28,11 @@ export function readNamedSet(r: Reader, body: JsonObject, origin: Origin): Named
     if (typeof t !== 'string') return r.schema(`a set type is a string, got ${describe(t)}`, to);
     if (!(t in SET_TYPE_FIELD)) return r.unsupported(`set type ${t}`, to);
   }
-  const flags = readFlags(r, body, f);
+  const flags = readSetFlags(r, body, f);
   if (!flags) return undefined;
   const elems = body.elem === undefined ? [] : body.elem;
   if (!Array.isArray(elems)) return r.schema('"elem" must be an array', f.at('elem'));
-  const scope: Scope = { r, useObject: () => 'named set', namedSet: () => undefined };
+  const scope: Scope = { r, useObject: () => 'named set', namedSet: () => undefined, namedMap: () => undefined };
   const concat = Array.isArray(type) ? { types: type as SetType[], elements: [] as Item[][] } : undefined;
   const fields = concat ? concatFields(concat.types) : [SET_TYPE_FIELD[type as SetType]];
   const elements: Item[] = [];
@@ -58,7 +58,8 @@ export function readNamedSet(r: Reader, body: JsonObject, origin: Origin): Named
   return set;
 }
 
-function readFlags(r: Reader, body: JsonObject, f: Fields): NamedSet['flags'] | undefined {
+/** A set's or map's flags; those of sets the packet path changes, and timeouts, are refused. */
+export function readSetFlags(r: Reader, body: JsonObject, f: Fields): NamedSet['flags'] | undefined {
   const flagsRaw = body.flags === undefined ? [] : Array.isArray(body.flags) ? body.flags : [body.flags];
   const flags: NamedSet['flags'] = [];
   for (const [i, x] of flagsRaw.entries()) {
@@ -81,7 +82,7 @@ function isCountersOnly(stmt: Json): boolean {
 }
 
 /** An element's value: `{"elem": {"val": …, "counter"|"comment": …}}` unwrapped; a timeout is refused. */
-function unwrapElement(s: Scope, e: Json, o: Origin): { v: Json; o: Origin } | undefined {
+export function unwrapElement(s: Scope, e: Json, o: Origin): { v: Json; o: Origin } | undefined {
   if (!(isObject(e) && soleKey(e) === 'elem' && isObject(e.elem))) return { v: e, o };
   const body = e.elem;
   for (const k of Object.keys(body)) {

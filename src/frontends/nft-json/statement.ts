@@ -1,15 +1,18 @@
 // nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number, a
-// mark, or `&`/`|`/`^` with constants over a mark), notrack, `tcp option maxseg size set rt mtu|N`, snat/dnat (address, netmap
-// prefix, range, port), masquerade, log, and the verdicts. Anything else is reported by name.
+// mark, `&`/`|`/`^` with constants over a mark, or a map), notrack, `tcp option maxseg size set
+// rt mtu|N`, snat/dnat (address, netmap prefix, range, port, or a map), masquerade, log, the
+// verdicts and verdict maps (maps.ts). Anything else is reported by name.
 
-import type { Item, NatStmt, RejectWith, Statement, Verdict } from '../../model/ruleset.js';
+import { NAT_FLAGS, type Item, type MapData, type Match, type NatFlag, type NatStmt, type RejectWith, type Statement, type Verdict, type VmapVerdict } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
 import { ALL_BITS, foldMarkOp, markOpFields } from '../../model/mark-op.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { namedRef } from './value.js';
+import { readLookup, type MapValues, type ValueReader } from './maps.js';
 
-export type Read = { stmt: Statement } | { verdict: Verdict };
+/** A statement or the verdict, with the matches a map key implies (`tcp dport` → `meta l4proto tcp`), which go first. */
+export type Read = ({ stmt: Statement } | { verdict: Verdict | VmapVerdict }) & { pre?: Match[] };
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
@@ -74,9 +77,10 @@ export function readStatement(s: Scope, key: string, body: Json, o: Origin): Rea
       if (ft) useNamed(s, ft.replace(/^@/, ''));
       return s.r.unsupported(`flow offload${ft ? ` ${ft}` : ''} (flowtable)`, o);
     }
-    case 'vmap':
-      if (isObject(body) && typeof body.data === 'string') useNamed(s, body.data.replace(/^@/, ''));
-      return s.r.unsupported('vmap', o);
+    case 'vmap': {
+      const read = readLookup(s, body, bo, VERDICTS);
+      return read && { verdict: { kind: 'vmap', lookup: read.lookup, origin: o }, pre: read.pre };
+    }
     default:
       if (NAMED_OBJECT_STATEMENTS.includes(key) && typeof body === 'string') {
         useNamed(s, body);
@@ -128,6 +132,10 @@ function readMangle(s: Scope, body: Json, o: Origin): Read | undefined {
     if (src) return { stmt: { kind: 'set-mark', key, value: src, origin: o } };
     const n = uint32(value);
     if (n !== undefined) return { stmt: { kind: 'set-mark', key, value: n, origin: o } };
+    if (isObject(value) && soleKey(value) === 'map') {
+      const read = readLookup(s, value.map!, at(f.at('value'), '.map'), MARKS);
+      return read && { stmt: { kind: 'set-mark', key, value: read.lookup, origin: o }, pre: read.pre };
+    }
     if (typeof value === 'number' || typeof value === 'string') return s.r.schema(`${key} takes a 32-bit value, got ${describe(value)}`, f.at('value'));
     const arith = markArithmetic(value);
     if (typeof arith === 'string') return s.r.schema(arith, f.at('value'));
@@ -184,6 +192,7 @@ function uint32(v: Json): number | undefined {
 
 function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read | undefined {
   const stmt: NatStmt = { kind: 'nat', type, origin: o };
+  let pre: Match[] | undefined;
   if (body === null) {
     return type === 'masquerade' ? { stmt } : s.r.unsupported(`${type} without an address`, o);
   }
@@ -197,12 +206,21 @@ function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read |
   if (!flagList.every((x) => typeof x === 'string')) return s.r.schema('"flags" must be a string or a list of strings', f.at('flags'));
   const netmap = flagList.includes('netmap') || body.type_flags === 'prefix' || (Array.isArray(body.type_flags) && body.type_flags.includes('prefix'));
   const other = (flagList as string[]).filter((x) => x !== 'netmap');
-  if (other.length) s.r.unsupported(`${type} flags ${other.join(',')}`, o, 'warning', 'ignored: they choose the address/port, not the verdict');
+  const unknown = other.filter((x) => !(NAT_FLAGS as readonly string[]).includes(x));
+  if (unknown.length) return s.r.schema(`unknown ${type} flag ${unknown.join(',')} (nft knows ${NAT_FLAGS.join(', ')}, netmap)`, f.at('flags'));
+  if (other.length) stmt.flags = other as NatFlag[];
 
   if (type === 'masquerade') {
     if (f.has('addr')) return s.r.schema('masquerade takes no "addr"', f.at('addr'));
   } else if (!f.has('addr')) {
     return s.r.unsupported(`${type} without an address`, o);
+  } else if (isObject(body.addr) && soleKey(body.addr) === 'map') {
+    const read = readLookup(s, body.addr.map!, at(f.at('addr'), '.map'), addresses(netmap, family, type));
+    if (!read) return undefined;
+    // Without the netmap flag a prefix stands for the addresses it covers (a named map keeps prefixes).
+    const elements = netmap ? read.lookup.elements : read.lookup.elements.map((el) => ({ ...el, value: poolOf(el.value) }));
+    stmt.map = { ...read.lookup, elements };
+    pre = read.pre;
   } else {
     const to = readNatAddr(s, body.addr!, f.at('addr'), netmap, family, type);
     if (to === undefined) return undefined;
@@ -220,7 +238,45 @@ function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read |
     else if (isObject(p)) return s.r.unsupported(`${type} to port ${soleKey(p) ?? 'expression'}`, o);
     else return s.r.schema(`"port" must be a port or a range, got ${describe(p)}`, po);
   }
-  return { stmt };
+  return pre ? { stmt, pre } : { stmt };
+}
+
+/** A prefix as the address range it covers (the NAT pool nft installs for it without netmap). */
+function poolOf(i: Item): Item {
+  if (typeof i !== 'object' || !('prefix' in i)) return i;
+  const a = parseAddress(i.prefix)!;
+  const iv = itemInterval(a.version === 4 ? 'ip daddr' : 'ip6 daddr', i);
+  return iv && typeof iv === 'object' ? { range: [formatAddress(iv.lo, a.version), formatAddress(iv.hi, a.version)] } : i;
+}
+
+// ─── map values ──────────────────────────────────────────────────────────────────────────────────
+
+function readVerdictValue(s: Scope, v: Json, o: Origin): Verdict | undefined {
+  const key = soleKey(v);
+  if (key === undefined || !isObject(v)) return s.r.schema(`expected a verdict, got ${describe(v)}`, o);
+  const read = readStatement(s, key, v[key]!, o);
+  if (!read) return undefined;
+  if (!('verdict' in read) || read.verdict.kind === 'vmap') return s.r.schema(`expected a verdict, got ${key}`, o);
+  return read.verdict;
+}
+
+function readMarkValue(s: Scope, v: Json, o: Origin): number | undefined {
+  return uint32(v) ?? s.r.schema(`expected a 32-bit mark, got ${describe(v)}`, o);
+}
+
+const VERDICTS: MapValues<Verdict> = { data: ['verdict'], read: readVerdictValue };
+const MARKS: MapValues<number> = { data: ['mark'], read: readMarkValue };
+
+function addresses(netmap: boolean, family: 'ip' | 'ip6' | undefined, type: string): MapValues<Item> {
+  const data: MapData[] = family === 'ip' ? ['ipv4_addr'] : family === 'ip6' ? ['ipv6_addr'] : ['ipv4_addr', 'ipv6_addr'];
+  return { data, read: (s, v, o) => readNatAddr(s, v, o, netmap, family, type) };
+}
+
+/** How a named map's values are read, by its data type (addresses keep prefixes: the lookup decides). */
+export function mapValueReader(data: MapData): ValueReader<Verdict | number | Item> {
+  if (data === 'verdict') return readVerdictValue;
+  if (data === 'mark') return readMarkValue;
+  return (s, v, o) => readNatAddr(s, v, o, true, data === 'ipv4_addr' ? 'ip' : 'ip6', 'map');
 }
 
 const isPort = (v: Json | undefined): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;

@@ -12,9 +12,14 @@ import { randomRuleset } from '../../probe/random-ruleset.js';
 const ENV = { localAddresses: ['10.0.0.2'], interfaceAddresses: { eth1: ['192.0.2.1'], 'liqo-tunnel': ['10.200.0.1'] } };
 
 describe('symbolic evaluation agrees with the reference interpreter', () => {
-  for (let seed = 1; seed <= 40; seed++) {
-    it(`random ruleset #${seed}`, () => {
-      const ruleset = randomRuleset(seed, { sets: false });
+  const cases = [
+    ...Array.from({ length: 40 }, (_, i) => ({ seed: i + 1, maps: false })),
+    // Verdict and mark maps, expanded into one rule per element before the walk.
+    ...Array.from({ length: 15 }, (_, i) => ({ seed: 101 + i, maps: true })),
+  ];
+  for (const { seed, maps } of cases) {
+    it(`random ruleset #${seed}${maps ? ' with maps' : ''}`, () => {
+      const ruleset = randomRuleset(seed, { sets: false, maps });
       const a = symbolicAnalysis(ruleset, ENV);
       const ref = new ReferenceEngine(ruleset, ENV);
       const r = a.evaluator.run();

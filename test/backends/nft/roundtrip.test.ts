@@ -101,6 +101,28 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
     });
   });
 
+  describe('kernel round trip: maps (JSON and text)', () => {
+    const REAL = sharedCorpus('fixtures/nftables/real-world/');
+    const files = [
+      join(import.meta.dirname, '../../probe/fixtures/maps-verdict-data.json'),
+      ...(REAL ? ['docker-bridge-nat-dualstack.json', 'docker-bridge-routed-icc-off.json'].map((f) => REAL + f) : []),
+    ];
+    it.each(files)('%s', async (f) => {
+      const original = importNftJson(readFileSync(f, 'utf8'), f).ruleset;
+      const { diff, back } = await roundTrip(original);
+      expect(diff).toEqual([]);
+      expect(back.tables.flatMap((t) => t.maps ?? []).length).toBe(original.tables.flatMap((t) => t.maps ?? []).length);
+      expect(diffRulesets(original, await textRoundTrip(original))).toEqual([]);
+    });
+    it('tells a changed map element apart', async () => {
+      const original = importNftJson(readFileSync(files[0]!, 'utf8'), 'maps.json').ruleset;
+      const { back } = await roundTrip(original);
+      const changed = structuredClone(original);
+      changed.tables[0]!.maps!.find((m) => m.name === 'svc')!.elements[0]!.value = { kind: 'accept', origin: {} };
+      expect(diffRulesets(changed, back).join('\n')).toMatch(/ip daddr \. meta l4proto \. th dport vmap/);
+    });
+  });
+
   describe('loading', () => {
     it('replaces each table atomically, and leaves the kernel as it was when nft refuses', async () => {
       await withNetns('atomic', async (ns) => {

@@ -1,6 +1,6 @@
 // Concatenations in the nft-JSON front end (`ip daddr . tcp dport { … }`, `… @named`): the IR
 // ConcatMatch, its evaluation (WASM against the reference interpreter), its rendering back (JSON,
-// text, through nft in a namespace), and the analyses' located refusal.
+// text, through nft in a namespace), and the analyses (`==` lookups expanded; a negated one refused, located).
 
 import { describe, expect, it } from 'vitest';
 import { withNetns } from '../../../src/backends/netns/netns.js';
@@ -105,8 +105,10 @@ describe('concatenations', () => {
     });
   });
 
-  it('the analyses refuse them, located, rather than answer wrong', () => {
+  it('the analyses take `==` lookups (one rule per element) and refuse a negated one, located, rather than answer wrong', () => {
     const { ruleset } = importNftJson(INPUT, 'c.json');
+    const positive = { tables: [{ ...ruleset.tables[0]!, chains: [{ ...ruleset.tables[0]!.chains[0]!, rules: ruleset.tables[0]!.chains[0]!.rules.filter((r) => r.handle !== 5) }] }] };
+    expect(symbolicAnalysis(positive).evaluator.run().outcomes.length).toBeGreaterThan(0);
     for (const run of [() => symbolicAnalysis(ruleset), () => analyseDiff(ruleset, ruleset)]) {
       try {
         run();
@@ -115,8 +117,8 @@ describe('concatenations', () => {
         expect(e).toBeInstanceOf(NftlensError);
         const d = (e as NftlensError).diagnostics[0]!;
         expect(d.code).toBe('NFT_UNSUPPORTED');
-        expect(d.message).toContain('concatenation ip saddr . meta l4proto . th dport in the analyses');
-        expect(d.origin).toMatchObject({ file: 'c.json', table: 'inet t', chain: 'c', rule: 'handle 3' });
+        expect(d.message).toContain('negated concatenation meta iifname . ip6 daddr != {…} in the analyses');
+        expect(d.origin).toMatchObject({ file: 'c.json', table: 'inet t', chain: 'c', rule: 'handle 5' });
       }
     }
   });

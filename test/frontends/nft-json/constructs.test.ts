@@ -128,10 +128,13 @@ describe('statements and verdicts', () => {
     expect(nat({ masquerade: null })).toEqual({ kind: 'nat', type: 'masquerade' });
   });
 
-  it('warns about options that do not change verdicts', () => {
-    const { diagnostics } = importNftJson(doc(table(), chain(), rule([{ log: { prefix: 'p', level: 'info', flags: 'all' } }, { snat: { family: 'ip', addr: '1.1.1.1', flags: ['random', 'persistent'] } }])), 'w.json');
-    expect(diagnostics.map((d) => [d.severity, d.message.split(' — ')[0]])).toEqual([
-      ['warning', 'unsupported: log level, flags'], ['warning', 'unsupported: snat flags random,persistent'],
+  it('warns about log options that do not change verdicts, and keeps NAT flags (rendered back, compared)', () => {
+    const { ruleset, diagnostics } = importNftJson(doc(table(), chain(), rule([{ log: { prefix: 'p', level: 'info', flags: 'all' } }, { snat: { family: 'ip', addr: '1.1.1.1', flags: ['random', 'persistent'] } }])), 'w.json');
+    expect(diagnostics.map((d) => [d.severity, d.message.split(' — ')[0]])).toEqual([['warning', 'unsupported: log level, flags']]);
+    expect(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[1]).toMatchObject({ kind: 'nat', type: 'snat', to: '1.1.1.1', flags: ['random', 'persistent'] });
+    expect(one([{ masquerade: { flags: 'fully-random' } }]).exprs[0]).toEqual({ kind: 'nat', type: 'masquerade', flags: ['fully-random'] });
+    expect(fails(doc(table(), chain(), rule([{ masquerade: { flags: ['sideways'] } }]))).map((d) => d.message)).toEqual([
+      'unknown masquerade flag sideways (nft knows random, fully-random, persistent, netmap)',
     ]);
   });
 
@@ -179,13 +182,13 @@ describe('references', () => {
       table(), chain(), { set: { family: 'inet', table: 't', name: 'blacklist', type: 'ipv4_addr', handle: 5 } },
       { map: { family: 'inet', table: 't', name: 'm', type: 'inet_service', map: 'verdict', handle: 6 } },
       rule([match('==', payload('ip', 'saddr'), '@blacklist'), { limit: { rate: 5, per: 'second' } }, { drop: null }]),
-      rule([{ vmap: { key: payload('tcp', 'dport'), data: '@m' } }], 'inet', 'c', 4),
+      rule([{ vmap: { key: { numgen: { mode: 'random', mod: 2, offset: 0 } }, data: '@m' } }], 'inet', 'c', 4),
       rule([match('==', { fib: { result: 'oif', flags: ['saddr'] } }, '0'), match('==', payload('icmp', 'code'), 'no-such-code')], 'inet', 'c', 7),
     ));
     expect(ds.map((d) => [d.message, d.origin.rule, d.origin.field])).toEqual([
       ['"no-such-code" is not an icmp code', 'handle 7', 'nftables[7].rule.expr[1].right'],
       ['unsupported: limit', 'handle 3', 'nftables[5].rule.expr[1]'],
-      ['unsupported: vmap', 'handle 4', 'nftables[6].rule.expr[0]'],
+      ['unsupported: numgen as a map key — a key that changes from packet to packet (a stateful expression)', 'handle 4', 'nftables[6].rule.expr[0].vmap.key'],
       ['unsupported: fib saddr oif', 'handle 7', 'nftables[7].rule.expr[0].left'],
     ]);
     expect(ds.every((d) => (d.code === 'NFT_UNSUPPORTED' || d.code === 'NFT_SCHEMA') && d.origin.file === 'bad.json' && d.origin.table === 'inet t')).toBe(true);

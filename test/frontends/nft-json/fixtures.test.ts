@@ -49,31 +49,31 @@ const ADVANCED: Record<string, string[]> = {
   'chains-0021prio_0': [],
   'chains-0041chain_binding_0': ['chain binding (bare string in JSON)'],
   'listing-0014objects_0': [],
-  'maps-0011vmap_0': ['vmap'],
+  'maps-0011vmap_0': ['meta iif as a map key', 'symbolic th dport value "*"'],
   'maps-0024named_objects_0': ['counter map', 'quota map'],
-  'maps-anonymous_snat_map_0': ['snat to a map'],
-  'maps-nat_addr_port': ['dnat to a map'],
+  'maps-anonymous_snat_map_0': [],
+  'maps-nat_addr_port': ['map data type ipv4_addr . inet_service', 'map data type ipv6_addr . inet_service', 'map key type integer', 'numgen as a map key'],
   'nft-f-0032pknock_0': [
     'set add statement @candidates_ipv4', 'set add statement @clients_ipv4', 'set updated from the packet path (flag timeout)',
   ],
   'nft-f-sample-ruleset': [
     'chain binding (bare string in JSON)',
     'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)', 'fib saddr . iif oif',
-    'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit', 'vmap',
+    'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit',
   ],
-  'optimizations-merge_nat_inet': ['dnat to a map', 'snat to a map'],
+  'optimizations-merge_nat_inet': ['dnat to concat'],
   'optimizations-merge_reject': [],
   'optimizations-merge_stmts_concat': [],
-  'optimizations-merge_vmap_raw': ['redirect', 'vmap'],
+  'optimizations-merge_vmap_raw': ['raw payload @th,160,128', 'redirect', 'udp length'],
   'optimizations-nomerge_raw_payload': ['raw payload @th,160,112', 'raw payload @th,160,32'],
   'optionals-log_prefix_0': [],
   'packetpath-policy': [],
   'packetpath-tcp_reset': ['meta nftrace set'],
   'sets-0001named_interval_0': ['ip6 nexthdr'],
   'sets-0026named_limit_0': ['limit map'],
-  'sets-0046netmap_0': ['snat to a map'],
+  'sets-0046netmap_0': [],
   'sets-0048set_counters_0': [],
-  'sets-sets_with_ifnames': ['vmap'],
+  'sets-sets_with_ifnames': [],
 };
 
 describe.skipIf(!FIXTURES)('advanced fixtures', () => {
@@ -96,9 +96,11 @@ describe.skipIf(!FIXTURES)('advanced fixtures', () => {
       load('advanced', 'maps-0011vmap_0');
       expect.unreachable();
     } catch (e) {
-      const d = (e as NftlensError).diagnostics[0]!;
-      expect(d.origin).toEqual({
-        file: 'maps-0011vmap_0.json', table: 'inet filter', chain: 'wan_input', rule: 'handle 5', field: 'nftables[6].rule.expr[0]',
+      // At the named map's element (`* : drop`, the catch-all), and in the rule (`iif vmap …`).
+      const [element, key] = (e as NftlensError).diagnostics;
+      expect(element!.origin).toEqual({ file: 'maps-0011vmap_0.json', table: 'inet filter', field: 'nftables[2].map.elem[1][0].elem.val' });
+      expect(key!.origin).toEqual({
+        file: 'maps-0011vmap_0.json', table: 'inet filter', chain: 'prerouting', rule: 'handle 7', field: 'nftables[7].rule.expr[0].vmap.key',
       });
     }
   });

@@ -1,0 +1,129 @@
+// nft JSON maps → IR lookups: named maps (`{"map": {name, type, map, flags, elem}}`, read once
+// per table on first use), verdict maps (`{"vmap": {key, data}}`) and map expressions as a
+// statement's value (`meta mark set ip saddr map {…}`, `snat ip prefix to ip saddr map {…}`).
+// A key is one field or a concatenation; elements are `[key, value]` pairs. Values are verdicts,
+// marks or addresses; other data types and keys nftlens cannot compare (`numgen`, `jhash`, a
+// masked field) are refused, located.
+
+import type { Origin } from '../../model/origin.js';
+import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap, SetType, Verdict } from '../../model/ruleset.js';
+import { SET_TYPE_FIELD, setTypeFits } from '../../model/values.js';
+import { concatFields, readConcatKey, readTuple } from './concat.js';
+import { readLeft } from './match.js';
+import { describe, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
+import { readSetFlags, unwrapElement } from './sets.js';
+import { isNamedRef, readItem } from './value.js';
+
+const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
+
+const DATA_TYPES: readonly MapData[] = ['verdict', 'mark', 'ipv4_addr', 'ipv6_addr'];
+
+/** Reads one map value; undefined after reporting why not. */
+export type ValueReader<V> = (s: Scope, v: Json, o: Origin) => V | undefined;
+
+/** What a lookup's value must be: the data types that fit, and how to read one. */
+export interface MapValues<V> {
+  data: readonly MapData[];
+  read: ValueReader<V>;
+}
+
+/** A lookup's key: one field, or a concatenation, with the `meta l4proto` matches `tcp dport` & co imply. */
+export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): { fields: MatchField[]; pre: Match[] } | undefined {
+  if (isObject(key) && soleKey(key) === 'concat' && Array.isArray(key.concat)) return readConcatKey(s, key.concat, o, ko);
+  const k = soleKey(key);
+  if (k === 'numgen' || k === 'jhash' || k === 'symhash') return s.r.unsupported(`${k} as a map key`, ko, 'error', 'a key that changes from packet to packet (a stateful expression)');
+  const l = readLeft(s, key, ko);
+  if (!l) return undefined;
+  if (l.mask !== undefined || l.icmp || l.ifindex) return s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : l.ifindex ? l.field.slice(0, -4) : 'bitwise &'} as a map key`, ko);
+  const pre: Match[] = l.l4proto === undefined ? [] : [{ kind: 'match', field: 'meta l4proto', op: '==', value: l.l4proto, origin: o }];
+  return { fields: [l.field], pre };
+}
+
+/**
+ * `{"key": K, "data": "@name" | {"set": [[k, v], …]}}` → a lookup, and the matches its key implies;
+ * undefined after reporting why not.
+ */
+export function readLookup<V>(s: Scope, body: Json, o: Origin, values: MapValues<V>): { lookup: MapLookup<V>; pre: Match[] } | undefined {
+  if (!isObject(body)) return s.r.schema(`a map lookup is an object with "key" and "data", got ${describe(body)}`, o);
+  const f = new Fields(s.r, body, o);
+  if (!f.has('key') || !f.has('data')) return s.r.schema('a map lookup needs "key" and "data"', o);
+  const data = body.data!;
+  const key = readKey(s, body.key!, o, f.at('key'));
+  if (!key) {
+    if (isNamedRef(data)) s.namedMap(data.slice(1)); // read and marked used: its own problems get reported
+    return undefined;
+  }
+  const lookup = readData(s, key.fields, data, f.at('data'), values);
+  return lookup && { lookup, pre: key.pre };
+}
+
+function readData<V>(s: Scope, fields: MatchField[], data: Json, o: Origin, values: MapValues<V>): MapLookup<V> | undefined {
+  if (isNamedRef(data)) {
+    const name = data.slice(1);
+    const map = s.namedMap(name);
+    if (map === 'refused') return undefined;
+    if (map === undefined) return s.r.unsupported(`@${name} (${s.useObject(name)})`, o);
+    if (map.key.length !== fields.length || map.key.some((t, i) => !setTypeFits(t, fields[i]!))) {
+      return s.r.schema(`map @${name} has keys of type ${map.key.join(' . ')}, which ${fields.join(' . ')} cannot be looked up in`, o);
+    }
+    if (!values.data.includes(map.data)) return s.r.schema(`map @${name} maps to ${map.data}, not ${values.data.join(' or ')}`, o);
+    return { key: fields, elements: map.elements as MapElement<V>[], map: name };
+  }
+  if (!isObject(data) || soleKey(data) !== 'set' || !Array.isArray(data.set)) {
+    return s.r.schema(`map data is "@name" or {"set": [[key, value], …]}, got ${describe(data)}`, o);
+  }
+  const elements = readElements(s, fields, data.set, at(o, '.set'), values.read);
+  return elements && { key: fields, elements };
+}
+
+/** `[[key, value], …]`: every element read (all problems reported), or undefined. */
+function readElements<V>(s: Scope, fields: MatchField[], list: Json[], o: Origin, read: ValueReader<V>): MapElement<V>[] | undefined {
+  const out: MapElement<V>[] = [];
+  let ok = true;
+  list.forEach((pair, i) => {
+    const eo = at(o, `[${i}]`);
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      ok = false;
+      s.r.schema(`a map element is a [key, value] pair, got ${describe(pair)}`, eo);
+      return;
+    }
+    const k = unwrapElement(s, pair[0]!, at(eo, '[0]'));
+    const key = !k ? undefined : fields.length === 1 ? wrap(readItem(s, fields[0]!, k.v, k.o)) : readTuple(s, fields, k.v, k.o);
+    const value = read(s, pair[1]!, at(eo, '[1]'));
+    if (!key || value === undefined) ok = false;
+    else out.push({ key, value, origin: eo });
+  });
+  return ok ? out : undefined;
+}
+
+const wrap = (i: Item | undefined): Item[] | undefined => (i === undefined ? undefined : [i]);
+
+/** Reads a `map` object of the listing, or reports why it cannot be modelled (undefined). */
+export function readNamedMap(r: Reader, body: JsonObject, origin: Origin, readValue: (data: MapData) => ValueReader<Verdict | number | Item>): NamedMap | undefined {
+  const f = new Fields(r, body, origin);
+  const name = f.string('name');
+  const handle = f.integer('handle', false);
+  const comment = f.string('comment', false);
+  if (name === undefined) return undefined;
+  const types = Array.isArray(body.type) ? body.type : [body.type];
+  for (const [i, t] of types.entries()) {
+    const to = Array.isArray(body.type) ? at(f.at('type'), `[${i}]`) : f.at('type');
+    if (typeof t !== 'string') return r.schema(`a map key type is a string, got ${describe(t)}`, to);
+    if (!(t in SET_TYPE_FIELD)) return r.unsupported(`map key type ${t}`, to);
+  }
+  const data = body.map;
+  if (typeof data !== 'string') return r.unsupported(`map data type ${describe(data)}`, f.at('map'));
+  if (!DATA_TYPES.includes(data as MapData)) return r.unsupported(`map data type ${data}`, f.at('map'));
+  const flags = readSetFlags(r, body, f);
+  if (!flags) return undefined;
+  const elems = body.elem === undefined ? [] : body.elem;
+  if (!Array.isArray(elems)) return r.schema('"elem" must be an array', f.at('elem'));
+  const scope: Scope = { r, useObject: () => 'named map', namedSet: () => undefined, namedMap: () => undefined };
+  const key = types as SetType[];
+  const elements = readElements(scope, concatFields(key), elems, f.at('elem'), readValue(data as MapData));
+  if (!elements) return undefined;
+  const map: NamedMap = { name, key, data: data as MapData, flags, elements, origin };
+  if (handle !== undefined) map.handle = handle;
+  if (comment !== undefined) map.comment = comment;
+  return map;
+}
