@@ -7,7 +7,7 @@ import { compileRuleset, makePacket, ReferenceEngine, type Packet } from '../../
 import { formatAddress } from '../../src/model/values.js';
 import { prng } from '../../src/model/prng.js';
 import type { Item } from '../../src/model/ruleset.js';
-import { base, counter, m, rule, table, v } from './ir.js';
+import { base, counter, m, rule, setMark, table, v } from './ir.js';
 
 /** n disjoint intervals [lo, hi] in 0..2^bits-1, sorted, with gaps between them. */
 function intervals(seed: number, n: number, step: number): [number, number][] {
@@ -91,8 +91,9 @@ describe('set lookup as a leading match (the slot index)', () => {
   });
 });
 
-// A big concatenation after a statement: searched by cut trees over its elements (compile.ts
-// concatForest) when every field is of at most 32 bits, scanned otherwise (an IPv6 field).
+// A big concatenation after a statement that changes the packet (so that it stays one lookup, not
+// one rule per element: model/expand-maps.ts): searched by cut trees over its elements
+// (compile.ts concatForest) when every field is of at most 32 bits, scanned otherwise (IPv6).
 describe('concatenation lookup (cut trees over the elements)', () => {
   it.each([['==' as const], ['!=' as const]])('agrees with the reference on %s over 1500-element concatenations', (op) => {
     const v4 = intervals(7, 1500, 1 << 12);
@@ -108,8 +109,8 @@ describe('concatenation lookup (cut trees over the elements)', () => {
     const o = {};
     const rs = {
       tables: [table('inet', 't', [base('fwd', { hook: 'forward' }, [
-        rule([counter, { kind: 'concat' as const, fields: ['ip saddr' as const, 'th dport' as const, 'meta iifname' as const], op, elements: el4, origin: o }, counter], v('drop')),
-        rule([counter, { kind: 'concat' as const, fields: ['ip6 daddr' as const, 'th dport' as const], op, elements: el6, origin: o }], v('reject')),
+        rule([counter, setMark('meta mark', 5), { kind: 'concat' as const, fields: ['ip saddr' as const, 'th dport' as const, 'meta iifname' as const], op, elements: el4, origin: o }, counter], v('drop')),
+        rule([counter, setMark('meta mark', 6), { kind: 'concat' as const, fields: ['ip6 daddr' as const, 'th dport' as const], op, elements: el6, origin: o }], v('reject')),
       ])])],
     };
     const wasm = compileRuleset(rs);
