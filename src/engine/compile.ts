@@ -87,11 +87,17 @@ function constraintOf(m: Match, classes: IfClasses, withValue = true): Constrain
     ivs = matchIntervals(m);
   }
   if (m.op === '!=') ivs = complement(ivs, max);
+  return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req: requirements(m.field) };
+}
+
+/** What a match on `field` requires besides its value (nft's dependencies): REQ_* bits. */
+function requirements(field: Match['field']): number {
+  const info = FIELDS[field];
   let req = 0;
   if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
   if (info.l4proto === 6) req |= L.REQ_TCP;
-  if (m.field === 'ct mark') req |= L.REQ_CT;
-  return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req };
+  if (field === 'ct mark') req |= L.REQ_CT;
+  return req;
 }
 
 /**
@@ -231,10 +237,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
       const fs = fieldSlot(m.field, classes);
       const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
       if (!cols.addSimple(d, r, m, info.kind, info.bits)) cols.addList(d, r, constraintOf(m, classes).intervals);
-      let req = 0;
-      if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
-      if (info.l4proto === 6) req |= L.REQ_TCP;
-      if (m.field === 'ct mark') req |= L.REQ_CT;
+      const req = requirements(m.field);
       const nf = req & (L.REQ_V4 | L.REQ_V6);
       if (nf && !familyGuarantees(c.table, nf)) cols.addRange(cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256), r, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
       if (req & L.REQ_TCP) cols.addRange(cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256), r, 6, 6);
