@@ -136,8 +136,14 @@ function alloc(n: number, source: CbTrace['source']): CbTrace {
   return { n, src: new Uint32Array(n), dst: new Uint32Array(n), sport: new Uint32Array(n), dport: new Uint32Array(n), proto: new Uint32Array(n), expected: new Int32Array(n), source };
 }
 
+/** A set's rules: the repository's bench/data copy, else the shared corpus (acl1_100k, 8 MB, is not copied). */
+export function rulesFile(name: string): string {
+  const own = join(DATA_DIR, `${name}.rules`);
+  return existsSync(own) ? own : join(SHARED_DIR, `${name}.rules`);
+}
+
 export function loadSet(name: string): { rules: CbRule[]; ruleset: Ruleset; trace: CbTrace } {
-  const rules = parseRules(readFileSync(join(DATA_DIR, `${name}.rules`), 'utf8'));
+  const rules = parseRules(readFileSync(rulesFile(name), 'utf8'));
   return { rules, ruleset: toRuleset(rules), trace: loadTrace(name, rules) };
 }
 

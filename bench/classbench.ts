@@ -1,13 +1,15 @@
-// `npm run bench`: ClassBench acl1/fw1/ipc1 at 1k and 10k rules through the WASM classifier
+// `npm run bench`: ClassBench acl1/fw1/ipc1 at 1k and 10k rules, and acl1 at 100k, through the WASM classifier
 // (batch API, single thread), a straightforward TypeScript linear scan, and the reference
 // interpreter, in the same run; plus compile time, program size, and every WASM answer checked
-// against the trace's expected first match. Writes bench/results/classbench.{md,svg,json}.
+// against the trace's expected first match, and the compile's memory (heap kept, process RSS). Writes bench/results/classbench.{md,svg,json}.
 // Usage: npm run bench [-- acl1_1k fw1_10k …]   (BENCH_TIME=seconds per measurement, default 2)
 
 import Benchmark from 'benchmark';
 import cliProgress from 'cli-progress';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { compileRuleset, ReferenceEngine } from '../src/engine/index.js';
 import * as L from '../src/engine/layout.js';
 import { makePacket, type Packet } from '../src/engine/packet.js';
@@ -19,10 +21,13 @@ import { makeEnvironment } from '../src/engine/environment.js';
 import { planRuleset } from '../src/engine/plan.js';
 import { formatIpv4 as ip } from '../src/model/values.js';
 
-const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k'];
+const SETS = ['acl1_1k', 'fw1_1k', 'ipc1_1k', 'acl1_10k', 'fw1_10k', 'ipc1_10k', 'acl1_100k'];
 const TARGETS: Record<string, number> = { acl1_1k: 13.0e6, fw1_1k: 5.1e6, ipc1_1k: 7.5e6, acl1_10k: 7.3e6, fw1_10k: 9.9e6, ipc1_10k: 2.9e6 };
 const MAX_TIME = Number(process.env.BENCH_TIME ?? 2);
 const RESULTS = new URL('./results/', import.meta.url).pathname;
+setFlagsFromString('--expose-gc');
+/** A full collection, so that heap figures count what is kept, not garbage not yet collected. */
+const gc = runInNewContext('gc') as () => void;
 
 interface Row {
   set: string;
@@ -41,6 +46,9 @@ interface Row {
   referenceCpu: number;
   compileMs: number;
   recompileMs: number;
+  /** JS heap the classifier keeps (after a full collection), and the process's RSS right after that compile, MB. */
+  heapMB: number;
+  rssMB: number;
   programMB: number;
   mismatches: number;
   /** The chain's search: cut trees or bit vectors (assembly/engine/lookup.ts). */
@@ -123,7 +131,13 @@ function prepareColumns(c: Classifier, hook = 0): void {
 function benchSet(name: string, step: () => void): Row {
   const { rules, ruleset, trace } = loadSet(name);
   const compiles: number[] = [];
-  let c!: Classifier;
+  gc();
+  const before = process.memoryUsage();
+  let c = compileRuleset(ruleset);
+  const rssMB = process.memoryUsage().rss / 2 ** 20;
+  gc();
+  gc();
+  const heapMB = (process.memoryUsage().heapUsed - before.heapUsed) / 2 ** 20;
   for (let i = 0; i < (rules.length > 5000 ? 3 : 5); i++) {
     const t0 = performance.now();
     c = compileRuleset(ruleset);
@@ -147,7 +161,7 @@ function benchSet(name: string, step: () => void): Row {
   step();
 
   const scan = linearScanner(rules);
-  const nLinear = rules.length > 5000 ? 1000 : 10000;
+  const nLinear = rules.length > 50000 ? 100 : rules.length > 5000 ? 1000 : 10000;
   let at = 0;
   let sink = 0;
   const linearFn = () => {
@@ -161,7 +175,7 @@ function benchSet(name: string, step: () => void): Row {
   step();
 
   const ref = new ReferenceEngine(ruleset);
-  const nRef = rules.length > 5000 ? 50 : 500;
+  const nRef = rules.length > 50000 ? 5 : rules.length > 5000 ? 50 : 500;
   const pkts: Packet[] = [];
   for (let i = 0; i < nRef * 4; i++) {
     pkts.push(makePacket({ saddr: ip(trace.src[i]!), daddr: ip(trace.dst[i]!), l4proto: trace.proto[i]!, sport: trace.sport[i]!, dport: trace.dport[i]!, length: 40 }));
@@ -176,7 +190,7 @@ function benchSet(name: string, step: () => void): Row {
   if (sink === -1) console.log(sink);
   return {
     set: name, rules: rules.length, packets: trace.n, source: trace.source, wasm, linear, reference, wasmCpu, hook, hookCpu, linearCpu, referenceCpu,
-    compileMs: median(compiles), recompileMs, programMB: (c.programWords * 4) / 2 ** 20, mismatches: mismatches + hookMismatches,
+    compileMs: median(compiles), recompileMs, heapMB, rssMB, programMB: (c.programWords * 4) / 2 ** 20, mismatches: mismatches + hookMismatches,
     lookup: compileProgram(planRuleset(ruleset), makeEnvironment({})).lookups[0]!,
   };
 }
@@ -184,11 +198,11 @@ function benchSet(name: string, step: () => void): Row {
 function table(rows: Row[]): string {
   const m = (v: number) => (v / 1e6).toFixed(2);
   const lines = [
-    '| set | rules | packets | lookup | WASM M/s (wall) | WASM M/s (CPU) | WASM one hook M/s (wall / CPU) | linear scan (wall / CPU) | reference (CPU) | WASM ÷ linear (wall / CPU) | WASM ÷ reference (CPU) | target M/s | compile ms | recompile ms | program MB | wrong answers |',
-    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| set | rules | packets | lookup | WASM M/s (wall) | WASM M/s (CPU) | WASM one hook M/s (wall / CPU) | linear scan (wall / CPU) | reference (CPU) | WASM ÷ linear (wall / CPU) | WASM ÷ reference (CPU) | target M/s | compile ms | recompile ms | heap kept MB | process RSS MB | program MB | wrong answers |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${r.lookup === 'forest' ? 'cut trees' : 'bit vectors'} | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.hook)} / ${m(r.hookCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toFixed(4)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${m(TARGETS[r.set] ?? 0)} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
+    lines.push(`| ${r.set} | ${r.rules} | ${r.packets} (${r.source}) | ${r.lookup === 'forest' ? 'cut trees' : 'bit vectors'} | ${m(r.wasm)} | ${m(r.wasmCpu)} | ${m(r.hook)} / ${m(r.hookCpu)} | ${m(r.linear)} / ${m(r.linearCpu)} | ${(r.referenceCpu / 1e6).toPrecision(2)} | ${(r.wasm / r.linear).toFixed(1)}× / ${(r.wasmCpu / r.linearCpu).toFixed(1)}× | ${(r.wasmCpu / r.referenceCpu).toFixed(0)}× | ${TARGETS[r.set] ? m(TARGETS[r.set]!) : '—'} | ${r.compileMs.toFixed(0)} | ${r.recompileMs.toFixed(0)} | ${r.heapMB.toFixed(1)} | ${r.rssMB.toFixed(0)} | ${r.programMB.toFixed(1)} | ${r.mismatches} |`);
   }
   return lines.join('\n');
 }
@@ -219,6 +233,10 @@ function main(): void {
     '(prerouting, conntrack, routing decision, forward, postrouting); "WASM one hook": the forward hook',
     'alone (batch column B_HOOK = forward), i.e. the chain\'s search, which is what the native classifiers',
     'of the target column measure. Ratios use the whole path. Command: `npm run bench`.',
+    'Compile ms: `compileRuleset` (plan, program, WASM instance), median of 5 (3 above 5k rules) after a first',
+    'compile; heap kept: JS heap still used after a full collection with that first classifier live (the',
+    'program itself is in WASM memory: program MB); process RSS: right after that compile (the rules, trace and',
+    'earlier sets\' leftovers included).',
     'Lookup: the chain\'s search as compiled — cut trees (HiCuts cuts over CutSplit subsets) or the',
     'bit-vector fallback (assembly/engine/lookup.ts). No result cache: every packet is classified.',
     `Per-packet floor (the same path with an empty chain): \`npx tsx bench/profile.ts\`.${process.env.BENCH_NOTE ? ' ' + process.env.BENCH_NOTE : ''}`,

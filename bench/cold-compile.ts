@@ -1,4 +1,4 @@
-// `npm run bench:cold`: the first compile of a ClassBench 10k set in a fresh Node process — what
+// `npm run bench:cold`: the first compile of a ClassBench 10k set (or acl1_100k, named) in a fresh Node process — what
 // a CLI run pays, before V8 has optimized anything — beside a second compile in the same process.
 // Each set runs in RUNS fresh child processes (this file with `--child SET`); prints the median
 // and range and writes bench/results/cold-compile.md.
@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { DATA_DIR, parseRules, toRuleset } from './classbench-data.js';
+import { parseRules, rulesFile, toRuleset } from './classbench-data.js';
 
 const SETS = ['fw1_10k', 'acl1_10k', 'ipc1_10k'];
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -22,7 +22,7 @@ interface Sample {
 
 if (process.argv[2] === '--child') {
   const { compileRuleset } = await import('../src/engine/index.js');
-  const rs = toRuleset(parseRules(readFileSync(`${DATA_DIR}${process.argv[3]}.rules`, 'utf8')));
+  const rs = toRuleset(parseRules(readFileSync(rulesFile(process.argv[3]!), 'utf8')));
   const t0 = performance.now();
   compileRuleset(rs);
   const t1 = performance.now();
@@ -47,7 +47,7 @@ if (process.argv[2] === '--child') {
   bar.stop();
   const ms = (s: Stats) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
   const md = [
-    '# First compile in a fresh process (ClassBench 10k)',
+    '# First compile in a fresh process (ClassBench 10k, and acl1_100k when named)',
     '',
     `Command: \`npm run bench:cold\` — ${new Date().toISOString().slice(0, 16)}Z, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, load average at start ${load}.`,
     `\`compileRuleset\` on the parsed ruleset, timed in ${RUNS} fresh processes a set: the first call, then a second in the same process. Median (range), ms.`,

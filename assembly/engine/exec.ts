@@ -10,6 +10,7 @@ import {
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
 } from './layout';
+import { forestMatch } from './cuts';
 import { firstMatch } from './lookup';
 import { counters, emit, key, pw, setKey, STACK } from './memory';
 
@@ -295,7 +296,9 @@ function concatOp(op: u32): bool {
   if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
   const fields = op + 5;
   const ne = pw(fields + 3 * nf);
-  let at = fields + 3 * nf + 1;
+  const forest = pw(fields + 3 * nf + 1);
+  if (forest != 0) return (forestMatch(forest, 0, ne) < ne) != neg;
+  let at = fields + 3 * nf + 2;
   for (let e: u32 = 0; e < ne; e++) {
     let all = true;
     for (let f: u32 = 0; f < nf; f++) {

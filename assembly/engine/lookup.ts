@@ -15,8 +15,9 @@
 //    chain's rules: bit r set iff rule r accepts the keys of that interval (a rule that does not
 //    constrain the dimension accepts all of them). Built by src/engine/dims.ts.
 // 2. For a packet, locate the key's elementary interval in every dimension (locate): a direct
-//    table for 8/16-bit keys, a 2^16-entry table on the top 16 bits then binary search for
-//    32-bit keys, binary search for 128-bit keys.
+//    table for 8/16-bit keys; for 32-bit keys a table of slots of 2^s keys over the boundaries'
+//    span (at most two slots a boundary) then binary search within the slot; binary search for
+//    128-bit keys.
 // 3. AND the bitsets of all dimensions; the lowest set bit at or after p is the answer
 //    (firstMatch). To skip runs of zero words, each bitset has a summary: bit w set iff word w
 //    is non-zero. The summaries are ANDed first, and only words whose summary bit survives in
@@ -97,7 +98,7 @@
 
 import {
   BLOCK_SHIFT, C_DIMS, C_FOREST, C_NBLOCKS, C_NDIMS, C_NRULES, C_NSUP, D_BLOCKS, D_SUP, D_BOUNDS, D_IKIND, D_INDEX, D_ISIZE, D_MASK, D_NB, D_SLOT,
-  D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_TOP16,
+  D_WIDTH, DIM_WORDS, IDX_DIRECT, IDX_SHIFT,
 } from './layout';
 import { forestMatch } from './cuts';
 import { BLOCKS, key, LOCS, pa, pw, ROWS, SUPS } from './memory';
@@ -113,10 +114,15 @@ function locate(dim: u32): u32 {
     if (ikind == IDX_DIRECT && k < pw(dim + D_ISIZE)) return pw(pw(dim + D_INDEX) + k);
     let lo: u32 = 0;
     let hi: u32 = nb - 1;
-    if (ikind == IDX_TOP16) {
-      const index = pw(dim + D_INDEX) + (k >>> 16);
-      lo = pw(index);
-      hi = pw(index + 1);
+    if (ikind == IDX_SHIFT) {
+      // Slots of 2^shift keys from the first non-zero boundary (layout.ts IDX_SHIFT).
+      const index = pw(dim + D_INDEX);
+      const base = pw(index);
+      if (k < base) return 0;
+      const t = (k - base) >>> pw(index + 1);
+      if (t >= pw(index + 2)) return nb - 1;
+      lo = pw(index + 3 + t);
+      hi = pw(index + 4 + t);
     }
     // Branchless: the largest i in [lo, hi] with bound[i] <= k (bound[lo] <= k holds).
     const b = pa(bounds);

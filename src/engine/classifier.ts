@@ -43,7 +43,8 @@ export class Classifier {
   /** Words of the compiled program (its size is a measure of the classifier's memory). */
   readonly programWords: number;
   private readonly wasm: EngineExports;
-  private readonly program: Program;
+  /** What the program says about names (its words live in WASM memory; the builder's buffers are let go). */
+  private readonly program: Pick<Program, 'classes' | 'masqIndex'>;
   private readonly at: { program: number; counters: number; batch: number; trace: number };
   private readonly counterView: Float64Array;
   private readonly traceView: Uint32Array;
@@ -56,8 +57,8 @@ export class Classifier {
     this.env = env;
     this.diagnostics = plan.diagnostics;
     this.capacity = capacity;
-    this.program = compileProgram(plan, env);
-    const prog = this.program;
+    const prog = compileProgram(plan, env);
+    this.program = { classes: prog.classes, masqIndex: prog.masqIndex };
     this.programWords = prog.length;
     const sizes = {
       program: prog.length * 4,

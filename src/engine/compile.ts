@@ -9,8 +9,9 @@ import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
-import { buildForest } from './cuts.js';
-import { BLOCK_RULES, buildDim, complement, intersect, type BuiltDim, type DimSpec } from './dims.js';
+import { Columns, S_NONE, S_ONE } from './columns.js';
+import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
+import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
 import type { Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
@@ -29,11 +30,6 @@ export interface Program {
 
 const MAX32 = 0xffffffffn;
 const MAX128 = (1n << 128n) - 1n;
-/** The constraints a field's dependency adds (shared: interval lists are never changed in place). */
-const IS_IPV4: Interval[] = [{ lo: BigInt(NFPROTO.ipv4), hi: BigInt(NFPROTO.ipv4) }];
-const IS_IPV6: Interval[] = [{ lo: BigInt(NFPROTO.ipv6), hi: BigInt(NFPROTO.ipv6) }];
-const IS_TCP: Interval[] = [{ lo: 6n, hi: 6n }];
-const HAS_CT: Interval[] = [{ lo: 1n, hi: 1n }];
 
 interface FieldSlot {
   slot: number;
@@ -41,7 +37,15 @@ interface FieldSlot {
   directSize?: number;
 }
 
+/** The slot of every field but interface names (whose size depends on the ruleset): shared, read-only. */
+const FIXED_SLOTS = new Map<Match['field'], FieldSlot>();
+for (const f of Object.keys(FIELDS) as Match['field'][]) if (FIELDS[f].kind !== 'ifname') FIXED_SLOTS.set(f, slotOf(f, 0));
+
 function fieldSlot(field: Match['field'], classes: IfClasses): FieldSlot {
+  return FIXED_SLOTS.get(field) ?? slotOf(field, classes.count);
+}
+
+function slotOf(field: Match['field'], ifClasses: number): FieldSlot {
   switch (field) {
     case 'ip saddr': return { slot: L.K_SADDR, width: 1 };
     case 'ip daddr': return { slot: L.K_DADDR, width: 1 };
@@ -52,8 +56,8 @@ function fieldSlot(field: Match['field'], classes: IfClasses): FieldSlot {
     case 'meta nfproto': return { slot: L.K_NFPROTO, width: 1, directSize: 256 };
     case 'th sport': return { slot: L.K_SPORT, width: 1, directSize: 65536 };
     case 'th dport': return { slot: L.K_DPORT, width: 1, directSize: 65536 };
-    case 'meta iifname': return { slot: L.K_IIF, width: 1, directSize: classes.count };
-    case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: classes.count };
+    case 'meta iifname': return { slot: L.K_IIF, width: 1, directSize: ifClasses };
+    case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: ifClasses };
     case 'ct state': return { slot: L.K_CTSTATE, width: 1, directSize: 256 };
     case 'ct mark': return { slot: L.K_CTMARK, width: 1 };
     case 'meta mark': return { slot: L.K_MARK, width: 1 };
@@ -83,11 +87,17 @@ function constraintOf(m: Match, classes: IfClasses, withValue = true): Constrain
     ivs = matchIntervals(m);
   }
   if (m.op === '!=') ivs = complement(ivs, max);
+  return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req: requirements(m.field) };
+}
+
+/** What a match on `field` requires besides its value (nft's dependencies): REQ_* bits. */
+function requirements(field: Match['field']): number {
+  const info = FIELDS[field];
   let req = 0;
   if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
   if (info.l4proto === 6) req |= L.REQ_TCP;
-  if (m.field === 'ct mark') req |= L.REQ_CT;
-  return { fs, mask: m.mask ?? 0xffffffff, intervals: ivs, req };
+  if (field === 'ct mark') req |= L.REQ_CT;
+  return req;
 }
 
 /**
@@ -162,7 +172,7 @@ function addrWords(v: bigint, width: 1 | 4): number[] {
 }
 
 export function compileProgram(plan: Plan, env: Environment): Program {
-  const classes = IfClasses.fromRuleset(plan.ruleset);
+  const classes = new IfClasses(plan.ifPatterns);
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);
@@ -216,38 +226,30 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const rules = c.chain.rules;
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
-  // Leading constraints per rule, by dim key.
-  // Dims by key (slot, width, mask) as one number: (slot × 8 + width) × 2^32 + mask.
-  const specs = new Map<number, DimSpec>();
-  const perRule: Map<number, Interval[]>[] = [];
-  const lead: number[] = [];
-  let dims = new Map<number, Interval[]>();
-  const add = (slot: number, width: 1 | 4, mask: number, directSize: number | undefined, ivs: Interval[]) => {
-    const key = (slot * 8 + width) * 2 ** 32 + (mask >>> 0);
-    if (!specs.has(key)) specs.set(key, { slot, width, mask, max: width === 4 ? MAX128 : MAX32, directSize });
-    const prev = dims.get(key);
-    dims.set(key, prev ? intersect(prev, ivs) : ivs);
-  };
+  const cols = new Columns(nRules);
+  const lead = new Int32Array(nRules);
   for (let r = 0; r < nRules; r++) {
     const exprs = rules[r]!.exprs;
-    dims = new Map();
     let n = 0;
     for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
-      const con = constraintOf(exprs[n] as Match, classes);
-      add(con.fs.slot, con.fs.width, con.mask, con.fs.directSize, con.intervals);
-      const nf = con.req & (L.REQ_V4 | L.REQ_V6);
-      if (nf && !familyGuarantees(c.table, nf)) add(L.K_NFPROTO, 1, 0xffffffff, 256, nf === L.REQ_V4 ? IS_IPV4 : IS_IPV6);
-      if (con.req & L.REQ_TCP) add(L.K_L4PROTO, 1, 0xffffffff, 256, IS_TCP);
-      if (con.req & L.REQ_CT) add(L.K_HASCT, 1, 0xffffffff, 256, HAS_CT);
+      const m = exprs[n] as Match;
+      const info = FIELDS[m.field];
+      const fs = fieldSlot(m.field, classes);
+      const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
+      if (!cols.addSimple(d, r, m, info.kind, info.bits)) cols.addList(d, r, constraintOf(m, classes).intervals);
+      const req = requirements(m.field);
+      const nf = req & (L.REQ_V4 | L.REQ_V6);
+      if (nf && !familyGuarantees(c.table, nf)) cols.addRange(cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256), r, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
+      if (req & L.REQ_TCP) cols.addRange(cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256), r, 6, 6);
+      if (req & L.REQ_CT) cols.addRange(cols.dim(L.K_HASCT, 1, 0xffffffff, 256), r, 1, 1);
     }
-    perRule.push(dims);
-    lead.push(n);
+    lead[r] = n;
   }
-  const forest = forestFor([...specs.values()], [...specs.keys()], perRule);
+  const forest = forestFor(cols);
   if (forest) {
     const at = w.append(forest);
     const table = w.reserve(nRules);
-    rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+    for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
     const fields: [number, number][] = [
       [L.C_NRULES, nRules], [L.C_NDIMS, 0], [L.C_NBLOCKS, 1], [L.C_DIMS, 0], [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
       [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
@@ -255,12 +257,13 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     for (const [k, v] of fields) w.set(rec + k, v);
     return 'forest';
   }
-  if (specs.size > L.MAX_DIMS) {
-    throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.size} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
+  const specs = cols.specs;
+  if (specs.length > L.MAX_DIMS) {
+    throw NftlensError.of('NFT_UNSUPPORTED', `chain matches on ${specs.length} distinct (field, mask) pairs; the engine takes at most ${L.MAX_DIMS}`, c.chain.origin);
   }
   // Sparsest dimension first: the AND of step 3 (lookup.ts) stops at the first empty word.
-  const built: BuiltDim[] = [...specs]
-    .map(([key, spec]) => buildDim(spec, perRule.map((d) => d.get(key) ?? null)))
+  const built: BuiltDim[] = specs
+    .map((spec, d) => buildDim(spec, cols.column(d)))
     .map((d) => ({ d, density: density(d) }))
     .sort((a, b) => a.density - b.density)
     .map((x) => x.d);
@@ -288,7 +291,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_SUP, w.append(d.sup));
   });
   const table = w.reserve(nRules);
-  rules.forEach((rule, i) => w.set(table + i, compileOps(w, rule, lead[i]!, c, i, plan, classes)));
+  for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
 
   const fields: [number, number][] = [
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
@@ -309,24 +312,36 @@ export const FOREST_MIN_RULES = 64;
  * The chain's cut trees (cuts.ts) when every dim is a field of at most 32 bits and the trees stay
  * small, else null (bit vectors). Dims are checked in the leaves most specific first.
  */
-function forestFor(specs: DimSpec[], keys: number[], perRule: Map<number, Interval[]>[]): Uint32Array | null {
-  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && perRule.length < FOREST_MIN_RULES)) return null;
+function forestFor(cols: Columns): Uint32Array | null {
+  const { specs, nRules } = cols;
+  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && nRules < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
   const bits = specs.map((s) => (s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)))));
   // Specificity: how much of the key space rules leave out, on average (log scale).
-  const score = specs.map(() => 0);
-  const index = new Map(keys.map((k, i) => [k, i]));
-  for (const r of perRule) {
-    for (const [key, ivs] of r) {
-      const i = index.get(key)!;
-      let size = 0;
-      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
-      score[i]! += bits[i]! - Math.log2(Math.max(1, Math.min(size, 2 ** bits[i]!)));
+  const score = specs.map((_, d) => {
+    const state = cols.state[d]!;
+    const lo = cols.lo[d]!;
+    const hi = cols.hi[d]!;
+    const lists = cols.lists[d]!;
+    const full = 2 ** bits[d]!;
+    let sum = 0;
+    for (let r = 0; r < nRules; r++) {
+      let size: number;
+      if (state[r] === S_NONE) continue;
+      if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
+      else {
+        size = 0;
+        const ivs = lists.get(r)!;
+        for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
+      }
+      sum += bits[d]! - Math.log2(Math.max(1, Math.min(size, full)));
     }
-  }
-  const dims = specs.map((s, i) => ({ dim: { slot: s.slot, mask: s.mask, bits: bits[i]! }, key: keys[i]!, score: score[i]! }))
-    .sort((a, b) => b.score - a.score);
-  return buildForest(dims.map((d) => d.dim), perRule.map((r) => dims.map((d) => r.get(d.key) ?? null)));
+    return sum;
+  });
+  const order = specs.map((_, d) => d).sort((a, b) => score[b]! - score[a]!);
+  const pieces = cols.pieces(order);
+  if (!pieces) return null;
+  return forestOfPieces(order.map((d) => ({ slot: specs[d]!.slot, mask: specs[d]!.mask, bits: bits[d]! })), pieces);
 }
 
 /** Average share of set bits in a dimension's rows: how little it narrows the search. */
@@ -352,6 +367,14 @@ const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, contin
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
   const v = plainVerdict(rule);
   if (from === rule.exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) return L.RULE_VERDICT | V_KINDS[v.kind];
+  // Cut trees of big concatenations first: an op stream is contiguous.
+  const forests = new Map<number, number>();
+  for (let e = from; e < rule.exprs.length; e++) {
+    const x = rule.exprs[e]!;
+    if (x.kind !== 'concat') continue;
+    const f = concatForest(x, classes);
+    if (f) forests.set(e, w.append(f));
+  }
   const at = w.len;
   const id = c.firstRule + index;
   for (let e = from; e < rule.exprs.length; e++) {
@@ -365,7 +388,7 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         break;
       }
       case 'concat':
-        w.pushAll(concatOp(x, e, classes));
+        w.pushAll(concatOp(x, e, classes, forests.get(e) ?? 0));
         break;
       case 'counter':
         w.push(hdr(L.OP_COUNTER), plan.counterAt.get(`${id}:${e}`)!);
@@ -400,12 +423,12 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
 }
 
 /** OP_CONCAT's words (layout.ts): per element, per field the intervals its item covers. */
-function concatOp(x: ConcatMatch, e: number, classes: IfClasses): number[] {
+function concatOp(x: ConcatMatch, e: number, classes: IfClasses, forest: number): number[] {
   const parts = x.fields.map((field) => ({ field, con: constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false) }));
   const req = parts.reduce((r, p) => r | p.con.req, 0);
   const out = [L.OP_CONCAT | (e << 8), 0, x.op === '!=' ? 1 : 0, req, parts.length];
   for (const p of parts) out.push(p.con.fs.slot, p.con.fs.width, p.con.mask);
-  out.push(x.elements.length);
+  out.push(x.elements.length, forest);
   for (const el of x.elements) {
     parts.forEach((p, i) => {
       const ivs = constraintOf({ kind: 'match', field: p.field, op: '==', value: el[i]!, origin: x.origin }, classes).intervals;
@@ -416,6 +439,24 @@ function concatOp(x: ConcatMatch, e: number, classes: IfClasses): number[] {
   }
   out[1] = out.length;
   return out;
+}
+
+/** Below this many elements a concatenation is scanned (a few words a packet). */
+const CONCAT_FOREST_MIN = 64;
+
+/**
+ * Cut trees over a concatenation's elements (cuts.ts, the element index as the rule) when it is
+ * big and every field is of at most 32 bits; null otherwise (or when the trees would not suit it).
+ */
+function concatForest(x: ConcatMatch, classes: IfClasses): Uint32Array | null {
+  if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && x.elements.length < CONCAT_FOREST_MIN)) return null;
+  const parts = x.fields.map((field) => constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false));
+  if (parts.some((p) => p.fs.width !== 1) || parts.length > L.MAX_FOREST_DIMS) return null;
+  const dims: CutDim[] = parts.map((p) => ({
+    slot: p.fs.slot, mask: p.mask, bits: p.fs.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, p.fs.directSize))),
+  }));
+  const perElement = x.elements.map((el) => x.fields.map((field, i) => constraintOf({ kind: 'match', field, op: '==', value: el[i]!, origin: x.origin }, classes).intervals));
+  return buildForest(dims, perElement);
 }
 
 function natOperands(n: NatStmt): number[] {

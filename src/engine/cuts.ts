@@ -19,7 +19,7 @@ export interface CutDim {
  * interval per dim —, as arrays indexed by piece id (ids follow rule order). Node lists are
  * arrays of ids: no object per piece, and the hot loops read plain numbers.
  */
-interface Pieces {
+export interface Pieces {
   n: number;
   rule: Int32Array;
   /** Per dim, each piece's interval (keys are below 2^32). */
@@ -59,7 +59,7 @@ const MAX_DEPTH = 24;
 const MAX_GROWTH = 8;
 const MIN_WORDS = 1 << 18;
 /** A rule whose fields take more interval combinations than this keeps the chain on bit vectors. */
-const MAX_PIECES_PER_RULE = 16;
+export const MAX_PIECES_PER_RULE = 16;
 
 /** Word layout of a forest, offsets relative to its start (mirrored in layout.ts: F_*). */
 export const LEAF = 0x80000000;
@@ -82,11 +82,7 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
     combos[r] = c;
     n += c;
   }
-  const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
-  for (let d = 0; d < nd; d++) {
-    pieces.lo.push(new Uint32Array(n));
-    pieces.hi.push(new Uint32Array(n));
-  }
+  const pieces = makePieces(n, nd);
   let p = 0;
   for (let r = 0; r < perRule.length; r++) {
     const fields = perRule[r]!;
@@ -108,7 +104,22 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
       }
     }
   }
-  for (const build of n <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
+  return forestOfPieces(dims, pieces);
+}
+
+/** Room for n pieces over nd dims. */
+export function makePieces(n: number, nd: number): Pieces {
+  const pieces: Pieces = { n, rule: new Int32Array(n), lo: [], hi: [] };
+  for (let d = 0; d < nd; d++) {
+    pieces.lo.push(new Uint32Array(n));
+    pieces.hi.push(new Uint32Array(n));
+  }
+  return pieces;
+}
+
+/** buildForest of pieces already made (pieces.lo[k], hi[k]: dim k of `dims`; ids in rule order). */
+export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | null {
+  for (const build of pieces.n <= SMALL ? [ROOMY, LEAN] : [LEAN]) {
     try {
       return new ForestBuilder(dims, pieces, build).build();
     } catch (e) {
@@ -119,7 +130,42 @@ export function buildForest(dims: CutDim[], perRule: (Interval[] | null)[][]): U
 }
 
 const TOO_BIG = new Error('cut trees too big');
-const NONE: number[] = [];
+
+/**
+ * Node lists (piece ids) live in a stack of Int32Array chunks: a node takes its children's lists
+ * in one piece and gives them back when its subtree is built. A chunk never moves, so the views
+ * its ancestors hold stay valid when a new chunk is added.
+ */
+class ListStack {
+  private readonly chunks: Int32Array[];
+  private cur = 0;
+  private top = 0;
+  constructor(size: number) {
+    this.chunks = [new Int32Array(size)];
+  }
+  /** Where the stack is now (for release). */
+  mark(): number {
+    return this.cur * 2 ** 32 + this.top;
+  }
+  release(mark: number): void {
+    this.cur = Math.floor(mark / 2 ** 32);
+    this.top = mark % 2 ** 32;
+  }
+  /** n words: the chunk and the offset of the first. */
+  take(n: number): Int32Array {
+    let c = this.chunks[this.cur]!;
+    if (this.top + n > c.length) {
+      this.cur++;
+      this.top = 0;
+      c = this.chunks[this.cur]!;
+      // A chunk past the current one holds no live list: replaced when too small.
+      if (!c || c.length < n) this.chunks[this.cur] = c = new Int32Array(Math.max(n, 2 * this.chunks[this.cur - 1]!.length));
+    }
+    const at = this.top;
+    this.top += n;
+    return c.subarray(at, at + n);
+  }
+}
 
 /** A node's cut: dim d into 2^b slices and, when b2 > 0, dim d2 into 2^b2 at the same time. */
 interface Cut {
@@ -170,6 +216,7 @@ class ForestBuilder {
   private readonly nd: number;
   private readonly entryWords: number;
   private readonly scratch: Scratch;
+  private readonly lists: ListStack;
   /** Some node cuts two dims. */
   private twoDim = false;
 
@@ -177,18 +224,24 @@ class ForestBuilder {
     this.nd = dims.length;
     this.entryWords = 1 + 2 * this.nd;
     this.out = new Out(Math.max(MIN_WORDS, MAX_GROWTH * pieces.n * this.entryWords), 4 * (pieces.n + 16) * this.entryWords);
+    this.lists = new ListStack(4 * pieces.n + 1024);
     this.scratch = {
       off: dims.map(() => [new Uint32Array(pieces.n), new Uint32Array(pieces.n)]),
       // A node cuts into at most spfac × its pieces ≤ spfac × n slices (bestCut's budget).
       grid: new Int32Array(Math.min(2 ** MAX_CUT_BITS, p.spfac * pieces.n) + 1),
       // Two ends of at most 2 × SAMPLE − 1 pieces (step 1 below 2 × SAMPLE pieces, n / step after).
       ends: new Float64Array(4 * SAMPLE),
+      keys: new Float64Array(1 << 11),
+      stamp: new Int32Array(1 << 11),
+      gen: 0,
+      order: new Int32Array(dims.length),
+      distinct: new Float64Array(dims.length),
     };
   }
 
   build(): Uint32Array {
-    const all: number[] = [];
-    for (let i = 0; i < this.pieces.n; i++) all.push(i);
+    const all = new Int32Array(this.pieces.n);
+    for (let i = 0; i < all.length; i++) all[i] = i;
     const subsets = this.split(all);
     // Header (layout.ts F_*): nd, nTrees, nPieces, flat list, flags; per dim slot, mask, max; per
     // tree first rule, root.
@@ -197,7 +250,7 @@ class ForestBuilder {
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    const flat = this.entries(all); // before naming out.buf: taking words may move it
+    const flat = this.entries(all, 0, all.length); // before naming out.buf: taking words may move it
     out.buf[3] = flat;
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
@@ -215,26 +268,39 @@ class ForestBuilder {
    * slice of a cut on it; then rules narrow in the field most rules are narrow in form a tree;
    * repeat; the rest last.
    */
-  private split(pieces: number[]): number[][] {
+  private split(pieces: Int32Array): Int32Array[] {
     const { lo, hi, rule } = this.pieces;
-    const below = this.dims.map((d) => 2 ** (d.bits - Math.ceil(d.bits / 2)));
-    const narrow = (p: number, d: number) => hi[d]![p]! - lo[d]![p]! < below[d]!;
-    const trees: number[][] = [];
+    // Per piece, a bit per dim in which it is narrow: less than about half the dim's bits wide.
+    const narrow = new Uint32Array(this.pieces.n);
+    for (let d = 0; d < this.nd; d++) {
+      const below = 2 ** (this.dims[d]!.bits - Math.ceil(this.dims[d]!.bits / 2));
+      const l = lo[d]!;
+      const h = hi[d]!;
+      for (let k = 0; k < pieces.length; k++) {
+        const p = pieces[k]!;
+        if (h[p]! - l[p]! < below) narrow[p]! |= 1 << d;
+      }
+    }
+    const count = (list: Int32Array, mask: number) => {
+      let n = 0;
+      for (let k = 0; k < list.length; k++) if ((narrow[list[k]!]! & mask) === mask) n++;
+      return n;
+    };
+    const trees: Int32Array[] = [];
     let rest = pieces;
-    let pair: [number, number] | null = null;
+    let pair = 0;
     let pairN = 0;
     for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
-        let n = 0;
-        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d) && narrow(rest[k]!, e)) n++;
-        if (n > pairN) [pair, pairN] = [[d, e], n];
+        const n = count(rest, (1 << d) | (1 << e));
+        if (n > pairN) [pair, pairN] = [(1 << d) | (1 << e), n];
       }
     }
     if (this.p.pairs && pair && pairN >= Math.max(BINTH, 0.9 * rest.length) && pairN < rest.length) {
-      const [d, e] = pair;
-      trees.push(rest.filter((p) => narrow(p, d) && narrow(p, e)));
-      rest = rest.filter((p) => !(narrow(p, d) && narrow(p, e)));
+      const [inside, outside] = part(rest, narrow, pair, pairN);
+      trees.push(inside);
+      rest = outside;
     }
     while (rest.length > BINTH && trees.length < MAX_TREES - 1) {
       let best = -1;
@@ -243,25 +309,26 @@ class ForestBuilder {
         // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
         // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
         if (this.dims[d]!.bits < 16) continue;
-        let n = 0;
-        for (let k = 0; k < rest.length; k++) if (narrow(rest[k]!, d)) n++;
+        const n = count(rest, 1 << d);
         if (n > bestN) [best, bestN] = [d, n];
       }
       if (best < 0 || bestN < Math.max(BINTH, rest.length / 20)) break;
-      trees.push(rest.filter((p) => narrow(p, best)));
-      rest = rest.filter((p) => !narrow(p, best));
+      const [inside, outside] = part(rest, narrow, 1 << best, bestN);
+      trees.push(inside);
+      rest = outside;
     }
     if (rest.length) trees.push(rest);
     // Trees in order of their first rule: the search skips a tree whose first rule is no better.
     return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  private entries(list: number[]): number {
+  /** The entries of list[from … from + n − 1] (piece ids) written out; their offset. */
+  private entries(list: Int32Array, from: number, n: number): number {
     const out = this.out;
     const { rule, lo, hi } = this.pieces;
-    const at = out.take(list.length * this.entryWords);
+    const at = out.take(n * this.entryWords);
     let k = at;
-    for (let i = 0; i < list.length; i++) {
+    for (let i = from; i < from + n; i++) {
       const p = list[i]!;
       out.buf[k++] = rule[p]!;
       for (let d = 0; d < this.nd; d++) {
@@ -272,16 +339,16 @@ class ForestBuilder {
     return at;
   }
 
-  private leaf(list: number[]): Ref {
+  private leaf(list: Int32Array): Ref {
     const hdr = (LEAF | list.length) >>> 0;
-    return { hdr, at: list.length ? this.entries(list) : 0 };
+    return { hdr, at: list.length ? this.entries(list, 0, list.length) : 0 };
   }
 
   /**
    * A node for the pieces of `list`: all pieces that overlap the box (per dim [lo, lo + 2^bits − 1],
    * lo a multiple of 2^bits) — hence every piece that matches a key reaching this node.
    */
-  private node(list: number[], boxLo: number[], boxBits: number[], depth: number): Ref {
+  private node(list: Int32Array, boxLo: number[], boxBits: number[], depth: number): Ref {
     if (list.length <= this.p.binth || depth >= MAX_DEPTH) return this.leaf(list);
     const { lo, bits } = this.zoom(list, boxLo, boxBits);
     const box = new NodeBox(this.pieces, list, lo, bits, this.scratch);
@@ -294,42 +361,42 @@ class ForestBuilder {
     const shift2 = b2 ? bits[d2]! - b2 : 0;
     const out = this.out;
     const kids = out.take(2 * nc);
-    // Children's piece lists, in rule order (most children of a wide cut are empty). Offsets are
-    // below 2^32, so a slice index is a shift.
-    const lists: (number[] | undefined)[] = new Array(nc);
+    // Children's piece lists, in rule order (most children of a wide cut are empty), one after
+    // the other in one stretch of the list stack: counted, then filled. Offsets are below 2^32,
+    // so a slice index is a shift.
     const o1 = box.offsets(d);
     const o2 = b2 ? box.offsets(d2) : NO_OFFSETS;
     const lo1 = o1[0];
     const hi1 = o1[1];
     const lo2 = o2[0];
     const hi2 = o2[1];
-    for (let k = 0; k < list.length; k++) {
-      const p = list[k]!;
-      const i1 = hi1[k]! >>> shift;
-      const j0 = b2 ? lo2[k]! >>> shift2 : 0;
-      const j1 = b2 ? hi2[k]! >>> shift2 : 0;
-      for (let i = lo1[k]! >>> shift; i <= i1; i++) {
-        for (let j = j0; j <= j1; j++) {
-          const c = (i << b2) + j;
-          const l = lists[c];
-          if (l) l.push(p);
-          else lists[c] = [p];
-        }
-      }
-    }
+    const start = new Int32Array(nc + 1);
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, null);
+    for (let c = 0; c < nc; c++) start[c + 1]! += start[c]!;
+    const all = this.lists.take(start[nc]!);
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start.slice(0, nc), all);
+    const mark = this.lists.mark();
+    let prevFrom = 0;
+    let prevTo = 0;
     for (let c = 0; c < nc; c++) {
-      const child = lists[c] ?? NONE;
-      if (c > 0 && same(lists[c - 1] ?? NONE, child)) {
+      const from = start[c]!;
+      const to = start[c + 1]!;
+      if (c > 0 && same(all, prevFrom, prevTo, from, to)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
         continue;
       }
-      if (child.length <= this.p.binth || depth + 1 >= MAX_DEPTH) {
-        const ref = this.leaf(child);
-        out.buf[kids + 2 * c] = ref.at;
-        out.buf[kids + 2 * c + 1] = ref.hdr;
+      prevFrom = from;
+      prevTo = to;
+      if (to - from <= this.p.binth || depth + 1 >= MAX_DEPTH) {
+        // A leaf (most children): its entries straight from the stretch, no view of it. Taking
+        // words may move out.buf: the offset first, then the write.
+        const at = to > from ? this.entries(all, from, to - from) : 0;
+        out.buf[kids + 2 * c] = at;
+        out.buf[kids + 2 * c + 1] = (LEAF | (to - from)) >>> 0;
         continue;
       }
+      const child = all.subarray(from, to);
       const clo = lo.slice();
       const cbits = bits.slice();
       clo[d] = lo[d]! + (c >>> b2) * 2 ** shift;
@@ -339,6 +406,7 @@ class ForestBuilder {
         cbits[d2] = shift2;
       }
       const ref = this.node(child, clo, cbits, depth + 1);
+      this.lists.release(mark);
       out.buf[kids + 2 * c] = ref.at;
       out.buf[kids + 2 * c + 1] = ref.hdr;
     }
@@ -350,7 +418,7 @@ class ForestBuilder {
    * outside it matches none of the pieces, so the node may cut it without checking the bits above
    * (a wrong child then, but its leaf finds no match either — as would the right one).
    */
-  private zoom(list: number[], lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
+  private zoom(list: Int32Array, lo: number[], bits: number[]): { lo: number[]; bits: number[] } {
     const zlo = lo.slice();
     const zbits = bits.slice();
     for (let d = 0; d < this.nd; d++) {
@@ -393,7 +461,10 @@ class ForestBuilder {
     const budget = this.p.spfac * n;
     const step = Math.max(1, Math.floor(n / SAMPLE));
     const ends = this.scratch.ends;
-    const order: [number, number][] = [];
+    // Dims by distinct ends, most first (insertion: stable, as a sort would be; at most nd).
+    const order = this.scratch.order;
+    const distincts = this.scratch.distinct;
+    let m = 0;
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
       const o = box.offsets(d);
@@ -404,14 +475,20 @@ class ForestBuilder {
         ends[k++] = offLo[i]!;
         ends[k++] = -offHi[i]! - 1;
       }
-      const distinct = countDistinct(ends.subarray(0, k));
-      if (distinct > 2) order.push([d, distinct]);
+      const distinct = countDistinct(ends, k, this.scratch);
+      if (distinct <= 2) continue;
+      let j = m++;
+      for (; j > 0 && distincts[j - 1]! < distinct; j--) {
+        order[j] = order[j - 1]!;
+        distincts[j] = distincts[j - 1]!;
+      }
+      order[j] = d;
+      distincts[j] = distinct;
     }
-    order.sort((a, b) => b[1] - a[1]);
     const maxBits = Math.min(MAX_CUT_BITS, Math.floor(Math.log2(budget)));
     let best: (Cut & { max: number }) | null = null;
-    for (let r = 0; r < order.length; r++) {
-      const d = order[r]![0];
+    for (let r = 0; r < m; r++) {
+      const d = order[r]!;
       // Largest b in [1, maxB] whose cost fits (b = 1 always does).
       let okB = 1;
       let lowB = 2;
@@ -426,8 +503,9 @@ class ForestBuilder {
       const max = box.cost(d, okB, -1, 0, true);
       if (max < n && (!best || max < best.max)) best = { d, b: okB, d2: 0, b2: 0, max };
     }
-    if (this.p.twoDim && order.length >= 2) {
-      const [d, d2] = [order[0]![0], order[1]![0]];
+    if (this.p.twoDim && m >= 2) {
+      const d = order[0]!;
+      const d2 = order[1]!;
       for (let b = 1; b < Math.min(bits[d]!, maxBits); b++) {
         // Largest b2 whose cost fits, as above (none: no finer cut of d fits either).
         let ok = 0;
@@ -463,6 +541,13 @@ interface Scratch {
   off: [Uint32Array, Uint32Array][];
   grid: Int32Array;
   ends: Float64Array;
+  /** countDistinct's table (2^11 slots, twice the ends at most) and the generation that marks a slot used. */
+  keys: Float64Array;
+  stamp: Int32Array;
+  gen: number;
+  /** bestCut's ranking of the dims: dim, and its distinct ends. */
+  order: Int32Array;
+  distinct: Float64Array;
 }
 
 /**
@@ -470,11 +555,12 @@ interface Scratch {
  * below 2^bits ≤ 2^32, so a slice of 2^s keys holds offset x at x >>> s.
  */
 class NodeBox {
-  private readonly done: boolean[] = [];
+  /** Bit d: offsets(d) computed. */
+  private done = 0;
 
   constructor(
     private readonly pieces: Pieces,
-    readonly list: number[],
+    readonly list: Int32Array,
     readonly lo: number[],
     readonly bits: number[],
     private readonly scratch: Scratch,
@@ -483,7 +569,7 @@ class NodeBox {
   /** Per piece of the list, where its part of the box starts and ends in dim d, relative to the box's start. */
   offsets(d: number): [Uint32Array, Uint32Array] {
     const o = this.scratch.off[d]!;
-    if (this.done[d]) return o;
+    if ((this.done >>> d) & 1) return o;
     const list = this.list;
     const plo = this.pieces.lo[d]!;
     const phi = this.pieces.hi[d]!;
@@ -498,7 +584,7 @@ class NodeBox {
       olo[k] = l > lo ? l - lo : 0;
       ohi[k] = (h < hi ? h : hi) - lo;
     }
-    this.done[d] = true;
+    this.done |= 1 << d;
     return o;
   }
 
@@ -551,15 +637,69 @@ class NodeBox {
   }
 }
 
-function countDistinct(xs: Float64Array): number {
-  xs.sort();
+/**
+ * Distinct values among xs[0 … n − 1] (n ≤ 4 × SAMPLE; integers), by the scratch open-addressing
+ * table: a slot is empty unless stamped with this call's generation, so nothing is cleared.
+ */
+function countDistinct(xs: Float64Array, n: number, scratch: Scratch): number {
+  const keys = scratch.keys;
+  const stamp = scratch.stamp;
+  const gen = ++scratch.gen;
+  const mask = keys.length - 1;
   let k = 0;
-  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[i - 1]) k++;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]!;
+    let h = Math.imul(x | 0, 0x9e3779b1) >>> 21;
+    for (;;) {
+      h &= mask;
+      if (stamp[h] !== gen) {
+        stamp[h] = gen;
+        keys[h] = x;
+        k++;
+        break;
+      }
+      if (keys[h] === x) break;
+      h++;
+    }
+  }
   return k;
 }
 
-function same(a: number[], b: number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/**
+ * The pieces of `list` into the children of a cut (slices of 2^shift by 2^shift2 keys, b2 bits of
+ * the second dim): with no `out`, counted (pos[c + 1] per child c); else written, child c's next
+ * at out[pos[c]++].
+ */
+function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, out: Int32Array | null): void {
+  for (let k = 0; k < list.length; k++) {
+    const i1 = hi1[k]! >>> shift;
+    const j0 = b2 ? lo2[k]! >>> shift2 : 0;
+    const j1 = b2 ? hi2[k]! >>> shift2 : 0;
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) {
+      for (let j = j0; j <= j1; j++) {
+        if (out) out[pos[(i << b2) + j]!++] = list[k]!;
+        else pos[(i << b2) + j + 1]!++;
+      }
+    }
+  }
+}
+
+/** The ids of `list` narrow in every dim of `mask` (n of them), and the others, each in list order. */
+function part(list: Int32Array, narrow: Uint32Array, mask: number, n: number): [Int32Array, Int32Array] {
+  const inside = new Int32Array(n);
+  const outside = new Int32Array(list.length - n);
+  let i = 0;
+  let o = 0;
+  for (let k = 0; k < list.length; k++) {
+    if ((narrow[list[k]!]! & mask) === mask) inside[i++] = list[k]!;
+    else outside[o++] = list[k]!;
+  }
+  return [inside, outside];
+}
+
+/** Whether list[a0 … a1 − 1] and list[b0 … b1 − 1] hold the same ids. */
+function same(list: Int32Array, a0: number, a1: number, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i = 0; i < a1 - a0; i++) if (list[a0 + i] !== list[b0 + i]) return false;
   return true;
 }

@@ -2,7 +2,7 @@
 // constrain. See the Theory of Operation in assembly/engine/lookup.ts for the search.
 //
 //   global   the dimension cut at every interval end of every rule: `n` elementary intervals,
-//            found for a key by `index` (direct or top-16 table) and/or binary search of `bounds`
+//            found for a key by `index` (direct, or slots of 2^s keys over the bounds) and/or binary search of `bounds`
 //   blocks   the chain's rules in blocks of 1024 (32 words, one summary word). Per block: the
 //            block's own elementary intervals (cut only at its rules' interval ends) with a
 //            32-word bitset row and a summary word each, and `map`: global interval → block row.
@@ -14,7 +14,7 @@
 // and where it ends, then XOR each row with the previous one.
 
 import type { Interval } from '../model/values.js';
-import { IDX_DIRECT, IDX_SEARCH, IDX_TOP16 } from './layout.js';
+import { IDX_DIRECT, IDX_SEARCH, IDX_SHIFT } from './layout.js';
 
 export const BLOCK_RULES = 1024;
 export const BLOCK_WORDS = 32;
@@ -97,11 +97,8 @@ export function buildDim(spec: DimSpec, perRule: (Interval[] | null)[]): BuiltDi
     built.index = fill(new Uint32Array(spec.directSize), nums, (k) => k);
     built.ikind = IDX_DIRECT;
   } else if (spec.width === 1 && n > 64) {
-    // index[t]: the interval holding key t << 16; a key with top bits t lies in index[t] … index[t+1].
-    const index = fill(new Uint32Array(65537), nums, (t) => t * 65536);
-    index[65536] = n - 1;
-    built.index = index;
-    built.ikind = IDX_TOP16;
+    built.index = shiftIndex(nums);
+    built.ikind = IDX_SHIFT;
   }
   return built;
 }
@@ -142,6 +139,27 @@ function buildBlock(spec: DimSpec, perRule: (Interval[] | null)[], global: Key[]
     map[i] = j;
   }
   return { map, rows, summ };
+}
+
+/**
+ * IDX_SHIFT's words over sorted bounds (bounds[0] = 0): slots of 2^shift keys from bounds[1] to
+ * the last bound, at most two a boundary, so that a lookup's binary search takes a step or two.
+ */
+function shiftIndex(bounds: number[]): Uint32Array {
+  const n = bounds.length;
+  const base = bounds[1]!;
+  const span = bounds[n - 1]! - base;
+  let shift = 0;
+  while (Math.floor(span / 2 ** shift) + 1 > 2 * n) shift++;
+  const size = Math.floor(span / 2 ** shift) + 1;
+  const index = new Uint32Array(3 + size + 1);
+  index[0] = base;
+  index[1] = shift;
+  index[2] = size;
+  // Entry t: the interval holding key base + t · 2^shift; entry size: the last interval.
+  fill(index.subarray(3, 3 + size), bounds, (t) => base + t * 2 ** shift);
+  index[3 + size] = n - 1;
+  return index;
 }
 
 function fill(index: Uint32Array, bounds: number[], keyOf: (i: number) => number): Uint32Array {

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 14;
+export const LAYOUT_VERSION = 15;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -136,7 +136,12 @@ export const MAX_DIMS = 64;
 /** How a dim finds the elementary interval of a key. */
 export const IDX_SEARCH = 0; // binary search over all boundaries (128-bit keys)
 export const IDX_DIRECT = 1; // index[key] is the interval (keys of 8 or 16 bits, interface classes)
-export const IDX_TOP16 = 2; // 65537 entries: the answer lies in [index[key >>> 16], index[(key >>> 16) + 1]]
+/**
+ * 32-bit keys: [base, shift, size, then size + 1 entries]; a key k ≥ base with t = (k − base) >>> shift
+ * below size lies in [index[t], index[t + 1]] (binary search); below base: interval 0; beyond: the last.
+ * The shift gives at most two slots per boundary over the boundaries' span.
+ */
+export const IDX_SHIFT = 2;
 
 // ─── cut trees (src/engine/cuts.ts): word offsets below are relative to the forest's start ────
 export const F_NDIMS = 0;
@@ -176,8 +181,10 @@ export const OP_VERDICT = 7; // [V_*, target chain]
 export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
 /**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
- * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne,
+ * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne, forest,
  *  ne × nf × (n, n × (lo[width], hi[width]))] — per element, per field its sorted intervals.
+ * forest: 0, or the offset of cut trees over the elements (F_* below, the element index as the
+ * rule): a big set of fields of at most 32 bits is searched by them instead of scanned.
  */
 export const OP_CONCAT = 40;
 

@@ -18,7 +18,7 @@ import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
-import { FIELDS, checkMatchValue, parseAddress, valueIntervals, type Interval } from '../model/values.js';
+import { FIELDS, checkMatchValue, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -67,6 +67,8 @@ export interface Plan {
   /** Slots per family and hook, in the order they run. */
   pipelines: Record<4 | 6, Record<PathHook, Slot[]>>;
   diagnostics: Diagnostic[];
+  /** The interface names and wildcards rules match on, in rule order (engine/ifnames.ts makes the classes). */
+  ifPatterns: string[];
 }
 
 const CONNTRACK_PRIORITY = -200;
@@ -84,6 +86,8 @@ export function planRuleset(written: Ruleset): Plan {
   const counters: CounterInfo[] = [];
   const counterAt = new Map<string, number>();
   const diagnostics: Diagnostic[] = [];
+  const ifPatterns: string[] = [];
+  let hasNat = false;
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -102,19 +106,29 @@ export function planRuleset(written: Ruleset): Plan {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
-            matchIntervals(e); // throws for a value that does not fit its field
+            checkMatch(e); // throws for a value that does not fit its field
+            if (e.field === 'meta iifname' || e.field === 'meta oifname') for (const item of valueItems(e.value)) if (typeof item === 'string') ifPatterns.push(item);
           } else if (e.kind === 'concat') {
             checkConcat(e);
-          }
+            concatPatterns(e, ifPatterns);
+          } else if (e.kind === 'nat') hasNat = true;
         }
       }
     }
   }
   resolveTargets(chains);
   checkGraph(chains);
-  checkNat(chains);
+  if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns };
+}
+
+/** The interface names a concatenation's elements hold, in its interface fields. */
+function concatPatterns(e: ConcatMatch, out: string[]): void {
+  e.fields.forEach((f, i) => {
+    if (f !== 'meta iifname' && f !== 'meta oifname') return;
+    for (const el of e.elements) if (typeof el[i] === 'string') out.push(el[i] as string);
+  });
 }
 
 function resolveTargets(chains: ChainInfo[]): void {
@@ -229,6 +243,46 @@ function checkConcat(x: ConcatMatch): void {
       if (problem) throw NftlensError.of('MODEL_INVALID', problem, x.origin);
     });
   }
+}
+
+/**
+ * Throws for a match whose value does not fit its field, as matchIntervals does; the values rules
+ * hold most — one number of an integer field, one IPv4 address or prefix, no mask — are checked
+ * here without computing (or keeping) their intervals: a 100k-rule chain holds ~100k distinct ones.
+ */
+function checkMatch(m: Match): void {
+  const v = m.value;
+  if (m.mask === undefined) {
+    const info = FIELDS[m.field];
+    if (info.kind === 'uint' && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** info.bits) return;
+    if (info.kind === 'ipv4') {
+      if (typeof v === 'string' && isIpv4(v)) return;
+      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && isIpv4(v.prefix) && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
+    }
+  }
+  matchIntervals(m);
+}
+
+/** A dotted quad (no leading zeros, parts below 256). */
+function isIpv4(text: string): boolean {
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return false;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return false;
+      part = part * 10 + (c - 48);
+      if (part > 255) return false;
+      digits++;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 export function matchIntervals(m: Match): Interval[] {
