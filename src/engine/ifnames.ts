@@ -8,9 +8,6 @@
 //                and that are not one of the exact names
 // A pattern then matches a set of class ids, which the compiler turns into intervals.
 
-import type { Ruleset } from '../model/ruleset.js';
-import { valueItems } from '../model/values.js';
-
 export interface IfPattern {
   wildcard: boolean;
   /** The exact name, or the wildcard's prefix. */
@@ -42,32 +39,6 @@ export class IfClasses {
     this.prefixes = [...wild].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
     for (const w of this.prefixes) this.wild.set(w, id++);
     this.count = id;
-  }
-
-  static fromRuleset(rs: Ruleset, extraNames: Iterable<string> = []): IfClasses {
-    const patterns: string[] = [];
-    // Indexed loops: this visits every expression, mostly before V8 has optimized it.
-    for (let t = 0; t < rs.tables.length; t++) {
-      const chains = rs.tables[t]!.chains;
-      for (let c = 0; c < chains.length; c++) {
-        const rules = chains[c]!.rules;
-        for (let r = 0; r < rules.length; r++) {
-          const exprs = rules[r]!.exprs;
-          for (let x = 0; x < exprs.length; x++) {
-            const e = exprs[x]!;
-            if (e.kind === 'match' && (e.field === 'meta iifname' || e.field === 'meta oifname')) {
-              for (const item of valueItems(e.value)) if (typeof item === 'string') patterns.push(item);
-            } else if (e.kind === 'concat') {
-              e.fields.forEach((f, i) => {
-                if (f !== 'meta iifname' && f !== 'meta oifname') return;
-                for (const el of e.elements) if (typeof el[i] === 'string') patterns.push(el[i] as string);
-              });
-            }
-          }
-        }
-      }
-    }
-    return new IfClasses(patterns, extraNames);
   }
 
   classOf(name: string): number {
