@@ -3,7 +3,8 @@
 // interval set on `ip saddr` as the rule's leading match (the chain's search), the same set after a
 // statement (the op stream's binary search), and a 10k-element concatenation `ip saddr . th dport`
 // (expanded into one rule per element: the chain's search), and the same after a mark statement
-// (one lookup: cut trees over its elements). Run: npx tsx bench/sets.bench.ts
+// (one lookup: cut trees over its elements); a 10k-element verdict map `ip daddr . meta l4proto .
+// th dport vmap { … }` of kube-proxy's shape (expanded too). Run: npx tsx bench/sets.bench.ts
 import { loadavg } from 'node:os';
 import { compileRuleset, makePacket } from '../src/engine/index.js';
 import type { Expr, Item, Ruleset } from '../src/model/ruleset.js';
@@ -63,4 +64,9 @@ measure('10k-element concatenation ip saddr . th dport', rulesetWith([{ kind: 'm
 // After a statement that changes the packet the concatenation stays one lookup (model/expand-maps.ts
 // expands it into rules otherwise): the op stream's cut trees over its elements.
 measure('10k-element concatenation after a mark statement', rulesetWith([{ kind: 'match', field: 'meta l4proto', op: '==', value: 6, origin: o }, { kind: 'set-mark', key: 'meta mark', value: 1, origin: o }, { kind: 'concat', fields: ['ip saddr', 'th dport'], op: '==', elements, origin: o }]), catEnd);
+// kube-proxy's service map: exact address . protocol . port keys, each to its own verdict.
+const vmapElements = cat.map(([lo], i) => ({ key: [ip(lo), 6, 1 + (i % 999)] as Item[], value: { kind: i % 3 === 0 ? 'drop' : 'accept', origin: o } as const, origin: o }));
+const vmapRules: Ruleset = rulesetWith([]);
+vmapRules.tables[0]!.chains[0]!.rules[0] = { exprs: [], verdict: { kind: 'vmap', lookup: { key: ['ip saddr', 'meta l4proto', 'th dport'], elements: vmapElements }, origin: o }, origin: o };
+measure('10k-element verdict map ip saddr . meta l4proto . th dport', vmapRules, catEnd);
 console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
