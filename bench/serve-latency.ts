@@ -25,20 +25,25 @@ async function which(cmd: string): Promise<string | undefined> {
 
 /** Whether processes can be pinned to cores (taskset, two cores or more): then the server takes core 0, the generator core 1. */
 export const PINNED = availableParallelism() >= 2 && (await which('taskset')) !== undefined;
-const H2LOAD = await which('h2load');
+// BENCH_GENERATOR=node: the node generator even where h2load is.
+const H2LOAD = process.env.BENCH_GENERATOR === 'node' ? undefined : await which('h2load');
 
 /** The command line of a process on core `core` (when pinning), else as is. */
 export function onCore(core: number, cmd: string, args: string[]): [string, string[]] {
   return PINNED ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
 }
 
-/** h2load's connections: each paced by its own timer, the timers firing together. */
+/**
+ * h2load processes of one keep-alive connection each. One h2load paces all its connections with
+ * timers that fire together (5 connections at 1,000/s each: bursts of 5 every 1 ms, the last of a
+ * burst queued behind the other four); separate processes start their timers at unrelated times.
+ */
 const CONNECTIONS = 5;
 
 /** Which generator runs, for the output; how to get h2load when it is missing. */
 export const GENERATOR = H2LOAD
-  ? `h2load (nghttp2-client, C), ${CONNECTIONS} keep-alive connections each paced by its own timer (so at 5,000/s, bursts of ${CONNECTIONS} every ${(CONNECTIONS * 1000) / 5000} ms)`
-  : 'the node generator (serve-load.ts, undici, 32 keep-alive connections) — h2load not found: `apt-get install -y nghttp2-client` for the C one';
+  ? `h2load (nghttp2-client, C): ${CONNECTIONS} processes of one keep-alive connection each, each at 1/${CONNECTIONS} of the rate`
+  : `the node generator (serve-load.ts, undici, 32 keep-alive connections) — ${process.env.BENCH_GENERATOR === 'node' ? 'BENCH_GENERATOR=node' : 'h2load not found: `apt-get install -y nghttp2-client` for the C one'}`;
 
 export interface Latencies {
   /** Sorted, µs. */
@@ -60,30 +65,33 @@ export async function generate(url: string, path: string, body: string | undefin
 }
 
 async function h2load(url: string, path: string, body: string | undefined, load: { rate: number; seconds: number } | { sequential: number }): Promise<Latencies> {
-  const log = join(dir, 'requests.log');
-  rmSync(log, { force: true }); // h2load appends
-  const args = ['--h1', '--log-file', log];
-  if ('sequential' in load) args.push('-c', '1', '-n', String(load.sequential));
-  else args.push('-c', String(CONNECTIONS), '--rps', String(load.rate / CONNECTIONS), '-D', String(load.seconds));
+  const args = ['--h1'];
   if (body) {
     const file = join(dir, 'body.json');
     writeFileSync(file, body);
     args.push('-d', file, '-H', 'content-type: application/json');
   }
-  const [cmd, argv] = onCore(1, H2LOAD!, [...args, url + path]);
-  await run(cmd, argv, { maxBuffer: 1 << 20 });
+  const k = 'sequential' in load ? 1 : CONNECTIONS;
+  const logs = Array.from({ length: k }, (_, i) => join(dir, `requests-${i}.log`));
+  await Promise.all(logs.map((log) => {
+    rmSync(log, { force: true }); // h2load appends
+    const pace = 'sequential' in load ? ['-c', '1', '-n', String(load.sequential)] : ['-c', '1', '--rps', String(load.rate / k), '-D', String(load.seconds)];
+    return run(...onCore(1, H2LOAD!, [...args, ...pace, '--log-file', log, url + path]), { maxBuffer: 1 << 20 });
+  }));
   // Each line: start (µs since the epoch), status (-1: failed), µs to the end of the response.
   const lat: number[] = [];
   let errors = 0;
   let first = Infinity;
   let last = -Infinity;
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    const [start, status, us] = line.split('\t');
-    if (us === undefined) continue;
-    if (status !== '200') errors++;
-    lat.push(Number(us));
-    first = Math.min(first, Number(start));
-    last = Math.max(last, Number(start));
+  for (const log of logs) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      const [start, status, us] = line.split('\t');
+      if (us === undefined) continue;
+      if (status !== '200') errors++;
+      lat.push(Number(us));
+      first = Math.min(first, Number(start));
+      last = Math.max(last, Number(start));
+    }
   }
   return { lat, errors, rate: lat.length / Math.max(1e-6, (last - first) / 1e6) };
 }

@@ -19,7 +19,8 @@
 //   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
 //      they go, bounded by a time limit), sampled on the way for its slope.
 // Parts 2 and 3 use a server of their own, not pinned, loaded from this process (undici).
-// Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN [ROUNDS]]]
+// Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN [ROUNDS]]]; BENCH_GENERATOR=node
+// takes the node generator even where h2load is.
 
 import { execFile, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
