@@ -3,7 +3,7 @@
 // to another core than the server when there are two; a run at a fixed rate for a time (open loop)
 // or one request at a time; latencies in µs, send → last byte. Plus what a run cost the server:
 // its CPU time a request and its own p99 (the bucket bound of its latency histogram), both read
-// from /metrics before and after.
+// from /metrics before and after. And the C floor server (serve-floor.c) compiled when cc is there.
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,6 +109,15 @@ function nodeLoad(url: string, path: string, body: string | undefined, load: { r
       resolve({ lat: r.lat, errors: r.errors, rate: r.lat.length / r.secs });
     });
   });
+}
+
+/** serve-floor.c compiled (cc -O2) into the run's directory, or undefined without a C compiler. */
+export async function cFloor(): Promise<string | undefined> {
+  const cc = await which('cc');
+  if (!cc) return undefined;
+  const out = join(dir, 'serve-floor');
+  await run(cc, ['-O2', '-o', out, fileURLToPath(new URL('./serve-floor.c', import.meta.url))]);
+  return out;
 }
 
 export const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

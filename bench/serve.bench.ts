@@ -5,8 +5,9 @@
 //      on the PATH, else the node one (serve-load.ts, undici); the output says which. With two
 //      cores or more, the server is pinned to core 0 and the generator to core 1 (taskset). In
 //      the same run, alternated round by round: POST evaluate (one packet, JSON); GET /healthz,
-//      the baseline (what fastify and the loopback cost alone); and the floor of any node server
-//      on this machine (serve-floor.ts: node:http answering /healthz's bytes). Each run gives the
+//      the baseline (what fastify and the loopback cost alone); and the floors of any node server
+//      on this machine (serve-floor.ts: node:http answering /healthz's bytes) and of any server at
+//      all (serve-floor.c: C, epoll; compiled when cc is there). Each run gives the
 //      client's p50/p90/p99/p99.9/max, the server's own p99 (its latency histogram, the bucket
 //      bound) and the server's CPU time a request; before them, how much of a second the
 //      hypervisor and other processes take from core 0 (serve-floor.ts stalls). Also one request
@@ -31,7 +32,7 @@ import { encodeRecords } from '../src/engine/stream/records.js';
 import { parsePacketLine } from '../src/engine/packet.js';
 import { compileRuleset } from '../src/engine/index.js';
 import { loadRuleset } from '../src/frontends/load.js';
-import { GENERATOR, PINNED, generate, mark, onCore, pct, served, type Latencies } from './serve-latency.js';
+import { GENERATOR, PINNED, cFloor, generate, mark, onCore, pct, served, type Latencies } from './serve-latency.js';
 
 const MEMORY_N = Number(process.argv[2] ?? 1_000_000);
 const SECONDS = Number(process.argv[3] ?? 10);
@@ -154,44 +155,50 @@ const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 const row = (what: string, l: Latencies, extra = '') =>
   `  ${what}: ${f(l.rate)} req/s, p50 ${ms(pct(l.lat, 0.5))}, p90 ${ms(pct(l.lat, 0.9))}, p99 ${ms(pct(l.lat, 0.99))}, p99.9 ${ms(pct(l.lat, 0.999))}, max ${ms(l.lat[l.lat.length - 1]!)}, errors ${l.errors}${extra}`;
 
-// 1. Latency: nftlens serve (evaluate, /healthz) and the node floor, alternated round by round.
+// 1. Latency: nftlens serve (evaluate, /healthz) and the floors, alternated round by round.
 const pinned = await startServer(true);
-const floor = await startProcess(...onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'server', '0']));
+const floors: { name: string; url: string; stop: () => Promise<void> }[] = [];
+const nodeFloor = await startProcess(...onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'server', '0']));
+floors.push({ name: 'node:http floor', ...nodeFloor });
+const cBin = await cFloor();
+if (cBin) floors.push({ name: 'C floor (serve-floor.c)', ...(await startProcess(...onCore(0, cBin, ['0']))) });
 console.log(`# 1. latency at ${f(RATE)} req/s, open loop, ${SECONDS} s a run, ${ROUNDS} rounds; ${la()}`);
-console.log(`# generator: ${GENERATOR}; ${PINNED ? 'server on core 0, generator on core 1 (taskset)' : 'not pinned (taskset missing or one core)'}`);
+console.log(`# generator: ${GENERATOR}; ${PINNED ? 'server on core 0, generator on core 1 (taskset)' : 'not pinned (taskset missing or one core)'}${cBin ? '' : '; no cc: no C floor'}`);
 const stalls = await new Promise<{ ms: number; over1: number; lost1: number; longest: number }>((resolve, reject) => {
   const [cmd, argv] = onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'stalls', '2000']);
   execFile(cmd, argv, (e, out) => (e ? reject(e) : resolve(JSON.parse(out))));
 });
 console.log(`# core 0 taken away (busy loop, 2 s): ${stalls.over1} gaps over 1 ms, ${f((100 * stalls.lost1) / stalls.ms, 1)}% of the time, longest ${f(stalls.longest, 1)} ms`);
-for (const [url, path, body] of [[pinned.url, '/healthz', undefined], [pinned.url, EVALUATE, PACKET], [floor.url, '/', undefined]] as const) {
+for (const [url, path, body] of [[pinned.url, '/healthz', undefined], [pinned.url, EVALUATE, PACKET], ...floors.map((x) => [x.url, '/', undefined] as const)] as const) {
   await generate(url, path, body, { rate: 1000, seconds: 2 }); // warm-up
 }
 const seqBase = await generate(pinned.url, '/healthz', undefined, { sequential: 5000 });
 const seqEv = await generate(pinned.url, EVALUATE, PACKET, { sequential: 5000 });
 console.log(`one request at a time (5,000 each): /healthz p50 ${ms(pct(seqBase.lat, 0.5))}, p99 ${ms(pct(seqBase.lat, 0.99))}; evaluate p50 ${ms(pct(seqEv.lat, 0.5))}, p99 ${ms(pct(seqEv.lat, 0.99))}`);
-const p99s: Record<'evaluate' | 'healthz' | 'floor', number[]> = { evaluate: [], healthz: [], floor: [] };
+const targets = ['POST evaluate (1 packet)', 'GET /healthz (baseline)', ...floors.map((x) => x.name)];
+const p99s = new Map<string, number[]>(targets.map((t) => [t, []]));
 for (let round = 1; round <= ROUNDS; round++) {
   console.log(`round ${round} (${la()}):`);
-  const order = round % 2 ? (['evaluate', 'healthz', 'floor'] as const) : (['floor', 'healthz', 'evaluate'] as const);
-  for (const which of order) {
-    if (which === 'floor') {
-      const l = await generate(floor.url, '/', undefined, { rate: RATE, seconds: SECONDS });
-      p99s.floor.push(pct(l.lat, 0.99));
-      console.log(row('node:http floor (GET, 15 bytes)', l));
+  for (const which of round % 2 ? targets : [...targets].reverse()) {
+    const fl = floors.find((x) => x.name === which);
+    if (fl) {
+      const l = await generate(fl.url, '/', undefined, { rate: RATE, seconds: SECONDS });
+      p99s.get(which)!.push(pct(l.lat, 0.99));
+      console.log(row(`${which} (GET, 15 bytes)`, l));
       continue;
     }
-    const [path, body, route] = which === 'evaluate' ? [EVALUATE, PACKET, '/v1/policies/:name/evaluate'] : ['/healthz', undefined, '/healthz'];
+    const [path, body, route] = which === targets[0] ? [EVALUATE, PACKET, '/v1/policies/:name/evaluate'] : ['/healthz', undefined, '/healthz'];
     const before = await mark(pinned.url, route);
     const l = await generate(pinned.url, path, body, { rate: RATE, seconds: SECONDS });
     const s = served(before, await mark(pinned.url, route), l.lat.length);
-    p99s[which].push(pct(l.lat, 0.99));
-    console.log(row(which === 'evaluate' ? 'POST evaluate (1 packet)' : 'GET /healthz (baseline)', l, `; server: p99 ${s.p99}, CPU ${f(s.cpuUs)} µs a request`));
+    p99s.get(which)!.push(pct(l.lat, 0.99));
+    console.log(row(which, l, `; server: p99 ${s.p99}, CPU ${f(s.cpuUs)} µs a request`));
   }
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`p99 over the rounds (median, best): evaluate ${ms(med(p99s.evaluate))}, ${ms(Math.min(...p99s.evaluate))}; /healthz ${ms(med(p99s.healthz))}, ${ms(Math.min(...p99s.healthz))}; node:http floor ${ms(med(p99s.floor))}, ${ms(Math.min(...p99s.floor))} (target: evaluate p99 ≤ 1 ms); ${la()}`);
-await floor.stop();
+console.log(`client p99 over the ${ROUNDS} rounds, median (best) — target: evaluate ≤ 1 ms; ${la()}`);
+for (const [t, xs] of p99s) console.log(`  ${t}: ${ms(med(xs))} (${ms(Math.min(...xs))})`);
+for (const x of floors) await x.stop();
 await pinned.stop();
 
 // 2 and 3: batches and memory, on a server not pinned, loaded from this process.
