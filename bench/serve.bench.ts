@@ -4,7 +4,8 @@
 //      from a load generator in another process: Debian's h2load (nghttp2-client, C) when it is
 //      on the PATH, else the node one (serve-load.ts, undici); the output says which. With two
 //      cores or more, the server is pinned to core 0 and the generator to core 1 (taskset). In
-//      the same run, alternated round by round: POST evaluate (one packet, JSON); GET /healthz,
+//      the same run, alternated round by round: POST evaluate (one packet, JSON), also on a server
+//      whose node has a larger young generation (fewer scavenges); GET /healthz,
 //      the baseline (what fastify and the loopback cost alone); and the floors of any node server
 //      on this machine (serve-floor.ts: node:http answering /healthz's bytes) and of any server at
 //      all (serve-floor.c: C, epoll; compiled when cc is there). Each run gives the
@@ -57,6 +58,8 @@ function packets(n: number): string[] {
 /** A server process (its stdout says "listening on URL "), until stopped. */
 async function startProcess(cmd: string, args: string[]): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kill = () => p.kill();
+  process.once('exit', kill); // the bench cut short (a closed pipe, ^C) leaves no server behind
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
@@ -66,12 +69,12 @@ async function startProcess(cmd: string, args: string[]): Promise<{ url: string;
     });
     p.once('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
-  return { url, pid: p.pid!, stop: () => new Promise((r) => (p.once('exit', () => r()), p.kill('SIGTERM'))) };
+  return { url, pid: p.pid!, stop: () => new Promise((r) => (process.off('exit', kill), p.once('exit', () => r()), p.kill('SIGTERM'))) };
 }
 
-/** `nftlens serve` on the examples, logs at warn; pinned to core 0 when `pin` (and there are two cores). */
-function startServer(pin = false) {
-  const args = [bin, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--max-batch', '1000000', '--body-limit', String(64 << 20)];
+/** `nftlens serve` on the examples, logs at warn; pinned to core 0 when `pin` (and there are two cores); node given `flags`. */
+function startServer(pin = false, flags: string[] = []) {
+  const args = [...flags, bin, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--max-batch', '1000000', '--body-limit', String(64 << 20)];
   return pin ? startProcess(...onCore(0, process.execPath, args)) : startProcess(process.execPath, args);
 }
 
@@ -157,6 +160,10 @@ const row = (what: string, l: Latencies, extra = '') =>
 
 // 1. Latency: nftlens serve (evaluate, /healthz) and the floors, alternated round by round.
 const pinned = await startServer(true);
+// The same server with a young generation of 64 MB semi-spaces (node's default: 16 MB): a quarter of
+// the scavenges. V8 takes these only on node's command line (not from NODE_OPTIONS, not at run time).
+const YOUNG = ['--max-semi-space-size=64', '--min-semi-space-size=64'];
+const young = await startServer(true, YOUNG);
 const floors: { name: string; url: string; stop: () => Promise<void> }[] = [];
 const nodeFloor = await startProcess(...onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'server', '0']));
 floors.push({ name: 'node:http floor', ...nodeFloor });
@@ -169,13 +176,13 @@ const stalls = await new Promise<{ ms: number; over1: number; lost1: number; lon
   execFile(cmd, argv, (e, out) => (e ? reject(e) : resolve(JSON.parse(out))));
 });
 console.log(`# core 0 taken away (busy loop, 2 s): ${stalls.over1} gaps over 1 ms, ${f((100 * stalls.lost1) / stalls.ms, 1)}% of the time, longest ${f(stalls.longest, 1)} ms`);
-for (const [url, path, body] of [[pinned.url, '/healthz', undefined], [pinned.url, EVALUATE, PACKET], ...floors.map((x) => [x.url, '/', undefined] as const)] as const) {
+for (const [url, path, body] of [[pinned.url, '/healthz', undefined], [pinned.url, EVALUATE, PACKET], [young.url, EVALUATE, PACKET], ...floors.map((x) => [x.url, '/', undefined] as const)] as const) {
   await generate(url, path, body, { rate: 1000, seconds: 2 }); // warm-up
 }
 const seqBase = await generate(pinned.url, '/healthz', undefined, { sequential: 5000 });
 const seqEv = await generate(pinned.url, EVALUATE, PACKET, { sequential: 5000 });
 console.log(`one request at a time (5,000 each): /healthz p50 ${ms(pct(seqBase.lat, 0.5))}, p99 ${ms(pct(seqBase.lat, 0.99))}; evaluate p50 ${ms(pct(seqEv.lat, 0.5))}, p99 ${ms(pct(seqEv.lat, 0.99))}`);
-const targets = ['POST evaluate (1 packet)', 'GET /healthz (baseline)', ...floors.map((x) => x.name)];
+const targets = ['POST evaluate (1 packet)', `POST evaluate, node ${YOUNG.join(' ')}`, 'GET /healthz (baseline)', ...floors.map((x) => x.name)];
 const p99s = new Map<string, number[]>(targets.map((t) => [t, []]));
 for (let round = 1; round <= ROUNDS; round++) {
   console.log(`round ${round} (${la()}):`);
@@ -187,10 +194,11 @@ for (let round = 1; round <= ROUNDS; round++) {
       console.log(row(`${which} (GET, 15 bytes)`, l));
       continue;
     }
-    const [path, body, route] = which === targets[0] ? [EVALUATE, PACKET, '/v1/policies/:name/evaluate'] : ['/healthz', undefined, '/healthz'];
-    const before = await mark(pinned.url, route);
-    const l = await generate(pinned.url, path, body, { rate: RATE, seconds: SECONDS });
-    const s = served(before, await mark(pinned.url, route), l.lat.length);
+    const [path, body, route] = which === targets[2] ? ['/healthz', undefined, '/healthz'] : [EVALUATE, PACKET, '/v1/policies/:name/evaluate'];
+    const url = which === targets[1] ? young.url : pinned.url;
+    const before = await mark(url, route);
+    const l = await generate(url, path, body, { rate: RATE, seconds: SECONDS });
+    const s = served(before, await mark(url, route), l.lat.length);
     p99s.get(which)!.push(pct(l.lat, 0.99));
     console.log(row(which, l, `; server: p99 ${s.p99}, CPU ${f(s.cpuUs)} µs a request`));
   }
@@ -199,6 +207,7 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 console.log(`client p99 over the ${ROUNDS} rounds, median (best) — target: evaluate ≤ 1 ms; ${la()}`);
 for (const [t, xs] of p99s) console.log(`  ${t}: ${ms(med(xs))} (${ms(Math.min(...xs))})`);
 for (const x of floors) await x.stop();
+await young.stop();
 await pinned.stop();
 
 // 2 and 3: batches and memory, on a server not pinned, loaded from this process.
