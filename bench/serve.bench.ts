@@ -1,19 +1,30 @@
 // `npm run bench:serve`: the what-if service under a bounded loopback load. The server is the built
-// CLI (`nftlens serve`, logs at warn) in its own process; the load comes from this one (undici, keep-
-// alive connections), at a fixed rate, latency timed per request from send to the last byte read.
-//   1. GET /healthz at 5,000 requests/s — the baseline: what fastify and the loopback cost alone;
-//   2. POST evaluate, one packet (JSON), at 5,000 requests/s: p50/p99, and the ratio to the baseline;
-//      also both one request at a time (the service's own latency, no queue);
-//   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
-//      they go, bounded by a time limit), sampled on the way for its slope;
-//   4. a 100,000-packet batch in one request, end to end, in packets/s: as text/plain (compact JSON
+// CLI (`nftlens serve`, logs at warn) in its own process.
+//   1. Latency at 5,000 requests/s, open loop (each request sent when it is due, answered or not),
+//      from a load generator in another process: Debian's h2load (nghttp2-client, C) when it is
+//      on the PATH, else the node one (serve-load.ts, undici); the output says which. With two
+//      cores or more, the server is pinned to core 0 and the generator to core 1 (taskset). In
+//      the same run, alternated round by round: POST evaluate (one packet, JSON), also on a server
+//      whose node has a larger young generation (fewer scavenges); GET /healthz,
+//      the baseline (what fastify and the loopback cost alone); and the floors of any node server
+//      on this machine (serve-floor.ts: node:http answering /healthz's bytes) and of any server at
+//      all (serve-floor.c: C, epoll; compiled when cc is there). Each run gives the
+//      client's p50/p90/p99/p99.9/max, the server's own p99 (its latency histogram, the bucket
+//      bound) and the server's CPU time a request; before them, how much of a second the
+//      hypervisor and other processes take from core 0 (serve-floor.ts stalls). Also one request
+//      at a time, 5,000 of each: the service's own latency, no queue.
+//   2. a 100,000-packet batch in one request, end to end, in packets/s: as text/plain (compact JSON
 //      answer, the columns as bytes, the full answer) and as binary records (application/vnd.nftlens.packets:
 //      compact JSON, columns), each with the server's CPU time per request (its process_cpu_seconds_total,
 //      which the other processes on the machine do not inflate the way they do wall time); against
-//      the same packets classified in-process (no HTTP) in the same run.
-// Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN]]
+//      the same packets classified in-process (no HTTP) in the same run;
+//   3. memory: the server's RSS before and after N evaluate requests (default 1,000,000, as fast as
+//      they go, bounded by a time limit), sampled on the way for its slope.
+// Parts 2 and 3 use a server of their own, not pinned, loaded from this process (undici).
+// Usage: npm run bench:serve [-- MEMORY_REQUESTS [SECONDS_PER_RATE_RUN [ROUNDS]]]; BENCH_GENERATOR=node
+// takes the node generator even where h2load is.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -22,12 +33,16 @@ import { encodeRecords } from '../src/engine/stream/records.js';
 import { parsePacketLine } from '../src/engine/packet.js';
 import { compileRuleset } from '../src/engine/index.js';
 import { loadRuleset } from '../src/frontends/load.js';
+import { GENERATOR, PINNED, cFloor, generate, mark, onCore, pct, served, type Latencies } from './serve-latency.js';
 
 const MEMORY_N = Number(process.argv[2] ?? 1_000_000);
 const SECONDS = Number(process.argv[3] ?? 10);
+const ROUNDS = Number(process.argv[4] ?? 3);
 const MEMORY_LIMIT_S = 300;
 const RATE = 5000;
 const bin = fileURLToPath(new URL('../bin/nftlens.js', import.meta.url));
+const floorScript = fileURLToPath(new URL('./serve-floor.ts', import.meta.url));
+const EVALUATE = '/v1/policies/examples/evaluate';
 const PACKET = JSON.stringify({ packet: 'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0' });
 
 function packets(n: number): string[] {
@@ -40,8 +55,11 @@ function packets(n: number): string[] {
   return out;
 }
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const p = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--max-batch', '1000000', '--body-limit', String(64 << 20)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A server process (its stdout says "listening on URL "), until stopped. */
+async function startProcess(cmd: string, args: string[]): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kill = () => p.kill();
+  process.once('exit', kill); // the bench cut short (a closed pipe, ^C) leaves no server behind
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
@@ -51,55 +69,13 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
     });
     p.once('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
-  return { url, stop: () => new Promise((r) => (p.once('exit', () => r()), p.kill('SIGTERM'))) };
+  return { url, pid: p.pid!, stop: () => new Promise((r) => (process.off('exit', kill), p.once('exit', () => r()), p.kill('SIGTERM'))) };
 }
 
-const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
-/** Requests at a fixed rate for `seconds`; latencies in µs (send → last byte). */
-async function atRate(pool: Pool, path: string, body: string | undefined, rate: number, seconds: number) {
-  const lat: number[] = [];
-  let errors = 0;
-  let sent = 0;
-  const total = rate * seconds;
-  const start = performance.now();
-  const inflight = new Set<Promise<void>>();
-  const one = async () => {
-    const t0 = process.hrtime.bigint();
-    try {
-      const r = await pool.request({ path, method: body ? 'POST' : 'GET', body, headers: body ? { 'content-type': 'application/json' } : {} });
-      await r.body.text();
-      if (r.statusCode !== 200) errors++;
-    } catch {
-      errors++;
-    }
-    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
-  };
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-    for (; sent < due; sent++) {
-      const p = one().then(() => void inflight.delete(p));
-      inflight.add(p);
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(inflight);
-  const secs = (performance.now() - start) / 1000;
-  lat.sort((a, b) => a - b);
-  return { rate: sent / secs, p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), max: lat[lat.length - 1]!, errors };
-}
-
-/** One request at a time for `n` requests: the latency of the service itself, without queueing. */
-async function sequential(pool: Pool, path: string, body: string | undefined, n: number) {
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await pool.request({ path, method: body ? 'POST' : 'GET', body, headers: body ? { 'content-type': 'application/json' } : {} });
-    await r.body.text();
-    lat.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  lat.sort((a, b) => a - b);
-  return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+/** `nftlens serve` on the examples, logs at warn; pinned to core 0 when `pin` (and there are two cores); node given `flags`. */
+function startServer(pin = false, flags: string[] = []) {
+  const args = [...flags, bin, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--max-batch', '1000000', '--body-limit', String(64 << 20)];
+  return pin ? startProcess(...onCore(0, process.execPath, args)) : startProcess(process.execPath, args);
 }
 
 async function metric(pool: Pool, name: string): Promise<number> {
@@ -107,16 +83,6 @@ async function metric(pool: Pool, name: string): Promise<number> {
   const text = await r.body.text();
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
-}
-
-/** Server-side p99 of a route from its latency histogram (the bucket bound it falls under). */
-async function serverP99(pool: Pool, route: string): Promise<string> {
-  const r = await pool.request({ path: '/metrics', method: 'GET' });
-  const text = await r.body.text();
-  const rows = [...text.matchAll(new RegExp(`^nftlens_http_request_duration_seconds_bucket\\{le="([^"]+)",route="${route.replace(/[/:]/g, (c) => '\\' + c)}",method="[A-Z]+",status="200"\\} (\\d+)$`, 'gm'))];
-  const total = Number(rows.find((x) => x[1] === '+Inf')?.[2] ?? 0);
-  const hit = rows.find((x) => Number(x[2]) >= 0.99 * total);
-  return hit ? `≤ ${Number(hit[1]) * 1000} ms` : '?';
 }
 
 /** Closed loop, `concurrency` at a time, until n requests (or the time limit); RSS sampled on the way. */
@@ -188,26 +154,70 @@ async function inProcess(lines: string[], repeats: number) {
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const ms = (us: number) => `${f(us / 1000, 3)} ms`;
 
+const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
+const row = (what: string, l: Latencies, extra = '') =>
+  `  ${what}: ${f(l.rate)} req/s, p50 ${ms(pct(l.lat, 0.5))}, p90 ${ms(pct(l.lat, 0.9))}, p99 ${ms(pct(l.lat, 0.99))}, p99.9 ${ms(pct(l.lat, 0.999))}, max ${ms(l.lat[l.lat.length - 1]!)}, errors ${l.errors}${extra}`;
+
+// 1. Latency: nftlens serve (evaluate, /healthz) and the floors, alternated round by round.
+const pinned = await startServer(true);
+// The same server with a young generation of 64 MB semi-spaces (node's default: 16 MB): a quarter of
+// the scavenges. V8 takes these only on node's command line (not from NODE_OPTIONS, not at run time).
+const YOUNG = ['--max-semi-space-size=64', '--min-semi-space-size=64'];
+const young = await startServer(true, YOUNG);
+const floors: { name: string; url: string; stop: () => Promise<void> }[] = [];
+const nodeFloor = await startProcess(...onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'server', '0']));
+floors.push({ name: 'node:http floor', ...nodeFloor });
+const cBin = await cFloor();
+if (cBin) floors.push({ name: 'C floor (serve-floor.c)', ...(await startProcess(...onCore(0, cBin, ['0']))) });
+console.log(`# 1. latency at ${f(RATE)} req/s, open loop, ${SECONDS} s a run, ${ROUNDS} rounds; ${la()}`);
+console.log(`# generator: ${GENERATOR}; ${PINNED ? 'server on core 0, generator on core 1 (taskset)' : 'not pinned (taskset missing or one core)'}${cBin ? '' : '; no cc: no C floor'}`);
+const stalls = await new Promise<{ ms: number; over1: number; lost1: number; longest: number }>((resolve, reject) => {
+  const [cmd, argv] = onCore(0, process.execPath, ['--import', 'tsx', floorScript, 'stalls', '2000']);
+  execFile(cmd, argv, (e, out) => (e ? reject(e) : resolve(JSON.parse(out))));
+});
+console.log(`# core 0 taken away (busy loop, 2 s): ${stalls.over1} gaps over 1 ms, ${f((100 * stalls.lost1) / stalls.ms, 1)}% of the time, longest ${f(stalls.longest, 1)} ms`);
+for (const [url, path, body] of [[pinned.url, '/healthz', undefined], [pinned.url, EVALUATE, PACKET], [young.url, EVALUATE, PACKET], ...floors.map((x) => [x.url, '/', undefined] as const)] as const) {
+  await generate(url, path, body, { rate: 1000, seconds: 2 }); // warm-up
+}
+const seqBase = await generate(pinned.url, '/healthz', undefined, { sequential: 5000 });
+const seqEv = await generate(pinned.url, EVALUATE, PACKET, { sequential: 5000 });
+console.log(`one request at a time (5,000 each): /healthz p50 ${ms(pct(seqBase.lat, 0.5))}, p99 ${ms(pct(seqBase.lat, 0.99))}; evaluate p50 ${ms(pct(seqEv.lat, 0.5))}, p99 ${ms(pct(seqEv.lat, 0.99))}`);
+const targets = ['POST evaluate (1 packet)', `POST evaluate, node ${YOUNG.join(' ')}`, 'GET /healthz (baseline)', ...floors.map((x) => x.name)];
+const p99s = new Map<string, number[]>(targets.map((t) => [t, []]));
+for (let round = 1; round <= ROUNDS; round++) {
+  console.log(`round ${round} (${la()}):`);
+  for (const which of round % 2 ? targets : [...targets].reverse()) {
+    const fl = floors.find((x) => x.name === which);
+    if (fl) {
+      const l = await generate(fl.url, '/', undefined, { rate: RATE, seconds: SECONDS });
+      p99s.get(which)!.push(pct(l.lat, 0.99));
+      console.log(row(`${which} (GET, 15 bytes)`, l));
+      continue;
+    }
+    const [path, body, route] = which === targets[2] ? ['/healthz', undefined, '/healthz'] : [EVALUATE, PACKET, '/v1/policies/:name/evaluate'];
+    const url = which === targets[1] ? young.url : pinned.url;
+    const before = await mark(url, route);
+    const l = await generate(url, path, body, { rate: RATE, seconds: SECONDS });
+    const s = served(before, await mark(url, route), l.lat.length);
+    p99s.get(which)!.push(pct(l.lat, 0.99));
+    console.log(row(which, l, `; server: p99 ${s.p99}, CPU ${f(s.cpuUs)} µs a request`));
+  }
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`client p99 over the ${ROUNDS} rounds, median (best) — target: evaluate ≤ 1 ms; ${la()}`);
+for (const [t, xs] of p99s) console.log(`  ${t}: ${ms(med(xs))} (${ms(Math.min(...xs))})`);
+for (const x of floors) await x.stop();
+await young.stop();
+await pinned.stop();
+
+// 2 and 3: batches and memory, on a server not pinned, loaded from this process.
 const server = await startServer();
 const pool = new Pool(server.url, { connections: 32, pipelining: 1 });
-console.log(`# nftlens serve on ${server.url}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${SECONDS} s per rate run`);
-await atRate(pool, '/healthz', undefined, 1000, 2); // warm-up
-await atRate(pool, '/v1/policies/examples/evaluate', PACKET, 1000, 2);
-const base = await atRate(pool, '/healthz', undefined, RATE, SECONDS);
-console.log(`GET /healthz at ${f(base.rate)} req/s (baseline): p50 ${ms(base.p50)}, p90 ${ms(base.p90)}, p99 ${ms(base.p99)}, max ${ms(base.max)}, errors ${base.errors}`);
-const seqBase = await sequential(pool, '/healthz', undefined, 5000);
-const seqEv = await sequential(pool, '/v1/policies/examples/evaluate', PACKET, 5000);
-console.log(`one request at a time (5,000 each): /healthz p50 ${ms(seqBase.p50)}, p99 ${ms(seqBase.p99)}; evaluate p50 ${ms(seqEv.p50)}, p99 ${ms(seqEv.p99)} (${f(seqEv.p99 / seqBase.p99, 2)}× the baseline's p99)`);
-const ev = await atRate(pool, '/v1/policies/examples/evaluate', PACKET, RATE, SECONDS);
-console.log(`POST evaluate (1 packet) at ${f(ev.rate)} req/s: p50 ${ms(ev.p50)}, p90 ${ms(ev.p90)}, p99 ${ms(ev.p99)}, max ${ms(ev.max)}, errors ${ev.errors}; server-side p99 ${await serverP99(pool, '/v1/policies/:name/evaluate')}`);
-console.log(`  ratio to baseline: p50 ${f(ev.p50 / base.p50, 2)}×, p99 ${f(ev.p99 / base.p99, 2)}×  (target: p99 ≤ 1 ms)`);
-
 const lines = packets(100_000);
 const text = Buffer.from(lines.join('\n') + '\n');
 const records = encodeRecords(lines.map((l) => parsePacketLine(l)));
 await batch(pool, Buffer.from(lines.slice(0, 10_000).join('\n')), 'text/plain', '?view=compact', 2); // warm-up
 await batch(pool, records.subarray(0, 840_000), RECORDS, '', 2, RESULTS);
-const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 const rate = (b: { count: number; ms: number }) => `${f(b.count / b.ms * 1000)} packets/s`;
 const line = (what: string, b: Awaited<ReturnType<typeof batch>>) =>
   `  ${what} (${f(b.mb, 1)} MB): median ${f(b.ms)} ms (best ${f(b.best)}) = ${rate(b)} end to end (best ${f(b.count / b.best * 1000)}); server CPU ${f(b.cpuMs)} ms a request = ${f(b.count / b.cpuMs * 1000)} packets per CPU-second`;

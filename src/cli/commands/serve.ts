@@ -33,7 +33,7 @@ export const registerServe: Register = (program, ctx) => {
     .option('--max-batch <n>', 'most packets one evaluate request may hold', '200000')
     .option('--analysis-timeout <ms>', 'time an analysis may run', '30000')
     .option('--workers <n>', 'analyses run at once (worker threads)', '2')
-    .addOption(new Option('--log-level <level>', 'log level (pino, on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level (pino, on stderr); debug and trace also log every request').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
   cmd.action(async (opts: ServeOpts) => {
     const { host, port } = parseListen(opts.listen);
     const policies = policyPaths(opts.filename ?? []);

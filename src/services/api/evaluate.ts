@@ -15,6 +15,7 @@ import { ByteOut } from '../../engine/stream/byte-out.js';
 import { LineBatch } from '../../engine/stream/batch.js';
 import { resultJson } from '../../engine/stream/format.js';
 import { RECORD_BYTES, RecordBatch } from '../../engine/stream/records.js';
+import type { AnswerText } from './answer-text.js';
 import { collect, lineChunks } from './body.js';
 import { CompactResults, RESULTS_TYPE } from './columns.js';
 import { ApiError } from './errors.js';
@@ -40,6 +41,11 @@ export interface Limits {
 /** One packet's result, as `nftlens eval -o json` gives it. */
 export function evaluateOne(c: Classifier, packet: Packet, req: EvalRequest) {
   return resultJson(c.plan, packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
+}
+
+/** The same as JSON text, by the policy's AnswerText (the deciding rule's and chain's part written once). */
+export function evaluateOneText(c: Classifier, answers: AnswerText, packet: Packet, req: EvalRequest): string {
+  return answers.write(packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
 }
 
 /** A batch's answer: its bytes, their content type, and the packets it holds. */

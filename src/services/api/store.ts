@@ -10,6 +10,7 @@ import type { Source } from '../../frontends/sources.js';
 import { compileRuleset, type Classifier } from '../../engine/index.js';
 import { summarize, type RulesetSummary } from '../../model/plain.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
+import { AnswerText } from './answer-text.js';
 
 /** A policy name: what a URL path segment carries without escaping. */
 export const POLICY_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
@@ -23,6 +24,8 @@ export interface Policy {
   readonly nameRules: boolean;
   readonly loaded: Loaded;
   readonly classifier: Classifier;
+  /** Its one-packet answers as JSON text (the deciding rules' and chains' parts written once). */
+  readonly answers: AnswerText;
 }
 
 export interface PolicyInfo {
@@ -79,7 +82,7 @@ export class PolicyStore {
     const classifier = compileRuleset(loaded.ruleset);
     const old = this.policies.get(name);
     const policy: Policy = {
-      name, version: (old?.version ?? 0) + 1, updated: new Date().toISOString(), sources, nameRules, loaded, classifier,
+      name, version: (old?.version ?? 0) + 1, updated: new Date().toISOString(), sources, nameRules, loaded, classifier, answers: new AnswerText(classifier),
     };
     this.policies.set(name, policy);
     this.onChange(this.policies.size);

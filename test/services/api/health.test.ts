@@ -1,6 +1,6 @@
 // Operations through real HTTP: /healthz, /readyz (503 once closing), /metrics (requests and
-// latency by route and status, policies loaded, packets evaluated); no CORS; an internal failure
-// answered 500 with an id and no stack, the same id in the log; not ready once closed.
+// latency by route and status, policies loaded, packets evaluated); requests logged only at debug; no CORS;
+// an internal failure answered 500 with an id and no stack, the same id in the log; not ready once closed.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type Served } from './support.js';
@@ -32,6 +32,22 @@ describe('operations', () => {
     expect(m.text).toMatch(/^nftlens_http_requests_total\{route="\/v1\/policies\/:name",method="GET",status="404"\} 1$/m);
     expect(m.text).toMatch(/^nftlens_http_request_duration_seconds_bucket\{le="0\.001",route="\/healthz",method="GET",status="200"\} \d+$/m);
     expect(m.text).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+
+  it('logs no line per request at info (5,000 requests/s would be 10,000 lines/s); at debug it does', async () => {
+    const before = log.length;
+    await s.req('/healthz');
+    await s.req('/v1/policies/examples/evaluate', { json: { packet: 'tcp 10.0.0.1:1 -> 10.0.0.2:2' } });
+    expect(log.slice(before)).toEqual([]);
+    const lines: string[] = [];
+    const stream = new Writable({ write: (chunk, _e, done) => void (lines.push(String(chunk)), done()) });
+    const debug = await serve({ logger: { level: 'debug', stream } });
+    try {
+      await debug.req('/healthz');
+    } finally {
+      await debug.close();
+    }
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
   });
 
   it('sends no CORS headers: a preflight finds no route, an answer allows no origin', async () => {

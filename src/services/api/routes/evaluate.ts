@@ -15,7 +15,7 @@ import { ApiError } from '../errors.js';
 import { RECORDS_TYPE } from '../../../engine/stream/records.js';
 import { RESULTS_TYPE } from '../columns.js';
 import { bodyBlocks, declaredLength } from '../body.js';
-import { evaluateMany, evaluateOne, evaluateRecords, evaluateTextBody, type BatchAnswer, type EvalRequest, type View } from '../evaluate.js';
+import { evaluateMany, evaluateOneText, evaluateRecords, evaluateTextBody, type BatchAnswer, type EvalRequest, type View } from '../evaluate.js';
 import { bool, errors, hook, int, nameParam, obj, str } from '../schemas.js';
 
 interface JsonBody extends EvalRequest {
@@ -95,7 +95,8 @@ export const evaluateRoutes: FastifyPluginAsync<Services> = async (app, s) => {
       const p = body.packet;
       const packet = typeof p === 'string' ? parsePacket(p, { field: '/packet' }) : packetFromJson(p, { field: '/packet' });
       s.metrics.packets.inc();
-      return evaluateOne(c, packet, body);
+      // Its JSON text, sent as is (not through the serialiser).
+      return reply.type(JSON_UTF8).send(evaluateOneText(c, policy.answers, packet, body));
     }
     const items = body.packets!;
     const lines = items.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
@@ -110,6 +111,8 @@ export const evaluateRoutes: FastifyPluginAsync<Services> = async (app, s) => {
     return reply.type(a.type).send(a.body);
   }
 };
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /** Whether the Accept header asks for the columns as bytes. */
 const accepts = (accept: string | undefined) => accept !== undefined && accept.includes(RESULTS_TYPE);
