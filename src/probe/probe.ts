@@ -246,6 +246,7 @@ function predictUnit(engine: Judged, index: number, packets: Packet[]): Unit | s
     const r = results[i]!;
     const p = packets[i]!;
     if (!engineDelivers(r)) return `the engine does not forward the packet that opens its flow (${r.verdict})`;
+    if (r.packet.ctState === 'untracked') return 'the packet that opens its flow is not tracked (notrack): there is no flow for it to answer';
     if (r.packet.saddr !== p.saddr || r.packet.daddr !== p.daddr || r.packet.sport !== p.sport || r.packet.dport !== p.dport) {
       return 'the engine NATs the packet that opens its flow; the reply would be un-NATed by conntrack';
     }
