@@ -4,7 +4,7 @@
 // as cut-tree pieces (cuts.ts), with no object per rule on the common path.
 
 import type { Match } from '../model/ruleset.js';
-import type { Interval } from '../model/values.js';
+import { ipv4Value, type Interval } from '../model/values.js';
 import { makePieces, MAX_PIECES_PER_RULE, type Pieces } from './cuts.js';
 import { intersect, type DimSpec } from './dims.js';
 
@@ -111,13 +111,13 @@ export class Columns {
     }
     if (kind !== 'ipv4') return false;
     if (typeof v === 'string') {
-      const a = ipv4(v);
+      const a = ipv4Value(v);
       if (a < 0) return false;
       this.addRange(d, r, a, a);
       return true;
     }
     if (typeof v !== 'object' || !('prefix' in v) || typeof v.prefix !== 'string') return false;
-    const base = ipv4(v.prefix);
+    const base = ipv4Value(v.prefix);
     const len = v.len;
     if (base < 0 || !Number.isInteger(len) || len < 0 || len > 32) return false;
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
@@ -188,28 +188,4 @@ export class Columns {
     }
     return pieces;
   }
-}
-
-/** A dotted-quad IPv4 address as a number, or −1 (then the general path reports it). */
-function ipv4(text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (ch >= 48 && ch <= 57) {
-      if (digits > 0 && part === 0) return -1;
-      part = part * 10 + (ch - 48);
-      if (part > 255) return -1;
-      digits++;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 ? value * 256 + part : -1;
 }

@@ -18,7 +18,7 @@ import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
-import { FIELDS, checkMatchValue, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -256,33 +256,11 @@ function checkMatch(m: Match): void {
     const info = FIELDS[m.field];
     if (info.kind === 'uint' && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** info.bits) return;
     if (info.kind === 'ipv4') {
-      if (typeof v === 'string' && isIpv4(v)) return;
-      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && isIpv4(v.prefix) && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
+      if (typeof v === 'string' && ipv4Value(v) >= 0) return;
+      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && ipv4Value(v.prefix) >= 0 && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
     }
   }
   matchIntervals(m);
-}
-
-/** A dotted quad (no leading zeros, parts below 256). */
-function isIpv4(text: string): boolean {
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return false;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return false;
-      part = part * 10 + (c - 48);
-      if (part > 255) return false;
-      digits++;
-    } else return false;
-  }
-  return dots === 3 && digits > 0;
 }
 
 export function matchIntervals(m: Match): Interval[] {

@@ -100,7 +100,7 @@ export function parseAddress(text: string): Address | undefined {
  * ipaddr.js's isValidFourPartDecimal accepts, read without its regular expressions and arrays
  * (rulesets hold tens of thousands of addresses).
  */
-function ipv4Value(text: string): number {
+export function ipv4Value(text: string): number {
   let value = 0;
   let part = 0;
   let digits = 0;
