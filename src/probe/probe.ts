@@ -17,7 +17,7 @@ import { sendAndCapture, type Arrival, type Injection } from './wire.js';
 import { addCounters, readCounters, type CounterTable } from './counters.js';
 import { flowKey, realise } from './realise.js';
 import {
-  compareCounters, comparePacket, engineDelivers, kernelPicksPorts, kernelResult, type CounterOutcome, type PacketOutcome,
+  compareCounters, comparePacket, engineDelivers, kernelPicksPorts, kernelResult, type CounterOutcome, type PacketOutcome, type PortChoice,
 } from './compare.js';
 import { loadRuleset } from '../backends/nft/nft.js';
 
@@ -178,11 +178,13 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       engineCounts = engine.counts();
       const total = rounds.reduce((n, r) => n + r.size, 0);
       let sent = 0;
+      // Which ports the kernel picks at random, from the plan: once for every round.
+      const picks = kernelPicksPorts(engine.plan);
       opts.onProgress?.(0, total);
       for (const [n, round] of rounds.entries()) {
         const arrivals = await runRound(topo, ruleset, round, n > 0 || opts.topology !== undefined, opts);
         addCounters(kernelCounts, await readCounters(topo.gateway, new Set([`${PROBE_TABLE.family} ${PROBE_TABLE.name}`])));
-        outcomes.push(...judgeRound(engine, round, arrivals));
+        outcomes.push(...judgeRound(engine, round, arrivals, picks));
         sent += round.size;
         opts.onProgress?.(sent, total);
       }
@@ -213,9 +215,8 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
 }
 
 /** Each packet of a round: what the kernel did against what the engine said (with its trace if they differ). */
-function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>): PacketOutcome[] {
+function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>, picks: PortChoice): PacketOutcome[] {
   const out: PacketOutcome[] = [];
-  const picks = kernelPicksPorts(engine.plan);
   for (const unit of round.units) {
     unit.packets.forEach((p, i) => {
       const r = unit.results[i]!;

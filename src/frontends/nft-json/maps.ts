@@ -10,7 +10,7 @@ import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap,
 import { SET_TYPE_FIELD, setTypeFits } from '../../model/values.js';
 import { concatFields, readConcatKey, readTuple } from './concat.js';
 import { readLeft } from './match.js';
-import { describe, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
+import { describe, elementScope, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
 import { readSetFlags, unwrapElement } from './sets.js';
 import { isNamedRef, readItem } from './value.js';
 
@@ -126,7 +126,7 @@ export function readNamedMap(r: Reader, body: JsonObject, origin: Origin, readVa
   if (!flags) return undefined;
   const elems = body.elem === undefined ? [] : body.elem;
   if (!Array.isArray(elems)) return r.schema('"elem" must be an array', f.at('elem'));
-  const scope: Scope = { r, useObject: () => 'named map', namedSet: () => undefined, namedMap: () => undefined };
+  const scope = elementScope(r, 'named map');
   const key = types as SetType[];
   const elements = readElements(scope, concatFields(key), elems, f.at('elem'), readValue(data as MapData));
   if (!elements) return undefined;

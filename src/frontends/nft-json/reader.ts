@@ -104,3 +104,8 @@ export interface Scope {
   /** The same for a named map. */
   namedMap(name: string): NamedMap | 'refused' | undefined;
 }
+
+/** The scope a named set's or map's own elements are read in: they name no other object. */
+export function elementScope(r: Reader, what: string): Scope {
+  return { r, useObject: () => what, namedSet: () => undefined, namedMap: () => undefined };
+}

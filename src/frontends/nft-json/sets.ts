@@ -9,7 +9,7 @@ import type { Origin } from '../../model/origin.js';
 import type { Item, NamedSet, SetType } from '../../model/ruleset.js';
 import { SET_TYPE_FIELD } from '../../model/values.js';
 import { concatFields, readTuple } from './concat.js';
-import { describe, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
+import { describe, elementScope, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
 import { readItem } from './value.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -32,7 +32,7 @@ export function readNamedSet(r: Reader, body: JsonObject, origin: Origin): Named
   if (!flags) return undefined;
   const elems = body.elem === undefined ? [] : body.elem;
   if (!Array.isArray(elems)) return r.schema('"elem" must be an array', f.at('elem'));
-  const scope: Scope = { r, useObject: () => 'named set', namedSet: () => undefined, namedMap: () => undefined };
+  const scope = elementScope(r, 'named set');
   const concat = Array.isArray(type) ? { types: type as SetType[], elements: [] as Item[][] } : undefined;
   const fields = concat ? concatFields(concat.types) : [SET_TYPE_FIELD[type as SetType]];
   const elements: Item[] = [];

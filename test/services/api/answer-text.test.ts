@@ -6,14 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parsePacketLine } from '../../../src/engine/index.js';
 import { resultJson } from '../../../src/engine/stream/format.js';
 import { PolicyStore } from '../../../src/services/api/store.js';
+import { PACKETS as SAMPLE_PACKETS } from './support.js';
 
+// The service's sample packets, plus one no chain sees and a second of the first flow's kind.
 const PACKETS = [
-  'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0',
-  'udp 10.113.0.9:5000 -> 10.42.1.15:53 iif liqo-tunnel',
-  'tcp 10.113.0.9:5000 -> 10.42.1.41:443 iif liqo-tunnel oif eth0 ct established',
-  'icmp 10.42.1.15 -> 10.112.0.5 type 8 code 0 oif liqo-tunnel',
-  '{"saddr":"fd00::1","daddr":"fd00::2","l4proto":"tcp","dport":22}',
-  'tcp 10.112.0.5:1 -> 10.42.2.7:22 iif liqo-tunnel local',
+  ...SAMPLE_PACKETS,
   'udp 192.0.2.1:1 -> 198.51.100.2:2 iif eth9 oif eth8',
   'tcp 10.112.0.5:40001 -> 10.42.1.15:80 iif liqo-tunnel oif eth0',
 ];

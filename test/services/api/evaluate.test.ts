@@ -3,16 +3,8 @@
 // gives for the same packets; bad packets located; batch, trace and body limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
-import { serve, type Served } from './support.js';
+import { PACKETS, serve, type Served } from './support.js';
 
-const PACKETS = [
-  'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0',
-  'udp 10.113.0.9:5000 -> 10.42.1.15:53 iif liqo-tunnel',
-  'tcp 10.113.0.9:5000 -> 10.42.1.41:443 iif liqo-tunnel oif eth0 ct established',
-  'icmp 10.42.1.15 -> 10.112.0.5 type 8 code 0 oif liqo-tunnel',
-  '{"saddr":"fd00::1","daddr":"fd00::2","l4proto":"tcp","dport":22}',
-  'tcp 10.112.0.5:1 -> 10.42.2.7:22 iif liqo-tunnel local',
-];
 
 async function cliJson(args: string[], stdin = ''): Promise<unknown[]> {
   const r = await cli(['eval', '-o', 'json', ...args], stdin);

@@ -3,6 +3,16 @@
 // Also a policy whose analysis takes long (for the time limit), made here, deterministic.
 import { buildApp, type AppOptions, type App } from '../../../src/services/api/app.js';
 
+/** Packets of the examples' policies in each form the service takes (text, JSON, IPv6, ICMP, local, established). */
+export const PACKETS = [
+  'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0',
+  'udp 10.113.0.9:5000 -> 10.42.1.15:53 iif liqo-tunnel',
+  'tcp 10.113.0.9:5000 -> 10.42.1.41:443 iif liqo-tunnel oif eth0 ct established',
+  'icmp 10.42.1.15 -> 10.112.0.5 type 8 code 0 oif liqo-tunnel',
+  '{"saddr":"fd00::1","daddr":"fd00::2","l4proto":"tcp","dport":22}',
+  'tcp 10.112.0.5:1 -> 10.42.2.7:22 iif liqo-tunnel local',
+];
+
 export interface Served extends App {
   url: string;
   /** fetch relative to the server; a JSON body is sent as JSON. */
