@@ -57,6 +57,16 @@ async function drift(h: Harness, since: number, limit = 20_000): Promise<{ repor
   }
 }
 
+/** Waits for the next check the timer started. */
+async function nextInterval(h: Harness, limit = 20_000): Promise<void> {
+  const from = h.reports.length;
+  const t0 = Date.now();
+  while (!h.reports.slice(from).some((r) => r.trigger === 'interval')) {
+    if (Date.now() - t0 > limit) throw new Error(`no interval check within ${limit} ms`);
+    await sleep(20);
+  }
+}
+
 async function handles(ns: Netns): Promise<{ handle: number; comment?: string }[]> {
   const doc = JSON.parse(await ns.nft(['-j', 'list', 'chain', 'ip', 'provider-protection-venice', CHAIN]));
   return doc.nftables.filter((o: { rule?: unknown }) => o.rule).map((o: { rule: { handle: number; comment?: string } }) => o.rule);
@@ -120,6 +130,9 @@ describe.skipIf(noKernel)('watch (kernel)', () => {
   }
 
   it('a foreign table churning for seconds: no re-apply, no extra check, bounded CPU', async () => {
+    // The previous case's heal changed the owned table, and its events bring one more check; it
+    // runs before the next interval check, so once one of those has answered the watcher is quiet.
+    await nextInterval(h);
     await ns.nft(['add', 'table', 'ip', 'busy']);
     await ns.nft(['add', 'chain', 'ip', 'busy', 'c']);
     const dir = await mkdtemp(join(tmpdir(), 'nftlens-churn-'));
@@ -143,7 +156,7 @@ describe.skipIf(noKernel)('watch (kernel)', () => {
       console.log(`foreign churn: ${ignored} foreign events in ${wall} ms, ${syncs.length} checks (${syncs.map((s) => s.trigger).join(', ')}), watcher process CPU ${cpuMs.toFixed(0)} ms`);
       expect(ignored).toBeGreaterThan(1000);
       expect(h.applies()).toBe(appliesBefore);
-      expect(syncs.every((s) => s.trigger === 'interval' && s.inSync)).toBe(true);
+      expect(syncs.filter((s) => s.trigger !== 'interval' || !s.inSync)).toEqual([]);
       expect(syncs.length).toBeLessThanOrEqual(Math.ceil(wall / INTERVAL) + 1);
       // Generous: the test process (watcher, its checks, vitest) uses under half a core.
       expect(cpuMs).toBeLessThan(wall * 0.5);
