@@ -6,9 +6,10 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
+  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
+  H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
 } from './layout';
 import { forestMatch } from './cuts';
 import { firstMatch } from './lookup';
@@ -27,6 +28,8 @@ export let rewritten: bool = false;
 export let pktLen: u32 = 0;
 /** Masquerade address index (1-based) of the output interface for the packet's family; 0: none. */
 export let masqIndex: u32 = 0;
+/** The hook whose chains run (HOOK_*). */
+export let hookNow: u32 = 0;
 /** The decision that ended the last base chain: rule id (NO_RULE for a policy) and chain. */
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
@@ -58,6 +61,11 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   lastRule = NO_RULE;
   lastChain = NO_RULE;
   refreshCt();
+}
+
+// @ts-ignore: decorator
+@inline export function enterHook(hook: u32): void {
+  hookNow = hook;
 }
 
 // @ts-ignore: decorator
@@ -205,6 +213,15 @@ function runOps(op: u32, id: u32): u32 {
           return NEXT;
         }
         op += 3;
+        break;
+      }
+      case OP_FIB_OIF: {
+        const found = fibRoute(pw(op + 1) == 0 ? K_SADDR : K_DADDR, pw(op + 2));
+        if (found != (pw(op + 3) == 1)) {
+          emit(T_FAIL, id, expr);
+          return NEXT;
+        }
+        op += 4;
         break;
       }
       case OP_NOTRACK: {
@@ -398,4 +415,56 @@ function fibLocal(slot: u32): bool {
     if (pw(x) == key(slot) && pw(x + 1) == key(slot + 1) && pw(x + 2) == key(slot + 2) && pw(x + 3) == key(slot + 3)) return true;
   }
   return false;
+}
+
+/**
+ * `fib ADDR [. iif|. oif] oif`: whether the route lookup for the address now in `slot` finds an
+ * output interface (through the one named by `through`: 1 iif, 2 oif). Rules 1–5 of src/engine/fib.ts.
+ */
+function fibRoute(slot: u32, through: u32): bool {
+  if (hookNow == HOOK_PREROUTING && key(K_IIF) == pw(H_LO_IF)) return true;
+  const v4 = key(K_NFPROTO) == NFPROTO_IPV4;
+  if (v4 && key(K_SADDR) == 0 && (key(K_DADDR) == 0xffffffff || (key(K_DADDR) & 0xffffff00) == 0xe0000000)) return true;
+  if (fibLocal(slot)) return false;
+  const via: u32 = through == 1 ? key(K_IIF) : through == 2 ? key(K_OIF) : 0xffffffff;
+  const routed = pw(H_ROUTED) == 1;
+  if (v4) {
+    if (!routed) return true;
+    const a = key(slot);
+    const n = pw(H_NROUTE4);
+    const at = pw(H_ROUTE4);
+    for (let i: u32 = 0; i < n; i++) {
+      const r = at + 3 * i;
+      if ((a & pw(r + 1)) == pw(r)) return via == 0xffffffff || pw(r + 2) == via;
+    }
+    return false;
+  }
+  const w0 = key(slot);
+  if ((w0 & 0xffc00000) == 0xfe800000) {
+    // Link-local: the lookup stays on the interface asked about, or the packet's device.
+    if (w0 == 0xfe800000 && key(slot + 1) == 0) return true;
+    if (!routed) return true;
+    const dev = via != 0xffffffff ? via : hookNow == HOOK_OUTPUT || hookNow == HOOK_POSTROUTING ? key(K_OIF) : key(K_IIF);
+    const n = pw(H_NROUTE6);
+    const at = pw(H_ROUTE6);
+    for (let i: u32 = 0; i < n; i++) {
+      const r = at + 9 * i;
+      if (pw(r + 8) == dev && covers6(slot, r)) return true;
+    }
+    return false;
+  }
+  if (!routed) return true;
+  const n = pw(H_NROUTE6);
+  const at = pw(H_ROUTE6);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = at + 9 * i;
+    if (covers6(slot, r)) return via == 0xffffffff || pw(r + 8) == via;
+  }
+  return false;
+}
+
+/** The IPv6 address in `slot` is inside the route at `r` ([net[4], mask[4], class]). */
+function covers6(slot: u32, r: u32): bool {
+  for (let w: u32 = 0; w < 4; w++) if ((key(slot + w) & pw(r + 4 + w)) != pw(r + w)) return false;
+  return true;
 }

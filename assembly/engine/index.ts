@@ -10,7 +10,7 @@ import {
   K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN,
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
 } from './layout';
-import { conntrack, ctGiven, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
+import { conntrack, ctGiven, enterHook, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
 import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
 
 export function heapBase(): usize {
@@ -127,6 +127,7 @@ const ROUTE: u32 = N_HOOKS;
 // @ts-ignore: decorator
 @inline function runHook(f: u32, hook: u32, local: bool, iif: u32, oif: u32): u32 {
   emit(T_HOOK, hook, 0);
+  enterHook(hook);
   const pipe = load<u32>(PIPES + ((<usize>(f + hook)) << 2));
   if (pipe == 0) return VERDICT_ACCEPT; // nothing runs here: the interface keys are not read either
   setKey(K_IIF, hook == HOOK_OUTPUT || (hook == HOOK_POSTROUTING && local) ? noIf : iif);

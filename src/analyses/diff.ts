@@ -10,7 +10,8 @@
 
 import { expandMaps } from '../model/expand-maps.js';
 import type { Ruleset } from '../model/ruleset.js';
-import type { EngineOptions } from '../engine/environment.js';
+import { environmentNames, makeEnvironment, type EngineOptions } from '../engine/environment.js';
+import { allRules, looksUpRoutes } from '../engine/fib.js';
 import type { Packet } from '../engine/packet.js';
 import type { FinalVerdict } from '../engine/result.js';
 import { headerSpaceFor } from './headerspace/encode.js';
@@ -61,7 +62,8 @@ export function diffRulesets(writtenBefore: Ruleset, writtenAfter: Ruleset, opts
   // Lookups as rules: the header space then knows every interface name a map key holds.
   const before = expandMaps(writtenBefore);
   const after = expandMaps(writtenAfter);
-  const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: Object.keys(opts.interfaceAddresses ?? {}) });
+  const routed = looksUpRoutes(allRules(before, after)) ? environmentNames(makeEnvironment(opts)) : [];
+  const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: [...Object.keys(opts.interfaceAddresses ?? {}), ...routed] });
   const a = symbolicAnalysis(before, { ...opts, hs });
   const b = symbolicAnalysis(after, { ...opts, hs });
   const changes: Change[] = [];

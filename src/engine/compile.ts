@@ -7,12 +7,13 @@
 import { plainVerdict } from '../model/expand-maps.js';
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
-import type { ConcatMatch, Match, NatStmt, Rule, Table } from '../model/ruleset.js';
+import { fibOifHolds, type ConcatMatch, type Match, type NatStmt, type Rule, type Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
 import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
-import type { Environment } from './environment.js';
+import { environmentNames, type Environment } from './environment.js';
+import { looksUpRoutes } from './fib.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
@@ -172,7 +173,8 @@ function addrWords(v: bigint, width: 1 | 4): number[] {
 }
 
 export function compileProgram(plan: Plan, env: Environment): Program {
-  const classes = new IfClasses(plan.ifPatterns);
+  // Route lookups compare interface classes: the interfaces routes leave by, and lo, get their own.
+  const classes = new IfClasses(plan.ifPatterns, looksUpRoutes(plan.rules.map((r) => r.rule)) ? environmentNames(env) : []);
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);
@@ -206,12 +208,18 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     }
   }
   const masq = w.pushAll(masqWords);
+  const routes = env.routes ?? [];
+  const route4 = routes.filter((r) => r.version === 4);
+  const route6 = routes.filter((r) => r.version === 6);
+  const routes4 = w.pushAll(route4.flatMap((r) => [Number(r.net), Number(prefixMask(r.len, 32)), classes.classOf(r.dev)]));
+  const routes6 = w.pushAll(route6.flatMap((r) => [...addrWords(r.net, 4), ...addrWords(prefixMask(r.len, 128), 4), classes.classOf(r.dev)]));
 
   const header = [
     [L.H_MAGIC, L.MAGIC], [L.H_LAYOUT, L.LAYOUT_VERSION], [L.H_NCHAINS, plan.chains.length], [L.H_CHAINS, chainsAt],
     [L.H_PIPES, pipes], [L.H_NLOCAL4, env.local[4].size], [L.H_LOCAL4, local4], [L.H_NLOCAL6, env.local[6].size],
     [L.H_LOCAL6, local6], [L.H_MASQ, masq], [L.H_EMPTY_IF, classes.classOf('')], [L.H_NRULES, plan.rules.length],
-    [L.H_NCOUNTERS, plan.counters.length],
+    [L.H_NCOUNTERS, plan.counters.length], [L.H_ROUTED, env.routes ? 1 : 0], [L.H_NROUTE4, route4.length], [L.H_ROUTE4, routes4],
+    [L.H_NROUTE6, route6.length], [L.H_ROUTE6, routes6], [L.H_LO_IF, classes.classOf('lo')],
   ];
   for (const [k, v] of header) w.set(k!, v!);
   return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex, lookups };
@@ -410,7 +418,8 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         w.push(hdr(L.OP_NAT), ...natOperands(x));
         break;
       case 'fib':
-        w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0);
+        if (x.result === 'type') w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0);
+        else w.push(hdr(L.OP_FIB_OIF), x.addr === 'saddr' ? 0 : 1, x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0, fibOifHolds(x, true) ? 1 : 0);
         break;
     }
   }

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 15;
+export const LAYOUT_VERSION = 16;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -99,7 +99,14 @@ export const H_MASQ = 9; // offset of masquerade addresses: index i (1-based) at
 export const H_EMPTY_IF = 10; // interface class of "no interface"
 export const H_NRULES = 11;
 export const H_NCOUNTERS = 12;
-export const H_WORDS = 13;
+/** The declared routes (src/engine/fib.ts), longest prefix first: IPv4 [net, mask, interface class], IPv6 [net[4], mask[4], class]. */
+export const H_ROUTED = 13; // 1: routes are declared; 0: lookups find one through any interface
+export const H_NROUTE4 = 14;
+export const H_ROUTE4 = 15;
+export const H_NROUTE6 = 16;
+export const H_ROUTE6 = 17;
+export const H_LO_IF = 18; // interface class of `lo`
+export const H_WORDS = 19;
 
 // ─── chain record ────────────────────────────────────────────────────────────────────────────
 export const C_NRULES = 0;
@@ -179,6 +186,7 @@ export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or t
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
 export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
+export const OP_FIB_OIF = 9; // [addr: 0 saddr / 1 daddr, through: 0 none / 1 iif / 2 oif, holds when found: 1 / 0]: fib … oif (fibRoute)
 /**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
  * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne, forest,

@@ -16,12 +16,12 @@
 
 import { plainVerdict } from '../model/expand-maps.js';
 import { applyMarkOp, markOp } from '../model/mark-op.js';
-import type { ConcatMatch, Expr, Match, NatStmt, Rule } from '../model/ruleset.js';
+import { fibOifHolds, type ConcatMatch, type Expr, type Match, type NatStmt, type Rule } from '../model/ruleset.js';
 import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
-import { fibLocal } from './fib.js';
+import { fibLocal, fibRoute } from './fib.js';
 import type { Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
 import { natFamily, sees, type PathHook, type Plan } from './plan.js';
@@ -68,6 +68,8 @@ interface State {
   natDone: { src: boolean; dst: boolean };
   iif: string;
   oif: string;
+  /** The hook running. */
+  hook?: PathHook;
   trace?: TraceEvent[];
   counters?: Float64Array;
 }
@@ -114,6 +116,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     const hook = path[i]!;
     hooks.push(hook);
     s.trace?.push({ kind: 'hook', hook });
+    s.hook = hook;
     s.iif = hook === 'output' || (hook === 'postrouting' && pkt.local) ? '' : pkt.iifname;
     s.oif = hook === 'prerouting' || hook === 'input' ? '' : pkt.oifname;
     const ctNat = opts.conntrackNat?.[hook === 'prerouting' || hook === 'output' ? 'dst' : 'src'];
@@ -278,7 +281,10 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
     if (expr.kind === 'fib') {
       // Not a leading match (the engine classifies on header fields only): it runs once the
       // rule is entered, like a match after a statement.
-      if (fibLocal(env, s.pkt.family, expr.addr === 'saddr' ? s.saddr : s.daddr) === (expr.op === '==')) continue;
+      const held = expr.result === 'type'
+        ? fibLocal(env, s.pkt.family, expr.addr === 'saddr' ? s.saddr : s.daddr) === (expr.op === '==')
+        : fibOifHolds(expr, fibRoute(env, expr, { family: s.pkt.family, saddr: s.saddr, daddr: s.daddr, iif: s.iif, oif: s.oif, hook: s.hook! }));
+      if (held) continue;
       s.trace?.push({ kind: 'fail', rule: id, expr: e });
       return 'next';
     }

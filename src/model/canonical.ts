@@ -79,7 +79,9 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
     } else if (e.kind === 'fib') {
       // A match too (no side effect), but not one of the run's header fields: kept in place.
       flush();
-      exprs.push({ stmt: 'fib', addr: e.addr, op: e.op, type: e.type });
+      exprs.push(e.result === 'type'
+        ? { stmt: 'fib', addr: e.addr, op: e.op, type: e.type }
+        : { stmt: 'fib', addr: e.addr, op: e.op, result: 'oif', through: e.through ?? null, mark: e.mark ?? false, value: e.value });
     } else if (e.kind === 'ct helper') {
       flush();
       exprs.push({ stmt: 'ct helper', op: e.op, name: e.name });

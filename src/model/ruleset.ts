@@ -151,19 +151,47 @@ export interface CtHelperMatch {
 }
 
 /**
- * `fib daddr type local`, `fib saddr type != local`: whether the routing table has the packet's
- * (current) address as one of the host's own. Answered from the environment: the declared local
- * and interface addresses, plus loopback (127.0.0.0/8, ::1), as the kernel's local table holds
- * them. Only the `local` type of a lone address is modelled; other types and lookups through an
- * interface (`. iif`, `. oif`) or for the output interface (reverse path) stay refused. Not a
- * leading match: the engine runs it as an op after the rule's classified matches.
+ * `fib saddr|daddr type local`, `fib saddr type != local`: whether the routing table has the
+ * packet's (current) address as one of the host's own. Answered from the environment: the
+ * declared local and interface addresses, plus loopback (127.0.0.0/8, ::1), as the kernel's local
+ * table holds them. Only the `local` type of a lone address is modelled. Not a leading match: the
+ * engine runs it as an op after the rule's classified matches.
  */
-export interface FibMatch {
+export interface FibTypeMatch {
   kind: 'fib';
+  result: 'type';
   addr: 'saddr' | 'daddr';
   op: '==' | '!=';
   type: 'local';
   origin: Origin;
+}
+
+/**
+ * `fib saddr . iif oif missing` (the reverse-path check), `fib saddr . mark . iif oif != 0`,
+ * `fib daddr oif exists`: whether the route lookup for the address finds an output interface —
+ * through the packet's input (`. iif`) or output (`. oif`) interface when one is named. Answered
+ * from the environment's routes (src/engine/fib.ts fibRoute has the kernel's rules: a local
+ * address has none, a route through another interface none, loopback input in prerouting
+ * always one). `value` is what the rule compares with: `exists` (true), `missing` (false), or
+ * the interface index 0 ("none"), as written.
+ */
+export interface FibOifMatch {
+  kind: 'fib';
+  result: 'oif';
+  addr: 'saddr' | 'daddr';
+  through?: 'iif' | 'oif';
+  /** `. mark`: the lookup takes the packet's mark (policy routing; no effect on the declared routes). */
+  mark?: true;
+  op: '==' | '!=';
+  value: boolean | 0;
+  origin: Origin;
+}
+
+export type FibMatch = FibTypeMatch | FibOifMatch;
+
+/** Whether a `fib … oif` match holds, given whether the lookup found an interface. */
+export function fibOifHolds(m: FibOifMatch, found: boolean): boolean {
+  return (found === (m.value === true)) !== (m.op === '!=');
 }
 
 // ─── matches ─────────────────────────────────────────────────────────────────────────────────────

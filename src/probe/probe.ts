@@ -9,6 +9,8 @@ import type { Packet } from '../engine/packet.js';
 import type { Plan } from '../engine/plan.js';
 import { compileRuleset, ReferenceEngine } from '../engine/index.js';
 import type { EngineOptions } from '../engine/environment.js';
+import { allRules, looksUpRoutes } from '../engine/fib.js';
+import { parseAddress } from '../model/values.js';
 import { formatResult, type EvalResult } from '../engine/result.js';
 import { renderNftJson } from '../backends/nft/render-json.js';
 import { craftFrame, type WirePacket } from './pcap.js';
@@ -113,6 +115,32 @@ function probeTable(marks: readonly { family: 4 | 6; tag: number; mark: number }
   return cmds;
 }
 
+/**
+ * Per distinct source address of the packets, what the gateway's main table says of it, so that
+ * reverse-path checks (`fib saddr . iif oif`) meet each answer: no route, a route back through the
+ * interface its first packet comes in on, or one through another interface — a third each, by a
+ * hash of the address. Link-local, loopback, unspecified and multicast sources get none.
+ */
+function reversePaths(units: readonly { packets: Packet[] }[], ports: readonly string[]): { version: 4 | 6; address: string; dev: string }[] {
+  const out = new Map<string, { version: 4 | 6; address: string; dev: string }>();
+  for (const u of units) {
+    for (const p of u.packets) {
+      const a = parseAddress(p.saddr);
+      if (!a || out.has(p.saddr) || special(a.value, a.version)) continue;
+      const pick = [...p.saddr].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261) % 3;
+      const other = ports.find((x) => x !== p.iifname);
+      const dev = pick === 1 ? p.iifname : pick === 2 ? other : undefined;
+      if (dev) out.set(p.saddr, { version: a.version, address: p.saddr, dev });
+    }
+  }
+  return [...out.values()];
+}
+
+function special(a: bigint, version: 4 | 6): boolean {
+  if (version === 4) return a === 0n || a >> 24n === 127n || a >> 28n === 0xen;
+  return a <= 1n || a >> 118n === 0x3fan || a >> 120n === 0xffn;
+}
+
 interface Unit {
   index: number;
   /** Setup packets first, the probed packet last. */
@@ -161,9 +189,14 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       for (const name of interfaces) topo.port(name);
       const own = [...topo.ports.values()].flatMap((p) => [p.v4.address, p.v6.address]);
       if (own.some((a) => addresses.has(a))) throw new Error('the packets use an address the probe topology gave the gateway');
-      // The engine learns the gateway's addresses: masquerade takes the output interface's.
+      // The engine learns the gateway's addresses (masquerade takes the output interface's) and
+      // its main routing table: the connected subnets, and, when rules look routes up, a route for
+      // some of the packets' sources (reversePaths).
+      const mainRoutes = looksUpRoutes(allRules(ruleset)) ? reversePaths(candidates, [...topo.ports.keys()]) : [];
+      await topo.setMainRoutes(mainRoutes);
       engine = makeEngine(ruleset, opts.engine ?? 'wasm', {
-        interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [p.v4.address, p.v6.address]])),
+        interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [`${p.v4.address}/24`, `${p.v6.address}/64`]])),
+        routes: mainRoutes.map((r) => `${r.address} dev ${r.dev}`),
       });
       const units: Unit[] = [];
       for (const c of candidates) {

@@ -52,6 +52,8 @@ const TABLE_BASE = 1000;
 export class Topology {
   /** The routing tables holding routes, per IP version (only those exist to be flushed). */
   private readonly routed: Record<4 | 6, Set<number>> = { 4: new Set(), 6: new Set() };
+  /** The host routes setMainRoutes added. */
+  private mainRoutes: { version: 4 | 6; prefix: string; dev: string }[] = [];
 
   private constructor(
     readonly gateway: Netns,
@@ -111,6 +113,26 @@ export class Topology {
       const hop = r.version === 4 ? out.v4.nexthop : out.v6.nexthop;
       this.routed[r.version].add(inPort.table);
       lines[r.version].push(['route', 'replace', `${dst}/${r.version === 4 ? 32 : 128}`, 'via', hop, 'dev', out.name, 'onlink', 'table', String(inPort.table)]);
+    }
+    await Promise.all([ipBatch(this.gateway, 4, lines[4]), ipBatch(this.gateway, 6, lines[6])]);
+  }
+
+  /**
+   * Replaces the host routes of the gateway's main table that `fib … oif` lookups find (the
+   * reverse path of a packet's source): each `address dev PORT`. Forwarding never uses them: every
+   * packet has a host route in its input interface's table, which policy routing consults first.
+   */
+  async setMainRoutes(routes: readonly { version: 4 | 6; address: string; dev: string }[]): Promise<void> {
+    const lines: Record<4 | 6, string[][]> = { 4: [], 6: [] };
+    for (const r of this.mainRoutes) lines[r.version].push(['route', 'del', r.prefix, 'dev', r.dev]);
+    this.mainRoutes = [];
+    for (const r of routes) {
+      const a = parseAddress(r.address);
+      if (!a || a.version !== r.version) throw new Error(`bad route destination ${r.address}`);
+      const prefix = `${formatAddress(a.value, a.version)}/${r.version === 4 ? 32 : 128}`;
+      this.port(r.dev);
+      lines[r.version].push(['route', 'replace', prefix, 'dev', r.dev]);
+      this.mainRoutes.push({ version: r.version, prefix, dev: r.dev });
     }
     await Promise.all([ipBatch(this.gateway, 4, lines[4]), ipBatch(this.gateway, 6, lines[6])]);
   }

@@ -7,7 +7,7 @@ import type { Expr } from '../../src/model/ruleset.js';
 import { evaluateBoth } from './generators.js';
 import { base, counter, m, nat, rule, setMark, table, v } from './ir.js';
 
-const fib = (addr: 'saddr' | 'daddr', op: '==' | '!=' = '=='): Expr => ({ kind: 'fib', addr, op, type: 'local', origin: {} });
+const fib = (addr: 'saddr' | 'daddr', op: '==' | '!=' = '=='): Expr => ({ kind: 'fib', addr, op, result: 'type', type: 'local', origin: {} });
 
 const both = evaluateBoth; // the engines agree, trace and counters included
 
@@ -43,5 +43,57 @@ describe('fib type local', () => {
     const r = both(tables, 'tcp 10.9.0.1:4000 -> 10.0.0.9:80 iif eth0');
     expect([r.packet.daddr, r.packet.mark]).toEqual(['10.0.0.1', 7]);
     expect(both(tables, 'tcp 10.9.0.1:4000 -> 10.0.0.8:80 iif eth0 oif eth1').packet.mark).toBe(0);
+  });
+});
+
+describe('fib … oif (route lookups)', () => {
+  const orMark = (bit: number): Expr => ({ kind: 'set-mark', key: 'meta mark', value: 'meta mark', and: ~bit >>> 0, xor: bit, origin: {} });
+  const oif = (addr: 'saddr' | 'daddr', through: 'iif' | 'oif' | undefined, value: boolean | 0, op: '==' | '!=' = '=='): Expr =>
+    ({ kind: 'fib', result: 'oif', addr, op, value, ...(through ? { through } : {}), origin: {} });
+  // Marks 1: `fib saddr . iif oif missing` (firewalld's reverse-path drop), 2: `fib daddr oif exists`,
+  // 4: `fib saddr . mark . iif oif != 0` (calico's, nixos'), 8: `fib saddr oif 0` (no lookup restriction).
+  const tables = [
+    table('inet', 'raw', [
+      base('pre', { hook: 'prerouting', priority: -300 }, [
+        rule([oif('saddr', 'iif', false), orMark(1)]),
+        rule([oif('daddr', undefined, true), orMark(2)]),
+        rule([{ ...oif('saddr', 'iif', 0, '!='), mark: true } as Expr, orMark(4)]),
+        rule([oif('saddr', undefined, 0), orMark(8)]),
+      ]),
+    ]),
+  ];
+  const routed = {
+    localAddresses: ['10.0.0.1'],
+    interfaceAddresses: { eth0: ['192.0.2.1/24'], eth1: ['198.51.100.1/24', 'fd00:1::1/64'] },
+    routes: ['10.8.0.0/16 dev eth1', '10.8.3.0/24 dev eth0', 'default dev eth0', '2001:db8::/32 dev eth1'],
+  };
+  const mark = (pkt: string, env: object = routed) => evaluateBoth(tables, pkt, env).packet.mark;
+
+  it('passes a source routed back through the input interface, longest prefix first', () => {
+    expect(mark('tcp 10.8.1.1:4000 -> 192.0.2.9:80 iif eth1 oif eth0')).toBe(2 | 4); // 10.8/16 via eth1
+    expect(mark('tcp 10.8.3.1:4000 -> 192.0.2.9:80 iif eth1 oif eth0')).toBe(1 | 2); // 10.8.3/24 via eth0: spoofed on eth1
+    expect(mark('tcp 10.8.3.1:4000 -> 192.0.2.9:80 iif eth0 oif eth1')).toBe(2 | 4); // …and fine on eth0
+    expect(mark('tcp 203.0.113.5:4000 -> 198.51.100.7:80 iif eth0 oif eth1')).toBe(2 | 4); // the default route
+    expect(mark('tcp 198.51.100.9:4000 -> 192.0.2.9:80 iif eth1 oif eth0')).toBe(2 | 4); // a connected subnet
+  });
+
+  it('finds no route for the host\'s own addresses, nor without a route', () => {
+    expect(mark('tcp 10.0.0.1:4000 -> 192.0.2.9:80 iif eth0 oif eth1')).toBe(1 | 2 | 8); // a local source
+    expect(mark('tcp 192.0.2.9:4000 -> 10.0.0.1:80 iif eth0')).toBe(4); // a local destination: no route (2 unset)
+    expect(mark('tcp [fd00:9::1]:4000 -> [2001:db8::1]:80 iif eth1 oif eth1')).toBe(1 | 2 | 8); // no IPv6 default
+    expect(mark('tcp [2001:db8::7]:4000 -> [fd00:1::9]:80 iif eth1 oif eth1')).toBe(2 | 4);
+  });
+
+  it('keeps the kernel\'s special cases: loopback input, DHCP discovery, link-local sources', () => {
+    expect(mark('tcp 10.8.3.1:4000 -> 10.8.1.1:80 iif lo oif eth1')).toBe(2 | 4);
+    expect(mark('udp 0.0.0.0:68 -> 255.255.255.255:67 iif eth1')).toBe(2 | 4);
+    expect(mark('udp [fe80::1]:546 -> [2001:db8::2]:547 iif eth1 oif eth1')).toBe(2 | 4); // fe80::/64 is on every interface
+    expect(mark('udp [fe80:0:0:1::1]:546 -> [2001:db8::2]:547 iif eth1 oif eth1')).toBe(1 | 2 | 8); // outside it: no route on eth1
+  });
+
+  it('without declared routes finds one for every address but the host\'s own', () => {
+    const bare = { localAddresses: ['10.0.0.1'] };
+    expect(mark('tcp 10.8.3.1:4000 -> 192.0.2.9:80 iif eth1 oif eth0', bare)).toBe(2 | 4);
+    expect(mark('tcp 10.0.0.1:4000 -> 192.0.2.9:80 iif eth1 oif eth0', bare)).toBe(1 | 2 | 8);
   });
 });

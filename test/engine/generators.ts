@@ -4,6 +4,7 @@
 // wildcards, concatenations in sets, marks set then matched, notrack, counters, NAT of every kind,
 // nested jumps/gotos/returns, several tables, families, hooks and priorities.
 
+import type { EngineOptions } from '../../src/engine/environment.js';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult } from '../../src/engine/index.js';
@@ -14,8 +15,8 @@ import type { CtState } from '../../src/model/values.js';
 import { prng } from '../../src/model/prng.js';
 
 const o = {};
-const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.1.1', '10.0.1.9', '192.168.0.1', '192.168.0.7', '172.16.0.3'];
-const V6 = ['fd00::1', 'fd00::2', 'fd00::5', 'fd00:1::1', 'fd00:1::9', '2001:db8::1'];
+const V4 = ['10.0.0.1', '10.0.0.2', '10.0.0.5', '10.0.1.1', '10.0.1.9', '192.168.0.1', '192.168.0.7', '172.16.0.3', '0.0.0.0', '255.255.255.255', '224.0.0.9', '127.0.0.1'];
+const V6 = ['fd00::1', 'fd00::2', 'fd00::5', 'fd00:1::1', 'fd00:1::9', '2001:db8::1', 'fe80::1', 'fe80:0:0:1::1', '::1'];
 const PORTS = [0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 65535];
 const IFACES = ['', 'eth0', 'eth1', 'lo', 'liqo-tunnel', 'liqo-gw1', 'wg0'];
 const IF_PATTERNS = ['eth0', 'eth1', 'eth*', 'liqo*', 'liqo-tunnel', 'wg0', '*', 'e*', 'lo'];
@@ -24,7 +25,9 @@ const PROTOS = [6, 17, 1, 58, 47, 0];
 
 export const ENV = {
   localAddresses: ['10.0.0.1', 'fd00::1'],
-  interfaceAddresses: { eth1: ['192.168.0.1', 'fd00::ff'], wg0: ['10.0.1.1'] },
+  interfaceAddresses: { eth1: ['192.168.0.1', 'fd00::ff'], wg0: ['10.0.1.1/24'] },
+  // Longest first in effect: the eth1 /16 under the default, a host route inside wg0's /24, link-local outside fe80::/64.
+  routes: ['192.168.0.0/16 dev eth1', '10.0.1.9 dev eth0', 'default dev liqo-tunnel', 'fd00::/16 dev eth0', 'fd00:1::/32 dev eth1', 'fe80::/10 dev wg0'],
 };
 
 const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
@@ -154,8 +157,12 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
-  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, type: 'local', origin: o }));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib];
+  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', origin: o }));
+  const fibOif = fc.record({
+    addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), value: pick([true, false, 0] as const),
+    through: pick([undefined, 'iif', 'oif'] as const), mark: pick([undefined, true] as const),
+  }).map(({ through, mark, ...x }): Expr => ({ kind: 'fib', result: 'oif', ...x, ...(through ? { through } : {}), ...(mark ? { mark } : {}), origin: o }));
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, fibOif];
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
     const r: Rule = { exprs, origin: o };
@@ -221,10 +228,10 @@ export function randomPackets(seed: number, n: number): Packet[] {
 }
 
 /** Evaluates on both engines (with ENV), checks they agree (trace and counters included), returns the result and the counters. */
-export function evaluateBoth(tables: Table[], packet: string): EvalResult & { counters: number[] } {
+export function evaluateBoth(tables: Table[], packet: string, env: EngineOptions = ENV): EvalResult & { counters: number[] } {
   const rs = { tables };
-  const wasm = compileRuleset(rs, ENV);
-  const ref = new ReferenceEngine(rs, ENV);
+  const wasm = compileRuleset(rs, env);
+  const ref = new ReferenceEngine(rs, env);
   const p = parsePacket(packet);
   const a = wasm.evaluate(p, { trace: true });
   expect(a).toEqual(ref.evaluate(p, { trace: true }));

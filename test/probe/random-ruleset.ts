@@ -106,8 +106,12 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       rule([m('meta l4proto', 6, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', and: 0xffffff0f, xor: 0x20, origin: O }]),
       rule([m('meta l4proto', 17, '=='), { kind: 'set-mark', key: 'ct mark', value: 'meta mark', xor: 0x4, origin: O }]),
       // fib: no forwarded packet has a local address, so `!= local` marks them all.
-      rule([{ kind: 'fib', addr: 'daddr', op: '==', type: 'local', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 0x30, origin: O }]),
-      rule([{ kind: 'fib', addr: 'saddr', op: '!=', type: 'local', origin: O }, m('th dport', 8080, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1, origin: O }]),
+      rule([{ kind: 'fib', addr: 'daddr', op: '==', result: 'type', type: 'local', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 0x30, origin: O }]),
+      rule([{ kind: 'fib', addr: 'saddr', op: '!=', result: 'type', type: 'local', origin: O }, m('th dport', 8080, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1, origin: O }]),
+      // Reverse-path checks, as firewalld and calico write them, and a lookup of the destination.
+      rule([{ kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x100, origin: O }]),
+      rule([{ kind: 'fib', result: 'oif', addr: 'saddr', mark: true, through: 'iif', op: '!=', value: 0, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x200, origin: O }]),
+      rule([{ kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x400, origin: O }]),
     ];
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }

@@ -12,7 +12,7 @@
 
 import { plainVerdict } from '../../model/expand-maps.js';
 import { ALL_BITS, applyMarkOp, markOp, type MarkOp } from '../../model/mark-op.js';
-import type { Expr, NatStmt, Rule } from '../../model/ruleset.js';
+import { fibOifHolds, type Expr, type FibMatch, type NatStmt, type Rule } from '../../model/ruleset.js';
 import { prefixMask, valueIntervals } from '../../model/values.js';
 import { addressOf } from '../../engine/addr.js';
 import type { Environment } from '../../engine/environment.js';
@@ -23,6 +23,7 @@ import type { FinalVerdict } from '../../engine/result.js';
 import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { boxesApart, ruleBoxes } from './boxes.js';
+import { RouteSpaces } from './fib.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
 
 export interface RuleSpaces {
@@ -77,6 +78,8 @@ interface ChainEnd {
 
 export class SymbolicEvaluator {
   readonly pred: Predicates;
+  /** Built at the first `fib … oif`. */
+  private routes?: RouteSpaces;
   private readonly ruleCache = new Map<string, Space>();
   private rec!: (RuleSpaces | undefined)[];
   private opts!: SymbolicOptions;
@@ -123,7 +126,7 @@ export class SymbolicEvaluator {
         finish(last, st.space, st);
         return;
       }
-      const here: SymState = { ...st, ctx: { ...st.ctx, noIif: h === 'output', noOif: h === 'prerouting' || h === 'input' } };
+      const here: SymState = { ...st, ctx: { ...st.ctx, hook: h, noIif: h === 'output', noOif: h === 'prerouting' || h === 'input' } };
       this.runHook(here, h, last, (s, l) => {
         if (hook !== undefined) return walk(s, rest, l);
         if (h === 'prerouting') {
@@ -397,6 +400,25 @@ export class SymbolicEvaluator {
   // ─── rules ─────────────────────────────────────────────────────────────────────────────────
 
   /** One rule on a state: the parts (each with its own handle) and how the rule ended for each. */
+  /** Headers a fib match holds for (a new handle). */
+  private fibSpace(c: SymState, x: FibMatch): Space {
+    const hs = this.hs;
+    // type local: the current address (after NAT) is the host's or loopback; oif: RouteSpaces.
+    let yes: Space;
+    if (x.result === 'type') {
+      const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));
+      yes = hs.union(parts);
+      hs.release(...parts);
+    } else {
+      this.routes ??= new RouteSpaces(hs, this.pred, this.env);
+      yes = this.routes.found(c, x);
+    }
+    if (x.result === 'type' ? x.op === '==' : fibOifHolds(x, true)) return yes;
+    const no = hs.diff(hs.all, yes);
+    hs.release(yes);
+    return no;
+  }
+
   private runRule(st: SymState, id: number, rule: Rule): [RuleOutcome, SymState][] {
     const hs = this.hs;
     if (this.opts.reach) this.record(id, 'reach', st.space);
@@ -435,12 +457,7 @@ export class SymbolicEvaluator {
           case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
             throw unanalysed(x);
           case 'fib': {
-            // fib ADDR type local: the current address (after NAT) is the host's or loopback.
-            const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));
-            const local = hs.union(parts);
-            hs.release(...parts);
-            const m = x.op === '==' ? local : hs.diff(hs.all, local);
-            if (m !== local) hs.release(local);
+            const m = this.fibSpace(c, x);
             const [pass, fail] = this.split(c, m);
             hs.release(m, c.space);
             if (fail) out.push(['next', fail]);

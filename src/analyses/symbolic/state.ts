@@ -11,6 +11,7 @@
 //   daddr now  = 10.1.0.0/16 ⊕ host bits of orig daddr   ({ base, len, family })
 
 import type { Match } from '../../model/ruleset.js';
+import type { PathHook } from '../../engine/plan.js';
 import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtState, type Interval } from '../../model/values.js';
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
 import { ALL_BITS } from '../../model/mark-op.js';
@@ -45,6 +46,8 @@ export interface Context {
   /** The hook shows no input (output) / output (prerouting, input) interface: the name is ''. */
   noIif: boolean;
   noOif: boolean;
+  /** The hook whose chains run (route lookups tell prerouting and the output side apart). */
+  hook?: PathHook;
 }
 
 export interface SymState {

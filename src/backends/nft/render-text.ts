@@ -4,11 +4,11 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, ConcatMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
-import { namesSet, nfprotoHolds } from './render-json.js';
+import { fibFlags, namesSet, nfprotoHolds } from './render-json.js';
 import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
@@ -109,11 +109,19 @@ function concatText(t: Partial<Pick<Table, 'sets'>>, x: ConcatMatch): string {
   return `${left} ${op}{ ${elems.join(', ')} }`;
 }
 
+/** `fib daddr type local`, `fib saddr . mark . iif oif != 0`, `fib saddr . iif oif missing`. */
+function fibText(f: FibMatch): string {
+  const not = f.op === '!=' ? '!= ' : '';
+  if (f.result === 'type') return `fib ${f.addr} type ${not}${f.type}`;
+  const value = f.value === 0 ? '0' : f.value ? 'exists' : 'missing';
+  return `fib ${fibFlags(f).join(' . ')} oif ${not}${value}`;
+}
+
 export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets' | 'maps'>>, r: Rule): string {
   const parts: string[] = [];
   for (const e of r.exprs) {
     if (e.kind === 'concat') parts.push(concatText(t, e));
-    else if (e.kind === 'fib') parts.push(`fib ${e.addr} type ${e.op === '!=' ? '!= ' : ''}${e.type}`);
+    else if (e.kind === 'fib') parts.push(fibText(e));
     else if (e.kind === 'ct helper') parts.push(`ct helper ${e.op === '!=' ? '!= ' : ''}${quote(e.name, { origin: e.origin, what: 'ct helper name' })}`);
     else if (e.kind !== 'match') parts.push(statementText(e, t.family, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {

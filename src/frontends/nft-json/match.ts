@@ -3,7 +3,7 @@
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
-// interface-name matches marked `ifindex`; `fib saddr|daddr type local` a FibMatch.
+// interface-name matches marked `ifindex`; `fib … type local` and `fib … oif` a FibMatch.
 
 import type { Atom, ConcatMatch, CtHelperMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
@@ -257,8 +257,10 @@ function readIfindexMatch(s: Scope, field: MatchField, op: string, right: Json, 
 }
 
 /**
- * `fib saddr|daddr type [!=] local` (model/ruleset.ts FibMatch). Other results (oif, the reverse
- * path), lookups through an interface or a mark, and other types need routes: refused by name.
+ * `fib saddr|daddr type [!=] local` and `fib saddr|daddr [. iif|. oif] [. mark] oif` compared with
+ * `exists`/`missing` (true/false) or the interface index 0 (model/ruleset.ts FibMatch). Other
+ * types, other results (`oifname`, `type` through an interface) and interface names on the right
+ * are refused by name.
  */
 function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: Origin, ro: Origin): FibMatch[] | undefined {
   if (!isObject(body)) return s.r.schema('"fib" must be an object', at(lo, '.fib'));
@@ -267,14 +269,27 @@ function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: O
     return s.r.schema('"fib" needs "result" and "flags"', at(lo, '.fib'));
   }
   const name = `fib ${(flags as string[]).join(' . ')} ${body.result}`;
-  if (body.result !== 'type' || flags.length !== 1 || (flags[0] !== 'saddr' && flags[0] !== 'daddr')) return s.r.unsupported(name, lo);
+  const addrs = flags.filter((f) => f === 'saddr' || f === 'daddr');
+  const through = flags.filter((f) => f === 'iif' || f === 'oif');
+  const known = addrs.length === 1 && through.length <= 1 && flags.every((f) => ['saddr', 'daddr', 'iif', 'oif', 'mark'].includes(f as string));
+  const addr = addrs[0] as 'saddr' | 'daddr';
+  const neg = op === '!=' || op === '!';
+  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
+  if (body.result === 'oif' && known) {
+    const value = right === true || right === false ? right : right === 0 || right === '0' ? 0 : undefined;
+    if (value === undefined) return s.r.unsupported(`${name} ${describe(right)} (exists, missing and 0 are modelled)`, ro);
+    const m: FibMatch = { kind: 'fib', result: 'oif', addr, op: neg ? '!=' : '==', value, origin: o };
+    if (through.length) m.through = through[0] as 'iif' | 'oif';
+    if (flags.includes('mark')) m.mark = true;
+    return [m];
+  }
+  if (body.result !== 'type' || flags.length !== 1 || !addr) return s.r.unsupported(name, lo);
   const names = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
   if (names.length !== 1 || names[0] !== 'local') {
     if (!names.every((x) => typeof x === 'string')) return s.r.schema(`${name} takes address types, got ${describe(right)}`, ro);
     return s.r.unsupported(`${name} ${names.join(',')} (only local is modelled)`, o);
   }
-  if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
-  return [{ kind: 'fib', addr: flags[0] as 'saddr' | 'daddr', op: op === '!=' || op === '!' ? '!=' : '==', type: 'local', origin: o }];
+  return [{ kind: 'fib', result: 'type', addr, op: neg ? '!=' : '==', type: 'local', origin: o }];
 }
 
 /** `{"ct": {"key": "helper"}}`, in either direction's absence. */

@@ -6,10 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { symbolicAnalysis } from '../../../src/analyses/symbolic/index.js';
 import { ReferenceEngine } from '../../../src/engine/index.js';
+import type { EngineOptions } from '../../../src/engine/environment.js';
 import { generatePackets } from '../../../src/probe/generate.js';
 import { randomRuleset } from '../../probe/random-ruleset.js';
 
-const ENV = { localAddresses: ['10.0.0.2'], interfaceAddresses: { eth1: ['192.0.2.1'], 'liqo-tunnel': ['10.200.0.1'] } };
+const ENV = {
+  localAddresses: ['10.0.0.2'],
+  interfaceAddresses: { eth1: ['192.0.2.1/24'], 'liqo-tunnel': ['10.200.0.1'] },
+  // What `fib … oif` looks up: nested prefixes through different interfaces, and a default.
+  routes: ['10.0.0.0/15 dev eth0', '10.0.1.0/24 dev liqo-tunnel', '10.0.1.7 dev eth1', '10.1.0.0/16 dev liqo.abcdefghij', 'default dev eth1', 'fd00::/64 dev eth0'],
+};
 
 describe('symbolic evaluation agrees with the reference interpreter', () => {
   const cases = [
@@ -17,30 +23,34 @@ describe('symbolic evaluation agrees with the reference interpreter', () => {
     // Verdict and mark maps, expanded into one rule per element before the walk.
     ...Array.from({ length: 15 }, (_, i) => ({ seed: 101 + i, maps: true })),
   ];
-  for (const { seed, maps } of cases) {
-    it(`random ruleset #${seed}${maps ? ' with maps' : ''}`, () => {
-      const ruleset = randomRuleset(seed, { sets: false, maps });
-      const a = symbolicAnalysis(ruleset, ENV);
-      const ref = new ReferenceEngine(ruleset, ENV);
-      const r = a.evaluator.run();
-      // A partition: pairwise disjoint, covering every header.
-      const hs = a.hs;
-      r.outcomes.forEach((o, i) => r.outcomes.slice(i + 1).forEach((q) => expect(hs.overlaps(o.space, q.space)).toBe(false)));
-      const union = hs.union(r.outcomes.map((o) => o.space));
-      expect(hs.equals(union, hs.all)).toBe(true);
-      const packets = generatePackets(ruleset, { random: 2500, seed });
-      for (const p of packets) {
-        const want = ref.evaluate(p, { trace: true });
-        const o = r.outcomes.find((x) => hs.member(x.space, p))!;
-        expect({ verdict: o.verdict, by: o.by, rule: o.rule, chain: o.chain }, JSON.stringify(p)).toEqual({
-          verdict: want.verdict, by: want.by, rule: want.rule, chain: want.chain,
-        });
-        const hitRules = new Set(want.trace!.flatMap((e) => (e.kind === 'verdict' ? [e.rule] : [])));
-        for (const id of hitRules) {
-          const rs = r.rules[id];
-          expect(rs !== undefined && a.hs.member(rs.hit, p), `rule ${id} ${JSON.stringify(p)}`).toBe(true);
-        }
-      }
-    });
-  }
+  // Without declared routes, lookups find one through any interface (engine/fib.ts).
+  it('random rulesets without declared routes', () => {
+    for (const seed of [3, 5, 8]) agreeOn(seed, false, { localAddresses: ['10.0.0.2'] });
+  });
+  for (const { seed, maps } of cases) it(`random ruleset #${seed}${maps ? ' with maps' : ''}`, () => agreeOn(seed, maps, ENV));
 });
+
+function agreeOn(seed: number, maps: boolean, env: EngineOptions): void {
+  const ruleset = randomRuleset(seed, { sets: false, maps });
+  const a = symbolicAnalysis(ruleset, env);
+  const ref = new ReferenceEngine(ruleset, env);
+  const r = a.evaluator.run();
+  // A partition: pairwise disjoint, covering every header.
+  const hs = a.hs;
+  r.outcomes.forEach((o, i) => r.outcomes.slice(i + 1).forEach((q) => expect(hs.overlaps(o.space, q.space)).toBe(false)));
+  const union = hs.union(r.outcomes.map((o) => o.space));
+  expect(hs.equals(union, hs.all)).toBe(true);
+  const packets = generatePackets(ruleset, { random: 2500, seed });
+  for (const p of packets) {
+    const want = ref.evaluate(p, { trace: true });
+    const o = r.outcomes.find((x) => hs.member(x.space, p))!;
+    expect({ verdict: o.verdict, by: o.by, rule: o.rule, chain: o.chain }, JSON.stringify(p)).toEqual({
+      verdict: want.verdict, by: want.by, rule: want.rule, chain: want.chain,
+    });
+    const hitRules = new Set(want.trace!.flatMap((e) => (e.kind === 'verdict' ? [e.rule] : [])));
+    for (const id of hitRules) {
+      const rs = r.rules[id];
+      expect(rs !== undefined && a.hs.member(rs.hit, p), `rule ${id} ${JSON.stringify(p)}`).toBe(true);
+    }
+  }
+}

@@ -48,7 +48,7 @@ export const FILTER4 = table('ip', 'filter4', [
       s({ kind: 'set-mark', key: 'ct mark', value: 'meta mark', xor: 0x4000 }), s({ kind: 'set-mark', key: 'meta mark', value: 'ct mark', and: 0xff00 })]),
     r([{ kind: 'match', field: 'meta iifname', op: '==', value: 'lo', ifindex: true, origin: o },
       { kind: 'match', field: 'meta oifname', op: '!=', value: { set: ['lo'] }, ifindex: true, origin: o },
-      { kind: 'fib', addr: 'daddr', op: '==', type: 'local', origin: o }, { kind: 'fib', addr: 'saddr', op: '!=', type: 'local', origin: o }], { kind: 'return' }),
+      { kind: 'fib', addr: 'daddr', op: '==', result: 'type', type: 'local', origin: o }, { kind: 'fib', addr: 'saddr', op: '!=', result: 'type', type: 'local', origin: o }], { kind: 'return' }),
     r([]),
   ]),
   chain('raw', [r([m('ip saddr', '127.0.0.1'), s({ kind: 'notrack' })])], base('filter', 'prerouting', -300)),

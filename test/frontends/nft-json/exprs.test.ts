@@ -86,7 +86,7 @@ describe('fib', () => {
   const fib = (result: string, ...flags: string[]) => ({ fib: { result, flags } });
   it('reads `fib saddr|daddr type [!=] local` (kube-proxy, docker, calico shapes) and renders it back', () => {
     const r = one([match('==', fib('type', 'daddr'), 'local'), match('!=', fib('type', 'saddr'), 'local')]);
-    expect(r.exprs).toEqual([{ kind: 'fib', addr: 'daddr', op: '==', type: 'local' }, { kind: 'fib', addr: 'saddr', op: '!=', type: 'local' }]);
+    expect(r.exprs).toEqual([{ kind: 'fib', result: 'type', addr: 'daddr', op: '==', type: 'local' }, { kind: 'fib', result: 'type', addr: 'saddr', op: '!=', type: 'local' }]);
     const { ruleset } = importNftJson(doc(table(), chain(), rule([match('!=', fib('type', 'saddr'), 'local')])), 'a.json');
     expect(renderFib(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0] as never)).toEqual(match('!=', fib('type', 'saddr'), 'local'));
   });
