@@ -2,11 +2,13 @@
 // packets that fixture README says are worth testing get the outcomes it gives — the verdict, the
 // rule (by its comment, or its chain) and what NAT did. Docker dispatches through interface verdict
 // maps to per-bridge chains, so these also check map lookups end to end; the Liqo gateway remaps
-// CIDRs with netmap NAT and stamps marks. The host's own address is 203.0.113.1 (IPv6
+// CIDRs with netmap NAT and stamps marks; firewalld checks IPv6 reverse paths against the host's
+// routes (FIREWALLD below: a default route out of enp0s3). The host's own address is 203.0.113.1 (IPv6
 // 2001:db8::1) on eth0; the bridge br-dummy holds 192.168.0.1 / fd49:efd7:54aa::ffff.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult, type Plan } from '../../src/engine/index.js';
+import type { EngineOptions } from '../../src/engine/environment.js';
 import { importNftJson } from '../../src/frontends/nft-json/index.js';
 import { sharedCorpus } from '../support/corpus.js';
 
@@ -25,11 +27,11 @@ interface Want {
   ctMark?: number;
 }
 
-function outcomes(name: string, cases: Record<string, Want>): void {
+function outcomes(name: string, cases: Record<string, Want>, env: EngineOptions = ENV): void {
   describe.skipIf(!DIR)(name, () => {
     const { ruleset } = importNftJson(readFileSync(`${DIR}${name}.json`, 'utf8'), `${name}.json`);
-    const engine = compileRuleset(ruleset, ENV);
-    const ref = new ReferenceEngine(ruleset, ENV);
+    const engine = compileRuleset(ruleset, env);
+    const ref = new ReferenceEngine(ruleset, env);
     it.each(Object.entries(cases))('%s', (packet, want) => {
       const p = parsePacket(packet);
       const r = engine.evaluate(p, { trace: true });
@@ -86,3 +88,29 @@ outcomes('liqo-gateway-rome', {
   'tcp 10.70.0.0:40000 -> 10.1.2.3:80 iif liqo.rgsq72drdf oif eth0': { verdict: 'accept', by: [], ctMark: 2 },
   'tcp 10.1.2.3:80 -> 10.70.0.0:40000 iif liqo-tunnel oif liqo.rgsq72drdf ct established ctmark 2': { verdict: 'accept', by: [], mark: 2 },
 });
+
+// firewalld with libvirt: enp0s3 and enp0s8 in zone public, virbr0 (192.168.122.0/24) in zone libvirt.
+const FIREWALLD: EngineOptions = {
+  interfaceAddresses: { enp0s3: ['10.0.2.15/24', '2001:db8:1::15/64'], enp0s8: ['192.168.56.10/24', '2001:db8:2::10/64'], virbr0: ['192.168.122.1/24'] },
+  routes: ['default dev enp0s3', '::/0 dev enp0s3'],
+};
+
+outcomes('firewalld-rhel8-libvirt', {
+  'tcp 198.51.100.7:40000 -> 10.0.2.15:22 iif enp0s3 dst-local': { verdict: 'accept', by: ['rule #1 of filter_IN_public_allow'] },
+  'tcp 198.51.100.7:40000 -> 10.0.2.15:80 iif enp0s3 dst-local': { verdict: 'reject', by: ['rule #6 of filter_INPUT'] },
+  'icmp 198.51.100.7 -> 10.0.2.15 type 8 code 0 iif enp0s3 dst-local': { verdict: 'accept', by: ['rule #6 of filter_IN_public'] },
+  'udp [fe80::2]:547 -> [fe80::1]:546 iif enp0s3 dst-local': { verdict: 'accept', by: ['rule #2 of filter_IN_public_allow'] },
+  'udp [2001:db8:1::99]:547 -> [2001:db8:1::15]:546 iif enp0s3 dst-local': { verdict: 'reject', by: ['rule #6 of filter_INPUT'] },
+  'tcp 198.51.100.7:40000 -> 10.0.2.15:9090 iif enp0s3 dst-local': { verdict: 'accept', by: ['rule #3 of filter_IN_public_allow'] },
+  // An interface in no zone: the catch-all goto to the default zone.
+  'tcp 198.51.100.7:40000 -> 10.0.2.15:22 iif eth9 dst-local': { verdict: 'accept', by: ['rule #1 of filter_IN_public_allow'] },
+  'udp 192.168.122.50:68 -> 192.168.122.1:67 iif virbr0 dst-local': { verdict: 'accept', by: ['rule #3 of INPUT', 'rule #1 of filter_IN_libvirt_allow'] },
+  'udp 192.168.122.50:5353 -> 192.168.122.1:53 iif virbr0 dst-local': { verdict: 'accept', by: ['rule #1 of INPUT', 'rule #4 of filter_IN_libvirt_allow'] },
+  'tcp 192.168.122.50:40000 -> 192.168.122.1:80 iif virbr0 dst-local': { verdict: 'reject', by: ['rule #1 of filter_IN_libvirt_post'] },
+  'tcp [2001:db8:1::99]:40000 -> [2002:7f00::1]:80 iif enp0s3 oif enp0s8': { verdict: 'reject', by: ['rule #3 of filter_FORWARD'] },
+  // The reverse-path check: 2001:db8:1::/64 is routed out of enp0s3, so on enp0s8 it is a spoof.
+  'tcp [2001:db8:1::99]:40000 -> [2001:db8:2::10]:22 iif enp0s8 dst-local': { verdict: 'drop', by: ['rule #2 of raw_PREROUTING'] },
+  'tcp [2001:db8:2::99]:40000 -> [2001:db8:2::10]:22 iif enp0s8 dst-local': { verdict: 'accept', by: ['rule #1 of filter_IN_public_allow'] },
+  'tcp 192.168.122.50:40000 -> 8.8.8.8:443 iif virbr0 oif enp0s3': { verdict: 'accept', by: ['rule #2 of FORWARD', 'rule #6 of filter_FWDI_libvirt', 'rule #3 of POSTROUTING'], from: '10.0.2.15:40000' },
+  'udp 192.168.122.50:40000 -> 224.0.0.5:443 iif virbr0 oif enp0s3': { verdict: 'accept', by: ['rule #2 of FORWARD', 'rule #6 of filter_FWDI_libvirt'], from: '192.168.122.50:40000' },
+}, FIREWALLD);
