@@ -25,9 +25,24 @@ export function withNameRules(cmd: Command): Command {
   return cmd.option('--name-rules', "name nameless Liqo rules deterministically, as Liqo's mutating webhook does");
 }
 
-/** `--local ADDR`, repeatable: the gateway's own addresses (routing sends packets to them to input). */
+/**
+ * `--local ADDR`, repeatable: the gateway's own addresses (routing sends packets to them to input);
+ * `--route 'PREFIX dev NAME'`, repeatable: its main routing table, what `fib … oif` looks up.
+ */
 export function withLocal(cmd: Command): Command {
-  return cmd.option('--local <address>', 'an address of this host (routing: packets to it go to input); repeatable', collect);
+  return cmd
+    .option('--local <address>', 'an address of this host (routing: packets to it go to input); repeatable', collect)
+    .option('--route <route>', "a route of this host, e.g. '10.0.0.0/8 dev eth1', 'default dev eth0', '::/0 dev eth0' (what fib … oif looks up; none given: every lookup finds one); repeatable", collect);
+}
+
+export interface HostOptions {
+  local?: string[];
+  route?: string[];
+}
+
+/** What --local and --route declare, as engine options. */
+export function hostEnvironment(opts: HostOptions): { localAddresses: string[]; routes?: string[] } {
+  return { localAddresses: opts.local ?? [], ...(opts.route ? { routes: opts.route } : {}) };
 }
 
 /** The hooks a packet's path goes through, for `--hook`. */

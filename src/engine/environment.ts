@@ -71,12 +71,12 @@ export function makeEnvironment(opts: EngineOptions = {}): Environment {
 export function parseRoute(text: string): Route {
   const what = 'route';
   const m = /^\s*(\S+)\s+dev\s+(\S+)\s*$/.exec(text);
-  if (!m) throw NftlensError.of('INPUT_PARSE', `route: "${text}" is not "PREFIX dev INTERFACE" (e.g. "10.0.0.0/8 dev eth1", "default dev eth0")`, { field: what });
+  if (!m) throw NftlensError.of('INPUT_PARSE', `route "${text}" is not "PREFIX dev INTERFACE" (e.g. "10.0.0.0/8 dev eth1", "default dev eth0")`, { field: what });
   const [, dst, dev] = m as unknown as [string, string, string];
   if (dst === 'default') return { version: 4, net: 0n, len: 0, dev };
   const [addr, len] = splitPrefix(dst, what);
   const a = parseAddress(addr);
-  if (!a) throw NftlensError.of('INPUT_PARSE', `route: "${addr}" is not an IP address`, { field: what });
+  if (!a) throw NftlensError.of('INPUT_PARSE', `route "${text}": "${addr}" is not an IP address`, { field: what });
   return route(a.version, a.value, len ?? (a.version === 4 ? 32 : 128), dev, text, what);
 }
 

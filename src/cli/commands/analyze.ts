@@ -6,14 +6,13 @@
 import { Command, Option } from 'commander';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { PathHook } from '../../engine/plan.js';
-import { HOOK_CHOICES, collect, loadInput, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
+import { HOOK_CHOICES, collect, loadInput, withInput, withLocal, withOutput, writeData, type InputOptions, hostEnvironment, type HostOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
-interface AnalyzeOpts extends InputOptions {
+interface AnalyzeOpts extends InputOptions, HostOptions {
   output: OutputFormat;
   hook?: PathHook[];
-  local?: string[];
   maxNodes?: string;
 }
 
@@ -37,7 +36,7 @@ export const registerAnalyze: Register = (program, ctx) => {
     if (maxNodes !== undefined && !(Number.isInteger(maxNodes) && maxNodes > 0)) {
       throw NftlensError.of('INPUT_PARSE', `--max-nodes "${opts.maxNodes}" is not a positive integer`, {});
     }
-    const a = symbolicAnalysis(loaded.ruleset, { localAddresses: opts.local ?? [], maxNodes });
+    const a = symbolicAnalysis(loaded.ruleset, { ...hostEnvironment(opts), maxNodes });
     const bar = progress(ctx, 'analyzing {bar} {value}/{total} rules', 200);
     const anomalies = findAnomalies(a, { hooks: opts.hook, onProgress: (done, total) => bar.update(done, total) });
     bar.stop();

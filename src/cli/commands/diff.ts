@@ -5,14 +5,13 @@
 
 import { Command } from 'commander';
 import { loadRuleset } from '../../frontends/load.js';
-import { printDiagnostics, withLocal, withNameRules, withOutput, writeData } from '../options.js';
+import { printDiagnostics, withLocal, withNameRules, withOutput, writeData, hostEnvironment, type HostOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
-interface DiffOpts {
+interface DiffOpts extends HostOptions {
   output: OutputFormat;
   byRule?: boolean;
-  local?: string[];
   nameRules?: boolean;
 }
 
@@ -29,7 +28,7 @@ export const registerDiff: Register = (program, ctx) => {
       printDiagnostics(l.diagnostics, ctx);
       return l.ruleset;
     };
-    const d = diffRulesets(await load(before), await load(after), { byRule: opts.byRule, localAddresses: opts.local ?? [] });
+    const d = diffRulesets(await load(before), await load(after), { byRule: opts.byRule, ...hostEnvironment(opts) });
     writeData(ctx, opts.output, diffJson(d), () => formatDiff(d, before, after));
     if (d.changes.length) throw new ExitCode(1);
   });

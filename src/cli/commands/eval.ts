@@ -8,18 +8,17 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { PathHook } from '../../engine/index.js';
-import { HOOK_CHOICES, collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
+import { HOOK_CHOICES, collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, writeData, type InputOptions, hostEnvironment, type HostOptions } from '../options.js';
 import { ExitCode, type CliContext, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
-interface EvalOpts extends InputOptions {
+interface EvalOpts extends InputOptions, HostOptions {
   packet?: string[];
   packets?: string;
   flow?: string[];
   output: OutputFormat;
   trace?: boolean;
   hook?: PathHook;
-  local?: string[];
   ifAddr?: string[];
   workers?: number;
 }
@@ -42,7 +41,7 @@ export const registerEval: Register = (program, ctx) => {
     const file = opts.packets === undefined ? undefined : await openPackets(opts.packets, ctx.stdin);
     if (!given.length && !file) throw noPackets();
     const loaded = await loadInput(opts, ctx);
-    const classifier = compileRuleset(loaded.ruleset, { localAddresses: opts.local ?? [], interfaceAddresses: ifAddresses(opts) });
+    const classifier = compileRuleset(loaded.ruleset, { ...hostEnvironment(opts), interfaceAddresses: ifAddresses(opts) });
     printDiagnostics(classifier.diagnostics, ctx);
     const { packets } = await evaluateStream(classifier, given, file, { format: opts.output, trace: opts.trace, hook: opts.hook, workers: opts.workers }, ctx);
     if (packets === 0) throw noPackets();
@@ -61,7 +60,7 @@ async function evalFlows(opts: EvalOpts, ctx: CliContext): Promise<void> {
   const loaded = await loadInput(opts, ctx);
   const plan = planRuleset(loaded.ruleset);
   printDiagnostics(plan.diagnostics, ctx);
-  const env = makeEnvironment({ localAddresses: opts.local ?? [], interfaceAddresses: ifAddresses(opts) });
+  const env = makeEnvironment({ ...hostEnvironment(opts), interfaceAddresses: ifAddresses(opts) });
   const results = flows.map((f) => evaluateFlow(plan, env, f, { trace: opts.trace }));
   writeData(ctx, opts.output, results.map((r) => flowJson(plan, r)), () => results.map((r) => formatFlow(plan, r)).join('\n'));
   if (!results.every((r) => r.works)) throw new ExitCode(1);

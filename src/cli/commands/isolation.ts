@@ -10,15 +10,14 @@ import { join } from 'node:path';
 import { NftlensError } from '../../model/diagnostics.js';
 import { EXAMPLES_DIR } from '../../frontends/load.js';
 import type { Tenant } from '../../analyses/isolation.js';
-import { loadInput, print, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
+import { loadInput, print, withInput, withLocal, withOutput, writeData, type InputOptions, hostEnvironment, type HostOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
-interface IsolationOpts extends InputOptions {
+interface IsolationOpts extends InputOptions, HostOptions {
   output: OutputFormat | 'svg';
   tenants?: string;
   svg?: string;
-  local?: string[];
   connections?: boolean;
 }
 
@@ -50,7 +49,7 @@ export const registerIsolation: Register = (program, ctx) => {
     ]);
     const tenants = await readTenants(opts.tenants);
     const loaded = await loadInput(opts, ctx);
-    const r = checkIsolation(loaded.ruleset, tenants, { localAddresses: opts.local ?? [], connections: opts.connections });
+    const r = checkIsolation(loaded.ruleset, tenants, { ...hostEnvironment(opts), connections: opts.connections });
     if (opts.svg) await writeFile(opts.svg, isolationSvg(r));
     if (opts.output === 'svg') print(ctx, isolationSvg(r));
     else writeData(ctx, opts.output, isolationJson(r), () => formatIsolation(r));

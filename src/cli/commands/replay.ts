@@ -6,11 +6,11 @@
 
 import { Command, Option } from 'commander';
 import { NftlensError } from '../../model/diagnostics.js';
-import { collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, writeData, type InputOptions } from '../options.js';
+import { collect, loadInput, printDiagnostics, withInput, withLocal, withOutput, writeData, type InputOptions, hostEnvironment, type HostOptions } from '../options.js';
 import { ExitCode, type OutputFormat } from '../context.js';
 import type { Register } from './index.js';
 
-interface ReplayOpts extends InputOptions {
+interface ReplayOpts extends InputOptions, HostOptions {
   flows: string;
   baseline?: string[];
   format: string;
@@ -18,7 +18,6 @@ interface ReplayOpts extends InputOptions {
   top: string;
   iif?: string;
   oif?: string;
-  local?: string[];
   workers?: string;
 }
 
@@ -62,7 +61,7 @@ export const registerReplay: Register = (program, ctx) => {
     const source = await openFlows(opts.flows, opts.format as never, ctx.stdin);
     try {
       const loaded = await loadInput(opts, ctx);
-      const engineOpts = { localAddresses: opts.local ?? [] };
+      const engineOpts = { ...hostEnvironment(opts) };
       const proposal = compileRuleset(loaded.ruleset, engineOpts);
       printDiagnostics(proposal.diagnostics, ctx);
       let baseline;

@@ -51,6 +51,26 @@ describe('nftlens eval', () => {
     expect(r.stdout).toContain('packet after: udp 192.0.2.1:53 -> 10.8.8.8:53');
   });
 
+  it('answers reverse-path checks from --route and --if-addr prefixes, and locates a bad route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nftlens-eval-'));
+    const rpf = join(dir, 'rpf.json');
+    writeFileSync(rpf, JSON.stringify({ nftables: [
+      { table: { family: 'inet', name: 'raw' } },
+      { chain: { family: 'inet', table: 'raw', name: 'pre', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'raw', chain: 'pre', comment: 'rpf', expr: [{ match: { op: '==', left: { fib: { result: 'oif', flags: ['saddr', 'iif'] } }, right: false } }, { drop: null }] } },
+    ] }));
+    const host = ['--route', 'default dev eth0', '--if-addr', 'eth1=10.1.0.1/16'];
+    const r = await cli(['eval', '-f', rpf, ...host, '-o', 'json',
+      '-p', 'tcp 10.1.2.3:1000 -> 198.51.100.1:80 iif eth1 oif eth0', // routed back through eth1: passes
+      '-p', 'tcp 10.1.2.3:1000 -> 198.51.100.1:80 iif eth0 oif eth1', // its route is eth1's, not eth0's: dropped
+      '-p', 'tcp 203.0.113.9:1000 -> 10.1.0.7:80 iif eth0 oif eth1']); // the default route: passes
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { verdict: string }[]).map((x) => x.verdict)).toEqual(['accept', 'drop', 'accept']);
+    const e = await cli(['eval', '-f', rpf, '--route', '10.0.0.0/8 via eth0', '-p', 'tcp 10.1.2.3:1000 -> 198.51.100.1:80 iif eth1']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/route "10\.0\.0\.0\/8 via eth0" is not "PREFIX dev INTERFACE"/);
+  });
+
   it('requires packets', async () => {
     const r = await cli(['eval', '-f', single]);
     expect(r.code).toBe(2);
