@@ -51,7 +51,13 @@ export const FILTER4 = table('ip', 'filter4', [
       { kind: 'fib', addr: 'daddr', op: '==', result: 'type', type: 'local', origin: o }, { kind: 'fib', addr: 'saddr', op: '!=', result: 'type', type: 'local', origin: o }], { kind: 'return' }),
     r([]),
   ]),
-  chain('raw', [r([m('ip saddr', '127.0.0.1'), s({ kind: 'notrack' })])], base('filter', 'prerouting', -300)),
+  chain('raw', [
+    r([m('ip saddr', '127.0.0.1'), s({ kind: 'notrack' })]),
+    // Route lookups: the reverse-path check as firewalld and calico write it, a destination's.
+    r([{ kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false, origin: o }], { kind: 'drop' }),
+    r([{ kind: 'fib', result: 'oif', addr: 'saddr', mark: true, through: 'iif', op: '!=', value: 0, origin: o }, s({ kind: 'counter' })]),
+    r([{ kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true, origin: o }, s({ kind: 'counter' })]),
+  ], base('filter', 'prerouting', -300)),
   // `rt mtu` exists only from the routing decision on: forward, output, postrouting.
   chain('clamp', [
     r([m('tcp flags', 0x02, '==', 0x12), s({ kind: 'mss-clamp', size: 'rt mtu' })]),
