@@ -9,7 +9,7 @@ import {
   NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
-  H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
+  H_NATS, K_CTSTATUS, H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
 } from './layout';
 import { forestMatch } from './cuts';
 import { firstMatch } from './lookup';
@@ -30,6 +30,14 @@ export let pktLen: u32 = 0;
 export let masqIndex: u32 = 0;
 /** The hook whose chains run (HOOK_*). */
 export let hookNow: u32 = 0;
+/** The conntrack status bits `ct status` reads (src/engine/ct-status.ts), kept in K_CTSTATUS. */
+let status: u32 = 0;
+const IPS_ESTABLISHED: u32 = 0x8 | 0x2; // CONFIRMED | SEEN_REPLY
+const IPS_NAT_DONE: u32 = 0x80 | 0x100;
+const IPS_SRC_NAT: u32 = 0x10;
+const IPS_DST_NAT: u32 = 0x20;
+const IPS_SRC_NAT_DONE: u32 = 0x80;
+const IPS_DST_NAT_DONE: u32 = 0x100;
 /** The decision that ended the last base chain: rule id (NO_RULE for a policy) and chain. */
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
@@ -60,7 +68,17 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   masqIndex = masq;
   lastRule = NO_RULE;
   lastChain = NO_RULE;
+  const nats = (pw(H_NATS) & (key(K_NFPROTO) == NFPROTO_IPV4 ? 1 : 2)) != 0;
+  status = given == 8 ? 0 : IPS_ESTABLISHED | (nats ? IPS_NAT_DONE : 0);
+  setKey(K_CTSTATUS, status);
   refreshCt();
+}
+
+/** nf_nat has bound a first packet's mapping for `dst` or source (a null binding when no rule NATs). */
+export function natBound(dst: bool, changed: bool): void {
+  if (key(K_HASCT) == 0 || ctGiven != 8) return;
+  status |= dst ? IPS_DST_NAT_DONE | (changed ? IPS_DST_NAT : 0) : IPS_SRC_NAT_DONE | (changed ? IPS_SRC_NAT : 0);
+  setKey(K_CTSTATUS, status);
 }
 
 // @ts-ignore: decorator
@@ -363,6 +381,12 @@ function natOp(o: u32): u32 {
   const width: u32 = pfam == 4 ? 1 : 4;
   const dst = type == NAT_DNAT;
   const base: u32 = dst ? K_DADDR : K_SADDR;
+  const portSlot: u32 = dst ? K_DPORT : K_SPORT;
+  const was0 = key(base);
+  const was1 = key(base + 1);
+  const was2 = key(base + 2);
+  const was3 = key(base + 3);
+  const wasPort = key(portSlot);
   if (type == NAT_MASQ) {
     if (masqIndex == 0) return VERDICT_DROP;
     const m = pw(H_MASQ) + (masqIndex - 1) * 4;
@@ -385,6 +409,7 @@ function natOp(o: u32): u32 {
   if (dst) natDoneDst = true;
   else natDoneSrc = true;
   rewritten = true;
+  natBound(dst, key(base) != was0 || key(base + 1) != was1 || key(base + 2) != was2 || key(base + 3) != was3 || key(portSlot) != wasPort);
   return VERDICT_ACCEPT;
 }
 

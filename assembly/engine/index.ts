@@ -7,10 +7,10 @@ import {
   B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, LOCAL_DESTINATION, LOCAL_GENERATED, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
   B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF, H_LOCAL4, H_LOCAL6, H_NLOCAL4, H_NLOCAL6,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
-  K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN,
+  K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN, S_AFTER_NAT,
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
 } from './layout';
-import { conntrack, ctGiven, enterHook, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
+import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
 import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
 
 export function heapBase(): usize {
@@ -135,8 +135,10 @@ const ROUTE: u32 = N_HOOKS;
   const n = pw(pipe);
   const dstManip = hook == HOOK_PREROUTING || hook == HOOK_OUTPUT;
   for (let j: u32 = 0; j < n; j++) {
-    const kind = pw(pipe + 1 + 2 * j);
+    const word = pw(pipe + 1 + 2 * j);
+    const kind = word & 0xff;
     const val = pw(pipe + 2 + 2 * j);
+    if ((word & S_AFTER_NAT) != 0) natBound(dstManip, false);
     if (kind == S_CONNTRACK) {
       conntrack();
       emit(T_CONNTRACK, key(K_CTSTATE), 0);
@@ -157,6 +159,7 @@ const ROUTE: u32 = N_HOOKS;
         if (v != VERDICT_ACCEPT) return v;
         if (dstManip ? natDoneDst : natDoneSrc) break;
       }
+      natBound(dstManip, false);
     }
   }
   return VERDICT_ACCEPT;

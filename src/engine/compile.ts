@@ -16,7 +16,8 @@ import { environmentNames, type Environment } from './environment.js';
 import { looksUpRoutes } from './fib.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
-import { matchIntervals, natFamily, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
+import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
+import { familyNats } from './ct-status.js';
 
 export interface Program {
   /** Program size in words, and how to write it into memory of that size. */
@@ -61,6 +62,7 @@ function slotOf(field: Match['field'], ifClasses: number): FieldSlot {
     case 'meta oifname': return { slot: L.K_OIF, width: 1, directSize: ifClasses };
     case 'ct state': return { slot: L.K_CTSTATE, width: 1, directSize: 256 };
     case 'ct mark': return { slot: L.K_CTMARK, width: 1 };
+    case 'ct status': return { slot: L.K_CTSTATUS, width: 1 };
     case 'meta mark': return { slot: L.K_MARK, width: 1 };
     case 'tcp flags': return { slot: L.K_FLAGS, width: 1, directSize: 256 };
   }
@@ -97,7 +99,7 @@ function requirements(field: Match['field']): number {
   let req = 0;
   if (info.nfproto) req |= info.nfproto === 'ipv4' ? L.REQ_V4 : L.REQ_V6;
   if (info.l4proto === 6) req |= L.REQ_TCP;
-  if (field === 'ct mark') req |= L.REQ_CT;
+  if (field === 'ct mark' || field === 'ct status') req |= L.REQ_CT;
   return req;
 }
 
@@ -187,7 +189,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
       const at = w.push(slots.length);
       const pairs = w.reserve(2 * slots.length);
       slots.forEach((s, i) => {
-        const kind = s.kind === 'chain' ? L.S_CHAIN : s.kind === 'conntrack' ? L.S_CONNTRACK : L.S_NAT;
+        const kind = s.kind === 'chain' ? L.S_CHAIN | (natHookReached(plan, fam, hook, s) ? L.S_AFTER_NAT : 0) : s.kind === 'conntrack' ? L.S_CONNTRACK : L.S_NAT;
         w.set(pairs + 2 * i, kind);
         w.set(pairs + 2 * i + 1, s.kind === 'chain' ? s.chain : s.kind === 'nat' ? w.push(s.chains.length, ...s.chains) : 0);
       });
@@ -220,6 +222,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     [L.H_LOCAL6, local6], [L.H_MASQ, masq], [L.H_EMPTY_IF, classes.classOf('')], [L.H_NRULES, plan.rules.length],
     [L.H_NCOUNTERS, plan.counters.length], [L.H_ROUTED, env.routes ? 1 : 0], [L.H_NROUTE4, route4.length], [L.H_ROUTE4, routes4],
     [L.H_NROUTE6, route6.length], [L.H_ROUTE6, routes6], [L.H_LO_IF, classes.classOf('lo')],
+    [L.H_NATS, (familyNats(plan, 4) ? 1 : 0) | (familyNats(plan, 6) ? 2 : 0)],
   ];
   for (const [k, v] of header) w.set(k!, v!);
   return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex, lookups };

@@ -105,7 +105,13 @@ export function evaluateFlow(plan: Plan, env: Environment, flow: Packet, opts: P
     const ctState: CtState = tracked ? 'established' : untrackedState(flow.l4proto, step);
     const ctNat = tracked ? conntrackNat(entry!, forward === entry!.forward) : undefined;
     const packet = makePacket({ ...sent, ctState, ctMark: tracked ? entry!.ctMark : 0, tcpFlags: tcpFlags(flow.l4proto, step) });
-    const result = referenceEvaluate(plan, step === 'reply' ? replyEnv : env, packet, { trace: opts.trace, ...(ctNat ? { conntrackNat: ctNat } : {}) });
+    // ct status: the first packet's NAT; TCP's third packet completes the handshake (assured).
+    const connection = entry && {
+      dstNat: entry.post.daddr !== entry.pre.daddr || entry.post.dport !== entry.pre.dport,
+      srcNat: entry.post.saddr !== entry.pre.saddr || entry.post.sport !== entry.pre.sport,
+      assured: flow.l4proto === TCP && step === 'next',
+    };
+    const result = referenceEvaluate(plan, step === 'reply' ? replyEnv : env, packet, { trace: opts.trace, ...(ctNat ? { conntrackNat: ctNat } : {}), ...(connection ? { connection } : {}) });
     steps.push({ step, packet, result, ...(ctNat ? { conntrackNat: ctNat } : {}) });
     if (result.verdict !== 'accept') return { flow, steps, opens: false, works: false, failed: step };
     if (!entry && result.packet.ctState === 'new') {

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 16;
+export const LAYOUT_VERSION = 17;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -42,7 +42,8 @@ export const K_MARK = 15;
 export const K_CTMARK = 16;
 export const K_FLAGS = 17; // tcp flags byte
 export const K_HASCT = 18; // 1 when the packet has a conntrack entry (ct mark readable)
-export const K_WORDS = 19;
+export const K_CTSTATUS = 19; // what `ct status` reads (src/engine/ct-status.ts); not a column
+export const K_WORDS = 20;
 
 // ─── batch columns ───────────────────────────────────────────────────────────────────────────
 // Inputs: K_NFPROTO..K_FLAGS as above (K_IIF/K_OIF hold the packet's interface classes,
@@ -106,7 +107,8 @@ export const H_ROUTE4 = 15;
 export const H_NROUTE6 = 16;
 export const H_ROUTE6 = 17;
 export const H_LO_IF = 18; // interface class of `lo`
-export const H_WORDS = 19;
+export const H_NATS = 19; // bit 1: IPv4 has nat chains (nf_nat runs), bit 2: IPv6
+export const H_WORDS = 20;
 
 // ─── chain record ────────────────────────────────────────────────────────────────────────────
 export const C_NRULES = 0;
@@ -222,6 +224,8 @@ export const V_GOTO = 7;
 export const S_CHAIN = 0; // value: chain index
 export const S_CONNTRACK = 1; // conntrack assigns the state (prerouting/output, priority -200)
 export const S_NAT = 2; // value: offset of [n, chain × n] — nat chains, run only for ct new
+/** Flag on an S_CHAIN slot's kind: nf_nat has run before it (plan.ts natHookReached). */
+export const S_AFTER_NAT = 0x100;
 
 // ─── trace events: 4 words each [kind, a, b, c] ─────────────────────────────────────────────
 export const T_HOOK = 1; // a: HOOK_*

@@ -314,6 +314,23 @@ export function natFamily(to: unknown, origin: Origin = {}): 4 | 6 | undefined {
   return a.version;
 }
 
+/**
+ * Whether nf_nat's hook runs before this slot: the nat slot itself, or a chain of higher priority
+ * (of equal priority, one created after the family's first nat chain runs first, as plan.ts orders
+ * ties). Only at the four NAT hooks, and only once the family has a nat chain: without one nf_nat
+ * does not run.
+ */
+export function natHookReached(plan: Plan, family: 4 | 6, hook: PathHook, slot: Slot): boolean {
+  if (slot.kind === 'nat') return true;
+  if (slot.kind !== 'chain' || hook === 'forward') return false;
+  const firstNat = plan.chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, family));
+  if (!firstNat) return false;
+  const prio = plan.chains[slot.chain]!.chain.base!.priority;
+  const natPrio = hook === 'prerouting' || hook === 'output' ? -100 : 100;
+  if (prio !== natPrio) return prio > natPrio;
+  return slot.chain < firstNat.id;
+}
+
 interface Entry {
   priority: number;
   seq: number;

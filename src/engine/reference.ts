@@ -24,7 +24,8 @@ import { addressOf, addressText } from './addr.js';
 import { fibLocal, fibRoute } from './fib.js';
 import type { Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
-import { natFamily, sees, type PathHook, type Plan } from './plan.js';
+import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
+import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
 
 export interface EvalOptions {
@@ -47,6 +48,8 @@ export interface ReferenceOptions extends EvalOptions {
    * from nf_nat_inet_fn, whose hooks exist in a family once it has any nat chain.
    */
   conntrackNat?: { dst?: NatTarget; src?: NatTarget };
+  /** For `ct status` (ct-status.ts), what the connection of a packet that is not its first had: NAT, ASSURED; default neither. */
+  connection?: Connection;
 }
 
 /** Protocols whose NAT rewrites ports (nf_nat_l4proto_unique_tuple). */
@@ -66,6 +69,8 @@ interface State {
   tracked: boolean;
   untracked: boolean;
   natDone: { src: boolean; dst: boolean };
+  /** What `ct status` reads (ct-status.ts). */
+  status: number;
   iif: string;
   oif: string;
   /** The hook running. */
@@ -93,6 +98,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     tracked: opts.hook !== undefined && opts.hook !== 'prerouting' && opts.hook !== 'output',
     untracked: pkt.ctState === 'untracked',
     natDone: { src: false, dst: false },
+    status: pkt.ctState === 'new' ? 0 : establishedStatus(familyNats(plan, pkt.family), opts.connection),
     iif: '',
     oif: '',
     trace: opts.trace ? [] : undefined,
@@ -122,11 +128,19 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     const ctNat = opts.conntrackNat?.[hook === 'prerouting' || hook === 'output' ? 'dst' : 'src'];
     let ctNatDone = ctNat === undefined || hook === 'forward';
     const slots = plan.pipelines[pkt.family][hook];
+    const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
     for (const slot of slots) {
-      if (!ctNatDone && natHookReached(plan, pkt.family, hook, slot)) {
+      const natRan = natHookReached(plan, pkt.family, hook, slot);
+      if (!ctNatDone && natRan) {
         conntrackRewrite(s, hook, ctNat!);
         ctNatDone = true;
       }
+      // nf_nat has bound the first packet's mapping (a null one when no rule NATs) before any
+      // chain after it; a nat slot binds it after its chains, or at the NAT statement.
+      const bindDone = () => {
+        if (hasCt(s) && s.ct === 'new') s.status |= manip === 'dst' ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
+      };
+      if (natRan && slot.kind === 'chain') bindDone();
       if (slot.kind === 'conntrack') {
         if (!s.untracked) s.tracked = true;
         s.trace?.push({ kind: 'conntrack', state: ctSeen(s) });
@@ -134,7 +148,6 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
       }
       const chains = slot.kind === 'chain' ? [slot.chain] : slot.chains;
       const firstPacket = hasCt(s) && s.ct === 'new';
-      const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
       for (const chain of chains) {
         if (slot.kind === 'nat' && !firstPacket) {
           s.trace?.push({ kind: 'nat-skip', chain });
@@ -149,6 +162,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
         if (slot.kind === 'nat' && s.natDone[manip]) break;
       }
       if (verdict !== 'accept') break;
+      if (slot.kind === 'nat') bindDone();
     }
     if (!ctNatDone && verdict === 'accept') conntrackRewrite(s, hook, ctNat!);
     if (verdict === 'accept' && !opts.hook && hook === 'prerouting') path.push(route());
@@ -172,21 +186,6 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
   }
   if (s.trace) result.trace = s.trace;
   return result;
-}
-
-/**
- * Whether nf_nat's hook runs before this slot: the nat slot itself, or a chain of higher priority
- * (of equal priority, one created after the family's first nat chain runs first, as plan.ts orders
- * ties). Without any nat chain in the family the hook does not exist, nor does a mapping to apply.
- */
-function natHookReached(plan: Plan, family: 4 | 6, hook: PathHook, slot: Plan['pipelines'][4]['prerouting'][number]): boolean {
-  if (slot.kind === 'nat') return true;
-  if (slot.kind !== 'chain') return false;
-  const prio = plan.chains[slot.chain]!.chain.base!.priority;
-  const natPrio = hook === 'prerouting' || hook === 'output' ? -100 : 100;
-  if (prio !== natPrio) return prio > natPrio;
-  const firstNat = plan.chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, family));
-  return firstNat !== undefined && slot.chain < firstNat.id;
 }
 
 /** Conntrack's NAT on a packet of an existing connection: destination at DST hooks, source at SRC hooks. */
@@ -343,7 +342,7 @@ function matches(s: State, m: Match): boolean {
   const fam = s.pkt.family;
   if (info.nfproto && NFPROTO[info.nfproto] !== (fam === 4 ? NFPROTO.ipv4 : NFPROTO.ipv6)) return false;
   if (info.l4proto !== undefined && s.pkt.l4proto !== info.l4proto) return false;
-  if (m.field === 'ct mark' && !hasCt(s)) return false;
+  if ((m.field === 'ct mark' || m.field === 'ct status') && !hasCt(s)) return false;
   let inside: boolean;
   if (info.kind === 'ifname') {
     const name = m.field === 'meta iifname' ? s.iif : s.oif;
@@ -392,6 +391,7 @@ function fieldValue(s: State, field: Match['field']): bigint {
     case 'th dport': return BigInt(s.dport);
     case 'ct state': return BigInt(CT_STATE[ctSeen(s)]!);
     case 'ct mark': return BigInt(s.ctMark);
+    case 'ct status': return BigInt(s.status);
     case 'meta mark': return BigInt(s.mark);
     case 'tcp flags': return BigInt(s.pkt.tcpFlags);
     case 'meta iifname':
@@ -413,6 +413,7 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
   if (tf !== undefined && tf !== fam) return 'noop';
   const dst = n.type === 'dnat';
   const old = dst ? s.daddr : s.saddr;
+  const oldPort = dst ? s.dport : s.sport;
   let addr = old;
   if (n.type === 'masquerade') {
     const a = env.masq.get(s.oif)?.[fam];
@@ -440,5 +441,10 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
     else s.sport = np;
   }
   s.natDone[dst ? 'dst' : 'src'] = true;
+  // nf_nat_setup_info: the mapping is bound; the status says NAT when it changed the tuple.
+  if (hasCt(s) && s.ct === 'new') {
+    const changed = dst ? s.daddr !== old || s.dport !== oldPort : s.saddr !== old || s.sport !== oldPort;
+    s.status |= dst ? IPS_DST_NAT_DONE | (changed ? IPS_DST_NAT : 0) : IPS_SRC_NAT_DONE | (changed ? IPS_SRC_NAT : 0);
+  }
   return 'accept';
 }

@@ -215,6 +215,7 @@ export type MatchField =
   | 'meta oifname'
   | 'ct state'
   | 'ct mark'
+  | 'ct status'
   | 'meta mark'
   | 'tcp flags';
 

@@ -33,6 +33,7 @@ export const FIELDS: Record<MatchField, FieldInfo> = {
   'meta oifname': { kind: 'ifname', bits: 128 },
   'ct state': { kind: 'ctstate', bits: 8 },
   'ct mark': { kind: 'uint', bits: 32 },
+  'ct status': { kind: 'uint', bits: 32 },
   'meta mark': { kind: 'uint', bits: 32 },
   'tcp flags': { kind: 'uint', bits: 8, l4proto: 6 },
 };
@@ -47,7 +48,7 @@ export const SET_TYPE_FIELD: Record<SetType, MatchField> = {
 export function setTypeFits(type: SetType, field: MatchField): boolean {
   const a = FIELDS[SET_TYPE_FIELD[type]];
   const b = FIELDS[field];
-  return a.kind === b.kind && a.bits === b.bits && field !== 'tcp flags';
+  return a.kind === b.kind && a.bits === b.bits && field !== 'tcp flags' && field !== 'ct status';
 }
 
 /** IANA protocol numbers nft knows by name. */
@@ -69,6 +70,14 @@ export type CtState = 'invalid' | 'established' | 'related' | 'new' | 'untracked
 /** TCP header flag bits (byte 13). */
 export const TCP_FLAGS: Record<string, number> = {
   fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80,
+};
+
+/**
+ * The conntrack status bits nft names (linux/netfilter/nf_conntrack_common.h IPS_*). What the
+ * engine gives a packet is in src/engine/ct-status.ts.
+ */
+export const CT_STATUS: Record<string, number> = {
+  expected: 0x1, 'seen-reply': 0x2, assured: 0x4, confirmed: 0x8, snat: 0x10, dnat: 0x20, dying: 0x200,
 };
 
 /** linux/netfilter.h NFPROTO_* values. */
@@ -179,6 +188,7 @@ export function atomValue(field: MatchField, atom: Atom): bigint | string {
       if (typeof atom === 'number') n = atom;
       else if (field === 'meta l4proto' || field === 'ip protocol') n = L4PROTO[atom];
       else if (field === 'tcp flags') n = TCP_FLAGS[atom];
+      else if (field === 'ct status') n = CT_STATUS[atom];
       if (n === undefined || !Number.isInteger(n) || n < 0 || n >= 2 ** info.bits) {
         return `${JSON.stringify(atom)} is not a ${info.bits}-bit value for ${field}`;
       }

@@ -68,7 +68,7 @@ function valueFor(items: fc.Arbitrary<Item>) {
 }
 
 function matchArb(family: Family): fc.Arbitrary<Match> {
-  const fields: MatchField[] = ['meta l4proto', 'meta nfproto', 'th sport', 'th dport', 'meta iifname', 'meta oifname', 'ct state', 'ct mark', 'meta mark', 'tcp flags'];
+  const fields: MatchField[] = ['meta l4proto', 'meta nfproto', 'th sport', 'th dport', 'meta iifname', 'meta oifname', 'ct state', 'ct mark', 'meta mark', 'tcp flags', 'ct status'];
   if (family !== 'ip6') fields.push('ip saddr', 'ip daddr', 'ip protocol');
   if (family !== 'ip') fields.push('ip6 saddr', 'ip6 daddr');
   return pick(fields).chain((field) => {
@@ -95,6 +95,10 @@ function matchArb(family: Family): fc.Arbitrary<Match> {
       case 'tcp flags':
         value = valueFor(pick([0x02, 0x10, 0x12, 0x04, 0]));
         mask = fc.option(pick([0x02, 0x12, 0x17]), { nil: undefined });
+        break;
+      case 'ct status': // `ct status dnat` (& 0x20 != 0), `ct status != dnat` (the whole value), DONE bits
+        value = valueFor(pick([0, 0x20, 0x10, 0xa, 0x18a, 0x1aa, 0x1a0]));
+        mask = fc.option(pick([0x20, 0x10, 0x180, 0x30]), { nil: undefined });
         break;
     }
     return fc.record({ value, op: pick(['==', '!='] as const), mask }).map(({ value, op, mask }) => {

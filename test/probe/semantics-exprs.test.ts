@@ -1,4 +1,4 @@
-// The kernel as judge for the expressions issue 12 added (mark arithmetic, iif/oif, ct helper, …): each case is nft
+// The kernel as judge for the expressions issue 12 added (mark arithmetic, iif/oif, ct helper, ct status, …): each case is nft
 // text loaded and listed back by nft itself, imported by the nft-JSON front end, probed in
 // throwaway namespaces; engine and kernel must agree on every packet and counter, and both must
 // give the expected delivery.
@@ -116,6 +116,44 @@ table inet h {
       ['udp 10.1.0.5:4000 -> 10.42.0.5:69 iif eth0 oif eth1', false],
       ['tcp 10.1.0.5:4001 -> 10.42.0.5:21 iif eth0 oif eth1', false],
       ['tcp 10.1.0.5:4002 -> 10.42.0.5:22 iif eth0 oif eth1', false],
+    ],
+  },
+  {
+    name: 'ct status: NAT bits (changed tuple only), NAT_DONE from every NAT point once nat exists, replies confirmed and seen',
+    nft: `
+table ip nat {
+  chain pre { type nat hook prerouting priority -100; policy accept;
+    ip daddr 10.42.0.99 dnat to 10.42.0.5
+    ip daddr 10.42.0.98 dnat to 10.42.0.98
+  }
+}
+table inet f {
+  chain early { type filter hook prerouting priority -150; policy accept;
+    ct status == 0 counter meta mark set 0x1
+  }
+  chain fw { type filter hook forward priority 0; policy drop;
+    ct status dnat tcp dport 80 counter accept
+    tcp dport 81 ct status != dnat counter accept
+    tcp dport 82 ct status == 0x100 counter accept
+    udp dport 53 ct status & 0x180 == 0x100 meta mark 0x1 counter accept
+    ct status & (seen-reply | confirmed) == (seen-reply | confirmed) ct status & 0x180 == 0x180 ct status & (assured | dnat) == 0 counter accept
+  }
+  chain late { type filter hook postrouting priority 200; policy accept;
+    ct status & 0x1a0 == 0x1a0 counter
+    ct status & 0x80 == 0x80 counter
+  }
+}`,
+    packets: [
+      ['tcp 10.1.0.5:4000 -> 10.42.0.99:80 iif eth0 oif eth1', true], // DNATed: dnat
+      ['tcp 10.1.0.5:4001 -> 10.42.0.5:80 iif eth0 oif eth1', false], // not DNATed
+      ['tcp 10.1.0.5:4002 -> 10.42.0.5:81 iif eth0 oif eth1', true], // status 0x100 != 0x20
+      ['tcp 10.1.0.5:4003 -> 10.42.0.98:82 iif eth0 oif eth1', true], // mapped to itself: done, no dnat bit
+      ['tcp 10.1.0.5:4004 -> 10.42.0.99:82 iif eth0 oif eth1', false], // 0x120
+      ['udp 10.1.0.5:4005 -> 10.42.0.5:53 iif eth0 oif eth1', true],
+      ['tcp 10.42.0.5:81 -> 10.1.0.5:4006 iif eth1 oif eth0 ct established flags syn,ack', true], // a reply: 0x18a
+      ['udp 10.42.0.5:53 -> 10.1.0.5:4007 iif eth1 oif eth0 ct established', true],
+      ['tcp [fd00::1]:4008 -> [fd42::5]:80 iif eth0 oif eth1', false], // IPv6 has no nat: 0
+      ['tcp [fd42::5]:81 -> [fd00::1]:4009 iif eth1 oif eth0 ct established flags syn,ack', false], // no NAT_DONE in IPv6
     ],
   },
 ];

@@ -88,11 +88,13 @@ function changesFields(e: Expr): boolean {
 
 /**
  * A concatenation left after expansion (negated, or after a statement that changes the packet;
- * the others become one rule per element): the analyses do not encode it yet, so it is refused,
- * located, rather than a wrong answer.
+ * the others become one rule per element), or a `ct status` match (the header space has no
+ * dimension for it): the analyses do not encode them yet, so they are refused, located, rather
+ * than a wrong answer.
  */
-export function unanalysed(e: ConcatMatch): NftlensError {
-  const what = e.op === '!=' ? `negated concatenation ${e.fields.join(' . ')} != {…}` : `concatenation ${e.fields.join(' . ')} after a statement that changes the packet`;
+export function unanalysed(e: ConcatMatch | Match): NftlensError {
+  const what = e.kind === 'match' ? e.field
+    : e.op === '!=' ? `negated concatenation ${e.fields.join(' . ')} != {…}` : `concatenation ${e.fields.join(' . ')} after a statement that changes the packet`;
   return NftlensError.of('NFT_UNSUPPORTED', `unsupported: ${what} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
 }
 
@@ -100,7 +102,9 @@ export function unanalysed(e: ConcatMatch): NftlensError {
 export function refuseUnanalysed(rulesets: readonly Ruleset[]): void {
   for (const rs of rulesets) {
     for (const t of rs.tables) {
-      for (const c of t.chains) for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat') throw unanalysed(e);
+      for (const c of t.chains) {
+        for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat' || (e.kind === 'match' && e.field === 'ct status')) throw unanalysed(e);
+      }
     }
   }
 }
@@ -120,6 +124,7 @@ function dependency(hs: HeaderSpace, m: Match): Space {
     case 'tcp flags':
       return hs.tcpHeaders();
     case 'ct mark':
+    case 'ct status':
       return hs.withConntrack();
     case 'meta l4proto':
     case 'meta nfproto':
@@ -156,6 +161,8 @@ function predicate(hs: HeaderSpace, m: Match): Space {
     case 'ct mark':
     case 'tcp flags':
       return ranges(hs, L.field(NUMERIC[m.field]), intervals(m), m.mask);
+    case 'ct status':
+      throw unanalysed(m);
     case 'meta nfproto': {
       const ivs = intervals(m);
       const codes = ([4, 6] as const).filter((f) => inAny(ivs, BigInt(f === 4 ? 2 : 10))).map((f) => FAMILY_CODE[f]);

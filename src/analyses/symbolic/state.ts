@@ -16,7 +16,7 @@ import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtSta
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
 import { ALL_BITS } from '../../model/mark-op.js';
 import { CT_STATES, type FieldVars } from '../headerspace/layout.js';
-import { matchSpace } from '../headerspace/encode.js';
+import { matchSpace, unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 
 /** An address now: the constant top `len` bits of `base`, the rest from the original field. */
@@ -114,6 +114,8 @@ export class Predicates {
     const hs = this.hs;
     const info = FIELDS[m.field];
     switch (m.field) {
+      case 'ct status':
+        throw unanalysed(m); // refused before any walk (symbolicAnalysis)
       case 'ip saddr':
       case 'ip6 saddr':
       case 'ip daddr':

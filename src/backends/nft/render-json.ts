@@ -157,6 +157,7 @@ export function fieldExpr(field: MatchField): J {
       return { meta: { key: field.slice(5) } };
     case 'ct state':
     case 'ct mark':
+    case 'ct status':
       return { ct: { key: field.slice(3) } };
   }
 }

@@ -9,7 +9,7 @@ import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { fibFlags, namesSet, nfprotoHolds } from './render-json.js';
-import { FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
+import { CT_STATUS, FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
   return ruleset.tables.map(renderTableText).join('');
@@ -175,9 +175,10 @@ function hex32(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
-function flags(n: number): string {
-  const names = Object.entries(TCP_FLAGS).filter(([, bit]) => n & bit).map(([k]) => k);
-  if (n === 0 || names.reduce((acc, k) => acc | TCP_FLAGS[k]!, 0) !== n) return `0x${n.toString(16)}`;
+/** Bits by name (`syn`, `(syn | ack)`), or hexadecimal when a bit has none. */
+function flags(n: number, table: Record<string, number> = TCP_FLAGS): string {
+  const names = Object.entries(table).filter(([, bit]) => n & bit).map(([k]) => k);
+  if (n === 0 || names.reduce((acc, k) => acc | table[k]!, 0) !== n) return `0x${n.toString(16)}`;
   return names.length === 1 ? names[0]! : `(${names.join(' | ')})`;
 }
 
@@ -187,6 +188,7 @@ function atomText(m: Pick<Match, 'field' | 'origin'>, a: Atom): string {
     if (m.field === 'meta l4proto' || m.field === 'ip protocol') return l4protoName(a) ?? String(a);
     if (m.field === 'meta mark' || m.field === 'ct mark') return hex32(a);
     if (m.field === 'tcp flags') return flags(a);
+    if (m.field === 'ct status') return flags(a, CT_STATUS);
     if (info.kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : String(a);
     return String(a);
   }
@@ -216,7 +218,7 @@ export function matchText(m: Match): string {
     }
   }
   if (m.mask !== undefined) {
-    const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
+    const mask = m.field === 'tcp flags' ? flags(m.mask) : m.field === 'ct status' ? flags(m.mask, CT_STATUS) : m.field.endsWith('mark') ? hex32(m.mask) : String(m.mask);
     return `${m.field} & ${mask} ${m.op} ${valueText(m, m.value)}`;
   }
   const field = m.ifindex ? (m.field === 'meta iifname' ? 'meta iif' : 'meta oif') : m.field;

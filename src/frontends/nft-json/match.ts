@@ -73,7 +73,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       const k = f.string('key');
       if (k === undefined) return undefined;
       if (f.has('dir') || f.has('family')) return s.r.unsupported(`ct ${String(body.dir ?? body.family)} ${k}`, o);
-      if (k === 'state' || k === 'mark') return { field: `ct ${k}` };
+      if (k === 'state' || k === 'mark' || k === 'status') return { field: `ct ${k}` };
       return s.r.unsupported(`ct ${k}`, o);
     }
     case '&': {
@@ -136,7 +136,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
   const mk = (m: Omit<Match, 'kind' | 'origin'>): Match => ({ kind: 'match', ...m, origin: o });
   const pre: Match[] = left.l4proto === undefined ? [] : [mk({ field: 'meta l4proto', op: '==', value: left.l4proto })];
   const info = FIELDS[field];
-  const flagType = field === 'tcp flags' || field === 'ct state';
+  const flagType = field === 'tcp flags' || field === 'ct state' || field === 'ct status';
 
   let mask: number | undefined;
   if (left.mask !== undefined) {
@@ -152,7 +152,8 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
 
   if ((op === 'in' || op === '!') && flagType && !(isObject(body.right) && soleKey(body.right) === 'set') && !isNamedRef(body.right)) {
     if (namedRef(s, body.right!, ro)) return undefined;
-    if (field === 'tcp flags') {
+    if (field !== 'ct state') {
+      // `tcp flags syn`, `ct status dnat`: any of the bits set.
       const bits = readFlags(s, field, body.right!, ro);
       if (bits === undefined) return undefined;
       return [...pre, mk({ field, op: op === 'in' ? '!=' : '==', mask: bits, value: 0 })];
@@ -185,7 +186,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
     if (field === 'ct state' && body.right.length !== 1) return s.r.unsupported('ct state == combined states', o);
     const bits = readFlags(s, field, body.right, ro);
     if (bits === undefined) return undefined;
-    value = field === 'tcp flags' ? bits : (body.right[0] as string);
+    value = field === 'ct state' ? (body.right[0] as string) : bits;
   } else value = readValue(s, field, body.right!, ro);
   if (value === undefined) return undefined;
   const named = isNamedRef(body.right) ? { set: body.right.slice(1) } : {};
@@ -277,7 +278,7 @@ function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: O
   if (op !== '==' && op !== '!=' && op !== 'in' && op !== '!') return s.r.unsupported(`${op} on ${name}`, o);
   if (body.result === 'oif' && known) {
     const value = right === true || right === false ? right : right === 0 || right === '0' ? 0 : undefined;
-    if (value === undefined) return s.r.unsupported(`${name} ${describe(right)} (exists, missing and 0 are modelled)`, ro);
+    if (value === undefined) return s.r.unsupported(`${name} ${JSON.stringify(right)} (exists, missing and 0 are modelled)`, ro);
     const m: FibMatch = { kind: 'fib', result: 'oif', addr, op: neg ? '!=' : '==', value, origin: o };
     if (through.length) m.through = through[0] as 'iif' | 'oif';
     if (flags.includes('mark')) m.mark = true;

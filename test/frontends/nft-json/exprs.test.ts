@@ -91,10 +91,22 @@ describe('fib', () => {
     expect(renderFib(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0] as never)).toEqual(match('!=', fib('type', 'saddr'), 'local'));
   });
 
-  it('refuses what needs routes, by name and located: other types, interface lookups, the oif result', () => {
-    const refused = (x: J) => fails(doc(table(), chain(), rule([x]))).map((d) => [d.code, d.message.split(' — ')[0]]);
-    expect(refused(match('==', fib('type', 'daddr'), 'unicast'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib daddr type unicast (only local is modelled)']]);
-    expect(refused(match('!=', fib('type', 'saddr', 'oif'), 'local'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . oif type']]);
-    expect(refused(match('==', fib('oif', 'saddr', 'mark', 'iif'), 0))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . mark . iif oif']]);
+  it('reads route lookups compared with exists, missing or 0, and renders them back', () => {
+    const r = one([match('==', fib('oif', 'saddr', 'iif'), false), match('!=', fib('oif', 'saddr', 'mark', 'iif'), '0'), match('==', fib('oif', 'daddr'), true)]);
+    expect(r.exprs).toEqual([
+      { kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false },
+      { kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', mark: true, op: '!=', value: 0 },
+      { kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true },
+    ]);
+    const { ruleset } = importNftJson(doc(table(), chain(), rule([match('!=', fib('oif', 'saddr', 'mark', 'iif'), '0')])), 'a.json');
+    expect(renderFib(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0] as never)).toEqual(match('!=', fib('oif', 'saddr', 'mark', 'iif'), '0'));
+  });
+
+  it('refuses other types, types through an interface, other results and interface names, by name and located', () => {
+    const refused = (x: J) => fails(doc(table(), chain(), rule([x]))).map((d) => [d.code, d.message.split(' — ')[0], d.origin.field]);
+    expect(refused(match('==', fib('type', 'daddr'), 'unicast'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib daddr type unicast (only local is modelled)', 'nftables[3].rule.expr[0]']]);
+    expect(refused(match('!=', fib('type', 'saddr', 'oif'), 'local'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . oif type', 'nftables[3].rule.expr[0].left']]);
+    expect(refused(match('==', fib('oifname', 'saddr'), 'eth0'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr oifname', 'nftables[3].rule.expr[0].left']]);
+    expect(refused(match('==', fib('oif', 'saddr', 'iif'), 'eth0'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . iif oif "eth0" (exists, missing and 0 are modelled)', 'nftables[3].rule.expr[0].right']]);
   });
 });

@@ -58,7 +58,7 @@ const ADVANCED: Record<string, string[]> = {
   ],
   'nft-f-sample-ruleset': [
     'chain binding (bare string in JSON)',
-    'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)', 'fib saddr . iif oif',
+    'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)',
     'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit',
   ],
   'optimizations-merge_nat_inet': ['dnat to concat'],

@@ -12,13 +12,13 @@ const DIR = sharedCorpus('fixtures/nftables/real-world/');
 
 /** Per fixture: refused construct (named sets as @set, strings as "…") → occurrences. */
 const REFUSED: Record<string, Record<string, number>> = {
-  'calico-felix-vxlan-node': { 'fib saddr . oif type': 1, 'ct status': 2 },
+  'calico-felix-vxlan-node': { 'fib saddr . oif type': 1 },
   'docker-bridge-nat-dualstack': {},
   'docker-bridge-routed-icc-off': {},
   'firewalld-rhel8-libvirt': {},
   'kube-proxy-services': { 'set update statement @set': 1, 'set updated from the packet path (flag timeout)': 1, 'numgen as a map key': 5 },
   'liqo-gateway-rome': {},
-  'nixos-tailscale-k8s-iptables-nft': { 'meta pkttype': 1, 'ct status': 1 },
+  'nixos-tailscale-k8s-iptables-nft': { 'meta pkttype': 1 },
 };
 
 function refused(name: string): Record<string, number> {
