@@ -57,6 +57,10 @@ export const FILTER4 = table('ip', 'filter4', [
     r([{ kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false, origin: o }], { kind: 'drop' }),
     r([{ kind: 'fib', result: 'oif', addr: 'saddr', mark: true, through: 'iif', op: '!=', value: 0, origin: o }, s({ kind: 'counter' })]),
     r([{ kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true, origin: o }, s({ kind: 'counter' })]),
+    // ct status: the flag test (`ct status dnat`), the whole value (`!= dnat`), a masked value.
+    r([m('ct status', 0, '!=', 0x20), s({ kind: 'counter' })]),
+    r([m('ct status', 0x20, '!='), s({ kind: 'counter' })]),
+    r([m('ct status', 0x100, '==', 0x180), s({ kind: 'counter' })]),
   ], base('filter', 'prerouting', -300)),
   // `rt mtu` exists only from the routing decision on: forward, output, postrouting.
   chain('clamp', [
