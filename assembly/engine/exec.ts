@@ -9,7 +9,7 @@ import {
   NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
-  H_NATS, K_CTSTATUS, H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
+  H_NATS, K_CTSTATUS, H_NIFADDR4, H_IFADDR4, H_NIFADDR6, H_IFADDR6, H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
 } from './layout';
 import { forestMatch } from './cuts';
 import { firstMatch } from './lookup';
@@ -225,12 +225,14 @@ function runOps(op: u32, id: u32): u32 {
         break;
       }
       case OP_FIB: {
-        const local = fibLocal(pw(op + 1) == 0 ? K_SADDR : K_DADDR);
+        const slot = pw(op + 1) == 0 ? K_SADDR : K_DADDR;
+        const through = pw(op + 3);
+        const local = through == 0 ? fibLocal(slot) : fibLocalOn(slot, key(through == 1 ? K_IIF : K_OIF));
         if (local == (pw(op + 2) == 1)) {
           emit(T_FAIL, id, expr);
           return NEXT;
         }
-        op += 3;
+        op += 4;
         break;
       }
       case OP_FIB_OIF: {
@@ -438,6 +440,27 @@ function fibLocal(slot: u32): bool {
   for (let i: u32 = 0; i < n; i++) {
     const x = at + 4 * i;
     if (pw(x) == key(slot) && pw(x + 1) == key(slot + 1) && pw(x + 2) == key(slot + 2) && pw(x + 3) == key(slot + 3)) return true;
+  }
+  return false;
+}
+
+/** `fib ADDR . iif|. oif type local`: the address now in `slot` is one of interface class `dev`'s (loopback's are lo's). */
+function fibLocalOn(slot: u32, dev: u32): bool {
+  const v4 = key(K_NFPROTO) == NFPROTO_IPV4;
+  if (dev == pw(H_LO_IF)) {
+    return v4 ? key(slot) >>> 24 == 127 : key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1;
+  }
+  if (v4) {
+    const n = pw(H_NIFADDR4);
+    const at = pw(H_IFADDR4);
+    for (let i: u32 = 0; i < n; i++) if (pw(at + 2 * i) == dev && pw(at + 2 * i + 1) == key(slot)) return true;
+    return false;
+  }
+  const n = pw(H_NIFADDR6);
+  const at = pw(H_IFADDR6);
+  for (let i: u32 = 0; i < n; i++) {
+    const x = at + 5 * i;
+    if (pw(x) == dev && pw(x + 1) == key(slot) && pw(x + 2) == key(slot + 1) && pw(x + 3) == key(slot + 2) && pw(x + 4) == key(slot + 3)) return true;
   }
   return false;
 }

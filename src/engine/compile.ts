@@ -215,6 +215,9 @@ export function compileProgram(plan: Plan, env: Environment): Program {
   const route6 = routes.filter((r) => r.version === 6);
   const routes4 = w.pushAll(route4.flatMap((r) => [Number(r.net), Number(prefixMask(r.len, 32)), classes.classOf(r.dev)]));
   const routes6 = w.pushAll(route6.flatMap((r) => [...addrWords(r.net, 4), ...addrWords(prefixMask(r.len, 128), 4), classes.classOf(r.dev)]));
+  const onIf = [...env.onInterface].map(([name, sets]) => ({ cls: classes.classOf(name), sets }));
+  const ifAddr4 = onIf.flatMap((x) => [...x.sets[4]].map((a) => [x.cls, Number(a)]));
+  const ifAddr6 = onIf.flatMap((x) => [...x.sets[6]].map((a) => [x.cls, ...addrWords(a, 4)]));
 
   const header = [
     [L.H_MAGIC, L.MAGIC], [L.H_LAYOUT, L.LAYOUT_VERSION], [L.H_NCHAINS, plan.chains.length], [L.H_CHAINS, chainsAt],
@@ -223,6 +226,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
     [L.H_NCOUNTERS, plan.counters.length], [L.H_ROUTED, env.routes ? 1 : 0], [L.H_NROUTE4, route4.length], [L.H_ROUTE4, routes4],
     [L.H_NROUTE6, route6.length], [L.H_ROUTE6, routes6], [L.H_LO_IF, classes.classOf('lo')],
     [L.H_NATS, (familyNats(plan, 4) ? 1 : 0) | (familyNats(plan, 6) ? 2 : 0)],
+    [L.H_NIFADDR4, ifAddr4.length], [L.H_IFADDR4, w.pushAll(ifAddr4.flat())], [L.H_NIFADDR6, ifAddr6.length], [L.H_IFADDR6, w.pushAll(ifAddr6.flat())],
   ];
   for (const [k, v] of header) w.set(k!, v!);
   return { length: w.len, writeTo: (out) => w.writeTo(out), classes, masqIndex, lookups };
@@ -421,7 +425,7 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
         w.push(hdr(L.OP_NAT), ...natOperands(x));
         break;
       case 'fib':
-        if (x.result === 'type') w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0);
+        if (x.result === 'type') w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0, x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0);
         else w.push(hdr(L.OP_FIB_OIF), x.addr === 'saddr' ? 0 : 1, x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0, fibOifHolds(x, true) ? 1 : 0);
         break;
     }

@@ -34,12 +34,14 @@ export interface Route {
 export interface Environment {
   local: Record<4 | 6, Set<bigint>>;
   masq: Map<string, { 4?: bigint; 6?: bigint }>;
+  /** Every address of each interface (`fib … . oif type local`). */
+  onInterface: Map<string, Record<4 | 6, Set<bigint>>>;
   /** Declared routes, longest prefix first; undefined when none is declared (see EngineOptions.routes). */
   routes?: Route[];
 }
 
 export function makeEnvironment(opts: EngineOptions = {}): Environment {
-  const env: Environment = { local: { 4: new Set(), 6: new Set() }, masq: new Map() };
+  const env: Environment = { local: { 4: new Set(), 6: new Set() }, masq: new Map(), onInterface: new Map() };
   const routes: Route[] = [];
   const parse = (text: string, what: string) => {
     const a = parseAddress(text);
@@ -52,15 +54,18 @@ export function makeEnvironment(opts: EngineOptions = {}): Environment {
   }
   for (const [name, list] of Object.entries(opts.interfaceAddresses ?? {})) {
     const entry: { 4?: bigint; 6?: bigint } = {};
+    const all: Record<4 | 6, Set<bigint>> = { 4: new Set(), 6: new Set() };
     for (const text of list) {
       const what = `address of interface ${name}`;
       const [addr, len] = splitPrefix(text, what);
       const a = parse(addr, what);
       entry[a.version] ??= a.value;
+      all[a.version].add(a.value);
       env.local[a.version].add(a.value);
       if (len !== undefined) routes.push(route(a.version, a.value, len, name, text, what));
     }
     env.masq.set(name, entry);
+    env.onInterface.set(name, all);
   }
   for (const text of opts.routes ?? []) routes.push(parseRoute(text));
   if (routes.length) env.routes = routes.sort((a, b) => b.len - a.len);

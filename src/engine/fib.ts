@@ -34,6 +34,22 @@ export function fibLocal(env: Environment, family: 4 | 6, addr: bigint): boolean
   return env.local[family].has(addr);
 }
 
+/**
+ * `fib ADDR . iif|. oif type local`: the address is one of that interface's — inet_dev_addr_type
+ * answers local only when the address's local route is on the device; loopback's are lo's.
+ */
+export function fibLocalOn(env: Environment, family: 4 | 6, addr: bigint, dev: string): boolean {
+  if (dev === 'lo') return family === 4 ? addr >= LOOPBACK4.lo && addr <= LOOPBACK4.hi : addr === LOOPBACK6.lo;
+  return env.onInterface.get(dev)?.[family].has(addr) ?? false;
+}
+
+/** The addresses `fib … . iif|. oif type local` finds on each interface (for the analyses). */
+export function interfaceLocalIntervals(env: Environment, family: 4 | 6): Map<string, Interval[]> {
+  const out = new Map<string, Interval[]>([['lo', [family === 4 ? LOOPBACK4 : LOOPBACK6]]]);
+  for (const [dev, sets] of env.onInterface) if (dev !== 'lo') out.set(dev, mergeIntervals([...sets[family]].map((a) => ({ lo: a, hi: a }))));
+  return out;
+}
+
 /** The local addresses of a family as sorted disjoint intervals (for the analyses). */
 export function fibLocalIntervals(env: Environment, family: 4 | 6): Interval[] {
   return mergeIntervals([family === 4 ? LOOPBACK4 : LOOPBACK6, ...[...env.local[family]].map((a) => ({ lo: a, hi: a }))]);
@@ -100,9 +116,12 @@ export function routeIntervals(routes: readonly Route[], family: 4 | 6): Map<str
   return out;
 }
 
-/** Whether any rule looks a route up (`fib … oif`): then the environment's interfaces need names of their own. */
+/**
+ * Whether any rule looks a route up (`fib … oif`) or an interface's addresses (`fib … . oif type`):
+ * then the environment's interfaces need names of their own.
+ */
 export function looksUpRoutes(rules: Iterable<Rule>): boolean {
-  for (const r of rules) if (r.exprs.some((e) => e.kind === 'fib' && e.result === 'oif')) return true;
+  for (const r of rules) if (r.exprs.some((e) => e.kind === 'fib' && (e.result === 'oif' || e.through !== undefined))) return true;
   return false;
 }
 

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 17;
+export const LAYOUT_VERSION = 18;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -108,7 +108,12 @@ export const H_NROUTE6 = 16;
 export const H_ROUTE6 = 17;
 export const H_LO_IF = 18; // interface class of `lo`
 export const H_NATS = 19; // bit 1: IPv4 has nat chains (nf_nat runs), bit 2: IPv6
-export const H_WORDS = 20;
+/** Every address of each interface with its class: IPv4 [class, address], IPv6 [class, address[4]]. */
+export const H_NIFADDR4 = 20;
+export const H_IFADDR4 = 21;
+export const H_NIFADDR6 = 22;
+export const H_IFADDR6 = 23;
+export const H_WORDS = 24;
 
 // ─── chain record ────────────────────────────────────────────────────────────────────────────
 export const C_NRULES = 0;
@@ -187,7 +192,7 @@ export const OP_NOTRACK = 4; // []
 export const OP_NOP = 5; // [] — log, mss clamp: no effect on the verdict or the header
 export const OP_NAT = 6; // [type, family, addrKind, a[4], b[4], portKind, portLo, portHi]
 export const OP_VERDICT = 7; // [V_*, target chain]
-export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate]: fib ADDR type local (src/engine/fib.ts)
+export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate, through: 0 none / 1 iif / 2 oif]: fib ADDR type local (src/engine/fib.ts)
 export const OP_FIB_OIF = 9; // [addr: 0 saddr / 1 daddr, through: 0 none / 1 iif / 2 oif, holds when found: 1 / 0]: fib … oif (fibRoute)
 /**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:

@@ -21,7 +21,7 @@ import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
-import { fibLocal, fibRoute } from './fib.js';
+import { fibLocal, fibLocalOn, fibRoute } from './fib.js';
 import type { Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
@@ -280,8 +280,9 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
     if (expr.kind === 'fib') {
       // Not a leading match (the engine classifies on header fields only): it runs once the
       // rule is entered, like a match after a statement.
+      const a = expr.addr === 'saddr' ? s.saddr : s.daddr;
       const held = expr.result === 'type'
-        ? fibLocal(env, s.pkt.family, expr.addr === 'saddr' ? s.saddr : s.daddr) === (expr.op === '==')
+        ? (expr.through ? fibLocalOn(env, s.pkt.family, a, expr.through === 'iif' ? s.iif : s.oif) : fibLocal(env, s.pkt.family, a)) === (expr.op === '==')
         : fibOifHolds(expr, fibRoute(env, expr, { family: s.pkt.family, saddr: s.saddr, daddr: s.daddr, iif: s.iif, oif: s.oif, hook: s.hook! }));
       if (held) continue;
       s.trace?.push({ kind: 'fail', rule: id, expr: e });

@@ -80,7 +80,7 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
       // A match too (no side effect), but not one of the run's header fields: kept in place.
       flush();
       exprs.push(e.result === 'type'
-        ? { stmt: 'fib', addr: e.addr, op: e.op, type: e.type }
+        ? { stmt: 'fib', addr: e.addr, op: e.op, type: e.type, ...(e.through ? { through: e.through } : {}) }
         : { stmt: 'fib', addr: e.addr, op: e.op, result: 'oif', through: e.through ?? null, mark: e.mark ?? false, value: e.value });
     } else if (e.kind === 'ct helper') {
       flush();

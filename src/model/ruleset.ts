@@ -154,13 +154,15 @@ export interface CtHelperMatch {
  * `fib saddr|daddr type local`, `fib saddr type != local`: whether the routing table has the
  * packet's (current) address as one of the host's own. Answered from the environment: the
  * declared local and interface addresses, plus loopback (127.0.0.0/8, ::1), as the kernel's local
- * table holds them. Only the `local` type of a lone address is modelled. Not a leading match: the
- * engine runs it as an op after the rule's classified matches.
+ * table holds them. Through an interface (`fib saddr . oif type local`, Calico's) the address must
+ * be one of that interface's (loopback's are lo's). Only the `local` type is modelled. Not a
+ * leading match: the engine runs it as an op after the rule's classified matches.
  */
 export interface FibTypeMatch {
   kind: 'fib';
   result: 'type';
   addr: 'saddr' | 'daddr';
+  through?: 'iif' | 'oif';
   op: '==' | '!=';
   type: 'local';
   origin: Origin;

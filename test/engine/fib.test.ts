@@ -97,3 +97,25 @@ describe('fib … oif (route lookups)', () => {
     expect(mark('tcp 10.0.0.1:4000 -> 192.0.2.9:80 iif eth1 oif eth0', bare)).toBe(1 | 2 | 8);
   });
 });
+
+describe('fib … . iif|. oif type local (an interface\'s own addresses)', () => {
+  const on = (addr: 'saddr' | 'daddr', through: 'iif' | 'oif', op: '==' | '!=' = '=='): Expr => ({ kind: 'fib', result: 'type', addr, through, op, type: 'local', origin: {} });
+  // Calico's `oifname "vxlan.calico" fib saddr . oif type != local … masquerade`, as marks.
+  const tables = [
+    table('inet', 'f', [
+      base('post', { hook: 'postrouting', priority: 0 }, [rule([on('saddr', 'oif'), counter, setMark('meta mark', 1)])]),
+      base('in', { hook: 'input', priority: 0 }, [rule([on('daddr', 'iif', '!='), counter, setMark('meta mark', 2)])]),
+    ]),
+  ];
+  const mark = (p: string) => evaluateBoth(tables, p).packet.mark;
+
+  it('holds for the addresses of that interface only; loopback\'s are lo\'s; a local address of no interface is none\'s', () => {
+    expect(mark('udp 192.168.0.1:53 -> 10.9.9.9:53 oif eth1 local')).toBe(1); // eth1's own
+    expect(mark('udp 192.168.0.1:53 -> 10.9.9.9:53 oif wg0 local')).toBe(0); // eth1's, leaving by wg0
+    expect(mark('udp 10.0.0.1:53 -> 10.9.9.9:53 oif eth1 local')).toBe(0); // local, on no declared interface
+    expect(mark('udp 127.0.0.5:53 -> 127.0.0.1:53 oif lo local')).toBe(1);
+    expect(mark('udp [fd00::ff]:53 -> [fd00::9]:53 oif eth1 local')).toBe(1);
+    expect(mark('udp 10.9.9.9:53 -> 10.0.1.1:53 iif wg0 dst-local')).toBe(0); // wg0's own, arriving on wg0
+    expect(mark('udp 10.9.9.9:53 -> 10.0.1.1:53 iif eth1 dst-local')).toBe(2);
+  });
+});

@@ -161,7 +161,8 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
-  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const) }).map((x): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', origin: o }));
+  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), through: pick([undefined, undefined, 'iif', 'oif'] as const) })
+    .map(({ through, ...x }): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', ...(through ? { through } : {}), origin: o }));
   const fibOif = fc.record({
     addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), value: pick([true, false, 0] as const),
     through: pick([undefined, 'iif', 'oif'] as const), mark: pick([undefined, true] as const),

@@ -112,6 +112,7 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       rule([{ kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x100, origin: O }]),
       rule([{ kind: 'fib', result: 'oif', addr: 'saddr', mark: true, through: 'iif', op: '!=', value: 0, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x200, origin: O }]),
       rule([{ kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x400, origin: O }]),
+      rule([{ kind: 'fib', result: 'type', addr: 'daddr', through: 'iif', op: '!=', type: 'local', origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x800, origin: O }]),
     ];
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }

@@ -1,12 +1,13 @@
-// `fib … oif` for the symbolic walk: the headers for which the route lookup finds an output
-// interface, by the rules of src/engine/fib.ts fibRoute, as one space over the current addresses
-// (after NAT) and the interface names. Per interface, the addresses whose longest declared route
-// leaves through it are computed once.
+// `fib … oif` and `fib … . oif type local` for the symbolic walk, as spaces over the current
+// addresses (after NAT) and the interface names. found(): the headers for which the route lookup
+// finds an output interface, by the rules of src/engine/fib.ts fibRoute — per interface, the
+// addresses whose longest declared route leaves through it are computed once. localOn(): the
+// headers whose address is one of the named interface's.
 
-import type { FibOifMatch } from '../../model/ruleset.js';
+import type { FibOifMatch, FibTypeMatch } from '../../model/ruleset.js';
 import type { Interval } from '../../model/values.js';
 import type { Environment } from '../../engine/environment.js';
-import { BROADCAST4, fibLocalIntervals, LINK_LOCAL, LINK_LOCAL_64, LOCAL_MULTICAST4, routeIntervals } from '../../engine/fib.js';
+import { BROADCAST4, fibLocalIntervals, interfaceLocalIntervals, LINK_LOCAL, LINK_LOCAL_64, LOCAL_MULTICAST4, routeIntervals } from '../../engine/fib.js';
 import type { HeaderSpace, Space } from '../headerspace/index.js';
 import type { Predicates, SymState } from './state.js';
 
@@ -60,6 +61,18 @@ export class RouteSpaces {
     hs.release(...routed, route, ...localParts, local);
     const out = hs.union(parts);
     hs.release(...parts);
+    return out;
+  }
+
+  /** Headers whose address is one of the interface's the match names (`fib saddr . oif type local`; a new handle). */
+  localOn(s: SymState, m: FibTypeMatch): Space {
+    const field = m.through === 'iif' ? 'iifname' : 'oifname';
+    const parts: Space[] = [];
+    for (const f of [4, 6] as const) {
+      for (const [dev, list] of interfaceLocalIntervals(this.env, f)) parts.push(this.through(field, dev, this.pred.addrNow(s, m.addr, f, list)));
+    }
+    const out = this.hs.union(parts);
+    this.hs.release(...parts);
     return out;
   }
 

@@ -405,13 +405,13 @@ export class SymbolicEvaluator {
     const hs = this.hs;
     // type local: the current address (after NAT) is the host's or loopback; oif: RouteSpaces.
     let yes: Space;
-    if (x.result === 'type') {
+    if (x.result === 'type' && !x.through) {
       const parts = ([4, 6] as const).map((f) => this.pred.addrNow(c, x.addr, f, fibLocalIntervals(this.env, f)));
       yes = hs.union(parts);
       hs.release(...parts);
     } else {
       this.routes ??= new RouteSpaces(hs, this.pred, this.env);
-      yes = this.routes.found(c, x);
+      yes = x.result === 'type' ? this.routes.localOn(c, x) : this.routes.found(c, x);
     }
     if (x.result === 'type' ? x.op === '==' : fibOifHolds(x, true)) return yes;
     const no = hs.diff(hs.all, yes);

@@ -8,7 +8,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, ConcatMatch, FibMatch, FibOifMatch, Item, MapLookup, Match, MatchField, NamedMap, NamedSet, Rule, Ruleset, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchField, NamedMap, NamedSet, Rule, Ruleset, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -272,13 +272,13 @@ function natAddr(i: Item, origin: Origin): { addr: J; family: 'ip' | 'ip6'; netm
  * `fib saddr . iif oif missing`: {"match": {"left": {"fib": {"result": "oif", "flags": ["saddr", "iif"]}}, "right": false}}.
  */
 export function renderFib(f: FibMatch): J {
-  if (f.result === 'type') return { match: { op: f.op, left: { fib: { result: 'type', flags: [f.addr] } }, right: f.type } };
+  if (f.result === 'type') return { match: { op: f.op, left: { fib: { result: 'type', flags: fibFlags(f) } }, right: f.type } };
   return { match: { op: f.op, left: { fib: { result: 'oif', flags: fibFlags(f) } }, right: f.value === 0 ? '0' : f.value } };
 }
 
-/** A `fib … oif` lookup's flags in the order nft lists them (their bit order). */
-export function fibFlags(f: FibOifMatch): string[] {
-  return [f.addr, ...(f.mark ? ['mark'] : []), ...(f.through ? [f.through] : [])];
+/** A fib lookup's flags in the order nft lists them (their bit order). */
+export function fibFlags(f: FibMatch): string[] {
+  return [f.addr, ...(f.result === 'oif' && f.mark ? ['mark'] : []), ...(f.through ? [f.through] : [])];
 }
 
 export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = {}): J {

@@ -112,7 +112,7 @@ function concatText(t: Partial<Pick<Table, 'sets'>>, x: ConcatMatch): string {
 /** `fib daddr type local`, `fib saddr . mark . iif oif != 0`, `fib saddr . iif oif missing`. */
 function fibText(f: FibMatch): string {
   const not = f.op === '!=' ? '!= ' : '';
-  if (f.result === 'type') return `fib ${f.addr} type ${not}${f.type}`;
+  if (f.result === 'type') return `fib ${fibFlags(f).join(' . ')} type ${not}${f.type}`;
   const value = f.value === 0 ? '0' : f.value ? 'exists' : 'missing';
   return `fib ${fibFlags(f).join(' . ')} oif ${not}${value}`;
 }

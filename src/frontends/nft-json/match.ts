@@ -258,10 +258,10 @@ function readIfindexMatch(s: Scope, field: MatchField, op: string, right: Json, 
 }
 
 /**
- * `fib saddr|daddr type [!=] local` and `fib saddr|daddr [. iif|. oif] [. mark] oif` compared with
- * `exists`/`missing` (true/false) or the interface index 0 (model/ruleset.ts FibMatch). Other
- * types, other results (`oifname`, `type` through an interface) and interface names on the right
- * are refused by name.
+ * `fib saddr|daddr [. iif|. oif] type [!=] local` and `fib saddr|daddr [. iif|. oif] [. mark] oif`
+ * compared with `exists`/`missing` (true/false) or the interface index 0 (model/ruleset.ts
+ * FibMatch). Other types, other results (`oifname`), `. mark` on a type and interface names on the
+ * right are refused by name.
  */
 function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: Origin, ro: Origin): FibMatch[] | undefined {
   if (!isObject(body)) return s.r.schema('"fib" must be an object', at(lo, '.fib'));
@@ -284,13 +284,15 @@ function readFib(s: Scope, body: Json, op: string, right: Json, o: Origin, lo: O
     if (flags.includes('mark')) m.mark = true;
     return [m];
   }
-  if (body.result !== 'type' || flags.length !== 1 || !addr) return s.r.unsupported(name, lo);
+  if (body.result !== 'type' || !known || flags.includes('mark')) return s.r.unsupported(name, lo);
   const names = isObject(right) && soleKey(right) === 'set' && Array.isArray(right.set) ? right.set : [right];
   if (names.length !== 1 || names[0] !== 'local') {
     if (!names.every((x) => typeof x === 'string')) return s.r.schema(`${name} takes address types, got ${describe(right)}`, ro);
     return s.r.unsupported(`${name} ${names.join(',')} (only local is modelled)`, o);
   }
-  return [{ kind: 'fib', result: 'type', addr, op: neg ? '!=' : '==', type: 'local', origin: o }];
+  const m: FibMatch = { kind: 'fib', result: 'type', addr, op: neg ? '!=' : '==', type: 'local', origin: o };
+  if (through.length) m.through = through[0] as 'iif' | 'oif';
+  return [m];
 }
 
 /** `{"ct": {"key": "helper"}}`, in either direction's absence. */

@@ -102,10 +102,14 @@ describe('fib', () => {
     expect(renderFib(ruleset.tables[0]!.chains[0]!.rules[0]!.exprs[0] as never)).toEqual(match('!=', fib('oif', 'saddr', 'mark', 'iif'), '0'));
   });
 
-  it('refuses other types, types through an interface, other results and interface names, by name and located', () => {
+  it('reads a type through an interface (`fib saddr . oif type != local`, Calico\'s)', () => {
+    expect(one([match('!=', fib('type', 'saddr', 'oif'), 'local')]).exprs).toEqual([{ kind: 'fib', result: 'type', addr: 'saddr', through: 'oif', op: '!=', type: 'local' }]);
+  });
+
+  it('refuses other types, a mark on a type, other results and interface names, by name and located', () => {
     const refused = (x: J) => fails(doc(table(), chain(), rule([x]))).map((d) => [d.code, d.message.split(' — ')[0], d.origin.field]);
     expect(refused(match('==', fib('type', 'daddr'), 'unicast'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib daddr type unicast (only local is modelled)', 'nftables[3].rule.expr[0]']]);
-    expect(refused(match('!=', fib('type', 'saddr', 'oif'), 'local'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . oif type', 'nftables[3].rule.expr[0].left']]);
+    expect(refused(match('!=', fib('type', 'saddr', 'mark', 'oif'), 'local'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . mark . oif type', 'nftables[3].rule.expr[0].left']]);
     expect(refused(match('==', fib('oifname', 'saddr'), 'eth0'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr oifname', 'nftables[3].rule.expr[0].left']]);
     expect(refused(match('==', fib('oif', 'saddr', 'iif'), 'eth0'))).toEqual([['NFT_UNSUPPORTED', 'unsupported: fib saddr . iif oif "eth0" (exists, missing and 0 are modelled)', 'nftables[3].rule.expr[0].right']]);
   });
