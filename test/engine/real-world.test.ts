@@ -3,7 +3,7 @@
 // rule (by its comment, or its chain) and what NAT did. Docker dispatches through interface verdict
 // maps to per-bridge chains, so these also check map lookups end to end; the Liqo gateway remaps
 // CIDRs with netmap NAT and stamps marks; firewalld checks IPv6 reverse paths against the host's
-// routes (FIREWALLD below: a default route out of enp0s3). The host's own address is 203.0.113.1 (IPv6
+// routes (FIREWALLD below: a default route out of enp0s3), Calico its workloads' (CALICO). The host's own address is 203.0.113.1 (IPv6
 // 2001:db8::1) on eth0; the bridge br-dummy holds 192.168.0.1 / fd49:efd7:54aa::ffff.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -114,3 +114,22 @@ outcomes('firewalld-rhel8-libvirt', {
   'tcp 192.168.122.50:40000 -> 8.8.8.8:443 iif virbr0 oif enp0s3': { verdict: 'accept', by: ['rule #2 of FORWARD', 'rule #6 of filter_FWDI_libvirt', 'rule #3 of POSTROUTING'], from: '10.0.2.15:40000' },
   'udp 192.168.122.50:40000 -> 224.0.0.5:443 iif virbr0 oif enp0s3': { verdict: 'accept', by: ['rule #2 of FORWARD', 'rule #6 of filter_FWDI_libvirt'], from: '192.168.122.50:40000' },
 }, FIREWALLD);
+
+// Calico on a VXLAN node: eth0 holds the node's address, vxlan.calico the tunnel's; the workload
+// interface cali1234 is routed 192.168.1.0/24 (what the reverse-path check looks up).
+const CALICO: EngineOptions = {
+  interfaceAddresses: { eth0: ['10.128.0.210/24'], 'vxlan.calico': ['192.168.3.0/32'] },
+  routes: ['default dev eth0', '192.168.1.0/24 dev cali1234'],
+};
+
+outcomes('calico-felix-vxlan-node', {
+  'udp 10.128.0.211:4789 -> 10.128.0.210:4789 iif eth0 dst-local': { verdict: 'accept', by: ['cali:Gtn781KKHXqD1ZWy; Allow IPv4 VXLAN packets from allowed hosts'] },
+  'udp 10.128.0.99:4789 -> 10.128.0.210:4789 iif eth0 dst-local': { verdict: 'drop', by: ['cali:uwBdMK7MloVtOKLK; Drop IPv4 VXLAN packets from non-allowed hosts'] },
+  // From a workload: routed back through its interface, it reaches the (empty) dispatch map; spoofed, the RPF check drops it.
+  'tcp 192.168.1.5:4000 -> 8.8.8.8:443 iif cali1234 oif eth0': { verdict: 'drop', by: ['cali:KMISEjprqaGFiicp; Unknown interface'] },
+  'tcp 192.168.9.5:4000 -> 8.8.8.8:443 iif cali1234 oif eth0': { verdict: 'drop', by: ['cali:-AqscjC9Vg6h2HXv;'] },
+  'tcp 192.168.1.5:4000 -> 8.8.8.8:443 iif eth9 oif eth0': { verdict: 'accept', by: ['cali:JjuWIaIfSLZi41Xk;'], from: '10.128.0.210:4000' },
+  'tcp 192.168.1.5:4000 -> 192.168.7.7:443 iif eth9 oif eth0': { verdict: 'accept', by: [], from: '192.168.1.5:4000' },
+  'tcp 10.128.0.210:4000 -> 192.168.7.7:443 oif vxlan.calico local': { verdict: 'accept', by: ['cali:2Er8attV1nLNdKXr;'], from: '192.168.3.0:4000' },
+  'tcp 192.168.1.5:4000 -> 8.8.8.8:443 iif eth9 oif eth0 ct established': { verdict: 'accept', by: ['cali:hRS28YpQh4sf7lSw;'] },
+}, CALICO);
