@@ -15,13 +15,19 @@ export interface PolicySpec {
 }
 
 export type Job =
-  | { kind: 'analyze'; policy: PolicySpec; hooks?: PathHook[]; local?: string[]; maxNodes?: number }
-  | { kind: 'isolation'; policy: PolicySpec; tenants?: Source; local?: string[] }
-  | { kind: 'diff'; old: PolicySpec; new: PolicySpec; byRule?: boolean; local?: string[] };
+  | ({ kind: 'analyze'; policy: PolicySpec; hooks?: PathHook[]; maxNodes?: number } & Host)
+  | ({ kind: 'isolation'; policy: PolicySpec; tenants?: Source } & Host)
+  | ({ kind: 'diff'; old: PolicySpec; new: PolicySpec; byRule?: boolean } & Host);
+
+/** The gateway's own addresses and routes, as the request gave them. */
+interface Host {
+  local?: string[];
+  routes?: string[];
+}
 
 export async function runJob(job: Job): Promise<unknown> {
   const load = (p: PolicySpec) => loadSources(p.sources, { nameRules: p.nameRules });
-  const local = { localAddresses: job.local ?? [] };
+  const local = { localAddresses: job.local ?? [], ...(job.routes ? { routes: job.routes } : {}) };
   switch (job.kind) {
     case 'analyze': {
       const [{ findAnomalies }, { findConflicts }, { bySeverity }, { findingsJson, countBySeverity }, { symbolicAnalysis }] = await Promise.all([

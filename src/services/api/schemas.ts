@@ -15,6 +15,10 @@ const obj = (properties: Record<string, unknown>, required: string[] = [], extra
 
 export const hook = { type: 'string', enum: [...PATH_HOOKS], description: 'evaluate or analyse this hook alone' } as const;
 const local = { type: 'array', items: str, maxItems: 1024, description: "addresses of the gateway itself (routing sends packets to them to input)" } as const;
+const routes = {
+  type: 'array', items: str, maxItems: 65536,
+  description: "the gateway's main routing table, 'PREFIX dev NAME' each ('10.0.0.0/8 dev eth1', 'default dev eth0', '::/0 dev eth0'): what fib … oif looks up; none: every lookup finds one",
+} as const;
 
 export const origin = {
   $id: 'Origin', type: 'object', additionalProperties: false, description: 'where something came from: file, resource, table, chain, rule, field, line, column',
@@ -82,4 +86,4 @@ function descriptions(status: number): string {
   return Object.entries(API_ERRORS).filter(([, [s]]) => s === status).map(([c, [, d]]) => `${c}: ${d}`).join('; ');
 }
 
-export { obj, str, int, bool, local };
+export { obj, str, int, bool, local, routes };

@@ -1,7 +1,9 @@
 // Analyses through real HTTP: analyze, isolation and diff answer what the CLI's -o json gives for
 // the same policies; an analysis past its time limit is stopped with TIMEOUT while the server goes
 // on answering; past the worker limit, BUSY.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
@@ -61,6 +63,29 @@ describe('analyses', () => {
     expect(r.json.changed).toBe(true);
     expect((await s.req('/v1/diff', { json: { old: 'examples', new: 'examples', byRule: true } })).json).toMatchObject({ changed: false, changes: [] });
     expect((await s.req('/v1/diff', { json: { old: 'examples', new: 'gone' } })).status).toBe(404);
+  });
+
+  it('takes the gateway\'s routes for fib lookups as the CLI\'s --route does; a bad route is located', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nftlens-api-rpf-'));
+    const rpf = join(dir, 'rpf.json');
+    await writeFile(rpf, JSON.stringify({ nftables: [
+      { table: { family: 'inet', name: 'raw' } },
+      { chain: { family: 'inet', table: 'raw', name: 'pre', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'raw', chain: 'pre', expr: [{ match: { op: '==', left: { fib: { result: 'oif', flags: ['saddr', 'iif'] } }, right: false } }, { drop: null }] } },
+      { rule: { family: 'inet', table: 'raw', chain: 'pre', expr: [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: '10.0.0.0', len: 8 } } } }, { drop: null }] } },
+    ] }));
+    await s.services.store.load('rpf', [rpf]);
+    const routes = ['10.0.0.0/8 dev eth1', 'default dev eth0'];
+    const r = await s.req('/v1/policies/rpf/analyze', { json: { routes } });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual(await cliJson(['analyze', '-f', rpf, ...routes.flatMap((x) => ['--route', x])]));
+    // 10.0.0.0/8 on eth0 fails the reverse path first: the second rule is redundant, but only with these routes.
+    expect(JSON.stringify(r.json)).toContain('redundant');
+    expect(JSON.stringify((await s.req('/v1/policies/rpf/analyze', { json: {} })).json)).not.toContain('redundant');
+    const bad = await s.req('/v1/policies/rpf/analyze', { json: { routes: ['10.0.0.0/8 via eth1'] } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json.error)).toContain('is not \\"PREFIX dev INTERFACE\\"');
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('stops an analysis past its time limit with TIMEOUT, answering /healthz and evaluate meanwhile', async () => {

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../app.js';
 import { ApiError } from '../errors.js';
 import type { PolicySpec } from '../jobs.js';
-import { bool, errors, hook, local, nameParam, obj, str } from '../schemas.js';
+import { bool, errors, hook, local, nameParam, obj, routes, str } from '../schemas.js';
 import { POLICY_NAME, type Policy } from '../store.js';
 import type { PathHook } from '../../../engine/plan.js';
 
@@ -17,12 +17,13 @@ const answer = (what: string) => ({ type: 'object', additionalProperties: true, 
 
 interface Common {
   local?: string[];
+  routes?: string[];
   timeoutMs?: number;
 }
 
 export const analysisRoutes: FastifyPluginAsync<Services> = async (app, s) => {
   const timeoutMs = { type: 'integer', minimum: 1, maximum: s.analysisTimeoutMs, description: `stop the analysis after this long (at most, and by default, ${s.analysisTimeoutMs} ms)` };
-  const common = { local, timeoutMs };
+  const common = { local, routes, timeoutMs };
   const spec = (name: string): PolicySpec => {
     const p: Policy | undefined = s.store.get(name);
     if (!p) throw new ApiError('NOT_FOUND', `no policy named ${JSON.stringify(name)}`);
@@ -44,7 +45,7 @@ export const analysisRoutes: FastifyPluginAsync<Services> = async (app, s) => {
     },
   }, async (req) => {
     const b = req.body ?? {};
-    return run({ kind: 'analyze', policy: spec(req.params.name), hooks: b.hooks, local: b.local, maxNodes: b.maxNodes }, b);
+    return run({ kind: 'analyze', policy: spec(req.params.name), hooks: b.hooks, local: b.local, routes: b.routes, maxNodes: b.maxNodes }, b);
   });
 
   app.post<{ Body: Common & { policy: string; tenants?: string | Record<string, unknown> } }>('/v1/isolation', {
@@ -60,7 +61,7 @@ export const analysisRoutes: FastifyPluginAsync<Services> = async (app, s) => {
   }, async (req) => {
     const b = req.body;
     const tenants = b.tenants === undefined ? undefined : { file: 'tenants', text: typeof b.tenants === 'string' ? b.tenants : JSON.stringify(b.tenants) };
-    return run({ kind: 'isolation', policy: spec(b.policy), tenants, local: b.local }, b);
+    return run({ kind: 'isolation', policy: spec(b.policy), tenants, local: b.local, routes: b.routes }, b);
   });
 
   app.post<{ Body: Common & { old: string; new: string; byRule?: boolean } }>('/v1/diff', {
@@ -71,6 +72,6 @@ export const analysisRoutes: FastifyPluginAsync<Services> = async (app, s) => {
     },
   }, async (req) => {
     const b = req.body;
-    return run({ kind: 'diff', old: spec(b.old), new: spec(b.new), byRule: b.byRule, local: b.local }, b);
+    return run({ kind: 'diff', old: spec(b.old), new: spec(b.new), byRule: b.byRule, local: b.local, routes: b.routes }, b);
   });
 };
