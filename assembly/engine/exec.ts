@@ -6,7 +6,7 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
+  NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
   H_NATS, K_CTSTATUS, H_NIFADDR4, H_IFADDR4, H_NIFADDR6, H_IFADDR6, H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
@@ -381,7 +381,7 @@ function natOp(o: u32): u32 {
   const pfam: u32 = key(K_NFPROTO) == NFPROTO_IPV4 ? 4 : 6;
   if (fam != 0 && fam != pfam) return NEXT;
   const width: u32 = pfam == 4 ? 1 : 4;
-  const dst = type == NAT_DNAT;
+  const dst = type == NAT_DNAT || type == NAT_REDIRECT;
   const base: u32 = dst ? K_DADDR : K_SADDR;
   const portSlot: u32 = dst ? K_DPORT : K_SPORT;
   const was0 = key(base);
@@ -393,6 +393,8 @@ function natOp(o: u32): u32 {
     if (masqIndex == 0) return VERDICT_DROP;
     const m = pw(H_MASQ) + (masqIndex - 1) * 4;
     for (let i: u32 = 0; i < width; i++) setKey(base + i, pw(m + i));
+  } else if (type == NAT_REDIRECT) {
+    if (!redirectTo(pfam == 4)) return VERDICT_DROP;
   } else if (kind == NAT_ADDR_PREFIX) {
     for (let i: u32 = 0; i < width; i++) setKey(base + i, pw(o + 3 + i) | (key(base + i) & ~pw(o + 7 + i)));
   } else if (kind == NAT_ADDR_RANGE) {
@@ -413,6 +415,40 @@ function natOp(o: u32): u32 {
   rewritten = true;
   natBound(dst, key(base) != was0 || key(base + 1) != was1 || key(base + 2) != was2 || key(base + 3) != was3 || key(portSlot) != wasPort);
   return VERDICT_ACCEPT;
+}
+
+/**
+ * `redirect`: the destination becomes 127.0.0.1 / ::1 in output, else the input interface's first
+ * address (its first entry in H_IFADDR*, as declared); false when it has none (the kernel drops).
+ */
+function redirectTo(v4: bool): bool {
+  if (hookNow == HOOK_OUTPUT) {
+    if (v4) setKey(K_DADDR, 0x7f000001);
+    else for (let i: u32 = 0; i < 4; i++) setKey(K_DADDR + i, i == 3 ? 1 : 0);
+    return true;
+  }
+  const dev = key(K_IIF);
+  if (v4) {
+    const n = pw(H_NIFADDR4);
+    const at = pw(H_IFADDR4);
+    for (let i: u32 = 0; i < n; i++) {
+      if (pw(at + 2 * i) == dev) {
+        setKey(K_DADDR, pw(at + 2 * i + 1));
+        return true;
+      }
+    }
+    return false;
+  }
+  const n = pw(H_NIFADDR6);
+  const at = pw(H_IFADDR6);
+  for (let i: u32 = 0; i < n; i++) {
+    const x = at + 5 * i;
+    if (pw(x) == dev) {
+      for (let w: u32 = 0; w < 4; w++) setKey(K_DADDR + w, pw(x + 1 + w));
+      return true;
+    }
+  }
+  return false;
 }
 
 function cmpWords(at: u32, slot: u32, width: u32): i32 {

@@ -476,14 +476,14 @@ function concatForest(x: ConcatMatch, classes: IfClasses): Uint32Array | null {
 }
 
 function natOperands(n: NatStmt): number[] {
-  const type = n.type === 'snat' ? L.NAT_SNAT : n.type === 'dnat' ? L.NAT_DNAT : L.NAT_MASQ;
+  const type = n.type === 'snat' ? L.NAT_SNAT : n.type === 'dnat' ? L.NAT_DNAT : n.type === 'redirect' ? L.NAT_REDIRECT : L.NAT_MASQ;
   const fam = natFamily(n.to) ?? 0;
   const width = fam === 6 ? 4 : 1;
   let kind = L.NAT_ADDR_NONE;
   let a = [0, 0, 0, 0];
   let b = [0, 0, 0, 0];
   const to = n.to;
-  if (to !== undefined && n.type !== 'masquerade') {
+  if (to !== undefined && n.type !== 'masquerade' && n.type !== 'redirect') {
     if (typeof to === 'object' && 'prefix' in to) {
       const mask = prefixMask(to.len, fam === 6 ? 128 : 32);
       kind = L.NAT_ADDR_PREFIX;

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 18;
+export const LAYOUT_VERSION = 19;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -212,6 +212,7 @@ export const REQ_CT = 8;
 export const NAT_SNAT = 0;
 export const NAT_DNAT = 1;
 export const NAT_MASQ = 2;
+export const NAT_REDIRECT = 3; // DNAT to the input interface's first address (H_IFADDR*), loopback in output
 export const NAT_ADDR_NONE = 0;
 export const NAT_ADDR_RANGE = 1; // a[] .. b[] (a single address has a == b)
 export const NAT_ADDR_PREFIX = 2; // a[] = network, b[] = mask: new = a | (old & ~b)

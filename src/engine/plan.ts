@@ -17,7 +17,7 @@
 import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, Rule, Ruleset, Table } from '../model/ruleset.js';
+import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -185,8 +185,8 @@ function checkGraph(chains: ChainInfo[]): void {
 
 /** The kernel's nft_nat_validate / nft_masq_validate: where each NAT statement may run. */
 function checkNat(chains: ChainInfo[]): void {
-  const allowed: Record<'snat' | 'dnat' | 'masquerade', Hook[]> = {
-    dnat: ['prerouting', 'output'], snat: ['postrouting', 'input'], masquerade: ['postrouting'],
+  const allowed: Record<NatStmt['type'], Hook[]> = {
+    dnat: ['prerouting', 'output'], snat: ['postrouting', 'input'], masquerade: ['postrouting'], redirect: ['prerouting', 'output'],
   };
   for (const base of chains) {
     const b = base.chain.base;

@@ -401,8 +401,9 @@ function fieldValue(s: State, field: Match['field']): bigint {
 }
 
 /**
- * snat/dnat/masquerade (nft_nat_eval, nf_nat_setup_info): `accept`, `drop` (masquerade without an
- * address on the output interface), or `noop` (an inet NAT for the other IP version).
+ * snat/dnat/masquerade/redirect (nft_nat_eval, nf_nat_setup_info): `accept`, `drop` (masquerade
+ * without an address on the output interface, redirect without one on the input interface), or
+ * `noop` (an inet NAT for the other IP version).
  * Pools: an address or port already inside the range is kept (the kernel's first choice for
  * snat and for ports); otherwise the model takes the range's first value, where the kernel
  * picks one by hash.
@@ -412,12 +413,17 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
   const bits = fam === 4 ? 32 : 128;
   const tf = natFamily(n.to);
   if (tf !== undefined && tf !== fam) return 'noop';
-  const dst = n.type === 'dnat';
+  const dst = n.type === 'dnat' || n.type === 'redirect';
   const old = dst ? s.daddr : s.saddr;
   const oldPort = dst ? s.dport : s.sport;
   let addr = old;
   if (n.type === 'masquerade') {
     const a = env.masq.get(s.oif)?.[fam];
+    if (a === undefined) return 'drop';
+    addr = a;
+  } else if (n.type === 'redirect') {
+    // nf_nat_redirect: loopback in output, else the input interface's first address (none: drop).
+    const a = s.hook === 'output' ? (fam === 4 ? 0x7f000001n : 1n) : env.masq.get(s.iif)?.[fam];
     if (a === undefined) return 'drop';
     addr = a;
   } else if (n.to !== undefined) {

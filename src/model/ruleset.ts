@@ -311,13 +311,14 @@ export interface MssClampStmt {
 }
 
 /**
- * `snat|dnat to ADDR[:PORT]`, `snat prefix to NET/LEN` (netmap: host bits kept), `masquerade`.
+ * `snat|dnat to ADDR[:PORT]`, `snat prefix to NET/LEN` (netmap: host bits kept), `masquerade`, and
+ * `redirect [to :PORT]`: DNAT to the input interface's first address (127.0.0.1 / ::1 in output).
  * A NAT statement ends the base chain like `accept` (the kernel returns NF_ACCEPT).
  */
 export interface NatStmt {
   kind: 'nat';
-  type: 'snat' | 'dnat' | 'masquerade';
-  /** An address, a prefix (1:1 netmap), or an address range (a pool). Absent for masquerade and with `map`. */
+  type: 'snat' | 'dnat' | 'masquerade' | 'redirect';
+  /** An address, a prefix (1:1 netmap), or an address range (a pool). Absent for masquerade, redirect and with `map`. */
   to?: Item;
   /** The address from a map (`dnat ip prefix to ip daddr map { 10.0.0.0/24 : 192.168.0.0/24 }`): `to` per element. */
   map?: MapLookup<Item>;

@@ -139,7 +139,7 @@ function stmtArb(): fc.Arbitrary<Statement> {
 }
 
 function natArb(family: Family, hook: string): fc.Arbitrary<Statement> {
-  const types = hook === 'prerouting' || hook === 'output' ? (['dnat'] as const) : hook === 'postrouting' ? (['snat', 'masquerade'] as const) : (['snat'] as const);
+  const types = hook === 'prerouting' || hook === 'output' ? (['dnat', 'dnat', 'redirect'] as const) : hook === 'postrouting' ? (['snat', 'masquerade'] as const) : (['snat'] as const);
   const v6 = family === 'ip6' ? fc.constant(true) : family === 'ip' ? fc.constant(false) : fc.boolean();
   return fc.tuple(pick(types), v6).chain(([type, six]) => {
     const to: fc.Arbitrary<Item> = six
@@ -148,7 +148,7 @@ function natArb(family: Family, hook: string): fc.Arbitrary<Statement> {
     const port = fc.option(fc.oneof(pick([80, 8080]), fc.constant({ range: [1000, 2000] as [number, number] })), { nil: undefined });
     return fc.record({ to, port }).map(({ to, port }): Statement => {
       const n: Statement = { kind: 'nat', type, origin: o };
-      if (type !== 'masquerade') n.to = to;
+      if (type !== 'masquerade' && type !== 'redirect') n.to = to;
       if (port !== undefined) n.port = port;
       return n;
     });

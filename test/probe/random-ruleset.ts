@@ -129,6 +129,8 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       exprs.push({ kind: 'nat', type: 'dnat', to: pick(V4), ...(withPort ? { port: pick(PORTS) } : {}), origin: O });
       pre.push(rule(exprs));
     }
+    // redirect: to the input interface's own address (the packet then goes to input, not forwarded).
+    pre.push(rule([m('meta l4proto', 6, '=='), m('th dport', 8081, '=='), { kind: 'nat', type: 'redirect', port: 80, origin: O }]));
     const post: Rule[] = [];
     for (let i = 0; i < 1 + Math.floor(rnd() * 3); i++) {
       const exprs: Expr[] = [m(pick(['ip saddr', 'meta oifname'] as const), chance(0.5) ? pick(V4NETS) : pick(IFS.slice(0, 4)), '==')];

@@ -1,4 +1,4 @@
-// The kernel as judge for the expressions issue 12 added (mark arithmetic, iif/oif, ct helper, ct status, …): each case is nft
+// The kernel as judge for the expressions issue 12 added (mark arithmetic, iif/oif, ct helper, ct status, redirect, …): each case is nft
 // text loaded and listed back by nft itself, imported by the nft-JSON front end, probed in
 // throwaway namespaces; engine and kernel must agree on every packet and counter, and both must
 // give the expected delivery.
@@ -154,6 +154,31 @@ table inet f {
       ['udp 10.42.0.5:53 -> 10.1.0.5:4007 iif eth1 oif eth0 ct established', true],
       ['tcp [fd00::1]:4008 -> [fd42::5]:80 iif eth0 oif eth1', false], // IPv6 has no nat: 0
       ['tcp [fd42::5]:81 -> [fd00::1]:4009 iif eth1 oif eth0 ct established flags syn,ack', false], // no NAT_DONE in IPv6
+    ],
+  },
+  {
+    name: 'redirect: to the input interface\'s first address (then input, not forward), the port rewritten',
+    nft: `
+table inet nat {
+  chain pre { type nat hook prerouting priority -100; policy accept;
+    tcp dport 8081 redirect to :80
+    udp dport 5353 redirect
+  }
+}
+table inet f {
+  chain in { type filter hook input priority 0; policy accept;
+    tcp dport 80 counter
+    udp dport 5353 counter
+  }
+  chain fw { type filter hook forward priority 0; policy accept;
+    counter
+  }
+}`,
+    packets: [
+      ['tcp 10.1.0.5:4000 -> 10.42.0.5:8081 iif eth0 oif eth1', false],
+      ['tcp 10.1.0.5:4001 -> 10.42.0.5:8082 iif eth0 oif eth1', true],
+      ['udp [fd00::1]:4002 -> [fd42::5]:5353 iif eth0 oif eth1', false],
+      ['udp [fd00::1]:4003 -> [fd42::5]:53 iif eth0 oif eth1', true],
     ],
   },
 ];

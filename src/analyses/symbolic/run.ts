@@ -544,7 +544,7 @@ export class SymbolicEvaluator {
     const hs = this.hs;
     const out: ['accept' | 'drop' | 'noop', SymState][] = [];
     const tf = natFamily(n.to);
-    const dst = n.type === 'dnat';
+    const dst = n.type === 'dnat' || n.type === 'redirect';
     const field = dst ? 'daddr' : 'saddr';
     for (const fam of [4, 6] as const) {
       const famSet = hs.ofFamily(fam);
@@ -558,13 +558,16 @@ export class SymbolicEvaluator {
       }
       const bits = fam === 4 ? 32 : 128;
       const rewritten: SymState[] = [];
-      if (n.type === 'masquerade') {
+      if (n.type === 'redirect' && s.ctx.hook === 'output') {
+        rewritten.push(withAddr(part, field, { base: fam === 4 ? 0x7f000001n : 1n, len: bits, family: fam }));
+      } else if (n.type === 'masquerade' || n.type === 'redirect') {
+        // The output interface's first address (masquerade), the input interface's (redirect); none: drop.
         let rest: SymState | undefined = part;
         for (const [name, addrs] of this.env.masq) {
           const a = addrs[fam];
           if (a === undefined || !rest) continue;
           const ids = this.hs.ifnames.matching(name);
-          const on = hs.codes('oifname', ids);
+          const on = hs.codes(n.type === 'masquerade' ? 'oifname' : 'iifname', ids);
           const [hit, miss] = this.split(rest, on);
           hs.release(on, rest.space);
           if (hit) rewritten.push(withAddr(hit, field, { base: a, len: bits, family: fam }));

@@ -312,7 +312,7 @@ export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = 
           body.flags = 'netmap';
           body.type_flags = 'prefix';
         }
-      } else if (s.type !== 'masquerade') {
+      } else if (s.type !== 'masquerade' && s.type !== 'redirect') {
         if (s.to === undefined) throw invalid(`${s.type} needs an address`, s.origin);
         const { addr, family, netmap } = natAddr(s.to, s.origin);
         body.family = family;
@@ -321,7 +321,7 @@ export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = 
           body.flags = 'netmap';
           body.type_flags = 'prefix';
         }
-      } else if (s.to !== undefined) throw invalid('masquerade takes no address', s.origin);
+      } else if (s.to !== undefined) throw invalid(`${s.type} takes no address`, s.origin);
       if (s.port !== undefined) body.port = typeof s.port === 'number' ? s.port : { range: [...s.port.range] };
       if (s.flags?.length) body.flags = [...(body.flags === 'netmap' ? ['netmap'] : []), ...s.flags];
       return { [s.type]: Object.keys(body).length ? body : null };

@@ -256,7 +256,7 @@ export function statementText(s: Statement, family: Table['family'], t: Partial<
 /** A NAT statement without its flags. */
 function natText(s: NatStmt, family: Table['family'], t: Partial<Pick<Table, 'maps'>>): string {
   const port = s.port === undefined ? '' : `:${typeof s.port === 'number' ? s.port : s.port.range.join('-')}`;
-  if (s.type === 'masquerade') return `masquerade${port ? ` to ${port}` : ''}`;
+  if (s.type === 'masquerade' || s.type === 'redirect') return `${s.type}${port ? ` to ${port}` : ''}`;
   if (s.map) {
     const first = s.map.elements[0]?.value;
     const prefix = typeof first === 'object' && 'prefix' in first ? ' prefix' : '';

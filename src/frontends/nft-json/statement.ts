@@ -1,6 +1,6 @@
 // nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number, a
 // mark, `&`/`|`/`^` with constants over a mark, or a map), notrack, `tcp option maxseg size set
-// rt mtu|N`, snat/dnat (address, netmap prefix, range, port, or a map), masquerade, log, the
+// rt mtu|N`, snat/dnat (address, netmap prefix, range, port, or a map), masquerade, redirect, log, the
 // verdicts and verdict maps (maps.ts). Anything else is reported by name.
 
 import { NAT_FLAGS, type Item, type MapData, type Match, type NatFlag, type NatStmt, type RejectWith, type Statement, type Verdict, type VmapVerdict } from '../../model/ruleset.js';
@@ -62,6 +62,7 @@ export function readStatement(s: Scope, key: string, body: Json, o: Origin): Rea
     case 'dnat':
       return readNat(s, key, body, o);
     case 'masquerade':
+    case 'redirect':
       return readNat(s, key, body, o);
     case 'log':
       return readLog(s, body, o);
@@ -194,7 +195,7 @@ function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read |
   const stmt: NatStmt = { kind: 'nat', type, origin: o };
   let pre: Match[] | undefined;
   if (body === null) {
-    return type === 'masquerade' ? { stmt } : s.r.unsupported(`${type} without an address`, o);
+    return type === 'masquerade' || type === 'redirect' ? { stmt } : s.r.unsupported(`${type} without an address`, o);
   }
   const bo = at(o, `.${type}`);
   if (!isObject(body)) return s.r.schema(`"${type}" must be an object`, bo);
@@ -210,8 +211,8 @@ function readNat(s: Scope, type: NatStmt['type'], body: Json, o: Origin): Read |
   if (unknown.length) return s.r.schema(`unknown ${type} flag ${unknown.join(',')} (nft knows ${NAT_FLAGS.join(', ')}, netmap)`, f.at('flags'));
   if (other.length) stmt.flags = other as NatFlag[];
 
-  if (type === 'masquerade') {
-    if (f.has('addr')) return s.r.schema('masquerade takes no "addr"', f.at('addr'));
+  if (type === 'masquerade' || type === 'redirect') {
+    if (f.has('addr')) return s.r.schema(`${type} takes no "addr"`, f.at('addr'));
   } else if (!f.has('addr')) {
     return s.r.unsupported(`${type} without an address`, o);
   } else if (isObject(body.addr) && soleKey(body.addr) === 'map') {

@@ -101,6 +101,8 @@ export const NAT4 = table('ip', 'nat4', [
   chain('pre', [
     r([m('ip daddr', '192.0.2.1'), TCP, m('th dport', 80), s({ kind: 'nat', type: 'dnat', to: '10.0.0.1', port: 8080 })]),
     r([m('ip daddr', { prefix: '192.0.2.0', len: 28 }), s({ kind: 'nat', type: 'dnat', to: { prefix: '10.0.3.0', len: 28 } })]),
+    r([TCP, m('th dport', 8081), s({ kind: 'nat', type: 'redirect', port: 80 })]),
+    r([UDP, m('th dport', 5353), s({ kind: 'nat', type: 'redirect' })]),
   ], base('nat', 'prerouting', -100)),
 ]);
 
