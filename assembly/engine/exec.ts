@@ -6,12 +6,13 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, H_NLOCAL4, H_LOCAL4, H_NLOCAL6, H_LOCAL6, REQ_CT, REQ_TCP,
+  NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
-  H_NATS, K_CTSTATUS, H_NIFADDR4, H_IFADDR4, H_NIFADDR6, H_IFADDR6, H_ROUTED, H_NROUTE4, H_ROUTE4, H_NROUTE6, H_ROUTE6, H_LO_IF, HOOK_PREROUTING, HOOK_OUTPUT, HOOK_POSTROUTING, K_IIF, K_OIF,
+  H_NATS, K_CTSTATUS, K_IIF, K_OIF,
 } from './layout';
 import { forestMatch } from './cuts';
+import { fibLocal, fibLocalOn, fibRoute, redirectTo } from './host';
 import { firstMatch } from './lookup';
 import { counters, emit, key, pw, setKey, STACK } from './memory';
 
@@ -236,7 +237,7 @@ function runOps(op: u32, id: u32): u32 {
         break;
       }
       case OP_FIB_OIF: {
-        const found = fibRoute(pw(op + 1) == 0 ? K_SADDR : K_DADDR, pw(op + 2));
+        const found = fibRoute(pw(op + 1) == 0 ? K_SADDR : K_DADDR, pw(op + 2), hookNow);
         if (found != (pw(op + 3) == 1)) {
           emit(T_FAIL, id, expr);
           return NEXT;
@@ -394,7 +395,7 @@ function natOp(o: u32): u32 {
     const m = pw(H_MASQ) + (masqIndex - 1) * 4;
     for (let i: u32 = 0; i < width; i++) setKey(base + i, pw(m + i));
   } else if (type == NAT_REDIRECT) {
-    if (!redirectTo(pfam == 4)) return VERDICT_DROP;
+    if (!redirectTo(pfam == 4, hookNow)) return VERDICT_DROP;
   } else if (kind == NAT_ADDR_PREFIX) {
     for (let i: u32 = 0; i < width; i++) setKey(base + i, pw(o + 3 + i) | (key(base + i) & ~pw(o + 7 + i)));
   } else if (kind == NAT_ADDR_RANGE) {
@@ -417,39 +418,6 @@ function natOp(o: u32): u32 {
   return VERDICT_ACCEPT;
 }
 
-/**
- * `redirect`: the destination becomes 127.0.0.1 / ::1 in output, else the input interface's first
- * address (its first entry in H_IFADDR*, as declared); false when it has none (the kernel drops).
- */
-function redirectTo(v4: bool): bool {
-  if (hookNow == HOOK_OUTPUT) {
-    if (v4) setKey(K_DADDR, 0x7f000001);
-    else for (let i: u32 = 0; i < 4; i++) setKey(K_DADDR + i, i == 3 ? 1 : 0);
-    return true;
-  }
-  const dev = key(K_IIF);
-  if (v4) {
-    const n = pw(H_NIFADDR4);
-    const at = pw(H_IFADDR4);
-    for (let i: u32 = 0; i < n; i++) {
-      if (pw(at + 2 * i) == dev) {
-        setKey(K_DADDR, pw(at + 2 * i + 1));
-        return true;
-      }
-    }
-    return false;
-  }
-  const n = pw(H_NIFADDR6);
-  const at = pw(H_IFADDR6);
-  for (let i: u32 = 0; i < n; i++) {
-    const x = at + 5 * i;
-    if (pw(x) == dev) {
-      for (let w: u32 = 0; w < 4; w++) setKey(K_DADDR + w, pw(x + 1 + w));
-      return true;
-    }
-  }
-  return false;
-}
 
 function cmpWords(at: u32, slot: u32, width: u32): i32 {
   for (let i: u32 = 0; i < width; i++) {
@@ -460,95 +428,6 @@ function cmpWords(at: u32, slot: u32, width: u32): i32 {
   return 0;
 }
 
-/** `fib saddr|daddr type local`: the address now in `slot` is one of the host's or loopback (src/engine/fib.ts). */
-function fibLocal(slot: u32): bool {
-  if (key(K_NFPROTO) == NFPROTO_IPV4) {
-    const a = key(slot);
-    if (a >>> 24 == 127) return true;
-    const n = pw(H_NLOCAL4);
-    const at = pw(H_LOCAL4);
-    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == a) return true;
-    return false;
-  }
-  if (key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1) return true;
-  const n = pw(H_NLOCAL6);
-  const at = pw(H_LOCAL6);
-  for (let i: u32 = 0; i < n; i++) {
-    const x = at + 4 * i;
-    if (pw(x) == key(slot) && pw(x + 1) == key(slot + 1) && pw(x + 2) == key(slot + 2) && pw(x + 3) == key(slot + 3)) return true;
-  }
-  return false;
-}
 
-/** `fib ADDR . iif|. oif type local`: the address now in `slot` is one of interface class `dev`'s (loopback's are lo's). */
-function fibLocalOn(slot: u32, dev: u32): bool {
-  const v4 = key(K_NFPROTO) == NFPROTO_IPV4;
-  if (dev == pw(H_LO_IF)) {
-    return v4 ? key(slot) >>> 24 == 127 : key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1;
-  }
-  if (v4) {
-    const n = pw(H_NIFADDR4);
-    const at = pw(H_IFADDR4);
-    for (let i: u32 = 0; i < n; i++) if (pw(at + 2 * i) == dev && pw(at + 2 * i + 1) == key(slot)) return true;
-    return false;
-  }
-  const n = pw(H_NIFADDR6);
-  const at = pw(H_IFADDR6);
-  for (let i: u32 = 0; i < n; i++) {
-    const x = at + 5 * i;
-    if (pw(x) == dev && pw(x + 1) == key(slot) && pw(x + 2) == key(slot + 1) && pw(x + 3) == key(slot + 2) && pw(x + 4) == key(slot + 3)) return true;
-  }
-  return false;
-}
 
-/**
- * `fib ADDR [. iif|. oif] oif`: whether the route lookup for the address now in `slot` finds an
- * output interface (through the one named by `through`: 1 iif, 2 oif). Rules 1–5 of src/engine/fib.ts.
- */
-function fibRoute(slot: u32, through: u32): bool {
-  if (hookNow == HOOK_PREROUTING && key(K_IIF) == pw(H_LO_IF)) return true;
-  const v4 = key(K_NFPROTO) == NFPROTO_IPV4;
-  if (v4 && key(K_SADDR) == 0 && (key(K_DADDR) == 0xffffffff || (key(K_DADDR) & 0xffffff00) == 0xe0000000)) return true;
-  if (fibLocal(slot)) return false;
-  const via: u32 = through == 1 ? key(K_IIF) : through == 2 ? key(K_OIF) : 0xffffffff;
-  const routed = pw(H_ROUTED) == 1;
-  if (v4) {
-    if (!routed) return true;
-    const a = key(slot);
-    const n = pw(H_NROUTE4);
-    const at = pw(H_ROUTE4);
-    for (let i: u32 = 0; i < n; i++) {
-      const r = at + 3 * i;
-      if ((a & pw(r + 1)) == pw(r)) return via == 0xffffffff || pw(r + 2) == via;
-    }
-    return false;
-  }
-  const w0 = key(slot);
-  if ((w0 & 0xffc00000) == 0xfe800000) {
-    // Link-local: the lookup stays on the interface asked about, or the packet's device.
-    if (w0 == 0xfe800000 && key(slot + 1) == 0) return true;
-    if (!routed) return true;
-    const dev = via != 0xffffffff ? via : hookNow == HOOK_OUTPUT || hookNow == HOOK_POSTROUTING ? key(K_OIF) : key(K_IIF);
-    const n = pw(H_NROUTE6);
-    const at = pw(H_ROUTE6);
-    for (let i: u32 = 0; i < n; i++) {
-      const r = at + 9 * i;
-      if (pw(r + 8) == dev && covers6(slot, r)) return true;
-    }
-    return false;
-  }
-  if (!routed) return true;
-  const n = pw(H_NROUTE6);
-  const at = pw(H_ROUTE6);
-  for (let i: u32 = 0; i < n; i++) {
-    const r = at + 9 * i;
-    if (covers6(slot, r)) return via == 0xffffffff || pw(r + 8) == via;
-  }
-  return false;
-}
 
-/** The IPv6 address in `slot` is inside the route at `r` ([net[4], mask[4], class]). */
-function covers6(slot: u32, r: u32): bool {
-  for (let w: u32 = 0; w < 4; w++) if ((key(slot + w) & pw(r + 4 + w)) != pw(r + w)) return false;
-  return true;
-}
