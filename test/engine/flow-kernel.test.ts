@@ -2,7 +2,8 @@
 // (IPv4 and IPv6; forward path, and TCP/UDP to and from the gateway itself) from a client namespace through a gateway namespace that runs the
 // policy to a server namespace (test/support/connections.ts), on hand-written and seeded random
 // policies with `ct state established,related` rules, DNAT (also to another port), SNAT and
-// masquerade, and filter chains before and after the NAT hooks. For every connection each step
+// masquerade, ct status through a connection (replies seen and confirmed, TCP's third packet
+// assured, a DNATed connection's bits), and filter chains before and after the NAT hooks. For every connection each step
 // (first packet, reply, next packet) is delivered or not as evaluateFlow says, and the connection
 // works (for the application) exactly when the model says it works: zero mismatches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,26 @@ table inet f {
     iifname "eth1" tcp sport 7010 ct state invalid accept
   }
 }`,
+  // ct status through a connection: the reply has seen-reply and confirmed, TCP's third packet is
+  // assured (UDP's next one is not yet), a DNATed connection carries dnat and both NAT_DONE bits.
+  status: `table ip nat4 {
+  chain pre { type nat hook prerouting priority -100; policy accept;
+    ip daddr 10.9.0.1 meta l4proto { tcp, udp } dnat to 10.2.0.2
+  }
+}
+table inet f {
+  chain fw { type filter hook forward priority 0; policy drop;
+    iifname "eth0" ct state new accept
+    iifname "eth1" tcp sport 7000 ct status & (seen-reply | confirmed) == (seen-reply | confirmed) accept
+    iifname "eth0" tcp dport 7000 ct status & assured == assured accept
+    iifname "eth1" tcp sport 7001 ct status dnat accept
+    iifname "eth0" tcp dport 7001 ct status dnat accept
+    iifname "eth1" udp sport 7100 ct status & 0x1aa == 0x1aa accept
+    iifname "eth0" udp dport 7100 ct status & assured == 0 accept
+    iifname "eth1" udp sport 7101 ct status & 0x180 == 0x180 accept
+    iifname "eth0" udp dport 7101 accept
+  }
+}`,
   // The gateway as an end: connections to it (input, reply from output) and from it (output,
   // reply to input), with an SNAT in input and a DNAT in output.
   local: `table inet f {
@@ -149,6 +170,13 @@ function handFlows(name: string): LabFlow[] {
       ...[7000, 7002, 7003].map((p) => flow('tcp', family, SERVER[family], p, 'output')),
       ...[7100, 7101, 7102].map((p) => flow('udp', family, family === 4 && p === 7101 ? VIP[4] : SERVER[family], p, 'output')),
     ]);
+  }
+  if (name === 'status') {
+    return [
+      ...([4, 6] as const).flatMap((family) => [7000, 7002].map((p) => flow('tcp', family, SERVER[family], p))),
+      flow('tcp', 4, VIP[4], 7001), flow('tcp', 4, SERVER[4], 7001), flow('udp', 4, VIP[4], 7100), flow('udp', 4, SERVER[4], 7100),
+      flow('udp', 4, SERVER[4], 7101), flow('udp', 6, SERVER[6], 7101),
+    ];
   }
   if (name === 'notrack') {
     return ([4, 6] as const).flatMap((family) => [
