@@ -11,7 +11,7 @@
 import { expandMaps } from '../model/expand-maps.js';
 import type { Ruleset } from '../model/ruleset.js';
 import { environmentNames, makeEnvironment, type EngineOptions } from '../engine/environment.js';
-import { allRules, looksUpRoutes } from '../engine/fib.js';
+import { allRules, needsInterfaceNames } from '../engine/fib.js';
 import type { Packet } from '../engine/packet.js';
 import type { FinalVerdict } from '../engine/result.js';
 import { headerSpaceFor } from './headerspace/encode.js';
@@ -62,8 +62,8 @@ export function diffRulesets(writtenBefore: Ruleset, writtenAfter: Ruleset, opts
   // Lookups as rules: the header space then knows every interface name a map key holds.
   const before = expandMaps(writtenBefore);
   const after = expandMaps(writtenAfter);
-  const routed = looksUpRoutes(allRules(before, after)) ? environmentNames(makeEnvironment(opts)) : [];
-  const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: [...Object.keys(opts.interfaceAddresses ?? {}), ...routed] });
+  const envNames = needsInterfaceNames(allRules(before, after)) ? environmentNames(makeEnvironment(opts)) : [];
+  const hs = headerSpaceFor([before, after], { maxNodes: opts.maxNodes, extraNames: [...Object.keys(opts.interfaceAddresses ?? {}), ...envNames] });
   const a = symbolicAnalysis(before, { ...opts, hs });
   const b = symbolicAnalysis(after, { ...opts, hs });
   const changes: Change[] = [];

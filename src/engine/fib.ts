@@ -120,7 +120,7 @@ export function routeIntervals(routes: readonly Route[], family: 4 | 6): Map<str
  * Whether any rule looks a route up (`fib … oif`) or an interface's addresses (`fib … . oif type`,
  * `redirect`): then the environment's interfaces need names of their own.
  */
-export function looksUpRoutes(rules: Iterable<Rule>): boolean {
+export function needsInterfaceNames(rules: Iterable<Rule>): boolean {
   for (const r of rules) {
     if (r.exprs.some((e) => (e.kind === 'fib' && (e.result === 'oif' || e.through !== undefined)) || (e.kind === 'nat' && e.type === 'redirect'))) return true;
   }

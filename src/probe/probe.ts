@@ -9,7 +9,7 @@ import type { Packet } from '../engine/packet.js';
 import type { Plan } from '../engine/plan.js';
 import { compileRuleset, ReferenceEngine } from '../engine/index.js';
 import type { EngineOptions } from '../engine/environment.js';
-import { allRules, looksUpRoutes } from '../engine/fib.js';
+import { allRules, needsInterfaceNames } from '../engine/fib.js';
 import { parseAddress } from '../model/values.js';
 import { formatResult, type EvalResult } from '../engine/result.js';
 import { renderNftJson } from '../backends/nft/render-json.js';
@@ -192,7 +192,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       // The engine learns the gateway's addresses (masquerade takes the output interface's) and
       // its main routing table: the connected subnets, and, when rules look routes up, a route for
       // some of the packets' sources (reversePaths).
-      const mainRoutes = looksUpRoutes(allRules(ruleset)) ? reversePaths(candidates, [...topo.ports.keys()]) : [];
+      const mainRoutes = needsInterfaceNames(allRules(ruleset)) ? reversePaths(candidates, [...topo.ports.keys()]) : [];
       await topo.setMainRoutes(mainRoutes);
       engine = makeEngine(ruleset, opts.engine ?? 'wasm', {
         interfaceAddresses: Object.fromEntries([...topo.ports.values()].map((p) => [p.name, [`${p.v4.address}/24`, `${p.v6.address}/64`]])),

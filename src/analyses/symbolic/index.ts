@@ -9,7 +9,7 @@
 import type { Ruleset } from '../../model/ruleset.js';
 import { expandMaps } from '../../model/expand-maps.js';
 import { environmentNames, makeEnvironment, type EngineOptions, type Environment } from '../../engine/environment.js';
-import { allRules, looksUpRoutes } from '../../engine/fib.js';
+import { allRules, needsInterfaceNames } from '../../engine/fib.js';
 import { planRuleset, type Plan } from '../../engine/plan.js';
 import { headerSpaceFor, refuseUnanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -40,7 +40,7 @@ export function symbolicAnalysis(written: Ruleset, opts: AnalysisOptions = {}): 
   const env = makeEnvironment(opts);
   const hs = opts.hs ?? headerSpaceFor([ruleset], {
     maxNodes: opts.maxNodes,
-    extraNames: [...(opts.extraNames ?? []), ...Object.keys(opts.interfaceAddresses ?? {}), ...(looksUpRoutes(allRules(ruleset)) ? environmentNames(env) : [])],
+    extraNames: [...(opts.extraNames ?? []), ...Object.keys(opts.interfaceAddresses ?? {}), ...(needsInterfaceNames(allRules(ruleset)) ? environmentNames(env) : [])],
   });
   return { hs, plan, env, evaluator: new SymbolicEvaluator(hs, plan, env) };
 }
