@@ -1,6 +1,6 @@
 // `fib` answered from the environment (model/ruleset.ts FibMatch), as nft_fib4_eval and
-// nft_fib6_eval answer it from the kernel's tables. The WASM executor (assembly/engine/exec.ts
-// fibLocal, fibRoute) reads the same addresses and routes from the program.
+// nft_fib6_eval answer it from the kernel's tables. The WASM executor (assembly/engine/host.ts
+// fibLocal, fibLocalOn, fibRoute) reads the same addresses and routes from the program.
 //
 // `type local`: the address is the host's (declared local and interface addresses) or loopback
 // (127.0.0.0/8, ::1: the kernel's local table holds them on lo).
