@@ -46,15 +46,23 @@ export function redirectTo(v4: bool, hook: u32): bool {
 
 /** `fib saddr|daddr type local`: the address now in `slot` is one of the host's or loopback (src/engine/fib.ts). */
 export function fibLocal(slot: u32): bool {
+  return isLoopback(slot) || isHostAddress(slot);
+}
+
+/** The address in `slot` is loopback: 127.0.0.0/8, ::1. */
+function isLoopback(slot: u32): bool {
+  if (key(K_NFPROTO) == NFPROTO_IPV4) return key(slot) >>> 24 == 127;
+  return key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1;
+}
+
+/** The address in `slot` is one of the host's declared ones (local and interface addresses): the routing decision's test too. */
+export function isHostAddress(slot: u32): bool {
   if (key(K_NFPROTO) == NFPROTO_IPV4) {
-    const a = key(slot);
-    if (a >>> 24 == 127) return true;
     const n = pw(H_NLOCAL4);
     const at = pw(H_LOCAL4);
-    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == a) return true;
+    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == key(slot)) return true;
     return false;
   }
-  if (key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1) return true;
   const n = pw(H_NLOCAL6);
   const at = pw(H_LOCAL6);
   for (let i: u32 = 0; i < n; i++) {
@@ -66,11 +74,8 @@ export function fibLocal(slot: u32): bool {
 
 /** `fib ADDR . iif|. oif type local`: the address now in `slot` is one of interface class `dev`'s (loopback's are lo's). */
 export function fibLocalOn(slot: u32, dev: u32): bool {
-  const v4 = key(K_NFPROTO) == NFPROTO_IPV4;
-  if (dev == pw(H_LO_IF)) {
-    return v4 ? key(slot) >>> 24 == 127 : key(slot) == 0 && key(slot + 1) == 0 && key(slot + 2) == 0 && key(slot + 3) == 1;
-  }
-  if (v4) {
+  if (dev == pw(H_LO_IF)) return isLoopback(slot);
+  if (key(K_NFPROTO) == NFPROTO_IPV4) {
     const n = pw(H_NIFADDR4);
     const at = pw(H_IFADDR4);
     for (let i: u32 = 0; i < n; i++) if (pw(at + 2 * i) == dev && pw(at + 2 * i + 1) == key(slot)) return true;

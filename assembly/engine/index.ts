@@ -5,11 +5,12 @@
 
 import {
   B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, LOCAL_DESTINATION, LOCAL_GENERATED, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
-  B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF, H_LOCAL4, H_LOCAL6, H_NLOCAL4, H_NLOCAL6,
+  B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
   K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN, S_AFTER_NAT,
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
 } from './layout';
+import { isHostAddress } from './host';
 import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
 import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
 
@@ -95,7 +96,7 @@ const ROUTE: u32 = N_HOOKS;
     const hook = (todo & 15) - 1;
     todo >>>= 4;
     if (hook == ROUTE) {
-      const toHost = isLocal(f == 0) || ((localBits & LOCAL_DESTINATION) != 0 && sameDestination(p, s4));
+      const toHost = isHostAddress(K_DADDR) || ((localBits & LOCAL_DESTINATION) != 0 && sameDestination(p, s4));
       emit(T_ROUTE, toHost ? 1 : 0, 0);
       todo = toHost ? HOOK_INPUT + 1 : (HOOK_FORWARD + 1) | ((HOOK_POSTROUTING + 1) << 4);
       continue;
@@ -171,20 +172,4 @@ function sameDestination(p: usize, s4: usize): bool {
   return true;
 }
 
-/** The routing decision: is the destination one of the host's addresses? */
-function isLocal(v4: bool): bool {
-  if (v4) {
-    const n = pw(H_NLOCAL4);
-    const at = pw(H_LOCAL4);
-    for (let i: u32 = 0; i < n; i++) if (pw(at + i) == key(K_DADDR)) return true;
-    return false;
-  }
-  const n = pw(H_NLOCAL6);
-  const at = pw(H_LOCAL6);
-  for (let i: u32 = 0; i < n; i++) {
-    const a = at + 4 * i;
-    if (pw(a) == key(K_DADDR) && pw(a + 1) == key(K_DADDR + 1) && pw(a + 2) == key(K_DADDR + 2) && pw(a + 3) == key(K_DADDR + 3)) return true;
-  }
-  return false;
-}
 
