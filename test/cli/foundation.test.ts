@@ -85,7 +85,7 @@ describe('nftlens render and import', () => {
   it.skipIf(!shared)('names exactly what an advanced ruleset does not support', async () => {
     const r = await cli(['import', '-f', fixtures + 'nftables/advanced/optimizations-merge_vmap_raw.json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error\[NFT_UNSUPPORTED\] .*optimizations-merge_vmap_raw\.json.*table inet x, chain nat_dns_dnstc, rule handle \d+.*redirect/);
+    expect(r.stderr).toMatch(/error\[NFT_UNSUPPORTED\] .*optimizations-merge_vmap_raw\.json.*table inet x, chain nat_dns_acme, rule handle \d+.*udp length/);
   });
 });
 
