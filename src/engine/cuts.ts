@@ -495,7 +495,7 @@ class ForestBuilder {
       let highB = Math.min(bits[d]!, maxBits);
       while (lowB <= highB) {
         const mid = (lowB + highB) >> 1;
-        if (box.cost(d, mid, -1, 0, false) <= budget) {
+        if (box.cost(d, mid, -1, 0, false, budget) <= budget) {
           okB = mid;
           lowB = mid + 1;
         } else highB = mid - 1;
@@ -513,7 +513,7 @@ class ForestBuilder {
         let high = Math.min(bits[d2]!, maxBits - b);
         while (low <= high) {
           const mid = (low + high) >> 1;
-          if (box.cost(d, b, d2, mid, false) <= budget) {
+          if (box.cost(d, b, d2, mid, false, budget) <= budget) {
             ok = mid;
             low = mid + 1;
           } else high = mid - 1;
@@ -590,9 +590,10 @@ class NodeBox {
 
   /**
    * Children's pieces + children when dim d is cut into 2^b slices (and dim d2 into 2^b2, if
-   * d2 ≥ 0); with `maxChild`, the biggest child instead.
+   * d2 ≥ 0), or some count above `limit` once it is sure to exceed it; with `maxChild`, the
+   * biggest child instead.
    */
-  cost(d: number, b: number, d2: number, b2: number, maxChild: boolean): number {
+  cost(d: number, b: number, d2: number, b2: number, maxChild: boolean, limit = Infinity): number {
     const o1 = this.offsets(d);
     const o2 = d2 >= 0 ? this.offsets(d2) : NO_OFFSETS;
     const lo1 = o1[0];
@@ -604,10 +605,12 @@ class NodeBox {
     const nc = 2 ** (b + b2);
     const n = this.list.length;
     if (!maxChild) {
+      // Only compared with the budget: stop counting once past it (checked every 1024 pieces).
       let total = nc;
-      if (d2 < 0) for (let k = 0; k < n; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
-      else {
-        for (let k = 0; k < n; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
+      for (let k0 = 0; k0 < n && total <= limit; k0 += 1024) {
+        const k1 = Math.min(n, k0 + 1024);
+        if (d2 < 0) for (let k = k0; k < k1; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
+        else for (let k = k0; k < k1; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
       }
       return total;
     }
