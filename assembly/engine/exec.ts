@@ -9,7 +9,7 @@ import {
   NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
-  H_NATS, K_CTSTATUS, K_IIF, K_OIF,
+  H_NATS, K_CTSTATUS, K_IIF, K_OIF, IPS_CONFIRMED, IPS_SEEN_REPLY, IPS_SRC_NAT, IPS_DST_NAT, IPS_SRC_NAT_DONE, IPS_DST_NAT_DONE,
 } from './layout';
 import { forestMatch } from './cuts';
 import { fibLocal, fibLocalOn, fibRoute, redirectTo } from './host';
@@ -33,12 +33,6 @@ export let masqIndex: u32 = 0;
 export let hookNow: u32 = 0;
 /** The conntrack status bits `ct status` reads (src/engine/ct-status.ts), kept in K_CTSTATUS. */
 let status: u32 = 0;
-const IPS_ESTABLISHED: u32 = 0x8 | 0x2; // CONFIRMED | SEEN_REPLY
-const IPS_NAT_DONE: u32 = 0x80 | 0x100;
-const IPS_SRC_NAT: u32 = 0x10;
-const IPS_DST_NAT: u32 = 0x20;
-const IPS_SRC_NAT_DONE: u32 = 0x80;
-const IPS_DST_NAT_DONE: u32 = 0x100;
 /** The decision that ended the last base chain: rule id (NO_RULE for a policy) and chain. */
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
@@ -70,7 +64,7 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   lastRule = NO_RULE;
   lastChain = NO_RULE;
   const nats = (pw(H_NATS) & (key(K_NFPROTO) == NFPROTO_IPV4 ? 1 : 2)) != 0;
-  status = given == 8 ? 0 : IPS_ESTABLISHED | (nats ? IPS_NAT_DONE : 0);
+  status = given == 8 ? 0 : IPS_CONFIRMED | IPS_SEEN_REPLY | (nats ? IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE : 0);
   setKey(K_CTSTATUS, status);
   refreshCt();
 }

@@ -12,7 +12,7 @@ import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } 
 import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
-import { environmentNames, type Environment } from './environment.js';
+import { environmentNames, firstAddress, type Environment } from './environment.js';
 import { needsInterfaceNames } from './fib.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
@@ -201,9 +201,9 @@ export function compileProgram(plan: Plan, env: Environment): Program {
   const local6 = w.pushAll([...env.local[6]].flatMap((a) => addrWords(a, 4)));
   const masqIndex = new Map<string, number>();
   const masqWords: number[] = [];
-  for (const [name, entry] of env.masq) {
+  for (const name of env.interfaces.keys()) {
     for (const fam of [4, 6] as const) {
-      const a = entry[fam];
+      const a = firstAddress(env, name, fam);
       if (a === undefined) continue;
       masqWords.push(...addrWords(a, fam === 4 ? 1 : 4));
       masqIndex.set(`${fam}:${name}`, masqWords.length / 4);
@@ -215,7 +215,7 @@ export function compileProgram(plan: Plan, env: Environment): Program {
   const route6 = routes.filter((r) => r.version === 6);
   const routes4 = w.pushAll(route4.flatMap((r) => [Number(r.net), Number(prefixMask(r.len, 32)), classes.classOf(r.dev)]));
   const routes6 = w.pushAll(route6.flatMap((r) => [...addrWords(r.net, 4), ...addrWords(prefixMask(r.len, 128), 4), classes.classOf(r.dev)]));
-  const onIf = [...env.onInterface].map(([name, sets]) => ({ cls: classes.classOf(name), sets }));
+  const onIf = [...env.interfaces].map(([name, sets]) => ({ cls: classes.classOf(name), sets }));
   const ifAddr4 = onIf.flatMap((x) => [...x.sets[4]].map((a) => [x.cls, Number(a)]));
   const ifAddr6 = onIf.flatMap((x) => [...x.sets[6]].map((a) => [x.cls, ...addrWords(a, 4)]));
 
@@ -424,10 +424,13 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
       case 'nat':
         w.push(hdr(L.OP_NAT), ...natOperands(x));
         break;
-      case 'fib':
-        if (x.result === 'type') w.push(hdr(L.OP_FIB), x.addr === 'saddr' ? 0 : 1, x.op === '!=' ? 1 : 0, x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0);
-        else w.push(hdr(L.OP_FIB_OIF), x.addr === 'saddr' ? 0 : 1, x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0, fibOifHolds(x, true) ? 1 : 0);
+      case 'fib': {
+        const addr = x.addr === 'saddr' ? 0 : 1;
+        const through = x.through === 'iif' ? 1 : x.through === 'oif' ? 2 : 0;
+        if (x.result === 'type') w.push(hdr(L.OP_FIB), addr, x.op === '!=' ? 1 : 0, through);
+        else w.push(hdr(L.OP_FIB_OIF), addr, through, fibOifHolds(x, true) ? 1 : 0);
         break;
+      }
     }
   }
   if (!v) {

@@ -12,20 +12,14 @@
 //   lone packet carries no such history: it is taken as un-NATed and not assured (ASSURED also
 //   comes to a UDP stream after 2 s), as the probe's replies are.
 
+import { IPS_ASSURED, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SEEN_REPLY, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './layout.js';
 import type { Plan } from './plan.js';
-import { sees } from './plan.js';
 
-export const IPS_SEEN_REPLY = 0x2;
-export const IPS_ASSURED = 0x4;
-export const IPS_CONFIRMED = 0x8;
-export const IPS_SRC_NAT = 0x10;
-export const IPS_DST_NAT = 0x20;
-export const IPS_SRC_NAT_DONE = 0x80;
-export const IPS_DST_NAT_DONE = 0x100;
+export { IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './layout.js';
 
 /** Whether nf_nat runs in the family: it has a nat chain. */
 export function familyNats(plan: Plan, family: 4 | 6): boolean {
-  return plan.chains.some((c) => c.chain.base?.type === 'nat' && sees(c.table.family, family));
+  return plan.firstNat[family] !== undefined;
 }
 
 /** What a connection's history adds to its status: the NAT its first packet got, whether it is assured. */

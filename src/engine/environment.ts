@@ -33,15 +33,14 @@ export interface Route {
 
 export interface Environment {
   local: Record<4 | 6, Set<bigint>>;
-  masq: Map<string, { 4?: bigint; 6?: bigint }>;
-  /** Every address of each interface (`fib … . oif type local`). */
-  onInterface: Map<string, Record<4 | 6, Set<bigint>>>;
+  /** Every address of each interface, as declared: the first of a family is what masquerade and redirect take (firstAddress). */
+  interfaces: Map<string, Record<4 | 6, Set<bigint>>>;
   /** Declared routes, longest prefix first; undefined when none is declared (see EngineOptions.routes). */
   routes?: Route[];
 }
 
 export function makeEnvironment(opts: EngineOptions = {}): Environment {
-  const env: Environment = { local: { 4: new Set(), 6: new Set() }, masq: new Map(), onInterface: new Map() };
+  const env: Environment = { local: { 4: new Set(), 6: new Set() }, interfaces: new Map() };
   const routes: Route[] = [];
   const parse = (text: string, what: string) => {
     const a = parseAddress(text);
@@ -53,19 +52,16 @@ export function makeEnvironment(opts: EngineOptions = {}): Environment {
     env.local[a.version].add(a.value);
   }
   for (const [name, list] of Object.entries(opts.interfaceAddresses ?? {})) {
-    const entry: { 4?: bigint; 6?: bigint } = {};
     const all: Record<4 | 6, Set<bigint>> = { 4: new Set(), 6: new Set() };
     for (const text of list) {
       const what = `address of interface ${name}`;
       const [addr, len] = splitPrefix(text, what);
       const a = parse(addr, what);
-      entry[a.version] ??= a.value;
       all[a.version].add(a.value);
       env.local[a.version].add(a.value);
       if (len !== undefined) routes.push(route(a.version, a.value, len, name, text, what));
     }
-    env.masq.set(name, entry);
-    env.onInterface.set(name, all);
+    env.interfaces.set(name, all);
   }
   for (const text of opts.routes ?? []) routes.push(parseRoute(text));
   if (routes.length) env.routes = routes.sort((a, b) => b.len - a.len);
@@ -101,5 +97,11 @@ function route(version: 4 | 6, value: bigint, len: number, dev: string, text: st
 
 /** Interface names the environment speaks of (they need classes of their own): loopback is one. */
 export function environmentNames(env: Environment): string[] {
-  return [...new Set(['lo', ...env.masq.keys(), ...(env.routes ?? []).map((r) => r.dev)])];
+  return [...new Set(['lo', ...env.interfaces.keys(), ...(env.routes ?? []).map((r) => r.dev)])];
+}
+
+/** The interface's first address of a family (what masquerade and redirect take), if any. */
+export function firstAddress(env: Environment, name: string, family: 4 | 6): bigint | undefined {
+  for (const a of env.interfaces.get(name)?.[family] ?? []) return a;
+  return undefined;
 }

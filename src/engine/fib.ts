@@ -19,6 +19,7 @@
 import { mergeIntervals, type Interval } from '../model/values.js';
 import type { FibOifMatch, Rule, Ruleset } from '../model/ruleset.js';
 import type { Environment, Route } from './environment.js';
+import type { PathHook } from './plan.js';
 
 const LOOPBACK4: Interval = { lo: 0x7f000000n, hi: 0x7fffffffn };
 const LOOPBACK6: Interval = { lo: 1n, hi: 1n };
@@ -40,13 +41,13 @@ export function fibLocal(env: Environment, family: 4 | 6, addr: bigint): boolean
  */
 export function fibLocalOn(env: Environment, family: 4 | 6, addr: bigint, dev: string): boolean {
   if (dev === 'lo') return family === 4 ? addr >= LOOPBACK4.lo && addr <= LOOPBACK4.hi : addr === LOOPBACK6.lo;
-  return env.onInterface.get(dev)?.[family].has(addr) ?? false;
+  return env.interfaces.get(dev)?.[family].has(addr) ?? false;
 }
 
 /** The addresses `fib … . iif|. oif type local` finds on each interface (for the analyses). */
 export function interfaceLocalIntervals(env: Environment, family: 4 | 6): Map<string, Interval[]> {
   const out = new Map<string, Interval[]>([['lo', [family === 4 ? LOOPBACK4 : LOOPBACK6]]]);
-  for (const [dev, sets] of env.onInterface) if (dev !== 'lo') out.set(dev, mergeIntervals([...sets[family]].map((a) => ({ lo: a, hi: a }))));
+  for (const [dev, sets] of env.interfaces) if (dev !== 'lo') out.set(dev, mergeIntervals([...sets[family]].map((a) => ({ lo: a, hi: a }))));
   return out;
 }
 
@@ -63,7 +64,7 @@ export interface FibPacket {
   /** Interface names at this hook ('' where the hook has none). */
   iif: string;
   oif: string;
-  hook: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+  hook: PathHook;
 }
 
 /** Whether the lookup finds an output interface (rule 1–5 above). */

@@ -230,6 +230,15 @@ export const V_GOTO = 7;
 export const S_CHAIN = 0; // value: chain index
 export const S_CONNTRACK = 1; // conntrack assigns the state (prerouting/output, priority -200)
 export const S_NAT = 2; // value: offset of [n, chain × n] — nat chains, run only for ct new
+/** Conntrack status bits (nf_conntrack_common.h IPS_*) the engine gives packets (src/engine/ct-status.ts). */
+export const IPS_SEEN_REPLY = 0x2;
+export const IPS_ASSURED = 0x4;
+export const IPS_CONFIRMED = 0x8;
+export const IPS_SRC_NAT = 0x10;
+export const IPS_DST_NAT = 0x20;
+export const IPS_SRC_NAT_DONE = 0x80;
+export const IPS_DST_NAT_DONE = 0x100;
+
 /** Flag on an S_CHAIN slot's kind: nf_nat has run before it (plan.ts natHookReached). */
 export const S_AFTER_NAT = 0x100;
 

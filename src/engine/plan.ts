@@ -69,6 +69,8 @@ export interface Plan {
   diagnostics: Diagnostic[];
   /** The interface names and wildcards rules match on, in rule order (engine/ifnames.ts makes the classes). */
   ifPatterns: string[];
+  /** Per IP version, the id of the first nat chain that sees it: from it on nf_nat runs in the family (none: undefined). */
+  firstNat: Record<4 | 6, number | undefined>;
 }
 
 const CONNTRACK_PRIORITY = -200;
@@ -120,7 +122,8 @@ export function planRuleset(written: Ruleset): Plan {
   checkGraph(chains);
   if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns };
+  const firstNat = (ipv: 4 | 6) => chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, ipv))?.id;
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, firstNat: { 4: firstNat(4), 6: firstNat(6) } };
 }
 
 /** The interface names a concatenation's elements hold, in its interface fields. */
@@ -322,13 +325,12 @@ export function natFamily(to: unknown, origin: Origin = {}): 4 | 6 | undefined {
  */
 export function natHookReached(plan: Plan, family: 4 | 6, hook: PathHook, slot: Slot): boolean {
   if (slot.kind === 'nat') return true;
-  if (slot.kind !== 'chain' || hook === 'forward') return false;
-  const firstNat = plan.chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, family));
-  if (!firstNat) return false;
+  const firstNat = plan.firstNat[family];
+  if (slot.kind !== 'chain' || hook === 'forward' || firstNat === undefined) return false;
   const prio = plan.chains[slot.chain]!.chain.base!.priority;
-  const natPrio = hook === 'prerouting' || hook === 'output' ? -100 : 100;
+  const natPrio = NAT_PRIORITY[hook];
   if (prio !== natPrio) return prio > natPrio;
-  return slot.chain < firstNat.id;
+  return slot.chain < firstNat;
 }
 
 interface Entry {

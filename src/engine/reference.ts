@@ -22,7 +22,7 @@ import {
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
 import { fibLocal, fibLocalOn, fibRoute } from './fib.js';
-import type { Environment } from './environment.js';
+import { firstAddress, type Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
 import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
@@ -418,12 +418,12 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
   const oldPort = dst ? s.dport : s.sport;
   let addr = old;
   if (n.type === 'masquerade') {
-    const a = env.masq.get(s.oif)?.[fam];
+    const a = firstAddress(env, s.oif, fam);
     if (a === undefined) return 'drop';
     addr = a;
   } else if (n.type === 'redirect') {
     // nf_nat_redirect: loopback in output, else the input interface's first address (none: drop).
-    const a = s.hook === 'output' ? (fam === 4 ? 0x7f000001n : 1n) : env.masq.get(s.iif)?.[fam];
+    const a = s.hook === 'output' ? (fam === 4 ? 0x7f000001n : 1n) : firstAddress(env, s.iif, fam);
     if (a === undefined) return 'drop';
     addr = a;
   } else if (n.to !== undefined) {

@@ -2,7 +2,7 @@
 // from prefixed interface addresses (the connected routes), longest prefix first; bad input named.
 // routeIntervals, the analyses' view of the routes, gives each address to its longest route.
 import { describe, expect, it } from 'vitest';
-import { makeEnvironment, parseRoute } from '../../src/engine/environment.js';
+import { firstAddress, makeEnvironment, parseRoute } from '../../src/engine/environment.js';
 import { routeIntervals } from '../../src/engine/fib.js';
 import { NftlensError } from '../../src/model/diagnostics.js';
 
@@ -15,7 +15,7 @@ describe('environment', () => {
       `6 ${0xfd00n << 112n} /64 eth1`, `4 ${ip4('192.0.2.7')} /32 eth0`, `4 ${ip4('10.1.2.0')} /24 wg0`, `4 ${ip4('10.1.0.0')} /16 eth1`, '4 0 /0 eth0',
     ]);
     expect(env.local[4].has(ip4('10.1.0.1'))).toBe(true);
-    expect(env.masq.get('eth1')![4]).toBe(ip4('10.1.0.1'));
+    expect(firstAddress(env, 'eth1', 4)).toBe(ip4('10.1.0.1'));
     expect(makeEnvironment({ interfaceAddresses: { eth1: ['10.1.0.1'] } }).routes).toBeUndefined();
   });
 

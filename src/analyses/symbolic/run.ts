@@ -15,7 +15,7 @@ import { ALL_BITS, applyMarkOp, markOp, type MarkOp } from '../../model/mark-op.
 import { fibOifHolds, type Expr, type FibMatch, type NatStmt, type Rule } from '../../model/ruleset.js';
 import { prefixMask, valueIntervals } from '../../model/values.js';
 import { addressOf } from '../../engine/addr.js';
-import type { Environment } from '../../engine/environment.js';
+import { firstAddress, type Environment } from '../../engine/environment.js';
 import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
@@ -563,8 +563,8 @@ export class SymbolicEvaluator {
       } else if (n.type === 'masquerade' || n.type === 'redirect') {
         // The output interface's first address (masquerade), the input interface's (redirect); none: drop.
         let rest: SymState | undefined = part;
-        for (const [name, addrs] of this.env.masq) {
-          const a = addrs[fam];
+        for (const name of this.env.interfaces.keys()) {
+          const a = firstAddress(this.env, name, fam);
           if (a === undefined || !rest) continue;
           const ids = this.hs.ifnames.matching(name);
           const on = hs.codes(n.type === 'masquerade' ? 'oifname' : 'iifname', ids);
