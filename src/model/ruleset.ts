@@ -50,21 +50,33 @@ export interface BaseChain {
  * A named set of the table. Its elements are read by its type (`ipv4_addr`, `inet_service`…) and
  * every match that names it (`ip daddr @name`) carries them inline in its value and the set's name
  * in `set`, so the engine and the analyses see a union of values, and the renderers name the set.
- * Sets the packet path updates (flags `dynamic`/`timeout`) are not modelled: they are refused.
+ * A set the packet path updates (flag `dynamic` or `timeout`, or named by an `update @set`
+ * statement) is `dynamic`: what it holds is state, so a lookup in it is a StateMatch, never its
+ * elements inline.
  */
 export interface NamedSet {
   name: string;
   /** nft's data type name: `ipv4_addr`, `ipv6_addr`, `inet_service`, `inet_proto`, `mark`, `ifname`, `ct_state`. */
   type: SetType;
-  /** `interval` (prefixes and ranges allowed), `constant`. */
-  flags: ('interval' | 'constant')[];
+  /** `interval` (prefixes and ranges allowed), `constant`; `dynamic`, `timeout`: the packet path updates it (see `dynamic`). */
+  flags: SetFlag[];
   elements: Item[];
   /** A concatenated set (`type ipv4_addr . inet_service`): its types and elements (then `type` is the first and `elements` empty). */
   concat?: { types: SetType[]; elements: Item[][] };
+  /** Flag `timeout`: the default lifetime of an element, in seconds (`timeout 3h`). */
+  timeout?: number;
+  /** The most elements the set holds (`size 65535`); the packet path adds none beyond it. */
+  size?: number;
+  /** Flag `timeout`: how often expired elements are collected, in seconds. */
+  gcInterval?: number;
+  /** The packet path updates it: lookups in it depend on state (src/model/ruleset.ts StateMatch). */
+  dynamic?: true;
   comment?: string;
   handle?: number;
   origin: Origin;
 }
+
+export type SetFlag = 'interval' | 'constant' | 'dynamic' | 'timeout';
 
 /**
  * A named map of the table. Every lookup that names it (`iifname vmap @jumps`, `snat ip prefix to
@@ -102,7 +114,10 @@ export interface MapElement<V> {
  * The engine and the analyses see lookups expanded into one rule per element (src/model/expand-maps.ts).
  */
 export interface MapLookup<V> {
+  /** The key's fields; empty when `state` is the key. */
   key: MatchField[];
+  /** A key that changes from packet to packet (`numgen random mod 2 vmap { 0 : goto a, 1 : goto b }`): an element's key is its value. */
+  state?: NumgenSource;
   /** `meta iif`/`oif` as the key (an interface index, Match.ifindex): the key's one field is `meta iifname`/`oifname`. */
   ifindex?: true;
   elements: MapElement<V>[];
@@ -133,7 +148,79 @@ export interface Rule {
   origin: Origin;
 }
 
-export type Expr = Match | ConcatMatch | Statement | FibMatch | CtHelperMatch;
+export type Expr = Match | ConcatMatch | Statement | FibMatch | CtHelperMatch | StateMatch;
+
+// ─── stateful expressions ────────────────────────────────────────────────────────────────────────
+
+/**
+ * What a stateful expression reads: state the packet does not carry (a counter, a token bucket,
+ * the elements the packet path has put in a set). nftlens cannot know it, so every answer the
+ * state allows is an outcome: the engine draws one choice per evaluation of the expression
+ * (src/engine/outcomes.ts lists every outcome), the analyses take both ways (never a false
+ * "unreachable").
+ * - `numgen inc|random mod N offset O`: one of O … O+N−1 (N choices; `mod 1` is no choice).
+ * - `limit rate [over] R/PER [burst B]`, `quota [over|until] N`, `ct count [over] N`: holds or not.
+ * - `ip saddr @dyn` (a lookup in a dynamic set): holds or not.
+ */
+export type StateSource = NumgenSource | LimitSource | QuotaSource | CtCountSource | DynSetSource;
+
+export interface NumgenSource {
+  what: 'numgen';
+  mode: 'inc' | 'random';
+  mod: number;
+  offset: number;
+}
+
+/** `limit rate [over] RATE[/UNIT]/PER [burst N UNIT]`, the units as written (`packets`, `bytes`, `kbytes`, `mbytes`). */
+export interface LimitSource {
+  what: 'limit';
+  rate: number;
+  rateUnit: string;
+  per: 'second' | 'minute' | 'hour' | 'day' | 'week';
+  burst?: number;
+  burstUnit?: string;
+  over: boolean;
+}
+
+/** `quota [over|until] N UNIT [used N UNIT]`. */
+export interface QuotaSource {
+  what: 'quota';
+  val: number;
+  valUnit: string;
+  used?: number;
+  usedUnit?: string;
+  over: boolean;
+}
+
+/** `ct count [over] N`: connections counted per set element (a statement of a dynamic set's element in nft). */
+export interface CtCountSource {
+  what: 'ct count';
+  count: number;
+  over: boolean;
+}
+
+/** A lookup in a dynamic set: `ip saddr @affinity`, `ip saddr . th dport != @seen`. */
+export interface DynSetSource {
+  what: 'set';
+  set: string;
+  key: MatchField[];
+  op: '==' | '!=';
+}
+
+/**
+ * A match on a stateful expression. Without `value` it holds or not (limit, quota, ct count, a
+ * dynamic set); with `value` (numgen) it holds when the drawn number is in the value (`!=`: not).
+ * `again`: an element after the first of one expanded lookup (src/model/expand-maps.ts) reads the
+ * number the first drew instead of drawing anew — one lookup is one evaluation.
+ */
+export interface StateMatch {
+  kind: 'state';
+  source: StateSource;
+  op: '==' | '!=';
+  value?: MatchValue;
+  again?: true;
+  origin: Origin;
+}
 
 /**
  * `ct helper "tftp"`: the name of the conntrack helper attached to the packet's connection. The
@@ -337,7 +424,26 @@ export interface LogStmt {
   origin: Origin;
 }
 
-export type Statement = CounterStmt | SetMarkStmt | NotrackStmt | MssClampStmt | NatStmt | LogStmt;
+/**
+ * `add @set { KEY }`, `update @set { KEY }`, `delete @set { KEY }`: the packet path changes a dynamic
+ * set. Adding a key the set does not hold fails when the set is full, and the kernel then ends the
+ * rule (nft_dynset_eval: NFT_BREAK); with a stateful expression on the element (`{ ip saddr limit
+ * rate over 10/second }`, a meter) the rule goes on only if it holds. So add and update are a
+ * choice (the rule goes on, or ends); delete always goes on.
+ */
+export interface SetUpdateStmt {
+  kind: 'set-update';
+  op: 'add' | 'update' | 'delete';
+  set: string;
+  key: MatchField[];
+  /** The element's own timeout, in seconds (`{ ip saddr timeout 60s }`). */
+  timeout?: number;
+  /** A stateful expression evaluated with the element (`limit`, `ct count`, `quota`). */
+  stateful?: LimitSource | QuotaSource | CtCountSource;
+  origin: Origin;
+}
+
+export type Statement = CounterStmt | SetMarkStmt | NotrackStmt | MssClampStmt | NatStmt | LogStmt | SetUpdateStmt;
 
 // ─── verdicts ────────────────────────────────────────────────────────────────────────────────────
 
