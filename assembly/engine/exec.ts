@@ -6,7 +6,7 @@
 import {
   C_FIRST_RULE, C_POLICY, C_RULES, CHAIN_WORDS, H_CHAINS, H_MASQ, K_CTMARK, K_CTSTATE, K_DADDR, K_DPORT,
   K_HASCT, K_L4PROTO, K_MARK, K_NFPROTO, K_SADDR, K_SPORT, NAT_ADDR_PREFIX, NAT_ADDR_RANGE, NAT_DNAT,
-  NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, REQ_CT, REQ_TCP,
+  NAT_MASQ, NAT_REDIRECT, NO_RULE, OP_CONCAT, OP_COUNTER, OP_END, OP_MATCH, OP_NAT, OP_NOP, OP_NOTRACK, OP_SETMARK, OP_VERDICT, OP_FIB, OP_FIB_OIF, OP_STATE, T_DRAW, REQ_CT, REQ_TCP,
   REQ_V4, REQ_V6, RULE_VERDICT, T_CHAIN, T_FAIL, T_POLICY, T_RETURN, T_RULE, T_STMT, T_VERDICT, V_ACCEPT, V_CONTINUE, V_DROP,
   V_GOTO, V_JUMP, V_REJECT, V_RETURN, VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT, C_NRULES, NAT_WORDS,
   H_NATS, K_CTSTATUS, K_IIF, K_OIF, IPS_CONFIRMED, IPS_SEEN_REPLY, IPS_SRC_NAT, IPS_DST_NAT, IPS_SRC_NAT_DONE, IPS_DST_NAT_DONE,
@@ -14,7 +14,7 @@ import {
 import { forestMatch } from './cuts';
 import { fibLocal, fibLocalOn, fibRoute, redirectTo } from './host';
 import { firstMatch } from './lookup';
-import { counters, emit, key, pw, setKey, STACK } from './memory';
+import { clearDraws, counters, emit, key, pw, recordDraw, setKey, STACK } from './memory';
 
 // ─── per-packet state besides the keys ───────────────────────────────────────────────────────
 /** The ct state conntrack gives the packet (a CT_STATE bit). */
@@ -33,6 +33,15 @@ export let masqIndex: u32 = 0;
 export let hookNow: u32 = 0;
 /** The conntrack status bits `ct status` reads (src/engine/ct-status.ts), kept in K_CTSTATUS. */
 let status: u32 = 0;
+/** The state word every packet starts from (src/engine/state.ts), what is left of it, and the last way drawn. */
+let stateInit: u32 = 0;
+let stateWord: u32 = 0;
+let lastWay: u32 = 0;
+/** The packet met a draw with more than one way. */
+export let stateful: bool = false;
+export function setStateWord(w: u32): void {
+  stateInit = w;
+}
 /** The decision that ended the last base chain: rule id (NO_RULE for a policy) and chain. */
 export let lastRule: u32 = NO_RULE;
 export let lastChain: u32 = NO_RULE;
@@ -63,6 +72,10 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   masqIndex = masq;
   lastRule = NO_RULE;
   lastChain = NO_RULE;
+  stateWord = stateInit;
+  lastWay = 0;
+  stateful = false;
+  clearDraws();
   const nats = (pw(H_NATS) & (key(K_NFPROTO) == NFPROTO_IPV4 ? 1 : 2)) != 0;
   status = given == 8 ? 0 : IPS_CONFIRMED | IPS_SEEN_REPLY | (nats ? IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE : 0);
   setKey(K_CTSTATUS, status);
@@ -239,6 +252,15 @@ function runOps(op: u32, id: u32): u32 {
         op += 4;
         break;
       }
+      case OP_STATE: {
+        if (!stateOp(op, id, expr)) {
+          emit(T_FAIL, id, expr);
+          return NEXT;
+        }
+        if ((pw(op + 3) & 2) != 0) emit(T_STMT, id, expr);
+        op += 7 + pw(op + 6) * 2;
+        break;
+      }
       case OP_NOTRACK: {
         if (key(K_HASCT) == 0 && !untracked) {
           untracked = true;
@@ -280,6 +302,39 @@ function runOps(op: u32, id: u32): u32 {
     }
   }
   return NEXT; // not reached
+}
+
+/** OP_STATE: requirements, then a way drawn from the state word; whether the rule goes on. */
+function stateOp(op: u32, id: u32, expr: u32): bool {
+  const req = pw(op + 5);
+  const nf = key(K_NFPROTO);
+  if ((req & REQ_V4) != 0 && nf != 2) return false;
+  if ((req & REQ_V6) != 0 && nf != 10) return false;
+  if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
+  if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
+  const ways = pw(op + 1);
+  let way: u32 = lastWay;
+  if ((pw(op + 3) & 1) == 0) {
+    way = 0;
+    if (ways > 1) {
+      way = stateWord % ways;
+      stateWord = stateWord / ways;
+      stateful = true;
+      recordDraw(id, expr, way);
+      emit(T_DRAW, id, expr, way);
+    }
+    lastWay = way;
+  }
+  const v = pw(op + 2) + way;
+  const n = pw(op + 6);
+  let inside = false;
+  for (let i: u32 = 0; i < n; i++) {
+    if (pw(op + 7 + 2 * i) <= v && v <= pw(op + 8 + 2 * i)) {
+      inside = true;
+      break;
+    }
+  }
+  return inside != (pw(op + 4) != 0);
 }
 
 /** A match after a statement: requirements, then the key against its intervals. */

@@ -5,14 +5,24 @@
 
 import {
   B_CHAIN, B_HOOK, B_LEN, B_LOCAL, B_MASQ, LOCAL_DESTINATION, LOCAL_GENERATED, B_OUT_CTMARK, B_OUT_CTSTATE, B_OUT_DADDR, B_OUT_DPORT, B_OUT_MARK,
-  B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, B_RULE, B_VERDICT, H_EMPTY_IF,
+  B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, PATH_STATEFUL, B_RULE, B_VERDICT, H_EMPTY_IF,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
   K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN, S_AFTER_NAT,
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
 } from './layout';
 import { isHostAddress } from './host';
-import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
-import { key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
+import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain, stateful } from './exec';
+import { DRAWS, drawLen, key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
+
+export { setStateWord } from './exec';
+
+/** The last packet's draws: byte address of (rule, expression, way) triples, and how many it made. */
+export function drawsAt(): usize {
+  return DRAWS;
+}
+export function drawCount(): u32 {
+  return drawLen;
+}
 
 export function heapBase(): usize {
   return __heap_base;
@@ -109,6 +119,7 @@ const ROUTE: u32 = N_HOOKS;
   store<u32>(col(p, s4, B_RULE), lastRule);
   store<u32>(col(p, s4, B_CHAIN), lastChain);
   store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
+  if (stateful) pathBits |= PATH_STATEFUL;
   if (!rewritten) {
     // Unchanged: the caller reads the input columns (layout.ts), 12 stores a packet saved.
     store<u32>(col(p, s4, B_OUT_PATH), pathBits);

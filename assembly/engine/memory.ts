@@ -1,6 +1,6 @@
 // Where the engine's state lives: the loaded program, the packet's keys, the jump stack, the
 // trace buffer, the counters. Module globals and static data only — nothing is allocated.
-import { K_WORDS, JUMP_STACK, MAX_DIMS, MAX_FOREST_DIMS, T_WORDS } from './layout';
+import { K_WORDS, JUMP_STACK, MAX_DIMS, MAX_DRAWS, MAX_FOREST_DIMS, T_WORDS } from './layout';
 
 /** Byte address of the program (its word offsets are relative to this). */
 export let prog: usize = 0;
@@ -50,17 +50,33 @@ export function setTrace(at: usize, cap: u32): void {
   traceLen = 0;
 }
 // @ts-ignore: decorator
-@inline export function emit(kind: u32, a: u32, b: u32): void {
-  if (traceCap != 0) record(kind, a, b);
+@inline export function emit(kind: u32, a: u32, b: u32, c: u32 = 0): void {
+  if (traceCap != 0) record(kind, a, b, c);
 }
-function record(kind: u32, a: u32, b: u32): void {
+function record(kind: u32, a: u32, b: u32, c: u32): void {
   if (traceLen == traceCap) return;
   const p = traceAt + ((<usize>traceLen * T_WORDS) << 2);
   store<u32>(p, kind);
   store<u32>(p + 4, a);
   store<u32>(p + 8, b);
-  store<u32>(p + 12, 0);
+  store<u32>(p + 12, c);
   traceLen++;
+}
+
+/** The packet's draws (src/engine/state.ts): (rule, expression, way) triples, the first MAX_DRAWS. */
+export const DRAWS: usize = memory.data(MAX_DRAWS * 12);
+export let drawLen: u32 = 0;
+export function clearDraws(): void {
+  drawLen = 0;
+}
+export function recordDraw(rule: u32, expr: u32, way: u32): void {
+  if (drawLen < <u32>MAX_DRAWS) {
+    const p = DRAWS + <usize>drawLen * 12;
+    store<u32>(p, rule);
+    store<u32>(p + 4, expr);
+    store<u32>(p + 8, way);
+  }
+  drawLen++;
 }
 
 /** Counters: f64 pairs (packets, bytes) per counter id. */

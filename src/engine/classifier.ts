@@ -15,6 +15,7 @@ import type { Packet } from './packet.js';
 import { PATH_HOOKS, HOOK_CODE, type PathHook, type Plan } from './plan.js';
 import type { EvalOptions } from './reference.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
+import { waysOf, type Draw, type StatefulExpr } from './state.js';
 import { instantiate, type EngineExports } from './wasm.js';
 
 export interface CounterValue {
@@ -86,10 +87,27 @@ export class Classifier {
   /** Evaluates one packet (in batch row 0); with `trace`, also what it went through. */
   evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
     this.writePacket(0, pkt, opts.hook);
-    const events = this.wasm.evaluate(this.at.program, this.at.batch, this.stride, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
+    if (opts.state) this.wasm.setStateWord(opts.state);
+    let events: number;
+    try {
+      events = this.wasm.evaluate(this.at.program, this.at.batch, this.stride, 1, this.at.counters, this.at.trace, opts.trace ? TRACE_EVENTS : 0);
+    } finally {
+      if (opts.state) this.wasm.setStateWord(0);
+    }
     const r = this.readResult(0, pkt);
+    if (r.draws) r.draws = this.readDraws();
     if (opts.trace) r.trace = this.decodeTrace(events);
     return r;
+  }
+
+  /** The last packet's draws (src/engine/state.ts), with the number of ways each had. */
+  private readDraws(): Draw[] {
+    const n = Math.min(this.wasm.drawCount(), L.MAX_DRAWS);
+    const v = new Uint32Array(this.wasm.memory.buffer, this.wasm.drawsAt(), n * 3);
+    return Array.from({ length: n }, (_, i) => {
+      const [rule, expr, choice] = [v[3 * i]!, v[3 * i + 1]!, v[3 * i + 2]!];
+      return { rule, expr, choice, of: waysOf(this.plan.rules[rule]!.rule.exprs[expr] as StatefulExpr) };
+    });
   }
 
   /** Evaluates many packets, `capacity` per call into WASM. */
@@ -178,6 +196,8 @@ export class Classifier {
     };
     if (chain !== L.NO_RULE) r.chain = chain;
     if (rule !== L.NO_RULE) r.rule = rule;
+    // A batch records no draws, only that there were some.
+    if (path & L.PATH_STATEFUL) r.draws = [];
     return r;
   }
 
@@ -211,6 +231,11 @@ export class Classifier {
         case L.T_FAIL: out.push({ kind: 'fail', rule: a, expr: b }); break;
         case L.T_VERDICT: out.push({ kind: 'verdict', rule: a, verdict: V_NAMES[b] as Exclude<(typeof V_NAMES)[number], ''> }); break;
         case L.T_RETURN: out.push({ kind: 'return', chain: a }); break;
+        case L.T_DRAW: {
+          const x = this.plan.rules[a]!.rule.exprs[b] as StatefulExpr;
+          out.push({ kind: 'draw', rule: a, expr: b, choice: t[e * 4 + 3]!, of: waysOf(x) });
+          break;
+        }
         case L.T_POLICY: out.push({ kind: 'policy', chain: a, verdict: b === L.VERDICT_DROP ? 'drop' : 'accept' }); break;
         default: throw new Error(`unknown trace event ${kind}`);
       }

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 19;
+export const LAYOUT_VERSION = 20;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -70,6 +70,8 @@ export const B_OUT_CTSTATE = 38;
 export const B_OUT_PATH = 39; // bit per HOOK_* the packet went through, and PATH_REWRITTEN
 /** B_OUT_PATH bit: a NAT or mark statement rewrote the packet (B_OUT_SADDR … B_OUT_CTMARK written). */
 export const PATH_REWRITTEN = 0x80000000;
+/** B_OUT_PATH bit: the packet met a stateful expression that could have gone another way (src/engine/state.ts). */
+export const PATH_STATEFUL = 0x40000000;
 export const B_COLUMNS = 40;
 
 // ─── hooks (path order) ──────────────────────────────────────────────────────────────────────
@@ -195,6 +197,15 @@ export const OP_VERDICT = 7; // [V_*, target chain]
 export const OP_FIB = 8; // [addr: 0 saddr / 1 daddr, negate, through: 0 none / 1 iif / 2 oif]: fib ADDR type local (src/engine/fib.ts)
 export const OP_FIB_OIF = 9; // [addr: 0 saddr / 1 daddr, through: 0 none / 1 iif / 2 oif, holds when found: 1 / 0]: fib … oif (fibRoute)
 /**
+ * A stateful expression (src/engine/state.ts): [ways, offset, flags, neg, req, n, n × (lo, hi)] —
+ * draws a way (flags bit 1, again: takes the last draw's instead), and goes on when offset + way
+ * is inside the intervals (outside with neg); req: its key fields' dependencies (a dynamic set's
+ * lookup); flags bit 2: a statement (traced as one when the rule goes on).
+ */
+export const OP_STATE = 10;
+/** Draws recorded per packet (rule, expression, way): src/engine/outcomes.ts reads them. */
+export const MAX_DRAWS = 64;
+/**
  * A concatenation in a set (`ip daddr . th dport { … }`), numbered apart from the ops above:
  * [words (whole op, header included), neg, req, nf, nf × (slot, width, mask), ne, forest,
  *  ne × nf × (n, n × (lo[width], hi[width]))] — per element, per field its sorted intervals.
@@ -254,6 +265,7 @@ export const T_RETURN = 8; // a: chain returned from
 export const T_POLICY = 9; // a: chain, b: VERDICT_*
 export const T_ROUTE = 10; // a: 1 local (input), 0 forward
 export const T_NAT_SKIP = 11; // a: chain — a nat chain skipped: not the first packet
+export const T_DRAW = 12; // a: rule id, b: expression index, c: the way drawn
 export const T_WORDS = 4;
 
 /** The engine's jump stack (NFT_JUMP_STACK_SIZE in linux/net/netfilter/nf_tables_core.c). */

@@ -17,7 +17,7 @@
 import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, Table } from '../model/ruleset.js';
+import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, StateMatch, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -114,6 +114,7 @@ export function planRuleset(written: Ruleset): Plan {
             checkConcat(e);
             concatPatterns(e, ifPatterns);
           } else if (e.kind === 'nat') hasNat = true;
+          else if (e.kind === 'state') checkState(e);
         }
       }
     }
@@ -246,6 +247,17 @@ function checkConcat(x: ConcatMatch): void {
       if (problem) throw NftlensError.of('MODEL_INVALID', problem, x.origin);
     });
   }
+}
+
+const isU32 = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < 2 ** 32;
+
+/** A numgen's modulus and offset are 32-bit numbers (mod at least 1), its value numbers and ranges of them. */
+function checkState(x: StateMatch): void {
+  if (x.source.what !== 'numgen') return;
+  const { mod, offset } = x.source;
+  if (!isU32(mod) || mod < 1 || !isU32(offset)) throw NftlensError.of('MODEL_INVALID', `numgen mod ${mod} offset ${offset}: the modulus must be 1 … 2^32−1 and the offset below 2^32`, x.origin);
+  const bad = valueItems(x.value ?? { set: [] }).find((it) => !(isU32(it) || (typeof it === 'object' && 'range' in it && isU32(it.range[0]) && isU32(it.range[1]) && it.range[0] <= it.range[1])));
+  if (bad !== undefined) throw NftlensError.of('MODEL_INVALID', `numgen is compared with ${JSON.stringify(bad)}: it gives 32-bit numbers`, x.origin);
 }
 
 /**

@@ -16,7 +16,7 @@
 
 import { plainVerdict } from '../model/expand-maps.js';
 import { applyMarkOp, markOp } from '../model/mark-op.js';
-import { fibOifHolds, type ConcatMatch, type Expr, type Match, type NatStmt, type Rule } from '../model/ruleset.js';
+import { fibOifHolds, type ConcatMatch, type Expr, type Match, type NatStmt, type Rule, type SetUpdateStmt, type StateMatch } from '../model/ruleset.js';
 import {
   CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
@@ -27,11 +27,14 @@ import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
 import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
+import { goesOn, StateWord, waysOf, type Draw } from './state.js';
 
 export interface EvalOptions {
   trace?: boolean;
   /** Evaluate one hook alone (the packet enters it as it is); default: the packet's whole path. */
   hook?: PathHook;
+  /** The ways stateful expressions take (src/engine/state.ts); default 0, the first way of each. */
+  state?: number;
 }
 
 /** A tuple half conntrack's NAT writes: an address and (for protocols with ports) a port. */
@@ -77,6 +80,8 @@ interface State {
   hook?: PathHook;
   trace?: TraceEvent[];
   counters?: Float64Array;
+  word: StateWord;
+  draws: Draw[];
 }
 
 type ChainEnd = { verdict: FinalVerdict; rule?: number };
@@ -103,6 +108,8 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     oif: '',
     trace: opts.trace ? [] : undefined,
     counters,
+    word: new StateWord(opts.state ?? 0),
+    draws: [],
   };
   const hooks: PathHook[] = [];
   let last: (ChainEnd & { chain: number; by: 'rule' | 'policy' }) | undefined;
@@ -184,6 +191,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     result.chain = last.chain;
     if (last.rule !== undefined) result.rule = last.rule;
   }
+  if (s.draws.length) result.draws = s.draws;
   if (s.trace) result.trace = s.trace;
   return result;
 }
@@ -288,6 +296,14 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
       s.trace?.push({ kind: 'fail', rule: id, expr: e });
       return 'next';
     }
+    if (expr.kind === 'state' || expr.kind === 'set-update') {
+      if (stateful(s, id, e, expr)) {
+        if (expr.kind === 'set-update') s.trace?.push({ kind: 'stmt', rule: id, expr: e });
+        continue;
+      }
+      s.trace?.push({ kind: 'fail', rule: id, expr: e });
+      return 'next';
+    }
     switch (expr.kind) {
       case 'counter': {
         const c = plan.counterAt.get(`${id}:${e}`)!;
@@ -335,6 +351,23 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
   }
   s.trace?.push({ kind: 'verdict', rule: id, verdict: v.kind });
   return v.kind;
+}
+
+/**
+ * A stateful expression: the way the state word gives it (a lookup in a dynamic set first needs
+ * its key fields' dependencies, as any lookup does); whether the rule goes on.
+ */
+function stateful(s: State, rule: number, expr: number, x: StateMatch | SetUpdateStmt): boolean {
+  const key = x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : [];
+  if (!key.every((f) => matches(s, { kind: 'match', field: f, op: '!=', value: { set: [] }, origin: x.origin }))) return false;
+  const of = waysOf(x);
+  const again = x.kind === 'state' && x.again === true;
+  const choice = s.word.draw(of, again);
+  if (of > 1 && !again) {
+    s.draws.push({ rule, expr, choice, of });
+    s.trace?.push({ kind: 'draw', rule, expr, choice, of });
+  }
+  return goesOn(x, choice);
 }
 
 /** A match as the kernel evaluates it, with the dependencies nft adds for its field. */

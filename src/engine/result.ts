@@ -7,6 +7,7 @@ import type { CtState } from '../model/values.js';
 import type { Policy } from '../model/ruleset.js';
 import { formatPacket, type Packet } from './packet.js';
 import type { PathHook, Plan } from './plan.js';
+import { describeWay, type Draw, type StatefulExpr } from './state.js';
 
 export type FinalVerdict = 'accept' | 'drop' | 'reject';
 
@@ -30,6 +31,8 @@ export type TraceEvent =
   /** The chain ended (fell off or `return`) and control went back to the caller. */
   | { kind: 'return'; chain: number }
   | { kind: 'policy'; chain: number; verdict: Policy }
+  /** A stateful expression took way `choice` of its `of` (src/engine/state.ts). */
+  | { kind: 'draw'; rule: number; expr: number; choice: number; of: number }
   /** The WASM trace buffer (65536 events) filled up; later events were not recorded. */
   | { kind: 'truncated' };
 
@@ -45,6 +48,12 @@ export interface EvalResult {
   hooks: PathHook[];
   /** The packet as NAT and mark statements left it (ct state as the last chain saw it). */
   packet: Packet;
+  /**
+   * The packet met stateful expressions that could have gone another way: the verdict depends on
+   * state (src/engine/outcomes.ts lists every outcome). The choices, in order, when the evaluation
+   * recorded them (a batch does not).
+   */
+  draws?: Draw[];
   trace?: TraceEvent[];
 }
 
@@ -104,6 +113,7 @@ export function formatEvent(plan: Plan, e: TraceEvent): string {
     case 'verdict': return `      ${e.verdict}`;
     case 'return': return `    return from ${chainLabel(plan, e.chain)}`;
     case 'policy': return `    policy ${e.verdict} of ${chainLabel(plan, e.chain)}`;
+    case 'draw': return `      state: ${describeWay(plan.rules[e.rule]!.rule.exprs[e.expr] as StatefulExpr, e.choice)} (way ${e.choice + 1} of ${e.of})`;
     case 'truncated': return '(trace truncated)';
   }
 }

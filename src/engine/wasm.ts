@@ -12,6 +12,10 @@ export interface EngineExports {
   heapBase(): number;
   layoutVersion(): number;
   evaluate(program: number, batch: number, stride: number, n: number, counters: number, trace: number, traceCap: number): number;
+  /** The state word packets start from (src/engine/state.ts); 0 unless asked. */
+  setStateWord(word: number): void;
+  drawsAt(): number;
+  drawCount(): number;
 }
 
 let cached: WebAssembly.Module | undefined;

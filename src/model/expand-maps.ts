@@ -17,7 +17,7 @@
 
 import { NftlensError } from './diagnostics.js';
 import type { Origin } from './origin.js';
-import type { Expr, Item, MapElement, MapLookup, Match, Rule, Ruleset, Table, Verdict, VmapVerdict } from './ruleset.js';
+import type { Expr, Item, MapElement, MapLookup, Match, Rule, Ruleset, StateMatch, Table, Verdict, VmapVerdict } from './ruleset.js';
 
 /** More expanded rules than this from one rule is refused: a product of lookups, not a policy. */
 export const MAX_EXPANSION = 1_000_000;
@@ -84,7 +84,10 @@ function lookupOf(e: Expr): MapLookup<unknown> | undefined {
 
 /** Statements that change nothing a later match reads, kept in the first expanded rule only. */
 const quietKind = (e: Expr): boolean => e.kind === 'counter' || e.kind === 'log' || e.kind === 'mss-clamp';
-/** Statements that change the packet or its connection: what follows them must not run twice. */
+/**
+ * Statements that change the packet or its connection, and stateful expressions (each run draws
+ * anew): what follows them must not run twice.
+ */
 const changes = (e: Expr): boolean => e.kind !== 'match' && e.kind !== 'concat' && e.kind !== 'fib' && !quietKind(e);
 
 function expandRule(written: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
@@ -99,7 +102,8 @@ function expandRule(written: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
   const lookupOrigin = j < 0 ? rule.verdict!.origin : rule.exprs[j]!.origin;
   const changer = prefix.find(changes);
   if (changer) {
-    throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: a map lookup after a ${changer.kind} statement in the same rule — nftlens expands map lookups into rules, which would run the statement again`, lookupOrigin);
+    const what = changer.kind === 'state' ? `${changer.source.what} expression` : `${changer.kind} statement`;
+    throw NftlensError.of('NFT_UNSUPPORTED', `unsupported: a map lookup after a ${what} in the same rule — nftlens expands map lookups into rules, which would run it again`, lookupOrigin);
   }
   const quiet = prefix.filter((e) => !quietKind(e));
   const rest = rule.exprs.slice(at + 1);
@@ -116,14 +120,14 @@ function expandRule(written: Rule, budget = { left: MAX_EXPANSION }): Rule[] {
   if (j < 0) {
     const v = rule.verdict as VmapVerdict;
     const { key, elements } = v.lookup;
-    if (elements.length === 0) emit(0, v.origin, [nothing(key, v.origin)], [], undefined);
-    ordered(elements).forEach((el, i) => emit(i, el.origin, keyMatches(v.lookup, el, elements), [], el.value));
+    if (elements.length === 0) emit(0, v.origin, [nothing(v.lookup, v.origin)], [], undefined);
+    ordered(elements).forEach((el, i) => emit(i, el.origin, keyMatches(v.lookup, el, elements, i), [], el.value));
     return out;
   }
   const e = rule.exprs[j]!;
   const lookup = lookupOf(e)!;
-  if (lookup.elements.length === 0) emit(0, e.origin, [nothing(lookup.key, e.origin)], [], rule.verdict as Verdict | undefined);
-  ordered(lookup.elements).forEach((el, i) => emit(i, el.origin, keyMatches(lookup, el, lookup.elements), replaced(e, el), rule.verdict as Verdict | undefined));
+  if (lookup.elements.length === 0) emit(0, e.origin, [nothing(lookup, e.origin)], [], rule.verdict as Verdict | undefined);
+  ordered(lookup.elements).forEach((el, i) => emit(i, el.origin, keyMatches(lookup, el, lookup.elements, i), replaced(e, el), rule.verdict as Verdict | undefined));
   return out;
 }
 
@@ -135,10 +139,17 @@ function ordered<V>(elements: readonly MapElement<V>[]): MapElement<V>[] {
 /**
  * The element's key as one match per field: a concatenation's element is a box. The catch-all's
  * is "none of the other keys": a rule a jump returned from goes on with the rule after the lookup,
- * never with the catch-all.
+ * never with the catch-all. A stateful key (`numgen`) is one StateMatch: the `i`-th element's
+ * after the first reads the number the first drew (one lookup, one draw).
  */
-function keyMatches(l: Pick<MapLookup<unknown>, 'key' | 'ifindex'>, el: MapElement<unknown>, all: readonly MapElement<unknown>[]): Expr[] {
+function keyMatches(l: Pick<MapLookup<unknown>, 'key' | 'ifindex' | 'state'>, el: MapElement<unknown>, all: readonly MapElement<unknown>[], i: number): Expr[] {
   const index = l.ifindex ? { ifindex: true as const } : {};
+  if (l.state) {
+    const again = i > 0 ? { again: true as const } : {};
+    if (el.key.length > 0) return [{ kind: 'state', source: l.state, op: '==', value: el.key[0]!, ...again, origin: el.origin }];
+    const others = all.filter((x) => x.key.length > 0).map((x) => x.key[0]!);
+    return [{ kind: 'state', source: l.state, op: '!=', value: { set: others }, ...again, origin: el.origin }];
+  }
   if (el.key.length === 0) {
     const others = all.filter((x) => x.key.length > 0).map((x) => x.key);
     if (others.length === 0) return [];
@@ -148,9 +159,10 @@ function keyMatches(l: Pick<MapLookup<unknown>, 'key' | 'ifindex'>, el: MapEleme
   return l.key.map((field, i) => ({ kind: 'match', field, op: '==', value: el.key[i]!, ...index, origin: el.origin }));
 }
 
-/** A match no packet passes: the key looked up among no elements. */
-function nothing(key: readonly Match['field'][], origin: Origin): Match {
-  return { kind: 'match', field: key[0]!, op: '==', value: { set: [] }, origin };
+/** A match no packet passes: the key looked up among no elements (a stateful key still draws). */
+function nothing(l: Pick<MapLookup<unknown>, 'key' | 'state'>, origin: Origin): Match | StateMatch {
+  if (l.state) return { kind: 'state', source: l.state, op: '==', value: { set: [] }, origin };
+  return { kind: 'match', field: l.key[0]!, op: '==', value: { set: [] }, origin };
 }
 
 /** The expression with the element's value in place of its lookup (nothing for a concatenation). */

@@ -8,7 +8,7 @@ import type { EngineOptions } from '../../src/engine/environment.js';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine, type EvalResult } from '../../src/engine/index.js';
-import type { Chain, ConcatMatch, Expr, Family, Item, Match, MatchField, Rule, Ruleset, Statement, Table, Verdict } from '../../src/model/ruleset.js';
+import type { Chain, ConcatMatch, Expr, Family, Item, Match, MatchField, NumgenSource, Rule, Ruleset, Statement, Table, Verdict, VmapVerdict } from '../../src/model/ruleset.js';
 import type { Packet } from '../../src/engine/packet.js';
 import { makePacket } from '../../src/engine/packet.js';
 import type { CtState } from '../../src/model/values.js';
@@ -138,6 +138,34 @@ function stmtArb(): fc.Arbitrary<Statement> {
   );
 }
 
+const numgenArb: fc.Arbitrary<NumgenSource> = fc.record({ mode: pick(['inc', 'random'] as const), mod: fc.integer({ min: 1, max: 3 }), offset: pick([0, 0, 1, 0xfffffffe]) })
+  .map((x): NumgenSource => ({ what: 'numgen', ...x }));
+const numgenItem: fc.Arbitrary<Item> = fc.oneof(pick([0, 1, 2, 3, 0xffffffff]), fc.constant({ range: [1, 2] as [number, number] }));
+
+/** Stateful expressions: numgen compared, limit, quota, ct count, a dynamic set looked up or updated. */
+function stateArb(family: Family): fc.Arbitrary<Expr> {
+  const keys: MatchField[][] = [['meta mark'], ['th dport'], ['ct mark'], family === 'ip6' ? ['ip6 saddr'] : ['ip saddr'], ['meta l4proto', 'th dport']];
+  return fc.oneof(
+    fc.record({ source: numgenArb, op: pick(['==', '!='] as const), value: fc.oneof(numgenItem, fc.array(numgenItem, { maxLength: 2 }).map((set) => ({ set }))) })
+      .map((x): Expr => ({ kind: 'state', ...x, origin: o })),
+    fc.constant<Expr>({ kind: 'state', source: { what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', over: false }, op: '==', origin: o }),
+    fc.constant<Expr>({ kind: 'state', source: { what: 'quota', val: 1, valUnit: 'mbytes', over: true }, op: '==', origin: o }),
+    fc.constant<Expr>({ kind: 'state', source: { what: 'ct count', count: 2, over: true }, op: '==', origin: o }),
+    fc.record({ key: pick(keys), op: pick(['==', '!='] as const) }).map(({ key, op }): Expr => ({ kind: 'state', source: { what: 'set', set: 'dyn', key, op }, op: '==', origin: o })),
+    fc.record({ key: pick(keys), op: pick(['add', 'update', 'delete'] as const) }).map((x): Expr => ({ kind: 'set-update', set: 'dyn', ...x, origin: o })),
+  );
+}
+
+/** `numgen … vmap { 0 : V, … }` over some of the numbers it gives, sometimes with a catch-all. */
+function numgenVmapArb(verdict: fc.Arbitrary<Verdict>): fc.Arbitrary<VmapVerdict> {
+  return fc.record({ state: numgenArb, keys: fc.uniqueArray(pick([0, 1, 2, 3, 0xffffffff]), { minLength: 0, maxLength: 3 }), catchAll: fc.boolean(), verdicts: fc.array(verdict, { minLength: 4, maxLength: 4 }) })
+    .map(({ state, keys, catchAll, verdicts }): VmapVerdict => {
+      const elements = keys.map((k, i) => ({ key: [k] as Item[], value: verdicts[i]!, origin: o }));
+      if (catchAll) elements.push({ key: [], value: verdicts[3]!, origin: o });
+      return { kind: 'vmap', lookup: { key: [], state, elements }, origin: o };
+    });
+}
+
 function natArb(family: Family, hook: string): fc.Arbitrary<Statement> {
   const types = hook === 'prerouting' || hook === 'output' ? (['dnat', 'dnat', 'redirect'] as const) : hook === 'postrouting' ? (['snat', 'masquerade'] as const) : (['snat'] as const);
   const v6 = family === 'ip6' ? fc.constant(true) : family === 'ip' ? fc.constant(false) : fc.boolean();
@@ -161,16 +189,20 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
+  const plain = fc.oneof(...verdicts.slice(1)) as fc.Arbitrary<Verdict>;
+  verdicts.push(numgenVmapArb(plain) as fc.Arbitrary<Verdict | undefined>);
   const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), through: pick([undefined, undefined, 'iif', 'oif'] as const) })
     .map(({ through, ...x }): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', ...(through ? { through } : {}), origin: o }));
   const fibOif = fc.record({
     addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), value: pick([true, false, 0] as const),
     through: pick([undefined, 'iif', 'oif'] as const), mark: pick([undefined, true] as const),
   }).map(({ through, mark, ...x }): Expr => ({ kind: 'fib', result: 'oif', ...x, ...(through ? { through } : {}), ...(mark ? { mark } : {}), origin: o }));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, fibOif];
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, fibOif, stateArb(family)];
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
-    const r: Rule = { exprs, origin: o };
+    // A verdict map after a statement or a stateful expression is refused (model/expand-maps.ts).
+    const kept = verdict?.kind === 'vmap' ? exprs.filter((e) => ['match', 'concat', 'fib', 'counter', 'log'].includes(e.kind)) : exprs;
+    const r: Rule = { exprs: kept, origin: o };
     if (verdict) r.verdict = verdict;
     return r;
   });

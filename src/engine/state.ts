@@ -1,0 +1,73 @@
+// Stateful expressions in the engine (model/ruleset.ts StateMatch, SetUpdateStmt): how many ways
+// each can go, which ways let the rule go on, and the state word that picks one way at each draw.
+// The reference interpreter and the WASM executor read the same word the same way, so that
+// src/engine/outcomes.ts can walk every outcome of a packet by trying words.
+//
+// A draw takes `choice = word mod n`, then `word = floor(word / n)`: the word is the choices in the
+// order the packet meets the expressions, in mixed radix. Word 0 is the first way everywhere: the
+// numgen's first number, a limit or quota that holds, a dynamic set that holds the key, an update
+// that goes on. An expression with one way (numgen mod 1, a set delete) draws nothing.
+
+import type { MatchValue, SetUpdateStmt, StateMatch } from '../model/ruleset.js';
+import { valueItems } from '../model/values.js';
+
+export type StatefulExpr = StateMatch | SetUpdateStmt;
+
+/** A choice a stateful expression made while the packet went through: way `choice` of `of`. */
+export interface Draw {
+  rule: number;
+  expr: number;
+  choice: number;
+  of: number;
+}
+
+/** How many ways the expression can go. */
+export function waysOf(x: StatefulExpr): number {
+  if (x.kind === 'set-update') return x.op === 'delete' ? 1 : 2;
+  return x.source.what === 'numgen' ? x.source.mod : 2;
+}
+
+/** The number `numgen` gives on way `choice` (u32 arithmetic, as nft_ng_*_eval). */
+export function numgenValue(x: StateMatch, choice: number): number {
+  return x.source.what === 'numgen' ? (x.source.offset + choice) >>> 0 : choice;
+}
+
+/** Whether the rule goes on after the expression took way `choice`. */
+export function goesOn(x: StatefulExpr, choice: number): boolean {
+  if (x.kind === 'set-update' || x.source.what !== 'numgen') return choice === 0;
+  const v = numgenValue(x, choice);
+  const inside = numberIntervals(x.value!).some(([lo, hi]) => lo <= v && v <= hi);
+  return inside === (x.op === '==');
+}
+
+/** A numgen match's value as inclusive intervals (plan.ts checked it holds numbers only). */
+export function numberIntervals(value: MatchValue): [number, number][] {
+  return valueItems(value).map((it) => (typeof it === 'object' && 'range' in it ? [Number(it.range[0]), Number(it.range[1])] : [Number(it), Number(it)]));
+}
+
+/** What a draw means, for people: `numgen random mod 2 = 1`, `limit rate 10/second: does not hold`. */
+export function describeWay(x: StatefulExpr, choice: number): string {
+  if (x.kind === 'set-update') return choice === 0 ? `${x.op} @${x.set}: done` : `${x.op} @${x.set}: ${x.stateful ? `the element's ${x.stateful.what} does not hold, or ` : ''}the set is full — the rule ends`;
+  const s = x.source;
+  switch (s.what) {
+    case 'numgen': return `numgen ${s.mode} mod ${s.mod}${s.offset ? ` offset ${s.offset}` : ''} = ${numgenValue(x, choice)}`;
+    case 'set': return `${s.key.join(' . ')} ${(choice === 0) === (s.op === '==') ? 'in' : 'not in'} @${s.set} (dynamic)`;
+    case 'limit': return `limit ${s.over ? 'over ' : ''}${s.rate}${s.rateUnit === 'packets' ? '' : ` ${s.rateUnit}`}/${s.per}: ${choice === 0 ? 'holds' : 'does not hold'}`;
+    case 'quota': return `quota ${s.over ? 'over ' : ''}${s.val} ${s.valUnit}: ${choice === 0 ? 'holds' : 'does not hold'}`;
+    case 'ct count': return `ct count ${s.over ? 'over ' : ''}${s.count}: ${choice === 0 ? 'holds' : 'does not hold'}`;
+  }
+}
+
+/** The state word read one draw at a time; `again` reads the last draw (model/expand-maps.ts). */
+export class StateWord {
+  private last = 0;
+  constructor(private word: number) {}
+
+  draw(ways: number, again: boolean): number {
+    if (again) return this.last;
+    if (ways <= 1) return (this.last = 0);
+    const c = this.word % ways;
+    this.word = Math.floor(this.word / ways);
+    return (this.last = c);
+  }
+}
