@@ -133,7 +133,7 @@ const FIELD_CHANGE = (e: Expr) => e.kind !== 'match';
 /** All matches come before every statement. */
 function matchesFirst(rule: Rule): boolean {
   const first = rule.exprs.findIndex(FIELD_CHANGE);
-  return first < 0 || rule.exprs.slice(first).every((e) => e.kind !== 'match' && e.kind !== 'fib' && e.kind !== 'concat');
+  return first < 0 || rule.exprs.slice(first).every((e) => e.kind !== 'match' && e.kind !== 'fib' && e.kind !== 'concat' && e.kind !== 'state' && e.kind !== 'set-update');
 }
 
 class HookAnalysis {

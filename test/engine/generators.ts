@@ -190,7 +190,7 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
   ];
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
   const plain = fc.oneof(...verdicts.slice(1)) as fc.Arbitrary<Verdict>;
-  verdicts.push(numgenVmapArb(plain) as fc.Arbitrary<Verdict | undefined>);
+  const all: fc.Arbitrary<Rule['verdict']>[] = [...verdicts, numgenVmapArb(plain)];
   const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), through: pick([undefined, undefined, 'iif', 'oif'] as const) })
     .map(({ through, ...x }): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', ...(through ? { through } : {}), origin: o }));
   const fibOif = fc.record({
@@ -199,7 +199,7 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
   }).map(({ through, mark, ...x }): Expr => ({ kind: 'fib', result: 'oif', ...x, ...(through ? { through } : {}), ...(mark ? { mark } : {}), origin: o }));
   const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, fibOif, stateArb(family)];
   if (nat) exprs.push(natArb(family, nat));
-  return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...verdicts) }).map(({ exprs, verdict }) => {
+  return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...all) }).map(({ exprs, verdict }) => {
     // A verdict map after a statement or a stateful expression is refused (model/expand-maps.ts).
     const kept = verdict?.kind === 'vmap' ? exprs.filter((e) => ['match', 'concat', 'fib', 'counter', 'log'].includes(e.kind)) : exprs;
     const r: Rule = { exprs: kept, origin: o };

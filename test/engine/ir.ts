@@ -16,7 +16,7 @@ export const nat = (type: 'snat' | 'dnat' | 'masquerade', to?: Extract<Statement
   if (port !== undefined) s.port = port;
   return s;
 };
-export const rule = (exprs: Expr[], verdict?: Verdict, name?: string): Rule => {
+export const rule = (exprs: Expr[], verdict?: Rule['verdict'], name?: string): Rule => {
   const r: Rule = { exprs, origin: name ? { rule: name } : {} };
   if (verdict) r.verdict = verdict;
   return r;

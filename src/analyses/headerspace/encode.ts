@@ -65,7 +65,12 @@ export function ruleMatchSpace(hs: HeaderSpace, rule: Rule): RuleMatchSpace {
   const stop = end < 0 ? rule.exprs.length : end;
   const matches = rule.exprs.slice(0, stop).filter((e): e is Match => e.kind === 'match');
   const space = matchesSpace(hs, matches);
-  return { space, end: stop, complete: !rule.exprs.slice(stop).some((e) => e.kind === 'match' || e.kind === 'fib') };
+  return { space, end: stop, complete: !rule.exprs.slice(stop).some(mayEndRule) };
+}
+
+/** An expression after which the rule may still end: a match, a route lookup, a stateful expression. */
+function mayEndRule(e: Expr): boolean {
+  return e.kind === 'match' || e.kind === 'fib' || e.kind === 'state' || (e.kind === 'set-update' && e.op !== 'delete');
 }
 
 function changesFields(e: Expr): boolean {
@@ -81,6 +86,8 @@ function changesFields(e: Expr): boolean {
     case 'notrack':
     case 'nat':
     case 'fib': // not a header field of the space: the rule's match ends before it
+    case 'state': // state, not a header field: it may hold or not
+    case 'set-update':
     case 'ct helper': // lowered before the analyses (model/expand-maps.ts)
       return true;
   }

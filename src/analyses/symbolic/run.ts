@@ -454,6 +454,24 @@ export class SymbolicEvaluator {
           case 'mss-clamp':
             nextCur.push(c);
             break;
+          case 'state':
+          case 'set-update':
+            // State the headers do not decide (src/engine/state.ts): every header may go either
+            // way, so the walk takes both (never a false "unreachable"). A delete always goes on.
+            // A set's key fields must be there first (their dependencies), as for any lookup.
+            let pass: SymState | undefined = c;
+            for (const field of x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : []) {
+              if (!pass) break;
+              const m = this.pred.match(pass, { kind: 'match', field, op: '!=', value: { set: [] }, origin: x.origin });
+              const [yes, no] = this.split(pass, m);
+              hs.release(m, pass.space);
+              if (no) out.push(['next', no]);
+              pass = yes;
+            }
+            if (!pass) break;
+            if (x.kind !== 'set-update' || x.op !== 'delete') out.push(['next', { ...pass, space: hs.keep(pass.space) }]);
+            nextCur.push(pass);
+            break;
           case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
             throw unanalysed(x);
           case 'fib': {
