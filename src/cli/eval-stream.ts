@@ -20,6 +20,7 @@ import { LineBatch, type ChunkResult } from '../engine/stream/batch.js';
 import { LineCursor, rawChunks, Spares, type PacketSource } from '../engine/stream/lines.js';
 import type { EvalInit, EvalJob, EvalReply } from './eval-worker.js';
 import { resultJson } from '../engine/stream/format.js';
+import { withOutcomes } from '../engine/outcomes.js';
 import { print } from './options.js';
 
 export { resultJson };
@@ -203,9 +204,10 @@ class Results {
 
 /** Given packets, or any with --trace: evaluated through Packet objects and the per-packet formatters. */
 function perPacket(classifier: Classifier, packets: Packet[], opts: StreamOptions): string {
-  const results = opts.trace
+  const evaluated = opts.trace
     ? packets.map((p) => classifier.evaluate(p, { trace: true, hook: opts.hook }))
     : classifier.evaluateBatch(packets, { hook: opts.hook });
+  const results = evaluated.map((r, i) => withOutcomes(r, () => classifier.outcomes(packets[i]!, { trace: opts.trace, hook: opts.hook })));
   if (opts.format !== 'json') return packets.map((p, i) => `packet: ${formatPacket(p)}\n${formatResult(classifier.plan, results[i]!)}`).join('\n');
   // The chunk as an array, without its brackets: its elements, indented as in the whole array.
   return JSON.stringify(packets.map((p, i) => resultJson(classifier.plan, p, results[i]!)), null, 2).slice(2, -2);

@@ -15,6 +15,7 @@ import type { Packet } from './packet.js';
 import { PATH_HOOKS, HOOK_CODE, type PathHook, type Plan } from './plan.js';
 import type { EvalOptions } from './reference.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
+import { allOutcomes, type Outcome } from './outcomes.js';
 import { waysOf, type Draw, type StatefulExpr } from './state.js';
 import { instantiate, type EngineExports } from './wasm.js';
 
@@ -98,6 +99,19 @@ export class Classifier {
     if (r.draws) r.draws = this.readDraws();
     if (opts.trace) r.trace = this.decodeTrace(events);
     return r;
+  }
+
+  /**
+   * Every outcome the state allows for a packet (src/engine/outcomes.ts), with its draws; the
+   * counters are left as they were (a packet is counted once, by the run that gave its result).
+   */
+  outcomes(pkt: Packet, opts: Pick<EvalOptions, 'hook' | 'trace'> = {}): { outcomes: Outcome[]; more: boolean } {
+    const saved = this.counterView.slice();
+    try {
+      return allOutcomes((state) => this.evaluate(pkt, { ...opts, state }));
+    } finally {
+      this.counterView.set(saved);
+    }
   }
 
   /** The last packet's draws (src/engine/state.ts), with the number of ways each had. */

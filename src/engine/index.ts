@@ -22,6 +22,7 @@ import type { Packet } from './packet.js';
 import { planRuleset, type Plan } from './plan.js';
 import { referenceEvaluate, type EvalOptions } from './reference.js';
 import type { EvalResult } from './result.js';
+import { allOutcomes, type Outcome } from './outcomes.js';
 
 export interface CompileOptions extends EngineOptions {
   /** Packets per WASM call in evaluateBatch/runBatch (default 4096). */
@@ -46,6 +47,10 @@ export class ReferenceEngine {
   evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
     return referenceEvaluate(this.plan, this.env, pkt, opts, this.counterValues);
   }
+  /** Every outcome the state allows (src/engine/outcomes.ts); the counters are not touched. */
+  outcomes(pkt: Packet, opts: Pick<EvalOptions, 'hook' | 'trace'> = {}): { outcomes: Outcome[]; more: boolean } {
+    return allOutcomes((state) => referenceEvaluate(this.plan, this.env, pkt, { ...opts, state }));
+  }
 }
 
 export { Classifier, type CounterValue } from './classifier.js';
@@ -54,4 +59,5 @@ export { formatPacket, makePacket, packetFromJson, parsePacket, parsePacketLine,
 export type { EvalOptions } from './reference.js';
 export { formatResult, formatEvent, ruleLabel, chainLabel, type EvalResult, type FinalVerdict, type TraceEvent } from './result.js';
 export type { Plan, PathHook } from './plan.js';
+export { allOutcomes, type Outcome } from './outcomes.js';
 export { evaluateFlow, parseFlow, type FlowResult, type FlowStep, type FlowStepName } from './flow.js';

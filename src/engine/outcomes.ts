@@ -13,6 +13,13 @@ export interface Outcome {
   result: EvalResult;
 }
 
+/** The result with every outcome (`outcomes`, `moreOutcomes`) when its verdict depends on state. */
+export function withOutcomes(r: EvalResult, all: () => { outcomes: Outcome[]; more: boolean }): EvalResult {
+  if (!r.draws) return r;
+  const { outcomes, more } = all();
+  return more ? { ...r, outcomes, moreOutcomes: true } : { ...r, outcomes };
+}
+
 /** More runs than this for one packet are not made: `more` says so. */
 export const MAX_OUTCOMES = 256;
 

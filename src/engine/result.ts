@@ -54,6 +54,10 @@ export interface EvalResult {
    * recorded them (a batch does not).
    */
   draws?: Draw[];
+  /** With draws, when asked for (outcomes.ts withOutcomes): every outcome the state allows, the first being this one. */
+  outcomes?: { draws: Draw[]; result: EvalResult }[];
+  /** There are more outcomes than were run (outcomes.ts MAX_OUTCOMES). */
+  moreOutcomes?: true;
   trace?: TraceEvent[];
 }
 
@@ -71,6 +75,7 @@ export function chainLabel(plan: Plan, id: number): string {
 
 /** A few lines for people: the verdict, what decided it, the packet after NAT, and the trace. */
 export function formatResult(plan: Plan, r: EvalResult): string {
+  if (r.outcomes) return formatOutcomes(plan, r);
   const lines: string[] = [];
   lines.push(resultHead(plan, r));
   lines.push(pathLine(r.hooks));
@@ -80,6 +85,24 @@ export function formatResult(plan: Plan, r: EvalResult): string {
     for (const e of r.trace) lines.push('    ' + formatEvent(plan, e));
   }
   return lines.join('\n') + '\n';
+}
+
+/** A result that depends on state: every outcome, each with the ways its draws took. */
+function formatOutcomes(plan: Plan, r: EvalResult): string {
+  const all = r.outcomes!;
+  const verdicts = [...new Set(all.map((o) => o.result.verdict))];
+  const lines = [`DEPENDS ON STATE: ${all.length}${r.moreOutcomes ? '+' : ''} outcomes, ${verdicts.length === 1 ? `all ${verdicts[0]!.toUpperCase()}` : verdicts.map((v) => v.toUpperCase()).join(' or ')}`];
+  all.forEach((o, i) => {
+    lines.push(`  outcome ${i + 1}: ${o.draws.map((d) => describeDraw(plan, d)).join('; ')}`);
+    lines.push(...formatResult(plan, o.result).trimEnd().split('\n').map((l) => '    ' + l));
+  });
+  if (r.moreOutcomes) lines.push('  (more outcomes not listed)');
+  return lines.join('\n') + '\n';
+}
+
+/** `numgen random mod 2 = 1 (ip kube-proxy svc rule handle 81)`. */
+export function describeDraw(plan: Plan, d: Draw): string {
+  return `${describeWay(plan.rules[d.rule]!.rule.exprs[d.expr] as StatefulExpr, d.choice)} (${ruleLabel(plan, d.rule)})`;
 }
 
 /** formatResult's first line: the verdict and what decided it. */

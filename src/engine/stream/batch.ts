@@ -7,6 +7,7 @@
 // rows before it are classified and written, so output stops right before the bad line. The same
 // code runs in the main thread and in the pool's workers (cli/eval-worker.ts) and in the what-if service (services/api/evaluate.ts).
 
+import { withOutcomes } from '../outcomes.js';
 import { ip4Text } from '../addr.js';
 import type { Classifier } from '../classifier.js';
 import * as L from '../layout.js';
@@ -113,7 +114,7 @@ export class LineBatch {
       const p = this.slowPacket(i);
       if (!p) this.format.row(i, this.iif[i]!, this.oif[i]!, this.json, o);
       else {
-        const r = this.classifier.readResult(i, p);
+        const r = withOutcomes(this.classifier.readResult(i, p), () => this.classifier.outcomes(p, { hook: this.hook }));
         const plan = this.classifier.plan;
         o.text(terminalSafe(this.json ? '  ' + JSON.stringify(resultJson(plan, p, r), null, 2).replace(/\n/g, '\n  ') : `packet: ${formatPacket(p)}\n${formatResult(plan, r)}`));
       }
@@ -121,10 +122,14 @@ export class LineBatch {
     this.n = 0;
   }
 
-  /** The row's Packet when the fast formatter does not apply: a slow-path line, or a rewritten packet. */
+  /**
+   * The row's Packet when the fast formatter does not apply: a slow-path line, a rewritten packet,
+   * or one whose verdict depends on state (its outcomes are run one by one; they use row 0, which
+   * is formatted by then).
+   */
   private slowPacket(i: number): Packet | undefined {
     const p = this.packets[i];
-    if (p || !(this.c[L.B_OUT_PATH]![i]! & L.PATH_REWRITTEN)) return p;
+    if (p || !(this.c[L.B_OUT_PATH]![i]! & (L.PATH_REWRITTEN | L.PATH_STATEFUL))) return p;
     return this.scanned(i);
   }
 

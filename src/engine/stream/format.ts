@@ -9,16 +9,26 @@
 import * as L from '../layout.js';
 import { formatFlags, protoText, ICMP, ICMPV6, TCP, type Packet } from '../packet.js';
 import { PATH_HOOKS, HOOK_CODE, type Plan } from '../plan.js';
-import { chainLabel, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../result.js';
+import { chainLabel, describeDraw, pathLine, resultHead, ruleLabel, type EvalResult, type FinalVerdict } from '../result.js';
 import { CT_STATE } from '../../model/values.js';
 import type { ByteOut } from './byte-out.js';
 import { terminalSafe } from '../../model/terminal.js';
 
 /** One result as `-o json` gives it: the packet, the verdict, the deciding rule and chain with their origins. */
 export function resultJson(plan: Plan, packet: Packet, r: EvalResult) {
+  if (r.outcomes) {
+    // The verdict depends on state: `verdict` is the one all outcomes share, or `depends-on-state`.
+    const verdicts = new Set(r.outcomes.map((o) => o.result.verdict));
+    const outcomes = r.outcomes.map((o) => ({ state: o.draws.map((d) => describeDraw(plan, d)), ...decision(plan, o.result) }));
+    return { packet, verdict: verdicts.size === 1 ? r.verdict : 'depends-on-state', outcomes, moreOutcomes: r.moreOutcomes };
+  }
+  return { packet, ...decision(plan, r) };
+}
+
+function decision(plan: Plan, r: EvalResult) {
   const rule = r.rule === undefined ? undefined : ruleJson(plan, r.rule);
   const chain = r.chain === undefined ? undefined : chainJson(plan, r.chain);
-  return { packet, verdict: r.verdict, by: r.by, rule, chain, hooks: r.hooks, after: r.packet, trace: r.trace };
+  return { verdict: r.verdict, by: r.by, rule, chain, hooks: r.hooks, after: r.packet, trace: r.trace };
 }
 
 function ruleJson(plan: Plan, id: number) {

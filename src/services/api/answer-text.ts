@@ -18,6 +18,7 @@ export class AnswerText {
 
   /** JSON.stringify(resultJson(plan, packet, r)), byte for byte. */
   write(packet: Packet, r: EvalResult): string {
+    if (r.outcomes) return JSON.stringify(resultJson(this.c.plan, packet, r));
     let out = '{"packet":' + JSON.stringify(packet) + ',"verdict":' + JSON.stringify(r.verdict) + ',"by":' + JSON.stringify(r.by);
     if (r.rule !== undefined) out += ',"rule":' + (this.rules[r.rule] ??= this.part(packet, r, 'rule'));
     if (r.chain !== undefined) out += ',"chain":' + (this.chains[r.chain] ??= this.part(packet, r, 'chain'));
@@ -29,6 +30,7 @@ export class AnswerText {
 
   /** The deciding rule's or chain's member as resultJson makes it, as JSON. */
   private part(packet: Packet, r: EvalResult, which: 'rule' | 'chain'): string {
-    return JSON.stringify(resultJson(this.c.plan, packet, r)[which]);
+    const { outcomes: _, ...one } = r;
+    return JSON.stringify((resultJson(this.c.plan, packet, one) as { rule?: unknown; chain?: unknown })[which]);
   }
 }

@@ -14,6 +14,7 @@ import type { Origin } from '../../model/origin.js';
 import { ByteOut } from '../../engine/stream/byte-out.js';
 import { LineBatch } from '../../engine/stream/batch.js';
 import { resultJson } from '../../engine/stream/format.js';
+import { withOutcomes } from '../../engine/outcomes.js';
 import { RECORD_BYTES, RecordBatch } from '../../engine/stream/records.js';
 import type { AnswerText } from './answer-text.js';
 import { collect, lineChunks } from './body.js';
@@ -40,12 +41,18 @@ export interface Limits {
 
 /** One packet's result, as `nftlens eval -o json` gives it. */
 export function evaluateOne(c: Classifier, packet: Packet, req: EvalRequest) {
-  return resultJson(c.plan, packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
+  return resultJson(c.plan, packet, evaluateWithOutcomes(c, packet, req));
+}
+
+/** The result, with every outcome when it depends on state (engine/outcomes.ts). */
+function evaluateWithOutcomes(c: Classifier, packet: Packet, req: EvalRequest) {
+  const opts = { trace: req.trace, hook: req.hook };
+  return withOutcomes(c.evaluate(packet, opts), () => c.outcomes(packet, opts));
 }
 
 /** The same as JSON text, by the policy's AnswerText (the deciding rule's and chain's part written once). */
 export function evaluateOneText(c: Classifier, answers: AnswerText, packet: Packet, req: EvalRequest): string {
-  return answers.write(packet, c.evaluate(packet, { trace: req.trace, hook: req.hook }));
+  return answers.write(packet, evaluateWithOutcomes(c, packet, req));
 }
 
 /** A batch's answer: its bytes, their content type, and the packets it holds. */
