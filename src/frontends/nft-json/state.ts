@@ -215,6 +215,10 @@ function readUpdateElement(s: Scope, v: Json, o: Origin, eo: Origin): { fields: 
     key = v.elem.val!;
     ko = f.at('val');
   }
+  // `ip saddr . 10002` (a port knock's next step): the model's key holds fields only.
+  const parts = isObject(key) && soleKey(key) === 'concat' && Array.isArray(key.concat) ? key.concat : [key];
+  const constant = parts.findIndex((p) => !isObject(p));
+  if (constant >= 0) return s.r.unsupported('a constant in the key of a set statement', parts.length > 1 ? at(ko, `.concat[${constant}]`) : ko);
   const k = readKey(s, key, o, ko);
   if (!k) return undefined;
   if (k.state) return s.r.unsupported('numgen as the key of a set statement', ko);
