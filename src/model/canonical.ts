@@ -5,11 +5,15 @@
 // so a run is a conjunction), but nothing moves across a statement or the verdict; values as
 // merged sorted intervals; matches another match of the run implies (`meta l4proto 6` beside
 // `tcp flags`), or that the table's family makes always true, dropped; reject's per-family
-// default spelled out; `continue` the same as no verdict. diffRulesets() compares two.
+// default spelled out; `continue` the same as no verdict. Stateful expressions keep their place
+// with their settings as the kernel holds them (rates and quotas in bytes, nft's default burst,
+// a `!=` folded into `over`), not their runtime state (a quota's `used`); a table's dynamic sets
+// are compared by their declaration (type, flags, timeout, size), not their elements, which are
+// state. diffRulesets() compares two.
 
-import type { ConcatMatch, Family, Match, MatchValue, Item, MapLookup, Rule, Ruleset, Statement, Verdict, VmapVerdict } from './ruleset.js';
+import type { ConcatMatch, CtCountSource, Family, LimitSource, Match, MatchValue, Item, MapLookup, NamedSet, NumgenSource, QuotaSource, Rule, Ruleset, StateMatch, Statement, Table, Verdict, VmapVerdict } from './ruleset.js';
 import { markOp, markOpFields } from './mark-op.js';
-import { canonicalAddress, FIELDS, formatAddress, valueIntervals, valueItems } from './values.js';
+import { canonicalAddress, FIELDS, formatAddress, lookupKeyFields, NUMGEN_FIELD, valueIntervals, valueItems } from './values.js';
 
 export interface CanonicalRuleset {
   tables: CanonicalTable[];
@@ -18,6 +22,17 @@ export interface CanonicalTable {
   family: Family;
   name: string;
   chains: CanonicalChain[];
+  /** The table's dynamic sets, when it has any. */
+  sets?: CanonicalSet[];
+}
+/** A dynamic set's declaration (nft lists neither the `dynamic` flag nor, for such a set, no size: 65535). */
+export interface CanonicalSet {
+  name: string;
+  type: string[];
+  flags: string[];
+  size: number;
+  timeout?: number;
+  gcInterval?: number;
 }
 export interface CanonicalChain {
   name: string;
@@ -49,6 +64,7 @@ export function canonicalRuleset(rs: Ruleset): CanonicalRuleset {
   const tables = rs.tables.map((t): CanonicalTable => ({
     family: t.family,
     name: t.name,
+    ...canonicalSets(t),
     chains: t.chains
       .map((c): CanonicalChain => {
         const out: CanonicalChain = { name: c.name, rules: c.rules.map((r) => canonicalRule(r, t.family)) };
@@ -61,6 +77,26 @@ export function canonicalRuleset(rs: Ruleset): CanonicalRuleset {
       .sort(byKey((c) => c.name)),
   }));
   return { tables: tables.sort(byKey((t) => `${t.family} ${t.name}`)) };
+}
+
+/** nft's size of a dynamic set declared without one. */
+const DYNAMIC_SET_SIZE = 65535;
+
+function canonicalSets(t: Table): Pick<CanonicalTable, 'sets'> {
+  const sets = (t.sets ?? []).filter((x) => x.dynamic).map(canonicalSet).sort(byKey((x) => x.name));
+  return sets.length ? { sets } : {};
+}
+
+function canonicalSet(x: NamedSet): CanonicalSet {
+  const out: CanonicalSet = {
+    name: x.name,
+    type: x.concat ? [...x.concat.types] : [x.type],
+    flags: x.flags.filter((f) => f !== 'dynamic').sort(),
+    size: x.size ?? DYNAMIC_SET_SIZE,
+  };
+  if (x.timeout !== undefined) out.timeout = x.timeout;
+  if (x.gcInterval !== undefined) out.gcInterval = x.gcInterval;
+  return out;
 }
 
 export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
@@ -85,8 +121,11 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
     } else if (e.kind === 'ct helper') {
       flush();
       exprs.push({ stmt: 'ct helper', op: e.op, name: e.name });
-    }
-    else {
+    } else if (e.kind === 'state') {
+      // Kept in place: it draws a number or changes state (a token bucket, a quota) each time it runs.
+      flush();
+      exprs.push(canonicalStateMatch(e));
+    } else {
       flush();
       exprs.push(canonicalStatement(e));
     }
@@ -182,6 +221,50 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
     }
     case 'log':
       return s.prefix === undefined ? { stmt: 'log' } : { stmt: 'log', prefix: s.prefix };
+    case 'set-update': {
+      const out: CanonicalExpr = { stmt: 'set-update', op: s.op, set: s.set, key: [...s.key] };
+      if (s.timeout !== undefined) out.timeout = s.timeout;
+      if (s.stateful) out.stateful = canonicalStateful(s.stateful, s.stateful.over);
+      return out;
+    }
+  }
+}
+
+// ─── stateful expressions ────────────────────────────────────────────────────────────────────────
+
+const UNIT_BYTES: Record<string, number> = { bytes: 1, kbytes: 1024, mbytes: 1024 * 1024 };
+/** nft's burst when none is given: 5 packets (it takes none of 0), 0 bytes. */
+const DEFAULT_BURST = { packets: 5, bytes: 0 };
+
+function canonicalStateMatch(m: StateMatch): CanonicalExpr {
+  const src = m.source;
+  const negated = m.op === '!=';
+  switch (src.what) {
+    case 'numgen':
+      return { stmt: 'numgen', ...canonicalNumgen(src), op: m.op, value: m.value === undefined ? [] : canonicalValue(NUMGEN_FIELD, m.value) };
+    case 'set':
+      return { stmt: 'dynamic set', set: src.set, key: [...src.key], op: (src.op === '!=') !== negated ? '!=' : '==' };
+    default:
+      return { stmt: src.what, ...canonicalStateful(src, src.over !== negated) };
+  }
+}
+
+function canonicalNumgen(n: NumgenSource): { mode: string; mod: number; offset: number } {
+  return { mode: n.mode, mod: n.mod, offset: n.offset };
+}
+
+/** A limit's rate and burst, a quota's size in packets or bytes (nft lists `1024 kbytes` as `1 mbytes`); `over` as it acts. */
+function canonicalStateful(x: LimitSource | QuotaSource | CtCountSource, over: boolean): Record<string, unknown> {
+  switch (x.what) {
+    case 'limit': {
+      const packets = x.rateUnit === 'packets';
+      const burst = x.burst ? x.burst * (packets ? 1 : UNIT_BYTES[x.burstUnit ?? 'bytes'] ?? 1) : packets ? DEFAULT_BURST.packets : DEFAULT_BURST.bytes;
+      return { what: 'limit', rate: x.rate * (packets ? 1 : UNIT_BYTES[x.rateUnit] ?? 1), unit: packets ? 'packets' : 'bytes', per: x.per, burst, over };
+    }
+    case 'quota':
+      return { what: 'quota', bytes: x.val * (UNIT_BYTES[x.valUnit] ?? 1), over };
+    case 'ct count':
+      return { what: 'ct count', count: x.count, over };
   }
 }
 
@@ -202,8 +285,11 @@ const REJECT_DEFAULT: Record<Family, 'icmp' | 'icmpv6' | 'icmpx'> = {
 
 /** Elements compared as a set: each key by what its items cover, with its value's canonical form. */
 function canonicalLookup<V>(l: MapLookup<V>, value: (v: V) => unknown): CanonicalLookup {
-  const elements = l.elements.map((el) => JSON.stringify([el.key.map((it, i) => canonicalValue(l.key[i]!, it)), value(el.value)]));
-  const key = l.ifindex ? l.key.map((f) => (f === 'meta iifname' ? 'meta iif' : 'meta oif')) : [...l.key];
+  const fields = lookupKeyFields(l);
+  const elements = l.elements.map((el) => JSON.stringify([el.key.map((it, i) => canonicalValue(fields[i]!, it)), value(el.value)]));
+  const key = l.state
+    ? [`numgen ${l.state.mode} mod ${l.state.mod} offset ${l.state.offset}`]
+    : l.ifindex ? l.key.map((f) => (f === 'meta iifname' ? 'meta iif' : 'meta oif')) : [...l.key];
   return { key, elements: [...new Set(elements)].sort() };
 }
 
@@ -242,6 +328,7 @@ export function diffRulesets(a: Ruleset, b: Ruleset): string[] {
 }
 
 function diffTables(id: string, a: CanonicalTable, b: CanonicalTable, out: string[]): void {
+  diffSets(id, a.sets ?? [], b.sets ?? [], out);
   const cb = new Map(b.chains.map((c) => [c.name, c]));
   const ca = new Map(a.chains.map((c) => [c.name, c]));
   for (const c of a.chains) {
@@ -262,6 +349,18 @@ function diffTables(id: string, a: CanonicalTable, b: CanonicalTable, out: strin
     }
   }
   for (const name of cb.keys()) if (!ca.has(name)) out.push(`table ${id}, chain ${name}: only in the second ruleset`);
+}
+
+function diffSets(id: string, a: CanonicalSet[], b: CanonicalSet[], out: string[]): void {
+  const sb = new Map(b.map((x) => [x.name, x]));
+  const sa = new Map(a.map((x) => [x.name, x]));
+  for (const x of a) {
+    const y = sb.get(x.name);
+    const where = `table ${id}, dynamic set ${x.name}`;
+    if (!y) out.push(`${where}: only in the first ruleset`);
+    else if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${where}: ${JSON.stringify(x)} ≠ ${JSON.stringify(y)}`);
+  }
+  for (const name of sb.keys()) if (!sa.has(name)) out.push(`table ${id}, dynamic set ${name}: only in the second ruleset`);
 }
 
 function formatBase(b: CanonicalChain['base']): string {

@@ -5,7 +5,7 @@
 // becomes one inclusive interval [lo, hi]; a value (item or set) a sorted list of disjoint ones.
 
 import ipaddr from 'ipaddr.js';
-import type { Atom, Item, Match, MatchField, MatchValue, SetType } from './ruleset.js';
+import type { Atom, Item, MapLookup, Match, MatchField, MatchValue, SetType } from './ruleset.js';
 
 export type FieldKind = 'ipv4' | 'ipv6' | 'uint' | 'ifname' | 'ctstate' | 'nfproto';
 
@@ -43,6 +43,17 @@ export const SET_TYPE_FIELD: Record<SetType, MatchField> = {
   ipv4_addr: 'ip saddr', ipv6_addr: 'ip6 saddr', inet_service: 'th dport', inet_proto: 'meta l4proto',
   mark: 'meta mark', ifname: 'meta iifname', ct_state: 'ct state',
 };
+
+/**
+ * The field numgen's numbers (`numgen inc mod 4 { 0, 2 }`, a numgen map's keys) are checked,
+ * rendered and turned into intervals as: an unsigned 32-bit integer, as nft reads them.
+ */
+export const NUMGEN_FIELD: MatchField = 'meta mark';
+
+/** The fields a lookup's element keys are read as: its key's, or numgen's number when numgen is the key. */
+export function lookupKeyFields(l: Pick<MapLookup<unknown>, 'key' | 'state'>): MatchField[] {
+  return l.state ? [NUMGEN_FIELD] : l.key;
+}
 
 /** Whether a match on `field` can name a set of `type` (nft refuses other pairs). */
 export function setTypeFits(type: SetType, field: MatchField): boolean {

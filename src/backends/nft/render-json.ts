@@ -3,13 +3,14 @@
 // its rules (jump targets exist by then), each rule carrying its comment so a kernel read-back
 // maps to the source. Only JSON is produced: no input string is ever parsed by nft as a script.
 // Values keep the IR's exact meaning: a prefix with host bits is sent as `(x & mask) == addr`
-// (nft would mask it), set items that cover nothing are left out.
+// (nft would mask it), set items that cover nothing are left out. Stateful expressions (numgen,
+// limit, quota, ct count, dynamic-set lookups, set statements) are written as nft 1.0.6 lists them.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchField, NamedMap, NamedSet, Rule, Ruleset, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
-import { checkMatchValue, FIELDS, formatAddress, itemInterval, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
+import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchField, NamedMap, NamedSet, NumgenSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
+import { checkMatchValue, FIELDS, formatAddress, itemInterval, lookupKeyFields, NUMGEN_FIELD, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
 export interface NftJsonDocument {
@@ -51,10 +52,18 @@ function renderChain(t: Table, c: Chain): Record<string, J> {
   return chain;
 }
 
-/** A named set with its elements (items that cover nothing are left out, as in matches). */
+/**
+ * A named set with its elements (items that cover nothing are left out, as in matches), and a
+ * dynamic set's timeout, size and gc interval. nft 1.0.6's JSON takes no `dynamic` flag (nor lists
+ * it): a set statement that names the set makes it dynamic.
+ */
 function renderSet(t: Table, set: NamedSet): Record<string, J> {
   const body: Record<string, J> = { family: t.family, table: t.name, name: set.name, type: set.type };
-  if (set.flags.length) body.flags = [...set.flags];
+  const flags = set.flags.filter((f) => f !== 'dynamic');
+  if (flags.length) body.flags = flags;
+  if (set.timeout !== undefined) body.timeout = set.timeout;
+  if (set.size !== undefined) body.size = set.size;
+  if (set.gcInterval !== undefined) body['gc-interval'] = set.gcInterval;
   const field = SET_TYPE_FIELD[set.type];
   let elem = set.elements.map((i) => item(field, i)).filter((x): x is J => x !== undefined);
   if (set.concat) {
@@ -85,10 +94,11 @@ function mapValue(data: NamedMap['data'], v: Verdict | number | Item, origin: Or
 }
 
 /** `[key, value]` pairs; an element whose key covers nothing is left out. */
-function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => J): J[] {
+function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements' | 'state'>, value: (v: V) => J): J[] {
   const out: J[] = [];
+  const fields = lookupKeyFields(l);
   for (const el of l.elements) {
-    const k = el.key.length === 0 ? '*' : l.key.length === 1 ? item(l.key[0]!, el.key[0]!) : tuple(l.key, el.key);
+    const k = el.key.length === 0 ? '*' : fields.length === 1 ? item(fields[0]!, el.key[0]!) : tuple(fields, el.key);
     if (k !== undefined) out.push([k, value(el.value)]);
   }
   return out;
@@ -96,7 +106,7 @@ function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) =>
 
 /** `{"key": …, "data": "@name" | {"set": [[k, v], …]}}` for vmap and map expressions. */
 function lookupBody<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, value: (v: V) => J, origin: Origin): { key: J; data: J } {
-  const key = l.ifindex ? { meta: { key: l.key[0] === 'meta iifname' ? 'iif' : 'oif' } } : l.key.length === 1 ? fieldExpr(l.key[0]!) : { concat: l.key.map(fieldExpr) };
+  const key = l.state ? numgenExpr(l.state) : l.ifindex ? { meta: { key: l.key[0] === 'meta iifname' ? 'iif' : 'oif' } } : keyExpr(l.key);
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return { key, data: `@${l.map}` };
   const set = elements(l, value);
   if (set.length === 0) throw invalid('an anonymous map with no element that covers something cannot be rendered', origin);
@@ -118,6 +128,7 @@ function renderRule(t: Table, c: Chain, r: Rule): Record<string, J> {
     if (e.kind === 'concat') expr.push(renderConcat(t, e));
     else if (e.kind === 'fib') expr.push(renderFib(e));
     else if (e.kind === 'ct helper') expr.push({ match: { op: e.op, left: { ct: { key: 'helper' } }, right: e.name } });
+    else if (e.kind === 'state') expr.push(renderState(t, e));
     else if (e.kind !== 'match') expr.push(renderStatement(e, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) expr.push(...nfprotoInFamilyTable(e, t.family));
     else if (namesSet(t, e)) {
@@ -160,6 +171,11 @@ export function fieldExpr(field: MatchField): J {
     case 'ct status':
       return { ct: { key: field.slice(3) } };
   }
+}
+
+/** One field, or a concatenation of fields (`ip saddr . th dport`). */
+function keyExpr(fields: MatchField[]): J {
+  return fields.length === 1 ? fieldExpr(fields[0]!) : { concat: fields.map(fieldExpr) };
 }
 
 function invalid(message: string, origin: Origin): NftlensError {
@@ -281,7 +297,7 @@ export function fibFlags(f: FibMatch): string[] {
   return [f.addr, ...(f.result === 'oif' && f.mark ? ['mark'] : []), ...(f.through ? [f.through] : [])];
 }
 
-export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = {}): J {
+export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps' | 'sets'>> = {}): J {
   switch (s.kind) {
     case 'counter':
       return { counter: null };
@@ -306,7 +322,7 @@ export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = 
       if (s.map) {
         const first = s.map.elements[0]?.value;
         const netmap = typeof first === 'object' && 'prefix' in first;
-        body.family = s.map.key[0]!.startsWith('ip6') || (first !== undefined && natAddr(first, s.origin).family === 'ip6') ? 'ip6' : 'ip';
+        body.family = s.map.key[0]?.startsWith('ip6') || (first !== undefined && natAddr(first, s.origin).family === 'ip6') ? 'ip6' : 'ip';
         body.addr = { map: lookupBody(t, s.map, (v) => natAddr(v, s.origin).addr, s.origin) };
         if (netmap) {
           body.flags = 'netmap';
@@ -328,7 +344,79 @@ export function renderStatement(s: Statement, t: Partial<Pick<Table, 'maps'>> = 
     }
     case 'log':
       return { log: s.prefix === undefined ? null : { prefix: s.prefix } };
+    case 'set-update':
+      return renderSetUpdate(t, s);
   }
+}
+
+// ─── stateful expressions ────────────────────────────────────────────────────────────────────────
+
+/** The dynamic set a stateful expression names: it must be one of the table's. */
+export function dynamicSetName(t: Partial<Pick<Table, 'sets'>>, name: string, origin: Origin): string {
+  if (!t.sets?.some((x) => x.name === name)) throw invalid(`set @${name} is not a set of the table`, origin);
+  return name;
+}
+
+/** `numgen inc|random mod N offset O`. */
+export function numgenExpr(n: NumgenSource): J {
+  return { numgen: { mode: n.mode, mod: n.mod, offset: n.offset } };
+}
+
+/** `{"limit": …}`, `{"quota": …}`, `{"ct count": …}`, inverted (`over`) when `over` says so. */
+export function statefulExpr(x: LimitSource | QuotaSource | CtCountSource, over: boolean): J {
+  const inv: Record<string, J> = over ? { inv: true } : {};
+  switch (x.what) {
+    case 'limit': {
+      const body: Record<string, J> = { rate: x.rate, per: x.per, ...inv };
+      if (x.rateUnit !== 'packets') body.rate_unit = x.rateUnit;
+      if (x.burst !== undefined) body.burst = x.burst;
+      if (x.burstUnit !== undefined && x.burstUnit !== 'packets') body.burst_unit = x.burstUnit;
+      return { limit: body };
+    }
+    case 'quota': {
+      const body: Record<string, J> = { val: x.val, val_unit: x.valUnit, ...inv };
+      if (x.used !== undefined) {
+        body.used = x.used;
+        body.used_unit = x.usedUnit ?? 'bytes';
+      }
+      return { quota: body };
+    }
+    case 'ct count':
+      return { 'ct count': { val: x.count, ...inv } };
+  }
+}
+
+/** A StateMatch: numgen compared with its value, a dynamic set looked up, or limit/quota/ct count (`!=` inverts them). */
+function renderState(t: Pick<Table, 'sets'>, m: StateMatch): J {
+  const src = m.source;
+  const negated = m.op === '!=';
+  switch (src.what) {
+    case 'numgen': {
+      if (m.value === undefined) throw invalid('a numgen match needs a value', m.origin);
+      const items = valueItems(m.value).map((i) => item(NUMGEN_FIELD, i)).filter((x): x is J => x !== undefined);
+      const isSet = typeof m.value === 'object' && 'set' in m.value;
+      if (items.length === 0 || (!isSet && items.length !== 1)) throw invalid('a numgen match with no value that covers something cannot be rendered', m.origin);
+      return { match: { op: m.op, left: numgenExpr(src), right: isSet ? { set: items } : items[0]! } };
+    }
+    case 'set': {
+      const op = (src.op === '!=') !== negated ? '!=' : '==';
+      return { match: { op, left: keyExpr(src.key), right: `@${dynamicSetName(t, src.set, m.origin)}` } };
+    }
+    default:
+      return statefulExpr(src, src.over !== negated);
+  }
+}
+
+/** `{"set": {"op", "elem": KEY | {"elem": {"val": KEY, "timeout": N}}, "set": "@name", "stmt": [...]}}`. */
+function renderSetUpdate(t: Partial<Pick<Table, 'sets'>>, s: SetUpdateStmt): J {
+  const key = keyExpr(s.key);
+  const body: Record<string, J> = {
+    op: s.op,
+    elem: s.timeout === undefined ? key : { elem: { val: key, timeout: s.timeout } },
+    set: `@${dynamicSetName(t, s.set, s.origin)}`,
+  };
+  if (s.stateful) body.stmt = [statefulExpr(s.stateful, s.stateful.over)];
+  return { set: body };
 }
 
 export function renderVerdict(v: Verdict): J {

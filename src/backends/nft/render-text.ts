@@ -4,12 +4,12 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, NumgenSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
-import { fibFlags, namesSet, nfprotoHolds } from './render-json.js';
-import { CT_STATUS, FIELDS, formatAddress, itemInterval, l4protoName, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
+import { dynamicSetName, fibFlags, namesSet, nfprotoHolds } from './render-json.js';
+import { CT_STATUS, FIELDS, formatAddress, itemInterval, l4protoName, lookupKeyFields, NUMGEN_FIELD, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
   return ruleset.tables.map(renderTableText).join('');
@@ -51,6 +51,9 @@ function setText(set: NamedSet, out: string[]): void {
   out.push(`\tset ${name(set.name, { origin: set.origin, what: 'set name', key: 'name' })} {`);
   out.push(`\t\ttype ${set.concat ? set.concat.types.join(' . ') : set.type}`);
   if (set.flags.length) out.push(`\t\tflags ${set.flags.join(',')}`);
+  if (set.timeout !== undefined) out.push(`\t\ttimeout ${set.timeout}s`);
+  if (set.size !== undefined) out.push(`\t\tsize ${set.size}`);
+  if (set.gcInterval !== undefined) out.push(`\t\tgc-interval ${set.gcInterval}s`);
   if (set.comment !== undefined) out.push(`\t\tcomment ${quote(set.comment, { origin: set.origin, what: 'set comment', key: 'comment' }, NFT_COMMENT_MAX_BYTES)}`);
   const at = { field: SET_TYPE_FIELD[set.type], origin: set.origin };
   const elems = set.elements.filter((i) => itemInterval(at.field, i) !== null).map((i) => itemText(at, i));
@@ -76,10 +79,10 @@ function mapText(map: NamedMap, out: string[]): void {
 }
 
 /** `k : v` per element whose key covers something. */
-function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V) => string, origin: Origin): string[] {
+function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements' | 'state'>, value: (v: V) => string, origin: Origin): string[] {
   const out: string[] = [];
   for (const el of l.elements) {
-    const k = el.key.length === 0 ? '*' : tupleText(l.key, el.key, origin);
+    const k = el.key.length === 0 ? '*' : l.state ? numgenItemText(el.key[0]!) : tupleText(lookupKeyFields(l), el.key, origin);
     if (k !== undefined) out.push(`${k} : ${value(el.value)}`);
   }
   return out;
@@ -87,7 +90,7 @@ function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements'>, value: (v: V
 
 /** `KEY vmap @name`, `KEY map { k : v, … }`: the key's fields and the map, named or written out. */
 function lookupText<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, word: 'map' | 'vmap', value: (v: V) => string, origin: Origin): string {
-  const key = l.ifindex ? (l.key[0] === 'meta iifname' ? 'meta iif' : 'meta oif') : l.key.join(' . ');
+  const key = l.state ? numgenText(l.state) : l.ifindex ? (l.key[0] === 'meta iifname' ? 'meta iif' : 'meta oif') : l.key.join(' . ');
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return `${key} ${word} @${l.map}`;
   const elems = elementsText(l, value, origin);
   if (elems.length === 0) throw NftlensError.of('MODEL_INVALID', 'an anonymous map with no element that covers something cannot be written', origin);
@@ -123,6 +126,7 @@ export function ruleText(t: Pick<Table, 'family'> & Partial<Pick<Table, 'sets' |
     if (e.kind === 'concat') parts.push(concatText(t, e));
     else if (e.kind === 'fib') parts.push(fibText(e));
     else if (e.kind === 'ct helper') parts.push(`ct helper ${e.op === '!=' ? '!= ' : ''}${quote(e.name, { origin: e.origin, what: 'ct helper name' })}`);
+    else if (e.kind === 'state') parts.push(stateText(t, e));
     else if (e.kind !== 'match') parts.push(statementText(e, t.family, t));
     else if (e.field === 'meta nfproto' && (t.family === 'ip' || t.family === 'ip6')) {
       // nft takes `meta nfproto` only in inet tables; elsewhere it is a constant.
@@ -232,7 +236,7 @@ function natTarget(i: Item): string {
   return `${addr(i.range[0])}-${addr(i.range[1])}`;
 }
 
-export function statementText(s: Statement, family: Table['family'], t: Partial<Pick<Table, 'maps'>> = {}): string {
+export function statementText(s: Statement, family: Table['family'], t: Partial<Pick<Table, 'maps' | 'sets'>> = {}): string {
   switch (s.kind) {
     case 'counter':
       return s.packets !== undefined || s.bytes !== undefined ? `counter packets ${s.packets ?? 0} bytes ${s.bytes ?? 0}` : 'counter';
@@ -250,7 +254,71 @@ export function statementText(s: Statement, family: Table['family'], t: Partial<
       return natText(s, family, t) + (s.flags?.length ? ` ${s.flags.join(',')}` : '');
     case 'log':
       return s.prefix === undefined ? 'log' : `log prefix ${checked(s.prefix, { origin: s.origin, what: 'log prefix', key: 'log.prefix' }, nftLogPrefixProblem)}`;
+    case 'set-update':
+      return setUpdateText(t, s);
   }
+}
+
+// ─── stateful expressions ────────────────────────────────────────────────────────────────────────
+
+/** `@name` of a dynamic set of the table (its name checked as nft reads it). */
+function setRef(t: Partial<Pick<Table, 'sets'>>, n: string, origin: Origin): string {
+  dynamicSetName(t, n, origin);
+  return `@${name(n, { origin, what: 'set name' })}`;
+}
+
+function numgenText(n: NumgenSource): string {
+  return `numgen ${n.mode} mod ${n.mod}${n.offset ? ` offset ${n.offset}` : ''}`;
+}
+
+/** A number numgen draws, in decimal (`0`, `1-2`). */
+function numgenItemText(i: Item): string {
+  return typeof i === 'object' && 'range' in i ? `${i.range[0]}-${i.range[1]}` : String(i);
+}
+
+/**
+ * `limit rate [over] 10/second [burst 5 packets]`, `limit rate 1 mbytes/second [burst 1000 kbytes]`
+ * (a burst nft takes only above 0), `quota [over] 25 mbytes [used 10 kbytes]`, `ct count [over] 3`.
+ */
+function statefulText(x: LimitSource | QuotaSource | CtCountSource, over: boolean): string {
+  const ov = over ? 'over ' : '';
+  switch (x.what) {
+    case 'limit': {
+      const rate = x.rateUnit === 'packets' ? `${x.rate}/${x.per}` : `${x.rate} ${x.rateUnit}/${x.per}`;
+      const burst = x.burst ? ` burst ${x.burst} ${x.burstUnit ?? (x.rateUnit === 'packets' ? 'packets' : 'bytes')}` : '';
+      return `limit rate ${ov}${rate}${burst}`;
+    }
+    case 'quota':
+      return `quota ${ov}${x.val} ${x.valUnit}${x.used !== undefined ? ` used ${x.used} ${x.usedUnit ?? 'bytes'}` : ''}`;
+    case 'ct count':
+      return `ct count ${ov}${x.count}`;
+  }
+}
+
+/** `numgen inc mod 2 != 1`, `ip saddr . th dport != @seen`, `limit rate over 10/second` (`!=` inverts). */
+function stateText(t: Partial<Pick<Table, 'sets'>>, m: StateMatch): string {
+  const src = m.source;
+  const negated = m.op === '!=';
+  switch (src.what) {
+    case 'numgen': {
+      if (m.value === undefined) throw NftlensError.of('MODEL_INVALID', 'a numgen match needs a value', m.origin);
+      const items = valueItems(m.value).filter((i) => itemInterval(NUMGEN_FIELD, i) !== null).map(numgenItemText);
+      if (items.length === 0) throw NftlensError.of('MODEL_INVALID', 'a numgen match with no value that covers something cannot be written', m.origin);
+      const value = typeof m.value === 'object' && 'set' in m.value ? `{ ${items.join(', ')} }` : items[0]!;
+      return `${numgenText(src)} ${negated ? '!= ' : ''}${value}`;
+    }
+    case 'set':
+      return `${src.key.join(' . ')} ${(src.op === '!=') !== negated ? '!= ' : ''}${setRef(t, src.set, m.origin)}`;
+    default:
+      return statefulText(src, src.over !== negated);
+  }
+}
+
+/** `update @s { ip saddr timeout 60s }`, `add @m { ip saddr . th dport limit rate over 10/second }`. */
+function setUpdateText(t: Partial<Pick<Table, 'sets'>>, s: SetUpdateStmt): string {
+  const timeout = s.timeout !== undefined ? ` timeout ${s.timeout}s` : '';
+  const stateful = s.stateful ? ` ${statefulText(s.stateful, s.stateful.over)}` : '';
+  return `${s.op} ${setRef(t, s.set, s.origin)} { ${s.key.join(' . ')}${timeout}${stateful} }`;
 }
 
 /** A NAT statement without its flags. */
@@ -260,7 +328,8 @@ function natText(s: NatStmt, family: Table['family'], t: Partial<Pick<Table, 'ma
   if (s.map) {
     const first = s.map.elements[0]?.value;
     const prefix = typeof first === 'object' && 'prefix' in first ? ' prefix' : '';
-    const fam = s.map.key[0]!.startsWith('ip6') ? 'ip6' : 'ip';
+    // A numgen key has no field: the addresses say the family.
+    const fam = s.map.key[0]?.startsWith('ip6') || (first !== undefined && natTarget(first).includes(':')) ? 'ip6' : 'ip';
     return `${s.type} ${fam}${prefix} to ${lookupText(t, s.map, 'map', natTarget, s.origin)}${port}`;
   }
   if (s.to === undefined) return s.type;

@@ -1,24 +1,28 @@
 // nft JSON concatenations (`{"concat": [left, left, …]}`) looked up in a set → IR ConcatMatch:
 // `ip daddr . tcp dport { 10.0.0.1 . 22, 10.0.1.0/24 . 80-90 }`, or `@name` of a concatenated
 // named set (sets.ts). Each part is a plain field (no mask, no icmp word); `tcp dport` & co add
-// their `meta l4proto` match first, as for a single field. `meta iif`/`oif` parts stay refused.
+// their `meta l4proto` match first, as for a single field. `meta iif`/`oif` parts stay refused. A
+// lookup in a dynamic set is a StateMatch (state.ts).
 
-import type { ConcatMatch, Item, Match, MatchField } from '../../model/ruleset.js';
+import type { ConcatMatch, Item, Match, MatchField, StateMatch } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { SET_TYPE_FIELD, setTypeFits } from '../../model/values.js';
 import { readLeft } from './match.js';
 import { describe, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { isNamedRef, namedRef, readItem } from './value.js';
+import { dynamicSet, dynSetMatch } from './state.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
-export function readConcatMatch(s: Scope, op: string, left: Json[], right: Json, o: Origin, lo: Origin, ro: Origin): (Match | ConcatMatch)[] | undefined {
+export function readConcatMatch(s: Scope, op: string, left: Json[], right: Json, o: Origin, lo: Origin, ro: Origin): (Match | ConcatMatch | StateMatch)[] | undefined {
   const key = readConcatKey(s, left, o, lo);
   if (!key) {
     if (isNamedRef(right) && s.namedSet(right.slice(1)) === undefined) namedRef(s, right, ro);
     return undefined;
   }
   const { fields, pre } = key;
+  const dynamic = dynamicSet(s, right);
+  if (dynamic) return dynSetMatch(s, dynamic, fields, pre, op, o, ro);
   let ok = true;
   if (op !== '==' && op !== '!=' && op !== 'in') return s.r.unsupported(`${op} on a concatenation`, o);
   let elements: Item[][] | undefined;

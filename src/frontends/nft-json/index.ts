@@ -14,6 +14,7 @@ import { readRule } from './rule.js';
 import { readNamedSet } from './sets.js';
 import { readNamedMap } from './maps.js';
 import { mapValueReader } from './statement.js';
+import { updatedSets } from './state.js';
 
 export interface ImportResult {
   ruleset: Ruleset;
@@ -62,6 +63,7 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
   }
   // Named sets and maps, read on first use: per table, by name (null: refused, reported at the object).
   const sets = new Map<string, Map<string, NamedSet | null>>();
+  const updated = updatedSets(rules);
   const maps = new Map<string, Map<string, NamedMap | null>>();
   /** The table's object of that name and kind, read the first time a rule names it, and marked used. */
   const readOnce = <T>(table: string, name: string, kind: string, cache: Map<string, Map<string, T | null>>, read: (obj: NamedObject) => T | undefined): T | 'refused' | undefined => {
@@ -84,7 +86,7 @@ function assemble(r: Reader, { tables, chains, rules, objects }: Listing): void 
         obj.used = true;
         return obj.kind;
       },
-      namedSet: (name) => readOnce(p.table, name, 'named set', sets, (obj) => readNamedSet(r, obj.body, obj.origin)),
+      namedSet: (name) => readOnce(p.table, name, 'named set', sets, (obj) => readNamedSet(r, obj.body, obj.origin, updated.get(p.table)?.has(name))),
       namedMap: (name) => readOnce(p.table, name, 'named map', maps, (obj) => readNamedMap(r, obj.body, obj.origin, mapValueReader)),
     };
     const rule = readRule(scope, p, family, chain?.rules.length ?? 0);

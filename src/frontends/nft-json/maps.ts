@@ -1,18 +1,20 @@
 // nft JSON maps → IR lookups: named maps (`{"map": {name, type, map, flags, elem}}`, read once
 // per table on first use), verdict maps (`{"vmap": {key, data}}`) and map expressions as a
 // statement's value (`meta mark set ip saddr map {…}`, `snat ip prefix to ip saddr map {…}`).
-// A key is one field or a concatenation; elements are `[key, value]` pairs (`*` the catch-all). Values are verdicts,
-// marks or addresses; other data types and keys nftlens cannot compare (`numgen`, `jhash`, a
+// A key is one field, a concatenation, or `numgen` (its numbers are the element keys: a stateful
+// key, MapLookup.state); elements are `[key, value]` pairs (`*` the catch-all). Values are verdicts,
+// marks or addresses; other data types and keys nftlens cannot compare (`jhash`, `symhash`, a
 // masked field) are refused, located.
 
 import type { Origin } from '../../model/origin.js';
-import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap, SetType, Verdict } from '../../model/ruleset.js';
+import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap, NumgenSource, SetType, Verdict } from '../../model/ruleset.js';
 import { SET_TYPE_FIELD, setTypeFits } from '../../model/values.js';
 import { concatFields, readConcatKey, readTuple } from './concat.js';
 import { readLeft } from './match.js';
 import { describe, elementScope, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
 import { readSetFlags, unwrapElement } from './sets.js';
 import { isNamedRef, readItem } from './value.js';
+import { readNumgen, readNumgenItem } from './state.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
@@ -27,11 +29,23 @@ export interface MapValues<V> {
   read: ValueReader<V>;
 }
 
-/** A lookup's key: one field, or a concatenation, with the `meta l4proto` matches `tcp dport` & co imply. */
-export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): { fields: MatchField[]; pre: Match[]; ifindex?: true } | undefined {
+/** A lookup's key: its fields and the `meta l4proto` matches `tcp dport` & co imply, or numgen (`state`, no field). */
+export interface Key {
+  fields: MatchField[];
+  pre: Match[];
+  ifindex?: true;
+  state?: NumgenSource;
+}
+
+/** A lookup's key: one field, a concatenation, or numgen. */
+export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): Key | undefined {
   if (isObject(key) && soleKey(key) === 'concat' && Array.isArray(key.concat)) return readConcatKey(s, key.concat, o, ko);
   const k = soleKey(key);
-  if (k === 'numgen' || k === 'jhash' || k === 'symhash') return s.r.unsupported(`${k} as a map key`, ko, 'error', 'a key that changes from packet to packet (a stateful expression)');
+  if (k === 'numgen' && isObject(key)) {
+    const state = readNumgen(s, key.numgen!, at(ko, '.numgen'));
+    return state && { fields: [], pre: [], state };
+  }
+  if (k === 'jhash' || k === 'symhash') return s.r.unsupported(`${k} as a map key`, ko, 'error', 'a hash of the packet, which nftlens does not compute');
   const l = readLeft(s, key, ko);
   if (!l) return undefined;
   if (l.mask !== undefined || l.icmp) return s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} as a map key`, ko);
@@ -53,7 +67,12 @@ export function readLookup<V>(s: Scope, body: Json, o: Origin, values: MapValues
     if (isNamedRef(data)) s.namedMap(data.slice(1)); // read and marked used: its own problems get reported
     return undefined;
   }
-  const lookup = readData(s, key.fields, data, f.at('data'), values);
+  if (key.state && isNamedRef(data)) {
+    s.namedMap(data.slice(1)); // read and marked used: its own problems get reported
+    return s.r.unsupported(`numgen looked up in a named map (${data})`, f.at('data'));
+  }
+  const lookup = readData(s, key.fields, data, f.at('data'), values, key.state ? numgenKey : fieldsKey(key.fields));
+  if (lookup && key.state) lookup.state = key.state;
   if (lookup && key.ifindex) {
     // An interface index has no wildcard: nft resolved each name to an interface when it loaded the rule.
     if (lookup.map !== undefined) return s.r.unsupported(`${key.fields[0]!.slice(0, -4)} looked up in a named map`, f.at('key'));
@@ -64,7 +83,16 @@ export function readLookup<V>(s: Scope, body: Json, o: Origin, values: MapValues
   return lookup && { lookup, pre: key.pre };
 }
 
-function readData<V>(s: Scope, fields: MatchField[], data: Json, o: Origin, values: MapValues<V>): MapLookup<V> | undefined {
+/** Reads one element's key (not the catch-all `*`): one item per key field, or undefined after reporting why not. */
+type KeyItems = (s: Scope, v: Json, o: Origin) => Item[] | undefined;
+
+/** Keys of these fields: an item of the one field, or a concatenation. */
+const fieldsKey = (fields: MatchField[]): KeyItems => (s, v, o) => (fields.length === 1 ? wrap(readItem(s, fields[0]!, v, o)) : readTuple(s, fields, v, o));
+
+/** Keys of a numgen lookup: the numbers it draws. */
+const numgenKey: KeyItems = (s, v, o) => wrap(readNumgenItem(s, v, o));
+
+function readData<V>(s: Scope, fields: MatchField[], data: Json, o: Origin, values: MapValues<V>, keyItems: KeyItems): MapLookup<V> | undefined {
   if (isNamedRef(data)) {
     const name = data.slice(1);
     const map = s.namedMap(name);
@@ -79,12 +107,12 @@ function readData<V>(s: Scope, fields: MatchField[], data: Json, o: Origin, valu
   if (!isObject(data) || soleKey(data) !== 'set' || !Array.isArray(data.set)) {
     return s.r.schema(`map data is "@name" or {"set": [[key, value], …]}, got ${describe(data)}`, o);
   }
-  const elements = readElements(s, fields, data.set, at(o, '.set'), values.read);
+  const elements = readElements(s, keyItems, data.set, at(o, '.set'), values.read);
   return elements && { key: fields, elements };
 }
 
 /** `[[key, value], …]`: every element read (all problems reported), or undefined. */
-function readElements<V>(s: Scope, fields: MatchField[], list: Json[], o: Origin, read: ValueReader<V>): MapElement<V>[] | undefined {
+function readElements<V>(s: Scope, keyItems: KeyItems, list: Json[], o: Origin, read: ValueReader<V>): MapElement<V>[] | undefined {
   const out: MapElement<V>[] = [];
   let ok = true;
   list.forEach((pair, i) => {
@@ -96,7 +124,7 @@ function readElements<V>(s: Scope, fields: MatchField[], list: Json[], o: Origin
     }
     const k = unwrapElement(s, pair[0]!, at(eo, '[0]'));
     // `*`: the catch-all element, an empty key.
-    const key = !k ? undefined : k.v === '*' ? [] : fields.length === 1 ? wrap(readItem(s, fields[0]!, k.v, k.o)) : readTuple(s, fields, k.v, k.o);
+    const key = !k ? undefined : k.v === '*' ? [] : keyItems(s, k.v, k.o);
     const value = read(s, pair[1]!, at(eo, '[1]'));
     if (!key || value === undefined) ok = false;
     else out.push({ key, value, origin: eo });
@@ -128,7 +156,7 @@ export function readNamedMap(r: Reader, body: JsonObject, origin: Origin, readVa
   if (!Array.isArray(elems)) return r.schema('"elem" must be an array', f.at('elem'));
   const scope = elementScope(r, 'named map');
   const key = types as SetType[];
-  const elements = readElements(scope, concatFields(key), elems, f.at('elem'), readValue(data as MapData));
+  const elements = readElements(scope, fieldsKey(concatFields(key)), elems, f.at('elem'), readValue(data as MapData));
   if (!elements) return undefined;
   const map: NamedMap = { name, key, data: data as MapData, flags, elements, origin };
   if (handle !== undefined) map.handle = handle;

@@ -3,15 +3,17 @@
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
-// interface-name matches marked `ifindex`; `fib … type local` and `fib … oif` a FibMatch.
+// interface-name matches marked `ifindex`; `fib … type local` and `fib … oif` a FibMatch; `numgen …`
+// and a lookup in a dynamic set (`ip saddr @affinity`) a StateMatch (state.ts).
 
-import type { Atom, ConcatMatch, CtHelperMatch, FibMatch, Item, Match, MatchField, MatchValue } from '../../model/ruleset.js';
+import type { Atom, ConcatMatch, CtHelperMatch, FibMatch, Item, Match, MatchField, MatchValue, StateMatch } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { atomValue, CT_STATE, FIELDS, formatAddress, parseAddress, prefixMask } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
 import { readConcatMatch } from './concat.js';
+import { dynamicSet, dynSetMatch, readNumgenMatch } from './state.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
 
@@ -109,7 +111,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
 
 const OPS = ['==', '!=', 'in', '!', '<', '>', '<=', '>='] as const;
 
-export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch | CtHelperMatch)[] | undefined {
+export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch | FibMatch | CtHelperMatch | StateMatch)[] | undefined {
   if (!isObject(body)) return s.r.schema('"match" must be an object', o);
   const f = new Fields(s.r, body, o);
   const op = f.has('op') ? f.oneOf('op', OPS) : 'in';
@@ -121,6 +123,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
     return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
   if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
+  if (isObject(body.left) && soleKey(body.left) === 'numgen') return readNumgenMatch(s, op, body.left.numgen!, body.right!, o, f.at('left'), f.at('right'));
   if (isCtHelper(body.left!)) return readCtHelper(s, op, body.right!, o, f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.
@@ -135,6 +138,8 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
   const { field } = left;
   const mk = (m: Omit<Match, 'kind' | 'origin'>): Match => ({ kind: 'match', ...m, origin: o });
   const pre: Match[] = left.l4proto === undefined ? [] : [mk({ field: 'meta l4proto', op: '==', value: left.l4proto })];
+  const dynamic = dynamicSet(s, body.right);
+  if (dynamic) return left.mask === undefined ? dynSetMatch(s, dynamic, [field], pre, op, o, ro) : s.r.unsupported(`bitwise & on ${field} looked up in a dynamic set`, o);
   const info = FIELDS[field];
   const flagType = field === 'tcp flags' || field === 'ct state' || field === 'ct status';
 

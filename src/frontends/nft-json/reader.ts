@@ -81,6 +81,12 @@ export class Fields {
     }
     return v;
   }
+  boolean(key: string): boolean | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean') return this.r.schema(`"${key}" must be true or false, got ${describe(v)}`, this.at(key));
+    return v;
+  }
   oneOf<T extends string>(key: string, allowed: readonly T[], required = true): T | undefined {
     const v = this.string(key, required);
     if (v === undefined) return undefined;

@@ -1,18 +1,24 @@
 // nft JSON statements and verdicts → IR. Supported: counter, mangle of meta/ct mark (a number, a
 // mark, `&`/`|`/`^` with constants over a mark, or a map), notrack, `tcp option maxseg size set
 // rt mtu|N`, snat/dnat (address, netmap prefix, range, port, or a map), masquerade, redirect, log, the
-// verdicts and verdict maps (maps.ts). Anything else is reported by name.
+// verdicts and verdict maps (maps.ts); `limit`, `quota`, `ct count` (a StateMatch) and the set
+// statement (`update @s { ip saddr }`), read by state.ts. Anything else (meters, named stateful
+// objects) is reported by name.
 
-import { NAT_FLAGS, type Item, type MapData, type Match, type NatFlag, type NatStmt, type RejectWith, type Statement, type Verdict, type VmapVerdict } from '../../model/ruleset.js';
+import { NAT_FLAGS, type Item, type MapData, type Match, type NatFlag, type NatStmt, type RejectWith, type StateMatch, type Statement, type Verdict, type VmapVerdict } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
 import { formatAddress, itemInterval, parseAddress } from '../../model/values.js';
 import { ALL_BITS, foldMarkOp, markOpFields } from '../../model/mark-op.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 import { namedRef } from './value.js';
 import { readLookup, type MapValues, type ValueReader } from './maps.js';
+import { isStateful, readSetUpdate, readStateMatch } from './state.js';
 
-/** A statement or the verdict, with the matches a map key implies (`tcp dport` → `meta l4proto tcp`), which go first. */
-export type Read = ({ stmt: Statement } | { verdict: Verdict | VmapVerdict }) & { pre?: Match[] };
+/**
+ * A statement (or a stateful test: `limit`, `quota`, `ct count`) or the verdict, with the matches a
+ * key implies (`tcp dport` → `meta l4proto tcp`), which go first.
+ */
+export type Read = ({ stmt: Statement | StateMatch } | { verdict: Verdict | VmapVerdict }) & { pre?: Match[] };
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
@@ -20,6 +26,10 @@ const NAMED_OBJECT_STATEMENTS = ['counter', 'quota', 'limit', 'ct helper', 'ct t
 
 export function readStatement(s: Scope, key: string, body: Json, o: Origin): Read | undefined {
   const bo = at(o, `.${key}`);
+  if (isStateful(key) && isObject(body) && !isObject(body.map)) {
+    const m = readStateMatch(s, key, body, o);
+    return m && { stmt: m };
+  }
   switch (key) {
     case 'accept':
     case 'drop':
@@ -67,6 +77,11 @@ export function readStatement(s: Scope, key: string, body: Json, o: Origin): Rea
     case 'log':
       return readLog(s, body, o);
     case 'set':
+      return readSetUpdate(s, body, o);
+    case 'meter': {
+      const name = isObject(body) && typeof body.name === 'string' ? ` ${body.name}` : '';
+      return s.r.unsupported(`meter${name}`, o, 'error', 'an anonymous set the packet path updates; a named dynamic set and `add @set { … }` are modelled');
+    }
     case 'map': {
       const ref = isObject(body) ? body[key] : undefined;
       const op = isObject(body) && typeof body.op === 'string' ? body.op : 'update';

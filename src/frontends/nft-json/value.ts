@@ -103,6 +103,7 @@ export function namedSetValue(s: Scope, field: MatchField, v: string, o: Origin)
   const set = s.namedSet(name);
   if (set === 'refused') return undefined; // reported at the set
   if (set === undefined) return void namedRef(s, v, o);
+  if (set.dynamic) return s.r.unsupported(`${field} compared with the dynamic set @${name} this way`, o);
   if (set.concat) return s.r.schema(`set @${name} holds ${set.concat.types.join(' . ')} values, which ${field} cannot be compared with`, o);
   if (!setTypeFits(set.type, field)) return s.r.schema(`set @${name} holds ${set.type} values, which ${field} cannot be compared with`, o);
   return { set: set.elements };

@@ -181,14 +181,14 @@ describe('references', () => {
     const ds = fails(doc(
       table(), chain(), { set: { family: 'inet', table: 't', name: 'blacklist', type: 'ipv4_addr', handle: 5 } },
       { map: { family: 'inet', table: 't', name: 'm', type: 'inet_service', map: 'verdict', handle: 6 } },
-      rule([match('==', payload('ip', 'saddr'), '@blacklist'), { limit: { rate: 5, per: 'second' } }, { drop: null }]),
+      rule([match('==', payload('ip', 'saddr'), '@blacklist'), { limit: 'five' }, { drop: null }]),
       rule([{ vmap: { key: { numgen: { mode: 'random', mod: 2, offset: 0 } }, data: '@m' } }], 'inet', 'c', 4),
       rule([match('==', { fib: { result: 'oifname', flags: ['saddr'] } }, 'eth0'), match('==', payload('icmp', 'code'), 'no-such-code')], 'inet', 'c', 7),
     ));
     expect(ds.map((d) => [d.message, d.origin.rule, d.origin.field])).toEqual([
       ['"no-such-code" is not an icmp code', 'handle 7', 'nftables[7].rule.expr[1].right'],
-      ['unsupported: limit', 'handle 3', 'nftables[5].rule.expr[1]'],
-      ['unsupported: numgen as a map key — a key that changes from packet to packet (a stateful expression)', 'handle 4', 'nftables[6].rule.expr[0].vmap.key'],
+      ['unsupported: named limit "five"', 'handle 3', 'nftables[5].rule.expr[1]'],
+      ['unsupported: numgen looked up in a named map (@m)', 'handle 4', 'nftables[6].rule.expr[0].vmap.data'],
       ['unsupported: fib saddr oifname', 'handle 7', 'nftables[7].rule.expr[0].left'],
     ]);
     expect(ds.every((d) => (d.code === 'NFT_UNSUPPORTED' || d.code === 'NFT_SCHEMA') && d.origin.file === 'bad.json' && d.origin.table === 'inet t')).toBe(true);

@@ -52,14 +52,15 @@ const ADVANCED: Record<string, string[]> = {
   'maps-0011vmap_0': [],
   'maps-0024named_objects_0': ['counter map', 'quota map'],
   'maps-anonymous_snat_map_0': [],
-  'maps-nat_addr_port': ['map data type ipv4_addr . inet_service', 'map data type ipv6_addr . inet_service', 'map key type integer', 'numgen as a map key'],
-  'nft-f-0032pknock_0': [
-    'set add statement @candidates_ipv4', 'set add statement @clients_ipv4', 'set updated from the packet path (flag timeout)',
+  'maps-nat_addr_port': [
+    'map data type ipv4_addr . inet_service', 'map data type ipv6_addr . inet_service', 'map key type integer',
+    ...['t1', 't1v4', 't1v6', 't2', 't2v4', 't2v6'].map((m) => `numgen looked up in a named map (@${m})`),
   ],
+  'nft-f-0032pknock_0': ['a constant in the key of a set statement'],
   'nft-f-sample-ruleset': [
     'chain binding (bare string in JSON)',
     'exthdr rt type', 'fib daddr type broadcast,anycast,multicast (only local is modelled)',
-    'icmpv6 type in a concatenation', 'ip6 hoplimit', 'limit',
+    'icmpv6 type in a concatenation', 'ip6 hoplimit',
   ],
   'optimizations-merge_nat_inet': ['dnat to concat'],
   'optimizations-merge_reject': [],

@@ -16,7 +16,7 @@ const REFUSED: Record<string, Record<string, number>> = {
   'docker-bridge-nat-dualstack': {},
   'docker-bridge-routed-icc-off': {},
   'firewalld-rhel8-libvirt': {},
-  'kube-proxy-services': { 'set update statement @set': 1, 'set updated from the packet path (flag timeout)': 1, 'numgen as a map key': 5 },
+  'kube-proxy-services': {},
   'liqo-gateway-rome': {},
   'nixos-tailscale-k8s-iptables-nft': { 'meta pkttype': 1 },
 };

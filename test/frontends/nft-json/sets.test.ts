@@ -1,6 +1,7 @@
 // Named sets in the nft-JSON front end: a rule that names a set (`ip saddr @s`) carries the set's
 // elements inline and its name; the table keeps the set, which both renderers write back and nft
-// loads; sets the packet path changes, or of types nftlens does not model, are refused, located.
+// loads; sets of types nftlens does not model, and maps the packet path changes, are refused,
+// located (dynamic sets: state.test.ts).
 
 import { describe, expect, it } from 'vitest';
 import { withNetns } from '../../../src/backends/netns/netns.js';
@@ -116,21 +117,23 @@ describe('named sets', () => {
     });
   });
 
-  it('refuses, located, what it does not model: sets the packet path changes, concatenated and other types', () => {
+  it('refuses, located, what it does not model: maps the packet path changes, concatenated and other types', () => {
+    const map = (name: string, extra: Record<string, J>) => ({ map: { family: 'inet', table: 't', name, type: 'ipv4_addr', map: 'verdict', handle: 9, ...extra } });
+    const vmap = (m: string) => ({ vmap: { key: payload('ip', 'saddr'), data: `@${m}` } });
     const ds = fails(doc(
-      table, set('dyn', 'ipv4_addr', { flags: ['dynamic', 'timeout'] }), set('cat', ['ipv4_addr', 'inet_service']), set('eth', 'ether_addr'),
-      set('tmo', 'ipv4_addr', { elem: [{ elem: { val: '10.0.0.1', timeout: 30 } }] }), chain,
-      rule([match('==', payload('ip', 'saddr'), '@dyn'), { accept: null }], 3),
-      rule([match('==', payload('ip', 'saddr'), '@dyn'), { accept: null }], 4),
+      table, map('dyn', { flags: ['timeout'] }), set('cat', ['ipv4_addr', 'inet_service']), set('eth', 'ether_addr'),
+      map('tmo', { elem: [[{ elem: { val: '10.0.0.1', timeout: 30 } }, { accept: null }]] }), chain,
+      rule([vmap('dyn')], 3),
+      rule([vmap('dyn')], 4),
       rule([match('==', payload('ip', 'saddr'), '@eth'), { accept: null }], 5),
-      rule([match('==', payload('ip', 'saddr'), '@tmo'), { accept: null }], 6),
-      rule([match('==', payload('tcp', 'dport'), '@tmo'), { accept: null }], 7),
+      rule([vmap('tmo')], 6),
+      rule([vmap('tmo')], 7),
       rule([match('==', payload('ip', 'saddr'), '@nope'), { accept: null }], 8),
     ));
     expect(ds.map((d) => [d.code, d.message, d.origin.field])).toEqual([
-      ['NFT_UNSUPPORTED', 'unsupported: set updated from the packet path (flag dynamic)', 'nftables[2].set.flags[0]'],
+      ['NFT_UNSUPPORTED', 'unsupported: map updated from the packet path (flag timeout)', 'nftables[2].map.flags[0]'],
       ['NFT_UNSUPPORTED', 'unsupported: set type ether_addr', 'nftables[4].set.type'],
-      ['NFT_UNSUPPORTED', 'unsupported: set element with a timeout', 'nftables[5].set.elem[0].elem.timeout'],
+      ['NFT_UNSUPPORTED', 'unsupported: map element with a timeout', 'nftables[5].map.elem[0][0].elem.timeout'],
       ['NFT_UNSUPPORTED', 'unsupported: @nope (named set, not listed in this document)', 'nftables[12].rule.expr[0].right'],
       ['NFT_UNSUPPORTED', 'named set "cat" is not used by any rule (imported as a warning: it does not change verdicts)', 'nftables[3].set'],
     ]);
