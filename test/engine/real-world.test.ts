@@ -27,22 +27,28 @@ interface Want {
   ctMark?: number;
 }
 
-function outcomes(name: string, cases: Record<string, Want>, env: EngineOptions = ENV): void {
+/** Each packet's outcome, or (a list) every outcome the state allows (engine/outcomes.ts), in order. */
+function outcomes(name: string, cases: Record<string, Want | Want[]>, env: EngineOptions = ENV): void {
   describe.skipIf(!DIR)(name, () => {
     const { ruleset } = importNftJson(readFileSync(`${DIR}${name}.json`, 'utf8'), `${name}.json`);
     const engine = compileRuleset(ruleset, env);
     const ref = new ReferenceEngine(ruleset, env);
     it.each(Object.entries(cases))('%s', (packet, want) => {
       const p = parsePacket(packet);
-      const r = engine.evaluate(p, { trace: true });
-      expect(r).toEqual(ref.evaluate(p, { trace: true }));
-      const got: Want = { verdict: r.verdict, by: deciders(engine.plan, r) };
-      const port = (a: string, n: number | undefined) => (n === undefined || p.l4proto === 1 ? a : a.includes(':') ? `[${a}]:${n}` : `${a}:${n}`);
-      if (want.to) got.to = port(r.packet.daddr, r.packet.dport);
-      if (want.from) got.from = port(r.packet.saddr, r.packet.sport);
-      if (want.mark !== undefined) got.mark = r.packet.mark;
-      if (want.ctMark !== undefined) got.ctMark = r.packet.ctMark;
-      expect(got).toEqual(want);
+      const all = engine.outcomes(p, { trace: true });
+      expect(all).toEqual(ref.outcomes(p, { trace: true }));
+      const wants = Array.isArray(want) ? want : [want];
+      const got = all.outcomes.map(({ result: r }, i): Want => {
+        const w = wants[i] ?? wants[0]!;
+        const g: Want = { verdict: r.verdict, by: deciders(engine.plan, r) };
+        const port = (a: string, n: number | undefined) => (n === undefined || p.l4proto === 1 ? a : a.includes(':') ? `[${a}]:${n}` : `${a}:${n}`);
+        if (w.to) g.to = port(r.packet.daddr, r.packet.dport);
+        if (w.from) g.from = port(r.packet.saddr, r.packet.sport);
+        if (w.mark !== undefined) g.mark = r.packet.mark;
+        if (w.ctMark !== undefined) g.ctMark = r.packet.ctMark;
+        return g;
+      });
+      expect(got).toEqual(wants);
     });
   });
 }
@@ -133,3 +139,32 @@ outcomes('calico-felix-vxlan-node', {
   'tcp 10.128.0.210:4000 -> 192.168.7.7:443 oif vxlan.calico local': { verdict: 'accept', by: ['cali:2Er8attV1nLNdKXr;'], from: '192.168.3.0:4000' },
   'tcp 192.168.1.5:4000 -> 8.8.8.8:443 iif eth9 oif eth0 ct established': { verdict: 'accept', by: ['cali:hRS28YpQh4sf7lSw;'] },
 }, CALICO);
+
+// kube-proxy (nftables mode) on node 192.168.0.2 (eth0); pods behind cni0 (10.0.0.1). The endpoint
+// is chosen by numgen and remembered in a dynamic set (session affinity): every choice is an outcome.
+const KUBE: EngineOptions = { interfaceAddresses: { eth0: ['192.168.0.2'], cni0: ['10.0.0.1'] } };
+const MASQ = 'rule #3 of masquerading';
+const dnat = (chain: string, n = 2) => `rule #${n} of endpoint-${chain}/80`;
+
+outcomes('kube-proxy-services', {
+  'tcp 10.180.0.2:4000 -> 172.30.0.41:80 iif cni0 oif cni0': { verdict: 'accept', by: [dnat('5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1')], to: '10.180.0.1:80', mark: 0 },
+  // Hairpin: DNATed back to itself, marked, so masqueraded (the mark cleared first).
+  'tcp 10.180.0.1:4000 -> 172.30.0.41:80 iif cni0 oif cni0': { verdict: 'accept', by: [dnat('5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1'), MASQ], to: '10.180.0.1:80', from: '10.0.0.1:4000', mark: 0 },
+  // Two endpoints: numgen picks either.
+  'tcp 203.0.113.2:4000 -> 172.30.0.44:80 iif eth0 oif cni0': [
+    { verdict: 'accept', by: [dnat('UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4'), MASQ], to: '10.180.0.4:80', from: '10.0.0.1:4000' },
+    { verdict: 'accept', by: [dnat('5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5'), MASQ], to: '10.180.0.5:80', from: '10.0.0.1:4000' },
+  ],
+  'tcp 203.0.113.2:4000 -> 192.168.0.2:3003 iif eth0 oif cni0': { verdict: 'accept', by: [dnat('UEIP74TE-ns3/svc3/tcp/p80__10.180.0.3'), MASQ], to: '10.180.0.3:80', from: '10.0.0.1:4000' },
+  'tcp 203.0.113.130:4000 -> 5.6.7.8:80 iif eth0 oif cni0': { verdict: 'drop', by: ['rule #1 of firewall-HVFWP5L3-ns5/svc5/tcp/p80'] },
+  // Session affinity: the source in the set or not, the update done or the set full — to the one endpoint each time.
+  'tcp 203.0.113.2:4000 -> 5.6.7.8:80 iif eth0 oif cni0': Array.from({ length: 4 }, () => ({ verdict: 'accept' as const, by: [dnat('GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3', 3), MASQ], to: '10.180.0.3:80' })),
+  'tcp 203.0.113.2:4000 -> 192.168.99.22:80 iif eth0 oif cni0': { verdict: 'drop', by: ['rule #1 of service-endpoints-check'] },
+  'tcp 203.0.113.2:4000 -> 192.168.0.2:3001 iif eth0': { verdict: 'drop', by: ['rule #1 of nodeport-endpoints-check'] },
+  'tcp 10.0.0.2:4000 -> 1.2.3.4:80 iif cni0 oif cni0': { verdict: 'accept', by: [dnat('SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2')], to: '10.180.0.2:80' },
+  'tcp 10.0.0.2:4000 -> 192.168.0.2:3001 iif cni0 oif cni0': { verdict: 'accept', by: [dnat('SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2')], to: '10.180.0.2:80' },
+  'tcp 10.0.0.2:4000 -> 172.30.0.46:80 iif cni0 oif cni0': { verdict: 'reject', by: ['rule #1 of reject-chain'] },
+  'tcp 10.0.0.2:4000 -> 172.30.0.41:443 iif cni0 oif cni0': { verdict: 'reject', by: ['Reject traffic to invalid ports of ClusterIPs'] },
+  'tcp 10.0.0.2:4000 -> 172.30.0.50:80 iif cni0 oif eth0': { verdict: 'drop', by: ['Drop traffic to unallocated ClusterIPs'] },
+  'udp 10.0.0.2:4000 -> 172.30.0.42:80 iif cni0 oif cni0': { verdict: 'reject', by: ['Reject traffic to invalid ports of ClusterIPs'] },
+}, KUBE);
