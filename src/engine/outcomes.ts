@@ -41,6 +41,17 @@ export function allOutcomes(run: (word: number) => EvalResult, max = MAX_OUTCOME
   }
 }
 
+/** The state word that makes the draws take the ways they took. */
+export function stateWord(draws: readonly Draw[]): number {
+  let word = 0;
+  let radix = 1;
+  for (const d of draws) {
+    word += d.choice * radix;
+    radix *= d.of;
+  }
+  return word;
+}
+
 /**
  * The word after the draws' combination; undefined when every draw took its last way, `beyond`
  * when the next one needs more than the executor's 32 bits of word.
@@ -48,13 +59,8 @@ export function allOutcomes(run: (word: number) => EvalResult, max = MAX_OUTCOME
 function nextWord(draws: readonly Draw[]): number | 'beyond' | undefined {
   for (let i = draws.length - 1; i >= 0; i--) {
     if (draws[i]!.choice + 1 >= draws[i]!.of) continue;
-    let word = 0;
-    let radix = 1;
-    for (let j = 0; j <= i; j++) {
-      word += (j === i ? draws[j]!.choice + 1 : draws[j]!.choice) * radix;
-      radix *= draws[j]!.of;
-    }
-    return radix <= 2 ** 32 ? word : 'beyond';
+    const next = [...draws.slice(0, i), { ...draws[i]!, choice: draws[i]!.choice + 1 }];
+    return next.reduce((radix, d) => radix * d.of, 1) <= 2 ** 32 ? stateWord(next) : 'beyond';
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import type { EngineOptions } from '../engine/environment.js';
 import { allRules, needsInterfaceNames } from '../engine/fib.js';
 import { parseAddress } from '../model/values.js';
 import { formatResult, type EvalResult } from '../engine/result.js';
+import { stateWord, type Outcome } from '../engine/outcomes.js';
 import { renderNftJson } from '../backends/nft/render-json.js';
 import { craftFrame, type WirePacket } from './pcap.js';
 import { Topology, type Route } from './topology.js';
@@ -50,7 +51,9 @@ export const MIN_COMPARED = 0.9;
 /** What the probe needs of an engine: verdicts (with a trace on demand) and counters. */
 interface Judged {
   plan: Plan;
-  evaluate(p: Packet, trace: boolean): EvalResult;
+  evaluate(p: Packet, trace: boolean, state?: number): EvalResult;
+  /** Every outcome the state allows (engine/outcomes.ts), counters untouched. */
+  outcomes(p: Packet): Outcome[];
   /** [packets, bytes] per counter id since the last reset. */
   counts(): Float64Array;
   reset(): void;
@@ -59,10 +62,16 @@ interface Judged {
 function makeEngine(ruleset: Ruleset, kind: 'wasm' | 'reference', opts: EngineOptions): Judged {
   if (kind === 'reference') {
     const e = new ReferenceEngine(ruleset, opts);
-    return { plan: e.plan, evaluate: (p, trace) => e.evaluate(p, { trace }), counts: () => e.counterValues.slice(), reset: () => e.counterValues.fill(0) };
+    return {
+      plan: e.plan, evaluate: (p, trace, state) => e.evaluate(p, { trace, state }), outcomes: (p) => e.outcomes(p).outcomes,
+      counts: () => e.counterValues.slice(), reset: () => e.counterValues.fill(0),
+    };
   }
   const c = compileRuleset(ruleset, opts);
-  return { plan: c.plan, evaluate: (p, trace) => c.evaluate(p, { trace }), counts: () => c.counterArray(), reset: () => c.resetCounters() };
+  return {
+    plan: c.plan, evaluate: (p, trace, state) => c.evaluate(p, { trace, state }), outcomes: (p) => c.outcomes(p).outcomes,
+    counts: () => c.counterArray(), reset: () => c.resetCounters(),
+  };
 }
 
 export interface ProbeReport {
@@ -146,6 +155,10 @@ interface Unit {
   /** Setup packets first, the probed packet last. */
   packets: Packet[];
   results: EvalResult[];
+  /** The probed packet's outcomes when its verdict depends on state (engine/outcomes.ts). */
+  outcomes?: Outcome[];
+  /** The state word of the outcome the kernel's result matched (its counters are the engine's). */
+  state?: number;
   routes: Route[];
   keys: Set<string>;
 }
@@ -205,10 +218,6 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         else units.push(unit);
       }
       rounds = planRounds(units, opts.roundSize ?? 2000);
-      // The engine's counters for exactly the packets sent.
-      engine.reset();
-      for (const u of units) for (const p of u.packets) engine.evaluate(p, false);
-      engineCounts = engine.counts();
       const total = rounds.reduce((n, r) => n + r.size, 0);
       let sent = 0;
       // Which ports the kernel picks at random, from the plan: once for every round.
@@ -221,6 +230,10 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         sent += round.size;
         opts.onProgress?.(sent, total);
       }
+      // The engine's counters for exactly the packets sent, each the way the kernel's state took it.
+      engine.reset();
+      for (const u of units) u.packets.forEach((p, i) => engine.evaluate(p, false, i === u.packets.length - 1 ? u.state : undefined));
+      engineCounts = engine.counts();
     } finally {
       if (!opts.topology) await topo.dispose();
     }
@@ -252,9 +265,16 @@ function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>
   const out: PacketOutcome[] = [];
   for (const unit of round.units) {
     unit.packets.forEach((p, i) => {
-      const r = unit.results[i]!;
+      let r = unit.results[i]!;
       const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
-      const reasons = comparePacket(p, r, kernel, picks);
+      let reasons = comparePacket(p, r, kernel, picks);
+      // A verdict that depends on state: the kernel's result must be one of the outcomes.
+      const taken = unit.outcomes?.find((o) => comparePacket(p, o.result, kernel, picks).length === 0);
+      if (taken) {
+        r = taken.result;
+        reasons = [];
+        unit.state = stateWord(taken.draws);
+      } else if (unit.outcomes) reasons = [`none of the ${unit.outcomes.length} outcomes the state allows: ${reasons.join('; ')}`];
       const text = reasons.length ? { text: formatResult(engine.plan, engine.evaluate(p, true)) } : {};
       out.push({
         index: unit.index,
@@ -279,6 +299,7 @@ function predictUnit(engine: Judged, index: number, packets: Packet[]): Unit | s
   for (let i = 0; i < packets.length - 1; i++) {
     const r = results[i]!;
     const p = packets[i]!;
+    if (r.draws) return 'the packet that opens its flow depends on state: the kernel may not open the flow the way the probe needs';
     if (!engineDelivers(r)) return `the engine does not forward the packet that opens its flow (${r.verdict})`;
     if (r.packet.ctState === 'untracked') return 'the packet that opens its flow is not tracked (notrack): there is no flow for it to answer';
     if (r.packet.saddr !== p.saddr || r.packet.daddr !== p.daddr || r.packet.sport !== p.sport || r.packet.dport !== p.dport) {
@@ -289,12 +310,14 @@ function predictUnit(engine: Judged, index: number, packets: Packet[]): Unit | s
   const routes: Route[] = [];
   const keys = new Set<string>();
   const icmpId = index & 0xffff;
+  const outcomes = results.at(-1)!.draws ? engine.outcomes(packets.at(-1)!) : undefined;
   packets.forEach((p, i) => {
-    const after = results[i]!.packet;
-    for (const daddr of new Set([p.daddr, after.daddr])) routes.push({ iif: p.iifname, oif: p.oifname, version: p.family, daddr });
-    keys.add(flowKey(p, icmpId)).add(flowKey(after, icmpId));
+    const after = i === packets.length - 1 && outcomes ? outcomes.map((o) => o.result.packet) : [results[i]!.packet];
+    for (const daddr of new Set([p.daddr, ...after.map((a) => a.daddr)])) routes.push({ iif: p.iifname, oif: p.oifname, version: p.family, daddr });
+    keys.add(flowKey(p, icmpId));
+    for (const a of after) keys.add(flowKey(a, icmpId));
   });
-  return { index, packets, results, routes, keys };
+  return outcomes ? { index, packets, results, outcomes, routes, keys } : { index, packets, results, routes, keys };
 }
 
 /** First-fit packing of units into rounds whose routes agree and whose flows are all distinct. */
