@@ -224,7 +224,7 @@ function canonicalStatement(s: Statement | ConcatMatch): CanonicalExpr {
     case 'set-update': {
       const out: CanonicalExpr = { stmt: 'set-update', op: s.op, set: s.set, key: [...s.key] };
       if (s.timeout !== undefined) out.timeout = s.timeout;
-      if (s.stateful) out.stateful = canonicalStateful(s.stateful, s.stateful.over);
+      if (s.stateful) out.stateful = { what: s.stateful.what, ...canonicalStateful(s.stateful, s.stateful.over) };
       return out;
     }
   }
@@ -259,12 +259,12 @@ function canonicalStateful(x: LimitSource | QuotaSource | CtCountSource, over: b
     case 'limit': {
       const packets = x.rateUnit === 'packets';
       const burst = x.burst ? x.burst * (packets ? 1 : UNIT_BYTES[x.burstUnit ?? 'bytes'] ?? 1) : packets ? DEFAULT_BURST.packets : DEFAULT_BURST.bytes;
-      return { what: 'limit', rate: x.rate * (packets ? 1 : UNIT_BYTES[x.rateUnit] ?? 1), unit: packets ? 'packets' : 'bytes', per: x.per, burst, over };
+      return { rate: x.rate * (packets ? 1 : UNIT_BYTES[x.rateUnit] ?? 1), unit: packets ? 'packets' : 'bytes', per: x.per, burst, over };
     }
     case 'quota':
-      return { what: 'quota', bytes: x.val * (UNIT_BYTES[x.valUnit] ?? 1), over };
+      return { bytes: x.val * (UNIT_BYTES[x.valUnit] ?? 1), over };
     case 'ct count':
-      return { what: 'ct count', count: x.count, over };
+      return { count: x.count, over };
   }
 }
 

@@ -16,13 +16,13 @@ export const NFT_LOG_PREFIX_MAX_BYTES = 127;
 const NFT_KEYWORDS = new Set(
   ('. accept add ah all and arp auto-merge bridge cgroup chain comment comp constant continue counter cpu create ' +
     'ct daddr day dccp define delete describe device devices dnat drop dst dup dynamic ecn element elements esp ' +
-    'ether exists expires export exthdr fib flags flow flowtable flush frag frag-off fwd gc-interval get goto ' +
+    'eq ether exists expires export exthdr fib flags flow flowtable flush frag frag-off fwd gc-interval ge get goto gt ' +
     'handle hbh hdrlength hook hour ibriport ibrname icmp icmpv6 id igmp iif iifgroup iifname iiftype import ' +
-    'include index inet insert interval ip ip6 ipsec jhash jump limit list log lt map mark masquerade meta meter ' +
-    'mh missing monitor netdev nftrace not notrack numgen obriport obrname offload offset oif oifgroup oifname ' +
+    'include index inet insert interval ip ip6 ipsec jhash jump le limit list log lshift lt map mark masquerade meta meter ' +
+    'mh missing monitor ne netdev nftrace not notrack numgen obriport obrname offload offset oif oifgroup oifname ' +
     'oiftype or osf pkttype policy position priority queue quota random redefine redirect reject rename replace ' +
-    'reset return rt rt0 rt2 rtclassid rule ruleset sctp secmark set size skgid skuid snat socket srh symhash ' +
-    'synproxy table tcp th time timeout tproxy type typeof udp udplite undefine update vlan vmap xt').split(' '),
+    'reset return rshift rt rt0 rt2 rtclassid rule ruleset sctp secmark set size skgid skuid snat socket srh symhash ' +
+    'synproxy table tcp th time timeout tproxy type typeof udp udplite undefine update vlan vmap xor xt').split(' '),
 );
 
 const BARE_WORD = /^[A-Za-z_.][A-Za-z0-9/_.-]*$/;

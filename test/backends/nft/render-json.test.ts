@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderNftJson } from '../../../src/backends/nft/render-json.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 import type { Family, Rule, Ruleset } from '../../../src/model/ruleset.js';
-import { m, r } from './samples.js';
+import { m, r, STATEFUL } from './samples.js';
 
 const o = { file: 't' };
 const one = (rules: Rule[], family: Family = 'ip', name = 't'): Ruleset => ({
@@ -138,5 +138,43 @@ describe('renderNftJson', () => {
       expect(e).toBeInstanceOf(NftlensError);
       expect((e as NftlensError).diagnostics[0]).toMatchObject({ code: 'MODEL_INVALID', origin: { file: 'x.yaml', rule: 'r1' } });
     }
+  });
+
+  describe('stateful expressions', () => {
+    const cmds = renderNftJson({ tables: [STATEFUL] }).nftables as Record<string, Record<string, Record<string, unknown>>>[];
+    const sets = cmds.filter((c) => c.add?.set).map((c) => c.add!.set);
+    const rules = cmds.filter((c) => c.add?.rule).map((c) => c.add!.rule!.expr as unknown[]);
+
+    it('writes dynamic sets without the dynamic flag (nft 1.0.6 JSON takes none), with timeout, size and gc-interval', () => {
+      expect(sets[0]).toEqual({ family: 'ip', table: 'state4', name: 'affinity', type: 'ipv4_addr', flags: ['timeout'], timeout: 10800, size: 65535, 'gc-interval': 60 });
+      expect(sets[2]).toEqual({ family: 'ip', table: 'state4', name: 'pairs', type: ['ipv4_addr', 'inet_service'] });
+    });
+
+    it('writes the set statement, lookups in dynamic sets, numgen, limit, quota and ct count as nft lists them', () => {
+      const all = JSON.stringify(rules);
+      expect(all).toContain(JSON.stringify({ set: { op: 'update', elem: { elem: { val: ipSaddr, timeout: 60 } }, set: '@affinity' } }));
+      expect(all).toContain(JSON.stringify({ set: { op: 'add', elem: ipSaddr, set: '@flood', stmt: [{ limit: { rate: 10, per: 'second', inv: true } }] } }));
+      expect(all).toContain(JSON.stringify({ match: { op: '!=', left: ipSaddr, right: '@seen' } }));
+      expect(all).toContain(JSON.stringify({ vmap: { key: { numgen: { mode: 'random', mod: 2, offset: 0 } }, data: { set: [[0, { goto: { target: 'a' } }], [1, { goto: { target: 'b' } }]] } } }));
+      expect(all).toContain(JSON.stringify({ match: { op: '==', left: { numgen: { mode: 'random', mod: 4, offset: 0 } }, right: { set: [0, 2] } } }));
+      expect(all).toContain(JSON.stringify({ limit: { rate: 1024, per: 'minute', inv: true, rate_unit: 'kbytes', burst: 1000, burst_unit: 'kbytes' } }));
+      expect(all).toContain(JSON.stringify({ quota: { val: 25, val_unit: 'mbytes', inv: true, used: 0, used_unit: 'bytes' } }));
+      expect(all).toContain(JSON.stringify({ 'ct count': { val: 1 } }));
+    });
+
+    it('folds a `!=` on limit, quota and ct count into over, and on a dynamic set into its op', () => {
+      const limit = { kind: 'state', op: '!=', source: { what: 'limit', rate: 5, rateUnit: 'packets', per: 'second', over: false }, origin: o } as const;
+      expect(exprOf(r([limit]))).toEqual([{ limit: { rate: 5, per: 'second', inv: true } }]);
+    });
+
+    it('refuses, located, a dynamic-set expression whose set the table does not have', () => {
+      const rule = r([{ kind: 'set-update', op: 'add', set: 'gone', key: ['ip saddr'], origin: { file: 'x.json', rule: 'handle 7' } }]);
+      expect(() => exprOf(rule)).toThrow(NftlensError);
+      try {
+        exprOf(rule);
+      } catch (e) {
+        expect((e as NftlensError).diagnostics[0]).toMatchObject({ code: 'MODEL_INVALID', message: 'set @gone is not a set of the table', origin: { rule: 'handle 7' } });
+      }
+    });
   });
 });

@@ -7,7 +7,7 @@ import { renderNftJson } from '../../../src/backends/nft/render-json.js';
 import { importNftJson } from '../../../src/frontends/nft-json/index.js';
 import { NftlensError } from '../../../src/model/diagnostics.js';
 import type { Rule, Ruleset } from '../../../src/model/ruleset.js';
-import { m, NAT4, r } from './samples.js';
+import { m, NAT4, r, STATEFUL } from './samples.js';
 
 const o = { file: 't' };
 const st = (s: object) => ({ ...s, origin: o }) as Rule['exprs'][number];
@@ -144,5 +144,34 @@ describe('renderNftText', () => {
     const text = renderNftText(rs);
     expect(text.split('\n').length).toBe(200_000 + 5);
     expect(renderNftJson(rs).nftables.length).toBe(1 + 3 + 1 + 200_000);
+  });
+
+  it('writes dynamic sets and stateful expressions in nft 1.0.6 syntax', () => {
+    const text = renderNftText({ tables: [STATEFUL] });
+    for (const line of [
+      '\tset affinity {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t\ttimeout 10800s\n\t\tsize 65535\n\t\tgc-interval 60s\n\t}',
+      '\t\tip saddr != @seen add @seen { ip saddr }\n',
+      '\t\tmeta l4proto tcp ip saddr . th dport @pairs accept\n',
+      '\t\tupdate @affinity { ip saddr timeout 60s }\n',
+      '\t\tadd @flood { ip saddr limit rate over 10/second } drop\n',
+      '\t\tadd @flood { ip saddr ct count over 3 } drop\n',
+      '\t\tnumgen random mod 2 vmap { 0 : goto a, 1 : goto b }\n',
+      '\t\tnumgen inc mod 3 offset 5 vmap { 5 : goto a, 6-7 : goto b }\n',
+      '\t\tmeta mark set numgen inc mod 2 map { 0 : 0x00000001, 1 : 0x00000002 }\n',
+      '\t\tnumgen inc mod 2 != 1 accept\n',
+      '\t\tnumgen random mod 4 { 0, 2 } accept\n',
+      '\t\tlimit rate over 10/second burst 20 packets drop\n',
+      '\t\tlimit rate over 1024 kbytes/minute burst 1000 kbytes drop\n',
+      '\t\tquota over 25 mbytes used 0 bytes drop\n',
+      '\t\tct count 1 accept\n',
+      '\t\tmeta l4proto tcp th dport 80 dnat ip to numgen inc mod 2 map { 0 : 10.0.0.1, 1 : 10.0.0.2 }\n',
+    ]) expect(text).toContain(line);
+  });
+
+  it('refuses, located, a set name nft cannot read back', () => {
+    const rs = structuredClone({ tables: [STATEFUL] });
+    rs.tables[0]!.sets![3]!.name = 'limit';
+    rs.tables[0]!.sets![3]!.origin = { file: 'x.json', field: 'nftables[4].set' };
+    expect(() => renderNftText(rs)).toThrow(/the set name cannot be written as nft text: "limit" is a keyword/);
   });
 });

@@ -1,7 +1,8 @@
 // The kernel round trip: IR → renderNftJson → `nft -j -f` into a fresh network namespace →
 // `nft -j list ruleset` → the nft-JSON front end → diffRulesets against the original, which must
 // be empty (handles and counters aside). For every basic nftables fixture, for hand-built IR
-// using every IR construct, and for every table of every valid Liqo fixture. Runs as root.
+// using every IR construct (stateful expressions and dynamic sets included), and for every table
+// of every valid Liqo fixture. Runs as root.
 
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +92,21 @@ describe.skipIf(skip)(`kernel round trip${skip ? ` (skipped: ${skip})` : ''}`, (
       expect(diffRulesets(changed, back)).toEqual([
         'table ip filter4, chain input, rule #2: ip saddr == 10.1.0.0-10.1.255.255 drop comment "host bits kept"  ≠  ip saddr == {} (no value) drop comment "host bits kept"',
       ]);
+    });
+
+    it('reads stateful expressions and dynamic sets back as such, and tells a changed setting apart', async () => {
+      const { back } = await samplesBack();
+      const t = back.tables.find((x) => x.name === 'state4')!;
+      expect(t.sets?.map((x) => [x.name, x.dynamic])).toEqual([['affinity', true], ['seen', true], ['pairs', true], ['flood', true]]);
+      const changed = structuredClone(SAMPLES);
+      const table = changed.tables.find((x) => x.name === 'state4')!;
+      table.sets![0]!.timeout = 3600;
+      const rule = table.chains.find((c) => c.name === 'in')!.rules.find((r) => r.exprs[0]?.kind === 'state' && r.exprs[0].source.what === 'limit')!;
+      if (rule.exprs[0]!.kind === 'state' && rule.exprs[0]!.source.what === 'limit') rule.exprs[0]!.source.rate = 11;
+      const diff = diffRulesets(changed, back);
+      expect(diff).toHaveLength(2);
+      expect(diff[0]).toMatch(/^table ip state4, dynamic set affinity: .*"timeout":3600.* ≠ .*"timeout":10800/);
+      expect(diff[1]).toMatch(/^table ip state4, chain in, rule #\d+: limit 11 .* ≠ {2}limit 10 /);
     });
 
     it('renders text that nft loads to the same ruleset', async () => {

@@ -1,8 +1,9 @@
 // Hand-built IR rulesets that use every IR construct (all match fields, masks, sets, ranges,
 // prefixes incl. one with host bits, every statement and verdict, NAT in nat chains, the ip, ip6
-// and inet families), for the renderer tests and the kernel round trip.
+// and inet families, the stateful expressions and dynamic sets), for the renderer tests and the
+// kernel round trip.
 
-import type { BaseChain, Chain, Expr, Family, Match, MatchValue, Rule, Ruleset, Statement, Table, Verdict } from '../../../src/model/ruleset.js';
+import type { BaseChain, Chain, Expr, Family, Item, Match, MatchField, MatchValue, NamedSet, NumgenSource, Rule, Ruleset, StateMatch, StateSource, Statement, Table, Verdict } from '../../../src/model/ruleset.js';
 
 const o = { file: 'samples.ts' };
 /** A union member without its origin (Omit does not distribute over unions). */
@@ -119,5 +120,68 @@ export const NATINET = table('inet', 'natinet', [
   ], base('nat', 'postrouting', 100)),
 ]);
 
+// ─── stateful expressions ────────────────────────────────────────────────────────────────────────
+
+const dynSet = (name: string, types: NamedSet['type'][], extra: Partial<NamedSet> = {}): NamedSet => ({
+  name, type: types[0]!, flags: ['dynamic'], elements: [], dynamic: true, origin: o,
+  ...(types.length > 1 ? { concat: { types, elements: [] } } : {}), ...extra,
+});
+const st = (source: StateSource, op: StateMatch['op'] = '==', value?: MatchValue): StateMatch =>
+  ({ kind: 'state', source, op, origin: o, ...(value === undefined ? {} : { value }) });
+const numgen = (mode: NumgenSource['mode'], mod: number, offset = 0): NumgenSource => ({ what: 'numgen', mode, mod, offset });
+const inSet = (set: string, key: MatchField[], op: '==' | '!=' = '=='): StateMatch => st({ what: 'set', set, key, op });
+const goto = (target: string): Verdict => ({ kind: 'goto', target, origin: o });
+/** A rule that is only a verdict map keyed by numgen. */
+const numgenVmap = (n: NumgenSource, elements: [Item, Verdict][]): Rule => ({
+  exprs: [], origin: o, verdict: { kind: 'vmap', lookup: { key: [], state: n, elements: elements.map(([k, value]) => ({ key: [k], value, origin: o })) }, origin: o },
+});
+
+export const STATEFUL = {
+  ...table('ip', 'state4', [
+    chain('a', [r([s({ kind: 'counter' })])]),
+    chain('b', [r([s({ kind: 'counter' })])]),
+    chain('in', [
+      // Lookups in dynamic sets (kube-proxy's affinity), a concatenation after its dependency.
+      r([inSet('affinity', ['ip saddr'])], { kind: 'goto', target: 'a' }),
+      r([inSet('seen', ['ip saddr'], '!='), s({ kind: 'set-update', op: 'add', set: 'seen', key: ['ip saddr'] })]),
+      r([TCP, inSet('pairs', ['ip saddr', 'th dport'])], { kind: 'accept' }),
+      // The set statement: add, update, delete, an element's timeout, a stateful statement on the element.
+      r([s({ kind: 'set-update', op: 'update', set: 'affinity', key: ['ip saddr'] })]),
+      r([s({ kind: 'set-update', op: 'update', set: 'affinity', key: ['ip saddr'], timeout: 60 })]),
+      r([s({ kind: 'set-update', op: 'delete', set: 'seen', key: ['ip saddr'] })]),
+      r([TCP, s({ kind: 'set-update', op: 'add', set: 'pairs', key: ['ip saddr', 'th dport'] })]),
+      r([s({ kind: 'set-update', op: 'add', set: 'flood', key: ['ip saddr'], stateful: { what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', over: true } })], { kind: 'drop' }),
+      r([s({ kind: 'set-update', op: 'add', set: 'flood', key: ['ip saddr'], stateful: { what: 'ct count', count: 3, over: true } })], { kind: 'drop' }),
+      r([s({ kind: 'set-update', op: 'add', set: 'flood', key: ['ip saddr'], stateful: { what: 'quota', val: 25, valUnit: 'mbytes', over: true } })], { kind: 'drop' }),
+      // numgen as a map key (verdicts, marks) and compared with numbers.
+      numgenVmap(numgen('random', 2), [[0, goto('a')], [1, goto('b')]]),
+      numgenVmap(numgen('inc', 3, 5), [[5, goto('a')], [{ range: [6, 7] }, goto('b')]]),
+      r([s({ kind: 'set-mark', key: 'meta mark', value: { key: [], state: numgen('inc', 2), elements: [{ key: [0], value: 1, origin: o }, { key: [1], value: 2, origin: o }] } })]),
+      r([st(numgen('inc', 2), '==', 0)], { kind: 'accept' }),
+      r([st(numgen('inc', 2), '!=', 1)], { kind: 'accept' }),
+      r([st(numgen('random', 4), '==', { set: [0, 2] })], { kind: 'accept' }),
+      r([st(numgen('random', 4), '==', { range: [1, 2] })], { kind: 'accept' }),
+      // limit (packets, bytes, a burst), quota (over, until, used), ct count.
+      r([st({ what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', burst: 20, over: true })], { kind: 'drop' }),
+      r([st({ what: 'limit', rate: 1, rateUnit: 'mbytes', per: 'second', over: false })], { kind: 'accept' }),
+      r([st({ what: 'limit', rate: 1024, rateUnit: 'kbytes', per: 'minute', burst: 1000, burstUnit: 'kbytes', over: true })], { kind: 'drop' }),
+      r([st({ what: 'limit', rate: 100, rateUnit: 'packets', per: 'day', over: false })], { kind: 'accept' }),
+      r([st({ what: 'quota', val: 25, valUnit: 'mbytes', used: 0, usedUnit: 'bytes', over: true })], { kind: 'drop' }),
+      r([st({ what: 'quota', val: 2048, valUnit: 'kbytes', over: false })], { kind: 'accept' }),
+      r([st({ what: 'ct count', count: 3, over: true })], { kind: 'drop' }),
+      r([st({ what: 'ct count', count: 1, over: false })], { kind: 'accept' }),
+    ], base('filter', 'input', 0)),
+    chain('pre', [
+      r([TCP, m('th dport', 80), s({ kind: 'nat', type: 'dnat', map: { key: [], state: numgen('inc', 2), elements: [{ key: [0], value: '10.0.0.1', origin: o }, { key: [1], value: '10.0.0.2', origin: o }] } })]),
+    ], base('nat', 'prerouting', -100)),
+  ]),
+  sets: [
+    dynSet('affinity', ['ipv4_addr'], { flags: ['dynamic', 'timeout'], timeout: 10800, size: 65535, gcInterval: 60 }),
+    dynSet('seen', ['ipv4_addr'], { flags: ['timeout'], elements: ['10.9.9.9'] }),
+    dynSet('pairs', ['ipv4_addr', 'inet_service']),
+    dynSet('flood', ['ipv4_addr'], { size: 1000 }),
+  ],
+};
+
 /** All sample tables, one ruleset. */
-export const SAMPLES: Ruleset = { tables: [FILTER4, FILTER6, MIXED, NAT4, NAT6, NATINET] };
+export const SAMPLES: Ruleset = { tables: [FILTER4, FILTER6, MIXED, NAT4, NAT6, NATINET, STATEFUL] };
