@@ -18,7 +18,7 @@ import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 import { familyNats } from './ct-status.js';
-import { numberIntervals, waysOf, type StatefulExpr } from './state.js';
+import { goesOn, numberIntervals, waysOf, type StatefulExpr } from './state.js';
 
 export interface Program {
   /** Program size in words, and how to write it into memory of that size. */
@@ -452,7 +452,7 @@ function stateOp(x: StatefulExpr, e: number, classes: IfClasses): number[] {
   const req = key.reduce((r, field) => r | constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false).req, 0);
   const numgen = x.kind === 'state' && x.source.what === 'numgen';
   const offset = numgen ? (x.source as NumgenSource).offset : 0;
-  const ivs = numgen ? numberIntervals(x.value!) : [[0, 0] as [number, number]];
+  const ivs = numgen ? numberIntervals(x.value!) : Array.from({ length: waysOf(x) }, (_, w) => [w, w] as [number, number]).filter(([w]) => goesOn(x, w));
   const flags = (x.kind === 'state' && x.again ? 1 : 0) | (x.kind === 'set-update' ? 2 : 0);
   const neg = numgen && x.op === '!=' ? 1 : 0;
   return [L.OP_STATE | (e << 8), waysOf(x), offset, flags, neg, req, ivs.length, ...ivs.flat()];

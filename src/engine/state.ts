@@ -21,9 +21,13 @@ export interface Draw {
   of: number;
 }
 
-/** How many ways the expression can go. */
+/**
+ * How many ways the expression can go. `ct count 0` has one: the count includes the packet's own
+ * connection (nft_connlimit_do_eval adds it first), so it is never 0 — `over 0` always holds.
+ */
 export function waysOf(x: StatefulExpr): number {
   if (x.kind === 'set-update') return x.op === 'delete' ? 1 : 2;
+  if (x.source.what === 'ct count' && x.source.count === 0) return 1;
   return x.source.what === 'numgen' ? x.source.mod : 2;
 }
 
@@ -34,6 +38,7 @@ export function numgenValue(x: StateMatch, choice: number): number {
 
 /** Whether the rule goes on after the expression took way `choice`. */
 export function goesOn(x: StatefulExpr, choice: number): boolean {
+  if (x.kind === 'state' && x.source.what === 'ct count' && x.source.count === 0) return x.source.over;
   if (x.kind === 'set-update' || x.source.what !== 'numgen') return choice === 0;
   const v = numgenValue(x, choice);
   const inside = numberIntervals(x.value!).some(([lo, hi]) => lo <= v && v <= hi);

@@ -157,8 +157,8 @@ interface Unit {
   results: EvalResult[];
   /** The probed packet's outcomes when its verdict depends on state (engine/outcomes.ts). */
   outcomes?: Outcome[];
-  /** The state word of the outcome the kernel's result matched (its counters are the engine's). */
-  state?: number;
+  /** The state words of the outcomes the kernel's result matches (the kernel's counters are one of theirs). */
+  states?: number[];
   routes: Route[];
   keys: Set<string>;
 }
@@ -193,7 +193,7 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
       addresses.add(p.saddr).add(p.daddr);
     }
   }
-  let engineCounts: Float64Array = new Float64Array(2 * engine.plan.counters.length);
+  let engineCounts: { lo: Float64Array; hi: Float64Array } = { lo: new Float64Array(2 * engine.plan.counters.length), hi: new Float64Array(2 * engine.plan.counters.length) };
   const kernelCounts: CounterTable = new Map();
   let rounds: Round[] = [];
   if (candidates.length) {
@@ -230,16 +230,13 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
         sent += round.size;
         opts.onProgress?.(sent, total);
       }
-      // The engine's counters for exactly the packets sent, each the way the kernel's state took it.
-      engine.reset();
-      for (const u of units) u.packets.forEach((p, i) => engine.evaluate(p, false, i === u.packets.length - 1 ? u.state : undefined));
-      engineCounts = engine.counts();
+      engineCounts = countsFor(engine, units);
     } finally {
       if (!opts.topology) await topo.dispose();
     }
   }
   outcomes.sort((a, b) => a.index - b.index || (a.role === b.role ? 0 : a.role === 'setup' ? -1 : 1));
-  const counters = rounds.length ? compareCounters(engine.plan, engineCounts, kernelCounts) : [];
+  const counters = rounds.length ? compareCounters(engine.plan, engineCounts.lo, kernelCounts, engineCounts.hi) : [];
   const mismatches = outcomes.filter((o) => o.status === 'mismatch').length;
   const counterMismatches = counters.filter((c) => !c.match).length;
   const given = outcomes.filter((o) => o.role === 'probe');
@@ -260,6 +257,33 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   };
 }
 
+/**
+ * The engine's counters for exactly the packets sent: each packet whose verdict depends on state
+ * counted the ways the kernel's result allows — when several ways give that result, each counter
+ * is a range from the least any of them counts to the most.
+ */
+function countsFor(engine: Judged, units: readonly Unit[]): { lo: Float64Array; hi: Float64Array } {
+  engine.reset();
+  for (const u of units) u.packets.forEach((p, i) => engine.evaluate(p, false, i === u.packets.length - 1 ? u.states?.[0] : undefined));
+  const lo = engine.counts();
+  const hi = lo.slice();
+  for (const u of units) {
+    if (!u.states || u.states.length < 2) continue;
+    // Counted above with the first way: widen by what each other way counts instead.
+    const ways = u.states.map((word) => {
+      engine.reset();
+      engine.evaluate(u.packets.at(-1)!, false, word);
+      return engine.counts();
+    });
+    for (let k = 0; k < lo.length; k++) {
+      const counts = ways.map((w) => w[k]!);
+      lo[k] = lo[k]! - ways[0]![k]! + Math.min(...counts);
+      hi[k] = hi[k]! - ways[0]![k]! + Math.max(...counts);
+    }
+  }
+  return { lo, hi };
+}
+
 /** Each packet of a round: what the kernel did against what the engine said (with its trace if they differ). */
 function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>, picks: PortChoice): PacketOutcome[] {
   const out: PacketOutcome[] = [];
@@ -269,12 +293,13 @@ function judgeRound(engine: Judged, round: Round, arrivals: Map<string, Arrival>
       const kernel = kernelResult(arrivals.get(`${unit.index}:${i}`));
       let reasons = comparePacket(p, r, kernel, picks);
       // A verdict that depends on state: the kernel's result must be one of the outcomes.
-      const taken = unit.outcomes?.find((o) => comparePacket(p, o.result, kernel, picks).length === 0);
-      if (taken) {
-        r = taken.result;
+      const outcomes = i === unit.packets.length - 1 ? unit.outcomes : undefined;
+      const taken = outcomes?.filter((o) => comparePacket(p, o.result, kernel, picks).length === 0) ?? [];
+      if (taken.length) {
+        r = taken[0]!.result;
         reasons = [];
-        unit.state = stateWord(taken.draws);
-      } else if (unit.outcomes) reasons = [`none of the ${unit.outcomes.length} outcomes the state allows: ${reasons.join('; ')}`];
+        unit.states = taken.map((o) => stateWord(o.draws));
+      } else if (outcomes) reasons = [`none of the ${outcomes.length} outcomes the state allows: ${reasons.join('; ')}`];
       const text = reasons.length ? { text: formatResult(engine.plan, engine.evaluate(p, true)) } : {};
       out.push({
         index: unit.index,

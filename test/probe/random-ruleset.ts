@@ -24,6 +24,8 @@ export interface RandomOptions {
   sets?: boolean;
   /** Verdict and mark maps in filter tables (default: as `sets`). */
   maps?: boolean;
+  /** Stateful expressions in filter tables: numgen, limit, quota, ct count, a dynamic set updated and looked up (default: as `sets`). */
+  stateful?: boolean;
 }
 
 export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
@@ -95,6 +97,7 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
     const table: Table = { family, name, chains: [base, ...regular], origin: O };
     if (opts.sets ?? true) withNamedSets(table, seed * 31 + t);
     if (opts.maps ?? opts.sets ?? true) withMaps(table, seed * 37 + t);
+    if (opts.stateful ?? opts.sets ?? true) withStateful(table, seed * 41 + t);
     tables.push(table);
   }
   if (chance(0.5)) {
@@ -248,4 +251,45 @@ function withMaps(table: Table, seed: number): void {
     insert({ exprs: [{ kind: 'set-mark', key: 'meta mark', value: { key: ['ip daddr'], elements }, origin: O }, { kind: 'counter', origin: O }], origin: O });
   }
   if (maps.length) table.maps = maps;
+}
+
+/**
+ * With its own random stream: one or two rules of stateful expressions at random places of the
+ * base chain, and a dynamic set the packet path fills (by source address) and rules look up.
+ */
+function withStateful(table: Table, seed: number): void {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const base = table.chains[0]!;
+  const counter: Expr = { kind: 'counter', origin: O };
+  const udp: Match = { kind: 'match', field: 'meta l4proto', op: '==', value: 17, origin: O };
+  const key = table.family === 'inet' ? [{ kind: 'match', field: 'meta nfproto', op: '==', value: 'ipv4', origin: O } as Match] : [];
+  const made: Rule[] = [];
+  let dynamic = false;
+  for (let i = 0; i < 1 + Math.floor(rnd() * 2); i++) {
+    const v = (kind: 'accept' | 'drop'): Verdict => ({ kind, origin: O });
+    switch (Math.floor(rnd() * 6)) {
+      case 0:
+        made.push({ exprs: [udp, counter], verdict: { kind: 'vmap', origin: O, lookup: { key: [], state: { what: 'numgen', mode: pick(['inc', 'random'] as const), mod: 2, offset: 0 }, elements: [{ key: [0], value: v('accept'), origin: O }, { key: [1], value: v(pick(['drop', 'accept'] as const)), origin: O }] } }, origin: O });
+        break;
+      case 1:
+        made.push({ exprs: [{ kind: 'state', source: { what: 'numgen', mode: 'random', mod: 3, offset: 1 }, op: pick(['==', '!='] as const), value: { set: [1, 3] }, origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+        break;
+      case 2:
+        made.push({ exprs: [udp, { kind: 'state', source: { what: 'limit', rate: pick([1, 1000]), rateUnit: 'packets', per: 'second', over: rnd() < 0.5 }, op: '==', origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+        break;
+      case 3:
+        made.push({ exprs: [{ kind: 'state', source: { what: 'quota', val: 100, valUnit: 'mbytes', over: rnd() < 0.5 }, op: '==', origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+        break;
+      case 4:
+        made.push({ exprs: [{ kind: 'state', source: { what: 'ct count', count: pick([0, 1000]), over: rnd() < 0.5 }, op: '==', origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+        break;
+      default:
+        dynamic = true;
+        made.push({ exprs: [...key, udp, { kind: 'set-update', op: pick(['add', 'update'] as const), set: 'seen', key: ['ip saddr'], origin: O }, counter], origin: O });
+        made.push({ exprs: [...key, { kind: 'state', source: { what: 'set', set: 'seen', key: ['ip saddr'], op: '==' }, op: '==', origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+    }
+  }
+  for (const r of made) base.rules.splice(Math.floor(rnd() * (base.rules.length + 1)), 0, r);
+  if (dynamic) (table.sets ??= []).push({ name: 'seen', type: 'ipv4_addr', flags: ['dynamic', 'timeout'], timeout: 3600, size: 65535, dynamic: true, elements: [], origin: O });
 }

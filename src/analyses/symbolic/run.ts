@@ -24,6 +24,7 @@ import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { boxesApart, ruleBoxes } from './boxes.js';
 import { RouteSpaces } from './fib.js';
+import { goesOn, waysOf } from '../../engine/state.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
 
 export interface RuleSpaces {
@@ -457,7 +458,8 @@ export class SymbolicEvaluator {
           case 'state':
           case 'set-update':
             // State the headers do not decide (src/engine/state.ts): every header may go either
-            // way, so the walk takes both (never a false "unreachable"). A delete always goes on.
+            // way, so the walk takes both (never a false "unreachable"); one with a single way
+            // (a delete, `ct count 0`) goes that way.
             // A set's key fields must be there first (their dependencies), as for any lookup.
             let pass: SymState | undefined = c;
             for (const field of x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : []) {
@@ -469,8 +471,11 @@ export class SymbolicEvaluator {
               pass = yes;
             }
             if (!pass) break;
-            if (x.kind !== 'set-update' || x.op !== 'delete') out.push(['next', { ...pass, space: hs.keep(pass.space) }]);
-            nextCur.push(pass);
+            if (waysOf(x) > 1) {
+              out.push(['next', { ...pass, space: hs.keep(pass.space) }]);
+              nextCur.push(pass);
+            } else if (goesOn(x, 0)) nextCur.push(pass);
+            else out.push(['next', pass]);
             break;
           case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
             throw unanalysed(x);
