@@ -8,7 +8,7 @@
 // then goes between the same addresses) and no established packet from B's destinations to A's
 // sources is accepted on any port or interface; otherwise it covers the candidates tried only.
 
-import { evaluateFlow, type FlowResult } from '../engine/flow.js';
+import { flowOutcomes, type FlowResult } from '../engine/flow.js';
 import type { Environment } from '../engine/environment.js';
 import { ICMP, ICMPV6, TCP, UDP, makePacket, trackable, type Packet } from '../engine/packet.js';
 import type { Plan } from '../engine/plan.js';
@@ -104,7 +104,9 @@ export function openConnection(plan: Plan, env: Environment, from: string, to: s
   let tried = 0;
   for (const c of candidates) {
     tried++;
-    last = evaluateFlow(plan, env, c, { trace: false });
+    // Stateful expressions on the way: it opens when some way the state can go opens it.
+    const all = flowOutcomes(plan, env, c).outcomes;
+    last = all.find((o) => o.result.opens)?.result ?? all[0]!.result;
     if (last.opens) return { from, to, opens: true, flow: last, decidedBy: deciders(plan, last), tried, exact: true };
   }
   const reason = candidates.length === 0 ? 'no-packet' : noReply ? 'no-reply' : 'candidates';

@@ -6,7 +6,8 @@ import type { Origin } from '../model/origin.js';
 import type { FlowResult, FlowStep } from './flow.js';
 import { formatPacket } from './packet.js';
 import type { Plan } from './plan.js';
-import { chainLabel, formatEvent, pathLine, resultHead, ruleLabel } from './result.js';
+import type { Outcome } from './outcomes.js';
+import { chainLabel, describeDraw, formatEvent, pathLine, resultHead, ruleLabel } from './result.js';
 
 const STEP_TEXT = { first: 'first packet', reply: 'reply', next: 'next packet' } as const;
 
@@ -26,6 +27,31 @@ export function formatFlow(plan: Plan, r: FlowResult): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** A flow whose steps met stateful expressions: every outcome, each with the ways its draws took. */
+export function formatFlowOutcomes(plan: Plan, all: readonly Outcome<FlowResult>[], more: boolean): string {
+  if (all.length === 1 && !more) return formatFlow(plan, all[0]!.result);
+  const working = all.filter((o) => o.result.works).length;
+  const lines = [`flow ${formatPacket(all[0]!.result.flow)}: DEPENDS ON STATE: ${all.length}${more ? '+' : ''} outcomes, ${working} of them work in both directions`];
+  all.forEach((o, i) => {
+    lines.push(`  outcome ${i + 1}: ${o.draws.map((d) => describeDraw(plan, d)).join('; ')}`);
+    lines.push(...formatFlow(plan, o.result).trimEnd().split('\n').map((l) => '    ' + l));
+  });
+  if (more) lines.push('  (more outcomes not listed)');
+  return lines.join('\n') + '\n';
+}
+
+/** The JSON of a flow's outcomes: one flow's JSON, or (stateful) `works`/`opens` of every outcome and each outcome's. */
+export function flowOutcomesJson(plan: Plan, all: readonly Outcome<FlowResult>[], more: boolean) {
+  if (all.length === 1 && !more) return flowJson(plan, all[0]!.result);
+  return {
+    flow: formatPacket(all[0]!.result.flow),
+    works: all.every((o) => o.result.works),
+    opens: all.every((o) => o.result.opens),
+    outcomes: all.map((o) => ({ state: o.draws.map((d) => describeDraw(plan, d)), ...flowJson(plan, o.result) })),
+    ...(more ? { moreOutcomes: true } : {}),
+  };
 }
 
 function target(family: 4 | 6, t: { addr: string; port: number }): string {

@@ -33,6 +33,8 @@ import type { Environment } from './environment.js';
 import { ICMP, ICMPV6, TCP, UDP, makePacket, parsePacket, trackable, type Packet } from './packet.js';
 import type { Plan } from './plan.js';
 import { NAT_PORT_PROTOS, referenceEvaluate, type NatTarget, type ReferenceOptions } from './reference.js';
+import { allOutcomes, type Outcome } from './outcomes.js';
+import { StateWord, type Draw } from './state.js';
 import type { EvalResult } from './result.js';
 import { TCP_FLAGS, type CtState } from '../model/values.js';
 
@@ -57,6 +59,8 @@ export interface FlowResult {
   works: boolean;
   /** The step that failed, if any (later steps are not evaluated). */
   failed?: FlowStepName;
+  /** The steps met stateful expressions (state.ts): the ways their draws took, in order. */
+  draws?: Draw[];
 }
 
 export const FLOW_PROTOCOLS = 'tcp, udp, icmp (IPv4) and icmpv6 (IPv6)';
@@ -92,8 +96,14 @@ interface Entry {
   ctMark: number;
 }
 
-/** The three steps of a flow, each as conntrack and the ruleset would treat it. */
-export function evaluateFlow(plan: Plan, env: Environment, flow: Packet, opts: Pick<ReferenceOptions, 'trace'> = {}): FlowResult {
+/**
+ * The three steps of a flow, each as conntrack and the ruleset would treat it; stateful expressions
+ * on the way draw from `state` in turn (outcomes.ts: flowOutcomes gives every outcome).
+ */
+export function evaluateFlow(plan: Plan, env: Environment, flow: Packet, opts: Pick<ReferenceOptions, 'trace' | 'state'> = {}): FlowResult {
+  const word = new StateWord(opts.state ?? 0);
+  const draws: Draw[] = [];
+  const done = (r: FlowResult): FlowResult => (draws.length ? { ...r, draws } : r);
   const steps: FlowStep[] = [];
   let entry: Entry | undefined;
   // The reply of a locally generated flow is addressed to the host itself (before any NAT).
@@ -111,16 +121,22 @@ export function evaluateFlow(plan: Plan, env: Environment, flow: Packet, opts: P
       srcNat: entry.post.saddr !== entry.pre.saddr || entry.post.sport !== entry.pre.sport,
       assured: flow.l4proto === TCP && step === 'next',
     };
-    const result = referenceEvaluate(plan, step === 'reply' ? replyEnv : env, packet, { trace: opts.trace, ...(ctNat ? { conntrackNat: ctNat } : {}), ...(connection ? { connection } : {}) });
+    const result = referenceEvaluate(plan, step === 'reply' ? replyEnv : env, packet, { trace: opts.trace, stateWord: word, ...(ctNat ? { conntrackNat: ctNat } : {}), ...(connection ? { connection } : {}) });
     steps.push({ step, packet, result, ...(ctNat ? { conntrackNat: ctNat } : {}) });
-    if (result.verdict !== 'accept') return { flow, steps, opens: false, works: false, failed: step };
+    draws.push(...(result.draws ?? []));
+    if (result.verdict !== 'accept') return done({ flow, steps, opens: false, works: false, failed: step });
     if (!entry && result.packet.ctState === 'new') {
       entry = { pre: packet, post: result.packet, forward, ctMark: result.packet.ctMark };
     } else if (entry) {
       entry.ctMark = result.packet.ctMark;
     }
   }
-  return { flow, steps, opens: true, works: true };
+  return done({ flow, steps, opens: true, works: true });
+}
+
+/** Every outcome of a flow the state allows (outcomes.ts), its draws across the three steps. */
+export function flowOutcomes(plan: Plan, env: Environment, flow: Packet, opts: Pick<ReferenceOptions, 'trace'> = {}): { outcomes: Outcome<FlowResult>[]; more: boolean } {
+  return allOutcomes((state) => evaluateFlow(plan, env, flow, { ...opts, state }));
 }
 
 /** What conntrack makes of a packet without an entry. */

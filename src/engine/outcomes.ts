@@ -8,9 +8,9 @@ import type { EvalResult } from './result.js';
 import type { Draw } from './state.js';
 
 /** One way the state can make the packet go: the draws it met, and the result. */
-export interface Outcome {
+export interface Outcome<R = EvalResult> {
   draws: Draw[];
-  result: EvalResult;
+  result: R;
 }
 
 /** The result with every outcome (`outcomes`, `moreOutcomes`) when its verdict depends on state. */
@@ -25,10 +25,11 @@ export const MAX_OUTCOMES = 256;
 
 /**
  * Runs `run` with every state word the packet's draws can take. `run(word)` must report the draws
- * it met in `result.draws` (absent: none).
+ * it met in `result.draws` (absent: none). A run may be several evaluations drawing from one word
+ * in turn (flow.ts: a connection's packets).
  */
-export function allOutcomes(run: (word: number) => EvalResult, max = MAX_OUTCOMES): { outcomes: Outcome[]; more: boolean } {
-  const outcomes: Outcome[] = [];
+export function allOutcomes<R extends { draws?: Draw[] } = EvalResult>(run: (word: number) => R, max = MAX_OUTCOMES): { outcomes: Outcome<R>[]; more: boolean } {
+  const outcomes: Outcome<R>[] = [];
   let word = 0;
   for (;;) {
     const result = run(word);

@@ -53,6 +53,8 @@ export interface ReferenceOptions extends EvalOptions {
   conntrackNat?: { dst?: NatTarget; src?: NatTarget };
   /** For `ct status` (ct-status.ts), what the connection of a packet that is not its first had: NAT, ASSURED; default neither. */
   connection?: Connection;
+  /** The state word to draw from, shared by several evaluations (flow.ts: a connection's packets); default: one made from `state`. */
+  stateWord?: StateWord;
 }
 
 /** Protocols whose NAT rewrites ports (nf_nat_l4proto_unique_tuple). */
@@ -108,7 +110,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     oif: '',
     trace: opts.trace ? [] : undefined,
     counters,
-    word: new StateWord(opts.state ?? 0),
+    word: opts.stateWord ?? new StateWord(opts.state ?? 0),
     draws: [],
   };
   const hooks: PathHook[] = [];

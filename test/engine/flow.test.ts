@@ -3,7 +3,7 @@
 // rulesets; the kernel comparison is test/engine/flow-kernel.test.ts.
 import { describe, expect, it } from 'vitest';
 import { makeEnvironment } from '../../src/engine/environment.js';
-import { evaluateFlow, parseFlow } from '../../src/engine/flow.js';
+import { evaluateFlow, flowOutcomes, parseFlow } from '../../src/engine/flow.js';
 import { formatPacket } from '../../src/engine/packet.js';
 import { planRuleset } from '../../src/engine/plan.js';
 import { ruleLabel } from '../../src/engine/result.js';
@@ -17,6 +17,24 @@ const statefulFwd = (extra: Parameters<typeof base>[2] = [], policy: 'accept' | 
   base('fwd', { hook: 'forward', policy }, [rule([m('ct state', { set: ['established', 'related'] })], v('accept'), 'est'), ...extra]);
 const deciding = (tables: Table[], r: ReturnType<typeof run>) =>
   r.steps.map((s) => `${s.step} ${s.result.verdict} ${s.result.rule === undefined ? 'policy' : ruleLabel(planRuleset({ tables }), s.result.rule)}`);
+
+describe('flowOutcomes: stateful expressions on a connection', () => {
+  it('numgen picks the endpoint of the first packet; the reply and the next packet follow it, and a limit on the reply can stop it', () => {
+    const lb = table('ip', 'nat', [base('pre', { type: 'nat', hook: 'prerouting', priority: -100 }, [rule([m('ip daddr', '10.2.0.100'), m('meta l4proto', 6)], undefined, 'lb')])]);
+    lb.chains[0]!.rules[0]!.exprs.push({ kind: 'nat', type: 'dnat', origin: {}, map: { key: [], state: { what: 'numgen', mode: 'inc', mod: 2, offset: 0 }, elements: [{ key: [0], value: '10.2.0.4', origin: {} }, { key: [1], value: '10.2.0.5', origin: {} }] } });
+    const limited = statefulFwd([rule([m('ct state', 'new')], v('accept'), 'new')]);
+    limited.rules[0]!.exprs.unshift(m('meta iifname', 'eth1'), { kind: 'state', source: { what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', over: false }, op: '==', origin: {} });
+    limited.rules.splice(1, 0, rule([m('meta iifname', 'eth0'), m('ct state', 'established')], v('accept'), 'out'));
+    const tables = [lb, table('ip', 'f', [limited])];
+    const { outcomes, more } = flowOutcomes(planRuleset({ tables }), makeEnvironment(ENV), parseFlow('tcp 10.1.0.2:40000 -> 10.2.0.100:80 iif eth0 oif eth1'));
+    expect(more).toBe(false);
+    // Per endpoint: the reply within the limit (works) or over it (dropped by the policy).
+    expect(outcomes.map((o) => [o.result.steps[0]!.result.packet.daddr, o.result.works, o.draws.map((d) => d.choice)])).toEqual([
+      ['10.2.0.4', true, [0, 0]], ['10.2.0.4', false, [0, 1]], ['10.2.0.5', true, [1, 0]], ['10.2.0.5', false, [1, 1]],
+    ]);
+    expect(outcomes[0]!.result.steps[1]!.packet.saddr).toBe('10.2.0.4');
+  });
+});
 
 describe('evaluateFlow', () => {
   it('a stateful forward chain: the SYN by the new rule, reply and ACK by the established rule', () => {

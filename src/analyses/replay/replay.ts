@@ -25,10 +25,17 @@ export class Tally {
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
   constructor(readonly rules: number, readonly chains: number) {
-    const n = (rules + chains + 1) * 3;
+    // The last entry: the flows whose first packet met a stateful expression (counted also by the
+    // first way of each, above it: the verdict depends on state).
+    const n = (rules + chains + 1) * 3 + 1;
     this.flows = new Float64Array(n);
     this.packets = new Float64Array(n);
     this.bytes = new Float64Array(n);
+  }
+
+  /** Index of the flows whose verdict depends on state. */
+  get stateful(): number {
+    return this.flows.length - 1;
   }
 
   merge([flows, packets, bytes]: readonly Float64Array[]): void {
@@ -171,10 +178,16 @@ export function decider(c: Classifier, i: number): number {
 
 function count(c: Classifier, t: Tally, b: FlowBatch, start: number, n: number): void {
   const v = c.columns[L.B_VERDICT]!;
+  const path = c.columns[L.B_OUT_PATH]!;
   for (let i = 0; i < n; i++) {
     const k = decider(c, i) * 3 + v[i]!;
     t.flows[k]!++;
     t.packets[k]! += b.packets[start + i]!;
     t.bytes[k]! += b.bytes[start + i]!;
+    if (path[i]! & L.PATH_STATEFUL) {
+      t.flows[t.stateful]!++;
+      t.packets[t.stateful]! += b.packets[start + i]!;
+      t.bytes[t.stateful]! += b.bytes[start + i]!;
+    }
   }
 }

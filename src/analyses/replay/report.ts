@@ -45,6 +45,8 @@ export interface Totals {
   accepted: number;
   dropped: number;
   rejected: number;
+  /** Flows whose first packet met stateful expressions (numgen, limit, …): counted by the first way of each. */
+  dependOnState?: { flows: number; packets: number };
 }
 
 export interface ReplayReport {
@@ -69,7 +71,7 @@ export function describeDecider(plan: Plan, d: number): Decider {
 
 function rows(plan: Plan, t: Tally): DeciderRow[] {
   const out: DeciderRow[] = [];
-  for (let k = 0; k < t.flows.length; k++) {
+  for (let k = 0; k < t.stateful; k++) {
     if (!t.flows[k]) continue;
     out.push({ ...describeDecider(plan, Math.floor(k / 3)), verdict: VERDICTS[k % 3]!, flows: t.flows[k]!, packets: t.packets[k]!, bytes: t.bytes[k]! });
   }
@@ -84,6 +86,8 @@ export function replayReport(r: Replay, plans: { proposal: Plan; baseline?: Plan
     totals: { flows: r.flows, packets: r.packets, bytes: r.bytes, accepted: sum('accept'), dropped: sum('drop'), rejected: sum('reject') },
     deciders,
   };
+  const st = r.tally.stateful;
+  if (r.tally.flows[st]) report.totals.dependOnState = { flows: r.tally.flows[st]!, packets: r.tally.packets[st]! };
   if (plans.baseline && r.baselineTally) {
     report.baseline = { deciders: rows(plans.baseline, r.baselineTally) };
     const all = [...r.changes.values()].sort((a, b) => b.flows - a.flows || b.packets - a.packets);
@@ -109,6 +113,7 @@ export function formatReplay(rep: ReplayReport): string {
   const lines = [
     `replay: ${t.flows} flow(s), ${t.packets} packet(s) from ${rep.format}: ${t.accepted} accepted, ${t.dropped} dropped, ${t.rejected} rejected`,
   ];
+  if (t.dependOnState) lines.push(`  ${t.dependOnState.flows} flow(s), ${t.dependOnState.packets} packet(s) met stateful expressions (numgen, limit, quota, ct count, a dynamic set): the verdict depends on state; counted below by the first way of each (\`nftlens eval\` lists every outcome)`);
   if (rep.skipped) lines.push(`  frames that were no flow's packet: ${Object.entries(rep.skipped).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`);
   const table = (title: string, list: DeciderRow[]) => {
     lines.push('', title);

@@ -3,7 +3,8 @@
 // Packets come from -p (repeatable, text form) or --packets FILE (one per line, text or JSON),
 // read, classified and written a chunk at a time (../eval-stream.ts): millions in constant memory,
 // on every core. With --flow, whole connections instead (src/engine/flow.ts): the first packet,
-// the reply and the next packet as conntrack classifies them; exit 1 when one does not work.
+// the reply and the next packet as conntrack classifies them; exit 1 when one does not work (in
+// some outcome, when stateful expressions decide).
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NftlensError } from '../../model/diagnostics.js';
@@ -53,7 +54,7 @@ export const registerEval: Register = (program, ctx) => {
 async function evalFlows(opts: EvalOpts, ctx: CliContext): Promise<void> {
   if (opts.packet || opts.packets !== undefined) throw NftlensError.of('INPUT_PARSE', '--flow evaluates connections: give flows or packets (-p, --packets), not both', { field: '--flow' });
   if (opts.hook || opts.workers !== undefined) throw NftlensError.of('INPUT_PARSE', `--flow runs every hook of a connection in this thread: ${opts.hook ? '--hook' : '--workers'} does not apply`, { field: '--flow' });
-  const [{ evaluateFlow, parseFlow }, { flowJson, formatFlow }, { planRuleset }, { makeEnvironment }] = await Promise.all([
+  const [{ flowOutcomes, parseFlow }, { flowOutcomesJson, formatFlowOutcomes }, { planRuleset }, { makeEnvironment }] = await Promise.all([
     import('../../engine/flow.js'), import('../../engine/flow-format.js'), import('../../engine/plan.js'), import('../../engine/environment.js'),
   ]);
   const flows = opts.flow!.map((t, i) => parseFlow(t, { field: `--flow[${i}]` }));
@@ -61,9 +62,10 @@ async function evalFlows(opts: EvalOpts, ctx: CliContext): Promise<void> {
   const plan = planRuleset(loaded.ruleset);
   printDiagnostics(plan.diagnostics, ctx);
   const env = makeEnvironment({ ...hostEnvironment(opts), interfaceAddresses: ifAddresses(opts) });
-  const results = flows.map((f) => evaluateFlow(plan, env, f, { trace: opts.trace }));
-  writeData(ctx, opts.output, results.map((r) => flowJson(plan, r)), () => results.map((r) => formatFlow(plan, r)).join('\n'));
-  if (!results.every((r) => r.works)) throw new ExitCode(1);
+  // A flow whose steps meet stateful expressions has an outcome per way they can go; it works when every one does.
+  const results = flows.map((f) => flowOutcomes(plan, env, f, { trace: opts.trace }));
+  writeData(ctx, opts.output, results.map((r) => flowOutcomesJson(plan, r.outcomes, r.more)), () => results.map((r) => formatFlowOutcomes(plan, r.outcomes, r.more)).join('\n'));
+  if (!results.every((r) => !r.more && r.outcomes.every((o) => o.result.works))) throw new ExitCode(1);
 }
 
 function ifAddresses(opts: EvalOpts): Record<string, string[]> {

@@ -115,4 +115,20 @@ describe('replay: a baseline/proposal pair with changes known by construction', 
     expect(same.code).toBe(0);
     expect(same.stdout).toContain('changed: no flow changes fate\n');
   });
+
+  it('counts the flows whose verdict depends on state (a limit, a numgen endpoint choice), in one thread and in the pool', async () => {
+    const lb = new URL('../../../docs/examples/load-balancer.json', import.meta.url).pathname;
+    const lines = [
+      ...Array.from({ length: 7 }, (_, i) => ({ src: `10.1.0.${i + 1}`, dst: '10.244.1.5', proto: 'tcp', sport: 40000 + i, dport: 22, packets: 3, bytes: 180 })),
+      ...Array.from({ length: 5 }, (_, i) => ({ src: `10.1.1.${i + 1}`, dst: '10.96.0.10', proto: 'tcp', sport: 41000 + i, dport: 80, packets: 2, bytes: 120 })),
+      ...Array.from({ length: 4 }, (_, i) => ({ src: `10.1.2.${i + 1}`, dst: '10.244.1.5', proto: 'tcp', sport: 42000 + i, dport: 23, packets: 1, bytes: 60 })),
+    ];
+    const flowsFile = tempFile(lines.map((l) => JSON.stringify(l)).join('\n'), 'stateful.jsonl');
+    const text = await cli(['replay', '-f', lb, '--flows', flowsFile, '--workers', '1']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('  12 flow(s), 31 packet(s) met stateful expressions');
+    const reports = await Promise.all(['1', '2'].map(async (w) => JSON.parse((await cli(['replay', '-f', lb, '--flows', flowsFile, '-o', 'json', '--workers', w])).stdout) as ReplayReport));
+    expect(reports[0]!.totals.dependOnState).toEqual({ flows: 12, packets: 31 });
+    expect({ ...reports[1]!, format: '' }).toEqual({ ...reports[0]!, format: '' });
+  });
 });
