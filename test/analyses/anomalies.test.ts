@@ -8,11 +8,32 @@ import { findAnomalies } from '../../src/analyses/anomalies.js';
 import { symbolicAnalysis } from '../../src/analyses/symbolic/index.js';
 import { ReferenceEngine } from '../../src/engine/index.js';
 import { generatePackets } from '../../src/probe/generate.js';
-import type { Ruleset } from '../../src/model/ruleset.js';
+import type { Expr, Ruleset } from '../../src/model/ruleset.js';
 import { randomRuleset } from '../probe/random-ruleset.js';
 import { chain, checkWitness, forwardRuleset, m, rule, verdictRules } from './support.js';
 
 const kinds = (rs: Ruleset) => findAnomalies(symbolicAnalysis(rs)).findings.map((f) => [f.kind, f.subject?.origin.rule]);
+
+describe('anomalies: stateful expressions shadow nothing and are not shadowed for what they may not do', () => {
+  const limit: Expr = { kind: 'state', source: { what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', over: false }, op: '==', origin: {} };
+  const numgen: Expr = { kind: 'state', source: { what: 'numgen', mode: 'random', mod: 2, offset: 0 }, op: '==', value: 0, origin: {} };
+  const rs = forwardRuleset([
+    rule('ssh-limited', [m('meta l4proto', 6), m('th dport', 22), limit], 'accept'),
+    rule('ssh-reject', [m('meta l4proto', 6), m('th dport', 22)], 'reject'),
+    rule('half', [m('ip saddr', { prefix: '10.5.0.0', len: 16 }), numgen], 'drop'),
+    rule('rest', [m('ip saddr', { prefix: '10.5.0.0', len: 16 })], 'accept'),
+    rule('web', [m('meta l4proto', 6), m('th dport', 80)], 'accept'),
+    rule('web-limited', [m('meta l4proto', 6), m('th dport', 80), limit], 'drop'),
+  ], 'drop');
+  const report = findAnomalies(symbolicAnalysis(rs));
+  const byRule = (name: string) => report.findings.filter((f) => f.subject?.origin.rule === name).map((f) => f.kind).sort();
+
+  it('a rule after a limit or a numgen on the same packets still fires (the state may say no); a stateful rule after a rule that takes all its packets never does', () => {
+    expect(byRule('ssh-reject')).toEqual([]);
+    expect(byRule('rest')).toEqual([]);
+    expect(byRule('web-limited')).toEqual(['unreachable']);
+  });
+});
 
 describe('anomalies: worked examples', () => {
   const rs = forwardRuleset([

@@ -10,8 +10,7 @@ import { lookupChoice } from '../../src/engine/compile.js';
 import { compileRuleset, ReferenceEngine } from '../../src/engine/index.js';
 import type { Ruleset } from '../../src/model/ruleset.js';
 import { allOutcomes } from '../../src/engine/outcomes.js';
-import type { EvalResult } from '../../src/engine/result.js';
-import { ENV, randomPackets, rulesetArb } from './generators.js';
+import { batchView, ENV, randomPackets, rulesetArb } from './generators.js';
 
 const RULESETS = Number(process.env.RULESETS ?? 1000);
 const PACKETS = Number(process.env.PACKETS ?? 1000);
@@ -20,11 +19,6 @@ const TRACED = 50;
 // Packet streams, drawn once and shared across rulesets (the rulesets are what vary most).
 const POOLS = Array.from({ length: 8 }, (_, i) => randomPackets(i + 1, PACKETS));
 const pool = (seed: number) => POOLS[Math.abs(seed) % POOLS.length]!;
-
-/** A batch says that there were draws, not which (result.ts). */
-function batchView(r: EvalResult): EvalResult {
-  return r.draws ? { ...r, draws: [] } : r;
-}
 
 function check(rs: Ruleset, seed: number): void {
   const wasm = compileRuleset(rs, ENV);

@@ -264,6 +264,11 @@ export function randomPackets(seed: number, n: number): Packet[] {
   return out;
 }
 
+/** The reference's result as a batch gives it: that there were draws, not which (result.ts). */
+export function batchView(r: EvalResult): EvalResult {
+  return r.draws ? { ...r, draws: [] } : r;
+}
+
 /** Evaluates on both engines (with ENV), checks they agree (trace and counters included), returns the result and the counters. */
 export function evaluateBoth(tables: Table[], packet: string, env: EngineOptions = ENV): EvalResult & { counters: number[] } {
   const rs = { tables };

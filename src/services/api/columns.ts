@@ -12,7 +12,9 @@ import { ByteOut } from '../../engine/stream/byte-out.js';
 
 export const RESULTS_TYPE = 'application/vnd.nftlens.results';
 const LITTLE = endianness() === 'LE';
-const VERDICT_JSON = ['"drop"', '"accept"', '"reject"'].map((v) => Buffer.from(v));
+const VERDICT_JSON = ['"drop"', '"accept"', '"reject"', '"depends-on-state"'].map((v) => Buffer.from(v));
+/** The verdict word of a packet that met stateful expressions (its rule and chain: the first way's). */
+export const DEPENDS_ON_STATE = 3;
 const NULL = Buffer.from('null');
 
 export class CompactResults {
@@ -46,12 +48,14 @@ export class CompactResults {
     if (at + n > this.max) this.room(Math.max(at + n, 2 * this.max));
     const col = this.c.columns;
     this.verdict.set(col[L.B_VERDICT]!.subarray(0, n), at);
+    const path = col[L.B_OUT_PATH]!;
+    for (let i = 0; i < n; i++) if (path[i]! & L.PATH_STATEFUL) this.verdict[at + i] = DEPENDS_ON_STATE;
     this.rule.set(col[L.B_RULE]!.subarray(0, n), at);
     this.chain.set(col[L.B_CHAIN]!.subarray(0, n), at);
     this.count = at + n;
   }
 
-  /** The columns as bytes: verdict (0 drop, 1 accept, 2 reject), rule, chain (0xffffffff: none), n words each. */
+  /** The columns as bytes: verdict (0 drop, 1 accept, 2 reject, 3 depends on state), rule, chain (0xffffffff: none), n words each. */
   binary(): Buffer {
     const n = this.count;
     if (!LITTLE) for (const a of [this.verdict, this.rule, this.chain]) for (let i = 0; i < n; i++) a[i] = swap(a[i]!);

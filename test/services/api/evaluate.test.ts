@@ -1,6 +1,7 @@
 // Evaluate through real HTTP: one packet (text or JSON form, trace, hook), many (JSON items or a
 // text/plain packets file, full or compact), each answer equal to what `nftlens eval -o json`
 // gives for the same packets; bad packets located; batch, trace and body limits.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
 import { PACKETS, serve, type Served } from './support.js';
@@ -108,5 +109,25 @@ describe('evaluate', () => {
     expect((await s.req('/v1/policies/nope/evaluate', { json: { packet: PACKETS[0] } })).status).toBe(404);
     expect((await s.req(path, { body: PACKETS[0], type: 'application/x-www-form-urlencoded' })).status).toBe(415);
     expect((await s.req('/healthz')).status).toBe(200);
+  });
+
+  it('answers a packet whose verdict depends on state with every outcome, alone and in a batch', async () => {
+    const lb = readFileSync(new URL('../../../docs/examples/load-balancer.json', import.meta.url), 'utf8');
+    expect((await s.req('/v1/policies/lb', { method: 'PUT', body: lb, type: 'application/json' })).status).toBe(201);
+    const svc = 'tcp 10.1.0.9:40000 -> 10.96.0.10:80 iif eth0 oif eth1';
+    const ssh = 'tcp 10.1.0.9:40001 -> 10.244.1.5:22 iif eth0 oif eth1';
+    const one = await s.req('/v1/policies/lb/evaluate', { json: { packet: svc } });
+    expect(one.status).toBe(200);
+    expect(one.json.verdict).toBe('accept');
+    expect(one.json.outcomes.map((o: { state: string[]; after: { daddr: string } }) => [o.state, o.after.daddr])).toEqual([
+      [['numgen random mod 2 = 0 (inet lb svc rule handle 6)'], '10.244.1.5'], [['numgen random mod 2 = 1 (inet lb svc rule handle 6)'], '10.244.2.7'],
+    ]);
+    const limited = await s.req('/v1/policies/lb/evaluate', { json: { packet: ssh } });
+    expect(limited.json).toMatchObject({ verdict: 'depends-on-state', outcomes: [{ verdict: 'accept' }, { verdict: 'drop' }] });
+    const batch = await s.req('/v1/policies/lb/evaluate', { json: { packets: [svc, ssh] } });
+    expect(batch.json.results).toEqual([one.json, limited.json]);
+    const compact = await s.req('/v1/policies/lb/evaluate', { json: { packets: [svc, ssh], view: 'compact' } });
+    expect(compact.json.verdict).toEqual(['depends-on-state', 'depends-on-state']);
+    await s.req('/v1/policies/lb', { method: 'DELETE' });
   });
 });
