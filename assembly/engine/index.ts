@@ -8,7 +8,7 @@ import {
   B_OUT_PATH, B_OUT_SADDR, B_OUT_SPORT, PATH_STATEFUL, B_RULE, B_VERDICT, H_EMPTY_IF,
   H_PIPES, HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, K_CTMARK, K_CTSTATE, K_DADDR,
   K_DPORT, K_FLAGS, K_L4PROTO, K_HASCT, K_IIF, K_MARK, K_NFPROTO, K_OIF, K_SADDR, K_SPORT, LAYOUT_VERSION, N_HOOKS, PATH_REWRITTEN, S_CHAIN, S_AFTER_NAT,
-  S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT,
+  S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT, VERDICT_DROP, K_PKTTYPE, NO_RULE, ROUTE_DROP,
 } from './layout';
 import { isHostAddress } from './host';
 import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain, stateful } from './exec';
@@ -96,17 +96,26 @@ const ROUTE: u32 = N_HOOKS;
   const local = (localBits & LOCAL_GENERATED) != 0;
   const only = hookSel - 1;
   resetPacket(key(K_CTSTATE), hookSel != 0 && only != HOOK_PREROUTING && only != HOOK_OUTPUT, load<u32>(col(p, s4, B_LEN)), load<u32>(col(p, s4, B_MASQ)));
+  setKey(K_PKTTYPE, local ? 0 : (localBits >>> 2) & 3);
   const f: u32 = key(K_NFPROTO) == 2 ? 0 : N_HOOKS;
   let pathBits: u32 = 0;
   // The hooks to run in order, one (HOOK_* + 1) a nibble from the lowest, 0 after the last;
   // ROUTE + 1 stands for the routing decision, which picks what follows prerouting.
   let todo: u32 = hookSel != 0 ? hookSel : local ? (HOOK_OUTPUT + 1) | ((HOOK_POSTROUTING + 1) << 4) : (HOOK_PREROUTING + 1) | ((ROUTE + 1) << 4);
   let v = VERDICT_ACCEPT;
+  let routeDrop = false;
   while (todo != 0) {
     const hook = (todo & 15) - 1;
     todo >>>= 4;
     if (hook == ROUTE) {
       const toHost = isHostAddress(K_DADDR) || ((localBits & LOCAL_DESTINATION) != 0 && sameDestination(p, s4));
+      // A broadcast or multicast frame is forwarded nowhere (ip_forward takes PACKET_HOST only).
+      if (!toHost && key(K_PKTTYPE) != 0) {
+        emit(T_ROUTE, 0, 1);
+        v = VERDICT_DROP;
+        routeDrop = true;
+        break;
+      }
       emit(T_ROUTE, toHost ? 1 : 0, 0);
       todo = toHost ? HOOK_INPUT + 1 : (HOOK_FORWARD + 1) | ((HOOK_POSTROUTING + 1) << 4);
       continue;
@@ -116,8 +125,8 @@ const ROUTE: u32 = N_HOOKS;
     if (v != VERDICT_ACCEPT) break;
   }
   store<u32>(col(p, s4, B_VERDICT), v);
-  store<u32>(col(p, s4, B_RULE), lastRule);
-  store<u32>(col(p, s4, B_CHAIN), lastChain);
+  store<u32>(col(p, s4, B_RULE), routeDrop ? NO_RULE : lastRule);
+  store<u32>(col(p, s4, B_CHAIN), routeDrop ? ROUTE_DROP : lastChain);
   store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
   if (stateful) pathBits |= PATH_STATEFUL;
   if (!rewritten) {

@@ -32,6 +32,7 @@ const VERDICTS: FinalVerdict[] = ['drop', 'accept', 'reject'];
 const V_NAMES = ['', 'accept', 'drop', 'reject', 'continue', 'return', 'jump', 'goto'] as const;
 const CT_BY_BIT = new Map<number, CtState>(Object.entries(CT_STATE).map(([k, v]) => [v, k as CtState]));
 const TRACE_EVENTS = 1 << 16;
+const PKT_BITS = { broadcast: L.PKT_BROADCAST, multicast: L.PKT_MULTICAST } as const;
 
 export class Classifier {
   readonly plan: Plan;
@@ -175,7 +176,7 @@ export class Classifier {
     c[L.K_CTMARK]![i] = p.ctMark;
     c[L.K_FLAGS]![i] = p.tcpFlags;
     c[L.B_LEN]![i] = p.length;
-    c[L.B_LOCAL]![i] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0);
+    c[L.B_LOCAL]![i] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0) | (p.pktType ? PKT_BITS[p.pktType] : 0);
     c[L.B_HOOK]![i] = hook ? HOOK_CODE[hook] + 1 : 0;
     c[L.B_MASQ]![i] = this.masqueradeIndex(p.family, p.oifname);
   }
@@ -194,7 +195,7 @@ export class Classifier {
     const ctState = CT_BY_BIT.get(c[L.B_OUT_CTSTATE]![i]!)!;
     const r: EvalResult = {
       verdict: VERDICTS[c[L.B_VERDICT]![i]!]!,
-      by: chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
+      by: chain === L.ROUTE_DROP ? 'route' : chain === L.NO_RULE ? 'none' : rule === L.NO_RULE ? 'policy' : 'rule',
       hooks,
       // Not rewritten: the input columns hold `pkt` as written (its addresses are canonical text).
       packet: !out ? { ...pkt, ctState } : {
@@ -208,7 +209,7 @@ export class Classifier {
         ctState,
       },
     };
-    if (chain !== L.NO_RULE) r.chain = chain;
+    if (chain !== L.NO_RULE && chain !== L.ROUTE_DROP) r.chain = chain;
     if (rule !== L.NO_RULE) r.rule = rule;
     // A batch records no draws, only that there were some.
     if (path & L.PATH_STATEFUL) r.draws = [];
@@ -237,7 +238,7 @@ export class Classifier {
       switch (kind) {
         case L.T_HOOK: out.push({ kind: 'hook', hook: PATH_HOOKS[a]! }); break;
         case L.T_CONNTRACK: out.push({ kind: 'conntrack', state: CT_BY_BIT.get(a)! }); break;
-        case L.T_ROUTE: out.push({ kind: 'route', local: a === 1 }); break;
+        case L.T_ROUTE: out.push(b === 1 ? { kind: 'route', local: false, dropped: true } : { kind: 'route', local: a === 1 }); break;
         case L.T_CHAIN: out.push({ kind: 'chain', chain: a, via: (['hook', 'jump', 'goto'] as const)[b]! }); break;
         case L.T_NAT_SKIP: out.push({ kind: 'nat-skip', chain: a }); break;
         case L.T_RULE: out.push({ kind: 'rule', rule: a }); break;

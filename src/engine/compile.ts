@@ -64,6 +64,7 @@ function slotOf(field: Match['field'], ifClasses: number): FieldSlot {
     case 'ct state': return { slot: L.K_CTSTATE, width: 1, directSize: 256 };
     case 'ct mark': return { slot: L.K_CTMARK, width: 1 };
     case 'ct status': return { slot: L.K_CTSTATUS, width: 1 };
+    case 'meta pkttype': return { slot: L.K_PKTTYPE, width: 1, directSize: 256 };
     case 'meta mark': return { slot: L.K_MARK, width: 1 };
     case 'tcp flags': return { slot: L.K_FLAGS, width: 1, directSize: 256 };
   }

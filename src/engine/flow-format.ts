@@ -4,6 +4,7 @@
 
 import type { Origin } from '../model/origin.js';
 import type { FlowResult, FlowStep } from './flow.js';
+import type { EvalResult } from './result.js';
 import { formatPacket } from './packet.js';
 import type { Plan } from './plan.js';
 import type { Outcome } from './outcomes.js';
@@ -70,7 +71,7 @@ interface StepJson {
   step: FlowStep['step'];
   packet: string;
   verdict: string;
-  by: 'rule' | 'policy' | 'none';
+  by: EvalResult['by'];
   rule?: { label: string; origin: Origin };
   chain?: string;
   hooks: string[];

@@ -25,7 +25,7 @@
 export const COLUMN_PAD = 16;
 
 /** Bumped whenever anything below changes; the loader refuses a build/engine.wasm of another. */
-export const LAYOUT_VERSION = 20;
+export const LAYOUT_VERSION = 21;
 export const MAGIC = 0x6e66746c; // "nftl"
 
 // ─── packet state slots (the keys rules match on), also the batch input columns' order ───────
@@ -43,21 +43,25 @@ export const K_CTMARK = 16;
 export const K_FLAGS = 17; // tcp flags byte
 export const K_HASCT = 18; // 1 when the packet has a conntrack entry (ct mark readable)
 export const K_CTSTATUS = 19; // what `ct status` reads (src/engine/ct-status.ts); not a column
-export const K_WORDS = 20;
+export const K_PKTTYPE = 20; // `meta pkttype`: 0 host, 1 broadcast, 2 multicast (from B_LOCAL's PKT_* bits); not a column
+export const K_WORDS = 21;
 
 // ─── batch columns ───────────────────────────────────────────────────────────────────────────
 // Inputs: K_NFPROTO..K_FLAGS as above (K_IIF/K_OIF hold the packet's interface classes,
 // K_CTSTATE the state conntrack gives it, K_HASCT is ignored), then:
 export const B_LEN = 19; // bytes, for counters
-export const B_LOCAL = 20; // bits: LOCAL_GENERATED, LOCAL_DESTINATION
+export const B_LOCAL = 20; // bits: LOCAL_GENERATED, LOCAL_DESTINATION, PKT_BROADCAST, PKT_MULTICAST
 export const LOCAL_GENERATED = 1; // locally generated (output → postrouting)
 export const LOCAL_DESTINATION = 2; // the given destination is the host's (routed to input while unchanged)
+/** The frame's link-layer destination was the broadcast address (pkttype 1) / a multicast one (pkttype 2): (bits >> 2) & 3. */
+export const PKT_BROADCAST = 4;
+export const PKT_MULTICAST = 8;
 export const B_HOOK = 21; // 0: the whole path; else HOOK_* + 1: that hook alone
 export const B_MASQ = 22; // masquerade address index of the output interface (+1), 0: none
 // Outputs:
 export const B_VERDICT = 23; // VERDICT_*
 export const B_RULE = 24; // deciding rule id, or 0xffffffff when a policy decided
-export const B_CHAIN = 25; // chain of the deciding rule or policy
+export const B_CHAIN = 25; // chain of the deciding rule or policy; ROUTE_DROP: the routing decision dropped it
 // B_OUT_SADDR … B_OUT_CTMARK are written only for a packet whose B_OUT_PATH has PATH_REWRITTEN;
 // for any other they equal its input columns K_SADDR … K_CTMARK, which evaluate leaves unchanged.
 export const B_OUT_SADDR = 26; // 4 words: the packet as NAT and statements left it
@@ -87,6 +91,11 @@ export const VERDICT_DROP = 0;
 export const VERDICT_ACCEPT = 1;
 export const VERDICT_REJECT = 2;
 export const NO_RULE = 0xffffffff;
+/**
+ * B_CHAIN of a packet the routing decision dropped: a frame not addressed to this host at the link
+ * layer (broadcast, multicast) that would be forwarded — ip_forward/ip6_forward forward PACKET_HOST only.
+ */
+export const ROUTE_DROP = 0xfffffffe;
 
 // ─── program header ──────────────────────────────────────────────────────────────────────────
 export const H_MAGIC = 0;
@@ -263,7 +272,7 @@ export const T_FAIL = 6; // a: rule id, b: expression index — a later match fa
 export const T_VERDICT = 7; // a: rule id, b: V_* (NAT: V_ACCEPT; masquerade without address: V_DROP)
 export const T_RETURN = 8; // a: chain returned from
 export const T_POLICY = 9; // a: chain, b: VERDICT_*
-export const T_ROUTE = 10; // a: 1 local (input), 0 forward
+export const T_ROUTE = 10; // a: 1 local (input), 0 forward; b: 1 dropped (a broadcast or multicast frame not to this host)
 export const T_NAT_SKIP = 11; // a: chain — a nat chain skipped: not the first packet
 export const T_DRAW = 12; // a: rule id, b: expression index, c: the way drawn
 export const T_WORDS = 4;

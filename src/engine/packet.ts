@@ -46,7 +46,16 @@ export interface Packet {
    * packet to input, whatever addresses the engine was told (text: `dst-local`). Set only when true.
    */
   dstLocal?: boolean;
+  /**
+   * The frame came to a link-layer broadcast or multicast address (`meta pkttype`; text: `pkttype
+   * broadcast`). Absent: to this host's (unicast). A received packet only: the kernel forwards
+   * such a packet nowhere (the routing decision drops it), so only this host takes it.
+   */
+  pktType?: 'broadcast' | 'multicast';
 }
+
+/** The link-layer destinations a packet may come to (`host` is the default, written as no word). */
+const PKT_TYPES = ['host', 'unicast', 'broadcast', 'multicast'];
 
 export const ICMP = 1;
 export const ICMPV6 = 58;
@@ -89,8 +98,11 @@ export function makePacket(p: Partial<Packet> & Pick<Packet, 'saddr' | 'daddr'>,
     length: p.length ?? (family === 4 ? 20 : 40) + (TRANSPORT_HEADER[l4proto] ?? 0),
     local: p.local ?? false,
     ...(p.dstLocal ? { dstLocal: true } : {}),
+    ...(p.pktType !== undefined ? { pktType: p.pktType } : {}),
   };
   if (pkt.local && pkt.dstLocal) fail('a packet is either locally generated (local) or to an address of this host (dst-local), not both', origin);
+  if (pkt.pktType !== undefined && pkt.pktType !== 'broadcast' && pkt.pktType !== 'multicast') fail(`"${String(pkt.pktType)}" is not a packet type a received frame has (broadcast, multicast; unicast is the default)`, origin);
+  if (pkt.local && pkt.pktType) fail('a locally generated packet is no received frame: pkttype is for packets that come in by an interface', origin);
   if (p.dport === undefined && (l4proto === ICMP || l4proto === ICMPV6)) pkt.dport = icmpChecksum(pkt);
   checkUint('source port', pkt.sport, 16, origin);
   checkUint('destination port', pkt.dport, 16, origin);
@@ -174,6 +186,10 @@ export function parsePacket(text: string, origin: Origin = {}): Packet {
         break;
       case 'mark': p.mark = num(val, where); break;
       case 'ctmark': p.ctMark = num(val, where); break;
+      case 'pkttype':
+        if (!PKT_TYPES.includes(val)) where(`"${val}" is not a packet type (unicast, broadcast, multicast; a frame for another host never reaches the IP hooks)`);
+        if (val === 'broadcast' || val === 'multicast') p.pktType = val;
+        break;
       case 'len': p.length = num(val, where); break;
       case 'flags': p.tcpFlags = parseFlags(val, where); break;
       case 'type': type = num(val, where); break;
@@ -250,6 +266,7 @@ export function formatPacket(p: Packet): string {
   parts.push('len', String(p.length));
   if (p.local) parts.push('local');
   if (p.dstLocal) parts.push('dst-local');
+  if (p.pktType) parts.push('pkttype', p.pktType);
   return parts.join(' ');
 }
 
@@ -267,11 +284,12 @@ export function formatFlags(v: number): string {
 /** A packet from a JSON object with the fields of `Packet` (all but saddr/daddr optional). */
 export function packetFromJson(doc: unknown, origin: Origin = {}): Packet {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('a packet is a JSON object', origin);
-  const o = doc as Record<string, unknown>;
-  const known = new Set(['family', 'saddr', 'daddr', 'l4proto', 'sport', 'dport', 'iifname', 'oifname', 'ctState', 'mark', 'ctMark', 'tcpFlags', 'length', 'local', 'dstLocal']);
+  const o = { ...(doc as Record<string, unknown>) };
+  const known = new Set(['family', 'saddr', 'daddr', 'l4proto', 'sport', 'dport', 'iifname', 'oifname', 'ctState', 'mark', 'ctMark', 'tcpFlags', 'length', 'local', 'dstLocal', 'pktType']);
   for (const k of Object.keys(o)) if (!known.has(k)) fail(`unknown packet field "${k}"`, origin);
   if (typeof o.saddr !== 'string' || typeof o.daddr !== 'string') fail('a packet needs string saddr and daddr', origin);
-  for (const k of ['iifname', 'oifname', 'ctState'] as const) {
+  if (o.pktType === 'host' || o.pktType === 'unicast') delete o.pktType;
+  for (const k of ['iifname', 'oifname', 'ctState', 'pktType'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'string') fail(`packet field ${k} must be a string`, origin);
   }
   for (const k of ['local', 'dstLocal'] as const) {

@@ -18,7 +18,7 @@ import { plainVerdict } from '../model/expand-maps.js';
 import { applyMarkOp, markOp } from '../model/mark-op.js';
 import { fibOifHolds, type ConcatMatch, type Expr, type Match, type NatStmt, type Rule, type SetUpdateStmt, type StateMatch } from '../model/ruleset.js';
 import {
-  CT_STATE, FIELDS, NFPROTO, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
+  CT_STATE, FIELDS, NFPROTO, PKTTYPE, ifnameMatches, prefixMask, valueIntervals, valueItems, type CtState, type Interval,
 } from '../model/values.js';
 import { addressOf, addressText } from './addr.js';
 import { fibLocal, fibLocalOn, fibRoute } from './fib.js';
@@ -117,11 +117,15 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
   let last: (ChainEnd & { chain: number; by: 'rule' | 'policy' }) | undefined;
   let verdict: FinalVerdict = 'accept';
 
-  const route = (): PathHook => {
+  // The routing decision: to the host (input), forwarded, or — a broadcast or multicast frame that
+  // would be forwarded — dropped (ip_forward and ip6_forward take PACKET_HOST frames only).
+  const route = (): PathHook | undefined => {
     const local = env.local[pkt.family].has(s.daddr) || (pkt.dstLocal === true && s.daddr === addressOf(pkt.daddr)!.value);
-    s.trace?.push({ kind: 'route', local });
-    return local ? 'input' : 'forward';
+    const dropped = !local && pkt.pktType !== undefined;
+    s.trace?.push(dropped ? { kind: 'route', local, dropped } : { kind: 'route', local });
+    return local ? 'input' : dropped ? undefined : 'forward';
   };
+  let routeDrop = false;
   let path: PathHook[];
   if (opts.hook) path = [opts.hook];
   else if (pkt.local) path = ['output', 'postrouting'];
@@ -174,7 +178,14 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
       if (slot.kind === 'nat') bindDone();
     }
     if (!ctNatDone && verdict === 'accept') conntrackRewrite(s, hook, ctNat!);
-    if (verdict === 'accept' && !opts.hook && hook === 'prerouting') path.push(route());
+    if (verdict === 'accept' && !opts.hook && hook === 'prerouting') {
+      const next = route();
+      if (next) path.push(next);
+      else {
+        verdict = 'drop';
+        routeDrop = true;
+      }
+    }
     if (verdict === 'accept' && !opts.hook && hook === 'forward') path.push('postrouting');
   }
 
@@ -188,8 +199,8 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
     ctMark: s.ctMark,
     ctState: ctSeen(s),
   };
-  const result: EvalResult = { verdict, by: last ? last.by : 'none', hooks, packet: out };
-  if (last) {
+  const result: EvalResult = { verdict, by: routeDrop ? 'route' : last ? last.by : 'none', hooks, packet: out };
+  if (last && !routeDrop) {
     result.chain = last.chain;
     if (last.rule !== undefined) result.rule = last.rule;
   }
@@ -428,6 +439,7 @@ function fieldValue(s: State, field: Match['field']): bigint {
     case 'ct state': return BigInt(CT_STATE[ctSeen(s)]!);
     case 'ct mark': return BigInt(s.ctMark);
     case 'ct status': return BigInt(s.status);
+    case 'meta pkttype': return BigInt(s.pkt.local ? 0 : PKTTYPE[s.pkt.pktType ?? 'host']!);
     case 'meta mark': return BigInt(s.mark);
     case 'tcp flags': return BigInt(s.pkt.tcpFlags);
     case 'meta iifname':

@@ -17,8 +17,8 @@ export type TraceEvent =
   | { kind: 'conntrack'; state: CtState }
   /** Conntrack's NAT rewrote a packet of an existing connection (its destination or source). */
   | { kind: 'conntrack-nat'; manip: 'src' | 'dst'; to: string }
-  /** The routing decision: to this host (input) or forwarded. */
-  | { kind: 'route'; local: boolean }
+  /** The routing decision: to this host (input) or forwarded; `dropped`: not forwarded (a broadcast or multicast frame). */
+  | { kind: 'route'; local: boolean; dropped?: true }
   | { kind: 'chain'; chain: number; via: 'hook' | 'jump' | 'goto' }
   /** A nat chain not run: only a connection's first packet (ct state new) goes through NAT chains. */
   | { kind: 'nat-skip'; chain: number }
@@ -38,8 +38,12 @@ export type TraceEvent =
 
 export interface EvalResult {
   verdict: FinalVerdict;
-  /** How the last base chain the packet went through ended: by a rule, by its policy, or no chain ran. */
-  by: 'rule' | 'policy' | 'none';
+  /**
+   * How the last base chain the packet went through ended: by a rule, by its policy, or no chain
+   * ran; `route`: the routing decision dropped it (a broadcast or multicast frame that would be
+   * forwarded: the kernel forwards frames addressed to this host only).
+   */
+  by: 'rule' | 'policy' | 'none' | 'route';
   /** The deciding rule (by = rule). For a dropped/rejected packet it is the rule that dropped it. */
   rule?: number;
   /** The chain of the deciding rule or policy. */
@@ -114,6 +118,7 @@ export function resultHead(plan: Plan, r: Pick<EvalResult, 'verdict' | 'by' | 'r
     return `${head} by ${ruleLabel(plan, r.rule!)}${where}`;
   }
   if (r.by === 'policy') return `${head} by policy of ${chainLabel(plan, r.chain!)}`;
+  if (r.by === 'route') return `${head} at the routing decision (a broadcast or multicast frame is forwarded nowhere)`;
   return `${head} (no base chain saw the packet)`;
 }
 
@@ -127,7 +132,7 @@ export function formatEvent(plan: Plan, e: TraceEvent): string {
     case 'hook': return `hook ${e.hook}`;
     case 'conntrack': return `  conntrack: ct state ${e.state}`;
     case 'conntrack-nat': return `  conntrack nat: ${e.manip === 'dst' ? 'destination' : 'source'} → ${e.to}`;
-    case 'route': return `route: ${e.local ? 'local (input)' : 'forward'}`;
+    case 'route': return `route: ${e.local ? 'local (input)' : e.dropped ? 'dropped: a broadcast or multicast frame is not forwarded' : 'forward'}`;
     case 'chain': return `  ${e.via === 'hook' ? 'chain' : e.via} ${chainLabel(plan, e.chain)}`;
     case 'nat-skip': return `  skip nat chain ${chainLabel(plan, e.chain)} (not a new connection)`;
     case 'rule': return `    match ${ruleLabel(plan, e.rule)}`;

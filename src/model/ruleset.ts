@@ -305,6 +305,7 @@ export type MatchField =
   | 'ct state'
   | 'ct mark'
   | 'ct status'
+  | 'meta pkttype'
   | 'meta mark'
   | 'tcp flags';
 

@@ -34,6 +34,7 @@ export const FIELDS: Record<MatchField, FieldInfo> = {
   'ct state': { kind: 'ctstate', bits: 8 },
   'ct mark': { kind: 'uint', bits: 32 },
   'ct status': { kind: 'uint', bits: 32 },
+  'meta pkttype': { kind: 'uint', bits: 8 },
   'meta mark': { kind: 'uint', bits: 32 },
   'tcp flags': { kind: 'uint', bits: 8, l4proto: 6 },
 };
@@ -59,7 +60,7 @@ export function lookupKeyFields(l: Pick<MapLookup<unknown>, 'key' | 'state'>): M
 export function setTypeFits(type: SetType, field: MatchField): boolean {
   const a = FIELDS[SET_TYPE_FIELD[type]];
   const b = FIELDS[field];
-  return a.kind === b.kind && a.bits === b.bits && field !== 'tcp flags' && field !== 'ct status';
+  return a.kind === b.kind && a.bits === b.bits && field !== 'tcp flags' && field !== 'ct status' && field !== 'meta pkttype';
 }
 
 /** IANA protocol numbers nft knows by name. */
@@ -71,6 +72,13 @@ export function l4protoName(n: number): string | undefined {
   for (const [k, v] of Object.entries(L4PROTO)) if (v === n && k !== 'ipv6-icmp') return k;
   return undefined;
 }
+
+/**
+ * `meta pkttype`: skb->pkt_type (linux/if_packet.h), what the link-layer destination made of the
+ * frame: to this host, broadcast, multicast, another host. nft reads `unicast` as `host`.
+ */
+export const PKTTYPE: Record<string, number> = { host: 0, unicast: 0, broadcast: 1, multicast: 2, other: 3 };
+export const PKTTYPE_NAMES = ['host', 'broadcast', 'multicast', 'other'] as const;
 
 /** linux/netfilter/nf_conntrack_common.h: the ct state bits. A packet has exactly one. */
 export const CT_STATE: Record<string, number> = {
@@ -200,6 +208,7 @@ export function atomValue(field: MatchField, atom: Atom): bigint | string {
       else if (field === 'meta l4proto' || field === 'ip protocol') n = L4PROTO[atom];
       else if (field === 'tcp flags') n = TCP_FLAGS[atom];
       else if (field === 'ct status') n = CT_STATUS[atom];
+      else if (field === 'meta pkttype') n = PKTTYPE[atom];
       if (n === undefined || !Number.isInteger(n) || n < 0 || n >= 2 ** info.bits) {
         return `${JSON.stringify(atom)} is not a ${info.bits}-bit value for ${field}`;
       }

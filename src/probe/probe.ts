@@ -257,6 +257,13 @@ export async function probe(ruleset: Ruleset, packets: readonly Packet[], opts: 
   };
 }
 
+/** The frame's link-layer destination: the gateway's port, or the broadcast or a multicast address (`meta pkttype`). */
+function frameDestination(p: Packet, gateway: string): string {
+  if (p.pktType === 'broadcast') return 'ff:ff:ff:ff:ff:ff';
+  if (p.pktType === 'multicast') return p.family === 4 ? '01:00:5e:00:00:fb' : '33:33:00:00:00:fb';
+  return gateway;
+}
+
 /**
  * The engine's counters for exactly the packets sent: each packet whose verdict depends on state
  * counted the ways the kernel's result allows — when several ways give that result, each counter
@@ -387,7 +394,7 @@ async function runRound(topo: Topology, ruleset: Ruleset, round: Round, flush: b
       const setup = i < unit.packets.length - 1;
       const wire: WirePacket = {
         version: p.family, saddr: p.saddr, daddr: p.daddr, l4proto: p.l4proto, sport: p.sport, dport: p.dport,
-        tcpFlags: p.tcpFlags, tag, length: p.length, srcMac: port.peerMac, dstMac: port.gatewayMac, icmpId,
+        tcpFlags: p.tcpFlags, tag, length: p.length, srcMac: port.peerMac, dstMac: frameDestination(p, port.gatewayMac), icmpId,
         // A SYN opens the flow its SYN-ACK answers: the answer acknowledges the SYN's sequence.
         tcpSeq: setup ? 1000 : 5000,
         tcpAck: unit.packets.length > 1 && !setup ? 1001 : 0,

@@ -68,7 +68,7 @@ function valueFor(items: fc.Arbitrary<Item>) {
 }
 
 function matchArb(family: Family): fc.Arbitrary<Match> {
-  const fields: MatchField[] = ['meta l4proto', 'meta nfproto', 'th sport', 'th dport', 'meta iifname', 'meta oifname', 'ct state', 'ct mark', 'meta mark', 'tcp flags', 'ct status'];
+  const fields: MatchField[] = ['meta l4proto', 'meta nfproto', 'th sport', 'th dport', 'meta iifname', 'meta oifname', 'ct state', 'ct mark', 'meta mark', 'tcp flags', 'ct status', 'meta pkttype'];
   if (family !== 'ip6') fields.push('ip saddr', 'ip daddr', 'ip protocol');
   if (family !== 'ip') fields.push('ip6 saddr', 'ip6 daddr');
   return pick(fields).chain((field) => {
@@ -96,6 +96,7 @@ function matchArb(family: Family): fc.Arbitrary<Match> {
         value = valueFor(pick([0x02, 0x10, 0x12, 0x04, 0]));
         mask = fc.option(pick([0x02, 0x12, 0x17]), { nil: undefined });
         break;
+      case 'meta pkttype': value = valueFor(pick([0, 1, 2, 3])); break;
       case 'ct status': // `ct status dnat` (& 0x20 != 0), `ct status != dnat` (the whole value), DONE bits
         value = valueFor(pick([0, 0x20, 0x10, 0xa, 0x18a, 0x1aa, 0x1a0]));
         mask = fc.option(pick([0x20, 0x10, 0x180, 0x30]), { nil: undefined });
@@ -245,6 +246,7 @@ export function randomPackets(seed: number, n: number): Packet[] {
       if (l4proto === 58 && !v6) l4proto = 1;
     }
     const pool = v6 ? [...V6, 'fd00::ff', 'fd00:9::7'] : [...V4, '10.9.3.4'];
+    const pktRoll = r();
     out.push(makePacket({
       saddr: of(pool),
       daddr: of(pool),
@@ -258,7 +260,7 @@ export function randomPackets(seed: number, n: number): Packet[] {
       ctMark: of([0, 1, 2, 3, 0x10]),
       tcpFlags: of([0x02, 0x10, 0x12, 0x04, 0x11, 0]),
       length: 40 + Math.floor(r() * 1400),
-      local: r() < 0.2,
+      ...(pktRoll < 0.2 ? { local: true } : pktRoll < 0.3 ? { pktType: of(['broadcast', 'multicast'] as const) } : {}),
     }));
   }
   return out;

@@ -168,3 +168,52 @@ outcomes('kube-proxy-services', {
   'tcp 10.0.0.2:4000 -> 172.30.0.50:80 iif cni0 oif eth0': { verdict: 'drop', by: ['Drop traffic to unallocated ClusterIPs'] },
   'udp 10.0.0.2:4000 -> 172.30.0.42:80 iif cni0 oif cni0': { verdict: 'reject', by: ['Reject traffic to invalid ports of ClusterIPs'] },
 }, KUBE);
+
+// A NixOS Kubernetes node (iptables-nft tables of the NixOS firewall, Tailscale, kubelet, the CNI
+// portmap plugin): 192.0.2.10 on eth0 with the default route, pods behind cni0. Tailscale's routes
+// live in its own table (52, policy routing), so the main table sends 100.64.0.0/10 out of eth0.
+const NIXOS: EngineOptions = { interfaceAddresses: { eth0: ['192.0.2.10/24'], cni0: ['10.42.233.1/24'], tailscale0: ['100.78.40.24/32'] }, routes: ['default dev eth0'] };
+const FW_ACCEPT = 'rule #1 of nixos-fw-accept';
+const FW_REFUSE = 'rule #1 of nixos-fw-refuse';
+
+outcomes('nixos-tailscale-k8s-iptables-nft', {
+  'tcp 198.51.100.7:40000 -> 192.0.2.10:22 iif eth0': { verdict: 'accept', by: [FW_ACCEPT] },
+  'tcp 198.51.100.7:40000 -> 192.0.2.10:8080 iif eth0': { verdict: 'drop', by: [FW_REFUSE] },
+  // A broadcast to a closed port: refused through the pkttype branch (checked below).
+  'udp 192.0.2.77:5000 -> 192.0.2.255:9999 iif eth0 dst-local pkttype broadcast': { verdict: 'drop', by: [FW_REFUSE] },
+  'icmp 198.51.100.7 -> 192.0.2.10 type 8 code 0 iif eth0': { verdict: 'accept', by: [FW_ACCEPT] },
+  'tcp 100.64.5.5:40000 -> 192.0.2.10:22 iif eth0': { verdict: 'drop', by: ['rule #5 of ts-input'] },
+  'tcp 100.115.92.10:40000 -> 192.0.2.10:22 iif eth0': { verdict: 'accept', by: [FW_ACCEPT] },
+  'tcp 198.51.100.7:40000 -> 192.0.2.10:25 iif eth0 oif cni0': { verdict: 'accept', by: ['rule #3 of CNI-DN-e39780ea08b399fa3bc03'], to: '10.42.233.49:25' },
+  'tcp 127.0.0.1:40000 -> 127.0.0.1:587 oif cni0 local': {
+    verdict: 'accept', by: ['rule #6 of CNI-DN-e39780ea08b399fa3bc03', 'rule #1 of CNI-HOSTPORT-MASQ'], to: '10.42.233.49:587', from: '10.42.233.1:40000', mark: 0x2000,
+  },
+  // Spoofed (10.42.233.0/24 is behind cni0): the reverse-path filter drops it; DHCP's discover passes it, and the firewall refuses it.
+  'tcp 10.42.233.77:40000 -> 192.0.2.10:22 iif eth0': { verdict: 'drop', by: ['rule #4 of nixos-fw-rpfilter'] },
+  'udp 0.0.0.0:68 -> 255.255.255.255:67 iif eth0 dst-local pkttype broadcast': { verdict: 'drop', by: [FW_REFUSE] },
+  // A broadcast frame to an address the node forwards: the routing decision drops it.
+  'udp 192.0.2.77:5000 -> 10.42.233.49:9999 iif eth0 oif cni0 pkttype broadcast': { verdict: 'drop', by: [] },
+}, NIXOS);
+
+// With Tailscale's routes seen by the lookup (as its policy rule makes them), its own traffic
+// passes the reverse-path filter and ts-input accepts it early; a CGNAT source on eth0 then fails it.
+outcomes('nixos-tailscale-k8s-iptables-nft', {
+  'tcp 100.101.102.103:40000 -> 192.0.2.10:8080 iif tailscale0': { verdict: 'accept', by: ['rule #2 of ts-input'] },
+  'tcp 100.64.5.5:40000 -> 192.0.2.10:22 iif eth0': { verdict: 'drop', by: ['rule #4 of nixos-fw-rpfilter'] },
+}, { ...NIXOS, routes: ['default dev eth0', '100.64.0.0/10 dev tailscale0'] });
+
+describe.skipIf(!DIR)('nixos-tailscale-k8s-iptables-nft: meta pkttype', () => {
+  it('a broadcast frame takes the pkttype branch of nixos-fw-log-refuse, a unicast one the next rule; a forwarded broadcast is dropped at the routing decision', () => {
+    const { ruleset } = importNftJson(readFileSync(`${DIR}nixos-tailscale-k8s-iptables-nft.json`, 'utf8'), 'nixos.json');
+    const engine = compileRuleset(ruleset, NIXOS);
+    const jumped = (packet: string) => {
+      const r = engine.evaluate(parsePacket(packet), { trace: true });
+      return r.trace!.flatMap((e) => (e.kind === 'verdict' && e.verdict === 'jump' && engine.plan.chains[engine.plan.rules[e.rule]!.chain]!.chain.name === 'nixos-fw-log-refuse' ? [engine.plan.rules[e.rule]!.index + 1] : []));
+    };
+    expect(jumped('udp 192.0.2.77:5000 -> 192.0.2.255:9999 iif eth0 dst-local pkttype broadcast')).toEqual([1]);
+    expect(jumped('udp 192.0.2.77:5000 -> 192.0.2.10:9999 iif eth0')).toEqual([2]);
+    const forwarded = engine.evaluate(parsePacket('udp 192.0.2.77:5000 -> 10.42.233.49:9999 iif eth0 oif cni0 pkttype multicast'), { trace: true });
+    expect([forwarded.verdict, forwarded.by, forwarded.hooks]).toEqual(['drop', 'route', ['prerouting']]);
+    expect(forwarded.trace!.filter((e) => e.kind === 'route')).toEqual([{ kind: 'route', local: false, dropped: true }]);
+  });
+});

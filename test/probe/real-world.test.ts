@@ -6,5 +6,5 @@
 // models more (test/frontends/nft-json/real-world.test.ts names what the others still lack).
 import { fixtureFiles, fixtureSuite } from './fixture-suite.js';
 
-const IMPORTED = /^(calico-felix-vxlan-node|docker-bridge-nat-dualstack|docker-bridge-routed-icc-off|firewalld-rhel8-libvirt|kube-proxy-services|liqo-gateway-rome)\.json$/;
+const IMPORTED = /^(calico-felix-vxlan-node|docker-bridge-nat-dualstack|docker-bridge-routed-icc-off|firewalld-rhel8-libvirt|kube-proxy-services|liqo-gateway-rome|nixos-tailscale-k8s-iptables-nft)\.json$/;
 await fixtureSuite('probe: real-world rulesets, engine against kernel', fixtureFiles('nftables/real-world', IMPORTED), 200);

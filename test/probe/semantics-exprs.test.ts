@@ -184,6 +184,31 @@ table inet f {
     ],
   },
   {
+    name: 'meta pkttype: what the frame\'s link-layer destination made of it; a broadcast or multicast frame is forwarded nowhere',
+    nft: `
+table inet p {
+  chain pre { type filter hook prerouting priority 0; policy accept;
+    meta pkttype host counter
+    meta pkttype broadcast counter
+    meta pkttype multicast counter
+    meta pkttype != host counter
+    meta pkttype { broadcast, multicast } udp dport 53 counter
+  }
+  chain fw { type filter hook forward priority 0; policy accept;
+    meta pkttype != host counter drop
+    counter
+  }
+}`,
+    packets: [
+      ['udp 10.1.0.5:4000 -> 10.42.0.5:53 iif eth0 oif eth1', true],
+      ['udp 10.1.0.5:4001 -> 10.42.0.5:53 iif eth0 oif eth1 pkttype broadcast', false],
+      ['udp 10.1.0.5:4002 -> 10.42.0.5:54 iif eth0 oif eth1 pkttype multicast', false],
+      ['tcp [fd00::1]:4003 -> [fd42::5]:80 iif eth0 oif eth1 pkttype multicast', false],
+      ['tcp [fd00::1]:4004 -> [fd42::5]:80 iif eth0 oif eth1 pkttype broadcast', false],
+      ['tcp [fd00::1]:4005 -> [fd42::5]:80 iif eth0 oif eth1', true],
+    ],
+  },
+  {
     name: 'stateful expressions: numgen in a verdict map and a NAT map, a dynamic set updated and looked up, limit, quota, ct count',
     nft: `
 table ip s {

@@ -95,7 +95,7 @@ function changesFields(e: Expr): boolean {
 
 /**
  * A concatenation left after expansion (negated, or after a statement that changes the packet;
- * the others become one rule per element), or a `ct status` match (the header space has no
+ * the others become one rule per element), or a `ct status` or `meta pkttype` match (the header space has no
  * dimension for it): the analyses do not encode them yet, so they are refused, located, rather
  * than a wrong answer.
  */
@@ -105,12 +105,15 @@ export function unanalysed(e: ConcatMatch | Match): NftlensError {
   return NftlensError.of('NFT_UNSUPPORTED', `unsupported: ${what} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
 }
 
+/** Fields the header space has no dimension for: the conntrack status, the link-layer packet type. */
+const UNANALYSED = new Set<MatchField>(['ct status', 'meta pkttype']);
+
 /** Throws unanalysed() for the first concatenation of the rulesets (every analysis starts here). */
 export function refuseUnanalysed(rulesets: readonly Ruleset[]): void {
   for (const rs of rulesets) {
     for (const t of rs.tables) {
       for (const c of t.chains) {
-        for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat' || (e.kind === 'match' && e.field === 'ct status')) throw unanalysed(e);
+        for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat' || (e.kind === 'match' && UNANALYSED.has(e.field))) throw unanalysed(e);
       }
     }
   }
@@ -133,6 +136,7 @@ function dependency(hs: HeaderSpace, m: Match): Space {
     case 'ct mark':
     case 'ct status':
       return hs.withConntrack();
+    case 'meta pkttype':
     case 'meta l4proto':
     case 'meta nfproto':
     case 'th sport':
@@ -169,6 +173,7 @@ function predicate(hs: HeaderSpace, m: Match): Space {
     case 'tcp flags':
       return ranges(hs, L.field(NUMERIC[m.field]), intervals(m), m.mask);
     case 'ct status':
+    case 'meta pkttype':
       throw unanalysed(m);
     case 'meta nfproto': {
       const ivs = intervals(m);

@@ -172,7 +172,9 @@ export class Replay {
 export function decider(c: Classifier, i: number): number {
   const rule = c.columns[L.B_RULE]![i]!;
   const chain = c.columns[L.B_CHAIN]![i]!;
-  if (chain === L.NO_RULE) return c.plan.rules.length + c.plan.chains.length;
+  // Flows carry no link-layer packet type, so the routing decision drops none (ROUTE_DROP); were
+  // one to, it would count with the packets no chain decided.
+  if (chain === L.NO_RULE || chain === L.ROUTE_DROP) return c.plan.rules.length + c.plan.chains.length;
   return rule === L.NO_RULE ? c.plan.rules.length + chain : rule;
 }
 

@@ -115,6 +115,7 @@ export class Predicates {
     const info = FIELDS[m.field];
     switch (m.field) {
       case 'ct status':
+      case 'meta pkttype':
         throw unanalysed(m); // refused before any walk (symbolicAnalysis)
       case 'ip saddr':
       case 'ip6 saddr':

@@ -10,7 +10,7 @@ import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
 import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchField, NamedMap, NamedSet, NumgenSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
-import { checkMatchValue, FIELDS, formatAddress, itemInterval, lookupKeyFields, NUMGEN_FIELD, parseAddress, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
+import { checkMatchValue, FIELDS, formatAddress, itemInterval, lookupKeyFields, NUMGEN_FIELD, parseAddress, PKTTYPE_NAMES, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
 export interface NftJsonDocument {
@@ -165,6 +165,7 @@ export function fieldExpr(field: MatchField): J {
     case 'meta iifname':
     case 'meta oifname':
     case 'meta mark':
+    case 'meta pkttype':
       return { meta: { key: field.slice(5) } };
     case 'ct state':
     case 'ct mark':
@@ -184,6 +185,7 @@ function invalid(message: string, origin: Origin): NftlensError {
 
 function atom(field: MatchField, a: Atom): J {
   if (FIELDS[field].kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : a;
+  if (field === 'meta pkttype' && typeof a === 'number') return PKTTYPE_NAMES[a] ?? a;
   return a;
 }
 

@@ -9,7 +9,7 @@ import { NftlensError } from '../../model/diagnostics.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { dynamicSetName, fibFlags, namesSet, nfprotoHolds } from './render-json.js';
-import { CT_STATUS, FIELDS, formatAddress, itemInterval, l4protoName, lookupKeyFields, NUMGEN_FIELD, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
+import { CT_STATUS, FIELDS, PKTTYPE_NAMES, formatAddress, itemInterval, l4protoName, lookupKeyFields, NUMGEN_FIELD, parseAddress, prefixMask, SET_TYPE_FIELD, TCP_FLAGS, valueItems } from '../../model/values.js';
 
 export function renderNftText(ruleset: Ruleset): string {
   return ruleset.tables.map(renderTableText).join('');
@@ -193,6 +193,7 @@ function atomText(m: Pick<Match, 'field' | 'origin'>, a: Atom): string {
     if (m.field === 'meta mark' || m.field === 'ct mark') return hex32(a);
     if (m.field === 'tcp flags') return flags(a);
     if (m.field === 'ct status') return flags(a, CT_STATUS);
+    if (m.field === 'meta pkttype') return PKTTYPE_NAMES[a] ?? String(a);
     if (info.kind === 'nfproto') return a === 2 ? 'ipv4' : a === 10 ? 'ipv6' : String(a);
     return String(a);
   }

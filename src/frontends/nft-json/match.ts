@@ -63,7 +63,7 @@ export function readLeft(s: Scope, left: Json, o: Origin): Left | undefined {
       if (!isObject(body)) return s.r.schema('"meta" must be an object', at(o, '.meta'));
       const k = new Fields(s.r, body, at(o, '.meta')).string('key');
       if (k === undefined) return undefined;
-      if (k === 'l4proto' || k === 'nfproto' || k === 'iifname' || k === 'oifname' || k === 'mark') {
+      if (k === 'l4proto' || k === 'nfproto' || k === 'iifname' || k === 'oifname' || k === 'mark' || k === 'pkttype') {
         return { field: `meta ${k}` };
       }
       if (k === 'iif' || k === 'oif') return { field: `meta ${k}name`, ifindex: true };

@@ -5,7 +5,7 @@
 
 import type { Atom, Item, MatchField, MatchValue } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
-import { atomValue, CT_STATE, CT_STATUS, FIELDS, L4PROTO, setTypeFits, TCP_FLAGS } from '../../model/values.js';
+import { atomValue, CT_STATE, CT_STATUS, FIELDS, L4PROTO, PKTTYPE, setTypeFits, TCP_FLAGS } from '../../model/values.js';
 import { describe, Fields, isObject, soleKey, type Json, type Scope } from './reader.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
@@ -37,6 +37,7 @@ export function readAtom(s: Scope, field: MatchField, v: Json, o: Origin): Atom 
         atom = L4PROTO[v]!;
       } else if (typeof v === 'string' && field === 'tcp flags' && v in TCP_FLAGS) atom = TCP_FLAGS[v]!;
       else if (typeof v === 'string' && field === 'ct status' && v in CT_STATUS) atom = CT_STATUS[v]!;
+      else if (typeof v === 'string' && field === 'meta pkttype' && v in PKTTYPE) atom = PKTTYPE[v]!;
       else if (typeof v === 'string') return s.r.unsupported(`symbolic ${field} value "${v}"`, o);
       else return s.r.schema(`${field} takes a number, got ${describe(v)}`, o);
       break;

@@ -56,7 +56,8 @@ function itemFor(field: MatchField): fc.Arbitrary<Item> {
     case 'tcp flags':
       return uintItem(8, ['syn', 'ack', 'fin', 'rst']);
     case 'ct status':
-      throw new Error('the header space does not encode ct status (the analyses refuse it)');
+    case 'meta pkttype':
+      throw new Error(`the header space does not encode ${field} (the analyses refuse it)`);
   }
 }
 
@@ -139,6 +140,7 @@ function fieldValue(field: MatchField, p: Packet): bigint {
     case 'tcp flags': return BigInt(p.tcpFlags);
     case 'meta iifname':
     case 'meta oifname': throw new Error('names are matched by pattern');
-    case 'ct status': throw new Error('the header space does not encode ct status');
+    case 'ct status':
+    case 'meta pkttype': throw new Error(`the header space does not encode ${field}`);
   }
 }

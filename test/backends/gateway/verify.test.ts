@@ -152,7 +152,7 @@ describe.skipIf(noKernel)('verify (kernel)', () => {
   });
 
   it('a construct nftlens does not model, added by hand to an owned table: NftUnsupported in verify, replaced by apply', async () => {
-    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', '22', 'meta', 'pkttype', 'host', 'accept']);
+    await ns.nft(['add', 'rule', 'ip', 'gw-v', 'gate', 'tcp', 'dport', '22', 'ip', 'dscp', 'cs1', 'accept']);
     const v = await verify(intent, { netns: ns.name });
     expect(v.inSync).toBe(false);
     expect(v.tables[0]!.structural.join('\n')).toMatch(/cannot be read back[\s\S]*NFT_UNSUPPORTED/);

@@ -18,7 +18,7 @@ const REFUSED: Record<string, Record<string, number>> = {
   'firewalld-rhel8-libvirt': {},
   'kube-proxy-services': {},
   'liqo-gateway-rome': {},
-  'nixos-tailscale-k8s-iptables-nft': { 'meta pkttype': 1 },
+  'nixos-tailscale-k8s-iptables-nft': {},
 };
 
 function refused(name: string): Record<string, number> {
