@@ -44,6 +44,7 @@ export const packetObject = {
   ...obj({
     family: { type: 'integer', enum: [4, 6] }, saddr: str, daddr: str, l4proto: { oneOf: [int, str] }, sport: int, dport: int,
     iifname: str, oifname: str, ctState: str, mark: int, ctMark: int, tcpFlags: int, length: int, local: bool, dstLocal: bool,
+    pktType: { type: 'string', enum: ['host', 'unicast', 'broadcast', 'multicast'], description: 'the link-layer destination the frame came to (meta pkttype); default host' },
   }, ['saddr', 'daddr']),
 } as const;
 

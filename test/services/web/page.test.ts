@@ -11,6 +11,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 const TENANTS = readFileSync(`${root}examples/tenants`, 'utf8');
 const MONITORING = `${root}docs/examples/multi-consumer-monitoring.yaml`;
 const VENICE_PACKET = 'tcp 10.112.0.5:40000 -> 10.42.1.15:80 iif liqo-tunnel oif eth0 ct new';
+const LB = `${root}docs/examples/load-balancer.json`;
 
 interface Result {
   verdict: string;
@@ -48,6 +49,26 @@ describe.skipIf(noBrowser)('the what-if page in headless Chromium', () => {
   afterEach(async () => {
     await page.close();
     expect(errors).toEqual([]);
+  });
+
+  it('a packet whose verdict depends on state: every outcome listed with the ways the state took, the first drawn on the rules', async () => {
+    const put = await fetch(`${server.url}/v1/policies/lb`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync(LB, 'utf8') });
+    expect(put.status).toBe(201);
+    const expected = await api<{ verdict: string; outcomes: { state: string[]; verdict: string }[] }>('/v1/policies/lb/evaluate', { packet: 'tcp 10.1.0.9:40001 -> 10.244.1.5:22 iif eth0 oif eth1' });
+    expect(expected.verdict).toBe('depends-on-state');
+    await page.goto(`${server.url}/?policy=lb`);
+    await expect.poll(() => page.locator('#policy').inputValue()).toBe('lb');
+    await page.locator('#rules .rule').first().waitFor();
+    await page.fill('#packet', 'tcp 10.1.0.9:40001 -> 10.244.1.5:22 iif eth0 oif eth1');
+    await page.click('#evaluate-button');
+    await page.locator('#verdict .outcomes li').first().waitFor();
+    expect(await page.locator('#verdict .verdict.depends .badge').textContent()).toBe('DEPENDS ON STATE');
+    const items = await page.locator('#verdict .outcomes li').allTextContents();
+    expect(items.map((t) => [t.split(' ')[0], t.split(' — ')[1]])).toEqual(expected.outcomes.map((o) => [o.verdict.toUpperCase(), o.state.join('; ')]));
+    expect(items[0]).toMatch(/^ACCEPT by inet lb fw rule handle 9 — limit 10\/minute: holds/);
+    expect(items[1]).toMatch(/^DROP by inet lb fw rule handle 10 — limit 10\/minute: does not hold/);
+    expect(await page.locator('#rules .rule.decided').count()).toBe(1);
+    await fetch(`${server.url}/v1/policies/lb`, { method: 'DELETE' });
   });
 
   it('evaluates a packet: the verdict, its path, and the deciding rule highlighted on the policy\'s rules', async () => {

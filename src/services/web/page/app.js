@@ -236,12 +236,35 @@ async function evaluate() {
   });
 }
 
+/** What decided a result (or one outcome of it), for people. */
+function decidedText(r) {
+  if (r.by === 'rule') return r.rule.label;
+  if (r.by === 'policy') return `policy of ${r.chain.label}`;
+  if (r.by === 'route') return 'the routing decision (a broadcast or multicast frame is forwarded nowhere)';
+  return 'no base chain saw the packet';
+}
+
+/**
+ * A result that depends on state (numgen, limit, a dynamic set…): every outcome listed with the
+ * ways its draws took; the first is drawn on the rules.
+ */
+function drawOutcomes(r) {
+  drawResult({ ...r.outcomes[0], packet: r.packet });
+  const head = r.verdict === 'depends-on-state' ? 'DEPENDS ON STATE' : `${String(r.verdict).toUpperCase()} in every outcome`;
+  const items = r.outcomes.map((o) => el('li', { class: `outcome ${o.verdict}` }, el('strong', { text: String(o.verdict).toUpperCase() }), ` by ${decidedText(o)} — ${o.state.join('; ')}`));
+  $('verdict').prepend(
+    el('p', { class: 'verdict depends' }, el('strong', { class: 'badge', text: head }), ` ${r.outcomes.length}${r.moreOutcomes ? '+' : ''} outcomes as the state allows; the first is shown on the rules`),
+    el('ol', { class: 'outcomes', 'aria-label': 'Outcomes' }, items),
+  );
+}
+
 /** One packet's EvalResult (docs/api.md): the verdict, what decided, the hooks; the trace drawn on the rules. */
 function drawResult(r) {
+  if (r.outcomes) return drawOutcomes(r);
   const rules = state.rules;
   const label = (id) => findRule(rules, id)?.label ?? `rule #${id}`;
   const chainName = (id) => findChain(rules, id)?.label ?? `chain #${id}`;
-  const decided = r.by === 'rule' ? r.rule.label : r.by === 'policy' ? `policy of ${r.chain.label}` : 'no base chain saw the packet';
+  const decided = decidedText(r);
   const ruleId = r.rule?.id;
   const chainId = r.chain?.id;
   const steps = [];
@@ -249,7 +272,8 @@ function drawResult(r) {
     switch (e.kind) {
       case 'hook': steps.push(el('li', { class: 'step hook', text: `hook ${e.hook}` })); break;
       case 'conntrack': steps.push(el('li', { class: 'step', text: `conntrack: ct state ${e.state}` })); break;
-      case 'route': steps.push(el('li', { class: 'step', text: `route: ${e.local ? 'local (input)' : 'forward'}` })); break;
+      case 'route': steps.push(el('li', { class: 'step', text: `route: ${e.local ? 'local (input)' : e.dropped ? 'dropped (a broadcast or multicast frame)' : 'forward'}` })); break;
+      case 'draw': steps.push(el('li', { class: 'step', text: `state: way ${e.choice + 1} of ${e.of} (expression ${e.expr + 1} of ${label(e.rule)})` })); break;
       case 'chain':
         state.chainEls.get(e.chain)?.box.classList.add('entered');
         steps.push(el('li', { class: 'step', text: `${e.via === 'hook' ? 'chain' : e.via} ${chainName(e.chain)}` }));
