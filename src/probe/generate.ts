@@ -140,6 +140,8 @@ function applyMatch(f: Fields, m: Match, rnd: () => number): void {
       else if (m.field === 'meta l4proto' || m.field === 'ip protocol') f.l4proto = n;
       else if (m.field === 'tcp flags') f.tcpFlags = n;
       else if (m.field === 'meta mark') f.mark = n;
+      // A frame to the broadcast or a multicast address (a received frame's only other types).
+      else if (m.field === 'meta pkttype' && (n === 1 || n === 2)) f.pktType = n === 1 ? 'broadcast' : 'multicast';
       return;
     }
     case 'ifname': {

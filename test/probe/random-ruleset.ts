@@ -117,6 +117,8 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       rule([{ kind: 'fib', result: 'oif', addr: 'daddr', op: '==', value: true, origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x400, origin: O }]),
       rule([{ kind: 'fib', result: 'type', addr: 'daddr', through: 'iif', op: '!=', type: 'local', origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x800, origin: O }]),
     ];
+    // The link-layer packet type (a broadcast or multicast frame: counted here, dropped at the routing decision).
+    if (opts.stateful ?? opts.sets ?? true) rules.push(rule([m('meta pkttype', { set: [1, 2] }, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1000, origin: O }]));
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }
   if (chance(0.3)) {

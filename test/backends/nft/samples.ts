@@ -62,6 +62,10 @@ export const FILTER4 = table('ip', 'filter4', [
     r([m('ct status', 0, '!=', 0x20), s({ kind: 'counter' })]),
     r([m('ct status', 0x20, '!='), s({ kind: 'counter' })]),
     r([m('ct status', 0x100, '==', 0x180), s({ kind: 'counter' })]),
+    // meta pkttype: one type, a set of them, the complement.
+    r([m('meta pkttype', 1), s({ kind: 'counter' })]),
+    r([m('meta pkttype', { set: [1, 2] }), s({ kind: 'counter' })]),
+    r([m('meta pkttype', 0, '!='), s({ kind: 'counter' })]),
   ], base('filter', 'prerouting', -300)),
   // `rt mtu` exists only from the routing decision on: forward, output, postrouting.
   chain('clamp', [
