@@ -33,12 +33,14 @@ export let masqIndex: u32 = 0;
 export let hookNow: u32 = 0;
 /** The conntrack status bits `ct status` reads (src/engine/ct-status.ts), kept in K_CTSTATUS. */
 let status: u32 = 0;
-/** The state word every packet starts from (src/engine/state.ts), what is left of it, and the last way drawn. */
+/**
+ * The state word every packet starts from (src/engine/state.ts), what is left of it, and the last
+ * way drawn (an `again` op reads it: the first element of its lookup always drew before it). The
+ * packet met a draw with more than one way when memory.ts recorded one (drawLen).
+ */
 let stateInit: u32 = 0;
 let stateWord: u32 = 0;
 let lastWay: u32 = 0;
-/** The packet met a draw with more than one way. */
-export let stateful: bool = false;
 export function setStateWord(w: u32): void {
   stateInit = w;
 }
@@ -73,8 +75,6 @@ export function resetPacket(given: u32, isTracked: bool, len: u32, masq: u32): v
   lastRule = NO_RULE;
   lastChain = NO_RULE;
   stateWord = stateInit;
-  lastWay = 0;
-  stateful = false;
   clearDraws();
   const nats = (pw(H_NATS) & (key(K_NFPROTO) == NFPROTO_IPV4 ? 1 : 2)) != 0;
   status = given == 8 ? 0 : IPS_CONFIRMED | IPS_SEEN_REPLY | (nats ? IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE : 0);
@@ -319,7 +319,6 @@ function stateOp(op: u32, id: u32, expr: u32): bool {
     if (ways > 1) {
       way = stateWord % ways;
       stateWord = stateWord / ways;
-      stateful = true;
       recordDraw(id, expr, way);
       emit(T_DRAW, id, expr, way);
     }

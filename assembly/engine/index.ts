@@ -11,7 +11,7 @@ import {
   S_CONNTRACK, T_CONNTRACK, T_HOOK, T_NAT_SKIP, T_ROUTE, VERDICT_ACCEPT, VERDICT_DROP, K_PKTTYPE, NO_RULE, ROUTE_DROP,
 } from './layout';
 import { isHostAddress } from './host';
-import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain, stateful } from './exec';
+import { conntrack, ctGiven, enterHook, natBound, lastChain, lastRule, natDoneDst, natDoneSrc, resetPacket, rewritten, runBaseChain } from './exec';
 import { DRAWS, drawLen, key, pw, setCounters, setKey, setProgram, setTrace, emit, traceLen } from './memory';
 
 export { setStateWord } from './exec';
@@ -128,7 +128,7 @@ const ROUTE: u32 = N_HOOKS;
   store<u32>(col(p, s4, B_RULE), routeDrop ? NO_RULE : lastRule);
   store<u32>(col(p, s4, B_CHAIN), routeDrop ? ROUTE_DROP : lastChain);
   store<u32>(col(p, s4, B_OUT_CTSTATE), key(K_CTSTATE));
-  if (stateful) pathBits |= PATH_STATEFUL;
+  if (drawLen != 0) pathBits |= PATH_STATEFUL;
   if (!rewritten) {
     // Unchanged: the caller reads the input columns (layout.ts), 12 stores a packet saved.
     store<u32>(col(p, s4, B_OUT_PATH), pathBits);

@@ -66,7 +66,8 @@ function record(kind: u32, a: u32, b: u32, c: u32): void {
 /** The packet's draws (src/engine/state.ts): (rule, expression, way) triples, the first MAX_DRAWS. */
 export const DRAWS: usize = memory.data(MAX_DRAWS * 12);
 export let drawLen: u32 = 0;
-export function clearDraws(): void {
+// @ts-ignore: decorator
+@inline export function clearDraws(): void {
   drawLen = 0;
 }
 export function recordDraw(rule: u32, expr: u32, way: u32): void {
