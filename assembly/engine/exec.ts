@@ -304,14 +304,20 @@ function runOps(op: u32, id: u32): u32 {
   return NEXT; // not reached
 }
 
-/** OP_STATE: requirements, then a way drawn from the state word; whether the rule goes on. */
-function stateOp(op: u32, id: u32, expr: u32): bool {
-  const req = pw(op + 5);
+/** Whether the packet has what a match's field needs (REQ_* bits: nft's dependencies). */
+// @ts-ignore: decorator
+@inline function requirementsMet(req: u32): bool {
+  if (req == 0) return true;
   const nf = key(K_NFPROTO);
   if ((req & REQ_V4) != 0 && nf != 2) return false;
   if ((req & REQ_V6) != 0 && nf != 10) return false;
   if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
-  if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
+  return (req & REQ_CT) == 0 || key(K_HASCT) != 0;
+}
+
+/** OP_STATE: requirements, then a way drawn from the state word; whether the rule goes on. */
+function stateOp(op: u32, id: u32, expr: u32): bool {
+  if (!requirementsMet(pw(op + 5))) return false;
   const ways = pw(op + 1);
   let way: u32 = lastWay;
   if ((pw(op + 3) & 1) == 0) {
@@ -340,13 +346,8 @@ function stateOp(op: u32, id: u32, expr: u32): bool {
 function matchOp(op: u32): bool {
   const slot = pw(op + 1);
   const width = pw(op + 2);
-  const req = pw(op + 5);
   const n = pw(op + 6);
-  const nf = key(K_NFPROTO);
-  if ((req & REQ_V4) != 0 && nf != 2) return false;
-  if ((req & REQ_V6) != 0 && nf != 10) return false;
-  if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
-  if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
+  if (!requirementsMet(pw(op + 5))) return false;
   // The intervals are sorted and disjoint (compile.ts): a binary search for the last one starting
   // at or below the key, then a check of its end — a set of any size costs log2(n) probes.
   const base = op + 7;
@@ -373,13 +374,8 @@ function matchOp(op: u32): bool {
 /** A concatenation in a set (OP_CONCAT): requirements, then whether some element holds every field's key. */
 function concatOp(op: u32): bool {
   const neg = pw(op + 2) != 0;
-  const req = pw(op + 3);
   const nf = pw(op + 4);
-  const nfp = key(K_NFPROTO);
-  if ((req & REQ_V4) != 0 && nfp != 2) return false;
-  if ((req & REQ_V6) != 0 && nfp != 10) return false;
-  if ((req & REQ_TCP) != 0 && key(K_L4PROTO) != 6) return false;
-  if ((req & REQ_CT) != 0 && key(K_HASCT) == 0) return false;
+  if (!requirementsMet(pw(op + 3))) return false;
   const fields = op + 5;
   const ne = pw(fields + 3 * nf);
   const forest = pw(fields + 3 * nf + 1);

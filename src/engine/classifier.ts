@@ -13,7 +13,7 @@ import type { Environment } from './environment.js';
 import * as L from './layout.js';
 import type { Packet } from './packet.js';
 import { PATH_HOOKS, HOOK_CODE, type PathHook, type Plan } from './plan.js';
-import type { EvalOptions } from './reference.js';
+import { referenceEvaluate, type EvalOptions } from './reference.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
 import { allOutcomes, type Outcome } from './outcomes.js';
 import { waysOf, type Draw, type StatefulExpr } from './state.js';
@@ -88,6 +88,8 @@ export class Classifier {
 
   /** Evaluates one packet (in batch row 0); with `trace`, also what it went through. */
   evaluate(pkt: Packet, opts: EvalOptions = {}): EvalResult {
+    // Choices that do not fit a state word (outcomes.ts): the reference interpreter reads them.
+    if (typeof opts.state === 'object') return referenceEvaluate(this.plan, this.env, pkt, opts, this.counterView);
     this.writePacket(0, pkt, opts.hook);
     if (opts.state) this.wasm.setStateWord(opts.state);
     let events: number;
@@ -96,6 +98,9 @@ export class Classifier {
     } finally {
       if (opts.state) this.wasm.setStateWord(0);
     }
+    // A path with more draws than the executor records: the reference interpreter (the same
+    // answers; the counters were added by the run above) gives them all.
+    if (this.wasm.drawCount() > L.MAX_DRAWS) return referenceEvaluate(this.plan, this.env, pkt, opts);
     const r = this.readResult(0, pkt);
     if (r.draws) r.draws = this.readDraws();
     if (opts.trace) r.trace = this.decodeTrace(events);
@@ -117,7 +122,7 @@ export class Classifier {
 
   /** The last packet's draws (src/engine/state.ts), with the number of ways each had. */
   private readDraws(): Draw[] {
-    const n = Math.min(this.wasm.drawCount(), L.MAX_DRAWS);
+    const n = this.wasm.drawCount();
     const v = new Uint32Array(this.wasm.memory.buffer, this.wasm.drawsAt(), n * 3);
     return Array.from({ length: n }, (_, i) => {
       const [rule, expr, choice] = [v[3 * i]!, v[3 * i + 1]!, v[3 * i + 2]!];

@@ -5,7 +5,7 @@
 // meet is run once. A packet that meets no draw has one outcome.
 
 import type { EvalResult } from './result.js';
-import type { Draw } from './state.js';
+import type { Draw, StateChoice } from './state.js';
 
 /** One way the state can make the packet go: the draws it met, and the result. */
 export interface Outcome<R = EvalResult> {
@@ -24,21 +24,21 @@ export function withOutcomes(r: EvalResult, all: () => { outcomes: Outcome[]; mo
 export const MAX_OUTCOMES = 256;
 
 /**
- * Runs `run` with every state word the packet's draws can take. `run(word)` must report the draws
- * it met in `result.draws` (absent: none). A run may be several evaluations drawing from one word
- * in turn (flow.ts: a connection's packets).
+ * Runs `run` with every state the packet's draws can take (a word, or the choices when they do not
+ * fit one). `run(state)` must report the draws it met in `result.draws` (absent: none). A run may
+ * be several evaluations drawing from one state in turn (flow.ts: a connection's packets).
  */
-export function allOutcomes<R extends { draws?: Draw[] } = EvalResult>(run: (word: number) => R, max = MAX_OUTCOMES): { outcomes: Outcome<R>[]; more: boolean } {
+export function allOutcomes<R extends { draws?: Draw[] } = EvalResult>(run: (state: StateChoice) => R, max = MAX_OUTCOMES): { outcomes: Outcome<R>[]; more: boolean } {
   const outcomes: Outcome<R>[] = [];
-  let word = 0;
+  let state: StateChoice = 0;
   for (;;) {
-    const result = run(word);
+    const result = run(state);
     const draws = result.draws ?? [];
     outcomes.push({ draws, result });
-    const next = nextWord(draws);
+    const next = nextChoices(draws);
     if (next === undefined) return { outcomes, more: false };
-    if (next === 'beyond' || outcomes.length >= max) return { outcomes, more: true };
-    word = next;
+    if (outcomes.length >= max) return { outcomes, more: true };
+    state = next.reduce((radix, d) => radix * d.of, 1) <= 2 ** 32 ? stateWord(next) : next.map((d) => d.choice);
   }
 }
 
@@ -54,14 +54,13 @@ export function stateWord(draws: readonly Draw[]): number {
 }
 
 /**
- * The word after the draws' combination; undefined when every draw took its last way, `beyond`
- * when the next one needs more than the executor's 32 bits of word.
+ * The draws that start the combination after these (later draws take their first way); undefined
+ * when every draw took its last way. Given as a state word when it fits the executor's 32 bits,
+ * else as the choices (the reference interpreter reads them).
  */
-function nextWord(draws: readonly Draw[]): number | 'beyond' | undefined {
+function nextChoices(draws: readonly Draw[]): Draw[] | undefined {
   for (let i = draws.length - 1; i >= 0; i--) {
-    if (draws[i]!.choice + 1 >= draws[i]!.of) continue;
-    const next = [...draws.slice(0, i), { ...draws[i]!, choice: draws[i]!.choice + 1 }];
-    return next.reduce((radix, d) => radix * d.of, 1) <= 2 ** 32 ? stateWord(next) : 'beyond';
+    if (draws[i]!.choice + 1 < draws[i]!.of) return [...draws.slice(0, i), { ...draws[i]!, choice: draws[i]!.choice + 1 }];
   }
   return undefined;
 }

@@ -17,7 +17,7 @@
 import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { Atom, BaseChain, Chain, ConcatMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, StateMatch, Table } from '../model/ruleset.js';
+import type { Atom, BaseChain, Chain, ConcatMatch, FibMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, StateMatch, Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -121,6 +121,7 @@ export function planRuleset(written: Ruleset): Plan {
   }
   resolveTargets(chains);
   checkGraph(chains);
+  if (rules.some((r) => r.rule.exprs.some((e) => e.kind === 'fib'))) checkFibHooks(chains);
   if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
   const firstNat = (ipv: 4 | 6) => chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, ipv))?.id;
@@ -151,6 +152,49 @@ function resolveTargets(chains: ChainInfo[]): void {
 }
 
 /** Loops anywhere (ELOOP), and nesting from a base chain deeper than the jump stack (EMLINK). */
+/**
+ * The hooks the kernel lets each `fib` form run at (nft_fib_validate, checked on the kernel): a
+ * route lookup's `oif` at prerouting, input and forward (through `. oif`: nowhere); `type` through
+ * `iif` there too, through `oif` at output, postrouting and forward; a plain `type` anywhere. A base chain that reaches another form (by
+ * itself or through jumps) is refused, as the kernel refuses the ruleset.
+ */
+const FIB_HOOKS = {
+  oif: ['prerouting', 'input', 'forward'],
+  iif: ['prerouting', 'input', 'forward'],
+  typeOif: ['output', 'postrouting', 'forward'],
+} as const satisfies Record<string, readonly Hook[]>;
+
+function fibHooks(e: FibMatch): readonly Hook[] | undefined {
+  if (e.result === 'oif') return e.through === 'oif' ? [] : FIB_HOOKS.oif;
+  return e.through === 'iif' ? FIB_HOOKS.iif : e.through === 'oif' ? FIB_HOOKS.typeOif : undefined;
+}
+
+function checkFibHooks(chains: ChainInfo[]): void {
+  for (const base of chains) {
+    const hook = base.chain.base?.hook;
+    if (!hook) continue;
+    const seen = new Set<number>();
+    const visit = (id: number): void => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const c = chains[id]!;
+      for (const r of c.chain.rules) {
+        for (const e of r.exprs) {
+          const hooks = e.kind === 'fib' ? fibHooks(e) : undefined;
+          if (hooks && !hooks.includes(hook)) {
+            const f = e as FibMatch;
+            const form = f.result === 'oif' ? `a route lookup (fib …${f.through ? ` . ${f.through}` : ''} oif)` : `fib … . ${f.through} type`;
+            const where = hooks.length ? `runs at ${hooks.join(', ')} only; chain "${base.chain.name}" is at ${hook}` : 'runs at no hook';
+            throw NftlensError.of('MODEL_INVALID', `${form} ${where} (the kernel refuses it)`, e.origin);
+          }
+        }
+      }
+      for (const t of c.targets) if (t !== undefined) visit(t);
+    };
+    visit(base.id);
+  }
+}
+
 function checkGraph(chains: ChainInfo[]): void {
   const state = new Uint8Array(chains.length); // 0 new, 1 on the DFS stack, 2 done
   const visit = (id: number): void => {

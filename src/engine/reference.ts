@@ -27,14 +27,14 @@ import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
 import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
-import { goesOn, StateWord, waysOf, type Draw } from './state.js';
+import { goesOn, StateWord, waysOf, type Draw, type StateChoice } from './state.js';
 
 export interface EvalOptions {
   trace?: boolean;
   /** Evaluate one hook alone (the packet enters it as it is); default: the packet's whole path. */
   hook?: PathHook;
-  /** The ways stateful expressions take (src/engine/state.ts); default 0, the first way of each. */
-  state?: number;
+  /** The ways stateful expressions take (src/engine/state.ts): a word or the choices; default 0, the first way of each. */
+  state?: StateChoice;
 }
 
 /** A tuple half conntrack's NAT writes: an address and (for protocols with ports) a port. */

@@ -63,14 +63,29 @@ export function describeWay(x: StatefulExpr, choice: number): string {
   }
 }
 
-/** The state word read one draw at a time; `again` reads the last draw (model/expand-maps.ts). */
+/**
+ * The ways the draws take: a state word (what the WASM executor reads, 32 bits), or the choices in
+ * order when they do not fit one (outcomes.ts; the reference interpreter reads either). Draws past
+ * the given choices take their first way.
+ */
+export type StateChoice = number | readonly number[];
+
+/** The state read one draw at a time; `again` reads the last draw (model/expand-maps.ts). */
 export class StateWord {
   private last = 0;
-  constructor(private word: number) {}
+  private word = 0;
+  private next = 0;
+  private readonly choices: readonly number[] | undefined;
+
+  constructor(state: StateChoice) {
+    if (typeof state === 'number') this.word = state;
+    else this.choices = state;
+  }
 
   draw(ways: number, again: boolean): number {
     if (again) return this.last;
     if (ways <= 1) return (this.last = 0);
+    if (this.choices) return (this.last = this.choices[this.next++] ?? 0);
     const c = this.word % ways;
     this.word = Math.floor(this.word / ways);
     return (this.last = c);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr } from '../../src/model/ruleset.js';
 import { evaluateBoth } from './generators.js';
-import { base, counter, m, nat, rule, setMark, table, v } from './ir.js';
+import { base, chain, counter, jump, m, nat, rule, setMark, table, v } from './ir.js';
+import { planRuleset } from '../../src/engine/plan.js';
 
 const fib = (addr: 'saddr' | 'daddr', op: '==' | '!=' = '=='): Expr => ({ kind: 'fib', addr, op, result: 'type', type: 'local', origin: {} });
 
@@ -117,5 +118,17 @@ describe('fib … . iif|. oif type local (an interface\'s own addresses)', () =>
     expect(mark('udp [fd00::ff]:53 -> [fd00::9]:53 oif eth1 local')).toBe(1);
     expect(mark('udp 10.9.9.9:53 -> 10.0.1.1:53 iif wg0 dst-local')).toBe(0); // wg0's own, arriving on wg0
     expect(mark('udp 10.9.9.9:53 -> 10.0.1.1:53 iif eth1 dst-local')).toBe(2);
+  });
+});
+
+describe('fib forms at the hooks the kernel allows them (nft_fib_validate)', () => {
+  const oifLookup: Expr = { kind: 'fib', result: 'oif', addr: 'saddr', through: 'iif', op: '==', value: false, origin: { rule: 'rpf' } };
+  const typeViaOif: Expr = { kind: 'fib', result: 'type', addr: 'saddr', through: 'oif', op: '!=', type: 'local', origin: { rule: 'masq-guard' } };
+  const plan = (tables: Parameters<typeof planRuleset>[0]['tables']) => () => planRuleset({ tables });
+
+  it('refuses a route lookup at output, a type through oif at prerouting, also through a jump; takes them where the kernel does', () => {
+    expect(plan([table('ip', 'f', [base('out', { hook: 'output' }, [rule([oifLookup], v('drop'))])])])).toThrow(/a route lookup \(fib … \. iif oif\) runs at prerouting, input, forward only; chain "out" is at output/);
+    expect(plan([table('ip', 'f', [base('pre', { hook: 'prerouting' }, [rule([], jump('x'))]), chain('x', [rule([typeViaOif], v('drop'))])])])).toThrow(/fib … \. oif type runs at output, postrouting, forward only; chain "pre" is at prerouting/);
+    expect(plan([table('ip', 'f', [base('pre', { hook: 'prerouting' }, [rule([oifLookup], v('drop'))]), base('post', { hook: 'postrouting' }, [rule([typeViaOif], v('drop'))])])])).not.toThrow();
   });
 });

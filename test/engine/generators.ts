@@ -184,7 +184,8 @@ function natArb(family: Family, hook: string): fc.Arbitrary<Statement> {
   });
 }
 
-function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<Rule> {
+/** `hook`: the base chain's (undefined: a regular chain, which any hook may reach); fib forms follow the kernel's hooks for them (plan.ts). */
+function ruleArb(family: Family, regular: string[], hook: string | undefined, nat?: string): fc.Arbitrary<Rule> {
   const verdicts: fc.Arbitrary<Verdict | undefined>[] = [
     fc.constant(undefined),
     pick(['accept', 'drop', 'reject', 'continue', 'return'] as const).map((kind): Verdict => ({ kind, origin: o })),
@@ -192,13 +193,17 @@ function ruleArb(family: Family, regular: string[], nat?: string): fc.Arbitrary<
   if (regular.length) verdicts.push(fc.tuple(pick(['jump', 'goto'] as const), pick(regular)).map(([kind, target]): Verdict => ({ kind, target, origin: o })));
   const plain = fc.oneof(...verdicts.slice(1)) as fc.Arbitrary<Verdict>;
   const all: fc.Arbitrary<Rule['verdict']>[] = [...verdicts, numgenVmapArb(plain)];
-  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), through: pick([undefined, undefined, 'iif', 'oif'] as const) })
+  const viaIif = hook === 'prerouting' || hook === 'input' || hook === 'forward';
+  const viaOif = hook === 'output' || hook === 'postrouting' || hook === 'forward';
+  const throughs = [undefined, undefined, ...(viaIif ? ['iif' as const] : []), ...(viaOif ? ['oif' as const] : [])];
+  const fib = fc.record({ addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), through: pick(throughs) })
     .map(({ through, ...x }): Expr => ({ kind: 'fib', ...x, result: 'type', type: 'local', ...(through ? { through } : {}), origin: o }));
   const fibOif = fc.record({
     addr: pick(['saddr', 'daddr'] as const), op: pick(['==', '!='] as const), value: pick([true, false, 0] as const),
-    through: pick([undefined, 'iif', 'oif'] as const), mark: pick([undefined, true] as const),
+    through: pick([undefined, 'iif'] as const), mark: pick([undefined, true] as const),
   }).map(({ through, mark, ...x }): Expr => ({ kind: 'fib', result: 'oif', ...x, ...(through ? { through } : {}), ...(mark ? { mark } : {}), origin: o }));
-  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, fibOif, stateArb(family)];
+  const exprs: fc.Arbitrary<Expr>[] = [matchArb(family), matchArb(family), stmtArb(), concatArb(family), fib, stateArb(family)];
+  if (viaIif) exprs.push(fibOif);
   if (nat) exprs.push(natArb(family, nat));
   return fc.record({ exprs: fc.array(fc.oneof(...exprs), { maxLength: 4 }), verdict: fc.oneof(...all) }).map(({ exprs, verdict }) => {
     // A verdict map after a statement or a stateful expression is refused (model/expand-maps.ts).
@@ -220,9 +225,9 @@ function tableArb(index: number): fc.Arbitrary<Table> {
       const regular = Array.from({ length: nRegular }, (_, i) => `r${i}`);
       // Regular chain i may jump only to chains after it: no loops, depth ≤ 3.
       const regularChains = regular.map((name, i) =>
-        fc.array(ruleArb(family, regular.slice(i + 1)), { maxLength: 4 }).map((rules): Chain => ({ name, rules, origin: o })));
+        fc.array(ruleArb(family, regular.slice(i + 1), undefined), { maxLength: 4 }).map((rules): Chain => ({ name, rules, origin: o })));
       const baseChains = bases.map(([type, hook], i) =>
-        fc.tuple(fc.array(ruleArb(family, regular, type === 'nat' ? hook : undefined), { maxLength: 5 }), pick([-300, -200, -150, -100, 0, 0, 10, 100, 200]), pick(['accept', 'accept', 'drop'] as const))
+        fc.tuple(fc.array(ruleArb(family, regular, hook, type === 'nat' ? hook : undefined), { maxLength: 5 }), pick([-300, -200, -150, -100, 0, 0, 10, 100, 200]), pick(['accept', 'accept', 'drop'] as const))
           .map(([rules, priority, policy]): Chain => ({ name: `b${i}`, rules, origin: o, base: { type, hook, priority, policy: type === 'nat' ? 'accept' : policy } })));
       return fc.tuple(fc.tuple(...baseChains), regularChains.length ? fc.tuple(...regularChains) : fc.constant([] as Chain[]))
         .map(([b, r]): Table => ({ family, name: `t${index}`, chains: [...b, ...r], origin: o }));

@@ -82,4 +82,16 @@ describe('outcomes of stateful expressions', () => {
     expect(outcomes(tables, 'tcp [fd00::2]:4000 -> [fd00::9]:80 iif eth0 oif eth1')).toEqual(['drop fd00::9']);
     expect(outcomes(tables, 'tcp 10.0.0.2:4000 -> 10.9.0.9:80 iif eth0 oif eth1')).toEqual(['accept 10.9.0.9', 'drop 10.9.0.9']);
   });
+
+  it('a path with more draws than the executor records is answered whole (by the reference), and its outcomes are capped', () => {
+    const tables = [table('ip', 'f', [base('fw', { hook: 'forward' }, Array.from({ length: 70 }, () => rule([limit])))])];
+    const rs = { tables };
+    const p = parsePacket('udp 10.0.0.2:53 -> 10.9.0.9:53 iif eth0 oif eth1');
+    const r = compileRuleset(rs, ENV).evaluate(p, { state: 5 });
+    expect(r).toEqual(new ReferenceEngine(rs, ENV).evaluate(p, { state: 5 }));
+    expect(r.draws!.length).toBe(70);
+    expect(r.draws!.slice(0, 3).map((d) => d.choice)).toEqual([1, 0, 1]);
+    const all = compileRuleset(rs, ENV).outcomes(p);
+    expect([all.outcomes.length, all.more]).toEqual([256, true]);
+  });
 });

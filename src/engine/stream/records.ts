@@ -9,7 +9,8 @@
 //   0     1   family: 4 or 6
 //   1     1   l4proto
 //   2     1   tcp flags
-//   3     1   1: locally generated (`local`), 2: to an address of this host (`dst-local`); not both
+//   3     1   1: locally generated (`local`), 2: to an address of this host (`dst-local`); not both;
+//              | 4: to the link-layer broadcast address, 8: to a multicast one (`pkttype`; not with 1)
 //   4     2   sport (first 16-bit word of the transport header; ICMP: type << 8 | code)
 //   6     2   dport (second 16-bit word; ICMP: the checksum)
 //   8     2   length (IP packet bytes)
@@ -168,7 +169,7 @@ export class RecordBatch {
         nfproto[i] = 2;
       } else if (family === 6) nfproto[i] = 10;
       else this.bad(start + i, file, 'family', `${family} is no family: 4 or 6`);
-      if (lb > 2) this.bad(start + i, file, 'local', lb === 3 ? 'a packet is either locally generated (1) or to an address of this host (2), not both' : `${lb}: 0, 1 or 2`);
+      if (lb & ~15 || (lb & 3) === 3 || (lb & 12) === 12 || (lb & 1 && lb & 12)) this.bad(start + i, file, 'local', badLocal(lb));
       if (!CT_OK[cts]) this.bad(start + i, file, 'ctState', `${cts} is no ct state bit: 1 invalid, 2 established, 4 related, 8 new, 64 untracked`);
       if (b[o + RECORD.reserved]) this.bad(start + i, file, 'reserved', 'must be 0');
       l4[i] = b[o + RECORD.l4proto]!;
@@ -231,7 +232,7 @@ export function encodeRecords(packets: readonly Packet[]): Buffer {
     out[o + RECORD.family] = p.family;
     out[o + RECORD.l4proto] = p.l4proto;
     out[o + RECORD.tcpFlags] = p.tcpFlags;
-    out[o + RECORD.local] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0);
+    out[o + RECORD.local] = (p.local ? L.LOCAL_GENERATED : 0) | (p.dstLocal ? L.LOCAL_DESTINATION : 0) | (p.pktType === 'broadcast' ? L.PKT_BROADCAST : p.pktType === 'multicast' ? L.PKT_MULTICAST : 0);
     out.writeUInt16LE(p.sport, o + RECORD.sport);
     out.writeUInt16LE(p.dport, o + RECORD.dport);
     out.writeUInt16LE(p.length, o + RECORD.length);
@@ -247,4 +248,12 @@ export function encodeRecords(packets: readonly Packet[]): Buffer {
     out.write(p.oifname, o + RECORD.oifname, IFNAMSIZ - 1, 'utf8');
   });
   return out;
+}
+
+/** Why a record's local byte is refused. */
+function badLocal(lb: number): string {
+  if ((lb & 3) === 3) return 'a packet is either locally generated (1) or to an address of this host (2), not both';
+  if ((lb & 12) === 12) return 'a frame came to the broadcast address (4) or a multicast one (8), not both';
+  if (lb & 1 && lb & 12) return 'a locally generated packet (1) is no received frame (4, 8)';
+  return `${lb}: the bits 1, 2, 4 and 8`;
 }
