@@ -86,14 +86,17 @@ export class CompactResults {
     return o.finish();
   }
 
-  /** Writes a column of ids (null for none) after `head`; the ids that occur, ascending. */
+  /**
+   * Writes a column of ids (null for none: NO_RULE, or the chain word of a packet the routing
+   * decision dropped, ROUTE_DROP) after `head`; the ids that occur, ascending.
+   */
   private ids(o: ByteOut, head: string, col: Uint32Array, count: number): number[] {
     o.text(head);
     const seen = new Uint8Array(count);
     for (let i = 0, n = this.count; i < n; i++) {
       if (i) o.bytes(COMMA);
       const id = col[i]!;
-      if (id === L.NO_RULE) o.bytes(NULL);
+      if (id >= count) o.bytes(NULL);
       else {
         o.uint(id);
         seen[id] = 1;

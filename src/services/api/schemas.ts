@@ -59,7 +59,7 @@ export const evalResult = {
   $id: 'EvalResult', type: 'object', additionalProperties: true,
   description: 'as `nftlens eval -o json`: the packet, the verdict, what decided (rule, policy or none), the deciding rule and chain with their origins, the hooks on the path, the packet after NAT, and the trace when asked. When stateful expressions decide (numgen, limit, quota, ct count, a dynamic set), `outcomes` holds every way the state allows, each with `state` (the way each draw took) and the members above, and `verdict` is theirs when they agree, else `depends-on-state`',
   properties: {
-    packet: ref('PacketObject'), verdict: { type: 'string', enum: ['accept', 'drop', 'reject', 'depends-on-state'] }, by: { type: 'string', enum: ['rule', 'policy', 'none'] },
+    packet: ref('PacketObject'), verdict: { type: 'string', enum: ['accept', 'drop', 'reject', 'depends-on-state'] }, by: { type: 'string', enum: ['rule', 'policy', 'none', 'route'] },
     rule: obj({ id: int, label: str, origin: { $ref: 'Origin#' } }, ['id', 'label', 'origin']),
     chain: obj({ id: int, label: str, origin: { $ref: 'Origin#' } }, ['id', 'label', 'origin']),
     hooks: { type: 'array', items: str }, after: ref('PacketObject'), trace: { type: 'array', items: { type: 'object', additionalProperties: true } },

@@ -128,6 +128,12 @@ describe('evaluate', () => {
     expect(batch.json.results).toEqual([one.json, limited.json]);
     const compact = await s.req('/v1/policies/lb/evaluate', { json: { packets: [svc, ssh], view: 'compact' } });
     expect(compact.json.verdict).toEqual(['depends-on-state', 'depends-on-state']);
+    // A broadcast frame the node would forward: dropped at the routing decision, no chain decided.
+    const bcast = 'udp 10.1.0.9:4000 -> 10.244.1.5:53 iif eth0 oif eth1 pkttype broadcast';
+    const routed = await s.req('/v1/policies/lb/evaluate', { json: { packet: bcast } });
+    expect(routed.json).toMatchObject({ verdict: 'drop', by: 'route', hooks: ['prerouting'] });
+    const routedCompact = await s.req('/v1/policies/lb/evaluate', { json: { packets: [bcast], view: 'compact' } });
+    expect(routedCompact.json).toMatchObject({ verdict: ['drop'], rule: [null], chain: [null], chains: {} });
     await s.req('/v1/policies/lb', { method: 'DELETE' });
   });
 });
