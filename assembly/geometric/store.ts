@@ -12,6 +12,7 @@
 //   key      u32 per rule        what a diff compares decisions by
 //   fired    u8 per rule         0 unknown, 1 fires, 2 never (set by `takers`)
 //   near     u32 per piece       the pieces meeting the boxes of the rule last asked about
+//   blocks   2·D u32 per BLOCK pieces  the bounding box of each run of BLOCK pieces (built on first use)
 //   hit      hitCap × 2·D u32 per rule  free cells `takers` found (packets the rule decides);
 //                                  hitCap = HIT_CELLS, or 1 in a core set up for diffs
 //   nHit     u32 per rule        how many; HIT_ALL set when they are all of the rule's free cells
@@ -57,6 +58,12 @@ export let diffBase: usize = 0;
 export let diffBytes: usize = 0;
 export let maxDiff: i32 = 0;
 export let maxCells: i32 = 0;
+/** Pieces per block: one test of a block's bounding box passes over BLOCK pieces a scan need not read (walk.ts nearby). */
+export const BLOCK: i32 = 64;
+export let blocksBase: usize = 0;
+export let nBlocks: i32 = 0;
+/** The block boxes are built from the piece boxes, which the caller writes after layOut: on first use. */
+export let blocksReady: bool = false;
 
 
 /** Draws the map from `start` for `pieces` boxes of `dims` dimensions and `rules` rules; false without memory. */
@@ -88,6 +95,10 @@ export function layOut(start: usize, dims: i32, pieces: i32, rules: i32, cellsMa
   p += align(<usize>rules, 4);
   nearBase = p;
   p += (<usize>pieces) << 2;
+  nBlocks = (pieces + BLOCK - 1) / BLOCK;
+  blocksBase = align(p, 16);
+  p = blocksBase + <usize>nBlocks * cellBytes;
+  blocksReady = false;
   hitCap = diffMax > 0 ? 1 : HIT_CELLS;
   hitBytes = <usize>hitCap * cellBytes;
   hitBase = p;
@@ -112,6 +123,27 @@ export function layOut(start: usize, dims: i32, pieces: i32, rules: i32, cellsMa
 }
 
 @inline export function pieceBox(p: u32): usize { return boxesBase + <usize>p * cellBytes; }
+@inline export function blockBox(b: i32): usize { return blocksBase + <usize>b * cellBytes; }
+
+/** Each block's box: per dimension the least lo and the greatest hi of its pieces. */
+export function buildBlocks(): void {
+  for (let b = 0; b < nBlocks; b++) {
+    const box = blockBox(b);
+    const end = min((b + 1) * BLOCK, nPieces);
+    for (let k = 0; k < D; k++) {
+      let l: u32 = 0xffffffff;
+      let h: u32 = 0;
+      for (let p = b * BLOCK; p < end; p++) {
+        const pb = pieceBox(<u32>p);
+        if (lo(pb, k) < l) l = lo(pb, k);
+        if (hi(pb, k) > h) h = hi(pb, k);
+      }
+      store<u32>(box + ((<usize>k) << 3), l);
+      store<u32>(box + ((<usize>k) << 3), h, 4);
+    }
+  }
+  blocksReady = true;
+}
 @inline export function ruleOf(p: u32): u32 { return load<u32>(ruleBase + ((<usize>p) << 2)); }
 @inline export function actOf(r: u32): u32 { return load<u32>(actBase + ((<usize>r) << 2)); }
 @inline export function firstOf(r: i32): i32 { return load<i32>(firstBase + ((<usize>r) << 2)); }

@@ -5,7 +5,7 @@
 
 import {
   D, cellBytes, nPieces, scratchBase, frameCap,
-  ensureMemory, pieceBox, ruleOf, actOf, firstOf, lo, hi, arenaAt, frameAt, nearAt,
+  ensureMemory, pieceBox, ruleOf, actOf, firstOf, lo, hi, arenaAt, frameAt, nearAt, BLOCK, blockBox, blocksReady, buildBlocks, nBlocks,
 } from './store';
 import { aim, contains, holds, intersect, meets, touches } from './box';
 import { freeCellOfTakers, isKnown, keepFree, taken } from './takers';
@@ -118,24 +118,36 @@ export function nearby(w: Walk, r: i32): void {
   if (w.nearRule == r) return;
   w.nearRule = r;
   w.nNear = 0;
+  if (!blocksReady) buildBlocks();
   if (firstOf(r + 1) - firstOf(r) == 1) return nearbyBox(w, pieceBox(<u32>firstOf(r)));
-  for (let p = 0; p < nPieces; p++) {
-    for (let q = firstOf(r); q < firstOf(r + 1); q++) {
-      if (!meets(pieceBox(p), pieceBox(q))) continue;
-      store<u32>(nearAt(w.nNear), p);
-      w.nNear++;
-      break;
+  // Blocks whose box misses every box of r hold no piece that meets one.
+  for (let b = 0; b < nBlocks; b++) {
+    let any = false;
+    for (let q = firstOf(r); q < firstOf(r + 1) && !any; q++) any = meets(blockBox(b), pieceBox(q));
+    if (!any) continue;
+    const end = min((b + 1) * BLOCK, nPieces);
+    for (let p = b * BLOCK; p < end; p++) {
+      for (let q = firstOf(r); q < firstOf(r + 1); q++) {
+        if (!meets(pieceBox(p), pieceBox(q))) continue;
+        store<u32>(nearAt(w.nNear), p);
+        w.nNear++;
+        break;
+      }
     }
   }
 }
 
-/** nearby for a rule of one box. */
+/** nearby for a rule of one box: the blocks that touch it, then their pieces. */
 function nearbyBox(w: Walk, q: usize): void {
   aim(q);
-  for (let p = 0; p < nPieces; p++) {
-    if (!touches(pieceBox(<u32>p))) continue;
-    store<u32>(nearAt(w.nNear), p);
-    w.nNear++;
+  for (let b = 0; b < nBlocks; b++) {
+    if (!touches(blockBox(b))) continue;
+    const end = min((b + 1) * BLOCK, nPieces);
+    for (let p = b * BLOCK; p < end; p++) {
+      if (!touches(pieceBox(<u32>p))) continue;
+      store<u32>(nearAt(w.nNear), p);
+      w.nNear++;
+    }
   }
 }
 
