@@ -158,15 +158,23 @@ function key(fs: FieldSet): string {
 
 function merge(hs: HeaderSpace, cubes: Cube[]): Cube[] {
   const fields = hs.layout.ordered();
+  // Each cube's key per field, made once (a merged cube is a new one).
+  const keys = new WeakMap<Cube, string[]>();
+  const keysOf = (c: Cube): string[] => {
+    let k = keys.get(c);
+    if (!k) keys.set(c, (k = fields.map((g) => key(c.get(g)!))));
+    return k;
+  };
   let list = cubes;
   for (let changed = true; changed; ) {
     changed = false;
-    for (const f of fields) {
+    for (const [at, f] of fields.entries()) {
       const groups = new Map<string, Cube[]>();
       const order: string[] = [];
       for (const c of list) {
         const fs = c.get(f)!;
-        const k = fields.map((g) => (g === f ? (fs.kind === 'masked' ? key(fs) : '') : key(c.get(g)!))).join('|');
+        const own = keysOf(c);
+        const k = own.map((x, i) => (i === at ? (fs.kind === 'masked' ? x : '') : x)).join('|');
         const g = groups.get(k);
         if (g) g.push(c);
         else {
