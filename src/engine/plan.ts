@@ -173,26 +173,33 @@ function checkFibHooks(chains: ChainInfo[]): void {
   for (const base of chains) {
     const hook = base.chain.base?.hook;
     if (!hook) continue;
-    const seen = new Set<number>();
-    const visit = (id: number): void => {
-      if (seen.has(id)) return;
-      seen.add(id);
-      const c = chains[id]!;
+    for (const c of reachable(chains, base.id)) {
       for (const r of c.chain.rules) {
         for (const e of r.exprs) {
           const hooks = e.kind === 'fib' ? fibHooks(e) : undefined;
-          if (hooks && !hooks.includes(hook)) {
-            const f = e as FibMatch;
-            const form = f.result === 'oif' ? `a route lookup (fib …${f.through ? ` . ${f.through}` : ''} oif)` : `fib … . ${f.through} type`;
-            const where = hooks.length ? `runs at ${hooks.join(', ')} only; chain "${base.chain.name}" is at ${hook}` : 'runs at no hook';
-            throw NftlensError.of('MODEL_INVALID', `${form} ${where} (the kernel refuses it)`, e.origin);
-          }
+          if (!hooks || hooks.includes(hook)) continue;
+          const f = e as FibMatch;
+          const form = f.result === 'oif' ? `a route lookup (fib …${f.through ? ` . ${f.through}` : ''} oif)` : `fib … . ${f.through} type`;
+          const where = hooks.length ? `runs at ${hooks.join(', ')} only; chain "${base.chain.name}" is at ${hook}` : 'runs at no hook';
+          throw NftlensError.of('MODEL_INVALID', `${form} ${where} (the kernel refuses it)`, e.origin);
         }
       }
-      for (const t of c.targets) if (t !== undefined) visit(t);
-    };
-    visit(base.id);
+    }
   }
+}
+
+/** The chains a chain reaches (itself first, then through jumps and gotos), each once. */
+function reachable(chains: readonly ChainInfo[], from: number): ChainInfo[] {
+  const order = [from];
+  const seen = new Set(order);
+  for (let i = 0; i < order.length; i++) {
+    for (const t of chains[order[i]!]!.targets) {
+      if (t === undefined || seen.has(t)) continue;
+      seen.add(t);
+      order.push(t);
+    }
+  }
+  return order.map((id) => chains[id]!);
 }
 
 function checkGraph(chains: ChainInfo[]): void {
@@ -239,15 +246,9 @@ function checkNat(chains: ChainInfo[]): void {
   for (const base of chains) {
     const b = base.chain.base;
     if (!b) continue;
-    const seen = new Set<number>();
-    const walk = (id: number): void => {
-      if (seen.has(id)) return;
-      seen.add(id);
-      const c = chains[id]!;
-      for (let i = 0; i < c.chain.rules.length; i++) {
-        const exprs = c.chain.rules[i]!.exprs;
-        for (let k = 0; k < exprs.length; k++) {
-          const e = exprs[k]!;
+    for (const c of reachable(chains, base.id)) {
+      for (const r of c.chain.rules) {
+        for (const e of r.exprs) {
           if (e.kind !== 'nat') continue;
           if (b.type !== 'nat') throw NftlensError.of('MODEL_INVALID', `${e.type} runs from base chain "${base.chain.name}", which is not of type nat`, e.origin);
           if (!allowed[e.type].includes(b.hook)) throw NftlensError.of('MODEL_INVALID', `${e.type} cannot run at hook ${b.hook}`, e.origin);
@@ -257,12 +258,7 @@ function checkNat(chains: ChainInfo[]): void {
           }
         }
       }
-      for (let i = 0; i < c.targets.length; i++) {
-        const t = c.targets[i];
-        if (t !== undefined) walk(t);
-      }
-    };
-    walk(base.id);
+    }
   }
 }
 
