@@ -456,11 +456,11 @@ export class SymbolicEvaluator {
             nextCur.push(c);
             break;
           case 'state':
-          case 'set-update':
+          case 'set-update': {
             // State the headers do not decide (src/engine/state.ts): every header may go either
             // way, so the walk takes both (never a false "unreachable"); one with a single way
-            // (a delete, `ct count 0`) goes that way.
-            // A set's key fields must be there first (their dependencies), as for any lookup.
+            // (a delete, `ct count 0`) goes that way. A set's key fields must be there first
+            // (their dependencies), as for any lookup.
             let pass: SymState | undefined = c;
             for (const field of x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : []) {
               if (!pass) break;
@@ -477,6 +477,7 @@ export class SymbolicEvaluator {
             } else if (goesOn(x, 0)) nextCur.push(pass);
             else out.push(['next', pass]);
             break;
+          }
           case 'concat': // refused before any walk (symbolicAnalysis): never a silent pass
             throw unanalysed(x);
           case 'fib': {
