@@ -209,10 +209,11 @@ table inet p {
     ],
   },
   {
-    name: 'stateful expressions: numgen in a verdict map and a NAT map, a dynamic set updated and looked up, limit, quota, ct count',
+    name: 'stateful expressions: numgen in a verdict map and a NAT map, a dynamic set updated and looked up, a full set ending the rule, limit, quota, ct count',
     nft: `
 table ip s {
   set seen { type ipv4_addr; flags dynamic,timeout; timeout 1h; }
+  set small { type ipv4_addr; size 1; flags dynamic; }
   chain pre { type nat hook prerouting priority -100; policy accept;
     tcp dport 80 counter dnat to numgen inc mod 2 map { 0 : 10.42.0.5, 1 : 10.42.0.6 }
   }
@@ -225,6 +226,9 @@ table ip s {
     udp dport 57 quota until 1 mbytes counter accept
     udp dport 58 ct count over 100 counter accept
     udp dport 59 numgen random mod 4 offset 1 { 1, 3 } counter accept
+    udp dport 60 update @small { ip saddr } counter accept
+    udp dport 61 ct count 0 counter accept
+    udp dport 62 ct count over 0 counter accept
   }
 }`,
     packets: [
@@ -240,9 +244,15 @@ table ip s {
       ['udp 10.1.0.5:4009 -> 10.42.0.9:58 iif eth0 oif eth1', false],
       ['udp 10.1.0.5:4010 -> 10.42.0.9:59 iif eth0 oif eth1', 'either'],
       ['udp 10.1.0.5:4011 -> 10.42.0.9:59 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.21:4012 -> 10.42.0.9:60 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.22:4013 -> 10.42.0.9:60 iif eth0 oif eth1', 'either'],
+      // The count includes the packet's own connection: `ct count 0` never holds, `over 0` always (one way each).
+      ['udp 10.1.0.5:4014 -> 10.42.0.9:61 iif eth0 oif eth1', false],
+      ['udp 10.1.0.5:4015 -> 10.42.0.9:62 iif eth0 oif eth1', true],
     ],
-    // numgen inc alternates (the NAT map's endpoints, the verdict map's verdicts); 10.1.0.7 is in @seen, 10.1.0.8 is not.
-    differ: [[0, 1], [2, 3], [5, 6]],
+    // numgen inc alternates (the NAT map's endpoints, the verdict map's verdicts); 10.1.0.7 is in @seen, 10.1.0.8 is not;
+    // @small holds one element, so the second source's update finds it full and the rule ends (the policy drops it).
+    differ: [[0, 1], [2, 3], [5, 6], [12, 13]],
   },
 ];
 
