@@ -9,6 +9,7 @@
 // that goes on. An expression with one way (numgen mod 1, a set delete) draws nothing.
 
 import type { MatchValue, SetUpdateStmt, StateMatch } from '../model/ruleset.js';
+import { numgenText, statefulText } from '../model/state-text.js';
 import { valueItems } from '../model/values.js';
 
 export type StatefulExpr = StateMatch | SetUpdateStmt;
@@ -54,13 +55,9 @@ export function numberIntervals(value: MatchValue): [number, number][] {
 export function describeWay(x: StatefulExpr, choice: number): string {
   if (x.kind === 'set-update') return choice === 0 ? `${x.op} @${x.set}: done` : `${x.op} @${x.set}: ${x.stateful ? `the element's ${x.stateful.what} does not hold, or ` : ''}the set is full — the rule ends`;
   const s = x.source;
-  switch (s.what) {
-    case 'numgen': return `numgen ${s.mode} mod ${s.mod}${s.offset ? ` offset ${s.offset}` : ''} = ${numgenValue(x, choice)}`;
-    case 'set': return `${s.key.join(' . ')} ${(choice === 0) === (s.op === '==') ? 'in' : 'not in'} @${s.set} (dynamic)`;
-    case 'limit': return `limit ${s.over ? 'over ' : ''}${s.rate}${s.rateUnit === 'packets' ? '' : ` ${s.rateUnit}`}/${s.per}: ${choice === 0 ? 'holds' : 'does not hold'}`;
-    case 'quota': return `quota ${s.over ? 'over ' : ''}${s.val} ${s.valUnit}: ${choice === 0 ? 'holds' : 'does not hold'}`;
-    case 'ct count': return `ct count ${s.over ? 'over ' : ''}${s.count}: ${choice === 0 ? 'holds' : 'does not hold'}`;
-  }
+  if (s.what === 'numgen') return `${numgenText(s)} = ${numgenValue(x, choice)}`;
+  if (s.what === 'set') return `${s.key.join(' . ')} ${(choice === 0) === (s.op === '==') ? 'in' : 'not in'} @${s.set} (dynamic)`;
+  return `${statefulText(s, s.over)}: ${choice === 0 ? 'holds' : 'does not hold'}`;
 }
 
 /**

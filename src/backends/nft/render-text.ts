@@ -4,8 +4,9 @@
 // refused with a located NFT_TEXT error otherwise: nft reads back exactly the objects meant.
 
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
-import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, NumgenSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
+import { numgenText, statefulText } from '../../model/state-text.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { dynamicSetName, fibFlags, namesSet, nfprotoHolds } from './render-json.js';
@@ -268,32 +269,9 @@ function setRef(t: Partial<Pick<Table, 'sets'>>, n: string, origin: Origin): str
   return `@${name(n, { origin, what: 'set name' })}`;
 }
 
-function numgenText(n: NumgenSource): string {
-  return `numgen ${n.mode} mod ${n.mod}${n.offset ? ` offset ${n.offset}` : ''}`;
-}
-
 /** A number numgen draws, in decimal (`0`, `1-2`). */
 function numgenItemText(i: Item): string {
   return typeof i === 'object' && 'range' in i ? `${i.range[0]}-${i.range[1]}` : String(i);
-}
-
-/**
- * `limit rate [over] 10/second [burst 5 packets]`, `limit rate 1 mbytes/second [burst 1000 kbytes]`
- * (a burst nft takes only above 0), `quota [over] 25 mbytes [used 10 kbytes]`, `ct count [over] 3`.
- */
-function statefulText(x: LimitSource | QuotaSource | CtCountSource, over: boolean): string {
-  const ov = over ? 'over ' : '';
-  switch (x.what) {
-    case 'limit': {
-      const rate = x.rateUnit === 'packets' ? `${x.rate}/${x.per}` : `${x.rate} ${x.rateUnit}/${x.per}`;
-      const burst = x.burst ? ` burst ${x.burst} ${x.burstUnit ?? (x.rateUnit === 'packets' ? 'packets' : 'bytes')}` : '';
-      return `limit rate ${ov}${rate}${burst}`;
-    }
-    case 'quota':
-      return `quota ${ov}${x.val} ${x.valUnit}${x.used !== undefined ? ` used ${x.used} ${x.usedUnit ?? 'bytes'}` : ''}`;
-    case 'ct count':
-      return `ct count ${ov}${x.count}`;
-  }
 }
 
 /** `numgen inc mod 2 != 1`, `ip saddr . th dport != @seen`, `limit rate over 10/second` (`!=` inverts). */

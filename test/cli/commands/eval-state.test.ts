@@ -18,7 +18,7 @@ describe('nftlens eval: outcomes that depend on state', () => {
     const blocks = r.stdout.split('\n\n');
     expect(blocks[0]).toContain('DEPENDS ON STATE: 2 outcomes, all ACCEPT');
     expect(blocks[0]).toMatch(/outcome 1: numgen random mod 2 = 0 \(inet lb svc rule handle 6\)[\s\S]*-> 10\.244\.1\.5:8080[\s\S]*outcome 2: numgen random mod 2 = 1[\s\S]*-> 10\.244\.2\.7:8080/);
-    expect(blocks[1]).toMatch(/DEPENDS ON STATE: 2 outcomes, ACCEPT or DROP\n  outcome 1: limit 10\/minute: holds[\s\S]*ACCEPT by inet lb fw rule handle 9[\s\S]*outcome 2: limit 10\/minute: does not hold[\s\S]*DROP by inet lb fw rule handle 10/);
+    expect(blocks[1]).toMatch(/DEPENDS ON STATE: 2 outcomes, ACCEPT or DROP\n  outcome 1: limit rate 10\/minute burst 5 packets: holds[\s\S]*ACCEPT by inet lb fw rule handle 9[\s\S]*outcome 2: limit rate 10\/minute burst 5 packets: does not hold[\s\S]*DROP by inet lb fw rule handle 10/);
     expect(blocks[2]).toMatch(/^packet: .*\nACCEPT by policy of inet lb fw/);
   });
 
@@ -34,10 +34,10 @@ describe('nftlens eval: outcomes that depend on state', () => {
     const json = JSON.parse((await cli(['eval', '-f', LB, '--packets', file, '-o', 'json'])).stdout) as { verdict: string; outcomes?: { state: string[]; verdict: string; after: { daddr: string } }[] }[];
     expect(json.map((x) => x.verdict)).toEqual(['accept', 'depends-on-state', 'accept']);
     expect(json[0]!.outcomes!.map((o) => o.after.daddr)).toEqual(['10.244.1.5', '10.244.2.7']);
-    expect(json[1]!.outcomes!.map((o) => [o.state, o.verdict])).toEqual([[['limit 10/minute: holds (inet lb fw rule handle 9)'], 'accept'], [['limit 10/minute: does not hold (inet lb fw rule handle 9)'], 'drop']]);
+    expect(json[1]!.outcomes!.map((o) => [o.state, o.verdict])).toEqual([[['limit rate 10/minute burst 5 packets: holds (inet lb fw rule handle 9)'], 'accept'], [['limit rate 10/minute burst 5 packets: does not hold (inet lb fw rule handle 9)'], 'drop']]);
     expect(json[2]!.outcomes).toBeUndefined();
     const traced = await cli(['eval', '-f', LB, '-p', PACKETS[1]!, '--trace']);
-    expect(traced.stdout).toContain('state: limit 10/minute: does not hold (way 2 of 2)');
+    expect(traced.stdout).toContain('state: limit rate 10/minute burst 5 packets: does not hold (way 2 of 2)');
   });
 
   it('--flow: a connection through the limit works in one outcome of three (its first and next packets each meet it): exit 1', async () => {

@@ -65,8 +65,8 @@ describe.skipIf(noBrowser)('the what-if page in headless Chromium', () => {
     expect(await page.locator('#verdict .verdict.depends .badge').textContent()).toBe('DEPENDS ON STATE');
     const items = await page.locator('#verdict .outcomes li').allTextContents();
     expect(items.map((t) => [t.split(' ')[0], t.split(' — ')[1]])).toEqual(expected.outcomes.map((o) => [o.verdict.toUpperCase(), o.state.join('; ')]));
-    expect(items[0]).toMatch(/^ACCEPT by inet lb fw rule handle 9 — limit 10\/minute: holds/);
-    expect(items[1]).toMatch(/^DROP by inet lb fw rule handle 10 — limit 10\/minute: does not hold/);
+    expect(items[0]).toMatch(/^ACCEPT by inet lb fw rule handle 9 — limit rate 10\/minute burst 5 packets: holds/);
+    expect(items[1]).toMatch(/^DROP by inet lb fw rule handle 10 — limit rate 10\/minute burst 5 packets: does not hold/);
     expect(await page.locator('#rules .rule.decided').count()).toBe(1);
     await fetch(`${server.url}/v1/policies/lb`, { method: 'DELETE' });
   });
