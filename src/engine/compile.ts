@@ -7,7 +7,7 @@
 import { plainVerdict } from '../model/expand-maps.js';
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
-import { fibOifHolds, type ConcatMatch, type Match, type NatStmt, type NumgenSource, type Rule, type Table } from '../model/ruleset.js';
+import { drawsNumber, fibOifHolds, type ConcatMatch, type Match, type NatStmt, type Rule, type Table } from '../model/ruleset.js';
 import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
 import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
@@ -18,7 +18,7 @@ import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 import { familyNats } from './ct-status.js';
-import { goesOn, numberIntervals, waysOf, type StatefulExpr } from './state.js';
+import { fieldsRead, goesOn, numberIntervals, waysOf, type StatefulExpr } from './state.js';
 
 export interface Program {
   /** Program size in words, and how to write it into memory of that size. */
@@ -449,13 +449,12 @@ function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: num
 
 /** OP_STATE's words (layout.ts): the ways, and the values on which the rule goes on (src/engine/state.ts goesOn). */
 function stateOp(x: StatefulExpr, e: number, classes: IfClasses): number[] {
-  const key = x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : [];
-  const req = key.reduce((r, field) => r | constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false).req, 0);
-  const numgen = x.kind === 'state' && x.source.what === 'numgen';
-  const offset = numgen ? (x.source as NumgenSource).offset : 0;
-  const ivs = numgen ? numberIntervals(x.value!) : Array.from({ length: waysOf(x) }, (_, w) => [w, w] as [number, number]).filter(([w]) => goesOn(x, w));
+  const req = fieldsRead(x).reduce((r, field) => r | constraintOf({ kind: 'match', field, op: '==', value: 0, origin: x.origin }, classes, false).req, 0);
+  const num = x.kind === 'state' && drawsNumber(x.source) ? x : undefined;
+  const offset = num && drawsNumber(num.source) ? num.source.offset : 0;
+  const ivs = num ? numberIntervals(num.value!) : Array.from({ length: waysOf(x) }, (_, w) => [w, w] as [number, number]).filter(([w]) => goesOn(x, w));
   const flags = (x.kind === 'state' && x.again ? 1 : 0) | (x.kind === 'set-update' ? 2 : 0);
-  const neg = numgen && x.op === '!=' ? 1 : 0;
+  const neg = num?.op === '!=' ? 1 : 0;
   return [L.OP_STATE | (e << 8), waysOf(x), offset, flags, neg, req, ivs.length, ...ivs.flat()];
 }
 

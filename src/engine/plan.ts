@@ -17,7 +17,7 @@
 import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
-import type { Atom, BaseChain, Chain, ConcatMatch, FibMatch, Hook, Match, MatchField, NatStmt, Rule, Ruleset, StateMatch, Table } from '../model/ruleset.js';
+import { drawsNumber, type Atom, type BaseChain, type Chain, type ConcatMatch, type FibMatch, type Hook, type Match, type MatchField, type NatStmt, type Rule, type Ruleset, type StateMatch, type Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
@@ -291,13 +291,18 @@ function checkConcat(x: ConcatMatch): void {
 
 const isU32 = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < 2 ** 32;
 
-/** A numgen's modulus and offset are 32-bit numbers (mod at least 1), its value numbers and ranges of them. */
+/**
+ * A numgen's or hash's modulus, offset and seed are 32-bit numbers (mod at least 1), jhash hashes
+ * some field, and the value is numbers and ranges of them.
+ */
 function checkState(x: StateMatch): void {
-  if (x.source.what !== 'numgen') return;
-  const { mod, offset } = x.source;
-  if (!isU32(mod) || mod < 1 || !isU32(offset)) throw NftlensError.of('MODEL_INVALID', `numgen mod ${mod} offset ${offset}: the modulus must be 1 … 2^32−1 and the offset below 2^32`, x.origin);
+  const src = x.source;
+  if (!drawsNumber(src)) return;
+  const { mod, offset } = src;
+  if (!isU32(mod) || mod < 1 || !isU32(offset)) throw NftlensError.of('MODEL_INVALID', `${src.what} mod ${mod} offset ${offset}: the modulus must be 1 … 2^32−1 and the offset below 2^32`, x.origin);
+  if (src.what === 'jhash' && (src.key.length === 0 || (src.seed !== undefined && !isU32(src.seed)))) throw NftlensError.of('MODEL_INVALID', 'jhash hashes one field or more, with a 32-bit seed', x.origin);
   const bad = valueItems(x.value ?? { set: [] }).find((it) => !(isU32(it) || (typeof it === 'object' && 'range' in it && isU32(it.range[0]) && isU32(it.range[1]) && it.range[0] <= it.range[1])));
-  if (bad !== undefined) throw NftlensError.of('MODEL_INVALID', `numgen is compared with ${JSON.stringify(bad)}: it gives 32-bit numbers`, x.origin);
+  if (bad !== undefined) throw NftlensError.of('MODEL_INVALID', `${src.what} is compared with ${JSON.stringify(bad)}: it gives 32-bit numbers`, x.origin);
 }
 
 /**

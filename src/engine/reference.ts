@@ -27,7 +27,7 @@ import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
 import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
-import { goesOn, StateWord, waysOf, type Draw, type StateChoice } from './state.js';
+import { fieldsRead, goesOn, StateWord, waysOf, type Draw, type StateChoice } from './state.js';
 
 export interface EvalOptions {
   trace?: boolean;
@@ -371,8 +371,7 @@ function runRule(plan: Plan, env: Environment, s: State, id: number, rule: Rule)
  * its key fields' dependencies, as any lookup does); whether the rule goes on.
  */
 function stateful(s: State, rule: number, expr: number, x: StateMatch | SetUpdateStmt): boolean {
-  const key = x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : [];
-  if (!key.every((f) => matches(s, { kind: 'match', field: f, op: '!=', value: { set: [] }, origin: x.origin }))) return false;
+  if (!fieldsRead(x).every((f) => matches(s, { kind: 'match', field: f, op: '!=', value: { set: [] }, origin: x.origin }))) return false;
   const of = waysOf(x);
   const again = x.kind === 'state' && x.again === true;
   const choice = s.word.draw(of, again);

@@ -8,8 +8,8 @@
 // numgen's first number, a limit or quota that holds, a dynamic set that holds the key, an update
 // that goes on. An expression with one way (numgen mod 1, a set delete) draws nothing.
 
-import type { MatchValue, SetUpdateStmt, StateMatch } from '../model/ruleset.js';
-import { numgenText, statefulText } from '../model/state-text.js';
+import { drawsNumber, stateKey, type MatchField, type MatchValue, type SetUpdateStmt, type StateMatch } from '../model/ruleset.js';
+import { numberText, statefulText } from '../model/state-text.js';
 import { valueItems } from '../model/values.js';
 
 export type StatefulExpr = StateMatch | SetUpdateStmt;
@@ -22,6 +22,9 @@ export interface Draw {
   of: number;
 }
 
+/** The packet fields the expression reads (they must be there, as a lookup's key): a set's key, what jhash hashes. */
+export const fieldsRead = (x: StatefulExpr): MatchField[] => (x.kind === 'set-update' ? x.key : stateKey(x.source));
+
 /**
  * How many ways the expression can go. `ct count 0` has one: the count includes the packet's own
  * connection (nft_connlimit_do_eval adds it first), so it is never 0 — `over 0` always holds.
@@ -29,24 +32,24 @@ export interface Draw {
 export function waysOf(x: StatefulExpr): number {
   if (x.kind === 'set-update') return x.op === 'delete' ? 1 : 2;
   if (x.source.what === 'ct count' && x.source.count === 0) return 1;
-  return x.source.what === 'numgen' ? x.source.mod : 2;
+  return drawsNumber(x.source) ? x.source.mod : 2;
 }
 
-/** The number `numgen` gives on way `choice` (u32 arithmetic, as nft_ng_*_eval). */
-export function numgenValue(x: StateMatch, choice: number): number {
-  return x.source.what === 'numgen' ? (x.source.offset + choice) >>> 0 : choice;
+/** The number numgen, jhash or symhash gives on way `choice` (u32 arithmetic, as nft_ng_*_eval and nft_*hash_eval). */
+export function numberValue(x: StateMatch, choice: number): number {
+  return drawsNumber(x.source) ? (x.source.offset + choice) >>> 0 : choice;
 }
 
 /** Whether the rule goes on after the expression took way `choice`. */
 export function goesOn(x: StatefulExpr, choice: number): boolean {
   if (x.kind === 'state' && x.source.what === 'ct count' && x.source.count === 0) return x.source.over;
-  if (x.kind === 'set-update' || x.source.what !== 'numgen') return choice === 0;
-  const v = numgenValue(x, choice);
+  if (x.kind === 'set-update' || !drawsNumber(x.source)) return choice === 0;
+  const v = numberValue(x, choice);
   const inside = numberIntervals(x.value!).some(([lo, hi]) => lo <= v && v <= hi);
   return inside === (x.op === '==');
 }
 
-/** A numgen match's value as inclusive intervals (plan.ts checked it holds numbers only). */
+/** A numgen or hash match's value as inclusive intervals (plan.ts checked it holds numbers only). */
 export function numberIntervals(value: MatchValue): [number, number][] {
   return valueItems(value).map((it) => (typeof it === 'object' && 'range' in it ? [Number(it.range[0]), Number(it.range[1])] : [Number(it), Number(it)]));
 }
@@ -55,7 +58,7 @@ export function numberIntervals(value: MatchValue): [number, number][] {
 export function describeWay(x: StatefulExpr, choice: number): string {
   if (x.kind === 'set-update') return choice === 0 ? `${x.op} @${x.set}: done` : `${x.op} @${x.set}: ${x.stateful ? `the element's ${x.stateful.what} does not hold, or ` : ''}the set is full — the rule ends`;
   const s = x.source;
-  if (s.what === 'numgen') return `${numgenText(s)} = ${numgenValue(x, choice)}`;
+  if (drawsNumber(s)) return `${numberText(s)} = ${numberValue(x, choice)}`;
   if (s.what === 'set') return `${s.key.join(' . ')} ${(choice === 0) === (s.op === '==') ? 'in' : 'not in'} @${s.set} (dynamic)`;
   return `${statefulText(s, s.over)}: ${choice === 0 ? 'holds' : 'does not hold'}`;
 }

@@ -11,9 +11,10 @@
 // are compared by their declaration (type, flags, timeout, size), not their elements, which are
 // state. diffRulesets() compares two.
 
-import type { ConcatMatch, CtCountSource, Family, LimitSource, Match, MatchValue, Item, MapLookup, NamedSet, NumgenSource, QuotaSource, Rule, Ruleset, StateMatch, Statement, Table, Verdict, VmapVerdict } from './ruleset.js';
+import type { ConcatMatch, CtCountSource, Family, LimitSource, Match, MatchValue, Item, MapLookup, NamedSet, QuotaSource, Rule, Ruleset, StateMatch, Statement, Table, Verdict, VmapVerdict } from './ruleset.js';
 import { markOp, markOpFields } from './mark-op.js';
 import { canonicalAddress, FIELDS, formatAddress, lookupKeyFields, NUMGEN_FIELD, valueIntervals, valueItems } from './values.js';
+import { numberText } from './state-text.js';
 
 export interface CanonicalRuleset {
   tables: CanonicalTable[];
@@ -241,16 +242,14 @@ function canonicalStateMatch(m: StateMatch): CanonicalExpr {
   const negated = m.op === '!=';
   switch (src.what) {
     case 'numgen':
-      return { stmt: 'numgen', ...canonicalNumgen(src), op: m.op, value: m.value === undefined ? [] : canonicalValue(NUMGEN_FIELD, m.value) };
+    case 'jhash':
+    case 'symhash':
+      return { stmt: numberText(src), op: m.op, value: m.value === undefined ? [] : canonicalValue(NUMGEN_FIELD, m.value) };
     case 'set':
       return { stmt: 'dynamic set', set: src.set, key: [...src.key], op: (src.op === '!=') !== negated ? '!=' : '==' };
     default:
       return { stmt: src.what, ...canonicalStateful(src, src.over !== negated) };
   }
-}
-
-function canonicalNumgen(n: NumgenSource): { mode: string; mod: number; offset: number } {
-  return { mode: n.mode, mod: n.mod, offset: n.offset };
 }
 
 /** A limit's rate and burst, a quota's size in packets or bytes (nft lists `1024 kbytes` as `1 mbytes`); `over` as it acts. */
@@ -288,7 +287,7 @@ function canonicalLookup<V>(l: MapLookup<V>, value: (v: V) => unknown): Canonica
   const fields = lookupKeyFields(l);
   const elements = l.elements.map((el) => JSON.stringify([el.key.map((it, i) => canonicalValue(fields[i]!, it)), value(el.value)]));
   const key = l.state
-    ? [`numgen ${l.state.mode} mod ${l.state.mod} offset ${l.state.offset}`]
+    ? [numberText(l.state)]
     : l.ifindex ? l.key.map((f) => (f === 'meta iifname' ? 'meta iif' : 'meta oif')) : [...l.key];
   return { key, elements: [...new Set(elements)].sort() };
 }

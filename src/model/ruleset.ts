@@ -116,8 +116,8 @@ export interface MapElement<V> {
 export interface MapLookup<V> {
   /** The key's fields; empty when `state` is the key. */
   key: MatchField[];
-  /** A key that changes from packet to packet (`numgen random mod 2 vmap { 0 : goto a, 1 : goto b }`): an element's key is its value. */
-  state?: NumgenSource;
+  /** A key that changes from packet to packet (`numgen random mod 2 vmap { 0 : goto a, 1 : goto b }`, `jhash ip saddr mod 2 map …`): an element's key is its value. */
+  state?: NumberSource;
   /** `meta iif`/`oif` as the key (an interface index, Match.ifindex): the key's one field is `meta iifname`/`oifname`. */
   ifindex?: true;
   elements: MapElement<V>[];
@@ -159,10 +159,13 @@ export type Expr = Match | ConcatMatch | Statement | FibMatch | CtHelperMatch | 
  * (src/engine/outcomes.ts lists every outcome), the analyses take both ways (never a false
  * "unreachable").
  * - `numgen inc|random mod N offset O`: one of O … O+N−1 (N choices; `mod 1` is no choice).
+ * - `jhash KEY mod N [seed S] offset O`, `symhash mod N offset O`: a hash of the packet, one of
+ *   O … O+N−1 too. The seed is random when none is given (nft_jhash_init) and symhash's is the
+ *   boot's, so nftlens does not compute the hash: every number is a way, as for numgen.
  * - `limit rate [over] R/PER [burst B]`, `quota [over|until] N`, `ct count [over] N`: holds or not.
  * - `ip saddr @dyn` (a lookup in a dynamic set): holds or not.
  */
-export type StateSource = NumgenSource | LimitSource | QuotaSource | CtCountSource | DynSetSource;
+export type StateSource = NumberSource | LimitSource | QuotaSource | CtCountSource | DynSetSource;
 
 export interface NumgenSource {
   what: 'numgen';
@@ -170,6 +173,17 @@ export interface NumgenSource {
   mod: number;
   offset: number;
 }
+
+/** `jhash ip saddr . tcp dport mod 4 seed 0xdeadbeef offset 100` (`key`: the fields hashed), `symhash mod 2`. */
+export type HashSource = { what: 'jhash'; key: MatchField[]; mod: number; seed?: number; offset: number } | { what: 'symhash'; mod: number; offset: number };
+
+/** A source that draws a number: numgen, jhash, symhash. */
+export type NumberSource = NumgenSource | HashSource;
+
+export const drawsNumber = (s: StateSource): s is NumberSource => s.what === 'numgen' || s.what === 'jhash' || s.what === 'symhash';
+
+/** The packet fields a stateful expression reads: a dynamic set's key, the fields jhash hashes. */
+export const stateKey = (s: StateSource): MatchField[] => (s.what === 'set' || s.what === 'jhash' ? s.key : []);
 
 /** `limit rate [over] RATE[/UNIT]/PER [burst N UNIT]`, the units as written (`packets`, `bytes`, `kbytes`, `mbytes`). */
 export interface LimitSource {
@@ -209,7 +223,7 @@ export interface DynSetSource {
 
 /**
  * A match on a stateful expression. Without `value` it holds or not (limit, quota, ct count, a
- * dynamic set); with `value` (numgen) it holds when the drawn number is in the value (`!=`: not).
+ * dynamic set); with `value` (numgen, jhash, symhash) it holds when the drawn number is in the value (`!=`: not).
  * `again`: an element after the first of one expanded lookup (src/model/expand-maps.ts) reads the
  * number the first drew instead of drawing anew — one lookup is one evaluation.
  */

@@ -1,11 +1,14 @@
 // The nft text of stateful expressions' sources (model/ruleset.ts StateSource): what the text
 // renderer writes and what the engine says a draw took (src/engine/state.ts describeWay).
 
-import type { CtCountSource, LimitSource, NumgenSource, QuotaSource } from './ruleset.js';
+import type { CtCountSource, LimitSource, NumberSource, QuotaSource } from './ruleset.js';
 
-/** `numgen inc mod 2`, `numgen random mod 4 offset 1`. */
-export function numgenText(n: NumgenSource): string {
-  return `numgen ${n.mode} mod ${n.mod}${n.offset ? ` offset ${n.offset}` : ''}`;
+/** `numgen inc mod 2`, `numgen random mod 4 offset 1`, `jhash ip saddr . tcp dport mod 2 seed 0xdeadbeef`, `symhash mod 2`. */
+export function numberText(n: NumberSource): string {
+  const offset = n.offset ? ` offset ${n.offset}` : '';
+  if (n.what === 'numgen') return `numgen ${n.mode} mod ${n.mod}${offset}`;
+  if (n.what === 'symhash') return `symhash mod ${n.mod}${offset}`;
+  return `jhash ${n.key.join(' . ')} mod ${n.mod}${n.seed !== undefined ? ` seed 0x${n.seed.toString(16)}` : ''}${offset}`;
 }
 
 /**

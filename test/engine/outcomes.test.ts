@@ -5,13 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, parsePacket, ReferenceEngine } from '../../src/engine/index.js';
 import { allOutcomes } from '../../src/engine/outcomes.js';
-import type { Expr, NumgenSource, Table, VmapVerdict } from '../../src/model/ruleset.js';
+import type { Expr, NumberSource, NumgenSource, Table, VmapVerdict } from '../../src/model/ruleset.js';
 import { ENV } from './generators.js';
 import { base, chain, goto, m, nat, rule, table, v } from './ir.js';
 
 const o = {};
 const numgen = (mod: number, mode: 'inc' | 'random' = 'random', offset = 0): NumgenSource => ({ what: 'numgen', mode, mod, offset });
-const vmap = (state: NumgenSource, targets: string[]): VmapVerdict => ({
+const vmap = (state: NumberSource, targets: string[]): VmapVerdict => ({
   kind: 'vmap', lookup: { key: [], state, elements: targets.map((t, i) => ({ key: [i], value: goto(t), origin: o })) }, origin: o,
 });
 const limit: Expr = { kind: 'state', source: { what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', over: false }, op: '==', origin: o };
@@ -75,6 +75,21 @@ describe('outcomes of stateful expressions', () => {
     expect(outcomes(tables, 'tcp 203.0.113.2:4000 -> 5.6.7.8:80 iif eth0 oif eth1')).toEqual(['accept 10.180.0.3', 'accept 10.180.0.3', 'accept 10.180.0.3', 'accept 10.180.0.3']);
     const updateEnds = [table('ip', 'f', [base('fw', { hook: 'forward', policy: 'drop' }, [rule([update], v('accept'))])])];
     expect(outcomes(updateEnds, 'tcp 203.0.113.2:4000 -> 5.6.7.8:80 iif eth0 oif eth1')).toEqual(['accept 5.6.7.8', 'drop 5.6.7.8']);
+  });
+
+  it('jhash and symhash draw every number; jhash needs the fields it hashes, as a lookup its key', () => {
+    const jhash: NumberSource = { what: 'jhash', key: ['ip saddr', 'th sport'], mod: 2, seed: 7, offset: 0 };
+    const tables = [table('inet', 'f', [
+      base('fw', { hook: 'forward', policy: 'drop' }, [rule([], vmap(jhash, ['a', 'b'])), rule([{ kind: 'state', source: { what: 'symhash', mod: 4, offset: 10 }, op: '!=', value: { set: [10, 12] }, origin: o }], v('accept'))]),
+      chain('a', [rule([], v('accept'))]), chain('b', [rule([], v('drop'))]),
+    ])];
+    const draws = (packet: string) => compileRuleset({ tables }, ENV).evaluate(parsePacket(packet)).draws?.map((d) => [d.rule, d.of]);
+    // jhash to a (accept) or b (drop); the chains' verdicts end the walk before symhash.
+    expect(outcomes(tables, 'udp 10.0.0.2:53 -> 10.9.0.9:53 iif eth0 oif eth1')).toEqual(['accept 10.9.0.9', 'drop 10.9.0.9']);
+    expect(draws('udp 10.0.0.2:53 -> 10.9.0.9:53 iif eth0 oif eth1')).toEqual([[0, 2]]);
+    // An IPv6 packet has no IPv4 source: jhash ends its rule with no draw; symhash draws 10 … 13, 11 and 13 accept.
+    expect(outcomes(tables, 'udp [fd00::2]:53 -> [fd00::9]:53 iif eth0 oif eth1')).toEqual(['drop fd00::9', 'accept fd00::9', 'drop fd00::9', 'accept fd00::9']);
+    expect(draws('udp [fd00::2]:53 -> [fd00::9]:53 iif eth0 oif eth1')).toEqual([[2, 4]]); // rules 0 and 1: the map's elements
   });
 
   it('a lookup in a dynamic set needs its key field first: no IPv4 address, no draw', () => {

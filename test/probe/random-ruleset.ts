@@ -5,7 +5,7 @@
 // Filter tables may hold named sets (addresses, ports, interface names, marks, concatenations) that
 // added rules name, and anonymous concatenations; and maps: verdict maps (named or anonymous, keyed
 // by an address, an interface name or a concatenation) and a mark map, some after a counter.
-import type { Expr, Item, MapElement, Match, MatchValue, NamedMap, NamedSet, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
+import type { Expr, Item, MapElement, Match, MatchValue, NamedMap, NamedSet, NumberSource, Rule, Ruleset, Table, Verdict, Chain, Statement } from '../../src/model/ruleset.js';
 import { prng } from '../../src/model/prng.js';
 
 const O = {};
@@ -24,7 +24,7 @@ export interface RandomOptions {
   sets?: boolean;
   /** Verdict and mark maps in filter tables (default: as `sets`). */
   maps?: boolean;
-  /** Stateful expressions in filter tables: numgen, limit, quota, ct count, a dynamic set updated and looked up (default: as `sets`). */
+  /** Stateful expressions in filter tables: numgen, jhash, symhash, limit, quota, ct count, a dynamic set updated and looked up (default: as `sets`). */
   stateful?: boolean;
 }
 
@@ -268,15 +268,26 @@ function withStateful(table: Table, seed: number): void {
   const key = table.family === 'inet' ? [{ kind: 'match', field: 'meta nfproto', op: '==', value: 'ipv4', origin: O } as Match] : [];
   const made: Rule[] = [];
   let dynamic = false;
+  /** numgen, jhash (of the source address, with a seed or not) or symhash, and the matches jhash's field needs. */
+  const numbers = (mod: number, offset: number): { pre: Match[]; source: NumberSource } => {
+    const which = Math.floor(rnd() * 3);
+    if (which === 0) return { pre: [], source: { what: 'numgen', mode: pick(['inc', 'random'] as const), mod, offset } };
+    if (which === 1) return { pre: [], source: { what: 'symhash', mod, offset } };
+    return { pre: key, source: { what: 'jhash', key: ['ip saddr'], mod, offset, ...(rnd() < 0.5 ? { seed: Math.floor(rnd() * 2 ** 32) } : {}) } };
+  };
   for (let i = 0; i < 1 + Math.floor(rnd() * 2); i++) {
     const v = (kind: 'accept' | 'drop'): Verdict => ({ kind, origin: O });
     switch (Math.floor(rnd() * 6)) {
-      case 0:
-        made.push({ exprs: [udp, counter], verdict: { kind: 'vmap', origin: O, lookup: { key: [], state: { what: 'numgen', mode: pick(['inc', 'random'] as const), mod: 2, offset: 0 }, elements: [{ key: [0], value: v('accept'), origin: O }, { key: [1], value: v(pick(['drop', 'accept'] as const)), origin: O }] } }, origin: O });
+      case 0: {
+        const { pre, source } = numbers(2, 0);
+        made.push({ exprs: [...pre, udp, counter], verdict: { kind: 'vmap', origin: O, lookup: { key: [], state: source, elements: [{ key: [0], value: v('accept'), origin: O }, { key: [1], value: v(pick(['drop', 'accept'] as const)), origin: O }] } }, origin: O });
         break;
-      case 1:
-        made.push({ exprs: [{ kind: 'state', source: { what: 'numgen', mode: 'random', mod: 3, offset: 1 }, op: pick(['==', '!='] as const), value: { set: [1, 3] }, origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
+      }
+      case 1: {
+        const { pre, source } = numbers(3, 1);
+        made.push({ exprs: [...pre, { kind: 'state', source, op: pick(['==', '!='] as const), value: { set: [1, 3] }, origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
         break;
+      }
       case 2:
         made.push({ exprs: [udp, { kind: 'state', source: { what: 'limit', rate: pick([1, 1000]), rateUnit: 'packets', per: 'second', over: rnd() < 0.5 }, op: '==', origin: O }, counter], verdict: v(pick(['accept', 'drop'] as const)), origin: O });
         break;

@@ -209,7 +209,7 @@ table inet p {
     ],
   },
   {
-    name: 'stateful expressions: numgen in a verdict map and a NAT map, a dynamic set updated and looked up, a full set ending the rule, limit, quota, ct count',
+    name: 'stateful expressions: numgen and jhash in a verdict map and a NAT map, symhash, a dynamic set updated and looked up, a full set ending the rule, limit, quota, ct count',
     nft: `
 table ip s {
   set seen { type ipv4_addr; flags dynamic,timeout; timeout 1h; }
@@ -229,6 +229,12 @@ table ip s {
     udp dport 60 update @small { ip saddr } counter accept
     udp dport 61 ct count 0 counter accept
     udp dport 62 ct count over 0 counter accept
+    udp dport 63 counter jhash ip saddr mod 2 seed 0xdeadbeef vmap { 0 : accept, 1 : drop }
+    udp dport 64 symhash mod 4 offset 10 != { 10, 12 } counter accept
+    tcp dport 81 counter accept
+  }
+  chain pre2 { type nat hook prerouting priority -90; policy accept;
+    tcp dport 81 counter dnat to jhash ip saddr . tcp sport mod 2 seed 0x1 map { 0 : 10.42.0.5, 1 : 10.42.0.6 }
   }
 }`,
     packets: [
@@ -249,10 +255,24 @@ table ip s {
       // The count includes the packet's own connection: `ct count 0` never holds, `over 0` always (one way each).
       ['udp 10.1.0.5:4014 -> 10.42.0.9:61 iif eth0 oif eth1', false],
       ['udp 10.1.0.5:4015 -> 10.42.0.9:62 iif eth0 oif eth1', true],
+      // jhash with a seed gives each source its number; symhash's seed is the boot's.
+      ['udp 10.1.0.30:4016 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.31:4017 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.32:4018 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.33:4019 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.34:4020 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.35:4021 -> 10.42.0.9:63 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.5:4022 -> 10.42.0.9:64 iif eth0 oif eth1', 'either'],
+      ['udp 10.1.0.5:4023 -> 10.42.0.9:64 iif eth0 oif eth1', 'either'],
+      ['tcp 10.1.0.5:4024 -> 10.42.0.9:81 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:7725 -> 10.42.0.9:81 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:5126 -> 10.42.0.9:81 iif eth0 oif eth1', true],
+      ['tcp 10.1.0.5:6327 -> 10.42.0.9:81 iif eth0 oif eth1', true],
     ],
     // numgen inc alternates (the NAT map's endpoints, the verdict map's verdicts); 10.1.0.7 is in @seen, 10.1.0.8 is not;
-    // @small holds one element, so the second source's update finds it full and the rule ends (the policy drops it).
-    differ: [[0, 1], [2, 3], [5, 6], [12, 13]],
+    // @small holds one element, so the second source's update finds it full and the rule ends (the policy drops it);
+    // jhash with a seed: 10.1.0.30 and .31 hash apart (a drop, an accept), and so do source ports 4024 and 5126 (two endpoints).
+    differ: [[0, 1], [2, 3], [5, 6], [12, 13], [16, 17], [24, 26]],
   },
 ];
 

@@ -24,7 +24,7 @@ import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import { boxesApart, ruleBoxes } from './boxes.js';
 import { RouteSpaces } from './fib.js';
-import { goesOn, waysOf } from '../../engine/state.js';
+import { fieldsRead, goesOn, waysOf } from '../../engine/state.js';
 import { Predicates, contextKey, stateKey, type AddrSub, type MarkSub, type SymState } from './state.js';
 
 export interface RuleSpaces {
@@ -462,7 +462,7 @@ export class SymbolicEvaluator {
             // (a delete, `ct count 0`) goes that way. A set's key fields must be there first
             // (their dependencies), as for any lookup.
             let pass: SymState | undefined = c;
-            for (const field of x.kind === 'set-update' ? x.key : x.source.what === 'set' ? x.source.key : []) {
+            for (const field of fieldsRead(x)) {
               if (!pass) break;
               const m = this.pred.match(pass, { kind: 'match', field, op: '!=', value: { set: [] }, origin: x.origin });
               const [yes, no] = this.split(pass, m);

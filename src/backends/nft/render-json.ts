@@ -9,7 +9,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchField, NamedMap, NamedSet, NumgenSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
+import type { Atom, Chain, ConcatMatch, CtCountSource, FibMatch, Item, LimitSource, MapLookup, Match, MatchField, NamedMap, NamedSet, NumberSource, QuotaSource, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict, VmapVerdict } from '../../model/ruleset.js';
 import { checkMatchValue, FIELDS, formatAddress, itemInterval, lookupKeyFields, NUMGEN_FIELD, parseAddress, PKTTYPE_NAMES, prefixMask, SET_TYPE_FIELD, valueItems } from '../../model/values.js';
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -106,7 +106,7 @@ function elements<V>(l: Pick<MapLookup<V>, 'key' | 'elements' | 'state'>, value:
 
 /** `{"key": …, "data": "@name" | {"set": [[k, v], …]}}` for vmap and map expressions. */
 function lookupBody<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, value: (v: V) => J, origin: Origin): { key: J; data: J } {
-  const key = l.state ? numgenExpr(l.state) : l.ifindex ? { meta: { key: l.key[0] === 'meta iifname' ? 'iif' : 'oif' } } : keyExpr(l.key);
+  const key = l.state ? numberExpr(l.state) : l.ifindex ? { meta: { key: l.key[0] === 'meta iifname' ? 'iif' : 'oif' } } : keyExpr(l.key);
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return { key, data: `@${l.map}` };
   const set = elements(l, value);
   if (set.length === 0) throw invalid('an anonymous map with no element that covers something cannot be rendered', origin);
@@ -359,9 +359,11 @@ export function dynamicSetName(t: Partial<Pick<Table, 'sets'>>, name: string, or
   return name;
 }
 
-/** `numgen inc|random mod N offset O`. */
-export function numgenExpr(n: NumgenSource): J {
-  return { numgen: { mode: n.mode, mod: n.mod, offset: n.offset } };
+/** `numgen inc|random mod N offset O`, `jhash KEY mod N [seed S] offset O`, `symhash mod N offset O`. */
+export function numberExpr(n: NumberSource): J {
+  if (n.what === 'numgen') return { numgen: { mode: n.mode, mod: n.mod, offset: n.offset } };
+  if (n.what === 'symhash') return { symhash: { mod: n.mod, offset: n.offset } };
+  return { jhash: { mod: n.mod, ...(n.seed !== undefined ? { seed: n.seed } : {}), offset: n.offset, expr: keyExpr(n.key) } };
 }
 
 /** `{"limit": …}`, `{"quota": …}`, `{"ct count": …}`, inverted (`over`) when `over` says so. */
@@ -393,12 +395,14 @@ function renderState(t: Pick<Table, 'sets'>, m: StateMatch): J {
   const src = m.source;
   const negated = m.op === '!=';
   switch (src.what) {
-    case 'numgen': {
-      if (m.value === undefined) throw invalid('a numgen match needs a value', m.origin);
+    case 'numgen':
+    case 'jhash':
+    case 'symhash': {
+      if (m.value === undefined) throw invalid(`a ${src.what} match needs a value`, m.origin);
       const items = valueItems(m.value).map((i) => item(NUMGEN_FIELD, i)).filter((x): x is J => x !== undefined);
       const isSet = typeof m.value === 'object' && 'set' in m.value;
-      if (items.length === 0 || (!isSet && items.length !== 1)) throw invalid('a numgen match with no value that covers something cannot be rendered', m.origin);
-      return { match: { op: m.op, left: numgenExpr(src), right: isSet ? { set: items } : items[0]! } };
+      if (items.length === 0 || (!isSet && items.length !== 1)) throw invalid(`a ${src.what} match with no value that covers something cannot be rendered`, m.origin);
+      return { match: { op: m.op, left: numberExpr(src), right: isSet ? { set: items } : items[0]! } };
     }
     case 'set': {
       const op = (src.op === '!=') !== negated ? '!=' : '==';

@@ -6,7 +6,7 @@
 import { ALL_BITS, markOpSteps } from '../../model/mark-op.js';
 import type { Atom, Chain, ConcatMatch, FibMatch, Item, MapLookup, Match, MatchValue, NamedMap, NamedSet, NatStmt, Rule, Ruleset, SetUpdateStmt, StateMatch, Statement, Table, Verdict } from '../../model/ruleset.js';
 import { NftlensError } from '../../model/diagnostics.js';
-import { numgenText, statefulText } from '../../model/state-text.js';
+import { numberText, statefulText } from '../../model/state-text.js';
 import { IFNAME_MAX_BYTES, NFT_COMMENT_MAX_BYTES, nftIfnameProblem, nftLogPrefixProblem, nftNameProblem, nftStringProblem } from '../../model/nft-text.js';
 import type { Origin } from '../../model/origin.js';
 import { dynamicSetName, fibFlags, namesSet, nfprotoHolds } from './render-json.js';
@@ -91,7 +91,7 @@ function elementsText<V>(l: Pick<MapLookup<V>, 'key' | 'elements' | 'state'>, va
 
 /** `KEY vmap @name`, `KEY map { k : v, … }`: the key's fields and the map, named or written out. */
 function lookupText<V>(t: Partial<Pick<Table, 'maps'>>, l: MapLookup<V>, word: 'map' | 'vmap', value: (v: V) => string, origin: Origin): string {
-  const key = l.state ? numgenText(l.state) : l.ifindex ? (l.key[0] === 'meta iifname' ? 'meta iif' : 'meta oif') : l.key.join(' . ');
+  const key = l.state ? numberText(l.state) : l.ifindex ? (l.key[0] === 'meta iifname' ? 'meta iif' : 'meta oif') : l.key.join(' . ');
   if (l.map !== undefined && t.maps?.some((m) => m.name === l.map)) return `${key} ${word} @${l.map}`;
   const elems = elementsText(l, value, origin);
   if (elems.length === 0) throw NftlensError.of('MODEL_INVALID', 'an anonymous map with no element that covers something cannot be written', origin);
@@ -279,12 +279,14 @@ function stateText(t: Partial<Pick<Table, 'sets'>>, m: StateMatch): string {
   const src = m.source;
   const negated = m.op === '!=';
   switch (src.what) {
-    case 'numgen': {
-      if (m.value === undefined) throw NftlensError.of('MODEL_INVALID', 'a numgen match needs a value', m.origin);
+    case 'numgen':
+    case 'jhash':
+    case 'symhash': {
+      if (m.value === undefined) throw NftlensError.of('MODEL_INVALID', `a ${src.what} match needs a value`, m.origin);
       const items = valueItems(m.value).filter((i) => itemInterval(NUMGEN_FIELD, i) !== null).map(numgenItemText);
-      if (items.length === 0) throw NftlensError.of('MODEL_INVALID', 'a numgen match with no value that covers something cannot be written', m.origin);
+      if (items.length === 0) throw NftlensError.of('MODEL_INVALID', `a ${src.what} match with no value that covers something cannot be written`, m.origin);
       const value = typeof m.value === 'object' && 'set' in m.value ? `{ ${items.join(', ')} }` : items[0]!;
-      return `${numgenText(src)} ${negated ? '!= ' : ''}${value}`;
+      return `${numberText(src)} ${negated ? '!= ' : ''}${value}`;
     }
     case 'set':
       return `${src.key.join(' . ')} ${(src.op === '!=') !== negated ? '!= ' : ''}${setRef(t, src.set, m.origin)}`;

@@ -1,20 +1,20 @@
 // nft JSON maps → IR lookups: named maps (`{"map": {name, type, map, flags, elem}}`, read once
 // per table on first use), verdict maps (`{"vmap": {key, data}}`) and map expressions as a
 // statement's value (`meta mark set ip saddr map {…}`, `snat ip prefix to ip saddr map {…}`).
-// A key is one field, a concatenation, or `numgen` (its numbers are the element keys: a stateful
-// key, MapLookup.state); elements are `[key, value]` pairs (`*` the catch-all). Values are verdicts,
-// marks or addresses; other data types and keys nftlens cannot compare (`jhash`, `symhash`, a
-// masked field) are refused, located.
+// A key is one field, a concatenation, or `numgen`, `jhash`, `symhash` (their numbers are the
+// element keys: a stateful key, MapLookup.state); elements are `[key, value]` pairs (`*` the
+// catch-all). Values are verdicts, marks or addresses; other data types and keys nftlens cannot
+// compare (a masked field) are refused, located.
 
 import type { Origin } from '../../model/origin.js';
-import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap, NumgenSource, SetType, Verdict } from '../../model/ruleset.js';
+import type { Item, MapData, MapElement, MapLookup, Match, MatchField, NamedMap, NumberSource, SetType, Verdict } from '../../model/ruleset.js';
 import { SET_TYPE_FIELD, setTypeFits } from '../../model/values.js';
 import { concatFields, readConcatKey, readTuple } from './concat.js';
 import { readLeft } from './match.js';
 import { describe, elementScope, Fields, isObject, soleKey, type Json, type JsonObject, type Reader, type Scope } from './reader.js';
 import { readSetFlags, unwrapElement } from './sets.js';
 import { isNamedRef, readItem } from './value.js';
-import { readNumgen, readNumgenItem } from './state.js';
+import { isNumberSource, readNumberSource, readNumgenItem } from './state.js';
 
 const at = (o: Origin, suffix: string): Origin => ({ ...o, field: `${o.field ?? ''}${suffix}` });
 
@@ -29,23 +29,22 @@ export interface MapValues<V> {
   read: ValueReader<V>;
 }
 
-/** A lookup's key: its fields and the `meta l4proto` matches `tcp dport` & co imply, or numgen (`state`, no field). */
+/** A lookup's key: its fields and the `meta l4proto` matches `tcp dport` & co imply, or a number source (`state`, no field). */
 export interface Key {
   fields: MatchField[];
   pre: Match[];
   ifindex?: true;
-  state?: NumgenSource;
+  state?: NumberSource;
 }
 
-/** A lookup's key: one field, a concatenation, or numgen. */
+/** A lookup's key: one field, a concatenation, or numgen, jhash, symhash. */
 export function readKey(s: Scope, key: Json, o: Origin, ko: Origin): Key | undefined {
   if (isObject(key) && soleKey(key) === 'concat' && Array.isArray(key.concat)) return readConcatKey(s, key.concat, o, ko);
   const k = soleKey(key);
-  if (k === 'numgen' && isObject(key)) {
-    const state = readNumgen(s, key.numgen!, at(ko, '.numgen'));
-    return state && { fields: [], pre: [], state };
+  if (isNumberSource(k) && isObject(key)) {
+    const read = readNumberSource(s, key, ko, o);
+    return read && { fields: [], pre: read.pre, state: read.source };
   }
-  if (k === 'jhash' || k === 'symhash') return s.r.unsupported(`${k} as a map key`, ko, 'error', 'a hash of the packet, which nftlens does not compute');
   const l = readLeft(s, key, ko);
   if (!l) return undefined;
   if (l.mask !== undefined || l.icmp) return s.r.unsupported(`${l.icmp ? `${l.icmp.proto} ${l.icmp.name}` : 'bitwise &'} as a map key`, ko);
@@ -69,7 +68,7 @@ export function readLookup<V>(s: Scope, body: Json, o: Origin, values: MapValues
   }
   if (key.state && isNamedRef(data)) {
     s.namedMap(data.slice(1)); // read and marked used: its own problems get reported
-    return s.r.unsupported(`numgen looked up in a named map (${data})`, f.at('data'));
+    return s.r.unsupported(`${key.state.what} looked up in a named map (${data})`, f.at('data'));
   }
   const lookup = readData(s, key.fields, data, f.at('data'), values, key.state ? numgenKey : fieldsKey(key.fields));
   if (lookup && key.state) lookup.state = key.state;
@@ -89,7 +88,7 @@ type KeyItems = (s: Scope, v: Json, o: Origin) => Item[] | undefined;
 /** Keys of these fields: an item of the one field, or a concatenation. */
 const fieldsKey = (fields: MatchField[]): KeyItems => (s, v, o) => (fields.length === 1 ? wrap(readItem(s, fields[0]!, v, o)) : readTuple(s, fields, v, o));
 
-/** Keys of a numgen lookup: the numbers it draws. */
+/** Keys of a numgen or hash lookup: the numbers it draws. */
 const numgenKey: KeyItems = (s, v, o) => wrap(readNumgenItem(s, v, o));
 
 function readData<V>(s: Scope, fields: MatchField[], data: Json, o: Origin, values: MapValues<V>, keyItems: KeyItems): MapLookup<V> | undefined {

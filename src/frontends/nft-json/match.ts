@@ -3,8 +3,8 @@
 // anonymous set, flag list). `tcp dport 22` becomes `meta l4proto 6` + `th dport 22`, in that order,
 // as the kernel runs it. nft's implicit op on flag types (`tcp flags syn`, `ct state est,rel`)
 // means `(x & flags) != 0`; its negation `!` means `(x & flags) == 0`. `meta iif`/`oif` become exact
-// interface-name matches marked `ifindex`; `fib … type local` and `fib … oif` a FibMatch; `numgen …`
-// and a lookup in a dynamic set (`ip saddr @affinity`) a StateMatch (state.ts).
+// interface-name matches marked `ifindex`; `fib … type local` and `fib … oif` a FibMatch; `numgen …`,
+// `jhash …`, `symhash …` and a lookup in a dynamic set (`ip saddr @affinity`) a StateMatch (state.ts).
 
 import type { Atom, ConcatMatch, CtHelperMatch, FibMatch, Item, Match, MatchField, MatchValue, StateMatch } from '../../model/ruleset.js';
 import type { Origin } from '../../model/origin.js';
@@ -13,7 +13,7 @@ import { describe, Fields, isObject, soleKey, type Json, type Scope } from './re
 import { isNamedRef, namedRef, readAtom, readFlags, readValue } from './value.js';
 import { isIcmpField, readIcmpMatch, type IcmpField } from './icmp.js';
 import { readConcatMatch } from './concat.js';
-import { dynamicSet, dynSetMatch, readNumgenMatch } from './state.js';
+import { dynamicSet, dynSetMatch, isNumberSource, readNumberMatch } from './state.js';
 
 const PORT_PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33 };
 
@@ -123,7 +123,7 @@ export function readMatch(s: Scope, body: Json, o: Origin): (Match | ConcatMatch
     return readConcatMatch(s, op, body.left.concat, body.right!, o, f.at('left'), f.at('right'));
   }
   if (isObject(body.left) && soleKey(body.left) === 'fib') return readFib(s, body.left.fib!, op, body.right!, o, f.at('left'), f.at('right'));
-  if (isObject(body.left) && soleKey(body.left) === 'numgen') return readNumgenMatch(s, op, body.left.numgen!, body.right!, o, f.at('left'), f.at('right'));
+  if (isObject(body.left) && isNumberSource(soleKey(body.left))) return readNumberMatch(s, op, body.left, body.right!, o, f.at('left'), f.at('right'));
   if (isCtHelper(body.left!)) return readCtHelper(s, op, body.right!, o, f.at('right'));
   const left = readLeft(s, body.left!, f.at('left'));
   // Read the right side even when the left is unsupported, so every construct gets reported.

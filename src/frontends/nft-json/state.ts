@@ -1,12 +1,12 @@
-// nft JSON stateful expressions → IR StateMatch and SetUpdateStmt (src/model/ruleset.ts): `numgen`
-// on a match's left side (maps.ts reads it as a map key), `limit`, `quota` and `ct count` as rule
+// nft JSON stateful expressions → IR StateMatch and SetUpdateStmt (src/model/ruleset.ts): `numgen`,
+// `jhash` and `symhash` on a match's left side (maps.ts reads them as a map key), `limit`, `quota` and `ct count` as rule
 // expressions, lookups in a dynamic set (`ip saddr @affinity`, `ip saddr . th dport != @seen`),
 // and the set statement (`update @s { ip saddr timeout 60s }`, `add @m { ip saddr limit rate over
 // 10/second }`). What nft 1.0.6 lists and is not modelled (meters, a counter or several statements
 // on a set element, numgen or an interface index as a set element's key) is refused, located.
 
 import type { Origin } from '../../model/origin.js';
-import type { Item, LimitSource, Match, MatchField, MatchValue, NamedSet, NumgenSource, QuotaSource, CtCountSource, SetType, SetUpdateStmt, StateMatch } from '../../model/ruleset.js';
+import type { Item, LimitSource, Match, MatchField, MatchValue, NamedSet, NumberSource, NumgenSource, QuotaSource, CtCountSource, SetType, SetUpdateStmt, StateMatch } from '../../model/ruleset.js';
 import { setTypeFits } from '../../model/values.js';
 import type { PendingRule } from './listing.js';
 import { readKey } from './maps.js';
@@ -39,25 +39,64 @@ export function readNumgen(s: Scope, body: Json, o: Origin): NumgenSource | unde
   return { what: 'numgen', mode, mod, offset };
 }
 
+/** The expressions that draw a number. */
+export const NUMBER_SOURCES = ['numgen', 'jhash', 'symhash'] as const;
+export const isNumberSource = (key: string | undefined): key is (typeof NUMBER_SOURCES)[number] => (NUMBER_SOURCES as readonly (string | undefined)[]).includes(key);
+
+/**
+ * `{"numgen": …}`, `{"jhash": {"mod": N, "seed": S, "offset": O, "expr": KEY}}`, `{"symhash": {"mod": N, "offset": O}}`
+ * (at `o`) → the source, and the matches the fields jhash hashes imply (`tcp dport`: l4proto tcp,
+ * as nft puts them before the hash); `ro` is the rule expression's origin.
+ */
+export function readNumberSource(s: Scope, expr: JsonObject, o: Origin, ro: Origin): { source: NumberSource; pre: Match[] } | undefined {
+  const what = soleKey(expr);
+  if (what === 'numgen') {
+    const source = readNumgen(s, expr.numgen!, at(o, '.numgen'));
+    return source && { source, pre: [] };
+  }
+  if (what !== 'jhash' && what !== 'symhash') return undefined;
+  const ho = at(o, `.${what}`);
+  const body = expr[what]!;
+  if (!isObject(body)) return s.r.schema(`"${what}" must be an object, got ${describe(body)}`, ho);
+  const f = new Fields(s.r, body, ho);
+  const other = Object.keys(body).find((k) => !['mod', 'offset', ...(what === 'jhash' ? ['seed', 'expr'] : [])].includes(k));
+  if (other !== undefined) return s.r.unsupported(`${what} option "${other}"`, f.at(other));
+  const mod = f.integer('mod');
+  const offset = f.has('offset') ? f.integer('offset') : 0;
+  const seed = f.has('seed') ? f.integer('seed') : undefined;
+  if (mod !== undefined && (mod < 1 || mod > U32)) return s.r.schema(`"mod" must be in 1..${U32}, got ${mod}`, f.at('mod'));
+  if (offset !== undefined && (offset < 0 || offset > U32)) return s.r.schema(`"offset" must be in 0..${U32}, got ${offset}`, f.at('offset'));
+  if (seed !== undefined && (seed < 0 || seed > U32)) return s.r.schema(`"seed" must be in 0..${U32}, got ${seed}`, f.at('seed'));
+  if (mod === undefined || offset === undefined) return undefined;
+  if (what === 'symhash') return { source: { what, mod, offset }, pre: [] };
+  if (!f.has('expr')) return s.r.schema('"jhash" needs "expr", the fields it hashes', ho);
+  const key = readKey(s, body.expr!, ro, f.at('expr'));
+  if (!key) return undefined;
+  if (key.state || key.ifindex) return s.r.unsupported(`jhash of ${key.state ? key.state.what : 'an interface index'}`, f.at('expr'));
+  const source: NumberSource = { what, key: key.fields, mod, offset };
+  if (seed !== undefined) source.seed = seed;
+  return { source, pre: key.pre };
+}
+
 const isU32 = (v: Json): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U32;
 
-/** A number numgen draws is compared with (a map key, a match value): a 32-bit number or a range of them. */
+/** A number numgen or a hash draws is compared with (a map key, a match value): a 32-bit number or a range of them. */
 export function readNumgenItem(s: Scope, v: Json, o: Origin): Item | undefined {
   if (isU32(v)) return v;
   if (isObject(v) && soleKey(v) === 'range' && Array.isArray(v.range) && v.range.length === 2) {
     const [lo, hi] = v.range;
     if (isU32(lo!) && isU32(hi!)) return { range: [lo, hi] };
   }
-  return s.r.schema(`numgen is compared with 32-bit numbers and ranges of them, got ${describe(v)}`, o);
+  return s.r.schema(`numgen, jhash and symhash are compared with 32-bit numbers and ranges of them, got ${describe(v)}`, o);
 }
 
-/** `numgen inc mod 2 0`, `!= 1`, `{ 0, 2 }`, `1-2`: which numbers the match holds for. */
-export function readNumgenMatch(s: Scope, op: string, body: Json, right: Json, o: Origin, lo: Origin, ro: Origin): StateMatch[] | undefined {
-  const source = readNumgen(s, body, at(lo, '.numgen'));
+/** `numgen inc mod 2 0`, `jhash ip saddr mod 4 != 1`, `symhash mod 4 { 0, 2 }`, `1-2`: which numbers the match holds for. */
+export function readNumberMatch(s: Scope, op: string, left: JsonObject, right: Json, o: Origin, lo: Origin, ro: Origin): (Match | StateMatch)[] | undefined {
+  const read = readNumberSource(s, left, lo, o);
   const value = readNumgenValue(s, right, ro);
-  if (!source || value === undefined) return undefined;
-  if (op !== '==' && op !== '!=' && op !== 'in') return s.r.unsupported(`${op} on numgen`, o);
-  return [{ kind: 'state', source, op: op === '!=' ? '!=' : '==', value, origin: o }];
+  if (!read || value === undefined) return undefined;
+  if (op !== '==' && op !== '!=' && op !== 'in') return s.r.unsupported(`${op} on ${read.source.what}`, o);
+  return [...read.pre, { kind: 'state', source: read.source, op: op === '!=' ? '!=' : '==', value, origin: o }];
 }
 
 function readNumgenValue(s: Scope, v: Json, o: Origin): MatchValue | undefined {

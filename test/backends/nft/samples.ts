@@ -3,7 +3,7 @@
 // and inet families, the stateful expressions and dynamic sets), for the renderer tests and the
 // kernel round trip.
 
-import type { BaseChain, Chain, Expr, Family, Item, Match, MatchField, MatchValue, NamedSet, NumgenSource, Rule, Ruleset, StateMatch, StateSource, Statement, Table, Verdict } from '../../../src/model/ruleset.js';
+import type { BaseChain, Chain, Expr, Family, Item, Match, MatchField, MatchValue, NamedSet, NumberSource, NumgenSource, Rule, Ruleset, StateMatch, StateSource, Statement, Table, Verdict } from '../../../src/model/ruleset.js';
 
 const o = { file: 'samples.ts' };
 /** A union member without its origin (Omit does not distribute over unions). */
@@ -136,7 +136,7 @@ const numgen = (mode: NumgenSource['mode'], mod: number, offset = 0): NumgenSour
 const inSet = (set: string, key: MatchField[], op: '==' | '!=' = '=='): StateMatch => st({ what: 'set', set, key, op });
 const goto = (target: string): Verdict => ({ kind: 'goto', target, origin: o });
 /** A rule that is only a verdict map keyed by numgen. */
-const numgenVmap = (n: NumgenSource, elements: [Item, Verdict][]): Rule => ({
+const numgenVmap = (n: NumberSource, elements: [Item, Verdict][]): Rule => ({
   exprs: [], origin: o, verdict: { kind: 'vmap', lookup: { key: [], state: n, elements: elements.map(([k, value]) => ({ key: [k], value, origin: o })) }, origin: o },
 });
 
@@ -165,6 +165,12 @@ export const STATEFUL = {
       r([st(numgen('inc', 2), '!=', 1)], { kind: 'accept' }),
       r([st(numgen('random', 4), '==', { set: [0, 2] })], { kind: 'accept' }),
       r([st(numgen('random', 4), '==', { range: [1, 2] })], { kind: 'accept' }),
+      // jhash (a seed, a concatenation and its dependency, an offset) and symhash, compared and as map keys.
+      r([st({ what: 'jhash', key: ['ip saddr'], mod: 2, seed: 0xdeadbeef, offset: 0 }, '==', 0)], { kind: 'accept' }),
+      r([TCP, st({ what: 'jhash', key: ['ip saddr', 'th dport'], mod: 4, offset: 100 }, '!=', { set: [100, 102] })], { kind: 'accept' }),
+      r([st({ what: 'symhash', mod: 2, offset: 1 }, '==', 1)], { kind: 'drop' }),
+      numgenVmap({ what: 'symhash', mod: 2, offset: 0 }, [[0, goto('a')], [1, goto('b')]]),
+      numgenVmap({ what: 'jhash', key: ['ip saddr', 'ip daddr'], mod: 3, offset: 0 }, [[0, goto('a')], [{ range: [1, 2] }, goto('b')]]),
       // limit (packets, bytes, a burst), quota (over, until, used), ct count.
       r([st({ what: 'limit', rate: 10, rateUnit: 'packets', per: 'second', burst: 20, over: true })], { kind: 'drop' }),
       r([st({ what: 'limit', rate: 1, rateUnit: 'mbytes', per: 'second', over: false })], { kind: 'accept' }),
@@ -177,6 +183,7 @@ export const STATEFUL = {
     ], base('filter', 'input', 0)),
     chain('pre', [
       r([TCP, m('th dport', 80), s({ kind: 'nat', type: 'dnat', map: { key: [], state: numgen('inc', 2), elements: [{ key: [0], value: '10.0.0.1', origin: o }, { key: [1], value: '10.0.0.2', origin: o }] } })]),
+      r([TCP, m('th dport', 81), s({ kind: 'nat', type: 'dnat', map: { key: [], state: { what: 'jhash', key: ['ip saddr', 'th sport'], mod: 2, offset: 0 }, elements: [{ key: [0], value: '10.0.0.1', origin: o }, { key: [1], value: '10.0.0.2', origin: o }] } })]),
     ], base('nat', 'prerouting', -100)),
   ]),
   sets: [

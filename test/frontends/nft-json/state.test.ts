@@ -1,7 +1,8 @@
 // Stateful expressions in the nft-JSON front end, in the shapes nft 1.0.6 lists them (taken from
 // `nft -j list ruleset` after loading the text forms in a scratch namespace): numgen as a match and
 // as a map key, limit, quota, ct count, lookups in dynamic sets, the set statement, dynamic sets
-// with timeout/size/gc-interval; what stays refused (meters, jhash, named limits…) is located.
+// with timeout/size/gc-interval; jhash and symhash;
+// what stays refused (meters, named limits…) is located.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -70,7 +71,27 @@ describe('numgen', () => {
     ]);
   });
 
-  it('refuses, located: a malformed numgen, a value that is no number, a named map, a statement value; jhash and symhash', () => {
+  it('jhash and symhash: numbers drawn like numgen, jhash with the fields it hashes and what they imply', () => {
+    const TCP_DPORT = payload('tcp', 'dport');
+    // As nft 1.0.6 lists `jhash ip saddr mod 2 seed 0xdeadbeef 0`, `jhash ip saddr . tcp dport mod 4 offset 100 { 100, 102 }`,
+    // `symhash mod 2 vmap { … }` and `dnat to jhash ip saddr . ip daddr mod 2 map { … }`.
+    const t = read(
+      rule([match('==', { jhash: { mod: 2, seed: 3735928559, expr: SADDR } }, 0), { accept: null }]),
+      rule([match('==', { jhash: { mod: 4, offset: 100, expr: { concat: [SADDR, TCP_DPORT] } } }, { set: [100, 102] })], 4),
+      rule([{ vmap: { key: { symhash: { mod: 2 } }, data: { set: [[0, { accept: null }], [1, { drop: null }]] } } }], 5),
+      rule([{ dnat: { addr: { map: { key: { jhash: { mod: 2, expr: { concat: [SADDR, payload('ip', 'daddr')] } } }, data: { set: [[0, '10.0.0.1'], [1, '10.0.0.2']] } } } } }], 6),
+    );
+    const [seeded, concat, vmap, nat] = rules(t);
+    expect(seeded!.exprs).toEqual([state({ what: 'jhash', key: ['ip saddr'], mod: 2, seed: 0xdeadbeef, offset: 0 }, { value: 0 })]);
+    expect(concat!.exprs).toEqual([
+      { kind: 'match', field: 'meta l4proto', op: '==', value: 6 },
+      state({ what: 'jhash', key: ['ip saddr', 'th dport'], mod: 4, offset: 100 }, { value: { set: [100, 102] } }),
+    ]);
+    expect(vmap!.verdict).toMatchObject({ kind: 'vmap', lookup: { key: [], state: { what: 'symhash', mod: 2, offset: 0 } } });
+    expect(nat!.exprs[0]).toMatchObject({ kind: 'nat', map: { key: [], state: { what: 'jhash', key: ['ip saddr', 'ip daddr'], mod: 2, offset: 0 } } });
+  });
+
+  it('refuses, located: a malformed numgen, a value that is no number, a named map, a statement value; a malformed hash', () => {
     expect(refused(
       rule([match('==', { numgen: { mode: 'hash', mod: 0 } }, 0)]),
       rule([match('==', numgen('inc', 2), 'zero')], 4),
@@ -79,18 +100,22 @@ describe('numgen', () => {
       rule([{ vmap: { key: numgen('inc', 2), data: '@m' } }], 6),
       rule([{ vmap: { key: numgen('inc', 2), data: { set: [[-1, { accept: null }]] } } }], 7),
       rule([{ mangle: { key: { meta: { key: 'mark' } }, value: numgen('inc', 2) } }], 8),
-      rule([{ vmap: { key: { jhash: { mod: 2, expr: SADDR } }, data: { set: [[0, { accept: null }]] } } }], 9),
-      rule([{ vmap: { key: { symhash: { mod: 2 } }, data: { set: [[0, { accept: null }]] } } }], 10),
+      rule([{ vmap: { key: { jhash: { mod: 2 } }, data: { set: [[0, { accept: null }]] } } }], 9),
+      rule([{ vmap: { key: { symhash: { mod: 2, seed: 1 } }, data: { set: [[0, { accept: null }]] } } }], 10),
+      rule([match('==', { jhash: { mod: 2, seed: -1, expr: SADDR } }, 0)], 11),
+      rule([match('==', { jhash: { mod: 2, expr: { meta: { key: 'iif' } } } }, 0)], 12),
     )).toEqual([
       ['NFT_SCHEMA', '"mode" must be one of inc, random, got "hash"', 'handle 3', 'nftables[5].rule.expr[0].left.numgen.mode'],
       ['NFT_SCHEMA', '"mod" must be in 1..4294967295, got 0', 'handle 3', 'nftables[5].rule.expr[0].left.numgen.mod'],
-      ['NFT_SCHEMA', 'numgen is compared with 32-bit numbers and ranges of them, got string "zero"', 'handle 4', 'nftables[6].rule.expr[0].right'],
-      ['NFT_SCHEMA', 'numgen is compared with 32-bit numbers and ranges of them, got number -1', 'handle 7', 'nftables[10].rule.expr[0].vmap.data.set[0][0]'],
+      ['NFT_SCHEMA', 'numgen, jhash and symhash are compared with 32-bit numbers and ranges of them, got string "zero"', 'handle 4', 'nftables[6].rule.expr[0].right'],
+      ['NFT_SCHEMA', 'numgen, jhash and symhash are compared with 32-bit numbers and ranges of them, got number -1', 'handle 7', 'nftables[10].rule.expr[0].vmap.data.set[0][0]'],
+      ['NFT_SCHEMA', '"jhash" needs "expr", the fields it hashes', 'handle 9', 'nftables[12].rule.expr[0].vmap.key.jhash'],
+      ['NFT_SCHEMA', '"seed" must be in 0..4294967295, got -1', 'handle 11', 'nftables[14].rule.expr[0].left.jhash.seed'],
       ['NFT_UNSUPPORTED', 'unsupported: < on numgen', 'handle 5', 'nftables[7].rule.expr[0]'],
       ['NFT_UNSUPPORTED', 'unsupported: numgen looked up in a named map (@m)', 'handle 6', 'nftables[9].rule.expr[0].vmap.data'],
       ['NFT_UNSUPPORTED', 'unsupported: meta mark set numgen', 'handle 8', 'nftables[11].rule.expr[0]'],
-      ['NFT_UNSUPPORTED', 'unsupported: jhash as a map key — a hash of the packet, which nftlens does not compute', 'handle 9', 'nftables[12].rule.expr[0].vmap.key'],
-      ['NFT_UNSUPPORTED', 'unsupported: symhash as a map key — a hash of the packet, which nftlens does not compute', 'handle 10', 'nftables[13].rule.expr[0].vmap.key'],
+      ['NFT_UNSUPPORTED', 'unsupported: symhash option "seed"', 'handle 10', 'nftables[13].rule.expr[0].vmap.key.symhash.seed'],
+      ['NFT_UNSUPPORTED', 'unsupported: jhash of an interface index', 'handle 12', 'nftables[15].rule.expr[0].left.jhash.expr'],
     ]);
   });
 });
