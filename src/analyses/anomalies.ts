@@ -10,9 +10,10 @@
 //                   packets it would match                                              — info
 //   generalization  … and that earlier rule matches only packets it matches too         — info
 //
-// "Would match" is the rule's own matches (M) in its chain's context; "takes" means ended the
-// base chain for the packet (accept, drop, reject, NAT, or the policy), following jumps, gotos
-// and returns — symbolic.ts's per-rule `ends`. Only rules whose matches all come before their
+// "Would match" is the rule's own matches (M) in its chain's context — in a chain jumped to as
+// chain-tree.ts reads trees, with the matches of the jumps that lead to it; "takes" means ended
+// the base chain for the packet (accept, drop, reject, NAT, or the policy), following jumps,
+// gotos and returns — symbolic.ts's per-rule `ends` — by the rules before it on that tree's list. Only rules whose matches all come before their
 // statements, reached with unrewritten headers, are classified beyond "unreachable" (a rule read
 // through a rewrite has no single "would match" set); the others are counted in `skipped`.
 // A hook whose one base chain is a chain of boxes (geometric/chain.ts) is classified by the
@@ -35,6 +36,7 @@ import type { SymbolicResult } from './symbolic/run.js';
 import type { Context, SymState } from './symbolic/state.js';
 import { SEVERITY_OF, policyRef, ruleRef, witnessAt, type Finding, type FindingKind, type Ref } from './findings.js';
 import { checkOf, classifyRule, opaqueFacts, type Taker } from './anomaly-kinds.js';
+import { treeRules } from './chain-tree.js';
 
 /** A taker in the BDD analysis: its part of the packets in question (released by the caller), its rule. */
 type BddTaker = Taker & { part: Space; id?: number };
@@ -140,6 +142,12 @@ class HookAnalysis {
   private readonly hs;
   private readonly bases: number[];
   private readonly trees = new Map<number, Set<number>>();
+  /** Per base chain read as a list (chain-tree.ts): its rules in the order packets meet them. */
+  private readonly lists = new Map<number, number[]>();
+  /** For a rule on such a list: its place, and the jump rules that lead to it. */
+  private readonly listed = new Map<number, { at: number; via: number[] }>();
+  /** A rule's matches with those of its jumps (`would`), made once. */
+  private readonly guarded = new Map<number, Space>();
   /** Every rule's box, 2·BOX_SIZE numbers each, built on first use. */
   private boxes: Float64Array | undefined;
   /** Per base chain (fast path): rule id → whether removing it changes no verdict. */
@@ -154,7 +162,13 @@ class HookAnalysis {
   ) {
     this.hs = a.hs;
     this.bases = bases(a, hook);
-    for (const b of this.bases) this.trees.set(b, tree(a, b));
+    for (const b of this.bases) {
+      this.trees.set(b, tree(a, b));
+      const list = treeRules(a.plan, b);
+      if (!list) continue;
+      this.lists.set(b, list.map((x) => x.id));
+      list.forEach((x, at) => this.listed.set(x.id, { at, via: x.via }));
+    }
   }
 
   analyse(): void {
@@ -162,6 +176,7 @@ class HookAnalysis {
       if (this.asked(id)) this.rule(id);
       this.tick();
     }
+    for (const w of this.guarded.values()) this.hs.release(w);
   }
 
   /**
@@ -186,7 +201,7 @@ class HookAnalysis {
     const ctxKeys = new Set(bs.map((b) => JSON.stringify(this.context(b))));
     if (!matchesFirst(info.rule) || this.res.rewritten.has(id) || ctxKeys.size !== 1) return false;
     const entry = this.entry(bs);
-    const C = hs.and(this.match(id, bs[0]!), entry);
+    const C = hs.and(this.would(id, bs), entry);
     const reached = !hs.isEmpty(C);
     hs.release(entry, C);
     return !reached;
@@ -211,6 +226,21 @@ class HookAnalysis {
     return this.a.evaluator.leadingMatch(st, id);
   }
 
+  /**
+   * What the rule would match: M, and in a chain jumped to on a tree read as a list (one base
+   * chain), the matches of the jumps that lead to it too (a cached handle).
+   */
+  private would(id: number, bs: number[]): Space {
+    const via = bs.length === 1 && this.lists.has(bs[0]!) ? this.listed.get(id)?.via : undefined;
+    if (!via?.length) return this.match(id, bs[0]!);
+    let w = this.guarded.get(id);
+    if (!w) {
+      const parts = [id, ...via].map((j) => this.match(j, bs[0]!));
+      this.guarded.set(id, (w = this.hs.intersect(parts)));
+    }
+    return w;
+  }
+
   private entry(ids: number[]): Space {
     return this.hs.union(ids.map((b) => this.res.entries.get(b) ?? this.hs.none));
   }
@@ -232,16 +262,17 @@ class HookAnalysis {
       return;
     }
     const M = this.match(id, bs[0]!);
+    const W = this.would(id, bs);
     const entry = this.entry(bs);
-    const C = hs.and(M, entry);
+    const C = hs.and(W, entry);
     let taken: BddTaker[] = [];
     try {
       const found = classifyRule<BddTaker>(this.hook, {
         action, empty: hs.isEmpty(M), fires,
-        takers: () => (taken = hs.isEmpty(C) ? this.earlierChains(M) : this.takers(id, C, bs)),
+        takers: () => (taken = hs.isEmpty(C) ? this.earlierChains(W) : this.takers(id, C, bs)),
         unchanged: () => this.unchangedWithout(id, hit),
         overlaps: () => {
-          const o = this.overlaps(id, C, hit, M, entry, bs);
+          const o = this.overlaps(id, C, hit, W, entry, bs);
           taken = [...o.inside, ...o.overlapping];
           return o;
         },
@@ -263,18 +294,18 @@ class HookAnalysis {
     const out: BddTaker[] = [];
     let rest = hs.keep(X);
     const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
-    // In a chain without jumps only the rules before it can end its packets.
-    const self = a.plan.rules[id]!;
-    const flat = bs.length === 1 && chains.size === 1;
-    const list = flat ? a.plan.rules.slice(a.plan.chains[self.chain]!.firstRule, id) : a.plan.rules;
-    for (const r of list) {
+    // On a tree read as a list only the rules before it can end the packets it would match.
+    const order = bs.length === 1 ? this.lists.get(bs[0]!) : undefined;
+    const list = order ? order.slice(0, this.listed.get(id)!.at) : a.plan.rules.map((r) => r.id);
+    for (const rid of list) {
       if (hs.isEmpty(rest)) break;
+      const r = a.plan.rules[rid]!;
       if (r.id === id || !chains.has(r.chain)) continue;
       const ends = this.res.rules[r.id]?.ends;
       if (!ends || hs.isEmpty(ends) || this.apart(id, r.id)) continue;
-      // Scanning a flat chain in order with what is left, a terminal plain rule takes exactly
-      // (its match ∩ rest): cheaper than its `ends`, which carries the chain's history.
-      const part = flat && this.terminalPlain(r.id) ? hs.and(rest, this.match(r.id, bs[0]!)) : hs.and(ends, rest);
+      // Scanning a list in order with what is left, a terminal plain rule takes exactly (what it
+      // would match ∩ rest): cheaper than its `ends`, which carries the chain's history.
+      const part = order && this.terminalPlain(r.id) ? hs.and(rest, this.would(r.id, bs)) : hs.and(ends, rest);
       if (hs.isEmpty(part)) continue;
       // With `otherThan`, rules of that action are passed over (their part still leaves `rest`).
       if (otherThan === undefined || actionOf(r.rule) !== otherThan) {
@@ -328,7 +359,7 @@ class HookAnalysis {
     });
     hs.release(X);
     for (const x of t) {
-      const MT = hs.and(this.match(x.id!, bs[0]!), entry);
+      const MT = hs.and(this.would(x.id!, bs), entry);
       (hs.subsetOf(MT, M) ? inside : overlapping).push(x);
       hs.release(MT);
     }
@@ -450,11 +481,11 @@ class HookAnalysis {
 
 /**
  * A hook with one base chain of boxes (geometric/chain.ts), analysed by the geometric core: the
- * same classification as HookAnalysis's flat-chain case, with every set a union of boxes.
+ * same classification as HookAnalysis's flat-chain case, with every set a union of boxes. Box
+ * list i is the rule `boxes.ids[i]` (the chains jumped to are inlined after their jumps).
  */
 class GeometricHook {
   private readonly core: GeometricCore;
-  private readonly first: number;
   /** The chain policy's action code. */
   private readonly policy: number;
   private readonly takerCache: GeoTaker[] = [];
@@ -464,7 +495,6 @@ class GeometricHook {
     private readonly report: AnomalyReport, private readonly opts: AnomalyOptions, private readonly tick: () => void,
   ) {
     const info = a.plan.chains[base]!;
-    this.first = info.firstRule;
     this.policy = ACTION_CODE[info.chain.base!.policy];
     this.core = new GeometricCore(boxes, info.chain.origin, { maxCells: (opts.describeLines ?? 3) > 0 ? 16 : 1 });
   }
@@ -480,13 +510,13 @@ class GeometricHook {
   /** Rule i as a taker, made once (a catch-all may list every rule before it). */
   private taker(i: number): GeoTaker {
     let t = this.takerCache[i];
-    if (!t) this.takerCache[i] = t = { i, ref: ruleRef(this.a.plan, this.first + i), action: actionOf(this.a.plan.rules[this.first + i]!.rule) };
+    if (!t) this.takerCache[i] = t = { i, ref: ruleRef(this.a.plan, this.boxes.ids[i]!), action: actionOf(this.a.plan.rules[this.boxes.ids[i]!]!.rule) };
     return t;
   }
 
   private rule(i: number): void {
     const { core } = this;
-    const id = this.first + i;
+    const id = this.boxes.ids[i]!;
     const empty = this.boxes.pieces[i]!.length === 0;
     const r = empty ? undefined : core.takers(i);
     const found = classifyRule<GeoTaker>(this.hook, {
@@ -505,7 +535,7 @@ class GeometricHook {
 
   /** A finding about rule i; `taker` j ≥ 0: shown where j takes i's packets, -1: where i decides. */
   private add(kind: FindingKind, i: number, message: string, related: Ref[], taker?: number, check?: Finding['check']): void {
-    const id = this.first + i;
+    const id = this.boxes.ids[i]!;
     if (taker === undefined) return addFinding(this.a, this.report, this.opts, this.hook, { kind, id, message, related });
     const { hs } = this.a;
     const { coder } = this.boxes;

@@ -3,9 +3,11 @@
 // count, log or clamp, then accept/drop/reject or nothing — first match wins — and every match is
 // a union of a few boxes over the dimensions of dims.ts: families, protocols, IPv4 and IPv6
 // addresses, ports, interfaces, marks, ct state and ct mark. Such a rule is the intersection of
-// its matches' unions; cells come back as field intervals or header spaces.
+// its matches' unions; cells come back as field intervals or header spaces. For the anomalies,
+// the chains the base chain jumps to are inlined where the jump is (chain-tree.ts), so that a
+// chain of jumps to per-tenant chains is one chain of boxes too.
 
-import type { Rule } from '../../model/ruleset.js';
+import type { Expr, Match, Rule } from '../../model/ruleset.js';
 import type { Interval } from '../../model/values.js';
 import type { PathHook } from '../../engine/plan.js';
 import { intersect } from '../../engine/dims.js';
@@ -13,6 +15,7 @@ import type { FieldName } from '../headerspace/layout.js';
 import { CT_STATES, CT_WITH_ENTRY, FAMILY_CODE } from '../headerspace/layout.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import type { SymbolicAnalysis } from '../symbolic/index.js';
+import { treeRules } from '../chain-tree.js';
 import { fitsCore, type BoxChain, type Cell } from './core.js';
 import { DIM, DIM_NAMES, DimCoder, FIELD_OF, meetParts, type DimContext, type Part } from './dims.js';
 
@@ -21,8 +24,8 @@ const MAX_PIECES = 64;
 
 export const ACTION_CODE = { accept: 1, drop: 2, reject: 3 } as const;
 
-/** A chain of boxes with the coder of its dimensions. */
-export type GeoChain = BoxChain & { coder: DimCoder };
+/** A chain of boxes with the coder of its dimensions; `ids[i]`: the plan's id of the rule of box list i. */
+export type GeoChain = BoxChain & { coder: DimCoder; ids: number[] };
 
 /** A base chain at a hook. */
 export interface ChainAt {
@@ -31,20 +34,31 @@ export interface ChainAt {
   base: number;
 }
 
-/** The one base chain at a hook that the geometric core can analyse, with its boxes. */
+/** The one base chain at a hook that the geometric core can analyse, with its boxes (the chains it jumps to inlined). */
 export function geometricChain(a: SymbolicAnalysis, hook: PathHook, base: number): GeoChain | undefined {
-  const r = geometricChains([{ a, hook, base }]);
+  const r = geometricChains([{ a, hook, base }], true);
   return r && fitsCore(r[0]!) ? r[0] : undefined;
 }
 
 /**
  * Base chains as chains of boxes coded alike (one coder: the two sides of a diff share their
  * dimensions), or undefined when one is not a chain of boxes. All sides share one header space.
+ * `inline`: the chains they jump to inlined, each rule under its jumps' matches (chain-tree.ts);
+ * else a jump is not a chain of boxes.
  */
-export function geometricChains(sides: readonly ChainAt[]): GeoChain[] | undefined {
+export function geometricChains(sides: readonly ChainAt[], inline = false): GeoChain[] | undefined {
   const infos = sides.map((s) => s.a.plan.chains[s.base]!);
   if (!sides.every((s, i) => qualifies(s, infos[i]!.table.family))) return undefined;
-  const matches = infos.flatMap((info) => info.chain.rules.flatMap((r) => r.exprs.flatMap((e) => (e.kind === 'match' ? [e] : []))));
+  const flats: { id: number; rule: Rule; guard: Match[] }[][] = [];
+  for (const s of sides) {
+    const { plan } = s.a;
+    const base = plan.chains[s.base]!;
+    const tree = inline ? treeRules(plan, s.base) : base.chain.rules.map((_, i) => ({ id: base.firstRule + i, via: [] }));
+    if (!tree) return undefined;
+    const own = (id: number) => plan.rules[id]!.rule.exprs.filter((e): e is Match => e.kind === 'match');
+    flats.push(tree.map(({ id, via }) => ({ id, rule: plan.rules[id]!.rule, guard: via.flatMap(own) })));
+  }
+  const matches = flats.flatMap((flat) => flat.flatMap((f) => f.rule.exprs.flatMap((e) => (e.kind === 'match' ? [e] : []))));
   const coder = DimCoder.of(sides[0]!.a.hs, matches);
   if (!coder) return undefined;
   const out: GeoChain[] = [];
@@ -60,19 +74,20 @@ export function geometricChains(sides: readonly ChainAt[]): GeoChain[] | undefin
     const ctx: DimContext = { tracked: !early || b.priority >= -200, noIif: s.hook === 'output', noOif: s.hook === 'prerouting' || s.hook === 'input' };
     const pieces: Uint32Array[][] = [];
     const act: number[] = [];
-    for (const rule of info.chain.rules) {
+    for (const { rule, guard } of flats[i]!) {
       const v = rule.verdict?.kind ?? 'continue';
-      if (v !== 'accept' && v !== 'drop' && v !== 'reject' && v !== 'continue') return undefined;
-      const parts = ruleParts(rule, coder, ctx);
+      if (v !== 'accept' && v !== 'drop' && v !== 'reject' && v !== 'continue' && !(v === 'jump' && inline)) return undefined;
+      const parts = ruleParts(guard.length ? [...guard, ...rule.exprs] : rule.exprs, coder, ctx);
       if (!parts) return undefined;
       const boxes = partBoxes(parts, universe);
       if (!boxes) return undefined;
-      // A rule for packets of a family the table never sees is unreachable, not empty: the BDD path says which.
-      if (boxes.length === 0 && fams.length === 1 && partBoxes(parts, any)?.length) return undefined;
+      // A rule for packets of a family the table never sees, or that its jumps never let in, is
+      // unreachable, not empty: the BDD path says which.
+      if (boxes.length === 0 && (fams.length === 1 || guard.length) && (guard.length ? ownBoxes(rule, coder, ctx, any) : partBoxes(parts, any)?.length)) return undefined;
       pieces.push(boxes);
-      act.push(v === 'continue' ? 0 : ACTION_CODE[v]);
+      act.push(v === 'continue' || v === 'jump' ? 0 : ACTION_CODE[v]);
     }
-    out.push({ dims: DIM_NAMES.length, pieces, act, coder });
+    out.push({ dims: DIM_NAMES.length, pieces, act, coder, ids: flats[i]!.map((f) => f.id) });
   }
   return out;
 }
@@ -90,11 +105,17 @@ function qualifies(s: ChainAt, family: string): boolean {
   });
 }
 
-/** A rule's packets as disjoint parts, or undefined when they are not a few boxes. */
-function ruleParts(rule: Rule, coder: DimCoder, ctx: DimContext): Part[] | undefined {
+/** Whether a rule's own matches (no jump's) hold for some packet of any family. */
+function ownBoxes(rule: Rule, coder: DimCoder, ctx: DimContext, any: readonly Interval[][]): boolean {
+  const parts = ruleParts(rule.exprs, coder, ctx);
+  return parts !== undefined && (partBoxes(parts, any)?.length ?? 1) > 0;
+}
+
+/** A rule's packets (its expressions) as disjoint parts, or undefined when they are not a few boxes. */
+function ruleParts(exprs: readonly Expr[], coder: DimCoder, ctx: DimContext): Part[] | undefined {
   let parts: Part[] = [new Map()];
   let statements = false;
-  for (const e of rule.exprs) {
+  for (const e of exprs) {
     if (e.kind !== 'match') {
       if (e.kind !== 'counter' && e.kind !== 'log' && e.kind !== 'mss-clamp') return undefined;
       statements = true;
