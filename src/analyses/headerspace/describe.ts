@@ -165,6 +165,13 @@ function merge(hs: HeaderSpace, cubes: Cube[]): Cube[] {
     if (!k) keys.set(c, (k = fields.map((g) => key(c.get(g)!))));
     return k;
   };
+  // Two cubes (what most findings show) merge when they differ in one field that is not masked.
+  if (cubes.length === 2) {
+    const [a, b] = [keysOf(cubes[0]!), keysOf(cubes[1]!)];
+    const diff = fields.flatMap((f, i) => (a[i] !== b[i] ? [f] : []));
+    if (diff.length === 1) return cubes.every((c) => c.get(diff[0]!)!.kind !== 'masked') ? [unite(hs, cubes, diff[0]!)] : cubes;
+    if (diff.length > 1) return cubes;
+  }
   let list = cubes;
   for (let changed = true; changed; ) {
     changed = false;
@@ -186,18 +193,22 @@ function merge(hs: HeaderSpace, cubes: Cube[]): Cube[] {
       changed = true;
       list = order.map((k) => {
         const g = groups.get(k)!;
-        if (g.length === 1) return g[0]!;
-        const sets = g.map((c) => c.get(f)!);
-        const union: FieldSet = sets.some((x) => x.kind === 'any')
-          ? ANY
-          : normalise(sets.flatMap((x) => (x.kind === 'set' ? x.ivs : [])), domainOf(hs, f, g[0]!));
-        const out = new Map(g[0]!);
-        out.set(f, union);
-        return out;
+        return g.length === 1 ? g[0]! : unite(hs, g, f);
       });
     }
   }
   return list;
+}
+
+/** The first cube with field f the union of the cubes' (a new cube). */
+function unite(hs: HeaderSpace, g: Cube[], f: FieldName): Cube {
+  const sets = g.map((c) => c.get(f)!);
+  const union: FieldSet = sets.some((x) => x.kind === 'any')
+    ? ANY
+    : normalise(sets.flatMap((x) => (x.kind === 'set' ? x.ivs : [])), domainOf(hs, f, g[0]!));
+  const out = new Map(g[0]!);
+  out.set(f, union);
+  return out;
 }
 
 function familyOf(c: Cube): 4 | 6 | undefined {
