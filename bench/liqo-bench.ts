@@ -14,6 +14,7 @@ interface Run {
   ms: number;
   cpuMs: number;
   rssMiB: number;
+  rssBeforeMiB: number;
   geoMiB: number;
   bddMiB: number;
   kinds?: Record<string, number>;
@@ -50,7 +51,7 @@ export function liqoRows(rows: LiqoRow[], done: () => void): void {
   }
 }
 
-const cell = (r: Run | undefined) => (r ? `${r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${(r.geoMiB + r.bddMiB).toFixed(1)} | ${r.rssMiB.toFixed(0)}` : `over ${ROW_TIMEOUT_MS / 1000} s | | |`);
+const cell = (r: Run | undefined) => (r ? `${r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${(r.geoMiB + r.bddMiB).toFixed(1)} | ${r.rssMiB.toFixed(0)} (${r.rssBeforeMiB.toFixed(0)})` : `over ${ROW_TIMEOUT_MS / 1000} s | | |`);
 const found = (r: Run | undefined) => (r?.kinds ? Object.entries(r.kinds).map(([k, n]) => `${n} ${k}`).join(', ') : r?.changes !== undefined ? `${r.changes} change groups` : '');
 
 /** The rows as a markdown section. */
@@ -65,7 +66,9 @@ export function liqoTable(rows: readonly LiqoRow[]): string[] {
     'Rule i drops iff i·2654435761 mod 7 < 3; every 500th rule covers a /24 (or /64) of destinations. Anomalies: every kind, witnesses and',
     'three lines of words each; diff: 100 verdicts flipped (every 97th rule), by verdict, with words and witnesses. "default" is what',
     'nftlens runs (the geometric core where the chain is one of boxes); "BDD" forces the BDD path. Each run in its own process:',
-    'wall ms | CPU ms | MiB of the cores (geometric + BDD) | peak RSS MiB of the process (Node itself included).',
+    'wall ms | CPU ms | MiB of the cores (geometric + BDD) | peak RSS MiB of the process (Node itself included), and in',
+    'parentheses its RSS before the analysis (Node, the tsx loader — about 36 MiB —, the modules and the ruleset): the difference is the',
+    'analysis\'s own.',
     '',
     '| shape | analysis | default ms | CPU ms | cores MiB | peak RSS MiB | BDD ms | CPU ms | cores MiB | peak RSS MiB | BDD / default (wall) | found |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
