@@ -14,7 +14,8 @@
 // `tcp flags` next to the protocol it depends on), then the 5-tuple that most rules constrain,
 // then the meta mark, and last the small enumerated fields that every space restricts to their
 // valid codes (so that restriction is one shared tail, not a copy under every address subtree),
-// with the ct mark right below the ct state that decides whether it exists.
+// with the ct mark right below the ct state that decides whether it exists, and the link-layer
+// packet type last (most rules never test it).
 export const FIELD_NFPROTO: i32 = 0; //   1 bit: 0 = ipv4, 1 = ipv6
 export const FIELD_L4PROTO: i32 = 1; //   8: IANA protocol number
 export const FIELD_TCPFLAGS: i32 = 2; //  8: TCP header byte 13 (free for non-TCP packets)
@@ -27,10 +28,11 @@ export const FIELD_IIFNAME: i32 = 8; //   k: interned input interface name class
 export const FIELD_OIFNAME: i32 = 9; //   k: interned output interface name class
 export const FIELD_CTSTATE: i32 = 10; //  3: ct state index (5 values)
 export const FIELD_CTMARK: i32 = 11; // 32: ct mark (free when the packet has no conntrack entry)
-export const FIELD_COUNT: i32 = 12;
+export const FIELD_PKTTYPE: i32 = 12; // 2: meta pkttype (0 host, 1 broadcast, 2 multicast)
+export const FIELD_COUNT: i32 = 13;
 
 /** Widths by field id; 0 marks the interface-name fields, whose width `init` receives. */
-const WIDTH: usize = memory.data<u8>([1, 8, 8, 128, 128, 16, 16, 32, 0, 0, 3, 32]);
+const WIDTH: usize = memory.data<u8>([1, 8, 8, 128, 128, 16, 16, 32, 0, 0, 3, 32, 2]);
 /** First variable of each field, filled by `layoutInit`. */
 const FIRST: usize = memory.data(FIELD_COUNT * 4);
 const WIDTHS: usize = memory.data(FIELD_COUNT * 4);

@@ -99,7 +99,7 @@ function group(a: SymbolicAnalysis, outcomes: Outcome[], byRule?: boolean): Map<
   for (const o of outcomes) {
     const side: DiffSide = { verdict: o.verdict };
     if (byRule) {
-      side.decidedBy = o.by === 'rule' ? ruleRef(a.plan, o.rule!).label : o.by === 'policy' ? policyRef(a.plan, o.chain!).label : 'no chain';
+      side.decidedBy = o.by === 'rule' ? ruleRef(a.plan, o.rule!).label : o.by === 'policy' ? policyRef(a.plan, o.chain!).label : o.by === 'route' ? 'the routing decision' : 'no chain';
     }
     const key = `${side.verdict}|${side.decidedBy ?? ''}`;
     const prev = out.get(key);

@@ -67,7 +67,7 @@ for (const f of (LIQO ? readdirSync(LIQO) : []).filter((x) => /\.ya?ml$/.test(x)
   cases.push(makeCase(`liqo/valid/${f}`, loaded.ruleset, extra, cases.length + 1));
 }
 for (let seed = 301; seed <= 350; seed++) {
-  const ruleset = randomRuleset(seed, { sets: false });
+  const ruleset = randomRuleset(seed, { sets: false, pkttype: true });
   const mutated: Ruleset = structuredClone(ruleset);
   const chains = mutated.tables.flatMap((t) => t.chains).filter((c) => c.rules.length);
   chains[seed % chains.length]!.rules.splice(0, 1);
@@ -87,6 +87,21 @@ function flipCase<C extends { rules: RandomRule[] }>(name: string, c: C, build: 
 
 // Chains of boxes: analysed (and diffed) by the geometric core; then over the wider dimensions
 // (interfaces, marks, ct state and mark, IPv6 addresses).
+// meta pkttype: broadcast and multicast frames at prerouting, and a forward rule for them that
+// nothing reaches (the routing decision drops such frames); the diff against the drop made accept.
+{
+  const O = {};
+  const pkttype = (v: string | { set: string[] }, verdict?: 'accept' | 'drop') => ({
+    exprs: [{ kind: 'match' as const, field: 'meta pkttype' as const, op: '==' as const, value: v, origin: O }, { kind: 'counter' as const, origin: O }],
+    ...(verdict ? { verdict: { kind: verdict, origin: O } } : {}), origin: O,
+  });
+  const frames = (first: 'accept' | 'drop'): Ruleset => ({ tables: [{ family: 'inet', name: 'frames', origin: O, chains: [
+    { name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: 0, policy: 'accept' }, origin: O, rules: [pkttype('broadcast', first), pkttype({ set: ['multicast'] })] },
+    { name: 'fwd', base: { type: 'filter', hook: 'forward', priority: 0, policy: 'accept' }, origin: O, rules: [pkttype({ set: ['broadcast', 'multicast'] }, 'drop')] },
+  ] }] });
+  cases.push(makeCase('meta pkttype', frames('drop'), diffRulesets(frames('drop'), frames('accept'), { byRule: true }).changes.map((c) => c.witness), 7000));
+}
+
 fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => flipCase(`chain of boxes #${k}`, c, (x) => chainRuleset(x), 5000 + k));
 fc.sample(arbWideChain, { seed: 4343, numRuns: 12 }).map(installableWide).forEach((c, k) => flipCase(`wide chain of boxes #${k}`, c, wideRuleset, 6000 + k));
 

@@ -26,6 +26,8 @@ export interface RandomOptions {
   maps?: boolean;
   /** Stateful expressions in filter tables: numgen, jhash, symhash, limit, quota, ct count, a dynamic set updated and looked up (default: as `sets`). */
   stateful?: boolean;
+  /** A `meta pkttype` rule in the marks table (default: as `stateful`). */
+  pkttype?: boolean;
 }
 
 export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
@@ -118,7 +120,7 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
       rule([{ kind: 'fib', result: 'type', addr: 'daddr', through: 'iif', op: '!=', type: 'local', origin: O }, { kind: 'counter', origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x800, origin: O }]),
     ];
     // The link-layer packet type (a broadcast or multicast frame: counted here, dropped at the routing decision).
-    if (opts.stateful ?? opts.sets ?? true) rules.push(rule([m('meta pkttype', { set: [1, 2] }, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1000, origin: O }]));
+    if (opts.pkttype ?? opts.stateful ?? opts.sets ?? true) rules.push(rule([m('meta pkttype', { set: [1, 2] }, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1000, origin: O }]));
     tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
   }
   if (chance(0.3)) {

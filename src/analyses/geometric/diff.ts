@@ -84,16 +84,32 @@ export function geometricDiff(before: SymbolicAnalysis, after: SymbolicAnalysis,
     groups.set(k, g);
   }
   const reach = reaching(before, A.hook);
-  const out: SpaceChange[] = [];
+  // After a prerouting chain, a broadcast or multicast frame that would be forwarded is dropped
+  // at the routing decision: what the chain accepted, the route drops (then two sides may agree).
+  const routed = A.hook === 'prerouting' ? forwardedFrames(before) : hs.keep(hs.none);
+  const routeDrop: DiffSide = byRule ? { verdict: 'drop', decidedBy: 'the routing decision' } : { verdict: 'drop' };
+  const final = (d: DiffSide) => (d.verdict === 'accept' ? routeDrop : d);
+  const out = new Map<string, SpaceChange>();
+  const add = (b: DiffSide, a: DiffSide, space: Space) => {
+    const k = `${key(b)}>${key(a)}`;
+    const prev = out.get(k);
+    if (hs.isEmpty(space) || key(b) === key(a)) hs.release(space);
+    else if (prev) {
+      const u = hs.or(prev.space, space);
+      hs.release(prev.space, space);
+      prev.space = u;
+    } else out.set(k, { before: b, after: a, space });
+  };
   for (const g of groups.values()) {
     const u = cellsSpace(A.boxes.coder, g.cells);
     const space = hs.and(u, reach);
     hs.release(u);
-    if (hs.isEmpty(space)) hs.release(space);
-    else out.push({ before: g.before, after: g.after, space });
+    add(final(g.before), final(g.after), hs.and(space, routed));
+    add(g.before, g.after, hs.diff(space, routed));
+    hs.release(space);
   }
-  hs.release(reach);
-  return { changes: out, bytes: core.bytes() };
+  hs.release(reach, routed);
+  return { changes: [...out.values()], bytes: core.bytes() };
 }
 
 /** The one base chain of each ruleset, at the same hook, when both are chains of boxes (coded alike). */
@@ -110,18 +126,38 @@ function bothSides(before: SymbolicAnalysis, after: SymbolicAnalysis): [Side, Si
   return boxes && [{ ...x, boxes: boxes[0]! }, { ...y, boxes: boxes[1]! }];
 }
 
+/** The packets to one of the host's addresses. */
+function toHost(a: SymbolicAnalysis): Space {
+  const hs: HeaderSpace = a.hs;
+  const st = { space: hs.all, sub: {}, ctx: { tracked: true, notracked: false, noIif: false, noOif: false }, natDone: { src: false, dst: false } };
+  const parts = ([4, 6] as const).map((f) => a.evaluator.pred.addrNow(st, 'daddr', f, [...a.env.local[f]].map((x) => ({ lo: x, hi: x }))));
+  const local = hs.union(parts);
+  hs.release(...parts);
+  return local;
+}
+
+/** Broadcast and multicast frames to no address of the host: the routing decision drops them. */
+function forwardedFrames(a: SymbolicAnalysis): Space {
+  const hs: HeaderSpace = a.hs;
+  const local = toHost(a);
+  const unicast = hs.equal('pkttype', 0n);
+  const either = hs.or(local, unicast);
+  const out = hs.not(either);
+  hs.release(local, unicast, either);
+  return out;
+}
+
 /** The packets of the whole path (from prerouting) that reach a hook: routed locally or not. */
 function reaching(a: SymbolicAnalysis, hook: PathHook): Space {
   const hs: HeaderSpace = a.hs;
   if (hook === 'prerouting') return hs.keep(hs.all);
   if (hook === 'output') return hs.keep(hs.none);
-  const st = { space: hs.all, sub: {}, ctx: { tracked: true, notracked: false, noIif: false, noOif: false }, natDone: { src: false, dst: false } };
-  const parts = ([4, 6] as const).map((f) => a.evaluator.pred.addrNow(st, 'daddr', f, [...a.env.local[f]].map((x) => ({ lo: x, hi: x }))));
-  const local = hs.union(parts);
-  hs.release(...parts);
+  const local = toHost(a);
   if (hook === 'input') return local;
-  const out = hs.not(local);
-  hs.release(local);
+  // Forwarded: to no address of the host, and unicast (the kernel forwards no broadcast or multicast frame).
+  const unicast = hs.equal('pkttype', 0n);
+  const out = hs.diff(unicast, local);
+  hs.release(local, unicast);
   return out;
 }
 

@@ -8,7 +8,7 @@
 
 import { formatAddress, l4protoName, mergeIntervals, type Interval } from '../../model/values.js';
 import { complement } from '../../engine/dims.js';
-import { CT_STATES, FAMILY_CODE, type FieldName } from './layout.js';
+import { CT_STATES, FAMILY_CODE, PKT_TYPES, type FieldName } from './layout.js';
 import type { HeaderSpace, Space } from './space.js';
 
 type FieldSet = { kind: 'any' } | { kind: 'set'; ivs: Interval[] } | { kind: 'masked'; value: bigint; mask: bigint };
@@ -72,6 +72,8 @@ function domain(hs: HeaderSpace, f: FieldName, family?: 4 | 6): bigint {
   switch (f) {
     case 'ctstate':
       return BigInt(CT_STATES.length);
+    case 'pkttype':
+      return BigInt(PKT_TYPES.length);
     case 'iifname':
     case 'oifname':
       return BigInt(hs.ifnames.classes.length);
@@ -249,8 +251,9 @@ function format(hs: HeaderSpace, c: Cube): string {
     ['ctstate', 'ct state', (v) => CT_STATES[Number(v)]!],
     ['mark', 'mark', hex],
     ['ctmark', 'ct mark', hex],
+    ['pkttype', 'pkttype', (v) => PKT_TYPES[Number(v)]!],
   ];
-  for (const [f, label, show] of rest) if (get(f).kind !== 'any') words.push(`${label} ${num(f, show)}`);
+  for (const [f, label, show] of rest) if (get(f).kind !== 'any' && !(f === 'pkttype' && unicast(get(f)))) words.push(`${label} ${num(f, show)}`);
   return words.length ? words.join(' ') : 'any';
 }
 
@@ -259,7 +262,10 @@ function hex(v: bigint): string {
 }
 
 /** Fields whose values are names: listed one by one, never as ranges. */
-const ENUMERATED = new Set<FieldName>(['iifname', 'oifname', 'ctstate']);
+const ENUMERATED = new Set<FieldName>(['iifname', 'oifname', 'ctstate', 'pkttype']);
+
+/** Unicast to the host only: the packet type every packet has unless it says otherwise, not written (as in packet text). */
+const unicast = (fs: FieldSet) => fs.kind === 'set' && fs.ivs.length === 1 && fs.ivs[0]!.lo === 0n && fs.ivs[0]!.hi === 0n;
 
 
 /** `80`, `80-88`, `{22, 80-88}`, `!= 22`, `& 0xff == 0x5`; names one by one when `each`. */

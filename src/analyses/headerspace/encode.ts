@@ -6,8 +6,8 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import type { ConcatMatch, Expr, Match, MatchField, Rule, Ruleset } from '../../model/ruleset.js';
-import { CT_STATE, FIELDS, valueIntervals, valueItems, type Interval } from '../../model/values.js';
-import { CT_STATES, FAMILY_CODE, type FieldName } from './layout.js';
+import { CT_STATE, FIELDS, PKTTYPE, valueIntervals, valueItems, type Interval } from '../../model/values.js';
+import { CT_STATES, FAMILY_CODE, PKT_TYPES, type FieldName } from './layout.js';
 import { HeaderSpace, type HeaderSpaceOptions, type Space } from './space.js';
 
 /** The headers a match accepts. Bad values are NftlensError MODEL_INVALID at the match. */
@@ -95,7 +95,7 @@ function changesFields(e: Expr): boolean {
 
 /**
  * A concatenation left after expansion (negated, or after a statement that changes the packet;
- * the others become one rule per element), or a `ct status` or `meta pkttype` match (the header space has no
+ * the others become one rule per element), or a `ct status` match (the header space has no
  * dimension for it): the analyses do not encode them yet, so they are refused, located, rather
  * than a wrong answer.
  */
@@ -105,8 +105,8 @@ export function unanalysed(e: ConcatMatch | Match): NftlensError {
   return NftlensError.of('NFT_UNSUPPORTED', `unsupported: ${what} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
 }
 
-/** Fields the header space has no dimension for: the conntrack status, the link-layer packet type. */
-const UNANALYSED = new Set<MatchField>(['ct status', 'meta pkttype']);
+/** Fields the header space has no dimension for: the conntrack status. */
+const UNANALYSED = new Set<MatchField>(['ct status']);
 
 /** Throws unanalysed() for the first concatenation of the rulesets (every analysis starts here). */
 export function refuseUnanalysed(rulesets: readonly Ruleset[]): void {
@@ -173,8 +173,11 @@ function predicate(hs: HeaderSpace, m: Match): Space {
     case 'tcp flags':
       return ranges(hs, L.field(NUMERIC[m.field]), intervals(m), m.mask);
     case 'ct status':
-    case 'meta pkttype':
       throw unanalysed(m);
+    case 'meta pkttype': {
+      const ivs = intervals(m);
+      return hs.codes('pkttype', PKT_TYPES.flatMap((t, code) => (inAny(ivs, BigInt(PKTTYPE[t]!)) ? [code] : [])));
+    }
     case 'meta nfproto': {
       const ivs = intervals(m);
       const codes = ([4, 6] as const).filter((f) => inAny(ivs, BigInt(f === 4 ? 2 : 10))).map((f) => FAMILY_CODE[f]);

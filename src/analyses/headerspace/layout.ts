@@ -6,7 +6,7 @@ import type { CtState } from '../../model/values.js';
 import type { AnalyzerExports } from './wasm.js';
 
 export const FIELD_NAMES = [
-  'nfproto', 'l4proto', 'tcpflags', 'saddr', 'daddr', 'sport', 'dport', 'mark', 'iifname', 'oifname', 'ctstate', 'ctmark',
+  'nfproto', 'l4proto', 'tcpflags', 'saddr', 'daddr', 'sport', 'dport', 'mark', 'iifname', 'oifname', 'ctstate', 'ctmark', 'pkttype',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -22,6 +22,8 @@ export const FAMILY_CODE = { 4: 0, 6: 1 } as const;
 export const CT_STATES: readonly CtState[] = ['new', 'established', 'related', 'invalid', 'untracked'];
 /** States with a conntrack entry: only these have a ct mark. */
 export const CT_WITH_ENTRY: readonly CtState[] = ['new', 'established', 'related'];
+/** meta pkttype codes: the kernel's PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST (model/values.ts PKTTYPE). */
+export const PKT_TYPES = ['host', 'broadcast', 'multicast'] as const;
 export const TCP = 6;
 
 export class Layout {

@@ -11,7 +11,7 @@
 
 import { NftlensError } from '../../model/diagnostics.js';
 import type { Origin } from '../../model/origin.js';
-import { CT_STATES, CT_WITH_ENTRY, FAMILY_CODE, Layout, TCP, type FieldName, type FieldVars } from './layout.js';
+import { CT_STATES, CT_WITH_ENTRY, FAMILY_CODE, Layout, PKT_TYPES, TCP, type FieldName, type FieldVars } from './layout.js';
 import type { Packet } from '../../engine/packet.js';
 import { describe, type DescribeOptions } from './describe.js';
 import { IfnameAlphabet } from './ifnames.js';
@@ -72,6 +72,7 @@ export class HeaderSpace {
       this.codes('ctstate', CT_STATES.map((_, i) => i)),
       this.codes('iifname', this.ifnames.classes.map((_, i) => i)),
       this.codes('oifname', this.ifnames.classes.map((_, i) => i)),
+      this.codes('pkttype', PKT_TYPES.map((_, i) => i)),
     ];
     this.all = this.intersect(valid);
     this.release(...valid);
@@ -140,11 +141,18 @@ export class HeaderSpace {
 
   /** Number of distinct headers in a (free bits not counted); exact up to 2^53. */
   count(a: Space): number {
+    // The link-layer packet type is not counted: a set of headers counts the same whatever
+    // frames carry them (its 2 bits are made free in each region, then divided out).
+    const pt = this.layout.field('pkttype');
     let total = 0;
     const walk = (dim: number, s: Space, free: number): void => {
       if (s === this.none) return;
       if (dim === this.regions.length) {
-        total += this.ex.satCount(s) / 2 ** free;
+        this.ex.quantBegin();
+        this.ex.quantAdd(pt.first, pt.width);
+        const q = this.call(() => this.ex.exists(s));
+        total += this.ex.satCount(q) / 2 ** (free + pt.width);
+        this.release(q);
         return;
       }
       for (const r of this.regions[dim]!) {

@@ -6,7 +6,7 @@
 
 import type { Packet } from '../../engine/packet.js';
 import { formatAddress, parseAddress } from '../../model/values.js';
-import { CT_STATES, FAMILY_CODE, TCP, type FieldName } from './layout.js';
+import { CT_STATES, FAMILY_CODE, PKT_TYPES, TCP, type FieldName } from './layout.js';
 import type { HeaderSpace, Space } from './space.js';
 
 /** A preference: exactly this value if allowed, or the smallest allowed value at or above it. */
@@ -41,6 +41,7 @@ function preferences(field: FieldName, chosen: Map<FieldName, bigint>, min: () =
     case 'iifname':
     case 'oifname':
     case 'ctstate':
+    case 'pkttype':
       return [{ atLeast: 0n }];
   }
 }
@@ -78,7 +79,7 @@ export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
  * `witness` chooses; IPv4 address intervals are on the low 32 bits of the address fields.
  */
 export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, { lo: bigint; hi: bigint }>): Packet {
-  const valid: Partial<Record<FieldName, number>> = { ctstate: CT_STATES.length, iifname: hs.ifnames.classes.length, oifname: hs.ifnames.classes.length };
+  const valid: Partial<Record<FieldName, number>> = { ctstate: CT_STATES.length, iifname: hs.ifnames.classes.length, oifname: hs.ifnames.classes.length, pkttype: PKT_TYPES.length };
   // IPv6 packets only: the address intervals are of whole IPv6 addresses.
   const nf = box.get('nfproto');
   const v6 = nf !== undefined && nf.lo === BigInt(FAMILY_CODE[6]) && nf.hi === nf.lo;
@@ -127,8 +128,10 @@ function pick(hs: HeaderSpace, oracle: Oracle): Packet {
   const addr = (f: 'saddr' | 'daddr') => formatAddress(family === 4 ? v(f) & 0xffffffffn : v(f), family);
   const l4proto = Number(v('l4proto'));
   const ctState = CT_STATES[Number(v('ctstate'))]!;
+  const pktType = PKT_TYPES[Number(v('pkttype'))]!;
   // Built directly, not with makePacket: the witness is exactly the chosen header, defaults aside.
   return {
+    ...(pktType === 'host' ? {} : { pktType }),
     family,
     saddr: addr('saddr'),
     daddr: addr('daddr'),
@@ -162,6 +165,7 @@ export function packetBits(hs: HeaderSpace, p: Packet): Map<FieldName, bigint> {
     ['oifname', BigInt(hs.ifnames.classOf(p.oifname))],
     ['ctstate', BigInt(CT_STATES.indexOf(p.ctState))],
     ['ctmark', BigInt(p.ctMark)],
+    ['pkttype', BigInt(PKT_TYPES.indexOf(p.pktType ?? 'host'))],
   ]);
 }
 

@@ -35,7 +35,8 @@ export interface RuleSpaces {
 
 export interface Outcome {
   verdict: FinalVerdict;
-  by: 'rule' | 'policy' | 'none';
+  /** 'route': a broadcast or multicast frame dropped at the routing decision (it would be forwarded). */
+  by: 'rule' | 'policy' | 'none' | 'route';
   rule?: number;
   chain?: number;
   /** On the whole path: routed to this host (input) or forwarded. */
@@ -86,6 +87,7 @@ export class SymbolicEvaluator {
   private opts!: SymbolicOptions;
   private entries!: Map<number, Space>;
   private localCache: Space | undefined;
+  private unicastCache: Space | undefined;
   private boxes: Float64Array | undefined;
   private rewritten!: Set<number>;
 
@@ -101,7 +103,8 @@ export class SymbolicEvaluator {
     this.rewritten = new Set();
     const hook = opts.hook;
     const start: SymState = {
-      space: hs.keep(opts.initial ?? hs.all),
+      // Past the routing decision (or sent by the host) every frame is unicast to the host: the kernel forwards no other.
+      space: hook === 'forward' || hook === 'output' || hook === 'postrouting' ? hs.and(opts.initial ?? hs.all, this.unicast()) : hs.keep(opts.initial ?? hs.all),
       sub: {},
       ctx: { tracked: hook !== undefined && hook !== 'prerouting' && hook !== 'output', notracked: false, noIif: false, noOif: false },
       natDone: { src: false, dst: false },
@@ -133,7 +136,12 @@ export class SymbolicEvaluator {
         if (h === 'prerouting') {
           const [local, fwd] = this.route(s);
           if (local) walk(local, ['input'], { ...l, local: true });
-          if (fwd) walk(fwd, ['forward', 'postrouting'], { ...l, local: false });
+          if (!fwd) return;
+          // ip_forward and ip6_forward take PACKET_HOST frames only: the others end here.
+          const [host, other] = this.split(fwd, this.unicast());
+          hs.release(fwd.space);
+          if (other) finish({ verdict: 'drop', by: 'route', local: false }, other.space, other);
+          if (host) walk(host, ['forward', 'postrouting'], { ...l, local: false });
           return;
         }
         walk(s, rest, l);
@@ -213,6 +221,11 @@ export class SymbolicEvaluator {
     const out = hs.and(ct, isNew);
     hs.release(isNew);
     return out;
+  }
+
+  /** Frames unicast to this host (meta pkttype host), a cached handle. */
+  private unicast(): Space {
+    return (this.unicastCache ??= this.hs.equal('pkttype', 0n));
   }
 
   /** The routing decision after prerouting: the destination (now) one of the host's addresses. */

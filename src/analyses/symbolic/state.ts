@@ -115,7 +115,6 @@ export class Predicates {
     const info = FIELDS[m.field];
     switch (m.field) {
       case 'ct status':
-      case 'meta pkttype':
         throw unanalysed(m); // refused before any walk (symbolicAnalysis)
       case 'ip saddr':
       case 'ip6 saddr':
@@ -167,6 +166,7 @@ export class Predicates {
       case 'meta l4proto':
       case 'meta nfproto':
       case 'tcp flags':
+      case 'meta pkttype':
         return this.identity(m);
     }
   }

@@ -31,7 +31,7 @@ describe('symbolic evaluation agrees with the reference interpreter', () => {
 });
 
 function agreeOn(seed: number, maps: boolean, env: EngineOptions): void {
-  const ruleset = randomRuleset(seed, { sets: false, maps });
+  const ruleset = randomRuleset(seed, { sets: false, maps, pkttype: true });
   const a = symbolicAnalysis(ruleset, env);
   const ref = new ReferenceEngine(ruleset, env);
   const r = a.evaluator.run();
