@@ -13,9 +13,10 @@
 // "Would match" is the rule's own matches (M) in its chain's context — in a chain jumped to as
 // chain-tree.ts reads trees, with the matches of the jumps that lead to it; "takes" means ended
 // the base chain for the packet (accept, drop, reject, NAT, or the policy), following jumps,
-// gotos and returns — symbolic.ts's per-rule `ends` — by the rules before it on that tree's list. Only rules whose matches all come before their
-// statements, reached with unrewritten headers, are classified beyond "unreachable" (a rule read
-// through a rewrite has no single "would match" set); the others are counted in `skipped`.
+// gotos and returns — symbolic.ts's per-rule `ends` — by the rules before it on that tree's
+// list. Only rules whose matches all come before their statements, reached with unrewritten
+// headers, are classified beyond "unreachable" (a rule read through a rewrite has no single
+// "would match" set); the others are counted in `skipped`.
 // A hook whose one base chain is a chain of boxes (geometric/chain.ts) is classified by the
 // geometric core (GeometricHook) instead of BDDs. Each path computes a rule's facts its own way;
 // one function (anomaly-kinds.ts: classifyRule) decides the kinds and words for both.
@@ -296,10 +297,10 @@ class HookAnalysis {
     const chains = new Set(bs.flatMap((b) => [...this.trees.get(b)!]));
     // On a tree read as a list only the rules before it can end the packets it would match.
     const order = bs.length === 1 ? this.lists.get(bs[0]!) : undefined;
-    const list = order ? order.slice(0, this.listed.get(id)!.at) : a.plan.rules.map((r) => r.id);
-    for (const rid of list) {
+    const scanned = order ? this.listed.get(id)!.at : a.plan.rules.length;
+    for (let k = 0; k < scanned; k++) {
       if (hs.isEmpty(rest)) break;
-      const r = a.plan.rules[rid]!;
+      const r = a.plan.rules[order ? order[k]! : k]!;
       if (r.id === id || !chains.has(r.chain)) continue;
       const ends = this.res.rules[r.id]?.ends;
       if (!ends || hs.isEmpty(ends) || this.apart(id, r.id)) continue;
