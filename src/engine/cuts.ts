@@ -131,6 +131,9 @@ export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | nu
 
 const TOO_BIG = new Error('cut trees too big');
 
+/** 2^k for k = 0 … 32 (read-only): a table read in the hot loops, where `2 ** k` is a call. */
+const POW2 = Float64Array.from({ length: 33 }, (_, k) => 2 ** k);
+
 /**
  * Node lists (piece ids) live in a stack of Int32Array chunks: a node takes its children's lists
  * in one piece and gives them back when its subtree is built. A chunk never moves, so the views
@@ -151,8 +154,15 @@ class ListStack {
     this.cur = Math.floor(mark / 2 ** 32);
     this.top = mark % 2 ** 32;
   }
-  /** n words: the chunk and the offset of the first. */
+  /** n words: a view of them. */
   take(n: number): Int32Array {
+    const at = this.takeAt(n);
+    return this.chunk.subarray(at, at + n);
+  }
+  /** The chunk takeAt last took words in. */
+  chunk!: Int32Array;
+  /** n words in `chunk` (as it is after the call): the offset of the first. */
+  takeAt(n: number): number {
     let c = this.chunks[this.cur]!;
     if (this.top + n > c.length) {
       this.cur++;
@@ -163,7 +173,8 @@ class ListStack {
     }
     const at = this.top;
     this.top += n;
-    return c.subarray(at, at + n);
+    this.chunk = c;
+    return at;
   }
 }
 
@@ -356,7 +367,7 @@ class ForestBuilder {
     if (!cut) return this.leaf(list);
     const { d, b, d2, b2 } = cut;
     if (b2) this.twoDim = true;
-    const nc = 2 ** (b + b2);
+    const nc = POW2[b + b2]!;
     const shift = bits[d]! - b;
     const shift2 = b2 ? bits[d2]! - b2 : 0;
     const out = this.out;
@@ -370,17 +381,23 @@ class ForestBuilder {
     const hi1 = o1[1];
     const lo2 = o2[0];
     const hi2 = o2[1];
-    const start = new Int32Array(nc + 1);
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, null);
-    for (let c = 0; c < nc; c++) start[c + 1]! += start[c]!;
-    const all = this.lists.take(start[nc]!);
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start.slice(0, nc), all);
+    // start[s + c]: where child c's list begins in `all` (s + nc: where the last one ends); in
+    // the list stack, below the children's own lists.
+    const s = this.lists.takeAt(nc + 1);
+    const start = this.lists.chunk;
+    start.fill(0, s, s + nc + 1);
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, null);
+    runningSum(start, s, nc);
+    const all = this.lists.take(start[s + nc]!);
+    // Filled at start[s + c]++ (each then holds its child's end): shifted back after.
+    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, all);
+    shiftBack(start, s, nc);
     const mark = this.lists.mark();
     let prevFrom = 0;
     let prevTo = 0;
     for (let c = 0; c < nc; c++) {
-      const from = start[c]!;
-      const to = start[c + 1]!;
+      const from = start[s + c]!;
+      const to = start[s + c + 1]!;
       if (c > 0 && same(all, prevFrom, prevTo, from, to)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
@@ -399,10 +416,10 @@ class ForestBuilder {
       const child = all.subarray(from, to);
       const clo = lo.slice();
       const cbits = bits.slice();
-      clo[d] = lo[d]! + (c >>> b2) * 2 ** shift;
+      clo[d] = lo[d]! + (c >>> b2) * POW2[shift]!;
       cbits[d] = shift;
       if (b2) {
-        clo[d2] = lo[d2]! + (c & (2 ** b2 - 1)) * 2 ** shift2;
+        clo[d2] = lo[d2]! + (c & (POW2[b2]! - 1)) * POW2[shift2]!;
         cbits[d2] = shift2;
       }
       const ref = this.node(child, clo, cbits, depth + 1);
@@ -435,14 +452,14 @@ class ForestBuilder {
       }
       // The pieces' extent, clipped to the box (the box itself when the list is empty).
       const boxLo = lo[d]!;
-      const boxHi = boxLo + 2 ** bits[d]! - 1;
+      const boxHi = boxLo + POW2[bits[d]!]! - 1;
       const min = Math.min(boxHi, Math.max(boxLo, minLo));
       const max = Math.max(boxLo, Math.min(boxHi, maxHi));
       // Drop the top bits min and max share (values are below 2^32: bits are shifts).
       let b = bits[d]!;
       while (b > 0 && min >>> (b - 1) === max >>> (b - 1)) b--;
       zbits[d] = b;
-      zlo[d] = b >= 32 ? 0 : (min >>> b) * 2 ** b;
+      zlo[d] = b >= 32 ? 0 : (min >>> b) * POW2[b]!;
     }
     return { lo: zlo, bits: zbits };
   }
@@ -570,21 +587,9 @@ class NodeBox {
   offsets(d: number): [Uint32Array, Uint32Array] {
     const o = this.scratch.off[d]!;
     if ((this.done >>> d) & 1) return o;
-    const list = this.list;
-    const plo = this.pieces.lo[d]!;
-    const phi = this.pieces.hi[d]!;
-    const olo = o[0];
-    const ohi = o[1];
-    const lo = this.lo[d]!;
-    const hi = lo + 2 ** this.bits[d]! - 1;
-    for (let k = 0; k < list.length; k++) {
-      const p = list[k]!;
-      const l = plo[p]!;
-      const h = phi[p]!;
-      olo[k] = l > lo ? l - lo : 0;
-      ohi[k] = (h < hi ? h : hi) - lo;
-    }
     this.done |= 1 << d;
+    const lo = this.lo[d]!;
+    clipOffsets(this.list, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, o[0], o[1]);
     return o;
   }
 
@@ -602,15 +607,14 @@ class NodeBox {
     const hi2 = o2[1];
     const s1 = this.bits[d]! - b;
     const s2 = d2 >= 0 ? this.bits[d2]! - b2 : 0;
-    const nc = 2 ** (b + b2);
+    const nc = POW2[b + b2]!;
     const n = this.list.length;
     if (!maxChild) {
       // Only compared with the budget: stop counting once past it (checked every 1024 pieces).
       let total = nc;
       for (let k0 = 0; k0 < n && total <= limit; k0 += 1024) {
         const k1 = Math.min(n, k0 + 1024);
-        if (d2 < 0) for (let k = k0; k < k1; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
-        else for (let k = k0; k < k1; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
+        total += d2 < 0 ? sliceCount(lo1, hi1, k0, k1, s1) : cellCount(lo1, hi1, lo2, hi2, k0, k1, s1, s2);
       }
       return total;
     }
@@ -618,26 +622,90 @@ class NodeBox {
     // cells filled are the cost, within the budget).
     const grid = this.scratch.grid;
     grid.fill(0, 0, nc + 1);
-    for (let k = 0; k < n; k++) {
-      const i0 = lo1[k]! >>> s1;
-      const i1 = hi1[k]! >>> s1;
-      if (d2 < 0) {
-        grid[i0]!++;
-        grid[i1 + 1]!--;
-        continue;
-      }
-      const j0 = lo2[k]! >>> s2;
-      const j1 = hi2[k]! >>> s2;
-      for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[(i << b2) + j]!++;
+    if (d2 < 0) {
+      countSlices(lo1, hi1, n, s1, grid);
+      return maxRun(grid, nc);
     }
-    let max = 0;
-    let run = 0;
-    for (let i = 0; i < nc; i++) {
-      run = d2 < 0 ? run + grid[i]! : grid[i]!;
-      if (run > max) max = run;
-    }
-    return max;
+    countCells(lo1, hi1, lo2, hi2, n, s1, s2, b2, grid);
+    return maxCell(grid, nc);
   }
+}
+
+// The hot loops, each a function of its own with nothing after the loop that V8 has not seen
+// run: a loop optimized on its first (long) run then leaves its code without deoptimizing, which
+// it otherwise does again at every later long run (a few thousand times in a 100k-rule build).
+
+/** Per piece of `list`, its extent [plo, phi] clipped to [lo, hi], as offsets from lo. */
+function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, olo: Uint32Array, ohi: Uint32Array): void {
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    olo[k] = l > lo ? l - lo : 0;
+    ohi[k] = (h < hi ? h : hi) - lo;
+  }
+}
+
+/** Slices of 2^s1 keys the pieces k0 … k1 − 1 overlap, summed. */
+function sliceCount(lo1: Uint32Array, hi1: Uint32Array, k0: number, k1: number, s1: number): number {
+  let total = 0;
+  for (let k = k0; k < k1; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
+  return total;
+}
+
+/** Cells of a two-dim cut the pieces k0 … k1 − 1 overlap, summed. */
+function cellCount(lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, k0: number, k1: number, s1: number, s2: number): number {
+  let total = 0;
+  for (let k = k0; k < k1; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
+  return total;
+}
+
+/** Pieces per slice of 2^s1 keys, as a difference array: +1 at the first slice, −1 past the last. */
+function countSlices(lo1: Uint32Array, hi1: Uint32Array, n: number, s1: number, grid: Int32Array): void {
+  for (let k = 0; k < n; k++) {
+    grid[lo1[k]! >>> s1]!++;
+    grid[(hi1[k]! >>> s1) + 1]!--;
+  }
+}
+
+/** The largest running sum of grid[0 … nc − 1]. */
+function maxRun(grid: Int32Array, nc: number): number {
+  let max = 0;
+  let run = 0;
+  for (let i = 0; i < nc; i++) {
+    run += grid[i]!;
+    if (run > max) max = run;
+  }
+  return max;
+}
+
+/** Pieces per cell of a two-dim cut, cell by cell. */
+function countCells(lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, n: number, s1: number, s2: number, b2: number, grid: Int32Array): void {
+  for (let k = 0; k < n; k++) {
+    const i0 = lo1[k]! >>> s1;
+    const i1 = hi1[k]! >>> s1;
+    const j0 = lo2[k]! >>> s2;
+    const j1 = hi2[k]! >>> s2;
+    for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[(i << b2) + j]!++;
+  }
+}
+
+/** The largest of grid[0 … nc − 1] (at least 0). */
+function maxCell(grid: Int32Array, nc: number): number {
+  let max = 0;
+  for (let i = 0; i < nc; i++) if (grid[i]! > max) max = grid[i]!;
+  return max;
+}
+
+/** start[s + 1 … s + nc] from counts to ends: a running sum from start[s]. */
+function runningSum(start: Int32Array, s: number, nc: number): void {
+  for (let c = 0; c < nc; c++) start[s + c + 1]! += start[s + c]!;
+}
+
+/** start[s + 1 … s + nc] ← start[s … s + nc − 1], start[s] ← 0: ends back to starts. */
+function shiftBack(start: Int32Array, s: number, nc: number): void {
+  start.copyWithin(s + 1, s, s + nc);
+  start[s] = 0;
 }
 
 /**
@@ -670,18 +738,18 @@ function countDistinct(xs: Float64Array, n: number, scratch: Scratch): number {
 
 /**
  * The pieces of `list` into the children of a cut (slices of 2^shift by 2^shift2 keys, b2 bits of
- * the second dim): with no `out`, counted (pos[c + 1] per child c); else written, child c's next
- * at out[pos[c]++].
+ * the second dim): with no `out`, counted (pos[at + c + 1] per child c); else written, child c's
+ * next at out[pos[at + c]++].
  */
-function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, out: Int32Array | null): void {
+function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number, out: Int32Array | null): void {
   for (let k = 0; k < list.length; k++) {
     const i1 = hi1[k]! >>> shift;
     const j0 = b2 ? lo2[k]! >>> shift2 : 0;
     const j1 = b2 ? hi2[k]! >>> shift2 : 0;
     for (let i = lo1[k]! >>> shift; i <= i1; i++) {
       for (let j = j0; j <= j1; j++) {
-        if (out) out[pos[(i << b2) + j]!++] = list[k]!;
-        else pos[(i << b2) + j + 1]!++;
+        if (out) out[pos[at + (i << b2) + j]!++] = list[k]!;
+        else pos[at + (i << b2) + j + 1]!++;
       }
     }
   }
