@@ -13,7 +13,6 @@ import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
 import { environmentNames, firstAddress, type Environment } from './environment.js';
-import { needsInterfaceNames } from './fib.js';
 import { IfClasses } from './ifnames.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
@@ -178,7 +177,7 @@ function addrWords(v: bigint, width: 1 | 4): number[] {
 
 export function compileProgram(plan: Plan, env: Environment): Program {
   // Route lookups compare interface classes: the interfaces routes leave by, and lo, get their own.
-  const classes = new IfClasses(plan.ifPatterns, needsInterfaceNames(plan.rules.map((r) => r.rule)) ? environmentNames(env) : []);
+  const classes = new IfClasses(plan.ifPatterns, plan.namesInterfaces ? environmentNames(env) : []);
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);

@@ -19,6 +19,7 @@ import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import { drawsNumber, type Atom, type BaseChain, type Chain, type ConcatMatch, type FibMatch, type Hook, type Match, type MatchField, type NatStmt, type Rule, type Ruleset, type StateMatch, type Table } from '../model/ruleset.js';
 import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { needsNames } from './fib.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -69,6 +70,8 @@ export interface Plan {
   diagnostics: Diagnostic[];
   /** The interface names and wildcards rules match on, in rule order (engine/ifnames.ts makes the classes). */
   ifPatterns: string[];
+  /** Some rule looks a route or an interface's addresses up: the host's interfaces need names of their own (fib.ts needsInterfaceNames). */
+  namesInterfaces: boolean;
   /** Per IP version, the id of the first nat chain that sees it: from it on nf_nat runs in the family (none: undefined). */
   firstNat: Record<4 | 6, number | undefined>;
 }
@@ -90,6 +93,8 @@ export function planRuleset(written: Ruleset): Plan {
   const diagnostics: Diagnostic[] = [];
   const ifPatterns: string[] = [];
   let hasNat = false;
+  let hasFib = false;
+  let namesInterfaces = false;
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -113,19 +118,25 @@ export function planRuleset(written: Ruleset): Plan {
           } else if (e.kind === 'concat') {
             checkConcat(e);
             concatPatterns(e, ifPatterns);
-          } else if (e.kind === 'nat') hasNat = true;
-          else if (e.kind === 'state') checkState(e);
+          } else if (e.kind === 'nat') {
+            hasNat = true;
+            namesInterfaces ||= needsNames(e);
+          } else if (e.kind === 'state') checkState(e);
+          else if (e.kind === 'fib') {
+            hasFib = true;
+            namesInterfaces ||= needsNames(e);
+          }
         }
       }
     }
   }
   resolveTargets(chains);
   checkGraph(chains);
-  if (rules.some((r) => r.rule.exprs.some((e) => e.kind === 'fib'))) checkFibHooks(chains);
+  if (hasFib) checkFibHooks(chains);
   if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
   const firstNat = (ipv: 4 | 6) => chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, ipv))?.id;
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, firstNat: { 4: firstNat(4), 6: firstNat(6) } };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, namesInterfaces, firstNat: { 4: firstNat(4), 6: firstNat(6) } };
 }
 
 /** The interface names a concatenation's elements hold, in its interface fields. */
@@ -307,14 +318,22 @@ function checkState(x: StateMatch): void {
 
 /**
  * Throws for a match whose value does not fit its field, as matchIntervals does; the values rules
- * hold most — one number of an integer field, one IPv4 address or prefix, no mask — are checked
+ * hold most — one number or range of an integer field, one IPv4 address or prefix, no mask — are checked
  * here without computing (or keeping) their intervals: a 100k-rule chain holds ~100k distinct ones.
  */
 function checkMatch(m: Match): void {
   const v = m.value;
   if (m.mask === undefined) {
     const info = FIELDS[m.field];
-    if (info.kind === 'uint' && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** info.bits) return;
+    if (info.kind === 'uint') {
+      const end = 2 ** info.bits;
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < end) return;
+      // A range of two such numbers (in either order: a backward one holds nothing, as values.ts reads it).
+      if (typeof v === 'object' && 'range' in v) {
+        const [a, b] = v.range;
+        if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < end && b < end) return;
+      }
+    }
     if (info.kind === 'ipv4') {
       if (typeof v === 'string' && ipv4Value(v) >= 0) return;
       if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && ipv4Value(v.prefix) >= 0 && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
