@@ -8,7 +8,7 @@ import { plainVerdict } from '../model/expand-maps.js';
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import { drawsNumber, fibOifHolds, type ConcatMatch, type Match, type NatStmt, type Rule, type Table } from '../model/ruleset.js';
-import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type FieldKind, type Interval } from '../model/values.js';
 import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
@@ -238,26 +238,52 @@ function familyGuarantees(t: Table, req: number): boolean {
   return (t.family === 'ip' && req === L.REQ_V4) || (t.family === 'ip6' && req === L.REQ_V6);
 }
 
+/** A leading match's field in a chain's columns: its dim, and the dims (−1: none) and value of what it requires. */
+interface LeadField {
+  d: number;
+  kind: FieldKind;
+  bits: number;
+  nfDim: number;
+  nfproto: number;
+  tcpDim: number;
+  ctDim: number;
+}
+
+/** The dims a leading match adds to (made when new, in the order the compiler has always made them). */
+function leadField(cols: Columns, m: Match, classes: IfClasses, table: Table): LeadField {
+  const info = FIELDS[m.field];
+  const fs = fieldSlot(m.field, classes);
+  const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
+  const req = requirements(m.field);
+  const nf = req & (L.REQ_V4 | L.REQ_V6);
+  const nfDim = nf && !familyGuarantees(table, nf) ? cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256) : -1;
+  const tcpDim = req & L.REQ_TCP ? cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256) : -1;
+  const ctDim = req & L.REQ_CT ? cols.dim(L.K_HASCT, 1, 0xffffffff, 256) : -1;
+  return { d, kind: info.kind, bits: info.bits, nfDim, nfproto: nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, tcpDim, ctDim };
+}
+
 function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): 'forest' | 'bits' {
   const rules = c.chain.rules;
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   const cols = new Columns(nRules);
   const lead = new Int32Array(nRules);
+  // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
+  const byField = new Map<Match['field'], LeadField>();
   for (let r = 0; r < nRules; r++) {
     const exprs = rules[r]!.exprs;
     let n = 0;
     for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
       const m = exprs[n] as Match;
-      const info = FIELDS[m.field];
-      const fs = fieldSlot(m.field, classes);
-      const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
-      if (!cols.addSimple(d, r, m, info.kind, info.bits)) cols.addList(d, r, constraintOf(m, classes).intervals);
-      const req = requirements(m.field);
-      const nf = req & (L.REQ_V4 | L.REQ_V6);
-      if (nf && !familyGuarantees(c.table, nf)) cols.addRange(cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256), r, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
-      if (req & L.REQ_TCP) cols.addRange(cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256), r, 6, 6);
-      if (req & L.REQ_CT) cols.addRange(cols.dim(L.K_HASCT, 1, 0xffffffff, 256), r, 1, 1);
+      let f = m.mask === undefined ? byField.get(m.field) : undefined;
+      if (!f) {
+        f = leadField(cols, m, classes, c.table);
+        if (m.mask === undefined) byField.set(m.field, f);
+      }
+      if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
+      if (f.nfDim >= 0) cols.addRange(f.nfDim, r, f.nfproto, f.nfproto);
+      if (f.tcpDim >= 0) cols.addRange(f.tcpDim, r, 6, 6);
+      if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);
     }
     lead[r] = n;
   }
@@ -333,31 +359,33 @@ function forestFor(cols: Columns): Uint32Array | null {
   if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && nRules < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
   const bits = specs.map((s) => (s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)))));
-  // Specificity: how much of the key space rules leave out, on average (log scale).
-  const score = specs.map((_, d) => {
-    const state = cols.state[d]!;
-    const lo = cols.lo[d]!;
-    const hi = cols.hi[d]!;
-    const lists = cols.lists[d]!;
-    const full = 2 ** bits[d]!;
-    let sum = 0;
-    for (let r = 0; r < nRules; r++) {
-      let size: number;
-      if (state[r] === S_NONE) continue;
-      if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
-      else {
-        size = 0;
-        const ivs = lists.get(r)!;
-        for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
-      }
-      sum += bits[d]! - Math.log2(Math.max(1, Math.min(size, full)));
-    }
-    return sum;
-  });
+  const score = specs.map((_, d) => specificity(cols, d, bits[d]!));
   const order = specs.map((_, d) => d).sort((a, b) => score[b]! - score[a]!);
   const pieces = cols.pieces(order);
   if (!pieces) return null;
   return forestOfPieces(order.map((d) => ({ slot: specs[d]!.slot, mask: specs[d]!.mask, bits: bits[d]! })), pieces);
+}
+
+/** How much of dim d's key space (2^bits keys) the rules leave out, summed over them (log scale). */
+function specificity(cols: Columns, d: number, bits: number): number {
+  const state = cols.state[d]!;
+  const lo = cols.lo[d]!;
+  const hi = cols.hi[d]!;
+  const lists = cols.lists[d]!;
+  const full = 2 ** bits;
+  let sum = 0;
+  for (let r = 0; r < cols.nRules; r++) {
+    let size: number;
+    if (state[r] === S_NONE) continue;
+    if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
+    else {
+      size = 0;
+      const ivs = lists.get(r)!;
+      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
+    }
+    sum += bits - Math.log2(Math.max(1, Math.min(size, full)));
+  }
+  return sum;
 }
 
 /** Average share of set bits in a dimension's rows: how little it narrows the search. */

@@ -326,12 +326,12 @@ function checkMatch(m: Match): void {
   if (m.mask === undefined) {
     const info = FIELDS[m.field];
     if (info.kind === 'uint') {
-      const end = 2 ** info.bits;
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < end) return;
+      const max = info.bits >= 32 ? 0xffffffff : 0xffffffff >>> (32 - info.bits); // 2^bits − 1, no call
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max) return;
       // A range of two such numbers (in either order: a backward one holds nothing, as values.ts reads it).
       if (typeof v === 'object' && 'range' in v) {
         const [a, b] = v.range;
-        if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < end && b < end) return;
+        if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a <= max && b <= max) return;
       }
     }
     if (info.kind === 'ipv4') {
