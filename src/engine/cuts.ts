@@ -247,6 +247,7 @@ class ForestBuilder {
       gen: 0,
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
+      extent: new Float64Array(2),
     };
   }
 
@@ -261,7 +262,7 @@ class ForestBuilder {
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    const flat = this.entries(all, 0, all.length); // before naming out.buf: taking words may move it
+    const flat = this.flatEntries(); // before naming out.buf: taking words may move it
     out.buf[3] = flat;
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
@@ -333,20 +334,32 @@ class ForestBuilder {
     return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  /** The entries of list[from … from + n − 1] (piece ids) written out; their offset. */
-  private entries(list: Int32Array, from: number, n: number): number {
+  /** The flat list: every piece's entry, in id order (piece p's at flat + p × entryWords); its offset. */
+  private flatEntries(): number {
     const out = this.out;
-    const { rule, lo, hi } = this.pieces;
+    const { n, rule, lo, hi } = this.pieces;
     const at = out.take(n * this.entryWords);
+    const buf = out.buf;
     let k = at;
-    for (let i = from; i < from + n; i++) {
-      const p = list[i]!;
-      out.buf[k++] = rule[p]!;
+    for (let p = 0; p < n; p++) {
+      buf[k++] = rule[p]!;
       for (let d = 0; d < this.nd; d++) {
-        out.buf[k++] = lo[d]![p]!;
-        out.buf[k++] = hi[d]![p]! - lo[d]![p]!;
+        buf[k++] = lo[d]![p]!;
+        buf[k++] = hi[d]![p]! - lo[d]![p]!;
       }
     }
+    this.flat = at;
+    return at;
+  }
+
+  /** Where flatEntries wrote the flat list. */
+  private flat = 0;
+
+  /** The entries of list[from … from + n − 1] (piece ids) written out, copied from the flat list; their offset. */
+  private entries(list: Int32Array, from: number, n: number): number {
+    const ew = this.entryWords;
+    const at = this.out.take(n * ew);
+    copyEntries(this.out.buf, at, this.flat, ew, list, from, n);
     return at;
   }
 
@@ -441,15 +454,10 @@ class ForestBuilder {
     for (let d = 0; d < this.nd; d++) {
       const plo = this.pieces.lo[d]!;
       const phi = this.pieces.hi[d]!;
-      let minLo = Infinity;
-      let maxHi = -Infinity;
-      for (let k = 0; k < list.length; k++) {
-        const p = list[k]!;
-        const l = plo[p]!;
-        const h = phi[p]!;
-        if (l < minLo) minLo = l;
-        if (h > maxHi) maxHi = h;
-      }
+      const ext = this.scratch.extent;
+      extent(list, plo, phi, ext);
+      const minLo = ext[0]!;
+      const maxHi = ext[1]!;
       // The pieces' extent, clipped to the box (the box itself when the list is empty).
       const boxLo = lo[d]!;
       const boxHi = boxLo + POW2[bits[d]!]! - 1;
@@ -565,6 +573,8 @@ interface Scratch {
   /** bestCut's ranking of the dims: dim, and its distinct ends. */
   order: Int32Array;
   distinct: Float64Array;
+  /** zoom's extent of a node's pieces in one dim: smallest lo, largest hi. */
+  extent: Float64Array;
 }
 
 /**
@@ -643,6 +653,30 @@ function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: n
     const h = phi[p]!;
     olo[k] = l > lo ? l - lo : 0;
     ohi[k] = (h < hi ? h : hi) - lo;
+  }
+}
+
+/** The smallest plo and the largest phi of the pieces of `list` into ext[0], ext[1] (±Infinity when it is empty). */
+function extent(list: Int32Array, plo: Uint32Array, phi: Uint32Array, ext: Float64Array): void {
+  let minLo = Infinity;
+  let maxHi = -Infinity;
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    if (l < minLo) minLo = l;
+    if (h > maxHi) maxHi = h;
+  }
+  ext[0] = minLo;
+  ext[1] = maxHi;
+}
+
+/** The entries of pieces list[from … from + n − 1], each ew words copied from the flat list at `flat`, to buf[at …]. */
+function copyEntries(buf: Uint32Array, at: number, flat: number, ew: number, list: Int32Array, from: number, n: number): void {
+  let k = at;
+  for (let i = from; i < from + n; i++) {
+    const src = flat + list[i]! * ew;
+    for (let j = 0; j < ew; j++) buf[k++] = buf[src + j]!;
   }
 }
 
