@@ -248,6 +248,7 @@ class ForestBuilder {
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
       extent: new Float64Array(2),
+      full: new Float64Array(dims.length),
     };
   }
 
@@ -514,17 +515,27 @@ class ForestBuilder {
     let best: (Cut & { max: number }) | null = null;
     for (let r = 0; r < m; r++) {
       const d = order[r]!;
-      // Largest b in [1, maxB] whose cost fits (b = 1 always does).
+      // Largest b in [1, maxB] whose cost fits (b = 1 always does). The f pieces that span the
+      // box are in all 2^b slices, the others in one at least: b is out of reach, with no count,
+      // once 2^b (1 + f) + n − f passes the budget.
       let okB = 1;
+      let okCost = -1;
       let lowB = 2;
       let highB = Math.min(bits[d]!, maxBits);
+      const f = box.fullSpan(d);
+      while (highB >= lowB && POW2[highB]! * (1 + f) + n - f > budget) highB--;
       while (lowB <= highB) {
         const mid = (lowB + highB) >> 1;
-        if (box.cost(d, mid, -1, 0, false, budget) <= budget) {
+        const c = box.cost(d, mid, -1, 0, false, budget);
+        if (c <= budget) {
           okB = mid;
+          okCost = c;
           lowB = mid + 1;
         } else highB = mid - 1;
       }
+      // The biggest child holds at least the average of the pieces the 2^okB children hold: when
+      // that is no smaller than the best cut's, this dim cannot win (no count of the children).
+      if (best && okCost >= 0 && Math.ceil((okCost - POW2[okB]!) / POW2[okB]!) >= best.max) continue;
       const max = box.cost(d, okB, -1, 0, true);
       if (max < n && (!best || max < best.max)) best = { d, b: okB, d2: 0, b2: 0, max };
     }
@@ -575,6 +586,8 @@ interface Scratch {
   distinct: Float64Array;
   /** zoom's extent of a node's pieces in one dim: smallest lo, largest hi. */
   extent: Float64Array;
+  /** Per dim, the pieces that span the whole box (with off). */
+  full: Float64Array;
 }
 
 /**
@@ -599,8 +612,14 @@ class NodeBox {
     if ((this.done >>> d) & 1) return o;
     this.done |= 1 << d;
     const lo = this.lo[d]!;
-    clipOffsets(this.list, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, o[0], o[1]);
+    this.scratch.full[d] = clipOffsets(this.list, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, o[0], o[1]);
     return o;
+  }
+
+  /** Pieces of the list that span the whole box in dim d (each is in every slice of a cut of d). */
+  fullSpan(d: number): number {
+    this.offsets(d);
+    return this.scratch.full[d]!;
   }
 
   /**
@@ -645,15 +664,18 @@ class NodeBox {
 // run: a loop optimized on its first (long) run then leaves its code without deoptimizing, which
 // it otherwise does again at every later long run (a few thousand times in a 100k-rule build).
 
-/** Per piece of `list`, its extent [plo, phi] clipped to [lo, hi], as offsets from lo. */
-function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, olo: Uint32Array, ohi: Uint32Array): void {
+/** Per piece of `list`, its extent [plo, phi] clipped to [lo, hi], as offsets from lo; the pieces that cover [lo, hi]. */
+function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, olo: Uint32Array, ohi: Uint32Array): number {
+  let full = 0;
   for (let k = 0; k < list.length; k++) {
     const p = list[k]!;
     const l = plo[p]!;
     const h = phi[p]!;
     olo[k] = l > lo ? l - lo : 0;
     ohi[k] = (h < hi ? h : hi) - lo;
+    if (l <= lo && h >= hi) full++;
   }
+  return full;
 }
 
 /** The smallest plo and the largest phi of the pieces of `list` into ext[0], ext[1] (±Infinity when it is empty). */
