@@ -294,10 +294,18 @@ class ForestBuilder {
         if (h[p]! - l[p]! < below) narrow[p]! |= 1 << d;
       }
     }
-    const count = (list: Int32Array, mask: number) => {
+    // The pieces of `rest` (below) per narrow mask, the masks present listed: the pieces of rest
+    // narrow in every dim of a mask are counted from them, not from the pieces. A part taken out
+    // of rest is every piece whose mask holds the part's: its masks then leave the list.
+    const byMask = maskCounts(pieces, narrow, this.nd);
+    let masks = [...byMask.keys()];
+    const count = (mask: number) => {
       let n = 0;
-      for (let k = 0; k < list.length; k++) if ((narrow[list[k]!]! & mask) === mask) n++;
+      for (let i = 0; i < masks.length; i++) if ((masks[i]! & mask) === mask) n += byMask.get(masks[i]!)!;
       return n;
+    };
+    const takeOut = (mask: number) => {
+      masks = masks.filter((m) => (m & mask) !== mask);
     };
     const trees: Int32Array[] = [];
     let rest = pieces;
@@ -306,7 +314,7 @@ class ForestBuilder {
     for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
-        const n = count(rest, (1 << d) | (1 << e));
+        const n = count((1 << d) | (1 << e));
         if (n > pairN) [pair, pairN] = [(1 << d) | (1 << e), n];
       }
     }
@@ -314,6 +322,7 @@ class ForestBuilder {
       const [inside, outside] = part(rest, narrow, pair, pairN);
       trees.push(inside);
       rest = outside;
+      takeOut(pair);
     }
     while (rest.length > BINTH && trees.length < MAX_TREES - 1) {
       let best = -1;
@@ -322,13 +331,14 @@ class ForestBuilder {
         // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
         // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
         if (this.dims[d]!.bits < 16) continue;
-        const n = count(rest, 1 << d);
+        const n = count(1 << d);
         if (n > bestN) [best, bestN] = [d, n];
       }
       if (best < 0 || bestN < Math.max(BINTH, rest.length / 20)) break;
       const [inside, outside] = part(rest, narrow, 1 << best, bestN);
       trees.push(inside);
       rest = outside;
+      takeOut(1 << best);
     }
     if (rest.length) trees.push(rest);
     // Trees in order of their first rule: the search skips a tree whose first rule is no better.
@@ -809,6 +819,16 @@ function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint3
       }
     }
   }
+}
+
+/** How many ids of `list` have each narrow mask (nd bits at most). */
+function maskCounts(list: Int32Array, narrow: Uint32Array, nd: number): Map<number, number> {
+  // A table over the masks when they are few enough, then a map of those present.
+  const table = new Int32Array(2 ** Math.min(nd, 16));
+  for (let k = 0; k < list.length; k++) table[narrow[list[k]!]!]!++;
+  const out = new Map<number, number>();
+  for (let m = 0; m < table.length; m++) if (table[m]) out.set(m, table[m]!);
+  return out;
 }
 
 /** The ids of `list` narrow in every dim of `mask` (n of them), and the others, each in list order. */
