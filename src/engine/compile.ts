@@ -151,7 +151,18 @@ class Words {
     return at;
   }
   set(at: number, v: number): void {
-    // Only head words are ever patched: find their run (runs are sorted by address).
+    const run = this.runOf(at, 1);
+    this.buf[run.from + at - run.at] = v >>> 0;
+  }
+  /** Head words at … at + v.length − 1 (taken by one reserve) set to v. */
+  setAll(at: number, v: Uint32Array): void {
+    if (v.length === 0) return;
+    const run = this.runOf(at, v.length);
+    this.buf.set(v, run.from + at - run.at);
+  }
+  /** The run of head words at … at + n − 1. Only head words are ever patched. */
+  private runOf(at: number, n: number): { at: number; from: number; n: number } {
+    // Runs are sorted by address.
     let lo = 0;
     let hi = this.runs.length - 1;
     while (lo < hi) {
@@ -160,8 +171,8 @@ class Words {
       else hi = mid - 1;
     }
     const run = this.runs[lo]!;
-    if (at < run.at || at >= run.at + run.n) throw new Error(`word ${at} is not a head word`);
-    this.buf[run.from + at - run.at] = v >>> 0;
+    if (at < run.at || at + n > run.at + run.n) throw new Error(`words ${at} … ${at + n - 1} are not head words`);
+    return run;
   }
   /** Copies the program into `out` (length `len`). */
   writeTo(out: Uint32Array): void {
@@ -268,6 +279,8 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   const cols = new Columns(nRules);
   const lead = new Int32Array(nRules);
+  // Rule-table words known here (a rule that only decides), 0 for a rule that needs an op stream.
+  const ruleWords = new Uint32Array(nRules);
   // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
   const byField = new Map<Match['field'], LeadField>();
   for (let r = 0; r < nRules; r++) {
@@ -286,12 +299,14 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
       if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);
     }
     lead[r] = n;
+    const v = rules[r]!.verdict;
+    if (n === exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) ruleWords[r] = L.RULE_VERDICT | V_KINDS[v.kind];
   }
   const forest = forestFor(cols);
   if (forest) {
     const at = w.append(forest);
     const table = w.reserve(nRules);
-    for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
+    w.setAll(table, ruleTable(w, rules, lead, ruleWords, c, plan, classes));
     const fields: [number, number][] = [
       [L.C_NRULES, nRules], [L.C_NDIMS, 0], [L.C_NBLOCKS, 1], [L.C_DIMS, 0], [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
       [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
@@ -333,7 +348,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_SUP, w.append(d.sup));
   });
   const table = w.reserve(nRules);
-  for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
+  w.setAll(table, ruleTable(w, rules, lead, ruleWords, c, plan, classes));
 
   const fields: [number, number][] = [
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
@@ -406,6 +421,12 @@ function popcount(x: number): number {
 }
 
 const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, continue: L.V_CONTINUE, return: L.V_RETURN, jump: L.V_JUMP, goto: L.V_GOTO } as const;
+
+/** The chain's rule-table words: those already known, and the op streams of the other rules compiled, in rule order. */
+function ruleTable(w: Words, rules: readonly Rule[], lead: Int32Array, known: Uint32Array, c: ChainInfo, plan: Plan, classes: IfClasses): Uint32Array {
+  for (let i = 0; i < rules.length; i++) if (known[i] === 0) known[i] = compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes);
+  return known;
+}
 
 /** A rule's rule-table word: its op stream's offset, or RULE_VERDICT | V_* for a rule that only decides. */
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {
