@@ -95,6 +95,8 @@ export function planRuleset(written: Ruleset): Plan {
   let hasNat = false;
   let hasFib = false;
   let namesInterfaces = false;
+  const expanded = ruleset !== written;
+  const targets = new Targets(ruleset);
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -105,8 +107,9 @@ export function planRuleset(written: Ruleset): Plan {
       for (let index = 0; index < chain.rules.length; index++) {
         const rule = chain.rules[index]!;
         const id = rules.length;
-        const w = from.get(rule);
+        const w = expanded ? from.get(rule) : undefined;
         rules.push({ id, chain: info.id, index: w?.index ?? index, rule, written: w?.rule ?? rule });
+        info.targets.push(targets.of(info, rule));
         for (let expr = 0; expr < rule.exprs.length; expr++) {
           const e = rule.exprs[expr]!;
           if (e.kind === 'counter') {
@@ -130,7 +133,7 @@ export function planRuleset(written: Ruleset): Plan {
       }
     }
   }
-  resolveTargets(chains);
+  if (targets.failure) throw targets.failure;
   checkGraph(chains);
   if (hasFib) checkFibHooks(chains);
   if (hasNat) checkNat(chains);
@@ -147,18 +150,34 @@ function concatPatterns(e: ConcatMatch, out: string[]): void {
   });
 }
 
-function resolveTargets(chains: ChainInfo[]): void {
-  const byName = new Map<string, number>();
-  for (const c of chains) byName.set(`${c.tableIndex}\u0000${c.chain.name}`, c.id);
-  for (const c of chains) {
-    c.targets = c.chain.rules.map((r) => {
-      const v = r.verdict;
-      if (!v || (v.kind !== 'jump' && v.kind !== 'goto')) return undefined;
-      const t = byName.get(`${c.tableIndex}\u0000${v.target}`);
-      if (t === undefined) throw NftlensError.of('NFT_REFERENCE', `${v.kind} to chain "${v.target}", which table ${c.table.name} does not have`, v.origin);
-      if (chains[t]!.chain.base) throw NftlensError.of('MODEL_INVALID', `${v.kind} to base chain "${v.target}" (the kernel refuses it)`, v.origin);
-      return t;
+/**
+ * Jump and goto targets, resolved by chain name in the rule's table as the plan's pass meets the
+ * rules. The first that fails is kept, and thrown once the pass is over: the errors of the pass
+ * itself come first, and of the targets the first in chain and rule order.
+ */
+class Targets {
+  /** Chain id by table index and name (of two chains with one name, the later). */
+  private readonly byName = new Map<string, number>();
+  /** Chains by id. */
+  private readonly chains: Chain[] = [];
+  failure: NftlensError | undefined;
+  constructor(ruleset: Ruleset) {
+    ruleset.tables.forEach((t, tableIndex) => {
+      for (const c of t.chains) {
+        this.byName.set(`${tableIndex}\u0000${c.name}`, this.chains.length);
+        this.chains.push(c);
+      }
     });
+  }
+  /** The chain id a rule of chain c jumps or goes to (undefined: none, or a failure). */
+  of(c: ChainInfo, r: Rule): number | undefined {
+    const v = r.verdict;
+    if (!v || (v.kind !== 'jump' && v.kind !== 'goto') || this.failure) return undefined;
+    const t = this.byName.get(`${c.tableIndex}\u0000${v.target}`);
+    if (t === undefined) this.failure = NftlensError.of('NFT_REFERENCE', `${v.kind} to chain "${v.target}", which table ${c.table.name} does not have`, v.origin);
+    else if (this.chains[t]!.base) this.failure = NftlensError.of('MODEL_INVALID', `${v.kind} to base chain "${v.target}" (the kernel refuses it)`, v.origin);
+    else return t;
+    return undefined;
   }
 }
 
