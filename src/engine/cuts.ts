@@ -503,15 +503,7 @@ class ForestBuilder {
     let m = 0;
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
-      const o = box.offsets(d);
-      const offLo = o[0];
-      const offHi = o[1];
-      let k = 0;
-      for (let i = 0; i < n; i += step) {
-        ends[k++] = offLo[i]!;
-        ends[k++] = -offHi[i]! - 1;
-      }
-      const distinct = countDistinct(ends, k, this.scratch);
+      const distinct = countDistinct(ends, box.sampleEnds(d, step, ends), this.scratch);
       if (distinct <= 2) continue;
       let j = m++;
       for (; j > 0 && distincts[j - 1]! < distinct; j--) {
@@ -626,6 +618,15 @@ class NodeBox {
     return o;
   }
 
+  /**
+   * The offsets (as offsets(d) has them) of every step-th piece, into ends: start, then −end − 1;
+   * how many ends. Only the pieces sampled are read: a dim that is not cut needs no more.
+   */
+  sampleEnds(d: number, step: number, ends: Float64Array): number {
+    const lo = this.lo[d]!;
+    return sampleOffsets(this.list, step, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, ends);
+  }
+
   /** Pieces of the list that span the whole box in dim d (each is in every slice of a cut of d). */
   fullSpan(d: number): number {
     this.offsets(d);
@@ -686,6 +687,19 @@ function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: n
     if (l <= lo && h >= hi) full++;
   }
   return full;
+}
+
+/** clipOffsets of every step-th piece of `list`, as ends: start, then −end − 1; how many. */
+function sampleOffsets(list: Int32Array, step: number, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, ends: Float64Array): number {
+  let k = 0;
+  for (let i = 0; i < list.length; i += step) {
+    const p = list[i]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    ends[k++] = l > lo ? l - lo : 0;
+    ends[k++] = -((h < hi ? h : hi) - lo) - 1;
+  }
+  return k;
 }
 
 /** The smallest plo and the largest phi of the pieces of `list` into ext[0], ext[1] (±Infinity when it is empty). */
