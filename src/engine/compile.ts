@@ -283,8 +283,11 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const ruleWords = new Uint32Array(nRules);
   // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
   const byField = new Map<Match['field'], LeadField>();
+  // The values the plan read as numbers (match-numbers.ts): taken from there, not read again.
+  const { at: numbersAt, simple, lo: simpleLo, hi: simpleHi } = plan.numbers;
   for (let r = 0; r < nRules; r++) {
     const exprs = rules[r]!.exprs;
+    const slots = numbersAt[c.firstRule + r]!;
     let n = 0;
     for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
       const m = exprs[n] as Match;
@@ -293,7 +296,9 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
         f = leadField(cols, m, classes, c.table);
         if (m.mask === undefined) byField.set(m.field, f);
       }
-      if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
+      const slot = slots + n;
+      if (simple[slot] === 1) cols.addRange(f.d, r, simpleLo[slot]!, simpleHi[slot]!);
+      else if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
       if (f.nfDim >= 0) cols.addRange(f.nfDim, r, f.nfproto, f.nfproto);
       if (f.tcpDim >= 0) cols.addRange(f.tcpDim, r, 6, 6);
       if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);

@@ -18,8 +18,9 @@ import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import { drawsNumber, type Atom, type BaseChain, type Chain, type ConcatMatch, type FibMatch, type Hook, type Match, type MatchField, type NatStmt, type Rule, type Ruleset, type StateMatch, type Table } from '../model/ruleset.js';
-import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, checkMatchValue, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
 import { needsNames } from './fib.js';
+import { MatchNumbersBuilder, type MatchNumbers } from './match-numbers.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -72,6 +73,8 @@ export interface Plan {
   ifPatterns: string[];
   /** Some rule looks a route or an interface's addresses up: the host's interfaces need names of their own (fib.ts needsInterfaceNames). */
   namesInterfaces: boolean;
+  /** The matches whose values are one interval of a field of at most 32 bits, as numbers (match-numbers.ts). */
+  numbers: MatchNumbers;
   /** Per IP version, the id of the first nat chain that sees it: from it on nf_nat runs in the family (none: undefined). */
   firstNat: Record<4 | 6, number | undefined>;
 }
@@ -97,6 +100,7 @@ export function planRuleset(written: Ruleset): Plan {
   let namesInterfaces = false;
   const expanded = ruleset !== written;
   const targets = new Targets(ruleset);
+  const numbers = new MatchNumbersBuilder();
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -110,13 +114,16 @@ export function planRuleset(written: Ruleset): Plan {
         const w = expanded ? from.get(rule) : undefined;
         rules.push({ id, chain: info.id, index: w?.index ?? index, rule, written: w?.rule ?? rule });
         info.targets.push(targets.of(info, rule));
+        numbers.rule();
         for (let expr = 0; expr < rule.exprs.length; expr++) {
           const e = rule.exprs[expr]!;
+          // A match's value of the common forms is read and checked here, any other below.
+          const checked = numbers.expr(e.kind === 'match' ? e : undefined);
           if (e.kind === 'counter') {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
-            checkMatch(e); // throws for a value that does not fit its field
+            if (!checked) checkMatch(e); // throws for a value that does not fit its field
             if (e.field === 'meta iifname' || e.field === 'meta oifname') for (const item of valueItems(e.value)) if (typeof item === 'string') ifPatterns.push(item);
           } else if (e.kind === 'concat') {
             checkConcat(e);
@@ -139,7 +146,7 @@ export function planRuleset(written: Ruleset): Plan {
   if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
   const firstNat = (ipv: 4 | 6) => chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, ipv))?.id;
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, namesInterfaces, firstNat: { 4: firstNat(4), 6: firstNat(6) } };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, namesInterfaces, numbers: numbers.done(), firstNat: { 4: firstNat(4), 6: firstNat(6) } };
 }
 
 /** The interface names a concatenation's elements hold, in its interface fields. */
@@ -336,28 +343,12 @@ function checkState(x: StateMatch): void {
 }
 
 /**
- * Throws for a match whose value does not fit its field, as matchIntervals does; the values rules
- * hold most — one number or range of an integer field, one IPv4 address or prefix, no mask — are checked
- * here without computing (or keeping) their intervals: a 100k-rule chain holds ~100k distinct ones.
+ * Throws for a match whose value does not fit its field, as matchIntervals does. The values rules
+ * hold most — one number or range of an integer field, one IPv4 address or prefix, no mask — are
+ * checked before, as their numbers are taken (match-numbers.ts), without computing (or keeping)
+ * their intervals: a 100k-rule chain holds ~100k distinct ones.
  */
 function checkMatch(m: Match): void {
-  const v = m.value;
-  if (m.mask === undefined) {
-    const info = FIELDS[m.field];
-    if (info.kind === 'uint') {
-      const max = info.bits >= 32 ? 0xffffffff : 0xffffffff >>> (32 - info.bits); // 2^bits − 1, no call
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max) return;
-      // A range of two such numbers (in either order: a backward one holds nothing, as values.ts reads it).
-      if (typeof v === 'object' && 'range' in v) {
-        const [a, b] = v.range;
-        if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a <= max && b <= max) return;
-      }
-    }
-    if (info.kind === 'ipv4') {
-      if (typeof v === 'string' && ipv4Value(v) >= 0) return;
-      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && ipv4Value(v.prefix) >= 0 && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
-    }
-  }
   matchIntervals(m);
 }
 

@@ -1,0 +1,100 @@
+// The values of a ruleset's matches as numbers where a value is one interval of a field of at most
+// 32 bits — one number or number range of an integer field, one IPv4 address or prefix, op `==`,
+// no mask: the plan reads each such value once as it checks it (plan.ts), and the compiler takes
+// the numbers (compile.ts) instead of reading the values again (a 100k-rule chain holds some
+// 200k address strings). Plain typed arrays: a plan is posted to worker threads as it is.
+
+import type { Match } from '../model/ruleset.js';
+import { FIELDS, ipv4Value } from '../model/values.js';
+
+export interface MatchNumbers {
+  /** Per rule id, the slot of its first expression (one slot per expression, in order). */
+  at: Int32Array;
+  /** Per slot: 1 when the expression is such a match; its interval then in lo, hi (lo > hi: it holds nothing). */
+  simple: Uint8Array;
+  lo: Uint32Array;
+  hi: Uint32Array;
+}
+
+/** MatchNumbers as the plan's pass fills them: a rule, then its expressions, in order. */
+export class MatchNumbersBuilder {
+  private at = new Int32Array(1024);
+  private simple = new Uint8Array(4096);
+  private lo = new Uint32Array(4096);
+  private hi = new Uint32Array(4096);
+  private rules = 0;
+  private slots = 0;
+
+  /** The next rule's first slot is the next slot. */
+  rule(): void {
+    if (this.rules === this.at.length) this.at = grown(this.at, new Int32Array(2 * this.at.length));
+    this.at[this.rules++] = this.slots;
+  }
+
+  /**
+   * The next expression's slot: its numbers when it is a match whose value is one valid interval
+   * of a field of at most 32 bits (recorded when its op is `==`); whether the value was one (it
+   * is then valid, whatever the op). False: not a value of that form; the caller checks it.
+   */
+  expr(m: Match | undefined): boolean {
+    if (this.slots === this.simple.length) {
+      const n = 2 * this.slots;
+      this.simple = grown(this.simple, new Uint8Array(n));
+      this.lo = grown(this.lo, new Uint32Array(n));
+      this.hi = grown(this.hi, new Uint32Array(n));
+    }
+    const slot = this.slots++;
+    if (!m || m.mask !== undefined) return false;
+    const v = m.value;
+    const info = FIELDS[m.field];
+    let lo: number;
+    let hi: number;
+    if (info.kind === 'uint') {
+      const max = info.bits >= 32 ? 0xffffffff : 0xffffffff >>> (32 - info.bits); // 2^bits − 1, no call
+      if (typeof v === 'number') {
+        if (!(Number.isInteger(v) && v >= 0 && v <= max)) return false;
+        lo = hi = v;
+      } else if (typeof v === 'object' && 'range' in v) {
+        // In either order: a backward range holds nothing, as values.ts reads it.
+        const [a, b] = v.range;
+        if (!(typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a <= max && b <= max)) return false;
+        lo = a;
+        hi = b;
+      } else return false;
+    } else if (info.kind === 'ipv4') {
+      if (typeof v === 'string') {
+        const a = ipv4Value(v);
+        if (a < 0) return false;
+        lo = hi = a;
+      } else if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string') {
+        const base = ipv4Value(v.prefix);
+        const len = v.len;
+        if (base < 0 || !Number.isInteger(len) || len < 0 || len > 32) return false;
+        const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+        // Host bits set: the kernel compares (x & mask) == addr, which no x satisfies.
+        if ((base & mask) >>> 0 !== base) {
+          lo = 1;
+          hi = 0;
+        } else {
+          lo = base;
+          hi = (base | ~mask) >>> 0;
+        }
+      } else return false;
+    } else return false;
+    if (m.op === '==') {
+      this.simple[slot] = 1;
+      this.lo[slot] = lo;
+      this.hi[slot] = hi;
+    }
+    return true;
+  }
+
+  done(): MatchNumbers {
+    return { at: this.at.subarray(0, this.rules), simple: this.simple.subarray(0, this.slots), lo: this.lo.subarray(0, this.slots), hi: this.hi.subarray(0, this.slots) };
+  }
+}
+
+function grown<T extends Int32Array | Uint8Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
