@@ -260,12 +260,19 @@ interface LeadField {
   ctDim: number;
 }
 
-/** The dims a leading match adds to (made when new, in the order the compiler has always made them). */
-function leadField(cols: Columns, m: Match, classes: IfClasses, table: Table): LeadField {
-  const info = FIELDS[m.field];
-  const fs = fieldSlot(m.field, classes);
-  const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
-  const req = requirements(m.field);
+/** Rule r narrowed to what a match on f's field requires (nft's dependencies). */
+function addRequired(cols: Columns, f: LeadField, r: number): void {
+  if (f.nfDim >= 0) cols.addRange(f.nfDim, r, f.nfproto, f.nfproto);
+  if (f.tcpDim >= 0) cols.addRange(f.tcpDim, r, 6, 6);
+  if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);
+}
+
+/** The dims a leading match on `field` (with `mask`) adds to (made when new, in the order the compiler has always made them). */
+function leadField(cols: Columns, field: Match['field'], mask: number | undefined, classes: IfClasses, table: Table): LeadField {
+  const info = FIELDS[field];
+  const fs = fieldSlot(field, classes);
+  const d = cols.dim(fs.slot, fs.width, mask ?? 0xffffffff, fs.directSize);
+  const req = requirements(field);
   const nf = req & (L.REQ_V4 | L.REQ_V6);
   const nfDim = nf && !familyGuarantees(table, nf) ? cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256) : -1;
   const tcpDim = req & L.REQ_TCP ? cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256) : -1;
@@ -278,34 +285,39 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   const cols = new Columns(nRules);
-  const lead = new Int32Array(nRules);
+  // The plan's account of the rules (match-numbers.ts): leading matches, the values it read as
+  // numbers, the rules that only decide; a rule is read again only for the other matches.
+  const { at: numbersAt, lead: leadOf, decides, simple, field: fieldOf, lo: simpleLo, hi: simpleHi } = plan.numbers;
+  const lead = leadOf.subarray(c.firstRule, c.firstRule + nRules);
   // Rule-table words known here (a rule that only decides), 0 for a rule that needs an op stream.
   const ruleWords = new Uint32Array(nRules);
   // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
   const byField = new Map<Match['field'], LeadField>();
-  // The values the plan read as numbers (match-numbers.ts): taken from there, not read again.
-  const { at: numbersAt, simple, lo: simpleLo, hi: simpleHi } = plan.numbers;
   for (let r = 0; r < nRules; r++) {
-    const exprs = rules[r]!.exprs;
-    const slots = numbersAt[c.firstRule + r]!;
-    let n = 0;
-    for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
-      const m = exprs[n] as Match;
+    const id = c.firstRule + r;
+    const slots = numbersAt[id]!;
+    const n = lead[r]!;
+    for (let k = 0; k < n; k++) {
+      const slot = slots + k;
+      if (simple[slot] === 1) {
+        // No mask: the field's own dims.
+        const field = fieldOf[slot]!;
+        let f = byField.get(field);
+        if (!f) byField.set(field, (f = leadField(cols, field, undefined, classes, c.table)));
+        cols.addRange(f.d, r, simpleLo[slot]!, simpleHi[slot]!);
+        addRequired(cols, f, r);
+        continue;
+      }
+      const m = rules[r]!.exprs[k] as Match;
       let f = m.mask === undefined ? byField.get(m.field) : undefined;
       if (!f) {
-        f = leadField(cols, m, classes, c.table);
+        f = leadField(cols, m.field, m.mask, classes, c.table);
         if (m.mask === undefined) byField.set(m.field, f);
       }
-      const slot = slots + n;
-      if (simple[slot] === 1) cols.addRange(f.d, r, simpleLo[slot]!, simpleHi[slot]!);
-      else if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
-      if (f.nfDim >= 0) cols.addRange(f.nfDim, r, f.nfproto, f.nfproto);
-      if (f.tcpDim >= 0) cols.addRange(f.tcpDim, r, 6, 6);
-      if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);
+      if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
+      addRequired(cols, f, r);
     }
-    lead[r] = n;
-    const v = rules[r]!.verdict;
-    if (n === exprs.length && (v?.kind === 'accept' || v?.kind === 'drop' || v?.kind === 'reject')) ruleWords[r] = L.RULE_VERDICT | V_KINDS[v.kind];
+    if (decides[id]) ruleWords[r] = L.RULE_VERDICT | decides[id]!;
   }
   const forest = forestFor(cols);
   if (forest) {

@@ -1,24 +1,38 @@
 // The values of a ruleset's matches as numbers where a value is one interval of a field of at most
 // 32 bits — one number or number range of an integer field, one IPv4 address or prefix, op `==`,
-// no mask: the plan reads each such value once as it checks it (plan.ts), and the compiler takes
-// the numbers (compile.ts) instead of reading the values again (a 100k-rule chain holds some
-// 200k address strings). Plain typed arrays: a plan is posted to worker threads as it is.
+// no mask —, with each rule's count of leading matches and its verdict when that is all it has:
+// the plan reads each rule and value once as it checks them (plan.ts), and the compiler takes
+// these (compile.ts) instead of reading the rules and values again (a 100k-rule chain holds some
+// 200k address strings). Plain arrays: a plan is posted to worker threads as it is.
 
-import type { Match } from '../model/ruleset.js';
+import type { Match, MatchField, Rule } from '../model/ruleset.js';
 import { FIELDS, ipv4Value } from '../model/values.js';
+import { V_ACCEPT, V_DROP, V_REJECT } from './layout.js';
 
 export interface MatchNumbers {
   /** Per rule id, the slot of its first expression (one slot per expression, in order). */
   at: Int32Array;
-  /** Per slot: 1 when the expression is such a match; its interval then in lo, hi (lo > hi: it holds nothing). */
+  /** Per rule id, its leading matches (those before its first other expression). */
+  lead: Int32Array;
+  /** Per rule id, V_ACCEPT, V_DROP or V_REJECT when the rule is leading matches and that verdict only; else 0. */
+  decides: Uint8Array;
+  /** Per slot: 1 when the expression is such a match; its field then in field, its interval in lo, hi (lo > hi: it holds nothing). */
   simple: Uint8Array;
+  field: (MatchField | undefined)[];
   lo: Uint32Array;
   hi: Uint32Array;
 }
 
+const DECIDES: Partial<Record<string, number>> = { accept: V_ACCEPT, drop: V_DROP, reject: V_REJECT };
+
 /** MatchNumbers as the plan's pass fills them: a rule, then its expressions, in order. */
 export class MatchNumbersBuilder {
   private at = new Int32Array(1024);
+  private lead = new Int32Array(1024);
+  private decides = new Uint8Array(1024);
+  private readonly field: (MatchField | undefined)[] = [];
+  /** The current rule's expressions are all matches so far. */
+  private leading = false;
   private simple = new Uint8Array(4096);
   private lo = new Uint32Array(4096);
   private hi = new Uint32Array(4096);
@@ -27,8 +41,20 @@ export class MatchNumbersBuilder {
 
   /** The next rule's first slot is the next slot. */
   rule(): void {
-    if (this.rules === this.at.length) this.at = grown(this.at, new Int32Array(2 * this.at.length));
+    if (this.rules === this.at.length) {
+      const n = 2 * this.rules;
+      this.at = grown(this.at, new Int32Array(n));
+      this.lead = grown(this.lead, new Int32Array(n));
+      this.decides = grown(this.decides, new Uint8Array(n));
+    }
     this.at[this.rules++] = this.slots;
+    this.leading = true;
+  }
+
+  /** The current rule's expressions are all given (expr): its verdict. */
+  ruleDone(r: Rule): void {
+    const i = this.rules - 1;
+    if (this.leading) this.decides[i] = DECIDES[r.verdict?.kind ?? ''] ?? 0;
   }
 
   /**
@@ -44,6 +70,11 @@ export class MatchNumbersBuilder {
       this.hi = grown(this.hi, new Uint32Array(n));
     }
     const slot = this.slots++;
+    this.field.push(m?.field);
+    if (this.leading) {
+      if (m) this.lead[this.rules - 1]!++;
+      else this.leading = false;
+    }
     if (!m || m.mask !== undefined) return false;
     const v = m.value;
     const info = FIELDS[m.field];
@@ -90,7 +121,12 @@ export class MatchNumbersBuilder {
   }
 
   done(): MatchNumbers {
-    return { at: this.at.subarray(0, this.rules), simple: this.simple.subarray(0, this.slots), lo: this.lo.subarray(0, this.slots), hi: this.hi.subarray(0, this.slots) };
+    const rules = this.rules;
+    const slots = this.slots;
+    return {
+      at: this.at.subarray(0, rules), lead: this.lead.subarray(0, rules), decides: this.decides.subarray(0, rules),
+      simple: this.simple.subarray(0, slots), field: this.field, lo: this.lo.subarray(0, slots), hi: this.hi.subarray(0, slots),
+    };
   }
 }
 

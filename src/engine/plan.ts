@@ -137,6 +137,7 @@ export function planRuleset(written: Ruleset): Plan {
             namesInterfaces ||= needsNames(e);
           }
         }
+        numbers.ruleDone(rule);
       }
     }
   }
