@@ -247,7 +247,6 @@ class ForestBuilder {
       gen: 0,
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
-      extent: new Float64Array(2),
       full: new Float64Array(dims.length),
     };
   }
@@ -410,11 +409,11 @@ class ForestBuilder {
     const s = this.lists.takeAt(nc + 1);
     const start = this.lists.chunk;
     start.fill(0, s, s + nc + 1);
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, null);
+    spreadCount(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s);
     runningSum(start, s, nc);
     const all = this.lists.take(start[s + nc]!);
     // Filled at start[s + c]++ (each then holds its child's end): shifted back after.
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, all);
+    spreadFill(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, all);
     shiftBack(start, s, nc);
     const mark = this.lists.mark();
     let prevFrom = 0;
@@ -465,10 +464,8 @@ class ForestBuilder {
     for (let d = 0; d < this.nd; d++) {
       const plo = this.pieces.lo[d]!;
       const phi = this.pieces.hi[d]!;
-      const ext = this.scratch.extent;
-      extent(list, plo, phi, ext);
-      const minLo = ext[0]!;
-      const maxHi = ext[1]!;
+      const minLo = minOf(list, plo);
+      const maxHi = maxOf(list, phi);
       // The pieces' extent, clipped to the box (the box itself when the list is empty).
       const boxLo = lo[d]!;
       const boxHi = boxLo + POW2[bits[d]!]! - 1;
@@ -586,8 +583,6 @@ interface Scratch {
   /** bestCut's ranking of the dims: dim, and its distinct ends. */
   order: Int32Array;
   distinct: Float64Array;
-  /** zoom's extent of a node's pieces in one dim: smallest lo, largest hi. */
-  extent: Float64Array;
   /** Per dim, the pieces that span the whole box (with off). */
   full: Float64Array;
 }
@@ -684,7 +679,8 @@ function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: n
     const h = phi[p]!;
     olo[k] = l > lo ? l - lo : 0;
     ohi[k] = (h < hi ? h : hi) - lo;
-    if (l <= lo && h >= hi) full++;
+    // Both compared at every piece (no compare left unseen when V8 optimizes the loop).
+    full += (l <= lo ? 1 : 0) & (h >= hi ? 1 : 0);
   }
   return full;
 }
@@ -702,19 +698,24 @@ function sampleOffsets(list: Int32Array, step: number, plo: Uint32Array, phi: Ui
   return k;
 }
 
-/** The smallest plo and the largest phi of the pieces of `list` into ext[0], ext[1] (±Infinity when it is empty). */
-function extent(list: Int32Array, plo: Uint32Array, phi: Uint32Array, ext: Float64Array): void {
-  let minLo = Infinity;
-  let maxHi = -Infinity;
+/** The smallest plo of the pieces of `list` (Infinity when it is empty). */
+function minOf(list: Int32Array, plo: Uint32Array): number {
+  let min = Infinity;
   for (let k = 0; k < list.length; k++) {
-    const p = list[k]!;
-    const l = plo[p]!;
-    const h = phi[p]!;
-    if (l < minLo) minLo = l;
-    if (h > maxHi) maxHi = h;
+    const l = plo[list[k]!]!;
+    if (l < min) min = l;
   }
-  ext[0] = minLo;
-  ext[1] = maxHi;
+  return min;
+}
+
+/** The largest phi of the pieces of `list` (−Infinity when it is empty). */
+function maxOf(list: Int32Array, phi: Uint32Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < list.length; k++) {
+    const h = phi[list[k]!]!;
+    if (h > max) max = h;
+  }
+  return max;
 }
 
 /** The entries of pieces list[from … from + n − 1], each ew words copied from the flat list at `flat`, to buf[at …]. */
@@ -818,20 +819,24 @@ function countDistinct(xs: Float64Array, n: number, scratch: Scratch): number {
 
 /**
  * The pieces of `list` into the children of a cut (slices of 2^shift by 2^shift2 keys, b2 bits of
- * the second dim): with no `out`, counted (pos[at + c + 1] per child c); else written, child c's
- * next at out[pos[at + c]++].
+ * the second dim), counted: pos[at + c + 1] per child c.
  */
-function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number, out: Int32Array | null): void {
+function spreadCount(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number): void {
   for (let k = 0; k < list.length; k++) {
     const i1 = hi1[k]! >>> shift;
     const j0 = b2 ? lo2[k]! >>> shift2 : 0;
     const j1 = b2 ? hi2[k]! >>> shift2 : 0;
-    for (let i = lo1[k]! >>> shift; i <= i1; i++) {
-      for (let j = j0; j <= j1; j++) {
-        if (out) out[pos[at + (i << b2) + j]!++] = list[k]!;
-        else pos[at + (i << b2) + j + 1]!++;
-      }
-    }
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) for (let j = j0; j <= j1; j++) pos[at + (i << b2) + j + 1]!++;
+  }
+}
+
+/** spreadCount's other half: child c's next piece at out[pos[at + c]++]. */
+function spreadFill(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number, out: Int32Array): void {
+  for (let k = 0; k < list.length; k++) {
+    const i1 = hi1[k]! >>> shift;
+    const j0 = b2 ? lo2[k]! >>> shift2 : 0;
+    const j1 = b2 ? hi2[k]! >>> shift2 : 0;
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) for (let j = j0; j <= j1; j++) out[pos[at + (i << b2) + j]!++] = list[k]!;
   }
 }
 
