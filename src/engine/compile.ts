@@ -14,6 +14,7 @@ import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
 import { environmentNames, firstAddress, type Environment } from './environment.js';
 import { IfClasses } from './ifnames.js';
+import { MATCH_FIELDS } from './match-numbers.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 import { familyNats } from './ct-status.js';
@@ -287,23 +288,29 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
   const cols = new Columns(nRules);
   // The plan's account of the rules (match-numbers.ts): leading matches, the values it read as
   // numbers, the rules that only decide; a rule is read again only for the other matches.
-  const { at: numbersAt, lead: leadOf, decides, simple, field: fieldOf, lo: simpleLo, hi: simpleHi } = plan.numbers;
+  const { at: numbersAt, lead: leadOf, decides, simple, lo: simpleLo, hi: simpleHi } = plan.numbers;
   const lead = leadOf.subarray(c.firstRule, c.firstRule + nRules);
   // Rule-table words known here (a rule that only decides), 0 for a rule that needs an op stream.
   const ruleWords = new Uint32Array(nRules);
   // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
   const byField = new Map<Match['field'], LeadField>();
+  const byCode: (LeadField | undefined)[] = []; // the same, by the plan's field number
   for (let r = 0; r < nRules; r++) {
     const id = c.firstRule + r;
     const slots = numbersAt[id]!;
     const n = lead[r]!;
     for (let k = 0; k < n; k++) {
       const slot = slots + k;
-      if (simple[slot] === 1) {
+      const code = simple[slot]!;
+      if (code) {
         // No mask: the field's own dims.
-        const field = fieldOf[slot]!;
-        let f = byField.get(field);
-        if (!f) byField.set(field, (f = leadField(cols, field, undefined, classes, c.table)));
+        let f = byCode[code];
+        if (!f) {
+          const field = MATCH_FIELDS[code - 1]!;
+          f = byField.get(field) ?? leadField(cols, field, undefined, classes, c.table);
+          byField.set(field, f);
+          byCode[code] = f;
+        }
         cols.addRange(f.d, r, simpleLo[slot]!, simpleHi[slot]!);
         addRequired(cols, f, r);
         continue;
@@ -312,7 +319,10 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
       let f = m.mask === undefined ? byField.get(m.field) : undefined;
       if (!f) {
         f = leadField(cols, m.field, m.mask, classes, c.table);
-        if (m.mask === undefined) byField.set(m.field, f);
+        if (m.mask === undefined) {
+          byField.set(m.field, f);
+          byCode[MATCH_FIELDS.indexOf(m.field) + 1] = f;
+        }
       }
       if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
       addRequired(cols, f, r);

@@ -16,21 +16,23 @@ export interface MatchNumbers {
   lead: Int32Array;
   /** Per rule id, V_ACCEPT, V_DROP or V_REJECT when the rule is leading matches and that verdict only; else 0. */
   decides: Uint8Array;
-  /** Per slot: 1 when the expression is such a match; its field then in field, its interval in lo, hi (lo > hi: it holds nothing). */
+  /** Per slot: when the expression is such a match, 1 + its field's index in MATCH_FIELDS (else 0); its interval then in lo, hi (lo > hi: it holds nothing). */
   simple: Uint8Array;
-  field: (MatchField | undefined)[];
   lo: Uint32Array;
   hi: Uint32Array;
 }
 
 const DECIDES: Partial<Record<string, number>> = { accept: V_ACCEPT, drop: V_DROP, reject: V_REJECT };
 
+/** The match fields, numbered (read-only). */
+export const MATCH_FIELDS = Object.keys(FIELDS) as MatchField[];
+const FIELD_CODE = new Map(MATCH_FIELDS.map((f, i) => [f, i + 1]));
+
 /** MatchNumbers as the plan's pass fills them: a rule, then its expressions, in order. */
 export class MatchNumbersBuilder {
   private at = new Int32Array(1024);
   private lead = new Int32Array(1024);
   private decides = new Uint8Array(1024);
-  private readonly field: (MatchField | undefined)[] = [];
   /** The current rule's expressions are all matches so far. */
   private leading = false;
   private simple = new Uint8Array(4096);
@@ -70,7 +72,6 @@ export class MatchNumbersBuilder {
       this.hi = grown(this.hi, new Uint32Array(n));
     }
     const slot = this.slots++;
-    this.field.push(m?.field);
     if (this.leading) {
       if (m) this.lead[this.rules - 1]!++;
       else this.leading = false;
@@ -113,7 +114,7 @@ export class MatchNumbersBuilder {
       } else return false;
     } else return false;
     if (m.op === '==') {
-      this.simple[slot] = 1;
+      this.simple[slot] = FIELD_CODE.get(m.field)!;
       this.lo[slot] = lo;
       this.hi[slot] = hi;
     }
@@ -125,7 +126,7 @@ export class MatchNumbersBuilder {
     const slots = this.slots;
     return {
       at: this.at.subarray(0, rules), lead: this.lead.subarray(0, rules), decides: this.decides.subarray(0, rules),
-      simple: this.simple.subarray(0, slots), field: this.field, lo: this.lo.subarray(0, slots), hi: this.hi.subarray(0, slots),
+      simple: this.simple.subarray(0, slots), lo: this.lo.subarray(0, slots), hi: this.hi.subarray(0, slots),
     };
   }
 }
