@@ -523,8 +523,11 @@ class ForestBuilder {
       let highB = Math.min(bits[d]!, maxBits);
       const f = box.fullSpan(d);
       while (highB >= lowB && POW2[highB]! * (1 + f) + n - f > budget) highB--;
+      // A big node tries the finest cut first: it often fits, and then no other is counted.
+      let first = n >= BIG_NODE;
       while (lowB <= highB) {
-        const mid = (lowB + highB) >> 1;
+        const mid = first ? highB : (lowB + highB) >> 1;
+        first = false;
         const c = box.cost(d, mid, -1, 0, false, budget);
         if (c <= budget) {
           okB = mid;
@@ -564,6 +567,9 @@ class ForestBuilder {
 
 /** The offsets of no dim (a cut of one dim reads none for the second). */
 const NO_OFFSETS: [Uint32Array, Uint32Array] = [new Uint32Array(0), new Uint32Array(0)];
+
+/** Pieces from which on a node's cut search tries the finest cut first. */
+const BIG_NODE = 4096;
 
 /** Pieces whose ends bestCut samples per dim to rank the dims. */
 const SAMPLE = 256;
