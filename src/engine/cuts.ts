@@ -248,6 +248,7 @@ class ForestBuilder {
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
       full: new Float64Array(dims.length),
+      extent: new Float64Array(1),
     };
   }
 
@@ -464,8 +465,9 @@ class ForestBuilder {
     for (let d = 0; d < this.nd; d++) {
       const plo = this.pieces.lo[d]!;
       const phi = this.pieces.hi[d]!;
-      const minLo = minOf(list, plo);
-      const maxHi = maxOf(list, phi);
+      const ext = this.scratch.extent;
+      const maxHi = extent(list, plo, phi, ext);
+      const minLo = ext[0]!;
       // The pieces' extent, clipped to the box (the box itself when the list is empty).
       const boxLo = lo[d]!;
       const boxHi = boxLo + POW2[bits[d]!]! - 1;
@@ -591,6 +593,8 @@ interface Scratch {
   distinct: Float64Array;
   /** Per dim, the pieces that span the whole box (with off). */
   full: Float64Array;
+  /** zoom's smallest start of a node's pieces in one dim (extent). */
+  extent: Float64Array;
 }
 
 /**
@@ -704,21 +708,23 @@ function sampleOffsets(list: Int32Array, step: number, plo: Uint32Array, phi: Ui
   return k;
 }
 
-/** The smallest plo of the pieces of `list` (Infinity when it is empty). */
-function minOf(list: Int32Array, plo: Uint32Array): number {
+/**
+ * The largest phi of the pieces of `list` (−Infinity when it is empty); the smallest plo into
+ * ext[0] (Infinity). One pass; ext[0] is written as the minimum falls, from the first piece on,
+ * so nothing after the loop is left for V8 to see run first.
+ */
+function extent(list: Int32Array, plo: Uint32Array, phi: Uint32Array, ext: Float64Array): number {
+  ext[0] = Infinity;
   let min = Infinity;
-  for (let k = 0; k < list.length; k++) {
-    const l = plo[list[k]!]!;
-    if (l < min) min = l;
-  }
-  return min;
-}
-
-/** The largest phi of the pieces of `list` (−Infinity when it is empty). */
-function maxOf(list: Int32Array, phi: Uint32Array): number {
   let max = -Infinity;
   for (let k = 0; k < list.length; k++) {
-    const h = phi[list[k]!]!;
+    const p = list[k]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    if (l < min) {
+      min = l;
+      ext[0] = l;
+    }
     if (h > max) max = h;
   }
   return max;
