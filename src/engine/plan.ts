@@ -14,7 +14,7 @@
 // prerouting/output, at 100 (NF_IP_PRI_NAT_SRC) in input/postrouting — and runs the nat chains
 // from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
 
-import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
+import { expandMaps, hasLookup, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import { drawsNumber, type Atom, type BaseChain, type Chain, type ConcatMatch, type FibMatch, type Hook, type Match, type MatchField, type NatStmt, type Rule, type Ruleset, type StateMatch, type Table } from '../model/ruleset.js';
@@ -87,8 +87,29 @@ export function sees(family: Table['family'], ipv: 4 | 6): boolean {
 }
 
 export function planRuleset(written: Ruleset): Plan {
+  // Most rulesets have no lookup to expand: planned as they are, in one pass over the rules, the
+  // pass giving up at the first rule that has one. An error in that pass is one the pass over
+  // the expanded rules would meet first too (the rules before any lookup are the same), unless
+  // expanding the maps fails: as expanding them came first, its error does.
+  let plan: Plan | undefined;
+  try {
+    plan = planOf(written, written, undefined);
+  } catch (e) {
+    expandMaps(written);
+    throw e;
+  }
+  if (plan) return plan;
   const from = new Map<Rule, WrittenRule>();
   const ruleset = expandMaps(written, from); // maps and concatenated lookups as one rule per element
+  return planOf(ruleset, written, from)!;
+}
+
+/**
+ * The plan of `ruleset`, the written ruleset with its lookups expanded (`from`: each expanded
+ * rule's written rule). With no `from` (the ruleset as written), undefined at the first rule that
+ * has a lookup.
+ */
+function planOf(ruleset: Ruleset, written: Ruleset, from: Map<Rule, WrittenRule> | undefined): Plan | undefined {
   const chains: ChainInfo[] = [];
   const rules: RuleInfo[] = [];
   const counters: CounterInfo[] = [];
@@ -98,7 +119,6 @@ export function planRuleset(written: Ruleset): Plan {
   let hasNat = false;
   let hasFib = false;
   let namesInterfaces = false;
-  const expanded = ruleset !== written;
   const targets = new Targets(ruleset);
   const numbers = new MatchNumbersBuilder();
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
@@ -110,8 +130,9 @@ export function planRuleset(written: Ruleset): Plan {
       chains.push(info);
       for (let index = 0; index < chain.rules.length; index++) {
         const rule = chain.rules[index]!;
+        if (!from && hasLookup(rule)) return undefined;
         const id = rules.length;
-        const w = expanded ? from.get(rule) : undefined;
+        const w = from && ruleset !== written ? from.get(rule) : undefined;
         rules.push({ id, chain: info.id, index: w?.index ?? index, rule, written: w?.rule ?? rule });
         info.targets.push(targets.of(info, rule));
         numbers.rule();

@@ -60,7 +60,8 @@ function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | u
   return out;
 }
 
-function hasLookup(r: Rule): boolean {
+/** Whether a rule has a lookup that expandMaps expands (a chain with none is left as it is). */
+export function hasLookup(r: Rule): boolean {
   if (r.verdict?.kind === 'vmap') return true;
   for (let i = 0; i < r.exprs.length; i++) {
     const e = r.exprs[i]!;
