@@ -26,7 +26,8 @@ const DECIDES: Partial<Record<string, number>> = { accept: V_ACCEPT, drop: V_DRO
 
 /** The match fields, numbered (read-only). */
 export const MATCH_FIELDS = Object.keys(FIELDS) as MatchField[];
-const FIELD_CODE = new Map(MATCH_FIELDS.map((f, i) => [f, i + 1]));
+/** Per field, its number (1 + index) and what FIELDS says of it: one lookup a match. */
+const FIELD_ENTRY = new Map(MATCH_FIELDS.map((f, i) => [f, { code: i + 1, kind: FIELDS[f].kind, bits: FIELDS[f].bits }]));
 
 /** MatchNumbers as the plan's pass fills them: a rule, then its expressions, in order. */
 export class MatchNumbersBuilder {
@@ -78,7 +79,7 @@ export class MatchNumbersBuilder {
     }
     if (!m || m.mask !== undefined) return false;
     const v = m.value;
-    const info = FIELDS[m.field];
+    const info = FIELD_ENTRY.get(m.field)!;
     let lo: number;
     let hi: number;
     if (info.kind === 'uint') {
@@ -114,7 +115,7 @@ export class MatchNumbersBuilder {
       } else return false;
     } else return false;
     if (m.op === '==') {
-      this.simple[slot] = FIELD_CODE.get(m.field)!;
+      this.simple[slot] = info.code;
       this.lo[slot] = lo;
       this.hi[slot] = hi;
     }
