@@ -94,7 +94,7 @@ export class Columns {
   addSimple(d: number, r: number, m: Match, kind: string, bits: number): boolean {
     if (m.op !== '==' || m.mask !== undefined || this.specs[d]!.width !== 1) return false;
     const v = m.value;
-    const max = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    const max = bits >= 32 ? 0xffffffff : 0xffffffff >>> (32 - bits); // 2^bits − 1, no call
     if (kind === 'uint') {
       if (typeof v === 'number') {
         if (!Number.isInteger(v) || v < 0 || v > max) return false;

@@ -8,13 +8,13 @@ import { plainVerdict } from '../model/expand-maps.js';
 import { markOp } from '../model/mark-op.js';
 import { NftlensError } from '../model/diagnostics.js';
 import { drawsNumber, fibOifHolds, type ConcatMatch, type Match, type NatStmt, type Rule, type Table } from '../model/ruleset.js';
-import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, NFPROTO, parseAddress, prefixMask, valueItems, type FieldKind, type Interval } from '../model/values.js';
 import { Columns, S_NONE, S_ONE } from './columns.js';
 import { buildForest, forestOfPieces, type CutDim } from './cuts.js';
 import { BLOCK_RULES, buildDim, complement, type BuiltDim } from './dims.js';
 import { environmentNames, firstAddress, type Environment } from './environment.js';
-import { needsInterfaceNames } from './fib.js';
 import { IfClasses } from './ifnames.js';
+import { MATCH_FIELDS } from './match-numbers.js';
 import * as L from './layout.js';
 import { matchIntervals, natFamily, natHookReached, PATH_HOOKS, type ChainInfo, type Plan } from './plan.js';
 import { familyNats } from './ct-status.js';
@@ -152,7 +152,18 @@ class Words {
     return at;
   }
   set(at: number, v: number): void {
-    // Only head words are ever patched: find their run (runs are sorted by address).
+    const run = this.runOf(at, 1);
+    this.buf[run.from + at - run.at] = v >>> 0;
+  }
+  /** Head words at … at + v.length − 1 (taken by one reserve) set to v. */
+  setAll(at: number, v: Uint32Array): void {
+    if (v.length === 0) return;
+    const run = this.runOf(at, v.length);
+    this.buf.set(v, run.from + at - run.at);
+  }
+  /** The run of head words at … at + n − 1. Only head words are ever patched. */
+  private runOf(at: number, n: number): { at: number; from: number; n: number } {
+    // Runs are sorted by address.
     let lo = 0;
     let hi = this.runs.length - 1;
     while (lo < hi) {
@@ -161,8 +172,8 @@ class Words {
       else hi = mid - 1;
     }
     const run = this.runs[lo]!;
-    if (at < run.at || at >= run.at + run.n) throw new Error(`word ${at} is not a head word`);
-    this.buf[run.from + at - run.at] = v >>> 0;
+    if (at < run.at || at + n > run.at + run.n) throw new Error(`words ${at} … ${at + n - 1} are not head words`);
+    return run;
   }
   /** Copies the program into `out` (length `len`). */
   writeTo(out: Uint32Array): void {
@@ -178,7 +189,7 @@ function addrWords(v: bigint, width: 1 | 4): number[] {
 
 export function compileProgram(plan: Plan, env: Environment): Program {
   // Route lookups compare interface classes: the interfaces routes leave by, and lo, get their own.
-  const classes = new IfClasses(plan.ifPatterns, needsInterfaceNames(plan.rules.map((r) => r.rule)) ? environmentNames(env) : []);
+  const classes = new IfClasses(plan.ifPatterns, plan.namesInterfaces ? environmentNames(env) : []);
   const w = new Words();
   w.reserve(L.H_WORDS);
   const chainsAt = w.reserve(plan.chains.length * L.CHAIN_WORDS);
@@ -239,34 +250,90 @@ function familyGuarantees(t: Table, req: number): boolean {
   return (t.family === 'ip' && req === L.REQ_V4) || (t.family === 'ip6' && req === L.REQ_V6);
 }
 
+/** A leading match's field in a chain's columns: its dim, and the dims (−1: none) and value of what it requires. */
+interface LeadField {
+  d: number;
+  kind: FieldKind;
+  bits: number;
+  nfDim: number;
+  nfproto: number;
+  tcpDim: number;
+  ctDim: number;
+}
+
+/** Rule r narrowed to what a match on f's field requires (nft's dependencies). */
+function addRequired(cols: Columns, f: LeadField, r: number): void {
+  if (f.nfDim >= 0) cols.addRange(f.nfDim, r, f.nfproto, f.nfproto);
+  if (f.tcpDim >= 0) cols.addRange(f.tcpDim, r, 6, 6);
+  if (f.ctDim >= 0) cols.addRange(f.ctDim, r, 1, 1);
+}
+
+/** The dims a leading match on `field` (with `mask`) adds to (made when new, in the order the compiler has always made them). */
+function leadField(cols: Columns, field: Match['field'], mask: number | undefined, classes: IfClasses, table: Table): LeadField {
+  const info = FIELDS[field];
+  const fs = fieldSlot(field, classes);
+  const d = cols.dim(fs.slot, fs.width, mask ?? 0xffffffff, fs.directSize);
+  const req = requirements(field);
+  const nf = req & (L.REQ_V4 | L.REQ_V6);
+  const nfDim = nf && !familyGuarantees(table, nf) ? cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256) : -1;
+  const tcpDim = req & L.REQ_TCP ? cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256) : -1;
+  const ctDim = req & L.REQ_CT ? cols.dim(L.K_HASCT, 1, 0xffffffff, 256) : -1;
+  return { d, kind: info.kind, bits: info.bits, nfDim, nfproto: nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, tcpDim, ctDim };
+}
+
 function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: IfClasses): 'forest' | 'bits' {
   const rules = c.chain.rules;
   const nRules = rules.length;
   const nBlocks = Math.max(1, Math.ceil(nRules / BLOCK_RULES));
   const cols = new Columns(nRules);
-  const lead = new Int32Array(nRules);
+  // The plan's account of the rules (match-numbers.ts): leading matches, the values it read as
+  // numbers, the rules that only decide; a rule is read again only for the other matches.
+  const { at: numbersAt, lead: leadOf, decides, simple, lo: simpleLo, hi: simpleHi } = plan.numbers;
+  const lead = leadOf.subarray(c.firstRule, c.firstRule + nRules);
+  // Rule-table words known here (a rule that only decides), 0 for a rule that needs an op stream.
+  const ruleWords = new Uint32Array(nRules);
+  // What a match on a field (with no mask) adds: looked up once a field per chain, not per match.
+  const byField = new Map<Match['field'], LeadField>();
+  const byCode: (LeadField | undefined)[] = []; // the same, by the plan's field number
   for (let r = 0; r < nRules; r++) {
-    const exprs = rules[r]!.exprs;
-    let n = 0;
-    for (; n < exprs.length && exprs[n]!.kind === 'match'; n++) {
-      const m = exprs[n] as Match;
-      const info = FIELDS[m.field];
-      const fs = fieldSlot(m.field, classes);
-      const d = cols.dim(fs.slot, fs.width, m.mask ?? 0xffffffff, fs.directSize);
-      if (!cols.addSimple(d, r, m, info.kind, info.bits)) cols.addList(d, r, constraintOf(m, classes).intervals);
-      const req = requirements(m.field);
-      const nf = req & (L.REQ_V4 | L.REQ_V6);
-      if (nf && !familyGuarantees(c.table, nf)) cols.addRange(cols.dim(L.K_NFPROTO, 1, 0xffffffff, 256), r, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6, nf === L.REQ_V4 ? NFPROTO.ipv4 : NFPROTO.ipv6);
-      if (req & L.REQ_TCP) cols.addRange(cols.dim(L.K_L4PROTO, 1, 0xffffffff, 256), r, 6, 6);
-      if (req & L.REQ_CT) cols.addRange(cols.dim(L.K_HASCT, 1, 0xffffffff, 256), r, 1, 1);
+    const id = c.firstRule + r;
+    const slots = numbersAt[id]!;
+    const n = lead[r]!;
+    for (let k = 0; k < n; k++) {
+      const slot = slots + k;
+      const code = simple[slot]!;
+      if (code) {
+        // No mask: the field's own dims.
+        let f = byCode[code];
+        if (!f) {
+          const field = MATCH_FIELDS[code - 1]!;
+          f = byField.get(field) ?? leadField(cols, field, undefined, classes, c.table);
+          byField.set(field, f);
+          byCode[code] = f;
+        }
+        cols.addRange(f.d, r, simpleLo[slot]!, simpleHi[slot]!);
+        addRequired(cols, f, r);
+        continue;
+      }
+      const m = rules[r]!.exprs[k] as Match;
+      let f = m.mask === undefined ? byField.get(m.field) : undefined;
+      if (!f) {
+        f = leadField(cols, m.field, m.mask, classes, c.table);
+        if (m.mask === undefined) {
+          byField.set(m.field, f);
+          byCode[MATCH_FIELDS.indexOf(m.field) + 1] = f;
+        }
+      }
+      if (!cols.addSimple(f.d, r, m, f.kind, f.bits)) cols.addList(f.d, r, constraintOf(m, classes).intervals);
+      addRequired(cols, f, r);
     }
-    lead[r] = n;
+    if (decides[id]) ruleWords[r] = L.RULE_VERDICT | decides[id]!;
   }
   const forest = forestFor(cols);
   if (forest) {
     const at = w.append(forest);
     const table = w.reserve(nRules);
-    for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
+    w.setAll(table, ruleTable(w, rules, lead, ruleWords, c, plan, classes));
     const fields: [number, number][] = [
       [L.C_NRULES, nRules], [L.C_NDIMS, 0], [L.C_NBLOCKS, 1], [L.C_DIMS, 0], [L.C_RULES, table], [L.C_FIRST_RULE, c.firstRule],
       [L.C_POLICY, c.chain.base?.policy === 'drop' ? L.VERDICT_DROP : L.VERDICT_ACCEPT], [L.C_NSUP, 1], [L.C_FOREST, at],
@@ -308,7 +375,7 @@ function compileChain(w: Words, rec: number, c: ChainInfo, plan: Plan, classes: 
     w.set(at + L.D_SUP, w.append(d.sup));
   });
   const table = w.reserve(nRules);
-  for (let i = 0; i < nRules; i++) w.set(table + i, compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes));
+  w.setAll(table, ruleTable(w, rules, lead, ruleWords, c, plan, classes));
 
   const fields: [number, number][] = [
     [L.C_NRULES, nRules], [L.C_NDIMS, built.length], [L.C_NBLOCKS, nBlocks], [L.C_DIMS, dimsAt],
@@ -334,31 +401,38 @@ function forestFor(cols: Columns): Uint32Array | null {
   if (lookupChoice.forest === 'never' || (lookupChoice.forest === 'auto' && nRules < FOREST_MIN_RULES)) return null;
   if (specs.length > L.MAX_FOREST_DIMS || specs.some((s) => s.width !== 1)) return null;
   const bits = specs.map((s) => (s.directSize === undefined ? 32 : Math.ceil(Math.log2(Math.max(2, s.directSize)))));
-  // Specificity: how much of the key space rules leave out, on average (log scale).
-  const score = specs.map((_, d) => {
-    const state = cols.state[d]!;
-    const lo = cols.lo[d]!;
-    const hi = cols.hi[d]!;
-    const lists = cols.lists[d]!;
-    const full = 2 ** bits[d]!;
-    let sum = 0;
-    for (let r = 0; r < nRules; r++) {
-      let size: number;
-      if (state[r] === S_NONE) continue;
-      if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
-      else {
-        size = 0;
-        const ivs = lists.get(r)!;
-        for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
-      }
-      sum += bits[d]! - Math.log2(Math.max(1, Math.min(size, full)));
-    }
-    return sum;
-  });
+  const score = specs.map((_, d) => specificity(cols, d, bits[d]!));
   const order = specs.map((_, d) => d).sort((a, b) => score[b]! - score[a]!);
   const pieces = cols.pieces(order);
   if (!pieces) return null;
   return forestOfPieces(order.map((d) => ({ slot: specs[d]!.slot, mask: specs[d]!.mask, bits: bits[d]! })), pieces);
+}
+
+/** How much of dim d's key space (2^bits keys) the rules leave out, summed over them (log scale). */
+function specificity(cols: Columns, d: number, bits: number): number {
+  const state = cols.state[d]!;
+  const lo = cols.lo[d]!;
+  const hi = cols.hi[d]!;
+  const lists = cols.lists[d]!;
+  const full = 2 ** bits;
+  let sum = 0;
+  for (let r = 0; r < cols.nRules; r++) {
+    let size: number;
+    if (state[r] === S_NONE) continue;
+    if (state[r] === S_ONE) size = hi[r]! - lo[r]! + 1;
+    else {
+      size = 0;
+      const ivs = lists.get(r)!;
+      for (let k = 0; k < ivs.length; k++) size += Number(ivs[k]!.hi) - Number(ivs[k]!.lo) + 1;
+    }
+    sum += bits - log2(Math.max(1, Math.min(size, full)));
+  }
+  return sum;
+}
+
+/** Math.log2(x) for x ≥ 1, with no call for a power of two below 2^32 (most sizes: prefixes, single values), where it is exact. */
+function log2(x: number): number {
+  return x === x >>> 0 && (x & (x - 1)) === 0 ? 31 - Math.clz32(x) : Math.log2(x);
 }
 
 /** Average share of set bits in a dimension's rows: how little it narrows the search. */
@@ -379,6 +453,12 @@ function popcount(x: number): number {
 }
 
 const V_KINDS = { accept: L.V_ACCEPT, drop: L.V_DROP, reject: L.V_REJECT, continue: L.V_CONTINUE, return: L.V_RETURN, jump: L.V_JUMP, goto: L.V_GOTO } as const;
+
+/** The chain's rule-table words: those already known, and the op streams of the other rules compiled, in rule order. */
+function ruleTable(w: Words, rules: readonly Rule[], lead: Int32Array, known: Uint32Array, c: ChainInfo, plan: Plan, classes: IfClasses): Uint32Array {
+  for (let i = 0; i < rules.length; i++) if (known[i] === 0) known[i] = compileOps(w, rules[i]!, lead[i]!, c, i, plan, classes);
+  return known;
+}
 
 /** A rule's rule-table word: its op stream's offset, or RULE_VERDICT | V_* for a rule that only decides. */
 function compileOps(w: Words, rule: Rule, from: number, c: ChainInfo, index: number, plan: Plan, classes: IfClasses): number {

@@ -131,6 +131,9 @@ export function forestOfPieces(dims: CutDim[], pieces: Pieces): Uint32Array | nu
 
 const TOO_BIG = new Error('cut trees too big');
 
+/** 2^k for k = 0 … 32 (read-only): a table read in the hot loops, where `2 ** k` is a call. */
+const POW2 = Float64Array.from({ length: 33 }, (_, k) => 2 ** k);
+
 /**
  * Node lists (piece ids) live in a stack of Int32Array chunks: a node takes its children's lists
  * in one piece and gives them back when its subtree is built. A chunk never moves, so the views
@@ -151,8 +154,15 @@ class ListStack {
     this.cur = Math.floor(mark / 2 ** 32);
     this.top = mark % 2 ** 32;
   }
-  /** n words: the chunk and the offset of the first. */
+  /** n words: a view of them. */
   take(n: number): Int32Array {
+    const at = this.takeAt(n);
+    return this.chunk.subarray(at, at + n);
+  }
+  /** The chunk takeAt last took words in. */
+  chunk!: Int32Array;
+  /** n words in `chunk` (as it is after the call): the offset of the first. */
+  takeAt(n: number): number {
     let c = this.chunks[this.cur]!;
     if (this.top + n > c.length) {
       this.cur++;
@@ -163,7 +173,8 @@ class ListStack {
     }
     const at = this.top;
     this.top += n;
-    return c.subarray(at, at + n);
+    this.chunk = c;
+    return at;
   }
 }
 
@@ -236,6 +247,8 @@ class ForestBuilder {
       gen: 0,
       order: new Int32Array(dims.length),
       distinct: new Float64Array(dims.length),
+      full: new Float64Array(dims.length),
+      extent: new Float64Array(1),
     };
   }
 
@@ -250,7 +263,7 @@ class ForestBuilder {
     for (const d of this.dims) out.push(d.slot, d.mask >>> 0, d.bits >= 32 ? 0xffffffff : 2 ** d.bits - 1);
     const treesAt = out.length;
     for (let t = 0; t < subsets.length; t++) out.push(0, 0, 0);
-    const flat = this.entries(all, 0, all.length); // before naming out.buf: taking words may move it
+    const flat = this.flatEntries(); // before naming out.buf: taking words may move it
     out.buf[3] = flat;
     subsets.forEach((s, t) => {
       const root = this.node(s, this.dims.map(() => 0), this.dims.map((d) => d.bits), 0);
@@ -281,10 +294,18 @@ class ForestBuilder {
         if (h[p]! - l[p]! < below) narrow[p]! |= 1 << d;
       }
     }
-    const count = (list: Int32Array, mask: number) => {
+    // The pieces of `rest` (below) per narrow mask, the masks present listed: the pieces of rest
+    // narrow in every dim of a mask are counted from them, not from the pieces. A part taken out
+    // of rest is every piece whose mask holds the part's: its masks then leave the list.
+    const byMask = maskCounts(pieces, narrow, this.nd);
+    let masks = [...byMask.keys()];
+    const count = (mask: number) => {
       let n = 0;
-      for (let k = 0; k < list.length; k++) if ((narrow[list[k]!]! & mask) === mask) n++;
+      for (let i = 0; i < masks.length; i++) if ((masks[i]! & mask) === mask) n += byMask.get(masks[i]!)!;
       return n;
+    };
+    const takeOut = (mask: number) => {
+      masks = masks.filter((m) => (m & mask) !== mask);
     };
     const trees: Int32Array[] = [];
     let rest = pieces;
@@ -293,7 +314,7 @@ class ForestBuilder {
     for (let d = 0; d < this.nd && this.p.pairs; d++) {
       for (let e = d + 1; e < this.nd; e++) {
         if (this.dims[d]!.bits < 16 || this.dims[e]!.bits < 16) continue;
-        const n = count(rest, (1 << d) | (1 << e));
+        const n = count((1 << d) | (1 << e));
         if (n > pairN) [pair, pairN] = [(1 << d) | (1 << e), n];
       }
     }
@@ -301,6 +322,7 @@ class ForestBuilder {
       const [inside, outside] = part(rest, narrow, pair, pairN);
       trees.push(inside);
       rest = outside;
+      takeOut(pair);
     }
     while (rest.length > BINTH && trees.length < MAX_TREES - 1) {
       let best = -1;
@@ -309,33 +331,46 @@ class ForestBuilder {
         // An 8-bit field (the protocol) is narrow in nearly every rule and splits nothing off:
         // ClassBench fw1 would put all its rules in one tree, wide in both addresses and ports.
         if (this.dims[d]!.bits < 16) continue;
-        const n = count(rest, 1 << d);
+        const n = count(1 << d);
         if (n > bestN) [best, bestN] = [d, n];
       }
       if (best < 0 || bestN < Math.max(BINTH, rest.length / 20)) break;
       const [inside, outside] = part(rest, narrow, 1 << best, bestN);
       trees.push(inside);
       rest = outside;
+      takeOut(1 << best);
     }
     if (rest.length) trees.push(rest);
     // Trees in order of their first rule: the search skips a tree whose first rule is no better.
     return trees.sort((a, b) => rule[a[0]!]! - rule[b[0]!]!);
   }
 
-  /** The entries of list[from … from + n − 1] (piece ids) written out; their offset. */
-  private entries(list: Int32Array, from: number, n: number): number {
+  /** The flat list: every piece's entry, in id order (piece p's at flat + p × entryWords); its offset. */
+  private flatEntries(): number {
     const out = this.out;
-    const { rule, lo, hi } = this.pieces;
+    const { n, rule, lo, hi } = this.pieces;
     const at = out.take(n * this.entryWords);
+    const buf = out.buf;
     let k = at;
-    for (let i = from; i < from + n; i++) {
-      const p = list[i]!;
-      out.buf[k++] = rule[p]!;
+    for (let p = 0; p < n; p++) {
+      buf[k++] = rule[p]!;
       for (let d = 0; d < this.nd; d++) {
-        out.buf[k++] = lo[d]![p]!;
-        out.buf[k++] = hi[d]![p]! - lo[d]![p]!;
+        buf[k++] = lo[d]![p]!;
+        buf[k++] = hi[d]![p]! - lo[d]![p]!;
       }
     }
+    this.flat = at;
+    return at;
+  }
+
+  /** Where flatEntries wrote the flat list. */
+  private flat = 0;
+
+  /** The entries of list[from … from + n − 1] (piece ids) written out, copied from the flat list; their offset. */
+  private entries(list: Int32Array, from: number, n: number): number {
+    const ew = this.entryWords;
+    const at = this.out.take(n * ew);
+    copyEntries(this.out.buf, at, this.flat, ew, list, from, n);
     return at;
   }
 
@@ -356,7 +391,7 @@ class ForestBuilder {
     if (!cut) return this.leaf(list);
     const { d, b, d2, b2 } = cut;
     if (b2) this.twoDim = true;
-    const nc = 2 ** (b + b2);
+    const nc = POW2[b + b2]!;
     const shift = bits[d]! - b;
     const shift2 = b2 ? bits[d2]! - b2 : 0;
     const out = this.out;
@@ -370,17 +405,23 @@ class ForestBuilder {
     const hi1 = o1[1];
     const lo2 = o2[0];
     const hi2 = o2[1];
-    const start = new Int32Array(nc + 1);
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, null);
-    for (let c = 0; c < nc; c++) start[c + 1]! += start[c]!;
-    const all = this.lists.take(start[nc]!);
-    spread(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start.slice(0, nc), all);
+    // start[s + c]: where child c's list begins in `all` (s + nc: where the last one ends); in
+    // the list stack, below the children's own lists.
+    const s = this.lists.takeAt(nc + 1);
+    const start = this.lists.chunk;
+    start.fill(0, s, s + nc + 1);
+    spreadCount(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s);
+    runningSum(start, s, nc);
+    const all = this.lists.take(start[s + nc]!);
+    // Filled at start[s + c]++ (each then holds its child's end): shifted back after.
+    spreadFill(list, lo1, hi1, lo2, hi2, shift, shift2, b2, start, s, all);
+    shiftBack(start, s, nc);
     const mark = this.lists.mark();
     let prevFrom = 0;
     let prevTo = 0;
     for (let c = 0; c < nc; c++) {
-      const from = start[c]!;
-      const to = start[c + 1]!;
+      const from = start[s + c]!;
+      const to = start[s + c + 1]!;
       if (c > 0 && same(all, prevFrom, prevTo, from, to)) {
         out.buf[kids + 2 * c] = out.buf[kids + 2 * c - 2]!;
         out.buf[kids + 2 * c + 1] = out.buf[kids + 2 * c - 1]!;
@@ -399,10 +440,10 @@ class ForestBuilder {
       const child = all.subarray(from, to);
       const clo = lo.slice();
       const cbits = bits.slice();
-      clo[d] = lo[d]! + (c >>> b2) * 2 ** shift;
+      clo[d] = lo[d]! + (c >>> b2) * POW2[shift]!;
       cbits[d] = shift;
       if (b2) {
-        clo[d2] = lo[d2]! + (c & (2 ** b2 - 1)) * 2 ** shift2;
+        clo[d2] = lo[d2]! + (c & (POW2[b2]! - 1)) * POW2[shift2]!;
         cbits[d2] = shift2;
       }
       const ref = this.node(child, clo, cbits, depth + 1);
@@ -424,25 +465,19 @@ class ForestBuilder {
     for (let d = 0; d < this.nd; d++) {
       const plo = this.pieces.lo[d]!;
       const phi = this.pieces.hi[d]!;
-      let minLo = Infinity;
-      let maxHi = -Infinity;
-      for (let k = 0; k < list.length; k++) {
-        const p = list[k]!;
-        const l = plo[p]!;
-        const h = phi[p]!;
-        if (l < minLo) minLo = l;
-        if (h > maxHi) maxHi = h;
-      }
+      const ext = this.scratch.extent;
+      const maxHi = extent(list, plo, phi, ext);
+      const minLo = ext[0]!;
       // The pieces' extent, clipped to the box (the box itself when the list is empty).
       const boxLo = lo[d]!;
-      const boxHi = boxLo + 2 ** bits[d]! - 1;
+      const boxHi = boxLo + POW2[bits[d]!]! - 1;
       const min = Math.min(boxHi, Math.max(boxLo, minLo));
       const max = Math.max(boxLo, Math.min(boxHi, maxHi));
       // Drop the top bits min and max share (values are below 2^32: bits are shifts).
       let b = bits[d]!;
       while (b > 0 && min >>> (b - 1) === max >>> (b - 1)) b--;
       zbits[d] = b;
-      zlo[d] = b >= 32 ? 0 : (min >>> b) * 2 ** b;
+      zlo[d] = b >= 32 ? 0 : (min >>> b) * POW2[b]!;
     }
     return { lo: zlo, bits: zbits };
   }
@@ -467,15 +502,7 @@ class ForestBuilder {
     let m = 0;
     for (let d = 0; d < this.nd; d++) {
       if (bits[d]! === 0) continue;
-      const o = box.offsets(d);
-      const offLo = o[0];
-      const offHi = o[1];
-      let k = 0;
-      for (let i = 0; i < n; i += step) {
-        ends[k++] = offLo[i]!;
-        ends[k++] = -offHi[i]! - 1;
-      }
-      const distinct = countDistinct(ends, k, this.scratch);
+      const distinct = countDistinct(ends, box.sampleEnds(d, step, ends), this.scratch);
       if (distinct <= 2) continue;
       let j = m++;
       for (; j > 0 && distincts[j - 1]! < distinct; j--) {
@@ -489,17 +516,30 @@ class ForestBuilder {
     let best: (Cut & { max: number }) | null = null;
     for (let r = 0; r < m; r++) {
       const d = order[r]!;
-      // Largest b in [1, maxB] whose cost fits (b = 1 always does).
+      // Largest b in [1, maxB] whose cost fits (b = 1 always does). The f pieces that span the
+      // box are in all 2^b slices, the others in one at least: b is out of reach, with no count,
+      // once 2^b (1 + f) + n − f passes the budget.
       let okB = 1;
+      let okCost = -1;
       let lowB = 2;
       let highB = Math.min(bits[d]!, maxBits);
+      const f = box.fullSpan(d);
+      while (highB >= lowB && POW2[highB]! * (1 + f) + n - f > budget) highB--;
+      // A big node tries the finest cut first: it often fits, and then no other is counted.
+      let first = n >= BIG_NODE;
       while (lowB <= highB) {
-        const mid = (lowB + highB) >> 1;
-        if (box.cost(d, mid, -1, 0, false, budget) <= budget) {
+        const mid = first ? highB : (lowB + highB) >> 1;
+        first = false;
+        const c = box.cost(d, mid, -1, 0, false, budget);
+        if (c <= budget) {
           okB = mid;
+          okCost = c;
           lowB = mid + 1;
         } else highB = mid - 1;
       }
+      // The biggest child holds at least the average of the pieces the 2^okB children hold: when
+      // that is no smaller than the best cut's, this dim cannot win (no count of the children).
+      if (best && okCost >= 0 && Math.ceil((okCost - POW2[okB]!) / POW2[okB]!) >= best.max) continue;
       const max = box.cost(d, okB, -1, 0, true);
       if (max < n && (!best || max < best.max)) best = { d, b: okB, d2: 0, b2: 0, max };
     }
@@ -530,6 +570,9 @@ class ForestBuilder {
 /** The offsets of no dim (a cut of one dim reads none for the second). */
 const NO_OFFSETS: [Uint32Array, Uint32Array] = [new Uint32Array(0), new Uint32Array(0)];
 
+/** Pieces from which on a node's cut search tries the finest cut first. */
+const BIG_NODE = 4096;
+
 /** Pieces whose ends bestCut samples per dim to rank the dims. */
 const SAMPLE = 256;
 
@@ -548,6 +591,10 @@ interface Scratch {
   /** bestCut's ranking of the dims: dim, and its distinct ends. */
   order: Int32Array;
   distinct: Float64Array;
+  /** Per dim, the pieces that span the whole box (with off). */
+  full: Float64Array;
+  /** zoom's smallest start of a node's pieces in one dim (extent). */
+  extent: Float64Array;
 }
 
 /**
@@ -570,22 +617,25 @@ class NodeBox {
   offsets(d: number): [Uint32Array, Uint32Array] {
     const o = this.scratch.off[d]!;
     if ((this.done >>> d) & 1) return o;
-    const list = this.list;
-    const plo = this.pieces.lo[d]!;
-    const phi = this.pieces.hi[d]!;
-    const olo = o[0];
-    const ohi = o[1];
-    const lo = this.lo[d]!;
-    const hi = lo + 2 ** this.bits[d]! - 1;
-    for (let k = 0; k < list.length; k++) {
-      const p = list[k]!;
-      const l = plo[p]!;
-      const h = phi[p]!;
-      olo[k] = l > lo ? l - lo : 0;
-      ohi[k] = (h < hi ? h : hi) - lo;
-    }
     this.done |= 1 << d;
+    const lo = this.lo[d]!;
+    this.scratch.full[d] = clipOffsets(this.list, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, o[0], o[1]);
     return o;
+  }
+
+  /**
+   * The offsets (as offsets(d) has them) of every step-th piece, into ends: start, then −end − 1;
+   * how many ends. Only the pieces sampled are read: a dim that is not cut needs no more.
+   */
+  sampleEnds(d: number, step: number, ends: Float64Array): number {
+    const lo = this.lo[d]!;
+    return sampleOffsets(this.list, step, this.pieces.lo[d]!, this.pieces.hi[d]!, lo, lo + POW2[this.bits[d]!]! - 1, ends);
+  }
+
+  /** Pieces of the list that span the whole box in dim d (each is in every slice of a cut of d). */
+  fullSpan(d: number): number {
+    this.offsets(d);
+    return this.scratch.full[d]!;
   }
 
   /**
@@ -602,15 +652,14 @@ class NodeBox {
     const hi2 = o2[1];
     const s1 = this.bits[d]! - b;
     const s2 = d2 >= 0 ? this.bits[d2]! - b2 : 0;
-    const nc = 2 ** (b + b2);
+    const nc = POW2[b + b2]!;
     const n = this.list.length;
     if (!maxChild) {
       // Only compared with the budget: stop counting once past it (checked every 1024 pieces).
       let total = nc;
       for (let k0 = 0; k0 < n && total <= limit; k0 += 1024) {
         const k1 = Math.min(n, k0 + 1024);
-        if (d2 < 0) for (let k = k0; k < k1; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
-        else for (let k = k0; k < k1; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
+        total += d2 < 0 ? sliceCount(lo1, hi1, k0, k1, s1) : cellCount(lo1, hi1, lo2, hi2, k0, k1, s1, s2);
       }
       return total;
     }
@@ -618,26 +667,138 @@ class NodeBox {
     // cells filled are the cost, within the budget).
     const grid = this.scratch.grid;
     grid.fill(0, 0, nc + 1);
-    for (let k = 0; k < n; k++) {
-      const i0 = lo1[k]! >>> s1;
-      const i1 = hi1[k]! >>> s1;
-      if (d2 < 0) {
-        grid[i0]!++;
-        grid[i1 + 1]!--;
-        continue;
-      }
-      const j0 = lo2[k]! >>> s2;
-      const j1 = hi2[k]! >>> s2;
-      for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[(i << b2) + j]!++;
+    if (d2 < 0) {
+      countSlices(lo1, hi1, n, s1, grid);
+      return maxRun(grid, nc);
     }
-    let max = 0;
-    let run = 0;
-    for (let i = 0; i < nc; i++) {
-      run = d2 < 0 ? run + grid[i]! : grid[i]!;
-      if (run > max) max = run;
-    }
-    return max;
+    countCells(lo1, hi1, lo2, hi2, n, s1, s2, b2, grid);
+    return maxCell(grid, nc);
   }
+}
+
+// The hot loops, each a function of its own with nothing after the loop that V8 has not seen
+// run: a loop optimized on its first (long) run then leaves its code without deoptimizing, which
+// it otherwise does again at every later long run (a few thousand times in a 100k-rule build).
+
+/** Per piece of `list`, its extent [plo, phi] clipped to [lo, hi], as offsets from lo; the pieces that cover [lo, hi]. */
+function clipOffsets(list: Int32Array, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, olo: Uint32Array, ohi: Uint32Array): number {
+  let full = 0;
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    olo[k] = l > lo ? l - lo : 0;
+    ohi[k] = (h < hi ? h : hi) - lo;
+    // Both compared at every piece (no compare left unseen when V8 optimizes the loop).
+    full += (l <= lo ? 1 : 0) & (h >= hi ? 1 : 0);
+  }
+  return full;
+}
+
+/** clipOffsets of every step-th piece of `list`, as ends: start, then −end − 1; how many. */
+function sampleOffsets(list: Int32Array, step: number, plo: Uint32Array, phi: Uint32Array, lo: number, hi: number, ends: Float64Array): number {
+  let k = 0;
+  for (let i = 0; i < list.length; i += step) {
+    const p = list[i]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    ends[k++] = l > lo ? l - lo : 0;
+    ends[k++] = -((h < hi ? h : hi) - lo) - 1;
+  }
+  return k;
+}
+
+/**
+ * The largest phi of the pieces of `list` (−Infinity when it is empty); the smallest plo into
+ * ext[0] (Infinity). One pass; ext[0] is written as the minimum falls, from the first piece on,
+ * so nothing after the loop is left for V8 to see run first.
+ */
+function extent(list: Int32Array, plo: Uint32Array, phi: Uint32Array, ext: Float64Array): number {
+  ext[0] = Infinity;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!;
+    const l = plo[p]!;
+    const h = phi[p]!;
+    if (l < min) {
+      min = l;
+      ext[0] = l;
+    }
+    if (h > max) max = h;
+  }
+  return max;
+}
+
+/** The entries of pieces list[from … from + n − 1], each ew words copied from the flat list at `flat`, to buf[at …]. */
+function copyEntries(buf: Uint32Array, at: number, flat: number, ew: number, list: Int32Array, from: number, n: number): void {
+  let k = at;
+  for (let i = from; i < from + n; i++) {
+    const src = flat + list[i]! * ew;
+    for (let j = 0; j < ew; j++) buf[k++] = buf[src + j]!;
+  }
+}
+
+/** Slices of 2^s1 keys the pieces k0 … k1 − 1 overlap, summed. */
+function sliceCount(lo1: Uint32Array, hi1: Uint32Array, k0: number, k1: number, s1: number): number {
+  let total = 0;
+  for (let k = k0; k < k1; k++) total += (hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1;
+  return total;
+}
+
+/** Cells of a two-dim cut the pieces k0 … k1 − 1 overlap, summed. */
+function cellCount(lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, k0: number, k1: number, s1: number, s2: number): number {
+  let total = 0;
+  for (let k = k0; k < k1; k++) total += ((hi1[k]! >>> s1) - (lo1[k]! >>> s1) + 1) * ((hi2[k]! >>> s2) - (lo2[k]! >>> s2) + 1);
+  return total;
+}
+
+/** Pieces per slice of 2^s1 keys, as a difference array: +1 at the first slice, −1 past the last. */
+function countSlices(lo1: Uint32Array, hi1: Uint32Array, n: number, s1: number, grid: Int32Array): void {
+  for (let k = 0; k < n; k++) {
+    grid[lo1[k]! >>> s1]!++;
+    grid[(hi1[k]! >>> s1) + 1]!--;
+  }
+}
+
+/** The largest running sum of grid[0 … nc − 1]. */
+function maxRun(grid: Int32Array, nc: number): number {
+  let max = 0;
+  let run = 0;
+  for (let i = 0; i < nc; i++) {
+    run += grid[i]!;
+    if (run > max) max = run;
+  }
+  return max;
+}
+
+/** Pieces per cell of a two-dim cut, cell by cell. */
+function countCells(lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, n: number, s1: number, s2: number, b2: number, grid: Int32Array): void {
+  for (let k = 0; k < n; k++) {
+    const i0 = lo1[k]! >>> s1;
+    const i1 = hi1[k]! >>> s1;
+    const j0 = lo2[k]! >>> s2;
+    const j1 = hi2[k]! >>> s2;
+    for (let i = i0; i <= i1; i++) for (let j = j0; j <= j1; j++) grid[(i << b2) + j]!++;
+  }
+}
+
+/** The largest of grid[0 … nc − 1] (at least 0). */
+function maxCell(grid: Int32Array, nc: number): number {
+  let max = 0;
+  for (let i = 0; i < nc; i++) if (grid[i]! > max) max = grid[i]!;
+  return max;
+}
+
+/** start[s + 1 … s + nc] from counts to ends: a running sum from start[s]. */
+function runningSum(start: Int32Array, s: number, nc: number): void {
+  for (let c = 0; c < nc; c++) start[s + c + 1]! += start[s + c]!;
+}
+
+/** start[s + 1 … s + nc] ← start[s … s + nc − 1], start[s] ← 0: ends back to starts. */
+function shiftBack(start: Int32Array, s: number, nc: number): void {
+  start.copyWithin(s + 1, s, s + nc);
+  start[s] = 0;
 }
 
 /**
@@ -670,21 +831,35 @@ function countDistinct(xs: Float64Array, n: number, scratch: Scratch): number {
 
 /**
  * The pieces of `list` into the children of a cut (slices of 2^shift by 2^shift2 keys, b2 bits of
- * the second dim): with no `out`, counted (pos[c + 1] per child c); else written, child c's next
- * at out[pos[c]++].
+ * the second dim), counted: pos[at + c + 1] per child c.
  */
-function spread(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, out: Int32Array | null): void {
+function spreadCount(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number): void {
   for (let k = 0; k < list.length; k++) {
     const i1 = hi1[k]! >>> shift;
     const j0 = b2 ? lo2[k]! >>> shift2 : 0;
     const j1 = b2 ? hi2[k]! >>> shift2 : 0;
-    for (let i = lo1[k]! >>> shift; i <= i1; i++) {
-      for (let j = j0; j <= j1; j++) {
-        if (out) out[pos[(i << b2) + j]!++] = list[k]!;
-        else pos[(i << b2) + j + 1]!++;
-      }
-    }
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) for (let j = j0; j <= j1; j++) pos[at + (i << b2) + j + 1]!++;
   }
+}
+
+/** spreadCount's other half: child c's next piece at out[pos[at + c]++]. */
+function spreadFill(list: Int32Array, lo1: Uint32Array, hi1: Uint32Array, lo2: Uint32Array, hi2: Uint32Array, shift: number, shift2: number, b2: number, pos: Int32Array, at: number, out: Int32Array): void {
+  for (let k = 0; k < list.length; k++) {
+    const i1 = hi1[k]! >>> shift;
+    const j0 = b2 ? lo2[k]! >>> shift2 : 0;
+    const j1 = b2 ? hi2[k]! >>> shift2 : 0;
+    for (let i = lo1[k]! >>> shift; i <= i1; i++) for (let j = j0; j <= j1; j++) out[pos[at + (i << b2) + j]!++] = list[k]!;
+  }
+}
+
+/** How many ids of `list` have each narrow mask (nd bits at most). */
+function maskCounts(list: Int32Array, narrow: Uint32Array, nd: number): Map<number, number> {
+  // A table over the masks when they are few enough, then a map of those present.
+  const table = new Int32Array(2 ** Math.min(nd, 16));
+  for (let k = 0; k < list.length; k++) table[narrow[list[k]!]!]!++;
+  const out = new Map<number, number>();
+  for (let m = 0; m < table.length; m++) if (table[m]) out.set(m, table[m]!);
+  return out;
 }
 
 /** The ids of `list` narrow in every dim of `mask` (n of them), and the others, each in list order. */

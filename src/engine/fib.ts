@@ -17,7 +17,7 @@
 // `. mark` selects policy-routing rules, which the environment does not declare: it changes nothing.
 
 import { mergeIntervals, type Interval } from '../model/values.js';
-import type { FibOifMatch, Rule, Ruleset } from '../model/ruleset.js';
+import type { Expr, FibOifMatch, Rule, Ruleset } from '../model/ruleset.js';
 import type { Environment, Route } from './environment.js';
 import type { PathHook } from './plan.js';
 
@@ -122,10 +122,13 @@ export function routeIntervals(routes: readonly Route[], family: 4 | 6): Map<str
  * `redirect`): then the environment's interfaces need names of their own.
  */
 export function needsInterfaceNames(rules: Iterable<Rule>): boolean {
-  for (const r of rules) {
-    if (r.exprs.some((e) => (e.kind === 'fib' && (e.result === 'oif' || e.through !== undefined)) || (e.kind === 'nat' && e.type === 'redirect'))) return true;
-  }
+  for (const r of rules) for (let i = 0; i < r.exprs.length; i++) if (needsNames(r.exprs[i]!)) return true;
   return false;
+}
+
+/** Whether this expression is one needsInterfaceNames looks for. */
+export function needsNames(e: Expr): boolean {
+  return (e.kind === 'fib' && (e.result === 'oif' || e.through !== undefined)) || (e.kind === 'nat' && e.type === 'redirect');
 }
 
 /** Every rule of the rulesets. */

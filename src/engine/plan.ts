@@ -14,11 +14,13 @@
 // prerouting/output, at 100 (NF_IP_PRI_NAT_SRC) in input/postrouting — and runs the nat chains
 // from there, in their own priority order (nf_nat_register_fn, nf_nat_inet_fn).
 
-import { expandMaps, type WrittenRule } from '../model/expand-maps.js';
+import { expandMaps, hasLookup, type WrittenRule } from '../model/expand-maps.js';
 import { NftlensError, diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Origin } from '../model/origin.js';
 import { drawsNumber, type Atom, type BaseChain, type Chain, type ConcatMatch, type FibMatch, type Hook, type Match, type MatchField, type NatStmt, type Rule, type Ruleset, type StateMatch, type Table } from '../model/ruleset.js';
-import { FIELDS, checkMatchValue, ipv4Value, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { FIELDS, checkMatchValue, parseAddress, valueIntervals, valueItems, type Interval } from '../model/values.js';
+import { needsNames } from './fib.js';
+import { MatchNumbersBuilder, type MatchNumbers } from './match-numbers.js';
 import { HOOK_FORWARD, HOOK_INPUT, HOOK_OUTPUT, HOOK_POSTROUTING, HOOK_PREROUTING, JUMP_STACK } from './layout.js';
 
 export type PathHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -69,6 +71,10 @@ export interface Plan {
   diagnostics: Diagnostic[];
   /** The interface names and wildcards rules match on, in rule order (engine/ifnames.ts makes the classes). */
   ifPatterns: string[];
+  /** Some rule looks a route or an interface's addresses up: the host's interfaces need names of their own (fib.ts needsInterfaceNames). */
+  namesInterfaces: boolean;
+  /** The matches whose values are one interval of a field of at most 32 bits, as numbers (match-numbers.ts). */
+  numbers: MatchNumbers;
   /** Per IP version, the id of the first nat chain that sees it: from it on nf_nat runs in the family (none: undefined). */
   firstNat: Record<4 | 6, number | undefined>;
 }
@@ -81,8 +87,29 @@ export function sees(family: Table['family'], ipv: 4 | 6): boolean {
 }
 
 export function planRuleset(written: Ruleset): Plan {
+  // Most rulesets have no lookup to expand: planned as they are, in one pass over the rules, the
+  // pass giving up at the first rule that has one. An error in that pass is one the pass over
+  // the expanded rules would meet first too (the rules before any lookup are the same), unless
+  // expanding the maps fails: as expanding them came first, its error does.
+  let plan: Plan | undefined;
+  try {
+    plan = planOf(written, written, undefined);
+  } catch (e) {
+    expandMaps(written);
+    throw e;
+  }
+  if (plan) return plan;
   const from = new Map<Rule, WrittenRule>();
   const ruleset = expandMaps(written, from); // maps and concatenated lookups as one rule per element
+  return planOf(ruleset, written, from)!;
+}
+
+/**
+ * The plan of `ruleset`, the written ruleset with its lookups expanded (`from`: each expanded
+ * rule's written rule). With no `from` (the ruleset as written), undefined at the first rule that
+ * has a lookup.
+ */
+function planOf(ruleset: Ruleset, written: Ruleset, from: Map<Rule, WrittenRule> | undefined): Plan | undefined {
   const chains: ChainInfo[] = [];
   const rules: RuleInfo[] = [];
   const counters: CounterInfo[] = [];
@@ -90,6 +117,10 @@ export function planRuleset(written: Ruleset): Plan {
   const diagnostics: Diagnostic[] = [];
   const ifPatterns: string[] = [];
   let hasNat = false;
+  let hasFib = false;
+  let namesInterfaces = false;
+  const targets = new Targets(ruleset);
+  const numbers = new MatchNumbersBuilder();
   // Indexed loops: this runs once per rule and match, mostly before V8 has optimized it.
   for (let tableIndex = 0; tableIndex < ruleset.tables.length; tableIndex++) {
     const table = ruleset.tables[tableIndex]!;
@@ -99,33 +130,45 @@ export function planRuleset(written: Ruleset): Plan {
       chains.push(info);
       for (let index = 0; index < chain.rules.length; index++) {
         const rule = chain.rules[index]!;
+        if (!from && hasLookup(rule)) return undefined;
         const id = rules.length;
-        const w = from.get(rule);
+        const w = from && ruleset !== written ? from.get(rule) : undefined;
         rules.push({ id, chain: info.id, index: w?.index ?? index, rule, written: w?.rule ?? rule });
+        info.targets.push(targets.of(info, rule));
+        numbers.rule();
         for (let expr = 0; expr < rule.exprs.length; expr++) {
           const e = rule.exprs[expr]!;
+          // A match's value of the common forms is read and checked here, any other below.
+          const checked = numbers.expr(e.kind === 'match' ? e : undefined);
           if (e.kind === 'counter') {
             counterAt.set(`${id}:${expr}`, counters.length);
             counters.push({ id: counters.length, rule: id, expr });
           } else if (e.kind === 'match') {
-            checkMatch(e); // throws for a value that does not fit its field
+            if (!checked) checkMatch(e); // throws for a value that does not fit its field
             if (e.field === 'meta iifname' || e.field === 'meta oifname') for (const item of valueItems(e.value)) if (typeof item === 'string') ifPatterns.push(item);
           } else if (e.kind === 'concat') {
             checkConcat(e);
             concatPatterns(e, ifPatterns);
-          } else if (e.kind === 'nat') hasNat = true;
-          else if (e.kind === 'state') checkState(e);
+          } else if (e.kind === 'nat') {
+            hasNat = true;
+            namesInterfaces ||= needsNames(e);
+          } else if (e.kind === 'state') checkState(e);
+          else if (e.kind === 'fib') {
+            hasFib = true;
+            namesInterfaces ||= needsNames(e);
+          }
         }
+        numbers.ruleDone(rule);
       }
     }
   }
-  resolveTargets(chains);
+  if (targets.failure) throw targets.failure;
   checkGraph(chains);
-  if (rules.some((r) => r.rule.exprs.some((e) => e.kind === 'fib'))) checkFibHooks(chains);
+  if (hasFib) checkFibHooks(chains);
   if (hasNat) checkNat(chains);
   const pipelines = { 4: buildPipelines(chains, 4, diagnostics), 6: buildPipelines(chains, 6, diagnostics) };
   const firstNat = (ipv: 4 | 6) => chains.find((c) => c.chain.base?.type === 'nat' && sees(c.table.family, ipv))?.id;
-  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, firstNat: { 4: firstNat(4), 6: firstNat(6) } };
+  return { ruleset, chains, rules, counters, counterAt, pipelines, diagnostics, ifPatterns, namesInterfaces, numbers: numbers.done(), firstNat: { 4: firstNat(4), 6: firstNat(6) } };
 }
 
 /** The interface names a concatenation's elements hold, in its interface fields. */
@@ -136,18 +179,34 @@ function concatPatterns(e: ConcatMatch, out: string[]): void {
   });
 }
 
-function resolveTargets(chains: ChainInfo[]): void {
-  const byName = new Map<string, number>();
-  for (const c of chains) byName.set(`${c.tableIndex}\u0000${c.chain.name}`, c.id);
-  for (const c of chains) {
-    c.targets = c.chain.rules.map((r) => {
-      const v = r.verdict;
-      if (!v || (v.kind !== 'jump' && v.kind !== 'goto')) return undefined;
-      const t = byName.get(`${c.tableIndex}\u0000${v.target}`);
-      if (t === undefined) throw NftlensError.of('NFT_REFERENCE', `${v.kind} to chain "${v.target}", which table ${c.table.name} does not have`, v.origin);
-      if (chains[t]!.chain.base) throw NftlensError.of('MODEL_INVALID', `${v.kind} to base chain "${v.target}" (the kernel refuses it)`, v.origin);
-      return t;
+/**
+ * Jump and goto targets, resolved by chain name in the rule's table as the plan's pass meets the
+ * rules. The first that fails is kept, and thrown once the pass is over: the errors of the pass
+ * itself come first, and of the targets the first in chain and rule order.
+ */
+class Targets {
+  /** Chain id by table index and name (of two chains with one name, the later). */
+  private readonly byName = new Map<string, number>();
+  /** Chains by id. */
+  private readonly chains: Chain[] = [];
+  failure: NftlensError | undefined;
+  constructor(ruleset: Ruleset) {
+    ruleset.tables.forEach((t, tableIndex) => {
+      for (const c of t.chains) {
+        this.byName.set(`${tableIndex}\u0000${c.name}`, this.chains.length);
+        this.chains.push(c);
+      }
     });
+  }
+  /** The chain id a rule of chain c jumps or goes to (undefined: none, or a failure). */
+  of(c: ChainInfo, r: Rule): number | undefined {
+    const v = r.verdict;
+    if (!v || (v.kind !== 'jump' && v.kind !== 'goto') || this.failure) return undefined;
+    const t = this.byName.get(`${c.tableIndex}\u0000${v.target}`);
+    if (t === undefined) this.failure = NftlensError.of('NFT_REFERENCE', `${v.kind} to chain "${v.target}", which table ${c.table.name} does not have`, v.origin);
+    else if (this.chains[t]!.base) this.failure = NftlensError.of('MODEL_INVALID', `${v.kind} to base chain "${v.target}" (the kernel refuses it)`, v.origin);
+    else return t;
+    return undefined;
   }
 }
 
@@ -306,20 +365,12 @@ function checkState(x: StateMatch): void {
 }
 
 /**
- * Throws for a match whose value does not fit its field, as matchIntervals does; the values rules
- * hold most — one number of an integer field, one IPv4 address or prefix, no mask — are checked
- * here without computing (or keeping) their intervals: a 100k-rule chain holds ~100k distinct ones.
+ * Throws for a match whose value does not fit its field, as matchIntervals does. The values rules
+ * hold most — one number or range of an integer field, one IPv4 address or prefix, no mask — are
+ * checked before, as their numbers are taken (match-numbers.ts), without computing (or keeping)
+ * their intervals: a 100k-rule chain holds ~100k distinct ones.
  */
 function checkMatch(m: Match): void {
-  const v = m.value;
-  if (m.mask === undefined) {
-    const info = FIELDS[m.field];
-    if (info.kind === 'uint' && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** info.bits) return;
-    if (info.kind === 'ipv4') {
-      if (typeof v === 'string' && ipv4Value(v) >= 0) return;
-      if (typeof v === 'object' && 'prefix' in v && typeof v.prefix === 'string' && ipv4Value(v.prefix) >= 0 && Number.isInteger(v.len) && v.len >= 0 && v.len <= 32) return;
-    }
-  }
   matchIntervals(m);
 }
 

@@ -60,8 +60,14 @@ function expandChain(rules: readonly Rule[], written: Map<Rule, WrittenRule> | u
   return out;
 }
 
-function hasLookup(r: Rule): boolean {
-  return r.verdict?.kind === 'vmap' || r.exprs.some((e) => (e.kind === 'concat' ? e.op === '==' : (e.kind === 'set-mark' && typeof e.value === 'object') || (e.kind === 'nat' && e.map !== undefined) || e.kind === 'ct helper'));
+/** Whether a rule has a lookup that expandMaps expands (a chain with none is left as it is). */
+export function hasLookup(r: Rule): boolean {
+  if (r.verdict?.kind === 'vmap') return true;
+  for (let i = 0; i < r.exprs.length; i++) {
+    const e = r.exprs[i]!;
+    if (e.kind === 'concat' ? e.op === '==' : (e.kind === 'set-mark' && typeof e.value === 'object') || (e.kind === 'nat' && e.map !== undefined) || e.kind === 'ct helper') return true;
+  }
+  return false;
 }
 
 /**
