@@ -29,9 +29,13 @@ export function describe(hs: HeaderSpace, s: Space, opts: DescribeOptions = {}):
   if (hs.isEmpty(s)) return [];
   const max = opts.max ?? 8;
   const nvars = hs.layout.variables;
-  const k = hs.core.cubes(s, MAX_PATHS);
+  // A set that leaves the packet type free is read without it: its paths then do not split on
+  // the valid codes (three of four), and the words say nothing of it, as of any free field.
+  const free = hs.withoutPkttype(s);
+  const k = hs.core.cubes(free ?? s, MAX_PATHS);
   const truncated = hs.core.cubesTruncated() !== 0;
   const bytes = hs.outBytes(k * nvars).slice();
+  if (free !== undefined) hs.release(free);
   const cubes: Cube[] = [];
   for (let i = 0; i < k; i++) cubes.push(...readPath(hs, bytes.subarray(i * nvars, (i + 1) * nvars)));
   return words(hs, cubes, max, truncated);

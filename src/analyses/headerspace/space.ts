@@ -208,6 +208,23 @@ export class HeaderSpace {
     return witness(this, a);
   }
   /** A short list of readable cubes whose union is the set (or a part of it, then said). */
+  /**
+   * a with the packet type's bits made free (no valid-code restriction either) when a leaves the
+   * packet type free — every valid code with every header of a — else undefined. A new handle.
+   */
+  withoutPkttype(a: Space): Space | undefined {
+    const pt = this.layout.field('pkttype');
+    this.ex.quantBegin();
+    this.ex.quantAdd(pt.first, pt.width);
+    const q = this.call(() => this.ex.exists(a));
+    const back = this.and(q, this.all);
+    const free = this.equals(back, a);
+    this.release(back);
+    if (free) return q;
+    this.release(q);
+    return undefined;
+  }
+
   describe(a: Space, opts?: DescribeOptions): string[] {
     return describe(this, a, opts);
   }
