@@ -140,10 +140,9 @@ function toHost(a: SymbolicAnalysis): Space {
 function forwardedFrames(a: SymbolicAnalysis): Space {
   const hs: HeaderSpace = a.hs;
   const local = toHost(a);
-  const unicast = hs.equal('pkttype', 0n);
-  const either = hs.or(local, unicast);
+  const either = hs.or(local, hs.unicast);
   const out = hs.not(either);
-  hs.release(local, unicast, either);
+  hs.release(local, either);
   return out;
 }
 
@@ -155,9 +154,8 @@ function reaching(a: SymbolicAnalysis, hook: PathHook): Space {
   const local = toHost(a);
   if (hook === 'input') return local;
   // Forwarded: to no address of the host, and unicast (the kernel forwards no broadcast or multicast frame).
-  const unicast = hs.equal('pkttype', 0n);
-  const out = hs.diff(unicast, local);
-  hs.release(local, unicast);
+  const out = hs.diff(hs.unicast, local);
+  hs.release(local);
   return out;
 }
 

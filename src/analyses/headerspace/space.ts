@@ -51,6 +51,8 @@ export class HeaderSpace {
   readonly none = 0 as Space;
   /** Every valid header. */
   readonly all: Space;
+  /** Frames unicast to this host (meta pkttype host): every frame past the routing decision. */
+  readonly unicast: Space;
   private readonly ex: AnalyzerExports;
   private io32!: Uint32Array;
   private io8!: Uint8Array;
@@ -80,6 +82,7 @@ export class HeaderSpace {
     this.tcp = this.equal('l4proto', BigInt(TCP));
     const withCt = this.codes('ctstate', CT_WITH_ENTRY.map((s) => CT_STATES.indexOf(s)));
     this.withCt = this.and(withCt, this.all);
+    this.unicast = this.equal('pkttype', 0n);
     this.release(withCt);
     const notTcp = this.not(this.tcp);
     const noCt = this.not(this.withCt);
@@ -142,16 +145,14 @@ export class HeaderSpace {
   /** Number of distinct headers in a (free bits not counted); exact up to 2^53. */
   count(a: Space): number {
     // The link-layer packet type is not counted: a set of headers counts the same whatever
-    // frames carry them (its 2 bits are made free in each region, then divided out).
-    const pt = this.layout.field('pkttype');
+    // frames carry them (its bits are made free in each region, then divided out).
+    const ptBits = this.layout.field('pkttype').width;
     let total = 0;
     const walk = (dim: number, s: Space, free: number): void => {
       if (s === this.none) return;
       if (dim === this.regions.length) {
-        this.ex.quantBegin();
-        this.ex.quantAdd(pt.first, pt.width);
-        const q = this.call(() => this.ex.exists(s));
-        total += this.ex.satCount(q) / 2 ** (free + pt.width);
+        const q = this.anyPkttype(s);
+        total += this.ex.satCount(q) / 2 ** (free + ptBits);
         this.release(q);
         return;
       }
@@ -207,16 +208,12 @@ export class HeaderSpace {
   witness(a: Space): Packet | undefined {
     return witness(this, a);
   }
-  /** A short list of readable cubes whose union is the set (or a part of it, then said). */
   /**
    * a with the packet type's bits made free (no valid-code restriction either) when a leaves the
    * packet type free — every valid code with every header of a — else undefined. A new handle.
    */
   withoutPkttype(a: Space): Space | undefined {
-    const pt = this.layout.field('pkttype');
-    this.ex.quantBegin();
-    this.ex.quantAdd(pt.first, pt.width);
-    const q = this.call(() => this.ex.exists(a));
+    const q = this.anyPkttype(a);
     const back = this.and(q, this.all);
     const free = this.equals(back, a);
     this.release(back);
@@ -225,6 +222,15 @@ export class HeaderSpace {
     return undefined;
   }
 
+  /** ∃ packet type: a with the packet type's bits free, raw (not within `all`). A new handle. */
+  private anyPkttype(a: Space): Space {
+    const pt = this.layout.field('pkttype');
+    this.ex.quantBegin();
+    this.ex.quantAdd(pt.first, pt.width);
+    return this.call(() => this.ex.exists(a));
+  }
+
+  /** A short list of readable cubes whose union is the set (or a part of it, then said). */
   describe(a: Space, opts?: DescribeOptions): string[] {
     return describe(this, a, opts);
   }

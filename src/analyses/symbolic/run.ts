@@ -87,7 +87,6 @@ export class SymbolicEvaluator {
   private opts!: SymbolicOptions;
   private entries!: Map<number, Space>;
   private localCache: Space | undefined;
-  private unicastCache: Space | undefined;
   private boxes: Float64Array | undefined;
   private rewritten!: Set<number>;
 
@@ -104,7 +103,7 @@ export class SymbolicEvaluator {
     const hook = opts.hook;
     const start: SymState = {
       // Past the routing decision (or sent by the host) every frame is unicast to the host: the kernel forwards no other.
-      space: hook === 'forward' || hook === 'output' || hook === 'postrouting' ? hs.and(opts.initial ?? hs.all, this.unicast()) : hs.keep(opts.initial ?? hs.all),
+      space: hook === 'forward' || hook === 'output' || hook === 'postrouting' ? hs.and(opts.initial ?? hs.all, hs.unicast) : hs.keep(opts.initial ?? hs.all),
       sub: {},
       ctx: { tracked: hook !== undefined && hook !== 'prerouting' && hook !== 'output', notracked: false, noIif: false, noOif: false },
       natDone: { src: false, dst: false },
@@ -138,7 +137,7 @@ export class SymbolicEvaluator {
           if (local) walk(local, ['input'], { ...l, local: true });
           if (!fwd) return;
           // ip_forward and ip6_forward take PACKET_HOST frames only: the others end here.
-          const [host, other] = this.split(fwd, this.unicast());
+          const [host, other] = this.split(fwd, hs.unicast);
           hs.release(fwd.space);
           if (other) finish({ verdict: 'drop', by: 'route', local: false }, other.space, other);
           if (host) walk(host, ['forward', 'postrouting'], { ...l, local: false });
@@ -221,11 +220,6 @@ export class SymbolicEvaluator {
     const out = hs.and(ct, isNew);
     hs.release(isNew);
     return out;
-  }
-
-  /** Frames unicast to this host (meta pkttype host), a cached handle. */
-  private unicast(): Space {
-    return (this.unicastCache ??= this.hs.equal('pkttype', 0n));
   }
 
   /** The routing decision after prerouting: the destination (now) one of the host's addresses. */
