@@ -83,7 +83,7 @@ export function geometricChains(sides: readonly ChainAt[], inline = false): GeoC
       if (!boxes) return undefined;
       // A rule for packets of a family the table never sees, or that its jumps never let in, is
       // unreachable, not empty: the BDD path says which.
-      if (boxes.length === 0 && (fams.length === 1 || guard.length) && (guard.length ? ownBoxes(rule, coder, ctx, any) : partBoxes(parts, any)?.length)) return undefined;
+      if (boxes.length === 0 && (fams.length === 1 || guard.length > 0) && ownBoxes(rule, coder, ctx, any)) return undefined;
       pieces.push(boxes);
       act.push(v === 'continue' || v === 'jump' ? 0 : ACTION_CODE[v]);
     }
@@ -105,7 +105,7 @@ function qualifies(s: ChainAt, family: string): boolean {
   });
 }
 
-/** Whether a rule's own matches (no jump's) hold for some packet of any family. */
+/** Whether a rule's own matches (no jump's) may hold for some packet of any family (too many boxes to tell: yes). */
 function ownBoxes(rule: Rule, coder: DimCoder, ctx: DimContext, any: readonly Interval[][]): boolean {
   const parts = ruleParts(rule.exprs, coder, ctx);
   return parts !== undefined && (partBoxes(parts, any)?.length ?? 1) > 0;
