@@ -102,6 +102,25 @@ function flipCase<C extends { rules: RandomRule[] }>(name: string, c: C, build: 
   cases.push(makeCase('meta pkttype', frames('drop'), diffRulesets(frames('drop'), frames('accept'), { byRule: true }).changes.map((c) => c.witness), 7000));
 }
 
+// ct status: a dnat in prerouting, then forward rules on the status bits (DST_NAT where the dnat
+// changed the tuple, DST_NAT_DONE, a whole value), each with a verdict; the diff against a flipped one.
+{
+  const O = {};
+  const st = (value: number, mask: number | undefined, op: '==' | '!=', verdict: 'accept' | 'drop') => ({
+    exprs: [{ kind: 'match' as const, field: 'ct status' as const, op, value, ...(mask === undefined ? {} : { mask }), origin: O }, { kind: 'match' as const, field: 'meta l4proto' as const, op: '==' as const, value: 6, origin: O }, { kind: 'counter' as const, origin: O }],
+    verdict: { kind: verdict, origin: O }, origin: O,
+  });
+  const statusRuleset = (first: 'accept' | 'drop'): Ruleset => ({ tables: [{ family: 'ip', name: 'status', origin: O, chains: [
+    { name: 'nat', base: { type: 'nat', hook: 'prerouting', priority: -100, policy: 'accept' }, origin: O, rules: [{
+      exprs: [{ kind: 'match', field: 'ip daddr', op: '==', value: '10.0.3.7', origin: O }, { kind: 'match', field: 'meta l4proto', op: '==', value: 6, origin: O }, { kind: 'nat', type: 'dnat', to: '10.0.3.8', origin: O }], origin: O,
+    }] },
+    { name: 'fwd', base: { type: 'filter', hook: 'forward', priority: 0, policy: 'accept' }, origin: O, rules: [
+      st(0x20, 0x20, '==', first), st(0x100, 0x100, '!=', 'drop'), st(0x10a, undefined, '!=', 'accept'), st(0x20, 0x20, '==', 'drop'),
+    ] },
+  ] }] });
+  cases.push(makeCase('ct status', statusRuleset('accept'), diffRulesets(statusRuleset('accept'), statusRuleset('drop'), { byRule: true }).changes.map((c) => c.witness), 7100));
+}
+
 fc.sample(arbChain, { seed: 4242, numRuns: 20 }).map(installable).forEach((c, k) => flipCase(`chain of boxes #${k}`, c, (x) => chainRuleset(x), 5000 + k));
 fc.sample(arbWideChain, { seed: 4343, numRuns: 12 }).map(installableWide).forEach((c, k) => flipCase(`wide chain of boxes #${k}`, c, wideRuleset, 6000 + k));
 

@@ -28,6 +28,8 @@ export interface RandomOptions {
   stateful?: boolean;
   /** A `meta pkttype` rule in the marks table (default: as `stateful`). */
   pkttype?: boolean;
+  /** A forward and a postrouting chain of `ct status` rules in the marks table (default: no). */
+  ctStatus?: boolean;
 }
 
 export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
@@ -121,7 +123,16 @@ export function randomRuleset(seed: number, opts: RandomOptions = {}): Ruleset {
     ];
     // The link-layer packet type (a broadcast or multicast frame: counted here, dropped at the routing decision).
     if (opts.pkttype ?? opts.stateful ?? opts.sets ?? true) rules.push(rule([m('meta pkttype', { set: [1, 2] }, '=='), { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor: 0x1000, origin: O }]));
-    tables.push({ family: 'inet', name: 'marks', chains: [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }], origin: O });
+    const chains: Chain[] = [{ name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: prio(-150), policy: 'accept' }, rules, origin: O }];
+    if (opts.ctStatus) {
+      // The conntrack status after the NAT points: DST_NAT where a dnat changed the tuple, the NAT_DONE bits, a whole value.
+      const status = (value: MatchValue, mask: number | undefined, op: Match['op'], xor: number): Rule =>
+        rule([{ kind: 'match', field: 'ct status', op, value, ...(mask === undefined ? {} : { mask }), origin: O }, { kind: 'set-mark', key: 'meta mark', value: 'meta mark', xor, origin: O }]);
+      const statusRules = () => [status(0x20, 0x20, '==', 0x2000), status(0x100, 0x180, '==', 0x4000), status(0x10a, undefined, '!=', 0x8000)];
+      chains.push({ name: 'st-fw', base: { type: 'filter', hook: 'forward', priority: 10, policy: 'accept' }, rules: statusRules(), origin: O });
+      chains.push({ name: 'st-post', base: { type: 'filter', hook: 'postrouting', priority: 200, policy: 'accept' }, rules: [...statusRules(), status(0x10, 0x10, '==', 0x10000)], origin: O });
+    }
+    tables.push({ family: 'inet', name: 'marks', chains, origin: O });
   }
   if (chance(0.3)) {
     const rules = [rule([m('meta l4proto', 17, '=='), m('th dport', pick(PORTS), '=='), { kind: 'notrack', origin: O }])];

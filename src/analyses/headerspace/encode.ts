@@ -95,9 +95,9 @@ function changesFields(e: Expr): boolean {
 
 /**
  * A concatenation left after expansion (negated, or after a statement that changes the packet;
- * the others become one rule per element), or a `ct status` match (the header space has no
- * dimension for it): the analyses do not encode them yet, so they are refused, located, rather
- * than a wrong answer.
+ * the others become one rule per element), or a `ct status` match read without the state of the
+ * walk (the status is not a header field: symbolic/state.ts reads it): the analyses do not encode
+ * them, so they are refused, located, rather than a wrong answer.
  */
 export function unanalysed(e: ConcatMatch | Match): NftlensError {
   const what = e.kind === 'match' ? e.field
@@ -105,15 +105,12 @@ export function unanalysed(e: ConcatMatch | Match): NftlensError {
   return NftlensError.of('NFT_UNSUPPORTED', `unsupported: ${what} in the analyses — nftlens evaluates it (eval, probe) but does not analyse it yet`, e.origin);
 }
 
-/** Fields the header space has no dimension for: the conntrack status. */
-const UNANALYSED = new Set<MatchField>(['ct status']);
-
 /** Throws unanalysed() for the first concatenation of the rulesets (every analysis starts here). */
 export function refuseUnanalysed(rulesets: readonly Ruleset[]): void {
   for (const rs of rulesets) {
     for (const t of rs.tables) {
       for (const c of t.chains) {
-        for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat' || (e.kind === 'match' && UNANALYSED.has(e.field))) throw unanalysed(e);
+        for (const r of c.rules) for (const e of r.exprs) if (e.kind === 'concat') throw unanalysed(e);
       }
     }
   }

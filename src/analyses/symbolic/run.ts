@@ -18,7 +18,8 @@ import { addressOf } from '../../engine/addr.js';
 import { firstAddress, type Environment } from '../../engine/environment.js';
 import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
-import { natFamily, type PathHook, type Plan } from '../../engine/plan.js';
+import { natFamily, natHookReached, type PathHook, type Plan } from '../../engine/plan.js';
+import { establishedStatus, familyNats, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from '../../engine/ct-status.js';
 import type { FinalVerdict } from '../../engine/result.js';
 import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -91,7 +92,7 @@ export class SymbolicEvaluator {
   private rewritten!: Set<number>;
 
   constructor(readonly hs: HeaderSpace, readonly plan: Plan, readonly env: Environment) {
-    this.pred = new Predicates(hs);
+    this.pred = new Predicates(hs, { 4: establishedStatus(familyNats(plan, 4)), 6: establishedStatus(familyNats(plan, 6)) });
   }
 
   run(opts: SymbolicOptions = {}): SymbolicResult {
@@ -169,6 +170,9 @@ export class SymbolicEvaluator {
         if (i === pipeline.length) return next(s, l);
         const slot = pipeline[i]!;
         if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
+        // nf_nat has bound a first packet's mapping (a null one when no rule NATs) before any chain after its hook.
+        const bound = hook === 'prerouting' || hook === 'output' ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
+        if (slot.kind === 'chain' && natHookReached(this.plan, family, hook, slot)) s = { ...s, status: (s.status ?? 0) | bound };
         if (slot.kind === 'chain') {
           // When a base chain comes next, it ends every packet its own way (a rule or its policy)
           // and which rule of this one accepted is forgotten there: the accepted parts go on as
@@ -193,7 +197,7 @@ export class SymbolicEvaluator {
         if (other) go(other, i + 1, l);
         if (!first) return;
         const natChains = (s2: SymState, j: number, l2: Omit<Outcome, 'space'>): void => {
-          if (j === slot.chains.length || s2.natDone[manip]) return go(s2, i + 1, l2);
+          if (j === slot.chains.length || s2.natDone[manip]) return go({ ...s2, status: (s2.status ?? 0) | bound }, i + 1, l2);
           for (const end of this.runBase(s2, slot.chains[j]!)) {
             const l3 = this.lastOf(end, l2);
             if (end.verdict === 'accept') natChains(end.st, j + 1, l3);
@@ -588,9 +592,19 @@ export class SymbolicEvaluator {
         continue;
       }
       const bits = fam === 4 ? 32 : 128;
-      const rewritten: SymState[] = [];
+      // Each part with whether NAT changed its address: the status says so (SRC_NAT, DST_NAT).
+      const rewritten: [SymState, boolean][] = [];
+      /** The part with the address `sub` (within `was`: unchanged), split where it changes. */
+      const rewrite = (p: SymState, sub: AddrSub, was: { lo: bigint; hi: bigint }) => {
+        const same = this.pred.addrNow(p, field, fam, [was]);
+        const [kept, moved] = this.split(p, same);
+        hs.release(same, p.space);
+        if (kept) rewritten.push([withAddr(kept, field, sub), false]);
+        if (moved) rewritten.push([withAddr(moved, field, sub), true]);
+      };
+      const to = (a: bigint): [AddrSub, { lo: bigint; hi: bigint }] => [{ base: a, len: bits, family: fam }, { lo: a, hi: a }];
       if (n.type === 'redirect' && s.ctx.hook === 'output') {
-        rewritten.push(withAddr(part, field, { base: fam === 4 ? 0x7f000001n : 1n, len: bits, family: fam }));
+        rewrite(part, ...to(fam === 4 ? 0x7f000001n : 1n));
       } else if (n.type === 'masquerade' || n.type === 'redirect') {
         // The output interface's first address (masquerade), the input interface's (redirect); none: drop.
         let rest: SymState | undefined = part;
@@ -601,44 +615,50 @@ export class SymbolicEvaluator {
           const on = hs.codes(n.type === 'masquerade' ? 'oifname' : 'iifname', ids);
           const [hit, miss] = this.split(rest, on);
           hs.release(on, rest.space);
-          if (hit) rewritten.push(withAddr(hit, field, { base: a, len: bits, family: fam }));
+          if (hit) rewrite(hit, ...to(a));
           rest = miss;
         }
         if (rest) out.push(['drop', rest]);
       } else if (n.to !== undefined) {
-        const to = n.to;
+        const target = n.to;
         const old = part.sub[field];
-        if (typeof to === 'object' && 'prefix' in to) {
-          const mask = prefixMask(to.len, bits);
-          const p = addressOf(to.prefix)!.value & mask;
-          const len = Math.max(to.len, old?.len ?? 0);
+        if (typeof target === 'object' && 'prefix' in target) {
+          const mask = prefixMask(target.len, bits);
+          const p = addressOf(target.prefix)!.value & mask;
+          const len = Math.max(target.len, old?.len ?? 0);
           const keep = old ? old.base & prefixMask(old.len, bits) & ~mask : 0n;
-          rewritten.push(withAddr(part, field, { base: p | keep, len, family: fam }));
+          // The address changes unless it is already inside the prefix.
+          rewrite(part, { base: p | keep, len, family: fam }, { lo: p, hi: p | (~mask & ((1n << BigInt(bits)) - 1n)) });
         } else {
-          const [lo, hi] = typeof to === 'object' && 'range' in to ? to.range : [to, to];
+          const [lo, hi] = typeof target === 'object' && 'range' in target ? target.range : [target, target];
           const l = addressOf(String(lo))!.value;
           const h = addressOf(String(hi))!.value;
-          const constant: AddrSub = { base: l, len: bits, family: fam };
-          if (dst) rewritten.push(withAddr(part, field, constant));
+          if (dst) rewrite(part, ...to(l));
           else {
             const inPool = this.pred.addrNow(part, field, fam, [{ lo: l, hi: h }]);
             const [kept, moved] = this.split(part, inPool);
             hs.release(inPool, part.space);
-            if (kept) rewritten.push(kept);
-            if (moved) rewritten.push(withAddr(moved, field, constant));
+            if (kept) rewritten.push([kept, false]);
+            if (moved) rewritten.push([withAddr(moved, field, { base: l, len: bits, family: fam }), true]);
           }
         }
-      } else rewritten.push(part);
-      for (const r of rewritten) {
-        for (const p of this.natPort(r, n, dst)) out.push(['accept', { ...p, natDone: { ...p.natDone, [dst ? 'dst' : 'src']: true } }]);
+      } else rewritten.push([part, false]);
+      const bound = dst ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
+      const natted = dst ? IPS_DST_NAT : IPS_SRC_NAT;
+      for (const [r, addrChanged] of rewritten) {
+        for (const [p, portChanged] of this.natPort(r, n, dst)) {
+          const status = (p.status ?? 0) | bound | (addrChanged || portChanged ? natted : 0);
+          out.push(['accept', { ...p, natDone: { ...p.natDone, [dst ? 'dst' : 'src']: true }, status }]);
+        }
       }
     }
     consumed();
     return out;
   }
 
-  private natPort(s: SymState, n: NatStmt, dst: boolean): SymState[] {
-    if (n.port === undefined) return [s];
+  /** The part with the NAT's port (when it has one), split where the port changes: [state, changed]. */
+  private natPort(s: SymState, n: NatStmt, dst: boolean): [SymState, boolean][] {
+    if (n.port === undefined) return [[s, false]];
     const hs = this.hs;
     const protos = valueIntervals('meta l4proto', { set: [...NAT_PORT_PROTOS] }) as { lo: bigint; hi: bigint }[];
     const ranges = protos.map((iv) => hs.range(hs.layout.field('l4proto'), iv.lo, iv.hi));
@@ -647,15 +667,15 @@ export class SymbolicEvaluator {
     hs.release(raw, ...ranges);
     const [ported, other] = this.split(s, withPorts);
     hs.release(withPorts, s.space);
-    const out: SymState[] = other ? [other] : [];
+    const out: [SymState, boolean][] = other ? [[other, false]] : [];
     if (!ported) return out;
     const [lo, hi] = typeof n.port === 'number' ? [n.port, n.port] : n.port.range;
     const f = dst ? 'dport' : 'sport';
     const inRange = this.pred.portIn(ported, f, lo, hi);
     const [kept, moved] = this.split(ported, inRange);
     hs.release(inRange, ported.space);
-    if (kept) out.push(kept);
-    if (moved) out.push({ ...moved, sub: { ...moved.sub, [f]: lo } });
+    if (kept) out.push([kept, false]);
+    if (moved) out.push([{ ...moved, sub: { ...moved.sub, [f]: lo } }, true]);
     return out;
   }
 }

@@ -16,7 +16,7 @@ import { CT_STATE, FIELDS, ifnameMatches, valueIntervals, valueItems, type CtSta
 import { ICMP, ICMPV6 } from '../../engine/packet.js';
 import { ALL_BITS } from '../../model/mark-op.js';
 import { CT_STATES, type FieldVars } from '../headerspace/layout.js';
-import { matchSpace, unanalysed } from '../headerspace/encode.js';
+import { matchSpace } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 
 /** An address now: the constant top `len` bits of `base`, the rest from the original field. */
@@ -55,17 +55,23 @@ export interface SymState {
   sub: Subst;
   ctx: Context;
   natDone: { src: boolean; dst: boolean };
+  /**
+   * The conntrack status a connection's first packet has so far (engine/ct-status.ts: the
+   * NAT_DONE bits of the NAT points passed, SRC_NAT/DST_NAT where NAT changed the tuple); absent: 0.
+   * Other packets' status depends on their family only (Predicates `established`).
+   */
+  status?: number;
 }
 
 /** A key telling states apart that behave alike (same substitution and flags). */
 export function stateKey(s: SymState): string {
-  return JSON.stringify([s.sub, s.ctx, s.natDone], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return JSON.stringify([s.sub, s.ctx, s.natDone, s.status ?? 0], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 /** What every match of a rule reads: keyed so that a rule's encoding can be cached per context. */
 export function contextKey(s: SymState): string {
   const c = s.ctx;
-  return `${c.tracked ? 1 : 0}${c.notracked ? 1 : 0}${c.noIif ? 1 : 0}${c.noOif ? 1 : 0}` + (Object.keys(s.sub).length ? stateKey(s) : '');
+  return `${c.tracked ? 1 : 0}${c.notracked ? 1 : 0}${c.noIif ? 1 : 0}${c.noOif ? 1 : 0}` + (Object.keys(s.sub).length || s.status ? stateKey(s) : '');
 }
 
 /**
@@ -79,7 +85,8 @@ export class Predicates {
   private untrackableCache: Space | undefined;
   private readonly trackedCt = new Map<Match, Space>();
 
-  constructor(readonly hs: HeaderSpace) {}
+  /** `established`: the status of a packet that is not its connection's first, by family (engine/ct-status.ts establishedStatus). */
+  constructor(readonly hs: HeaderSpace, private readonly established: Record<4 | 6, number> = { 4: 0, 6: 0 }) {}
 
   /** Headers with a conntrack entry as the state sees them (none before conntrack or after notrack). */
   hasCt(ctx: Context): Space {
@@ -115,7 +122,7 @@ export class Predicates {
     const info = FIELDS[m.field];
     switch (m.field) {
       case 'ct status':
-        throw unanalysed(m); // refused before any walk (symbolicAnalysis)
+        return this.ctStatus(s, m);
       case 'ip saddr':
       case 'ip6 saddr':
       case 'ip daddr':
@@ -204,6 +211,31 @@ export class Predicates {
   }
 
   /** dep ∩ raw for ==, dep ∖ raw for != (raw released). */
+  /**
+   * `ct status`: a connection's first packet reads the state's status; any other packet with an
+   * entry its family's established status (a lone packet: un-NATed, not assured, as the engine
+   * takes it); a packet without an entry reads none, so the match does not hold, `!=` included.
+   */
+  private ctStatus(s: SymState, m: Match): Space {
+    const hs = this.hs;
+    const dep = this.hasCt(s.ctx);
+    if (dep === hs.none) return hs.none;
+    const holds = (v: number) => inIvs(ivs(m), BigInt(v), m.mask);
+    const first = hs.equal('ctstate', 0n); // CT_STATES[0] = new
+    const parts: Space[] = holds(s.status ?? 0) ? [hs.and(first, dep)] : [];
+    for (const f of [4, 6] as const) {
+      if (!holds(this.established[f])) continue;
+      const fam = hs.ofFamily(f);
+      const later = hs.diff(fam, first);
+      parts.push(hs.and(later, dep));
+      hs.release(fam, later);
+    }
+    hs.release(first);
+    const raw = hs.union(parts);
+    hs.release(...parts);
+    return this.withOp(m, hs.keep(dep), raw);
+  }
+
   private withOp(m: Match, dep: Space, raw: Space): Space {
     const hs = this.hs;
     const out = m.op === '==' ? hs.and(dep, raw) : hs.diff(dep, raw);

@@ -31,7 +31,7 @@ describe('symbolic evaluation agrees with the reference interpreter', () => {
 });
 
 function agreeOn(seed: number, maps: boolean, env: EngineOptions): void {
-  const ruleset = randomRuleset(seed, { sets: false, maps, pkttype: true });
+  const ruleset = randomRuleset(seed, { sets: false, maps, pkttype: true, ctStatus: true });
   const a = symbolicAnalysis(ruleset, env);
   const ref = new ReferenceEngine(ruleset, env);
   const r = a.evaluator.run();
@@ -41,6 +41,7 @@ function agreeOn(seed: number, maps: boolean, env: EngineOptions): void {
   const union = hs.union(r.outcomes.map((o) => o.space));
   expect(hs.equals(union, hs.all)).toBe(true);
   const packets = generatePackets(ruleset, { random: 2500, seed });
+  const statusRules = a.plan.rules.filter((x) => x.rule.exprs.some((e) => e.kind === 'match' && e.field === 'ct status')).map((x) => x.id);
   for (const p of packets) {
     const want = ref.evaluate(p, { trace: true });
     const o = r.outcomes.find((x) => hs.member(x.space, p))!;
@@ -51,6 +52,12 @@ function agreeOn(seed: number, maps: boolean, env: EngineOptions): void {
     for (const id of hitRules) {
       const rs = r.rules[id];
       expect(rs !== undefined && a.hs.member(rs.hit, p), `rule ${id} ${JSON.stringify(p)}`).toBe(true);
+    }
+    // `ct status` rules (a match, then a mark set): the walk's hit holds the packet exactly when the engine ran the statement.
+    const ran = new Set(want.trace!.flatMap((e) => (e.kind === 'stmt' ? [e.rule] : [])));
+    for (const id of statusRules) {
+      const rs = r.rules[id];
+      expect(rs !== undefined && a.hs.member(rs.hit, p), `ct status rule ${id} ${JSON.stringify(p)}`).toBe(ran.has(id));
     }
   }
 }
