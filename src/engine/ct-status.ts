@@ -17,6 +17,14 @@ import type { Plan } from './plan.js';
 
 export { IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './layout.js';
 
+/**
+ * The bits nf_nat sets on a connection's first packet when it binds its `manip` mapping:
+ * SRC_NAT_DONE / DST_NAT_DONE, and SRC_NAT / DST_NAT when the mapping changed the tuple.
+ */
+export function natStatus(manip: 'src' | 'dst', changed = false): number {
+  return manip === 'dst' ? IPS_DST_NAT_DONE | (changed ? IPS_DST_NAT : 0) : IPS_SRC_NAT_DONE | (changed ? IPS_SRC_NAT : 0);
+}
+
 /** Whether nf_nat runs in the family: it has a nat chain. */
 export function familyNats(plan: Plan, family: 4 | 6): boolean {
   return plan.firstNat[family] !== undefined;

@@ -25,7 +25,7 @@ import { fibLocal, fibLocalOn, fibRoute } from './fib.js';
 import { firstAddress, type Environment } from './environment.js';
 import { trackable, type Packet } from './packet.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from './plan.js';
-import { establishedStatus, familyNats, type Connection, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from './ct-status.js';
+import { establishedStatus, familyNats, natStatus, type Connection } from './ct-status.js';
 import type { EvalResult, FinalVerdict, TraceEvent } from './result.js';
 import { fieldsRead, goesOn, StateWord, waysOf, type Draw, type StateChoice } from './state.js';
 
@@ -151,7 +151,7 @@ export function referenceEvaluate(plan: Plan, env: Environment, pkt: Packet, opt
       // nf_nat has bound the first packet's mapping (a null one when no rule NATs) before any
       // chain after it; a nat slot binds it after its chains, or at the NAT statement.
       const bindDone = () => {
-        if (hasCt(s) && s.ct === 'new') s.status |= manip === 'dst' ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
+        if (hasCt(s) && s.ct === 'new') s.status |= natStatus(manip);
       };
       if (natRan && slot.kind === 'chain') bindDone();
       if (slot.kind === 'conntrack') {
@@ -497,7 +497,7 @@ function applyNat(env: Environment, s: State, n: NatStmt): 'accept' | 'drop' | '
   // nf_nat_setup_info: the mapping is bound; the status says NAT when it changed the tuple.
   if (hasCt(s) && s.ct === 'new') {
     const changed = dst ? s.daddr !== old || s.dport !== oldPort : s.saddr !== old || s.sport !== oldPort;
-    s.status |= dst ? IPS_DST_NAT_DONE | (changed ? IPS_DST_NAT : 0) : IPS_SRC_NAT_DONE | (changed ? IPS_SRC_NAT : 0);
+    s.status |= natStatus(dst ? 'dst' : 'src', changed);
   }
   return 'accept';
 }

@@ -19,7 +19,7 @@ import { firstAddress, type Environment } from '../../engine/environment.js';
 import { fibLocalIntervals } from '../../engine/fib.js';
 import { NAT_PORT_PROTOS } from '../../engine/reference.js';
 import { natFamily, natHookReached, type PathHook, type Plan } from '../../engine/plan.js';
-import { establishedStatus, familyNats, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_SRC_NAT, IPS_SRC_NAT_DONE } from '../../engine/ct-status.js';
+import { establishedStatus, familyNats, natStatus } from '../../engine/ct-status.js';
 import type { FinalVerdict } from '../../engine/result.js';
 import { unanalysed } from '../headerspace/encode.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
@@ -166,12 +166,12 @@ export class SymbolicEvaluator {
       hs.release(fam);
       if (hs.isEmpty(part)) continue;
       const pipeline = slots[family][hook];
+      const bound = natStatus(hook === 'prerouting' || hook === 'output' ? 'dst' : 'src');
       const go = (s: SymState, i: number, l: Omit<Outcome, 'space'>): void => {
         if (i === pipeline.length) return next(s, l);
         const slot = pipeline[i]!;
         if (slot.kind === 'conntrack') return go({ ...s, ctx: { ...s.ctx, tracked: true } }, i + 1, l);
         // nf_nat has bound a first packet's mapping (a null one when no rule NATs) before any chain after its hook.
-        const bound = hook === 'prerouting' || hook === 'output' ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
         if (slot.kind === 'chain' && natHookReached(this.plan, family, hook, slot)) s = { ...s, status: (s.status ?? 0) | bound };
         if (slot.kind === 'chain') {
           // When a base chain comes next, it ends every packet its own way (a rule or its policy)
@@ -643,11 +643,9 @@ export class SymbolicEvaluator {
           }
         }
       } else rewritten.push([part, false]);
-      const bound = dst ? IPS_DST_NAT_DONE : IPS_SRC_NAT_DONE;
-      const natted = dst ? IPS_DST_NAT : IPS_SRC_NAT;
       for (const [r, addrChanged] of rewritten) {
         for (const [p, portChanged] of this.natPort(r, n, dst)) {
-          const status = (p.status ?? 0) | bound | (addrChanged || portChanged ? natted : 0);
+          const status = (p.status ?? 0) | natStatus(dst ? 'dst' : 'src', addrChanged || portChanged);
           out.push(['accept', { ...p, natDone: { ...p.natDone, [dst ? 'dst' : 'src']: true }, status }]);
         }
       }
