@@ -26,21 +26,30 @@ export const isStateful = (key: string): key is StatefulKey => (STATEFUL as read
 
 // ─── numgen ──────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The "mod" (1 … 2^32−1) and "offset" (0 … 2^32−1, default 0) numgen and the hashes share, as
+ * read (undefined: missing, reported); null after reporting one out of range.
+ */
+function modOffset(s: Scope, f: Fields): { mod?: number; offset?: number } | null {
+  const mod = f.integer('mod');
+  const offset = f.has('offset') ? f.integer('offset') : 0;
+  if (mod !== undefined && (mod < 1 || mod > U32)) return s.r.schema(`"mod" must be in 1..${U32}, got ${mod}`, f.at('mod')) ?? null;
+  if (offset !== undefined && (offset < 0 || offset > U32)) return s.r.schema(`"offset" must be in 0..${U32}, got ${offset}`, f.at('offset')) ?? null;
+  return { mod, offset };
+}
+
 /** `{"mode": "inc"|"random", "mod": N, "offset": O}` (at `o`, the `.numgen` field). */
-export function readNumgen(s: Scope, body: Json, o: Origin): NumgenSource | undefined {
+function readNumgen(s: Scope, body: Json, o: Origin): NumgenSource | undefined {
   if (!isObject(body)) return s.r.schema(`"numgen" must be an object, got ${describe(body)}`, o);
   const f = new Fields(s.r, body, o);
   const mode = f.oneOf('mode', ['inc', 'random'] as const);
-  const mod = f.integer('mod');
-  const offset = f.has('offset') ? f.integer('offset') : 0;
-  if (mod !== undefined && (mod < 1 || mod > U32)) return s.r.schema(`"mod" must be in 1..${U32}, got ${mod}`, f.at('mod'));
-  if (offset !== undefined && (offset < 0 || offset > U32)) return s.r.schema(`"offset" must be in 0..${U32}, got ${offset}`, f.at('offset'));
-  if (!mode || mod === undefined || offset === undefined) return undefined;
-  return { what: 'numgen', mode, mod, offset };
+  const mo = modOffset(s, f);
+  if (!mode || mo?.mod === undefined || mo.offset === undefined) return undefined;
+  return { what: 'numgen', mode, mod: mo.mod, offset: mo.offset };
 }
 
 /** The expressions that draw a number. */
-export const NUMBER_SOURCES = ['numgen', 'jhash', 'symhash'] as const;
+const NUMBER_SOURCES = ['numgen', 'jhash', 'symhash'] as const;
 export const isNumberSource = (key: string | undefined): key is (typeof NUMBER_SOURCES)[number] => (NUMBER_SOURCES as readonly (string | undefined)[]).includes(key);
 
 /**
@@ -61,12 +70,11 @@ export function readNumberSource(s: Scope, expr: JsonObject, o: Origin, ro: Orig
   const f = new Fields(s.r, body, ho);
   const other = Object.keys(body).find((k) => !['mod', 'offset', ...(what === 'jhash' ? ['seed', 'expr'] : [])].includes(k));
   if (other !== undefined) return s.r.unsupported(`${what} option "${other}"`, f.at(other));
-  const mod = f.integer('mod');
-  const offset = f.has('offset') ? f.integer('offset') : 0;
+  const mo = modOffset(s, f);
   const seed = f.has('seed') ? f.integer('seed') : undefined;
-  if (mod !== undefined && (mod < 1 || mod > U32)) return s.r.schema(`"mod" must be in 1..${U32}, got ${mod}`, f.at('mod'));
-  if (offset !== undefined && (offset < 0 || offset > U32)) return s.r.schema(`"offset" must be in 0..${U32}, got ${offset}`, f.at('offset'));
+  if (mo === null) return undefined;
   if (seed !== undefined && (seed < 0 || seed > U32)) return s.r.schema(`"seed" must be in 0..${U32}, got ${seed}`, f.at('seed'));
+  const { mod, offset } = mo;
   if (mod === undefined || offset === undefined) return undefined;
   if (what === 'symhash') return { source: { what, mod, offset }, pre: [] };
   if (!f.has('expr')) return s.r.schema('"jhash" needs "expr", the fields it hashes', ho);
