@@ -115,12 +115,18 @@ export interface Address {
 export function parseAddress(text: string): Address | undefined {
   const v4 = ipv4Value(text);
   if (v4 >= 0) return { version: 4, value: BigInt(v4) };
-  if (text.includes(':') && ipaddr.IPv6.isValid(text)) {
-    const a = ipaddr.IPv6.parse(text);
-    if (a.zoneId) return undefined;
-    return { version: 6, value: bytesToBigint(a.toByteArray()) };
+  if (!text.includes(':')) return undefined;
+  // One parse: IPv6.isValid is IPv6.parse with the error caught.
+  let a: ipaddr.IPv6;
+  try {
+    a = ipaddr.IPv6.parse(text);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  if (a.zoneId) return undefined;
+  let value = 0n;
+  for (const part of a.parts) value = (value << 16n) | BigInt(part);
+  return { version: 6, value };
 }
 
 /**
@@ -151,12 +157,6 @@ export function ipv4Value(text: string): number {
   return dots === 3 && digits > 0 ? value * 256 + part : -1;
 }
 
-function bytesToBigint(bytes: number[]): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
 /** An IPv4 address (a 32-bit number) as a dotted quad. */
 export function formatIpv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
@@ -164,10 +164,9 @@ export function formatIpv4(v: number): string {
 
 export function formatAddress(value: bigint, version: 4 | 6): string {
   if (version === 4) return formatIpv4(Number(value));
-  const n = 16;
-  const bytes: number[] = [];
-  for (let i = n - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
-  return ipaddr.fromByteArray(bytes).toString();
+  const parts: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) parts.push(Number((value >> shift) & 0xffffn));
+  return new ipaddr.IPv6(parts).toString();
 }
 
 /** Canonical text of an address (`::ffff:0:1` style for IPv6), or undefined if malformed. */

@@ -11,13 +11,14 @@ import type { Expr, Match, Rule } from '../../model/ruleset.js';
 import type { Interval } from '../../model/values.js';
 import type { PathHook } from '../../engine/plan.js';
 import { intersect } from '../../engine/dims.js';
-import type { FieldName } from '../headerspace/layout.js';
+import type { BoxRange, FieldName } from '../headerspace/layout.js';
 import { CT_STATES, CT_WITH_ENTRY, FAMILY_CODE } from '../headerspace/layout.js';
 import type { HeaderSpace, Space } from '../headerspace/space.js';
 import type { SymbolicAnalysis } from '../symbolic/index.js';
 import { treeRules } from '../chain-tree.js';
 import { fitsCore, type BoxChain, type Cell } from './core.js';
 import { DIM, DIM_NAMES, DimCoder, FIELD_OF, meetParts, type DimContext, type Part } from './dims.js';
+import type { MarkOrder } from './marks.js';
 
 /** Beyond this many boxes for one rule the BDD path is the better tool. */
 const MAX_PIECES = 64;
@@ -166,12 +167,13 @@ const FULL = (cell: Cell, k: number, top: number) => cell[2 * k] === 0 && cell[2
 const iv = (cell: Cell, k: number): Interval => ({ lo: BigInt(cell[2 * k]!), hi: BigInt(cell[2 * k + 1]!) });
 
 /**
- * A cell as field intervals (for `boxWitness` and `describeBoxes`), or undefined when it does not
- * read as one box of header fields: both families with address dimensions constrained, a mark
- * whose bits a mask reordered, a ct mark over states without an entry. Then the BDD reads it (cellsSpace).
+ * A cell as field intervals or masked marks (for `boxWitness` and `describeBoxes`), or undefined
+ * when it does not read as one box of header fields: both families with address dimensions
+ * constrained, a mark whose coded interval is more than one masked value, a ct mark over states
+ * without an entry. Then the BDD reads it (cellsSpace).
  */
-export function cellFields(coder: DimCoder, cell: Cell): Map<FieldName, Interval> | undefined {
-  const box = new Map<FieldName, Interval>();
+export function cellFields(coder: DimCoder, cell: Cell): Map<FieldName, BoxRange> | undefined {
+  const box = new Map<FieldName, BoxRange>();
   const v4Only = cell[2 * DIM.nfproto + 1] === FAMILY_CODE[4];
   const v6Only = cell[2 * DIM.nfproto] === FAMILY_CODE[6];
   for (const [k4, k6, r] of [[DIM.saddr4, DIM.saddr6, coder.ranks.saddr6], [DIM.daddr4, DIM.daddr6, coder.ranks.daddr6]] as const) {
@@ -182,18 +184,27 @@ export function cellFields(coder: DimCoder, cell: Cell): Map<FieldName, Interval
     }
     else if (!FULL(cell, k4, 0xffffffff) || !FULL(cell, k6, r.top)) return undefined;
   }
-  if (!coder.marks.mark.identity && !FULL(cell, DIM.mark, 0xffffffff)) return undefined;
-  if (!FULL(cell, DIM.ctmark, 0xffffffff)) {
-    if (!coder.marks.ctmark.identity || cell[2 * DIM.ctstate + 1]! > 2) return undefined;
-    box.set('ctmark', iv(cell, DIM.ctmark));
+  for (const d of ['mark', 'ctmark'] as const) {
+    if (FULL(cell, DIM[d], 0xffffffff)) continue;
+    if (d === 'ctmark' && cell[2 * DIM.ctstate + 1]! > 2) return undefined;
+    const m = markRange(coder.marks[d], cell, DIM[d]);
+    if (!m) return undefined;
+    box.set(d, m);
   }
-  for (const d of ['iifname', 'oifname', 'sport', 'dport', 'l4proto', 'mark', 'ctstate', 'nfproto'] as const) box.set(d, iv(cell, DIM[d]));
+  for (const d of ['iifname', 'oifname', 'sport', 'dport', 'l4proto', 'ctstate', 'nfproto'] as const) box.set(d, iv(cell, DIM[d]));
   return box;
 }
 
+/** A mark dimension of a cell as marks: an interval, one masked value, or undefined (more than one). */
+function markRange(order: MarkOrder, cell: Cell, k: number): BoxRange | undefined {
+  if (order.identity) return iv(cell, k);
+  const blocks = order.blocks(cell[2 * k]!, cell[2 * k + 1]!);
+  return blocks.length === 1 ? { value: BigInt(blocks[0]!.value), mask: BigInt(blocks[0]!.mask) } : undefined;
+}
+
 /** The cells as field intervals for `describeBoxes`, or undefined when one does not read as a box (cellFields). */
-export function cellBoxes(coder: DimCoder, cells: readonly Cell[]): Map<FieldName, Interval>[] | undefined {
-  const boxes: Map<FieldName, Interval>[] = [];
+export function cellBoxes(coder: DimCoder, cells: readonly Cell[]): Map<FieldName, BoxRange>[] | undefined {
+  const boxes: Map<FieldName, BoxRange>[] = [];
   for (const c of cells) {
     const box = cellFields(coder, c);
     if (!box) return undefined;

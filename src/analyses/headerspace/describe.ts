@@ -8,7 +8,7 @@
 
 import { formatAddress, l4protoName, mergeIntervals, type Interval } from '../../model/values.js';
 import { complement } from '../../engine/dims.js';
-import { CT_STATES, FAMILY_CODE, PKT_TYPES, type FieldName } from './layout.js';
+import { CT_STATES, FAMILY_CODE, isMasked, PKT_TYPES, type BoxRange, type FieldName, type Masked } from './layout.js';
 import type { HeaderSpace, Space } from './space.js';
 
 type FieldSet = { kind: 'any' } | { kind: 'set'; ivs: Interval[] } | { kind: 'masked'; value: bigint; mask: bigint };
@@ -42,22 +42,33 @@ export function describe(hs: HeaderSpace, s: Space, opts: DescribeOptions = {}):
 }
 
 /**
- * Disjoint boxes in words, as `describe` words their union: each box one interval per field
- * (fields left out: any; nfproto as a family code interval, IPv4 when it is 0 alone, and then
- * addresses are IPv4 addresses; otherwise the addresses must be left out).
+ * Disjoint boxes in words, as `describe` words their union: each box one interval (or masked
+ * value) per field (fields left out: any; nfproto as a family code interval, IPv4 when it is 0
+ * alone, and then addresses are IPv4 addresses; otherwise the addresses must be left out).
  */
-export function describeBoxes(hs: HeaderSpace, boxes: readonly ReadonlyMap<FieldName, Interval>[], opts: DescribeOptions = {}): string[] {
+export function describeBoxes(hs: HeaderSpace, boxes: readonly ReadonlyMap<FieldName, BoxRange>[], opts: DescribeOptions = {}): string[] {
   const cubes = boxes.map((box) => {
-    const nf = box.get('nfproto');
+    const nf = box.get('nfproto') as Interval | undefined;
     const family = nf && nf.lo === nf.hi ? (nf.lo === BigInt(FAMILY_CODE[4]) ? 4 : 6) : undefined;
     const cube: Cube = new Map();
     for (const f of hs.layout.ordered()) {
-      const iv = box.get(f);
-      cube.set(f, iv === undefined ? ANY : normalise([iv], domain(hs, f, family)));
+      const r = box.get(f);
+      const size = domain(hs, f, family);
+      cube.set(f, r === undefined ? ANY : isMasked(r) ? ternary(maskedBits(r, hs.layout.field(f).width), size) : normalise([r], size));
     }
     return cube;
   });
   return words(hs, cubes, opts.max ?? 8, false);
+}
+
+/** A masked value as the ternary pattern a diagram path of it has (most significant first; 2 = free). */
+function maskedBits(m: Masked, width: number): Uint8Array {
+  const bits = new Uint8Array(width);
+  for (let i = 0; i < width; i++) {
+    const pos = BigInt(width - 1 - i);
+    bits[i] = ((m.mask >> pos) & 1n) === 0n ? 2 : Number((m.value >> pos) & 1n);
+  }
+  return bits;
 }
 
 function words(hs: HeaderSpace, cubes: Cube[], max: number, truncated: boolean): string[] {
@@ -308,13 +319,16 @@ function addresses(fs: FieldSet, family: 4 | 6): string {
   return comp.length < fs.ivs.length ? `!= ${text(comp)}` : text(fs.ivs);
 }
 
+/** The number of bits of x > 0. */
+const bitLength = (x: bigint) => x.toString(2).length;
+
 /** The fewest prefixes covering an interval exactly, as [base, length]. */
 function prefixes(iv: Interval, bits: number): [bigint, number][] {
   const out: [bigint, number][] = [];
   let lo = iv.lo;
   while (lo <= iv.hi && out.length <= 2) {
-    let size = 0;
-    while (size < bits && (lo & ((1n << BigInt(size + 1)) - 1n)) === 0n && lo + (1n << BigInt(size + 1)) - 1n <= iv.hi) size++;
+    // The largest aligned block at lo within the interval: 2^size, size at most lo's trailing zeros.
+    const size = Math.min(bits, lo === 0n ? bits : bitLength(lo & -lo) - 1, bitLength(iv.hi - lo + 1n) - 1);
     out.push([lo, bits - size]);
     lo += 1n << BigInt(size);
   }

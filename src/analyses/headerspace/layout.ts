@@ -2,7 +2,7 @@
 // values are coded. Order and widths are not written here: they are read from the analyzer module
 // (assembly/analyzer/layout.ts declares them once); only the names are, and each must exist there.
 
-import type { CtState } from '../../model/values.js';
+import type { CtState, Interval } from '../../model/values.js';
 import type { AnalyzerExports } from './wasm.js';
 
 export const FIELD_NAMES = [
@@ -25,6 +25,17 @@ export const CT_WITH_ENTRY: readonly CtState[] = ['new', 'established', 'related
 /** meta pkttype codes: the kernel's PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST (model/values.ts PKTTYPE). */
 export const PKT_TYPES = ['host', 'broadcast', 'multicast'] as const;
 export const TCP = 6;
+
+/**
+ * A field's values in a box (`describeBoxes`, `boxWitness`): an interval, or the values whose
+ * bits under `mask` are `value` (a mark's masked match, which no interval holds).
+ */
+export type BoxRange = Interval | Masked;
+export interface Masked {
+  value: bigint;
+  mask: bigint;
+}
+export const isMasked = (r: BoxRange): r is Masked => 'mask' in r;
 
 export class Layout {
   readonly variables: number;

@@ -6,13 +6,15 @@
 
 import type { Packet } from '../../engine/packet.js';
 import { formatAddress, parseAddress } from '../../model/values.js';
-import { CT_STATES, FAMILY_CODE, PKT_TYPES, TCP, type FieldName } from './layout.js';
+import { CT_STATES, FAMILY_CODE, isMasked, PKT_TYPES, TCP, type BoxRange, type FieldName, type Masked } from './layout.js';
 import type { HeaderSpace, Space } from './space.js';
 
 /** A preference: exactly this value if allowed, or the smallest allowed value at or above it. */
 type Pref = { exact: bigint } | { atLeast: bigint };
 
 const addrValue = (text: string) => parseAddress(text)!.value;
+/** The addresses witnesses prefer: saddr and daddr, IPv4 and IPv6. */
+const NICE = { saddr: { 4: addrValue('10.0.0.1'), 6: addrValue('fd00::1') }, daddr: { 4: addrValue('10.0.0.2'), 6: addrValue('fd00::2') } } as const;
 /** IP + transport header bytes, as the engine's default packet length counts them. */
 const HEADER_BYTES: Record<number, number> = { 6: 20, 17: 8, 1: 8, 58: 8, 136: 8, 132: 12 };
 
@@ -27,10 +29,9 @@ function preferences(field: FieldName, chosen: Map<FieldName, bigint>, min: () =
       return chosen.get('l4proto') === BigInt(TCP) ? [{ exact: 2n }, { atLeast: 0n }] : [{ exact: 0n }, { atLeast: 0n }];
     case 'saddr':
     case 'daddr': {
-      const nice = field === 'saddr' ? (v6 ? 'fd00::1' : '10.0.0.1') : v6 ? 'fd00::2' : '10.0.0.2';
       const lowest = min();
       const next = lowest !== undefined && (v6 || (lowest & 0xffffffffn) !== 0xffffffffn) ? [{ exact: lowest + 1n }] : [];
-      return [{ exact: addrValue(nice) }, ...next, { atLeast: 0n }];
+      return [{ exact: NICE[field][v6 ? 6 : 4] }, ...next, { atLeast: 0n }];
     }
     case 'sport':
       return [{ atLeast: 1024n }, { atLeast: 1n }, { atLeast: 0n }];
@@ -75,18 +76,21 @@ export function witness(hs: HeaderSpace, s: Space): Packet | undefined {
 }
 
 /**
- * One packet of a product of field intervals (fields not given: any valid value), chosen as
- * `witness` chooses; IPv4 address intervals are on the low 32 bits of the address fields.
+ * One packet of a product of field intervals or masked values (fields not given: any valid
+ * value), chosen as `witness` chooses; IPv4 address intervals are on the low 32 bits of the
+ * address fields.
  */
-export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, { lo: bigint; hi: bigint }>): Packet {
+export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, BoxRange>): Packet {
   const valid: Partial<Record<FieldName, number>> = { ctstate: CT_STATES.length, iifname: hs.ifnames.classes.length, oifname: hs.ifnames.classes.length, pkttype: PKT_TYPES.length };
   // IPv6 packets only: the address intervals are of whole IPv6 addresses.
-  const nf = box.get('nfproto');
+  const nf = box.get('nfproto') as { lo: bigint; hi: bigint } | undefined;
   const v6 = nf !== undefined && nf.lo === BigInt(FAMILY_CODE[6]) && nf.hi === nf.lo;
   return pick(hs, {
     smallestFrom(field, t) {
       const width = BigInt(hs.layout.field(field).width);
-      const iv = box.get(field);
+      const r = box.get(field);
+      if (r !== undefined && isMasked(r)) return maskedFrom(r, t, width);
+      const iv = r;
       const top = valid[field] !== undefined ? BigInt(valid[field]! - 1) : (1n << width) - 1n;
       if ((field === 'saddr' || field === 'daddr') && !v6) {
         // Free high bits: the smallest value ≥ t whose low 32 bits lie in the interval.
@@ -104,6 +108,27 @@ export function boxWitness(hs: HeaderSpace, box: ReadonlyMap<FieldName, { lo: bi
     },
     choose() {},
   });
+}
+
+/** The smallest x ≥ t of `width` bits with x & mask == value (undefined: none). */
+export function maskedFrom(m: Masked, t: bigint, width: bigint): bigint | undefined {
+  const top = (1n << width) - 1n;
+  if (t > top) return undefined;
+  const free = top & ~m.mask;
+  // The highest fixed bit where t differs from the value.
+  const differ = (t ^ m.value) & m.mask;
+  if (differ === 0n) return t;
+  let p = width - 1n;
+  while (((differ >> p) & 1n) === 0n) p--;
+  const above = ~((1n << (p + 1n)) - 1n) & top;
+  // t has 0 there: the value's bit makes x larger; the free bits below are 0.
+  if (((m.value >> p) & 1n) === 1n) return (t & above & free) | m.value;
+  // t has 1 there: the lowest free bit above p where t has 0 becomes 1, the free bits below it 0.
+  for (let q = p + 1n; q < width; q++) {
+    const bit = 1n << q;
+    if ((free & bit) !== 0n && (t & bit) === 0n) return (t & ~((bit << 1n) - 1n) & free) | bit | m.value;
+  }
+  return undefined;
 }
 
 /** Picks every field at its most readable allowed value, and builds the packet. */
