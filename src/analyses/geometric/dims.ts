@@ -43,6 +43,7 @@ export interface DimContext {
 export type Part = Map<number, Interval[]>;
 
 const U32 = 0xffffffffn;
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['ip saddr', 'ip daddr', 'ip6 saddr', 'ip6 daddr']);
 const U128 = (1n << 128n) - 1n;
 /** ct state codes with a conntrack entry (layout.ts CT_WITH_ENTRY: new, established, related). */
 const WITH_ENTRY: Interval = { lo: 0n, hi: 2n };
@@ -104,6 +105,9 @@ export class DimCoder {
     private readonly v6: Map<Match, Interval[]>,
   ) {}
 
+  /** matchParts of a match with one value other than an address, by its text: Liqo's chains repeat `ct state new` or an interface thousands of times. */
+  private readonly partsByText = new Map<string, Part[] | undefined>();
+
   /** The coder for these matches; undefined when their masks do not nest. */
   static of(hs: HeaderSpace, matches: Iterable<Match>): DimCoder | undefined {
     const starts = { saddr6: [] as bigint[], daddr6: [] as bigint[] };
@@ -135,8 +139,19 @@ export class DimCoder {
     return DIM_NAMES.map((d) => [{ lo: 0n, hi: top[d] }]);
   }
 
-  /** The packets a match holds for where a rule runs, as disjoint parts; undefined when not boxes. */
+  /** The packets a match holds for where a rule runs, as disjoint parts (not to be changed: shared); undefined when not boxes. */
   matchParts(m: Match, ctx: DimContext): Part[] | undefined {
+    const v = m.value;
+    // Addresses are mostly each a rule's own: not kept.
+    if (typeof v === 'object' || ADDRESS_FIELDS.has(m.field)) return this.computeParts(m, ctx);
+    const key = `${+ctx.tracked}${+ctx.noIif}${+ctx.noOif}${m.field}|${m.op}|${m.mask ?? ''}|${m.ifindex ? 1 : 0}|${typeof v}:${v}`;
+    if (this.partsByText.has(key)) return this.partsByText.get(key);
+    const parts = this.computeParts(m, ctx);
+    this.partsByText.set(key, parts);
+    return parts;
+  }
+
+  private computeParts(m: Match, ctx: DimContext): Part[] | undefined {
     if (m.mask !== undefined && m.field !== 'meta mark' && m.field !== 'ct mark') return undefined;
     const plain = (dim: number, ivs: Interval[] | undefined, top: bigint, family?: 0n | 1n): Part[] | undefined => {
       if (!ivs) return undefined;

@@ -154,6 +154,13 @@ function ternary(bits: Uint8Array, size: bigint): FieldSet {
 
 /** Intervals clipped to [0, size), merged; `any` when they cover it. */
 function normalise(ivs: Interval[], size: bigint): FieldSet {
+  if (ivs.length === 1) {
+    // One interval (a box's field): clipped alone.
+    const { lo, hi } = ivs[0]!;
+    if (lo >= size) return { kind: 'set', ivs: [] };
+    if (lo === 0n && hi >= size - 1n) return ANY;
+    return { kind: 'set', ivs: [{ lo, hi: hi < size ? hi : size - 1n }] };
+  }
   const clipped = mergeIntervals(ivs.filter((iv) => iv.lo < size).map((iv) => ({ lo: iv.lo, hi: iv.hi < size ? iv.hi : size - 1n })));
   const first = clipped[0];
   if (clipped.length === 1 && first!.lo === 0n && first!.hi === size - 1n) return ANY;
@@ -182,6 +189,7 @@ function merge(hs: HeaderSpace, cubes: Cube[]): Cube[] {
     if (!k) keys.set(c, (k = fields.map((g) => key(c.get(g)!))));
     return k;
   };
+  if (cubes.length < 2) return cubes;
   // Two cubes (what most findings show) merge when they differ in one field that is not masked.
   if (cubes.length === 2) {
     const [a, b] = [keysOf(cubes[0]!), keysOf(cubes[1]!)];
