@@ -104,9 +104,10 @@ export function canonicalRule(rule: Rule, family: Family): CanonicalRule {
   const exprs: CanonicalExpr[] = [];
   let run: CanonicalMatch[] = [];
   const flush = (): void => {
+    if (run.length === 0) return;
     const seen = new Map<string, CanonicalExpr>();
     for (const m of run) if (!impliedByRun(m, run)) seen.set(JSON.stringify(m), m);
-    exprs.push(...[...seen.entries()].sort(byKey(([k]) => k)).map(([, m]) => m));
+    exprs.push(...[...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, m]) => m));
     run = [];
   };
   for (const e of rule.exprs) {
